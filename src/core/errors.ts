@@ -1,0 +1,96 @@
+/**
+ * The closed vocabulary of errors. Every error attune reports to a client — over HTTP or
+ * WebSocket — carries one of these codes. One table maps a code to its HTTP status, its
+ * WebSocket close code (when the error ends the connection) and whether the connection
+ * survives it. See SPEC.md §E.
+ */
+
+/** code → { http status, WebSocket close code, fatal to the socket? } */
+export const ERROR_CODES = {
+  /** The message or body failed validation (shape, types, ranges, non-finite numbers). */
+  BAD_REQUEST: { http: 400, ws: 4400, fatal: false },
+  /** A message type the server does not know. */
+  UNKNOWN_TYPE: { http: 400, ws: 4400, fatal: false },
+  /** A frame or body larger than the limit. Fatal: we cannot trust the stream's framing. */
+  TOO_LARGE: { http: 413, ws: 1009, fatal: true },
+  /** Per-connection or per-client rate limit exceeded; the message was dropped. */
+  RATE_LIMITED: { http: 429, ws: 4429, fatal: false },
+  /** A steward endpoint called without a valid steward token. */
+  UNAUTHORIZED: { http: 401, ws: 4401, fatal: true },
+  /** The join code or resume token does not name a live space or participant. */
+  NOT_FOUND: { http: 404, ws: 4404, fatal: true },
+  /** The space was closed by its steward; no new joins or inputs. */
+  SPACE_CLOSED: { http: 410, ws: 4410, fatal: true },
+  /** The space is at capacity. */
+  SPACE_FULL: { http: 409, ws: 4409, fatal: true },
+  /** A message that needs a joined session arrived before join/resume. */
+  NOT_JOINED: { http: 409, ws: 4403, fatal: false },
+  /** Consent was not given; nothing is collected without it. */
+  CONSENT_REQUIRED: { http: 403, ws: 4403, fatal: false },
+  /** A name or resource that already exists. */
+  CONFLICT: { http: 409, ws: 4409, fatal: false },
+  /** The server is shutting down or a dependency is unavailable; try again. */
+  UNAVAILABLE: { http: 503, ws: 1012, fatal: true },
+  /** An unexpected failure on our side; details are logged, not sent. */
+  INTERNAL: { http: 500, ws: 1011, fatal: true },
+} as const;
+
+/** An error code. */
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** The HTTP status of an error code. */
+export function httpStatusOf(code: ErrorCode): number {
+  return ERROR_CODES[code].http;
+}
+
+/** The WebSocket close code used when an error of this code ends a connection. */
+export function wsCloseCodeOf(code: ErrorCode): number {
+  return ERROR_CODES[code].ws;
+}
+
+/** Whether an error of this code ends the WebSocket connection. */
+export function isFatal(code: ErrorCode): boolean {
+  return ERROR_CODES[code].fatal;
+}
+
+/** An expected failure, as a value (not thrown). */
+export interface Failure {
+  readonly ok: false;
+  readonly code: ErrorCode;
+  readonly message: string;
+}
+
+/** A success carrying a value. */
+export interface Success<T> {
+  readonly ok: true;
+  readonly value: T;
+}
+
+/** The result of an operation that may fail in an expected way. */
+export type Result<T> = Success<T> | Failure;
+
+/** Builds a failure. */
+export function fail(code: ErrorCode, message: string): Failure {
+  return { ok: false, code, message };
+}
+
+/** Builds a success. */
+export function ok<T>(value: T): Success<T> {
+  return { ok: true, value };
+}
+
+/** An error that carries a code, for the rare places that must throw (e.g. constructors). */
+export class AttuneError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string) {
+    super(message);
+    this.name = 'AttuneError';
+    this.code = code;
+  }
+}
+
+/** Normalises any throwable into a code and a message that is safe to show a client. */
+export function normaliseError(e: unknown): { code: ErrorCode; message: string } {
+  if (e instanceof AttuneError) return { code: e.code, message: e.message };
+  return { code: 'INTERNAL', message: 'internal error' };
+}

@@ -1,0 +1,120 @@
+/**
+ * The WebSocket wire protocol (SPEC.md §W): every client message schema, every server message
+ * type. Client messages are JSON text frames validated here with valibot; anything that fails
+ * validation is answered with a coded error from `errors.ts` and never reaches the space.
+ */
+import * as v from 'valibot';
+import type { Affect } from './affect.ts';
+import type { ErrorCode } from './errors.ts';
+
+/** Largest client frame accepted, in bytes (SPEC W2). */
+export const MAX_CLIENT_FRAME_BYTES = 4096;
+/** Longest text a participant may send for analysis, in characters (SPEC W5). */
+export const MAX_TEXT_CHARS = 500;
+
+const finite = (lo: number, hi: number) => v.pipe(v.number(), v.finite(), v.minValue(lo), v.maxValue(hi));
+
+/** `join`: enter a space by its code, as a participant (consent required) or a display. */
+export const JoinSchema = v.strictObject({
+  t: v.literal('join'),
+  code: v.pipe(v.string(), v.minLength(4), v.maxLength(32)),
+  role: v.optional(v.picklist(['participant', 'display']), 'participant'),
+  consent: v.optional(v.boolean(), false),
+});
+
+/** `resume`: re-enter with the token from an earlier `welcome`. */
+export const ResumeSchema = v.strictObject({
+  t: v.literal('resume'),
+  token: v.pipe(v.string(), v.minLength(8), v.maxLength(128)),
+});
+
+/** `input` with a point: a tap on the grid or a reading from a heart-rate strap. */
+export const PointInputSchema = v.strictObject({
+  t: v.literal('input'),
+  seq: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(Number.MAX_SAFE_INTEGER)),
+  valence: finite(-1, 1),
+  arousal: finite(-1, 1),
+  confidence: v.optional(finite(0, 1), 1),
+  source: v.optional(v.picklist(['tap', 'heart']), 'tap'),
+  /** Whether the pulse was visible to this person when they gave the input (for contagion). */
+  seen: v.optional(v.boolean()),
+});
+
+/** `input` with words: analysed on the server, then discarded. */
+export const TextInputSchema = v.strictObject({
+  t: v.literal('input'),
+  seq: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(Number.MAX_SAFE_INTEGER)),
+  text: v.pipe(v.string(), v.maxLength(MAX_TEXT_CHARS)),
+  seen: v.optional(v.boolean()),
+});
+
+/** `bye`: leave now; the person's point leaves the pulse at once. */
+export const ByeSchema = v.strictObject({ t: v.literal('bye') });
+
+/** Any client message. */
+export const ClientMessageSchema = v.union([JoinSchema, ResumeSchema, PointInputSchema, TextInputSchema, ByeSchema]);
+
+/** Client message types, for the UNKNOWN_TYPE check. */
+export const CLIENT_TYPES = ['join', 'resume', 'input', 'bye'] as const;
+
+export type JoinMessage = v.InferOutput<typeof JoinSchema>;
+export type ResumeMessage = v.InferOutput<typeof ResumeSchema>;
+export type PointInputMessage = v.InferOutput<typeof PointInputSchema>;
+export type TextInputMessage = v.InferOutput<typeof TextInputSchema>;
+export type ClientMessage = v.InferOutput<typeof ClientMessageSchema>;
+
+/** The public description of a space, as a client sees it. */
+export interface SpaceInfo {
+  readonly code: string;
+  readonly name: string;
+  readonly status: 'open' | 'closed';
+  readonly capacity: number;
+  readonly ttlMs: number;
+}
+
+/** `welcome`: the reply to join/resume. */
+export interface WelcomeMessage {
+  readonly t: 'welcome';
+  readonly role: 'participant' | 'display';
+  /** Opaque participant id (absent for displays). */
+  readonly participant?: string;
+  /** Secret resume token (absent for displays). Keep it on the device only. */
+  readonly token?: string;
+  readonly space: SpaceInfo;
+  /** The participant's current point, when resuming within its TTL. */
+  readonly you: Affect | null;
+  /** Highest input seq the server has durably accepted from this participant. */
+  readonly lastSeq: number;
+  readonly pulseHz: number;
+}
+
+/** `ack`: an input is durable and counted. */
+export interface AckMessage {
+  readonly t: 'ack';
+  readonly seq: number;
+  readonly affect: Affect;
+}
+
+/** `error`: a coded error; `seq` names the input it answers, when there is one. */
+export interface ErrorMessage {
+  readonly t: 'error';
+  readonly code: ErrorCode;
+  readonly message: string;
+  readonly seq?: number;
+}
+
+/** `full`: the space is at capacity; the server closes with 4409 after sending it. */
+export interface FullMessage {
+  readonly t: 'full';
+  readonly message: string;
+  readonly capacity: number;
+}
+
+/** `bye` from the server: the space closed or the server is going away. */
+export interface ServerByeMessage {
+  readonly t: 'bye';
+  readonly reason: 'space-closed' | 'shutdown' | 'replaced';
+}
+
+/** Server message types other than `pulse` (whose shape lives in pulse.ts). */
+export type ServerMessage = WelcomeMessage | AckMessage | ErrorMessage | FullMessage | ServerByeMessage;

@@ -1,0 +1,109 @@
+/**
+ * The Storage ports (SPEC.md §S). Adapters: `sqlite/` (embedded default), `memory/`, and
+ * `postgres/` for larger deployments. One contract suite per port runs against every adapter
+ * (`test/contracts/`).
+ *
+ * All methods are async so that network databases fit the same port; the SQLite adapter
+ * resolves immediately for reads and batches writes into group commits.
+ */
+import type { Affect } from '../core/affect.ts';
+
+/** A stored space. */
+export interface SpaceRecord {
+  readonly id: string;
+  readonly code: string;
+  readonly name: string;
+  readonly status: 'open' | 'closed';
+  readonly capacity: number;
+  readonly ttlMs: number;
+  /** SHA-256 (hex) of the steward token; the token itself is never stored. */
+  readonly stewardTokenHash: string;
+  readonly createdAt: number;
+  readonly closedAt: number | null;
+}
+
+/** A stored participant session (no identity: an opaque id and a hashed resume token). */
+export interface ParticipantRecord {
+  readonly id: string;
+  readonly spaceId: string;
+  /** SHA-256 (hex) of the resume token. */
+  readonly tokenHash: string;
+  readonly joinedAt: number;
+  readonly lastSeq: number;
+  /** The latest accepted affect, if any. */
+  readonly latest: Affect | null;
+}
+
+/** One accepted input, as appended. */
+export interface InputRecord {
+  readonly spaceId: string;
+  readonly participantId: string;
+  readonly seq: number;
+  readonly affect: Affect;
+  /** Whether the participant had been shown the pulse recently (contagion exposure). */
+  readonly exposed: boolean;
+}
+
+/** One point of a space's pulse time series (aggregates only). */
+export interface PulsePoint {
+  readonly spaceId: string;
+  readonly at: number;
+  readonly count: number;
+  readonly valence: number;
+  readonly arousal: number;
+  readonly spreadValence: number;
+  readonly spreadArousal: number;
+  /** Shares in QUADRANTS order. */
+  readonly quadrants: readonly [number, number, number, number];
+}
+
+/** The space/participant/input store. */
+export interface Storage {
+  /** Creates a space; fails with CONFLICT semantics (returns false) if the code is taken. */
+  createSpace(space: SpaceRecord): Promise<boolean>;
+  getSpaceByCode(code: string): Promise<SpaceRecord | null>;
+  getSpace(id: string): Promise<SpaceRecord | null>;
+  listSpaces(): Promise<SpaceRecord[]>;
+  closeSpace(id: string, at: number): Promise<void>;
+  updateStewardTokenHash(id: string, hash: string): Promise<void>;
+
+  createParticipant(p: ParticipantRecord): Promise<void>;
+  getParticipantByTokenHash(tokenHash: string): Promise<ParticipantRecord | null>;
+  /** Participants of a space whose latest input is at or after `since` (for restart recovery). */
+  listActiveParticipants(spaceId: string, since: number): Promise<ParticipantRecord[]>;
+  countParticipants(spaceId: string): Promise<number>;
+
+  /**
+   * Appends inputs durably and updates each participant's latest state and lastSeq.
+   * Resolves only when the inputs are durable. Inputs with a seq ≤ the stored lastSeq are
+   * ignored (idempotent retries).
+   */
+  appendInputs(inputs: readonly InputRecord[]): Promise<void>;
+  /** Inputs of a space in [from, to), oldest first, at most `limit`. */
+  listInputs(spaceId: string, from: number, to: number, limit: number): Promise<InputRecord[]>;
+  /** Removes a participant's point from the live state (leaving keeps inputs until retention ends). */
+  clearLatest(participantId: string): Promise<void>;
+
+  appendPulsePoints(points: readonly PulsePoint[]): Promise<void>;
+  listPulsePoints(spaceId: string, from: number, to: number, limit: number): Promise<PulsePoint[]>;
+
+  /** Flushes pending writes and releases resources. Idempotent. */
+  close(): Promise<void>;
+}
+
+/**
+ * The transparency log's append-only entry store (src/log). Leaves are numbered from 0; the
+ * store keeps the raw leaf bytes; the log layer derives hashes, tiles and checkpoints.
+ */
+export interface LogStore {
+  /** Appends leaves durably in order; returns the index of the first. */
+  append(leaves: readonly Uint8Array[]): Promise<number>;
+  /** Number of leaves. */
+  size(): Promise<number>;
+  /** Leaves [from, to), in order. */
+  read(from: number, to: number): Promise<Uint8Array[]>;
+  /** Stores a small named blob (latest signed checkpoint, cached hashes…). */
+  putMeta(key: string, value: Uint8Array): Promise<void>;
+  getMeta(key: string): Promise<Uint8Array | null>;
+  close(): Promise<void>;
+}
