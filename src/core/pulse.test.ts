@@ -88,11 +88,13 @@ describe('PulseState', () => {
         const ma = live.reduce((t, x) => t + x.a, 0) / live.length;
         expect(p.mean?.valence).toBeCloseTo(mv, 9);
         expect(p.mean?.arousal).toBeCloseTo(ma, 9);
-        const hist = new Array(64).fill(0);
+        const hist: number[] = new Array(64).fill(0);
         const quads = [0, 0, 0, 0];
         for (const x of live) {
-          hist[binIndex(x.a, 8) * 8 + binIndex(x.v, 8)]++;
-          quads[quadrantOf(x.v, x.a)]++;
+          const c = binIndex(x.a, 8) * 8 + binIndex(x.v, 8);
+          hist[c] = (hist[c] ?? 0) + 1;
+          const q = quadrantOf(x.v, x.a);
+          quads[q] = (quads[q] ?? 0) + 1;
         }
         expect(p.hist).toEqual(hist);
         expect(p.quadrants).toEqual(quads.map((q) => q / live.length));

@@ -1,0 +1,22 @@
+/**
+ * Governance acts: what attune writes to its public transparency log (src/log). The space
+ * runtime reports acts through this port; the composition root connects it to the log.
+ * Never raw emotions or participant identities (SPEC G1).
+ */
+
+/** A governance act, before canonical encoding by the log. */
+export interface GovernanceAct {
+  /** Dotted type, e.g. `space.created`, `space.closed`, `steward.changed`. */
+  readonly type: string;
+  /** The space's public id. */
+  readonly space: string;
+  /** Epoch ms. */
+  readonly at: number;
+  /** Type-specific details: plain JSON (strings, finite numbers, booleans, null, arrays, objects). */
+  readonly payload: Readonly<Record<string, unknown>>;
+}
+
+/** Where governance acts go. `record` resolves once the act is durably logged. */
+export interface GovernanceSink {
+  record(act: GovernanceAct): Promise<void>;
+}

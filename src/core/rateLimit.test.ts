@@ -1,0 +1,30 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { TokenBucket } from './rateLimit.ts';
+
+describe('TokenBucket', () => {
+  it('[W6] lets a burst through, then the refill rate', () => {
+    const b = new TokenBucket(10, 5, 0);
+    let passed = 0;
+    for (let i = 0; i < 20; i++) if (b.take(0)) passed++;
+    expect(passed).toBe(5);
+    expect(b.take(50)).toBe(false);
+    expect(b.take(100)).toBe(true);
+  });
+
+  it('[W6] never passes more than burst + rate·t over any run (property)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 200 }), { maxLength: 500 }), (gaps) => {
+        const b = new TokenBucket(20, 10, 0);
+        let t = 0;
+        let passed = 0;
+        for (const g of gaps) {
+          t += g;
+          if (b.take(t)) passed++;
+        }
+        expect(passed).toBeLessThanOrEqual(10 + Math.floor((20 * t) / 1000) + 1);
+      }),
+      { seed: 7 },
+    );
+  });
+});
