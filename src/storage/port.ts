@@ -91,19 +91,42 @@ export interface Storage {
   close(): Promise<void>;
 }
 
+/** One full hash tile of the transparency log: 256 hashes of tree level 8·level (8,192 bytes). */
+export interface LogTileRecord {
+  readonly level: number;
+  readonly index: number;
+  readonly hashes: Uint8Array;
+}
+
+/** Entries appended at `start` together with the full tiles they complete. */
+export interface LogAppendBatch {
+  /** Must equal the store's size; anything else is rejected (an append-only log has no gaps). */
+  readonly start: number;
+  readonly entries: readonly Uint8Array[];
+  readonly tiles: readonly LogTileRecord[];
+}
+
 /**
- * The transparency log's append-only entry store (src/log). Leaves are numbered from 0; the
- * store keeps the raw leaf bytes; the log layer derives hashes, tiles and checkpoints.
+ * The transparency log's append-only store (src/log; SPEC rules LS1–LS8, test/contracts/
+ * logStore.contract.ts). Entries are numbered from 0 and kept as raw leaf bytes. Full hash tiles
+ * (C2SP tlog-tiles) are stored as they complete so that proofs and tiles never rehash the whole
+ * tree; the partial right edge is rebuilt from the last < 256 entries and tiles on open.
  */
 export interface LogStore {
-  /** Appends leaves durably in order; returns the index of the first. */
-  append(leaves: readonly Uint8Array[]): Promise<number>;
-  /** Number of leaves. */
+  /**
+   * Appends a batch atomically and durably (resolves after the commit). Rejects, storing nothing,
+   * if `start` is not the current size or a tile is not exactly 8,192 bytes.
+   */
+  append(batch: LogAppendBatch): Promise<void>;
+  /** Number of entries. */
   size(): Promise<number>;
-  /** Leaves [from, to), in order. */
-  read(from: number, to: number): Promise<Uint8Array[]>;
-  /** Stores a small named blob (latest signed checkpoint, cached hashes…). */
+  /** Entries [from, to), in order; rejects with RangeError unless 0 ≤ from ≤ to ≤ size. */
+  readEntries(from: number, to: number): Promise<Uint8Array[]>;
+  /** A full tile's 8,192 bytes, or null if it is not stored. */
+  readTile(level: number, index: number): Promise<Uint8Array | null>;
+  /** Stores a small named blob (the latest signed checkpoint). */
   putMeta(key: string, value: Uint8Array): Promise<void>;
   getMeta(key: string): Promise<Uint8Array | null>;
+  /** Releases resources (not a shared database). Idempotent. */
   close(): Promise<void>;
 }
