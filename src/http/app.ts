@@ -1,0 +1,205 @@
+/**
+ * The HTTP API (SPEC.md §H) and the web app's static files, as one Hono app. Routes only
+ * translate Request/Response ↔ service calls; every failure is a coded JSON error
+ * `{ "error": { "code", "message" } }` with the status from errors.ts.
+ */
+import { serveStatic } from '@hono/node-server/serve-static';
+import { type Context, Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import QRCode from 'qrcode';
+import * as v from 'valibot';
+import { type ErrorCode, httpStatusOf, normaliseError } from '../core/errors.ts';
+import type { PulsePoint, SpaceRecord } from '../storage/port.ts';
+import type { SpaceService } from '../server/spaceService.ts';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** Settings of the HTTP app. */
+export interface AppOptions {
+  readonly service: SpaceService;
+  /** The public base URL (scheme://host:port) used in join and display links. */
+  readonly publicUrl: (c: Context) => string;
+  /** Checks an admin token (for listing every space). */
+  readonly isAdmin: (token: string | null) => boolean;
+  /** The built web app (web/dist), or null to serve the API only. */
+  readonly webRoot: string | null;
+  /** Sub-apps to mount, e.g. the transparency log at `/log`. */
+  readonly mounts?: readonly { readonly path: string; readonly app: Hono }[];
+  /** Largest request body, bytes. */
+  readonly maxBodyBytes?: number;
+}
+
+/** A coded JSON error response. */
+export function errorResponse(c: Context, code: ErrorCode, message: string): Response {
+  return c.json({ error: { code, message } }, httpStatusOf(code) as 400);
+}
+
+function bearer(c: Context): string | null {
+  const h = c.req.header('authorization');
+  if (!h) return null;
+  const m = /^Bearer\s+(\S+)$/i.exec(h);
+  return m?.[1] ?? null;
+}
+
+const CreateSpaceSchema = v.strictObject({
+  name: v.pipe(v.string(), v.trim(), v.minLength(1, 'name must not be empty'), v.maxLength(80, 'name must be at most 80 characters')),
+  capacity: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
+  ttlSeconds: v.optional(v.pipe(v.number(), v.finite(), v.minValue(5), v.maxValue(86_400))),
+});
+
+const SeriesQuerySchema = v.object({
+  from: v.optional(v.pipe(v.string(), v.regex(/^\d{1,15}$/, 'from must be epoch milliseconds'), v.transform(Number))),
+  to: v.optional(v.pipe(v.string(), v.regex(/^\d{1,15}$/, 'to must be epoch milliseconds'), v.transform(Number))),
+  limit: v.optional(v.pipe(v.string(), v.regex(/^\d{1,6}$/, 'limit must be an integer'), v.transform(Number), v.minValue(1), v.maxValue(100_000))),
+  format: v.optional(v.picklist(['json', 'csv'], 'format must be json or csv')),
+});
+
+/** Links a steward needs for a space. */
+export function spaceLinks(base: string, code: string): { joinUrl: string; displayUrl: string; stewardUrl: string; qrSvgUrl: string; qrPngUrl: string } {
+  return {
+    joinUrl: `${base}/j/${code}`,
+    displayUrl: `${base}/d/${code}`,
+    stewardUrl: `${base}/s/${code}`,
+    qrSvgUrl: `${base}/api/spaces/${code}/qr.svg`,
+    qrPngUrl: `${base}/api/spaces/${code}/qr.png`,
+  };
+}
+
+/** RFC 4180 CSV of a pulse series. */
+export function seriesCsv(points: readonly PulsePoint[]): string {
+  const lines = ['at,count,valence,arousal,spread_valence,spread_arousal,pleasant_energised,pleasant_calm,unpleasant_calm,unpleasant_energised'];
+  const f = (x: number) => (Number.isInteger(x) ? String(x) : x.toFixed(6));
+  for (const p of points) lines.push([p.at, p.count, p.valence, p.arousal, p.spreadValence, p.spreadArousal, ...p.quadrants].map(f).join(','));
+  return `${lines.join('\r\n')}\r\n`;
+}
+
+/** Builds the app. */
+export function createApp(o: AppOptions): Hono {
+  const app = new Hono();
+  const svc = o.service;
+
+  app.onError((e, c) => {
+    const n = normaliseError(e);
+    if (n.code === 'INTERNAL') console.error('attune: request failed', e);
+    return errorResponse(c, n.code, n.message);
+  });
+
+  app.use('/api/*', bodyLimit({ maxSize: o.maxBodyBytes ?? 16 * 1024, onError: (c) => errorResponse(c, 'TOO_LARGE', 'request body too large') }));
+
+  app.get('/healthz', (c) => c.json({ ok: true }));
+
+  const pub = (space: SpaceRecord) => {
+    const rt = svc.runtime(space.id);
+    return { ...svc.info(space), present: rt ? rt.state.count : 0, connected: rt ? rt.connected.size : 0, createdAt: space.createdAt, closedAt: space.closedAt };
+  };
+
+  app.post('/api/spaces', async (c) => {
+    let body: unknown;
+    try {
+      body = await c.req.json();
+    } catch {
+      return errorResponse(c, 'BAD_REQUEST', 'body must be JSON: {"name": "...", "capacity"?: n, "ttlSeconds"?: n}');
+    }
+    const parsed = v.safeParse(CreateSpaceSchema, body);
+    if (!parsed.success) {
+      const i = parsed.issues[0];
+      const path = i?.path?.map((p) => String(p.key)).join('.');
+      return errorResponse(c, 'BAD_REQUEST', path ? `${path}: ${i?.message}` : (i?.message ?? 'invalid body'));
+    }
+    const r = await svc.createSpace(parsed.output);
+    if (!r.ok) return errorResponse(c, r.code, r.message);
+    const { space, stewardToken } = r.value;
+    return c.json({ id: space.id, ...pub(space), ...spaceLinks(o.publicUrl(c), space.code), stewardToken }, 201);
+  });
+
+  app.get('/api/spaces', async (c) => {
+    if (!o.isAdmin(bearer(c))) return errorResponse(c, 'UNAUTHORIZED', 'listing spaces needs the admin token (see data/admin-token)');
+    const spaces = await svc.listSpaces();
+    return c.json({ spaces: spaces.map((s) => ({ id: s.id, ...pub(s), ...spaceLinks(o.publicUrl(c), s.code) })) });
+  });
+
+  const withSpace = async (c: Context): Promise<SpaceRecord | Response> => {
+    const space = await svc.spaceByCode(c.req.param('code') ?? '');
+    return space ?? errorResponse(c, 'NOT_FOUND', 'no space has that join code');
+  };
+
+  app.get('/api/spaces/:code', async (c) => {
+    const s = await withSpace(c);
+    if (s instanceof Response) return s;
+    return c.json({ ...pub(s), ...spaceLinks(o.publicUrl(c), s.code) });
+  });
+
+  app.post('/api/spaces/:code/close', async (c) => {
+    const r = await svc.closeSpace(c.req.param('code'), bearer(c));
+    if (!r.ok) return errorResponse(c, r.code, r.message);
+    return c.json(pub(r.value));
+  });
+
+  app.post('/api/spaces/:code/steward-token', async (c) => {
+    const r = await svc.rotateStewardToken(c.req.param('code'), bearer(c));
+    if (!r.ok) return errorResponse(c, r.code, r.message);
+    return c.json({ stewardToken: r.value });
+  });
+
+  app.get('/api/spaces/:code/pulse', async (c) => {
+    const s = await withSpace(c);
+    if (s instanceof Response) return s;
+    const rt = svc.runtime(s.id);
+    if (!rt) return errorResponse(c, 'SPACE_CLOSED', 'this space has closed');
+    c.header('cache-control', 'no-store');
+    return c.body(rt.latestBytes() as Uint8Array<ArrayBuffer>, 200, { 'content-type': 'application/json' });
+  });
+
+  app.get('/api/spaces/:code/series', async (c) => {
+    const s = await withSpace(c);
+    if (s instanceof Response) return s;
+    const q = v.safeParse(SeriesQuerySchema, c.req.query());
+    if (!q.success) return errorResponse(c, 'BAD_REQUEST', q.issues[0]?.message ?? 'invalid query');
+    const from = q.output.from ?? 0;
+    const to = q.output.to ?? Number.MAX_SAFE_INTEGER;
+    if (from > to) return errorResponse(c, 'BAD_REQUEST', 'from must not be after to');
+    const points = await svc.series(s.id, from, to, q.output.limit ?? 10_000);
+    if ((q.output.format ?? 'json') === 'csv') {
+      return c.body(seriesCsv(points), 200, { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': `attachment; filename="attune-${s.code}-series.csv"` });
+    }
+    return c.json({ space: s.code, points });
+  });
+
+  app.get('/api/spaces/:code/qr.svg', async (c) => {
+    const s = await withSpace(c);
+    if (s instanceof Response) return s;
+    const svg = await QRCode.toString(spaceLinks(o.publicUrl(c), s.code).joinUrl, { type: 'svg', margin: 2, errorCorrectionLevel: 'M' });
+    return c.body(svg, 200, { 'content-type': 'image/svg+xml', 'cache-control': 'public, max-age=3600' });
+  });
+
+  app.get('/api/spaces/:code/qr.png', async (c) => {
+    const s = await withSpace(c);
+    if (s instanceof Response) return s;
+    const png = await QRCode.toBuffer(spaceLinks(o.publicUrl(c), s.code).joinUrl, { type: 'png', margin: 2, scale: 8, errorCorrectionLevel: 'M' });
+    return c.body(new Uint8Array(png), 200, { 'content-type': 'image/png', 'cache-control': 'public, max-age=3600' });
+  });
+
+  app.all('/api/*', (c) => errorResponse(c, 'NOT_FOUND', `no API route ${c.req.method} ${new URL(c.req.url).pathname}`));
+
+  for (const m of o.mounts ?? []) app.route(m.path, m.app);
+
+  if (o.webRoot) {
+    const root = o.webRoot;
+    const page = (file: string) => {
+      const path = join(root, file);
+      return (c: Context) => {
+        if (!existsSync(path)) return c.text('web app not built: run `npm run build:web`', 503);
+        return c.html(readFileSync(path, 'utf8'));
+      };
+    };
+    app.get('/', page('index.html'));
+    app.get('/j/:code', page('join.html'));
+    app.get('/d/:code', page('display.html'));
+    app.get('/s/:code', page('steward.html'));
+    app.get('/audit', page('audit.html'));
+    app.use('/assets/*', serveStatic({ root, onFound: (_p, c) => c.header('cache-control', 'public, max-age=31536000, immutable') }));
+    app.use('/*', serveStatic({ root }));
+  }
+  app.notFound((c) => errorResponse(c, 'NOT_FOUND', 'not found'));
+  return app;
+}

@@ -1,0 +1,302 @@
+/**
+ * The WebSocket edge (SPEC.md §W): frames ↔ protocol messages ↔ the space service.
+ *
+ * Per connection:
+ *
+ *   connecting ──join/resume ok──▶ joined ──bye / close / space closed──▶ closed
+ *        │                            │
+ *        └──fatal error──▶ closed ◀───┘ (fatal error: close code from errors.ts)
+ *
+ * Every frame is size-limited (ws maxPayload → close 1009), rate-limited (token bucket; excess
+ * is answered RATE_LIMITED and dropped), parsed and validated before it reaches the service.
+ * Pulses arrive on the bus already encoded; the same bytes go to every socket of a space, and a
+ * socket whose send buffer is backed up skips a pulse rather than queueing stale ones (W9).
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import * as v from 'valibot';
+import { type WebSocket, WebSocketServer } from 'ws';
+import { type ErrorCode, isFatal, wsCloseCodeOf } from '../core/errors.ts';
+import { CLIENT_TYPES, MAX_CLIENT_FRAME_BYTES, JoinSchema, PointInputSchema, ResumeSchema, TextInputSchema, ByeSchema, type ClientMessage, type ErrorMessage, type FullMessage, type WelcomeMessage } from '../core/protocol.ts';
+import { TokenBucket } from '../core/rateLimit.ts';
+import type { Disposable } from '../bus/port.ts';
+import type { Session, SpaceService } from '../server/spaceService.ts';
+import { subjects } from '../server/spaceRuntime.ts';
+
+/** Settings of the edge. */
+export interface WsEdgeOptions {
+  readonly service: SpaceService;
+  readonly clock?: () => number;
+  /** Messages per second per connection (sustained). */
+  readonly ratePerSec?: number;
+  /** Burst allowance per connection. */
+  readonly burst?: number;
+  /** An input counts as exposed if a pulse reached the socket within this window, ms. */
+  readonly exposureWindowMs?: number;
+  /** Interval of WebSocket pings; a socket that misses one is terminated. */
+  readonly pingIntervalMs?: number;
+  /** A socket with more than this many bytes queued skips pulses. */
+  readonly maxBufferedBytes?: number;
+}
+
+interface Conn {
+  readonly ws: WebSocket;
+  readonly bucket: TokenBucket;
+  session: Session | null;
+  joining: boolean;
+  lastPulseAt: number;
+  lastRateNoticeAt: number;
+  alive: boolean;
+}
+
+interface SpaceSubs {
+  readonly participants: Set<Conn>;
+  readonly displays: Set<Conn>;
+  readonly disposables: Disposable[];
+}
+
+const SCHEMAS = { join: JoinSchema, resume: ResumeSchema, bye: ByeSchema } as const;
+
+function describeIssues(issues: readonly v.BaseIssue<unknown>[]): string {
+  const first = issues[0];
+  if (!first) return 'invalid message';
+  const path = first.path?.map((p) => String(p.key)).join('.') ?? '';
+  return path ? `${path}: ${first.message}` : first.message;
+}
+
+/** Parses and validates one text frame into a client message, or a coded error. */
+export function parseClientFrame(text: string): { ok: true; msg: ClientMessage } | { ok: false; code: ErrorCode; message: string } {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return { ok: false, code: 'BAD_REQUEST', message: 'frame is not valid JSON' };
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return { ok: false, code: 'BAD_REQUEST', message: 'a message must be a JSON object' };
+  const t = (raw as { t?: unknown }).t;
+  if (typeof t !== 'string') return { ok: false, code: 'BAD_REQUEST', message: 'a message needs a string field t' };
+  if (!(CLIENT_TYPES as readonly string[]).includes(t)) return { ok: false, code: 'UNKNOWN_TYPE', message: `unknown message type '${t.slice(0, 32)}'` };
+  const schema = t === 'input' ? ('text' in raw ? TextInputSchema : PointInputSchema) : SCHEMAS[t as keyof typeof SCHEMAS];
+  const r = v.safeParse(schema, raw);
+  if (!r.success) return { ok: false, code: 'BAD_REQUEST', message: describeIssues(r.issues) };
+  return { ok: true, msg: r.output as ClientMessage };
+}
+
+/** The WebSocket edge: attach `handleUpgrade` to an HTTP server's `upgrade` event for `/ws`. */
+export class WsEdge {
+  private readonly o: Required<WsEdgeOptions>;
+  private readonly wss: WebSocketServer;
+  private readonly conns = new Set<Conn>();
+  private readonly spaces = new Map<string, SpaceSubs>();
+  private readonly pinger: NodeJS.Timeout;
+
+  constructor(opts: WsEdgeOptions) {
+    this.o = { clock: Date.now, ratePerSec: 20, burst: 40, exposureWindowMs: 10_000, pingIntervalMs: 30_000, maxBufferedBytes: 256 * 1024, ...opts };
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: MAX_CLIENT_FRAME_BYTES, perMessageDeflate: false });
+    this.pinger = setInterval(() => this.ping(), this.o.pingIntervalMs);
+    this.pinger.unref();
+  }
+
+  /** Open connections (for metrics and tests). */
+  get connectionCount(): number {
+    return this.conns.size;
+  }
+
+  /** Accepts an upgrade request for the edge's path. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws));
+  }
+
+  private accept(ws: WebSocket): void {
+    const conn: Conn = { ws, bucket: new TokenBucket(this.o.ratePerSec, this.o.burst, this.o.clock()), session: null, joining: false, lastPulseAt: -Infinity, lastRateNoticeAt: -Infinity, alive: true };
+    this.conns.add(conn);
+    ws.on('pong', () => {
+      conn.alive = true;
+    });
+    ws.on('message', (data, isBinary) => {
+      void this.onFrame(conn, data as Buffer, isBinary).catch((e) => {
+        console.error('attune: websocket handler failed', e);
+        this.sendError(conn, 'INTERNAL', 'internal error');
+      });
+    });
+    ws.on('close', () => this.cleanup(conn));
+    ws.on('error', () => this.cleanup(conn));
+  }
+
+  private send(conn: Conn, msg: object): void {
+    if (conn.ws.readyState === conn.ws.OPEN) conn.ws.send(JSON.stringify(msg));
+  }
+
+  private sendError(conn: Conn, code: ErrorCode, message: string, seq?: number): void {
+    const m: ErrorMessage = seq === undefined ? { t: 'error', code, message } : { t: 'error', code, message, seq };
+    this.send(conn, m);
+    if (isFatal(code)) conn.ws.close(wsCloseCodeOf(code), message.slice(0, 120));
+  }
+
+  private async onFrame(conn: Conn, data: Buffer, isBinary: boolean): Promise<void> {
+    const now = this.o.clock();
+    if (!conn.bucket.take(now)) {
+      // Tell the client at most once a second, so a flood cannot make us flood back.
+      if (now - conn.lastRateNoticeAt >= 1000) {
+        conn.lastRateNoticeAt = now;
+        this.sendError(conn, 'RATE_LIMITED', `more than ${this.o.ratePerSec} messages per second; message dropped`);
+      }
+      return;
+    }
+    if (isBinary) return this.sendError(conn, 'BAD_REQUEST', 'send JSON text frames, not binary');
+    const parsed = parseClientFrame(data.toString('utf8'));
+    if (!parsed.ok) {
+      const seq = (() => {
+        try {
+          const s = (JSON.parse(data.toString('utf8')) as { seq?: unknown }).seq;
+          return typeof s === 'number' && Number.isSafeInteger(s) ? s : undefined;
+        } catch {
+          return undefined;
+        }
+      })();
+      return this.sendError(conn, parsed.code, parsed.message, seq);
+    }
+    const msg = parsed.msg;
+    const svc = this.o.service;
+    switch (msg.t) {
+      case 'join':
+      case 'resume': {
+        if (conn.session || conn.joining) return this.sendError(conn, 'BAD_REQUEST', 'already joined on this connection');
+        conn.joining = true;
+        const r = msg.t === 'join' ? await svc.join(msg.code, msg.role, msg.consent) : await svc.resume(msg.token);
+        conn.joining = false;
+        if (!r.ok) {
+          if (r.code === 'SPACE_FULL') {
+            const sp = msg.t === 'join' ? await svc.spaceByCode(msg.code) : null;
+            const full: FullMessage = { t: 'full', message: r.message, capacity: sp?.capacity ?? 0 };
+            this.send(conn, full);
+            conn.ws.close(wsCloseCodeOf('SPACE_FULL'), 'space full');
+            return;
+          }
+          return this.sendError(conn, r.code, r.message);
+        }
+        if (conn.ws.readyState !== conn.ws.OPEN) {
+          svc.disconnect(r.value);
+          return;
+        }
+        conn.session = r.value;
+        this.replaceOlder(conn);
+        this.register(conn);
+        const rt = svc.runtime(r.value.spaceId);
+        if (!rt) return this.sendError(conn, 'SPACE_CLOSED', 'this space has closed');
+        const welcome: WelcomeMessage = {
+          t: 'welcome',
+          role: r.value.role,
+          ...(r.value.participantId ? { participant: r.value.participantId } : {}),
+          ...(r.value.token ? { token: r.value.token } : {}),
+          space: svc.info(rt.space),
+          you: svc.currentPoint(r.value),
+          lastSeq: r.value.lastSeq,
+          pulseHz: svc.participantHz,
+        };
+        this.send(conn, welcome);
+        conn.ws.send(rt.latestBytes());
+        conn.lastPulseAt = now;
+        return;
+      }
+      case 'input': {
+        if (!conn.session) return this.sendError(conn, 'NOT_JOINED', 'join or resume first', msg.seq);
+        const exposed = msg.seen !== false && now - conn.lastPulseAt <= this.o.exposureWindowMs;
+        const r = await svc.input(conn.session, msg, exposed);
+        if (!r.ok) return this.sendError(conn, r.code, r.message, msg.seq);
+        this.send(conn, { t: 'ack', seq: msg.seq, affect: r.value });
+        return;
+      }
+      case 'bye': {
+        if (conn.session) await svc.leave(conn.session);
+        conn.ws.close(1000, 'bye');
+        return;
+      }
+    }
+  }
+
+  /** A participant resumed on a new socket: the old socket is told and closed. */
+  private replaceOlder(conn: Conn): void {
+    const s = conn.session;
+    if (!s?.participantId) return;
+    const subs = this.spaces.get(s.spaceId);
+    if (!subs) return;
+    for (const other of subs.participants) {
+      if (other !== conn && other.session?.participantId === s.participantId) {
+        this.send(other, { t: 'bye', reason: 'replaced' });
+        subs.participants.delete(other);
+        other.session = null; // its close must not disconnect the new session
+        other.ws.close(1000, 'replaced');
+      }
+    }
+  }
+
+  private register(conn: Conn): void {
+    const s = conn.session as Session;
+    let subs = this.spaces.get(s.spaceId);
+    if (!subs) {
+      const created: SpaceSubs = { participants: new Set(), displays: new Set(), disposables: [] };
+      const bus = this.o.service.bus;
+      const fan = (set: Set<Conn>) => (bytes: Uint8Array) => {
+        const now = this.o.clock();
+        for (const c of set) {
+          if (c.ws.readyState !== c.ws.OPEN || c.ws.bufferedAmount > this.o.maxBufferedBytes) continue;
+          c.ws.send(bytes);
+          c.lastPulseAt = now;
+        }
+      };
+      created.disposables.push(
+        bus.subscribe(subjects.participantPulse(s.spaceId), fan(created.participants)),
+        bus.subscribe(subjects.displayPulse(s.spaceId), fan(created.displays)),
+        bus.subscribe(subjects.control(s.spaceId), (bytes) => {
+          for (const c of [...created.participants, ...created.displays]) {
+            if (c.ws.readyState === c.ws.OPEN) c.ws.send(bytes);
+            c.ws.close(wsCloseCodeOf('SPACE_CLOSED'), 'space closed');
+          }
+        }),
+      );
+      this.spaces.set(s.spaceId, created);
+      subs = created;
+    }
+    (s.role === 'display' ? subs.displays : subs.participants).add(conn);
+  }
+
+  private cleanup(conn: Conn): void {
+    if (!this.conns.delete(conn)) return;
+    const s = conn.session;
+    conn.session = null;
+    if (!s) return;
+    this.o.service.disconnect(s);
+    const subs = this.spaces.get(s.spaceId);
+    if (!subs) return;
+    subs.participants.delete(conn);
+    subs.displays.delete(conn);
+    if (subs.participants.size === 0 && subs.displays.size === 0) {
+      for (const d of subs.disposables) d.dispose();
+      this.spaces.delete(s.spaceId);
+    }
+  }
+
+  private ping(): void {
+    for (const c of this.conns) {
+      if (!c.alive) {
+        c.ws.terminate();
+        continue;
+      }
+      c.alive = false;
+      c.ws.ping();
+    }
+  }
+
+  /** Tells every client the server is going away and closes all sockets. */
+  async close(): Promise<void> {
+    clearInterval(this.pinger);
+    for (const c of this.conns) {
+      this.send(c, { t: 'bye', reason: 'shutdown' });
+      c.ws.close(1001, 'server shutting down');
+    }
+    await new Promise<void>((r) => setTimeout(r, 20));
+    for (const c of this.conns) c.ws.terminate();
+    await new Promise<void>((r) => this.wss.close(() => r()));
+  }
+}
