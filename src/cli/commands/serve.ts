@@ -1,0 +1,169 @@
+/**
+ * `attune serve`: runs the server (HTTP + WebSocket + embedded SQLite), building the web app
+ * first when its build is missing or older than its sources.
+ */
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync, chmodSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import QRCode from 'qrcode';
+import type { CliIO, Command } from '../command.ts';
+import { UsageError } from '../command.ts';
+import { REPO_ROOT, type RunningServer, startServer } from '../../server/startServer.ts';
+import { buildServerExtras } from '../../server/extras.ts';
+
+const HELP = `Usage: attune serve [options]
+
+Runs attune: the HTTP API, the WebSocket endpoint (/ws), the web app and an embedded
+SQLite database. Stop with Ctrl-C; every space resumes on the next start.
+
+Options:
+  --host HOST         address to listen on (env ATTUNE_HOST, default 127.0.0.1;
+                      use 0.0.0.0 to let phones on your network join)
+  --port PORT         port (env ATTUNE_PORT, default 8787; 0 picks a free one)
+  --db PATH           SQLite database file (env ATTUNE_DB, default ./data/attune.db;
+                      ':memory:' keeps nothing)
+  --public-url URL    base URL printed and put in join links and QR codes
+                      (env ATTUNE_PUBLIC_URL, default http://HOST:PORT)
+  --demo              create (first time) or reuse a demo space and print its links
+  --capacity N        default capacity of new spaces (default 1000)
+  --ttl SECONDS       how long a person's last input counts (default 120)
+  --min-cohort N      fewest people before aggregates are shown (default 3)
+  --no-build          do not build the web app, even if it is missing or stale
+  -h, --help          show this help
+`;
+
+function num(name: string, raw: string | undefined, lo: number, hi: number): number | undefined {
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw.trim()) || !Number.isInteger(n) || n < lo || n > hi) throw new UsageError(`--${name} must be an integer in [${lo}, ${hi}], got '${raw}'`);
+  return n;
+}
+
+function newestMtime(dir: string): number {
+  let t = 0;
+  if (!existsSync(dir)) return t;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    t = Math.max(t, e.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
+  }
+  return t;
+}
+
+/** Builds web/dist with Vite when it is missing or older than web/src or the pages. */
+export async function buildWebIfNeeded(io: CliIO): Promise<void> {
+  const web = join(REPO_ROOT, 'web');
+  const dist = join(web, 'dist', 'index.html');
+  const srcNewest = Math.max(newestMtime(join(web, 'src')), ...readdirSync(web).filter((f) => f.endsWith('.html') || f.endsWith('.ts')).map((f) => statSync(join(web, f)).mtimeMs));
+  if (existsSync(dist) && statSync(dist).mtimeMs >= srcNewest) return;
+  io.stderr.write('attune: building the web app (vite build)…\n');
+  const vite = await import('vite');
+  await vite.build({ configFile: join(web, 'vite.config.ts'), logLevel: 'warn' });
+}
+
+async function ensureDemo(server: RunningServer, dataDir: string | null): Promise<{ code: string; stewardToken: string }> {
+  const file = dataDir ? join(dataDir, 'demo-space.json') : null;
+  if (file && existsSync(file)) {
+    try {
+      const saved = JSON.parse(readFileSync(file, 'utf8')) as { code: string; stewardToken: string };
+      const s = await server.service.spaceByCode(saved.code);
+      if (s && s.status === 'open') return saved;
+    } catch {
+      /* recreate below */
+    }
+  }
+  const r = await server.service.createSpace({ name: 'attune demo' });
+  if (!r.ok) throw new Error(`could not create the demo space: ${r.message}`);
+  const saved = { code: r.value.space.code, stewardToken: r.value.stewardToken };
+  if (file) {
+    writeFileSync(file, `${JSON.stringify(saved)}\n`, { mode: 0o600 });
+    chmodSync(file, 0o600);
+  }
+  return saved;
+}
+
+export const command: Command = {
+  summary: 'run the server (HTTP, WebSocket, web app, SQLite)',
+  help: HELP,
+  async run(argv: readonly string[], io: CliIO): Promise<number> {
+    const { values, positionals } = parseArgs({
+      args: [...argv],
+      options: {
+        host: { type: 'string' },
+        port: { type: 'string' },
+        db: { type: 'string' },
+        'public-url': { type: 'string' },
+        demo: { type: 'boolean', default: false },
+        capacity: { type: 'string' },
+        ttl: { type: 'string' },
+        'min-cohort': { type: 'string' },
+        'no-build': { type: 'boolean', default: false },
+      },
+      allowPositionals: true,
+      strict: true,
+    });
+    if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
+    const host = values.host ?? io.env.ATTUNE_HOST ?? '127.0.0.1';
+    const port = num('port', values.port ?? io.env.ATTUNE_PORT, 0, 65535) ?? 8787;
+    const dbPath = values.db ?? io.env.ATTUNE_DB ?? './data/attune.db';
+    const publicUrl = values['public-url'] ?? io.env.ATTUNE_PUBLIC_URL;
+    if (publicUrl !== undefined && !/^https?:\/\/[^\s/]+/.test(publicUrl)) throw new UsageError(`--public-url must be an http(s) URL, got '${publicUrl}'`);
+    const capacity = num('capacity', values.capacity, 1, 100_000);
+    const ttl = num('ttl', values.ttl, 5, 86_400);
+    const minCohort = num('min-cohort', values['min-cohort'], 1, 1000);
+    const resolvedDb = dbPath === ':memory:' ? dbPath : resolve(io.cwd, dbPath);
+    const dataDir = resolvedDb === ':memory:' ? null : resolve(resolvedDb, '..');
+
+    if (!values['no-build']) await buildWebIfNeeded(io);
+    const extras = await buildServerExtras({ dataDir, dbPath: resolvedDb });
+    let server: RunningServer;
+    try {
+      server = await startServer({
+        host,
+        port,
+        dbPath: resolvedDb,
+        ...(publicUrl ? { publicUrl } : {}),
+        ...(capacity !== undefined ? { capacity } : {}),
+        ...(ttl !== undefined ? { ttlMs: ttl * 1000 } : {}),
+        ...(minCohort !== undefined ? { minCohort } : {}),
+        ...extras.serverOptions,
+      });
+    } catch (e) {
+      await extras.close();
+      const err = e as NodeJS.ErrnoException;
+      if (err.code === 'EADDRINUSE') {
+        io.stderr.write(`attune serve: port ${port} on ${host} is already in use. Stop the other server or pick another port with --port.\n`);
+        return 1;
+      }
+      if (err.code === 'EACCES') {
+        io.stderr.write(`attune serve: not allowed to listen on ${host}:${port}. Ports below 1024 need privileges; try --port 8787.\n`);
+        return 1;
+      }
+      if (err.code === 'EADDRNOTAVAIL' || err.code === 'ENOTFOUND') {
+        io.stderr.write(`attune serve: ${host} is not an address of this machine. Try --host 127.0.0.1 or 0.0.0.0.\n`);
+        return 1;
+      }
+      throw e;
+    }
+    io.stdout.write(`attune is running at ${server.url}  (database: ${resolvedDb})\n`);
+    io.stdout.write(`  create a space:  ${server.publicUrl}/\n`);
+    if (values.demo) {
+      const demo = await ensureDemo(server, dataDir);
+      const joinUrl = `${server.publicUrl}/j/${demo.code}`;
+      io.stdout.write(`\nDemo space — join code ${demo.code}\n`);
+      io.stdout.write(`  join (phones):   ${joinUrl}\n`);
+      io.stdout.write(`  display:         ${server.publicUrl}/d/${demo.code}\n`);
+      io.stdout.write(`  steward:         ${server.publicUrl}/s/${demo.code}#token=${demo.stewardToken}\n\n`);
+      io.stdout.write(await QRCode.toString(joinUrl, { type: 'terminal', small: true }));
+      if (host === '127.0.0.1' || host === 'localhost') io.stdout.write('\n(Phones on your network need --host 0.0.0.0 and --public-url http://<this machine>:PORT)\n');
+    }
+    io.stdout.write('\nPress Ctrl-C to stop.\n');
+    await new Promise<void>((r) => {
+      if (io.signal.aborted) r();
+      io.signal.addEventListener('abort', () => r(), { once: true });
+    });
+    io.stderr.write('attune: shutting down…\n');
+    await server.close();
+    await extras.close();
+    return 0;
+  },
+};
