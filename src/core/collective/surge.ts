@@ -1,0 +1,252 @@
+/**
+ * Surge detection on one metric (a quadrant's share or the mean arousal), one observation per
+ * window, by three detectors voting, with alerts raised and cleared with hysteresis.
+ *
+ *   window value x ──► standardise z = (x − μ̂)/σ̂ ──► CUSUM (k, h)        ─┐
+ *                  │                               └► EWMA (λ, L)        ─┼─► raise?
+ *                  └──────────────────────────────► BOCPD P(change) ─────┘
+ *
+ * - μ̂ is the mean of the current segment (since start, or since the last detected change);
+ *   σ̂ = max(minSigma, median moving range / 0.954) over the last 40 windows — the median
+ *   moving range is robust to the level shifts being detected (Montgomery, Introduction to
+ *   Statistical Quality Control, §6.4; 0.954 = √2·Φ⁻¹(0.75)).
+ * - RAISE when the CUSUM side crosses h AND (the EWMA chart is out of control on the same side
+ *   OR BOCPD gives P(change since the CUSUM's change estimate) ≥ raiseProbability). The alert's
+ *   `startedAt` is the CUSUM change-point estimate (the window after the statistic was last 0).
+ *   The detectors then restart on the new level (μ̂ re-estimated from the windows since
+ *   `startedAt`) and re-arm after `rearmWindows`; a further alarm on the same side while the
+ *   alert is active extends it rather than raising a second one.
+ * - CLEAR when the value has been within clearZ·σ̂ of the pre-change level for `clearWindows`
+ *   consecutive windows ('returned'), when the opposite side raises ('reversed'), or after
+ *   `settleMs` at the new level ('settled'). Raising needs h = 6 σ-units of accumulated
+ *   evidence, clearing needs a sustained return: that gap is the hysteresis.
+ *
+ * Sources: cusum.ts (Page 1954), ewma.ts (Roberts 1959), bocpd.ts (Adams & MacKay 2007).
+ */
+import { Bocpd } from './bocpd.ts';
+import { Cusum, type Direction } from './cusum.ts';
+import { EwmaChart } from './ewma.ts';
+
+/** Settings of surge detection (shared by every metric of a tracker). */
+export interface SurgeOptions {
+  /** Window length in ms; the detectors see one value (the window mean) per window. */
+  readonly windowMs: number;
+  /** CUSUM reference value k (σ units). */
+  readonly cusumK: number;
+  /** CUSUM decision interval h (σ units). */
+  readonly cusumH: number;
+  /** EWMA weight λ. */
+  readonly ewmaLambda: number;
+  /** EWMA limit L (σ units of the EWMA statistic). */
+  readonly ewmaL: number;
+  /** BOCPD expected segment length, in windows. */
+  readonly expectedRun: number;
+  /** BOCPD run-length truncation, in windows. */
+  readonly maxRun: number;
+  /** BOCPD probability that confirms a CUSUM alarm when the EWMA does not. */
+  readonly raiseProbability: number;
+  /** Windows of history before the first detection. */
+  readonly warmupWindows: number;
+  /** Windows after a detected change before the detectors re-arm. */
+  readonly rearmWindows: number;
+  /** Floor on σ̂, in the metric's units (a room that never moves must not alarm on a 1 % twitch). */
+  readonly minSigma: number;
+  /** Clearing band around the pre-change level, in σ̂. */
+  readonly clearZ: number;
+  /** Consecutive windows inside the band that clear an alert. */
+  readonly clearWindows: number;
+  /** An alert older than this clears as 'settled' (the new level is the new normal). */
+  readonly settleMs: number;
+}
+
+/** Defaults, tuned on seeds disjoint from the benchmark's (docs/collective-state.md). */
+export const DEFAULT_SURGE_OPTIONS: SurgeOptions = {
+  windowMs: 5_000,
+  cusumK: 0.5,
+  cusumH: 6,
+  ewmaLambda: 0.1,
+  ewmaL: 2.8,
+  expectedRun: 250,
+  maxRun: 120,
+  raiseProbability: 0.5,
+  warmupWindows: 12,
+  rearmWindows: 4,
+  minSigma: 0.02,
+  clearZ: 1.5,
+  clearWindows: 3,
+  settleMs: 180_000,
+};
+
+/** A surge alert (plain data, JSON-serialisable). */
+export interface SurgeAlert {
+  readonly id: string;
+  /** What surged: `share:<quadrant>` or `meanArousal`. */
+  readonly metric: string;
+  readonly direction: Direction;
+  /** Estimated start of the change (epoch ms, a window start). */
+  readonly startedAt: number;
+  /** When the alert was raised (epoch ms). */
+  readonly raisedAt: number;
+  /** Current value minus the pre-change level, in the metric's units (share or arousal). */
+  readonly magnitude: number;
+  /** The same in σ̂ units. */
+  readonly z: number;
+  /** BOCPD probability that the level changed since startedAt. */
+  readonly probability: number;
+  /** The pre-change level. */
+  readonly baseline: number;
+}
+
+/** An alert that has cleared. */
+export interface ClearedAlert extends SurgeAlert {
+  readonly clearedAt: number;
+  readonly reason: 'returned' | 'reversed' | 'settled';
+}
+
+/** What one window did to a metric's alerts. */
+export interface SurgeStep {
+  readonly raised: SurgeAlert | null;
+  readonly cleared: ClearedAlert | null;
+}
+
+interface Window {
+  readonly at: number;
+  readonly x: number;
+}
+
+const HISTORY = 200;
+const MR_WINDOWS = 40;
+
+function median(xs: number[]): number {
+  const s = xs.slice().sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+}
+
+/** Surge detection on one metric. */
+export class SurgeMonitor {
+  readonly metric: string;
+  readonly options: SurgeOptions;
+  private readonly history: Window[] = [];
+  private readonly ranges: number[] = [];
+  private segment: Window[] = [];
+  private mean = 0;
+  private armedAfter: number;
+  private readonly cusum: Cusum;
+  private readonly ewma: EwmaChart;
+  private bocpd: Bocpd | null = null;
+  private active: (SurgeAlert & { sigma: number; inBand: number }) | null = null;
+  private readonly nextId: () => string;
+
+  /** `nextId` names new alerts (unique within a tracker). */
+  constructor(metric: string, options: SurgeOptions, nextId: () => string) {
+    this.metric = metric;
+    this.options = options;
+    this.nextId = nextId;
+    this.cusum = new Cusum(options.cusumK, options.cusumH);
+    this.ewma = new EwmaChart(options.ewmaLambda, options.ewmaL);
+    this.armedAfter = options.warmupWindows;
+  }
+
+  /** The active alert, if any. */
+  get alert(): SurgeAlert | null {
+    if (!this.active) return null;
+    const { sigma: _s, inBand: _i, ...alert } = this.active;
+    return alert;
+  }
+
+  /** σ̂: the robust noise level. */
+  get sigma(): number {
+    const mr = this.ranges.length >= 3 ? median(this.ranges) / 0.954 : 0;
+    return Math.max(this.options.minSigma, mr);
+  }
+
+  /** Feeds the value of the window that started at `at`; `now` is when it closed. */
+  observe(at: number, x: number, now: number): SurgeStep {
+    const o = this.options;
+    const prev = this.history[this.history.length - 1];
+    if (prev) {
+      this.ranges.push(Math.abs(x - prev.x));
+      if (this.ranges.length > MR_WINDOWS) this.ranges.shift();
+    }
+    const w = { at, x };
+    this.history.push(w);
+    if (this.history.length > HISTORY) this.history.shift();
+    this.segment.push(w);
+    let raised: SurgeAlert | null = null;
+    let cleared: ClearedAlert | null = null;
+
+    if (this.segment.length <= this.armedAfter) {
+      // Learning the level: no detection yet.
+      this.mean = this.segment.reduce((s, v) => s + v.x, 0) / this.segment.length;
+    } else {
+      const sigma = this.sigma;
+      if (!this.bocpd) {
+        this.bocpd = new Bocpd({ expectedRun: o.expectedRun, maxRun: o.maxRun, mu0: this.mean, kappa0: 1, alpha0: 1, beta0: sigma * sigma });
+      }
+      const z = (x - this.mean) / sigma;
+      const c = this.cusum.step(z);
+      const e = this.ewma.step(z);
+      this.bocpd.step(x);
+      const stats = this.cusum.statistics;
+      if (stats.upper <= o.cusumH / 2 && stats.lower <= o.cusumH / 2) {
+        // In control: let the level follow slow drift.
+        const n = this.segment.length;
+        this.mean += (x - this.mean) / n;
+      }
+      if (c.alarm && c.changeIndex !== null) {
+        // The CUSUM's i-th observation since its reset is the segment's (armedAfter + i)-th window.
+        const startIdx = Math.min(this.segment.length - 1, this.armedAfter + c.changeIndex);
+        const start = this.segment[startIdx] as Window;
+        const windowsSince = this.segment.length - startIdx;
+        const p = this.bocpd.probabilityOfChangeWithin(windowsSince);
+        if (e === c.alarm || p >= o.raiseProbability) {
+          const post = this.segment.slice(startIdx);
+          if (this.active && this.active.direction === c.alarm) {
+            // Same side again while active: the surge is still building; extend it.
+          } else {
+            if (this.active) cleared = this.clear(now, 'reversed');
+            const id = this.nextId();
+            this.active = {
+              id,
+              metric: this.metric,
+              direction: c.alarm,
+              startedAt: start.at,
+              raisedAt: now,
+              magnitude: x - this.mean,
+              z: (x - this.mean) / sigma,
+              probability: p,
+              baseline: this.mean,
+              sigma,
+              inBand: 0,
+            };
+            raised = this.alert;
+          }
+          // Restart on the new level.
+          this.segment = post;
+          this.mean = post.reduce((s, v) => s + v.x, 0) / post.length;
+          this.armedAfter = Math.max(post.length, o.rearmWindows);
+          this.cusum.reset();
+          this.ewma.reset();
+        }
+      }
+    }
+
+    if (this.active && !raised) {
+      const a = this.active;
+      const windowsSince = Math.max(1, Math.round((at - a.startedAt) / o.windowMs) + 1);
+      const prob = this.bocpd ? this.bocpd.probabilityOfChangeWithin(windowsSince) : a.probability;
+      const inside = Math.abs(x - a.baseline) < o.clearZ * a.sigma;
+      this.active = { ...a, magnitude: x - a.baseline, z: (x - a.baseline) / a.sigma, probability: Math.max(prob, 0), inBand: inside ? a.inBand + 1 : 0 };
+      if (this.active.inBand >= o.clearWindows) cleared = this.clear(now, 'returned');
+      else if (now - a.raisedAt >= o.settleMs) cleared = this.clear(now, 'settled');
+    }
+    return { raised, cleared };
+  }
+
+  private clear(now: number, reason: ClearedAlert['reason']): ClearedAlert {
+    const a = this.alert as SurgeAlert;
+    this.active = null;
+    return { ...a, clearedAt: now, reason };
+  }
+}
