@@ -1,0 +1,366 @@
+/**
+ * The transparency log service: an append-only RFC 6962 / RFC 9162 Merkle tree over a LogStore,
+ * signed C2SP checkpoints, proofs, and C2SP tlog-tiles resources (hash tiles and entry bundles).
+ *
+ * State kept in memory is only the tree's right edge: at each tile level the hashes of the
+ * current partial tile (< 256 each). Full tiles are written to the store with the entries that
+ * complete them, in the same atomic batch, so reopening rebuilds the edge from at most 255
+ * entries and 255 tiles per level, and a proof or tile in a tree of 10⁶ entries reads three tiles
+ * instead of rehashing 10⁶ leaves.
+ *
+ * Appends are group-committed: every append made while a batch is being written joins the next
+ * batch; each append's promise resolves with its index once its batch is durable.
+ */
+import { AttuneError } from '../core/errors.ts';
+import type { Hasher } from '../core/merkle/hasher.ts';
+import { consistencyProof, inclusionProof, type NodeReader, nodesRead, rootOfLeafHashes, treeRoot } from '../core/merkle/proofs.ts';
+import {
+  encodeEntryBundle,
+  hashesAtLevel,
+  joinHashes,
+  MAX_ENTRY_SIZE,
+  TILE_WIDTH,
+  tileNodeReader,
+  tileRoot,
+  tilesForNodes,
+  tileWidth,
+} from '../core/merkle/tiles.ts';
+import { formatCheckpoint, parseCheckpoint } from '../core/note/checkpoint.ts';
+import { parseNote } from '../core/note/signedNote.ts';
+import { encodeBase64 } from '../core/note/base64.ts';
+import type { LogStore, LogTileRecord } from '../storage/port.ts';
+import { ENTRY_VERSION, encodeEntry, type LogEntryInput } from './entry.ts';
+import { type NoteSigner, signNote } from './note.ts';
+import { sha256Hasher } from './sha256Hasher.ts';
+
+/** Meta key under which the latest signed checkpoint is stored. */
+const CHECKPOINT_META = 'checkpoint';
+
+/** Options of `TransparencyLog.open`. */
+export interface TransparencyLogOptions {
+  readonly store: LogStore;
+  /** The key(s) that sign checkpoints; several during a key rotation (see keyFile.ts). */
+  readonly signer: NoteSigner | readonly NoteSigner[];
+  /** The checkpoint origin line; defaults to the first signer's name. */
+  readonly origin?: string;
+  /** Clock for entries appended without a time (ms since epoch). */
+  readonly now?: () => number;
+  /** Largest number of entries per commit (default 4096). */
+  readonly maxBatch?: number;
+  /** Full tiles kept in memory for proofs and serving (default 2048, i.e. 16 MiB). */
+  readonly tileCacheSize?: number;
+  /** Defaults to SHA-256. */
+  readonly hasher?: Hasher;
+}
+
+/** A signed checkpoint. */
+export interface SignedCheckpoint {
+  readonly origin: string;
+  readonly size: number;
+  readonly root: Uint8Array;
+  /** The full signed note, as served at `/checkpoint`. */
+  readonly note: string;
+}
+
+interface Pending {
+  readonly data: Uint8Array;
+  resolve(index: number): void;
+  reject(e: unknown): void;
+}
+
+/** The transparency log. Create with `TransparencyLog.open`. */
+export class TransparencyLog {
+  readonly #store: LogStore;
+  readonly #signers: readonly NoteSigner[];
+  readonly #origin: string;
+  readonly #now: () => number;
+  readonly #hasher: Hasher;
+  readonly #maxBatch: number;
+  readonly #cacheSize: number;
+  readonly #tileCache = new Map<string, Uint8Array>();
+  #size: number;
+  /** Per tile level, the hashes of the current partial tile. */
+  #edge: Uint8Array[][];
+  #pending: Pending[] = [];
+  #flushing: Promise<void> | null = null;
+  #checkpoint: SignedCheckpoint | null = null;
+  #signing: Promise<SignedCheckpoint> | null = null;
+  #closed = false;
+
+  private constructor(o: TransparencyLogOptions, origin: string, size: number, edge: Uint8Array[][]) {
+    this.#store = o.store;
+    this.#signers = Array.isArray(o.signer) ? (o.signer as readonly NoteSigner[]) : [o.signer as NoteSigner];
+    this.#origin = origin;
+    this.#now = o.now ?? Date.now;
+    this.#hasher = o.hasher ?? sha256Hasher;
+    this.#maxBatch = o.maxBatch ?? 4096;
+    this.#cacheSize = o.tileCacheSize ?? 2048;
+    this.#size = size;
+    this.#edge = edge;
+  }
+
+  /**
+   * Opens the log over `store`: rebuilds the right edge of the tree and checks it against the
+   * last checkpoint the log signed. Throws if the store holds fewer entries than that checkpoint
+   * or a different tree at its size (the store was truncated or tampered with).
+   */
+  static async open(options: TransparencyLogOptions): Promise<TransparencyLog> {
+    const signers = Array.isArray(options.signer) ? (options.signer as readonly NoteSigner[]) : [options.signer as NoteSigner];
+    if (signers.length === 0) throw new Error('the transparency log needs at least one signing key');
+    const origin = options.origin ?? (signers[0] as NoteSigner).name;
+    const hasher = options.hasher ?? sha256Hasher;
+    const { store } = options;
+    const size = await store.size();
+    const edge: Uint8Array[][] = [];
+    for (let level = 0; hashesAtLevel(level, size) > 0; level++) {
+      const count = hashesAtLevel(level, size);
+      const first = count - (count % TILE_WIDTH);
+      const row: Uint8Array[] = [];
+      if (level === 0) {
+        for (const e of await store.readEntries(first, count)) row.push(hasher.leaf(e));
+      } else {
+        for (let j = first; j < count; j++) {
+          const below = await store.readTile(level - 1, j);
+          if (below === null) throw new Error(`transparency log store is missing tile ${level - 1}/${j}`);
+          row.push(tileRoot(below, hasher));
+        }
+      }
+      edge[level] = row;
+    }
+    const log = new TransparencyLog(options, origin, size, edge);
+    await log.#checkStoredCheckpoint();
+    return log;
+  }
+
+  async #checkStoredCheckpoint(): Promise<void> {
+    const stored = await this.#store.getMeta(CHECKPOINT_META);
+    if (stored === null) return;
+    const note = parseNote(new TextDecoder().decode(stored));
+    if ('error' in note) throw new Error(`stored checkpoint is malformed: ${note.error}`);
+    const cp = parseCheckpoint(note.text);
+    if ('error' in cp) throw new Error(`stored checkpoint is malformed: ${cp.error}`);
+    if (cp.origin !== this.#origin) throw new Error(`stored checkpoint is for origin ${cp.origin}, not ${this.#origin}`);
+    if (cp.size > this.#size) throw new Error(`the store has ${this.#size} entries but the log already signed a checkpoint of size ${cp.size}`);
+    const root = await this.root(cp.size);
+    if (encodeBase64(root) !== encodeBase64(cp.root)) {
+      throw new Error(`the tree at size ${cp.size} no longer matches the signed checkpoint: the store was modified`);
+    }
+  }
+
+  /** The origin line of this log's checkpoints. */
+  get origin(): string {
+    return this.#origin;
+  }
+
+  /** The number of durably appended entries. */
+  get size(): number {
+    return this.#size;
+  }
+
+  /** The verifier keys of the signing keys (`name+hex8+base64`), primary first. */
+  get verifierKeys(): readonly string[] {
+    return this.#signers.map((s) => s.verifierKey);
+  }
+
+  /**
+   * Logs a governance act (canonically encoded, see entry.ts). Resolves with the entry's index
+   * once it is durable. Throws AttuneError BAD_REQUEST for an invalid or oversized entry.
+   */
+  append(input: LogEntryInput): Promise<number> {
+    let data: Uint8Array;
+    try {
+      data = encodeEntry({ v: ENTRY_VERSION, type: input.type, space: input.space, time: input.time ?? this.#now(), payload: input.payload });
+    } catch (e) {
+      return Promise.reject(new AttuneError('BAD_REQUEST', (e as Error).message));
+    }
+    return this.appendRaw(data);
+  }
+
+  /** Appends raw leaf bytes (at most 65,535). Prefer `append`, which encodes canonically. */
+  appendRaw(data: Uint8Array): Promise<number> {
+    if (this.#closed) return Promise.reject(new AttuneError('UNAVAILABLE', 'the transparency log is closed'));
+    if (data.length > MAX_ENTRY_SIZE) return Promise.reject(new AttuneError('TOO_LARGE', `log entries are limited to ${MAX_ENTRY_SIZE} bytes`));
+    return new Promise((resolve, reject) => {
+      this.#pending.push({ data: data.slice(), resolve, reject });
+      if (this.#flushing === null) this.#flushing = this.#drain();
+    });
+  }
+
+  /** Resolves when every append made so far is durable (or failed). */
+  async flush(): Promise<void> {
+    while (this.#flushing !== null) await this.#flushing;
+  }
+
+  async #drain(): Promise<void> {
+    // Let the current turn's appends join the first batch.
+    await new Promise<void>((r) => setImmediate(r));
+    try {
+      while (this.#pending.length > 0) {
+        const batch = this.#pending.splice(0, this.#maxBatch);
+        await this.#commit(batch);
+      }
+    } finally {
+      this.#flushing = null;
+    }
+  }
+
+  async #commit(batch: readonly Pending[]): Promise<void> {
+    const start = this.#size;
+    const edge = this.#edge.map((row) => row.slice());
+    const tiles: LogTileRecord[] = [];
+    let size = start;
+    for (const p of batch) {
+      size++;
+      let hash = this.#hasher.leaf(p.data);
+      for (let level = 0; ; level++) {
+        const row = edge[level] ?? [];
+        edge[level] = row;
+        row.push(hash);
+        if (row.length < TILE_WIDTH) break;
+        const index = hashesAtLevel(level, size) / TILE_WIDTH - 1;
+        tiles.push({ level, index, hashes: joinHashes(row) });
+        hash = rootOfLeafHashes(row, this.#hasher);
+        edge[level] = [];
+      }
+    }
+    try {
+      await this.#store.append({ start, entries: batch.map((p) => p.data), tiles });
+    } catch (e) {
+      for (const p of batch) p.reject(e);
+      return;
+    }
+    for (const t of tiles) this.#cacheTile(t.level, t.index, t.hashes);
+    this.#size = size;
+    this.#edge = edge;
+    batch.forEach((p, i) => p.resolve(start + i));
+  }
+
+  #cacheTile(level: number, index: number, bytes: Uint8Array): void {
+    const key = `${level}/${index}`;
+    this.#tileCache.delete(key);
+    this.#tileCache.set(key, bytes);
+    if (this.#tileCache.size > this.#cacheSize) {
+      const oldest = this.#tileCache.keys().next().value;
+      if (oldest !== undefined) this.#tileCache.delete(oldest);
+    }
+  }
+
+  /** The bytes of tile (level, index) as currently known: full from the store, or the edge. */
+  async #tileBytes(level: number, index: number): Promise<Uint8Array | null> {
+    const width = tileWidth(level, index, this.#size);
+    if (width === 0) return null;
+    if (width < TILE_WIDTH) return joinHashes(this.#edge[level] ?? []);
+    const key = `${level}/${index}`;
+    const cached = this.#tileCache.get(key);
+    if (cached !== undefined) {
+      this.#tileCache.delete(key);
+      this.#tileCache.set(key, cached);
+      return cached;
+    }
+    const stored = await this.#store.readTile(level, index);
+    if (stored === null) throw new Error(`transparency log store is missing full tile ${key}`);
+    this.#cacheTile(level, index, stored);
+    return stored;
+  }
+
+  /** A NodeReader holding exactly the tiles that `compute` needs. */
+  async #readerFor(compute: (read: NodeReader, hasher: Hasher) => unknown): Promise<NodeReader> {
+    const tiles = new Map<string, Uint8Array>();
+    for (const t of tilesForNodes(nodesRead(compute))) {
+      const bytes = await this.#tileBytes(t.level, t.index);
+      if (bytes !== null) tiles.set(`${t.level}/${t.index}`, bytes);
+    }
+    return tileNodeReader((level, index) => tiles.get(`${level}/${index}`), this.#hasher);
+  }
+
+  #checkSize(size: number, what: string): void {
+    if (!Number.isSafeInteger(size) || size < 0 || size > this.#size) {
+      throw new RangeError(`${what} ${size} is outside the log of ${this.#size} entries`);
+    }
+  }
+
+  /** The root hash of the tree of `size` entries (default: all). */
+  async root(size: number = this.#size): Promise<Uint8Array> {
+    this.#checkSize(size, 'size');
+    const read = await this.#readerFor((r, h) => treeRoot(size, r, h));
+    return treeRoot(size, read, this.#hasher);
+  }
+
+  /** The inclusion proof of entry `index` in the tree of `size` entries (RFC 9162 §2.1.3.1). */
+  async inclusionProof(index: number, size: number): Promise<Uint8Array[]> {
+    this.#checkSize(size, 'size');
+    if (!Number.isSafeInteger(index) || index < 0 || index >= size) throw new RangeError(`index ${index} is not below size ${size}`);
+    const read = await this.#readerFor((r, h) => inclusionProof(index, size, r, h));
+    return inclusionProof(index, size, read, this.#hasher);
+  }
+
+  /** The consistency proof from size `from` to size `to` (RFC 9162 §2.1.4.1); needs 0 < from ≤ to. */
+  async consistencyProof(from: number, to: number): Promise<Uint8Array[]> {
+    this.#checkSize(to, 'size');
+    if (!Number.isSafeInteger(from) || from < 1 || from > to) throw new RangeError(`no consistency proof from ${from} to ${to}`);
+    const read = await this.#readerFor((r, h) => consistencyProof(from, to, r, h));
+    return consistencyProof(from, to, read, this.#hasher);
+  }
+
+  /**
+   * The latest checkpoint, signed by every key. Cached; re-signed (and stored) when the log
+   * has grown since the last one.
+   */
+  async checkpoint(): Promise<SignedCheckpoint> {
+    if (this.#checkpoint !== null && this.#checkpoint.size === this.#size) return this.#checkpoint;
+    // Concurrent callers share one signature; under a steady stream of appends it may be a few
+    // entries behind by the time it resolves, which any checkpoint is.
+    if (this.#signing === null) {
+      this.#signing = this.#sign().finally(() => {
+        this.#signing = null;
+      });
+    }
+    return this.#signing;
+  }
+
+  async #sign(): Promise<SignedCheckpoint> {
+    const size = this.#size;
+    const root = await this.root(size);
+    const note = signNote(formatCheckpoint({ origin: this.#origin, size, root, extensions: [] }), this.#signers);
+    await this.#store.putMeta(CHECKPOINT_META, new TextEncoder().encode(note));
+    const cp: SignedCheckpoint = { origin: this.#origin, size, root, note };
+    if (this.#checkpoint === null || this.#checkpoint.size <= size) this.#checkpoint = cp;
+    return cp;
+  }
+
+  /**
+   * The bytes of hash tile `level`/`index` at `width` (1…256; 256 = full), or null if the tree
+   * does not (yet) have that many hashes there. A partial tile is a prefix of the tile, so any
+   * width up to the current one is served, including from a tile that has since become full.
+   */
+  async readTile(level: number, index: number, width: number): Promise<Uint8Array | null> {
+    if (width < 1 || width > TILE_WIDTH || tileWidth(level, index, this.#size) < width) return null;
+    const bytes = await this.#tileBytes(level, index);
+    if (bytes === null) return null;
+    return width === TILE_WIDTH ? bytes : bytes.subarray(0, width * 32);
+  }
+
+  /** The entry bundle `index` at `width` (same rules as `readTile` at level 0). */
+  async readEntryBundle(index: number, width: number): Promise<Uint8Array | null> {
+    if (width < 1 || width > TILE_WIDTH || tileWidth(0, index, this.#size) < width) return null;
+    return encodeEntryBundle(await this.#store.readEntries(index * TILE_WIDTH, index * TILE_WIDTH + width));
+  }
+
+  /** Raw entries [start, end); end is clipped to the size. */
+  async readEntries(start: number, end: number): Promise<Uint8Array[]> {
+    const to = Math.min(end, this.#size);
+    if (!Number.isSafeInteger(start) || start < 0 || start > to) return [];
+    return this.#store.readEntries(start, to);
+  }
+
+  /** The RFC 6962 leaf hash of entry data. */
+  leafHash(data: Uint8Array): Uint8Array {
+    return this.#hasher.leaf(data);
+  }
+
+  /** Waits for pending appends and stops accepting new ones. Does not close the store (its owner does). */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.flush();
+  }
+}
