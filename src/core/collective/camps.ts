@@ -8,6 +8,8 @@
  * - Camp ids persist across ticks: the new centroids are matched to the previous camps by the
  *   assignment of least total distance (exhaustive for k ≤ 5; Kuhn 1955 in spirit), and a
  *   camp farther than `matchDistance` from every old one gets a fresh id.
+ * - A k ≥ 2 is eligible only when every two centroids are at least `minSeparation` apart and
+ *   its simplified silhouette reaches `silhouetteMin`; otherwise k = 1 (one camp) wins.
  * - Privacy: a camp of fewer than `minPeople` people (5 by default) is never shown on its own;
  *   a clustering with such a cluster is not eligible to win, and if the displayed k produces one
  *   it is merged into the nearest larger camp.
@@ -42,6 +44,11 @@ export interface CampOptions {
   readonly minPeople: number;
   /** Smallest camp shown on its own, as a share of the room. */
   readonly minShare: number;
+  /**
+   * Closest two camps' centroids may be, in affect units: splitting a tight cloud that spans a
+   * few cells gives a high silhouette (the cells are discrete) but is not two camps.
+   */
+  readonly minSeparation: number;
   /** Farthest a camp's centroid may move between ticks and keep its id. */
   readonly matchDistance: number;
   /** Every this many ticks, k-means also restarts cold (k-means++) and keeps the better fit. */
@@ -53,10 +60,11 @@ export interface CampOptions {
 /** Defaults; see docs/collective-state.md for how they were chosen. */
 export const DEFAULT_CAMP_OPTIONS: CampOptions = {
   maxK: 5,
-  silhouetteMin: 0.55,
+  silhouetteMin: 0.62,
   switchAfter: 4,
   minPeople: 5,
   minShare: 0.1,
+  minSeparation: 0.4,
   matchDistance: 0.6,
   reseedEvery: 10,
   seed: 'attune-camps',
@@ -151,6 +159,13 @@ export class CampTracker {
     for (const wgt of r.weights) {
       const share = wgt / total;
       if (share * people < this.options.minPeople - 1e-9 || share < this.options.minShare) return false;
+    }
+    for (let i = 0; i < r.k; i++) {
+      for (let j = i + 1; j < r.k; j++) {
+        const a = r.centroids[i] as Centroid;
+        const b = r.centroids[j] as Centroid;
+        if (Math.hypot(a.x - b.x, a.y - b.y) < this.options.minSeparation) return false;
+      }
     }
     return true;
   }

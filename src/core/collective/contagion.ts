@@ -86,8 +86,11 @@ export function contagionIndex(records: readonly ContagionRecord[], options: Con
     list.push(r);
   }
   const groups: ParticipantPulls[] = [];
-  for (const list of byParticipant.values()) {
-    list.sort((a, b) => a.at - b.at);
+  // Sorted by id so that the bootstrap does not depend on the order of the records.
+  const ids = [...byParticipant.keys()].sort();
+  for (const id of ids) {
+    const list = byParticipant.get(id) as ContagionRecord[];
+    list.sort((a, b) => a.at - b.at || a.valence - b.valence || a.arousal - b.arousal);
     const g: ParticipantPulls = { exposed: [], unexposed: [] };
     for (let i = 1; i < list.length; i++) {
       const p = list[i - 1] as ContagionRecord;

@@ -11,7 +11,8 @@
  *   moving range is robust to the level shifts being detected (Montgomery, Introduction to
  *   Statistical Quality Control, §6.4; 0.954 = √2·Φ⁻¹(0.75)).
  * - RAISE when the CUSUM side crosses h AND (the EWMA chart is out of control on the same side
- *   OR BOCPD gives P(change since the CUSUM's change estimate) ≥ raiseProbability). The alert's
+ *   OR BOCPD gives P(change since the CUSUM's change estimate) ≥ raiseProbability) AND the last
+ *   `confirmWindows` window values all lie ≥ 1 σ̂ beyond the level on that side. The alert's
  *   `startedAt` is the CUSUM change-point estimate (the window after the statistic was last 0).
  *   The detectors then restart on the new level (μ̂ re-estimated from the windows since
  *   `startedAt`) and re-arm after `rearmWindows`; a further alarm on the same side while the
@@ -45,6 +46,11 @@ export interface SurgeOptions {
   readonly maxRun: number;
   /** BOCPD probability that confirms a CUSUM alarm when the EWMA does not. */
   readonly raiseProbability: number;
+  /**
+   * Consecutive windows whose value must sit at least 1 σ̂ beyond the level on the alarming side
+   * before an alarm raises: a single outlying window (the CUSUM and EWMA remember it) does not.
+   */
+  readonly confirmWindows: number;
   /** Windows of history before the first detection. */
   readonly warmupWindows: number;
   /** Windows after a detected change before the detectors re-arm. */
@@ -69,6 +75,7 @@ export const DEFAULT_SURGE_OPTIONS: SurgeOptions = {
   expectedRun: 250,
   maxRun: 120,
   raiseProbability: 0.5,
+  confirmWindows: 2,
   warmupWindows: 12,
   rearmWindows: 4,
   minSigma: 0.02,
@@ -135,6 +142,8 @@ export class SurgeMonitor {
   private readonly cusum: Cusum;
   private readonly ewma: EwmaChart;
   private bocpd: Bocpd | null = null;
+  private streakSide: Direction | null = null;
+  private streak = 0;
   private active: (SurgeAlert & { sigma: number; inBand: number }) | null = null;
   private readonly nextId: () => string;
 
@@ -188,6 +197,12 @@ export class SurgeMonitor {
       const c = this.cusum.step(z);
       const e = this.ewma.step(z);
       this.bocpd.step(x);
+      const side: Direction | null = z >= 1 ? 'up' : z <= -1 ? 'down' : null;
+      if (side !== null && side === this.streakSide) this.streak++;
+      else {
+        this.streakSide = side;
+        this.streak = side === null ? 0 : 1;
+      }
       const stats = this.cusum.statistics;
       if (stats.upper <= o.cusumH / 2 && stats.lower <= o.cusumH / 2) {
         // In control: let the level follow slow drift.
@@ -199,8 +214,11 @@ export class SurgeMonitor {
         const startIdx = Math.min(this.segment.length - 1, this.armedAfter + c.changeIndex);
         const start = this.segment[startIdx] as Window;
         const windowsSince = this.segment.length - startIdx;
-        const p = this.bocpd.probabilityOfChangeWithin(windowsSince);
-        if (e === c.alarm || p >= o.raiseProbability) {
+        // Run length r counts the observations of the current run, so a run that began at the
+        // change estimate has length windowsSince; P(r ≤ windowsSince) = "changed since then".
+        const p = this.bocpd.probabilityOfChangeWithin(windowsSince + 1);
+        const persistent = this.streakSide === c.alarm && this.streak >= o.confirmWindows;
+        if (persistent && (e === c.alarm || p >= o.raiseProbability)) {
           const post = this.segment.slice(startIdx);
           if (this.active && this.active.direction === c.alarm) {
             // Same side again while active: the surge is still building; extend it.
@@ -228,6 +246,8 @@ export class SurgeMonitor {
           this.armedAfter = Math.max(post.length, o.rearmWindows);
           this.cusum.reset();
           this.ewma.reset();
+          this.streak = 0;
+          this.streakSide = null;
         }
       }
     }
@@ -235,7 +255,7 @@ export class SurgeMonitor {
     if (this.active && !raised) {
       const a = this.active;
       const windowsSince = Math.max(1, Math.round((at - a.startedAt) / o.windowMs) + 1);
-      const prob = this.bocpd ? this.bocpd.probabilityOfChangeWithin(windowsSince) : a.probability;
+      const prob = this.bocpd ? this.bocpd.probabilityOfChangeWithin(windowsSince + 1) : a.probability;
       const inside = Math.abs(x - a.baseline) < o.clearZ * a.sigma;
       this.active = { ...a, magnitude: x - a.baseline, z: (x - a.baseline) / a.sigma, probability: Math.max(prob, 0), inBand: inside ? a.inBand + 1 : 0 };
       if (this.active.inBand >= o.clearWindows) cleared = this.clear(now, 'returned');
