@@ -195,7 +195,7 @@ export class WsEdge {
           pulseHz: svc.participantHz,
         };
         this.send(conn, welcome);
-        conn.ws.send(rt.latestBytes());
+        conn.ws.send(rt.latestBytes(), { binary: false });
         conn.lastPulseAt = now;
         return;
       }
@@ -241,7 +241,7 @@ export class WsEdge {
         const now = this.o.clock();
         for (const c of set) {
           if (c.ws.readyState !== c.ws.OPEN || c.ws.bufferedAmount > this.o.maxBufferedBytes) continue;
-          c.ws.send(bytes);
+          c.ws.send(bytes, { binary: false });
           c.lastPulseAt = now;
         }
       };
@@ -250,7 +250,7 @@ export class WsEdge {
         bus.subscribe(subjects.displayPulse(s.spaceId), fan(created.displays)),
         bus.subscribe(subjects.control(s.spaceId), (bytes) => {
           for (const c of [...created.participants, ...created.displays]) {
-            if (c.ws.readyState === c.ws.OPEN) c.ws.send(bytes);
+            if (c.ws.readyState === c.ws.OPEN) c.ws.send(bytes, { binary: false });
             c.ws.close(wsCloseCodeOf('SPACE_CLOSED'), 'space closed');
           }
         }),

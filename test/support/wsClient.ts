@@ -24,7 +24,8 @@ export async function connect(url: string): Promise<TestClient> {
   const messages: Msg[] = [];
   const waiters: { pred: (m: Msg) => boolean; resolve: (m: Msg) => void }[] = [];
   let cursor = 0;
-  ws.on('message', (data) => {
+  ws.on('message', (data, isBinary) => {
+    if (isBinary) throw new Error('server sent a binary frame; the protocol is JSON text');
     const m = JSON.parse(String(data)) as Msg;
     messages.push(m);
     for (const w of [...waiters]) {

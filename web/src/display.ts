@@ -1,0 +1,258 @@
+/**
+ * The display (projector / installation): the live collective pulse drawn at the screen's
+ * frame rate — the crowd's distribution as glowing density, the smoothed mean drifting, a
+ * heartbeat whose rate follows the room's energy and whose colour follows its valence, the
+ * camps and, when the room splits, the fracture between them.
+ */
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { bpmOf, moodColour, QUADRANT_STYLE, type Pulse, xOf, yOf } from './lib/affect.ts';
+import { AttuneSocket, codeFromPath, type Status } from './lib/socket.ts';
+import { html, render } from './lib/ui.ts';
+
+interface View {
+  mv: number;
+  ma: number;
+  phase: number;
+  hist: Float32Array;
+  fps: number;
+}
+
+function draw(ctx: CanvasRenderingContext2D, w: number, h: number, p: Pulse | null, view: View, dt: number, t: number): void {
+  const size = Math.min(w, h) * 0.92;
+  const ox = (w - size) / 2;
+  const oy = (h - size) / 2;
+  ctx.clearRect(0, 0, w, h);
+  ctx.fillStyle = '#14161c';
+  ctx.fillRect(0, 0, w, h);
+  // Quadrants.
+  const half = size / 2;
+  const quads: [number, number, number][] = [
+    [0, ox + half, oy],
+    [1, ox + half, oy + half],
+    [2, ox, oy + half],
+    [3, ox, oy],
+  ];
+  for (const [q, x, y] of quads) {
+    ctx.globalAlpha = 0.16;
+    ctx.fillStyle = QUADRANT_STYLE[q]?.colour ?? '#888';
+    ctx.fillRect(x, y, half, half);
+  }
+  ctx.globalAlpha = 1;
+  ctx.strokeStyle = '#ffffff30';
+  ctx.lineWidth = 2;
+  ctx.beginPath();
+  ctx.moveTo(ox + half, oy);
+  ctx.lineTo(ox + half, oy + size);
+  ctx.moveTo(ox, oy + half);
+  ctx.lineTo(ox + size, oy + half);
+  ctx.stroke();
+  ctx.fillStyle = '#ffffffa0';
+  ctx.font = `${Math.round(size / 38)}px system-ui, sans-serif`;
+  ctx.textAlign = 'center';
+  ctx.fillText(QUADRANT_STYLE[0].words.join(' · '), ox + size * 0.75, oy + size * 0.05);
+  ctx.fillText(QUADRANT_STYLE[3].words.join(' · '), ox + size * 0.25, oy + size * 0.05);
+  ctx.fillText(QUADRANT_STYLE[1].words.join(' · '), ox + size * 0.75, oy + size * 0.97);
+  ctx.fillText(QUADRANT_STYLE[2].words.join(' · '), ox + size * 0.25, oy + size * 0.97);
+
+  // Distribution: eased toward the latest histogram each frame.
+  const bins = p?.bins ?? 16;
+  const target = p?.hist;
+  if (view.hist.length !== bins * bins) view.hist = new Float32Array(bins * bins);
+  const ease = 1 - Math.exp(-dt / 400);
+  let max = 1e-6;
+  for (let i = 0; i < view.hist.length; i++) {
+    const cur = view.hist[i] ?? 0;
+    const next = cur + ((target?.[i] ?? 0) - cur) * ease;
+    view.hist[i] = next;
+    if (next > max) max = next;
+  }
+  const cell = size / bins;
+  ctx.globalCompositeOperation = 'lighter';
+  for (let i = 0; i < view.hist.length; i++) {
+    const n = view.hist[i] ?? 0;
+    if (n < 0.02) continue;
+    const ix = i % bins;
+    const iy = Math.floor(i / bins);
+    const cx = ox + (ix + 0.5) * cell;
+    const cy = oy + size - (iy + 0.5) * cell;
+    const v = ((ix + 0.5) / bins) * 2 - 1;
+    const a = ((iy + 0.5) / bins) * 2 - 1;
+    const r = cell * (0.8 + 1.6 * Math.sqrt(n / max));
+    const g = ctx.createRadialGradient(cx, cy, 0, cx, cy, r);
+    g.addColorStop(0, moodColour(v, a, 0.55 * Math.min(1, n / max + 0.15)));
+    g.addColorStop(1, moodColour(v, a, 0));
+    ctx.fillStyle = g;
+    ctx.beginPath();
+    ctx.arc(cx, cy, r, 0, Math.PI * 2);
+    ctx.fill();
+  }
+  ctx.globalCompositeOperation = 'source-over';
+
+  // Camps and the fracture between them.
+  const camps = p?.collective?.camps ?? [];
+  const dis = p?.collective?.dissonance?.score ?? 0;
+  if (camps.length >= 2 && dis > 0.15) {
+    const sorted = [...camps].sort((x, y) => y.share - x.share);
+    const [c1, c2] = sorted as [(typeof camps)[0], (typeof camps)[0]];
+    const x1 = ox + xOf(c1.valence, size);
+    const y1 = oy + yOf(c1.arousal, size);
+    const x2 = ox + xOf(c2.valence, size);
+    const y2 = oy + yOf(c2.arousal, size);
+    // The fracture: a jagged line across the gap, perpendicular to the line between camps.
+    const mx = (x1 + x2) / 2;
+    const my = (y1 + y2) / 2;
+    const dx = x2 - x1;
+    const dy = y2 - y1;
+    const len = Math.hypot(dx, dy) || 1;
+    const nx = -dy / len;
+    const ny = dx / len;
+    ctx.strokeStyle = `rgba(255,255,255,${0.25 + 0.6 * dis})`;
+    ctx.lineWidth = 2 + 5 * dis;
+    ctx.beginPath();
+    const segs = 14;
+    for (let k = 0; k <= segs; k++) {
+      const s = (k / segs - 0.5) * size * 0.9;
+      const jag = Math.sin(k * 2.7 + t / 700) * size * 0.02 * dis * (k % 2 ? 1 : -1);
+      const px = mx + nx * s + (dx / len) * jag;
+      const py = my + ny * s + (dy / len) * jag;
+      if (k === 0) ctx.moveTo(px, py);
+      else ctx.lineTo(px, py);
+    }
+    ctx.stroke();
+  }
+  for (const c of camps) {
+    const cx = ox + xOf(c.valence, size);
+    const cy = oy + yOf(c.arousal, size);
+    ctx.strokeStyle = '#ffffffb0';
+    ctx.lineWidth = 2;
+    ctx.setLineDash([8, 8]);
+    ctx.beginPath();
+    ctx.arc(cx, cy, size * (0.04 + 0.12 * Math.sqrt(c.share)), 0, Math.PI * 2);
+    ctx.stroke();
+    ctx.setLineDash([]);
+    ctx.fillStyle = '#fff';
+    ctx.font = `${Math.round(size / 45)}px system-ui, sans-serif`;
+    ctx.fillText(`${Math.round(c.share * 100)}%`, cx, cy + size * 0.008);
+  }
+
+  // The smoothed mean drifts; the heartbeat beats at the room's rate, in the room's colour.
+  const m = p?.smoothed;
+  if (m) {
+    const k = 1 - Math.exp(-dt / 250);
+    view.mv += (m.valence - view.mv) * k;
+    view.ma += (m.arousal - view.ma) * k;
+    const bpm = bpmOf(view.ma);
+    view.phase = (view.phase + (dt / 60000) * bpm) % 1;
+    const ph = view.phase;
+    const beat = Math.exp(-((ph * 9) ** 2)) + 0.6 * Math.exp(-(((ph - 0.2) * 9) ** 2));
+    const cx = ox + xOf(view.mv, size);
+    const cy = oy + yOf(view.ma, size);
+    const r = size * (0.03 + 0.035 * beat);
+    const g = ctx.createRadialGradient(cx, cy, 0, cx, cy, r * 3);
+    g.addColorStop(0, moodColour(view.mv, view.ma, 0.9));
+    g.addColorStop(0.35, moodColour(view.mv, view.ma, 0.35 + 0.3 * beat));
+    g.addColorStop(1, moodColour(view.mv, view.ma, 0));
+    ctx.fillStyle = g;
+    ctx.beginPath();
+    ctx.arc(cx, cy, r * 3, 0, Math.PI * 2);
+    ctx.fill();
+    ctx.strokeStyle = '#fff';
+    ctx.lineWidth = 3;
+    ctx.beginPath();
+    ctx.arc(cx, cy, r, 0, Math.PI * 2);
+    ctx.stroke();
+  }
+}
+
+function Canvas({ pulse }: { pulse: Pulse | null }) {
+  const ref = useRef<HTMLCanvasElement>(null);
+  const pulseRef = useRef<Pulse | null>(null);
+  pulseRef.current = pulse;
+  useEffect(() => {
+    const canvas = ref.current;
+    if (!canvas) return;
+    const ctx = canvas.getContext('2d');
+    if (!ctx) return;
+    const view: View = { mv: 0, ma: 0, phase: 0, hist: new Float32Array(0), fps: 0 };
+    let last = performance.now();
+    let frames = 0;
+    let windowStart = last;
+    let raf = 0;
+    const frame = (now: number) => {
+      const dpr = window.devicePixelRatio || 1;
+      const w = canvas.clientWidth * dpr;
+      const h = canvas.clientHeight * dpr;
+      if (canvas.width !== w || canvas.height !== h) {
+        canvas.width = w;
+        canvas.height = h;
+      }
+      draw(ctx, w, h, pulseRef.current, view, Math.min(100, now - last), now);
+      last = now;
+      frames++;
+      if (now - windowStart >= 1000) {
+        view.fps = (frames * 1000) / (now - windowStart);
+        canvas.dataset.fps = view.fps.toFixed(1);
+        frames = 0;
+        windowStart = now;
+      }
+      raf = requestAnimationFrame(frame);
+    };
+    raf = requestAnimationFrame(frame);
+    return () => cancelAnimationFrame(raf);
+  }, []);
+  return html`<canvas ref=${ref} data-testid="canvas" role="img" aria-label="The room's collective pulse"></canvas>`;
+}
+
+function App() {
+  const code = codeFromPath();
+  const [pulse, setPulse] = useState<Pulse | null>(null);
+  const [status, setStatus] = useState<Status>('connecting');
+  const [name, setName] = useState('');
+  const [ended, setEnded] = useState<string | null>(null);
+  const socket = useMemo(
+    () =>
+      new AttuneSocket(code, 'display', {
+        onStatus: setStatus,
+        onWelcome: (m) => setName(m.space.name),
+        onPulse: setPulse,
+        onEnd: (_r, msg) => setEnded(msg),
+      }),
+    [code],
+  );
+  useEffect(() => {
+    socket.start();
+    return () => socket.stop();
+  }, [socket]);
+  const shares = pulse?.quadrants;
+  const alerts = pulse?.collective?.alerts ?? [];
+  const dis = pulse?.collective?.dissonance?.score;
+  return html`
+    <${Canvas} pulse=${pulse} />
+    <aside>
+      <div>
+        <div class="muted">${name || 'attune'}</div>
+        <div class="count" data-testid="count">${pulse ? pulse.count : '–'}</div>
+        <div class="muted">${pulse?.count === 1 ? 'person' : 'people'} present</div>
+        ${pulse?.suppressed && pulse.count > 0 ? html`<div class="muted" data-testid="suppressed">the shape appears at ${pulse.minCohort}</div>` : null}
+      </div>
+      <div data-testid="quadrants">
+        ${QUADRANT_STYLE.map(
+          (q, i) => html`<div style="margin-bottom:1vh">
+            <div class="row" style="justify-content:space-between"><span>${q.label}</span><span data-testid=${`quadrant-${i}`}>${shares ? `${Math.round((shares[i] ?? 0) * 100)}%` : '–'}</span></div>
+            <div class="bar"><div style=${`width:${shares ? (shares[i] ?? 0) * 100 : 0}%;background:${q.colour}`}></div></div>
+          </div>`,
+        )}
+      </div>
+      ${dis !== undefined ? html`<div><span class="muted">dissonance</span> <strong data-testid="dissonance">${Math.round(dis * 100)}%</strong></div>` : null}
+      ${alerts.filter((a) => !a.clearedAt).map((a) => html`<div class="alert" data-testid="alert">surge: ${a.metric} ${a.direction}</div>`)}
+      <div style="margin-top:auto">
+        <img class="qr" src=${`/api/spaces/${code}/qr.svg`} alt=${`QR code to join ${code}`} />
+        <div>join at <strong>${location.host}/j/${code}</strong></div>
+        <div class="muted">code <code>${code}</code></div>
+        <div class=${`status ${status}`}>${ended ?? (status === 'live' ? 'live' : status)}</div>
+      </div>
+    </aside>
+  `;
+}
+
+render(html`<${App} />`, document.getElementById('app') as HTMLElement);

@@ -1,0 +1,158 @@
+/**
+ * The participant page: consent, then the grid. A tap (or arrow keys + Enter, or a sentence)
+ * sets how the person feels now; their own point stays visible against the crowd.
+ */
+import { useEffect, useMemo, useState } from 'preact/hooks';
+import type { Pulse } from './lib/affect.ts';
+import { QUADRANT_STYLE } from './lib/affect.ts';
+import { Grid } from './lib/grid.ts';
+import { AttuneSocket, codeFromPath, hasConsented, recordConsent, type Status } from './lib/socket.ts';
+import { api, html, render } from './lib/ui.ts';
+
+interface SpaceInfo {
+  code: string;
+  name: string;
+  status: 'open' | 'closed';
+  ttlMs: number;
+  present: number;
+}
+
+type You = { valence: number; arousal: number; confidence: number; source: string };
+
+function Consent({ space, onYes }: { space: SpaceInfo; onYes: () => void }) {
+  const minutes = Math.round(space.ttlMs / 60_000);
+  return html`
+    <h1>${space.name}</h1>
+    <p>You're invited to share how you feel, together with everyone here.</p>
+    <div class="card" data-testid="consent">
+      <h2>What is collected</h2>
+      <p>Where you tap on a feelings grid (how pleasant, how energised), or a sentence you type — which is turned into such a point on the server and then thrown away. No name, no account, no contacts, no location. This device keeps a random session key so you can come back.</p>
+      <h2>What others see</h2>
+      <p>Only the whole room: how many people, and how feelings are spread. <strong>Never your own point</strong> — and nothing at all until at least a few people have joined.</p>
+      <h2>How long it is kept</h2>
+      <p>Your point counts in the room for ${minutes >= 1 ? `${minutes} minute${minutes === 1 ? '' : 's'}` : `${Math.round(space.ttlMs / 1000)} seconds`} after your last input; you can leave at any time and it disappears at once. Your inputs are stored on this server under the random key only, for the room's record.</p>
+    </div>
+    <div class="row">
+      <button onClick=${onYes} data-testid="consent-yes">I agree — let me in</button>
+      <a href="/" class="muted">No thanks</a>
+    </div>
+  `;
+}
+
+function Room({ space }: { space: SpaceInfo }) {
+  const [status, setStatus] = useState<Status>('connecting');
+  const [pulse, setPulse] = useState<Pulse | null>(null);
+  const [you, setYou] = useState<You | null>(null);
+  const [saving, setSaving] = useState(false);
+  const [note, setNote] = useState<string>('');
+  const [ended, setEnded] = useState<string | null>(null);
+  const [text, setText] = useState('');
+
+  const socket = useMemo(
+    () =>
+      new AttuneSocket(space.code, 'participant', {
+        onStatus: (s) => setStatus(s),
+        onWelcome: (m) => {
+          if (m.you) setYou(m.you);
+        },
+        onPulse: (p) => setPulse(p),
+        onAck: (m) => {
+          setSaving(false);
+          setYou(m.affect);
+          setNote(m.affect.source === 'text' ? `Heard you — confidence ${(m.affect.confidence * 100).toFixed(0)}%.` : 'Saved.');
+        },
+        onError: (m) => {
+          setSaving(false);
+          setNote(m.message);
+        },
+        onEnd: (_r, msg) => setEnded(msg),
+      }),
+    [space.code],
+  );
+  useEffect(() => {
+    socket.start();
+    return () => socket.stop();
+  }, [socket]);
+
+  const pick = (valence: number, arousal: number) => {
+    setYou({ valence, arousal, confidence: 1, source: 'tap' });
+    setSaving(true);
+    setNote('');
+    socket.sendInput({ valence, arousal });
+  };
+
+  if (ended) {
+    return html`<h1>${space.name}</h1><div class="card" data-testid="ended"><p>${ended}</p></div><p><a href="/">attune</a></p>`;
+  }
+
+  const shares = pulse?.quadrants;
+  return html`
+    <div class="row" style="justify-content: space-between">
+      <h1>${space.name}</h1>
+      <span class=${`status ${status}`} data-testid="status">${status === 'live' ? 'connected' : status}</span>
+    </div>
+    <p class="muted" data-testid="present">
+      ${pulse ? `${pulse.count} ${pulse.count === 1 ? 'person' : 'people'} here` : '…'}
+      ${pulse?.suppressed ? ` — the room's shape appears once ${pulse.minCohort} people have shared` : ''}
+    </p>
+    <${Grid} pulse=${pulse} you=${you} onPick=${pick} label="How do you feel right now?" />
+    <p class="status" aria-live="polite" data-testid="note">${saving ? 'Saving…' : note || (you ? '' : 'Tap where you are right now.')}</p>
+    ${
+      shares
+        ? html`<p class="muted" aria-label="How the room feels">
+            ${QUADRANT_STYLE.map((q, i) => html`<span style=${`color:${q.colour};margin-right:12px`}>${q.label} ${Math.round((shares[i] ?? 0) * 100)}%</span>`)}
+          </p>`
+        : null
+    }
+    <form
+      class="card"
+      onSubmit=${(e: Event) => {
+        e.preventDefault();
+        const t = text.trim();
+        if (!t) return;
+        setSaving(true);
+        socket.sendInput({ text: t.slice(0, 500) });
+        setText('');
+      }}
+    >
+      <label for="words">Or say it in words</label>
+      <div class="row" style="flex-wrap: nowrap">
+        <input id="words" maxlength="500" value=${text} onInput=${(e: Event) => setText((e.target as HTMLInputElement).value)} placeholder="e.g. a bit nervous but excited" />
+        <button type="submit" class="secondary">Send</button>
+      </div>
+      <p class="muted" style="margin-bottom:0">Your words are read by the server, turned into a point, and discarded.</p>
+    </form>
+    <button
+      class="secondary"
+      onClick=${() => {
+        socket.leave();
+        setEnded('You left. Your point was removed from the room.');
+      }}
+      data-testid="leave"
+    >Leave and remove my point</button>
+  `;
+}
+
+function App() {
+  const code = codeFromPath();
+  const [space, setSpace] = useState<SpaceInfo | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [consented, setConsented] = useState(hasConsented(code));
+  useEffect(() => {
+    api<SpaceInfo>(`/api/spaces/${code}`).then(setSpace, (e: Error) => setError(e.message));
+  }, [code]);
+  if (error) return html`<h1>attune</h1><p class="error" data-testid="error">${error === 'no space has that join code' ? `No space has the code ${code}. Check the code and try again.` : error}</p>`;
+  if (!space) return html`<p class="muted">Loading…</p>`;
+  if (space.status === 'closed') return html`<h1>${space.name}</h1><p data-testid="ended">This space has closed. Thank you.</p>`;
+  if (!consented)
+    return html`<${Consent}
+      space=${space}
+      onYes=${() => {
+        recordConsent(code);
+        setConsented(true);
+      }}
+    />`;
+  return html`<${Room} space=${space} />`;
+}
+
+render(html`<${App} />`, document.getElementById('app') as HTMLElement);

@@ -1,0 +1,70 @@
+/**
+ * The grid's look, shared by every page: quadrant colours and words (attune's own), and the
+ * mapping between the [-1,1]² affect plane and screen coordinates.
+ */
+
+/** Quadrants in the server's QUADRANTS order. */
+export const QUADRANT_STYLE = [
+  { key: 'pleasant-energised', label: 'pleasant · energised', colour: '#f2a541', words: ['excited', 'joyful', 'alive'] },
+  { key: 'pleasant-calm', label: 'pleasant · calm', colour: '#3fae95', words: ['calm', 'content', 'at ease'] },
+  { key: 'unpleasant-calm', label: 'unpleasant · calm', colour: '#6279c4', words: ['tired', 'low', 'heavy'] },
+  { key: 'unpleasant-energised', label: 'unpleasant · energised', colour: '#e0584d', words: ['tense', 'anxious', 'angry'] },
+] as const;
+
+/** Screen x (0..size) of a valence. */
+export const xOf = (valence: number, size: number): number => ((valence + 1) / 2) * size;
+/** Screen y (0..size) of an arousal (energised at the top). */
+export const yOf = (arousal: number, size: number): number => ((1 - arousal) / 2) * size;
+/** Valence of a screen x. */
+export const valenceAt = (x: number, size: number): number => clamp((x / size) * 2 - 1);
+/** Arousal of a screen y. */
+export const arousalAt = (y: number, size: number): number => clamp(1 - (y / size) * 2);
+
+/** Clamps into [-1, 1]. */
+export function clamp(x: number): number {
+  return x < -1 ? -1 : x > 1 ? 1 : x;
+}
+
+/** Index into QUADRANT_STYLE of a point (points on an axis go to the pleasant/energised side). */
+export function quadrantIndex(valence: number, arousal: number): number {
+  if (valence >= 0) return arousal >= 0 ? 0 : 1;
+  return arousal >= 0 ? 3 : 2;
+}
+
+/** A colour for a point: hue from valence (cool → warm), lightness from arousal. */
+export function moodColour(valence: number, arousal: number, alpha = 1): string {
+  const hue = 225 - ((valence + 1) / 2) * 195; // 225 (blue) → 30 (amber)
+  const light = 45 + arousal * 12;
+  return `hsla(${hue.toFixed(0)}, 75%, ${light.toFixed(0)}%, ${alpha})`;
+}
+
+/** Heartbeat rate for an arousal: 48 bpm (calm) → 132 bpm (energised). */
+export function bpmOf(arousal: number): number {
+  return 90 + arousal * 42;
+}
+
+/** A pulse as received (fields the pages use). */
+export interface Pulse {
+  t: 'pulse';
+  seq: number;
+  at: number;
+  count: number;
+  suppressed: boolean;
+  minCohort: number;
+  mean: { valence: number; arousal: number } | null;
+  smoothed: { valence: number; arousal: number } | null;
+  spread: { valence: number; arousal: number } | null;
+  quadrants: [number, number, number, number] | null;
+  bins: number;
+  hist: number[] | null;
+  space: string;
+  collective?: Collective;
+}
+
+/** Collective state carried by the pulse (dissonance, camps, alerts). */
+export interface Collective {
+  dissonance?: { score: number; [k: string]: unknown };
+  camps?: { id: number | string; valence: number; arousal: number; share: number }[];
+  alerts?: { id: string; metric: string; direction: string; startedAt: number; magnitude: number; probability: number; raisedAt?: number; clearedAt?: number | null }[];
+  [k: string]: unknown;
+}
