@@ -6,13 +6,15 @@
  *                  │                               └► EWMA (λ, L)        ─┼─► raise?
  *                  └──────────────────────────────► BOCPD P(change) ─────┘
  *
+ * - BOCPD runs on the raw values with a vague prior on the mean (κ₀ = 0.01, so a new segment may
+ *   sit at any level) and prior variance σ̂² (α₀ = 1, β₀ = σ̂²) fixed when the detectors arm.
  * - μ̂ is the mean of the current segment (since start, or since the last detected change);
  *   σ̂ = max(minSigma, median moving range / 0.954) over the last 40 windows — the median
  *   moving range is robust to the level shifts being detected (Montgomery, Introduction to
  *   Statistical Quality Control, §6.4; 0.954 = √2·Φ⁻¹(0.75)).
  * - RAISE when the CUSUM side crosses h AND (the EWMA chart is out of control on the same side
  *   OR BOCPD gives P(change since the CUSUM's change estimate) ≥ raiseProbability) AND the last
- *   `confirmWindows` window values all lie ≥ 1 σ̂ beyond the level on that side. The alert's
+ *   `confirmWindows` window values all lie ≥ max(σ̂, minMagnitude) beyond the level on that side. The alert's
  *   `startedAt` is the CUSUM change-point estimate (the window after the statistic was last 0).
  *   The detectors then restart on the new level (μ̂ re-estimated from the windows since
  *   `startedAt`) and re-arm after `rearmWindows`; a further alarm on the same side while the
@@ -47,10 +49,15 @@ export interface SurgeOptions {
   /** BOCPD probability that confirms a CUSUM alarm when the EWMA does not. */
   readonly raiseProbability: number;
   /**
-   * Consecutive windows whose value must sit at least 1 σ̂ beyond the level on the alarming side
+   * Consecutive windows whose value must sit at least max(σ̂, minMagnitude) beyond the level on the alarming side
    * before an alarm raises: a single outlying window (the CUSUM and EWMA remember it) does not.
    */
   readonly confirmWindows: number;
+  /**
+   * Smallest deviation from the level, in the metric's units, that counts toward confirming an
+   * alarm: a 2-point drift in a quadrant's share is real but is not a surge.
+   */
+  readonly minMagnitude: number;
   /** Windows of history before the first detection. */
   readonly warmupWindows: number;
   /** Windows after a detected change before the detectors re-arm. */
@@ -76,6 +83,7 @@ export const DEFAULT_SURGE_OPTIONS: SurgeOptions = {
   maxRun: 120,
   raiseProbability: 0.5,
   confirmWindows: 2,
+  minMagnitude: 0.05,
   warmupWindows: 12,
   rearmWindows: 4,
   minSigma: 0.02,
@@ -191,13 +199,15 @@ export class SurgeMonitor {
     } else {
       const sigma = this.sigma;
       if (!this.bocpd) {
-        this.bocpd = new Bocpd({ expectedRun: o.expectedRun, maxRun: o.maxRun, mu0: this.mean, kappa0: 1, alpha0: 1, beta0: sigma * sigma });
+        this.bocpd = new Bocpd({ expectedRun: o.expectedRun, maxRun: o.maxRun, mu0: this.mean, kappa0: 0.01, alpha0: 1, beta0: sigma * sigma });
       }
       const z = (x - this.mean) / sigma;
       const c = this.cusum.step(z);
       const e = this.ewma.step(z);
       this.bocpd.step(x);
-      const side: Direction | null = z >= 1 ? 'up' : z <= -1 ? 'down' : null;
+      const dev = x - this.mean;
+      const big = Math.abs(dev) >= Math.max(sigma, o.minMagnitude);
+      const side: Direction | null = big ? (dev > 0 ? 'up' : 'down') : null;
       if (side !== null && side === this.streakSide) this.streak++;
       else {
         this.streakSide = side;
