@@ -4,7 +4,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LocalBus } from '../src/bus/local/localBus.ts';
 import { createApp } from '../src/http/app.ts';
-import { SpaceService } from '../src/server/spaceService.ts';
+import { SpaceService } from '../src/space/spaceService.ts';
 import { MemoryGovernance } from '../src/server/startServer.ts';
 import { MemoryStorage } from '../src/storage/memory/memoryStorage.ts';
 

@@ -10,7 +10,7 @@ import QRCode from 'qrcode';
 import * as v from 'valibot';
 import { type ErrorCode, httpStatusOf, normaliseError } from '../core/errors.ts';
 import type { PulsePoint, SpaceRecord } from '../storage/port.ts';
-import type { SpaceService } from '../server/spaceService.ts';
+import type { SpaceService } from '../space/spaceService.ts';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 

@@ -18,8 +18,8 @@ import { openDatabase } from '../storage/sqlite/openDatabase.ts';
 import { SqliteStorage } from '../storage/sqlite/sqliteStorage.ts';
 import type { Storage } from '../storage/port.ts';
 import { WsEdge } from '../ws/edge.ts';
-import type { PulseExtension } from './spaceRuntime.ts';
-import { SpaceService, type TextAnalyser } from './spaceService.ts';
+import type { PulseExtension } from '../space/spaceRuntime.ts';
+import { SpaceService, type TextAnalyser } from '../space/spaceService.ts';
 import type { SpaceRecord } from '../storage/port.ts';
 
 /** The repository root (for web/dist). */

@@ -20,8 +20,8 @@ import { type ErrorCode, isFatal, wsCloseCodeOf } from '../core/errors.ts';
 import { CLIENT_TYPES, MAX_CLIENT_FRAME_BYTES, JoinSchema, PointInputSchema, ResumeSchema, TextInputSchema, ByeSchema, type ClientMessage, type ErrorMessage, type FullMessage, type WelcomeMessage } from '../core/protocol.ts';
 import { TokenBucket } from '../core/rateLimit.ts';
 import type { Disposable } from '../bus/port.ts';
-import type { Session, SpaceService } from '../server/spaceService.ts';
-import { subjects } from '../server/spaceRuntime.ts';
+import type { Session, SpaceService } from '../space/spaceService.ts';
+import { subjects } from '../space/spaceRuntime.ts';
 
 /** Settings of the edge. */
 export interface WsEdgeOptions {
