@@ -20,8 +20,9 @@ import {
   joinHashes,
   MAX_ENTRY_SIZE,
   TILE_WIDTH,
-  tileNodeReader,
+  subtreeNodeReader,
   tileRoot,
+  tileSubtreeLevels,
   tilesForNodes,
   tileWidth,
 } from '../core/merkle/tiles.ts';
@@ -32,6 +33,26 @@ import type { LogStore, LogTileRecord } from '../storage/port.ts';
 import { ENTRY_VERSION, encodeEntry, type LogEntryInput } from './entry.ts';
 import { type NoteSigner, signNote } from './note.ts';
 import { sha256Hasher } from './sha256Hasher.ts';
+
+function lruGet<V>(map: Map<string, V>, key: string): V | undefined {
+  const v = map.get(key);
+  if (v !== undefined) {
+    map.delete(key);
+    map.set(key, v);
+  }
+  return v;
+}
+
+function lruSet<V>(map: Map<string, V>, key: string, value: V, limit: number): void {
+  map.delete(key);
+  if (limit <= 0) return;
+  map.set(key, value);
+  while (map.size > limit) {
+    const oldest = map.keys().next().value;
+    if (oldest === undefined) break;
+    map.delete(oldest);
+  }
+}
 
 /** Meta key under which the latest signed checkpoint is stored. */
 const CHECKPOINT_META = 'checkpoint';
@@ -78,6 +99,12 @@ export class TransparencyLog {
   readonly #maxBatch: number;
   readonly #cacheSize: number;
   readonly #tileCache = new Map<string, Uint8Array>();
+  /** Precomputed subtrees of full tiles (immutable), for proofs; LRU like the tile cache. */
+  readonly #treeCache = new Map<string, Uint8Array[]>();
+  /** Precomputed subtrees of the edge tiles, keyed by level/index/width; cleared on growth. */
+  #edgeTrees = new Map<string, Uint8Array[]>();
+  /** Encoded full entry bundles (immutable). */
+  readonly #bundleCache = new Map<string, Uint8Array>();
   #size: number;
   /** Per tile level, the hashes of the current partial tile. */
   #edge: Uint8Array[][];
@@ -229,20 +256,11 @@ export class TransparencyLog {
       for (const p of batch) p.reject(e);
       return;
     }
-    for (const t of tiles) this.#cacheTile(t.level, t.index, t.hashes);
+    for (const t of tiles) lruSet(this.#tileCache, `${t.level}/${t.index}`, t.hashes, this.#cacheSize);
     this.#size = size;
     this.#edge = edge;
+    this.#edgeTrees = new Map();
     batch.forEach((p, i) => p.resolve(start + i));
-  }
-
-  #cacheTile(level: number, index: number, bytes: Uint8Array): void {
-    const key = `${level}/${index}`;
-    this.#tileCache.delete(key);
-    this.#tileCache.set(key, bytes);
-    if (this.#tileCache.size > this.#cacheSize) {
-      const oldest = this.#tileCache.keys().next().value;
-      if (oldest !== undefined) this.#tileCache.delete(oldest);
-    }
   }
 
   /** The bytes of tile (level, index) as currently known: full from the store, or the edge. */
@@ -251,26 +269,39 @@ export class TransparencyLog {
     if (width === 0) return null;
     if (width < TILE_WIDTH) return joinHashes(this.#edge[level] ?? []);
     const key = `${level}/${index}`;
-    const cached = this.#tileCache.get(key);
-    if (cached !== undefined) {
-      this.#tileCache.delete(key);
-      this.#tileCache.set(key, cached);
-      return cached;
-    }
+    const cached = lruGet(this.#tileCache, key);
+    if (cached !== undefined) return cached;
     const stored = await this.#store.readTile(level, index);
     if (stored === null) throw new Error(`transparency log store is missing full tile ${key}`);
-    this.#cacheTile(level, index, stored);
+    lruSet(this.#tileCache, key, stored, this.#cacheSize);
     return stored;
+  }
+
+  /** The precomputed subtrees of tile (level, index) at the current size. */
+  async #tileTree(level: number, index: number): Promise<Uint8Array[] | null> {
+    const width = tileWidth(level, index, this.#size);
+    if (width === 0) return null;
+    const full = width === TILE_WIDTH;
+    const key = full ? `${level}/${index}` : `${level}/${index}/${width}`;
+    const cache = full ? this.#treeCache : this.#edgeTrees;
+    const cached = full ? lruGet(cache, key) : cache.get(key);
+    if (cached !== undefined) return cached;
+    const bytes = await this.#tileBytes(level, index);
+    if (bytes === null) return null;
+    const tree = tileSubtreeLevels(bytes, this.#hasher);
+    if (full) lruSet(cache, key, tree, this.#cacheSize);
+    else if (tileWidth(level, index, this.#size) === width) cache.set(key, tree);
+    return tree;
   }
 
   /** A NodeReader holding exactly the tiles that `compute` needs. */
   async #readerFor(compute: (read: NodeReader, hasher: Hasher) => unknown): Promise<NodeReader> {
-    const tiles = new Map<string, Uint8Array>();
+    const trees = new Map<string, Uint8Array[]>();
     for (const t of tilesForNodes(nodesRead(compute))) {
-      const bytes = await this.#tileBytes(t.level, t.index);
-      if (bytes !== null) tiles.set(`${t.level}/${t.index}`, bytes);
+      const tree = await this.#tileTree(t.level, t.index);
+      if (tree !== null) trees.set(`${t.level}/${t.index}`, tree);
     }
-    return tileNodeReader((level, index) => tiles.get(`${level}/${index}`), this.#hasher);
+    return subtreeNodeReader((level, index) => trees.get(`${level}/${index}`));
   }
 
   #checkSize(size: number, what: string): void {
@@ -343,7 +374,12 @@ export class TransparencyLog {
   /** The entry bundle `index` at `width` (same rules as `readTile` at level 0). */
   async readEntryBundle(index: number, width: number): Promise<Uint8Array | null> {
     if (width < 1 || width > TILE_WIDTH || tileWidth(0, index, this.#size) < width) return null;
-    return encodeEntryBundle(await this.#store.readEntries(index * TILE_WIDTH, index * TILE_WIDTH + width));
+    const key = String(index);
+    const cached = width === TILE_WIDTH ? lruGet(this.#bundleCache, key) : undefined;
+    if (cached !== undefined) return cached;
+    const bundle = encodeEntryBundle(await this.#store.readEntries(index * TILE_WIDTH, index * TILE_WIDTH + width));
+    if (width === TILE_WIDTH) lruSet(this.#bundleCache, key, bundle, Math.max(1, Math.floor(this.#cacheSize / 8)));
+    return bundle;
   }
 
   /** Raw entries [start, end); end is clipped to the size. */

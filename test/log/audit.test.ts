@@ -106,12 +106,21 @@ describe('[A1] attune audit', () => {
     const log = await makeLog({ n: 270, db });
     serveLog(log);
     expect((await runAudit()).code).toBe(0);
-    const forged = new TextEncoder().encode('{"payload":{},"space":"space-5","time":1,"type":"space.closed","v":1}');
-    db.prepare('UPDATE log_entries SET data = ? WHERE idx = ?').run(forged, 5);
+    const forged = (i: number) => new TextEncoder().encode(`{"payload":{},"space":"space-${i}","time":1,"type":"space.closed","v":1}`);
+    db.prepare('UPDATE log_entries SET data = ? WHERE idx = ?').run(forged(260), 260);
     const r = await runAudit();
     expect(r.code).toBe(1);
-    expect(r.err).toContain('entry 5: the bytes served in bundle entries/000 do not hash to its leaf hash in tile 0/000');
+    expect(r.err).toContain('entry 260: the bytes served in bundle entries/001.p/14 do not hash to its leaf hash in tile 0/001.p/14');
     db.close();
+    // The same against a first-time auditor, in a bundle that is already full.
+    const db2 = openDatabase(':memory:');
+    serveLog(await makeLog({ n: 270, db: db2 }));
+    db2.prepare('UPDATE log_entries SET data = ? WHERE idx = ?').run(forged(5), 5);
+    statePath = join(mkdtempSync(join(tmpdir(), 'attune-audit-')), 'state.json');
+    const fresh = await runAudit();
+    expect(fresh.code).toBe(1);
+    expect(fresh.err).toContain('entry 5: the bytes served in bundle entries/000 do not hash to its leaf hash in tile 0/000');
+    db2.close();
   });
 
   it('catches a fork: two checkpoints of the same size with different roots', async () => {

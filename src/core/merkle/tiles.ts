@@ -189,3 +189,42 @@ export function tilesForNodes(nodes: readonly { level: number; index: number }[]
   }
   return [...seen.values()];
 }
+
+/**
+ * Every complete subtree inside one tile, precomputed: `levels[k]` holds, contiguously, the
+ * hashes of the complete subtrees of 2^k tile hashes (k = 0…8; `levels[0]` is the tile itself).
+ * A partial tile of width W gets `floor(W / 2^k)` hashes at level k. With these, reading any
+ * node inside the tile is a lookup instead of up to 255 hash operations.
+ */
+export function tileSubtreeLevels(tile: Uint8Array, hasher: Hasher): Uint8Array[] {
+  const levels: Uint8Array[] = [tile];
+  let prev = tile;
+  for (let k = 1; k <= TILE_HEIGHT; k++) {
+    const count = Math.floor(prev.length / HASH_SIZE / 2);
+    const row = new Uint8Array(count * HASH_SIZE);
+    for (let p = 0; p < count; p++) {
+      const l = prev.subarray(2 * p * HASH_SIZE, (2 * p + 1) * HASH_SIZE);
+      const r = prev.subarray((2 * p + 1) * HASH_SIZE, (2 * p + 2) * HASH_SIZE);
+      row.set(hasher.node(l, r), p * HASH_SIZE);
+    }
+    levels.push(row);
+    prev = row;
+  }
+  return levels;
+}
+
+/** A `NodeReader` over precomputed `tileSubtreeLevels`; a missing tile or node throws. */
+export function subtreeNodeReader(getLevels: (level: number, index: number) => readonly Uint8Array[] | undefined): NodeReader {
+  return (level, index) => {
+    const tileLevel = Math.floor(level / TILE_HEIGHT);
+    const k = level - tileLevel * TILE_HEIGHT;
+    const first = index * 2 ** k;
+    const tileIndex = Math.floor(first / TILE_WIDTH);
+    const p = (first - tileIndex * TILE_WIDTH) / 2 ** k;
+    const row = getLevels(tileLevel, tileIndex)?.[k];
+    if (row === undefined || row.length < (p + 1) * HASH_SIZE) {
+      throw new RangeError(`tile ${tileLevel}/${tileIndex} is missing or too narrow for node ${level}/${index}`);
+    }
+    return row.subarray(p * HASH_SIZE, (p + 1) * HASH_SIZE);
+  };
+}
