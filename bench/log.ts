@@ -202,6 +202,23 @@ async function tiles(log: TransparencyLog, size: number): Promise<void> {
   await run('random full entry bundles (256 entries)', () => formatEntriesPath(rng(fullTiles), TILE_WIDTH));
   await run('checkpoint', () => '../checkpoint');
   await new Promise<void>((ok) => server.close(() => ok()));
+  // The same routes without sockets (Hono's app.request): the cost of our code alone.
+  for (const [label, path] of [
+    ['in-process app.request, full level-0 tiles', () => formatTilePath({ level: 0, index: rng(fullTiles), width: TILE_WIDTH })],
+    ['in-process app.request, full entry bundles', () => formatEntriesPath(rng(fullTiles), TILE_WIDTH)],
+  ] as const) {
+    let requests = 0;
+    let bytes = 0;
+    const t = performance.now();
+    const end = t + HTTP_SECONDS * 1000;
+    while (performance.now() < end) {
+      const r = await app.request(`/log/tile/${path()}`);
+      bytes += (await r.arrayBuffer()).byteLength;
+      requests++;
+    }
+    const s = (performance.now() - t) / 1000;
+    console.log(`${label.padEnd(46)} ${(requests / s).toFixed(0)} req/s, ${(bytes / s / 1e6).toFixed(1)} MB/s (sequential, ${s.toFixed(1)} s)`);
+  }
 }
 
 console.log(`attune transparency-log benchmark — Node ${process.version}, ${new Date().toISOString()}`);
