@@ -10,10 +10,12 @@
  *   A anxious (−0.50, 0.55) — SISa-infected people, and one pole of the split;
  *   B relieved (0.50, −0.50) — the other pole of the split. An opinion x ∈ [0, 1] places a
  *     person on the segment A → B during the split.
- * A tap = latent centre + a personal offset (sd 0.10, fixed per person) + tap noise (sd 0.06),
- * and, for "watchers" who see the pulse, pulled a fraction `pull` toward the pulse mean shown
- * (the contagion the contagion index should recover). Taps come every max(1.5 s, Exp(mean
- * 5 s)) per person.
+ * A tap = latent centre + a personal offset (sd 0.10, fixed per person) + a social shift s +
+ * tap noise (sd 0.06). The social shift is the contagion the contagion index should recover,
+ * a Friedkin–Johnsen-style anchored influence (N. E. Friedkin and E. C. Johnsen, "Social
+ * influence and opinions", J. Math. Sociology 15, 1990): at each tap of a "watcher" who sees
+ * the pulse, s ← (1 − γ)·s + pull·(shown − own position), and for everyone else s ← (1 − γ)·s,
+ * γ = 0.2 anchoring people to their own feeling. Taps come every max(1.5 s, Exp(mean 5 s)).
  *
  * Ground-truth camps: single-linkage clusters of the latent centres at distance 0.35, counting
  * clusters that hold at least max(5, 10 % of the crowd) people — the same ≥ 5-people and
@@ -46,6 +48,9 @@ export const SISA_RATES: Record<'calm' | 'surge', SisaRates> = {
 
 /** Deffuant parameters of the split phase. */
 export const DEFFUANT = { epsilon: 0.3, mu: 0.3, pairsPerPersonPerSecond: 0.5 } as const;
+
+/** γ: how strongly people return to their own feeling between taps (social shift decay per tap). */
+export const ANCHOR = 0.2;
 
 /** Healing: per-person rate (per second) of returning to calm. */
 export const HEALING_RATE = 0.05;
@@ -133,6 +138,8 @@ export class Crowd {
   private readonly offV: Float64Array;
   private readonly offA: Float64Array;
   private readonly watcher: Uint8Array;
+  private readonly socV: Float64Array;
+  private readonly socA: Float64Array;
   private readonly nextTap: Float64Array;
   private lastT = 0;
   private phase: PhaseName = 'calm';
@@ -166,6 +173,8 @@ export class Crowd {
     this.offV = new Float64Array(n);
     this.offA = new Float64Array(n);
     this.watcher = new Uint8Array(n);
+    this.socV = new Float64Array(n);
+    this.socA = new Float64Array(n);
     this.nextTap = new Float64Array(n);
     for (let i = 0; i < n; i++) {
       this.offV[i] = 0.1 * rng.normal();
@@ -241,13 +250,13 @@ export class Crowd {
     for (let i = 0; i < this.n; i++) {
       if ((this.nextTap[i] as number) > t) continue;
       const c = this.latent(i);
-      let v = c.valence + (this.offV[i] as number) + 0.06 * rng.normal();
-      let a = c.arousal + (this.offA[i] as number) + 0.06 * rng.normal();
       const seen = this.watcher[i] === 1 && shown !== null;
-      if (seen && shown) {
-        v += pull * (shown.valence - v);
-        a += pull * (shown.arousal - a);
-      }
+      const ownV = c.valence + (this.offV[i] as number) + (this.socV[i] as number);
+      const ownA = c.arousal + (this.offA[i] as number) + (this.socA[i] as number);
+      this.socV[i] = (1 - ANCHOR) * (this.socV[i] as number) + (seen && shown ? pull * (shown.valence - ownV) : 0);
+      this.socA[i] = (1 - ANCHOR) * (this.socA[i] as number) + (seen && shown ? pull * (shown.arousal - ownA) : 0);
+      const v = c.valence + (this.offV[i] as number) + (this.socV[i] as number) + 0.06 * rng.normal();
+      const a = c.arousal + (this.offA[i] as number) + (this.socA[i] as number) + 0.06 * rng.normal();
       taps.push({ participant: i, at: t, valence: clampUnit(v), arousal: clampUnit(a), seen, shown: seen ? shown : null });
       this.nextTap[i] = t + Math.max(1_500, -this.options.meanRetapMs * Math.log(1 - rng.next()));
     }

@@ -46,6 +46,8 @@ export interface InProcessResult {
   readonly windows: readonly WindowSample[];
   readonly records: readonly ContagionRecord[];
   readonly last: CollectiveState | null;
+  /** Tick-to-tick changes of the number of camps shown, of the raw (pre-hysteresis) winner, and of the true count. */
+  readonly flips: { readonly shown: number; readonly winner: number; readonly truth: number };
 }
 
 /** Runs one scenario in process. Deterministic for a seed. */
@@ -64,6 +66,10 @@ export function runInProcess(options: InProcessOptions): InProcessResult {
   let sums = SURGE_METRICS.map(() => 0);
   let ticksInWindow = 0;
   let window = 0;
+  const flips = { shown: 0, winner: 0, truth: 0 };
+  let prevShown = -1;
+  let prevWinner = -1;
+  let prevTruth = -1;
   for (let t = 0; t <= options.durationMs; t += tickMs) {
     const now = epoch + t;
     for (const tap of crowd.step(t, shown)) {
@@ -77,6 +83,10 @@ export function runInProcess(options: InProcessOptions): InProcessResult {
     shown = snap.mean;
     const state = tracker.update({ grid: pulse.grid, quadrantShares: snap.quadrants, meanArousal: snap.mean?.arousal ?? null, count: snap.count, now });
     last = state;
+    if (prevShown >= 0 && state.camps.length !== prevShown) flips.shown++;
+    if (prevWinner >= 0 && state.kWinner !== prevWinner) flips.winner++;
+    prevShown = state.camps.length;
+    prevWinner = state.kWinner;
     for (const a of state.alerts) if (!alerts.has(a.id)) alerts.set(a.id, a);
     for (const a of state.cleared) if (!alerts.has(a.id)) alerts.set(a.id, a);
     if (snap.quadrants && snap.mean && snap.count >= 5) {
@@ -89,6 +99,8 @@ export function runInProcess(options: InProcessOptions): InProcessResult {
     const w = Math.floor((t + tickMs) / windowMs);
     if (w > window) {
       const truth = crowd.sampleTruth(t);
+      if (prevTruth >= 0 && truth.camps !== prevTruth) flips.truth++;
+      prevTruth = truth.camps;
       windows.push({
         window,
         trueCamps: truth.camps,
@@ -102,5 +114,5 @@ export function runInProcess(options: InProcessOptions): InProcessResult {
       window = w;
     }
   }
-  return { truth: crowd.groundTruth(null), epoch, windowMs, alerts: [...alerts.values()], windows, records, last };
+  return { truth: crowd.groundTruth(null), epoch, windowMs, alerts: [...alerts.values()], windows, records, last, flips };
 }

@@ -12,7 +12,8 @@
  *   its simplified silhouette reaches `silhouetteMin`; otherwise k = 1 (one camp) wins.
  * - Privacy: a camp of fewer than `minPeople` people (5 by default) is never shown on its own;
  *   a clustering with such a cluster is not eligible to win, and if the displayed k produces one
- *   it is merged into the nearest larger camp.
+ *   it is merged into the nearest larger camp, and the k in force drops to the number of camps
+ *   left (at once: merging is mandatory; growing k again still needs `switchAfter` wins).
  *
  * Cost per tick: O(m · Σk · iterations) for m occupied cells, warm-started from the previous
  * tick's centroids (Lloyd, k-means++ and silhouette sources in kmeans.ts).
@@ -214,7 +215,15 @@ export class CampTracker {
     }
     const shownK = Math.min(this.k, fits.length);
     const fit = fits[shownK - 1] as KMeansResult;
-    const camps = this.label(this.merge(fit, points.total, people), people);
+    const groups = this.merge(fit, points.total, people);
+    if (groups.length >= 1 && groups.length < this.k) {
+      // The k in force no longer yields camps big enough to show: merging is mandatory, so k
+      // drops at once (growing k back still needs switchAfter wins).
+      this.k = groups.length;
+      this.candidate = this.k;
+      this.streak = 0;
+    }
+    const camps = this.label(groups, people);
     return { k: this.k, winner, silhouettes, camps };
   }
 

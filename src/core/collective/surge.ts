@@ -15,7 +15,10 @@
  * - RAISE when the CUSUM side crosses h AND (the EWMA chart is out of control on the same side
  *   OR BOCPD gives P(change since the CUSUM's change estimate) ≥ raiseProbability) AND the last
  *   `confirmWindows` window values all lie ≥ max(σ̂, minMagnitude) beyond the level on that side. The alert's
- *   `startedAt` is the CUSUM change-point estimate (the window after the statistic was last 0).
+ *   `startedAt` is the change-point estimate: the CUSUM's (the window after the statistic was last
+ *   0), refined by Hinkley's (1970) least-squares split over the windows from 12 before it.
+ *   A change whose estimated start lies more than `maxRiseWindows` before the alarm is a slow
+ *   drift, not a surge: the level is re-learnt and nothing is raised.
  *   The detectors then restart on the new level (μ̂ re-estimated from the windows since
  *   `startedAt`) and re-arm after `rearmWindows`; a further alarm on the same side while the
  *   alert is active extends it rather than raising a second one.
@@ -58,6 +61,11 @@ export interface SurgeOptions {
    * alarm: a 2-point drift in a quadrant's share is real but is not a surge.
    */
   readonly minMagnitude: number;
+  /**
+   * A surge is abrupt: when the estimated start lies more than this many windows before the
+   * alarm, the change was a slow drift — the level is re-learnt silently and nothing is raised.
+   */
+  readonly maxRiseWindows: number;
   /** Windows of history before the first detection. */
   readonly warmupWindows: number;
   /** Windows after a detected change before the detectors re-arm. */
@@ -83,7 +91,8 @@ export const DEFAULT_SURGE_OPTIONS: SurgeOptions = {
   maxRun: 120,
   raiseProbability: 0.5,
   confirmWindows: 2,
-  minMagnitude: 0.05,
+  minMagnitude: 0.08,
+  maxRiseWindows: 12,
   warmupWindows: 12,
   rearmWindows: 4,
   minSigma: 0.02,
@@ -131,6 +140,7 @@ interface Window {
 
 const HISTORY = 200;
 const MR_WINDOWS = 40;
+const LOOKBACK = 12;
 
 function median(xs: number[]): number {
   const s = xs.slice().sort((a, b) => a - b);
@@ -221,7 +231,8 @@ export class SurgeMonitor {
       }
       if (c.alarm && c.changeIndex !== null) {
         // The CUSUM's i-th observation since its reset is the segment's (armedAfter + i)-th window.
-        const startIdx = Math.min(this.segment.length - 1, this.armedAfter + c.changeIndex);
+        const cusumStart = Math.min(this.segment.length - 1, this.armedAfter + c.changeIndex);
+        const startIdx = this.locateChange(cusumStart);
         const start = this.segment[startIdx] as Window;
         const windowsSince = this.segment.length - startIdx;
         // Run length r counts the observations of the current run, so a run that began at the
@@ -230,8 +241,10 @@ export class SurgeMonitor {
         const persistent = this.streakSide === c.alarm && this.streak >= o.confirmWindows;
         if (persistent && (e === c.alarm || p >= o.raiseProbability)) {
           const post = this.segment.slice(startIdx);
-          if (this.active && this.active.direction === c.alarm) {
-            // Same side again while active: the surge is still building; extend it.
+          const drift = post.length - 1 > o.maxRiseWindows;
+          if (drift || (this.active && this.active.direction === c.alarm)) {
+            // A slow drift, or the same side again while active (the surge is still building):
+            // follow the new level without raising.
           } else {
             if (this.active) cleared = this.clear(now, 'reversed');
             const id = this.nextId();
@@ -272,6 +285,36 @@ export class SurgeMonitor {
       else if (now - a.raisedAt >= o.settleMs) cleared = this.clear(now, 'settled');
     }
     return { raised, cleared };
+  }
+
+  /**
+   * Refines the CUSUM's change-point estimate (which drifts early when the level crept up
+   * before the jump) by the least-squares two-segment fit (D. V. Hinkley, "Inference about the
+   * change-point in a sequence of random variables", Biometrika 57, 1970): over the windows from
+   * `lookback` before the CUSUM's estimate to now, the split τ maximising
+   * n₁n₂/(n₁+n₂)·(x̄₂ − x̄₁)². Returns a segment index.
+   */
+  private locateChange(cusumStart: number): number {
+    const seg = this.segment;
+    const end = seg.length;
+    const from = Math.max(0, cusumStart - LOOKBACK);
+    let total = 0;
+    for (let i = from; i < end; i++) total += (seg[i] as Window).x;
+    let best = cusumStart;
+    let bestStat = -1;
+    let left = 0;
+    for (let tau = from + 1; tau < end; tau++) {
+      left += (seg[tau - 1] as Window).x;
+      const n1 = tau - from;
+      const n2 = end - tau;
+      const d = (total - left) / n2 - left / n1;
+      const stat = ((n1 * n2) / (n1 + n2)) * d * d;
+      if (stat > bestStat) {
+        bestStat = stat;
+        best = tau;
+      }
+    }
+    return best;
   }
 
   private clear(now: number, reason: ClearedAlert['reason']): ClearedAlert {
