@@ -117,7 +117,13 @@ describe('[L3] proofs from stored tiles (properties)', () => {
     const { log } = await logOf(N, new MemoryLogStore());
     const all = hashesOf(N);
     const roots = new Map<number, Uint8Array>();
-    const rootAt = async (n: number) => roots.get(n) ?? (roots.set(n, await log.root(n)), roots.get(n) as Uint8Array);
+    const rootAt = async (n: number): Promise<Uint8Array> => {
+      const known = roots.get(n);
+      if (known !== undefined) return known;
+      const r = await log.root(n);
+      roots.set(n, r);
+      return r;
+    };
     await fc.assert(
       fc.asyncProperty(fc.integer({ min: 1, max: N }), fc.nat(), fc.nat(), fc.nat(), async (size, i, m, flip) => {
         const index = i % size;

@@ -260,7 +260,9 @@ export class TransparencyLog {
     this.#size = size;
     this.#edge = edge;
     this.#edgeTrees = new Map();
-    batch.forEach((p, i) => p.resolve(start + i));
+    batch.forEach((p, i) => {
+      p.resolve(start + i);
+    });
   }
 
   /** The bytes of tile (level, index) as currently known: full from the store, or the edge. */

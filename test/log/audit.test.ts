@@ -67,7 +67,13 @@ let statePath = '';
 async function runAudit(...extra: string[]) {
   let out = '';
   let err = '';
-  const sink = (f: (s: string) => void) => new Writable({ write: (chunk, _e, cb) => (f(String(chunk)), cb()) });
+  const sink = (f: (s: string) => void) =>
+    new Writable({
+      write: (chunk, _e, cb) => {
+        f(String(chunk));
+        cb();
+      },
+    });
   const io = {
     stdin: Readable.from([]),
     stdout: sink((s) => (out += s)),

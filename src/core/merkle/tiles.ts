@@ -116,7 +116,9 @@ export function tileHashes(tile: Uint8Array): Uint8Array[] {
 /** Concatenates hashes into tile bytes. */
 export function joinHashes(hashes: readonly Uint8Array[]): Uint8Array {
   const out = new Uint8Array(hashes.length * HASH_SIZE);
-  hashes.forEach((h, i) => out.set(h, i * HASH_SIZE));
+  hashes.forEach((h, i) => {
+    out.set(h, i * HASH_SIZE);
+  });
   return out;
 }
 
