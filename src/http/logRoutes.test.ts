@@ -1,3 +1,4 @@
+import { gunzipSync } from 'node:zlib';
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
 import { verifyConsistency, verifyInclusion } from '../core/merkle/proofs.ts';
@@ -48,6 +49,10 @@ describe('[L10] log HTTP routes (tlog-tiles)', () => {
     const bundle = decodeEntryBundle(await bytesOf(await app.request('/log/tile/entries/001.p/44'))) as Uint8Array[];
     expect(bundle.map((e) => encodeHex(sha256Hasher.leaf(e)))).toEqual(tileHashes(partial).map(encodeHex));
     expect(bundle[0]).toEqual((await log.readEntries(256, 257))[0]);
+    const gz = await app.request('/log/tile/entries/001.p/44', { headers: { 'Accept-Encoding': 'gzip, identity' } });
+    expect(gz.headers.get('content-encoding')).toBe('gzip');
+    expect(gz.headers.get('vary')).toBe('Accept-Encoding');
+    expect(new Uint8Array(gunzipSync(await bytesOf(gz)))).toEqual(await bytesOf(await app.request('/log/tile/entries/001.p/44')));
     const level1 = await bytesOf(await app.request('/log/tile/1/000.p/1'));
     expect(encodeHex(level1)).toBe(encodeHex(tileRoot(fullBytes, sha256Hasher)));
   });

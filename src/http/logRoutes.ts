@@ -12,7 +12,10 @@
  * changes), so they are served with a year-long `immutable` cache; the checkpoint and the entry
  * listing are revalidated on every use. Failures are coded JSON errors (src/core/errors.ts).
  * CORS is open: everything here is public and read-only, and third-party auditors run in browsers.
+ * Entry bundles are gzipped for clients that accept it (tlog-tiles: bundles SHOULD be compressed
+ * at the HTTP layer); the bytes after decoding are the bundle, byte for byte.
  */
+import { gzipSync } from 'node:zlib';
 import { type Context, Hono } from 'hono';
 import { type ErrorCode, httpStatusOf } from '../core/errors.ts';
 import { parseTileIndexPath, parseTilePath } from '../core/merkle/tiles.ts';
@@ -58,6 +61,7 @@ function octets(c: Context, bytes: Uint8Array): Response {
 /** Builds the log's Hono sub-app; mount it with `app.route('/log', createLogRoutes(log))`. */
 export function createLogRoutes(log: LogReader): Hono {
   const app = new Hono();
+  const gzipped = new WeakMap<Uint8Array, Uint8Array>();
 
   app.use('*', async (c, next) => {
     await next();
@@ -77,6 +81,17 @@ export function createLogRoutes(log: LogReader): Hono {
     if (t === null) return error(c, 'BAD_REQUEST', 'entry bundle path must be entries/<N>[.p/<W>] in tlog-tiles form');
     const bundle = await log.readEntryBundle(t.index, t.width);
     if (bundle === null) return error(c, 'NOT_FOUND', 'no such entry bundle at the current tree size');
+    c.header('Vary', 'Accept-Encoding');
+    if (/\bgzip\b/.test(c.req.header('accept-encoding') ?? '')) {
+      c.header('Content-Encoding', 'gzip');
+      // Full bundles come from the log's cache as the same object each time: compress once.
+      let gz = gzipped.get(bundle);
+      if (gz === undefined) {
+        gz = gzipSync(bundle, { level: 6 });
+        gzipped.set(bundle, gz);
+      }
+      return octets(c, gz);
+    }
     return octets(c, bundle);
   });
 
