@@ -1,0 +1,145 @@
+/**
+ * `attune simulate`: a seeded crowd of simulated phones joins a running server over real
+ * WebSockets (src/sim/socketCrowd.ts) and writes the ground truth — scripted change points and
+ * camp counts over time — to a JSON file.
+ */
+import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { GRAPH_KINDS, type GraphKind } from '../../sim/graphs.ts';
+import { SCENARIOS, type ScenarioName } from '../../sim/scenarios.ts';
+import { createSpace, runSocketCrowd, type SocketCrowdProgress } from '../../sim/socketCrowd.ts';
+import type { CliIO, Command } from '../command.ts';
+import { UsageError } from '../command.ts';
+
+const HELP = `Usage: attune simulate [options]
+
+Joins a running attune server with a crowd of simulated participants, one WebSocket each,
+driven by seeded models: SISa emotional contagion on a Watts–Strogatz or Barabási–Albert
+graph, Deffuant bounded-confidence opinion dynamics for camps, and a scripted scenario.
+Writes the ground truth (change points, camp counts over time) as JSON.
+
+Scenarios:
+  arc     calm → anxiety surge → split into two camps → healing   (default)
+  surge   calm → anxiety surge → healing
+  split   calm → split into two camps → healing
+  calm    calm throughout (no change)
+
+Options:
+  --url URL            the server (env ATTUNE_URL, default http://127.0.0.1:8787)
+  --code CODE          join this space (default: create a new space and print its code)
+  --seed S             seed of every random choice (default 1)
+  --participants N     simulated people, 3…5000 (default 50)
+  --duration SECONDS   how long to run (default 120)
+  --scenario NAME      arc | surge | split | calm (default arc)
+  --graph KIND         watts-strogatz | barabasi-albert (default: chosen by the seed)
+  --out FILE           write the ground truth JSON here (default: don't write)
+  --quiet              no progress bar
+  -h, --help           show this help
+
+Example:
+  attune simulate --participants 80 --duration 300 --scenario arc --seed 7 --out truth.json
+`;
+
+function intFlag(name: string, raw: string | undefined, fallback: number, lo: number, hi: number): number {
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < lo || n > hi) throw new UsageError(`--${name} must be a number in [${lo}, ${hi}]`);
+  return n;
+}
+
+/** Renders one line of progress: a bar, time, joins, inputs and the pulse's count. */
+export function progressLine(p: SocketCrowdProgress, width = 24): string {
+  const f = Math.max(0, Math.min(1, p.elapsedMs / p.durationMs));
+  const filled = Math.round(f * width);
+  const bar = `${'█'.repeat(filled)}${'░'.repeat(width - filled)}`;
+  const s = (ms: number): string => `${Math.round(ms / 1000)}s`;
+  return `${bar} ${String(Math.round(f * 100)).padStart(3)}% ${s(p.elapsedMs)}/${s(p.durationMs)} ${p.phase.padEnd(7)} joined ${p.joined}/${p.participants} sent ${p.sent} acked ${p.acked}${p.errors ? ` errors ${p.errors}` : ''} pulse ${p.pulseCount ?? '—'}`;
+}
+
+export const command: Command = {
+  summary: 'join a server with a seeded simulated crowd and write the ground truth',
+  help: HELP,
+  async run(argv: readonly string[], io: CliIO): Promise<number> {
+    const { values } = parseArgs({
+      args: [...argv],
+      options: {
+        url: { type: 'string' },
+        code: { type: 'string' },
+        seed: { type: 'string' },
+        participants: { type: 'string' },
+        duration: { type: 'string' },
+        scenario: { type: 'string' },
+        graph: { type: 'string' },
+        out: { type: 'string' },
+        quiet: { type: 'boolean', default: false },
+      },
+      strict: true,
+    });
+    const url = values.url ?? io.env.ATTUNE_URL ?? 'http://127.0.0.1:8787';
+    try {
+      new URL(url);
+    } catch {
+      throw new UsageError(`--url is not a URL: ${url}`);
+    }
+    const scenario = (values.scenario ?? 'arc') as ScenarioName;
+    if (!(SCENARIOS as readonly string[]).includes(scenario)) throw new UsageError(`--scenario must be one of ${SCENARIOS.join(', ')}`);
+    const graph = values.graph as GraphKind | undefined;
+    if (graph !== undefined && !(GRAPH_KINDS as readonly string[]).includes(graph)) throw new UsageError(`--graph must be one of ${GRAPH_KINDS.join(', ')}`);
+    const participants = Math.round(intFlag('participants', values.participants, 50, 3, 5000));
+    const durationMs = Math.round(intFlag('duration', values.duration, 120, 1, 86_400) * 1000);
+    const seedRaw = values.seed ?? '1';
+    const seed: number | string = /^-?\d+$/.test(seedRaw) ? Number(seedRaw) : seedRaw;
+
+    let code = values.code;
+    if (!code) {
+      try {
+        const space = await createSpace(url, `simulation: ${scenario}, seed ${seedRaw}`, participants + 10, io.signal);
+        code = space.code;
+        io.stderr.write(`attune simulate: created space ${code} (steward token ${space.stewardToken})\n`);
+      } catch (e) {
+        io.stderr.write(`attune simulate: could not create a space at ${url}: ${(e as Error).message}. Is 'attune serve' running? Use --url or --code.\n`);
+        return 1;
+      }
+    }
+    io.stdout.write(`simulating ${participants} participants, scenario ${scenario}, seed ${seedRaw}, ${durationMs / 1000} s, space ${code}\n`);
+    const tty = Boolean(io.stderr.isTTY);
+    let lastDecile = -1;
+    const result = await runSocketCrowd({
+      url,
+      code,
+      seed,
+      participants,
+      durationMs,
+      scenario,
+      ...(graph ? { graph } : {}),
+      signal: io.signal,
+      onProgress: (p) => {
+        if (values.quiet) return;
+        if (tty) io.stderr.write(`\r${progressLine(p, Math.max(10, Math.min(24, (io.stderr.columns ?? 100) - 90)))}\x1b[K`);
+        else {
+          const decile = Math.floor((10 * p.elapsedMs) / p.durationMs);
+          if (decile !== lastDecile) {
+            lastDecile = decile;
+            io.stderr.write(`${progressLine(p)}\n`);
+          }
+        }
+      },
+    });
+    if (tty && !values.quiet) io.stderr.write('\n');
+    const t = result.truth;
+    io.stdout.write(`joined ${result.joined}/${participants}, sent ${result.sent} inputs, ${result.acked} acknowledged, ${result.pulses} pulses (largest count ${result.maxPulseCount})\n`);
+    const errs = Object.entries(result.errors);
+    if (errs.length > 0) io.stdout.write(`errors: ${errs.map(([k, v]) => `${k}×${v}`).join(', ')}\n`);
+    io.stdout.write(`true change points: ${t.changePoints.map((c) => `${c.phase} at ${(c.atMs / 1000).toFixed(1)} s`).join(', ') || 'none'}\n`);
+    if (result.alertsSeen.length > 0) {
+      io.stdout.write(`alerts seen in the pulse: ${result.alertsSeen.map((a) => `${a.metric} ${a.direction} from ${((a.startedAt - (t.startedAt ?? 0)) / 1000).toFixed(1)} s`).join('; ')}\n`);
+    }
+    if (values.out) {
+      const path = resolve(io.cwd, values.out);
+      writeFileSync(path, `${JSON.stringify({ ...t, code, url, stats: { joined: result.joined, sent: result.sent, acked: result.acked, errors: result.errors, pulses: result.pulses, maxPulseCount: result.maxPulseCount }, alertsSeen: result.alertsSeen }, null, 2)}\n`);
+      io.stdout.write(`ground truth written to ${path}\n`);
+    }
+    return result.joined > 0 && result.acked > 0 ? 0 : 1;
+  },
+};
