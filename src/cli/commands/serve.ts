@@ -28,6 +28,8 @@ Options:
   --capacity N        default capacity of new spaces (default 1000)
   --ttl SECONDS       how long a person's last input counts (default 120)
   --min-cohort N      fewest people before aggregates are shown (default 3)
+  --participant-hz N  pulses per second to participants (default 2)
+  --display-hz N      pulses per second to displays (default 20)
   --no-build          do not build the web app, even if it is missing or stale
   -h, --help          show this help
 `;
@@ -96,6 +98,8 @@ export const command: Command = {
         capacity: { type: 'string' },
         ttl: { type: 'string' },
         'min-cohort': { type: 'string' },
+        'participant-hz': { type: 'string' },
+        'display-hz': { type: 'string' },
         'no-build': { type: 'boolean', default: false },
       },
       allowPositionals: true,
@@ -110,6 +114,8 @@ export const command: Command = {
     const capacity = num('capacity', values.capacity, 1, 100_000);
     const ttl = num('ttl', values.ttl, 5, 86_400);
     const minCohort = num('min-cohort', values['min-cohort'], 1, 1000);
+    const participantHz = num('participant-hz', values['participant-hz'], 1, 60);
+    const displayHz = num('display-hz', values['display-hz'], 1, 60);
     const resolvedDb = dbPath === ':memory:' ? dbPath : resolve(io.cwd, dbPath);
     const dataDir = resolvedDb === ':memory:' ? null : resolve(resolvedDb, '..');
 
@@ -125,6 +131,8 @@ export const command: Command = {
         ...(capacity !== undefined ? { capacity } : {}),
         ...(ttl !== undefined ? { ttlMs: ttl * 1000 } : {}),
         ...(minCohort !== undefined ? { minCohort } : {}),
+        ...(participantHz !== undefined ? { participantHz } : {}),
+        ...(displayHz !== undefined ? { displayHz } : {}),
         ...extras.serverOptions,
       });
     } catch (e) {
