@@ -36,7 +36,7 @@ const steward = participantCommitment(new Uint8Array(32).fill(1), 'steward');
 const dir = mkdtempSync(join(tmpdir(), 'attune-bench-log-'));
 
 function entry(i: number): Uint8Array {
-  return encodeEntry({ v: 1, type: i % 2 === 0 ? 'space.created' : 'space.closed', space: `space-${i.toString(36)}`, time: 1_700_000_000_000 + i, payload: i % 2 === 0 ? { steward } : { reason: 'ttl' } });
+  return encodeEntry({ v: 1, type: i % 2 === 0 ? 'space.created' : 'space.closed', space: `space-${i.toString(36)}`, time: 1_700_000_000_000 + i, payload: i % 2 === 0 ? { name: 'Team retro', capacity: 100, ttlMs: 120_000, steward } : { reason: 'ttl' } });
 }
 
 function stats(samples: number[]): string {

@@ -34,12 +34,12 @@ export const ENTRY_VERSION = 1;
  * `TYPE_PATTERN` is accepted, these are merely checked more closely.
  */
 export const ENTRY_TYPES = {
-  /** A space was created. Payload: `steward` (commitment); optional `capacity`, `ttlMs`. */
-  'space.created': ['steward'],
+  /** A space was created. Payload: `name`, `capacity`, `ttlMs`; optional `steward` (commitment). */
+  'space.created': ['name', 'capacity', 'ttlMs'],
   /** A space was closed. Payload: optional `reason`. */
   'space.closed': [],
-  /** The steward of a space changed. Payload: `from`, `to` (commitments). */
-  'steward.changed': ['from', 'to'],
+  /** The steward of a space changed (token rotated or handed over). Payload: `reason`; optional `from`, `to` (commitments). */
+  'steward.changed': ['reason'],
 } as const satisfies Record<string, readonly string[]>;
 
 /** A known entry type. */

@@ -103,10 +103,10 @@ describe('[L2] TransparencyLog tree', () => {
   it('logs typed entries canonically and rejects what must not be logged', async () => {
     const log = await TransparencyLog.open({ store: new MemoryLogStore(), signer, now: () => 42 });
     const steward = participantCommitment(new Uint8Array(32), 'x');
-    expect(await log.append({ type: 'space.created', space: 's1', payload: { steward } })).toBe(0);
+    expect(await log.append({ type: 'space.created', space: 's1', payload: { name: 'n', capacity: 2, ttlMs: 1, steward } })).toBe(0);
     const [bytes] = await log.readEntries(0, 1);
-    expect(new TextDecoder().decode(bytes)).toBe(`{"payload":{"steward":"${steward}"},"space":"s1","time":42,"type":"space.created","v":1}`);
-    await expect(log.append({ type: 'space.created', space: 's1', payload: { steward, valence: 0.4 } })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    expect(new TextDecoder().decode(bytes)).toBe(`{"payload":{"capacity":2,"name":"n","steward":"${steward}","ttlMs":1},"space":"s1","time":42,"type":"space.created","v":1}`);
+    await expect(log.append({ type: 'space.created', space: 's1', payload: { name: 'n', capacity: 2, ttlMs: 1, valence: 0.4 } })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
     await expect(log.appendRaw(new Uint8Array(70_000))).rejects.toMatchObject({ code: 'TOO_LARGE' });
   });
 });

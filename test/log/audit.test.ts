@@ -52,7 +52,8 @@ async function appendN(log: TransparencyLog, from: number, to: number, seed: str
   const jobs: Promise<number>[] = [];
   for (let i = from; i < to; i++) {
     const type = i % 3 === 0 ? 'space.created' : i % 3 === 1 ? 'steward.changed' : 'space.closed';
-    const payload: JsonObject = type === 'space.created' ? { steward } : type === 'steward.changed' ? { from: steward, to: steward } : { reason: seed };
+    const payload: JsonObject =
+      type === 'space.created' ? { name: `space ${i}`, capacity: 50, ttlMs: 120_000, steward } : type === 'steward.changed' ? { reason: 'rotated', from: steward, to: steward } : { reason: seed };
     jobs.push(log.append({ type, space: `space-${i}`, payload }));
   }
   await Promise.all(jobs);
