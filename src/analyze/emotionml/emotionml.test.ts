@@ -1,10 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { validateXML } from 'xmllint-wasm';
 import { AFFECT_SOURCES, type Affect } from '../../core/affect.ts';
 import {
   DIMENSION_SETS,
@@ -17,22 +16,9 @@ import {
   importEmotionML,
 } from './emotionml.ts';
 import { parseXml } from './parseXml.ts';
+import { CONFORMANCE_DIR, validateEmotionML as validateWithWasm } from './validateEmotionML.ts';
 
-/** The schema and vocabularies shipped in ../shared (see its README: CC0, from W3C EmotionML 1.0). */
-export const CONFORMANCE_DIR = resolve(import.meta.dirname, '..', '..', '..', '..', 'shared', 'conformance', 'emotionml');
-const xsd = readFileSync(join(CONFORMANCE_DIR, 'emotionml.xsd'), 'utf8');
-const fragments = readFileSync(join(CONFORMANCE_DIR, 'emotionml-fragments.xsd'), 'utf8');
 const vocabularyDoc = readFileSync(join(CONFORMANCE_DIR, 'emotion-voc.emotionml'), 'utf8');
-
-/** Validates a document against the EmotionML 1.0 XSD with libxml2 compiled to WebAssembly. */
-export async function validateWithWasm(xml: string): Promise<{ valid: boolean; errors: string[] }> {
-  const r = await validateXML({
-    xml: [{ fileName: 'doc.emotionml', contents: xml }],
-    schema: [{ fileName: 'emotionml.xsd', contents: xsd }],
-    preload: [{ fileName: 'emotionml-fragments.xsd', contents: fragments }],
-  });
-  return { valid: r.valid, errors: r.errors.map((e) => e.rawMessage) };
-}
 
 const hasXmllint = spawnSync('xmllint', ['--version']).status === 0;
 
