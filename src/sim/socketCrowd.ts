@@ -172,7 +172,9 @@ export async function runSocketCrowd(o: SocketCrowdOptions): Promise<SocketCrowd
     await sleep(Math.max(0, next - clock()), o.signal);
   }
 
-  // Leave: bye, then close; wait briefly for the closes.
+  // Let the last acknowledgements arrive (up to 1.5 s), then leave: bye, close, wait briefly.
+  const ackDeadline = clock() + 1_500;
+  while (acked < sent && clock() < ackDeadline && !o.signal?.aborted) await sleep(20, o.signal);
   await Promise.all(
     phones.map(
       (p) =>
