@@ -165,6 +165,16 @@ export function createApp(o: AppOptions): Hono {
     return c.json({ space: s.code, points });
   });
 
+  app.get('/api/spaces/:code/contagion', async (c) => {
+    const auth = await svc.authorise(c.req.param('code'), bearer(c));
+    if (!auth.ok) return errorResponse(c, auth.code, auth.message);
+    const q = v.safeParse(SeriesQuerySchema, c.req.query());
+    if (!q.success) return errorResponse(c, 'BAD_REQUEST', q.issues[0]?.message ?? 'invalid query');
+    const r = await svc.contagion(auth.value.id, q.output.from ?? 0, q.output.to ?? Number.MAX_SAFE_INTEGER);
+    if (!r.ok) return errorResponse(c, r.code, r.message);
+    return c.json(r.value);
+  });
+
   app.get('/api/spaces/:code/qr.svg', async (c) => {
     const s = await withSpace(c);
     if (s instanceof Response) return s;

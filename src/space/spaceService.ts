@@ -8,6 +8,7 @@ import type { Affect } from '../core/affect.ts';
 import { checkAffect } from '../core/affect.ts';
 import { fail, ok, type Result } from '../core/errors.ts';
 import type { GovernanceSink } from '../core/governance.ts';
+import { type ContagionIndex, type ContagionRecord, contagionIndex } from '../core/collective/contagion.ts';
 import type { PointInputMessage, SpaceInfo, TextInputMessage } from '../core/protocol.ts';
 import type { Bus } from '../bus/port.ts';
 import type { PulsePoint, SpaceRecord, Storage } from '../storage/port.ts';
@@ -320,7 +321,10 @@ export class SpaceService {
     }
     const bad = checkAffect(affect);
     if (bad) return fail('BAD_REQUEST', bad);
-    await this.o.storage.appendInputs([{ spaceId: session.spaceId, participantId: session.participantId, seq: msg.seq, affect, exposed }]);
+    // What the pulse showed (the smoothed crowd mean) when this input arrived: the contagion
+    // index compares how exposed and unexposed people move toward it.
+    const shown = rt.latest().smoothed;
+    await this.o.storage.appendInputs([{ spaceId: session.spaceId, participantId: session.participantId, seq: msg.seq, affect, exposed, shown }]);
     if (msg.seq > session.lastSeq) session.lastSeq = msg.seq;
     // The space may have closed while the write was in flight; the input is stored but not counted.
     if (this.runtimes.get(session.spaceId) === rt) rt.state.upsert(session.participantId, affect, now);
@@ -340,6 +344,27 @@ export class SpaceService {
     if (!rt) return;
     if (session.role === 'display') rt.displays = Math.max(0, rt.displays - 1);
     else if (session.participantId) rt.connected.delete(session.participantId);
+  }
+
+  /**
+   * The contagion index of a space over [from, to) (docs/collective-state.md §Contagion): how
+   * much more people who had been shown the pulse moved toward it than people who had not.
+   * Refused below the minimum cohort, so it never describes a handful of people.
+   */
+  async contagion(spaceId: string, from: number, to: number): Promise<Result<ContagionIndex & { inputs: number }>> {
+    const inputs = await this.o.storage.listInputs(spaceId, from, to, 1_000_000);
+    const people = new Set(inputs.map((i) => i.participantId)).size;
+    if (people < Math.max(this.o.minCohort, 5)) return fail('BAD_REQUEST', `the contagion index needs inputs from at least ${Math.max(this.o.minCohort, 5)} people in the period (it has ${people})`);
+    const records: ContagionRecord[] = inputs.map((i) => ({
+      participantId: i.participantId,
+      at: i.affect.at,
+      valence: i.affect.valence,
+      arousal: i.affect.arousal,
+      exposed: i.exposed,
+      shownValence: i.shown?.valence ?? null,
+      shownArousal: i.shown?.arousal ?? null,
+    }));
+    return ok({ ...contagionIndex(records, { seed: spaceId }), inputs: inputs.length });
   }
 
   /** Stored pulse time series of a space. */

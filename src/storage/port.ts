@@ -42,6 +42,8 @@ export interface InputRecord {
   readonly affect: Affect;
   /** Whether the participant had been shown the pulse recently (contagion exposure). */
   readonly exposed: boolean;
+  /** The crowd mean the pulse showed when the input arrived (null while suppressed). */
+  readonly shown: { readonly valence: number; readonly arousal: number } | null;
 }
 
 /** One point of a space's pulse time series (aggregates only). */

@@ -65,13 +65,13 @@ export function storageContract(h: StorageHarness): void {
       await s.createParticipant(participant('p1', 'a'));
       await s.createParticipant(participant('p2', 'a'));
       await Promise.all([
-        s.appendInputs([{ spaceId: 'a', participantId: 'p1', seq: 1, affect: affect(0.1, 10), exposed: false }]),
-        s.appendInputs([{ spaceId: 'a', participantId: 'p2', seq: 1, affect: affect(0.2, 11), exposed: true }]),
+        s.appendInputs([{ spaceId: 'a', participantId: 'p1', seq: 1, affect: affect(0.1, 10), exposed: false, shown: null }]),
+        s.appendInputs([{ spaceId: 'a', participantId: 'p2', seq: 1, affect: affect(0.2, 11), exposed: true, shown: { valence: 0.25, arousal: -0.5 } }]),
       ]);
       await s.appendInputs([
-        { spaceId: 'a', participantId: 'p1', seq: 2, affect: affect(0.3, 12), exposed: false },
-        { spaceId: 'a', participantId: 'p1', seq: 2, affect: affect(0.9, 13), exposed: false },
-        { spaceId: 'a', participantId: 'p1', seq: 1, affect: affect(0.9, 14), exposed: false },
+        { spaceId: 'a', participantId: 'p1', seq: 2, affect: affect(0.3, 12), exposed: false, shown: null },
+        { spaceId: 'a', participantId: 'p1', seq: 2, affect: affect(0.9, 13), exposed: false, shown: null },
+        { spaceId: 'a', participantId: 'p1', seq: 1, affect: affect(0.9, 14), exposed: false, shown: null },
       ]);
       const p1 = await s.getParticipantByTokenHash('tok-p1');
       expect(p1?.lastSeq).toBe(2);
@@ -82,15 +82,15 @@ export function storageContract(h: StorageHarness): void {
         ['p2', 1, true],
         ['p1', 2, false],
       ]);
-      expect((await s.listInputs('a', 11, 12, 10)).length).toBe(1);
+      expect((await s.listInputs('a', 11, 12, 10))[0]?.shown).toEqual({ valence: 0.25, arousal: -0.5 });
       expect((await s.listInputs('a', 0, 100, 2)).length).toBe(2);
     });
 
     it('[S3] rejects an input for an unknown participant without losing the others', async () => {
       await s.createSpace(space('a', 'CODEA'));
       await s.createParticipant(participant('p1', 'a'));
-      const good = s.appendInputs([{ spaceId: 'a', participantId: 'p1', seq: 1, affect: affect(0.1, 10), exposed: false }]);
-      const bad = s.appendInputs([{ spaceId: 'a', participantId: 'ghost', seq: 1, affect: affect(0.1, 10), exposed: false }]);
+      const good = s.appendInputs([{ spaceId: 'a', participantId: 'p1', seq: 1, affect: affect(0.1, 10), exposed: false, shown: null }]);
+      const bad = s.appendInputs([{ spaceId: 'a', participantId: 'ghost', seq: 1, affect: affect(0.1, 10), exposed: false, shown: null }]);
       await expect(bad).rejects.toThrow();
       await good;
       expect((await s.listInputs('a', 0, 100, 10)).length).toBe(1);
@@ -102,8 +102,8 @@ export function storageContract(h: StorageHarness): void {
       await s.createParticipant(participant('p2', 'a'));
       await s.createParticipant(participant('p3', 'a'));
       await s.appendInputs([
-        { spaceId: 'a', participantId: 'p1', seq: 1, affect: affect(0.1, 10), exposed: false },
-        { spaceId: 'a', participantId: 'p2', seq: 1, affect: affect(0.2, 100), exposed: false },
+        { spaceId: 'a', participantId: 'p1', seq: 1, affect: affect(0.1, 10), exposed: false, shown: null },
+        { spaceId: 'a', participantId: 'p2', seq: 1, affect: affect(0.2, 100), exposed: false, shown: null },
       ]);
       expect((await s.listActiveParticipants('a', 50)).map((p) => p.id)).toEqual(['p2']);
       await s.clearLatest('p2');
@@ -128,7 +128,7 @@ export function storageContract(h: StorageHarness): void {
       it('[S6] keeps everything acknowledged across a reopen', async () => {
         await s.createSpace(space('a', 'CODEA'));
         await s.createParticipant(participant('p1', 'a'));
-        await s.appendInputs([{ spaceId: 'a', participantId: 'p1', seq: 7, affect: affect(0.4, 10), exposed: false }]);
+        await s.appendInputs([{ spaceId: 'a', participantId: 'p1', seq: 7, affect: affect(0.4, 10), exposed: false, shown: null }]);
         await s.close();
         s = await reopen();
         expect((await s.getParticipantByTokenHash('tok-p1'))?.lastSeq).toBe(7);

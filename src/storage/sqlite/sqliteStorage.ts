@@ -36,6 +36,7 @@ CREATE TABLE IF NOT EXISTS inputs (
   seq INTEGER NOT NULL,
   v REAL NOT NULL, a REAL NOT NULL, c REAL NOT NULL, src TEXT NOT NULL, at INTEGER NOT NULL,
   exposed INTEGER NOT NULL,
+  shown_v REAL, shown_a REAL,
   PRIMARY KEY (participant_id, seq)
 );
 CREATE INDEX IF NOT EXISTS inputs_space_at ON inputs(space_id, at);
@@ -100,6 +101,9 @@ export class SqliteStorage implements Storage {
   constructor(db: DatabaseSync) {
     this.db = db;
     db.exec(SCHEMA);
+    // Migration: databases from before the contagion fields gain the two nullable columns.
+    const cols = new Set((db.prepare('PRAGMA table_info(inputs)').all() as Row[]).map((c) => String(c.name)));
+    if (!cols.has('shown_v')) db.exec('ALTER TABLE inputs ADD COLUMN shown_v REAL; ALTER TABLE inputs ADD COLUMN shown_a REAL;');
     this.st = {
       insertSpace: db.prepare('INSERT OR IGNORE INTO spaces (id, code, name, status, capacity, ttl_ms, steward_token_hash, created_at, closed_at) VALUES (?,?,?,?,?,?,?,?,?)'),
       spaceByCode: db.prepare('SELECT * FROM spaces WHERE code = ?'),
@@ -112,7 +116,7 @@ export class SqliteStorage implements Storage {
       participantLastSeq: db.prepare('SELECT last_seq, space_id FROM participants WHERE id = ?'),
       activeParticipants: db.prepare('SELECT * FROM participants WHERE space_id = ? AND at IS NOT NULL AND at >= ?'),
       countParticipants: db.prepare('SELECT COUNT(*) AS n FROM participants WHERE space_id = ?'),
-      insertInput: db.prepare('INSERT OR IGNORE INTO inputs (space_id, participant_id, seq, v, a, c, src, at, exposed) VALUES (?,?,?,?,?,?,?,?,?)'),
+      insertInput: db.prepare('INSERT OR IGNORE INTO inputs (space_id, participant_id, seq, v, a, c, src, at, exposed, shown_v, shown_a) VALUES (?,?,?,?,?,?,?,?,?,?,?)'),
       updateLatest: db.prepare('UPDATE participants SET last_seq = ?, v = ?, a = ?, c = ?, src = ?, at = ? WHERE id = ?'),
       listInputs: db.prepare('SELECT * FROM inputs WHERE space_id = ? AND at >= ? AND at < ? ORDER BY at, rowid LIMIT ?'),
       clearLatest: db.prepare('UPDATE participants SET v = NULL, a = NULL, c = NULL, src = NULL, at = NULL WHERE id = ?'),
@@ -232,7 +236,7 @@ export class SqliteStorage implements Storage {
     if (!r || String(r.space_id) !== i.spaceId) throw new Error(`unknown participant ${i.participantId}`);
     if (i.seq <= Number(r.last_seq)) return;
     const a = i.affect;
-    this.st.insertInput!.run(i.spaceId, i.participantId, i.seq, a.valence, a.arousal, a.confidence, a.source, a.at, i.exposed ? 1 : 0);
+    this.st.insertInput!.run(i.spaceId, i.participantId, i.seq, a.valence, a.arousal, a.confidence, a.source, a.at, i.exposed ? 1 : 0, i.shown?.valence ?? null, i.shown?.arousal ?? null);
     this.st.updateLatest!.run(i.seq, a.valence, a.arousal, a.confidence, a.source, a.at, i.participantId);
   }
 
@@ -244,6 +248,7 @@ export class SqliteStorage implements Storage {
       seq: Number(r.seq),
       affect: affectFrom(r) as Affect,
       exposed: Number(r.exposed) === 1,
+      shown: r.shown_v === null || r.shown_v === undefined ? null : { valence: Number(r.shown_v), arousal: Number(r.shown_a) },
     }));
   }
 
