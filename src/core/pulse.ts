@@ -208,6 +208,11 @@ export class PulseState {
     return this.quadrantCounts.map((c) => c / n) as unknown as [number, number, number, number];
   }
 
+  /** Mean arousal of the people who count right now, or null when nobody does. */
+  meanArousal(): number | null {
+    return this.members.size === 0 ? null : this.sumA / this.members.size;
+  }
+
   private enqueue(id: string, expiresAt: number): void {
     // Keep the queue sorted: inputs normally arrive in time order, so this is an append;
     // an out-of-order insert (restored state) walks back from the tail.

@@ -5,7 +5,7 @@
  * camps and, when the room splits, the fracture between them.
  */
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { bpmOf, moodColour, QUADRANT_STYLE, type Pulse, xOf, yOf } from './lib/affect.ts';
+import { bpmOf, metricLabel, moodColour, QUADRANT_STYLE, type Pulse, xOf, yOf } from './lib/affect.ts';
 import { AttuneSocket, codeFromPath, type Status } from './lib/socket.ts';
 import { html, render } from './lib/ui.ts';
 
@@ -244,7 +244,7 @@ function App() {
         )}
       </div>
       ${dis !== undefined ? html`<div><span class="muted">dissonance</span> <strong data-testid="dissonance">${Math.round(dis * 100)}%</strong></div>` : null}
-      ${alerts.filter((a) => !a.clearedAt).map((a) => html`<div class="alert" data-testid="alert">surge: ${a.metric} ${a.direction}</div>`)}
+      ${alerts.map((a) => html`<div class="alert" data-testid="alert">surge: ${metricLabel(a.metric)} ${a.direction === 'up' ? 'rising' : 'falling'}</div>`)}
       <div style="margin-top:auto">
         <img class="qr" src=${`/api/spaces/${code}/qr.svg`} alt=${`QR code to join ${code}`} />
         <div>join at <strong>${location.host}/j/${code}</strong></div>

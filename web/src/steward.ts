@@ -3,12 +3,11 @@
  * the time series, and the steward's acts (close, new token) — each of which is logged publicly.
  */
 import { useEffect, useMemo, useState } from 'preact/hooks';
-import type { Collective, Pulse } from './lib/affect.ts';
+import { metricLabel, type Pulse } from './lib/affect.ts';
 import { Grid } from './lib/grid.ts';
 import { AttuneSocket, codeFromPath, type Status } from './lib/socket.ts';
 import { api, html, render } from './lib/ui.ts';
 
-type Alert = NonNullable<Collective['alerts']>[number];
 
 function tokenFromHash(code: string): string | null {
   const m = /token=([A-Za-z0-9_-]+)/.exec(location.hash);
@@ -28,7 +27,8 @@ function App() {
   const [log, setLog] = useState<{ at: number; text: string }[]>([]);
   const [message, setMessage] = useState<string | null>(null);
   const [closed, setClosed] = useState(false);
-  const [seen, setSeen] = useState<Map<string, Alert>>(new Map());
+  const [seen, setSeen] = useState<Set<string>>(new Set());
+  const [contagion, setContagion] = useState<string | null>(null);
 
   const socket = useMemo(
     () =>
@@ -50,14 +50,19 @@ function App() {
 
   // Alerts: record when each rises and clears.
   useEffect(() => {
-    const alerts = pulse?.collective?.alerts ?? [];
-    const next = new Map(seen);
+    const c = pulse?.collective;
+    if (!c) return;
+    const next = new Set(seen);
     const events: { at: number; text: string }[] = [];
-    for (const a of alerts) {
-      const prev = next.get(a.id);
-      if (!prev) events.push({ at: a.raisedAt ?? a.startedAt, text: `▲ surge: ${a.metric} ${a.direction} (size ${a.magnitude.toFixed(2)}, p=${a.probability.toFixed(2)})` });
-      else if (!prev.clearedAt && a.clearedAt) events.push({ at: a.clearedAt, text: `▼ cleared: ${a.metric} ${a.direction}` });
-      next.set(a.id, a);
+    for (const a of c.alerts) {
+      if (next.has(`r${a.id}`)) continue;
+      next.add(`r${a.id}`);
+      events.push({ at: a.raisedAt, text: `▲ surge in ${metricLabel(a.metric)} (${a.direction}) since ${new Date(a.startedAt).toLocaleTimeString()}: ${a.magnitude >= 0 ? '+' : ''}${a.magnitude.toFixed(2)} from ${a.baseline.toFixed(2)}, change probability ${(a.probability * 100).toFixed(0)}%` });
+    }
+    for (const a of c.cleared) {
+      if (next.has(`c${a.id}`)) continue;
+      next.add(`c${a.id}`).add(`r${a.id}`);
+      events.push({ at: a.clearedAt, text: `▼ cleared: ${metricLabel(a.metric)} (${a.direction}) — ${a.reason}` });
     }
     if (events.length) {
       setSeen(next);
@@ -101,6 +106,17 @@ function App() {
     <div class="card" aria-live="polite" data-testid="alerts">
       ${log.length === 0 ? html`<span class="muted">No surges so far.</span>` : log.map((e) => html`<div>${new Date(e.at).toLocaleTimeString()} — ${e.text}</div>`)}
     </div>
+    <h2>Contagion</h2>
+    <p class="muted">Do people who see the pulse move toward it more than people who do not? (Needs inputs from at least 5 people.)</p>
+    <button class="secondary" disabled=${!token} onClick=${async () => {
+      try {
+        const r = await api<{ index: number | null; lower: number | null; upper: number | null; confidence: number; exposedPairs: number; unexposedPairs: number; participants: number }>(`/api/spaces/${code}/contagion`, { headers: { authorization: `Bearer ${token}` } });
+        setContagion(r.index === null ? `Not enough changes yet (exposed pairs ${r.exposedPairs}, unexposed ${r.unexposedPairs}).` : `Contagion index ${r.index.toFixed(2)} (${Math.round(r.confidence * 100)}% CI ${r.lower?.toFixed(2)} to ${r.upper?.toFixed(2)}) over ${r.participants} people, ${r.exposedPairs} exposed and ${r.unexposedPairs} unexposed changes.`);
+      } catch (e) {
+        setContagion((e as Error).message);
+      }
+    }}>Compute contagion</button>
+    ${contagion ? html`<p data-testid="contagion">${contagion}</p>` : null}
     <h2>Data</h2>
     <p><a href=${`/api/spaces/${code}/series?format=csv`}>Download the pulse time series (CSV)</a> — aggregates only.</p>
     <h2>Steward acts</h2>

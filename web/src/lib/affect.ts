@@ -58,13 +58,34 @@ export interface Pulse {
   bins: number;
   hist: number[] | null;
   space: string;
-  collective?: Collective;
+  collective?: Collective | null;
+}
+
+/** A surge alert (see docs/collective-state.md). */
+export interface SurgeAlert {
+  id: string;
+  metric: string;
+  direction: string;
+  startedAt: number;
+  raisedAt: number;
+  magnitude: number;
+  z: number;
+  probability: number;
+  baseline: number;
 }
 
 /** Collective state carried by the pulse (dissonance, camps, alerts). */
 export interface Collective {
-  dissonance?: { score: number; [k: string]: unknown };
-  camps?: { id: number | string; valence: number; arousal: number; share: number }[];
-  alerts?: { id: string; metric: string; direction: string; startedAt: number; magnitude: number; probability: number; raisedAt?: number; clearedAt?: number | null }[];
-  [k: string]: unknown;
+  dissonance: { score: number; polarisationNormalised: number; bimodality: number; bimodal: boolean; axis: number; r1: number; r2: number; entropy: number };
+  camps: { id: string; valence: number; arousal: number; share: number; people: number }[];
+  k: number;
+  alerts: SurgeAlert[];
+  cleared: (SurgeAlert & { clearedAt: number; reason: string })[];
+}
+
+/** A surge metric in words: `share:pleasant-calm` → "pleasant · calm share". */
+export function metricLabel(metric: string): string {
+  if (metric === 'meanArousal') return 'energy';
+  const q = QUADRANT_STYLE.find((s) => `share:${s.key}` === metric);
+  return q ? `${q.label} share` : metric;
 }
