@@ -5,7 +5,7 @@
  * showed next to the true ones, the window series (for baselines) and every tap as a
  * contagion record.
  */
-import { type CollectiveState, CollectiveTracker, type CollectiveTrackerOptions, SURGE_METRICS } from '../core/collective/collectiveTracker.ts';
+import { type CollectiveState, CollectiveTracker, type CollectiveTrackerOptions, collectiveInputOf, SURGE_METRICS } from '../core/collective/collectiveTracker.ts';
 import type { ContagionRecord } from '../core/collective/contagion.ts';
 import type { SurgeAlert } from '../core/collective/surge.ts';
 import { PulseState } from '../core/pulse.ts';
@@ -81,7 +81,7 @@ export function runInProcess(options: InProcessOptions): InProcessResult {
     }
     const snap = pulse.tick(now);
     shown = snap.mean;
-    const state = tracker.update({ grid: pulse.grid, quadrantShares: snap.quadrants, meanArousal: snap.mean?.arousal ?? null, count: snap.count, now });
+    const state = tracker.update(collectiveInputOf(pulse.grid, snap));
     last = state;
     if (prevShown >= 0 && state.camps.length !== prevShown) flips.shown++;
     if (prevWinner >= 0 && state.kWinner !== prevWinner) flips.winner++;

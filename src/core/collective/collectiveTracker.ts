@@ -15,6 +15,7 @@
  */
 import { QUADRANTS } from '../affect.ts';
 import type { GridView } from '../histogram.ts';
+import type { PulseSnapshot } from '../pulse.ts';
 import { type Camp, type CampOptions, CampTracker } from './camps.ts';
 import { type Dissonance, dissonanceOfPoints, NO_DISSONANCE } from './dissonance.ts';
 import { type ClearedAlert, DEFAULT_SURGE_OPTIONS, type SurgeAlert, SurgeMonitor, type SurgeOptions } from './surge.ts';
@@ -38,6 +39,15 @@ export interface CollectiveInput {
   readonly count: number;
   /** Tick time, epoch ms (non-decreasing). */
   readonly now: number;
+}
+
+/**
+ * The tracker's input from a pulse tick: the space's grid and the tick's snapshot (a suppressed
+ * snapshot — fewer people than the minimum cohort — gives no shares and no mean, which the
+ * tracker treats as "too few people").
+ */
+export function collectiveInputOf(grid: GridView, snapshot: Pick<PulseSnapshot, 'quadrants' | 'mean' | 'count' | 'at'>): CollectiveInput {
+  return { grid, quadrantShares: snapshot.quadrants, meanArousal: snapshot.mean?.arousal ?? null, count: snapshot.count, now: snapshot.at };
 }
 
 /** A change of the number of camps in force. */

@@ -11,6 +11,7 @@ export {
   type CollectiveState,
   CollectiveTracker,
   type CollectiveTrackerOptions,
+  collectiveInputOf,
   type KChange,
   SURGE_METRICS,
   type SurgeMetric,
@@ -19,6 +20,7 @@ export { type ContagionIndex, type ContagionOptions, type ContagionRecord, conta
 export { Cusum, type Direction, siegmundArlOneSided, siegmundArlTwoSided } from './cusum.ts';
 export { type Dissonance, type DissonanceOptions, measureDissonance, NO_DISSONANCE } from './dissonance.ts';
 export { normalisedEntropy } from './entropy.ts';
+export { type Fracture, fractureOf } from './fracture.ts';
 export { EwmaChart } from './ewma.ts';
 export { Bocpd, type BocpdOptions } from './bocpd.ts';
 export { estebanRay, type Polarisation } from './polarisation.ts';
