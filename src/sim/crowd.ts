@@ -69,6 +69,11 @@ export interface CrowdOptions {
   readonly watcherShare?: number;
   /** How far a watcher's tap is pulled toward the pulse shown, in [0, 1] (default 0.15). */
   readonly pull?: number;
+  /**
+   * Share of people the script reaches (default 1): only they can catch the surge or lean to the
+   * anxious pole at the split; the rest stay calm/relieved. Below 1 the changes are subtler.
+   */
+  readonly reach?: number;
 }
 
 /** One tap, as a phone would send it. */
@@ -118,6 +123,7 @@ export interface GroundTruth {
     readonly pull: number;
     readonly watcherShare: number;
     readonly meanRetapMs: number;
+    readonly reach: number;
   };
 }
 
@@ -138,6 +144,9 @@ export class Crowd {
   private readonly offV: Float64Array;
   private readonly offA: Float64Array;
   private readonly watcher: Uint8Array;
+  /** 1 = reached by the script; 0 = frozen out of the surge and the anxious side of the split. */
+  private readonly engaged: Uint8Array;
+  private readonly unengaged: Uint8Array;
   private readonly socV: Float64Array;
   private readonly socA: Float64Array;
   private readonly nextTap: Float64Array;
@@ -160,6 +169,7 @@ export class Crowd {
       meanRetapMs: options.meanRetapMs ?? 5_000,
       watcherShare: options.watcherShare ?? 0.5,
       pull: options.pull ?? 0.15,
+      reach: options.reach ?? 1,
     };
     const n = options.participants;
     this.n = n;
@@ -176,6 +186,14 @@ export class Crowd {
     this.socV = new Float64Array(n);
     this.socA = new Float64Array(n);
     this.nextTap = new Float64Array(n);
+    // A separate stream, so that reach = 1 leaves every other draw as it was.
+    const reachRng = createRng(`reach:${options.seed}`);
+    this.engaged = new Uint8Array(n);
+    this.unengaged = new Uint8Array(n);
+    for (let i = 0; i < n; i++) {
+      this.engaged[i] = this.options.reach >= 1 || reachRng.next() < this.options.reach ? 1 : 0;
+      this.unengaged[i] = 1 - (this.engaged[i] as number);
+    }
     for (let i = 0; i < n; i++) {
       this.offV[i] = 0.1 * rng.normal();
       this.offA[i] = 0.1 * rng.normal();
@@ -212,7 +230,8 @@ export class Crowd {
       // The script splits the room: each person leans to one pole; bounded confidence then
       // holds the camps apart (their gap ≫ ε) and tightens each.
       for (let i = 0; i < this.n; i++) {
-        const base = rng.next() < 0.5 ? 0.1 : 0.9;
+        const lean = rng.next() < 0.5 ? 0.1 : 0.9;
+        const base = this.engaged[i] ? lean : 0.9;
         this.opinion[i] = Math.max(0, Math.min(1, base + 0.08 * rng.normal()));
       }
     }
@@ -237,7 +256,7 @@ export class Crowd {
     if (ph !== this.phase) this.enter(ph);
     const rng = this.rng;
     if (dt > 0) {
-      if (ph === 'calm' || ph === 'surge') stepSisa(this.infected, this.adjacency, SISA_RATES[ph], dt, rng);
+      if (ph === 'calm' || ph === 'surge') stepSisa(this.infected, this.adjacency, SISA_RATES[ph], dt, rng, ph === 'surge' && this.options.reach < 1 ? this.unengaged : undefined);
       else if (ph === 'split') deffuantStep(this.opinion, this.adjacency, DEFFUANT.epsilon, DEFFUANT.mu, Math.round(DEFFUANT.pairsPerPersonPerSecond * this.n * dt), rng);
       else {
         const p = 1 - Math.exp(-HEALING_RATE * dt);
@@ -327,6 +346,7 @@ export class Crowd {
         pull: this.options.pull,
         watcherShare: this.options.watcherShare,
         meanRetapMs: this.options.meanRetapMs,
+        reach: this.options.reach,
       },
     };
   }

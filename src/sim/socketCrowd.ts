@@ -36,6 +36,8 @@ export interface SocketCrowdOptions extends CrowdOptions {
   readonly joinRate?: number;
   readonly signal?: AbortSignal;
   readonly onProgress?: (p: SocketCrowdProgress) => void;
+  /** Give up when no participant has been welcomed after this long (ms, default 10 000). */
+  readonly joinTimeoutMs?: number;
   /** Clock (default Date.now). */
   readonly clock?: () => number;
 }
@@ -156,6 +158,7 @@ export async function runSocketCrowd(o: SocketCrowdOptions): Promise<SocketCrowd
     if (o.signal?.aborted) break;
     const t = clock() - startedAt;
     if (t > o.durationMs) break;
+    if (joined === 0 && t > (o.joinTimeoutMs ?? 10_000)) break; // nobody got in: don't wait out the run
     for (const tap of crowd.step(t, shown)) {
       const phone = phones[tap.participant];
       if (!phone?.ready || phone.ws.readyState !== WebSocket.OPEN) continue;

@@ -127,6 +127,10 @@ export const command: Command = {
       },
     });
     if (tty && !values.quiet) io.stderr.write('\n');
+    if (result.joined === 0) {
+      const errs = Object.entries(result.errors).map(([k, v]) => `${k}×${v}`).join(', ');
+      io.stderr.write(`attune simulate: no participant could join space ${code} at ${url}${errs ? ` (${errs})` : ''}. Check --url and --code.\n`);
+    }
     const t = result.truth;
     io.stdout.write(`joined ${result.joined}/${participants}, sent ${result.sent} inputs, ${result.acked} acknowledged, ${result.pulses} pulses (largest count ${result.maxPulseCount})\n`);
     const errs = Object.entries(result.errors);
