@@ -8,6 +8,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { DatabaseSync } from 'node:sqlite';
 import { createAdaptorServer } from '@hono/node-server';
 import type { Hono } from 'hono';
 import type { GovernanceAct, GovernanceSink } from '../core/governance.ts';
@@ -32,6 +33,8 @@ export interface ServerOptions {
   readonly port?: number;
   /** SQLite file, or ':memory:' for an in-memory store. */
   readonly dbPath?: string;
+  /** An open SQLite database to use instead of opening `dbPath` (the caller closes it). */
+  readonly db?: DatabaseSync;
   /** Where keys and tokens live (admin token, log signing key). */
   readonly dataDir?: string;
   /** Base URL printed and used in links; default http://host:port. */
@@ -88,7 +91,8 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   const dataDir = opts.dataDir ?? (dbPath === ':memory:' ? null : dirname(resolve(dbPath)));
   let storage: Storage;
   let closeDb: () => void = () => {};
-  if (dbPath === ':memory:') storage = new MemoryStorage();
+  if (opts.db) storage = new SqliteStorage(opts.db);
+  else if (dbPath === ':memory:') storage = new MemoryStorage();
   else {
     const db = openDatabase(dbPath);
     storage = new SqliteStorage(db);

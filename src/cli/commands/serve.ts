@@ -9,7 +9,8 @@ import QRCode from 'qrcode';
 import type { CliIO, Command } from '../command.ts';
 import { UsageError } from '../command.ts';
 import { REPO_ROOT, type RunningServer, startServer } from '../../server/startServer.ts';
-import { buildServerExtras } from '../../server/extras.ts';
+import { buildServerExtras, type ServerExtras } from '../../server/extras.ts';
+import { openDatabase } from '../../storage/sqlite/openDatabase.ts';
 
 const HELP = `Usage: attune serve [options]
 
@@ -120,13 +121,22 @@ export const command: Command = {
     const dataDir = resolvedDb === ':memory:' ? null : resolve(resolvedDb, '..');
 
     if (!values['no-build']) await buildWebIfNeeded(io);
-    const extras = await buildServerExtras({ dataDir, dbPath: resolvedDb });
+    const db = resolvedDb === ':memory:' ? null : openDatabase(resolvedDb);
+    let extras: ServerExtras;
+    try {
+      extras = await buildServerExtras({ db, dataDir, ...(io.env.ATTUNE_LOG_ORIGIN ? { logOrigin: io.env.ATTUNE_LOG_ORIGIN } : {}) });
+    } catch (e) {
+      db?.close();
+      io.stderr.write(`attune serve: ${(e as Error).message}\n`);
+      return 1;
+    }
     let server: RunningServer;
     try {
       server = await startServer({
         host,
         port,
         dbPath: resolvedDb,
+        ...(db ? { db } : {}),
         ...(publicUrl ? { publicUrl } : {}),
         ...(capacity !== undefined ? { capacity } : {}),
         ...(ttl !== undefined ? { ttlMs: ttl * 1000 } : {}),
@@ -137,6 +147,7 @@ export const command: Command = {
       });
     } catch (e) {
       await extras.close();
+      db?.close();
       const err = e as NodeJS.ErrnoException;
       if (err.code === 'EADDRINUSE') {
         io.stderr.write(`attune serve: port ${port} on ${host} is already in use. Stop the other server or pick another port with --port.\n`);
@@ -154,6 +165,8 @@ export const command: Command = {
     }
     io.stdout.write(`attune is running at ${server.url}  (database: ${resolvedDb})\n`);
     io.stdout.write(`  create a space:  ${server.publicUrl}/\n`);
+    io.stdout.write(`  public log:      ${server.publicUrl}/audit  (verifier key: ${extras.log.verifierKeys[0]})\n`);
+    if (extras.keyCreated && extras.keyPath) io.stdout.write(`  a new log signing key was created in ${extras.keyPath} (mode 0600) — back it up\n`);
     if (values.demo) {
       const demo = await ensureDemo(server, dataDir);
       const joinUrl = `${server.publicUrl}/j/${demo.code}`;
@@ -172,6 +185,7 @@ export const command: Command = {
     io.stderr.write('attune: shutting down…\n');
     await server.close();
     await extras.close();
+    db?.close();
     return 0;
   },
 };
