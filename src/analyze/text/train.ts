@@ -56,6 +56,8 @@ const STEPS: readonly { readonly name: string; readonly features: FeatureConfig;
 ];
 
 const LAMBDAS = [0.3, 1, 3, 10] as const;
+/** A finer grid for the final configuration. */
+const FINE_LAMBDAS = [0.5, 0.7, 1, 1.5, 2, 3, 5, 7, 10, 15, 20] as const;
 const AUGMENT = { weight: 0.3, scale: 0.4 } as const;
 
 function sha256(path: string): string {
@@ -96,9 +98,10 @@ async function main(): Promise<void> {
   const ablation: { step: string; valence: number; arousal: number; lambda: { valence: number; arousal: number } }[] = [];
   const steps = values.quick ? STEPS.slice(-1) : STEPS;
   let chosen = { valence: 1, arousal: 10 };
-  for (const step of steps) {
+  for (const [k, step] of steps.entries()) {
     let best = { valence: -1, arousal: -1, lv: 0, la: 0 };
-    for (const lam of LAMBDAS) {
+    const grid = k === steps.length - 1 ? FINE_LAMBDAS : LAMBDAS;
+    for (const lam of grid) {
       const t0 = performance.now();
       const r = trainTextModel(base(step.features, step.augment, lam, lam));
       const s = scoreAnalyzer(dev, createTextAnalyzer(r.model));
@@ -145,7 +148,7 @@ async function main(): Promise<void> {
       augment: AUGMENT,
       pseudoRows: final.pseudoRows,
       cgIterations: final.iterations,
-      lambdaGrid: LAMBDAS,
+      lambdaGrid: { ablation: LAMBDAS, final: FINE_LAMBDAS },
     },
     dev: { pearsonValence: round4(score.valence), pearsonArousal: round4(score.arousal) },
     ablation: values.quick ? 'skipped (--quick)' : ablation,
