@@ -27,7 +27,8 @@ export function buildDesign(opts: DesignOptions): Design {
   const fx = new FeatureExtractor(opts.config);
   const n = opts.texts.length;
   const dense = new Float64Array(n * DENSE_COUNT);
-  const rowPtr = new Int32Array(n + 1);
+  // End of each row's hashed entries in idx/val.
+  const hashedEnd = new Int32Array(n + 1);
   const idx: number[] = [];
   const val: number[] = [];
   for (let r = 0; r < n; r++) {
@@ -43,7 +44,7 @@ export function buildDesign(opts: DesignOptions): Design {
       idx.push(j);
       val.push(v);
     }
-    rowPtr[r + 1] = idx.length + (r + 1) * (opts.config.lexicon ? DENSE_COUNT : 0);
+    hashedEnd[r + 1] = idx.length;
   }
   let mean: Float64Array;
   let std: Float64Array;
@@ -68,9 +69,7 @@ export function buildDesign(opts: DesignOptions): Design {
   const index = new Int32Array(total);
   const value = new Float64Array(total);
   let k = 0;
-  let s = 0;
   const ptr = new Int32Array(n + 1);
-  // Recompute hashed offsets per row from rowPtr (which counted dense slots when on).
   for (let r = 0; r < n; r++) {
     ptr[r] = k;
     if (withDense) {
@@ -80,8 +79,7 @@ export function buildDesign(opts: DesignOptions): Design {
         k++;
       }
     }
-    const hashedEnd = (rowPtr[r + 1] as number) - (withDense ? (r + 1) * DENSE_COUNT : 0);
-    for (; s < hashedEnd; s++) {
+    for (let s = hashedEnd[r] as number; s < (hashedEnd[r + 1] as number); s++) {
       index[k] = idx[s] as number;
       value[k] = val[s] as number;
       k++;

@@ -31,7 +31,9 @@ describe('fitRidge', () => {
     const y = Float64Array.from(rows, (r) => 3 + r.reduce((s, x, j) => s + x * (w[j] as number), 0));
     const fit = fitRidge(dense(rows), y, { penalty: new Float64Array(3).fill(1e-9), maxIter: 100, tol: 1e-12 });
     expect(fit.bias).toBeCloseTo(3, 6);
-    [...fit.weights].forEach((x, j) => expect(x).toBeCloseTo(w[j] as number, 6));
+    [...fit.weights].forEach((x, j) => {
+      expect(x).toBeCloseTo(w[j] as number, 6);
+    });
   });
 
   it('matches the closed form (XᵀX + λI)⁻¹Xᵀy for one feature and no intercept signal', () => {

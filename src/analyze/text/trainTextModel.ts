@@ -67,15 +67,15 @@ export function trainTextModel(opts: TrainOptions): TrainResult {
   const X = design.X;
   const nReal = opts.rows.length;
 
-  const fit = (target: 'v' | 'a', lambda: number, usePseudo: boolean) => {
+  const fitTarget = (target: 'v' | 'a', lambda: number, usePseudo: boolean) => {
     const y = Float64Array.from(all, (r) => r[target]);
     const sw = Float64Array.from(all, (_, i) => (i < nReal ? 1 : usePseudo ? opts.augment.weight : 0));
     const pen = new Float64Array(X.cols).fill(lambda);
     for (let j = 0; j < DENSE_COUNT; j++) pen[j] = lambda * opts.densePenalty;
     return fitRidge(X, y, { penalty: pen, maxIter: opts.maxIter, tol: 1e-6, sampleWeight: sw });
   };
-  const fv = fit('v', opts.lambda.valence, true);
-  const fa = fit('a', opts.lambda.arousal, false);
+  const fv = fitTarget('v', opts.lambda.valence, true);
+  const fa = fitTarget('a', opts.lambda.arousal, false);
 
   // Fold the dense standardisation into the weights: w·(x−μ)/σ = (w/σ)·x − w·μ/σ.
   const fold = (w: Float64Array, bias: number): { weights: Float32Array; bias: number } => {
