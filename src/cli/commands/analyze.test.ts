@@ -150,6 +150,22 @@ describe('attune analyze', () => {
     expect((await run(['a', 'b'])).code).toBe(2);
   });
 
+  it('stops quietly when the reader goes away (EPIPE), exit 0', async () => {
+    let writes = 0;
+    const stdout = new Writable({
+      write(_chunk, _enc, cb) {
+        writes++;
+        cb(Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }));
+      },
+    });
+    stdout.on('error', () => {});
+    const stderr = new Capture();
+    const io: CliIO = { stdin: Readable.from([Buffer.from('fine words here\n'.repeat(20_000))]), stdout, stderr, env: {}, cwd: dir, signal: new AbortController().signal };
+    expect(await main(['analyze'], io)).toBe(0);
+    expect(writes).toBe(1);
+    expect(stderr.text).toBe('');
+  });
+
   it('shows a progress line on a terminal only past 10,000 lines', async () => {
     const many = 'ok\n'.repeat(10_500);
     const tty = await run([], many, { stderrTTY: true, chunk: 4096 });

@@ -16,7 +16,6 @@
  *   terminal.
  * The input is streamed in bytes: memory stays bounded whatever the file or line size.
  */
-import { once } from 'node:events';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
@@ -136,22 +135,43 @@ function longerThan(s: string, limit: number): boolean {
   return false;
 }
 
-/** Buffers output and respects the stream's backpressure. */
+/** Buffers output and respects the stream's backpressure; notices when the reader goes away. */
 class Output {
   private pending = '';
   private readonly stream: NodeJS.WritableStream;
+  /** Set once the stream errored (e.g. EPIPE after `| head`): stop producing output. */
+  closed = false;
+  private readonly onError = (): void => {
+    this.closed = true;
+  };
   constructor(stream: NodeJS.WritableStream) {
     this.stream = stream;
+    stream.on('error', this.onError);
   }
   async write(s: string): Promise<void> {
     this.pending += s;
     if (this.pending.length >= 1 << 16) await this.flush();
   }
   async flush(): Promise<void> {
-    if (this.pending === '') return;
+    if (this.pending === '' || this.closed) return;
     const s = this.pending;
     this.pending = '';
-    if (!this.stream.write(s)) await once(this.stream as NodeJS.EventEmitter, 'drain');
+    if (!this.stream.write(s)) {
+      // Wait for drain, or for an error that means nobody is reading any more.
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          this.stream.off('drain', done);
+          this.stream.off('error', done);
+          resolve();
+        };
+        this.stream.on('drain', done);
+        this.stream.on('error', done);
+      });
+    }
+  }
+  /** Stops listening for errors. */
+  dispose(): void {
+    this.stream.off('error', this.onError);
   }
 }
 
@@ -213,35 +233,39 @@ export async function analyzeStream(
     progress.clear();
     io.stderr.write(`attune analyze: ${opts.name}:${lineNo}: ${msg}\n`);
   };
-  if (opts.format === 'csv') await out.write('valence,arousal,confidence\n');
-  if (opts.format === 'emotionml') await out.write(documentHead(opts.dimensionSet));
-  for await (const raw of splitLines(input, MAX_LINE_BYTES, (n) => progress.addBytes(n))) {
-    if (io.signal.aborted) break;
-    let result: TextAffect | null = null;
-    let reason = '';
-    if (raw.bytes === null) {
-      reason = `longer than ${MAX_LINE_CHARS.toLocaleString('en')} characters; skipped`;
-    } else {
-      let text: string | null = null;
-      try {
-        text = decoder.decode(raw.bytes);
-      } catch {
-        reason = 'not valid UTF-8; skipped';
-      }
-      if (text !== null) {
-        if (raw.lineNo === 1 && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-        if (text.endsWith('\r')) text = text.slice(0, -1);
-        if (longerThan(text, MAX_LINE_CHARS)) reason = `longer than ${MAX_LINE_CHARS.toLocaleString('en')} characters; skipped`;
-        else result = text === '' ? { valence: 0, arousal: 0, confidence: 0 } : analyzeText(text);
-      }
+  try {
+    if (opts.format === 'csv') await out.write('valence,arousal,confidence\n');
+    if (opts.format === 'emotionml') await out.write(documentHead(opts.dimensionSet));
+    for await (const raw of splitLines(input, MAX_LINE_BYTES, (n) => progress.addBytes(n))) {
+      if (io.signal.aborted || out.closed) break;
+      const { result, reason } = analyzeLine(raw, decoder);
+      if (result === null) warn(raw.lineNo, reason);
+      await out.write(render(result, raw.lineNo, opts, reason));
+      progress.tick(raw.lineNo);
     }
-    if (result === null) warn(raw.lineNo, reason);
-    await out.write(render(result, raw.lineNo, opts, reason));
-    progress.tick(raw.lineNo);
+    if (opts.format === 'emotionml') await out.write(DOCUMENT_TAIL);
+    await out.flush();
+  } finally {
+    progress.clear();
+    out.dispose();
   }
-  if (opts.format === 'emotionml') await out.write(DOCUMENT_TAIL);
-  await out.flush();
-  progress.clear();
+}
+
+const TOO_LONG = `longer than ${MAX_LINE_CHARS.toLocaleString('en')} characters; skipped`;
+
+/** Decodes and analyses one line; `result` is null (with a reason) when the line is skipped. */
+function analyzeLine(raw: RawLine, decoder: TextDecoder): { result: TextAffect | null; reason: string } {
+  if (raw.bytes === null) return { result: null, reason: TOO_LONG };
+  let text: string;
+  try {
+    text = decoder.decode(raw.bytes);
+  } catch {
+    return { result: null, reason: 'not valid UTF-8; skipped' };
+  }
+  if (raw.lineNo === 1 && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  if (text.endsWith('\r')) text = text.slice(0, -1);
+  if (longerThan(text, MAX_LINE_CHARS)) return { result: null, reason: TOO_LONG };
+  return { result: text === '' ? { valence: 0, arousal: 0, confidence: 0 } : analyzeText(text), reason: '' };
 }
 
 function render(r: TextAffect | null, lineNo: number, opts: { readonly format: Format; readonly dimensionSet: DimensionSetName }, reason: string): string {
