@@ -87,11 +87,11 @@ function check(sources: readonly (readonly [string, string])[] = files(SRC).map(
 }
 
 describe('layering', () => {
-  it('[L0] finds imports of every form', () => {
+  it('[D1] finds imports of every form', () => {
     expect(importsOf(`import a from './a.ts';\nimport type { B } from "../b.ts";\nexport { c } from './c.ts';\nconst d = await import('./d.ts');\nimport './e.ts';`)).toEqual(['./a.ts', '../b.ts', './c.ts', './d.ts', './e.ts']);
   });
 
-  it('[L0] flags each kind of crossing', () => {
+  it('[D1] flags each kind of crossing', () => {
     const f = (p: string) => join(SRC, p);
     expect(check([[f('core/x.ts'), "import { readFileSync } from 'node:fs';"]])).toEqual([expect.stringMatching(/core must stay pure/)]);
     expect(check([[f('core/x.ts'), "import '../storage/port.ts';"]])).toEqual([expect.stringMatching(/core\/ may not import storage/)]);
@@ -100,7 +100,7 @@ describe('layering', () => {
     expect(check([[f('server/x.ts'), "import '../storage/sqlite/sqliteStorage.ts';"]])).toEqual([]);
   });
 
-  it('[L0] src/ respects the house layering', () => {
+  it('[D1] src/ respects the house layering', () => {
     expect(check()).toEqual([]);
   });
 });

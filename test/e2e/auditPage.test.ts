@@ -46,7 +46,7 @@ afterAll(async () => {
   await new Promise<void>((ok) => (server ? server.close(() => ok()) : ok()));
 });
 
-describe('[W1] audit page in Chromium', () => {
+describe('[A2] audit page in Chromium', () => {
   it('verifies the signature and every entry, then flags a tampered one', async () => {
     const page = await browser.newPage();
     const errors: string[] = [];

@@ -24,7 +24,7 @@ async function setup(n: number) {
   return { store, f };
 }
 
-describe('[W1] audit page verification (WebCrypto)', () => {
+describe('[A2] audit page verification (WebCrypto)', () => {
   it('the WebCrypto hasher agrees with the Node one', async () => {
     const h = webCryptoHasher();
     const a = Uint8Array.of(1, 2, 3);
