@@ -70,4 +70,18 @@ describe('SurgeMonitor', () => {
     }
     expect(reasons).toEqual(['settled']);
   });
+
+  it('supersedes an active alert when a second surge on the same side comes later', () => {
+    const m = monitor({ settleMs: Number.POSITIVE_INFINITY });
+    let i = 0;
+    const feed = (x: number) => m.observe(i * W, x, (++i) * W);
+    const jitter = (j: number) => (j % 2 ? 0.005 : -0.005);
+    const steps = [];
+    for (let j = 0; j < 30; j++) steps.push(feed(0.1 + jitter(j)));
+    for (let j = 0; j < 30; j++) steps.push(feed(0.4 + jitter(j)));
+    for (let j = 0; j < 30; j++) steps.push(feed(0.8 + jitter(j)));
+    const raised = steps.filter((s) => s.raised).map((s) => s.raised?.startedAt);
+    expect(raised).toEqual([30 * W, 60 * W]);
+    expect(steps.filter((s) => s.cleared).map((s) => s.cleared?.reason)).toEqual(['superseded']);
+  });
 });

@@ -21,9 +21,11 @@
  *   drift, not a surge: the level is re-learnt and nothing is raised.
  *   The detectors then restart on the new level (μ̂ re-estimated from the windows since
  *   `startedAt`) and re-arm after `rearmWindows`; a further alarm on the same side while the
- *   alert is active extends it rather than raising a second one.
+ *   alert is active extends it when that change began within `maxRiseWindows` of the alert's
+ *   start (the surge is still building), and otherwise supersedes it with a new alert.
  * - CLEAR when the value has been within clearZ·σ̂ of the pre-change level for `clearWindows`
- *   consecutive windows ('returned'), when the opposite side raises ('reversed'), or after
+ *   consecutive windows ('returned'), when the opposite side raises ('reversed'), when a new
+ *   surge on the same side replaces it ('superseded'), or after
  *   `settleMs` at the new level ('settled'). Raising needs h = 6 σ-units of accumulated
  *   evidence, clearing needs a sustained return: that gap is the hysteresis.
  *
@@ -124,7 +126,7 @@ export interface SurgeAlert {
 /** An alert that has cleared. */
 export interface ClearedAlert extends SurgeAlert {
   readonly clearedAt: number;
-  readonly reason: 'returned' | 'reversed' | 'settled';
+  readonly reason: 'returned' | 'reversed' | 'superseded' | 'settled';
 }
 
 /** What one window did to a metric's alerts. */
@@ -242,11 +244,13 @@ export class SurgeMonitor {
         if (persistent && (e === c.alarm || p >= o.raiseProbability)) {
           const post = this.segment.slice(startIdx);
           const drift = post.length - 1 > o.maxRiseWindows;
-          if (drift || (this.active && this.active.direction === c.alarm)) {
-            // A slow drift, or the same side again while active (the surge is still building):
-            // follow the new level without raising.
+          // Same side again while active: if this change began within maxRiseWindows of the
+          // active surge's start, the surge is still building; later, it is a new surge.
+          const building = this.active !== null && this.active.direction === c.alarm && start.at - this.active.startedAt <= o.maxRiseWindows * o.windowMs;
+          if (drift || building) {
+            // Follow the new level without raising.
           } else {
-            if (this.active) cleared = this.clear(now, 'reversed');
+            if (this.active) cleared = this.clear(now, this.active.direction === c.alarm ? 'superseded' : 'reversed');
             const id = this.nextId();
             this.active = {
               id,
