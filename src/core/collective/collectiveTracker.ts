@@ -74,7 +74,7 @@ export interface CollectiveState {
   readonly kHistory: readonly KChange[];
   /** Active surge alerts, oldest first. */
   readonly alerts: readonly SurgeAlert[];
-  /** Alerts cleared within the last `clearedRetentionMs`, newest first. */
+  /** Alerts cleared within the last `clearedRetentionMs` (at most 20), newest first. */
   readonly cleared: readonly ClearedAlert[];
 }
 
@@ -91,6 +91,9 @@ export interface CollectiveTrackerOptions {
   /** How many changes of k to keep (default 8). */
   readonly kHistoryLength?: number;
 }
+
+/** Most cleared alerts kept in the state, whatever the retention. */
+const MAX_CLEARED = 20;
 
 interface WindowAcc {
   start: number;
@@ -155,7 +158,7 @@ export class CollectiveTracker {
       this.lastK = k;
     }
     this.accumulate(input, now, enough);
-    this.cleared = this.cleared.filter((c) => now - c.clearedAt <= this.clearedRetentionMs);
+    this.cleared = this.cleared.filter((c) => now - c.clearedAt <= this.clearedRetentionMs).slice(0, MAX_CLEARED);
     const alerts: SurgeAlert[] = [];
     for (const m of this.monitors) {
       const a = m.alert;

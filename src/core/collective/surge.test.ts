@@ -84,4 +84,20 @@ describe('SurgeMonitor', () => {
     expect(raised).toEqual([30 * W, 60 * W]);
     expect(steps.filter((s) => s.cleared).map((s) => s.cleared?.reason)).toEqual(['superseded']);
   });
+
+  it('keeps bounded state and still dates a change correctly after hours of calm', () => {
+    const rng = createRng(23);
+    const m = monitor();
+    let i = 0;
+    const feed = (x: number) => m.observe(i * W, x, (++i) * W);
+    for (let j = 0; j < 3000; j++) feed(0.2 + 0.01 * rng.normal());
+    const start = i;
+    const raised = [];
+    for (let j = 0; j < 20; j++) {
+      const s = feed(0.5 + 0.01 * rng.normal());
+      if (s.raised) raised.push(s.raised);
+    }
+    expect(raised).toHaveLength(1);
+    expect(raised[0]?.startedAt).toBe(start * W);
+  });
 });

@@ -140,7 +140,7 @@ interface Window {
   readonly x: number;
 }
 
-const HISTORY = 200;
+const MAX_SEGMENT = 720;
 const MR_WINDOWS = 40;
 const LOOKBACK = 12;
 
@@ -154,7 +154,11 @@ function median(xs: number[]): number {
 export class SurgeMonitor {
   readonly metric: string;
   readonly options: SurgeOptions;
-  private readonly history: Window[] = [];
+  private lastX: number | null = null;
+  /** Windows observed so far; `segmentStart` and `cusumFrom` are indices in this count. */
+  private observed = 0;
+  private segmentStart = 0;
+  private cusumFrom: number | null = null;
   private readonly ranges: number[] = [];
   private segment: Window[] = [];
   private mean = 0;
@@ -193,15 +197,22 @@ export class SurgeMonitor {
   /** Feeds the value of the window that started at `at`; `now` is when it closed. */
   observe(at: number, x: number, now: number): SurgeStep {
     const o = this.options;
-    const prev = this.history[this.history.length - 1];
-    if (prev) {
-      this.ranges.push(Math.abs(x - prev.x));
+    if (this.lastX !== null) {
+      this.ranges.push(Math.abs(x - this.lastX));
       if (this.ranges.length > MR_WINDOWS) this.ranges.shift();
     }
-    const w = { at, x };
-    this.history.push(w);
-    if (this.history.length > HISTORY) this.history.shift();
-    this.segment.push(w);
+    this.lastX = x;
+    const absIndex = this.observed++;
+    this.segment.push({ at, x });
+    // A long quiet segment only needs enough history for the level and the start estimate:
+    // bound it, so a space open for days holds O(1) state.
+    if (this.segment.length > MAX_SEGMENT) {
+      const drop = this.segment.length - MAX_SEGMENT;
+      if (this.segment.length - drop > this.armedAfter) {
+        this.segment.splice(0, drop);
+        this.segmentStart += drop;
+      }
+    }
     let raised: SurgeAlert | null = null;
     let cleared: ClearedAlert | null = null;
 
@@ -214,6 +225,7 @@ export class SurgeMonitor {
         this.bocpd = new Bocpd({ expectedRun: o.expectedRun, maxRun: o.maxRun, mu0: this.mean, kappa0: 0.01, alpha0: 1, beta0: sigma * sigma });
       }
       const z = (x - this.mean) / sigma;
+      if (this.cusumFrom === null) this.cusumFrom = absIndex;
       const c = this.cusum.step(z);
       const e = this.ewma.step(z);
       this.bocpd.step(x);
@@ -232,8 +244,8 @@ export class SurgeMonitor {
         this.mean += (x - this.mean) / n;
       }
       if (c.alarm && c.changeIndex !== null) {
-        // The CUSUM's i-th observation since its reset is the segment's (armedAfter + i)-th window.
-        const cusumStart = Math.min(this.segment.length - 1, this.armedAfter + c.changeIndex);
+        // The CUSUM's i-th observation since its reset is window cusumFrom + i overall.
+        const cusumStart = Math.max(0, Math.min(this.segment.length - 1, (this.cusumFrom ?? absIndex) + c.changeIndex - this.segmentStart));
         const startIdx = this.locateChange(cusumStart);
         const start = this.segment[startIdx] as Window;
         const windowsSince = this.segment.length - startIdx;
@@ -269,9 +281,11 @@ export class SurgeMonitor {
           }
           // Restart on the new level.
           this.segment = post;
+          this.segmentStart = absIndex - post.length + 1;
           this.mean = post.reduce((s, v) => s + v.x, 0) / post.length;
           this.armedAfter = Math.max(post.length, o.rearmWindows);
           this.cusum.reset();
+          this.cusumFrom = null;
           this.ewma.reset();
           this.streak = 0;
           this.streakSide = null;
