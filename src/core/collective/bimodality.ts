@@ -25,6 +25,13 @@ export interface Bimodality {
   readonly skewness: number;
   /** Sample excess kurtosis along the axis. */
   readonly kurtosis: number;
+  /**
+   * The coefficient from the population moments, (g₁² + 1) / (g₂ + 3), with no small-sample
+   * correction: it describes this room's own shape (the room is the whole population, not a
+   * sample of one), so two equal point masses give exactly 1 at any size. The dissonance score
+   * uses it; `coefficient` (corrected) is the statistic the 5/9 flag is defined on.
+   */
+  readonly populationCoefficient: number;
 }
 
 /**
@@ -34,7 +41,7 @@ export interface Bimodality {
  */
 export function bimodalityCoefficient(points: WeightedPoints, n = points.total): Bimodality {
   const { x, y, w, total } = points;
-  const none: Bimodality = { coefficient: 0, bimodal: false, axis: 0, skewness: 0, kurtosis: 0 };
+  const none: Bimodality = { coefficient: 0, bimodal: false, axis: 0, skewness: 0, kurtosis: 0, populationCoefficient: 0 };
   if (points.n < 2 || !(total > 0)) return none;
   let mx = 0;
   let my = 0;
@@ -85,5 +92,8 @@ export function bimodalityCoefficient(points: WeightedPoints, n = points.total):
   }
   if (!Number.isFinite(coefficient) || coefficient < 0) coefficient = 0;
   coefficient = Math.min(1, coefficient);
-  return { coefficient, bimodal: coefficient > BIMODAL_THRESHOLD, axis, skewness, kurtosis };
+  let populationCoefficient = (g1 * g1 + 1) / (g2 + 3);
+  if (!Number.isFinite(populationCoefficient) || populationCoefficient < 0) populationCoefficient = 0;
+  populationCoefficient = Math.min(1, populationCoefficient);
+  return { coefficient, bimodal: coefficient > BIMODAL_THRESHOLD, axis, skewness, kurtosis, populationCoefficient };
 }

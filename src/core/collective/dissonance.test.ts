@@ -128,3 +128,17 @@ describe('dissonance score', () => {
     expect(normalisedEntropy(h, 3)).toBeCloseTo(1, 9);
   });
 });
+
+describe('dissonance of small rooms', () => {
+  it('scores a perfect split of 12 people high (no small-sample penalty on the score)', () => {
+    const g = new GridHistogram(16);
+    for (let i = 0; i < 12; i++) {
+      const side = i % 2 === 0 ? 1 : -1;
+      g.add(0.8 * side + (i % 3) * 0.02, 0.7 * side - (i % 4) * 0.02);
+    }
+    const d = measureDissonance(g, { people: 12 });
+    expect(d.score).toBeGreaterThan(0.8);
+    expect(d.bimodal).toBe(true);
+    expect(d.r2).toBeGreaterThan(0.95);
+  });
+});

@@ -3,11 +3,12 @@
  * per tick from the grid histogram alone (O(m²) for m occupied cells, independent of the
  * number of people).
  *
- *   score = √( P̃ · B̃ ),   B̃ = clamp((b − 5/9) / (1 − 5/9), 0, 1)
+ *   score = √( P̃ · B̃ ),   B̃ = clamp((b_pop − 5/9) / (1 − 5/9), 0, 1)
  *
- * where P̃ is the normalised Esteban–Ray polarisation (polarisation.ts, ER 1994) and b the
- * bimodality coefficient along the principal axis (bimodality.ts, SAS 1990 / Pfister et al.
- * 2013). A room is dissonant only when it is both split into modes (b beyond the uniform
+ * where P̃ is the normalised Esteban–Ray polarisation (polarisation.ts, ER 1994) and b_pop the
+ * bimodality coefficient along the principal axis from the population moments (bimodality.ts,
+ * SAS 1990 / Pfister et al. 2013) — the room is the whole population, so no small-sample
+ * correction: with it, two opposite camps of 6 people could never score above 0.4. A room is dissonant only when it is both split into modes (b beyond the uniform
  * benchmark 5/9) and the modes are far apart (P̃): a wide but unimodal spread scores 0, which
  * is why entropy (spread) and the circular resultants R̄₁/R̄₂ (Mardia & Jupp 2000) are reported
  * beside it but not folded in. docs/collective-state.md gives worked values.
@@ -72,7 +73,7 @@ export function dissonanceOfPoints(points: WeightedPoints, grid: GridView, optio
   const er = estebanRay(points, alpha);
   const bc = bimodalityCoefficient(points, people);
   const circ = circularResultants(points);
-  const bTilde = Math.max(0, Math.min(1, (bc.coefficient - BIMODAL_THRESHOLD) / (1 - BIMODAL_THRESHOLD)));
+  const bTilde = Math.max(0, Math.min(1, (bc.populationCoefficient - BIMODAL_THRESHOLD) / (1 - BIMODAL_THRESHOLD)));
   const score = Math.sqrt(er.normalised * bTilde);
   return {
     score,
