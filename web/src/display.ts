@@ -6,6 +6,7 @@
  */
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { bpmOf, metricLabel, moodColour, QUADRANT_STYLE, type Pulse, xOf, yOf } from './lib/affect.ts';
+import { fractureOf } from '../../src/core/collective/fracture.ts';
 import { AttuneSocket, codeFromPath, type Status } from './lib/socket.ts';
 import { html, render } from './lib/ui.ts';
 
@@ -88,33 +89,28 @@ function draw(ctx: CanvasRenderingContext2D, w: number, h: number, p: Pulse | nu
   }
   ctx.globalCompositeOperation = 'source-over';
 
-  // Camps and the fracture between them.
+  // Camps and the fracture between them (src/core/collective/fracture.ts): a jagged crack
+  // along the line that divides the two largest camps, deeper as dissonance rises.
   const camps = p?.collective?.camps ?? [];
-  const dis = p?.collective?.dissonance?.score ?? 0;
-  if (camps.length >= 2 && dis > 0.15) {
-    const sorted = [...camps].sort((x, y) => y.share - x.share);
-    const [c1, c2] = sorted as [(typeof camps)[0], (typeof camps)[0]];
-    const x1 = ox + xOf(c1.valence, size);
-    const y1 = oy + yOf(c1.arousal, size);
-    const x2 = ox + xOf(c2.valence, size);
-    const y2 = oy + yOf(c2.arousal, size);
-    // The fracture: a jagged line across the gap, perpendicular to the line between camps.
-    const mx = (x1 + x2) / 2;
-    const my = (y1 + y2) / 2;
-    const dx = x2 - x1;
-    const dy = y2 - y1;
-    const len = Math.hypot(dx, dy) || 1;
-    const nx = -dy / len;
-    const ny = dx / len;
+  const fracture = p?.collective ? fractureOf(p.collective) : null;
+  if (fracture && fracture.strength > 0.15) {
+    const dis = fracture.strength;
+    const x1 = ox + xOf(fracture.from.valence, size);
+    const y1 = oy + yOf(fracture.from.arousal, size);
+    const x2 = ox + xOf(fracture.to.valence, size);
+    const y2 = oy + yOf(fracture.to.arousal, size);
+    const len = Math.hypot(x2 - x1, y2 - y1) || 1;
+    const nx = -(y2 - y1) / len;
+    const ny = (x2 - x1) / len;
     ctx.strokeStyle = `rgba(255,255,255,${0.25 + 0.6 * dis})`;
     ctx.lineWidth = 2 + 5 * dis;
     ctx.beginPath();
-    const segs = 14;
+    const segs = 18;
     for (let k = 0; k <= segs; k++) {
-      const s = (k / segs - 0.5) * size * 0.9;
-      const jag = Math.sin(k * 2.7 + t / 700) * size * 0.02 * dis * (k % 2 ? 1 : -1);
-      const px = mx + nx * s + (dx / len) * jag;
-      const py = my + ny * s + (dy / len) * jag;
+      const f = k / segs;
+      const jag = k === 0 || k === segs ? 0 : Math.sin(k * 2.7 + t / 700) * size * 0.02 * dis * (k % 2 ? 1 : -1);
+      const px = x1 + (x2 - x1) * f + nx * jag;
+      const py = y1 + (y2 - y1) * f + ny * jag;
       if (k === 0) ctx.moveTo(px, py);
       else ctx.lineTo(px, py);
     }

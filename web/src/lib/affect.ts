@@ -31,11 +31,24 @@ export function quadrantIndex(valence: number, arousal: number): number {
   return arousal >= 0 ? 3 : 2;
 }
 
-/** A colour for a point: hue from valence (cool → warm), lightness from arousal. */
+function rgbOf(hex: string): [number, number, number] {
+  const n = Number.parseInt(hex.slice(1), 16);
+  return [(n >> 16) & 255, (n >> 8) & 255, n & 255];
+}
+
+const CORNERS = QUADRANT_STYLE.map((q) => rgbOf(q.colour));
+
+/**
+ * A colour for a point: the four quadrant colours blended by position (bilinear), so a feeling
+ * is drawn in the colour of the corner it leans toward — amber for joy, green for calm, blue for
+ * low, red for tension — and the neutral centre is their muted mix.
+ */
 export function moodColour(valence: number, arousal: number, alpha = 1): string {
-  const hue = 225 - ((valence + 1) / 2) * 195; // 225 (blue) → 30 (amber)
-  const light = 45 + arousal * 12;
-  return `hsla(${hue.toFixed(0)}, 75%, ${light.toFixed(0)}%, ${alpha})`;
+  const wv = (clamp(valence) + 1) / 2;
+  const wa = (clamp(arousal) + 1) / 2;
+  const [pe, pc, uc, ue] = CORNERS as [[number, number, number], [number, number, number], [number, number, number], [number, number, number]];
+  const mix = (i: 0 | 1 | 2) => wv * wa * pe[i] + wv * (1 - wa) * pc[i] + (1 - wv) * (1 - wa) * uc[i] + (1 - wv) * wa * ue[i];
+  return `rgba(${mix(0).toFixed(0)}, ${mix(1).toFixed(0)}, ${mix(2).toFixed(0)}, ${alpha})`;
 }
 
 /** Heartbeat rate for an arousal: 48 bpm (calm) → 132 bpm (energised). */
