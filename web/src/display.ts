@@ -4,10 +4,10 @@
  * heartbeat whose rate follows the room's energy and whose colour follows its valence, the
  * camps and, when the room splits, the fracture between them.
  */
-import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { bpmOf, metricLabel, moodColour, QUADRANT_STYLE, type Pulse, xOf, yOf } from './lib/affect.ts';
 import { fractureOf } from '../../src/core/collective/fracture.ts';
-import { AttuneSocket, codeFromPath, type Status } from './lib/socket.ts';
+import { codeFromPath, useSpaceSocket, type Status } from './lib/socket.ts';
 import { html, render } from './lib/ui.ts';
 
 interface View {
@@ -205,20 +205,12 @@ function App() {
   const [status, setStatus] = useState<Status>('connecting');
   const [name, setName] = useState('');
   const [ended, setEnded] = useState<string | null>(null);
-  const socket = useMemo(
-    () =>
-      new AttuneSocket(code, 'display', {
-        onStatus: setStatus,
-        onWelcome: (m) => setName(m.space.name),
-        onPulse: setPulse,
-        onEnd: (_r, msg) => setEnded(msg),
-      }),
-    [code],
-  );
-  useEffect(() => {
-    socket.start();
-    return () => socket.stop();
-  }, [socket]);
+  useSpaceSocket(code, 'display', {
+    onStatus: setStatus,
+    onWelcome: (m) => setName(m.space.name),
+    onPulse: setPulse,
+    onEnd: (_r, msg) => setEnded(msg),
+  });
   const shares = pulse?.quadrants;
   const alerts = pulse?.collective?.alerts ?? [];
   const dis = pulse?.collective?.dissonance?.score;

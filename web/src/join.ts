@@ -2,11 +2,11 @@
  * The participant page: consent, then the grid. A tap (or arrow keys + Enter, or a sentence)
  * sets how the person feels now; their own point stays visible against the crowd.
  */
-import { useEffect, useMemo, useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import type { Pulse } from './lib/affect.ts';
 import { QUADRANT_STYLE } from './lib/affect.ts';
 import { Grid } from './lib/grid.ts';
-import { AttuneSocket, codeFromPath, hasConsented, recordConsent, type Status } from './lib/socket.ts';
+import { codeFromPath, useSpaceSocket, hasConsented, recordConsent, type Status } from './lib/socket.ts';
 import { api, html, render } from './lib/ui.ts';
 
 interface SpaceInfo {
@@ -48,31 +48,23 @@ function Room({ space }: { space: SpaceInfo }) {
   const [ended, setEnded] = useState<string | null>(null);
   const [text, setText] = useState('');
 
-  const socket = useMemo(
-    () =>
-      new AttuneSocket(space.code, 'participant', {
-        onStatus: (s) => setStatus(s),
-        onWelcome: (m) => {
-          if (m.you) setYou(m.you);
-        },
-        onPulse: (p) => setPulse(p),
-        onAck: (m) => {
-          setSaving(false);
-          setYou(m.affect);
-          setNote(m.affect.source === 'text' ? `Heard you — confidence ${(m.affect.confidence * 100).toFixed(0)}%.` : 'Saved.');
-        },
-        onError: (m) => {
-          setSaving(false);
-          setNote(m.message);
-        },
-        onEnd: (_r, msg) => setEnded(msg),
-      }),
-    [space.code],
-  );
-  useEffect(() => {
-    socket.start();
-    return () => socket.stop();
-  }, [socket]);
+  const socket = useSpaceSocket(space.code, 'participant', {
+    onStatus: (s) => setStatus(s),
+    onWelcome: (m) => {
+      if (m.you) setYou(m.you);
+    },
+    onPulse: (p) => setPulse(p),
+    onAck: (m) => {
+      setSaving(false);
+      setYou(m.affect);
+      setNote(m.affect.source === 'text' ? `Heard you — confidence ${(m.affect.confidence * 100).toFixed(0)}%.` : 'Saved.');
+    },
+    onError: (m) => {
+      setSaving(false);
+      setNote(m.message);
+    },
+    onEnd: (_r, msg) => setEnded(msg),
+  });
 
   const pick = (valence: number, arousal: number) => {
     setYou({ valence, arousal, confidence: 1, source: 'tap' });

@@ -2,10 +2,10 @@
  * The steward page: the space's code and QR, who is present, alerts as they rise and clear,
  * the time series, and the steward's acts (close, new token) — each of which is logged publicly.
  */
-import { useEffect, useMemo, useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { metricLabel, type Pulse } from './lib/affect.ts';
 import { Grid } from './lib/grid.ts';
-import { AttuneSocket, codeFromPath, type Status } from './lib/socket.ts';
+import { codeFromPath, useSpaceSocket, type Status } from './lib/socket.ts';
 import { api, html, render } from './lib/ui.ts';
 
 
@@ -30,23 +30,15 @@ function App() {
   const [seen, setSeen] = useState<Set<string>>(new Set());
   const [contagion, setContagion] = useState<string | null>(null);
 
-  const socket = useMemo(
-    () =>
-      new AttuneSocket(code, 'display', {
-        onStatus: setStatus,
-        onWelcome: (m) => setName(m.space.name),
-        onPulse: setPulse,
-        onEnd: (_r, msg) => {
-          setClosed(true);
-          setMessage(msg);
-        },
-      }),
-    [code],
-  );
-  useEffect(() => {
-    socket.start();
-    return () => socket.stop();
-  }, [socket]);
+  useSpaceSocket(code, 'display', {
+    onStatus: setStatus,
+    onWelcome: (m) => setName(m.space.name),
+    onPulse: setPulse,
+    onEnd: (_r, msg) => {
+      setClosed(true);
+      setMessage(msg);
+    },
+  });
 
   // Alerts: record when each rises and clears.
   useEffect(() => {

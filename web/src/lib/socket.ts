@@ -6,6 +6,7 @@
  *     ▲                 │                 │                 │
  *     └──── wait(backoff) ◀── close/error ┴─────────────────┘   (fatal: stopped)
  */
+import { useEffect, useMemo } from 'preact/hooks';
 import type { Pulse } from './affect.ts';
 
 /** Connection status shown to people. */
@@ -203,4 +204,18 @@ export class AttuneSocket {
 export function codeFromPath(): string {
   const parts = location.pathname.split('/').filter(Boolean);
   return decodeURIComponent(parts[1] ?? '').toUpperCase().replace(/[^0-9A-Z]/g, '');
+}
+
+/**
+ * A page's connection to its space, opened on mount and closed on unmount. The handlers are
+ * those of the first render (pass state setters, which are stable).
+ */
+export function useSpaceSocket(code: string, role: 'participant' | 'display', handlers: SocketHandlers): AttuneSocket {
+  // biome-ignore lint/correctness/useExhaustiveDependencies: one socket per space and role
+  const socket = useMemo(() => new AttuneSocket(code, role, handlers), [code, role]);
+  useEffect(() => {
+    socket.start();
+    return () => socket.stop();
+  }, [socket]);
+  return socket;
 }
