@@ -66,6 +66,16 @@ describe('HTTP API', () => {
     }
   });
 
+  it('[H1] limits how many spaces one address creates per hour', async () => {
+    const limited = createApp({ service, publicUrl: () => 'http://attune.test', isAdmin: () => false, webRoot: null, createsPerHour: 2 });
+    const make = () => limited.request('/api/spaces', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'x' }) });
+    expect((await make()).status).toBe(201);
+    expect((await make()).status).toBe(201);
+    const third = await make();
+    expect(third.status).toBe(429);
+    expect(((await third.json()) as { error: { code: string } }).error.code).toBe('RATE_LIMITED');
+  });
+
   it('[H1] rejects an oversized body with 413 TOO_LARGE', async () => {
     const r = await post('/api/spaces', { name: 'x'.repeat(40_000) });
     expect(r.status).toBe(413);

@@ -67,6 +67,19 @@ describe('WebSocket protocol', () => {
     expect((await c.closed).code).toBe(4404);
   });
 
+  it('[W13] throttles guessing: after 10 wrong codes from one address, joins are refused for a while', async () => {
+    const { code } = await createSpace();
+    for (let i = 0; i < 10; i++) {
+      const c = await client();
+      c.send({ t: 'join', code: `WRONG${i}XX`, consent: true });
+      expect(await c.next(isType('error'))).toMatchObject({ code: 'NOT_FOUND' });
+    }
+    const d = await client();
+    d.send({ t: 'join', code, consent: true }); // even the right code, until the bucket refills
+    expect(await d.next(isType('error'))).toMatchObject({ code: 'RATE_LIMITED' });
+    expect((await d.closed).code).toBe(4429);
+  });
+
   it('[W4] resumes a participant with their point and last seq', async () => {
     const { code } = await createSpace();
     const { c, token } = await joined(code);

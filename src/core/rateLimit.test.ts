@@ -28,3 +28,18 @@ describe('TokenBucket', () => {
     );
   });
 });
+
+describe('KeyedBuckets', () => {
+  it('[W13] limits each key on its own and forgets idle keys', async () => {
+    const { KeyedBuckets } = await import('./rateLimit.ts');
+    const k = new KeyedBuckets(1, 3);
+    for (let i = 0; i < 3; i++) expect(k.take('a', 0)).toBe(true);
+    expect(k.take('a', 0)).toBe(false);
+    expect(k.allows('a', 0)).toBe(false);
+    expect(k.take('b', 0)).toBe(true);
+    expect(k.allows('a', 1000)).toBe(true);
+    expect(k.size).toBe(2);
+    k.take('c', 120_000); // a sweep: a and b have refilled and are forgotten
+    expect(k.size).toBe(1);
+  });
+});

@@ -20,13 +20,70 @@ export class TokenBucket {
 
   /** Takes one token if there is one; returns whether the message may pass. */
   take(now: number): boolean {
-    const dt = Math.max(0, now - this.last) / 1000;
-    this.last = Math.max(this.last, now);
-    this.tokens = Math.min(this.burst, this.tokens + dt * this.ratePerSec);
+    this.refill(now);
     if (this.tokens >= 1) {
       this.tokens -= 1;
       return true;
     }
     return false;
+  }
+
+  /** Whether a token is available now, without taking it. */
+  allows(now: number): boolean {
+    this.refill(now);
+    return this.tokens >= 1;
+  }
+
+  /** Whether the bucket is full (an idle key can be forgotten). */
+  isFull(now: number): boolean {
+    this.refill(now);
+    return this.tokens >= this.burst;
+  }
+
+  private refill(now: number): void {
+    const dt = Math.max(0, now - this.last) / 1000;
+    this.last = Math.max(this.last, now);
+    this.tokens = Math.min(this.burst, this.tokens + dt * this.ratePerSec);
+  }
+}
+
+/**
+ * Token buckets per key (e.g. per client address), forgetting keys whose bucket has refilled so
+ * that memory stays bounded by the number of recently active keys.
+ */
+export class KeyedBuckets {
+  private readonly buckets = new Map<string, TokenBucket>();
+  readonly ratePerSec: number;
+  readonly burst: number;
+  private lastSweep = 0;
+
+  constructor(ratePerSec: number, burst: number) {
+    this.ratePerSec = ratePerSec;
+    this.burst = burst;
+  }
+
+  private bucket(key: string, now: number): TokenBucket {
+    if (now - this.lastSweep > 60_000) {
+      this.lastSweep = now;
+      for (const [k, b] of this.buckets) if (b.isFull(now)) this.buckets.delete(k);
+    }
+    let b = this.buckets.get(key);
+    if (!b) this.buckets.set(key, (b = new TokenBucket(this.ratePerSec, this.burst, now)));
+    return b;
+  }
+
+  /** Takes a token for `key`; returns whether it was available. */
+  take(key: string, now: number): boolean {
+    return this.bucket(key, now).take(now);
+  }
+
+  /** Whether `key` has a token available, without taking it. */
+  allows(key: string, now: number): boolean {
+    return this.buckets.get(key)?.allows(now) ?? true;
+  }
+
+  /** Keys currently tracked. */
+  get size(): number {
+    return this.buckets.size;
   }
 }

@@ -9,6 +9,7 @@ import { bodyLimit } from 'hono/body-limit';
 import QRCode from 'qrcode';
 import * as v from 'valibot';
 import { type ErrorCode, httpStatusOf, normaliseError } from '../core/errors.ts';
+import { KeyedBuckets } from '../core/rateLimit.ts';
 import type { PulsePoint, SpaceRecord } from '../storage/port.ts';
 import type { SpaceService } from '../space/spaceService.ts';
 import { existsSync, readFileSync } from 'node:fs';
@@ -27,6 +28,8 @@ export interface AppOptions {
   readonly mounts?: readonly { readonly path: string; readonly app: Hono }[];
   /** Largest request body, bytes. */
   readonly maxBodyBytes?: number;
+  /** Spaces one client address may create per hour (H1). */
+  readonly createsPerHour?: number;
 }
 
 /** A coded JSON error response. */
@@ -93,7 +96,10 @@ export function createApp(o: AppOptions): Hono {
     return { ...svc.info(space), present: rt ? rt.state.count : 0, connected: rt ? rt.connected.size : 0, createdAt: space.createdAt, closedAt: space.closedAt };
   };
 
+  const creates = new KeyedBuckets((o.createsPerHour ?? 60) / 3600, o.createsPerHour ?? 60);
   app.post('/api/spaces', async (c) => {
+    const address = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming?.socket?.remoteAddress ?? 'local';
+    if (!creates.take(address, Date.now())) return errorResponse(c, 'RATE_LIMITED', `at most ${o.createsPerHour ?? 60} spaces per hour from one address`);
     let body: unknown;
     try {
       body = await c.req.json();

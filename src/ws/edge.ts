@@ -18,7 +18,7 @@ import * as v from 'valibot';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { type ErrorCode, isFatal, wsCloseCodeOf } from '../core/errors.ts';
 import { CLIENT_TYPES, MAX_CLIENT_FRAME_BYTES, JoinSchema, PointInputSchema, ResumeSchema, TextInputSchema, ByeSchema, type ClientMessage, type ErrorMessage, type FullMessage, type WelcomeMessage } from '../core/protocol.ts';
-import { TokenBucket } from '../core/rateLimit.ts';
+import { KeyedBuckets, TokenBucket } from '../core/rateLimit.ts';
 import type { Disposable } from '../bus/port.ts';
 import type { Session, SpaceService } from '../space/spaceService.ts';
 import { subjects } from '../space/spaceRuntime.ts';
@@ -38,10 +38,14 @@ export interface WsEdgeOptions {
   readonly pingIntervalMs?: number;
   /** A socket with more than this many bytes queued skips pulses. */
   readonly maxBufferedBytes?: number;
+  /** Failed joins/resumes (wrong code or token) allowed per client address per minute (W13). */
+  readonly failedJoinsPerMinute?: number;
 }
 
 interface Conn {
   readonly ws: WebSocket;
+  /** The client's address, for per-address limits. */
+  readonly address: string;
   readonly bucket: TokenBucket;
   session: Session | null;
   joining: boolean;
@@ -90,9 +94,11 @@ export class WsEdge {
   private readonly conns = new Set<Conn>();
   private readonly spaces = new Map<string, SpaceSubs>();
   private readonly pinger: NodeJS.Timeout;
+  private readonly failedJoins: KeyedBuckets;
 
   constructor(opts: WsEdgeOptions) {
-    this.o = { clock: Date.now, ratePerSec: 20, burst: 40, exposureWindowMs: 10_000, pingIntervalMs: 30_000, maxBufferedBytes: 256 * 1024, ...opts };
+    this.o = { clock: Date.now, ratePerSec: 20, burst: 40, exposureWindowMs: 10_000, pingIntervalMs: 30_000, maxBufferedBytes: 256 * 1024, failedJoinsPerMinute: 10, ...opts };
+    this.failedJoins = new KeyedBuckets(this.o.failedJoinsPerMinute / 60, this.o.failedJoinsPerMinute);
     this.wss = new WebSocketServer({ noServer: true, maxPayload: MAX_CLIENT_FRAME_BYTES, perMessageDeflate: false });
     this.pinger = setInterval(() => this.ping(), this.o.pingIntervalMs);
     this.pinger.unref();
@@ -105,11 +111,12 @@ export class WsEdge {
 
   /** Accepts an upgrade request for the edge's path. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws));
+    const address = req.socket.remoteAddress ?? 'unknown';
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, address));
   }
 
-  private accept(ws: WebSocket): void {
-    const conn: Conn = { ws, bucket: new TokenBucket(this.o.ratePerSec, this.o.burst, this.o.clock()), session: null, joining: false, lastPulseAt: -Infinity, lastRateNoticeAt: -Infinity, alive: true };
+  private accept(ws: WebSocket, address: string): void {
+    const conn: Conn = { ws, address, bucket: new TokenBucket(this.o.ratePerSec, this.o.burst, this.o.clock()), session: null, joining: false, lastPulseAt: -Infinity, lastRateNoticeAt: -Infinity, alive: true };
     this.conns.add(conn);
     ws.on('pong', () => {
       conn.alive = true;
@@ -163,10 +170,17 @@ export class WsEdge {
       case 'join':
       case 'resume': {
         if (conn.session || conn.joining) return this.sendError(conn, 'BAD_REQUEST', 'already joined on this connection');
+        // Join codes are short; guessing them is throttled per address (W13).
+        if (!this.failedJoins.allows(conn.address, now)) {
+          this.sendError(conn, 'RATE_LIMITED', 'too many wrong join codes or tokens from your address; wait a minute and check the code');
+          conn.ws.close(wsCloseCodeOf('RATE_LIMITED'), 'too many failed joins');
+          return;
+        }
         conn.joining = true;
         const r = msg.t === 'join' ? await svc.join(msg.code, msg.role, msg.consent) : await svc.resume(msg.token);
         conn.joining = false;
         if (!r.ok) {
+          if (r.code === 'NOT_FOUND') this.failedJoins.take(conn.address, now);
           if (r.code === 'SPACE_FULL') {
             const sp = msg.t === 'join' ? await svc.spaceByCode(msg.code) : null;
             const full: FullMessage = { t: 'full', message: r.message, capacity: sp?.capacity ?? 0 };
