@@ -97,7 +97,7 @@ export class WsEdge {
   private readonly failedJoins: KeyedBuckets;
 
   constructor(opts: WsEdgeOptions) {
-    this.o = { clock: Date.now, ratePerSec: 20, burst: 40, exposureWindowMs: 10_000, pingIntervalMs: 30_000, maxBufferedBytes: 256 * 1024, failedJoinsPerMinute: 10, ...opts };
+    this.o = { clock: Date.now, ratePerSec: 20, burst: 40, exposureWindowMs: 10_000, pingIntervalMs: 30_000, maxBufferedBytes: 256 * 1024, failedJoinsPerMinute: 30, ...opts };
     this.failedJoins = new KeyedBuckets(this.o.failedJoinsPerMinute / 60, this.o.failedJoinsPerMinute);
     this.wss = new WebSocketServer({ noServer: true, maxPayload: MAX_CLIENT_FRAME_BYTES, perMessageDeflate: false });
     this.pinger = setInterval(() => this.ping(), this.o.pingIntervalMs);
