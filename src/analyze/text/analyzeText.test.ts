@@ -89,6 +89,6 @@ describe('the committed model', () => {
     expect(s.arousal).toBeGreaterThanOrEqual(0.45);
     // The valence target is 0.65; the measured figure is recorded in PROVENANCE.json and
     // docs/text-analyser.md. This floor guards against regressions.
-    expect(s.valence).toBeGreaterThanOrEqual(0.65);
+    expect(s.valence).toBeGreaterThanOrEqual(0.652);
   });
 });

@@ -15,6 +15,8 @@ export interface Design {
   readonly denseMean: Float64Array;
   /** Dense-column standard deviations (1 where a column is constant). */
   readonly denseStd: Float64Array;
+  /** Raw (unstandardised) dense features, row-major `rows × DENSE_COUNT`. */
+  readonly denseRaw: Float64Array;
   /** Mean-vector column means (empty without a table with vectors). */
   readonly vecMean: Float64Array;
   /** Mean-vector column standard deviations. */
@@ -120,5 +122,5 @@ export function buildDesign(opts: DesignOptions): Design {
     }
   }
   ptr[n] = k;
-  return { X: { rows: n, cols: fx.dimension + dim, rowPtr: ptr, index, value }, denseMean: mean, denseStd: std, vecMean, vecStd };
+  return { X: { rows: n, cols: fx.dimension + dim, rowPtr: ptr, index, value }, denseMean: mean, denseStd: std, denseRaw: dense, vecMean, vecStd };
 }

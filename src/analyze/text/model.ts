@@ -13,6 +13,7 @@
  * of the per-word contributions of the text's table words.
  */
 import { DENSE_COUNT, FeatureExtractor, type FeatureConfig } from './features.ts';
+import { type BoostedTrees, predictBoosted } from './boost.ts';
 import type { WordTable } from './wordTable.ts';
 
 /** The model's JSON header. */
@@ -22,6 +23,8 @@ export interface ModelHeader {
   readonly features: FeatureConfig;
   /** Intercepts on EmoBank's 1–5 scale, per target. */
   readonly bias: { readonly valence: number; readonly arousal: number };
+  /** Boosted trees on the valence residual (tensors `boostFeature`, `boostThreshold`, `boostLeaf`), if any. */
+  readonly boost?: { readonly trees: number; readonly depth: number; readonly learningRate: number; readonly minLeaf: number; readonly folds: number };
   /** Where the word table came from and how many frequent words the mean vector skips, when the model has one. */
   readonly wordTable?: { readonly source: string; readonly words: number; readonly poolSkip: number };
   /**
@@ -45,6 +48,8 @@ export interface TextModel {
   readonly known: Uint32Array;
   /** The word table (induced scores and per-word contributions), if the model has one. */
   readonly table?: WordTable;
+  /** Trees adding a correction to valence from `[raw valence, ...dense features]`, if any. */
+  readonly boost?: BoostedTrees;
 }
 
 const MAGIC = 0x58545441; // "ATTX" read as little-endian u32
@@ -115,7 +120,23 @@ export function decodeModel(bytes: Uint8Array): TextModel {
     arousal,
     known: new Uint32Array(aligned, k.offset, k.length),
   };
-  if (!header.tensors['words']) return model;
+  let withBoost: TextModel = model;
+  if (header.boost) {
+    const bf = get('boostFeature');
+    const bt = get('boostThreshold');
+    const bl = get('boostLeaf');
+    const { trees, depth } = header.boost;
+    if (bf.length !== trees * ((1 << depth) - 1) || bt.length !== bf.length || bl.length !== trees * (1 << depth)) {
+      throw new Error('text model: boosted-tree size mismatch');
+    }
+    const feature = new Uint32Array(aligned, bf.offset, bf.length);
+    if (feature.some((j) => j > DENSE_COUNT)) throw new Error('text model: boosted-tree feature out of range');
+    withBoost = {
+      ...model,
+      boost: { trees, depth, feature, threshold: new Float32Array(aligned, bt.offset, bt.length), leaf: new Float32Array(aligned, bl.offset, bl.length) },
+    };
+  }
+  if (!header.tensors['words']) return withBoost;
   const w = get('words');
   const sc = get('wordScore');
   const wv = get('wordValence');
@@ -129,7 +150,7 @@ export function decodeModel(bytes: Uint8Array): TextModel {
     dim: 0,
     poolSkip: header.wordTable?.poolSkip ?? 0,
   };
-  return { ...model, table };
+  return { ...withBoost, table };
 }
 
 /** Raw model output for one text, on EmoBank's 1–5 scale, plus the evidence behind it. */
@@ -148,6 +169,8 @@ export class TextPredictor {
   private readonly fx: FeatureExtractor;
   private readonly knownSet: ReadonlySet<number>;
   private readonly out: RawPrediction = { valence: 0, arousal: 0, words: 0, known: 0 };
+  /** Input row of the boosted trees: raw valence, then the dense features. */
+  private readonly boostInput = new Float64Array(1 + DENSE_COUNT);
   /** Valence and arousal weights interleaved (v0, a0, v1, a1, …): one cache line serves both. */
   private readonly pair: Float32Array;
 
@@ -197,6 +220,12 @@ export class TextPredictor {
       }
       v += tv / tc;
       a += ta / tc;
+    }
+    if (m.boost) {
+      const bx = this.boostInput;
+      bx[0] = v;
+      bx.set(fx.dense, 1);
+      v += predictBoosted(m.boost, bx);
     }
     const ev = fx.evidence;
     let seen = 0;

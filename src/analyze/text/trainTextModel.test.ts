@@ -80,6 +80,7 @@ describe('trainTextModel with a word table and 16-bit weights', () => {
     seed: 7,
     table,
     quantise: true,
+    boost: { trees: 5, depth: 2, learningRate: 0.1, minLeaf: 20, folds: 3 },
   } as const;
 
   it('induces positive scores for positive words and negative for negative ones', () => {
@@ -98,6 +99,8 @@ describe('trainTextModel with a word table and 16-bit weights', () => {
     expect(m.table?.valence?.length).toBe(12);
     expect(m.table?.vectors).toBeUndefined();
     expect(m.header.tensors['valence']?.dtype).toBe('i16');
+    expect(m.boost?.trees).toBe(5);
+    expect(m.boost?.leaf.length).toBe(5 * 4);
     const analyse = createTextAnalyzer(m);
     for (const t of ['wonderful table', 'terrible chair', 'the a', 'zzz']) {
       const r = analyse(t);

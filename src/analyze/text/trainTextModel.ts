@@ -14,7 +14,8 @@ import { buildDesign } from './design.ts';
 import type { EmoBankRow } from './emobank.ts';
 import { DENSE_COUNT, FeatureExtractor, type FeatureConfig } from './features.ts';
 import { type ModelHeader, type Tensor, type TextModel, decodeModel, encodeModel } from './model.ts';
-import { fitRidge } from './ridge.ts';
+import { type BoostOptions, type BoostedTrees, fitBoostedTrees } from './boost.ts';
+import { type SparseMatrix, fitRidge, multiply } from './ridge.ts';
 import { GLOVE_SOURCE, type WordTable } from './wordTable.ts';
 
 /** Options for {@link trainTextModel}. */
@@ -31,6 +32,12 @@ export interface TrainOptions {
   readonly maxIter: number;
   /** Recorded seed (the fit itself has no randomness). */
   readonly seed: number;
+  /**
+   * Boosted trees on the valence residual: fitted to out-of-fold ridge predictions (`folds`
+   * folds of the real rows; pseudo-sentences always in the fit) from the ridge prediction and the
+   * raw dense features. Absent or 0 trees = off.
+   */
+  readonly boost?: BoostOptions & { readonly folds: number };
   /**
    * Store the hashed weights as 16-bit integers with one scale per target (halves the artifact;
    * the dense-feature weights stay exact).
@@ -85,6 +92,27 @@ function quantise(w: Float32Array): Int16Array {
   return q;
 }
 
+/** The rows `rows` of a CSR matrix, in that order. */
+function subRows(X: SparseMatrix, rows: Int32Array): SparseMatrix {
+  const ptr = new Int32Array(rows.length + 1);
+  let nnz = 0;
+  rows.forEach((r, k) => {
+    nnz += (X.rowPtr[r + 1] as number) - (X.rowPtr[r] as number);
+    ptr[k + 1] = nnz;
+  });
+  const index = new Int32Array(nnz);
+  const value = new Float64Array(nnz);
+  let p = 0;
+  for (const r of rows) {
+    for (let q = X.rowPtr[r] as number; q < (X.rowPtr[r + 1] as number); q++) {
+      index[p] = X.index[q] as number;
+      value[p] = X.value[q] as number;
+      p++;
+    }
+  }
+  return { rows: rows.length, cols: X.cols, rowPtr: ptr, index, value };
+}
+
 /** Trains a model on `rows` (never on dev). */
 export function trainTextModel(opts: TrainOptions): TrainResult {
   const pseudo = opts.augment.weight > 0 ? lexiconPseudoRows(opts.augment.scale) : [];
@@ -96,17 +124,48 @@ export function trainTextModel(opts: TrainOptions): TrainResult {
   const fx0 = new FeatureExtractor(opts.features);
   const hashedDim = fx0.dimension;
 
-  const fitTarget = (target: 'v' | 'a', lambda: number, usePseudo: boolean) => {
-    const y = Float64Array.from(all, (r) => r[target]);
-    const sw = Float64Array.from(all, (_, i) => (i < nReal ? 1 : usePseudo ? opts.augment.weight : 0));
+  const fitTarget = (target: 'v' | 'a', lambda: number, usePseudo: boolean, rows?: Int32Array) => {
+    const Xs = rows ? subRows(X, rows) : X;
+    const pick = rows ? Array.from(rows, (r) => all[r] as EmoBankRow) : all;
+    const isReal = (k: number): boolean => (rows ? (rows[k] as number) : k) < nReal;
+    const y = Float64Array.from(pick, (r) => r[target]);
+    const sw = Float64Array.from(pick, (_, k) => (isReal(k) ? 1 : usePseudo ? opts.augment.weight : 0));
     const pen = new Float64Array(X.cols).fill(lambda);
     for (let j = 0; j < DENSE_COUNT; j++) pen[j] = lambda * opts.densePenalty;
     // The mean-vector columns (after the hashed buckets) are dense too.
     for (let j = fx0.dimension; j < X.cols; j++) pen[j] = lambda * opts.densePenalty;
-    return fitRidge(X, y, { penalty: pen, maxIter: opts.maxIter, tol: 1e-6, sampleWeight: sw });
+    return fitRidge(Xs, y, { penalty: pen, maxIter: opts.maxIter, tol: 1e-6, sampleWeight: sw });
   };
   const fv = fitTarget('v', opts.lambda.valence, true);
   const fa = fitTarget('a', opts.lambda.arousal, false);
+
+  // Boosted trees on the valence residual of out-of-fold ridge predictions (stacking).
+  let boost: BoostedTrees | undefined;
+  const bo = opts.boost;
+  if (bo && bo.trees > 0) {
+    const K = bo.folds;
+    const oof = new Float64Array(nReal);
+    for (let f = 0; f < K; f++) {
+      const fitRows: number[] = [];
+      const heldRows: number[] = [];
+      for (let i = 0; i < all.length; i++) (i < nReal && i % K === f ? heldRows : fitRows).push(i);
+      const fit = fitTarget('v', opts.lambda.valence, true, Int32Array.from(fitRows));
+      const out = new Float64Array(heldRows.length);
+      multiply(subRows(X, Int32Array.from(heldRows)), fit.weights, fit.bias, out);
+      heldRows.forEach((i, k) => {
+        oof[i] = out[k] as number;
+      });
+    }
+    const F = 1 + DENSE_COUNT;
+    const bx = new Float64Array(nReal * F);
+    const by = new Float64Array(nReal);
+    for (let i = 0; i < nReal; i++) {
+      bx[i * F] = oof[i] as number;
+      bx.set(design.denseRaw.subarray(i * DENSE_COUNT, (i + 1) * DENSE_COUNT), i * F + 1);
+      by[i] = (opts.rows[i] as EmoBankRow).v - (oof[i] as number);
+    }
+    boost = fitBoostedTrees(bx, F, by, bo);
+  }
 
   // Fold the dense standardisation into the weights: w·(x−μ)/σ = (w/σ)·x − w·μ/σ.
   // The mean-vector weights fold into one number per word: Σ_k w_k (x̄_k − μ_k)/σ_k is the mean
@@ -159,6 +218,7 @@ export function trainTextModel(opts: TrainOptions): TrainResult {
     features: opts.features,
     bias: { valence: v.bias, arousal: a.bias },
     ...(table ? { wordTable: { source: GLOVE_SOURCE, words: table.hashes.length, poolSkip: table.poolSkip } } : {}),
+    ...(boost && bo ? { boost: { trees: bo.trees, depth: bo.depth, learningRate: bo.learningRate, minLeaf: bo.minLeaf, folds: bo.folds } } : {}),
     ...(opts.quantise ? { scales: { valence: quantScale(v.weights), arousal: quantScale(a.weights) } } : {}),
   };
   const tensors: Record<string, Tensor> = opts.quantise
@@ -175,6 +235,11 @@ export function trainTextModel(opts: TrainOptions): TrainResult {
     tensors['wordScore'] = table.score;
     tensors['wordValence'] = v.words ?? new Float32Array(table.hashes.length);
     tensors['wordArousal'] = a.words ?? new Float32Array(table.hashes.length);
+  }
+  if (boost) {
+    tensors['boostFeature'] = boost.feature;
+    tensors['boostThreshold'] = boost.threshold;
+    tensors['boostLeaf'] = boost.leaf;
   }
   const bytes = encodeModel(header, tensors);
   return { bytes, model: decodeModel(bytes), iterations: { valence: fv.iterations, arousal: fa.iterations }, pseudoRows: pseudo.length };
