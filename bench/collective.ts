@@ -230,7 +230,7 @@ out.write('\nCamps (shown count = true count)                                 at
 line('accuracy, all windows', fmt(campHits / totalWindows), fmt(campNoHystHits / totalWindows));
 line(`accuracy, settled (skip ${SETTLE_WINDOWS * 5} s after a true change)`, fmt(campSettledHits / campSettled), fmt(campNoHystSettledHits / campSettled));
 const hours = (totalWindows * 5) / 3600;
-line('changes of the camp count per hour (truth: ' + fmt(flips.truth / hours, 1) + ')', fmt(flips.shown / hours, 1), fmt(flips.winner / hours, 1));
+line(`changes of the camp count per hour (truth: ${fmt(flips.truth / hours, 1)})`, fmt(flips.shown / hours, 1), fmt(flips.winner / hours, 1));
 out.write('\nContagion index (4 runs each; truth: watchers pulled 15 % toward the pulse vs none)\n');
 const ci = (c: typeof pulled) => `${fmt(c.index ?? Number.NaN)} [${fmt(c.lower ?? Number.NaN)}, ${fmt(c.upper ?? Number.NaN)}] (${c.exposedPairs}/${c.unexposedPairs} pairs)`;
 line('pull 0.15: index [95 % cluster-bootstrap CI]', ci(pulled), '');

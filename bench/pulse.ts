@@ -156,7 +156,10 @@ async function attuneClients(child: Child): Promise<{ count: () => number; close
     );
     progress('attune clients', Math.min(i + batch, CLIENTS), CLIENTS);
   }
-  return { count: () => delivered, close: () => sockets.forEach((s) => s.terminate()) };
+  return { count: () => delivered, close: () => {
+      for (const s of sockets) s.terminate();
+    },
+  };
 }
 
 async function socketioClients(child: Child, label: string): Promise<{ count: () => number; close: () => void }> {
@@ -179,7 +182,10 @@ async function socketioClients(child: Child, label: string): Promise<{ count: ()
     );
     progress(`${label} clients`, Math.min(i + batch, CLIENTS), CLIENTS);
   }
-  return { count: () => delivered, close: () => sockets.forEach((s) => s.disconnect()) };
+  return { count: () => delivered, close: () => {
+      for (const s of sockets) s.disconnect();
+    },
+  };
 }
 
 interface Measured {

@@ -18,7 +18,7 @@ function files(dir: string): string[] {
 }
 
 /** Every import specifier in a file (static, dynamic, re-exports). */
-export function importsOf(source: string): string[] {
+function importsOf(source: string): string[] {
   const out: string[] = [];
   const re = /(?:^|[\s;])(?:import|export)\s[^'"`;]*?from\s*['"]([^'"]+)['"]|import\s*\(\s*['"]([^'"]+)['"]\s*\)|^\s*import\s*['"]([^'"]+)['"]/gm;
   for (const m of source.matchAll(re)) out.push((m[1] ?? m[2] ?? m[3]) as string);

@@ -68,7 +68,10 @@ export class KeyedBuckets {
       for (const [k, b] of this.buckets) if (b.isFull(now)) this.buckets.delete(k);
     }
     let b = this.buckets.get(key);
-    if (!b) this.buckets.set(key, (b = new TokenBucket(this.ratePerSec, this.burst, now)));
+    if (!b) {
+      b = new TokenBucket(this.ratePerSec, this.burst, now);
+      this.buckets.set(key, b);
+    }
     return b;
   }
 

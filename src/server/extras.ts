@@ -10,7 +10,7 @@ import { CollectiveTracker, type CollectiveTrackerOptions } from '../core/collec
 import { createLogRoutes } from '../http/logRoutes.ts';
 import { governanceSink } from '../log/governanceSink.ts';
 import { DEFAULT_LOG_ORIGIN, loadOrCreateLogKeys } from '../log/keyFile.ts';
-import { generateSignerKey } from '../log/note.ts';
+import { generateSignerKey, type NoteSigner } from '../log/note.ts';
 import { TransparencyLog } from '../log/transparencyLog.ts';
 import type { PulseExtension } from '../space/spaceRuntime.ts';
 import { MemoryLogStore } from '../storage/memory/memoryLogStore.ts';
@@ -62,7 +62,7 @@ export interface ExtrasOptions {
 /** Builds the extras. */
 export async function buildServerExtras(o: ExtrasOptions): Promise<ServerExtras> {
   const origin = o.logOrigin ?? DEFAULT_LOG_ORIGIN;
-  let signers;
+  let signers: NoteSigner[];
   let keyCreated = false;
   const keyPath = o.dataDir ? join(o.dataDir, 'log-key') : null;
   if (keyPath) {

@@ -115,7 +115,7 @@ describe('Crowd', () => {
     const c = new Crowd({ seed: 2, participants: 10, durationMs: 10_000, scenario: 'calm' });
     const taps = c.step(5_000, null);
     expect(taps.length).toBeGreaterThan(0);
-    taps.forEach((tap, i) => expect(v.safeParse(PointInputSchema, inputMessage(tap, i + 1)).success).toBe(true));
+    for (const [i, tap] of taps.entries()) expect(v.safeParse(PointInputSchema, inputMessage(tap, i + 1)).success).toBe(true);
     expect(joinMessage('ABCDEFGH')).toEqual({ t: 'join', code: 'ABCDEFGH', role: 'participant', consent: true });
   });
 });

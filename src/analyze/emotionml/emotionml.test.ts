@@ -38,9 +38,9 @@ function validateWithCli(xml: string): { status: number | null; stderr: string }
 /** Dimension names per vocabulary id, read from the W3C vocabulary document itself. */
 function vocabularyItems(id: string): string[] {
   const root = parseXml(vocabularyDoc);
-  const v = root.children.find((c) => c.name === 'vocabulary' && c.attrs['id'] === id);
+  const v = root.children.find((c) => c.name === 'vocabulary' && c.attrs.id === id);
   if (!v) throw new Error(`no vocabulary ${id}`);
-  return v.children.filter((c) => c.name === 'item').map((c) => c.attrs['name'] ?? '');
+  return v.children.filter((c) => c.name === 'item').map((c) => c.attrs.name ?? '');
 }
 
 const unit = fc.double({ min: -1, max: 1, noNaN: true });
@@ -90,11 +90,11 @@ describe('EmotionML export', () => {
     expect(root.ns).toBe(EMOTIONML_NS);
     expect(root.attrs['dimension-set']).toBe(DIMENSION_SETS.fsre.uri);
     const [e1, e2] = root.children;
-    expect(e1?.attrs['start']).toBe('1763856000000');
+    expect(e1?.attrs.start).toBe('1763856000000');
     expect(e1?.attrs['expressed-through']).toBe('text');
     expect(e2?.attrs['expressed-through']).toBe('gesture');
     const dims = e2?.children.filter((c) => c.name === 'dimension') ?? [];
-    expect(dims.map((d) => [d.attrs['name'], d.attrs['value'], d.attrs['confidence']])).toEqual([
+    expect(dims.map((d) => [d.attrs.name, d.attrs.value, d.attrs.confidence])).toEqual([
       ['valence', '0', '1'],
       ['arousal', '1', '1'],
     ]);

@@ -156,13 +156,13 @@ export function checkDimensionVocabulary(root: XmlElement): string[] {
     const uri = e.attrs['dimension-set'] ?? docSet;
     for (const d of e.children) {
       if (d.ns !== EMOTIONML_NS || d.name !== 'dimension') continue;
-      const name = d.attrs['name'] ?? '';
+      const name = d.attrs.name ?? '';
       const set = setByUri(uri);
       if (uri === undefined) problems.push(`emotion ${k + 1}: <dimension name="${name}"> without a dimension-set`);
       else if (!set) problems.push(`emotion ${k + 1}: unknown dimension-set ${uri}`);
       else if (!(set.names as readonly string[]).includes(name)) problems.push(`emotion ${k + 1}: '${name}' is not in ${uri}`);
       const hasTrace = d.children.some((c) => c.name === 'trace');
-      if ((d.attrs['value'] !== undefined) === hasTrace) problems.push(`emotion ${k + 1}: <dimension name="${name}"> needs a value or a trace, not both`);
+      if ((d.attrs.value !== undefined) === hasTrace) problems.push(`emotion ${k + 1}: <dimension name="${name}"> needs a value or a trace, not both`);
     }
   });
   return problems;
@@ -178,7 +178,7 @@ export function checkDimensionVocabulary(root: XmlElement): string[] {
 export function importEmotionML(xml: string): EmotionRecord[] {
   const root = parseXml(xml);
   if (root.ns !== EMOTIONML_NS || root.name !== 'emotionml') throw new EmotionMLImportError('root element is not EmotionML <emotionml>');
-  if (root.attrs['version'] !== '1.0') throw new EmotionMLImportError('EmotionML version must be 1.0');
+  if (root.attrs.version !== '1.0') throw new EmotionMLImportError('EmotionML version must be 1.0');
   const problems = checkDimensionVocabulary(root);
   if (problems.length > 0) throw new EmotionMLImportError(problems.join('; '));
   const out: EmotionRecord[] = [];
@@ -186,18 +186,18 @@ export function importEmotionML(xml: string): EmotionRecord[] {
     if (e.ns !== EMOTIONML_NS || e.name !== 'emotion') continue;
     const set = setByUri(e.attrs['dimension-set'] ?? root.attrs['dimension-set']);
     if (!set) continue;
-    const dims = new Map(e.children.filter((c) => c.ns === EMOTIONML_NS && c.name === 'dimension').map((d) => [d.attrs['name'] ?? '', d]));
+    const dims = new Map(e.children.filter((c) => c.ns === EMOTIONML_NS && c.name === 'dimension').map((d) => [d.attrs.name ?? '', d]));
     const vd = dims.get(set.valence);
     const ad = dims.get(set.arousal);
-    const vs = scale(vd?.attrs['value'], `${set.valence} value`);
-    const as = scale(ad?.attrs['value'], 'arousal value');
+    const vs = scale(vd?.attrs.value, `${set.valence} value`);
+    const as = scale(ad?.attrs.value, 'arousal value');
     if (vs === undefined || as === undefined) continue;
-    const confs = [vd?.attrs['confidence'], ad?.attrs['confidence']].map((c, k) => scale(c, `confidence ${k}`)).filter((c): c is number => c !== undefined);
+    const confs = [vd?.attrs.confidence, ad?.attrs.confidence].map((c, k) => scale(c, `confidence ${k}`)).filter((c): c is number => c !== undefined);
     let confidence = confs.length === 0 ? 1 : confs.reduce((s, c) => s + c, 0) / confs.length;
     let valence = fromScale(vs);
     let arousal = fromScale(as);
     let at: number | undefined;
-    const start = e.attrs['start'];
+    const start = e.attrs.start;
     if (start !== undefined) {
       if (!/^\s*\+?\d+\s*$/.test(start)) throw new EmotionMLImportError(`start '${start}' is not a non-negative integer`);
       at = Number(start);
@@ -206,14 +206,14 @@ export function importEmotionML(xml: string): EmotionRecord[] {
     const info = e.children.find((c) => c.ns === EMOTIONML_NS && c.name === 'info');
     const exact = info?.children.find((c) => c.ns === ATTUNE_EMOTIONML_NS && c.name === 'affect');
     if (exact) {
-      const xv = Number(exact.attrs['valence']);
-      const xa = Number(exact.attrs['arousal']);
+      const xv = Number(exact.attrs.valence);
+      const xa = Number(exact.attrs.arousal);
       const agree = (x: number, std: number): boolean => Number.isFinite(x) && Math.abs(toScale(x) - toScale(std)) <= 1e-6;
       if (agree(xv, valence) && agree(xa, arousal)) {
         valence = xv;
         arousal = xa;
       }
-      const xat = exact.attrs['at'];
+      const xat = exact.attrs.at;
       if (xat !== undefined && at === undefined && Number.isFinite(Number(xat))) at = Number(xat);
     }
     if (confs.length === 2 && confs[0] === confs[1]) confidence = confs[0] as number;
@@ -222,7 +222,7 @@ export function importEmotionML(xml: string): EmotionRecord[] {
     const rec: { -readonly [K in keyof EmotionRecord]: EmotionRecord[K] } = { valence, arousal, confidence };
     if (source !== undefined) rec.source = source;
     if (at !== undefined) rec.at = at;
-    if (e.attrs['id'] !== undefined) rec.id = e.attrs['id'];
+    if (e.attrs.id !== undefined) rec.id = e.attrs.id;
     out.push(rec);
   }
   return out;

@@ -27,20 +27,20 @@ export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..
 
 /** Where the shared EmoBank files live: `ATTUNE_EMOBANK_DIR` or `<repo>/../shared/data/emobank`. */
 export function emobankDir(env: NodeJS.ProcessEnv = process.env): string {
-  return env['ATTUNE_EMOBANK_DIR'] ?? join(REPO_ROOT, '..', 'shared', 'data', 'emobank');
+  return env.ATTUNE_EMOBANK_DIR ?? join(REPO_ROOT, '..', 'shared', 'data', 'emobank');
 }
 
 /** Parses EmoBank CSV text (header `id,text,V,A,D`) with a real RFC 4180 parser. */
 export function parseEmoBank(csv: string): EmoBankRow[] {
   const records = parse(csv, { columns: true, skip_empty_lines: true }) as Record<string, string>[];
   return records.map((r, i) => {
-    const v = Number(r['V']);
-    const a = Number(r['A']);
-    const d = Number(r['D']);
-    if (typeof r['id'] !== 'string' || typeof r['text'] !== 'string' || ![v, a, d].every(Number.isFinite)) {
+    const v = Number(r.V);
+    const a = Number(r.A);
+    const d = Number(r.D);
+    if (typeof r.id !== 'string' || typeof r.text !== 'string' || ![v, a, d].every(Number.isFinite)) {
       throw new Error(`EmoBank row ${i + 2}: malformed`);
     }
-    return { id: r['id'], text: r['text'], v, a, d };
+    return { id: r.id, text: r.text, v, a, d };
   });
 }
 

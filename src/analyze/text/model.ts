@@ -136,7 +136,7 @@ export function decodeModel(bytes: Uint8Array): TextModel {
       boost: { trees, depth, feature, threshold: new Float32Array(aligned, bt.offset, bt.length), leaf: new Float32Array(aligned, bl.offset, bl.length) },
     };
   }
-  if (!header.tensors['words']) return withBoost;
+  if (!header.tensors.words) return withBoost;
   const w = get('words');
   const sc = get('wordScore');
   const wv = get('wordValence');

@@ -98,7 +98,7 @@ describe('trainTextModel with a word table and 16-bit weights', () => {
     expect(m.table?.hashes.length).toBe(12);
     expect(m.table?.valence?.length).toBe(12);
     expect(m.table?.vectors).toBeUndefined();
-    expect(m.header.tensors['valence']?.dtype).toBe('i16');
+    expect(m.header.tensors.valence?.dtype).toBe('i16');
     expect(m.boost?.trees).toBe(5);
     expect(m.boost?.leaf.length).toBe(5 * 4);
     const analyse = createTextAnalyzer(m);
@@ -111,7 +111,7 @@ describe('trainTextModel with a word table and 16-bit weights', () => {
   it('stores 16-bit weights within half a step of the float weights, and dense weights exactly', () => {
     const f = trainTextModel({ ...opts, quantise: false });
     const q = trainTextModel(opts);
-    const step = q.model.header.scales?.['valence'] ?? 0;
+    const step = q.model.header.scales?.valence ?? 0;
     expect(step).toBeGreaterThan(0);
     for (let j = 0; j < DENSE_COUNT; j++) expect(q.model.valence[j]).toBe(f.model.valence[j]);
     let worst = 0;

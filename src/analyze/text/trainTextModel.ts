@@ -231,15 +231,15 @@ export function trainTextModel(opts: TrainOptions): TrainResult {
       }
     : { valence: v.weights, arousal: a.weights, known };
   if (table) {
-    tensors['words'] = table.hashes;
-    tensors['wordScore'] = table.score;
-    tensors['wordValence'] = v.words ?? new Float32Array(table.hashes.length);
-    tensors['wordArousal'] = a.words ?? new Float32Array(table.hashes.length);
+    tensors.words = table.hashes;
+    tensors.wordScore = table.score;
+    tensors.wordValence = v.words ?? new Float32Array(table.hashes.length);
+    tensors.wordArousal = a.words ?? new Float32Array(table.hashes.length);
   }
   if (boost) {
-    tensors['boostFeature'] = boost.feature;
-    tensors['boostThreshold'] = boost.threshold;
-    tensors['boostLeaf'] = boost.leaf;
+    tensors.boostFeature = boost.feature;
+    tensors.boostThreshold = boost.threshold;
+    tensors.boostLeaf = boost.leaf;
   }
   const bytes = encodeModel(header, tensors);
   return { bytes, model: decodeModel(bytes), iterations: { valence: fv.iterations, arousal: fa.iterations }, pseudoRows: pseudo.length };

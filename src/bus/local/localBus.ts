@@ -44,7 +44,10 @@ export class LocalBus implements Bus {
     if (pattern.endsWith('.>')) this.wildcards.add(sub);
     else {
       let set = this.exact.get(pattern);
-      if (!set) this.exact.set(pattern, (set = new Set()));
+      if (!set) {
+        set = new Set();
+        this.exact.set(pattern, set);
+      }
       set.add(sub);
     }
     return {

@@ -82,7 +82,10 @@ export function contagionIndex(records: readonly ContagionRecord[], options: Con
   const byParticipant = new Map<string, ContagionRecord[]>();
   for (const r of records) {
     let list = byParticipant.get(r.participantId);
-    if (!list) byParticipant.set(r.participantId, (list = []));
+    if (!list) {
+      list = [];
+      byParticipant.set(r.participantId, list);
+    }
     list.push(r);
   }
   const groups: ParticipantPulls[] = [];

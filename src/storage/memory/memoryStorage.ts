@@ -87,7 +87,10 @@ export class MemoryStorage implements Storage {
       if (i.seq <= p.lastSeq) continue;
       this.participants.set(p.id, { ...p, lastSeq: i.seq, latest: i.affect });
       let list = this.inputs.get(i.spaceId);
-      if (!list) this.inputs.set(i.spaceId, (list = []));
+      if (!list) {
+        list = [];
+        this.inputs.set(i.spaceId, list);
+      }
       list.push(i);
     }
   }
@@ -107,7 +110,10 @@ export class MemoryStorage implements Storage {
     this.check();
     for (const pt of points) {
       let list = this.pulses.get(pt.spaceId);
-      if (!list) this.pulses.set(pt.spaceId, (list = []));
+      if (!list) {
+        list = [];
+        this.pulses.set(pt.spaceId, list);
+      }
       list.push(pt);
     }
   }

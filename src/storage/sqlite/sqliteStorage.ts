@@ -5,7 +5,7 @@
  * loop joins one transaction, and each call's promise resolves only after that transaction's
  * COMMIT returned — with `synchronous = FULL` in WAL mode, that is when it is durable (SPEC S3).
  */
-import type { DatabaseSync, StatementSync } from 'node:sqlite';
+import type { DatabaseSync } from 'node:sqlite';
 import type { Affect, AffectSource } from '../../core/affect.ts';
 import type { InputRecord, ParticipantRecord, PulsePoint, SpaceRecord, Storage } from '../port.ts';
 
@@ -82,6 +82,29 @@ function participantFrom(r: Row): ParticipantRecord {
   };
 }
 
+/** Every statement the adapter runs, prepared once. */
+function prepareStatements(db: DatabaseSync) {
+  return {
+    insertSpace: db.prepare('INSERT OR IGNORE INTO spaces (id, code, name, status, capacity, ttl_ms, steward_token_hash, created_at, closed_at) VALUES (?,?,?,?,?,?,?,?,?)'),
+    spaceByCode: db.prepare('SELECT * FROM spaces WHERE code = ?'),
+    spaceById: db.prepare('SELECT * FROM spaces WHERE id = ?'),
+    listSpaces: db.prepare('SELECT * FROM spaces ORDER BY created_at, id'),
+    closeSpace: db.prepare("UPDATE spaces SET status = 'closed', closed_at = ? WHERE id = ? AND status = 'open'"),
+    stewardHash: db.prepare('UPDATE spaces SET steward_token_hash = ? WHERE id = ?'),
+    insertParticipant: db.prepare('INSERT INTO participants (id, space_id, token_hash, joined_at, last_seq, v, a, c, src, at) VALUES (?,?,?,?,?,?,?,?,?,?)'),
+    participantByToken: db.prepare('SELECT * FROM participants WHERE token_hash = ?'),
+    participantLastSeq: db.prepare('SELECT last_seq, space_id FROM participants WHERE id = ?'),
+    activeParticipants: db.prepare('SELECT * FROM participants WHERE space_id = ? AND at IS NOT NULL AND at >= ?'),
+    countParticipants: db.prepare('SELECT COUNT(*) AS n FROM participants WHERE space_id = ?'),
+    insertInput: db.prepare('INSERT OR IGNORE INTO inputs (space_id, participant_id, seq, v, a, c, src, at, exposed, shown_v, shown_a) VALUES (?,?,?,?,?,?,?,?,?,?,?)'),
+    updateLatest: db.prepare('UPDATE participants SET last_seq = ?, v = ?, a = ?, c = ?, src = ?, at = ? WHERE id = ?'),
+    listInputs: db.prepare('SELECT * FROM inputs WHERE space_id = ? AND at >= ? AND at < ? ORDER BY at, rowid LIMIT ?'),
+    clearLatest: db.prepare('UPDATE participants SET v = NULL, a = NULL, c = NULL, src = NULL, at = NULL WHERE id = ?'),
+    insertPulse: db.prepare('INSERT INTO pulse_points (space_id, at, count, v, a, sv, sa, q0, q1, q2, q3) VALUES (?,?,?,?,?,?,?,?,?,?,?)'),
+    listPulses: db.prepare('SELECT * FROM pulse_points WHERE space_id = ? AND at >= ? AND at < ? ORDER BY at, rowid LIMIT ?'),
+  };
+}
+
 interface Pending {
   readonly inputs: readonly InputRecord[];
   readonly resolve: () => void;
@@ -91,7 +114,7 @@ interface Pending {
 /** Storage over one SQLite database handle (see openDatabase.ts). */
 export class SqliteStorage implements Storage {
   private readonly db: DatabaseSync;
-  private readonly st: Record<string, StatementSync>;
+  private readonly st: ReturnType<typeof prepareStatements>;
   private pending: Pending[] = [];
   private flushScheduled = false;
   private closed = false;
@@ -104,25 +127,7 @@ export class SqliteStorage implements Storage {
     // Migration: databases from before the contagion fields gain the two nullable columns.
     const cols = new Set((db.prepare('PRAGMA table_info(inputs)').all() as Row[]).map((c) => String(c.name)));
     if (!cols.has('shown_v')) db.exec('ALTER TABLE inputs ADD COLUMN shown_v REAL; ALTER TABLE inputs ADD COLUMN shown_a REAL;');
-    this.st = {
-      insertSpace: db.prepare('INSERT OR IGNORE INTO spaces (id, code, name, status, capacity, ttl_ms, steward_token_hash, created_at, closed_at) VALUES (?,?,?,?,?,?,?,?,?)'),
-      spaceByCode: db.prepare('SELECT * FROM spaces WHERE code = ?'),
-      spaceById: db.prepare('SELECT * FROM spaces WHERE id = ?'),
-      listSpaces: db.prepare('SELECT * FROM spaces ORDER BY created_at, id'),
-      closeSpace: db.prepare("UPDATE spaces SET status = 'closed', closed_at = ? WHERE id = ? AND status = 'open'"),
-      stewardHash: db.prepare('UPDATE spaces SET steward_token_hash = ? WHERE id = ?'),
-      insertParticipant: db.prepare('INSERT INTO participants (id, space_id, token_hash, joined_at, last_seq, v, a, c, src, at) VALUES (?,?,?,?,?,?,?,?,?,?)'),
-      participantByToken: db.prepare('SELECT * FROM participants WHERE token_hash = ?'),
-      participantLastSeq: db.prepare('SELECT last_seq, space_id FROM participants WHERE id = ?'),
-      activeParticipants: db.prepare('SELECT * FROM participants WHERE space_id = ? AND at IS NOT NULL AND at >= ?'),
-      countParticipants: db.prepare('SELECT COUNT(*) AS n FROM participants WHERE space_id = ?'),
-      insertInput: db.prepare('INSERT OR IGNORE INTO inputs (space_id, participant_id, seq, v, a, c, src, at, exposed, shown_v, shown_a) VALUES (?,?,?,?,?,?,?,?,?,?,?)'),
-      updateLatest: db.prepare('UPDATE participants SET last_seq = ?, v = ?, a = ?, c = ?, src = ?, at = ? WHERE id = ?'),
-      listInputs: db.prepare('SELECT * FROM inputs WHERE space_id = ? AND at >= ? AND at < ? ORDER BY at, rowid LIMIT ?'),
-      clearLatest: db.prepare('UPDATE participants SET v = NULL, a = NULL, c = NULL, src = NULL, at = NULL WHERE id = ?'),
-      insertPulse: db.prepare('INSERT INTO pulse_points (space_id, at, count, v, a, sv, sa, q0, q1, q2, q3) VALUES (?,?,?,?,?,?,?,?,?,?,?)'),
-      listPulses: db.prepare('SELECT * FROM pulse_points WHERE space_id = ? AND at >= ? AND at < ? ORDER BY at, rowid LIMIT ?'),
-    };
+    this.st = prepareStatements(db);
   }
 
   private check(): void {
@@ -131,58 +136,58 @@ export class SqliteStorage implements Storage {
 
   async createSpace(s: SpaceRecord): Promise<boolean> {
     this.check();
-    if (this.st.spaceById!.get(s.id)) return false;
-    const r = this.st.insertSpace!.run(s.id, s.code, s.name, s.status, s.capacity, s.ttlMs, s.stewardTokenHash, s.createdAt, s.closedAt);
+    if (this.st.spaceById.get(s.id)) return false;
+    const r = this.st.insertSpace.run(s.id, s.code, s.name, s.status, s.capacity, s.ttlMs, s.stewardTokenHash, s.createdAt, s.closedAt);
     return Number(r.changes) === 1;
   }
 
   async getSpaceByCode(code: string): Promise<SpaceRecord | null> {
     this.check();
-    const r = this.st.spaceByCode!.get(code) as Row | undefined;
+    const r = this.st.spaceByCode.get(code) as Row | undefined;
     return r ? spaceFrom(r) : null;
   }
 
   async getSpace(id: string): Promise<SpaceRecord | null> {
     this.check();
-    const r = this.st.spaceById!.get(id) as Row | undefined;
+    const r = this.st.spaceById.get(id) as Row | undefined;
     return r ? spaceFrom(r) : null;
   }
 
   async listSpaces(): Promise<SpaceRecord[]> {
     this.check();
-    return (this.st.listSpaces!.all() as Row[]).map(spaceFrom);
+    return (this.st.listSpaces.all() as Row[]).map(spaceFrom);
   }
 
   async closeSpace(id: string, at: number): Promise<void> {
     this.check();
-    this.st.closeSpace!.run(at, id);
+    this.st.closeSpace.run(at, id);
   }
 
   async updateStewardTokenHash(id: string, hash: string): Promise<void> {
     this.check();
-    this.st.stewardHash!.run(hash, id);
+    this.st.stewardHash.run(hash, id);
   }
 
   async createParticipant(p: ParticipantRecord): Promise<void> {
     this.check();
     const l = p.latest;
-    this.st.insertParticipant!.run(p.id, p.spaceId, p.tokenHash, p.joinedAt, p.lastSeq, l?.valence ?? null, l?.arousal ?? null, l?.confidence ?? null, l?.source ?? null, l?.at ?? null);
+    this.st.insertParticipant.run(p.id, p.spaceId, p.tokenHash, p.joinedAt, p.lastSeq, l?.valence ?? null, l?.arousal ?? null, l?.confidence ?? null, l?.source ?? null, l?.at ?? null);
   }
 
   async getParticipantByTokenHash(tokenHash: string): Promise<ParticipantRecord | null> {
     this.check();
-    const r = this.st.participantByToken!.get(tokenHash) as Row | undefined;
+    const r = this.st.participantByToken.get(tokenHash) as Row | undefined;
     return r ? participantFrom(r) : null;
   }
 
   async listActiveParticipants(spaceId: string, since: number): Promise<ParticipantRecord[]> {
     this.check();
-    return (this.st.activeParticipants!.all(spaceId, since) as Row[]).map(participantFrom);
+    return (this.st.activeParticipants.all(spaceId, since) as Row[]).map(participantFrom);
   }
 
   async countParticipants(spaceId: string): Promise<number> {
     this.check();
-    return Number((this.st.countParticipants!.get(spaceId) as Row).n);
+    return Number((this.st.countParticipants.get(spaceId) as Row).n);
   }
 
   appendInputs(inputs: readonly InputRecord[]): Promise<void> {
@@ -232,17 +237,17 @@ export class SqliteStorage implements Storage {
   }
 
   private writeInput(i: InputRecord): void {
-    const r = this.st.participantLastSeq!.get(i.participantId) as Row | undefined;
+    const r = this.st.participantLastSeq.get(i.participantId) as Row | undefined;
     if (!r || String(r.space_id) !== i.spaceId) throw new Error(`unknown participant ${i.participantId}`);
     if (i.seq <= Number(r.last_seq)) return;
     const a = i.affect;
-    this.st.insertInput!.run(i.spaceId, i.participantId, i.seq, a.valence, a.arousal, a.confidence, a.source, a.at, i.exposed ? 1 : 0, i.shown?.valence ?? null, i.shown?.arousal ?? null);
-    this.st.updateLatest!.run(i.seq, a.valence, a.arousal, a.confidence, a.source, a.at, i.participantId);
+    this.st.insertInput.run(i.spaceId, i.participantId, i.seq, a.valence, a.arousal, a.confidence, a.source, a.at, i.exposed ? 1 : 0, i.shown?.valence ?? null, i.shown?.arousal ?? null);
+    this.st.updateLatest.run(i.seq, a.valence, a.arousal, a.confidence, a.source, a.at, i.participantId);
   }
 
   async listInputs(spaceId: string, from: number, to: number, limit: number): Promise<InputRecord[]> {
     this.check();
-    return (this.st.listInputs!.all(spaceId, from, to, limit) as Row[]).map((r) => ({
+    return (this.st.listInputs.all(spaceId, from, to, limit) as Row[]).map((r) => ({
       spaceId: String(r.space_id),
       participantId: String(r.participant_id),
       seq: Number(r.seq),
@@ -254,14 +259,14 @@ export class SqliteStorage implements Storage {
 
   async clearLatest(participantId: string): Promise<void> {
     this.check();
-    this.st.clearLatest!.run(participantId);
+    this.st.clearLatest.run(participantId);
   }
 
   async appendPulsePoints(points: readonly PulsePoint[]): Promise<void> {
     this.check();
     this.db.exec('BEGIN');
     try {
-      for (const p of points) this.st.insertPulse!.run(p.spaceId, p.at, p.count, p.valence, p.arousal, p.spreadValence, p.spreadArousal, ...p.quadrants);
+      for (const p of points) this.st.insertPulse.run(p.spaceId, p.at, p.count, p.valence, p.arousal, p.spreadValence, p.spreadArousal, ...p.quadrants);
       this.db.exec('COMMIT');
     } catch (e) {
       this.db.exec('ROLLBACK');
@@ -271,7 +276,7 @@ export class SqliteStorage implements Storage {
 
   async listPulsePoints(spaceId: string, from: number, to: number, limit: number): Promise<PulsePoint[]> {
     this.check();
-    return (this.st.listPulses!.all(spaceId, from, to, limit) as Row[]).map((r) => ({
+    return (this.st.listPulses.all(spaceId, from, to, limit) as Row[]).map((r) => ({
       spaceId: String(r.space_id),
       at: Number(r.at),
       count: Number(r.count),
