@@ -218,6 +218,11 @@ async function measure(kind: Kind): Promise<Measured> {
 
 async function fanoutBench(): Promise<void> {
   console.log(`\n## Server CPU per delivered pulse message (${CLIENTS} WebSocket clients on loopback, ${SECONDS} s window, participant rate 2 Hz)\n`);
+  if (process.env.BENCH_ONLY_ATTUNE) {
+    const only = await measure('attune');
+    console.log(`attune only: ${only.cpuPerMsg.toFixed(2)} CPU-µs per message (user ${only.userPerMsg.toFixed(2)}, system ${only.systemPerMsg.toFixed(2)}), ${only.delivered} delivered`);
+    return;
+  }
   const a = await measure('attune');
   const s = await measure('socketio');
   const sb = await measure('socketio-binary');

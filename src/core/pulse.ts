@@ -202,17 +202,6 @@ export class PulseState {
     };
   }
 
-  /** Quadrant shares and mean arousal right now (for the collective-state tracker). */
-  shares(): readonly [number, number, number, number] {
-    const n = this.members.size || 1;
-    return this.quadrantCounts.map((c) => c / n) as unknown as [number, number, number, number];
-  }
-
-  /** Mean arousal of the people who count right now, or null when nobody does. */
-  meanArousal(): number | null {
-    return this.members.size === 0 ? null : this.sumA / this.members.size;
-  }
-
   private enqueue(id: string, expiresAt: number): void {
     // Keep the queue sorted: inputs normally arrive in time order, so this is an append;
     // an out-of-order insert (restored state) walks back from the tail.

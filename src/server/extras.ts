@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
 import { analyzeText } from '../analyze/text/analyzeText.ts';
-import { CollectiveTracker, type CollectiveTrackerOptions } from '../core/collective/collectiveTracker.ts';
+import { CollectiveTracker, type CollectiveTrackerOptions, collectiveInputOf } from '../core/collective/collectiveTracker.ts';
 import { createLogRoutes } from '../http/logRoutes.ts';
 import { governanceSink } from '../log/governanceSink.ts';
 import { DEFAULT_LOG_ORIGIN, loadOrCreateLogKeys } from '../log/keyFile.ts';
@@ -37,13 +37,8 @@ export function collectiveExtension(options: CollectiveTrackerOptions = {}): Pul
   const tracker = new CollectiveTracker(options);
   return {
     update(state, snapshot, now) {
-      const collective = tracker.update({
-        grid: state.grid,
-        quadrantShares: snapshot.count > 0 ? state.shares() : null,
-        meanArousal: snapshot.count > 0 ? state.meanArousal() : null,
-        count: snapshot.count,
-        now,
-      });
+      // A suppressed snapshot carries no shares or mean, so the tracker sees "too few people".
+      const collective = tracker.update(collectiveInputOf(state.grid, { ...snapshot, at: now }));
       return { collective: snapshot.suppressed ? null : collective };
     },
   };

