@@ -3,26 +3,12 @@
  * and servers, and space management against a real server.
  */
 import { createServer } from 'node:net';
-import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../src/cli/main.ts';
 import { type RunningServer, startServer } from '../src/server/startServer.ts';
+import { captureIO } from './support/captureIO.ts';
 
-function io(env: Record<string, string> = {}) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  stdout.on('data', (d) => out.push(String(d)));
-  stderr.on('data', (d) => err.push(String(d)));
-  const controller = new AbortController();
-  return {
-    io: { stdin: new PassThrough(), stdout, stderr, env: { ...env }, cwd: process.cwd(), signal: controller.signal },
-    out: () => out.join(''),
-    err: () => err.join(''),
-    abort: () => controller.abort(),
-  };
-}
+const io = (env: Record<string, string> = {}) => captureIO({ env });
 
 let server: RunningServer;
 beforeAll(async () => {

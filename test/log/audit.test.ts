@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable, Readable } from 'node:stream';
+
 import type { DatabaseSync } from 'node:sqlite';
 import { serve, type ServerType } from '@hono/node-server';
 import { Hono } from 'hono';
@@ -20,6 +20,7 @@ import { TransparencyLog } from '../../src/log/transparencyLog.ts';
 import { MemoryLogStore } from '../../src/storage/memory/memoryLogStore.ts';
 import { openDatabase } from '../../src/storage/sqlite/openDatabase.ts';
 import { SqliteLogStore } from '../../src/storage/sqlite/sqliteLogStore.ts';
+import { captureIO } from '../support/captureIO.ts';
 
 const ORIGIN = 'audit.test/log';
 const key = signerFromSeed(ORIGIN, new Uint8Array(32).fill(11));
@@ -66,25 +67,9 @@ function serveLog(log: TransparencyLog) {
 
 let statePath = '';
 async function runAudit(...extra: string[]) {
-  let out = '';
-  let err = '';
-  const sink = (f: (s: string) => void) =>
-    new Writable({
-      write: (chunk, _e, cb) => {
-        f(String(chunk));
-        cb();
-      },
-    });
-  const io = {
-    stdin: Readable.from([]),
-    stdout: sink((s) => (out += s)),
-    stderr: sink((s) => (err += s)),
-    env: {},
-    cwd: process.cwd(),
-    signal: new AbortController().signal,
-  };
-  const code = await audit.run([baseUrl, '--key', key.verifierKey, '--state', statePath, ...extra], io);
-  return { code, out, err };
+  const c = captureIO();
+  const code = await audit.run([baseUrl, '--key', key.verifierKey, '--state', statePath, ...extra], c.io);
+  return { code, out: c.out(), err: c.err() };
 }
 
 beforeEach(() => {

@@ -1,24 +1,15 @@
 import { mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable, Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { parseNoteVerifier } from '../../log/note.ts';
+import { captureIO } from '../../../test/support/captureIO.ts';
 import { command } from './log.ts';
 
 async function run(argv: string[], cwd: string, env: NodeJS.ProcessEnv = {}) {
-  let out = '';
-  let err = '';
-  const sink = (f: (s: string) => void) =>
-    new Writable({
-      write: (chunk, _e, cb) => {
-        f(String(chunk));
-        cb();
-      },
-    });
-  const io = { stdin: Readable.from([]), stdout: sink((s) => (out += s)), stderr: sink((s) => (err += s)), env, cwd, signal: new AbortController().signal };
-  const code = await command.run(argv, io);
-  return { code, out, err };
+  const c = captureIO({ env, cwd });
+  const code = await command.run(argv, c.io);
+  return { code, out: c.out(), err: c.err() };
 }
 
 describe('[L8] attune log key', () => {
