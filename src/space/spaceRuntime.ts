@@ -77,15 +77,20 @@ export class SpaceRuntime {
     this.timer = null;
   }
 
-  /** The most recent snapshot (ticking once if there is none yet). */
+  /** Whether the last snapshot is older than one display tick (or missing). */
+  private isStale(): boolean {
+    return !this.lastSnapshot || this.opts.clock() - this.lastSnapshot.at >= 1000 / this.opts.displayHz;
+  }
+
+  /** The most recent snapshot (ticking again if it is older than one display tick). */
   latest(): PulseSnapshot {
-    if (!this.lastSnapshot) this.tick(true);
+    if (this.isStale()) this.tick(true);
     return this.lastSnapshot as PulseSnapshot;
   }
 
-  /** The most recent snapshot as the bytes sent on the wire. */
+  /** The most recent snapshot as the bytes sent on the wire (fresh within one display tick). */
   latestBytes(): Uint8Array {
-    if (!this.lastBytes) this.tick(true);
+    if (this.isStale()) this.tick(true);
     return this.lastBytes as Uint8Array;
   }
 
@@ -95,10 +100,13 @@ export class SpaceRuntime {
    */
   tick(force = false): void {
     const now = this.opts.clock();
-    const idle = this.connected.size === 0 && this.displays === 0 && this.state.count === 0;
-    if (idle && !force && this.lastSnapshot) return;
-    const snap = this.state.tick(now);
     const participantDue = now - this.lastParticipantAt >= 1000 / this.opts.participantHz - 1;
+    if (!force && this.lastSnapshot) {
+      const idle = this.connected.size === 0 && this.displays === 0 && this.state.count === 0;
+      // Nobody watching at the display rate: only the participant-rate ticks do any work.
+      if (idle || (this.displays === 0 && !participantDue)) return;
+    }
+    const snap = this.state.tick(now);
     if (participantDue && this.opts.extension) this.extra = this.opts.extension.update(this.state, snap, now);
     const full = { ...snap, space: this.space.code, ...this.extra } as PulseSnapshot;
     const bytes = encoder.encode(JSON.stringify(full));
