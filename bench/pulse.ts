@@ -235,7 +235,7 @@ async function fanoutBench(): Promise<void> {
   row('Socket.IO 4 io.emit of the same bytes as binary (baseline)', sb);
   console.log(`\nSocket.IO string / attune: total CPU per message ${(s.cpuPerMsg / a.cpuPerMsg).toFixed(2)}×, user-space (JS) ${(s.userPerMsg / a.userPerMsg).toFixed(2)}×`);
   console.log(`Socket.IO binary / attune: total CPU per message ${(sb.cpuPerMsg / a.cpuPerMsg).toFixed(2)}×, user-space (JS) ${(sb.userPerMsg / a.userPerMsg).toFixed(2)}×`);
-  console.log('(attune\'s figure includes its whole server: ticks, per-space encoding, the participant time series, the collective tracker when wired.)');
+  console.log('(attune\'s figure includes its whole server: ticks, per-space encoding, the participant time series and the collective-state tracker.)');
 }
 
 console.log(`# bench:pulse — ${new Date().toISOString()} — node ${process.version}`);

@@ -9,6 +9,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Server as SocketIOServer } from 'socket.io';
+import { buildServerExtras } from '../../src/server/extras.ts';
 import { startServer } from '../../src/server/startServer.ts';
 
 const kind = process.argv[2];
@@ -25,7 +26,10 @@ process.on('message', (m: { cmd: string }) => {
 });
 
 if (kind === 'attune') {
-  const server = await startServer({ port: 0, dbPath: ':memory:', webRoot: null, minCohort: 1, capacity: clients + 10 });
+  // The whole server as `attune serve` runs it (text analyser, collective tracker, log), with
+  // an in-memory store so that joining thousands of clients does not wait on fsync.
+  const extras = await buildServerExtras({ db: null, dataDir: null });
+  const server = await startServer({ port: 0, dbPath: ':memory:', webRoot: null, minCohort: 1, capacity: clients + 10, ...extras.serverOptions });
   const created = await server.service.createSpace({ name: 'bench', capacity: clients + 10 });
   if (!created.ok) throw new Error(created.message);
   send({ ready: true, url: `${server.url.replace('http', 'ws')}/ws`, code: created.value.space.code });
