@@ -16,22 +16,13 @@ import { io as ioClient, type Socket } from 'socket.io-client';
 import WebSocket from 'ws';
 import type { Affect } from '../src/core/affect.ts';
 import { quadrantOf } from '../src/core/affect.ts';
+import { createRng } from '../src/core/collective/prng.ts';
 import { binIndex } from '../src/core/histogram.ts';
 import { PulseState } from '../src/core/pulse.ts';
 
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 2000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The naive baseline: recompute everything from the participant map on every tick. */
 function naiveTick(points: Map<string, { v: number; a: number; until: number }>, now: number, bins: number) {
@@ -62,7 +53,8 @@ function tickBench(): void {
   console.log('| participants | attune tick (µs) | naive tick (µs) | naive / attune | input upsert (ns) |');
   console.log('|---:|---:|---:|---:|---:|');
   for (const n of [1_000, 10_000, 100_000]) {
-    const r = rng(n);
+    const g = createRng(n);
+    const r = () => g.next();
     const s = new PulseState({ minCohort: 1, ttlMs: 3_600_000 });
     const naive = new Map<string, { v: number; a: number; until: number }>();
     const affect = (v: number, a: number): Affect => ({ valence: v, arousal: a, confidence: 1, source: 'tap', at: 0 });

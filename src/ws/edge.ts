@@ -69,8 +69,11 @@ function describeIssues(issues: readonly v.BaseIssue<unknown>[]): string {
   return path ? `${path}: ${first.message}` : first.message;
 }
 
-/** Parses and validates one text frame into a client message, or a coded error. */
-export function parseClientFrame(text: string): { ok: true; msg: ClientMessage } | { ok: false; code: ErrorCode; message: string } {
+/**
+ * Parses and validates one text frame into a client message, or a coded error that names the
+ * frame's `seq` when it had a usable one (so the client knows which input was refused).
+ */
+export function parseClientFrame(text: string): { ok: true; msg: ClientMessage } | { ok: false; code: ErrorCode; message: string; seq?: number } {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -78,12 +81,14 @@ export function parseClientFrame(text: string): { ok: true; msg: ClientMessage }
     return { ok: false, code: 'BAD_REQUEST', message: 'frame is not valid JSON' };
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return { ok: false, code: 'BAD_REQUEST', message: 'a message must be a JSON object' };
+  const rawSeq = (raw as { seq?: unknown }).seq;
+  const seq = typeof rawSeq === 'number' && Number.isSafeInteger(rawSeq) ? { seq: rawSeq } : {};
   const t = (raw as { t?: unknown }).t;
-  if (typeof t !== 'string') return { ok: false, code: 'BAD_REQUEST', message: 'a message needs a string field t' };
-  if (!(CLIENT_TYPES as readonly string[]).includes(t)) return { ok: false, code: 'UNKNOWN_TYPE', message: `unknown message type '${t.slice(0, 32)}'` };
+  if (typeof t !== 'string') return { ok: false, code: 'BAD_REQUEST', message: 'a message needs a string field t', ...seq };
+  if (!(CLIENT_TYPES as readonly string[]).includes(t)) return { ok: false, code: 'UNKNOWN_TYPE', message: `unknown message type '${t.slice(0, 32)}'`, ...seq };
   const schema = t === 'input' ? ('text' in raw ? TextInputSchema : PointInputSchema) : SCHEMAS[t as keyof typeof SCHEMAS];
   const r = v.safeParse(schema, raw);
-  if (!r.success) return { ok: false, code: 'BAD_REQUEST', message: describeIssues(r.issues) };
+  if (!r.success) return { ok: false, code: 'BAD_REQUEST', message: describeIssues(r.issues), ...seq };
   return { ok: true, msg: r.output as ClientMessage };
 }
 
@@ -153,17 +158,7 @@ export class WsEdge {
     }
     if (isBinary) return this.sendError(conn, 'BAD_REQUEST', 'send JSON text frames, not binary');
     const parsed = parseClientFrame(data.toString('utf8'));
-    if (!parsed.ok) {
-      const seq = (() => {
-        try {
-          const s = (JSON.parse(data.toString('utf8')) as { seq?: unknown }).seq;
-          return typeof s === 'number' && Number.isSafeInteger(s) ? s : undefined;
-        } catch {
-          return undefined;
-        }
-      })();
-      return this.sendError(conn, parsed.code, parsed.message, seq);
-    }
+    if (!parsed.ok) return this.sendError(conn, parsed.code, parsed.message, parsed.seq);
     const msg = parsed.msg;
     const svc = this.o.service;
     switch (msg.t) {

@@ -34,9 +34,9 @@ const small: FeatureConfig = {
   charScale: 1,
 };
 
-describe('trainTextModel', () => {
-  const rows = readEmoBank('train').slice(0, 400);
-  const opts = {
+/** Fast training settings shared by these tests. */
+function smallTraining(rows: ReturnType<typeof readEmoBank>) {
+  return {
     rows,
     features: small,
     lambda: { valence: 1, arousal: 3 },
@@ -45,6 +45,11 @@ describe('trainTextModel', () => {
     maxIter: 60,
     seed: 7,
   } as const;
+}
+
+describe('trainTextModel', () => {
+  const rows = readEmoBank('train').slice(0, 400);
+  const opts = smallTraining(rows);
 
   it('is deterministic: the same slice and seed give byte-identical models', () => {
     const a = trainTextModel(opts);
@@ -71,13 +76,7 @@ describe('trainTextModel with a word table and 16-bit weights', () => {
   const rows = readEmoBank('train').slice(0, 300);
   const table = induceWordTable(tinyGloVe(), { lambda: 1, neutral: 4, poolSkip: 2 });
   const opts = {
-    rows,
-    features: small,
-    lambda: { valence: 1, arousal: 3 },
-    densePenalty: 0.01,
-    augment: { weight: 0.3, scale: 0.4 },
-    maxIter: 60,
-    seed: 7,
+    ...smallTraining(rows),
     table,
     quantise: true,
     boost: { trees: 5, depth: 2, learningRate: 0.1, minLeaf: 20, folds: 3 },

@@ -1,34 +1,48 @@
 /**
  * The grid's look, shared by every page: quadrant colours and words (attune's own), and the
- * mapping between the [-1,1]² affect plane and screen coordinates.
+ * mapping between the [-1,1]² affect plane and screen coordinates. Quadrant order and the
+ * quadrant of a point come from the core (`QUADRANTS`, `quadrantOf`), as on the server.
  */
+import { clamp, type Quadrant, QUADRANTS, quadrantOf } from '../../../src/core/affect.ts';
+import type { CollectiveState } from '../../../src/core/collective/collectiveTracker.ts';
+import type { PulseSnapshot } from '../../../src/core/pulse.ts';
 
-/** Quadrants in the server's QUADRANTS order. */
-export const QUADRANT_STYLE = [
-  { key: 'pleasant-energised', label: 'pleasant · energised', colour: '#f2a541', words: ['excited', 'joyful', 'alive'] },
-  { key: 'pleasant-calm', label: 'pleasant · calm', colour: '#3fae95', words: ['calm', 'content', 'at ease'] },
-  { key: 'unpleasant-calm', label: 'unpleasant · calm', colour: '#6279c4', words: ['tired', 'low', 'heavy'] },
-  { key: 'unpleasant-energised', label: 'unpleasant · energised', colour: '#e0584d', words: ['tense', 'anxious', 'angry'] },
-] as const;
+
+const LOOK = {
+  'pleasant-energised': { label: 'pleasant · energised', colour: '#f2a541', words: ['excited', 'joyful', 'alive'] },
+  'pleasant-calm': { label: 'pleasant · calm', colour: '#3fae95', words: ['calm', 'content', 'at ease'] },
+  'unpleasant-calm': { label: 'unpleasant · calm', colour: '#6279c4', words: ['tired', 'low', 'heavy'] },
+  'unpleasant-energised': { label: 'unpleasant · energised', colour: '#e0584d', words: ['tense', 'anxious', 'angry'] },
+} as const;
+
+/** How a quadrant is drawn. */
+export interface QuadrantStyle {
+  readonly key: Quadrant;
+  readonly label: string;
+  readonly colour: string;
+  readonly words: readonly string[];
+}
+
+/** Each quadrant's look, in the core's QUADRANTS order (the order of every share array). */
+export const QUADRANT_STYLE = QUADRANTS.map((key) => ({ key, ...LOOK[key] })) as unknown as readonly [QuadrantStyle, QuadrantStyle, QuadrantStyle, QuadrantStyle];
+
+/** The look of the quadrant a point lies in. */
+export function styleOf(valence: number, arousal: number): QuadrantStyle {
+  return QUADRANT_STYLE[quadrantOf(valence, arousal)];
+}
 
 /** Screen x (0..size) of a valence. */
 export const xOf = (valence: number, size: number): number => ((valence + 1) / 2) * size;
 /** Screen y (0..size) of an arousal (energised at the top). */
 export const yOf = (arousal: number, size: number): number => ((1 - arousal) / 2) * size;
 /** Valence of a screen x. */
-export const valenceAt = (x: number, size: number): number => clamp((x / size) * 2 - 1);
+export const valenceAt = (x: number, size: number): number => clamp1((x / size) * 2 - 1);
 /** Arousal of a screen y. */
-export const arousalAt = (y: number, size: number): number => clamp(1 - (y / size) * 2);
+export const arousalAt = (y: number, size: number): number => clamp1(1 - (y / size) * 2);
 
 /** Clamps into [-1, 1]. */
-export function clamp(x: number): number {
-  return x < -1 ? -1 : x > 1 ? 1 : x;
-}
-
-/** Index into QUADRANT_STYLE of a point (points on an axis go to the pleasant/energised side). */
-export function quadrantIndex(valence: number, arousal: number): number {
-  if (valence >= 0) return arousal >= 0 ? 0 : 1;
-  return arousal >= 0 ? 3 : 2;
+export function clamp1(x: number): number {
+  return clamp(x, -1, 1);
 }
 
 function rgbOf(hex: string): [number, number, number] {
@@ -44,8 +58,8 @@ const CORNERS = QUADRANT_STYLE.map((q) => rgbOf(q.colour));
  * low, red for tension — and the neutral centre is their muted mix.
  */
 export function moodColour(valence: number, arousal: number, alpha = 1): string {
-  const wv = (clamp(valence) + 1) / 2;
-  const wa = (clamp(arousal) + 1) / 2;
+  const wv = (clamp1(valence) + 1) / 2;
+  const wa = (clamp1(arousal) + 1) / 2;
   const [pe, pc, uc, ue] = CORNERS as [[number, number, number], [number, number, number], [number, number, number], [number, number, number]];
   const mix = (i: 0 | 1 | 2) => wv * wa * pe[i] + wv * (1 - wa) * pc[i] + (1 - wv) * (1 - wa) * uc[i] + (1 - wv) * wa * ue[i];
   return `rgba(${mix(0).toFixed(0)}, ${mix(1).toFixed(0)}, ${mix(2).toFixed(0)}, ${alpha})`;
@@ -56,45 +70,8 @@ export function bpmOf(arousal: number): number {
   return 90 + arousal * 42;
 }
 
-/** A pulse as received (fields the pages use). */
-export interface Pulse {
-  t: 'pulse';
-  seq: number;
-  at: number;
-  count: number;
-  suppressed: boolean;
-  minCohort: number;
-  mean: { valence: number; arousal: number } | null;
-  smoothed: { valence: number; arousal: number } | null;
-  spread: { valence: number; arousal: number } | null;
-  quadrants: [number, number, number, number] | null;
-  bins: number;
-  hist: number[] | null;
-  space: string;
-  collective?: Collective | null;
-}
-
-/** A surge alert (see docs/collective-state.md). */
-export interface SurgeAlert {
-  id: string;
-  metric: string;
-  direction: string;
-  startedAt: number;
-  raisedAt: number;
-  magnitude: number;
-  z: number;
-  probability: number;
-  baseline: number;
-}
-
-/** Collective state carried by the pulse (dissonance, camps, alerts). */
-export interface Collective {
-  dissonance: { score: number; polarisationNormalised: number; bimodality: number; bimodal: boolean; axis: number; r1: number; r2: number; entropy: number };
-  camps: { id: string; valence: number; arousal: number; share: number; people: number }[];
-  k: number;
-  alerts: SurgeAlert[];
-  cleared: (SurgeAlert & { clearedAt: number; reason: string })[];
-}
+/** A pulse as the pages receive it (SPEC P6): the core snapshot plus its space and collective state. */
+export type Pulse = PulseSnapshot & { readonly space: string; readonly collective?: CollectiveState | null };
 
 /** A surge metric in words: `share:pleasant-calm` → "pleasant · calm share". */
 export function metricLabel(metric: string): string {

@@ -4,7 +4,7 @@
  * Works with touch, mouse and keyboard (arrows move, Enter/Space sets).
  */
 import { useRef, useState } from 'preact/hooks';
-import { clamp, QUADRANT_STYLE, type Pulse, xOf, yOf, valenceAt, arousalAt } from './affect.ts';
+import { clamp1, QUADRANT_STYLE, styleOf, type Pulse, xOf, yOf, valenceAt, arousalAt } from './affect.ts';
 import { html } from './ui.ts';
 
 const S = 1000; // SVG user units
@@ -19,7 +19,7 @@ export interface GridProps {
 }
 
 function describe(v: number, a: number): string {
-  const q = QUADRANT_STYLE[v >= 0 ? (a >= 0 ? 0 : 1) : a >= 0 ? 3 : 2];
+  const q = styleOf(v, a);
   const strength = Math.hypot(v, a);
   const how = strength < 0.25 ? 'near neutral' : strength < 0.6 ? 'somewhat' : 'strongly';
   return `${how} ${q?.label ?? ''}`;
@@ -42,10 +42,10 @@ export function Grid({ pulse, you, onPick, label }: GridProps) {
     const step = e.shiftKey ? 0.25 : 0.1;
     const c = cursor ?? (you ? { v: you.valence, a: you.arousal } : { v: 0, a: 0 });
     let next = c;
-    if (e.key === 'ArrowLeft') next = { v: clamp(c.v - step), a: c.a };
-    else if (e.key === 'ArrowRight') next = { v: clamp(c.v + step), a: c.a };
-    else if (e.key === 'ArrowUp') next = { v: c.v, a: clamp(c.a + step) };
-    else if (e.key === 'ArrowDown') next = { v: c.v, a: clamp(c.a - step) };
+    if (e.key === 'ArrowLeft') next = { v: clamp1(c.v - step), a: c.a };
+    else if (e.key === 'ArrowRight') next = { v: clamp1(c.v + step), a: c.a };
+    else if (e.key === 'ArrowUp') next = { v: c.v, a: clamp1(c.a + step) };
+    else if (e.key === 'ArrowDown') next = { v: c.v, a: clamp1(c.a - step) };
     else if (e.key === 'Enter' || e.key === ' ') {
       e.preventDefault();
       onPick(Math.round(c.v * 100) / 100, Math.round(c.a * 100) / 100);
@@ -113,7 +113,7 @@ export function Grid({ pulse, you, onPick, label }: GridProps) {
           ${
             you
               ? html`<g data-testid="you">
-                  <circle cx=${xOf(you.valence, S)} cy=${yOf(you.arousal, S)} r="34" fill=${QUADRANT_STYLE[you.valence >= 0 ? (you.arousal >= 0 ? 0 : 1) : you.arousal >= 0 ? 3 : 2]?.colour} stroke="#fff" stroke-width="8" opacity=${0.45 + 0.55 * you.confidence} />
+                  <circle cx=${xOf(you.valence, S)} cy=${yOf(you.arousal, S)} r="34" fill=${styleOf(you.valence, you.arousal).colour} stroke="#fff" stroke-width="8" opacity=${0.45 + 0.55 * you.confidence} />
                   <text x=${xOf(you.valence, S)} y=${yOf(you.arousal, S) - 50} text-anchor="middle" fill="#fff" font-size="36" font-weight="700">you</text>
                 </g>`
               : null
