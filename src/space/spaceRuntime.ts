@@ -77,6 +77,14 @@ export class SpaceRuntime {
     this.timer = null;
   }
 
+  /**
+   * The smoothed crowd mean of the last published pulse — what people were last shown — without
+   * ticking (it is read on every input, so it must stay O(1)).
+   */
+  shownMean(): { readonly valence: number; readonly arousal: number } | null {
+    return this.lastSnapshot?.smoothed ?? null;
+  }
+
   /** Whether the last snapshot is older than one display tick (or missing). */
   private isStale(): boolean {
     return !this.lastSnapshot || this.opts.clock() - this.lastSnapshot.at >= 1000 / this.opts.displayHz;

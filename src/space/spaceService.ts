@@ -323,7 +323,7 @@ export class SpaceService {
     if (bad) return fail('BAD_REQUEST', bad);
     // What the pulse showed (the smoothed crowd mean) when this input arrived: the contagion
     // index compares how exposed and unexposed people move toward it.
-    const shown = rt.latest().smoothed;
+    const shown = rt.shownMean();
     await this.o.storage.appendInputs([{ spaceId: session.spaceId, participantId: session.participantId, seq: msg.seq, affect, exposed, shown }]);
     if (msg.seq > session.lastSeq) session.lastSeq = msg.seq;
     // The space may have closed while the write was in flight; the input is stored but not counted.
