@@ -136,7 +136,7 @@ export class SqliteStorage implements Storage {
 
   async createSpace(s: SpaceRecord): Promise<boolean> {
     this.check();
-    if (this.st.spaceById.get(s.id)) return false;
+    // INSERT OR IGNORE skips a clash on the id (primary key) or the code (unique) alike.
     const r = this.st.insertSpace.run(s.id, s.code, s.name, s.status, s.capacity, s.ttlMs, s.stewardTokenHash, s.createdAt, s.closedAt);
     return Number(r.changes) === 1;
   }
