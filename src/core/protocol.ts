@@ -5,7 +5,9 @@
  */
 import * as v from 'valibot';
 import type { Affect } from './affect.ts';
-import type { ErrorCode } from './errors.ts';
+import type { CollectiveState } from './collective/collectiveTracker.ts';
+import { ERROR_CODES, type ErrorCode } from './errors.ts';
+import type { PulseSnapshot } from './pulse.ts';
 
 /** Largest client frame accepted, in bytes (SPEC W2). */
 export const MAX_CLIENT_FRAME_BYTES = 4096;
@@ -118,3 +120,69 @@ export interface ServerByeMessage {
 
 /** Server message types other than `pulse` (whose shape lives in pulse.ts). */
 export type ServerMessage = WelcomeMessage | AckMessage | ErrorMessage | FullMessage | ServerByeMessage;
+
+// ——— Shared by every client (src/client) and the server ———————————————————————————————
+
+/**
+ * Normalises a typed join code: upper case, separators and spaces removed (SPEC W3), so that
+ * `7kq4-mz9p` and `7KQ4MZ9P` name the same space on the server and in a client's storage keys.
+ */
+export function normaliseCode(code: string): string {
+  return code.toUpperCase().replace(/[^0-9A-Z]/g, '');
+}
+
+/**
+ * WebSocket close codes after which a client must not reconnect: the close codes of the fatal
+ * errors of `errors.ts` that are attune's own (4000–4999): unauthorised, not found, space full,
+ * space closed. The fatal errors that close with a standard 1xxx code (1009 frame too large,
+ * 1011 internal error, 1012 unavailable/restarting) are about this connection or this moment,
+ * so a client backs off and tries again (SPEC W12).
+ */
+export const FATAL_CLOSE_CODES: ReadonlySet<number> = new Set(
+  Object.values(ERROR_CODES)
+    .filter((e) => e.fatal && e.ws >= 4000 && e.ws < 5000)
+    .map((e) => e.ws),
+);
+
+/** The error code a fatal close code stands for (the first fatal code of the table that uses it). */
+export function errorCodeOfClose(closeCode: number): ErrorCode | undefined {
+  for (const [code, e] of Object.entries(ERROR_CODES)) if (e.fatal && e.ws === closeCode) return code as ErrorCode;
+  return undefined;
+}
+
+/** A pulse as it travels (SPEC P6): the snapshot, the space's code and the collective state. */
+export type PulseMessage = PulseSnapshot & {
+  /** Join code of the space the pulse belongs to. */
+  readonly space: string;
+  /** The collective-state tracker's view, when it runs (null while the pulse is suppressed). */
+  readonly collective?: CollectiveState | null;
+};
+
+/** Any message a server sends, pulses included. */
+export type AnyServerMessage = ServerMessage | PulseMessage;
+
+const num = v.number();
+const ServerAffectSchema = v.looseObject({ valence: num, arousal: num, confidence: num, source: v.string(), at: v.optional(num) });
+
+/**
+ * Server messages as a client checks them. Objects are loose (a newer server may add fields);
+ * the fields a client acts on are checked. Pulses are checked by tag and counters only: a
+ * display gets twenty a second, and their body is the server's own encoding of `PulseMessage`.
+ */
+export const ServerMessageSchema = v.variant('t', [
+  v.looseObject({
+    t: v.literal('welcome'),
+    role: v.picklist(['participant', 'display']),
+    participant: v.optional(v.string()),
+    token: v.optional(v.string()),
+    space: v.looseObject({ code: v.string(), name: v.string(), status: v.picklist(['open', 'closed']), capacity: num, ttlMs: num }),
+    you: v.nullable(ServerAffectSchema),
+    lastSeq: num,
+    pulseHz: num,
+  }),
+  v.looseObject({ t: v.literal('ack'), seq: num, affect: ServerAffectSchema }),
+  v.looseObject({ t: v.literal('error'), code: v.picklist(Object.keys(ERROR_CODES) as ErrorCode[]), message: v.string(), seq: v.optional(num) }),
+  v.looseObject({ t: v.literal('full'), message: v.string(), capacity: num }),
+  v.looseObject({ t: v.literal('bye'), reason: v.picklist(['space-closed', 'shutdown', 'replaced']) }),
+  v.looseObject({ t: v.literal('pulse'), seq: num, at: num, count: num }),
+]);

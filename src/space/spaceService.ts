@@ -9,7 +9,7 @@ import { checkAffect } from '../core/affect.ts';
 import { fail, ok, type Result } from '../core/errors.ts';
 import type { GovernanceSink } from '../core/governance.ts';
 import { type ContagionIndex, type ContagionRecord, contagionIndex } from '../core/collective/contagion.ts';
-import type { PointInputMessage, SpaceInfo, TextInputMessage } from '../core/protocol.ts';
+import { normaliseCode, type PointInputMessage, type SpaceInfo, type TextInputMessage } from '../core/protocol.ts';
 import type { Bus } from '../bus/port.ts';
 import type { PulsePoint, SpaceRecord, Storage } from '../storage/port.ts';
 import { type PulseExtension, SpaceRuntime, subjects } from './spaceRuntime.ts';
@@ -19,10 +19,8 @@ const CODE_ALPHABET = '23456789ABCDEFGHJKMNPQRSTUVWXYZ';
 /** Join-code length: 31⁸ ≈ 8.5·10¹¹ codes (≈ 40 bits), guessed only against a rate limit. */
 export const CODE_LENGTH = 8;
 
-/** Normalises a typed join code: upper case, separators and spaces removed. */
-export function normaliseCode(code: string): string {
-  return code.toUpperCase().replace(/[^0-9A-Z]/g, '');
-}
+/** The join-code rule lives in the protocol, shared with every client; re-exported here. */
+export { normaliseCode };
 
 /** SHA-256 hex of a secret token (tokens are stored only as hashes). */
 export function hashToken(token: string): string {
