@@ -3,8 +3,10 @@
  * `postgres/` for larger deployments. One contract suite per port runs against every adapter
  * (`test/contracts/`).
  *
- * All methods are async so that network databases fit the same port; the SQLite adapter
- * resolves immediately for reads and batches writes into group commits.
+ * All methods are async so that network databases fit the same port. Every write joins one
+ * ordered queue that commits as a group (SPEC S3): writes apply in exactly call order, each
+ * resolves only after the COMMIT that holds it, and a failing write rolls back alone. Reads see
+ * every write whose promise has resolved (durable, then visible).
  */
 import type { Affect } from '../core/affect.ts';
 
@@ -39,11 +41,30 @@ export interface InputRecord {
   readonly spaceId: string;
   readonly participantId: string;
   readonly seq: number;
+  /**
+   * The space machine's event number of this input (shared numbering with
+   * {@link SpaceEventRecord.n}); absent on rows written before events were recorded (SPEC S7).
+   */
+  readonly n?: number;
   readonly affect: Affect;
   /** Whether the participant had been shown the pulse recently (contagion exposure). */
   readonly exposed: boolean;
   /** The crowd mean the pulse showed when the input arrived (null while suppressed). */
   readonly shown: { readonly valence: number; readonly arousal: number } | null;
+}
+
+/** One recorded machine event of a space; inputs are recorded in `inputs` with their `n` instead. */
+export interface SpaceEventRecord {
+  readonly spaceId: string;
+  /** Per-space event number, strictly increasing in the order the space machine stepped its events (shared numbering with InputRecord.n). */
+  readonly n: number;
+  /** Epoch ms. */
+  readonly at: number;
+  /** e.g. 'started' | 'joined' | 'resumed' | 'left' | 'disconnected' | 'act' | 'tick'. */
+  readonly kind: string;
+  readonly participantId: string | null;
+  /** Small kind-specific JSON text, or null. */
+  readonly body: string | null;
 }
 
 /** One point of a space's pulse time series (aggregates only). */
@@ -59,9 +80,13 @@ export interface PulsePoint {
   readonly quadrants: readonly [number, number, number, number];
 }
 
-/** The space/participant/input store. */
+/**
+ * The space/participant/input/event store (SPEC §S). Writes: `createSpace`, `closeSpace`,
+ * `updateStewardTokenHash`, `createParticipant`, `appendInputs`, `appendEvents`, `clearLatest`,
+ * `appendPulsePoints` — all ordered and group-committed (S3).
+ */
 export interface Storage {
-  /** Creates a space; fails with CONFLICT semantics (returns false) if the code is taken. */
+  /** Creates a space; fails with CONFLICT semantics (returns false) if the id or code is taken. */
   createSpace(space: SpaceRecord): Promise<boolean>;
   getSpaceByCode(code: string): Promise<SpaceRecord | null>;
   getSpace(id: string): Promise<SpaceRecord | null>;
@@ -85,6 +110,22 @@ export interface Storage {
   listInputs(spaceId: string, from: number, to: number, limit: number): Promise<InputRecord[]>;
   /** Removes a participant's point from the live state (leaving keeps inputs until retention ends). */
   clearLatest(participantId: string): Promise<void>;
+
+  /**
+   * Appends machine events durably (resolves after the commit). (spaceId, n) is unique across
+   * events and inputs: a call holding an n already stored rejects, storing none of its events,
+   * and the other calls of the group commit (SPEC S8).
+   */
+  appendEvents(events: readonly SpaceEventRecord[]): Promise<void>;
+  /** Events of a space with n ≥ `fromN`, ascending by n, at most `limit` (SPEC S7). */
+  listEvents(spaceId: string, fromN: number, limit: number): Promise<SpaceEventRecord[]>;
+  /** Inputs of a space with a (non-null) n ≥ `fromN`, ascending by n, at most `limit` (SPEC S7). */
+  listInputsByN(spaceId: string, fromN: number, limit: number): Promise<(InputRecord & { readonly n: number })[]>;
+  /**
+   * The highest n stored for the space across events and inputs, or 0 when none (numbering
+   * starts at 1), so that a restarted host continues the numbering (SPEC S7).
+   */
+  lastEventN(spaceId: string): Promise<number>;
 
   appendPulsePoints(points: readonly PulsePoint[]): Promise<void>;
   listPulsePoints(spaceId: string, from: number, to: number, limit: number): Promise<PulsePoint[]>;

@@ -1,8 +1,58 @@
 /**
  * In-memory Storage: for tests and ephemeral demos. Same contract as SQLite
  * (test/contracts/storage.contract.ts), nothing survives the process.
+ *
+ * Writes follow the SQLite adapter's group commit (SPEC S3): every write call joins one ordered
+ * queue that is applied on the next `setImmediate`, in exactly call order; each call validates
+ * everything before it changes anything, so a failing call leaves no trace (the savepoint of the
+ * SQLite adapter) and the others apply. Promises settle only after the whole group applied, like
+ * a COMMIT, so callers cannot come to depend on a memory store being faster than a real one.
  */
-import type { InputRecord, ParticipantRecord, PulsePoint, SpaceRecord, Storage } from '../port.ts';
+import type { InputRecord, ParticipantRecord, PulsePoint, SpaceEventRecord, SpaceRecord, Storage } from '../port.ts';
+
+/** An input that carries its machine event number. */
+type NumberedInput = InputRecord & { readonly n: number };
+
+/** One queued write: `apply` throws before changing anything, or changes everything. */
+interface Write {
+  readonly apply: () => unknown;
+  readonly resolve: (value: never) => void;
+  readonly reject: (e: unknown) => void;
+}
+
+/** Throws unless `n` is a valid event number (a positive safe integer; numbering starts at 1). */
+function checkEventNumber(n: number): void {
+  if (!Number.isSafeInteger(n) || n < 1) throw new RangeError(`event number must be a positive integer, got ${n}`);
+}
+
+/** Index of the first item of `list` (ascending by n) whose n is ≥ `n`. O(log length). */
+function lowerBound(list: readonly { readonly n: number }[], n: number): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((list[mid] as { n: number }).n < n) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Inserts keeping `list` ascending by n; O(1) for the usual in-order append. */
+function insertByN<T extends { readonly n: number }>(list: T[], item: T): void {
+  const last = list[list.length - 1];
+  if (last === undefined || last.n < item.n) list.push(item);
+  else list.splice(lowerBound(list, item.n), 0, item);
+}
+
+/** `map.get(key)`, creating an empty array first. */
+function listOf<T>(map: Map<string, T[]>, key: string): T[] {
+  let list = map.get(key);
+  if (!list) {
+    list = [];
+    map.set(key, list);
+  }
+  return list;
+}
 
 /** A Storage that keeps everything in maps. */
 export class MemoryStorage implements Storage {
@@ -10,20 +60,78 @@ export class MemoryStorage implements Storage {
   private readonly codes = new Map<string, string>();
   private readonly participants = new Map<string, ParticipantRecord>();
   private readonly byToken = new Map<string, string>();
+  /** Per space, in append order. */
   private readonly inputs = new Map<string, InputRecord[]>();
+  /** Per space, the inputs that carry an n, ascending by n. */
+  private readonly inputsByN = new Map<string, NumberedInput[]>();
+  /** Per space, ascending by n. */
+  private readonly events = new Map<string, SpaceEventRecord[]>();
+  /** Per space, every n stored (events and inputs share one numbering). */
+  private readonly numbers = new Map<string, Set<number>>();
   private readonly pulses = new Map<string, PulsePoint[]>();
+  private pending: Write[] = [];
+  private flushScheduled = false;
   private closed = false;
+  /** Number of groups applied (the SQLite adapter's commit count). */
+  commits = 0;
 
   private check(): void {
     if (this.closed) throw new Error('storage is closed');
   }
 
-  async createSpace(space: SpaceRecord): Promise<boolean> {
-    this.check();
-    if (this.codes.has(space.code) || this.spaces.has(space.id)) return false;
-    this.spaces.set(space.id, space);
-    this.codes.set(space.code, space.id);
-    return true;
+  /** Queues a write; it applies in call order with the rest of its group. */
+  private enqueue<T>(apply: () => T): Promise<T> {
+    if (this.closed) return Promise.reject(new Error('storage is closed'));
+    return new Promise<T>((resolve, reject) => {
+      this.pending.push({ apply, resolve: resolve as (value: never) => void, reject });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  /** Applies the pending group in order, then settles every promise of the group. */
+  private flush(): void {
+    this.flushScheduled = false;
+    const group = this.pending;
+    this.pending = [];
+    if (group.length === 0) return;
+    const outcomes = group.map((w) => {
+      try {
+        return { ok: true as const, value: w.apply() };
+      } catch (error) {
+        return { ok: false as const, error };
+      }
+    });
+    this.commits++;
+    group.forEach((w, k) => {
+      const o = outcomes[k] as (typeof outcomes)[number];
+      if (o.ok) w.resolve(o.value as never);
+      else w.reject(o.error);
+    });
+  }
+
+  private hasNumber(spaceId: string, n: number): boolean {
+    return this.numbers.get(spaceId)?.has(n) ?? false;
+  }
+
+  private addNumber(spaceId: string, n: number): void {
+    let set = this.numbers.get(spaceId);
+    if (!set) {
+      set = new Set();
+      this.numbers.set(spaceId, set);
+    }
+    set.add(n);
+  }
+
+  createSpace(space: SpaceRecord): Promise<boolean> {
+    return this.enqueue(() => {
+      if (this.codes.has(space.code) || this.spaces.has(space.id)) return false;
+      this.spaces.set(space.id, space);
+      this.codes.set(space.code, space.id);
+      return true;
+    });
   }
 
   async getSpaceByCode(code: string): Promise<SpaceRecord | null> {
@@ -39,26 +147,31 @@ export class MemoryStorage implements Storage {
 
   async listSpaces(): Promise<SpaceRecord[]> {
     this.check();
-    return [...this.spaces.values()].sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id));
+    return [...this.spaces.values()].sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 
-  async closeSpace(id: string, at: number): Promise<void> {
-    this.check();
-    const s = this.spaces.get(id);
-    if (s && s.status === 'open') this.spaces.set(id, { ...s, status: 'closed', closedAt: at });
+  closeSpace(id: string, at: number): Promise<void> {
+    return this.enqueue(() => {
+      const s = this.spaces.get(id);
+      if (s && s.status === 'open') this.spaces.set(id, { ...s, status: 'closed', closedAt: at });
+    });
   }
 
-  async updateStewardTokenHash(id: string, hash: string): Promise<void> {
-    this.check();
-    const s = this.spaces.get(id);
-    if (s) this.spaces.set(id, { ...s, stewardTokenHash: hash });
+  updateStewardTokenHash(id: string, hash: string): Promise<void> {
+    return this.enqueue(() => {
+      const s = this.spaces.get(id);
+      if (s) this.spaces.set(id, { ...s, stewardTokenHash: hash });
+    });
   }
 
-  async createParticipant(p: ParticipantRecord): Promise<void> {
-    this.check();
-    if (this.participants.has(p.id) || this.byToken.has(p.tokenHash)) throw new Error('participant exists');
-    this.participants.set(p.id, p);
-    this.byToken.set(p.tokenHash, p.id);
+  createParticipant(p: ParticipantRecord): Promise<void> {
+    return this.enqueue(() => {
+      if (this.participants.has(p.id) || this.byToken.has(p.tokenHash)) throw new Error('participant exists');
+      // The SQLite adapter's foreign key: a participant belongs to a stored space.
+      if (!this.spaces.has(p.spaceId)) throw new Error(`unknown space ${p.spaceId}`);
+      this.participants.set(p.id, p);
+      this.byToken.set(p.tokenHash, p.id);
+    });
   }
 
   async getParticipantByTokenHash(tokenHash: string): Promise<ParticipantRecord | null> {
@@ -79,43 +192,93 @@ export class MemoryStorage implements Storage {
     return n;
   }
 
-  async appendInputs(inputs: readonly InputRecord[]): Promise<void> {
-    this.check();
-    for (const i of inputs) {
-      const p = this.participants.get(i.participantId);
-      if (!p || p.spaceId !== i.spaceId) throw new Error(`unknown participant ${i.participantId}`);
-      if (i.seq <= p.lastSeq) continue;
-      this.participants.set(p.id, { ...p, lastSeq: i.seq, latest: i.affect });
-      let list = this.inputs.get(i.spaceId);
-      if (!list) {
-        list = [];
-        this.inputs.set(i.spaceId, list);
+  appendInputs(inputs: readonly InputRecord[]): Promise<void> {
+    return this.enqueue(() => {
+      // Validate the whole call against the state plus the call's own earlier inputs first.
+      const updated = new Map<string, ParticipantRecord>();
+      const numbers = new Set<string>();
+      const accepted: InputRecord[] = [];
+      for (const i of inputs) {
+        const p = updated.get(i.participantId) ?? this.participants.get(i.participantId);
+        if (!p || p.spaceId !== i.spaceId) throw new Error(`unknown participant ${i.participantId}`);
+        if (i.seq <= p.lastSeq) continue;
+        if (i.n !== undefined) {
+          checkEventNumber(i.n);
+          const key = `${i.spaceId}\u0000${i.n}`;
+          if (this.hasNumber(i.spaceId, i.n) || numbers.has(key)) throw new Error(`duplicate event number ${i.n} in space ${i.spaceId}`);
+          numbers.add(key);
+        }
+        updated.set(p.id, { ...p, lastSeq: i.seq, latest: i.affect });
+        accepted.push(i);
       }
-      list.push(i);
-    }
+      for (const p of updated.values()) this.participants.set(p.id, p);
+      for (const i of accepted) {
+        listOf(this.inputs, i.spaceId).push(i);
+        if (i.n !== undefined) {
+          insertByN(listOf(this.inputsByN, i.spaceId), i as NumberedInput);
+          this.addNumber(i.spaceId, i.n);
+        }
+      }
+    });
   }
 
   async listInputs(spaceId: string, from: number, to: number, limit: number): Promise<InputRecord[]> {
     this.check();
-    return (this.inputs.get(spaceId) ?? []).filter((i) => i.affect.at >= from && i.affect.at < to).slice(0, limit);
+    // Ordered by time, then append order (Array.prototype.sort is stable), as SQLite orders by (at, rowid).
+    return (this.inputs.get(spaceId) ?? [])
+      .filter((i) => i.affect.at >= from && i.affect.at < to)
+      .sort((a, b) => a.affect.at - b.affect.at)
+      .slice(0, limit);
   }
 
-  async clearLatest(participantId: string): Promise<void> {
+  async listInputsByN(spaceId: string, fromN: number, limit: number): Promise<NumberedInput[]> {
     this.check();
-    const p = this.participants.get(participantId);
-    if (p) this.participants.set(p.id, { ...p, latest: null });
+    const list = this.inputsByN.get(spaceId) ?? [];
+    const start = lowerBound(list, fromN);
+    return list.slice(start, start + Math.max(0, limit));
   }
 
-  async appendPulsePoints(points: readonly PulsePoint[]): Promise<void> {
-    this.check();
-    for (const pt of points) {
-      let list = this.pulses.get(pt.spaceId);
-      if (!list) {
-        list = [];
-        this.pulses.set(pt.spaceId, list);
+  clearLatest(participantId: string): Promise<void> {
+    return this.enqueue(() => {
+      const p = this.participants.get(participantId);
+      if (p) this.participants.set(p.id, { ...p, latest: null });
+    });
+  }
+
+  appendEvents(events: readonly SpaceEventRecord[]): Promise<void> {
+    return this.enqueue(() => {
+      const numbers = new Set<string>();
+      for (const e of events) {
+        checkEventNumber(e.n);
+        const key = `${e.spaceId}\u0000${e.n}`;
+        if (this.hasNumber(e.spaceId, e.n) || numbers.has(key)) throw new Error(`duplicate event number ${e.n} in space ${e.spaceId}`);
+        numbers.add(key);
       }
-      list.push(pt);
-    }
+      for (const e of events) {
+        insertByN(listOf(this.events, e.spaceId), e);
+        this.addNumber(e.spaceId, e.n);
+      }
+    });
+  }
+
+  async listEvents(spaceId: string, fromN: number, limit: number): Promise<SpaceEventRecord[]> {
+    this.check();
+    const list = this.events.get(spaceId) ?? [];
+    const start = lowerBound(list, fromN);
+    return list.slice(start, start + Math.max(0, limit));
+  }
+
+  async lastEventN(spaceId: string): Promise<number> {
+    this.check();
+    const lastEvent = this.events.get(spaceId)?.at(-1)?.n ?? 0;
+    const lastInput = this.inputsByN.get(spaceId)?.at(-1)?.n ?? 0;
+    return Math.max(lastEvent, lastInput);
+  }
+
+  appendPulsePoints(points: readonly PulsePoint[]): Promise<void> {
+    return this.enqueue(() => {
+      for (const pt of points) listOf(this.pulses, pt.spaceId).push(pt);
+    });
   }
 
   async listPulsePoints(spaceId: string, from: number, to: number, limit: number): Promise<PulsePoint[]> {
@@ -123,7 +286,10 @@ export class MemoryStorage implements Storage {
     return (this.pulses.get(spaceId) ?? []).filter((p) => p.at >= from && p.at < to).slice(0, limit);
   }
 
+  /** Applies pending writes, then refuses everything. Idempotent. */
   async close(): Promise<void> {
+    if (this.closed) return;
+    this.flush();
     this.closed = true;
   }
 }

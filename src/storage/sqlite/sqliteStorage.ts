@@ -1,15 +1,26 @@
 /**
  * SQLite Storage (embedded default), on Node's built-in `node:sqlite`.
  *
- * Inputs are group-committed: every `appendInputs` call made in the same turn of the event
- * loop joins one transaction, and each call's promise resolves only after that transaction's
- * COMMIT returned — with `synchronous = FULL` in WAL mode, that is when it is durable (SPEC S3).
+ * Every write is group-committed (SPEC S3): each write call made in the same turn of the event
+ * loop joins one queue, and the queue commits in ONE transaction, applying the calls in exactly
+ * call order. Each call's promise settles only after that transaction's COMMIT returned — with
+ * `synchronous = FULL` in WAL mode, that is when it is durable. A call that fails rolls back
+ * alone to its savepoint and the others commit. Because the whole group runs synchronously
+ * between two turns, no read can see a write before its COMMIT: durable, then visible.
+ *
+ * A call that runs at most one modifying statement needs no savepoint: SQLite already undoes a
+ * failing statement alone and keeps the transaction (the ABORT conflict resolution), which keeps
+ * a join storm (thousands of `createParticipant` in one turn) at one cheap transaction.
+ *
+ * The schema is versioned with `PRAGMA user_version` (SPEC S9); `MIGRATIONS[v]` takes a database
+ * from version v to v + 1, and opening runs the missing steps in one savepoint.
  */
 import type { DatabaseSync } from 'node:sqlite';
 import type { Affect, AffectSource } from '../../core/affect.ts';
-import type { InputRecord, ParticipantRecord, PulsePoint, SpaceRecord, Storage } from '../port.ts';
+import type { InputRecord, ParticipantRecord, PulsePoint, SpaceEventRecord, SpaceRecord, Storage } from '../port.ts';
 
-const SCHEMA = `
+/** The schema before versioning (user_version 0): what every database had up to event numbers. */
+const SCHEMA_V1 = `
 CREATE TABLE IF NOT EXISTS spaces (
   id TEXT PRIMARY KEY,
   code TEXT NOT NULL UNIQUE,
@@ -50,6 +61,67 @@ CREATE TABLE IF NOT EXISTS pulse_points (
 CREATE INDEX IF NOT EXISTS pulse_points_space_at ON pulse_points(space_id, at);
 `;
 
+/** Column names of a table. */
+function columnsOf(db: DatabaseSync, table: string): Set<string> {
+  return new Set((db.prepare(`PRAGMA table_info(${table})`).all() as Row[]).map((c) => String(c.name)));
+}
+
+/**
+ * Schema steps: `MIGRATIONS[v]` takes a database at user_version v to v + 1. Steps only add
+ * (columns, tables, indexes), so an older attune reading a newer file is refused instead.
+ */
+const MIGRATIONS: readonly ((db: DatabaseSync) => void)[] = [
+  // 0 → 1: the unversioned schema. A fresh file gets it whole; a file from before the contagion
+  // fields (S3a) gains the two nullable columns.
+  (db) => {
+    db.exec(SCHEMA_V1);
+    if (!columnsOf(db, 'inputs').has('shown_v')) db.exec('ALTER TABLE inputs ADD COLUMN shown_v REAL; ALTER TABLE inputs ADD COLUMN shown_a REAL;');
+  },
+  // 1 → 2: machine event numbers (S7, S8). Inputs gain a nullable n (NULL on older rows); the
+  // partial unique index serves listInputsByN, lastEventN and the duplicate check at once.
+  (db) => {
+    if (!columnsOf(db, 'inputs').has('n')) db.exec('ALTER TABLE inputs ADD COLUMN n INTEGER');
+    db.exec(`
+CREATE UNIQUE INDEX IF NOT EXISTS inputs_space_n ON inputs(space_id, n) WHERE n IS NOT NULL;
+CREATE TABLE IF NOT EXISTS events (
+  space_id TEXT NOT NULL,
+  n INTEGER NOT NULL,
+  at INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  participant_id TEXT,
+  body TEXT,
+  PRIMARY KEY (space_id, n)
+) WITHOUT ROWID;
+`);
+  },
+];
+
+/** The schema version this code writes (`PRAGMA user_version`). */
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/** Brings the database to SCHEMA_VERSION, all steps or none; refuses a newer file. */
+function migrate(db: DatabaseSync): void {
+  // A savepoint works inside or outside a caller's transaction and takes the write lock at once.
+  db.exec('SAVEPOINT migrate');
+  try {
+    const version = Number((db.prepare('PRAGMA user_version').get() as Row).user_version);
+    if (version > SCHEMA_VERSION) throw new Error(`database schema version ${version} is newer than this attune's (${SCHEMA_VERSION}); upgrade attune`);
+    for (let v = version; v < SCHEMA_VERSION; v++) (MIGRATIONS[v] as (db: DatabaseSync) => void)(db);
+    // PRAGMA takes no bound parameters; SCHEMA_VERSION is our own integer.
+    if (version !== SCHEMA_VERSION) db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
+    db.exec('RELEASE migrate');
+  } catch (e) {
+    db.exec('ROLLBACK TO migrate');
+    db.exec('RELEASE migrate');
+    throw e;
+  }
+}
+
+/** Throws unless `n` is a valid event number (a positive safe integer; numbering starts at 1). */
+function checkEventNumber(n: number): void {
+  if (!Number.isSafeInteger(n) || n < 1) throw new RangeError(`event number must be a positive integer, got ${n}`);
+}
+
 type Row = Record<string, unknown>;
 
 function spaceFrom(r: Row): SpaceRecord {
@@ -82,9 +154,38 @@ function participantFrom(r: Row): ParticipantRecord {
   };
 }
 
+function inputFrom(r: Row): InputRecord {
+  const base = {
+    spaceId: String(r.space_id),
+    participantId: String(r.participant_id),
+    seq: Number(r.seq),
+    affect: affectFrom(r) as Affect,
+    exposed: Number(r.exposed) === 1,
+    shown: r.shown_v === null || r.shown_v === undefined ? null : { valence: Number(r.shown_v), arousal: Number(r.shown_a) },
+  };
+  return r.n === null || r.n === undefined ? base : { ...base, n: Number(r.n) };
+}
+
+function eventFrom(r: Row): SpaceEventRecord {
+  return {
+    spaceId: String(r.space_id),
+    n: Number(r.n),
+    at: Number(r.at),
+    kind: String(r.kind),
+    participantId: r.participant_id === null ? null : String(r.participant_id),
+    body: r.body === null ? null : String(r.body),
+  };
+}
+
 /** Every statement the adapter runs, prepared once. */
 function prepareStatements(db: DatabaseSync) {
   return {
+    begin: db.prepare('BEGIN IMMEDIATE'),
+    commit: db.prepare('COMMIT'),
+    rollback: db.prepare('ROLLBACK'),
+    savepoint: db.prepare('SAVEPOINT one'),
+    release: db.prepare('RELEASE one'),
+    rollbackTo: db.prepare('ROLLBACK TO one'),
     insertSpace: db.prepare('INSERT OR IGNORE INTO spaces (id, code, name, status, capacity, ttl_ms, steward_token_hash, created_at, closed_at) VALUES (?,?,?,?,?,?,?,?,?)'),
     spaceByCode: db.prepare('SELECT * FROM spaces WHERE code = ?'),
     spaceById: db.prepare('SELECT * FROM spaces WHERE id = ?'),
@@ -96,26 +197,43 @@ function prepareStatements(db: DatabaseSync) {
     participantLastSeq: db.prepare('SELECT last_seq, space_id FROM participants WHERE id = ?'),
     activeParticipants: db.prepare('SELECT * FROM participants WHERE space_id = ? AND at IS NOT NULL AND at >= ?'),
     countParticipants: db.prepare('SELECT COUNT(*) AS n FROM participants WHERE space_id = ?'),
-    insertInput: db.prepare('INSERT OR IGNORE INTO inputs (space_id, participant_id, seq, v, a, c, src, at, exposed, shown_v, shown_a) VALUES (?,?,?,?,?,?,?,?,?,?,?)'),
+    // Only a replayed (participant, seq) is skipped; a duplicate n still fails (S8).
+    insertInput: db.prepare(
+      'INSERT INTO inputs (space_id, participant_id, seq, v, a, c, src, at, exposed, shown_v, shown_a, n) VALUES (?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (participant_id, seq) DO NOTHING',
+    ),
     updateLatest: db.prepare('UPDATE participants SET last_seq = ?, v = ?, a = ?, c = ?, src = ?, at = ? WHERE id = ?'),
     listInputs: db.prepare('SELECT * FROM inputs WHERE space_id = ? AND at >= ? AND at < ? ORDER BY at, rowid LIMIT ?'),
+    listInputsByN: db.prepare('SELECT * FROM inputs WHERE space_id = ? AND n >= ? ORDER BY n LIMIT ?'),
+    inputHasN: db.prepare('SELECT 1 AS x FROM inputs WHERE space_id = ? AND n = ?'),
     clearLatest: db.prepare('UPDATE participants SET v = NULL, a = NULL, c = NULL, src = NULL, at = NULL WHERE id = ?'),
+    insertEvent: db.prepare('INSERT INTO events (space_id, n, at, kind, participant_id, body) VALUES (?,?,?,?,?,?)'),
+    eventHasN: db.prepare('SELECT 1 AS x FROM events WHERE space_id = ? AND n = ?'),
+    listEvents: db.prepare('SELECT * FROM events WHERE space_id = ? AND n >= ? ORDER BY n LIMIT ?'),
+    lastEventN: db.prepare(
+      'SELECT max(coalesce((SELECT max(n) FROM events WHERE space_id = ?), 0), coalesce((SELECT max(n) FROM inputs WHERE space_id = ? AND n IS NOT NULL), 0)) AS n',
+    ),
     insertPulse: db.prepare('INSERT INTO pulse_points (space_id, at, count, v, a, sv, sa, q0, q1, q2, q3) VALUES (?,?,?,?,?,?,?,?,?,?,?)'),
     listPulses: db.prepare('SELECT * FROM pulse_points WHERE space_id = ? AND at >= ? AND at < ? ORDER BY at, rowid LIMIT ?'),
   };
 }
 
-interface Pending {
-  readonly inputs: readonly InputRecord[];
-  readonly resolve: () => void;
+/** One queued write call. */
+interface Write {
+  /** Runs the call's statements inside the group's transaction; its return value resolves the call. */
+  readonly apply: () => unknown;
+  /** Runs at most one modifying statement, so a failure undoes itself without a savepoint. */
+  readonly single: boolean;
+  readonly resolve: (value: never) => void;
   readonly reject: (e: unknown) => void;
 }
+
+type Outcome = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: unknown };
 
 /** Storage over one SQLite database handle (see openDatabase.ts). */
 export class SqliteStorage implements Storage {
   private readonly db: DatabaseSync;
   private readonly st: ReturnType<typeof prepareStatements>;
-  private pending: Pending[] = [];
+  private pending: Write[] = [];
   private flushScheduled = false;
   private closed = false;
   /** Number of group commits made (for tests and metrics). */
@@ -123,10 +241,7 @@ export class SqliteStorage implements Storage {
 
   constructor(db: DatabaseSync) {
     this.db = db;
-    db.exec(SCHEMA);
-    // Migration: databases from before the contagion fields gain the two nullable columns.
-    const cols = new Set((db.prepare('PRAGMA table_info(inputs)').all() as Row[]).map((c) => String(c.name)));
-    if (!cols.has('shown_v')) db.exec('ALTER TABLE inputs ADD COLUMN shown_v REAL; ALTER TABLE inputs ADD COLUMN shown_a REAL;');
+    migrate(db);
     this.st = prepareStatements(db);
   }
 
@@ -134,11 +249,84 @@ export class SqliteStorage implements Storage {
     if (this.closed) throw new Error('storage is closed');
   }
 
-  async createSpace(s: SpaceRecord): Promise<boolean> {
-    this.check();
+  /** Queues a write call; it commits, in call order, with the rest of its turn's group. */
+  private enqueue<T>(single: boolean, apply: () => T): Promise<T> {
+    if (this.closed) return Promise.reject(new Error('storage is closed'));
+    return new Promise<T>((resolve, reject) => {
+      this.pending.push({ apply, single, resolve: resolve as (value: never) => void, reject });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  /** Commits every pending write call in one transaction, in order, then settles their promises. */
+  private flush(): void {
+    this.flushScheduled = false;
+    const group = this.pending;
+    this.pending = [];
+    if (group.length === 0) return;
+    const outcomes: Outcome[] = [];
+    try {
+      this.st.begin.run();
+      for (const w of group) outcomes.push(w.single ? this.applySingle(w) : this.applyInSavepoint(w));
+      this.st.commit.run();
+      this.commits++;
+    } catch (e) {
+      // The transaction itself failed (BEGIN, COMMIT, or an error that ended it): nothing of the
+      // group is durable, so every call rejects — with its own error if it had already failed.
+      if (this.db.isTransaction) {
+        try {
+          this.st.rollback.run();
+        } catch {
+          /* already rolled back */
+        }
+      }
+      group.forEach((w, k) => {
+        const o = outcomes[k];
+        w.reject(o && !o.ok ? o.error : e);
+      });
+      return;
+    }
+    group.forEach((w, k) => {
+      const o = outcomes[k] as Outcome;
+      if (o.ok) w.resolve(o.value as never);
+      else w.reject(o.error);
+    });
+  }
+
+  private applySingle(w: Write): Outcome {
+    try {
+      return { ok: true, value: w.apply() };
+    } catch (error) {
+      // SQLite undid the failing statement alone — unless the error ended the transaction
+      // (e.g. SQLITE_FULL), in which case the whole group must fail.
+      if (!this.db.isTransaction) throw error;
+      return { ok: false, error };
+    }
+  }
+
+  private applyInSavepoint(w: Write): Outcome {
+    this.st.savepoint.run();
+    try {
+      const value = w.apply();
+      this.st.release.run();
+      return { ok: true, value };
+    } catch (error) {
+      if (!this.db.isTransaction) throw error;
+      this.st.rollbackTo.run();
+      this.st.release.run();
+      return { ok: false, error };
+    }
+  }
+
+  createSpace(s: SpaceRecord): Promise<boolean> {
     // INSERT OR IGNORE skips a clash on the id (primary key) or the code (unique) alike.
-    const r = this.st.insertSpace.run(s.id, s.code, s.name, s.status, s.capacity, s.ttlMs, s.stewardTokenHash, s.createdAt, s.closedAt);
-    return Number(r.changes) === 1;
+    return this.enqueue(true, () => {
+      const r = this.st.insertSpace.run(s.id, s.code, s.name, s.status, s.capacity, s.ttlMs, s.stewardTokenHash, s.createdAt, s.closedAt);
+      return Number(r.changes) === 1;
+    });
   }
 
   async getSpaceByCode(code: string): Promise<SpaceRecord | null> {
@@ -158,20 +346,23 @@ export class SqliteStorage implements Storage {
     return (this.st.listSpaces.all() as Row[]).map(spaceFrom);
   }
 
-  async closeSpace(id: string, at: number): Promise<void> {
-    this.check();
-    this.st.closeSpace.run(at, id);
+  closeSpace(id: string, at: number): Promise<void> {
+    return this.enqueue(true, () => {
+      this.st.closeSpace.run(at, id);
+    });
   }
 
-  async updateStewardTokenHash(id: string, hash: string): Promise<void> {
-    this.check();
-    this.st.stewardHash.run(hash, id);
+  updateStewardTokenHash(id: string, hash: string): Promise<void> {
+    return this.enqueue(true, () => {
+      this.st.stewardHash.run(hash, id);
+    });
   }
 
-  async createParticipant(p: ParticipantRecord): Promise<void> {
-    this.check();
+  createParticipant(p: ParticipantRecord): Promise<void> {
     const l = p.latest;
-    this.st.insertParticipant.run(p.id, p.spaceId, p.tokenHash, p.joinedAt, p.lastSeq, l?.valence ?? null, l?.arousal ?? null, l?.confidence ?? null, l?.source ?? null, l?.at ?? null);
+    return this.enqueue(true, () => {
+      this.st.insertParticipant.run(p.id, p.spaceId, p.tokenHash, p.joinedAt, p.lastSeq, l?.valence ?? null, l?.arousal ?? null, l?.confidence ?? null, l?.source ?? null, l?.at ?? null);
+    });
   }
 
   async getParticipantByTokenHash(tokenHash: string): Promise<ParticipantRecord | null> {
@@ -191,87 +382,66 @@ export class SqliteStorage implements Storage {
   }
 
   appendInputs(inputs: readonly InputRecord[]): Promise<void> {
-    this.check();
-    return new Promise((resolve, reject) => {
-      this.pending.push({ inputs, resolve, reject });
-      if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        setImmediate(() => this.flush());
-      }
+    return this.enqueue(false, () => {
+      for (const i of inputs) this.writeInput(i);
     });
-  }
-
-  /** Commits every pending append in one transaction. */
-  private flush(): void {
-    this.flushScheduled = false;
-    const batch = this.pending;
-    this.pending = [];
-    if (batch.length === 0) return;
-    const failed = new Set<Pending>();
-    try {
-      this.db.exec('BEGIN IMMEDIATE');
-      for (const b of batch) {
-        try {
-          this.db.exec('SAVEPOINT one');
-          for (const i of b.inputs) this.writeInput(i);
-          this.db.exec('RELEASE one');
-        } catch (e) {
-          this.db.exec('ROLLBACK TO one');
-          this.db.exec('RELEASE one');
-          failed.add(b);
-          b.reject(e);
-        }
-      }
-      this.db.exec('COMMIT');
-      this.commits++;
-    } catch (e) {
-      try {
-        this.db.exec('ROLLBACK');
-      } catch {
-        /* already rolled back */
-      }
-      for (const b of batch) if (!failed.has(b)) b.reject(e);
-      return;
-    }
-    for (const b of batch) if (!failed.has(b)) b.resolve();
   }
 
   private writeInput(i: InputRecord): void {
     const r = this.st.participantLastSeq.get(i.participantId) as Row | undefined;
     if (!r || String(r.space_id) !== i.spaceId) throw new Error(`unknown participant ${i.participantId}`);
     if (i.seq <= Number(r.last_seq)) return;
+    if (i.n !== undefined) {
+      checkEventNumber(i.n);
+      // Inputs and events share one numbering; the unique index covers inputs, this covers events.
+      if (this.st.eventHasN.get(i.spaceId, i.n)) throw new Error(`duplicate event number ${i.n} in space ${i.spaceId}`);
+    }
     const a = i.affect;
-    this.st.insertInput.run(i.spaceId, i.participantId, i.seq, a.valence, a.arousal, a.confidence, a.source, a.at, i.exposed ? 1 : 0, i.shown?.valence ?? null, i.shown?.arousal ?? null);
+    this.st.insertInput.run(i.spaceId, i.participantId, i.seq, a.valence, a.arousal, a.confidence, a.source, a.at, i.exposed ? 1 : 0, i.shown?.valence ?? null, i.shown?.arousal ?? null, i.n ?? null);
     this.st.updateLatest.run(i.seq, a.valence, a.arousal, a.confidence, a.source, a.at, i.participantId);
   }
 
   async listInputs(spaceId: string, from: number, to: number, limit: number): Promise<InputRecord[]> {
     this.check();
-    return (this.st.listInputs.all(spaceId, from, to, limit) as Row[]).map((r) => ({
-      spaceId: String(r.space_id),
-      participantId: String(r.participant_id),
-      seq: Number(r.seq),
-      affect: affectFrom(r) as Affect,
-      exposed: Number(r.exposed) === 1,
-      shown: r.shown_v === null || r.shown_v === undefined ? null : { valence: Number(r.shown_v), arousal: Number(r.shown_a) },
-    }));
+    return (this.st.listInputs.all(spaceId, from, to, limit) as Row[]).map(inputFrom);
   }
 
-  async clearLatest(participantId: string): Promise<void> {
+  async listInputsByN(spaceId: string, fromN: number, limit: number): Promise<(InputRecord & { readonly n: number })[]> {
     this.check();
-    this.st.clearLatest.run(participantId);
+    return (this.st.listInputsByN.all(spaceId, fromN, limit) as Row[]).map((r) => inputFrom(r) as InputRecord & { readonly n: number });
   }
 
-  async appendPulsePoints(points: readonly PulsePoint[]): Promise<void> {
+  clearLatest(participantId: string): Promise<void> {
+    return this.enqueue(true, () => {
+      this.st.clearLatest.run(participantId);
+    });
+  }
+
+  appendEvents(events: readonly SpaceEventRecord[]): Promise<void> {
+    return this.enqueue(events.length <= 1, () => {
+      for (const e of events) {
+        checkEventNumber(e.n);
+        // The primary key rejects a duplicate among events; this rejects one held by an input.
+        if (this.st.inputHasN.get(e.spaceId, e.n)) throw new Error(`duplicate event number ${e.n} in space ${e.spaceId}`);
+        this.st.insertEvent.run(e.spaceId, e.n, e.at, e.kind, e.participantId, e.body);
+      }
+    });
+  }
+
+  async listEvents(spaceId: string, fromN: number, limit: number): Promise<SpaceEventRecord[]> {
     this.check();
-    this.db.exec('BEGIN');
-    try {
+    return (this.st.listEvents.all(spaceId, fromN, limit) as Row[]).map(eventFrom);
+  }
+
+  async lastEventN(spaceId: string): Promise<number> {
+    this.check();
+    return Number((this.st.lastEventN.get(spaceId, spaceId) as Row).n);
+  }
+
+  appendPulsePoints(points: readonly PulsePoint[]): Promise<void> {
+    return this.enqueue(points.length <= 1, () => {
       for (const p of points) this.st.insertPulse.run(p.spaceId, p.at, p.count, p.valence, p.arousal, p.spreadValence, p.spreadArousal, ...p.quadrants);
-      this.db.exec('COMMIT');
-    } catch (e) {
-      this.db.exec('ROLLBACK');
-      throw e;
-    }
+    });
   }
 
   async listPulsePoints(spaceId: string, from: number, to: number, limit: number): Promise<PulsePoint[]> {
@@ -288,9 +458,10 @@ export class SqliteStorage implements Storage {
     }));
   }
 
+  /** Commits pending writes, then refuses everything. Idempotent. */
   async close(): Promise<void> {
     if (this.closed) return;
-    if (this.pending.length > 0) this.flush();
+    this.flush();
     this.closed = true;
   }
 }
