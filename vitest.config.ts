@@ -6,5 +6,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // One line when ../shared is missing (tests that need it skip); fails when ATTUNE_REQUIRE_SHARED is set.
+    globalSetup: ['test/support/sharedSetup.ts'],
   },
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createTextAnalyzer } from './analyzeText.ts';
+import { sharedMaterial } from '../../../test/support/shared.ts';
 import { readEmoBank } from './emobank.ts';
 import { DENSE_COUNT, type FeatureConfig } from './features.ts';
 import { decodeModel, encodeModel } from './model.ts';
@@ -47,8 +48,12 @@ function smallTraining(rows: ReturnType<typeof readEmoBank>) {
   } as const;
 }
 
-describe('trainTextModel', () => {
-  const rows = readEmoBank('train').slice(0, 400);
+const emobank = sharedMaterial('emobank');
+/** EmoBank train rows [from, to), or none when the shared data is missing (those tests skip). */
+const trainRows = (from: number, to: number) => (emobank.present ? readEmoBank('train', emobank.dir).slice(from, to) : []);
+
+describe.skipIf(!emobank.present)('trainTextModel', () => {
+  const rows = trainRows(0, 400);
   const opts = smallTraining(rows);
 
   it('is deterministic: the same slice and seed give byte-identical models', () => {
@@ -61,7 +66,7 @@ describe('trainTextModel', () => {
   it('learns something: a model from 400 rows is positively correlated on held-out rows', () => {
     const m = trainTextModel(opts);
     const analyse = createTextAnalyzer(m.model);
-    const held = readEmoBank('train').slice(400, 800);
+    const held = trainRows(400, 800);
     const xs = held.map((r) => analyse(r.text).valence);
     const ys = held.map((r) => r.v);
     const mean = (a: number[]) => a.reduce((s, x) => s + x, 0) / a.length;
@@ -72,8 +77,8 @@ describe('trainTextModel', () => {
   });
 });
 
-describe('trainTextModel with a word table and 16-bit weights', () => {
-  const rows = readEmoBank('train').slice(0, 300);
+describe.skipIf(!emobank.present)('trainTextModel with a word table and 16-bit weights', () => {
+  const rows = trainRows(0, 300);
   const table = induceWordTable(tinyGloVe(), { lambda: 1, neutral: 4, poolSkip: 2 });
   const opts = {
     ...smallTraining(rows),
