@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Affect } from './affect.ts';
-import { quadrantOf } from './affect.ts';
+import { QUANTUM, quantise } from './aggregate/aggregate.ts';
 import { binIndex } from './histogram.ts';
 import { PulseState } from './pulse.ts';
 
@@ -84,16 +84,21 @@ describe('PulseState', () => {
         const live = [...naive.values()].filter((x) => x.until > now);
         expect(p.count).toBe(live.length);
         if (live.length === 0) return;
-        const mv = live.reduce((t, x) => t + x.v, 0) / live.length;
-        const ma = live.reduce((t, x) => t + x.a, 0) / live.length;
-        expect(p.mean?.valence).toBeCloseTo(mv, 9);
-        expect(p.mean?.arousal).toBeCloseTo(ma, 9);
+        // The aggregate keeps coordinates in 2⁻¹⁶ steps (core/aggregate): exact against a
+        // quantised model, and within half a step of the unquantised one.
+        const mv = live.reduce((t, x) => t + quantise(x.v), 0) / live.length / QUANTUM;
+        const ma = live.reduce((t, x) => t + quantise(x.a), 0) / live.length / QUANTUM;
+        expect(p.mean?.valence).toBeCloseTo(mv, 12);
+        expect(p.mean?.arousal).toBeCloseTo(ma, 12);
+        expect(Math.abs((p.mean?.valence ?? 0) - live.reduce((t, x) => t + x.v, 0) / live.length)).toBeLessThanOrEqual(0.5 / QUANTUM + 1e-12);
         const hist: number[] = new Array(64).fill(0);
         const quads = [0, 0, 0, 0];
         for (const x of live) {
-          const c = binIndex(x.a, 8) * 8 + binIndex(x.v, 8);
-          hist[c] = (hist[c] ?? 0) + 1;
-          const q = quadrantOf(x.v, x.a);
+          const ix = binIndex(x.v, 8);
+          const iy = binIndex(x.a, 8);
+          hist[iy * 8 + ix] = (hist[iy * 8 + ix] ?? 0) + 1;
+          // A point's quadrant is its cell's (core/aggregate).
+          const q = ix >= 4 ? (iy >= 4 ? 0 : 1) : iy >= 4 ? 3 : 2;
           quads[q] = (quads[q] ?? 0) + 1;
         }
         expect(p.hist).toEqual(hist);

@@ -6,12 +6,17 @@
  * sums change), and a tick is O(bins²) — independent of the number of people — because the
  * snapshot reads only the histogram and the running sums.
  *
+ * The counts live in a mergeable, exact {@link Aggregate} (core/aggregate). What leaves the
+ * server is decided by the release stage (core/release): {@link PulseState.measure} is the raw
+ * measurement, {@link PulseState.tick} the released pulse.
+ *
  * Smoothing is an exponential moving average with time constant τ (default 3 s): for a tick
  * after Δt, smoothed += (mean − smoothed)·(1 − e^(−Δt/τ)), so the result does not depend on
  * the tick rate.
  */
-import { type Affect, quadrantOf } from './affect.ts';
-import { GridHistogram } from './histogram.ts';
+import type { Affect } from './affect.ts';
+import { Aggregate, type AggregatePoint } from './aggregate/aggregate.ts';
+import { type PulseMeasure, type ReleasedPulse, releasePulse } from './release/release.ts';
 
 /** Settings of a space's pulse. */
 export interface PulseConfig {
@@ -37,55 +42,31 @@ export interface Point {
   readonly arousal: number;
 }
 
-/** One pulse snapshot: aggregates only, never an individual's point. */
-export interface PulseSnapshot {
-  readonly t: 'pulse';
-  /** Increases by one every tick of this space. */
-  readonly seq: number;
-  /** Server time of the tick, epoch ms. */
-  readonly at: number;
-  /** People whose point currently counts. */
-  readonly count: number;
-  /** True when count < minCohort and everything but the count is withheld. */
-  readonly suppressed: boolean;
-  readonly minCohort: number;
-  readonly mean: Point | null;
-  readonly smoothed: Point | null;
-  /** Standard deviations along each axis. */
-  readonly spread: Point | null;
-  /** Shares of people per quadrant, in QUADRANTS order; sums to 1. */
-  readonly quadrants: readonly [number, number, number, number] | null;
-  readonly bins: number;
-  /** People per cell, row-major by arousal (index = iy·bins + ix), or null when suppressed. */
-  readonly hist: readonly number[] | null;
-}
+/**
+ * One released pulse snapshot: aggregates only, never an individual's point (SPEC P6). The
+ * release stage (core/release) is the only producer.
+ */
+export type PulseSnapshot = ReleasedPulse;
 
 interface Member {
-  cell: number;
-  quadrant: number;
-  valence: number;
-  arousal: number;
+  point: AggregatePoint;
   expiresAt: number;
   affect: Affect;
 }
 
 /**
- * The live state of one space: latest affect per participant, the grid histogram and running
- * sums. `now` is always passed in.
+ * The live state of one space: latest affect per participant, the aggregate (grid, quadrants,
+ * sums) and the smoother. `now` is always passed in.
  */
 export class PulseState {
   readonly config: PulseConfig;
-  readonly grid: GridHistogram;
+  /** The aggregate of every point that counts (a GridView for the collective-state maths). */
+  readonly grid: Aggregate;
   private readonly members = new Map<string, Member>();
   // Expiry queue in non-decreasing expiresAt order; stale entries are skipped lazily.
   private queueIds: string[] = [];
   private queueAt: number[] = [];
   private queueHead = 0;
-  private sumV = 0;
-  private sumA = 0;
-  private sumVV = 0;
-  private sumAA = 0;
-  private readonly quadrantCounts = [0, 0, 0, 0];
   private seq = 0;
   private smoothedV: number | null = null;
   private smoothedA: number | null = null;
@@ -96,12 +77,25 @@ export class PulseState {
     if (!(this.config.ttlMs > 0)) throw new RangeError('ttlMs must be positive');
     if (!(this.config.smoothingMs > 0)) throw new RangeError('smoothingMs must be positive');
     if (!Number.isInteger(this.config.minCohort) || this.config.minCohort < 1) throw new RangeError('minCohort must be an integer ≥ 1');
-    this.grid = new GridHistogram(this.config.bins);
+    this.grid = new Aggregate(this.config.bins);
   }
 
   /** People whose point currently counts (call {@link expire} first for an exact figure). */
   get count(): number {
     return this.members.size;
+  }
+
+  /** The seq of the last measurement (0 before the first). */
+  get lastSeq(): number {
+    return this.seq;
+  }
+
+  /** Continues the pulse numbering and smoothing of an earlier run (restart, failover). */
+  resumeFrom(seq: number, smoothed: Point | null, at: number | null): void {
+    this.seq = seq;
+    this.smoothedV = smoothed?.valence ?? null;
+    this.smoothedA = smoothed?.arousal ?? null;
+    this.lastTickAt = at;
   }
 
   /** The current point of a participant, if it has not expired. */
@@ -120,15 +114,10 @@ export class PulseState {
    */
   upsert(participantId: string, affect: Affect, receivedAt: number): void {
     this.removeMember(participantId);
-    const cell = this.grid.add(affect.valence, affect.arousal);
-    const quadrant = quadrantOf(affect.valence, affect.arousal);
+    const point = this.grid.pointOf(affect.valence, affect.arousal);
     const expiresAt = receivedAt + this.config.ttlMs;
-    this.members.set(participantId, { cell, quadrant, valence: affect.valence, arousal: affect.arousal, expiresAt, affect });
-    this.sumV += affect.valence;
-    this.sumA += affect.arousal;
-    this.sumVV += affect.valence * affect.valence;
-    this.sumAA += affect.arousal * affect.arousal;
-    this.quadrantCounts[quadrant] = (this.quadrantCounts[quadrant] ?? 0) + 1;
+    this.grid.add(point);
+    this.members.set(participantId, { point, expiresAt, affect });
     this.enqueue(participantId, expiresAt);
   }
 
@@ -158,48 +147,33 @@ export class PulseState {
     return n;
   }
 
-  /** Expires old points and takes the next snapshot. O(bins²). */
-  tick(now: number): PulseSnapshot {
+  /**
+   * Expires old points and measures: the next seq, count, mean, spread and the smoothed mean.
+   * O(1) after expiry. Raw — nothing here may leave the server except through the release stage.
+   */
+  measure(now: number): PulseMeasure {
     this.expire(now);
-    const n = this.members.size;
+    const { count, mean, spread } = this.grid.moments();
     this.seq++;
-    let mean: Point | null = null;
-    let spread: Point | null = null;
-    if (n > 0) {
-      const mv = this.sumV / n;
-      const ma = this.sumA / n;
-      mean = { valence: mv, arousal: ma };
-      spread = {
-        valence: Math.sqrt(Math.max(0, this.sumVV / n - mv * mv)),
-        arousal: Math.sqrt(Math.max(0, this.sumAA / n - ma * ma)),
-      };
+    if (mean) {
       if (this.smoothedV === null || this.smoothedA === null || this.lastTickAt === null) {
-        this.smoothedV = mv;
-        this.smoothedA = ma;
+        this.smoothedV = mean.valence;
+        this.smoothedA = mean.arousal;
       } else {
         const dt = Math.max(0, now - this.lastTickAt);
         const k = 1 - Math.exp(-dt / this.config.smoothingMs);
-        this.smoothedV += (mv - this.smoothedV) * k;
-        this.smoothedA += (ma - this.smoothedA) * k;
+        this.smoothedV += (mean.valence - this.smoothedV) * k;
+        this.smoothedA += (mean.arousal - this.smoothedA) * k;
       }
     }
     this.lastTickAt = now;
-    const suppressed = n < this.config.minCohort;
-    const smoothed = this.smoothedV === null || this.smoothedA === null ? null : { valence: this.smoothedV, arousal: this.smoothedA };
-    return {
-      t: 'pulse',
-      seq: this.seq,
-      at: now,
-      count: n,
-      suppressed,
-      minCohort: this.config.minCohort,
-      mean: suppressed ? null : mean,
-      smoothed: suppressed || n === 0 ? null : smoothed,
-      spread: suppressed ? null : spread,
-      quadrants: suppressed || n === 0 ? null : (this.quadrantCounts.map((c) => c / n) as unknown as [number, number, number, number]),
-      bins: this.config.bins,
-      hist: suppressed ? null : Array.from(this.grid.counts),
-    };
+    const smoothed = count === 0 || this.smoothedV === null || this.smoothedA === null ? null : { valence: this.smoothedV, arousal: this.smoothedA };
+    return { seq: this.seq, at: now, count, mean, smoothed, spread };
+  }
+
+  /** Expires old points and takes the next released snapshot (release stage, SPEC P4, R2). O(bins²). */
+  tick(now: number): PulseSnapshot {
+    return releasePulse(this.measure(now), this.grid, { minCohort: this.config.minCohort });
   }
 
   private enqueue(id: string, expiresAt: number): void {
@@ -220,16 +194,7 @@ export class PulseState {
     const m = this.members.get(id);
     if (!m) return false;
     this.members.delete(id);
-    this.grid.removeCell(m.cell);
-    this.sumV -= m.valence;
-    this.sumA -= m.arousal;
-    this.sumVV -= m.valence * m.valence;
-    this.sumAA -= m.arousal * m.arousal;
-    this.quadrantCounts[m.quadrant] = (this.quadrantCounts[m.quadrant] ?? 0) - 1;
-    if (this.members.size === 0) {
-      // Reset sums exactly so float drift never survives an empty room.
-      this.sumV = this.sumA = this.sumVV = this.sumAA = 0;
-    }
+    this.grid.remove(m.point);
     return true;
   }
 }
