@@ -2,13 +2,15 @@
  * The Storage contract (SPEC.md §S), run against every adapter by storage.test.ts.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ParticipantRecord, SpaceRecord, Storage } from '../../src/storage/port.ts';
+import type { InputRecord, ParticipantRecord, SpaceEventRecord, SpaceRecord, Storage } from '../../src/storage/port.ts';
 
 /** A factory for a fresh, empty store, and how to reopen it (null when it does not persist). */
 export interface StorageHarness {
   readonly name: string;
   create(): Promise<Storage>;
   reopen: (() => Promise<Storage>) | null;
+  /** The adapter's count of group commits so far. */
+  commitsOf(s: Storage): number;
 }
 
 const space = (id: string, code: string, createdAt = 1): SpaceRecord => ({
@@ -26,6 +28,28 @@ const space = (id: string, code: string, createdAt = 1): SpaceRecord => ({
 const participant = (id: string, spaceId: string): ParticipantRecord => ({ id, spaceId, tokenHash: `tok-${id}`, joinedAt: 5, lastSeq: 0, latest: null });
 
 const affect = (valence: number, at: number) => ({ valence, arousal: -valence, confidence: 1, source: 'tap' as const, at });
+
+const input = (participantId: string, seq: number, at: number, n?: number, spaceId = 'a'): InputRecord => ({
+  spaceId,
+  participantId,
+  seq,
+  affect: affect(0.1 * seq, at),
+  exposed: false,
+  shown: null,
+  ...(n === undefined ? {} : { n }),
+});
+
+const event = (n: number, kind = 'tick', spaceId = 'a', participantId: string | null = null, body: string | null = null): SpaceEventRecord => ({
+  spaceId,
+  n,
+  at: 1000 + n,
+  kind,
+  participantId,
+  body,
+});
+
+/** Settles every promise and returns which were fulfilled, in order. */
+const fulfilled = async (ps: readonly Promise<unknown>[]) => (await Promise.allSettled(ps)).map((r) => r.status === 'fulfilled');
 
 /** Registers the contract tests for one adapter. */
 export function storageContract(h: StorageHarness): void {
@@ -123,6 +147,160 @@ export function storageContract(h: StorageHarness): void {
       expect(await s.listPulsePoints('a', 2, 3, 10)).toHaveLength(1);
     });
 
+
+    it('[S3] writes commit in call order: input then clearLatest leaves no point', async () => {
+      await s.createSpace(space('a', 'CODEA'));
+      await s.createParticipant(participant('p1', 'a'));
+      // Both calls in one turn: the later clear must not be overtaken by the earlier input.
+      await Promise.all([s.appendInputs([input('p1', 1, 10)]), s.clearLatest('p1')]);
+      const p1 = await s.getParticipantByTokenHash('tok-p1');
+      expect(p1?.latest).toBeNull();
+      expect(p1?.lastSeq).toBe(1);
+      // And the other way round, the input wins.
+      await Promise.all([s.clearLatest('p1'), s.appendInputs([input('p1', 2, 20)])]);
+      expect((await s.getParticipantByTokenHash('tok-p1'))?.latest?.at).toBe(20);
+    });
+
+    it('[S3] a space, a participant and its input created in one group commit in order', async () => {
+      const results = await Promise.all([
+        s.createSpace(space('a', 'CODEA')),
+        s.createParticipant(participant('p1', 'a')),
+        s.appendInputs([input('p1', 1, 10, 1)]),
+        s.appendEvents([event(2, 'left', 'a', 'p1')]),
+        s.closeSpace('a', 30),
+        s.createSpace(space('b', 'CODEA')),
+      ]);
+      expect(results[0]).toBe(true);
+      expect(results[5]).toBe(false);
+      expect((await s.getParticipantByTokenHash('tok-p1'))?.lastSeq).toBe(1);
+      expect((await s.getSpace('a'))?.status).toBe('closed');
+      expect(await s.lastEventN('a')).toBe(2);
+    });
+
+    it('[S3] a failing write rolls back alone; the rest of its group commits', async () => {
+      await s.createSpace(space('a', 'CODEA'));
+      const calls = [
+        s.createParticipant(participant('p1', 'a')),
+        s.createParticipant(participant('p1', 'a')), // same id: rejects
+        s.createParticipant(participant('p2', 'nowhere')), // unknown space: rejects
+        s.appendInputs([input('p1', 1, 10), input('ghost', 1, 10)]), // rejects whole: p1's seq 1 must not stay
+        s.appendInputs([input('p1', 2, 20)]),
+        s.updateStewardTokenHash('a', 'rotated'),
+      ];
+      expect(await fulfilled(calls)).toEqual([true, false, false, false, true, true]);
+      expect((await s.listInputs('a', 0, 100, 10)).map((i) => i.seq)).toEqual([2]);
+      expect((await s.getParticipantByTokenHash('tok-p1'))?.lastSeq).toBe(2);
+      expect(await s.countParticipants('a')).toBe(1);
+      expect((await s.getSpace('a'))?.stewardTokenHash).toBe('rotated');
+    });
+
+    it('[S3] a join storm of 10,000 participants in one turn is one group commit', async () => {
+      await s.createSpace(space('a', 'CODEA'));
+      const before = h.commitsOf(s);
+      await Promise.all(Array.from({ length: 10_000 }, (_, i) => s.createParticipant(participant(`p${i}`, 'a'))));
+      expect(h.commitsOf(s) - before).toBe(1);
+      expect(await s.countParticipants('a')).toBe(10_000);
+    });
+
+    it('[S3] durable, then visible: a read sees a write once, and only once, it resolved', async () => {
+      await s.createSpace(space('a', 'CODEA'));
+      const write = s.createParticipant(participant('p1', 'a'));
+      const early = await s.getParticipantByTokenHash('tok-p1');
+      await write;
+      expect(early).toBeNull();
+      expect((await s.getParticipantByTokenHash('tok-p1'))?.id).toBe('p1');
+    });
+
+    it('[S7] events are listed in n order, from a number, per space', async () => {
+      await s.createSpace(space('a', 'CODEA'));
+      await s.createSpace(space('b', 'CODEB'));
+      await s.appendEvents([event(3, 'joined', 'a', 'p1', '{"x":1}'), event(5)]);
+      await s.appendEvents([event(1, 'started'), event(2, 'tick'), event(1, 'started', 'b')]);
+      expect((await s.listEvents('a', 1, 10)).map((e) => e.n)).toEqual([1, 2, 3, 5]);
+      expect(await s.listEvents('a', 3, 1)).toEqual([event(3, 'joined', 'a', 'p1', '{"x":1}')]);
+      expect(await s.listEvents('a', 4, 10)).toEqual([event(5)]);
+      expect(await s.listEvents('a', 6, 10)).toEqual([]);
+      expect(await s.listEvents('b', 0, 10)).toEqual([event(1, 'started', 'b')]);
+      expect(await s.listEvents('nowhere', 0, 10)).toEqual([]);
+    });
+
+    it('[S7] inputs carry their n: listInputsByN skips unnumbered inputs, ascending by n', async () => {
+      await s.createSpace(space('a', 'CODEA'));
+      await s.createParticipant(participant('p1', 'a'));
+      await s.createParticipant(participant('p2', 'a'));
+      await s.appendInputs([input('p1', 1, 10), input('p2', 1, 11, 4)]);
+      await s.appendInputs([input('p1', 2, 12, 2), input('p1', 3, 13, 7)]);
+      const byN = await s.listInputsByN('a', 0, 10);
+      expect(byN.map((i) => [i.participantId, i.seq, i.n])).toEqual([
+        ['p1', 2, 2],
+        ['p2', 1, 4],
+        ['p1', 3, 7],
+      ]);
+      expect((await s.listInputsByN('a', 3, 1)).map((i) => i.n)).toEqual([4]);
+      expect((await s.listInputs('a', 0, 100, 10)).map((i) => i.n)).toEqual([undefined, 4, 2, 7]);
+    });
+
+    it('[S7] lastEventN is the highest n across events and inputs, 0 when none', async () => {
+      await s.createSpace(space('a', 'CODEA'));
+      await s.createSpace(space('b', 'CODEB'));
+      expect(await s.lastEventN('a')).toBe(0);
+      await s.createParticipant(participant('p1', 'a'));
+      await s.appendInputs([input('p1', 1, 10)]);
+      expect(await s.lastEventN('a')).toBe(0);
+      await s.appendEvents([event(1, 'started'), event(2, 'joined', 'a', 'p1')]);
+      expect(await s.lastEventN('a')).toBe(2);
+      await s.appendInputs([input('p1', 2, 11, 3)]);
+      expect(await s.lastEventN('a')).toBe(3);
+      await s.appendEvents([event(9, 'started', 'b')]);
+      expect(await s.lastEventN('a')).toBe(3);
+      expect(await s.lastEventN('b')).toBe(9);
+    });
+
+    it('[S8] a duplicate n rejects alone, storing nothing of its call', async () => {
+      await s.createSpace(space('a', 'CODEA'));
+      await s.createSpace(space('b', 'CODEB'));
+      await s.createParticipant(participant('p1', 'a'));
+      await s.appendEvents([event(1, 'started'), event(2, 'joined', 'a', 'p1')]);
+      await s.appendInputs([input('p1', 1, 10, 3)]);
+      const calls = [
+        s.appendEvents([event(10), event(2)]), // 2 is an event's: rejects, 10 not stored
+        s.appendEvents([event(11), event(3)]), // 3 is an input's
+        s.appendEvents([event(12), event(12)]), // twice in one call
+        s.appendEvents([event(1)]), // alone, a single statement
+        s.appendInputs([input('p1', 2, 20, 1)]), // an input taking an event's n
+        s.appendInputs([input('p1', 3, 30, 3)]), // an input taking an input's n
+        s.appendEvents([event(4)]),
+        s.appendEvents([event(2, 'started', 'b')]), // another space has its own numbering
+        s.appendInputs([input('p1', 4, 40, 5)]),
+      ];
+      expect(await fulfilled(calls)).toEqual([false, false, false, false, false, false, true, true, true]);
+      expect((await s.listEvents('a', 0, 100)).map((e) => e.n)).toEqual([1, 2, 4]);
+      expect((await s.listInputsByN('a', 0, 100)).map((i) => [i.seq, i.n])).toEqual([
+        [1, 3],
+        [4, 5],
+      ]);
+      expect((await s.getParticipantByTokenHash('tok-p1'))?.lastSeq).toBe(4);
+      expect(await s.lastEventN('a')).toBe(5);
+    });
+
+    it('[S8] an event number is a positive integer', async () => {
+      await s.createSpace(space('a', 'CODEA'));
+      await s.createParticipant(participant('p1', 'a'));
+      const calls = [s.appendEvents([event(0)]), s.appendEvents([event(-1)]), s.appendEvents([event(1.5)]), s.appendInputs([input('p1', 1, 10, 0)]), s.appendEvents([event(1)])];
+      expect(await fulfilled(calls)).toEqual([false, false, false, false, true]);
+      expect(await s.lastEventN('a')).toBe(1);
+    });
+
+    it('[S3] close commits the pending group, then refuses writes', async () => {
+      await s.createSpace(space('a', 'CODEA'));
+      const pending = s.appendEvents([event(1, 'started')]);
+      await s.close();
+      await pending;
+      await expect(s.appendEvents([event(2)])).rejects.toThrow(/closed/);
+      await expect(s.createParticipant(participant('p1', 'a'))).rejects.toThrow(/closed/);
+      s = await h.create();
+    });
+
     if (h.reopen) {
       const reopen = h.reopen;
       it('[S6] keeps everything acknowledged across a reopen', async () => {
@@ -133,6 +311,23 @@ export function storageContract(h: StorageHarness): void {
         s = await reopen();
         expect((await s.getParticipantByTokenHash('tok-p1'))?.lastSeq).toBe(7);
         expect(await s.listInputs('a', 0, 100, 10)).toHaveLength(1);
+      });
+
+      it('[S6] keeps events, numbered inputs and lastEventN across a reopen', async () => {
+        await s.createSpace(space('a', 'CODEA'));
+        await s.createParticipant(participant('p1', 'a'));
+        await s.appendEvents([event(1, 'started'), event(2, 'joined', 'a', 'p1', '{"resumed":false}')]);
+        await s.appendInputs([input('p1', 1, 10, 3)]);
+        // Not awaited: close commits it first.
+        const last = s.appendEvents([event(4, 'left', 'a', 'p1')]);
+        await s.close();
+        await last;
+        s = await reopen();
+        expect(await s.lastEventN('a')).toBe(4);
+        expect(await s.listEvents('a', 0, 10)).toEqual([event(1, 'started'), event(2, 'joined', 'a', 'p1', '{"resumed":false}'), event(4, 'left', 'a', 'p1')]);
+        expect(await s.listInputsByN('a', 0, 10)).toEqual([input('p1', 1, 10, 3)]);
+        // The numbering continues and still refuses a duplicate after the reopen.
+        expect(await fulfilled([s.appendEvents([event(4)]), s.appendEvents([event(5)])])).toEqual([false, true]);
       });
     }
   });

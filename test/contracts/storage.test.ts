@@ -2,12 +2,13 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
+import { describe, expect, it } from 'vitest';
 import { MemoryStorage } from '../../src/storage/memory/memoryStorage.ts';
 import { openDatabase } from '../../src/storage/sqlite/openDatabase.ts';
-import { SqliteStorage } from '../../src/storage/sqlite/sqliteStorage.ts';
+import { SCHEMA_VERSION, SqliteStorage } from '../../src/storage/sqlite/sqliteStorage.ts';
 import { storageContract } from './storage.contract.ts';
 
-storageContract({ name: 'memory', create: async () => new MemoryStorage(), reopen: null });
+storageContract({ name: 'memory', create: async () => new MemoryStorage(), reopen: null, commitsOf: (s) => (s as MemoryStorage).commits });
 
 let path = '';
 let db: DatabaseSync | null = null;
@@ -23,4 +24,133 @@ storageContract({
     return open();
   },
   reopen: open,
+  commitsOf: (s) => (s as SqliteStorage).commits,
+});
+
+/**
+ * The schema of the version before event numbers, verbatim (sqliteStorage.ts at a59cb22): such a
+ * file has user_version 0, inputs without `n` and no events table.
+ */
+const PREVIOUS_SCHEMA = `
+CREATE TABLE IF NOT EXISTS spaces (
+  id TEXT PRIMARY KEY,
+  code TEXT NOT NULL UNIQUE,
+  name TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('open','closed')),
+  capacity INTEGER NOT NULL,
+  ttl_ms INTEGER NOT NULL,
+  steward_token_hash TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  closed_at INTEGER
+);
+CREATE TABLE IF NOT EXISTS participants (
+  id TEXT PRIMARY KEY,
+  space_id TEXT NOT NULL REFERENCES spaces(id),
+  token_hash TEXT NOT NULL UNIQUE,
+  joined_at INTEGER NOT NULL,
+  last_seq INTEGER NOT NULL DEFAULT 0,
+  v REAL, a REAL, c REAL, src TEXT, at INTEGER
+);
+CREATE INDEX IF NOT EXISTS participants_space_at ON participants(space_id, at);
+CREATE TABLE IF NOT EXISTS inputs (
+  space_id TEXT NOT NULL,
+  participant_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  v REAL NOT NULL, a REAL NOT NULL, c REAL NOT NULL, src TEXT NOT NULL, at INTEGER NOT NULL,
+  exposed INTEGER NOT NULL,
+  shown_v REAL, shown_a REAL,
+  PRIMARY KEY (participant_id, seq)
+);
+CREATE INDEX IF NOT EXISTS inputs_space_at ON inputs(space_id, at);
+CREATE TABLE IF NOT EXISTS pulse_points (
+  space_id TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  count INTEGER NOT NULL,
+  v REAL NOT NULL, a REAL NOT NULL, sv REAL NOT NULL, sa REAL NOT NULL,
+  q0 REAL NOT NULL, q1 REAL NOT NULL, q2 REAL NOT NULL, q3 REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS pulse_points_space_at ON pulse_points(space_id, at);
+`;
+
+/** Writes a database file the way the previous version left it: one space, one participant, two inputs. */
+function previousVersionFile(schema: string, withShown: boolean): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'attune-migrate-')), 'attune.db');
+  const old = openDatabase(file);
+  old.exec(schema);
+  old.exec("INSERT INTO spaces VALUES ('a', 'CODEA', 'old', 'open', 100, 120000, 'hash', 1, NULL)");
+  old.exec("INSERT INTO participants VALUES ('p1', 'a', 'tok-p1', 5, 2, 0.5, -0.5, 1, 'tap', 20)");
+  const cols = withShown ? '(space_id, participant_id, seq, v, a, c, src, at, exposed, shown_v, shown_a)' : '(space_id, participant_id, seq, v, a, c, src, at, exposed)';
+  const shown = withShown ? ', 0.25, 0.75' : '';
+  old.exec(`INSERT INTO inputs ${cols} VALUES ('a', 'p1', 1, 0.1, -0.1, 1, 'tap', 10, 1${shown}), ('a', 'p1', 2, 0.5, -0.5, 1, 'tap', 20, 0${shown})`);
+  old.close();
+  return file;
+}
+
+describe('SQLite schema migrations', () => {
+  const versionOf = (d: DatabaseSync) => Number((d.prepare('PRAGMA user_version').get() as { user_version: number }).user_version);
+
+  it(`[S9] a database from the previous version opens at version ${SCHEMA_VERSION} and keeps working`, async () => {
+    const file = previousVersionFile(PREVIOUS_SCHEMA, true);
+    let d = openDatabase(file);
+    expect(versionOf(d)).toBe(0);
+    let s = new SqliteStorage(d);
+    expect(versionOf(d)).toBe(SCHEMA_VERSION);
+    // The old rows read as before; they have no n.
+    expect((await s.getParticipantByTokenHash('tok-p1'))?.lastSeq).toBe(2);
+    const old = await s.listInputs('a', 0, 100, 10);
+    expect(old.map((i) => [i.seq, i.n, i.shown])).toEqual([
+      [1, undefined, { valence: 0.25, arousal: 0.75 }],
+      [2, undefined, { valence: 0.25, arousal: 0.75 }],
+    ]);
+    expect(await s.listInputsByN('a', 0, 10)).toEqual([]);
+    expect(await s.lastEventN('a')).toBe(0);
+    // The new tables and columns work, and the old rows still count for seq idempotence.
+    await s.appendEvents([{ spaceId: 'a', n: 1, at: 30, kind: 'started', participantId: null, body: null }]);
+    await s.appendInputs([
+      { spaceId: 'a', participantId: 'p1', seq: 2, n: 2, affect: { valence: 0, arousal: 0, confidence: 1, source: 'tap', at: 31 }, exposed: false, shown: null },
+      { spaceId: 'a', participantId: 'p1', seq: 3, n: 3, affect: { valence: 0, arousal: 0, confidence: 1, source: 'tap', at: 32 }, exposed: false, shown: null },
+    ]);
+    expect((await s.listInputsByN('a', 0, 10)).map((i) => [i.seq, i.n])).toEqual([[3, 3]]);
+    expect(await s.lastEventN('a')).toBe(3);
+    await s.close();
+    d.close();
+    // Opening again is a no-op migration.
+    d = openDatabase(file);
+    s = new SqliteStorage(d);
+    expect(versionOf(d)).toBe(SCHEMA_VERSION);
+    expect(await s.lastEventN('a')).toBe(3);
+    expect(await s.listInputs('a', 0, 100, 10)).toHaveLength(3);
+    await s.close();
+    d.close();
+  });
+
+  it('[S9] a database from before the contagion fields gains them too', async () => {
+    const file = previousVersionFile(PREVIOUS_SCHEMA.replace('  shown_v REAL, shown_a REAL,\n', ''), false);
+    const d = openDatabase(file);
+    const s = new SqliteStorage(d);
+    expect(versionOf(d)).toBe(SCHEMA_VERSION);
+    expect((await s.listInputs('a', 0, 100, 10)).map((i) => i.shown)).toEqual([null, null]);
+    await s.close();
+    d.close();
+  });
+
+  it('[S9] a database from a newer version is refused, unchanged', () => {
+    const file = previousVersionFile(PREVIOUS_SCHEMA, true);
+    const d = openDatabase(file);
+    d.exec(`PRAGMA user_version = ${SCHEMA_VERSION + 1}`);
+    expect(() => new SqliteStorage(d)).toThrow(/newer/);
+    expect(versionOf(d)).toBe(SCHEMA_VERSION + 1);
+    expect(d.prepare("SELECT name FROM sqlite_master WHERE name = 'events'").get()).toBeUndefined();
+    d.close();
+  });
+
+  it('[S9] the new queries use the (space_id, n) indexes', () => {
+    const d = openDatabase(':memory:');
+    new SqliteStorage(d);
+    const plan = (sql: string) => (d.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as { detail: string }[]).map((r) => r.detail).join('; ');
+    expect(plan("SELECT * FROM inputs WHERE space_id = 'a' AND n >= 1 ORDER BY n LIMIT 10")).toMatch(/USING INDEX inputs_space_n/);
+    expect(plan("SELECT max(n) FROM inputs WHERE space_id = 'a' AND n IS NOT NULL")).toMatch(/inputs_space_n/);
+    expect(plan("SELECT * FROM events WHERE space_id = 'a' AND n >= 1 ORDER BY n LIMIT 10")).toMatch(/USING PRIMARY KEY \(space_id=\? AND n>\?\)/);
+    d.close();
+  });
 });
