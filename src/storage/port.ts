@@ -103,7 +103,8 @@ export interface Storage {
   /**
    * Appends inputs durably and updates each participant's latest state and lastSeq.
    * Resolves only when the inputs are durable. Inputs with a seq ≤ the stored lastSeq are
-   * ignored (idempotent retries).
+   * ignored (idempotent retries). Rejects, storing none of the call's inputs, for an unknown
+   * participant or an `n` already stored (SPEC S8).
    */
   appendInputs(inputs: readonly InputRecord[]): Promise<void>;
   /** Inputs of a space in [from, to), oldest first, at most `limit`. */

@@ -272,8 +272,9 @@ export function storageContract(h: StorageHarness): void {
         s.appendEvents([event(4)]),
         s.appendEvents([event(2, 'started', 'b')]), // another space has its own numbering
         s.appendInputs([input('p1', 4, 40, 5)]),
+        s.appendInputs([input('p1', 5, 50, 20), input('p1', 6, 60, 20)]), // twice in one call
       ];
-      expect(await fulfilled(calls)).toEqual([false, false, false, false, false, false, true, true, true]);
+      expect(await fulfilled(calls)).toEqual([false, false, false, false, false, false, true, true, true, false]);
       expect((await s.listEvents('a', 0, 100)).map((e) => e.n)).toEqual([1, 2, 4]);
       expect((await s.listInputsByN('a', 0, 100)).map((i) => [i.seq, i.n])).toEqual([
         [1, 3],
