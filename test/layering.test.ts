@@ -40,7 +40,9 @@ const ALLOWED: Record<string, (target: string) => boolean> = {
   analyze: (t) => t === 'core',
   log: (t) => t === 'core' || t === 'storage' || t === 'http',
   space: (t) => t === 'core' || t === 'storage' || t === 'bus',
-  sim: (t) => t === 'core',
+  sim: (t) => t === 'core' || t === 'client',
+  // The protocol client runs in the browser too (Vite bundles it): core only, no node:*, no ws.
+  client: (t) => t === 'core',
   storage: (t) => t === 'core',
   bus: (t) => t === 'core',
   http: (t) => t === 'core' || t === 'space' || t === 'storage' || t === 'log',
@@ -62,6 +64,7 @@ function check(sources: readonly (readonly [string, string])[] = files(SRC).map(
       const rel = relative(ROOT, file);
       if (!spec.startsWith('.')) {
         if (top === 'core' && (spec.startsWith('node:') || !CORE_PACKAGES.has(spec.split('/')[0] as string))) problems.push(`${rel}: core must stay pure but imports '${spec}'`);
+        if (top === 'client' && (spec.startsWith('node:') || !CORE_PACKAGES.has(spec.split('/')[0] as string))) problems.push(`${rel}: client runs in the browser and may import only core's packages, not '${spec}'`);
         continue;
       }
       const target = resolve(dirname(file), spec);
@@ -98,6 +101,10 @@ describe('layering', () => {
     expect(check([[f('storage/sqlite/x.ts'), "import '../memory/memoryStorage.ts';"]])).toEqual([expect.stringMatching(/adapter storage\/sqlite imports another adapter storage\/memory/)]);
     expect(check([[f('http/x.ts'), "import '../storage/sqlite/sqliteStorage.ts';"]])).toEqual([expect.stringMatching(/only server\/ and cli\/ may import the adapter/)]);
     expect(check([[f('server/x.ts'), "import '../storage/sqlite/sqliteStorage.ts';"]])).toEqual([]);
+    expect(check([[f('client/x.ts'), "import WebSocket from 'ws';"]])).toEqual([expect.stringMatching(/client runs in the browser/)]);
+    expect(check([[f('client/x.ts'), "import { setTimeout } from 'node:timers';"]])).toEqual([expect.stringMatching(/client runs in the browser/)]);
+    expect(check([[f('client/x.ts'), "import '../space/spaceService.ts';"]])).toEqual([expect.stringMatching(/client\/ may not import space/)]);
+    expect(check([[f('client/x.ts'), "import '../core/protocol.ts';\nimport * as v from 'valibot';"]])).toEqual([]);
   });
 
   it('[D1] src/ respects the house layering', () => {
