@@ -1,13 +1,15 @@
 /**
  * Runs a simulated crowd against a running attune server over real WebSockets, one socket per
- * participant, exactly like phones: join with consent, send taps as `input` frames with
- * increasing `seq` and the `seen` flag, read pulses (their mean is what watchers are shown and
- * pulled toward), and leave with `bye`. Wall-clock time drives the crowd; the ground truth's
- * times are ms since `startedAt`.
+ * participant, exactly like phones: each is the project's protocol client (src/client) over
+ * `ws` — join with consent, send taps as inputs (the client numbers them and re-sends them
+ * after a reconnection) with the `seen` flag, read pulses (their mean is what watchers are
+ * shown and pulled toward), and leave with `bye`. Wall-clock time drives the crowd; the ground
+ * truth's times are ms since `startedAt`.
  */
 import WebSocket from 'ws';
+import { AttuneClient } from '../client/attuneClient.ts';
 import { Crowd, type CrowdOptions, type GroundTruth, type Point } from './crowd.ts';
-import { inputMessage, joinMessage } from './messages.ts';
+import { inputMessage } from './messages.ts';
 import { phaseAt } from './scenarios.ts';
 
 /** Progress of a run, reported every tick. */
@@ -56,13 +58,6 @@ export interface SocketCrowdResult {
   readonly alertsSeen: readonly { readonly id: string; readonly metric: string; readonly direction: string; readonly startedAt: number; readonly raisedAt: number }[];
 }
 
-interface Phone {
-  ws: WebSocket;
-  ready: boolean;
-  seq: number;
-  closed: boolean;
-}
-
 /** Creates a space on the server; returns its join code and steward token. */
 export async function createSpace(url: string, name: string, capacity: number, signal?: AbortSignal): Promise<{ code: string; stewardToken: string }> {
   const r = await fetch(new URL('/api/spaces', url), {
@@ -92,7 +87,7 @@ export async function runSocketCrowd(o: SocketCrowdOptions): Promise<SocketCrowd
   const crowd = new Crowd(o);
   const wsUrl = new URL('/ws', o.url);
   wsUrl.protocol = wsUrl.protocol === 'https:' ? 'wss:' : 'ws:';
-  const phones: Phone[] = [];
+  const phones: AttuneClient[] = [];
   const errors: Record<string, number> = {};
   let joined = 0;
   let sent = 0;
@@ -103,44 +98,33 @@ export async function runSocketCrowd(o: SocketCrowdOptions): Promise<SocketCrowd
   let shown: Point | null = null;
   const alerts = new Map<string, SocketCrowdResult['alertsSeen'][number]>();
 
-  const open = (i: number): Phone => {
-    const ws = new WebSocket(wsUrl);
-    const phone: Phone = { ws, ready: false, seq: 0, closed: false };
-    ws.on('open', () => ws.send(JSON.stringify(joinMessage(o.code))));
-    ws.on('message', (data) => {
-      let m: { t?: string; [k: string]: unknown };
-      try {
-        m = JSON.parse(String(data)) as typeof m;
-      } catch {
-        errors.BAD_FRAME = (errors.BAD_FRAME ?? 0) + 1;
-        return;
-      }
-      if (m.t === 'welcome') {
-        if (!phone.ready) joined++;
-        phone.ready = true;
-        phone.seq = typeof m.lastSeq === 'number' ? m.lastSeq : 0;
-      } else if (m.t === 'ack') acked++;
-      else if (m.t === 'pulse') {
-        pulses++;
-        const count = typeof m.count === 'number' ? m.count : null;
-        if (i === 0 || pulseCount === null) pulseCount = count;
-        if (count !== null && count > maxPulseCount) maxPulseCount = count;
-        const mean = m.mean as Point | null | undefined;
-        if (mean && typeof mean.valence === 'number' && typeof mean.arousal === 'number') shown = { valence: mean.valence, arousal: mean.arousal };
-        const col = m.collective as { alerts?: { id: string; metric: string; direction: string; startedAt: number; raisedAt: number }[] } | undefined;
-        for (const a of col?.alerts ?? []) if (!alerts.has(a.id)) alerts.set(a.id, { id: a.id, metric: a.metric, direction: a.direction, startedAt: a.startedAt, raisedAt: a.raisedAt });
-      } else if (m.t === 'error' || m.t === 'full') {
-        const code = String(m.code ?? m.t);
-        errors[code] = (errors[code] ?? 0) + 1;
-      }
+  const open = (i: number): AttuneClient => {
+    const phone = new AttuneClient({ url: wsUrl.href, code: o.code, role: 'participant', consent: true, connect: (url) => new WebSocket(url, { perMessageDeflate: false }) });
+    let welcomed = false;
+    phone.on('welcome', () => {
+      if (!welcomed) joined++;
+      welcomed = true;
     });
-    ws.on('error', () => {
-      errors.SOCKET = (errors.SOCKET ?? 0) + 1;
+    phone.on('ack', () => {
+      acked++;
     });
-    ws.on('close', () => {
-      phone.closed = true;
-      phone.ready = false;
+    phone.on('pulse', (m) => {
+      pulses++;
+      if (i === 0 || pulseCount === null) pulseCount = m.count;
+      if (m.count > maxPulseCount) maxPulseCount = m.count;
+      if (m.mean) shown = { valence: m.mean.valence, arousal: m.mean.arousal };
+      for (const a of m.collective?.alerts ?? []) if (!alerts.has(a.id)) alerts.set(a.id, { id: a.id, metric: a.metric, direction: a.direction, startedAt: a.startedAt, raisedAt: a.raisedAt });
     });
+    phone.on('error', (m) => {
+      errors[m.code] = (errors[m.code] ?? 0) + 1;
+    });
+    phone.on('full', () => {
+      errors.full = (errors.full ?? 0) + 1;
+    });
+    phone.on('status', (st) => {
+      if (st.state === 'waiting') errors.SOCKET = (errors.SOCKET ?? 0) + 1;
+    });
+    phone.start();
     return phone;
   };
 
@@ -161,10 +145,9 @@ export async function runSocketCrowd(o: SocketCrowdOptions): Promise<SocketCrowd
     if (joined === 0 && t > (o.joinTimeoutMs ?? 10_000)) break; // nobody got in: don't wait out the run
     for (const tap of crowd.step(t, shown)) {
       const phone = phones[tap.participant];
-      if (!phone?.ready || phone.ws.readyState !== WebSocket.OPEN) continue;
-      phone.seq += 1;
-      phone.ws.send(JSON.stringify(inputMessage(tap, phone.seq)));
-      sent++;
+      if (phone?.state !== 'live') continue; // like a phone whose person waits for the connection
+      const m = inputMessage(tap, 1);
+      if (phone.send({ valence: m.valence, arousal: m.arousal, confidence: m.confidence, source: m.source, ...(m.seen !== undefined ? { seen: m.seen } : {}) }).ok) sent++;
     }
     if (t >= nextTruth) {
       crowd.sampleTruth(t);
@@ -175,31 +158,9 @@ export async function runSocketCrowd(o: SocketCrowdOptions): Promise<SocketCrowd
     await sleep(Math.max(0, next - clock()), o.signal);
   }
 
-  // Let the last acknowledgements arrive (up to 1.5 s), then leave: bye, close, wait briefly.
+  // Let the last acknowledgements arrive (up to 1.5 s), then leave: bye and close.
   const ackDeadline = clock() + 1_500;
   while (acked < sent && clock() < ackDeadline && !o.signal?.aborted) await sleep(20, o.signal);
-  await Promise.all(
-    phones.map(
-      (p) =>
-        new Promise<void>((res) => {
-          if (p.closed || p.ws.readyState === WebSocket.CLOSED) return res();
-          const done = (): void => {
-            clearTimeout(timer);
-            res();
-          };
-          const timer = setTimeout(() => {
-            p.ws.terminate();
-            res();
-          }, 2_000);
-          p.ws.once('close', done);
-          try {
-            if (p.ws.readyState === WebSocket.OPEN) p.ws.send(JSON.stringify({ t: 'bye' }));
-            p.ws.close(1000, 'simulation over');
-          } catch {
-            p.ws.terminate();
-          }
-        }),
-    ),
-  );
+  for (const p of phones) p.leave();
   return { truth: crowd.groundTruth(startedAt), joined, sent, acked, errors, pulses, maxPulseCount, alertsSeen: [...alerts.values()] };
 }
