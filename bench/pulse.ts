@@ -14,6 +14,7 @@ import { fork } from 'node:child_process';
 import { join } from 'node:path';
 import { io as ioClient, type Socket } from 'socket.io-client';
 import WebSocket from 'ws';
+import { AttuneClient } from '../src/client/attuneClient.ts';
 import type { Affect } from '../src/core/affect.ts';
 import { quadrantOf } from '../src/core/affect.ts';
 import { createRng } from '../src/core/collective/prng.ts';
@@ -124,32 +125,35 @@ function progress(label: string, done: number, total: number): void {
 
 async function attuneClients(child: Child): Promise<{ count: () => number; close: () => void }> {
   let delivered = 0;
-  const sockets: WebSocket[] = [];
+  const clients: AttuneClient[] = [];
   const batch = 200;
   for (let i = 0; i < CLIENTS; i += batch) {
     await Promise.all(
       Array.from({ length: Math.min(batch, CLIENTS - i) }, async () => {
-        const ws = new WebSocket(child.url, { perMessageDeflate: false });
-        sockets.push(ws);
+        // The project's own protocol client, as phones run it (src/client), over ws.
+        const c = new AttuneClient({ url: child.url, code: child.code ?? '', role: 'participant', consent: true, connect: (url) => new WebSocket(url, { perMessageDeflate: false }) });
+        clients.push(c);
+        c.on('pulse', () => {
+          delivered++;
+        });
         await new Promise<void>((res, rej) => {
-          ws.once('error', rej);
-          ws.once('open', () => {
-            ws.send(JSON.stringify({ t: 'join', code: child.code, consent: true }));
+          c.on('welcome', () => {
+            c.send({ valence: Math.random() * 2 - 1, arousal: Math.random() * 2 - 1 });
+            res();
           });
-          ws.on('message', (d) => {
-            const s = d.toString();
-            if (s.startsWith('{"t":"welcome"')) {
-              ws.send(JSON.stringify({ t: 'input', seq: 1, valence: Math.random() * 2 - 1, arousal: Math.random() * 2 - 1 }));
-              res();
-            } else if (s.startsWith('{"t":"pulse"')) delivered++;
+          c.on('status', (st) => {
+            if (st.state === 'stopped' || st.state === 'waiting') rej(new Error(`attune client ${st.state}: ${st.reason ?? st.closeCode ?? ''}`));
           });
+          c.start();
         });
       }),
     );
     progress('attune clients', Math.min(i + batch, CLIENTS), CLIENTS);
   }
-  return { count: () => delivered, close: () => {
-      for (const s of sockets) s.terminate();
+  return {
+    count: () => delivered,
+    close: () => {
+      for (const c of clients) c.stop();
     },
   };
 }
