@@ -13,6 +13,20 @@ export const ERROR_CODES = {
   UNKNOWN_TYPE: { http: 400, ws: 4400, fatal: false },
   /** A frame or body larger than the limit. Fatal: we cannot trust the stream's framing. */
   TOO_LARGE: { http: 413, ws: 1009, fatal: true },
+  /**
+   * A text frame that is not valid UTF-8. RFC 6455 §8.1 requires failing the connection, and
+   * §7.4.1 names 1007 for it; the ws library closes such a socket itself, before any handler.
+   */
+  BAD_ENCODING: { http: 400, ws: 1007, fatal: true },
+  /**
+   * A frame that breaks RFC 6455 framing (unmasked, reserved bits or opcodes, a bad close code,
+   * a fragmented control frame); the ws library fails the connection with 1002 (§7.4.1).
+   */
+  PROTOCOL_ERROR: { http: 400, ws: 1002, fatal: true },
+  /** A state-changing HTTP request whose body is not `application/json`. */
+  UNSUPPORTED_MEDIA_TYPE: { http: 415, ws: 4400, fatal: false },
+  /** A state-changing request (or WebSocket upgrade) sent by a page of another site (H11). */
+  CROSS_ORIGIN: { http: 403, ws: 4403, fatal: true },
   /** Per-connection or per-client rate limit exceeded; the message was dropped. */
   RATE_LIMITED: { http: 429, ws: 4429, fatal: false },
   /** A steward endpoint called without a valid steward token. */

@@ -2,6 +2,9 @@
  * The HTTP API (SPEC.md §H) and the web app's static files, as one Hono app. Routes only
  * translate Request/Response ↔ service calls; every failure is a coded JSON error
  * `{ "error": { "code", "message" } }` with the status from errors.ts.
+ *
+ * Every response carries the security headers of securityHeaders.ts (H12); every
+ * state-changing request passes the cross-origin check of originCheck.ts (H11).
  */
 import { serveStatic } from '@hono/node-server/serve-static';
 import { type Context, Hono } from 'hono';
@@ -9,7 +12,12 @@ import { bodyLimit } from 'hono/body-limit';
 import QRCode from 'qrcode';
 import * as v from 'valibot';
 import { type ErrorCode, httpStatusOf, normaliseError } from '../core/errors.ts';
+import { addressKey, clientIp, viaTls } from '../core/clientAddress.ts';
+import { awaitAdmission, JoinThrottle } from '../core/joinThrottle.ts';
+import { normaliseCode } from '../core/protocol.ts';
 import { KeyedBuckets } from '../core/rateLimit.ts';
+import { isCrossOrigin, originOf } from './originCheck.ts';
+import { securityHeaders } from './securityHeaders.ts';
 import type { PulsePoint, SpaceRecord } from '../storage/port.ts';
 import type { SpaceService } from '../space/spaceService.ts';
 import { existsSync, readFileSync } from 'node:fs';
@@ -30,11 +38,58 @@ export interface AppOptions {
   readonly maxBodyBytes?: number;
   /** Spaces one client address may create per hour (H1). */
   readonly createsPerHour?: number;
+  /** Reverse proxies in front of the server whose `X-Forwarded-*` headers are trusted (0 = none). */
+  readonly trustProxyHops?: number;
+  /** The clock, for the creation quota and the join throttle. */
+  readonly clock?: () => number;
+  /**
+   * The join-code guessing throttle (W13), shared with the WebSocket edge: every route that
+   * takes a code is a way to test one, so it spends the same per-address budget.
+   */
+  readonly joinThrottle?: JoinThrottle;
 }
 
-/** A coded JSON error response. */
-export function errorResponse(c: Context, code: ErrorCode, message: string): Response {
+/** Resolves true after `ms`, or false as soon as `signal` aborts (the client went away). */
+function sleepUnlessAborted(ms: number, signal: AbortSignal | undefined): Promise<boolean> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve(false);
+    const onAbort = () => {
+      clearTimeout(timer);
+      resolve(false);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve(true);
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** A coded JSON error response; `retryAfterMs` adds `Retry-After` (whole seconds, RFC 9110 §10.2.3). */
+export function errorResponse(c: Context, code: ErrorCode, message: string, retryAfterMs?: number): Response {
+  if (retryAfterMs !== undefined) c.header('retry-after', String(Math.max(1, Math.ceil(retryAfterMs / 1000))));
   return c.json({ error: { code, message } }, httpStatusOf(code) as 400);
+}
+
+type NodeEnv = { incoming?: { socket?: { remoteAddress?: string; encrypted?: boolean } } } | undefined;
+
+/** The key per-address limits use for this request (the client's address, H13). */
+export function requestAddress(c: Context, trustProxyHops: number): string {
+  const peer = (c.env as NodeEnv)?.incoming?.socket?.remoteAddress ?? 'local';
+  return addressKey(clientIp({ peer, forwardedFor: c.req.header('x-forwarded-for'), trustProxyHops }));
+}
+
+/** Whether the request reached us over TLS (directly or through a trusted proxy). */
+function requestTls(c: Context, trustProxyHops: number): boolean {
+  const encrypted = (c.env as NodeEnv)?.incoming?.socket?.encrypted === true || c.req.url.startsWith('https:');
+  return viaTls({ encrypted, forwardedProto: c.req.header('x-forwarded-proto'), trustProxyHops });
+}
+
+/** Which kind of response a path gets (for its security headers). */
+function responseKind(path: string): 'page' | 'api' | 'asset' {
+  if (path.startsWith('/api/') || path === '/api' || path.startsWith('/log') || path === '/healthz') return 'api';
+  if (path.startsWith('/assets/') || /\.[A-Za-z0-9]+$/.test(path)) return 'asset';
+  return 'page';
 }
 
 function bearer(c: Context): string | null {
@@ -45,7 +100,8 @@ function bearer(c: Context): string | null {
 }
 
 const CreateSpaceSchema = v.strictObject({
-  name: v.pipe(v.string(), v.trim(), v.minLength(1, 'name must not be empty'), v.maxLength(80, 'name must be at most 80 characters')),
+  // Length and characters are checked by the service (core/spaceName.ts), in graphemes.
+  name: v.pipe(v.string(), v.maxLength(4096, 'name is far too long')),
   capacity: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
   ttlSeconds: v.optional(v.pipe(v.number(), v.finite(), v.minValue(5), v.maxValue(86_400))),
 });
@@ -87,19 +143,47 @@ export function createApp(o: AppOptions): Hono {
     return errorResponse(c, n.code, n.message);
   });
 
+  const hops = o.trustProxyHops ?? 0;
+  const clock = o.clock ?? Date.now;
+
+  // H12: security headers on every response, errors included.
+  app.use('*', async (c, next) => {
+    await next();
+    const path = new URL(c.req.url).pathname;
+    for (const [k, val] of securityHeaders({ path, host: c.req.header('host'), tls: requestTls(c, hops) }, responseKind(path))) c.res.headers.set(k, val);
+  });
+
+  // H11: a page of another site may not make a visitor's browser change anything here.
+  app.use('*', async (c, next) => {
+    const trusted = new Set<string>();
+    const own = originOf(o.publicUrl(c));
+    if (own) trusted.add(own);
+    const crossOrigin = isCrossOrigin({ method: c.req.method, host: c.req.header('host'), origin: c.req.header('origin'), secFetchSite: c.req.header('sec-fetch-site') }, trusted);
+    if (crossOrigin) return errorResponse(c, 'CROSS_ORIGIN', 'requests that change something must come from this server\'s own pages');
+    await next();
+    return undefined;
+  });
+
   app.use('/api/*', bodyLimit({ maxSize: o.maxBodyBytes ?? 16 * 1024, onError: (c) => errorResponse(c, 'TOO_LARGE', 'request body too large') }));
 
   app.get('/healthz', (c) => c.json({ ok: true }));
 
+  const throttle = o.joinThrottle ?? new JoinThrottle();
   const pub = (space: SpaceRecord) => {
     const rt = svc.runtime(space.id);
     return { ...svc.info(space), present: rt ? rt.state.count : 0, connected: rt ? rt.connected.size : 0, createdAt: space.createdAt, closedAt: space.closedAt };
   };
 
-  const creates = new KeyedBuckets((o.createsPerHour ?? 60) / 3600, o.createsPerHour ?? 60);
+  const createsPerHour = o.createsPerHour ?? 60;
+  const creates = new KeyedBuckets(createsPerHour / 3600, createsPerHour);
   app.post('/api/spaces', async (c) => {
-    const address = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming?.socket?.remoteAddress ?? 'local';
-    if (!creates.take(address, Date.now())) return errorResponse(c, 'RATE_LIMITED', `at most ${o.createsPerHour ?? 60} spaces per hour from one address`);
+    // A JSON content type cannot be sent cross-site without a CORS preflight (which we never
+    // grant), so requiring it also keeps plain HTML forms and `fetch(…, {mode:'no-cors'})` out.
+    if (!/^application\/json\s*(?:;|$)/i.test(c.req.header('content-type') ?? '')) return errorResponse(c, 'UNSUPPORTED_MEDIA_TYPE', 'send the body as Content-Type: application/json');
+    const address = requestAddress(c, hops);
+    const now = clock();
+    // H1: only created spaces spend the quota; a refused request is checked but not charged.
+    if (!creates.allows(address, now)) return errorResponse(c, 'RATE_LIMITED', `at most ${createsPerHour} spaces per hour from one address`, creates.msUntilToken(address, now));
     let body: unknown;
     try {
       body = await c.req.json();
@@ -112,9 +196,23 @@ export function createApp(o: AppOptions): Hono {
       const path = i?.path?.map((p) => String(p.key)).join('.');
       return errorResponse(c, 'BAD_REQUEST', path ? `${path}: ${i?.message}` : (i?.message ?? 'invalid body'));
     }
-    const r = await svc.createSpace(parsed.output);
-    if (!r.ok) return errorResponse(c, r.code, r.message);
+    // Take the token before the await, so concurrent creates cannot overshoot; give it back if
+    // the service refuses.
+    if (!creates.take(address, now)) return errorResponse(c, 'RATE_LIMITED', `at most ${createsPerHour} spaces per hour from one address`, creates.msUntilToken(address, now));
+    let r: Awaited<ReturnType<SpaceService['createSpace']>>;
+    try {
+      r = await svc.createSpace(parsed.output);
+    } catch (e) {
+      creates.refund(address, clock());
+      throw e;
+    }
+    if (!r.ok) {
+      creates.refund(address, clock());
+      return errorResponse(c, r.code, r.message);
+    }
     const { space, stewardToken } = r.value;
+    // The steward's address knows this code: joins from the venue never wait for it (W13).
+    throttle.record(address, space.code, 'found', clock());
     return c.json({ id: space.id, ...pub(space), ...spaceLinks(o.publicUrl(c), space.code), stewardToken }, 201);
   });
 
@@ -124,8 +222,22 @@ export function createApp(o: AppOptions): Hono {
     return c.json({ spaces: spaces.map((s) => ({ id: s.id, ...pub(s), ...spaceLinks(o.publicUrl(c), s.code) })) });
   });
 
+  // W13: looking a code up over HTTP is a guess like a join; it waits for the same budget.
   const withSpace = async (c: Context): Promise<SpaceRecord | Response> => {
-    const space = await svc.spaceByCode(c.req.param('code') ?? '');
+    const code = normaliseCode(c.req.param('code') ?? '');
+    const address = requestAddress(c, hops);
+    const d = await awaitAdmission(throttle, address, code, { now: clock, sleep: (ms) => sleepUnlessAborted(ms, c.req.raw.signal) });
+    if (d.kind === 'refuse') return errorResponse(c, 'RATE_LIMITED', 'too many new join codes tried from your address; check the code and try again later', d.retryAfterMs);
+    if (d.kind === 'gone') return errorResponse(c, 'UNAVAILABLE', 'the request was abandoned');
+    if (d.kind === 'known-bad') return errorResponse(c, 'NOT_FOUND', 'no space has that join code');
+    let space: SpaceRecord | null;
+    try {
+      space = await svc.spaceByCode(code);
+    } catch (e) {
+      throttle.record(address, code, 'error', clock());
+      throw e;
+    }
+    throttle.record(address, code, space ? 'found' : 'not-found', clock());
     return space ?? errorResponse(c, 'NOT_FOUND', 'no space has that join code');
   };
 
@@ -136,12 +248,16 @@ export function createApp(o: AppOptions): Hono {
   });
 
   app.post('/api/spaces/:code/close', async (c) => {
+    const s = await withSpace(c);
+    if (s instanceof Response) return s;
     const r = await svc.closeSpace(c.req.param('code'), bearer(c));
     if (!r.ok) return errorResponse(c, r.code, r.message);
     return c.json(pub(r.value));
   });
 
   app.post('/api/spaces/:code/steward-token', async (c) => {
+    const s = await withSpace(c);
+    if (s instanceof Response) return s;
     const r = await svc.rotateStewardToken(c.req.param('code'), bearer(c));
     if (!r.ok) return errorResponse(c, r.code, r.message);
     return c.json({ stewardToken: r.value });
@@ -172,6 +288,8 @@ export function createApp(o: AppOptions): Hono {
   });
 
   app.get('/api/spaces/:code/contagion', async (c) => {
+    const s = await withSpace(c);
+    if (s instanceof Response) return s;
     const auth = await svc.authorise(c.req.param('code'), bearer(c));
     if (!auth.ok) return errorResponse(c, auth.code, auth.message);
     const q = v.safeParse(SeriesQuerySchema, c.req.query());

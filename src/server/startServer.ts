@@ -12,8 +12,10 @@ import type { DatabaseSync } from 'node:sqlite';
 import { createAdaptorServer } from '@hono/node-server';
 import type { Hono } from 'hono';
 import type { GovernanceAct, GovernanceSink } from '../core/governance.ts';
+import { JoinThrottle, type JoinThrottleOptions } from '../core/joinThrottle.ts';
 import { LocalBus } from '../bus/local/localBus.ts';
 import { createApp } from '../http/app.ts';
+import { upgradeRefusal } from '../http/originCheck.ts';
 import { MemoryStorage } from '../storage/memory/memoryStorage.ts';
 import { openDatabase } from '../storage/sqlite/openDatabase.ts';
 import { SqliteStorage } from '../storage/sqlite/sqliteStorage.ts';
@@ -52,6 +54,10 @@ export interface ServerOptions {
   readonly extension?: (space: SpaceRecord) => PulseExtension;
   readonly mounts?: readonly { readonly path: string; readonly app: Hono }[];
   readonly clock?: () => number;
+  /** Reverse proxies in front of the server whose `X-Forwarded-For`/`-Proto` are trusted (0 = none). */
+  readonly trustProxyHops?: number;
+  /** Settings of the join-guessing throttle (W13). */
+  readonly joinThrottle?: JoinThrottleOptions;
 }
 
 /** A running server. */
@@ -116,7 +122,10 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     ...(opts.extension ? { extension: opts.extension } : {}),
   });
   await service.start();
-  const edge = new WsEdge({ service, ...(opts.ratePerSec !== undefined ? { ratePerSec: opts.ratePerSec, burst: Math.max(1, opts.ratePerSec * 2) } : {}) });
+  const trustProxyHops = opts.trustProxyHops ?? 0;
+  // One join-guessing budget per address for sockets and HTTP routes alike (W13).
+  const joinThrottle = new JoinThrottle(opts.joinThrottle ?? {});
+  const edge = new WsEdge({ service, trustProxyHops, joinThrottle, ...(opts.clock ? { clock: opts.clock } : {}), ...(opts.ratePerSec !== undefined ? { ratePerSec: opts.ratePerSec, burst: Math.max(1, opts.ratePerSec * 2) } : {}) });
 
   let publicUrl = opts.publicUrl ?? '';
   const app = createApp({
@@ -129,13 +138,25 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     },
     webRoot: opts.webRoot === undefined ? join(REPO_ROOT, 'web', 'dist') : opts.webRoot,
     mounts: opts.mounts ?? [],
+    trustProxyHops,
+    joinThrottle,
+    ...(opts.clock ? { clock: opts.clock } : {}),
   });
 
   const server = createAdaptorServer({ fetch: app.fetch }) as Server;
   server.on('upgrade', (req, socket, head) => {
     const path = (req.url ?? '').split('?')[0];
-    if (path === '/ws') edge.handleUpgrade(req, socket, head);
-    else socket.destroy();
+    if (path !== '/ws') {
+      socket.destroy();
+      return;
+    }
+    // H11: joining is state-changing; a page of another site may not open sockets for its visitors.
+    const refusal = upgradeRefusal(req.headers, publicUrl);
+    if (refusal) {
+      socket.end(refusal);
+      return;
+    }
+    edge.handleUpgrade(req, socket, head);
   });
   await new Promise<void>((res, rej) => {
     const onError = (e: NodeJS.ErrnoException) => {

@@ -8,6 +8,7 @@ import type { Affect } from '../core/affect.ts';
 import { checkAffect } from '../core/affect.ts';
 import { fail, ok, type Result } from '../core/errors.ts';
 import type { GovernanceSink } from '../core/governance.ts';
+import { checkSpaceName } from '../core/spaceName.ts';
 import { type ContagionIndex, type ContagionRecord, contagionIndex } from '../core/collective/contagion.ts';
 import { normaliseCode, type PointInputMessage, type SpaceInfo, type TextInputMessage } from '../core/protocol.ts';
 import type { Bus } from '../bus/port.ts';
@@ -174,8 +175,9 @@ export class SpaceService {
 
   /** Creates a space (SPEC H1). */
   async createSpace(req: { name: string; capacity?: number | undefined; ttlSeconds?: number | undefined }): Promise<Result<CreatedSpace>> {
-    const name = req.name.trim();
-    if (name.length < 1 || name.length > 80) return fail('BAD_REQUEST', 'name must be 1–80 characters');
+    const checked = checkSpaceName(req.name);
+    if (!checked.ok) return fail('BAD_REQUEST', `name: ${checked.message}`);
+    const name = checked.name;
     const capacity = req.capacity ?? this.o.capacity;
     if (!Number.isInteger(capacity) || capacity < 1 || capacity > this.o.maxCapacity) return fail('BAD_REQUEST', `capacity must be an integer in [1, ${this.o.maxCapacity}]`);
     const ttlMs = req.ttlSeconds === undefined ? this.o.ttlMs : req.ttlSeconds * 1000;
@@ -240,6 +242,8 @@ export class SpaceService {
   async rotateStewardToken(code: string, stewardToken: string | null | undefined): Promise<Result<string>> {
     const auth = await this.authorise(code, stewardToken);
     if (!auth.ok) return auth;
+    // A closed space has nothing left to steward; a rotation would only write to the log.
+    if (auth.value.status === 'closed') return fail('SPACE_CLOSED', 'the space has closed; its steward token can no longer change');
     const token = newToken();
     await this.o.storage.updateStewardTokenHash(auth.value.id, hashToken(token));
     await this.o.governance.record({ type: 'steward.changed', space: auth.value.id, at: this.o.clock(), payload: { reason: 'rotated' } });

@@ -18,9 +18,11 @@ import * as v from 'valibot';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { type ErrorCode, isFatal, wsCloseCodeOf } from '../core/errors.ts';
 import { CLIENT_TYPES, MAX_CLIENT_FRAME_BYTES, JoinSchema, PointInputSchema, ResumeSchema, TextInputSchema, ByeSchema, type ClientMessage, type ErrorMessage, type FullMessage, type WelcomeMessage } from '../core/protocol.ts';
-import { KeyedBuckets, TokenBucket } from '../core/rateLimit.ts';
+import { TokenBucket } from '../core/rateLimit.ts';
+import { addressKey, clientIp } from '../core/clientAddress.ts';
+import { awaitAdmission, JoinThrottle } from '../core/joinThrottle.ts';
 import type { Disposable } from '../bus/port.ts';
-import type { Session, SpaceService } from '../space/spaceService.ts';
+import { normaliseCode, type Session, type SpaceService } from '../space/spaceService.ts';
 import { subjects } from '../space/spaceRuntime.ts';
 
 
@@ -38,8 +40,12 @@ export interface WsEdgeOptions {
   readonly pingIntervalMs?: number;
   /** A socket with more than this many bytes queued skips pulses. */
   readonly maxBufferedBytes?: number;
-  /** Failed joins/resumes (wrong code or token) allowed per client address per minute (W13). */
+  /** New unknown join codes an address may try per minute, after a burst as large (W13). */
   readonly failedJoinsPerMinute?: number;
+  /** The join-guessing throttle (W13); default one built from `failedJoinsPerMinute`. */
+  readonly joinThrottle?: JoinThrottle;
+  /** Trusted reverse proxies in front of the server, for `X-Forwarded-For` (0 = none). */
+  readonly trustProxyHops?: number;
 }
 
 interface Conn {
@@ -49,6 +55,8 @@ interface Conn {
   readonly bucket: TokenBucket;
   session: Session | null;
   joining: boolean;
+  /** A join waiting for a guess token (W13): wakes it early when the socket closes. */
+  waiting: { readonly timer: NodeJS.Timeout; readonly wake: () => void } | null;
   lastPulseAt: number;
   lastRateNoticeAt: number;
   alive: boolean;
@@ -94,16 +102,17 @@ export function parseClientFrame(text: string): { ok: true; msg: ClientMessage }
 
 /** The WebSocket edge: attach `handleUpgrade` to an HTTP server's `upgrade` event for `/ws`. */
 export class WsEdge {
-  private readonly o: Required<WsEdgeOptions>;
+  private readonly o: Required<Omit<WsEdgeOptions, 'joinThrottle'>>;
   private readonly wss: WebSocketServer;
   private readonly conns = new Set<Conn>();
   private readonly spaces = new Map<string, SpaceSubs>();
   private readonly pinger: NodeJS.Timeout;
-  private readonly failedJoins: KeyedBuckets;
+  private readonly throttle: JoinThrottle;
 
   constructor(opts: WsEdgeOptions) {
-    this.o = { clock: Date.now, ratePerSec: 20, burst: 40, exposureWindowMs: 10_000, pingIntervalMs: 30_000, maxBufferedBytes: 256 * 1024, failedJoinsPerMinute: 30, ...opts };
-    this.failedJoins = new KeyedBuckets(this.o.failedJoinsPerMinute / 60, this.o.failedJoinsPerMinute);
+    const { joinThrottle, ...rest } = opts;
+    this.o = { clock: Date.now, ratePerSec: 20, burst: 40, exposureWindowMs: 10_000, pingIntervalMs: 30_000, maxBufferedBytes: 256 * 1024, failedJoinsPerMinute: 30, trustProxyHops: 0, ...rest };
+    this.throttle = joinThrottle ?? new JoinThrottle({ freeGuesses: this.o.failedJoinsPerMinute, guessesPerMinute: this.o.failedJoinsPerMinute });
     this.wss = new WebSocketServer({ noServer: true, maxPayload: MAX_CLIENT_FRAME_BYTES, perMessageDeflate: false });
     this.pinger = setInterval(() => this.ping(), this.o.pingIntervalMs);
     this.pinger.unref();
@@ -116,12 +125,12 @@ export class WsEdge {
 
   /** Accepts an upgrade request for the edge's path. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    const address = req.socket.remoteAddress ?? 'unknown';
+    const address = addressKey(clientIp({ peer: req.socket.remoteAddress, forwardedFor: req.headers['x-forwarded-for']?.toString(), trustProxyHops: this.o.trustProxyHops }));
     this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, address));
   }
 
   private accept(ws: WebSocket, address: string): void {
-    const conn: Conn = { ws, address, bucket: new TokenBucket(this.o.ratePerSec, this.o.burst, this.o.clock()), session: null, joining: false, lastPulseAt: -Infinity, lastRateNoticeAt: -Infinity, alive: true };
+    const conn: Conn = { ws, address, bucket: new TokenBucket(this.o.ratePerSec, this.o.burst, this.o.clock()), session: null, joining: false, waiting: null, lastPulseAt: -Infinity, lastRateNoticeAt: -Infinity, alive: true };
     this.conns.add(conn);
     ws.on('pong', () => {
       conn.alive = true;
@@ -165,17 +174,32 @@ export class WsEdge {
       case 'join':
       case 'resume': {
         if (conn.session || conn.joining) return this.sendError(conn, 'BAD_REQUEST', 'already joined on this connection');
-        // Join codes are short; guessing them is throttled per address (W13).
-        if (!this.failedJoins.allows(conn.address, now)) {
-          this.sendError(conn, 'RATE_LIMITED', 'too many wrong join codes or tokens from your address; wait a minute and check the code');
-          conn.ws.close(wsCloseCodeOf('RATE_LIMITED'), 'too many failed joins');
-          return;
-        }
         conn.joining = true;
-        const r = msg.t === 'join' ? await svc.join(msg.code, msg.role, msg.consent) : await svc.resume(msg.token);
+        let r: Awaited<ReturnType<SpaceService['join']>>;
+        if (msg.t === 'join') {
+          // Join codes are short; guessing new ones is throttled per address, but a code already
+          // found from this address is never refused (W13). Resume tokens (256 bits) are not.
+          const code = normaliseCode(msg.code);
+          const gate = await this.admitJoin(conn, code);
+          if (gate !== 'evaluate') {
+            conn.joining = false;
+            if (gate === 'known-bad') return this.sendError(conn, 'NOT_FOUND', 'no space has that join code');
+            if (gate !== 'closed') {
+              this.sendError(conn, 'RATE_LIMITED', `too many new join codes tried from your address; check the code and try again in ${Math.ceil(gate.retryAfterMs / 1000)} s`);
+              conn.ws.close(wsCloseCodeOf('RATE_LIMITED'), 'too many failed joins');
+            }
+            return;
+          }
+          try {
+            r = await svc.join(msg.code, msg.role, msg.consent);
+          } catch (e) {
+            this.throttle.record(conn.address, code, 'error', this.o.clock());
+            throw e;
+          }
+          this.throttle.record(conn.address, code, r.ok || r.code !== 'NOT_FOUND' ? 'found' : 'not-found', this.o.clock());
+        } else r = await svc.resume(msg.token);
         conn.joining = false;
         if (!r.ok) {
-          if (r.code === 'NOT_FOUND') this.failedJoins.take(conn.address, now);
           if (r.code === 'SPACE_FULL') {
             const sp = msg.t === 'join' ? await svc.spaceByCode(msg.code) : null;
             const full: FullMessage = { t: 'full', message: r.message, capacity: sp?.capacity ?? 0 };
@@ -223,6 +247,26 @@ export class WsEdge {
         return;
       }
     }
+  }
+
+  /**
+   * Asks the join throttle (W13) until it lets this code be looked up, waiting for a guess token
+   * if the address has used its own up; `closed` if the socket went away while waiting.
+   */
+  private async admitJoin(conn: Conn, code: string): Promise<'evaluate' | 'known-bad' | 'closed' | { retryAfterMs: number }> {
+    const d = await awaitAdmission(this.throttle, conn.address, code, {
+      now: this.o.clock,
+      sleep: (ms) =>
+        new Promise<boolean>((resolve) => {
+          const wake = () => {
+            conn.waiting = null;
+            resolve(conn.ws.readyState === conn.ws.OPEN);
+          };
+          conn.waiting = { timer: setTimeout(wake, ms), wake };
+        }),
+    });
+    if (d.kind === 'refuse') return { retryAfterMs: d.retryAfterMs };
+    return d.kind === 'gone' ? 'closed' : d.kind;
   }
 
   /** A participant resumed on a new socket: the old socket is told and closed. */
@@ -278,6 +322,10 @@ export class WsEdge {
 
   private cleanup(conn: Conn): void {
     if (!this.conns.delete(conn)) return;
+    if (conn.waiting) {
+      clearTimeout(conn.waiting.timer);
+      conn.waiting.wake();
+    }
     const s = conn.session;
     conn.session = null;
     if (!s) return;

@@ -31,6 +31,9 @@ Options:
   --min-cohort N      fewest people before aggregates are shown (default 3)
   --participant-hz N  pulses per second to participants (default 2)
   --display-hz N      pulses per second to displays (default 20)
+  --trust-proxy HOPS  trust X-Forwarded-For/-Proto from this many reverse proxies in
+                      front of attune (env ATTUNE_TRUST_PROXY, default 0 = none), so
+                      per-address limits see each client instead of the proxy
   --no-build          do not build the web app, even if it is missing or stale
   -h, --help          show this help
 `;
@@ -101,6 +104,7 @@ export const command: Command = {
         'min-cohort': { type: 'string' },
         'participant-hz': { type: 'string' },
         'display-hz': { type: 'string' },
+        'trust-proxy': { type: 'string' },
         'no-build': { type: 'boolean', default: false },
       },
       allowPositionals: true,
@@ -117,6 +121,7 @@ export const command: Command = {
     const minCohort = num('min-cohort', values['min-cohort'], 1, 1000);
     const participantHz = num('participant-hz', values['participant-hz'], 1, 60);
     const displayHz = num('display-hz', values['display-hz'], 1, 60);
+    const trustProxyHops = num('trust-proxy', values['trust-proxy'] ?? io.env.ATTUNE_TRUST_PROXY, 0, 10);
     const resolvedDb = dbPath === ':memory:' ? dbPath : resolve(io.cwd, dbPath);
     const dataDir = resolvedDb === ':memory:' ? null : resolve(resolvedDb, '..');
 
@@ -143,6 +148,7 @@ export const command: Command = {
         ...(minCohort !== undefined ? { minCohort } : {}),
         ...(participantHz !== undefined ? { participantHz } : {}),
         ...(displayHz !== undefined ? { displayHz } : {}),
+        ...(trustProxyHops !== undefined ? { trustProxyHops } : {}),
         ...extras.serverOptions,
       });
     } catch (e) {
