@@ -1,8 +1,12 @@
 /**
  * The HTTP API (SPEC.md §H), in process with `app.request()`.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LocalBus } from '../src/bus/local/localBus.ts';
+import { JoinThrottle } from '../src/core/joinThrottle.ts';
 import { createApp } from '../src/http/app.ts';
 import { SpaceService } from '../src/space/spaceService.ts';
 import { MemoryGovernance } from '../src/server/startServer.ts';
@@ -185,5 +189,148 @@ describe('HTTP API', () => {
     const r = await app.request('/api/nothing');
     expect(r.status).toBe(404);
     expect(((await r.json()) as { error: { code: string } }).error.code).toBe('NOT_FOUND');
+  });
+});
+
+const errorOf = async (r: Response) => ((await r.json()) as { error: { code: string; message: string } }).error;
+
+describe('HTTP hardening', () => {
+  it('[H1] only created spaces spend the creation quota; a 429 says when to retry', async () => {
+    const limited = createApp({ service, publicUrl: () => 'http://attune.test', isAdmin: () => false, webRoot: null, createsPerHour: 60 });
+    const make = (body: string) => limited.request('/api/spaces', { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    for (let i = 0; i < 60; i++) expect((await make(i % 2 ? '{' : '{"name":""}')).status).toBe(400);
+    for (let i = 0; i < 60; i++) expect((await make('{"name":"ok"}')).status).toBe(201);
+    const over = await make('{"name":"ok"}');
+    expect(over.status).toBe(429);
+    expect((await errorOf(over)).code).toBe('RATE_LIMITED');
+    // One space an hour refills per minute: retry in about a minute, in whole seconds.
+    expect(Number(over.headers.get('retry-after'))).toBeGreaterThanOrEqual(59);
+    expect(Number(over.headers.get('retry-after'))).toBeLessThanOrEqual(60);
+  });
+
+  it('[H1] creating a space needs Content-Type: application/json (415 otherwise)', async () => {
+    const body = JSON.stringify({ name: 'x' });
+    for (const headers of [{}, { 'content-type': 'text/plain' }, { 'content-type': 'application/x-www-form-urlencoded' }, { 'content-type': 'multipart/form-data; boundary=x' }, { 'content-type': 'application/jsonp' }] as Record<string, string>[]) {
+      const r = await app.request('/api/spaces', { method: 'POST', headers, body });
+      expect(r.status).toBe(415);
+      expect((await errorOf(r)).code).toBe('UNSUPPORTED_MEDIA_TYPE');
+    }
+    expect((await app.request('/api/spaces', { method: 'POST', headers: { 'content-type': 'Application/JSON; charset=utf-8' }, body })).status).toBe(201);
+  });
+
+  it('[H1] names count user-perceived characters and refuse control and bidi characters', async () => {
+    expect((await post('/api/spaces', { name: '🎉'.repeat(80) })).status).toBe(201);
+    const long = await post('/api/spaces', { name: '🎉'.repeat(81) });
+    expect(long.status).toBe(400);
+    expect((await errorOf(long)).message).toBe('name: name must be at most 80 characters (it has 81)');
+    for (const [name, re] of [
+      ['a\u0000b', /control character U\+0000/],
+      ['a\u001bb', /control character U\+001B/],
+      ['invoice\u202Efdp.exe', /direction control U\+202E/],
+      ['x\u2067y', /direction control U\+2067/],
+    ] as const) {
+      const r = await post('/api/spaces', { name });
+      expect(r.status).toBe(400);
+      expect((await errorOf(r)).message).toMatch(re);
+    }
+    expect(governance.acts.filter((a) => a.type === 'space.created')).toHaveLength(1);
+  });
+
+  it('[H4] the steward token of a closed space cannot be rotated (410)', async () => {
+    const s = await create();
+    expect((await post(`/api/spaces/${s.code}/close`, undefined, s.stewardToken)).status).toBe(200);
+    const r = await post(`/api/spaces/${s.code}/steward-token`, undefined, s.stewardToken);
+    expect(r.status).toBe(410);
+    expect((await errorOf(r)).code).toBe('SPACE_CLOSED');
+    expect(governance.acts.map((a) => a.type)).toEqual(['space.created', 'space.closed']);
+  });
+
+  it('[H11] refuses state-changing requests from other sites; same-origin pages, the public URL and non-browsers pass', async () => {
+    const body = JSON.stringify({ name: 'x' });
+    const req = (headers: Record<string, string>, path = '/api/spaces') => app.request(`http://attune.local:8787${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+    for (const h of [{ origin: 'https://evil.example' }, { 'sec-fetch-site': 'cross-site' }, { 'sec-fetch-site': 'same-site', origin: 'https://sub.attune.local' }, { origin: 'null' }, { host: 'attune.local:8787', origin: 'http://attune.local:9999' }]) {
+      const r = await req(h);
+      expect(r.status).toBe(403);
+      expect((await errorOf(r)).code).toBe('CROSS_ORIGIN');
+    }
+    const s = await create();
+    expect((await req({ origin: 'https://evil.example' }, `/api/spaces/${s.code}/close`)).status).toBe(403);
+    for (const h of [{}, { 'sec-fetch-site': 'same-origin' }, { 'sec-fetch-site': 'none' }, { host: 'attune.local:8787', origin: 'http://attune.local:8787' }, { origin: 'http://attune.test' }]) expect((await req(h)).status).toBe(201);
+    // Reads change nothing and stay open to everyone (displays embed QR codes, scripts read pulses).
+    expect((await app.request(`/api/spaces/${s.code}`, { headers: { origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' } })).status).toBe(200);
+  });
+
+  it('[H12] every API response, errors included, carries the security headers', async () => {
+    for (const r of [await app.request('/healthz'), await app.request('/api/nothing'), await post('/api/spaces', '{')]) {
+      expect(r.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(r.headers.get('referrer-policy')).toBe('no-referrer');
+      expect(r.headers.get('cross-origin-opener-policy')).toBe('same-origin');
+      expect(r.headers.get('content-security-policy')).toBe("default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'");
+      expect(r.headers.get('strict-transport-security')).toBeNull();
+    }
+  });
+
+  it('[H12] pages get a strict CSP; only displays may be framed; HSTS only over TLS', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'attune-web-'));
+    try {
+      for (const f of ['index.html', 'join.html', 'display.html', 'steward.html', 'audit.html']) writeFileSync(join(root, f), `<!doctype html><title>${f}</title>`);
+      const web = createApp({ service, publicUrl: () => 'http://attune.test', isAdmin: () => false, webRoot: root, trustProxyHops: 1 });
+      for (const path of ['/', '/j/K7Q4MZ9P', '/s/K7Q4MZ9P', '/audit', '/d/K7Q4MZ9P']) {
+        const r = await web.request(`http://attune.test${path}`, { headers: { host: 'attune.test' } });
+        expect(r.status).toBe(200);
+        const csp = r.headers.get('content-security-policy') ?? '';
+        expect(csp).toContain("script-src 'self'");
+        expect(csp).toContain("style-src 'self'");
+        expect(csp).toContain("object-src 'none'");
+        expect(csp).toContain("connect-src 'self' ws://attune.test wss://attune.test");
+        expect(csp).not.toMatch(/unsafe-inline|unsafe-eval|\*/);
+        expect(r.headers.get('x-content-type-options')).toBe('nosniff');
+        if (path.startsWith('/d/')) {
+          expect(csp).not.toContain('frame-ancestors');
+          expect(r.headers.get('x-frame-options')).toBeNull();
+        } else {
+          expect(csp).toContain("frame-ancestors 'none'");
+          expect(r.headers.get('x-frame-options')).toBe('DENY');
+        }
+        expect(r.headers.get('strict-transport-security')).toBeNull();
+      }
+      const tls = await web.request('http://attune.test/audit', { headers: { host: 'attune.test', 'x-forwarded-proto': 'https' } });
+      expect(tls.headers.get('strict-transport-security')).toBe('max-age=31536000');
+      // A Host header that could smuggle directives is left out of the policy.
+      const odd = await web.request('http://attune.test/', { headers: { host: "x; script-src 'unsafe-inline'" } });
+      expect(odd.headers.get('content-security-policy')).not.toContain('unsafe-inline');
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it('[H13] behind --trust-proxy each client has its own quota; without it X-Forwarded-For is ignored', async () => {
+    const make = (a: ReturnType<typeof createApp>, xff: string) => a.request('/api/spaces', { method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': xff }, body: '{"name":"x"}' });
+    const proxied = createApp({ service, publicUrl: () => 'http://attune.test', isAdmin: () => false, webRoot: null, createsPerHour: 1, trustProxyHops: 1 });
+    expect((await make(proxied, '198.51.100.1')).status).toBe(201);
+    expect((await make(proxied, '198.51.100.2')).status).toBe(201);
+    expect((await make(proxied, '6.6.6.6, 198.51.100.1')).status).toBe(429); // a forged first hop does not help
+    const direct = createApp({ service, publicUrl: () => 'http://attune.test', isAdmin: () => false, webRoot: null, createsPerHour: 1 });
+    expect((await make(direct, '198.51.100.1')).status).toBe(201);
+    expect((await make(direct, '198.51.100.2')).status).toBe(429);
+  });
+
+  it('[W13] looking codes up over HTTP spends the join-guessing budget; a code created from the address never waits', async () => {
+    const throttle = new JoinThrottle({ freeGuesses: 3, guessesPerMinute: 1 });
+    const gated = createApp({ service, publicUrl: () => 'http://attune.test', isAdmin: () => false, webRoot: null, joinThrottle: throttle });
+    const made = await gated.request('/api/spaces', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name":"venue"}' });
+    const { code } = (await made.json()) as { code: string };
+    for (const wrong of ['AAAA2222', 'BBBB3333', 'CCCC4444']) expect((await gated.request(`/api/spaces/${wrong}`)).status).toBe(404);
+    expect((await gated.request(`/api/spaces/${code}`)).status).toBe(200);
+    expect((await gated.request(`/api/spaces/${code}/qr.svg`)).status).toBe(200);
+    expect((await gated.request('/api/spaces/aaaa-2222')).status).toBe(404); // the same wrong code: answered at once
+    // A new code waits for a token; a client that gives up leaves no place held.
+    const abort = new AbortController();
+    const waiting = gated.request('/api/spaces/DDDD5555', { signal: abort.signal });
+    await new Promise((r) => setImmediate(r));
+    expect(throttle.inspect('local')?.waiting).toBe(1);
+    abort.abort();
+    expect((await waiting).status).toBe(503);
+    expect(throttle.inspect('local')?.waiting).toBe(0);
   });
 });
