@@ -5,20 +5,15 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { AFFECT_SOURCES, type Affect } from '../../core/affect.ts';
-import {
-  DIMENSION_SETS,
-  EMOTIONML_NS,
-  EmotionMLImportError,
-  checkDimensionVocabulary,
-  exportAffects,
-  exportEmotionML,
-  importAffects,
-  importEmotionML,
-} from './emotionml.ts';
+import { sharedMaterial } from '../../../test/support/shared.ts';
+import { checkEmotionML } from './checkEmotionML.ts';
+import { DIMENSION_SETS, EMOTIONML_NS, EmotionMLImportError, exportAffects, exportEmotionML, importAffects, importEmotionML, readEmotionML } from './emotionml.ts';
 import { parseXml } from './parseXml.ts';
-import { CONFORMANCE_DIR, validateEmotionML as validateWithWasm } from './validateEmotionML.ts';
+import { W3C_DIR, validateEmotionML as validateWithWasm } from './validateEmotionML.ts';
+import { W3C_VOCABULARIES } from './w3cVocabularies.ts';
 
-const vocabularyDoc = readFileSync(join(CONFORMANCE_DIR, 'emotion-voc.emotionml'), 'utf8');
+const vocabularyDoc = readFileSync(join(W3C_DIR, 'emotion-voc.emotionml'), 'utf8');
+const shared = sharedMaterial('emotionml');
 
 const hasXmllint = spawnSync('xmllint', ['--version']).status === 0;
 
@@ -28,7 +23,7 @@ function validateWithCli(xml: string): { status: number | null; stderr: string }
   try {
     const file = join(dir, 'doc.emotionml');
     writeFileSync(file, xml);
-    const r = spawnSync('xmllint', ['--noout', '--nonet', '--schema', join(CONFORMANCE_DIR, 'emotionml.xsd'), file], { encoding: 'utf8' });
+    const r = spawnSync('xmllint', ['--noout', '--nonet', '--schema', join(W3C_DIR, 'emotionml.xsd'), file], { encoding: 'utf8' });
     return { status: r.status, stderr: r.stderr };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -64,12 +59,28 @@ describe('EmotionML export', () => {
     expect([...DIMENSION_SETS.pad.names]).toEqual(vocabularyItems('pad-dimensions'));
   });
 
+  it('the bundled W3C vocabulary table is the W3C vocabulary document, all 12 vocabularies', () => {
+    const root = parseXml(vocabularyDoc);
+    const fromDoc = Object.fromEntries(
+      root.children.filter((c) => c.name === 'vocabulary').map((v) => [v.attrs.id, { type: v.attrs.type, items: v.children.filter((c) => c.name === 'item').map((c) => c.attrs.name) }]),
+    );
+    expect(W3C_VOCABULARIES).toEqual(fromDoc);
+    expect(Object.keys(fromDoc)).toHaveLength(12);
+    expect(checkEmotionML(root).violations).toEqual([]);
+  });
+
+  it.skipIf(!shared.present)('the bundled W3C schema and vocabularies are the copies in ../shared, byte for byte', () => {
+    for (const f of ['emotionml.xsd', 'emotionml-fragments.xsd', 'emotion-voc.emotionml']) {
+      expect(readFileSync(join(W3C_DIR, f), 'utf8'), f).toBe(readFileSync(join(shared.dir, f), 'utf8'));
+    }
+  });
+
   it.each(['fsre', 'pad'] as const)('validates against the EmotionML 1.0 schema (xmllint-wasm), %s', async (set) => {
     const xml = exportAffects(sample, { dimensionSet: set });
     const r = await validateWithWasm(xml);
     expect(r.errors).toEqual([]);
     expect(r.valid).toBe(true);
-    expect(checkDimensionVocabulary(parseXml(xml))).toEqual([]);
+    expect(checkEmotionML(parseXml(xml)).violations).toEqual([]);
   });
 
   it.skipIf(!hasXmllint)('validates with the xmllint CLI (libxml2-utils)', () => {
@@ -140,20 +151,81 @@ describe('EmotionML import', () => {
     expect(importEmotionML(xml)).toEqual([{ valence: 0.5, arousal: -0.5, confidence: 0.5, at: 42 }]);
   });
 
-  it('rejects a dimension name outside the declared dimension-set', () => {
+  it('[EmotionML 222] rejects a dimension name outside the declared dimension-set, with the position', () => {
     const bad = exportAffects(sample).replace('name="valence"', 'name="pleasure"');
     expect(() => importEmotionML(bad)).toThrow(EmotionMLImportError);
-    expect(checkDimensionVocabulary(parseXml(bad))[0]).toMatch(/'pleasure' is not in .*fsre-dimensions/);
+    try {
+      importEmotionML(bad);
+    } catch (e) {
+      const err = e as EmotionMLImportError;
+      expect(err.problems[0]).toMatchObject({ assertion: 222, line: 5, column: 16 });
+      expect(err.message).toMatch(/^5:16: \[EmotionML 222\] 'pleasure' is not in the dimension vocabulary 'fsre-dimensions'/);
+    }
+  });
+
+  it.each([
+    ['value=""', 'value=""'],
+    ['value="0x1"', 'value="0x1"'],
+    ['value="1.5"', 'value="1.5"'],
+    ['value=" "', 'value=" "'],
+  ])('[EmotionML 500] refuses %s instead of reading a number out of it', (_, v) => {
+    const bad = exportAffects(sample).replace(/value="[^"]*"/, v);
+    expect(() => importEmotionML(bad)).toThrow(/\[EmotionML 500\]/);
+  });
+
+  it('[EmotionML 110 117 156] refuses documents that break the assertions instead of yielding zero records', () => {
+    const ns = `xmlns="${EMOTIONML_NS}"`;
+    expect(() => importEmotionML(`<emotionml ${ns}/>`)).toThrow(/\[EmotionML 110\]/);
+    expect(() => importEmotionML(`<emotionml ${ns} version="1.0" dimension-set="http://www.w3.org/TR/emotion-voc/xml#big6"/>`)).toThrow(/\[EmotionML 117\]/);
+    expect(() => importEmotionML(`<emotionml ${ns} version="1.0"><emotion/></emotionml>`)).toThrow(/\[EmotionML 156\]/);
+  });
+
+  it('rejects XML that is not well-formed, with the position: & unescaped, &#0;, ]]> in content, U+0001', () => {
+    const ok = exportAffects(sample.slice(0, 1));
+    const cases: [string, RegExp][] = [
+      [ok.replace('<emotion ', '<!-- & ok in a comment --><emotion ').replace('</emotionml>', 'fish & chips</emotionml>'), /^8:6: \[XML\] not well-formed XML: '&' does not start a reference/],
+      [ok.replace('</emotionml>', '&#0;</emotionml>'), /^8:\d+: \[XML\] not well-formed XML: malformed character entity/],
+      [ok.replace('</emotionml>', ']]></emotionml>'), /^8:\d+: \[XML\] not well-formed XML: the string "]]>" is disallowed/],
+      [ok.replace('</emotionml>', '\u0001</emotionml>'), /^8:1: \[XML\] not well-formed XML: disallowed character/],
+    ];
+    for (const [xml, re] of cases) {
+      expect(() => importEmotionML(xml)).toThrow(re);
+      expect(() => parseXml(xml)).toThrow();
+    }
+    expect(importEmotionML(ok.replace('<emotion ', '<!-- & ok in a comment --><emotion '))).toHaveLength(1);
   });
 
   it('rejects malformed XML, DOCTYPEs and foreign roots', () => {
-    expect(() => importEmotionML('<emotionml version="1.0"')).toThrow();
+    expect(() => importEmotionML('<emotionml version="1.0"')).toThrow(EmotionMLImportError);
     expect(() => importEmotionML('<!DOCTYPE x [<!ENTITY a "b">]><x/>')).toThrow(/DOCTYPE/);
-    expect(() => importEmotionML('<svg xmlns="http://www.w3.org/2000/svg"/>')).toThrow(EmotionMLImportError);
+    expect(() => importEmotionML('<svg xmlns="http://www.w3.org/2000/svg"/>')).toThrow(/\[EmotionML 101\]/);
   });
 
   it('ignores attune info that disagrees with the standard values', () => {
     const xml = exportAffects([{ valence: 0.5, arousal: 0.5, confidence: 1, source: 'tap', at: 1 }]).replace('valence="0.5" arousal', 'valence="-0.9" arousal');
     expect(importAffects(xml)[0]?.valence).toBe(0.5);
+  });
+
+  it('[EmotionML 117 222] imports other vocabularies: an in-document one; skips emotions without valence and arousal, saying why', () => {
+    const xml = `<emotionml xmlns="${EMOTIONML_NS}" version="1.0" dimension-set="#va">
+  <vocabulary type="dimension" id="va"><item name="valence"/><item name="arousal"/></vocabulary>
+  <emotion id="a"><dimension name="valence" value="1"/><dimension name="arousal" value="0.25"/></emotion>
+  <emotion dimension-set="http://www.w3.org/TR/emotion-voc/xml#intensity-dimension"><dimension name="intensity" value="0.3"/></emotion>
+  <emotion category-set="http://www.w3.org/TR/emotion-voc/xml#big6"><category name="fear"/></emotion>
+</emotionml>`;
+    const r = readEmotionML(xml);
+    expect(r.records).toEqual([{ valence: 1, arousal: -0.5, confidence: 1, id: 'a' }]);
+    expect(r.skipped).toEqual([
+      { line: 4, column: 3, reason: "dimension vocabulary 'intensity-dimension' has no valence (or pleasure) and arousal" },
+      { line: 5, column: 3, reason: 'no dimensions (categories, appraisals or action tendencies only)' },
+    ]);
+  });
+
+  it('[EmotionML 101] imports EmotionML embedded in EMMA when asked', () => {
+    const emma = `<emma:emma version="1.0" xmlns:emma="http://www.w3.org/2003/04/emma" xmlns="${EMOTIONML_NS}">
+  <emma:interpretation id="i1"><emotion dimension-set="http://www.w3.org/TR/emotion-voc/xml#pad-dimensions" start="7" expressed-through="voice"><dimension name="pleasure" value="0.75"/><dimension name="arousal" value="0.5" confidence="0.5"/></emotion></emma:interpretation>
+</emma:emma>`;
+    expect(() => importEmotionML(emma)).toThrow(/\[EmotionML 101\]/);
+    expect(importEmotionML(emma, { embedded: true })).toEqual([{ valence: 0.5, arousal: 0, confidence: 0.5, at: 7 }]);
   });
 });

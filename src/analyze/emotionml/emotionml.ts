@@ -21,10 +21,13 @@
  * 1 April 2014, §3.1 (FSRE dimensions), §3.2 (PAD dimensions).
  */
 import type { Affect, AffectSource } from '../../core/affect.ts';
-import { escapeXml, parseXml, type XmlElement } from './parseXml.ts';
+import type { AssertionId } from './assertions.ts';
+import { type CheckOptions, checkEmotionML } from './checkEmotionML.ts';
+import { escapeXml, parseXml, type XmlElement, XmlError, type XmlPosition } from './parseXml.ts';
+import { EMOTIONML_NS, collapse } from './vocabulary.ts';
+import { parseScaleValue } from './xsdTypes.ts';
 
-/** The EmotionML namespace. */
-export const EMOTIONML_NS = 'http://www.w3.org/2009/10/emotionml';
+export { EMOTIONML_NS };
 
 /** attune's namespace for exact values inside `<info>`. */
 export const ATTUNE_EMOTIONML_NS = 'urn:attune:emotionml:1';
@@ -123,85 +126,98 @@ export function exportEmotionML(records: readonly EmotionRecord[], opts: ExportO
   return out + DOCUMENT_TAIL;
 }
 
-/** Thrown when an EmotionML document cannot be imported as affect records. */
+/** A reason a document cannot be imported: malformed XML (no assertion) or a broken assertion. */
+export interface ImportProblem extends XmlPosition {
+  readonly assertion?: AssertionId;
+  readonly message: string;
+}
+
+/** Thrown when an EmotionML document cannot be imported; carries every problem found, with positions. */
 export class EmotionMLImportError extends Error {
-  constructor(message: string) {
-    super(message);
+  readonly problems: readonly ImportProblem[];
+  constructor(problems: readonly ImportProblem[]) {
+    const [first] = problems;
+    const head = first === undefined ? 'not importable' : `${first.line}:${first.column}: ${first.assertion === undefined ? '[XML]' : `[EmotionML ${first.assertion}]`} ${first.message}`;
+    super(problems.length > 1 ? `${head} (and ${problems.length - 1} more)` : head);
     this.name = 'EmotionMLImportError';
+    this.problems = problems;
   }
 }
 
-function setByUri(uri: string | undefined): (typeof DIMENSION_SETS)[DimensionSetName] | undefined {
-  if (uri === undefined) return undefined;
-  return Object.values(DIMENSION_SETS).find((s) => s.uri === uri);
+/** Options for {@link readEmotionML}: as for the checker (embedded EmotionML, vocabulary loader). */
+export type ImportOptions = CheckOptions;
+
+/** An `<emotion>` that is valid EmotionML but is no affect record, and why. */
+export interface SkippedEmotion extends XmlPosition {
+  readonly reason: string;
 }
 
-function scale(v: string | undefined, what: string): number | undefined {
-  if (v === undefined) return undefined;
-  const x = Number(v.trim());
-  if (!Number.isFinite(x) || x < 0 || x > 1) throw new EmotionMLImportError(`${what}: '${v}' is not a value in [0, 1]`);
-  return x;
+/** The records read, and the valid emotions that did not map to one. */
+export interface EmotionMLImport {
+  readonly records: EmotionRecord[];
+  readonly skipped: SkippedEmotion[];
 }
 
 /**
- * Checks EmotionML rules the XSD cannot express for the dimension vocabularies attune knows:
- * every `<dimension>` name belongs to the `dimension-set` in force (the emotion's own, else the
- * document's), and has a `value` or a `<trace>` but not both. Returns the problems found.
+ * Reads affect records from an EmotionML document, after checking it: a document that is not
+ * well-formed or breaks any EmotionML 1.0 assertion is refused with an {@link EmotionMLImportError}
+ * naming the assertion and the line:column (it never yields a silently empty result). Each
+ * `<emotion>` whose dimension vocabulary has a valence-like item (`valence`, or `pleasure` as in
+ * PAD) and `arousal`, both given as values, becomes one record — whichever vocabulary it is (W3C,
+ * in-document or loaded); other emotions are listed in `skipped` with the reason. Confidence is
+ * the two dimensions' (their mean if they differ; 1 when neither has one, since an annotation
+ * without a confidence is asserted as is).
+ *
+ * The XML Schema itself (assertion 100) is checked by `validateEmotionML` (libxml2, async); the
+ * checker here enforces the schema's structure as well, and the tests hold the two in agreement.
  */
-export function checkDimensionVocabulary(root: XmlElement): string[] {
-  const problems: string[] = [];
-  const docSet = root.attrs['dimension-set'];
-  root.children.forEach((e, k) => {
-    if (e.ns !== EMOTIONML_NS || e.name !== 'emotion') return;
-    const uri = e.attrs['dimension-set'] ?? docSet;
-    for (const d of e.children) {
-      if (d.ns !== EMOTIONML_NS || d.name !== 'dimension') continue;
-      const name = d.attrs.name ?? '';
-      const set = setByUri(uri);
-      if (uri === undefined) problems.push(`emotion ${k + 1}: <dimension name="${name}"> without a dimension-set`);
-      else if (!set) problems.push(`emotion ${k + 1}: unknown dimension-set ${uri}`);
-      else if (!(set.names as readonly string[]).includes(name)) problems.push(`emotion ${k + 1}: '${name}' is not in ${uri}`);
-      const hasTrace = d.children.some((c) => c.name === 'trace');
-      if ((d.attrs.value !== undefined) === hasTrace) problems.push(`emotion ${k + 1}: <dimension name="${name}"> needs a value or a trace, not both`);
+export function readEmotionML(xml: string, opts: ImportOptions = {}): EmotionMLImport {
+  let root: XmlElement;
+  try {
+    root = parseXml(xml);
+  } catch (e) {
+    if (e instanceof XmlError) throw new EmotionMLImportError([{ message: `not well-formed XML: ${e.reason}`, line: e.line, column: e.column }]);
+    throw e;
+  }
+  const check = checkEmotionML(root, opts);
+  if (check.violations.length > 0) throw new EmotionMLImportError(check.violations);
+  const records: EmotionRecord[] = [];
+  const skipped: SkippedEmotion[] = [];
+  for (const { element: e, vocabularies } of check.emotions) {
+    const skip = (reason: string): void => {
+      skipped.push({ reason, line: e.line, column: e.column });
+    };
+    const set = vocabularies.dimension;
+    const dimensionElements = e.children.filter((c) => c.ns === EMOTIONML_NS && c.name === 'dimension');
+    if (!set || dimensionElements.length === 0) {
+      skip('no dimensions (categories, appraisals or action tendencies only)');
+      continue;
     }
-  });
-  return problems;
-}
-
-/**
- * Imports affect records from an EmotionML document. Each `<emotion>` with a valence-like
- * (`valence` / `pleasure`) and an `arousal` dimension becomes one record; others are skipped.
- * Confidence is the dimensions' (their mean if they differ; 1 when none is given, since an
- * annotation without a confidence is asserted as is). Throws on malformed XML or a vocabulary
- * violation.
- */
-export function importEmotionML(xml: string): EmotionRecord[] {
-  const root = parseXml(xml);
-  if (root.ns !== EMOTIONML_NS || root.name !== 'emotionml') throw new EmotionMLImportError('root element is not EmotionML <emotionml>');
-  if (root.attrs.version !== '1.0') throw new EmotionMLImportError('EmotionML version must be 1.0');
-  const problems = checkDimensionVocabulary(root);
-  if (problems.length > 0) throw new EmotionMLImportError(problems.join('; '));
-  const out: EmotionRecord[] = [];
-  for (const e of root.children) {
-    if (e.ns !== EMOTIONML_NS || e.name !== 'emotion') continue;
-    const set = setByUri(e.attrs['dimension-set'] ?? root.attrs['dimension-set']);
-    if (!set) continue;
-    const dims = new Map(e.children.filter((c) => c.ns === EMOTIONML_NS && c.name === 'dimension').map((d) => [d.attrs.name ?? '', d]));
-    const vd = dims.get(set.valence);
-    const ad = dims.get(set.arousal);
-    const vs = scale(vd?.attrs.value, `${set.valence} value`);
-    const as = scale(ad?.attrs.value, 'arousal value');
-    if (vs === undefined || as === undefined) continue;
-    const confs = [vd?.attrs.confidence, ad?.attrs.confidence].map((c, k) => scale(c, `confidence ${k}`)).filter((c): c is number => c !== undefined);
+    const vName = set.items.has('valence') ? 'valence' : set.items.has('pleasure') ? 'pleasure' : undefined;
+    if (vName === undefined || !set.items.has('arousal')) {
+      skip(`dimension vocabulary '${set.id}' has no valence (or pleasure) and arousal`);
+      continue;
+    }
+    const dims = new Map(dimensionElements.map((d) => [collapse(d.attrs.name ?? ''), d]));
+    const vd = dims.get(vName);
+    const ad = dims.get('arousal');
+    if (!vd || !ad) {
+      skip(`no ${vd ? 'arousal' : vName} dimension`);
+      continue;
+    }
+    // The checker has established that these are scale values when present.
+    const vs = vd.attrs.value === undefined ? undefined : parseScaleValue(vd.attrs.value);
+    const as = ad.attrs.value === undefined ? undefined : parseScaleValue(ad.attrs.value);
+    if (vs === undefined || as === undefined) {
+      skip('a dimension is given as a <trace>, not a value');
+      continue;
+    }
+    const confs = [vd.attrs.confidence, ad.attrs.confidence].filter((c): c is string => c !== undefined).map((c) => parseScaleValue(c) as number);
     let confidence = confs.length === 0 ? 1 : confs.reduce((s, c) => s + c, 0) / confs.length;
+    if (confs.length === 2 && confs[0] === confs[1]) confidence = confs[0] as number;
     let valence = fromScale(vs);
     let arousal = fromScale(as);
-    let at: number | undefined;
-    const start = e.attrs.start;
-    if (start !== undefined) {
-      if (!/^\s*\+?\d+\s*$/.test(start)) throw new EmotionMLImportError(`start '${start}' is not a non-negative integer`);
-      at = Number(start);
-    }
+    let at: number | undefined = e.attrs.start === undefined ? undefined : Number(collapse(e.attrs.start));
     // attune's exact values, used only when they agree with the standard ones.
     const info = e.children.find((c) => c.ns === EMOTIONML_NS && c.name === 'info');
     const exact = info?.children.find((c) => c.ns === ATTUNE_EMOTIONML_NS && c.name === 'affect');
@@ -216,16 +232,20 @@ export function importEmotionML(xml: string): EmotionRecord[] {
       const xat = exact.attrs.at;
       if (xat !== undefined && at === undefined && Number.isFinite(Number(xat))) at = Number(xat);
     }
-    if (confs.length === 2 && confs[0] === confs[1]) confidence = confs[0] as number;
-    const modality = (e.attrs['expressed-through'] ?? '').trim().split(/\s+/)[0] ?? '';
+    const modality = collapse(e.attrs['expressed-through'] ?? '').split(' ')[0] ?? '';
     const source = SOURCE_OF[modality];
     const rec: { -readonly [K in keyof EmotionRecord]: EmotionRecord[K] } = { valence, arousal, confidence };
     if (source !== undefined) rec.source = source;
     if (at !== undefined) rec.at = at;
-    if (e.attrs.id !== undefined) rec.id = e.attrs.id;
-    out.push(rec);
+    if (e.attrs.id !== undefined) rec.id = collapse(e.attrs.id);
+    records.push(rec);
   }
-  return out;
+  return { records, skipped };
+}
+
+/** {@link readEmotionML}'s records (the skipped emotions dropped). */
+export function importEmotionML(xml: string, opts: ImportOptions = {}): EmotionRecord[] {
+  return readEmotionML(xml, opts).records;
 }
 
 /** Exports full affect records (all fields present). */
@@ -236,7 +256,7 @@ export function exportAffects(records: readonly Affect[], opts: ExportOptions = 
 /** Imports records that carry a source and a time as full affect records; throws otherwise. */
 export function importAffects(xml: string): Affect[] {
   return importEmotionML(xml).map((r, k) => {
-    if (r.source === undefined || r.at === undefined) throw new EmotionMLImportError(`emotion ${k + 1}: no source (expressed-through) or time (start)`);
+    if (r.source === undefined || r.at === undefined) throw new EmotionMLImportError([{ message: `emotion ${k + 1}${r.id === undefined ? '' : ` (${r.id})`}: no source (expressed-through) or time (start)`, line: 1, column: 1 }]);
     return { valence: r.valence, arousal: r.arousal, confidence: r.confidence, source: r.source, at: r.at };
   });
 }
