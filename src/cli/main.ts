@@ -10,6 +10,7 @@ const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   serve: () => import('./commands/serve.ts'),
   space: () => import('./commands/space.ts'),
   analyze: () => import('./commands/analyze.ts'),
+  emotionml: () => import('./commands/emotionml.ts'),
   simulate: () => import('./commands/simulate.ts'),
   log: () => import('./commands/log.ts'),
   audit: () => import('./commands/audit.ts'),
