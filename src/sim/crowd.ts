@@ -17,14 +17,20 @@
  * the pulse, s ← (1 − γ)·s + pull·(shown − own position), and for everyone else s ← (1 − γ)·s,
  * γ = 0.2 anchoring people to their own feeling. Taps come every max(1.5 s, Exp(mean 5 s)).
  *
- * Ground-truth camps: single-linkage clusters of the latent centres at distance 0.35, counting
- * clusters that hold at least max(5, 10 % of the crowd) people — the same ≥ 5-people and
- * 10 % rules the camp tracker applies.
+ * Other splits (`phase.poles`) send each person to one of 2–3 poles (chosen uniformly), where a
+ * personal lean (sd 0.08) fades at 0.02/s — camps that tighten, as bounded confidence does. A
+ * drift (`phase.target`) moves everyone's resting feeling from C to the target along a
+ * raised-cosine path over `phase.spanMs`: a trend, not a change.
+ *
+ * Ground-truth camps: single-linkage clusters, at distance 0.35, of the latent centres people
+ * were in *when they last tapped* — the room as it has told the server, since a feeling nobody
+ * has expressed yet cannot be shown — counting clusters of ≥ 5 people that hold ≥ 10 % of the
+ * crowd to appear and ≥ 6 % to persist (the camp tracker's rule, camps.ts).
  */
 import { createRng, type Rng } from '../core/collective/prng.ts';
 import { deffuantStep } from './boundedConfidence.ts';
 import { adjacencyOf, type GraphKind, socialGraph } from './graphs.ts';
-import { type Phase, type PhaseName, phaseAt, type ScenarioName, scriptFor } from './scenarios.ts';
+import { type Phase, type PhaseName, phaseAt, type PlanePoint, type ScenarioName, scriptFor } from './scenarios.ts';
 import { type SisaRates, stepSisa } from './sisa.ts';
 
 /** A point in the plane. */
@@ -99,6 +105,14 @@ export interface TruthSample {
   readonly anxious: number;
 }
 
+/** A scripted slow drift: a trend the detector should report as such, not as a change. */
+export interface TruthTrend {
+  readonly startMs: number;
+  readonly endMs: number;
+  readonly from: Point;
+  readonly to: Point;
+}
+
 /** Everything known about a run, for `--out truth.json` and the benchmark. */
 export interface GroundTruth {
   readonly version: 1;
@@ -109,8 +123,10 @@ export interface GroundTruth {
   readonly graph: GraphKind;
   /** Epoch ms at which the run started, when run against a server (else null). */
   readonly startedAt: number | null;
-  /** Scripted change points (phase starts after 0), ms since start. */
+  /** Scripted change points (phase starts after 0, drifts excluded), ms since start. */
   readonly changePoints: readonly { readonly atMs: number; readonly phase: PhaseName }[];
+  /** Scripted slow drifts (not change points). */
+  readonly trends: readonly TruthTrend[];
   readonly phases: readonly Phase[];
   /** Camp counts (and anxious share) sampled over time. */
   readonly samples: readonly TruthSample[];
@@ -150,8 +166,18 @@ export class Crowd {
   private readonly socV: Float64Array;
   private readonly socA: Float64Array;
   private readonly nextTap: Float64Array;
+  /** Pole index per person (splits with explicit poles) and a personal lean that fades. */
+  private readonly pole: Uint8Array;
+  private readonly leanV: Float64Array;
+  private readonly leanA: Float64Array;
+  /** The latent centre at each person's last tap (ground-truth camps). */
+  private readonly tappedV: Float64Array;
+  private readonly tappedA: Float64Array;
+  private readonly countedCamps: Point[] = [];
   private lastT = 0;
   private phase: PhaseName = 'calm';
+  private current: Phase = { name: 'calm', startMs: 0 };
+  private rest: Point = CENTRES.calm;
   private readonly samples: TruthSample[] = [];
 
   constructor(options: CrowdOptions) {
@@ -186,6 +212,11 @@ export class Crowd {
     this.socV = new Float64Array(n);
     this.socA = new Float64Array(n);
     this.nextTap = new Float64Array(n);
+    this.pole = new Uint8Array(n);
+    this.leanV = new Float64Array(n);
+    this.leanA = new Float64Array(n);
+    this.tappedV = new Float64Array(n).fill(CENTRES.calm.valence);
+    this.tappedA = new Float64Array(n).fill(CENTRES.calm.arousal);
     // A separate stream, so that reach = 1 leaves every other draw as it was.
     const reachRng = createRng(`reach:${options.seed}`);
     this.engaged = new Uint8Array(n);
@@ -212,8 +243,14 @@ export class Crowd {
     switch (this.phase) {
       case 'calm':
       case 'surge':
-        return this.infected[i] ? CENTRES.anxious : CENTRES.calm;
+      case 'drift':
+        return this.infected[i] ? CENTRES.anxious : this.rest;
       case 'split': {
+        const poles = this.current.poles;
+        if (poles) {
+          const p = poles[this.pole[i] as number] as PlanePoint;
+          return { valence: p.valence + (this.leanV[i] as number), arousal: p.arousal + (this.leanA[i] as number) };
+        }
         const x = this.opinion[i] as number;
         const A = CENTRES.anxious;
         const B = CENTRES.relieved;
@@ -224,9 +261,17 @@ export class Crowd {
     }
   }
 
-  private enter(phase: PhaseName): void {
+  private enter(next: Phase): void {
     const rng = this.rng;
-    if (phase === 'split') {
+    const phase = next.name;
+    if (phase === 'split' && next.poles) {
+      const k = next.poles.length;
+      for (let i = 0; i < this.n; i++) {
+        this.pole[i] = this.engaged[i] ? Math.min(k - 1, Math.floor(rng.next() * k)) : k - 1;
+        this.leanV[i] = 0.08 * rng.normal();
+        this.leanA[i] = 0.08 * rng.normal();
+      }
+    } else if (phase === 'split') {
       // The script splits the room: each person leans to one pole; bounded confidence then
       // holds the camps apart (their gap ≫ ε) and tightens each.
       for (let i = 0; i < this.n; i++) {
@@ -244,6 +289,17 @@ export class Crowd {
       }
     }
     this.phase = phase;
+    this.current = next;
+  }
+
+  /** The resting feeling at `t`: C, or on the raised-cosine path of a drift. */
+  private restAt(t: number): Point {
+    const p = this.current;
+    if (p.name !== 'drift' || !p.target) return this.rest;
+    const u = Math.min(1, Math.max(0, (t - p.startMs) / (p.spanMs ?? 1)));
+    const w = (1 - Math.cos(Math.PI * u)) / 2;
+    const C = CENTRES.calm;
+    return { valence: C.valence + w * (p.target.valence - C.valence), arousal: C.arousal + w * (p.target.arousal - C.arousal) };
   }
 
   /**
@@ -252,12 +308,20 @@ export class Crowd {
    */
   step(t: number, shown: Point | null): Tap[] {
     const dt = Math.max(0, t - this.lastT) / 1000;
-    const ph = phaseAt(this.phases, t).name;
-    if (ph !== this.phase) this.enter(ph);
+    const next = phaseAt(this.phases, t);
+    const ph = next.name;
+    if (next !== this.current) this.enter(next);
+    this.rest = this.restAt(t);
     const rng = this.rng;
     if (dt > 0) {
-      if (ph === 'calm' || ph === 'surge') stepSisa(this.infected, this.adjacency, SISA_RATES[ph], dt, rng, ph === 'surge' && this.options.reach < 1 ? this.unengaged : undefined);
-      else if (ph === 'split') deffuantStep(this.opinion, this.adjacency, DEFFUANT.epsilon, DEFFUANT.mu, Math.round(DEFFUANT.pairsPerPersonPerSecond * this.n * dt), rng);
+      if (ph === 'calm' || ph === 'surge' || ph === 'drift') stepSisa(this.infected, this.adjacency, SISA_RATES[ph === 'surge' ? 'surge' : 'calm'], dt, rng, ph === 'surge' && this.options.reach < 1 ? this.unengaged : undefined);
+      else if (ph === 'split' && this.current.poles) {
+        const fade = Math.exp(-0.02 * dt);
+        for (let i = 0; i < this.n; i++) {
+          this.leanV[i] = (this.leanV[i] as number) * fade;
+          this.leanA[i] = (this.leanA[i] as number) * fade;
+        }
+      } else if (ph === 'split') deffuantStep(this.opinion, this.adjacency, DEFFUANT.epsilon, DEFFUANT.mu, Math.round(DEFFUANT.pairsPerPersonPerSecond * this.n * dt), rng);
       else {
         const p = 1 - Math.exp(-HEALING_RATE * dt);
         for (let i = 0; i < this.n; i++) if (!this.healed[i] && rng.next() < p) this.healed[i] = 1;
@@ -269,6 +333,8 @@ export class Crowd {
     for (let i = 0; i < this.n; i++) {
       if ((this.nextTap[i] as number) > t) continue;
       const c = this.latent(i);
+      this.tappedV[i] = c.valence;
+      this.tappedA[i] = c.arousal;
       const seen = this.watcher[i] === 1 && shown !== null;
       const ownV = c.valence + (this.offV[i] as number) + (this.socV[i] as number);
       const ownA = c.arousal + (this.offA[i] as number) + (this.socA[i] as number);
@@ -282,11 +348,11 @@ export class Crowd {
     return taps;
   }
 
-  /** The number of camps in the latent state now (module header), recorded as a sample. */
+  /** The number of camps in the room as told (module header), recorded as a sample. */
   sampleTruth(t: number): TruthSample {
     const n = this.n;
     const pts: Point[] = [];
-    for (let i = 0; i < n; i++) pts.push(this.latent(i));
+    for (let i = 0; i < n; i++) pts.push({ valence: this.tappedV[i] as number, arousal: this.tappedA[i] as number });
     // Single linkage by union–find over pairs closer than 0.35.
     const parent = Array.from({ length: n }, (_, i) => i);
     const find = (i: number): number => {
@@ -313,11 +379,28 @@ export class Crowd {
         if (Math.hypot(p.valence - q.valence, p.arousal - q.arousal) < 0.35) parent[find(reps[x] as number)] = find(reps[y] as number);
       }
     }
-    const sizes = new Map<number, number>();
-    for (let i = 0; i < n; i++) sizes.set(find(i), (sizes.get(find(i)) ?? 0) + 1);
-    const min = Math.max(5, Math.ceil(0.1 * n));
-    let camps = 0;
-    for (const s of sizes.values()) if (s >= min) camps++;
+    const sizes = new Map<number, { n: number; v: number; a: number }>();
+    for (let i = 0; i < n; i++) {
+      const r = find(i);
+      const c = sizes.get(r) ?? { n: 0, v: 0, a: 0 };
+      c.n++;
+      c.v += (pts[i] as Point).valence;
+      c.a += (pts[i] as Point).arousal;
+      sizes.set(r, c);
+    }
+    // Hysteresis as in camps.ts: ≥ 10 % to appear, ≥ 6 % to stay (a cluster stays when it lies
+    // within 0.35 of a camp counted at the previous sample), and ≥ 5 people always.
+    const enter = Math.max(5, 0.1 * n);
+    const stay = Math.max(5, 0.06 * n);
+    const counted: Point[] = [];
+    for (const c of sizes.values()) {
+      const centre = { valence: c.v / c.n, arousal: c.a / c.n };
+      const wasCounted = this.countedCamps.some((p) => Math.hypot(p.valence - centre.valence, p.arousal - centre.arousal) < 0.35);
+      if (c.n >= enter - 1e-9 || (wasCounted && c.n >= stay - 1e-9)) counted.push(centre);
+    }
+    this.countedCamps.length = 0;
+    this.countedCamps.push(...counted);
+    const camps = counted.length;
     let anxious = 0;
     for (let i = 0; i < n; i++) anxious += this.infected[i] as number;
     const sample: TruthSample = { atMs: t, phase: this.phase, camps: Math.max(1, camps), anxious: anxious / n };
@@ -335,7 +418,13 @@ export class Crowd {
       durationMs: this.options.durationMs,
       graph: this.options.graph,
       startedAt,
-      changePoints: this.phases.slice(1).map((p) => ({ atMs: p.startMs, phase: p.name })),
+      changePoints: this.phases
+        .slice(1)
+        .filter((p) => p.name !== 'drift')
+        .map((p) => ({ atMs: p.startMs, phase: p.name })),
+      trends: this.phases
+        .filter((p) => p.name === 'drift' && p.target)
+        .map((p) => ({ startMs: p.startMs, endMs: p.startMs + (p.spanMs ?? 0), from: CENTRES.calm, to: p.target as Point })),
       phases: this.phases,
       samples: this.samples.slice(),
       models: {

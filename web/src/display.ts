@@ -232,7 +232,8 @@ function App() {
         )}
       </div>
       ${dis !== undefined ? html`<div><span class="muted">dissonance</span> <strong data-testid="dissonance">${Math.round(dis * 100)}%</strong></div>` : null}
-      ${alerts.map((a) => html`<div class="alert" data-testid="alert">surge: ${metricLabel(a.metric)} ${a.direction === 'up' ? 'rising' : 'falling'}</div>`)}
+      ${alerts.map((a) => html`<div class="alert" data-testid="alert">${a.metrics.filter((m) => m.metric !== 'camps' && m.metric !== 'dispersion').slice(0, 2).map((m) => `${metricLabel(m.metric)} ${m.direction === 'up' ? 'rising' : 'falling'}`).join(' · ') || 'the room is changing'}</div>`)}
+      ${(pulse?.collective?.trends ?? []).map((t) => html`<div class="muted" data-testid="trend">slowly: ${t.metrics.slice(0, 2).map((m) => `${metricLabel(m.metric)} ${m.ratePerMin >= 0 ? 'rising' : 'falling'}`).join(' · ')}</div>`)}
       <div style="margin-top:auto">
         <img class="qr" src=${`/api/spaces/${code}/qr.svg`} alt=${`QR code to join ${code}`} />
         <div>join at <strong>${location.host}/j/${code}</strong></div>

@@ -46,15 +46,23 @@ function App() {
     if (!c) return;
     const next = new Set(seen);
     const events: { at: number; text: string }[] = [];
+    // One change, one alert: the moving metrics are listed on it. Active alerts and the recent
+    // cleared list (not only this tick's messages) so that a dropped pulse loses nothing.
+    const moving = (a: (typeof c.alerts)[number]) => a.metrics.map((m) => `${metricLabel(m.metric)} ${m.direction === 'up' ? '↑' : '↓'}${m.metric === 'camps' ? ` ${m.baseline}→${m.baseline + m.magnitude}` : ''}`).join(', ');
     for (const a of c.alerts) {
       if (next.has(`r${a.id}`)) continue;
       next.add(`r${a.id}`);
-      events.push({ at: a.raisedAt, text: `▲ surge in ${metricLabel(a.metric)} (${a.direction}) since ${new Date(a.startedAt).toLocaleTimeString()}: ${a.magnitude >= 0 ? '+' : ''}${a.magnitude.toFixed(2)} from ${a.baseline.toFixed(2)}, change probability ${(a.probability * 100).toFixed(0)}%` });
+      events.push({ at: a.raisedAt, text: `▲ change: ${moving(a)} — ${Math.round(a.magnitude * 100)}% of the room moved since ${new Date(a.startedAt).toLocaleTimeString()}, probability ${(a.probability * 100).toFixed(0)}%` });
     }
     for (const a of c.cleared) {
       if (next.has(`c${a.id}`)) continue;
       next.add(`c${a.id}`).add(`r${a.id}`);
-      events.push({ at: a.clearedAt, text: `▼ cleared: ${metricLabel(a.metric)} (${a.direction}) — ${a.reason}` });
+      events.push({ at: a.clearedAt, text: `▼ cleared: ${moving(a) || metricLabel(a.metric)} — ${a.reason}` });
+    }
+    for (const t of c.trends ?? []) {
+      if (next.has(`t${t.id}`)) continue;
+      next.add(`t${t.id}`);
+      events.push({ at: t.raisedAt, text: `→ slow trend: ${t.metrics.map((m) => `${metricLabel(m.metric)} ${m.ratePerMin >= 0 ? '+' : ''}${m.ratePerMin.toFixed(2)}/min`).join(', ')}` });
     }
     if (events.length) {
       setSeen(next);
@@ -96,7 +104,7 @@ function App() {
     <${Grid} pulse=${pulse} you=${null} label="The room right now" />
     <h2>Alerts</h2>
     <div class="card" aria-live="polite" data-testid="alerts">
-      ${log.length === 0 ? html`<span class="muted">No surges so far.</span>` : log.map((e) => html`<div>${new Date(e.at).toLocaleTimeString()} — ${e.text}</div>`)}
+      ${log.length === 0 ? html`<span class="muted">No alerts so far.</span>` : log.map((e) => html`<div>${new Date(e.at).toLocaleTimeString()} — ${e.text}</div>`)}
     </div>
     <h2>Contagion</h2>
     <p class="muted">Do people who see the pulse move toward it more than people who do not? (Needs inputs from at least 5 people.)</p>

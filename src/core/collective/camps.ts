@@ -43,8 +43,13 @@ export interface CampOptions {
   readonly switchAfter: number;
   /** Smallest camp shown on its own, in people. */
   readonly minPeople: number;
-  /** Smallest camp shown on its own, as a share of the room. */
+  /** Smallest share of the room for a new camp to appear. */
   readonly minShare: number;
+  /**
+   * Smallest share for a camp already shown to stay (≤ minShare): the hysteresis band that keeps
+   * a camp hovering near minShare (e.g. the last calm people of a room 90 % anxious) from flickering.
+   */
+  readonly stayShare: number;
   /**
    * Closest two camps' centroids may be, in affect units: splitting a tight cloud that spans a
    * few cells gives a high silhouette (the cells are discrete) but is not two camps.
@@ -65,6 +70,7 @@ export const DEFAULT_CAMP_OPTIONS: CampOptions = {
   switchAfter: 4,
   minPeople: 5,
   minShare: 0.1,
+  stayShare: 0.06,
   minSeparation: 0.4,
   matchDistance: 0.6,
   reseedEvery: 10,
@@ -157,9 +163,11 @@ export class CampTracker {
   }
 
   private eligible(r: KMeansResult, total: number, people: number): boolean {
+    // The k in force keeps its camps down to stayShare; a new k needs minShare for every camp.
+    const minShare = r.k <= this.k ? Math.min(this.options.minShare, this.options.stayShare) : this.options.minShare;
     for (const wgt of r.weights) {
       const share = wgt / total;
-      if (share * people < this.options.minPeople - 1e-9 || share < this.options.minShare) return false;
+      if (share * people < this.options.minPeople - 1e-9 || share < minShare) return false;
     }
     for (let i = 0; i < r.k; i++) {
       for (let j = i + 1; j < r.k; j++) {
@@ -230,7 +238,8 @@ export class CampTracker {
   /** Merges clusters too small to be shown into the nearest larger one (weighted centroid). */
   private merge(fit: KMeansResult, total: number, people: number): { x: number; y: number; w: number }[] {
     const groups = fit.centroids.map((c, i) => ({ x: c.x, y: c.y, w: fit.weights[i] ?? 0 })).filter((g) => g.w > 0);
-    const small = (g: { w: number }): boolean => (g.w / total) * people < this.options.minPeople - 1e-9 || g.w / total < this.options.minShare;
+    const minShare = Math.min(this.options.minShare, this.options.stayShare);
+    const small = (g: { w: number }): boolean => (g.w / total) * people < this.options.minPeople - 1e-9 || g.w / total < minShare;
     for (;;) {
       if (groups.length <= 1) break;
       groups.sort((a, b) => a.w - b.w);

@@ -1,40 +1,50 @@
 /**
- * The collective state of one space, updated once per pulse tick: dissonance (per tick), camps
- * (per tick, with k hysteresis and stable ids) and surge alerts (per window of `windowMs`, on
- * each quadrant's share and on the mean arousal). Pure: `now` comes in with every update, the
- * only randomness (k-means++) is seeded.
+ * The collective state of one space, updated once per pulse tick: dissonance and camps (k
+ * hysteresis, share hysteresis, stable ids) and alert events from per-tick change detection on
+ * the room's whole distribution. Pure: `now` comes in with every update, the only randomness
+ * (k-means++) is seeded.
  *
- *   pulse tick ──► update({grid, quadrantShares, meanArousal, count, now})
- *                    ├─ measureDissonance(grid)            every tick, O(m²)
- *                    ├─ CampTracker.update(cells)          every tick, O(m·Σk·iter)
- *                    └─ window accumulator ──(window closes)──► SurgeMonitor × 5
+ *   pulse tick ──► update({grid, quadrantShares, meanValence, meanArousal, dispersion, count, now})
+ *                    ├─ measureDissonance(grid)                  every tick, O(m²)
+ *                    ├─ CampTracker.update(cells)                every tick, O(m·Σk·iter)
+ *                    ├─ RoomChangeDetector.observe(features)     every tick, O(features)
+ *                    └─ AlertBook.step(alarms)                   raised / updated / cleared, trends
  *                  ◄── CollectiveState (plain JSON)
  *
- * Methods and sources: dissonance.ts, camps.ts, surge.ts; definitions and measured figures in
- * docs/collective-state.md.
+ * Methods and sources: dissonance.ts, camps.ts, roomChange.ts, alertBook.ts; definitions and
+ * measured figures in docs/collective-state.md.
  */
 import { QUADRANTS } from '../affect.ts';
 import type { GridView } from '../histogram.ts';
 import type { PulseSnapshot } from '../pulse.ts';
+import { type AlertBookOptions, type AlertMessage, AlertBook, type ClearedRoomAlert, type RoomAlert, type RoomTrend } from './alertBook.ts';
 import { type Camp, type CampOptions, CampTracker } from './camps.ts';
 import { type Dissonance, dissonanceOfPoints, NO_DISSONANCE } from './dissonance.ts';
-import { type ClearedAlert, DEFAULT_SURGE_OPTIONS, type SurgeAlert, SurgeMonitor, type SurgeOptions } from './surge.ts';
-import { weightedPointsOf } from './weightedPoints.ts';
+import { ROOM_FEATURES, RoomChangeDetector, type RoomChangeOptions } from './roomChange.ts';
+import { type WeightedPoints, weightedPointsOf } from './weightedPoints.ts';
 
-/** The metrics watched for surges, in this order: the four quadrant shares, then mean arousal. */
-export const SURGE_METRICS = [...QUADRANTS.map((q) => `share:${q}` as const), 'meanArousal'] as const;
+/** The metrics an alert can list: the room features (quadrant shares, mean, dispersion) and camps. */
+export const ALERT_METRICS = [...ROOM_FEATURES, 'camps'] as const;
 
-/** A metric watched for surges. */
-export type SurgeMetric = (typeof SURGE_METRICS)[number];
+/** A metric an alert can list. */
+export type AlertMetricName = (typeof ALERT_METRICS)[number];
 
 /** What the pulse tick hands the tracker. */
 export interface CollectiveInput {
   /** The space's grid histogram (read only; not retained). */
   readonly grid: GridView;
-  /** Shares per quadrant in QUADRANTS order (sum 1), or null/empty when nobody counts. */
+  /**
+   * Shares per quadrant in QUADRANTS order (sum 1), or null/empty when nobody counts. Used only
+   * when the grid has an odd number of bins; otherwise the shares are counted on the grid itself
+   * (exact: the quadrant boundaries are cell boundaries).
+   */
   readonly quadrantShares: readonly number[] | null;
   /** Mean arousal of the people who count, or null when nobody counts. */
   readonly meanArousal: number | null;
+  /** Mean valence (from the grid's cell centres when absent). */
+  readonly meanValence?: number | null;
+  /** var(valence) + var(arousal) of the people who count (from the grid when absent). */
+  readonly dispersion?: number | null;
   /** People who currently count. */
   readonly count: number;
   /** Tick time, epoch ms (non-decreasing). */
@@ -46,8 +56,17 @@ export interface CollectiveInput {
  * snapshot — fewer people than the minimum cohort — gives no shares and no mean, which the
  * tracker treats as "too few people").
  */
-export function collectiveInputOf(grid: GridView, snapshot: Pick<PulseSnapshot, 'quadrants' | 'mean' | 'count' | 'at'>): CollectiveInput {
-  return { grid, quadrantShares: snapshot.quadrants, meanArousal: snapshot.mean?.arousal ?? null, count: snapshot.count, now: snapshot.at };
+export function collectiveInputOf(grid: GridView, snapshot: Pick<PulseSnapshot, 'quadrants' | 'mean' | 'spread' | 'count' | 'at'>): CollectiveInput {
+  const sp = snapshot.spread;
+  return {
+    grid,
+    quadrantShares: snapshot.quadrants,
+    meanArousal: snapshot.mean?.arousal ?? null,
+    meanValence: snapshot.mean?.valence ?? null,
+    dispersion: sp ? sp.valence * sp.valence + sp.arousal * sp.arousal : null,
+    count: snapshot.count,
+    now: snapshot.at,
+  };
 }
 
 /** A change of the number of camps in force. */
@@ -59,7 +78,7 @@ export interface KChange {
 /** The collective state after a tick: small, plain, JSON-serialisable. */
 export interface CollectiveState {
   /** Schema version of this object. */
-  readonly v: 1;
+  readonly v: 2;
   readonly at: number;
   /** People counted this tick. */
   readonly count: number;
@@ -72,20 +91,26 @@ export interface CollectiveState {
   readonly kWinner: number;
   /** The last few changes of k, oldest first. */
   readonly kHistory: readonly KChange[];
-  /** Active surge alerts, oldest first. */
-  readonly alerts: readonly SurgeAlert[];
+  /** The active alert event (at most one: one change, one alert), as of this tick. */
+  readonly alerts: readonly RoomAlert[];
+  /** This tick's alert messages — raised, updated, cleared — in order. */
+  readonly events: readonly AlertMessage[];
   /** Alerts cleared within the last `clearedRetentionMs` (at most 20), newest first. */
-  readonly cleared: readonly ClearedAlert[];
+  readonly cleared: readonly ClearedRoomAlert[];
+  /** The active slow trend, if any (at most one). */
+  readonly trends: readonly RoomTrend[];
 }
 
 /** Settings of a {@link CollectiveTracker}. All optional. */
 export interface CollectiveTrackerOptions {
   /** ER identification weight α in [0.25, 1.6] (default 1). */
   readonly alpha?: number;
-  /** Camp options (k range, silhouette threshold, k hysteresis, ≥ minPeople rule, seed). */
+  /** Camp options (k range, silhouette threshold, k and share hysteresis, ≥ minPeople rule, seed). */
   readonly camps?: Partial<CampOptions>;
-  /** Surge options (window length, CUSUM k/h, EWMA λ/L, BOCPD hazard, hysteresis). */
-  readonly surge?: Partial<SurgeOptions>;
+  /** Change detection (CUSUM rates and thresholds, jump test, noise). */
+  readonly change?: Partial<RoomChangeOptions>;
+  /** Alert events and trends (quiet, settle, trend rates). */
+  readonly alerts?: Partial<AlertBookOptions>;
   /** How long cleared alerts stay in the state (ms, default 60 000). */
   readonly clearedRetentionMs?: number;
   /** How many changes of k to keep (default 8). */
@@ -95,37 +120,61 @@ export interface CollectiveTrackerOptions {
 /** Most cleared alerts kept in the state, whatever the retention. */
 const MAX_CLEARED = 20;
 
-interface WindowAcc {
-  start: number;
-  ticks: number;
-  sums: number[];
+/** Quadrant shares counted on the grid (QUADRANTS order), or null when the bins are odd. */
+function gridShares(grid: GridView): number[] | null {
+  const B = grid.bins;
+  if (B % 2 !== 0 || !(grid.total > 0)) return null;
+  const c = [0, 0, 0, 0];
+  const half = B / 2;
+  for (let iy = 0; iy < B; iy++) {
+    const energised = iy >= half;
+    for (let ix = 0; ix < B; ix++) {
+      const w = grid.counts[iy * B + ix] ?? 0;
+      if (w === 0) continue;
+      const pleasant = ix >= half;
+      const q = pleasant ? (energised ? 0 : 1) : energised ? 3 : 2;
+      c[q] = (c[q] as number) + w;
+    }
+  }
+  return c.map((x) => x / grid.total);
+}
+
+/** Mean and dispersion from the cell centres (when the snapshot's exact ones are not given). */
+function momentsOf(points: WeightedPoints): { v: number; a: number; dispersion: number } {
+  let sv = 0;
+  let sa = 0;
+  for (let i = 0; i < points.n; i++) {
+    sv += (points.w[i] as number) * (points.x[i] as number);
+    sa += (points.w[i] as number) * (points.y[i] as number);
+  }
+  const v = sv / points.total;
+  const a = sa / points.total;
+  let d = 0;
+  for (let i = 0; i < points.n; i++) d += (points.w[i] as number) * (((points.x[i] as number) - v) ** 2 + ((points.y[i] as number) - a) ** 2);
+  return { v, a, dispersion: d / points.total };
 }
 
 /** One per space: feed it every pulse tick, put its result into the pulse message. */
 export class CollectiveTracker {
   readonly alpha: number;
-  readonly surgeOptions: SurgeOptions;
   private readonly camps: CampTracker;
-  private readonly monitors: SurgeMonitor[];
+  private readonly detector: RoomChangeDetector;
+  private readonly book: AlertBook;
   private readonly clearedRetentionMs: number;
   private readonly kHistoryLength: number;
-  private acc: WindowAcc | null = null;
-  private cleared: ClearedAlert[] = [];
+  private cleared: ClearedRoomAlert[] = [];
   private kHistory: KChange[] = [];
   private lastK = 1;
-  private alertSeq = 0;
   private lastNow = -Infinity;
 
   constructor(options: CollectiveTrackerOptions = {}) {
     this.alpha = options.alpha ?? 1;
     if (!(this.alpha >= 0.25 && this.alpha <= 1.6)) throw new RangeError('alpha must be in [0.25, 1.6]');
-    this.surgeOptions = { ...DEFAULT_SURGE_OPTIONS, ...options.surge };
-    if (!(this.surgeOptions.windowMs > 0)) throw new RangeError('windowMs must be positive');
     this.camps = new CampTracker(options.camps);
+    this.detector = new RoomChangeDetector(options.change);
+    this.book = new AlertBook(options.alerts);
     this.clearedRetentionMs = options.clearedRetentionMs ?? 60_000;
     this.kHistoryLength = options.kHistoryLength ?? 8;
-    const nextId = (): string => `a${++this.alertSeq}`;
-    this.monitors = SURGE_METRICS.map((m) => new SurgeMonitor(m, this.surgeOptions, nextId));
   }
 
   /** The smallest camp (and room) shown, in people. */
@@ -142,6 +191,7 @@ export class CollectiveTracker {
     let camps: readonly Camp[] = [];
     let k = this.camps.currentK;
     let kWinner = k;
+    const events: AlertMessage[] = [];
     if (enough) {
       const points = weightedPointsOf(input.grid);
       dissonance = dissonanceOfPoints(points, input.grid, { alpha: this.alpha, people: input.count });
@@ -149,6 +199,16 @@ export class CollectiveTracker {
       camps = report.camps;
       k = report.k;
       kWinner = report.winner;
+      const shares = gridShares(input.grid) ?? (input.quadrantShares && input.quadrantShares.length === QUADRANTS.length ? input.quadrantShares : null);
+      const approx = input.meanValence === undefined || input.dispersion === undefined || input.meanValence === null || input.dispersion === null ? momentsOf(points) : null;
+      const meanValence = approx ? approx.v : (input.meanValence as number);
+      const meanArousal = input.meanArousal ?? approx?.a ?? null;
+      const dispersion = approx ? approx.dispersion : (input.dispersion as number);
+      if (shares && meanArousal !== null && Number.isFinite(meanValence) && Number.isFinite(meanArousal) && Number.isFinite(dispersion)) {
+        this.detector.freezeNoise(this.book.building);
+        const step = this.detector.observe({ count: input.count, shares, meanValence, meanArousal, dispersion, now });
+        events.push(...this.book.step(this.detector, step.alarms, k, now));
+      }
     } else if (this.alpha !== 1) {
       dissonance = { ...NO_DISSONANCE, alpha: this.alpha };
     }
@@ -157,16 +217,12 @@ export class CollectiveTracker {
       if (this.kHistory.length > this.kHistoryLength) this.kHistory.shift();
       this.lastK = k;
     }
-    this.accumulate(input, now, enough);
-    this.cleared = this.cleared.filter((c) => now - c.clearedAt <= this.clearedRetentionMs).slice(0, MAX_CLEARED);
-    const alerts: SurgeAlert[] = [];
-    for (const m of this.monitors) {
-      const a = m.alert;
-      if (a) alerts.push(a);
-    }
-    alerts.sort((a, b) => a.raisedAt - b.raisedAt);
+    const newlyCleared = events.filter((e) => e.type === 'cleared').map((e) => e.alert as ClearedRoomAlert);
+    this.cleared = [...newlyCleared.reverse(), ...this.cleared].filter((c) => now - c.clearedAt <= this.clearedRetentionMs).slice(0, MAX_CLEARED);
+    const active = this.book.active;
+    const trend = this.book.activeTrend;
     return {
-      v: 1,
+      v: 2,
       at: now,
       count: input.count,
       dissonance,
@@ -174,36 +230,10 @@ export class CollectiveTracker {
       k,
       kWinner,
       kHistory: this.kHistory.slice(),
-      alerts,
+      alerts: active ? [active] : [],
+      events,
       cleared: this.cleared.slice(),
+      trends: trend ? [trend] : [],
     };
-  }
-
-  /** Adds this tick to the current window; closes windows that `now` has passed. */
-  private accumulate(input: CollectiveInput, now: number, enough: boolean): void {
-    const w = this.surgeOptions.windowMs;
-    const start = Math.floor(now / w) * w;
-    if (this.acc && start > this.acc.start) {
-      this.closeWindow(this.acc, now);
-      this.acc = null;
-    }
-    if (!this.acc) this.acc = { start, ticks: 0, sums: SURGE_METRICS.map(() => 0) };
-    const shares = input.quadrantShares;
-    if (enough && shares && shares.length === QUADRANTS.length && input.meanArousal !== null && Number.isFinite(input.meanArousal)) {
-      const acc = this.acc;
-      for (let i = 0; i < QUADRANTS.length; i++) acc.sums[i] = (acc.sums[i] as number) + (shares[i] ?? 0);
-      acc.sums[QUADRANTS.length] = (acc.sums[QUADRANTS.length] as number) + input.meanArousal;
-      acc.ticks++;
-    }
-  }
-
-  private closeWindow(acc: WindowAcc, now: number): void {
-    if (acc.ticks === 0) return;
-    const newlyCleared: ClearedAlert[] = [];
-    this.monitors.forEach((m, i) => {
-      const step = m.observe(acc.start, (acc.sums[i] as number) / acc.ticks, now);
-      if (step.cleared) newlyCleared.push(step.cleared);
-    });
-    this.cleared = [...newlyCleared.reverse(), ...this.cleared];
   }
 }

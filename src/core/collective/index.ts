@@ -7,15 +7,27 @@ export { BIMODAL_THRESHOLD, type Bimodality, bimodalityCoefficient } from './bim
 export { type Camp, type CampOptions, type CampReport, CampTracker, DEFAULT_CAMP_OPTIONS } from './camps.ts';
 export { type CircularResultants, circularResultants } from './circular.ts';
 export {
+  type AlertBookOptions,
+  type AlertMessage,
+  AlertBook,
+  type AlertMetric,
+  type ClearedRoomAlert,
+  DEFAULT_ALERT_BOOK_OPTIONS,
+  type RoomAlert,
+  type RoomTrend,
+  type TrendMetric,
+} from './alertBook.ts';
+export {
+  ALERT_METRICS,
+  type AlertMetricName,
   type CollectiveInput,
   type CollectiveState,
   CollectiveTracker,
   type CollectiveTrackerOptions,
   collectiveInputOf,
   type KChange,
-  SURGE_METRICS,
-  type SurgeMetric,
 } from './collectiveTracker.ts';
+export { DEFAULT_ROOM_CHANGE_OPTIONS, type FeatureAlarm, ROOM_FEATURES, RoomChangeDetector, type RoomChangeOptions, type RoomFeature, type RoomObservation } from './roomChange.ts';
 export { type ContagionIndex, type ContagionOptions, type ContagionRecord, contagionIndex } from './contagion.ts';
 export { Cusum, type Direction, siegmundArlOneSided, siegmundArlTwoSided } from './cusum.ts';
 export { type Dissonance, type DissonanceOptions, measureDissonance, NO_DISSONANCE } from './dissonance.ts';

@@ -76,6 +76,9 @@ export type Pulse = PulseSnapshot & { readonly space: string; readonly collectiv
 /** A surge metric in words: `share:pleasant-calm` → "pleasant · calm share". */
 export function metricLabel(metric: string): string {
   if (metric === 'meanArousal') return 'energy';
+  if (metric === 'meanValence') return 'mood';
+  if (metric === 'dispersion') return 'spread';
+  if (metric === 'camps') return 'camps';
   const q = QUADRANT_STYLE.find((s) => `share:${s.key}` === metric);
   return q ? `${q.label} share` : metric;
 }
