@@ -1,0 +1,305 @@
+/**
+ * A client process of bench/cadence.ts: a share of a scenario's people, each one the project's
+ * protocol client (src/client) over `ws`, measuring what they experience. The same process
+ * measures attune and the plain-ws baseline (both speak the protocol's happy path).
+ *
+ * Measured here, in the window [from, to) given by the coordinator (epoch ms; all processes
+ * share the machine's clock):
+ * - pulses that arrive, per role and per client (the coordinator divides by duration × rate);
+ * - ack latency of every tap sent in the window (send → ack, this process's monotonic clock);
+ * - tap → display: per space, a probe group of K participants moves between two cells no other
+ *   participant uses (the two top corners; everyone else taps inside [-0.8, 0.8]²), and this
+ *   process's display of that space notes the first pulse whose histogram shows the move (the
+ *   target corner holds more than half the group and more than the other corner). Probe and
+ *   display live in this process, so one monotonic clock times both ends.
+ *
+ * IPC (parent → child → parent):
+ *   { cmd: 'displays' }                    → { ev: 'displays', ok, failed }
+ *   { cmd: 'join' }                        → { ev: 'joined', firstSentAt, welcomes: number[], failed }
+ *   { cmd: 'measure', from, to }           → { ev: 'result', … } at `to`
+ *   { cmd: 'progress' }                    → { ev: 'progress', … }
+ *   { cmd: 'exit' }
+ */
+import WebSocket from 'ws';
+import { AttuneClient } from '../../src/client/attuneClient.ts';
+import type { PulseMessage } from '../../src/core/protocol.ts';
+import { LatencyHistogram } from './latencyHistogram.ts';
+
+/** The share of a scenario this process plays. */
+export interface WorkerPlan {
+  readonly url: string;
+  readonly spaces: readonly { readonly code: string; readonly participants: number; readonly displays: number; readonly probes: number }[];
+  readonly tapEveryMs: number;
+  readonly probeEveryMs: number;
+  readonly joinConcurrency: number;
+  readonly joinTimeoutMs: number;
+}
+
+/** What this process measured in the window. */
+export interface WorkerResult {
+  readonly ev: 'result';
+  readonly participantPulses: number;
+  readonly participantClients: number;
+  /** Per participant: pulses in the window (for the worst-client figure). */
+  readonly participantPerClient: number[];
+  readonly displayPulses: number;
+  readonly displayClients: number;
+  readonly displayPerClient: number[];
+  readonly acks: { counts: number[]; max: number };
+  readonly tapsSent: number;
+  readonly tapsAcked: number;
+  readonly tapToDisplay: { counts: number[]; max: number };
+  readonly probeMoves: number;
+  readonly probeSeen: number;
+  /** Mean byte length of pulses seen by displays (JSON of the parsed message). */
+  readonly pulseBytes: number;
+  readonly disconnects: number;
+  readonly errors: Record<string, number>;
+}
+
+const plan = JSON.parse(process.argv[2] ?? '{}') as WorkerPlan;
+const epoch = (): number => performance.timeOrigin + performance.now();
+const send = (m: unknown): void => {
+  process.send?.(m);
+};
+const connect = (url: string): WebSocket => new WebSocket(url, { perMessageDeflate: false });
+
+let from = Number.POSITIVE_INFINITY;
+let to = Number.NEGATIVE_INFINITY;
+const inWindow = (t: number): boolean => t >= from && t < to;
+let tapping = false;
+
+const errors: Record<string, number> = {};
+let disconnects = 0;
+const acks = new LatencyHistogram();
+const tapToDisplay = new LatencyHistogram();
+let tapsSent = 0;
+let tapsAcked = 0;
+let probeMoves = 0;
+let probeSeen = 0;
+let pulseByteSum = 0;
+let pulseByteN = 0;
+
+function watch(c: AttuneClient): void {
+  c.on('error', (e) => {
+    errors[e.code] = (errors[e.code] ?? 0) + 1;
+  });
+  c.on('full', () => {
+    errors.SPACE_FULL = (errors.SPACE_FULL ?? 0) + 1;
+  });
+  c.on('status', (s) => {
+    if (s.state === 'waiting') disconnects++;
+  });
+}
+
+/** Opens a client and resolves at its first welcome (false if it stopped or timed out). */
+function open(c: AttuneClient, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => done(false), timeoutMs);
+    const offW = c.on('welcome', () => done(true));
+    const offS = c.on('status', (s) => {
+      if (s.state === 'stopped') done(false);
+    });
+    function done(ok: boolean): void {
+      clearTimeout(timer);
+      offW();
+      offS();
+      resolve(ok);
+    }
+    c.start();
+  });
+}
+
+// ——— displays and probes ————————————————————————————————————————————————————————————
+
+interface Probe {
+  readonly code: string;
+  readonly group: AttuneClient[];
+  /** 0: left top corner, 1: right top corner. */
+  target: 0 | 1;
+  sentAt: number;
+  waiting: boolean;
+  countIt: boolean;
+  timer: ReturnType<typeof setTimeout> | null;
+}
+
+const displays: { client: AttuneClient; count: number }[] = [];
+const probes: Probe[] = [];
+
+function moveProbe(p: Probe): void {
+  p.target = p.target === 0 ? 1 : 0;
+  const valence = p.target === 0 ? -0.97 : 0.97;
+  p.sentAt = performance.now();
+  p.countIt = tapping && inWindow(epoch());
+  for (const c of p.group) c.send({ valence, arousal: 0.97 });
+  p.waiting = true;
+  if (p.countIt) probeMoves++;
+  // Not seen within 5 s: counted as a miss, move on.
+  p.timer = setTimeout(() => {
+    p.waiting = false;
+    if (tapping) moveProbe(p);
+  }, 5_000);
+}
+
+function onDisplayPulse(p: Probe | undefined, m: PulseMessage): void {
+  if (!p?.waiting || !m.hist) return;
+  const row = (m.bins - 1) * m.bins;
+  const left = m.hist[row] ?? 0;
+  const right = m.hist[row + m.bins - 1] ?? 0;
+  const [mine, other] = p.target === 0 ? [left, right] : [right, left];
+  if (mine > p.group.length / 2 && mine > other) {
+    const latency = performance.now() - p.sentAt;
+    p.waiting = false;
+    if (p.timer) clearTimeout(p.timer);
+    if (p.countIt) {
+      tapToDisplay.record(latency);
+      probeSeen++;
+    }
+    if (tapping) p.timer = setTimeout(() => moveProbe(p), Math.max(0, plan.probeEveryMs - latency) + Math.random() * 100);
+  }
+}
+
+async function openDisplays(): Promise<{ ok: number; failed: number }> {
+  const jobs: Promise<boolean>[] = [];
+  for (const s of plan.spaces) {
+    let probe: Probe | undefined;
+    if (s.probes > 0) {
+      probe = { code: s.code, group: [], target: 1, sentAt: 0, waiting: false, countIt: false, timer: null };
+      probes.push(probe);
+      for (let i = 0; i < s.probes; i++) {
+        const c = new AttuneClient({ url: plan.url, code: s.code, role: 'participant', consent: true, connect });
+        watch(c);
+        probe.group.push(c);
+        jobs.push(open(c, plan.joinTimeoutMs));
+      }
+    }
+    for (let i = 0; i < s.displays; i++) {
+      const c = new AttuneClient({ url: plan.url, code: s.code, role: 'display', connect });
+      watch(c);
+      const d = { client: c, count: 0 };
+      displays.push(d);
+      const first = i === 0 ? probe : undefined;
+      c.on('pulse', (m) => {
+        if (inWindow(epoch())) d.count++;
+        if (first) onDisplayPulse(first, m);
+        if (pulseByteN < 2000 && (d.count & 31) === 1) {
+          pulseByteSum += JSON.stringify(m).length;
+          pulseByteN++;
+        }
+      });
+      jobs.push(open(c, plan.joinTimeoutMs));
+    }
+  }
+  const r = await Promise.all(jobs);
+  return { ok: r.filter(Boolean).length, failed: r.filter((x) => !x).length };
+}
+
+// ——— participants ———————————————————————————————————————————————————————————————————
+
+interface Person {
+  readonly client: AttuneClient;
+  count: number;
+  readonly sent: Map<number, number>;
+}
+
+const people: Person[] = [];
+
+async function joinParticipants(): Promise<{ firstSentAt: number; welcomes: number[]; failed: number }> {
+  const todo: string[] = [];
+  for (const s of plan.spaces) for (let i = 0; i < s.participants; i++) todo.push(s.code);
+  const welcomes: number[] = [];
+  let failed = 0;
+  const firstSentAt = epoch();
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < todo.length) {
+      const code = todo[next++] as string;
+      const c = new AttuneClient({ url: plan.url, code, role: 'participant', consent: true, connect });
+      watch(c);
+      const p: Person = { client: c, count: 0, sent: new Map() };
+      c.on('pulse', () => {
+        if (inWindow(epoch())) p.count++;
+      });
+      c.on('ack', (a) => {
+        const t = p.sent.get(a.seq);
+        if (t === undefined) return;
+        p.sent.delete(a.seq);
+        acks.record(performance.now() - t);
+        tapsAcked++;
+      });
+      people.push(p);
+      if (await open(c, plan.joinTimeoutMs)) welcomes.push(epoch());
+      else failed++;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, plan.joinConcurrency) }, lane));
+  return { firstSentAt, welcomes, failed };
+}
+
+function startTapping(): void {
+  tapping = true;
+  for (const p of people) {
+    const tap = (): void => {
+      if (!tapping) return;
+      if (p.client.state === 'live') {
+        const t = performance.now();
+        const r = p.client.send({ valence: Math.random() * 1.6 - 0.8, arousal: Math.random() * 1.6 - 0.8 });
+        if (r.ok && inWindow(epoch())) {
+          p.sent.set(r.value, t);
+          tapsSent++;
+        }
+      }
+      setTimeout(tap, plan.tapEveryMs * (0.8 + Math.random() * 0.4));
+    };
+    setTimeout(tap, Math.random() * plan.tapEveryMs);
+  }
+  for (const p of probes) moveProbe(p);
+}
+
+function result(): WorkerResult {
+  return {
+    ev: 'result',
+    participantPulses: people.reduce((a, p) => a + p.count, 0),
+    participantClients: people.length,
+    participantPerClient: people.map((p) => p.count),
+    displayPulses: displays.reduce((a, d) => a + d.count, 0),
+    displayClients: displays.length,
+    displayPerClient: displays.map((d) => d.count),
+    acks: acks.toJSON(),
+    tapsSent,
+    tapsAcked,
+    tapToDisplay: tapToDisplay.toJSON(),
+    probeMoves,
+    probeSeen,
+    pulseBytes: pulseByteN ? pulseByteSum / pulseByteN : 0,
+    disconnects,
+    errors,
+  };
+}
+
+process.on('message', (m: { cmd: string; from?: number; to?: number }) => {
+  void (async () => {
+    if (m.cmd === 'displays') send({ ev: 'displays', ...(await openDisplays()) });
+    else if (m.cmd === 'join') send({ ev: 'joined', ...(await joinParticipants()) });
+    else if (m.cmd === 'measure') {
+      from = m.from ?? epoch();
+      to = m.to ?? from;
+      startTapping();
+      setTimeout(() => {
+        // Acks of the last taps may still be in flight: wait a moment past the window.
+        setTimeout(() => send(result()), 1_000);
+      }, Math.max(0, to - epoch()));
+    } else if (m.cmd === 'progress') {
+      const r = result();
+      send({ ev: 'progress', participantPulses: r.participantPulses, displayPulses: r.displayPulses, tapsSent, tapsAcked, probeSeen, probeMoves, ackP95: acks.quantile(0.95), tapP95: tapToDisplay.quantile(0.95), disconnects });
+    } else if (m.cmd === 'exit') {
+      tapping = false;
+      for (const p of people) p.client.stop();
+      for (const d of displays) d.client.stop();
+      for (const p of probes) for (const c of p.group) c.stop();
+      setTimeout(() => process.exit(0), 200);
+    }
+  })();
+});
+process.on('disconnect', () => process.exit(0));
+send({ ev: 'ready' });
