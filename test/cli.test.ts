@@ -2,17 +2,17 @@
  * The `attune` command in process, with captured streams: help, bad flags, unreachable ports
  * and servers, and space management against a real server.
  */
-import { createServer } from 'node:net';
+import { createServer as createNetServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../src/cli/main.ts';
-import { type RunningServer, startServer } from '../src/server/startServer.ts';
+import { createServer, type RunningServer } from '../src/server/createServer.ts';
 import { captureIO } from './support/captureIO.ts';
 
 const io = (env: Record<string, string> = {}) => captureIO({ env });
 
 let server: RunningServer;
 beforeAll(async () => {
-  server = await startServer({ port: 0, dbPath: ':memory:', webRoot: null });
+  server = await createServer({ port: 0, dbPath: ':memory:', webRoot: null });
 });
 afterAll(async () => {
   await server.close();
@@ -51,7 +51,7 @@ describe('attune CLI', () => {
   });
 
   it('serve says clearly when the port is taken', async () => {
-    const blocker = createServer();
+    const blocker = createNetServer();
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
     const port = (blocker.address() as { port: number }).port;
     const a = io();

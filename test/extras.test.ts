@@ -1,26 +1,23 @@
 /**
- * The full server's extras over real WebSockets: the collective state in the pulse (and never
- * below the minimum cohort), and text inputs analysed on the server.
+ * The full server (createServer with its defaults: the public log, the collective-state tracker,
+ * text analysis) over real WebSockets: the collective state in the pulse (and never below the
+ * minimum cohort), text inputs analysed on the server, every act on the log.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { auditLog } from '../src/log/audit.ts';
-import { buildServerExtras, type ServerExtras } from '../src/server/extras.ts';
-import { type RunningServer, startServer } from '../src/server/startServer.ts';
+import { createServer, type RunningServer } from '../src/server/createServer.ts';
 import { connect, isType, type Msg, type TestClient } from './support/wsClient.ts';
 
 let server: RunningServer;
-let extras: ServerExtras;
 const clients: TestClient[] = [];
 
 afterEach(async () => {
   for (const c of clients.splice(0)) c.close();
   await server.close();
-  await extras.close();
 });
 
 async function start(minCohort: number): Promise<string> {
-  extras = await buildServerExtras({ dataDir: null, db: null });
-  server = await startServer({ port: 0, dbPath: ':memory:', webRoot: null, minCohort, participantHz: 10, ...extras.serverOptions });
+  server = await createServer({ port: 0, dbPath: ':memory:', webRoot: null, minCohort, participantHz: 10 });
   const r = await fetch(`${server.url}/api/spaces`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'extras' }) });
   return ((await r.json()) as { code: string }).code;
 }
@@ -41,7 +38,7 @@ describe('server extras', () => {
     const rot = await fetch(`${server.url}/api/spaces/${code}/steward-token`, { method: 'POST', headers: { authorization: `Bearer ${stewardToken}` } });
     const fresh = ((await rot.json()) as { stewardToken: string }).stewardToken;
     await fetch(`${server.url}/api/spaces/${code}/close`, { method: 'POST', headers: { authorization: `Bearer ${fresh}` } });
-    const report = await auditLog({ prefix: `${server.url}/log`, verifierKeys: extras.log.verifierKeys, previous: null });
+    const report = await auditLog({ prefix: `${server.url}/log`, verifierKeys: server.log?.verifierKeys ?? [], previous: null });
     expect(report.failures).toEqual([]);
     expect(report.ok).toBe(true);
     // Two spaces were created (one in start()), one steward change, one close.

@@ -8,24 +8,42 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LocalBus } from '../src/bus/local/localBus.ts';
 import { JoinThrottle } from '../src/core/joinThrottle.ts';
 import { createApp } from '../src/http/app.ts';
-import { SpaceService } from '../src/space/spaceService.ts';
-import { MemoryGovernance } from '../src/server/startServer.ts';
+import { MemoryGovernance } from '../src/server/createServer.ts';
+import { ManualScheduler } from '../src/space/scheduler.ts';
+import { type ConnSink, SpaceHost } from '../src/space/spaceHost.ts';
 import { MemoryStorage } from '../src/storage/memory/memoryStorage.ts';
 
-let service: SpaceService;
+let service: SpaceHost;
 let governance: MemoryGovernance;
+let scheduler: ManualScheduler;
 let app: ReturnType<typeof createApp>;
+
+function hostWith(minCohort: number): SpaceHost {
+  return new SpaceHost({ storage: new MemoryStorage(), bus: new LocalBus(), governance, scheduler, machine: { release: { minCohort } } });
+}
 
 beforeEach(async () => {
   governance = new MemoryGovernance();
-  service = new SpaceService({ storage: new MemoryStorage(), bus: new LocalBus(), governance, minCohort: 1 });
+  scheduler = new ManualScheduler();
+  service = hostWith(1);
   await service.start();
-  app = createApp({ service, publicUrl: () => 'http://attune.test', isAdmin: (t) => t === 'admin-secret', webRoot: null });
+  app = createApp({ host: service, publicUrl: () => 'http://attune.test', isAdmin: (t) => t === 'admin-secret', webRoot: null, clock: () => scheduler.now() });
 });
 
 afterEach(async () => {
   await service.stop();
 });
+
+/** A participant joined straight through the host (no socket): its frames are collected. */
+async function joinDirect(host: SpaceHost, code: string): Promise<{ ref: number; frames: string[] }> {
+  const frames: string[] = [];
+  const sink: ConnSink = { send: (f) => frames.push(typeof f === 'string' ? f : new TextDecoder().decode(f)), close: () => {}, welcomed: () => {} };
+  const ref = host.attach(sink);
+  const r = await host.join(ref, code, 'participant', true);
+  if (!r.ok) throw new Error(r.message);
+  await host.drain();
+  return { ref, frames };
+}
 
 const post = (path: string, body?: unknown, token?: string) =>
   app.request(path, {
@@ -71,7 +89,7 @@ describe('HTTP API', () => {
   });
 
   it('[H1] limits how many spaces one address creates per hour', async () => {
-    const limited = createApp({ service, publicUrl: () => 'http://attune.test', isAdmin: () => false, webRoot: null, createsPerHour: 2 });
+    const limited = createApp({ host: service, publicUrl: () => 'http://attune.test', isAdmin: () => false, webRoot: null, createsPerHour: 2 });
     const make = () => limited.request('/api/spaces', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'x' }) });
     expect((await make()).status).toBe(201);
     expect((await make()).status).toBe(201);
@@ -131,12 +149,10 @@ describe('HTTP API', () => {
 
   it('[H6] serves the time series as JSON and CSV, and validates the query', async () => {
     const s = await create();
-    const join = await service.join(s.code as string, 'participant', true);
-    if (!join.ok) throw new Error(join.message);
-    await service.input(join.value, { t: 'input', seq: 1, valence: 0.5, arousal: 0.5, confidence: 1, source: 'tap' }, false);
-    const rt = service.runtime(join.value.spaceId);
-    rt?.tick(true);
-    await service.stop(); // flushes the series buffer
+    const join = await joinDirect(service, s.code as string);
+    expect(service.input(join.ref, { t: 'input', seq: 1, valence: 0.5, arousal: 0.5, confidence: 1, source: 'tap' }, false).ok).toBe(true);
+    scheduler.advance(1000); // participant ticks store a series point once a second (P7)
+    await service.drain();
     const j = await app.request(`/api/spaces/${s.code}/series`);
     const points = ((await j.json()) as { points: { count: number; valence: number }[] }).points;
     expect(points.length).toBeGreaterThanOrEqual(1);
@@ -157,7 +173,11 @@ describe('HTTP API', () => {
     expect([...png.slice(0, 4)]).toEqual([0x89, 0x50, 0x4e, 0x47]);
   });
 
-  it('[H10] computes the contagion index for the steward only, and only over enough people', async () => {
+  it('[H10][R4] computes the contagion index for the steward only, and only over at least the cohort', async () => {
+    await service.stop();
+    service = hostWith(5);
+    await service.start();
+    app = createApp({ host: service, publicUrl: () => 'http://attune.test', isAdmin: () => false, webRoot: null, clock: () => scheduler.now() });
     const s = await create();
     const code = s.code as string;
     expect((await app.request(`/api/spaces/${code}/contagion`)).status).toBe(401);
@@ -167,15 +187,15 @@ describe('HTTP API', () => {
     expect(((await few.json()) as { error: { message: string } }).error.message).toMatch(/at least 5 people/);
     // Eight people, three inputs each; half of them see the pulse and move toward it.
     for (let p = 0; p < 8; p++) {
-      const j = await service.join(code, 'participant', true);
-      if (!j.ok) throw new Error(j.message);
+      const j = await joinDirect(service, code);
       for (let k = 1; k <= 3; k++) {
         const toward = p % 2 === 0;
         const v = toward ? 0.8 - 0.3 * k : -0.6 + 0.05 * k * (p % 3 === 0 ? 1 : -1);
-        await service.input(j.value, { t: 'input', seq: k, valence: v, arousal: 0.1 * (p - 4) / 4, confidence: 1, source: 'tap' }, toward);
-        service.runtime(j.value.spaceId)?.tick(true);
+        service.input(j.ref, { t: 'input', seq: k, valence: v, arousal: 0.1 * (p - 4) / 4, confidence: 1, source: 'tap' }, toward);
+        scheduler.advance(500);
       }
     }
+    await service.drain();
     const r = await app.request(`/api/spaces/${code}/contagion`, auth);
     expect(r.status).toBe(200);
     const c = (await r.json()) as { index: number | null; lower: number | null; upper: number | null; inputs: number; method: string };
@@ -196,7 +216,7 @@ const errorOf = async (r: Response) => ((await r.json()) as { error: { code: str
 
 describe('HTTP hardening', () => {
   it('[H1] only created spaces spend the creation quota; a 429 says when to retry', async () => {
-    const limited = createApp({ service, publicUrl: () => 'http://attune.test', isAdmin: () => false, webRoot: null, createsPerHour: 60 });
+    const limited = createApp({ host: service, publicUrl: () => 'http://attune.test', isAdmin: () => false, webRoot: null, createsPerHour: 60 });
     const make = (body: string) => limited.request('/api/spaces', { method: 'POST', headers: { 'content-type': 'application/json' }, body });
     for (let i = 0; i < 60; i++) expect((await make(i % 2 ? '{' : '{"name":""}')).status).toBe(400);
     for (let i = 0; i < 60; i++) expect((await make('{"name":"ok"}')).status).toBe(201);
@@ -274,7 +294,7 @@ describe('HTTP hardening', () => {
     const root = mkdtempSync(join(tmpdir(), 'attune-web-'));
     try {
       for (const f of ['index.html', 'join.html', 'display.html', 'steward.html', 'audit.html']) writeFileSync(join(root, f), `<!doctype html><title>${f}</title>`);
-      const web = createApp({ service, publicUrl: () => 'http://attune.test', isAdmin: () => false, webRoot: root, trustProxyHops: 1 });
+      const web = createApp({ host: service, publicUrl: () => 'http://attune.test', isAdmin: () => false, webRoot: root, trustProxyHops: 1 });
       for (const path of ['/', '/j/K7Q4MZ9P', '/s/K7Q4MZ9P', '/audit', '/d/K7Q4MZ9P']) {
         const r = await web.request(`http://attune.test${path}`, { headers: { host: 'attune.test' } });
         expect(r.status).toBe(200);
@@ -306,18 +326,18 @@ describe('HTTP hardening', () => {
 
   it('[H13] behind --trust-proxy each client has its own quota; without it X-Forwarded-For is ignored', async () => {
     const make = (a: ReturnType<typeof createApp>, xff: string) => a.request('/api/spaces', { method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': xff }, body: '{"name":"x"}' });
-    const proxied = createApp({ service, publicUrl: () => 'http://attune.test', isAdmin: () => false, webRoot: null, createsPerHour: 1, trustProxyHops: 1 });
+    const proxied = createApp({ host: service, publicUrl: () => 'http://attune.test', isAdmin: () => false, webRoot: null, createsPerHour: 1, trustProxyHops: 1 });
     expect((await make(proxied, '198.51.100.1')).status).toBe(201);
     expect((await make(proxied, '198.51.100.2')).status).toBe(201);
     expect((await make(proxied, '6.6.6.6, 198.51.100.1')).status).toBe(429); // a forged first hop does not help
-    const direct = createApp({ service, publicUrl: () => 'http://attune.test', isAdmin: () => false, webRoot: null, createsPerHour: 1 });
+    const direct = createApp({ host: service, publicUrl: () => 'http://attune.test', isAdmin: () => false, webRoot: null, createsPerHour: 1 });
     expect((await make(direct, '198.51.100.1')).status).toBe(201);
     expect((await make(direct, '198.51.100.2')).status).toBe(429);
   });
 
   it('[W13] looking codes up over HTTP spends the join-guessing budget; a code created from the address never waits', async () => {
     const throttle = new JoinThrottle({ freeGuesses: 3, guessesPerMinute: 1 });
-    const gated = createApp({ service, publicUrl: () => 'http://attune.test', isAdmin: () => false, webRoot: null, joinThrottle: throttle });
+    const gated = createApp({ host: service, publicUrl: () => 'http://attune.test', isAdmin: () => false, webRoot: null, joinThrottle: throttle });
     const made = await gated.request('/api/spaces', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name":"venue"}' });
     const { code } = (await made.json()) as { code: string };
     for (const wrong of ['AAAA2222', 'BBBB3333', 'CCCC4444']) expect((await gated.request(`/api/spaces/${wrong}`)).status).toBe(404);

@@ -6,7 +6,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type RunningServer, startServer } from '../src/server/startServer.ts';
+import { type RunningServer, createServer } from '../src/server/createServer.ts';
 import { connect, isType, type TestClient } from './support/wsClient.ts';
 
 let server: RunningServer | null = null;
@@ -22,7 +22,7 @@ describe('restart', () => {
   it('[S6] resumes spaces, points and sessions from SQLite', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'attune-restart-'));
     const dbPath = join(dir, 'attune.db');
-    server = await startServer({ port: 0, dbPath, webRoot: null, minCohort: 1 });
+    server = await createServer({ port: 0, dbPath, webRoot: null, minCohort: 1 });
     const port = server.port;
     const r = await fetch(`${server.url}/api/spaces`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'persistent' }) });
     const { code, stewardToken } = (await r.json()) as { code: string; stewardToken: string };
@@ -36,7 +36,7 @@ describe('restart', () => {
     const bye = c.messages.find(isType('bye'));
     expect(bye).toMatchObject({ reason: 'shutdown' });
 
-    server = await startServer({ port, dbPath, webRoot: null, minCohort: 1 });
+    server = await createServer({ port, dbPath, webRoot: null, minCohort: 1 });
     const pulse = (await (await fetch(`${server.url}/api/spaces/${code}/pulse`)).json()) as { count: number; mean: { valence: number } };
     expect(pulse.count).toBe(1);
     expect(pulse.mean.valence).toBeCloseTo(-0.4);

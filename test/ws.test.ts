@@ -2,7 +2,7 @@
  * The WebSocket protocol (SPEC.md §W) against a real server on an ephemeral loopback port.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type RunningServer, startServer } from '../src/server/startServer.ts';
+import { type RunningServer, createServer } from '../src/server/createServer.ts';
 import { connect, isType, type TestClient } from './support/wsClient.ts';
 
 let server: RunningServer;
@@ -29,7 +29,7 @@ async function joined(code: string): Promise<{ c: TestClient; token: string }> {
 }
 
 beforeEach(async () => {
-  server = await startServer({ port: 0, dbPath: ':memory:', webRoot: null, minCohort: 1, ratePerSec: 20 });
+  server = await createServer({ port: 0, dbPath: ':memory:', webRoot: null, minCohort: 1, ratePerSec: 20 });
   wsUrl = `${server.url.replace('http', 'ws')}/ws`;
 });
 
@@ -151,9 +151,16 @@ describe('WebSocket protocol', () => {
     await c.next(isType('ack'));
     c.sendRaw(JSON.stringify({ t: 'input', seq: 2, text: 'x'.repeat(5000) }));
     expect((await c.closed).code).toBe(1009);
-    await new Promise((res) => setTimeout(res, 120)); // one display tick
-    const r = await fetch(`${server.url}/api/spaces/${code}/pulse`);
-    expect(((await r.json()) as { count: number }).count).toBe(1);
+    // H5: the HTTP pulse is the last published one; wait for a pulse published after the close.
+    const pulse = async () => (await (await fetch(`${server.url}/api/spaces/${code}/pulse`)).json()) as { seq: number; count: number };
+    const before = (await pulse()).seq;
+    let p = await pulse();
+    for (let i = 0; i < 60 && p.seq <= before; i++) {
+      await new Promise((res) => setTimeout(res, 50));
+      p = await pulse();
+    }
+    expect(p.seq).toBeGreaterThan(before);
+    expect(p.count).toBe(1);
   });
 
   it('[W6] rate-limits a flood: excess is dropped with one RATE_LIMITED notice, accepted inputs are all acked', async () => {

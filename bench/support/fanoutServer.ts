@@ -9,8 +9,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Server as SocketIOServer } from 'socket.io';
-import { buildServerExtras } from '../../src/server/extras.ts';
-import { startServer } from '../../src/server/startServer.ts';
+import { createServer as createAttune } from '../../src/server/createServer.ts';
 
 const kind = process.argv[2];
 const clients = Number(process.argv[3] ?? '1000');
@@ -28,9 +27,8 @@ process.on('message', (m: { cmd: string }) => {
 if (kind === 'attune') {
   // The whole server as `attune serve` runs it (text analyser, collective tracker, log), with
   // an in-memory store so that joining thousands of clients does not wait on fsync.
-  const extras = await buildServerExtras({ db: null, dataDir: null });
-  const server = await startServer({ port: 0, dbPath: ':memory:', webRoot: null, minCohort: 1, capacity: clients + 10, ...extras.serverOptions });
-  const created = await server.service.createSpace({ name: 'bench', capacity: clients + 10 });
+  const server = await createAttune({ port: 0, dbPath: ':memory:', webRoot: null, minCohort: 1, capacity: clients + 10 });
+  const created = await server.host.createSpace({ name: 'bench', capacity: clients + 10 });
   if (!created.ok) throw new Error(created.message);
   send({ ready: true, url: `${server.url.replace('http', 'ws')}/ws`, code: created.value.space.code });
 } else if (kind === 'socketio' || kind === 'socketio-binary') {

@@ -7,7 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type RunningServer, startServer } from '../server/startServer.ts';
+import { type RunningServer, createServer } from '../server/createServer.ts';
 import { joinSpace, type RecordedClient } from '../../test/support/wsClient.ts';
 import { memoryStorage } from './attuneClient.ts';
 
@@ -33,7 +33,7 @@ function track(c: RecordedClient): RecordedClient {
 
 describe('AttuneClient against a real server', () => {
   it('[W3][W5][P6] a participant joins and is acknowledged; a display sees the point in its pulses', async () => {
-    server = await startServer({ port: 0, dbPath: ':memory:', webRoot: null, minCohort: 1 });
+    server = await createServer({ port: 0, dbPath: ':memory:', webRoot: null, minCohort: 1 });
     const code = await createSpace(server);
     const display = track(joinSpace(wsUrl(server), code.toLowerCase(), { role: 'display' }));
     expect((await display.next('welcome')).role).toBe('display');
@@ -50,7 +50,7 @@ describe('AttuneClient against a real server', () => {
 
   it('[W4][W5][W12] across a restart: backs off, resumes by token, and re-sends what was queued meanwhile', async () => {
     const dbPath = join(mkdtempSync(join(tmpdir(), 'attune-client-')), 'attune.db');
-    server = await startServer({ port: 0, dbPath, webRoot: null, minCohort: 1 });
+    server = await createServer({ port: 0, dbPath, webRoot: null, minCohort: 1 });
     const port = server.port;
     const code = await createSpace(server);
     const storage = memoryStorage();
@@ -63,7 +63,7 @@ describe('AttuneClient against a real server', () => {
     await p.next('status', (s) => s.state === 'waiting');
     p.client.send({ valence: 0.7, arousal: 0.7 }); // while the server is away
     expect(p.client.pending).toEqual([2]);
-    server = await startServer({ port, dbPath, webRoot: null, minCohort: 1 });
+    server = await createServer({ port, dbPath, webRoot: null, minCohort: 1 });
     const again = await p.next('welcome', () => true, 15_000);
     expect(again.participant).toBe(first.participant);
     expect(again.lastSeq).toBe(1);
@@ -75,7 +75,7 @@ describe('AttuneClient against a real server', () => {
   }, 30_000);
 
   it('[W4] a resume token from another server is forgotten and the participant joins afresh', async () => {
-    server = await startServer({ port: 0, dbPath: ':memory:', webRoot: null, minCohort: 1 });
+    server = await createServer({ port: 0, dbPath: ':memory:', webRoot: null, minCohort: 1 });
     const code = await createSpace(server);
     const storage = memoryStorage();
     storage.setItem(`attune:${code}:token`, 'a-token-this-server-never-issued');
@@ -86,7 +86,7 @@ describe('AttuneClient against a real server', () => {
   });
 
   it('[E1][W3][W10][W11] stops for good on a wrong code, a full space and a closed space', async () => {
-    server = await startServer({ port: 0, dbPath: ':memory:', webRoot: null, minCohort: 1 });
+    server = await createServer({ port: 0, dbPath: ':memory:', webRoot: null, minCohort: 1 });
     const wrong = track(joinSpace(wsUrl(server), 'NOSUCH99', { ...fast, role: 'display' }));
     expect(await wrong.next('status', (s) => s.state === 'stopped')).toMatchObject({ reason: 'NOT_FOUND', closeCode: 4404 });
 
@@ -107,7 +107,7 @@ describe('AttuneClient against a real server', () => {
   });
 
   it('[W7] leave removes the point at once', async () => {
-    server = await startServer({ port: 0, dbPath: ':memory:', webRoot: null, minCohort: 1 });
+    server = await createServer({ port: 0, dbPath: ':memory:', webRoot: null, minCohort: 1 });
     const code = await createSpace(server);
     const display = track(joinSpace(wsUrl(server), code, { role: 'display' }));
     const p = track(joinSpace(wsUrl(server), code));

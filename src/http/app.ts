@@ -19,13 +19,13 @@ import { KeyedBuckets } from '../core/rateLimit.ts';
 import { isCrossOrigin, originOf } from './originCheck.ts';
 import { securityHeaders } from './securityHeaders.ts';
 import type { PulsePoint, SpaceRecord } from '../storage/port.ts';
-import type { SpaceService } from '../space/spaceService.ts';
+import type { SpaceHost } from '../space/spaceHost.ts';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** Settings of the HTTP app. */
 export interface AppOptions {
-  readonly service: SpaceService;
+  readonly host: SpaceHost;
   /** The public base URL (scheme://host:port) used in join and display links. */
   readonly publicUrl: (c: Context) => string;
   /** Checks an admin token (for listing every space). */
@@ -135,7 +135,7 @@ export function seriesCsv(points: readonly PulsePoint[]): string {
 /** Builds the app. */
 export function createApp(o: AppOptions): Hono {
   const app = new Hono();
-  const svc = o.service;
+  const svc = o.host;
 
   app.onError((e, c) => {
     const n = normaliseError(e);
@@ -170,8 +170,8 @@ export function createApp(o: AppOptions): Hono {
 
   const throttle = o.joinThrottle ?? new JoinThrottle();
   const pub = (space: SpaceRecord) => {
-    const rt = svc.runtime(space.id);
-    return { ...svc.info(space), present: rt ? rt.state.count : 0, connected: rt ? rt.connected.size : 0, createdAt: space.createdAt, closedAt: space.closedAt };
+    const live = svc.presence(space.id);
+    return { ...svc.info(space), present: live.present, connected: live.connected, createdAt: space.createdAt, closedAt: space.closedAt };
   };
 
   const createsPerHour = o.createsPerHour ?? 60;
@@ -199,7 +199,7 @@ export function createApp(o: AppOptions): Hono {
     // Take the token before the await, so concurrent creates cannot overshoot; give it back if
     // the service refuses.
     if (!creates.take(address, now)) return errorResponse(c, 'RATE_LIMITED', `at most ${createsPerHour} spaces per hour from one address`, creates.msUntilToken(address, now));
-    let r: Awaited<ReturnType<SpaceService['createSpace']>>;
+    let r: Awaited<ReturnType<SpaceHost['createSpace']>>;
     try {
       r = await svc.createSpace(parsed.output);
     } catch (e) {
@@ -266,10 +266,11 @@ export function createApp(o: AppOptions): Hono {
   app.get('/api/spaces/:code/pulse', async (c) => {
     const s = await withSpace(c);
     if (s instanceof Response) return s;
-    const rt = svc.runtime(s.id);
-    if (!rt) return errorResponse(c, 'SPACE_CLOSED', 'this space has closed');
+    // H5: the last published pulse, exactly as sockets got it; a read never steps the machine.
+    const bytes = svc.latestPulse(s.id);
+    if (!bytes) return errorResponse(c, 'SPACE_CLOSED', 'this space has closed');
     c.header('cache-control', 'no-store');
-    return c.body(rt.latestBytes() as Uint8Array<ArrayBuffer>, 200, { 'content-type': 'application/json' });
+    return c.body(bytes as Uint8Array<ArrayBuffer>, 200, { 'content-type': 'application/json' });
   });
 
   app.get('/api/spaces/:code/series', async (c) => {

@@ -4,13 +4,13 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { command } from '../cli/commands/simulate.ts';
-import { type RunningServer, startServer } from '../server/startServer.ts';
+import { type RunningServer, createServer } from '../server/createServer.ts';
 import { createSpace, runSocketCrowd } from './socketCrowd.ts';
 
 describe('simulated crowd against a real server (WebSockets)', () => {
   let server: RunningServer;
   beforeAll(async () => {
-    server = await startServer({ port: 0, dbPath: ':memory:', webRoot: null });
+    server = await createServer({ port: 0, dbPath: ':memory:', webRoot: null });
   });
   afterAll(async () => {
     await server.close();

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildWebIfNeeded } from '../../src/cli/commands/serve.ts';
-import { type RunningServer, startServer } from '../../src/server/startServer.ts';
+import { type RunningServer, createServer } from '../../src/server/createServer.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 let server: RunningServer;
@@ -16,7 +16,7 @@ beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install chromium (the CI script does)`);
   const io = { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd(), signal: new AbortController().signal };
   await buildWebIfNeeded(io);
-  server = await startServer({ port: 0, dbPath: ':memory:', minCohort: 2 });
+  server = await createServer({ port: 0, dbPath: ':memory:', minCohort: 2 });
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-dev-shm-usage'] });
 }, 120_000);
 
@@ -117,7 +117,7 @@ describe('reconnection', () => {
     const { tmpdir } = await import('node:os');
     const { join } = await import('node:path');
     const dbPath = join(mkdtempSync(join(tmpdir(), 'attune-e2e-')), 'attune.db');
-    let s = await startServer({ port: 0, dbPath, minCohort: 1 });
+    let s = await createServer({ port: 0, dbPath, minCohort: 1 });
     const port = s.port;
     try {
       const r = await fetch(`${s.url}/api/spaces`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Restart test' }) });
@@ -128,7 +128,7 @@ describe('reconnection', () => {
       await tap(page, 0.8, 0.8);
       await s.close();
       await expect.poll(() => page.getByTestId('status').textContent(), { timeout: 10_000 }).toBe('reconnecting');
-      s = await startServer({ port, dbPath, minCohort: 1 });
+      s = await createServer({ port, dbPath, minCohort: 1 });
       await expect.poll(() => page.getByTestId('status').textContent(), { timeout: 20_000 }).toBe('connected');
       await tap(page, 0.2, 0.2);
       const p = (await (await fetch(`${s.url}/api/spaces/${code}`)).json()) as { present: number };

@@ -8,9 +8,7 @@ import { parseArgs } from 'node:util';
 import QRCode from 'qrcode';
 import type { CliIO, Command } from '../command.ts';
 import { UsageError } from '../command.ts';
-import { REPO_ROOT, type RunningServer, startServer } from '../../server/startServer.ts';
-import { buildServerExtras, type ServerExtras } from '../../server/extras.ts';
-import { openDatabase } from '../../storage/sqlite/openDatabase.ts';
+import { createServer, REPO_ROOT, type RunningServer } from '../../server/createServer.ts';
 
 const HELP = `Usage: attune serve [options]
 
@@ -34,6 +32,8 @@ Options:
   --trust-proxy HOPS  trust X-Forwarded-For/-Proto from this many reverse proxies in
                       front of attune (env ATTUNE_TRUST_PROXY, default 0 = none), so
                       per-address limits see each client instead of the proxy
+  --bus BUS           how pulses travel to the sockets: local (default, in-process) or
+                      nats://HOST:PORT (env ATTUNE_BUS)
   --no-build          do not build the web app, even if it is missing or stale
   -h, --help          show this help
 `;
@@ -71,13 +71,13 @@ async function ensureDemo(server: RunningServer, dataDir: string | null): Promis
   if (file && existsSync(file)) {
     try {
       const saved = JSON.parse(readFileSync(file, 'utf8')) as { code: string; stewardToken: string };
-      const s = await server.service.spaceByCode(saved.code);
+      const s = await server.host.spaceByCode(saved.code);
       if (s && s.status === 'open') return saved;
     } catch {
       /* recreate below */
     }
   }
-  const r = await server.service.createSpace({ name: 'attune demo' });
+  const r = await server.host.createSpace({ name: 'attune demo' });
   if (!r.ok) throw new Error(`could not create the demo space: ${r.message}`);
   const saved = { code: r.value.space.code, stewardToken: r.value.stewardToken };
   if (file) {
@@ -105,6 +105,7 @@ export const command: Command = {
         'participant-hz': { type: 'string' },
         'display-hz': { type: 'string' },
         'trust-proxy': { type: 'string' },
+        bus: { type: 'string' },
         'no-build': { type: 'boolean', default: false },
       },
       allowPositionals: true,
@@ -126,22 +127,15 @@ export const command: Command = {
     const dataDir = resolvedDb === ':memory:' ? null : resolve(resolvedDb, '..');
 
     if (!values['no-build']) await buildWebIfNeeded(io);
-    const db = resolvedDb === ':memory:' ? null : openDatabase(resolvedDb);
-    let extras: ServerExtras;
-    try {
-      extras = await buildServerExtras({ db, dataDir, ...(io.env.ATTUNE_LOG_ORIGIN ? { logOrigin: io.env.ATTUNE_LOG_ORIGIN } : {}) });
-    } catch (e) {
-      db?.close();
-      io.stderr.write(`attune serve: ${(e as Error).message}\n`);
-      return 1;
-    }
+    const bus = values.bus ?? io.env.ATTUNE_BUS ?? 'local';
+    if (bus !== 'local' && !/^nats:\/\/[^\s/]+$/.test(bus)) throw new UsageError(`--bus must be 'local' or nats://HOST:PORT, got '${bus}'`);
     let server: RunningServer;
     try {
-      server = await startServer({
+      server = await createServer({
         host,
         port,
         dbPath: resolvedDb,
-        ...(db ? { db } : {}),
+        bus,
         ...(publicUrl ? { publicUrl } : {}),
         ...(capacity !== undefined ? { capacity } : {}),
         ...(ttl !== undefined ? { ttlMs: ttl * 1000 } : {}),
@@ -149,11 +143,9 @@ export const command: Command = {
         ...(participantHz !== undefined ? { participantHz } : {}),
         ...(displayHz !== undefined ? { displayHz } : {}),
         ...(trustProxyHops !== undefined ? { trustProxyHops } : {}),
-        ...extras.serverOptions,
+        ...(io.env.ATTUNE_LOG_ORIGIN ? { logOrigin: io.env.ATTUNE_LOG_ORIGIN } : {}),
       });
     } catch (e) {
-      await extras.close();
-      db?.close();
       const err = e as NodeJS.ErrnoException;
       if (err.code === 'EADDRINUSE') {
         io.stderr.write(`attune serve: port ${port} on ${host} is already in use. Stop the other server or pick another port with --port.\n`);
@@ -167,12 +159,20 @@ export const command: Command = {
         io.stderr.write(`attune serve: ${host} is not an address of this machine. Try --host 127.0.0.1 or 0.0.0.0.\n`);
         return 1;
       }
+      if (err.code === 'ECONNREFUSED' && bus !== 'local') {
+        io.stderr.write(`attune serve: no NATS server answers at ${bus}. Start nats-server, or use --bus local.\n`);
+        return 1;
+      }
+      if (err instanceof Error && /log|checkpoint|key/i.test(err.message) && !err.code) {
+        io.stderr.write(`attune serve: ${err.message}\n`);
+        return 1;
+      }
       throw e;
     }
     io.stdout.write(`attune is running at ${server.url}  (database: ${resolvedDb})\n`);
     io.stdout.write(`  create a space:  ${server.publicUrl}/\n`);
-    io.stdout.write(`  public log:      ${server.publicUrl}/audit  (verifier key: ${extras.log.verifierKeys[0]})\n`);
-    if (extras.keyCreated && extras.keyPath) io.stdout.write(`  a new log signing key was created in ${extras.keyPath} (mode 0600) — back it up\n`);
+    io.stdout.write(`  public log:      ${server.publicUrl}/audit  (verifier key: ${server.log?.verifierKeys[0] ?? 'none'})\n`);
+    if (server.keyCreated && server.keyPath) io.stdout.write(`  a new log signing key was created in ${server.keyPath} (mode 0600) — back it up\n`);
     if (values.demo) {
       const demo = await ensureDemo(server, dataDir);
       const joinUrl = `${server.publicUrl}/j/${demo.code}`;
@@ -190,8 +190,6 @@ export const command: Command = {
     });
     io.stderr.write('attune: shutting down…\n');
     await server.close();
-    await extras.close();
-    db?.close();
     return 0;
   },
 };

@@ -1,0 +1,92 @@
+/**
+ * The vocabulary of the space machine (SPEC §M): the events it folds and the effects it asks its
+ * host to carry out. Both are plain data. Events carry everything the machine may not compute
+ * itself — time (`at`), identifiers and token hashes (randomness), analysed text (the analyser's
+ * output), whether a socket had recently been shown a pulse — so that folding the same events
+ * gives the same state and the same effects, on any node, in a replay.
+ */
+import type { Affect } from '../affect.ts';
+import type { CollectiveState } from '../collective/collectiveTracker.ts';
+import type { GovernanceAct } from '../governance.ts';
+import type { ReleasedPulse } from '../release/release.ts';
+
+/** A host-side handle of one connection; echoed in `notify`, never recorded. */
+export type ConnRef = number;
+
+/** What a participant stored earlier is, as the host read it from storage (resume after a restart). */
+export interface StoredParticipant {
+  readonly lastSeq: number;
+  readonly latest: Affect | null;
+}
+
+/** A governance act the machine applies once its log entry is durable. */
+export type SpaceAct = { readonly kind: 'close' } | { readonly kind: 'steward-changed'; readonly tokenHash: string; readonly reason: string };
+
+/** Events folded by {@link step}. `at` is the host's clock when the event was taken in. */
+export type SpaceEvent =
+  /** The host (re)started the space: every connection is gone; derived state (smoothing, collective) starts afresh; the pulse numbering continues after `pulseSeq`. */
+  | { readonly kind: 'started'; readonly at: number; readonly pulseSeq: number }
+  /** A new participant joined (consent given). `tokenHash` is stored; the token itself only goes back to them. */
+  | { readonly kind: 'joined'; readonly at: number; readonly conn: ConnRef; readonly participantId: string; readonly tokenHash: string; readonly token: string; readonly consent: boolean }
+  /** A participant re-entered with their token on a new connection. */
+  | { readonly kind: 'resumed'; readonly at: number; readonly conn: ConnRef; readonly participantId: string; readonly stored: StoredParticipant }
+  /** A display connected. */
+  | { readonly kind: 'display-joined'; readonly at: number; readonly conn: ConnRef }
+  /** A display's connection ended. */
+  | { readonly kind: 'display-left'; readonly at: number }
+  /** An input, after validation of its shape (and analysis, for text). */
+  | { readonly kind: 'input'; readonly at: number; readonly conn: ConnRef; readonly participantId: string; readonly seq: number; readonly affect: Affect; readonly exposed: boolean }
+  /** The input's write failed: it was never stored, so it is taken back (not recorded: it never became durable). */
+  | { readonly kind: 'input-failed'; readonly at: number; readonly participantId: string; readonly seq: number }
+  /** The participant said bye: their point leaves the pulse now (W7). */
+  | { readonly kind: 'left'; readonly at: number; readonly conn: ConnRef; readonly participantId: string }
+  /** One of the participant's connections ended (their point stays until its TTL). */
+  | { readonly kind: 'disconnected'; readonly at: number; readonly participantId: string }
+  /** A pulse tick: at the display rate, with `participant` set on the participant-rate beats. */
+  | { readonly kind: 'tick'; readonly at: number; readonly participant: boolean }
+  /** A governance act was asked for; the machine answers with `logAct` (or refuses). */
+  | { readonly kind: 'act-requested'; readonly at: number; readonly act: SpaceAct; readonly reply: ConnRef }
+  /** The act's log entry is durable: apply it. */
+  | { readonly kind: 'act-logged'; readonly at: number; readonly act: SpaceAct; readonly reply: ConnRef };
+
+/** Kinds of event. */
+export type SpaceEventKind = SpaceEvent['kind'];
+
+/** A durable write, in the order the machine asks for it (the storage commits in that order). */
+export type Write =
+  | { readonly kind: 'participant'; readonly participantId: string; readonly tokenHash: string; readonly joinedAt: number }
+  | { readonly kind: 'input'; readonly n: number; readonly participantId: string; readonly seq: number; readonly affect: Affect; readonly exposed: boolean; readonly shown: { readonly valence: number; readonly arousal: number } | null }
+  | { readonly kind: 'clear-latest'; readonly participantId: string }
+  | { readonly kind: 'close'; readonly at: number }
+  | { readonly kind: 'steward-token'; readonly tokenHash: string }
+  | { readonly kind: 'series'; readonly at: number; readonly count: number; readonly mean: { readonly valence: number; readonly arousal: number }; readonly spread: { readonly valence: number; readonly arousal: number }; readonly quadrants: readonly [number, number, number, number] };
+
+/** The released pulse with the space's code and collective state: what every socket of the space gets. */
+export interface PulseView extends ReleasedPulse {
+  readonly space: string;
+  readonly collective?: CollectiveState | null;
+}
+
+/** Messages the machine addresses to one connection. */
+export type Notice =
+  | { readonly t: 'welcome'; readonly role: 'participant' | 'display'; readonly participant?: string; readonly token?: string; readonly you: Affect | null; readonly lastSeq: number }
+  | { readonly t: 'ack'; readonly seq: number; readonly affect: Affect }
+  | { readonly t: 'error'; readonly code: 'BAD_REQUEST' | 'NOT_JOINED' | 'SPACE_CLOSED' | 'SPACE_FULL' | 'CONSENT_REQUIRED' | 'UNAVAILABLE'; readonly message: string; readonly seq?: number }
+  | { readonly t: 'full'; readonly message: string; readonly capacity: number }
+  | { readonly t: 'bye'; readonly reason: 'left' }
+  | { readonly t: 'done'; readonly ok: true };
+
+/** Effects, carried out by the host in order. */
+export type Effect =
+  | { readonly type: 'persist'; readonly write: Write }
+  /** Append the act to the public log; once durable, step `then`. If the log fails, nothing happens. */
+  | { readonly type: 'logAct'; readonly act: GovernanceAct; readonly then: SpaceEvent }
+  /** Encode once; send the same bytes to the space's participants and/or displays. */
+  | { readonly type: 'publish'; readonly participants: boolean; readonly displays: boolean; readonly view: PulseView }
+  /**
+   * A message for one connection. `durable`: send only once every write asked for so far is
+   * durable (acks, welcomes). `pulse`: follow it with the last published pulse.
+   */
+  | { readonly type: 'notify'; readonly conn: ConnRef; readonly msg: Notice; readonly durable: boolean; readonly pulse?: boolean }
+  /** The space closed: say bye to every connection and stop ticking. */
+  | { readonly type: 'closed' };

@@ -1,0 +1,297 @@
+/**
+ * The space machine (SPEC §M): the whole live state of one space changes only here, through
+ * `step(state, event) → { state, effects }`. No timers, no I/O, no clock, no randomness — `at`
+ * comes with each event, identifiers and token hashes too — so folding the same events gives the
+ * same state and the same effects, which is what replay, failover and tests rely on.
+ *
+ *            joined / resumed / display-joined                      tick(at, participant?)
+ *   host ───────────────────────────────────────▶ step ──▶ effects: persist · publish(view) ·
+ *            input / left / disconnected               notify(conn) · logAct(then) · closed
+ *            act-requested ──▶ logAct ─(durable)─▶ act-logged ──▶ applied
+ *
+ * Input ordering (M3): `seq` is a positive integer, increasing per participant. A new seq above
+ * the highest accepted is accepted (counted at once, persisted, acknowledged once durable); a seq
+ * that was accepted recently is acknowledged again with its own values; any other seq ≤ the
+ * highest accepted was never accepted and is refused with a coded error, never acknowledged.
+ * Leave is an ordered event: an input stepped before a leave is removed by it, one after it is
+ * refused by the host (the connection is leaving).
+ *
+ * For speed the state is mutable and owned by the machine: `step` changes it in place and
+ * returns it. Only `step` may change it; the host reads it.
+ */
+import type { Affect } from '../affect.ts';
+import { type CollectiveState, CollectiveTracker, type CollectiveTrackerOptions, collectiveInputOf } from '../collective/collectiveTracker.ts';
+import { PulseState } from '../pulse.ts';
+import { DEFAULT_RELEASE_POLICY, type ReleasePolicy, releaseCollective, releasePulse } from '../release/release.ts';
+import type { Effect, Notice, PulseView, SpaceEvent } from './events.ts';
+
+/** How many recently accepted inputs per participant are remembered for duplicate acks (M3). */
+export const RECENT_INPUTS = 32;
+
+/** The space a machine runs. */
+export interface SpaceSettings {
+  readonly id: string;
+  readonly code: string;
+  readonly name: string;
+  readonly capacity: number;
+  readonly ttlMs: number;
+}
+
+/** Settings shared by every space of a server. */
+export interface MachineOptions {
+  readonly bins: number;
+  readonly smoothingMs: number;
+  readonly participantHz: number;
+  readonly displayHz: number;
+  /** How often an aggregate point is persisted for the series, ms (P7). */
+  readonly seriesEveryMs: number;
+  readonly release: ReleasePolicy;
+  /** Collective-state tracker options, or false to run without it. */
+  readonly collective: CollectiveTrackerOptions | false;
+}
+
+/** Defaults (SPEC P1). */
+export const DEFAULT_MACHINE_OPTIONS: MachineOptions = {
+  bins: 16,
+  smoothingMs: 3000,
+  participantHz: 2,
+  displayHz: 20,
+  seriesEveryMs: 1000,
+  release: DEFAULT_RELEASE_POLICY,
+  collective: {},
+};
+
+/** What the machine remembers of one participant. */
+export interface ParticipantState {
+  /** Highest accepted seq (0 before the first). */
+  highest: number;
+  /** The last {@link RECENT_INPUTS} accepted inputs, oldest first. */
+  readonly recent: { readonly seq: number; readonly affect: Affect }[];
+  /** Open connections of this participant (0 = not connected; capacity counts connected ones). */
+  sockets: number;
+}
+
+/** The state of one space. Read it; change it only through {@link step}. */
+export interface SpaceState {
+  readonly space: SpaceSettings;
+  readonly options: MachineOptions;
+  status: 'open' | 'closed';
+  /** Number of the last recorded event (events that changed the state are numbered 1, 2, …). */
+  n: number;
+  readonly pulse: PulseState;
+  tracker: CollectiveTracker | null;
+  collective: CollectiveState | null;
+  readonly participants: Map<string, ParticipantState>;
+  /** Participants with at least one open connection. */
+  connected: number;
+  displays: number;
+  lastParticipantAt: number;
+  lastSeriesAt: number;
+  /** The last published view (what reads return: reads never step the machine). */
+  lastView: PulseView | null;
+}
+
+/** The result of one step. */
+export interface StepResult {
+  readonly state: SpaceState;
+  readonly effects: Effect[];
+  /** Whether the event changed the state (then it was numbered `state.n` and must be recorded). */
+  readonly recorded: boolean;
+}
+
+/** A fresh machine for a space. `n` continues a recorded numbering (0 for a new space). */
+export function createSpaceState(space: SpaceSettings, options: Partial<MachineOptions> = {}, n = 0): SpaceState {
+  const o: MachineOptions = { ...DEFAULT_MACHINE_OPTIONS, ...options };
+  return {
+    space,
+    options: o,
+    status: 'open',
+    n,
+    pulse: new PulseState({ bins: o.bins, ttlMs: space.ttlMs, smoothingMs: o.smoothingMs, minCohort: o.release.minCohort }),
+    tracker: o.collective === false ? null : new CollectiveTracker(o.collective),
+    collective: null,
+    participants: new Map(),
+    connected: 0,
+    displays: 0,
+    lastParticipantAt: -Infinity,
+    lastSeriesAt: -Infinity,
+    lastView: null,
+  };
+}
+
+/**
+ * Restores a participant's stored point and seq into a machine being rebuilt after a restart,
+ * before its `started` event (derived from recorded inputs, so not an event itself).
+ */
+export function restoreParticipant(state: SpaceState, participantId: string, lastSeq: number, latest: Affect | null): void {
+  state.participants.set(participantId, { highest: lastSeq, recent: latest ? [{ seq: lastSeq, affect: latest }] : [], sockets: 0 });
+  if (latest) state.pulse.upsert(participantId, latest, latest.at);
+}
+
+const notify = (conn: number, msg: Notice, durable: boolean, pulse = false): Effect => ({ type: 'notify', conn, msg, durable, ...(pulse ? { pulse: true } : {}) });
+
+function done(state: SpaceState, effects: Effect[], recorded: boolean): StepResult {
+  if (recorded) state.n++;
+  return { state, effects, recorded };
+}
+
+function participantOf(state: SpaceState, id: string): ParticipantState {
+  let p = state.participants.get(id);
+  if (!p) {
+    p = { highest: 0, recent: [], sockets: 0 };
+    state.participants.set(id, p);
+  }
+  return p;
+}
+
+/** Folds one event. See the header for the rules; SPEC §M numbers them. */
+export function step(state: SpaceState, e: SpaceEvent): StepResult {
+  const closed = state.status === 'closed';
+  switch (e.kind) {
+    case 'started': {
+      state.connected = 0;
+      state.displays = 0;
+      for (const p of state.participants.values()) p.sockets = 0;
+      state.pulse.resumeFrom(e.pulseSeq, null, null);
+      state.tracker = state.options.collective === false ? null : new CollectiveTracker(state.options.collective);
+      state.collective = null;
+      state.lastView = null;
+      state.lastParticipantAt = -Infinity;
+      state.lastSeriesAt = -Infinity;
+      return done(state, [], true);
+    }
+    case 'joined': {
+      if (closed) return done(state, [notify(e.conn, { t: 'error', code: 'SPACE_CLOSED', message: 'this space has closed' }, false)], false);
+      if (!e.consent) return done(state, [notify(e.conn, { t: 'error', code: 'CONSENT_REQUIRED', message: 'join needs consent: true after the consent screen' }, false)], false);
+      if (state.connected >= state.space.capacity) return done(state, [notify(e.conn, { t: 'full', message: `this space is full (${state.space.capacity} people)`, capacity: state.space.capacity }, false)], false);
+      participantOf(state, e.participantId).sockets = 1;
+      state.connected++;
+      return done(
+        state,
+        [
+          { type: 'persist', write: { kind: 'participant', participantId: e.participantId, tokenHash: e.tokenHash, joinedAt: e.at } },
+          notify(e.conn, { t: 'welcome', role: 'participant', participant: e.participantId, token: e.token, you: null, lastSeq: 0 }, true, true),
+        ],
+        true,
+      );
+    }
+    case 'resumed': {
+      if (closed) return done(state, [notify(e.conn, { t: 'error', code: 'SPACE_CLOSED', message: 'this space has closed' }, false)], false);
+      const known = state.participants.get(e.participantId);
+      if ((!known || known.sockets === 0) && state.connected >= state.space.capacity) {
+        return done(state, [notify(e.conn, { t: 'full', message: `this space is full (${state.space.capacity} people)`, capacity: state.space.capacity }, false)], false);
+      }
+      const p = known ?? participantOf(state, e.participantId);
+      if (!known) {
+        p.highest = e.stored.lastSeq;
+        if (e.stored.latest) p.recent.push({ seq: e.stored.lastSeq, affect: e.stored.latest });
+      }
+      p.sockets++;
+      if (p.sockets === 1) state.connected++;
+      return done(state, [notify(e.conn, { t: 'welcome', role: 'participant', participant: e.participantId, you: state.pulse.latestOf(e.participantId), lastSeq: p.highest }, true, true)], true);
+    }
+    case 'display-joined': {
+      if (closed) return done(state, [notify(e.conn, { t: 'error', code: 'SPACE_CLOSED', message: 'this space has closed' }, false)], false);
+      state.displays++;
+      return done(state, [notify(e.conn, { t: 'welcome', role: 'display', you: null, lastSeq: 0 }, false, true)], true);
+    }
+    case 'display-left': {
+      state.displays = Math.max(0, state.displays - 1);
+      return done(state, [], true);
+    }
+    case 'input': {
+      if (closed) return done(state, [notify(e.conn, { t: 'error', code: 'SPACE_CLOSED', message: 'this space has closed', seq: e.seq }, false)], false);
+      const p = state.participants.get(e.participantId);
+      if (!p || p.sockets === 0) return done(state, [notify(e.conn, { t: 'error', code: 'NOT_JOINED', message: 'join or resume first', seq: e.seq }, false)], false);
+      if (!Number.isSafeInteger(e.seq) || e.seq < 1) return done(state, [notify(e.conn, { t: 'error', code: 'BAD_REQUEST', message: 'seq must be a positive integer', seq: e.seq }, false)], false);
+      if (e.seq <= p.highest) {
+        const prior = p.recent.find((r) => r.seq === e.seq);
+        if (prior) return done(state, [notify(e.conn, { t: 'ack', seq: e.seq, affect: prior.affect }, true)], false);
+        return done(state, [notify(e.conn, { t: 'error', code: 'BAD_REQUEST', message: `seq ${e.seq} was never accepted and is not above the highest accepted seq ${p.highest}; send new inputs with a higher seq`, seq: e.seq }, false)], false);
+      }
+      p.highest = e.seq;
+      p.recent.push({ seq: e.seq, affect: e.affect });
+      if (p.recent.length > RECENT_INPUTS) p.recent.shift();
+      state.pulse.upsert(e.participantId, e.affect, e.at);
+      const shown = state.lastView?.smoothed ?? null;
+      return done(
+        state,
+        [
+          { type: 'persist', write: { kind: 'input', n: state.n + 1, participantId: e.participantId, seq: e.seq, affect: e.affect, exposed: e.exposed, shown } },
+          notify(e.conn, { t: 'ack', seq: e.seq, affect: e.affect }, true),
+        ],
+        true,
+      );
+    }
+    case 'input-failed': {
+      const p = state.participants.get(e.participantId);
+      const i = p ? p.recent.findIndex((r) => r.seq === e.seq) : -1;
+      if (!p || i < 0) return done(state, [], false);
+      p.recent.splice(i, 1);
+      if (p.highest === e.seq) {
+        // Taken back: a re-send with the same seq is accepted anew, and the point before it returns.
+        const prior = p.recent[p.recent.length - 1];
+        p.highest = prior?.seq ?? 0;
+        if (prior) state.pulse.upsert(e.participantId, prior.affect, prior.affect.at);
+        else state.pulse.remove(e.participantId);
+      }
+      return done(state, [], false);
+    }
+    case 'left': {
+      state.pulse.remove(e.participantId);
+      return done(state, [{ type: 'persist', write: { kind: 'clear-latest', participantId: e.participantId } }, notify(e.conn, { t: 'bye', reason: 'left' }, true)], true);
+    }
+    case 'disconnected': {
+      const p = state.participants.get(e.participantId);
+      if (!p || p.sockets === 0) return done(state, [], false);
+      p.sockets--;
+      if (p.sockets === 0) state.connected--;
+      return done(state, [], true);
+    }
+    case 'tick':
+      return tick(state, e.at, e.participant);
+    case 'act-requested': {
+      if (closed) return done(state, [notify(e.reply, { t: 'error', code: 'SPACE_CLOSED', message: 'the space is already closed' }, false)], false);
+      const act =
+        e.act.kind === 'close'
+          ? { type: 'space.closed', space: state.space.id, at: e.at, payload: {} }
+          : { type: 'steward.changed', space: state.space.id, at: e.at, payload: { reason: e.act.reason } };
+      return done(state, [{ type: 'logAct', act, then: { kind: 'act-logged', at: e.at, act: e.act, reply: e.reply } }], false);
+    }
+    case 'act-logged': {
+      if (closed) return done(state, [notify(e.reply, { t: 'error', code: 'SPACE_CLOSED', message: 'the space is already closed' }, false)], false);
+      if (e.act.kind === 'close') {
+        state.status = 'closed';
+        return done(state, [{ type: 'persist', write: { kind: 'close', at: e.at } }, { type: 'closed' }, notify(e.reply, { t: 'done', ok: true }, true)], true);
+      }
+      return done(state, [{ type: 'persist', write: { kind: 'steward-token', tokenHash: e.act.tokenHash } }, notify(e.reply, { t: 'done', ok: true }, true)], true);
+    }
+  }
+}
+
+/** Whether a tick at this beat would change anything (the host skips ticks that would not). */
+export function wantsTick(state: SpaceState, participant: boolean): boolean {
+  if (state.status === 'closed') return false;
+  if (!participant) return state.displays > 0;
+  if (state.connected > 0 || state.displays > 0 || state.pulse.count > 0) return true;
+  // An empty, unwatched room publishes once that it is empty, then rests.
+  return state.lastView === null || state.lastView.count > 0;
+}
+
+function tick(state: SpaceState, at: number, participant: boolean): StepResult {
+  if (!wantsTick(state, participant)) return done(state, [], false);
+  const o = state.options;
+  const released = releasePulse(state.pulse.measure(at), state.pulse.grid, o.release);
+  if (participant && state.tracker) {
+    state.collective = state.tracker.update(collectiveInputOf(state.pulse.grid, released));
+    state.lastParticipantAt = at;
+  } else if (participant) state.lastParticipantAt = at;
+  const view: PulseView = state.tracker ? { ...released, space: state.space.code, collective: releaseCollective(state.collective, released.count, o.release) } : { ...released, space: state.space.code };
+  state.lastView = view;
+  const effects: Effect[] = [{ type: 'publish', participants: participant && state.connected > 0, displays: state.displays > 0, view }];
+  if (at - state.lastSeriesAt >= o.seriesEveryMs && !released.suppressed && released.mean && released.spread && released.quadrants) {
+    state.lastSeriesAt = at;
+    effects.push({ type: 'persist', write: { kind: 'series', at, count: released.count, mean: released.mean, spread: released.spread, quadrants: released.quadrants } });
+  }
+  return done(state, effects, true);
+}

@@ -1,0 +1,299 @@
+/**
+ * The composition root: the one place that wires adapters together — storage (SQLite file,
+ * `:memory:`), bus (`local` or `nats://HOST:PORT`), the transparency log every governance act
+ * goes to, the text analyser, the collective-state tracker, the space host on one scheduler
+ * (one clock for every part), the HTTP app and the WebSocket edge — and starts listening.
+ *
+ * `attune serve` is a thin CLI over {@link createServer}; tests build the same server and
+ * override `deps` explicitly (a manual scheduler, a failing log, an in-memory database …).
+ */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { dirname, join, resolve } from 'node:path';
+import type { DatabaseSync } from 'node:sqlite';
+import { fileURLToPath } from 'node:url';
+import { createAdaptorServer } from '@hono/node-server';
+import type { Hono } from 'hono';
+import { analyzeText } from '../analyze/text/analyzeText.ts';
+import { LocalBus } from '../bus/local/localBus.ts';
+import { NatsBus } from '../bus/nats/natsBus.ts';
+import type { Bus } from '../bus/port.ts';
+import type { CollectiveTrackerOptions } from '../core/collective/collectiveTracker.ts';
+import type { GovernanceAct, GovernanceSink } from '../core/governance.ts';
+import { JoinThrottle, type JoinThrottleOptions } from '../core/joinThrottle.ts';
+import { checkReleasePolicy } from '../core/release/release.ts';
+import type { MachineOptions } from '../core/space/machine.ts';
+import { createApp } from '../http/app.ts';
+import { createLogRoutes } from '../http/logRoutes.ts';
+import { upgradeRefusal } from '../http/originCheck.ts';
+import { governanceSink } from '../log/governanceSink.ts';
+import { DEFAULT_LOG_ORIGIN, loadOrCreateLogKeys } from '../log/keyFile.ts';
+import { generateSignerKey, type NoteSigner } from '../log/note.ts';
+import { TransparencyLog } from '../log/transparencyLog.ts';
+import { RealScheduler, type Scheduler } from '../space/scheduler.ts';
+import { SpaceHost, type TextAnalyser } from '../space/spaceHost.ts';
+import { MemoryLogStore } from '../storage/memory/memoryLogStore.ts';
+import { MemoryStorage } from '../storage/memory/memoryStorage.ts';
+import type { Storage } from '../storage/port.ts';
+import { openDatabase } from '../storage/sqlite/openDatabase.ts';
+import { SqliteLogStore } from '../storage/sqlite/sqliteLogStore.ts';
+import { SqliteStorage } from '../storage/sqlite/sqliteStorage.ts';
+import { WsEdge } from '../ws/wsEdge.ts';
+
+/** The repository root (for web/dist). */
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** Settings of a server: plain values, as `attune serve` takes them. */
+export interface ServerConfig {
+  readonly host?: string;
+  /** 0 = an ephemeral port. */
+  readonly port?: number;
+  /** SQLite file, or ':memory:' for an in-memory store. */
+  readonly dbPath?: string;
+  /** Where keys and tokens live (admin token, log signing key); default beside the database. */
+  readonly dataDir?: string;
+  /** Base URL printed and used in links; default http://host:port. */
+  readonly publicUrl?: string;
+  /** The built web app; null serves the API only. Default: <repo>/web/dist. */
+  readonly webRoot?: string | null;
+  /** The bus: `local` (default, in-process) or `nats://HOST:PORT`. */
+  readonly bus?: string;
+  readonly capacity?: number;
+  readonly ttlMs?: number;
+  /** The release stage's minimum cohort (R1). */
+  readonly minCohort?: number;
+  readonly participantHz?: number;
+  readonly displayHz?: number;
+  readonly ratePerSec?: number;
+  /** Reverse proxies in front of the server whose `X-Forwarded-For`/`-Proto` are trusted (0 = none). */
+  readonly trustProxyHops?: number;
+  /** Settings of the join-guessing throttle (W13). */
+  readonly joinThrottle?: JoinThrottleOptions;
+  /** The collective-state tracker: on by default; false turns it off. */
+  readonly collective?: CollectiveTrackerOptions | false;
+  /** Text inputs analysed on the server: on by default. */
+  readonly text?: boolean;
+  /** The log's origin (and key name) when a key is first created. */
+  readonly logOrigin?: string;
+  /** Sockets written per event-loop turn during a fan-out. */
+  readonly fanoutSlice?: number;
+}
+
+/** Parts a caller may supply instead of the configured ones (tests, benchmarks). */
+export interface ServerDeps {
+  /** Time for every part (default: real timers on Date.now). */
+  readonly scheduler?: Scheduler;
+  /** An open SQLite database (the caller closes it); its tables hold spaces and the log. */
+  readonly db?: DatabaseSync;
+  readonly storage?: Storage;
+  readonly bus?: Bus;
+  /** Where governance acts go (default: the transparency log). */
+  readonly governance?: GovernanceSink;
+  readonly analyseText?: TextAnalyser;
+  /** Extra sub-apps to mount. */
+  readonly mounts?: readonly { readonly path: string; readonly app: Hono }[];
+}
+
+/** A running server. */
+export interface RunningServer {
+  /** http://host:port */
+  readonly url: string;
+  readonly publicUrl: string;
+  readonly port: number;
+  readonly host: SpaceHost;
+  readonly edge: WsEdge;
+  /** The public log (null when `deps.governance` replaced it). */
+  readonly log: TransparencyLog | null;
+  /** Whether a new log signing key was generated on this start, and where it lives. */
+  readonly keyCreated: boolean;
+  readonly keyPath: string | null;
+  readonly adminToken: string;
+  close(): Promise<void>;
+}
+
+/** Reads or creates a secret in a 0600 file. */
+export function loadOrCreateSecret(path: string): string {
+  if (existsSync(path)) return readFileSync(path, 'utf8').trim();
+  mkdirSync(dirname(path), { recursive: true });
+  const secret = randomBytes(32).toString('base64url');
+  writeFileSync(path, `${secret}\n`, { mode: 0o600 });
+  chmodSync(path, 0o600);
+  return secret;
+}
+
+/** Governance acts kept in memory (tests that look at what was logged). */
+export class MemoryGovernance implements GovernanceSink {
+  readonly acts: GovernanceAct[] = [];
+  async record(act: GovernanceAct): Promise<void> {
+    this.acts.push(act);
+  }
+}
+
+/** Opens the bus named by `spec`: `local` or `nats://HOST:PORT`. */
+export async function openBus(spec: string): Promise<Bus> {
+  if (spec === 'local') return new LocalBus();
+  if (/^nats:\/\/[^\s/]+$/.test(spec)) return NatsBus.connect({ servers: spec.slice('nats://'.length) });
+  throw new RangeError(`the bus must be 'local' or nats://HOST:PORT, got '${spec}'`);
+}
+
+/** Builds and starts a server; resolves once it listens. */
+export async function createServer(config: ServerConfig = {}, deps: ServerDeps = {}): Promise<RunningServer> {
+  const hostName = config.host ?? '127.0.0.1';
+  const dbPath = config.dbPath ?? './data/attune.db';
+  const dataDir = config.dataDir ?? (dbPath === ':memory:' && !deps.db ? null : deps.db ? null : dirname(resolve(dbPath)));
+  const cleanups: (() => Promise<void> | void)[] = [];
+  const cleanup = async () => {
+    for (const f of cleanups.reverse()) await f();
+  };
+  try {
+    const scheduler = deps.scheduler ?? new RealScheduler();
+    const minCohort = config.minCohort ?? 3;
+    const bad = checkReleasePolicy({ minCohort });
+    if (bad) throw new RangeError(bad);
+
+    let db: DatabaseSync | null = deps.db ?? null;
+    if (!deps.storage && !db && dbPath !== ':memory:') {
+      const opened = openDatabase(dbPath);
+      db = opened;
+      cleanups.push(() => opened.close());
+    }
+    const storage = deps.storage ?? (db ? new SqliteStorage(db) : new MemoryStorage());
+    cleanups.push(() => storage.close());
+
+    // The public log: its tables beside the spaces, its key beside the database (0600).
+    let log: TransparencyLog | null = null;
+    let keyCreated = false;
+    const keyPath = dataDir ? join(dataDir, 'log-key') : null;
+    if (!deps.governance) {
+      const origin = config.logOrigin ?? DEFAULT_LOG_ORIGIN;
+      let signers: NoteSigner[];
+      if (keyPath) {
+        const k = loadOrCreateLogKeys({ path: keyPath, origin });
+        signers = k.signers;
+        keyCreated = k.created;
+      } else {
+        signers = [generateSignerKey(origin).signer];
+        keyCreated = true;
+      }
+      const opened = await TransparencyLog.open({ store: db ? new SqliteLogStore(db) : new MemoryLogStore(), signer: signers, now: () => scheduler.now() });
+      log = opened;
+      cleanups.push(() => opened.close());
+    }
+    const governance = deps.governance ?? governanceSink(log as TransparencyLog);
+
+    const bus = deps.bus ?? (await openBus(config.bus ?? 'local'));
+    cleanups.push(() => bus.close());
+
+    const adminToken = dataDir ? loadOrCreateSecret(join(dataDir, 'admin-token')) : randomBytes(32).toString('base64url');
+    const adminHash = createHash('sha256').update(adminToken).digest();
+
+    const machine: Partial<MachineOptions> = {
+      release: { minCohort },
+      collective: config.collective ?? {},
+      ...(config.participantHz !== undefined ? { participantHz: config.participantHz } : {}),
+      ...(config.displayHz !== undefined ? { displayHz: config.displayHz } : {}),
+    };
+    const analyseText = deps.analyseText ?? (config.text === false ? undefined : analyzeText);
+    const host = new SpaceHost({
+      storage,
+      bus,
+      governance,
+      scheduler,
+      machine,
+      ...(analyseText ? { analyseText } : {}),
+      ...(config.capacity !== undefined ? { capacity: config.capacity } : {}),
+      ...(config.ttlMs !== undefined ? { ttlMs: config.ttlMs } : {}),
+    });
+    await host.start();
+    cleanups.push(() => host.stop());
+
+    const trustProxyHops = config.trustProxyHops ?? 0;
+    // One join-guessing budget per address for sockets and HTTP routes alike (W13).
+    const joinThrottle = new JoinThrottle(config.joinThrottle ?? {});
+    const edge = new WsEdge({
+      host,
+      trustProxyHops,
+      joinThrottle,
+      ...(config.fanoutSlice !== undefined ? { fanoutSlice: config.fanoutSlice } : {}),
+      ...(config.ratePerSec !== undefined ? { ratePerSec: config.ratePerSec, burst: Math.max(1, config.ratePerSec * 2) } : {}),
+    });
+    // The edge closes first on shutdown (clients get bye), then the listener, then the rest.
+    cleanups.push(() => edge.close());
+
+    let publicUrl = config.publicUrl ?? '';
+    const app = createApp({
+      host,
+      publicUrl: () => publicUrl,
+      isAdmin: (t) => {
+        if (!t) return false;
+        return timingSafeEqual(createHash('sha256').update(t).digest(), adminHash);
+      },
+      webRoot: config.webRoot === undefined ? join(REPO_ROOT, 'web', 'dist') : config.webRoot,
+      mounts: [...(log ? [{ path: '/log', app: createLogRoutes(log) }] : []), ...(deps.mounts ?? [])],
+      trustProxyHops,
+      joinThrottle,
+      clock: () => scheduler.now(),
+    });
+
+    const server = createAdaptorServer({ fetch: app.fetch }) as Server;
+    server.on('upgrade', (req, socket, head) => {
+      const path = (req.url ?? '').split('?')[0];
+      if (path !== '/ws') {
+        socket.destroy();
+        return;
+      }
+      // H11: joining is state-changing; a page of another site may not open sockets for its visitors.
+      const refusal = upgradeRefusal(req.headers, publicUrl);
+      if (refusal) {
+        socket.end(refusal);
+        return;
+      }
+      edge.handleUpgrade(req, socket, head);
+    });
+    await new Promise<void>((res, rej) => {
+      const onError = (e: NodeJS.ErrnoException) => {
+        server.off('listening', onListening);
+        rej(e);
+      };
+      const onListening = () => {
+        server.off('error', onError);
+        res();
+      };
+      server.once('error', onError);
+      server.once('listening', onListening);
+      server.listen(config.port ?? 8787, hostName);
+    });
+    const port = (server.address() as AddressInfo).port;
+    const shownHost = hostName === '0.0.0.0' || hostName === '::' ? '127.0.0.1' : hostName.includes(':') ? `[${hostName}]` : hostName;
+    const url = `http://${shownHost}:${port}`;
+    if (!publicUrl) publicUrl = url;
+    publicUrl = publicUrl.replace(/\/+$/, '');
+
+    let closed = false;
+    return {
+      url,
+      publicUrl,
+      port,
+      host,
+      edge,
+      log,
+      keyCreated,
+      keyPath,
+      adminToken,
+      async close() {
+        if (closed) return;
+        closed = true;
+        const closeEdge = cleanups.pop();
+        await closeEdge?.();
+        await new Promise<void>((r) => server.close(() => r()));
+        server.closeAllConnections?.();
+        await cleanup();
+      },
+    };
+  } catch (e) {
+    await cleanup();
+    throw e;
+  }
+}

@@ -1,0 +1,673 @@
+/**
+ * The space host (SPEC §M): runs one space machine (core/space) per open space on an injected
+ * {@link Scheduler}, and carries out the machine's effects in order — persist (through the
+ * storage's ordered group commit), record (every event that changed the state, for replay),
+ * publish (encode once, hash for the record, send on the bus), notify (to one connection; acks
+ * and welcomes only once what came before is durable), logAct (the public log first; the act
+ * takes effect only once its entry is durable) and closed.
+ *
+ * It holds no rules of its own: who may join, which seq is accepted, what a pulse shows — all of
+ * that is the machine's and the release stage's. The host translates: edges (HTTP, WebSocket)
+ * call it with connections and requests, it turns them into events.
+ */
+import { createHash, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
+import type { Affect } from '../core/affect.ts';
+import { checkAffect } from '../core/affect.ts';
+import { type ContagionIndex, type ContagionRecord, contagionIndex } from '../core/collective/contagion.ts';
+import { fail, ok, type ErrorCode, isFatal, type Result, wsCloseCodeOf } from '../core/errors.ts';
+import type { GovernanceSink } from '../core/governance.ts';
+import { normaliseCode, type PointInputMessage, type SpaceInfo, type TextInputMessage } from '../core/protocol.ts';
+import { releasePeriod } from '../core/release/release.ts';
+import type { ConnRef, Effect, Notice, SpaceAct, SpaceEvent, Write } from '../core/space/events.ts';
+import { createSpaceState, DEFAULT_MACHINE_OPTIONS, type MachineOptions, restoreParticipant, type SpaceState, step } from '../core/space/machine.ts';
+import { encodeView, recordOf } from '../core/space/record.ts';
+import { checkSpaceName } from '../core/spaceName.ts';
+import type { Bus } from '../bus/port.ts';
+import type { PulsePoint, SpaceRecord, Storage } from '../storage/port.ts';
+import type { Cancel, Scheduler } from './scheduler.ts';
+
+/** Join-code alphabet: no 0/O, 1/I/L, so codes survive being read aloud or off a projector. */
+const CODE_ALPHABET = '23456789ABCDEFGHJKMNPQRSTUVWXYZ';
+/** Join-code length: 31⁸ ≈ 8.5·10¹¹ codes (≈ 40 bits), guessed only against a rate limit. */
+export const CODE_LENGTH = 8;
+
+/** Bus subjects of a space. */
+export const subjects = {
+  participantPulse: (spaceId: string) => `space.${spaceId}.pulse.participant`,
+  displayPulse: (spaceId: string) => `space.${spaceId}.pulse.display`,
+  control: (spaceId: string) => `space.${spaceId}.control`,
+} as const;
+
+/** SHA-256 hex of a secret token (tokens are stored only as hashes). */
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+/** SHA-256 hex of a published pulse's bytes (what tick records hold, and replay recomputes). */
+export function hashPulse(bytes: string): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+const newToken = () => randomBytes(32).toString('base64url');
+const newId = () => randomBytes(12).toString('base64url');
+function newCode(): string {
+  let s = '';
+  for (let i = 0; i < CODE_LENGTH; i++) s += CODE_ALPHABET[randomInt(CODE_ALPHABET.length)];
+  return s;
+}
+
+function sameHash(a: string, b: string): boolean {
+  const x = Buffer.from(a, 'hex');
+  const y = Buffer.from(b, 'hex');
+  return x.length === y.length && x.length > 0 && timingSafeEqual(x, y);
+}
+
+/** Text → affect, e.g. src/analyze/text. */
+export type TextAnalyser = (text: string) => { valence: number; arousal: number; confidence: number };
+
+/** A connection as the host sees it: where to send, and how the edge learns it joined. */
+export interface ConnSink {
+  /** Sends one text frame (a JSON string, or pre-encoded UTF-8 bytes). */
+  send(frame: string | Uint8Array): void;
+  /** Closes the connection with a WebSocket close code. */
+  close(code: number, reason: string): void;
+  /** The welcome was sent: pulses for this role of this space may now flow to the connection. */
+  welcomed(session: Session): void;
+}
+
+/** A connection's session, once joined. */
+export interface Session {
+  readonly spaceId: string;
+  readonly role: 'participant' | 'display';
+  readonly participantId: string | null;
+}
+
+/** What a steward gets back when creating a space. */
+export interface CreatedSpace {
+  readonly space: SpaceRecord;
+  readonly stewardToken: string;
+}
+
+/** Settings of the host. */
+export interface SpaceHostOptions {
+  readonly storage: Storage;
+  readonly bus: Bus;
+  readonly governance: GovernanceSink;
+  readonly scheduler: Scheduler;
+  readonly analyseText?: TextAnalyser;
+  /** Machine settings (grid, smoothing, rates, release policy, collective tracker). */
+  readonly machine?: Partial<MachineOptions>;
+  /** Default capacity of a new space. */
+  readonly capacity?: number;
+  /** Largest capacity a steward may ask for. */
+  readonly maxCapacity?: number;
+  /** Default TTL of a point, ms. */
+  readonly ttlMs?: number;
+  /** Where unexpected failures are reported (default console.error). */
+  readonly report?: (what: string, e: unknown) => void;
+}
+
+interface LiveSpace {
+  record: SpaceRecord;
+  readonly state: SpaceState;
+  beat: Cancel | null;
+  /** The last published pulse, as sent (reads return it; they never step the machine). */
+  lastBytes: Uint8Array | null;
+  /** The connection of each connected participant (the newest one). */
+  readonly participantConn: Map<string, ConnRef>;
+}
+
+interface ConnState {
+  readonly sink: ConnSink;
+  session: Session | null;
+  /** Set once a bye was accepted: later frames are ignored. */
+  leaving: boolean;
+}
+
+const encoder = new TextEncoder();
+
+/** The host of every open space on this server. */
+export class SpaceHost {
+  readonly options: MachineOptions;
+  private readonly o: SpaceHostOptions;
+  private readonly byCode = new Map<string, LiveSpace>();
+  private readonly byId = new Map<string, LiveSpace>();
+  private readonly conns = new Map<ConnRef, ConnState>();
+  private readonly replies = new Map<ConnRef, (r: Result<true>) => void>();
+  private nextRef = 1;
+  /** The most recent write: a durable notify waits for it (writes commit in call order, S3). */
+  private lastWrite: Promise<void> = Promise.resolve();
+  private stopped = false;
+  private readonly capacity: number;
+  private readonly maxCapacity: number;
+  private readonly ttlMs: number;
+
+  constructor(o: SpaceHostOptions) {
+    this.o = o;
+    this.options = { ...DEFAULT_MACHINE_OPTIONS, ...o.machine };
+    this.capacity = o.capacity ?? 1000;
+    this.maxCapacity = o.maxCapacity ?? 100_000;
+    this.ttlMs = o.ttlMs ?? 120_000;
+  }
+
+  /** The host's scheduler (edges read the time from it, so every part shares one clock). */
+  get scheduler(): Scheduler {
+    return this.o.scheduler;
+  }
+
+  get bus(): Bus {
+    return this.o.bus;
+  }
+
+  /** Participant pulse rate, Hz. */
+  get participantHz(): number {
+    return this.options.participantHz;
+  }
+
+  private report(what: string, e: unknown): void {
+    if (this.stopped) return;
+    (this.o.report ?? ((w, err) => console.error(`attune: ${w}`, err)))(what, e);
+  }
+
+  /**
+   * Rebuilds every open space from storage (S6): its participants' unexpired points and seqs,
+   * its event numbering, and the pulse numbering after the last recorded tick; then `started`.
+   */
+  async start(): Promise<void> {
+    const now = this.o.scheduler.now();
+    for (const space of await this.o.storage.listSpaces()) {
+      if (space.status !== 'open') continue;
+      const lastN = await this.o.storage.lastEventN(space.id);
+      const state = createSpaceState(this.settingsOf(space), this.options, lastN);
+      for (const p of await this.o.storage.listActiveParticipants(space.id, now - space.ttlMs)) restoreParticipant(state, p.id, p.lastSeq, p.latest);
+      let pulseSeq = 0;
+      const tail = await this.o.storage.listEvents(space.id, Math.max(1, lastN - 4000), 4000);
+      for (const r of tail) if (r.kind === 'tick' && r.body) pulseSeq = Math.max(pulseSeq, Number((JSON.parse(r.body) as { seq?: number }).seq ?? 0));
+      const live = this.adopt(space, state);
+      this.stepIn(live, { kind: 'started', at: now, pulseSeq });
+      this.beginTicking(live);
+    }
+  }
+
+  private settingsOf(space: SpaceRecord) {
+    return { id: space.id, code: space.code, name: space.name, capacity: space.capacity, ttlMs: space.ttlMs };
+  }
+
+  private adopt(space: SpaceRecord, state: SpaceState): LiveSpace {
+    const live: LiveSpace = { record: space, state, beat: null, lastBytes: null, participantConn: new Map() };
+    this.byCode.set(space.code, live);
+    this.byId.set(space.id, live);
+    return live;
+  }
+
+  /** Ticks at max(displayHz, participantHz) on drift-free beats; every participant beat is flagged. */
+  private beginTicking(live: LiveSpace): void {
+    const { displayHz, participantHz } = this.options;
+    const rate = Math.max(displayHz, participantHz);
+    const sch = this.o.scheduler;
+    // Beat 0 is a participant beat, taken now, so the space has a published pulse at once.
+    const start = sch.now();
+    const beatAt = (i: number) => {
+      const participant = i === 0 || Math.floor((i * participantHz) / rate) > Math.floor(((i - 1) * participantHz) / rate);
+      this.stepIn(live, { kind: 'tick', at: sch.now(), participant });
+    };
+    beatAt(0);
+    live.beat = sch.every(1000 / rate, (_at, k) => beatAt(k + 1), start + 1000 / rate);
+  }
+
+  // ——— the effect executor ———
+
+  /** Steps one event into a live space and carries out its effects, in order. */
+  private stepIn(live: LiveSpace, e: SpaceEvent): void {
+    let r: ReturnType<typeof step>;
+    try {
+      r = step(live.state, e);
+    } catch (err) {
+      this.report(`space ${live.record.code}: step ${e.kind} failed`, err);
+      return;
+    }
+    let tickHash: string | undefined;
+    let tickSeq: number | undefined;
+    for (const fx of r.effects) {
+      const h = this.carryOut(live, e, fx);
+      if (h) {
+        tickHash = h.hash;
+        tickSeq = h.seq;
+      }
+    }
+    if (r.recorded && e.kind !== 'input') {
+      const rec = recordOf(e, live.state.n, { ...(tickHash ? { hash: tickHash } : {}), ...(tickSeq !== undefined ? { seq: tickSeq } : {}) });
+      if (rec) this.write(this.o.storage.appendEvents([{ spaceId: live.record.id, ...rec }]), 'record an event');
+    }
+  }
+
+  private write(p: Promise<void>, what: string): Promise<void> {
+    this.lastWrite = p;
+    p.catch((err) => this.report(`could not ${what}`, err));
+    return p;
+  }
+
+  private carryOut(live: LiveSpace, e: SpaceEvent, fx: Effect): { hash: string; seq: number } | null {
+    switch (fx.type) {
+      case 'persist':
+        this.persist(live, fx.write);
+        return null;
+      case 'publish': {
+        const text = encodeView(fx.view);
+        const bytes = encoder.encode(text);
+        live.lastBytes = bytes;
+        const id = live.record.id;
+        if (fx.displays) this.o.bus.publish(subjects.displayPulse(id), bytes);
+        if (fx.participants) this.o.bus.publish(subjects.participantPulse(id), bytes);
+        return { hash: hashPulse(text), seq: fx.view.seq };
+      }
+      case 'notify':
+        this.notify(live, e, fx.conn, fx.msg, fx.durable, fx.pulse === true);
+        return null;
+      case 'logAct': {
+        const then = fx.then;
+        this.o.governance.record(fx.act).then(
+          () => {
+            if (this.byId.get(live.record.id) === live) this.stepIn(live, then);
+            else this.settle(then.kind === 'act-logged' ? then.reply : 0, fail('SPACE_CLOSED', 'the space has closed'));
+          },
+          (err) => {
+            this.report(`could not log ${fx.act.type}; nothing was changed`, err);
+            this.settle(then.kind === 'act-logged' ? then.reply : 0, fail('UNAVAILABLE', 'the public log is unavailable, so nothing was changed; try again'));
+          },
+        );
+        return null;
+      }
+      case 'closed': {
+        live.beat?.cancel();
+        live.beat = null;
+        const at = e.at;
+        live.record = { ...live.record, status: 'closed', closedAt: at };
+        this.byCode.delete(live.record.code);
+        this.byId.delete(live.record.id);
+        this.o.bus.publish(subjects.control(live.record.id), encoder.encode(JSON.stringify({ t: 'bye', reason: 'space-closed' })));
+        return null;
+      }
+    }
+  }
+
+  private persist(live: LiveSpace, w: Write): void {
+    const s = this.o.storage;
+    const spaceId = live.record.id;
+    switch (w.kind) {
+      case 'participant':
+        this.write(s.createParticipant({ id: w.participantId, spaceId, tokenHash: w.tokenHash, joinedAt: w.joinedAt, lastSeq: 0, latest: null }), 'store a participant');
+        return;
+      case 'input':
+        this.write(s.appendInputs([{ spaceId, participantId: w.participantId, seq: w.seq, affect: w.affect, exposed: w.exposed, shown: w.shown, n: w.n }]), 'store an input');
+        return;
+      case 'clear-latest':
+        this.write(s.clearLatest(w.participantId), 'clear a point');
+        return;
+      case 'close':
+        this.write(s.closeSpace(spaceId, w.at), 'close a space');
+        return;
+      case 'steward-token':
+        live.record = { ...live.record, stewardTokenHash: w.tokenHash };
+        this.write(s.updateStewardTokenHash(spaceId, w.tokenHash), 'change a steward token');
+        return;
+      case 'series': {
+        const point: PulsePoint = { spaceId, at: w.at, count: w.count, valence: w.mean.valence, arousal: w.mean.arousal, spreadValence: w.spread.valence, spreadArousal: w.spread.arousal, quadrants: w.quadrants };
+        this.write(s.appendPulsePoints([point]), 'store the pulse series');
+        return;
+      }
+    }
+  }
+
+  private settle(ref: ConnRef, r: Result<true>): void {
+    const f = this.replies.get(ref);
+    if (!f) return;
+    this.replies.delete(ref);
+    f(r);
+  }
+
+  private notify(live: LiveSpace, e: SpaceEvent, ref: ConnRef, msg: Notice, durable: boolean, withPulse: boolean): void {
+    if (msg.t === 'done') {
+      const settleIt = () => this.settle(ref, ok(true));
+      if (durable) this.lastWrite.then(settleIt, () => this.settle(ref, fail('UNAVAILABLE', 'storage failed; try again')));
+      else settleIt();
+      return;
+    }
+    const deliver = () => {
+      const c = this.conns.get(ref);
+      if (!c) return;
+      this.deliver(live, c, msg, withPulse);
+    };
+    if (!durable) return deliver();
+    this.lastWrite.then(deliver, (err) => {
+      const c = this.conns.get(ref);
+      if (msg.t === 'ack' && e.kind === 'input') {
+        // Never stored: take it back, and say so (the client may send it again with the same seq).
+        this.stepIn(live, { kind: 'input-failed', at: this.o.scheduler.now(), participantId: e.participantId, seq: e.seq });
+        if (c) this.sendError(c, 'UNAVAILABLE', 'your input could not be stored; send it again', msg.seq, false);
+        return;
+      }
+      this.report('a durable write failed before a reply', err);
+      if (c) this.sendError(c, 'UNAVAILABLE', 'storage is unavailable; try again shortly');
+    });
+  }
+
+  private deliver(live: LiveSpace, c: ConnState, msg: Notice, withPulse: boolean): void {
+    switch (msg.t) {
+      case 'welcome': {
+        const space: SpaceInfo = this.info(live.record);
+        c.sink.send(JSON.stringify({ t: 'welcome', role: msg.role, ...(msg.participant ? { participant: msg.participant } : {}), ...(msg.token ? { token: msg.token } : {}), space, you: msg.you, lastSeq: msg.lastSeq, pulseHz: this.options.participantHz }));
+        if (c.session) c.sink.welcomed(c.session);
+        if (withPulse && live.lastBytes) c.sink.send(live.lastBytes);
+        return;
+      }
+      case 'ack':
+        c.sink.send(JSON.stringify(msg));
+        return;
+      case 'error':
+        this.sendError(c, msg.code, msg.message, msg.seq);
+        if (msg.code === 'SPACE_CLOSED' || msg.code === 'CONSENT_REQUIRED') this.unsession(c, msg.code === 'SPACE_CLOSED');
+        return;
+      case 'full':
+        c.sink.send(JSON.stringify(msg));
+        c.session = null;
+        c.sink.close(wsCloseCodeOf('SPACE_FULL'), 'space full');
+        return;
+      case 'bye':
+        c.sink.close(1000, 'bye');
+        return;
+    }
+  }
+
+  /** A refused join leaves the connection without a session (the machine never counted it). */
+  private unsession(c: ConnState, _closed: boolean): void {
+    if (c.session && !c.leaving) c.session = null;
+  }
+
+  private sendError(c: ConnState, code: ErrorCode, message: string, seq?: number, fatal = isFatal(code)): void {
+    c.sink.send(JSON.stringify(seq === undefined ? { t: 'error', code, message } : { t: 'error', code, message, seq }));
+    if (fatal) c.sink.close(wsCloseCodeOf(code), message.slice(0, 120));
+  }
+
+  // ——— connections (the WebSocket edge) ———
+
+  /** Registers a connection; returns its handle. */
+  attach(sink: ConnSink): ConnRef {
+    const ref = this.nextRef++;
+    this.conns.set(ref, { sink, session: null, leaving: false });
+    return ref;
+  }
+
+  /** The session of a connection, if it joined. */
+  sessionOf(ref: ConnRef): Session | null {
+    return this.conns.get(ref)?.session ?? null;
+  }
+
+  /**
+   * A join (W3). Resolves NOT_FOUND (and SPACE_CLOSED for a closed space) as values so the edge
+   * can throttle guessing (W13); every other outcome reaches the connection through the machine.
+   */
+  async join(ref: ConnRef, code: string, role: 'participant' | 'display', consent: boolean): Promise<Result<true>> {
+    const c = this.conns.get(ref);
+    if (!c) return fail('BAD_REQUEST', 'connection is gone');
+    if (c.session) return fail('BAD_REQUEST', 'already joined on this connection');
+    const norm = normaliseCode(code);
+    const live = this.byCode.get(norm);
+    if (!live) {
+      const stored = await this.o.storage.getSpaceByCode(norm);
+      if (stored?.status === 'closed') return fail('SPACE_CLOSED', 'this space has closed');
+      return fail('NOT_FOUND', 'no space has that join code');
+    }
+    const at = this.o.scheduler.now();
+    if (role === 'display') {
+      c.session = { spaceId: live.record.id, role: 'display', participantId: null };
+      this.stepIn(live, { kind: 'display-joined', at, conn: ref });
+      return ok(true);
+    }
+    const token = newToken();
+    const participantId = newId();
+    c.session = { spaceId: live.record.id, role: 'participant', participantId };
+    const before = live.state.connected;
+    this.stepIn(live, { kind: 'joined', at, conn: ref, participantId, tokenHash: hashToken(token), token, consent });
+    if (live.state.connected > before) live.participantConn.set(participantId, ref);
+    else c.session = null;
+    return ok(true);
+  }
+
+  /** A resume by token (W4). Unknown tokens resolve NOT_FOUND as a value (W13). */
+  async resume(ref: ConnRef, token: string): Promise<Result<true>> {
+    const c = this.conns.get(ref);
+    if (!c) return fail('BAD_REQUEST', 'connection is gone');
+    if (c.session) return fail('BAD_REQUEST', 'already joined on this connection');
+    const p = await this.o.storage.getParticipantByTokenHash(hashToken(token));
+    if (!p) return fail('NOT_FOUND', 'that session is unknown or was erased; join again');
+    const live = this.byId.get(p.spaceId);
+    if (!live) {
+      const stored = await this.o.storage.getSpace(p.spaceId);
+      return stored?.status === 'closed' ? fail('SPACE_CLOSED', 'this space has closed') : fail('NOT_FOUND', 'that space no longer exists');
+    }
+    if (!this.conns.has(ref)) return fail('BAD_REQUEST', 'connection is gone');
+    c.session = { spaceId: live.record.id, role: 'participant', participantId: p.id };
+    const older = live.participantConn.get(p.id);
+    const r = this.stepRecorded(live, { kind: 'resumed', at: this.o.scheduler.now(), conn: ref, participantId: p.id, stored: { lastSeq: p.lastSeq, latest: p.latest } });
+    if (!r) {
+      c.session = null;
+      return ok(true);
+    }
+    live.participantConn.set(p.id, ref);
+    if (older !== undefined && older !== ref) this.replace(live, older);
+    return ok(true);
+  }
+
+  /** Steps an event and tells whether it was recorded (changed the state). */
+  private stepRecorded(live: LiveSpace, e: SpaceEvent): boolean {
+    const n = live.state.n;
+    this.stepIn(live, e);
+    return live.state.n > n;
+  }
+
+  /** A newer connection of the same participant replaces the older one (W4). */
+  private replace(live: LiveSpace, older: ConnRef): void {
+    const o = this.conns.get(older);
+    if (!o?.session?.participantId) return;
+    const pid = o.session.participantId;
+    o.session = null;
+    this.stepIn(live, { kind: 'disconnected', at: this.o.scheduler.now(), participantId: pid });
+    o.sink.send(JSON.stringify({ t: 'bye', reason: 'replaced' }));
+    o.sink.close(1000, 'replaced');
+  }
+
+  /** An input (W5). Text is analysed here, then discarded. */
+  input(ref: ConnRef, msg: PointInputMessage | TextInputMessage, exposed: boolean): Result<true> {
+    const c = this.conns.get(ref);
+    if (!c?.session || c.leaving) return fail('NOT_JOINED', 'join or resume first');
+    if (c.session.role !== 'participant' || !c.session.participantId) return fail('NOT_JOINED', 'only a joined participant can send input');
+    const live = this.byId.get(c.session.spaceId);
+    if (!live) return fail('SPACE_CLOSED', 'this space has closed');
+    const at = this.o.scheduler.now();
+    let affect: Affect;
+    if ('text' in msg) {
+      if (!this.o.analyseText) return fail('BAD_REQUEST', 'this server does not analyse text');
+      const r = this.o.analyseText(msg.text);
+      affect = { valence: r.valence, arousal: r.arousal, confidence: r.confidence, source: 'text', at };
+    } else {
+      affect = { valence: msg.valence, arousal: msg.arousal, confidence: msg.confidence, source: msg.source, at };
+    }
+    const bad = checkAffect(affect);
+    if (bad) return fail('BAD_REQUEST', bad);
+    this.stepIn(live, { kind: 'input', at, conn: ref, participantId: c.session.participantId, seq: msg.seq, affect, exposed });
+    return ok(true);
+  }
+
+  /** Bye (W7): the point leaves the pulse now; the connection closes once that is durable. */
+  leave(ref: ConnRef): void {
+    const c = this.conns.get(ref);
+    if (!c) return;
+    if (!c.session?.participantId) {
+      c.sink.close(1000, 'bye');
+      return;
+    }
+    const live = this.byId.get(c.session.spaceId);
+    c.leaving = true;
+    if (!live) {
+      c.sink.close(1000, 'bye');
+      return;
+    }
+    this.stepIn(live, { kind: 'left', at: this.o.scheduler.now(), conn: ref, participantId: c.session.participantId });
+  }
+
+  /** The connection ended (their point stays until its TTL). */
+  detach(ref: ConnRef): void {
+    const c = this.conns.get(ref);
+    if (!c) return;
+    this.conns.delete(ref);
+    const s = c.session;
+    c.session = null;
+    if (!s) return;
+    const live = this.byId.get(s.spaceId);
+    if (!live) return;
+    const at = this.o.scheduler.now();
+    if (s.role === 'display') this.stepIn(live, { kind: 'display-left', at });
+    else if (s.participantId) {
+      if (live.participantConn.get(s.participantId) === ref) live.participantConn.delete(s.participantId);
+      this.stepIn(live, { kind: 'disconnected', at, participantId: s.participantId });
+    }
+  }
+
+  // ——— spaces (the HTTP edge) ———
+
+  /** Creates a space (H1): stored, logged (`space.created`), then opened. */
+  async createSpace(req: { name: string; capacity?: number | undefined; ttlSeconds?: number | undefined }): Promise<Result<CreatedSpace>> {
+    const checked = checkSpaceName(req.name);
+    if (!checked.ok) return fail('BAD_REQUEST', `name: ${checked.message}`);
+    const name = checked.name;
+    const capacity = req.capacity ?? this.capacity;
+    if (!Number.isInteger(capacity) || capacity < 1 || capacity > this.maxCapacity) return fail('BAD_REQUEST', `capacity must be an integer in [1, ${this.maxCapacity}]`);
+    const ttlMs = req.ttlSeconds === undefined ? this.ttlMs : req.ttlSeconds * 1000;
+    if (!Number.isFinite(ttlMs) || ttlMs < 5000 || ttlMs > 86_400_000) return fail('BAD_REQUEST', 'ttlSeconds must be in [5, 86400]');
+    const stewardToken = newToken();
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const space: SpaceRecord = { id: newId(), code: newCode(), name, status: 'open', capacity, ttlMs, stewardTokenHash: hashToken(stewardToken), createdAt: this.o.scheduler.now(), closedAt: null };
+      if (!(await this.o.storage.createSpace(space))) continue;
+      try {
+        await this.o.governance.record({ type: 'space.created', space: space.id, at: space.createdAt, payload: { name, capacity, ttlMs } });
+      } catch (e) {
+        // Never open a space the public log does not know: it stays closed, unreachable.
+        this.report('could not log space.created; the space was not opened', e);
+        await this.o.storage.closeSpace(space.id, space.createdAt).catch(() => {});
+        return fail('UNAVAILABLE', 'the public log is unavailable, so the space was not created; try again');
+      }
+      const live = this.adopt(space, createSpaceState(this.settingsOf(space), this.options));
+      this.beginTicking(live);
+      return ok({ space, stewardToken });
+    }
+    return fail('INTERNAL', 'could not allocate a join code');
+  }
+
+  /** A space by its (normalised) join code: the live record of an open space, else storage's. */
+  async spaceByCode(code: string): Promise<SpaceRecord | null> {
+    const norm = normaliseCode(code);
+    return this.byCode.get(norm)?.record ?? this.o.storage.getSpaceByCode(norm);
+  }
+
+  /** Every space, newest last. */
+  listSpaces(): Promise<SpaceRecord[]> {
+    return this.o.storage.listSpaces();
+  }
+
+  /** Checks a steward token against a space (constant time). */
+  async authorise(code: string, stewardToken: string | null | undefined): Promise<Result<SpaceRecord>> {
+    const space = await this.spaceByCode(code);
+    if (!space) return fail('NOT_FOUND', 'no such space');
+    if (!stewardToken || !sameHash(hashToken(stewardToken), space.stewardTokenHash)) return fail('UNAUTHORIZED', 'a valid steward token is required');
+    return ok(space);
+  }
+
+  private act(live: LiveSpace, act: SpaceAct): Promise<Result<true>> {
+    const reply = this.nextRef++;
+    const done = new Promise<Result<true>>((res) => this.replies.set(reply, res));
+    this.stepIn(live, { kind: 'act-requested', at: this.o.scheduler.now(), act, reply });
+    return done;
+  }
+
+  /** Closes a space (H3): logged first, then closed; connected clients get `bye`. */
+  async closeSpace(code: string, stewardToken: string | null | undefined): Promise<Result<SpaceRecord>> {
+    const auth = await this.authorise(code, stewardToken);
+    if (!auth.ok) return auth;
+    const live = this.byId.get(auth.value.id);
+    if (!live) return fail('SPACE_CLOSED', 'the space is already closed');
+    const r = await this.act(live, { kind: 'close' });
+    return r.ok ? ok(live.record) : r;
+  }
+
+  /** Replaces the steward token (H4): logged first; the old token stops working. */
+  async rotateStewardToken(code: string, stewardToken: string | null | undefined): Promise<Result<string>> {
+    const auth = await this.authorise(code, stewardToken);
+    if (!auth.ok) return auth;
+    const live = this.byId.get(auth.value.id);
+    if (!live) return fail('SPACE_CLOSED', 'the space has closed; its steward token can no longer change');
+    const token = newToken();
+    const r = await this.act(live, { kind: 'steward-changed', tokenHash: hashToken(token), reason: 'rotated' });
+    return r.ok ? ok(token) : r;
+  }
+
+  /** Public description of a space. */
+  info(space: SpaceRecord): SpaceInfo {
+    return { code: space.code, name: space.name, status: space.status, capacity: space.capacity, ttlMs: space.ttlMs };
+  }
+
+  /** Live figures of an open space (people counted, participants connected, displays). */
+  presence(spaceId: string): { present: number; connected: number; displays: number } {
+    const live = this.byId.get(spaceId);
+    if (!live) return { present: 0, connected: 0, displays: 0 };
+    return { present: live.state.lastView?.count ?? 0, connected: live.state.connected, displays: live.state.displays };
+  }
+
+  /** The last published pulse of an open space, as sent (H5): a read never steps the machine. */
+  latestPulse(spaceId: string): Uint8Array | null {
+    return this.byId.get(spaceId)?.lastBytes ?? null;
+  }
+
+  /** The machine state of an open space (read only: tests, metrics). */
+  stateOf(spaceId: string): Readonly<SpaceState> | null {
+    return this.byId.get(spaceId)?.state ?? null;
+  }
+
+  /** The contagion index over [from, to) (H10), released only for ≥ k people (R4). */
+  async contagion(spaceId: string, from: number, to: number): Promise<Result<ContagionIndex & { inputs: number }>> {
+    const inputs = await this.o.storage.listInputs(spaceId, from, to, 1_000_000);
+    const people = new Set(inputs.map((i) => i.participantId)).size;
+    const allowed = releasePeriod(people, 'the contagion index', this.options.release);
+    if (!allowed.ok) return allowed;
+    const records: ContagionRecord[] = inputs.map((i) => ({
+      participantId: i.participantId,
+      at: i.affect.at,
+      valence: i.affect.valence,
+      arousal: i.affect.arousal,
+      exposed: i.exposed,
+      shownValence: i.shown?.valence ?? null,
+      shownArousal: i.shown?.arousal ?? null,
+    }));
+    return ok({ ...contagionIndex(records, { seed: spaceId }), inputs: inputs.length });
+  }
+
+  /** The stored pulse series (P7: only released, unsuppressed points are ever stored). */
+  series(spaceId: string, from: number, to: number, limit: number): Promise<PulsePoint[]> {
+    return this.o.storage.listPulsePoints(spaceId, from, to, limit);
+  }
+
+  /** Waits until every write asked for so far has settled. */
+  async drain(): Promise<void> {
+    await this.lastWrite.catch(() => {});
+  }
+
+  /** Stops ticking every space and waits for pending writes. */
+  async stop(): Promise<void> {
+    for (const live of this.byId.values()) {
+      live.beat?.cancel();
+      live.beat = null;
+    }
+    await this.drain();
+    this.stopped = true;
+  }
+}

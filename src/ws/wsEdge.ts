@@ -1,0 +1,400 @@
+/**
+ * The WebSocket edge (SPEC.md §W): frames ↔ protocol messages ↔ the space host.
+ *
+ * Each connection is a small state machine with a serial frame queue — frames are handled one
+ * at a time, in the order they arrived, so an `input` and a `bye` in one TCP read are stepped in
+ * that order (W7):
+ *
+ *   connecting ──join/resume stepped──▶ joined ──bye──▶ leaving ──▶ closed
+ *        │                                 │                          ▲
+ *        └── fatal error / socket closed ──┴──────────────────────────┘
+ *
+ * Every frame is size-limited (ws maxPayload → close 1009), rate-limited on arrival (token bucket;
+ * excess is answered RATE_LIMITED and dropped before it is queued), parsed and validated before
+ * it reaches the host. Pulses arrive on the bus already encoded; the same bytes go to every
+ * socket of a space, in slices of `fanoutSlice` sockets per event-loop turn so ticks, acks and
+ * commits interleave with a large fan-out; a socket whose send buffer is backed up skips a pulse
+ * (W9), and a newer pulse supersedes an older one still being sent.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import * as v from 'valibot';
+import { type WebSocket, WebSocketServer } from 'ws';
+import { addressKey, clientIp } from '../core/clientAddress.ts';
+import { type ErrorCode, isFatal, wsCloseCodeOf } from '../core/errors.ts';
+import { awaitAdmission, JoinThrottle } from '../core/joinThrottle.ts';
+import { ByeSchema, CLIENT_TYPES, type ClientMessage, JoinSchema, MAX_CLIENT_FRAME_BYTES, normaliseCode, PointInputSchema, ResumeSchema, TextInputSchema } from '../core/protocol.ts';
+import { TokenBucket } from '../core/rateLimit.ts';
+import type { ConnRef } from '../core/space/events.ts';
+import type { Disposable } from '../bus/port.ts';
+import type { Cancel } from '../space/scheduler.ts';
+import { type Session, type SpaceHost, subjects } from '../space/spaceHost.ts';
+
+/** Settings of the edge. */
+export interface WsEdgeOptions {
+  readonly host: SpaceHost;
+  /** Messages per second per connection (sustained). */
+  readonly ratePerSec?: number;
+  /** Burst allowance per connection. */
+  readonly burst?: number;
+  /** An input counts as exposed if a pulse reached the socket within this window, ms. */
+  readonly exposureWindowMs?: number;
+  /** Interval of WebSocket pings; a socket that misses one is terminated. */
+  readonly pingIntervalMs?: number;
+  /** A socket with more than this many bytes queued skips pulses. */
+  readonly maxBufferedBytes?: number;
+  /** New unknown join codes an address may try per minute, after a burst as large (W13). */
+  readonly failedJoinsPerMinute?: number;
+  /** The join-guessing throttle (W13); default one built from `failedJoinsPerMinute`. */
+  readonly joinThrottle?: JoinThrottle;
+  /** Trusted reverse proxies in front of the server, for `X-Forwarded-For` (0 = none). */
+  readonly trustProxyHops?: number;
+  /** Sockets written per event-loop turn during a fan-out. */
+  readonly fanoutSlice?: number;
+}
+
+type ConnPhase = 'connecting' | 'joining' | 'joined' | 'leaving' | 'closed';
+
+interface Conn {
+  readonly ws: WebSocket;
+  readonly ref: ConnRef;
+  /** The client's address key, for per-address limits. */
+  readonly address: string;
+  readonly bucket: TokenBucket;
+  phase: ConnPhase;
+  session: Session | null;
+  /** The serial frame queue: each frame's handling chains on the previous one. */
+  queue: Promise<void>;
+  /** A join waiting for a guess token (W13): wakes it early when the socket closes. */
+  waiting: { readonly timer: Cancel; readonly wake: () => void } | null;
+  lastPulseAt: number;
+  lastRateNoticeAt: number;
+  alive: boolean;
+}
+
+interface FanJob {
+  bytes: Uint8Array;
+  list: Conn[];
+  i: number;
+  /** Sockets before this index got an older pulse than `bytes` (a newer one superseded it mid-way). */
+  stale: number;
+}
+
+interface Audience {
+  readonly set: Set<Conn>;
+  job: FanJob | null;
+}
+
+interface SpaceSubs {
+  readonly participants: Audience;
+  readonly displays: Audience;
+  readonly disposables: Disposable[];
+}
+
+const SCHEMAS = { join: JoinSchema, resume: ResumeSchema, bye: ByeSchema } as const;
+
+function describeIssues(issues: readonly v.BaseIssue<unknown>[]): string {
+  const first = issues[0];
+  if (!first) return 'invalid message';
+  const path = first.path?.map((p) => String(p.key)).join('.') ?? '';
+  return path ? `${path}: ${first.message}` : first.message;
+}
+
+/**
+ * Parses and validates one text frame into a client message, or a coded error that names the
+ * frame's `seq` when it had a usable one (so the client knows which input was refused).
+ */
+export function parseClientFrame(text: string): { ok: true; msg: ClientMessage } | { ok: false; code: ErrorCode; message: string; seq?: number } {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return { ok: false, code: 'BAD_REQUEST', message: 'frame is not valid JSON' };
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return { ok: false, code: 'BAD_REQUEST', message: 'a message must be a JSON object' };
+  const rawSeq = (raw as { seq?: unknown }).seq;
+  const seq = typeof rawSeq === 'number' && Number.isSafeInteger(rawSeq) ? { seq: rawSeq } : {};
+  const t = (raw as { t?: unknown }).t;
+  if (typeof t !== 'string') return { ok: false, code: 'BAD_REQUEST', message: 'a message needs a string field t', ...seq };
+  if (!(CLIENT_TYPES as readonly string[]).includes(t)) return { ok: false, code: 'UNKNOWN_TYPE', message: `unknown message type '${t.slice(0, 32)}'`, ...seq };
+  const schema = t === 'input' ? ('text' in raw ? TextInputSchema : PointInputSchema) : SCHEMAS[t as keyof typeof SCHEMAS];
+  const r = v.safeParse(schema, raw);
+  if (!r.success) return { ok: false, code: 'BAD_REQUEST', message: describeIssues(r.issues), ...seq };
+  return { ok: true, msg: r.output as ClientMessage };
+}
+
+/** The WebSocket edge: attach `handleUpgrade` to an HTTP server's `upgrade` event for `/ws`. */
+export class WsEdge {
+  private readonly host: SpaceHost;
+  private readonly o: Required<Omit<WsEdgeOptions, 'joinThrottle' | 'host'>>;
+  private readonly wss: WebSocketServer;
+  private readonly conns = new Set<Conn>();
+  private readonly spaces = new Map<string, SpaceSubs>();
+  private readonly pinger: Cancel;
+  private readonly throttle: JoinThrottle;
+
+  constructor(opts: WsEdgeOptions) {
+    const { joinThrottle, host, ...rest } = opts;
+    this.host = host;
+    this.o = { ratePerSec: 20, burst: 40, exposureWindowMs: 10_000, pingIntervalMs: 30_000, maxBufferedBytes: 256 * 1024, failedJoinsPerMinute: 30, trustProxyHops: 0, fanoutSlice: 1500, ...rest };
+    this.throttle = joinThrottle ?? new JoinThrottle({ freeGuesses: this.o.failedJoinsPerMinute, guessesPerMinute: this.o.failedJoinsPerMinute });
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: MAX_CLIENT_FRAME_BYTES, perMessageDeflate: false });
+    this.pinger = host.scheduler.every(this.o.pingIntervalMs, () => this.ping(), host.scheduler.now() + this.o.pingIntervalMs);
+  }
+
+  private now(): number {
+    return this.host.scheduler.now();
+  }
+
+  /** Open connections (for metrics and tests). */
+  get connectionCount(): number {
+    return this.conns.size;
+  }
+
+  /** Accepts an upgrade request for the edge's path. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const address = addressKey(clientIp({ peer: req.socket.remoteAddress, forwardedFor: req.headers['x-forwarded-for']?.toString(), trustProxyHops: this.o.trustProxyHops }));
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, address));
+  }
+
+  private accept(ws: WebSocket, address: string): void {
+    let conn: Conn | null = null;
+    const ref = this.host.attach({
+      send: (frame) => {
+        if (ws.readyState === ws.OPEN) ws.send(frame, { binary: false });
+      },
+      close: (code, reason) => {
+        if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close(code, reason);
+      },
+      welcomed: (session) => {
+        if (!conn || conn.phase === 'closed') return;
+        conn.session = session;
+        if (conn.phase === 'joining') conn.phase = 'joined';
+        this.register(conn, session);
+      },
+    });
+    conn = { ws, ref, address, bucket: new TokenBucket(this.o.ratePerSec, this.o.burst, this.now()), phase: 'connecting', session: null, queue: Promise.resolve(), waiting: null, lastPulseAt: -Infinity, lastRateNoticeAt: -Infinity, alive: true };
+    const c = conn;
+    this.conns.add(c);
+    ws.on('pong', () => {
+      c.alive = true;
+    });
+    ws.on('message', (data, isBinary) => this.onMessage(c, data as Buffer, isBinary));
+    ws.on('close', () => this.cleanup(c));
+    ws.on('error', () => this.cleanup(c));
+  }
+
+  private send(conn: Conn, msg: object): void {
+    if (conn.ws.readyState === conn.ws.OPEN) conn.ws.send(JSON.stringify(msg));
+  }
+
+  private sendError(conn: Conn, code: ErrorCode, message: string, seq?: number): void {
+    this.send(conn, seq === undefined ? { t: 'error', code, message } : { t: 'error', code, message, seq });
+    if (isFatal(code)) conn.ws.close(wsCloseCodeOf(code), message.slice(0, 120));
+  }
+
+  /** On arrival: rate limit, then parse, then queue the handling behind the connection's earlier frames. */
+  private onMessage(conn: Conn, data: Buffer, isBinary: boolean): void {
+    if (conn.phase === 'closed' || conn.phase === 'leaving') return;
+    const now = this.now();
+    if (!conn.bucket.take(now)) {
+      // Tell the client at most once a second, so a flood cannot make us flood back.
+      if (now - conn.lastRateNoticeAt >= 1000) {
+        conn.lastRateNoticeAt = now;
+        this.sendError(conn, 'RATE_LIMITED', `more than ${this.o.ratePerSec} messages per second; message dropped`);
+      }
+      return;
+    }
+    if (isBinary) return this.sendError(conn, 'BAD_REQUEST', 'send JSON text frames, not binary');
+    const parsed = parseClientFrame(data.toString('utf8'));
+    if (!parsed.ok) return this.sendError(conn, parsed.code, parsed.message, parsed.seq);
+    const msg = parsed.msg;
+    conn.queue = conn.queue.then(() => this.handle(conn, msg)).catch((e) => {
+      console.error('attune: websocket handler failed', e);
+      this.sendError(conn, 'INTERNAL', 'internal error');
+    });
+  }
+
+  private async handle(conn: Conn, msg: ClientMessage): Promise<void> {
+    if (conn.phase === 'closed' || conn.phase === 'leaving') return;
+    switch (msg.t) {
+      case 'join':
+      case 'resume': {
+        if (conn.phase !== 'connecting') return this.sendError(conn, 'BAD_REQUEST', 'already joined on this connection');
+        conn.phase = 'joining';
+        let r: Awaited<ReturnType<SpaceHost['join']>>;
+        if (msg.t === 'join') {
+          // Join codes are short; guessing new ones is throttled per address, but a code already
+          // found from this address is never refused (W13). Resume tokens (256 bits) are not.
+          const code = normaliseCode(msg.code);
+          const gate = await this.admitJoin(conn, code);
+          if (gate !== 'evaluate') {
+            conn.phase = 'connecting';
+            if (gate === 'known-bad') return this.sendError(conn, 'NOT_FOUND', 'no space has that join code');
+            if (gate !== 'closed') {
+              this.sendError(conn, 'RATE_LIMITED', `too many new join codes tried from your address; check the code and try again in ${Math.ceil(gate.retryAfterMs / 1000)} s`);
+              conn.ws.close(wsCloseCodeOf('RATE_LIMITED'), 'too many failed joins');
+            }
+            return;
+          }
+          try {
+            r = await this.host.join(conn.ref, msg.code, msg.role, msg.consent);
+          } catch (e) {
+            this.throttle.record(conn.address, code, 'error', this.now());
+            throw e;
+          }
+          this.throttle.record(conn.address, code, r.ok || r.code !== 'NOT_FOUND' ? 'found' : 'not-found', this.now());
+        } else r = await this.host.resume(conn.ref, msg.token);
+        if (!r.ok) {
+          conn.phase = 'connecting';
+          return this.sendError(conn, r.code, r.message);
+        }
+        // The host stepped the join; the welcome (after its write is durable) moves us to joined.
+        // A refusal (full, consent) leaves no session: back to connecting.
+        if (!this.host.sessionOf(conn.ref) && conn.phase === 'joining') conn.phase = 'connecting';
+        return;
+      }
+      case 'input': {
+        if (!this.host.sessionOf(conn.ref)) return this.sendError(conn, 'NOT_JOINED', 'join or resume first', msg.seq);
+        const now = this.now();
+        const exposed = msg.seen !== false && now - conn.lastPulseAt <= this.o.exposureWindowMs;
+        const r = this.host.input(conn.ref, msg, exposed);
+        if (!r.ok) return this.sendError(conn, r.code, r.message, msg.seq);
+        return;
+      }
+      case 'bye': {
+        conn.phase = 'leaving';
+        this.host.leave(conn.ref);
+        return;
+      }
+    }
+  }
+
+  /**
+   * Asks the join throttle (W13) until it lets this code be looked up, waiting for a guess token
+   * if the address has used its own up; `closed` if the socket went away while waiting.
+   */
+  private async admitJoin(conn: Conn, code: string): Promise<'evaluate' | 'known-bad' | 'closed' | { retryAfterMs: number }> {
+    const sch = this.host.scheduler;
+    const d = await awaitAdmission(this.throttle, conn.address, code, {
+      now: () => sch.now(),
+      sleep: (ms) =>
+        new Promise<boolean>((resolve) => {
+          const wake = () => {
+            conn.waiting?.timer.cancel();
+            conn.waiting = null;
+            resolve(conn.ws.readyState === conn.ws.OPEN);
+          };
+          conn.waiting = { timer: sch.at(sch.now() + ms, wake), wake };
+        }),
+    });
+    if (d.kind === 'refuse') return { retryAfterMs: d.retryAfterMs };
+    return d.kind === 'gone' ? 'closed' : d.kind;
+  }
+
+  private subsOf(spaceId: string): SpaceSubs {
+    let subs = this.spaces.get(spaceId);
+    if (subs) return subs;
+    const created: SpaceSubs = { participants: { set: new Set(), job: null }, displays: { set: new Set(), job: null }, disposables: [] };
+    const bus = this.host.bus;
+    created.disposables.push(
+      bus.subscribe(subjects.participantPulse(spaceId), (bytes) => this.fanOut(created.participants, bytes)),
+      bus.subscribe(subjects.displayPulse(spaceId), (bytes) => this.fanOut(created.displays, bytes)),
+      bus.subscribe(subjects.control(spaceId), (bytes) => {
+        for (const c of [...created.participants.set, ...created.displays.set]) {
+          if (c.ws.readyState === c.ws.OPEN) c.ws.send(bytes, { binary: false });
+          c.ws.close(wsCloseCodeOf('SPACE_CLOSED'), 'space closed');
+        }
+      }),
+    );
+    this.spaces.set(spaceId, created);
+    subs = created;
+    return subs;
+  }
+
+  private register(conn: Conn, s: Session): void {
+    const subs = this.subsOf(s.spaceId);
+    (s.role === 'display' ? subs.displays : subs.participants).set.add(conn);
+    conn.lastPulseAt = this.now();
+  }
+
+  /**
+   * Sends the same bytes to every socket of an audience, `fanoutSlice` sockets per turn. A newer
+   * pulse arriving mid-way takes over: the rest get the newer bytes, and the sockets already
+   * served get them too once the pass ends.
+   */
+  private fanOut(aud: Audience, bytes: Uint8Array): void {
+    if (aud.set.size === 0) return;
+    if (aud.job) {
+      aud.job.stale = aud.job.i;
+      aud.job.bytes = bytes;
+      return;
+    }
+    const job: FanJob = { bytes, list: [...aud.set], i: 0, stale: 0 };
+    aud.job = job;
+    const run = () => {
+      const end = Math.min(job.list.length, job.i + this.o.fanoutSlice);
+      const now = this.now();
+      for (; job.i < end; job.i++) {
+        const c = job.list[job.i] as Conn;
+        if (c.phase !== 'joined' || c.ws.readyState !== c.ws.OPEN || c.ws.bufferedAmount > this.o.maxBufferedBytes) continue;
+        c.ws.send(job.bytes, { binary: false });
+        c.lastPulseAt = now;
+      }
+      if (job.i < job.list.length) return this.host.scheduler.defer(run);
+      if (job.stale > 0) {
+        // Serve the head of the list the newest pulse too.
+        job.list = job.list.slice(0, job.stale);
+        job.i = 0;
+        job.stale = 0;
+        return this.host.scheduler.defer(run);
+      }
+      aud.job = null;
+    };
+    run();
+  }
+
+  private cleanup(conn: Conn): void {
+    if (!this.conns.delete(conn)) return;
+    conn.phase = 'closed';
+    if (conn.waiting) {
+      conn.waiting.timer.cancel();
+      conn.waiting.wake();
+    }
+    const s = conn.session;
+    conn.session = null;
+    this.host.detach(conn.ref);
+    if (!s) return;
+    const subs = this.spaces.get(s.spaceId);
+    if (!subs) return;
+    subs.participants.set.delete(conn);
+    subs.displays.set.delete(conn);
+    if (subs.participants.set.size === 0 && subs.displays.set.size === 0) {
+      for (const d of subs.disposables) d.dispose();
+      this.spaces.delete(s.spaceId);
+    }
+  }
+
+  private ping(): void {
+    for (const c of this.conns) {
+      if (!c.alive) {
+        c.ws.terminate();
+        continue;
+      }
+      c.alive = false;
+      c.ws.ping();
+    }
+  }
+
+  /** Tells every client the server is going away and closes all sockets. */
+  async close(): Promise<void> {
+    this.pinger.cancel();
+    for (const c of this.conns) {
+      this.send(c, { t: 'bye', reason: 'shutdown' });
+      c.ws.close(1001, 'server shutting down');
+    }
+    await new Promise<void>((r) => setTimeout(r, 20));
+    for (const c of this.conns) c.ws.terminate();
+    await new Promise<void>((r) => this.wss.close(() => r()));
+  }
+}
