@@ -12,9 +12,10 @@
  *     holding for settleMs ─────────────────────────────┴──────────────('settled') ◄────┘
  *
  * An alarm *agrees* with an event when, on its feature, it moves the same way as the event has
- * moved since its start (or the event has not moved that feature beyond h): it is the same
+ * moved since its start (or the event has not moved that feature beyond 3 h): it is the same
  * change still unfolding. It *disagrees* when it moves a feature back against a displacement the
- * event already holds beyond h: that is a new change (a surge that heals, a split after a surge).
+ * event already holds beyond 3 h: that is a new change (a surge that heals, a split after a
+ * surge). Dispersion alarms always agree (it rises and falls within one change).
  *
  * - `startedAt` is the earliest start of the alarms that raised it (the CUSUMs' last zero): how
  *   early it could have been known; `raisedAt` is the tick it was published: what is scored.
@@ -260,7 +261,9 @@ export class AlertBook {
     const now = det.valueAt(a.index, det.lastTick);
     const moved = now - (live.baseline[a.index] as number);
     const before = moved - a.magnitude; // the event's displacement when this movement began
-    if (Math.abs(before) < det.threshold(a.index)) return true;
+    // Only a feature the change has clearly moved (≥ 3 h) can be moved back against it: a smaller
+    // bump that subsides (people passing through a quadrant) is the same change settling.
+    if (Math.abs(before) < 3 * det.threshold(a.index)) return true;
     return (before > 0) === (a.direction === 'up');
   }
 

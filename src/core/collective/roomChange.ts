@@ -119,7 +119,7 @@ export const DEFAULT_ROOM_CHANGE_OPTIONS: RoomChangeOptions = {
   kShare: 0.002,
   kMean: 0.006,
   kDispersion: 0.004,
-  jumpMin: 0.35,
+  jumpMin: 0.4,
   minSigmaPeople: 0.5,
   minSigmaMean: 0.002,
   minSigmaDispersion: 0.002,
