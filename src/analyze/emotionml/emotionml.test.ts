@@ -201,6 +201,11 @@ describe('EmotionML import', () => {
     expect(() => importEmotionML('<svg xmlns="http://www.w3.org/2000/svg"/>')).toThrow(/\[EmotionML 101\]/);
   });
 
+  it('importAffects names the emotion that lacks a source or a time', () => {
+    const xml = exportEmotionML([{ valence: 0, arousal: 0, confidence: 1, source: 'tap', at: 1 }, { valence: 0, arousal: 0, confidence: 1 }]);
+    expect(() => importAffects(xml)).toThrow(/^8:3: \[attune\] an affect record needs a source/);
+  });
+
   it('ignores attune info that disagrees with the standard values', () => {
     const xml = exportAffects([{ valence: 0.5, arousal: 0.5, confidence: 1, source: 'tap', at: 1 }]).replace('valence="0.5" arousal', 'valence="-0.9" arousal');
     expect(importAffects(xml)[0]?.valence).toBe(0.5);

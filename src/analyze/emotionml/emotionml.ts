@@ -128,7 +128,10 @@ export function exportEmotionML(records: readonly EmotionRecord[], opts: ExportO
 
 /** A reason a document cannot be imported: malformed XML (no assertion) or a broken assertion. */
 export interface ImportProblem extends XmlPosition {
+  /** The EmotionML assertion broken, if it is one. */
   readonly assertion?: AssertionId;
+  /** Set for a well-formedness error; a problem with neither is attune's (e.g. no source). */
+  readonly xml?: true;
   readonly message: string;
 }
 
@@ -137,7 +140,8 @@ export class EmotionMLImportError extends Error {
   readonly problems: readonly ImportProblem[];
   constructor(problems: readonly ImportProblem[]) {
     const [first] = problems;
-    const head = first === undefined ? 'not importable' : `${first.line}:${first.column}: ${first.assertion === undefined ? '[XML]' : `[EmotionML ${first.assertion}]`} ${first.message}`;
+    const tag = (p: ImportProblem): string => (p.assertion !== undefined ? `[EmotionML ${p.assertion}]` : p.xml ? '[XML]' : '[attune]');
+    const head = first === undefined ? 'not importable' : `${first.line}:${first.column}: ${tag(first)} ${first.message}`;
     super(problems.length > 1 ? `${head} (and ${problems.length - 1} more)` : head);
     this.name = 'EmotionMLImportError';
     this.problems = problems;
@@ -155,6 +159,8 @@ export interface SkippedEmotion extends XmlPosition {
 /** The records read, and the valid emotions that did not map to one. */
 export interface EmotionMLImport {
   readonly records: EmotionRecord[];
+  /** Where each record's `<emotion>` starts (`positions[i]` belongs to `records[i]`). */
+  readonly positions: XmlPosition[];
   readonly skipped: SkippedEmotion[];
 }
 
@@ -176,12 +182,13 @@ export function readEmotionML(xml: string, opts: ImportOptions = {}): EmotionMLI
   try {
     root = parseXml(xml);
   } catch (e) {
-    if (e instanceof XmlError) throw new EmotionMLImportError([{ message: `not well-formed XML: ${e.reason}`, line: e.line, column: e.column }]);
+    if (e instanceof XmlError) throw new EmotionMLImportError([{ xml: true, message: `not well-formed XML: ${e.reason}`, line: e.line, column: e.column }]);
     throw e;
   }
   const check = checkEmotionML(root, opts);
   if (check.violations.length > 0) throw new EmotionMLImportError(check.violations);
   const records: EmotionRecord[] = [];
+  const positions: XmlPosition[] = [];
   const skipped: SkippedEmotion[] = [];
   for (const { element: e, vocabularies } of check.emotions) {
     const skip = (reason: string): void => {
@@ -239,8 +246,9 @@ export function readEmotionML(xml: string, opts: ImportOptions = {}): EmotionMLI
     if (at !== undefined) rec.at = at;
     if (e.attrs.id !== undefined) rec.id = collapse(e.attrs.id);
     records.push(rec);
+    positions.push({ line: e.line, column: e.column });
   }
-  return { records, skipped };
+  return { records, positions, skipped };
 }
 
 /** {@link readEmotionML}'s records (the skipped emotions dropped). */
@@ -254,9 +262,9 @@ export function exportAffects(records: readonly Affect[], opts: ExportOptions = 
 }
 
 /** Imports records that carry a source and a time as full affect records; throws otherwise. */
-export function importAffects(xml: string): Affect[] {
-  return importEmotionML(xml).map((r, k) => {
-    if (r.source === undefined || r.at === undefined) throw new EmotionMLImportError([{ message: `emotion ${k + 1}${r.id === undefined ? '' : ` (${r.id})`}: no source (expressed-through) or time (start)`, line: 1, column: 1 }]);
-    return { valence: r.valence, arousal: r.arousal, confidence: r.confidence, source: r.source, at: r.at };
-  });
+export function importAffects(xml: string, opts: ImportOptions = {}): Affect[] {
+  const { records, positions } = readEmotionML(xml, opts);
+  const missing = records.flatMap((r, k) => (r.source === undefined || r.at === undefined ? [{ ...(positions[k] as XmlPosition), message: 'an affect record needs a source (expressed-through text, gesture or physiology) and a time (start)' }] : []));
+  if (missing.length > 0) throw new EmotionMLImportError(missing);
+  return records.map((r) => ({ valence: r.valence, arousal: r.arousal, confidence: r.confidence, source: r.source as AffectSource, at: r.at as number }));
 }

@@ -131,7 +131,7 @@ export function parseXml(input: string): XmlElement {
   parser.on('error', (e) => {
     // saxes prefixes "line:column: "; keep our own position and its reason.
     const reason = e.message.replace(/^\d+:\d+: /, '');
-    fail(reason, { line: parser.line, column: parser.column });
+    fail(reason, { line: parser.line, column: Math.max(1, parser.column) });
   });
   parser.on('doctype', () => {
     fail('a DOCTYPE is not accepted (EmotionML needs none; its defaults and entities would not be applied)', at(xml.lastIndexOf('<!DOCTYPE', parser.position)));
