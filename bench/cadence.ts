@@ -31,7 +31,7 @@
 import { type ChildProcess, fork, spawn } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { WorkerPlan, WorkerResult } from './support/cadenceClients.ts';
@@ -258,6 +258,8 @@ interface Measured {
   readonly pulseBytes: number;
   readonly disconnects: number;
   readonly errors: Record<string, number>;
+  /** The machine's 1-minute load average at the window's start and end (2 cores here). */
+  readonly load: readonly [number, number];
 }
 
 function workerCount(sc: Scenario): number {
@@ -310,6 +312,7 @@ async function measure(target: 'attune' | 'ws', sc: Scenario, pulseBytes: number
     const results = Promise.all(workers.map((c) => nextMessage<WorkerResult>(c, 'result', sc.seconds * 1000 + warmupMs + 120_000)));
     await sleep(Math.max(0, from - Date.now()));
     const cpu0 = [cpuSeconds(server.pid), ...workers.map((w) => cpuSeconds(w.pid))];
+    const load0 = loadavg()[0] ?? Number.NaN;
     const t0 = Date.now();
     // Progress every ~10 % of the window (at least every 5 s, at most every 60 s).
     const every = Math.min(60_000, Math.max(5_000, (sc.seconds * 1000) / 10));
@@ -368,6 +371,7 @@ async function measure(target: 'attune' | 'ws', sc: Scenario, pulseBytes: number
       pulseBytes: pb.length ? pb.reduce((a, r) => a + r.pulseBytes, 0) / pb.length : 0,
       disconnects: rs.reduce((a, r) => a + r.disconnects, 0),
       errors,
+      load: [load0, loadavg()[0] ?? Number.NaN],
     };
   } finally {
     for (const c of workers) if (c.connected) c.send({ cmd: 'exit' });
@@ -403,11 +407,12 @@ function report(sc: Scenario, rows: Measured[]): void {
   line('server CPU (cores)', (r) => r.serverCpu.toFixed(2), '', (m) => m.serverCpu);
   line('busiest client process CPU (cores)', (r) => `${r.clientCpuMax.toFixed(2)}${r.clientCpuMax > 0.9 ? ' ⚠ saturated' : ''}`, '');
   line('pulse size seen by displays (bytes)', (r) => r.pulseBytes.toFixed(0), '');
+  line('machine load, 1-min average (start → end)', (r) => `${r.load[0].toFixed(1)} → ${r.load[1].toFixed(1)}`, '');
   line('reconnections / errors', (r) => `${r.disconnects} / ${Object.entries(r.errors).map(([k, v]) => `${k} ${v}`).join(', ') || '0'}`, '');
   console.log('\n(tap → display: a probe participant per space moves between two cells nobody else uses; counted as (seen/moves); ratios are attune / plain ws on the p95 or time)');
 }
 
-console.log(`# bench:cadence — ${new Date().toISOString()} — node ${process.version} — file limit ${LIMITS.soft}`);
+console.log(`# bench:cadence — ${new Date().toISOString()} — node ${process.version} — ${availableParallelism()} cores — file limit ${LIMITS.soft}`);
 for (const sc of scenarios()) {
   const rows: Measured[] = [];
   let bytes = 1500;

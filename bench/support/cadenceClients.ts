@@ -5,7 +5,11 @@
  *
  * Measured here, in the window [from, to) given by the coordinator (epoch ms; all processes
  * share the machine's clock):
- * - pulses that arrive, per role and per client (the coordinator divides by duration × rate);
+ * - pulses that arrive, per role and per client (the coordinator divides by duration × rate).
+ *   A pulse counts for the window its tick (`at`, server clock = this machine's clock) fell in,
+ *   whenever it arrives before the window's results are sent (1 s after it closes): counting
+ *   by arrival time would let a delivery lag that differs between the window's two ends add or
+ *   remove pulses (a shared machine's lag moves by hundreds of ms);
  * - ack latency of every tap sent in the window (send → ack, this process's monotonic clock);
  * - tap → display: per space, a probe group of K participants moves between two cells no other
  *   participant uses (the two top corners; everyone else taps inside [-0.8, 0.8]²), and this
@@ -180,7 +184,7 @@ async function openDisplays(): Promise<{ ok: number; failed: number }> {
       displays.push(d);
       const first = i === 0 ? probe : undefined;
       c.on('pulse', (m) => {
-        if (inWindow(epoch())) d.count++;
+        if (inWindow(m.at)) d.count++;
         if (first) onDisplayPulse(first, m);
         if (pulseByteN < 2000 && (d.count & 31) === 1) {
           pulseByteSum += JSON.stringify(m).length;
@@ -217,8 +221,8 @@ async function joinParticipants(): Promise<{ firstSentAt: number; welcomes: numb
       const c = new AttuneClient({ url: plan.url, code, role: 'participant', consent: true, connect });
       watch(c);
       const p: Person = { client: c, count: 0, sent: new Map() };
-      c.on('pulse', () => {
-        if (inWindow(epoch())) p.count++;
+      c.on('pulse', (m) => {
+        if (inWindow(m.at)) p.count++;
       });
       c.on('ack', (a) => {
         const t = p.sent.get(a.seq);
