@@ -5,7 +5,8 @@
  * checker reports carries one of these numbers.
  *
  * `kind` says how an assertion is handled:
- * - `must`: a requirement; `checkEmotionML.ts` has a check for it (grep `A(<number>`).
+ * - `must`: a requirement; `checkEmotionML.ts` has a check for it (`report(<number>`, or the
+ *   per-vocabulary-type table `NUM`), except 416, which every attribute value satisfies.
  * - `may`: a permission. Nothing can violate it; the checker honours it by accepting what it
  *   allows (the tests feed such documents through and expect no violation).
  * - `schema`: assertion 100, "validates against the XML schema": libxml2 (xmllint-wasm) with the
