@@ -12,6 +12,7 @@ const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   analyze: () => import('./commands/analyze.ts'),
   emotionml: () => import('./commands/emotionml.ts'),
   simulate: () => import('./commands/simulate.ts'),
+  replay: () => import('./commands/replay.ts'),
   log: () => import('./commands/log.ts'),
   audit: () => import('./commands/audit.ts'),
 };

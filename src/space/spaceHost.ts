@@ -236,7 +236,7 @@ export class SpaceHost {
       }
     }
     if (r.recorded && e.kind !== 'input') {
-      const rec = recordOf(e, live.state.n, { ...(tickHash ? { hash: tickHash } : {}), ...(tickSeq !== undefined ? { seq: tickSeq } : {}) });
+      const rec = recordOf(e, live.state.n, { ...(tickHash ? { hash: tickHash } : {}), ...(tickSeq !== undefined ? { seq: tickSeq } : {}), ...(e.kind === 'started' ? { options: this.options } : {}) });
       if (rec) this.write(this.o.storage.appendEvents([{ spaceId: live.record.id, ...rec }]), 'record an event');
     }
   }
@@ -558,6 +558,7 @@ export class SpaceHost {
         return fail('UNAVAILABLE', 'the public log is unavailable, so the space was not created; try again');
       }
       const live = this.adopt(space, createSpaceState(this.settingsOf(space), this.options));
+      this.stepIn(live, { kind: 'started', at: space.createdAt, pulseSeq: 0 });
       this.beginTicking(live);
       return ok({ space, stewardToken });
     }

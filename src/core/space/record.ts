@@ -36,11 +36,12 @@ export function encodeView(view: PulseView): string {
  * The record of a stepped event (inputs excepted: they are recorded as inputs). `hash` is the
  * hash of the pulse a tick published.
  */
-export function recordOf(e: SpaceEvent, n: number, extra: { readonly hash?: string; readonly seq?: number } = {}): RecordedEvent | null {
+export function recordOf(e: SpaceEvent, n: number, extra: { readonly hash?: string; readonly seq?: number; readonly options?: MachineOptions } = {}): RecordedEvent | null {
   const base = { n, at: e.at };
   switch (e.kind) {
     case 'started':
-      return { ...base, kind: e.kind, participantId: null, body: JSON.stringify({ pulseSeq: e.pulseSeq }) };
+      // The machine's settings go with every start, so a replay runs the machine as it ran.
+      return { ...base, kind: e.kind, participantId: null, body: JSON.stringify({ pulseSeq: e.pulseSeq, ...(extra.options ? { options: extra.options } : {}) }) };
     case 'joined':
       return { ...base, kind: e.kind, participantId: e.participantId, body: JSON.stringify({ tokenHash: e.tokenHash }) };
     case 'resumed':
@@ -103,15 +104,29 @@ export interface ReplayReport {
   readonly differences: readonly { readonly n: number; readonly seq: number | null; readonly recorded: string | null; readonly replayed: string }[];
   /** Gaps in the numbering (events missing from the record), at most 10. */
   readonly gaps: readonly number[];
+  /** Numbers of `started` events recorded with other machine settings than the replay's, at most 10. */
+  readonly configChanges: readonly number[];
+}
+
+/**
+ * The machine settings recorded with the first `started` event of a session (null if none).
+ */
+export function recordedOptions(events: readonly RecordedEvent[]): MachineOptions | null {
+  const first = events.find((e) => e.kind === 'started');
+  if (!first?.body) return null;
+  return (JSON.parse(first.body) as { options?: MachineOptions }).options ?? null;
 }
 
 /**
  * Folds a recorded session through the machine and compares every pulse it publishes with the
  * recorded hash. `events` and `inputs` are each in `n` order; `hash` hashes a pulse's bytes the
- * way the host did. Pure given `hash`.
+ * way the host did. Pure given `hash`. A `started` event recorded with other settings than the
+ * first is reported in `configChanges` (the machine was restarted with other flags).
  */
 export function replay(space: SpaceSettings, options: Partial<MachineOptions>, events: Iterable<RecordedEvent>, inputs: Iterable<RecordedInput>, hash: (bytes: string) => string): ReplayReport {
   let state = createSpaceState(space, options);
+  const configChanges: number[] = [];
+  const shown = JSON.stringify(state.options);
   const ev = events[Symbol.iterator]();
   const inp = inputs[Symbol.iterator]();
   let nextEv = ev.next();
@@ -141,6 +156,10 @@ export function replay(space: SpaceSettings, options: Partial<MachineOptions>, e
       n = rec.n;
       event = eventOf(rec);
       if (rec.kind === 'tick') recordedHash = (JSON.parse(rec.body ?? '{}') as { hash?: string | null }).hash ?? null;
+      if (rec.kind === 'started' && rec.body) {
+        const o = (JSON.parse(rec.body) as { options?: MachineOptions }).options;
+        if (o && JSON.stringify(o) !== shown && configChanges.length < 10) configChanges.push(rec.n);
+      }
       nextEv = ev.next();
       const r = step(state, event);
       state = r.state;
@@ -157,5 +176,5 @@ export function replay(space: SpaceSettings, options: Partial<MachineOptions>, e
     expectN = n + 1;
     count++;
   }
-  return { events: count, pulses, identical, differ: pulses - identical, unexpected, differences, gaps };
+  return { events: count, pulses, identical, differ: pulses - identical, unexpected, differences, gaps, configChanges };
 }
