@@ -60,6 +60,8 @@ export interface PointInput {
   readonly arousal: number;
   readonly confidence?: number;
   readonly source?: 'tap' | 'heart';
+  /** With `source: 'heart'`: the reading's mean heart rate (SPEC W5; raw beats stay on the device). */
+  readonly heart?: { readonly bpm: number };
   /** Whether the person could see the pulse; by default: a pulse arrived recently and `isVisible()`. */
   readonly seen?: boolean;
 }
@@ -266,7 +268,7 @@ export class AttuneClient {
     if (this.#state === 'stopped') return fail('BAD_REQUEST', 'the client has stopped');
     const seq = this.#seq + 1;
     const seen = input.seen ?? (this.#clock.now() - this.#lastPulseAt < (this.#o.exposureWindowMs ?? 10_000) && (this.#o.isVisible?.() ?? true));
-    const msg = 'text' in input ? { t: 'input' as const, seq, text: input.text, seen } : { t: 'input' as const, seq, valence: input.valence, arousal: input.arousal, ...(input.confidence !== undefined ? { confidence: input.confidence } : {}), ...(input.source ? { source: input.source } : {}), seen };
+    const msg = 'text' in input ? { t: 'input' as const, seq, text: input.text, seen } : { t: 'input' as const, seq, valence: input.valence, arousal: input.arousal, ...(input.confidence !== undefined ? { confidence: input.confidence } : {}), ...(input.source ? { source: input.source } : {}), ...(input.heart ? { heart: { bpm: input.heart.bpm } } : {}), seen };
     const checked = v.safeParse('text' in msg ? TextInputSchema : PointInputSchema, msg);
     if (!checked.success) {
       const issue = checked.issues[0];
@@ -423,7 +425,7 @@ export class AttuneClient {
         this.#emit('full', m);
         return;
       case 'bye':
-        if (m.reason !== 'shutdown') this.#end = { reason: m.reason, message: m.reason === 'replaced' ? 'This session continued in another tab or device.' : 'The steward closed this space.' };
+        if (m.reason !== 'shutdown') this.#end = { reason: m.reason, message: m.reason === 'replaced' ? 'This session continued in another tab or device.' : m.reason === 'left' ? 'You left.' : 'The steward closed this space.' };
         this.#emit('bye', m);
         return;
     }

@@ -30,22 +30,38 @@ export const ResumeSchema = v.strictObject({
   token: v.pipe(v.string(), v.minLength(8), v.maxLength(128)),
 });
 
-/** `input` with a point: a tap on the grid or a reading from a heart-rate strap. */
-export const PointInputSchema = v.strictObject({
-  t: v.literal('input'),
-  seq: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(Number.MAX_SAFE_INTEGER)),
-  valence: finite(-1, 1),
-  arousal: finite(-1, 1),
-  confidence: v.optional(finite(0, 1), 1),
-  source: v.optional(v.picklist(['tap', 'heart']), 'tap'),
-  /** Whether the pulse was visible to this person when they gave the input (for contagion). */
-  seen: v.optional(v.boolean()),
+/**
+ * What a `source: "heart"` input says about the heart itself (SPEC W5): the mean heart rate of
+ * the phone's last reading period (≈ 2 s), nothing else. It is the least the room's heart
+ * synchrony needs (inter-subject correlation of heart-rate time series at 0.5 Hz over 30–60 s
+ * windows, `core/collective/heartSynchrony.ts`). Raw beats — RR intervals, from which HRV and
+ * arrhythmias can be read — stay on the phone, which derives arousal from them itself.
+ */
+export const HeartReadingSchema = v.strictObject({
+  bpm: finite(25, 250),
 });
+
+/** `input` with a point: a tap on the grid or a reading from a heart-rate strap. */
+export const PointInputSchema = v.pipe(
+  v.strictObject({
+    t: v.literal('input'),
+    seq: v.pipe(v.number(), v.integer(), v.minValue(1, 'seq must be a positive integer'), v.maxValue(Number.MAX_SAFE_INTEGER)),
+    valence: finite(-1, 1),
+    arousal: finite(-1, 1),
+    confidence: v.optional(finite(0, 1), 1),
+    source: v.optional(v.picklist(['tap', 'heart']), 'tap'),
+    /** The heart reading behind a `source: "heart"` input (optional; never on a tap). */
+    heart: v.optional(HeartReadingSchema),
+    /** Whether the pulse was visible to this person when they gave the input (for contagion). */
+    seen: v.optional(v.boolean()),
+  }),
+  v.check((m) => m.heart === undefined || m.source === 'heart', 'heart is allowed only on source "heart" inputs'),
+);
 
 /** `input` with words: analysed on the server, then discarded. */
 export const TextInputSchema = v.strictObject({
   t: v.literal('input'),
-  seq: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(Number.MAX_SAFE_INTEGER)),
+  seq: v.pipe(v.number(), v.integer(), v.minValue(1, 'seq must be a positive integer'), v.maxValue(Number.MAX_SAFE_INTEGER)),
   text: v.pipe(v.string(), v.maxLength(MAX_TEXT_CHARS)),
   seen: v.optional(v.boolean()),
 });
@@ -62,6 +78,7 @@ export const CLIENT_TYPES = ['join', 'resume', 'input', 'bye'] as const;
 export type JoinMessage = v.InferOutput<typeof JoinSchema>;
 export type ResumeMessage = v.InferOutput<typeof ResumeSchema>;
 export type PointInputMessage = v.InferOutput<typeof PointInputSchema>;
+export type HeartReading = v.InferOutput<typeof HeartReadingSchema>;
 export type TextInputMessage = v.InferOutput<typeof TextInputSchema>;
 export type ClientMessage = v.InferOutput<typeof ClientMessageSchema>;
 
@@ -115,7 +132,7 @@ export interface FullMessage {
 /** `bye` from the server: the space closed or the server is going away. */
 export interface ServerByeMessage {
   readonly t: 'bye';
-  readonly reason: 'space-closed' | 'shutdown' | 'replaced';
+  readonly reason: 'space-closed' | 'shutdown' | 'replaced' | 'left';
 }
 
 /** Server message types other than `pulse` (whose shape lives in pulse.ts). */
@@ -183,6 +200,6 @@ export const ServerMessageSchema = v.variant('t', [
   v.looseObject({ t: v.literal('ack'), seq: num, affect: ServerAffectSchema }),
   v.looseObject({ t: v.literal('error'), code: v.picklist(Object.keys(ERROR_CODES) as ErrorCode[]), message: v.string(), seq: v.optional(num) }),
   v.looseObject({ t: v.literal('full'), message: v.string(), capacity: num }),
-  v.looseObject({ t: v.literal('bye'), reason: v.picklist(['space-closed', 'shutdown', 'replaced']) }),
+  v.looseObject({ t: v.literal('bye'), reason: v.picklist(['space-closed', 'shutdown', 'replaced', 'left']) }),
   v.looseObject({ t: v.literal('pulse'), seq: num, at: num, count: num }),
 ]);

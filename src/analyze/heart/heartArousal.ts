@@ -19,8 +19,10 @@
  *
  * The mapping: z_HR = (HR − μ_HR)/σ_HR and z_V = (ln RMSSD − μ_V)/σ_V, with floors on σ so a very
  * steady baseline does not turn a 1-bpm wobble into a large z; z = (z_HR − z_V)/2 (or z_HR alone
- * when the strap sends no RR intervals); arousal = tanh(z/2), strictly increasing in HR and
- * strictly decreasing in RMSSD, bounded in (−1, 1). Confidence = CEILING × ramp × quality, where
+ * when the strap sends no RR intervals); arousal = u/√(1 + u²) with u = z/2 — a sigmoid like
+ * tanh near 0 (z = ±2 gives ±0.71) that, unlike tanh, does not round to ±1 in floating point for
+ * any z a heart can produce — so strictly increasing in HR and strictly decreasing in RMSSD,
+ * bounded in (−1, 1). Confidence = CEILING × ramp × quality, where
  * ramp grows linearly from 0 to 1 as the baseline fills and quality is the share of accepted
  * beats (halved without RR). CEILING is 0.7: a body signal is indirect evidence, below a tap's 1.
  *
@@ -117,5 +119,6 @@ export function heartArousal(b: Baseline, hr: number, rmssd: number | null, qual
   const zRmssd = rmssd !== null && rmssd > 0 && b.lnRmssd.n >= 2 ? (Math.log(rmssd) - b.lnRmssd.mean) / Math.max(SD_FLOOR.lnRmssd, sdOf(b.lnRmssd)) : null;
   const z = zRmssd === null ? zHr : (zHr - zRmssd) / 2;
   const q = Math.max(0, Math.min(1, Number.isFinite(quality) ? quality : 0)) * (zRmssd === null ? 0.5 : 1);
-  return { arousal: Math.tanh(z / 2), confidence: HEART_CONFIDENCE_CEILING * baselineFill(b) * q, zHr, zRmssd };
+  const u = z / 2;
+  return { arousal: u / Math.sqrt(1 + u * u), confidence: HEART_CONFIDENCE_CEILING * baselineFill(b) * q, zHr, zRmssd };
 }

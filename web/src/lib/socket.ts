@@ -26,7 +26,7 @@ export interface SocketHandlers {
 }
 
 /** Input payload (without t/seq). */
-export type InputPayload = { valence: number; arousal: number; confidence?: number; source?: 'tap' | 'heart' } | { text: string };
+export type InputPayload = { valence: number; arousal: number; confidence?: number; source?: 'tap' | 'heart'; heart?: { bpm: number } } | { text: string };
 
 const consentKey = (code: string) => `attune:${code}:consent`;
 
