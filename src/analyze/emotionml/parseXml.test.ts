@@ -3,7 +3,10 @@
  * these tests pin the behaviour the EmotionML importer relies on, with the XML spec's
  * well-formedness constraints in the titles.
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { checkEmotionML } from './checkEmotionML.ts';
+import { EmotionMLImportError, importEmotionML } from './emotionml.ts';
 import { decodeXmlBytes, parseXml, XmlError } from './parseXml.ts';
 
 function error(xml: string): { line: number; column: number; reason: string } {
@@ -80,5 +83,51 @@ describe('decodeXmlBytes', () => {
   it('refuses invalid UTF-8 and encodings it does not read, rather than guessing', () => {
     expect(() => decodeXmlBytes(Uint8Array.from([0x3c, 0x61, 0xff, 0x2f, 0x3e]))).toThrow(/not valid UTF-8/);
     expect(() => decodeXmlBytes(new TextEncoder().encode('<?xml version="1.0" encoding="ISO-8859-1"?><a/>'))).toThrow(/ISO-8859-1/);
+  });
+});
+
+describe('robustness', () => {
+  const piece = fc.constantFrom(
+    '<emotionml xmlns="http://www.w3.org/2009/10/emotionml" version="1.0">',
+    '</emotionml>',
+    '<emotion>',
+    '</emotion>',
+    '<dimension name="valence" value="0.5"/>',
+    '<category name="anger"/>',
+    ' dimension-set="#v"',
+    '<vocabulary type="dimension" id="v"><item name="valence"/></vocabulary>',
+    '<info>',
+    '</info>',
+    '&amp;',
+    '&',
+    '<!--',
+    '-->',
+    '<![CDATA[',
+    ']]>',
+    '"',
+    '>',
+    '<',
+    'x',
+    '\u0001',
+    '\uD800',
+  );
+  it('on any input, parseXml returns a tree or throws XmlError, and import returns or throws EmotionMLImportError (property)', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.array(piece, { maxLength: 12 }).map((a) => a.join('')), fc.string({ maxLength: 60 })), (xml) => {
+        try {
+          const root = parseXml(xml);
+          checkEmotionML(root);
+          checkEmotionML(root, { embedded: true });
+        } catch (e) {
+          expect(e).toBeInstanceOf(XmlError);
+        }
+        try {
+          importEmotionML(xml);
+        } catch (e) {
+          expect(e).toBeInstanceOf(EmotionMLImportError);
+        }
+      }),
+      { seed: 1404, numRuns: 2000 },
+    );
   });
 });

@@ -129,9 +129,10 @@ export function parseXml(input: string): XmlElement {
     failure ??= new XmlError(reason, pos);
   };
   parser.on('error', (e) => {
-    // saxes prefixes "line:column: "; keep our own position and its reason.
+    // saxes prefixes "line:column: " and has just read the offending character; report that
+    // character's position in the same units (UTF-16, all line ends) as elements get.
     const reason = e.message.replace(/^\d+:\d+: /, '');
-    fail(reason, { line: parser.line, column: Math.max(1, parser.column) });
+    fail(reason, at(Math.max(0, parser.position - 1)));
   });
   parser.on('doctype', () => {
     fail('a DOCTYPE is not accepted (EmotionML needs none; its defaults and entities would not be applied)', at(xml.lastIndexOf('<!DOCTYPE', parser.position)));
