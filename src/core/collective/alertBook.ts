@@ -4,12 +4,12 @@
  *
  *                  confirmed alarm (roomChange.ts)
  *   (none) ─────────────────────────────────────────► building ──quiet for quietMs──► holding
- *                                                       │  ▲ alarm that agrees: joins   │
- *                                                       │  └──────────────────────────┐ │
- *     alarm against the event's direction on a feature ─┤  (a new change: 'reversed') │ │
- *     alarm while holding ──────────────────────────────┼──────────────('superseded')─┘ │
- *     back within h of the baseline for returnMs ───────┼──────────────('returned')     │
- *     holding for settleMs ─────────────────────────────┴──────────────('settled') ◄────┘
+ *                                                       ▲  ▲ alarm that agrees: joins   │
+ *                                                       │  └─────────────────────────── ┤
+ *     alarm that disagrees (moves back what the alert   │                               │
+ *     moved): cleared 'reversed', a new alert raised ───┘                               │
+ *     back within h of the baseline for returnMs ────────────────────('returned') ◄─────┤
+ *     holding for settleMs ──────────────────────────────────────────('settled')  ◄─────┘
  *
  * An alarm *agrees* with an event when, on its feature, it moves the same way as the event has
  * moved since its start (or the event has not moved that feature beyond 3 h): it is the same
@@ -69,7 +69,7 @@ export interface RoomAlert {
 /** An alert that cleared. */
 export interface ClearedRoomAlert extends RoomAlert {
   readonly clearedAt: number;
-  readonly reason: 'returned' | 'reversed' | 'superseded' | 'settled';
+  readonly reason: 'returned' | 'reversed' | 'settled';
 }
 
 /** A message about an alert, published in the pulse of the tick it happened in. */
@@ -196,7 +196,8 @@ export class AlertBook {
         live.lastAlarmAt = now;
         live.state = 'building';
       } else {
-        if (live) out.push(this.clear(live, now, live.state === 'building' ? 'reversed' : 'superseded'));
+        // Some alarm moves back what the alert moved: a new change replaces it.
+        if (live) out.push(this.clear(live, now, 'reversed'));
         live = this.open(det, alarms, k, now);
         this.live = live;
         out.push({ type: 'raised', at: now, alert: live.alert });
