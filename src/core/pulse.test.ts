@@ -65,7 +65,7 @@ describe('PulseState', () => {
       fc.record({ kind: fc.constant('leave' as const), id: fc.integer({ min: 0, max: 20 }), dt: fc.integer({ min: 0, max: 400 }) }),
     );
     fc.assert(
-      fc.property(fc.array(op, { maxLength: 200 }), (ops) => {
+      fc.property(fc.array(op, { maxLength: 200, size: 'max' }), (ops) => {
         const ttl = 1000;
         const s = new PulseState({ ttlMs: ttl, minCohort: 1, bins: 8 });
         const naive = new Map<number, { v: number; a: number; until: number }>();

@@ -21,7 +21,7 @@ describe('release stage', () => {
 
   it('[R2] a coarsened histogram preserves the total, and every released unit holds 0 or ≥ k people (property)', () => {
     fc.assert(
-      fc.property(fc.array(fc.tuple(coord, coord), { minLength: 1, maxLength: 120 }), fc.integer({ min: 2, max: 8 }), (pts, k) => {
+      fc.property(fc.array(fc.tuple(coord, coord), { minLength: 1, maxLength: 120, size: 'max' }), fc.integer({ min: 2, max: 8 }), (pts, k) => {
         if (pts.length < k) return;
         const g = aggregateOf(pts, 16);
         const hist = coarsenHistogram(g.counts, 16, k);
