@@ -102,7 +102,7 @@ describe('cross-origin WebSocket (H11)', () => {
     await expect(open(url, { origin: 'https://evil.example' })).rejects.toThrow(/403/);
     await expect(open(url, { 'sec-fetch-site': 'cross-site' })).rejects.toThrow(/403/);
     await expect(open(url, { origin: 'http://127.0.0.1:1' })).rejects.toThrow(/403/);
-    for (const headers of [{}, { origin: `http://${host}` }, { origin: `http://${host}`, 'sec-fetch-site': 'same-origin' }]) {
+    for (const headers of [{}, { origin: `http://${host}` }, { origin: `http://${host}`, 'sec-fetch-site': 'same-origin' }] as Record<string, string>[]) {
       const c = await open(url, headers);
       c.ws.close();
     }
