@@ -9,9 +9,12 @@
  * - delay from the true change to the raise (per kind of change), false alarms per 1,000 windows
  *   on calm and drifting rooms, camp-count accuracy, trends on drifting rooms;
  * - a plain one-statistic CUSUM baseline in the same run: a standardised tabular CUSUM
- *   (k = 0.5, h = 5; μ and σ ≥ 0.01 learnt over the first 60 windows, μ re-learnt over 10
+ *   (k = 0.5, h = 45 — the best online F1 on the tune-* seeds over h ∈ {5, 8, 12, 20, 30, 45, 70};
+ *   --cusum-h to change; μ and σ ≥ 0.01 learnt over the first 60 windows, μ re-learnt over 10
  *   windows after each alarm) on the pulse's released unpleasant-energised share, one value per
- *   window.
+ *   window;
+ * - the previous detector (v1, `surge.ts`: 5-s windows, CUSUM + EWMA + BOCPD per metric, two
+ *   confirming windows, one alert per metric), on the same rooms.
  *
  * Two disjoint seed sets: `tune-*` (the defaults in src/core/collective were set on these) and
  * `eval-*` (held out; reported as such). Default: both. Flags: --set tune|eval|both,
@@ -20,6 +23,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { DEFAULT_SURGE_OPTIONS, SurgeMonitor } from '../src/core/collective/surge.ts';
 import { fMeasure, truePositives } from '../src/sim/evaluate.ts';
 import { type InProcessResult, runInProcess } from '../src/sim/runInProcess.ts';
 import type { ScenarioName } from '../src/sim/scenarios.ts';
@@ -31,10 +35,12 @@ const { values } = parseArgs({
     participants: { type: 'string', default: '300' },
     minutes: { type: 'string', default: '10' },
     json: { type: 'string' },
+    'cusum-h': { type: 'string', default: '45' },
   },
 });
 
 const MARGIN = 5; // windows of 1 s
+const CUSUM_H = Number(values['cusum-h']);
 const SETTLE_WINDOWS = 10; // camp accuracy "settled": skip 10 s after each true change of camp count
 const MIX: readonly ScenarioName[] = ['calm', 'surge', 'split2', 'split3', 'split', 'drift'];
 const rooms = Math.max(1, Number(values.rooms));
@@ -77,8 +83,8 @@ function cusumBaseline(r: InProcessResult): Detection[] {
     lo = Math.max(0, lo - z - 0.5);
     if (up === 0) upFrom = i + 1;
     if (lo === 0) loFrom = i + 1;
-    if (up > 5 || lo > 5) {
-      out.push({ raised: i, start: up > 5 ? upFrom : loFrom });
+    if (up > CUSUM_H || lo > CUSUM_H) {
+      out.push({ raised: i, start: up > CUSUM_H ? upFrom : loFrom });
       relearnUntil = i + 11; // restart on the new level
       relearn.length = 0;
       up = 0;
@@ -86,6 +92,28 @@ function cusumBaseline(r: InProcessResult): Detection[] {
       upFrom = i + 1;
       loFrom = i + 1;
     }
+  }
+  return out;
+}
+
+/**
+ * The previous detector (v1, src/core/collective/surge.ts): 5-s window means of the released
+ * shares and the mean arousal, one SurgeMonitor per metric, an alert per metric, raised when its
+ * window closes.
+ */
+function v1Detections(r: InProcessResult): Detection[] {
+  let n = 0;
+  const monitors = [0, 1, 2, 3, 4].map((m) => new SurgeMonitor(`m${m}`, DEFAULT_SURGE_OPTIONS, () => `v${++n}`));
+  const out: Detection[] = [];
+  const per = Math.round(DEFAULT_SURGE_OPTIONS.windowMs / r.windowMs);
+  for (let w0 = 0; w0 + per <= r.windows.length; w0 += per) {
+    const ws = r.windows.slice(w0, w0 + per).filter((w) => w.metrics);
+    if (ws.length === 0) continue;
+    monitors.forEach((mon, m) => {
+      const x = ws.reduce((a, w) => a + ((w.metrics as readonly number[])[m] as number), 0) / ws.length;
+      const step = mon.observe(r.epoch + w0 * r.windowMs, x, r.epoch + (w0 + per) * r.windowMs);
+      if (step.raised) out.push({ raised: w0 + per, start: Math.floor((step.raised.startedAt - r.epoch) / r.windowMs) });
+    });
   }
   return out;
 }
@@ -119,8 +147,8 @@ const quantile = (xs: readonly number[], q: number): number => {
 };
 const fmt = (x: number, d = 3): string => (Number.isFinite(x) ? x.toFixed(d) : '—');
 const out = process.stdout;
-const line = (label: string, x: string, y: string): void => {
-  out.write(`  ${label.padEnd(60)} ${x.padEnd(16)} ${y}\n`);
+const line = (label: string, x: string, y: string, z = ''): void => {
+  out.write(`  ${label.padEnd(60)} ${x.padEnd(16)} ${z ? `${y.padEnd(23)} ${z}` : y}\n`);
 };
 const report: Record<string, unknown> = {};
 
@@ -128,6 +156,8 @@ for (const set of sets) {
   const t0 = performance.now();
   const ours: RoomScore[] = [];
   const base: RoomScore[] = [];
+  const v1: RoomScore[] = [];
+  let quietV1False = 0;
   let windows = 0;
   let quietWindows = 0;
   let quietFalse = 0;
@@ -154,6 +184,8 @@ for (const set of sets) {
     const dets = r.alerts.map((a) => ({ raised: Math.floor((a.raisedAt - r.epoch) / W), start: Math.floor((a.startedAt - r.epoch) / W) }));
     const mine = scoreRoom(scenario, truth, kinds, dets);
     const theirs = scoreRoom(scenario, truth, kinds, cusumBaseline(r));
+    const old = scoreRoom(scenario, truth, kinds, v1Detections(r));
+    v1.push(old);
     ours.push(mine);
     base.push(theirs);
     const { matched } = truePositives(truth, [...new Set(dets.map((d) => d.raised))], MARGIN);
@@ -164,6 +196,7 @@ for (const set of sets) {
       quietWindows += r.windows.length;
       quietFalse += mine.falseAlarms;
       quietBaseFalse += theirs.falseAlarms;
+      quietV1False += old.falseAlarms;
     }
     msgs.raised += r.messages.raised;
     msgs.updated += r.messages.updated;
@@ -227,19 +260,22 @@ for (const set of sets) {
   };
   const a = summary(ours);
   const b = summary(base);
+  const c = summary(v1);
   const held = set === 'eval' ? 'held out: not used for tuning' : 'the defaults were tuned on these';
   out.write(`\n=== ${set}-* seeds (${held}): ${rooms} rooms × ${participants} people × ${durationMs / 60_000} min, ${windows} windows of 1 s, ${ticks} ticks at 2 Hz, ${fmt(elapsed, 1)} s ===\n`);
   for (const r of rows) out.write(`${r}\n`);
-  out.write('\n  Changes (TCPDBench F1, margin 5 windows = 5 s; mean over rooms)       attune           plain CUSUM (UE share)\n');
-  line('F1 online (at raisedAt: what anyone sees live)', fmt(a.f1Online), fmt(b.f1Online));
-  line('F1 retrospective (at startedAt)', fmt(a.f1Retro), fmt(b.f1Retro));
-  line('precision / recall, online (pooled, without the shared start)', `${fmt(a.precision, 2)} / ${fmt(a.recall, 2)}`, `${fmt(b.precision, 2)} / ${fmt(b.recall, 2)}`);
-  line('changes raised within 5 s', a.detected, b.detected);
-  line('delay change → raise, s: median / mean / p90', `${fmt(a.delayMedian, 1)} / ${fmt(a.delayMean, 1)} / ${fmt(a.delayP90, 1)}`, `${fmt(b.delayMedian, 1)} / ${fmt(b.delayMean, 1)} / ${fmt(b.delayP90, 1)}`);
-  line('delay median by kind, s: surge / split / healing', `${fmt(a.delaySurge, 1)} / ${fmt(a.delaySplit, 1)} / ${fmt(a.delayHealing, 1)}`, `${fmt(b.delaySurge, 1)} / ${fmt(b.delaySplit, 1)} / ${fmt(b.delayHealing, 1)}`);
-  line('false alarms, all rooms (count, per 1,000 windows)', `${a.falseAlarms}, ${fmt(a.falseAlarmsPer1000, 2)}`, `${b.falseAlarms}, ${fmt(b.falseAlarmsPer1000, 2)}`);
-  line(`false alarms on calm + drift rooms (${quietWindows} windows), per 1,000`, `${quietFalse}, ${fmt((1000 * quietFalse) / quietWindows, 2)}`, `${quietBaseFalse}, ${fmt((1000 * quietBaseFalse) / quietWindows, 2)}`);
-  line('alerts raised per true change (one change, one alert)', fmt(a.predictions / Math.max(1, ours.reduce((s, x) => s + x.truths, 0)), 2), fmt(b.predictions / Math.max(1, base.reduce((s, x) => s + x.truths, 0)), 2));
+  out.write('\n  Changes (TCPDBench F1, margin 5 windows = 5 s; mean over rooms)       attune           plain CUSUM (UE share)  v1 windows (surge.ts)\n');
+  const three = (label: string, f: (x: ReturnType<typeof summary>) => string) => line(label, f(a), f(b), f(c));
+  three('F1 online (at raisedAt: what anyone sees live)', (x) => fmt(x.f1Online));
+  three('F1 retrospective (at startedAt)', (x) => fmt(x.f1Retro));
+  three('precision / recall, online (pooled, without the shared start)', (x) => `${fmt(x.precision, 2)} / ${fmt(x.recall, 2)}`);
+  three('changes raised within 5 s', (x) => x.detected);
+  three('delay change → raise, s: median / mean / p90', (x) => `${fmt(x.delayMedian, 1)} / ${fmt(x.delayMean, 1)} / ${fmt(x.delayP90, 1)}`);
+  three('delay median by kind, s: surge / split / healing', (x) => `${fmt(x.delaySurge, 1)} / ${fmt(x.delaySplit, 1)} / ${fmt(x.delayHealing, 1)}`);
+  three('false alarms, all rooms (count, per 1,000 windows)', (x) => `${x.falseAlarms}, ${fmt(x.falseAlarmsPer1000, 2)}`);
+  line(`false alarms on calm + drift rooms (${quietWindows} windows), per 1,000`, `${quietFalse}, ${fmt((1000 * quietFalse) / quietWindows, 2)}`, `${quietBaseFalse}, ${fmt((1000 * quietBaseFalse) / quietWindows, 2)}`, `${quietV1False}, ${fmt((1000 * quietV1False) / quietWindows, 2)}`);
+  const truths = ours.reduce((acc, x) => acc + x.truths, 0);
+  three('alerts raised per true change (one change, one alert)', (x) => fmt(x.predictions / Math.max(1, truths), 2));
   line('messages: raised / updated / cleared', `${msgs.raised} / ${msgs.updated} / ${msgs.cleared}`, '');
   line('probability: mean on true / on false alerts', `${fmt(mean(probTrue))} / ${fmt(mean(probFalse))}`, '');
   out.write('\n  Camps (shown count = true count)                                       attune           no k hysteresis\n');
@@ -254,6 +290,6 @@ for (const set of sets) {
   for (const rate of drift.rates.slice(0, 4)) line('  first trend', rate, '');
   const aims = { f1: a.f1Online >= 0.9, delay: a.delayMedian <= 3, fa: (1000 * quietFalse) / quietWindows <= 1, camps: campHits / windows >= 0.99 };
   out.write(`\n  Aims on ${set}-*: online F1 ≥ 0.9 ${aims.f1 ? 'met' : 'NOT met'}; median delay ≤ 3 s ${aims.delay ? 'met' : 'NOT met'}; ≤ 1 false alarm / 1,000 windows on calm+drift ${aims.fa ? 'met' : 'NOT met'}; camp accuracy ≥ 0.99 ${aims.camps ? 'met' : 'NOT met'}\n`);
-  report[set] = { rooms, participants, durationMs, windows, attune: a, cusum: b, quiet: { windows: quietWindows, falseAlarms: quietFalse, cusumFalseAlarms: quietBaseFalse }, camps: { all: campHits / windows, settled: campSettledHits / campSettled, noHysteresis: campNoHyst / windows }, drift, messages: msgs, seconds: elapsed };
+  report[set] = { rooms, participants, durationMs, windows, attune: a, cusum: b, v1: c, quiet: { windows: quietWindows, falseAlarms: quietFalse, cusumFalseAlarms: quietBaseFalse, v1FalseAlarms: quietV1False }, camps: { all: campHits / windows, settled: campSettledHits / campSettled, noHysteresis: campNoHyst / windows }, drift, messages: msgs, seconds: elapsed };
 }
 if (values.json) writeFileSync(values.json, `${JSON.stringify(report, null, 2)}\n`);
