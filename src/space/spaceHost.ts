@@ -621,7 +621,7 @@ export class SpaceHost {
   presence(spaceId: string): { present: number; connected: number; displays: number } {
     const live = this.byId.get(spaceId);
     if (!live) return { present: 0, connected: 0, displays: 0 };
-    return { present: live.state.lastView?.count ?? 0, connected: live.state.connected, displays: live.state.displays };
+    return { present: live.state.pulse.count, connected: live.state.connected, displays: live.state.displays };
   }
 
   /** The last published pulse of an open space, as sent (H5): a read never steps the machine. */
