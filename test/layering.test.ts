@@ -40,7 +40,8 @@ const ALLOWED: Record<string, (target: string) => boolean> = {
   analyze: (t) => t === 'core',
   log: (t) => t === 'core' || t === 'storage' || t === 'http',
   space: (t) => t === 'core' || t === 'storage' || t === 'bus',
-  sim: (t) => t === 'core' || t === 'client',
+  // The simulator runs the phone's own pure pipelines (analyze/heart) exactly as phones do.
+  sim: (t) => t === 'core' || t === 'client' || t === 'analyze',
   // The protocol client runs in the browser too (Vite bundles it): core only, no node:*, no ws.
   client: (t) => t === 'core',
   storage: (t) => t === 'core',

@@ -9,6 +9,7 @@
 import WebSocket from 'ws';
 import { AttuneClient } from '../client/attuneClient.ts';
 import { Crowd, type CrowdOptions, type GroundTruth, type Point } from './crowd.ts';
+import { HeartCrowd } from './heartCrowd.ts';
 import { inputMessage } from './messages.ts';
 import { phaseAt } from './scenarios.ts';
 
@@ -42,6 +43,10 @@ export interface SocketCrowdOptions extends CrowdOptions {
   readonly joinTimeoutMs?: number;
   /** Clock (default Date.now). */
   readonly clock?: () => number;
+  /** Share of people wearing a heart-rate strap, 0…1 (default 0: none; src/sim/heartCrowd.ts). */
+  readonly heart?: number;
+  /** Strength of the room's shared heart drive, 0…1 (default 0.5). */
+  readonly heartSync?: number;
 }
 
 /** What a socket run saw. */
@@ -56,6 +61,9 @@ export interface SocketCrowdResult {
   readonly maxPulseCount: number;
   /** Alerts seen in pulses' `collective.alerts` (by id), if the server sends them. */
   readonly alertsSeen: readonly { readonly id: string; readonly metric: string; readonly direction: string; readonly startedAt: number; readonly raisedAt: number }[];
+  /** People wearing a simulated strap, and the heart inputs their phones sent (counted in `sent` too). */
+  readonly wearers: number;
+  readonly heartSent: number;
 }
 
 /** Creates a space on the server; returns its join code and steward token. */
@@ -85,6 +93,8 @@ export async function runSocketCrowd(o: SocketCrowdOptions): Promise<SocketCrowd
   const clock = o.clock ?? Date.now;
   const tickMs = o.tickMs ?? 500;
   const crowd = new Crowd(o);
+  const hearts = o.heart ? new HeartCrowd({ seed: o.seed, participants: crowd.size, share: o.heart, ...(o.heartSync !== undefined ? { sync: o.heartSync } : {}) }) : null;
+  let heartSent = 0;
   const wsUrl = new URL('/ws', o.url);
   wsUrl.protocol = wsUrl.protocol === 'https:' ? 'wss:' : 'ws:';
   const phones: AttuneClient[] = [];
@@ -144,10 +154,18 @@ export async function runSocketCrowd(o: SocketCrowdOptions): Promise<SocketCrowd
     if (t > o.durationMs) break;
     if (joined === 0 && t > (o.joinTimeoutMs ?? 10_000)) break; // nobody got in: don't wait out the run
     for (const tap of crowd.step(t, shown)) {
+      hearts?.tapped(tap); // a wearer's heart follows what they feel, connected or not
       const phone = phones[tap.participant];
       if (phone?.state !== 'live') continue; // like a phone whose person waits for the connection
       const m = inputMessage(tap, 1);
       if (phone.send({ valence: m.valence, arousal: m.arousal, confidence: m.confidence, source: m.source, ...(m.seen !== undefined ? { seen: m.seen } : {}) }).ok) sent++;
+    }
+    for (const h of hearts?.step(t) ?? []) {
+      const phone = phones[h.participant];
+      if (phone?.state === 'live' && phone.send(h.input).ok) {
+        sent++;
+        heartSent++;
+      }
     }
     if (t >= nextTruth) {
       crowd.sampleTruth(t);
@@ -162,5 +180,5 @@ export async function runSocketCrowd(o: SocketCrowdOptions): Promise<SocketCrowd
   const ackDeadline = clock() + 1_500;
   while (acked < sent && clock() < ackDeadline && !o.signal?.aborted) await sleep(20, o.signal);
   for (const p of phones) p.leave();
-  return { truth: crowd.groundTruth(startedAt), joined, sent, acked, errors, pulses, maxPulseCount, alertsSeen: [...alerts.values()] };
+  return { truth: crowd.groundTruth(startedAt), joined, sent, acked, errors, pulses, maxPulseCount, alertsSeen: [...alerts.values()], wearers: hearts?.wearers.length ?? 0, heartSent };
 }

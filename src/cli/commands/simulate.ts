@@ -34,6 +34,9 @@ Options:
   --scenario NAME      arc | surge | split | calm (default arc)
   --graph KIND         watts-strogatz | barabasi-albert (default: chosen by the seed)
   --out FILE           write the ground truth JSON here (default: don't write)
+  --heart SHARE        share of people wearing a simulated heart-rate strap, 0…1 (default 0);
+                       their phones send heart inputs as real phones do (docs/heart.md)
+  --heart-sync S       strength of the room's shared heart drive, 0…1 (default 0.5)
   --quiet              no progress bar
   -h, --help           show this help
 
@@ -72,6 +75,8 @@ export const command: Command = {
         scenario: { type: 'string' },
         graph: { type: 'string' },
         out: { type: 'string' },
+        heart: { type: 'string' },
+        'heart-sync': { type: 'string' },
         quiet: { type: 'boolean', default: false },
       },
       strict: true,
@@ -88,6 +93,8 @@ export const command: Command = {
     if (graph !== undefined && !(GRAPH_KINDS as readonly string[]).includes(graph)) throw new UsageError(`--graph must be one of ${GRAPH_KINDS.join(', ')}`);
     const participants = Math.round(intFlag('participants', values.participants, 50, 3, 5000));
     const durationMs = Math.round(intFlag('duration', values.duration, 120, 1, 86_400) * 1000);
+    const heart = intFlag('heart', values.heart, 0, 0, 1);
+    const heartSync = intFlag('heart-sync', values['heart-sync'], 0.5, 0, 1);
     const seedRaw = values.seed ?? '1';
     const seed: number | string = /^-?\d+$/.test(seedRaw) ? Number(seedRaw) : seedRaw;
 
@@ -113,6 +120,7 @@ export const command: Command = {
       durationMs,
       scenario,
       ...(graph ? { graph } : {}),
+      ...(heart > 0 ? { heart, heartSync } : {}),
       signal: io.signal,
       onProgress: (p) => {
         if (values.quiet) return;
@@ -133,6 +141,7 @@ export const command: Command = {
     }
     const t = result.truth;
     io.stdout.write(`joined ${result.joined}/${participants}, sent ${result.sent} inputs, ${result.acked} acknowledged, ${result.pulses} pulses (largest count ${result.maxPulseCount})\n`);
+    if (result.wearers > 0) io.stdout.write(`heart straps: ${result.wearers} wearers sent ${result.heartSent} heart inputs\n`);
     const errs = Object.entries(result.errors);
     if (errs.length > 0) io.stdout.write(`errors: ${errs.map(([k, v]) => `${k}×${v}`).join(', ')}\n`);
     io.stdout.write(`true change points: ${t.changePoints.map((c) => `${c.phase} at ${(c.atMs / 1000).toFixed(1)} s`).join(', ') || 'none'}\n`);
