@@ -24,6 +24,9 @@ Scenarios:
   surge   calm → anxiety surge → healing
   split   calm → split into two camps → healing
   calm    calm throughout (no change)
+  split2  calm → two camps, neither anxious (elated vs low)
+  split3  calm → three camps (anxious, elated, low)
+  drift   calm → the whole room drifts over 5 minutes (a trend, not a change)
 
 Options:
   --url URL            the server (env ATTUNE_URL, default http://127.0.0.1:8787)
@@ -31,7 +34,7 @@ Options:
   --seed S             seed of every random choice (default 1)
   --participants N     simulated people, 3…5000 (default 50)
   --duration SECONDS   how long to run (default 120)
-  --scenario NAME      arc | surge | split | calm (default arc)
+  --scenario NAME      arc | surge | split | calm | split2 | split3 | drift (default arc)
   --graph KIND         watts-strogatz | barabasi-albert (default: chosen by the seed)
   --out FILE           write the ground truth JSON here (default: don't write)
   --heart SHARE        share of people wearing a simulated heart-rate strap, 0…1 (default 0);
