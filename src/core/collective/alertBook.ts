@@ -101,7 +101,10 @@ export interface AlertBookOptions {
   readonly quietMs: number;
   readonly settleMs: number;
   readonly returnMs: number;
-  /** Shortest interval between two `updated` messages of one alert (ms), unless metrics change. */
+  /**
+   * Shortest interval between two `updated` messages of one alert (ms) — sent only when its
+   * figures moved; a change of the metrics moving or of the state is sent at once.
+   */
   readonly updateEveryMs: number;
   readonly trendTicks: number;
   readonly trendConfirmTicks: number;
@@ -217,7 +220,7 @@ export class AlertBook {
         out.push(this.clear(live, now, 'returned'));
       } else if (live.state === 'holding' && now - live.holdingSince >= o.settleMs) {
         out.push(this.clear(live, now, 'settled'));
-      } else if (wasState !== live.state || key !== live.lastMetricKey || now - live.updatedAt >= o.updateEveryMs) {
+      } else if (wasState !== live.state || key !== live.lastMetricKey || (now - live.updatedAt >= o.updateEveryMs && this.moved(live.alert, next))) {
         live.lastMetricKey = key;
         live.updatedAt = now;
         live.alert = { ...next, updatedAt: now };
@@ -253,6 +256,12 @@ export class AlertBook {
     live.lastMetricKey = live.alert.metrics.map((m) => `${m.metric}${m.direction}`).join(',');
     this.lastRaisedAt = now;
     return live;
+  }
+
+  /** Whether an alert's figures changed enough to publish (magnitude ≥ 0.02, probability ≥ 0.05, or any metric ≥ 0.02). */
+  private moved(before: RoomAlert, after: RoomAlert): boolean {
+    if (Math.abs(after.magnitude - before.magnitude) >= 0.02 || Math.abs(after.probability - before.probability) >= 0.05) return true;
+    return after.metrics.some((m, i) => Math.abs(m.magnitude - (before.metrics[i]?.magnitude ?? 0)) >= 0.02);
   }
 
   /** Same change still unfolding (module header)? */
