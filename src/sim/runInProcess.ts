@@ -56,7 +56,7 @@ export interface InProcessResult {
   readonly windows: readonly WindowSample[];
   readonly records: readonly ContagionRecord[];
   readonly last: CollectiveState | null;
-  /** Tick-to-tick changes of the number of camps shown, of the raw (pre-hysteresis) winner, and of the true count. */
+  /** Window-to-window changes of the number of camps shown, of the raw (pre-hysteresis) winner, and of the true count. */
   readonly flips: { readonly shown: number; readonly winner: number; readonly truth: number };
   readonly ticks: number;
 }
@@ -99,10 +99,6 @@ export function runInProcess(options: InProcessOptions): InProcessResult {
     shown = snap.mean;
     const state = tracker.update(collectiveInputOf(pulse.grid, snap));
     last = state;
-    if (prevShown >= 0 && state.camps.length !== prevShown) flips.shown++;
-    if (prevWinner >= 0 && state.kWinner !== prevWinner) flips.winner++;
-    prevShown = state.camps.length;
-    prevWinner = state.kWinner;
     for (const e of state.events) {
       messages[e.type]++;
       if (e.type === 'raised') alerts.push(e.alert);
@@ -119,8 +115,13 @@ export function runInProcess(options: InProcessOptions): InProcessResult {
     const w = Math.floor((t + tickMs) / windowMs);
     if (w > window) {
       const truth = crowd.sampleTruth(t);
+      // Counted per window for all three, so that they compare.
       if (prevTruth >= 0 && truth.camps !== prevTruth) flips.truth++;
+      if (prevShown >= 0 && state.camps.length !== prevShown) flips.shown++;
+      if (prevWinner >= 0 && state.kWinner !== prevWinner) flips.winner++;
       prevTruth = truth.camps;
+      prevShown = state.camps.length;
+      prevWinner = state.kWinner;
       windows.push({
         window,
         trueCamps: truth.camps,
