@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { checkEmotionML } from './checkEmotionML.ts';
 import { EmotionMLImportError, importEmotionML } from './emotionml.ts';
-import { decodeXmlBytes, parseXml, XmlError } from './parseXml.ts';
+import { decodeXmlBytes, MAX_DEPTH, parseXml, XmlError } from './parseXml.ts';
 
 function error(xml: string): { line: number; column: number; reason: string } {
   try {
@@ -40,6 +40,12 @@ describe('parseXml refuses what is not well-formed XML', () => {
     expect([e.line, e.column]).toEqual([line, column]);
   });
 
+  it(`refuses elements nested deeper than ${MAX_DEPTH} levels (the tree walks stay off the stack's end)`, () => {
+    expect(parseXml(`${'<a>'.repeat(MAX_DEPTH)}${'</a>'.repeat(MAX_DEPTH)}`).name).toBe('a');
+    const deep = `${'<a>'.repeat(100_000)}${'</a>'.repeat(100_000)}`;
+    expect(error(deep)).toMatchObject({ line: 1, column: MAX_DEPTH * 3 + 1, reason: `elements nest deeper than ${MAX_DEPTH} levels` });
+  });
+
   it('puts the bare & where it is, not at the next ; or the end', () => {
     expect(error('<a>\n  <b>R&D</b>\n  <c>&amp;</c>\n</a>')).toMatchObject({ line: 2, column: 7 });
   });
@@ -60,6 +66,13 @@ describe('parseXml reads what is well-formed', () => {
     const [b, d] = root.children;
     expect([b?.line, b?.column, b?.attributes[0]?.line, b?.attributes[0]?.column]).toEqual([2, 3, 3, 4]);
     expect([d?.line, d?.column, d?.attributes[0]?.line, d?.attributes[0]?.column]).toEqual([4, 1, 4, 5]);
+    const tight = parseXml('<a><b c="1"/><d/><d>x</d></a>');
+    expect(tight.children.map((c) => [c.name, c.column])).toEqual([
+      ['b', 4],
+      ['d', 14],
+      ['d', 18],
+    ]);
+    expect(tight.children[0]?.attributes[0]?.column).toBe(7);
   });
 
   it('normalises attribute whitespace and line ends as XML 1.0 §3.3.3 and §2.11 say', () => {

@@ -114,6 +114,15 @@ interface Frame {
   text: string;
 }
 
+/**
+ * The deepest element nesting accepted. EmotionML needs five levels and its hosts a few more;
+ * the limit keeps the recursive walks over the tree (checker, serialiser) far from the stack's
+ * end on hostile input.
+ */
+export const MAX_DEPTH = 1000;
+
+const CHUNK = 8192;
+
 /** Parses a document and returns its root element; throws {@link XmlError} if it is not well-formed. */
 export function parseXml(input: string): XmlElement {
   const xml = input.charCodeAt(0) === 0xfeff ? input.slice(1) : input;
@@ -138,7 +147,8 @@ export function parseXml(input: string): XmlElement {
     fail('a DOCTYPE is not accepted (EmotionML needs none; its defaults and entities would not be applied)', at(xml.lastIndexOf('<!DOCTYPE', parser.position)));
   });
   parser.on('opentagstart', (tag) => {
-    pendingStart = at(Math.max(0, xml.lastIndexOf(`<${tag.name}`, parser.position)));
+    // saxes has read the name and the character after it.
+    pendingStart = at(Math.max(0, xml.lastIndexOf(`<${tag.name}`, parser.position - tag.name.length - 1)));
     pendingAttrs.length = 0;
   });
   parser.on('attribute', (a) => {
@@ -152,6 +162,7 @@ export function parseXml(input: string): XmlElement {
     pendingAttrs.push({ qname: a.name, ns: '', local: a.local, value: a.value, ...pos });
   });
   parser.on('opentag', (tag) => {
+    if (stack.length >= MAX_DEPTH) fail(`elements nest deeper than ${MAX_DEPTH} levels`, pendingStart);
     // Namespaces are only resolvable once the whole start tag is read.
     const attributes = pendingAttrs.map((a) => {
       const full = tag.attributes[a.qname];
@@ -180,7 +191,11 @@ export function parseXml(input: string): XmlElement {
     else root = el;
   });
 
-  parser.write(xml).close();
+  // Written in slices so that parsing stops soon after the first error: saxes's namespace
+  // lookups are linear in the nesting depth, so a hostile document would cost quadratic time
+  // if it were parsed to the end after the depth limit.
+  for (let i = 0; i < xml.length && !failure; i += CHUNK) parser.write(xml.slice(i, i + CHUNK));
+  if (!failure) parser.close();
   if (failure) {
     const amp = bareAmpersand(xml);
     const ampAt = amp >= 0 ? at(amp) : undefined;

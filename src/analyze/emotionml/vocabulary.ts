@@ -59,10 +59,17 @@ export function vocabulariesIn(root: XmlElement, from: string): Map<string, Voca
 
 const W3C_BASES = new Set([W3C_VOCABULARY_DOCUMENT, W3C_VOCABULARY_DOCUMENT.replace(/^http:/, 'https:')]);
 
+const w3cCache = new Map<string, Vocabulary>();
+
 /** The W3C vocabulary with this id, if any. */
 export function w3cVocabulary(id: string): Vocabulary | undefined {
-  const v = W3C_VOCABULARIES[id];
-  return v && { id, type: v.type, items: new Set(v.items), from: 'w3c' };
+  const cached = w3cCache.get(id);
+  if (cached) return cached;
+  const v = Object.hasOwn(W3C_VOCABULARIES, id) ? W3C_VOCABULARIES[id] : undefined;
+  if (!v) return undefined;
+  const vocabulary: Vocabulary = { id, type: v.type, items: new Set(v.items), from: 'w3c' };
+  w3cCache.set(id, vocabulary);
+  return vocabulary;
 }
 
 /**
