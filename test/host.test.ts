@@ -24,7 +24,10 @@ function tracedStorage(): MemoryStorage {
   for (const m of ['createParticipant', 'appendInputs', 'appendEvents', 'clearLatest', 'closeSpace', 'updateStewardTokenHash'] as const) {
     const original = (s[m] as (...a: unknown[]) => Promise<void>).bind(s);
     (s as unknown as Record<string, unknown>)[m] = (...a: unknown[]) => {
-      trail.push(m === 'appendEvents' ? `event:${(a[0] as { kind: string }[])[0]?.kind}` : m);
+      // Tick records are written lazily, before the next write (M6): leave them out of the trail.
+      const kinds = m === 'appendEvents' ? (a[0] as { kind: string }[]).map((r) => r.kind).filter((k) => k !== 'tick') : [];
+      if (m !== 'appendEvents') trail.push(m);
+      else for (const k of kinds) trail.push(`event:${k}`);
       return original(...a);
     };
   }

@@ -23,7 +23,7 @@ import { createSpaceState, DEFAULT_MACHINE_OPTIONS, type MachineOptions, restore
 import { encodeView, recordOf } from '../core/space/record.ts';
 import { checkSpaceName } from '../core/spaceName.ts';
 import type { Bus } from '../bus/port.ts';
-import type { PulsePoint, SpaceRecord, Storage } from '../storage/port.ts';
+import type { PulsePoint, SpaceEventRecord, SpaceRecord, Storage } from '../storage/port.ts';
 import type { Cancel, Scheduler } from './scheduler.ts';
 
 /** Join-code alphabet: no 0/O, 1/I/L, so codes survive being read aloud or off a projector. */
@@ -126,6 +126,9 @@ interface ConnState {
 
 const encoder = new TextEncoder();
 
+/** Longest a tick record or series point waits for the next write before it is written on its own, ms. */
+export const LAZY_FLUSH_MS = 250;
+
 /** The host of every open space on this server. */
 export class SpaceHost {
   readonly options: MachineOptions;
@@ -137,6 +140,9 @@ export class SpaceHost {
   private nextRef = 1;
   /** The most recent write: a durable notify waits for it (writes commit in call order, S3). */
   private lastWrite: Promise<void> = Promise.resolve();
+  private lazyEvents: SpaceEventRecord[] = [];
+  private lazySeries: PulsePoint[] = [];
+  private lazyTimer: Cancel | null = null;
   private stopped = false;
   private readonly capacity: number;
   private readonly maxCapacity: number;
@@ -237,14 +243,45 @@ export class SpaceHost {
     }
     if (r.recorded && e.kind !== 'input') {
       const rec = recordOf(e, live.state.n, { ...(tickHash ? { hash: tickHash } : {}), ...(tickSeq !== undefined ? { seq: tickSeq } : {}), ...(e.kind === 'started' ? { options: this.options } : {}) });
-      if (rec) this.write(this.o.storage.appendEvents([{ spaceId: live.record.id, ...rec }]), 'record an event');
+      if (!rec) return;
+      const record = { spaceId: live.record.id, ...rec };
+      // Tick records wait for the next write (or LAZY_FLUSH_MS): a tick needs nothing durable,
+      // and an fsync per display tick would stall the loop. Order is kept — they are written
+      // before any later write — so what is durable stays a prefix of the stepped events (M6).
+      if (e.kind === 'tick') this.lazyEvent(record);
+      else this.write(() => this.o.storage.appendEvents([record]), 'record an event');
     }
   }
 
-  private write(p: Promise<void>, what: string): Promise<void> {
+  private lazyEvent(r: SpaceEventRecord): void {
+    this.lazyEvents.push(r);
+    if (!this.lazyTimer) this.lazyTimer = this.o.scheduler.at(this.o.scheduler.now() + LAZY_FLUSH_MS, () => this.flushLazy());
+  }
+
+  private flushLazy(): void {
+    this.lazyTimer?.cancel();
+    this.lazyTimer = null;
+    if (this.lazyEvents.length > 0) {
+      const batch = this.lazyEvents;
+      this.lazyEvents = [];
+      this.track(this.o.storage.appendEvents(batch), 'record ticks');
+    }
+    if (this.lazySeries.length > 0) {
+      const batch = this.lazySeries;
+      this.lazySeries = [];
+      this.track(this.o.storage.appendPulsePoints(batch), 'store the pulse series');
+    }
+  }
+
+  /** Asks for a write, after every lazy record stepped before it. */
+  private write(start: () => Promise<void>, what: string): void {
+    this.flushLazy();
+    this.track(start(), what);
+  }
+
+  private track(p: Promise<void>, what: string): void {
     this.lastWrite = p;
     p.catch((err) => this.report(`could not ${what}`, err));
-    return p;
   }
 
   private carryOut(live: LiveSpace, e: SpaceEvent, fx: Effect): { hash: string; seq: number } | null {
@@ -296,24 +333,25 @@ export class SpaceHost {
     const spaceId = live.record.id;
     switch (w.kind) {
       case 'participant':
-        this.write(s.createParticipant({ id: w.participantId, spaceId, tokenHash: w.tokenHash, joinedAt: w.joinedAt, lastSeq: 0, latest: null }), 'store a participant');
+        this.write(() => s.createParticipant({ id: w.participantId, spaceId, tokenHash: w.tokenHash, joinedAt: w.joinedAt, lastSeq: 0, latest: null }), 'store a participant');
         return;
       case 'input':
-        this.write(s.appendInputs([{ spaceId, participantId: w.participantId, seq: w.seq, affect: w.affect, exposed: w.exposed, shown: w.shown, n: w.n }]), 'store an input');
+        this.write(() => s.appendInputs([{ spaceId, participantId: w.participantId, seq: w.seq, affect: w.affect, exposed: w.exposed, shown: w.shown, n: w.n }]), 'store an input');
         return;
       case 'clear-latest':
-        this.write(s.clearLatest(w.participantId), 'clear a point');
+        this.write(() => s.clearLatest(w.participantId), 'clear a point');
         return;
       case 'close':
-        this.write(s.closeSpace(spaceId, w.at), 'close a space');
+        this.write(() => s.closeSpace(spaceId, w.at), 'close a space');
         return;
       case 'steward-token':
         live.record = { ...live.record, stewardTokenHash: w.tokenHash };
-        this.write(s.updateStewardTokenHash(spaceId, w.tokenHash), 'change a steward token');
+        this.write(() => s.updateStewardTokenHash(spaceId, w.tokenHash), 'change a steward token');
         return;
       case 'series': {
         const point: PulsePoint = { spaceId, at: w.at, count: w.count, valence: w.mean.valence, arousal: w.mean.arousal, spreadValence: w.spread.valence, spreadArousal: w.spread.arousal, quadrants: w.quadrants };
-        this.write(s.appendPulsePoints([point]), 'store the pulse series');
+        this.lazySeries.push(point);
+        if (!this.lazyTimer) this.lazyTimer = this.o.scheduler.at(this.o.scheduler.now() + LAZY_FLUSH_MS, () => this.flushLazy());
         return;
       }
     }
@@ -657,8 +695,9 @@ export class SpaceHost {
     return this.o.storage.listPulsePoints(spaceId, from, to, limit);
   }
 
-  /** Waits until every write asked for so far has settled. */
+  /** Writes what waits and resolves once every write asked for so far has settled. */
   async drain(): Promise<void> {
+    this.flushLazy();
     await this.lastWrite.catch(() => {});
   }
 
