@@ -111,6 +111,14 @@ describe('EmotionML export', () => {
     ]);
   });
 
+  it('validates and imports a 7 MB document (libxml2 in WebAssembly fails from about 5 MB with its default memory)', async () => {
+    const many: Affect[] = Array.from({ length: 20_000 }, (_, i) => ({ valence: Math.sin(i), arousal: Math.cos(i), confidence: 0.5, source: 'text', at: i }));
+    const xml = exportAffects(many);
+    expect(xml.length).toBeGreaterThan(6_000_000);
+    expect(await validateWithWasm(xml)).toMatchObject({ valid: true, errors: [] });
+    expect(importAffects(xml)).toHaveLength(20_000);
+  });
+
   it('exports an empty list as a valid empty document', async () => {
     expect((await validateWithWasm(exportEmotionML([]))).valid).toBe(true);
     expect(importEmotionML(exportEmotionML([]))).toEqual([]);

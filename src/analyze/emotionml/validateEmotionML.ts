@@ -72,13 +72,28 @@ export function serializeElement(root: XmlElement): string {
   return write(root, '');
 }
 
+/**
+ * libxml2's WebAssembly memory may grow to this many 64 KiB pages (1 GiB). The default, 256 pages,
+ * fails on documents from about 5 MB; memory is only taken as the document needs it.
+ */
+const MAX_MEMORY_PAGES = 16384;
+
 async function schemaErrors(xml: string, fileName: string): Promise<{ message: string; line?: number }[]> {
   const { main, fragments } = schemas();
-  const r = await validateXML({
-    xml: [{ fileName, contents: xml }],
-    schema: [{ fileName: 'emotionml.xsd', contents: main }],
-    preload: [{ fileName: 'emotionml-fragments.xsd', contents: fragments }],
-  });
+  let r: Awaited<ReturnType<typeof validateXML>>;
+  try {
+    r = await validateXML({
+      xml: [{ fileName, contents: xml }],
+      schema: [{ fileName: 'emotionml.xsd', contents: main }],
+      preload: [{ fileName: 'emotionml-fragments.xsd', contents: fragments }],
+      maxMemoryPages: MAX_MEMORY_PAGES,
+    });
+  } catch (e) {
+    // libxml2 gave up (e.g. out of memory): the schema could not be checked, so the document is
+    // not known to be valid.
+    const first = String(e instanceof Error ? e.message : e).split('\n')[0];
+    return [{ message: `the schema check could not run (${first}); the document may be too large for it` }];
+  }
   return r.errors.map((e) => (e.loc ? { message: e.message.trim(), line: e.loc.lineNumber } : { message: e.rawMessage.trim() }));
 }
 
