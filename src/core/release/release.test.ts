@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Aggregate } from '../aggregate/aggregate.ts';
-import { coarsenHistogram, quadrantSharesOf, releasePeriod, releasePulse } from './release.ts';
+import type { CollectiveState } from '../collective/collectiveTracker.ts';
+import { coarsenHistogram, quadrantSharesOf, releaseCollective, releasePeriod, releasePulse } from './release.ts';
 
 const coord = fc.double({ min: -1, max: 1, noNaN: true });
 
@@ -65,6 +66,14 @@ describe('release stage', () => {
   it('[R2] with k = 1 the histogram is released exactly', () => {
     const g = aggregateOf([[0.1, 0.2], [0.9, -0.9]], 8);
     expect(coarsenHistogram(g.counts, 8, 1)).toEqual(Array.from(g.counts));
+  });
+
+  it('[R3] camps are released only at ≥ k people, and nothing while the pulse is suppressed', () => {
+    const camp = (id: string, share: number) => ({ id, valence: 0, arousal: 0, share, people: Math.round(share * 20) });
+    const c = { camps: [camp('a', 0.9), camp('b', 0.1)] } as unknown as CollectiveState;
+    expect(releaseCollective(c, 20, { minCohort: 3 })?.camps.map((x) => x.id)).toEqual(['a']);
+    expect(releaseCollective(c, 20, { minCohort: 2 })?.camps.map((x) => x.id)).toEqual(['a', 'b']);
+    expect(releaseCollective(c, 2, { minCohort: 3 })).toBeNull();
   });
 
   it('[R4] period aggregates need k distinct people', () => {
