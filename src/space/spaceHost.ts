@@ -18,6 +18,7 @@ import { fail, ok, type ErrorCode, isFatal, type Result, wsCloseCodeOf } from '.
 import type { GovernanceSink } from '../core/governance.ts';
 import { normaliseCode, type PointInputMessage, type SpaceInfo, type TextInputMessage } from '../core/protocol.ts';
 import { releasePeriod } from '../core/release/release.ts';
+import { beatPeriodMs, isParticipantBeat } from '../core/space/beats.ts';
 import type { ConnRef, Effect, Notice, SpaceAct, SpaceEvent, Write } from '../core/space/events.ts';
 import { createSpaceState, DEFAULT_MACHINE_OPTIONS, type MachineOptions, restoreParticipant, type SpaceState, step } from '../core/space/machine.ts';
 import { encodeView, recordOf } from '../core/space/record.ts';
@@ -206,19 +207,16 @@ export class SpaceHost {
     return live;
   }
 
-  /** Ticks at max(displayHz, participantHz) on drift-free beats; every participant beat is flagged. */
+  /** Ticks at max(displayHz, participantHz) on drift-free beats; every participant beat is flagged (M2). */
   private beginTicking(live: LiveSpace): void {
     const { displayHz, participantHz } = this.options;
-    const rate = Math.max(displayHz, participantHz);
+    const period = beatPeriodMs(displayHz, participantHz);
     const sch = this.o.scheduler;
     // Beat 0 is a participant beat, taken now, so the space has a published pulse at once.
     const start = sch.now();
-    const beatAt = (i: number) => {
-      const participant = i === 0 || Math.floor((i * participantHz) / rate) > Math.floor(((i - 1) * participantHz) / rate);
-      this.stepIn(live, { kind: 'tick', at: sch.now(), participant });
-    };
-    beatAt(0);
-    live.beat = sch.every(1000 / rate, (_at, k) => beatAt(k + 1), start + 1000 / rate);
+    const beat = (i: number) => this.stepIn(live, { kind: 'tick', at: sch.now(), participant: isParticipantBeat(i, displayHz, participantHz) });
+    beat(0);
+    live.beat = sch.every(period, (_at, k) => beat(k + 1), start + period);
   }
 
   // ——— the effect executor ———
