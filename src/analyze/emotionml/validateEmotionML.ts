@@ -94,7 +94,8 @@ async function schemaErrors(xml: string, fileName: string): Promise<{ message: s
     const first = String(e instanceof Error ? e.message : e).split('\n')[0];
     return [{ message: `the schema check could not run (${first}); the document may be too large for it` }];
   }
-  return r.errors.map((e) => (e.loc ? { message: e.message.trim(), line: e.loc.lineNumber } : { message: e.rawMessage.trim() }));
+  const tidy = (m: string): string => m.trim().replace(/^Schemas validity error : /, '');
+  return r.errors.map((e) => (e.loc ? { message: tidy(e.message), line: e.loc.lineNumber } : { message: tidy(e.rawMessage) }));
 }
 
 /** Outermost EmotionML elements of a host document. */
