@@ -56,8 +56,8 @@ export interface FoundEmotion {
 
 /** What the check found. */
 export interface EmotionMLCheck {
-  /** `EmotionML` for a standalone document, else the host language. */
-  readonly host: 'EmotionML' | (typeof EMOTIONML_HOSTS)[keyof typeof EMOTIONML_HOSTS];
+  /** `EmotionML` for a standalone document, else the host language (`unknown`: none we embed in). */
+  readonly host: 'EmotionML' | 'unknown' | (typeof EMOTIONML_HOSTS)[keyof typeof EMOTIONML_HOSTS];
   readonly violations: readonly Violation[];
   /** Every `<emotion>`, in document order. */
   readonly emotions: readonly FoundEmotion[];
@@ -340,10 +340,10 @@ export function checkEmotionML(root: XmlElement, opts: CheckOptions = {}): Emoti
     return { host: 'EmotionML', violations, emotions };
   }
 
-  const host = EMOTIONML_HOSTS[root.ns as keyof typeof EMOTIONML_HOSTS];
+  const host = Object.hasOwn(EMOTIONML_HOSTS, root.ns) ? EMOTIONML_HOSTS[root.ns as keyof typeof EMOTIONML_HOSTS] : undefined;
   if (host === undefined) {
     report(101, root, `<${root.qname}> (${root.ns === '' ? 'no namespace' : root.ns}) is neither <emotionml> nor an EMMA, SSML or SMIL document`);
-    return { host: 'EMMA', violations, emotions };
+    return { host: 'unknown', violations, emotions };
   }
   const walk = (e: XmlElement): void => {
     for (const c of e.children) {

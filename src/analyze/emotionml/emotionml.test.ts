@@ -214,6 +214,17 @@ describe('EmotionML import', () => {
     expect(() => importAffects(xml)).toThrow(/^8:3: \[attune\] an affect record needs a source/);
   });
 
+  it('reads names that are also Object.prototype properties as plain data (constructor, __proto__)', () => {
+    const xml = exportAffects(sample.slice(0, 1)).replace('expressed-through="text"', 'expressed-through="constructor"');
+    expect(importEmotionML(xml)[0]?.source).toBeUndefined();
+    const proto = parseXml('<a __proto__="x" constructor="y"/>');
+    expect(Object.entries(proto.attrs)).toEqual([
+      ['__proto__', 'x'],
+      ['constructor', 'y'],
+    ]);
+    expect(checkEmotionML(parseXml('<x xmlns="constructor"/>'), { embedded: true })).toMatchObject({ host: 'unknown', violations: [{ assertion: 101 }] });
+  });
+
   it('ignores attune info that disagrees with the standard values', () => {
     const xml = exportAffects([{ valence: 0.5, arousal: 0.5, confidence: 1, source: 'tap', at: 1 }]).replace('valence="0.5" arousal', 'valence="-0.9" arousal');
     expect(importAffects(xml)[0]?.valence).toBe(0.5);

@@ -240,7 +240,7 @@ export function readEmotionML(xml: string, opts: ImportOptions = {}): EmotionMLI
       if (xat !== undefined && at === undefined && Number.isFinite(Number(xat))) at = Number(xat);
     }
     const modality = collapse(e.attrs['expressed-through'] ?? '').split(' ')[0] ?? '';
-    const source = SOURCE_OF[modality];
+    const source = Object.hasOwn(SOURCE_OF, modality) ? SOURCE_OF[modality] : undefined;
     const rec: { -readonly [K in keyof EmotionRecord]: EmotionRecord[K] } = { valence, arousal, confidence };
     if (source !== undefined) rec.source = source;
     if (at !== undefined) rec.at = at;

@@ -179,8 +179,9 @@ export function parseXml(input: string): XmlElement {
   parser.on('closetag', () => {
     const f = stack.pop();
     if (!f) return;
-    const attrs: Record<string, string> = {};
-    const nsAttrs: Record<string, string> = {};
+    // No prototype: attribute names such as __proto__ or constructor are data here.
+    const attrs: Record<string, string> = Object.create(null);
+    const nsAttrs: Record<string, string> = Object.create(null);
     for (const a of f.attributes) {
       attrs[a.qname] = a.value;
       nsAttrs[a.ns ? `{${a.ns}}${a.local}` : a.local] = a.value;
