@@ -106,6 +106,18 @@ describe('AttuneClient against a real server', () => {
     expect(await p.next('status', (s) => s.state === 'stopped')).toMatchObject({ reason: 'space-closed' });
   });
 
+  it('stopping a client whose socket is still connecting is quiet (ws emits an error there)', async () => {
+    server = await createServer({ port: 0, dbPath: ':memory:', webRoot: null, minCohort: 1 });
+    const code = await createSpace(server);
+    const early = joinSpace(wsUrl(server), code);
+    expect(early.client.state).toBe('connecting');
+    early.stop();
+    expect(early.client.state).toBe('stopped');
+    // The aborted handshake settles while this one completes; an unhandled 'error' would fail the run.
+    const p = track(joinSpace(wsUrl(server), code));
+    await p.next('welcome');
+  });
+
   it('[W7] leave removes the point at once', async () => {
     server = await createServer({ port: 0, dbPath: ':memory:', webRoot: null, minCohort: 1 });
     const code = await createSpace(server);

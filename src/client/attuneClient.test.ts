@@ -190,8 +190,10 @@ describe('AttuneClient (in memory)', () => {
     p1.accept();
     expect(p1.received[0]).toEqual({ t: 'resume', token: 'stale-token-123' });
     p1.send({ t: 'error', code: 'NOT_FOUND', message: 'unknown session' });
-    p1.close(4404);
+    p1.close(4404); // whether or not the server closes it, the client already has
+    expect(p1.socket.closedByClient).toEqual({ code: 1000, reason: 'rejoin' });
     expect(storage.getItem('attune:ABCD2345:token')).toBeNull();
+    expect(s.sockets.peers).toHaveLength(2);
     const p2 = s.sockets.last();
     expect(p2).not.toBe(p1);
     p2.accept();

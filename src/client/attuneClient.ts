@@ -204,7 +204,6 @@ export class AttuneClient {
   #pending = new Map<number, string>();
   /** Whether the current socket resumed (a NOT_FOUND then means: join afresh). */
   #resuming = false;
-  #rejoin = false;
   #end: { reason: StopReason; message: string } | null = null;
   #lastPulseAt = Number.NEGATIVE_INFINITY;
   #welcome: WelcomeMessage | null = null;
@@ -350,12 +349,6 @@ export class AttuneClient {
 
   #onClose(code: number, reason: string): void {
     if (this.#state === 'stopped') return;
-    if (this.#rejoin) {
-      // The stored session was unknown: join afresh at once (not a failure of the server).
-      this.#rejoin = false;
-      this.#open();
-      return;
-    }
     if (this.#end || FATAL_CLOSE_CODES.has(code)) {
       const known = errorCodeOfClose(code);
       this.#finish(this.#end ?? { reason: known ?? 'INTERNAL', message: reason || `closed (${code})` }, false, code);
@@ -375,13 +368,27 @@ export class AttuneClient {
     if (this.#state === 'stopped') return;
     if (this.#timer !== null) this.#clock.clearTimeout(this.#timer);
     this.#timer = null;
+    if (close || this.#ws?.readyState === OPEN) this.#drop(end.reason);
+    else this.#detach();
+    this.#setState('stopped', { reason: end.reason, message: end.message, ...(closeCode !== undefined ? { closeCode } : {}) });
+  }
+
+  /** Forgets the current socket: its late events are ignored. */
+  #detach(): WebSocketLike | null {
     const ws = this.#ws;
     this.#ws = null;
     if (ws) {
-      ws.onopen = ws.onmessage = ws.onclose = ws.onerror = null;
-      if (close || ws.readyState === OPEN) ws.close(1000, end.reason);
+      ws.onopen = ws.onmessage = ws.onclose = null;
+      // Not null: `ws` emits 'error' when a socket still connecting is closed, and an 'error'
+      // nobody listens to would throw in Node.
+      ws.onerror = () => {};
     }
-    this.#setState('stopped', { reason: end.reason, message: end.message, ...(closeCode !== undefined ? { closeCode } : {}) });
+    return ws;
+  }
+
+  /** Closes the current socket from this side. */
+  #drop(reason: string): void {
+    this.#detach()?.close(1000, reason);
   }
 
   #onMessage(m: AnyServerMessage): void {
@@ -411,9 +418,11 @@ export class AttuneClient {
         return;
       case 'error':
         if (m.code === 'NOT_FOUND' && this.#resuming && this.#state === 'joining') {
-          // An unknown resume token (expired, erased, another server): forget it, join afresh.
+          // An unknown resume token (expired, erased, another server): forget it and join
+          // afresh at once on a new socket (not a failure of the server: no back-off).
           this.#storage.removeItem(this.#keys.token);
-          this.#rejoin = true;
+          this.#drop('rejoin');
+          this.#open();
           return;
         }
         if (m.seq !== undefined) this.#pending.delete(m.seq);
