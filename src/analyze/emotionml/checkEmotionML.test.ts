@@ -113,6 +113,9 @@ const violations: readonly Case[] = [
   [501, 'a trace without freq', big6('<emotion><category name="anger"><trace samples="0.1"/></category></emotion>'), true],
   [502, 'freq="0 Hz" (not positive)', big6('<emotion><category name="anger"><trace freq="0 Hz" samples="0.1"/></category></emotion>'), false],
   [502, 'freq="10" (no Hz)', big6('<emotion><category name="anger"><trace freq="10" samples="0.1"/></category></emotion>'), true],
+  [502, 'freq with a no-break space before Hz (XSD \\s is XML whitespace only)', big6('<emotion><category name="anger"><trace freq="1\u00A0Hz" samples="0.1"/></category></emotion>'), true],
+  // XSD's \d is any Unicode digit, so the schema takes "١Hz"; it is no floating point number.
+  [502, 'freq in Arabic-Indic digits', big6('<emotion><category name="anger"><trace freq="١Hz" samples="0.1"/></category></emotion>'), false],
   [503, 'a trace without samples', big6('<emotion><category name="anger"><trace freq="1Hz"/></category></emotion>'), true],
   [504, 'a sample of 1.2', big6('<emotion><category name="anger"><trace freq="1Hz" samples="0.1 1.2"/></category></emotion>'), true],
   [504, 'no samples at all', big6('<emotion><category name="anger"><trace freq="1Hz" samples=" "/></category></emotion>'), true],

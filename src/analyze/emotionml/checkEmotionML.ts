@@ -152,7 +152,8 @@ export function checkEmotionML(root: XmlElement, opts: CheckOptions = {}): Emoti
     const freq = t.attrs.freq;
     if (freq === undefined) report(501, t, '<trace> has no freq');
     else {
-      const m = /^([0-9]+(\.[0-9]*)?)\s*Hz$/.exec(freq);
+      // The schema's pattern `\d+(\.\d*)?\s*Hz`, where XSD's \s is XML whitespace only.
+      const m = /^([0-9]+(\.[0-9]*)?)[ \t\n\r]*Hz$/.exec(freq);
       if (!m || !(Number(m[1]) > 0)) report(502, attrAt(t, 'freq'), `freq '${freq}' is not a positive number followed by "Hz"`);
     }
     const samples = t.attrs.samples;

@@ -85,5 +85,5 @@ export function isMimeType(raw: string): boolean {
   const name = "[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}";
   const token = "[!#$%&'*+.^_`|~0-9A-Za-z-]+";
   const param = `;[ \\t]*${token}=(${token}|"([^"\\\\]|\\\\.)*")[ \\t]*`;
-  return new RegExp(`^${name}/${name}[ \\t]*(${param})*$`).test(raw.trim());
+  return new RegExp(`^${name}/${name}[ \\t]*(${param})*$`).test(raw.replace(/^[ \t\n\r]+|[ \t\n\r]+$/g, ''));
 }
