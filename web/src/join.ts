@@ -6,7 +6,8 @@ import { useEffect, useState } from 'preact/hooks';
 import type { Pulse } from './lib/affect.ts';
 import { QUADRANT_STYLE } from './lib/affect.ts';
 import { Grid } from './lib/grid.ts';
-import { codeFromPath, useSpaceSocket, hasConsented, recordConsent, type Status } from './lib/socket.ts';
+import { HeartPanel } from './lib/heartPanel.ts';
+import { codeFromPath, type InputPayload, useSpaceSocket, hasConsented, recordConsent, type Status } from './lib/socket.ts';
 import { api, html, render } from './lib/ui.ts';
 
 interface SpaceInfo {
@@ -47,14 +48,24 @@ function Room({ space }: { space: SpaceInfo }) {
   const [note, setNote] = useState<string>('');
   const [ended, setEnded] = useState<string | null>(null);
   const [text, setText] = useState('');
+  // The person's own last valence (tap or words): a heart strap sets the energy, never this.
+  const [said, setSaid] = useState<{ valence: number; at: number } | null>(null);
+  const [heartAcks, setHeartAcks] = useState(0);
 
   const socket = useSpaceSocket(space.code, 'participant', {
     onStatus: (s) => setStatus(s),
     onWelcome: (m) => {
       if (m.you) setYou(m.you);
+      if (m.you) setSaid({ valence: m.you.valence, at: m.you.at });
     },
     onPulse: (p) => setPulse(p),
     onAck: (m) => {
+      if (m.affect.source === 'heart') {
+        setYou(m.affect);
+        setHeartAcks((n) => n + 1);
+        return;
+      }
+      if (m.affect.source === 'text') setSaid({ valence: m.affect.valence, at: Date.now() });
       setSaving(false);
       setYou(m.affect);
       setNote(m.affect.source === 'text' ? `Heard you — confidence ${(m.affect.confidence * 100).toFixed(0)}%.` : 'Saved.');
@@ -68,6 +79,7 @@ function Room({ space }: { space: SpaceInfo }) {
 
   const pick = (valence: number, arousal: number) => {
     setYou({ valence, arousal, confidence: 1, source: 'tap' });
+    setSaid({ valence, at: Date.now() });
     setSaving(true);
     setNote('');
     socket.sendInput({ valence, arousal });
@@ -114,6 +126,7 @@ function Room({ space }: { space: SpaceInfo }) {
       </div>
       <p class="muted" style="margin-bottom:0">Your words are read by the server, turned into a point, and discarded.</p>
     </form>
+    <${HeartPanel} send=${(input: InputPayload) => socket.sendInput(input)} said=${said} acked=${heartAcks} />
     <button
       class="secondary"
       onClick=${() => {
