@@ -23,7 +23,7 @@
  *   npm run bench:cadence -- --preset moderate            # 1 × 5,000 and 20 × 50, 2 minutes each
  *   npm run bench:cadence -- --preset issue               # 20 × 250 and 1 × 19,000, 10 minutes each
  * Other flags: --seconds S, --tap-every S (10), --probe-group K (1), --probe-every MS (500),
- * --workers W, --join-concurrency C (per worker, 250), --warmup S, --participant-hz N (2),
+ * --workers W, --join-concurrency C (joins in flight over all client processes, 400), --warmup S, --participant-hz N (2),
  * --display-hz N (20), --targets attune,ws, --attune-root DIR (run the server of another checkout,
  * e.g. an exported older commit, for an A/B). Every flag can also be set as CADENCE_<FLAG>
  * (e.g. CADENCE_MINUTES=10).
@@ -98,7 +98,10 @@ const displayHz = num('display-hz', 20);
 const tapEveryMs = num('tap-every', 10) * 1000;
 const probeGroup = Math.max(1, Math.round(num('probe-group', 1)));
 const probeEveryMs = num('probe-every', 500);
-const joinConcurrency = Math.max(1, Math.round(num('join-concurrency', 250)));
+// Joins in flight at once, over all client processes: below Node's default listen backlog
+// (511) so that the kernel's accept queue never overflows (a dropped SYN costs a 1 s retransmit,
+// which would time the kernel, not the server).
+const joinConcurrency = Math.max(1, Math.round(num('join-concurrency', 400)));
 const targets = (flag('targets') ?? 'attune,ws').split(',').map((s) => s.trim()) as ('attune' | 'ws')[];
 
 const log = (s: string): void => {
@@ -282,7 +285,8 @@ async function measure(target: 'attune' | 'ws', sc: Scenario, pulseBytes: number
         const home = s % W === w; // this space's displays and probe live here, so one clock times both
         return { code, participants: share, displays: home ? sc.displaysPerSpace : 0, probes: home && sc.displaysPerSpace > 0 ? probeGroup : 0 };
       });
-      const plan: WorkerPlan = { url: server.wsUrl, spaces, tapEveryMs, probeEveryMs, joinConcurrency, joinTimeoutMs: 120_000 };
+      const lanes = Math.max(1, Math.floor(joinConcurrency / W) + (w < joinConcurrency % W ? 1 : 0));
+      const plan: WorkerPlan = { url: server.wsUrl, spaces, tapEveryMs, probeEveryMs, joinConcurrency: lanes, joinTimeoutMs: 120_000 };
       const child = forkNode(join(import.meta.dirname, 'support', 'cadenceClients.ts'), [JSON.stringify(plan)]);
       workers.push(child);
       await nextMessage(child, 'ready', 60_000);
