@@ -9,8 +9,12 @@
  * `text`, tap → `gesture`, heart → `physiology`), and when it was is `start` (epoch ms, as
  * EmotionML's absolute times are).
  *
- * Import reads that back. Rescaling through [0, 1] is not exactly invertible in binary floating
- * point ((0.1 + 1) / 2 · 2 − 1 ≠ 0.1), so each emotion also carries its exact values in an
+ * Import checks first (`checkEmotionML.ts`: well-formedness, then every machine-checkable
+ * EmotionML 1.0 assertion) and refuses a bad document with the assertion and the line:column,
+ * then reads that back — from any dimension vocabulary with valence (or pleasure) and arousal,
+ * and from EmotionML embedded in EMMA, SSML or SMIL when asked. Rescaling through [0, 1] is
+ * not exactly invertible in binary floating point ((0.1 + 1) / 2 · 2 − 1 ≠ 0.1), so each
+ * emotion also carries its exact values in an
  * `<info>` child in attune's own namespace, which EmotionML allows for application data;
  * import uses them when they agree with the standard values, so export → import is lossless,
  * while any other EmotionML reader sees ordinary dimensions.
