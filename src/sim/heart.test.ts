@@ -84,9 +84,12 @@ describe('heart crowd (straps → 0x2A37 frames → the phone pipeline → input
   it('[HS1] end to end: a shared drive gives a high heart ISC beside a low surrogate; independent hearts do not', () => {
     const together = run(1, 11);
     const apart = run(0, 12);
+    const some = run(0.5, 13); // the simulator's default drive
     const fmt = (m: typeof together.m) => `ISC ${m.isc?.toFixed(3)} [${m.lower?.toFixed(3)}, ${m.upper?.toFixed(3)}], surrogate mean ${m.surrogateMean?.toFixed(3)}, p95 ${m.surrogateP95?.toFixed(3)}, p ${m.p?.toFixed(3)}, ${m.people} people`;
     console.log(`simulated straps, shared drive: ${fmt(together.m)}`);
     console.log(`simulated straps, independent:  ${fmt(apart.m)}`);
+    console.log(`simulated straps, half drive:   ${fmt(some.m)}`);
+    expect(some.m.isc).toBeGreaterThan(some.m.surrogateP95 as number);
     expect(together.sent).toBeGreaterThan(16 * 50);
     expect(together.m.people).toBe(16);
     expect(together.m.isc).toBeGreaterThan(0.4);

@@ -36,6 +36,11 @@ describe('heart synchrony (leave-one-out ISC with circular-shift surrogates)', (
     const syncRoom = room(20, 120, 0.8, 1).compute(T0 + 120_000);
     const indep = room(20, 120, 0, 2).compute(T0 + 120_000);
     console.log(`synchronous: ISC ${syncRoom.isc?.toFixed(3)} [${syncRoom.lower?.toFixed(3)}, ${syncRoom.upper?.toFixed(3)}] surrogate ${syncRoom.surrogateMean?.toFixed(3)} (p95 ${syncRoom.surrogateP95?.toFixed(3)}) p ${syncRoom.p?.toFixed(3)}`);
+    const big = room(500, 60, 0.3, 5);
+    big.compute(T0 + 58_000); // warm up
+    const t = performance.now();
+    big.compute(T0 + 60_000);
+    console.log(`compute for 500 people, 30 slots, 200 surrogates, 500 bootstrap replicates: ${(performance.now() - t).toFixed(1)} ms`);
     console.log(`independent: ISC ${indep.isc?.toFixed(3)} [${indep.lower?.toFixed(3)}, ${indep.upper?.toFixed(3)}] surrogate ${indep.surrogateMean?.toFixed(3)} (p95 ${indep.surrogateP95?.toFixed(3)}) p ${indep.p?.toFixed(3)}`);
     expect(syncRoom.people).toBe(20);
     expect(syncRoom.isc).toBeGreaterThan(0.5);
@@ -78,6 +83,15 @@ describe('heart synchrony (leave-one-out ISC with circular-shift surrogates)', (
     expect(s.tracked).toBe(29);
     s.compute(T0 + 60_000 + 121_000);
     expect(s.tracked).toBe(0);
+  });
+
+  it('[HS4] measure() computes once per slot and reuses it within the slot', () => {
+    const s = room(6, 60, 0.5, 4);
+    const a = s.measure(T0 + 60_000);
+    expect(s.measure(T0 + 61_999)).toBe(a);
+    const b = s.measure(T0 + 62_000);
+    expect(b).not.toBe(a);
+    expect(b).toEqual(s.compute(T0 + 62_000));
   });
 
   it('[HS5] ignores implausible readings and refuses a window outside 30–60 s', () => {
