@@ -64,7 +64,7 @@ function App() {
         : html`<form class="card" onSubmit=${create}>
             <h2>Start a space</h2>
             <label for="name">Name</label>
-            <input id="name" required maxlength="80" value=${name} onInput=${(e: Event) => setName((e.target as HTMLInputElement).value)} placeholder="Tuesday town hall" aria-describedby="name-note" />
+            <input id="name" required value=${name} onInput=${(e: Event) => setName((e.target as HTMLInputElement).value)} placeholder="Tuesday town hall" aria-describedby="name-note" />
             <p class="muted" id="name-note" style="margin:4px 0 0">The name is public: creating a space is written to the public log.</p>
             <label for="cap">Capacity (optional)</label>
             <input id="cap" inputmode="numeric" pattern="[0-9]*" value=${capacity} onInput=${(e: Event) => setCapacity((e.target as HTMLInputElement).value)} placeholder="1000" />

@@ -1,26 +1,36 @@
 /**
  * The public audit page: the log's checkpoint and its entries, each with its inclusion status
  * verified here in the browser (WebCrypto SHA-256 and Ed25519, the core's RFC 9162 verifier).
- * Pin the log's verifier key (`attune log key`) with `?key=…` or the form; it is remembered.
+ * Pin the log's verifier key (`attune log key`) with `?key=…` or the form; it is remembered. A
+ * link never silently replaces a pinned key: the page asks, and says when the key changed
+ * (keyPin.ts).
  */
 import { useEffect, useState } from 'preact/hooks';
 import { encodeBase64 } from '../../../src/core/note/base64.ts';
 import { html, render } from '../lib/ui.ts';
+import { decidePin, loadPin, needsConfirmation, type PinState, replacePin, savePin } from './keyPin.ts';
 import { type CheckedCheckpoint, checkEntries, type EntryRow, fetchCheckpoint } from './verifyLog.ts';
 import { webCryptoHasher, webNoteVerifier } from './webCrypto.ts';
 
 const PAGE = 50;
-const KEY_STORE = 'attune:log-verifier-key';
 
-function initialKey(): string {
-  const fromUrl = new URLSearchParams(location.search).get('key');
-  if (fromUrl) localStorage.setItem(KEY_STORE, fromUrl);
-  return fromUrl ?? localStorage.getItem(KEY_STORE) ?? '';
-}
+const opened = decidePin(loadPin(localStorage), new URLSearchParams(location.search).get('key'));
+savePin(localStorage, opened.state);
+
+const short = (k: string) => (k.length > 48 ? `${k.slice(0, 44)}…` : k);
 
 function App() {
-  const [key, setKey] = useState(initialKey);
-  const [draft, setDraft] = useState(key);
+  const [pin, setPinState] = useState<PinState>(opened.state);
+  const [key, setKey] = useState(opened.verifyWith);
+  const [draft, setDraft] = useState(opened.verifyWith);
+  const [offered, setOffered] = useState<string | null>(opened.offered);
+  const [confirming, setConfirming] = useState<string | null>(null);
+  const pinned = (next: PinState) => {
+    savePin(localStorage, next);
+    setPinState(next);
+    setKey(next.key ?? '');
+    setDraft(next.key ?? '');
+  };
   const [cp, setCp] = useState<CheckedCheckpoint | null>(null);
   const [rows, setRows] = useState<EntryRow[]>([]);
   const [start, setStart] = useState(0);
@@ -55,16 +65,49 @@ function App() {
     <p class="muted">Every governance act of this attune server — spaces created and closed, steward changes, and later
       policies and decisions — is appended to a public, append-only Merkle tree. This page checks it here, in your
       browser. For a full audit use <code>attune audit ${location.origin} --key …</code>.</p>
+    ${offered &&
+    html`<section class="card warn" role="alert" id="key-offer">
+      <p><strong>This link carries a different verifier key from the one you pinned.</strong> The page still checks the
+        log with your pinned key. Replace it only if the log's operator told you, by a channel you trust, that the key
+        changed — a new key can also mean the log was replaced.</p>
+      <p>Pinned: <code>${short(pin.key ?? '')}</code><br />In the link: <code>${short(offered)}</code></p>
+      <div class="row">
+        <button id="key-offer-keep" class="secondary" onClick=${() => setOffered(null)}>Keep my pinned key</button>
+        <button id="key-offer-use" onClick=${() => {
+          pinned(replacePin(pin, offered, Date.now()));
+          setOffered(null);
+        }}>Pin the link's key instead</button>
+      </div>
+    </section>`}
+    ${opened.pinnedFromLink && !pin.changed && html`<p class="muted" id="key-first">Pinned the verifier key from the link; later links with another key will ask first.</p>`}
+    ${pin.changed &&
+    html`<section class="card" role="status" id="key-changed">
+      <p><strong>The pinned verifier key changed</strong> on ${new Date(pin.changed.at).toISOString().replace('T', ' ').slice(0, 19)} UTC
+        — from <code>${short(pin.changed.from)}</code> to <code>${short(pin.changed.to)}</code>.</p>
+      <button class="secondary" onClick=${() => pinned({ ...pin, changed: null })}>Dismiss</button>
+    </section>`}
     <form class="card" onSubmit=${(e: Event) => {
       e.preventDefault();
-      localStorage.setItem(KEY_STORE, draft.trim());
-      setKey(draft.trim());
+      if (needsConfirmation(pin, draft)) setConfirming(draft.trim());
+      else if (draft.trim()) pinned(replacePin(pin, draft, Date.now()));
     }}>
       <label for="vkey">Pinned verifier key</label>
       <div class="row">
-        <input id="vkey" value=${draft} placeholder="origin+1234abcd+AbCd…" onInput=${(e: Event) => setDraft((e.target as HTMLInputElement).value)} style="flex:1" />
+        <input id="vkey" class="grow" value=${draft} placeholder="origin+1234abcd+AbCd…" onInput=${(e: Event) => setDraft((e.target as HTMLInputElement).value)} />
         <button type="submit">Verify</button>
       </div>
+      ${confirming &&
+      html`<div class="row" id="key-confirm" role="alert">
+        <span>Replace the pinned key <code>${short(pin.key ?? '')}</code>?</span>
+        <button type="button" id="key-confirm-yes" onClick=${() => {
+          pinned(replacePin(pin, confirming, Date.now()));
+          setConfirming(null);
+        }}>Replace</button>
+        <button type="button" class="secondary" onClick=${() => {
+          setConfirming(null);
+          setDraft(pin.key ?? '');
+        }}>Cancel</button>
+      </div>`}
     </form>
     ${error && html`<p class="error" role="alert">${error}</p>`}
     ${cp &&
