@@ -14,6 +14,8 @@
  *   npm run bench:churn
  *   CHURN_CONNECTIONS=20000 CHURN_FRAMES=200000 npm run bench:churn   (a quick run)
  *   CHURN_HEAP_MB=64 …                                                 (cap the server's JS heap)
+ *   CHURN_SERVER_FLAGS='--max-semi-space-size=4' …                     (cap V8's young generation)
+ *   CHURN_ADDRESSES=1 …                                                (every client from one address)
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { join } from 'node:path';
@@ -26,6 +28,8 @@ const HEAP_MB = process.env.CHURN_HEAP_MB ? Number(process.env.CHURN_HEAP_MB) : 
 const DEADLINE_MS = Number(process.env.CHURN_DEADLINE_S ?? 900) * 1000;
 const EVERY = 10_000;
 const ONLY = process.env.CHURN_ONLY;
+/** Distinct client addresses the connections claim (X-Forwarded-For; attune trusts one hop here). */
+const ADDRESSES = Number(process.env.CHURN_ADDRESSES ?? 50_000);
 
 type Mem = { rss: number; heapUsed: number; heapTotal: number; external: number; arrayBuffers: number; handles: number; newSpace: number };
 const MiB = (b: number) => (b / 1048576).toFixed(1);
@@ -70,7 +74,7 @@ async function run(kind: 'ws' | 'attune'): Promise<{ start: Mem; rows: { conns: 
   }
   const start = await server.mem(true);
   const rows: { conns: number; frames: number; mem: Mem }[] = [];
-  console.log(`\n${kind}: ${CONNECTIONS.toLocaleString()} connections, ${FRAMES.toLocaleString()} hostile frames, ${CONCURRENCY} at a time from ${CLIENT_PROCS} processes${HEAP_MB ? `, server heap capped at ${HEAP_MB} MiB` : ''}`);
+  console.log(`\n${kind}: ${CONNECTIONS.toLocaleString()} connections from ${ADDRESSES.toLocaleString()} addresses, ${FRAMES.toLocaleString()} hostile frames, ${CONCURRENCY} at a time from ${CLIENT_PROCS} processes${HEAP_MB ? `, server heap capped at ${HEAP_MB} MiB` : ''}${process.env.CHURN_SERVER_FLAGS ? `, server flags ${process.env.CHURN_SERVER_FLAGS}` : ''}`);
   console.log(`  ${'connections'.padStart(11)} ${'frames'.padStart(10)} ${'RSS MiB'.padStart(8)} ${'heap used'.padStart(9)} ${'heap held'.padStart(9)} ${'new space'.padStart(9)} ${'external'.padStart(9)} ${'handles'.padStart(8)}`);
   const line = (label: string, frames: number | string, m: Mem) =>
     console.log(`  ${label.padStart(11)} ${String(frames).padStart(10)} ${MiB(m.rss).padStart(8)} ${MiB(m.heapUsed).padStart(9)} ${MiB(m.heapTotal).padStart(9)} ${MiB(m.newSpace).padStart(9)} ${MiB(m.external).padStart(9)} ${String(m.handles).padStart(8)}`);
@@ -82,7 +86,7 @@ async function run(kind: 'ws' | 'attune'): Promise<{ start: Mem; rows: { conns: 
   let measuring = Promise.resolve();
   const clients = Array.from({ length: CLIENT_PROCS }, (_, p) => {
     const n = Math.min(per, CONNECTIONS - p * per);
-    const child = fork(join(import.meta.dirname, 'support', 'churnClients.ts'), [server.url, code, String(n), String(Math.ceil(CONCURRENCY / CLIENT_PROCS)), String(Math.round(FRAMES / CONNECTIONS)), String(p + 1)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = fork(join(import.meta.dirname, 'support', 'churnClients.ts'), [server.url, code, String(n), String(Math.ceil(CONCURRENCY / CLIENT_PROCS)), String(Math.round(FRAMES / CONNECTIONS)), String(p + 1), String(ADDRESSES)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     return new Promise<void>((resolve) => {
       child.on('message', (m: { done: number; frames: number; failed: number; finished?: boolean }) => {
         progress.set(p, m);

@@ -3,12 +3,17 @@
  * time, sends each `frames` hostile frames, then drops it (half with a close handshake, half by
  * resetting the TCP connection). Reports progress to the parent every 1,000 connections.
  *
- *   args: url code connections concurrency frames seed
+ * Each connection claims its own client address in `X-Forwarded-For` (the attune server trusts
+ * one proxy hop in this bench), drawn from `addresses` distinct ones, so the per-address state
+ * (the join-guessing throttle) sees as many clients as a public server would.
+ *
+ *   args: url code connections concurrency frames seed addresses
  *   child → { done, frames, failed } … { finished: true, done, frames, failed }
  */
 import WebSocket from 'ws';
 
-const [url, code, connArg, concArg, framesArg, seedArg] = process.argv.slice(2);
+const [url, code, connArg, concArg, framesArg, seedArg, addrArg] = process.argv.slice(2);
+const addresses = Math.max(1, Number(addrArg ?? '1'));
 const connections = Number(connArg);
 const concurrency = Number(concArg);
 const framesPer = Number(framesArg);
@@ -55,7 +60,8 @@ let failed = 0;
 
 function one(i: number): Promise<void> {
   return new Promise((resolve) => {
-    const ws = new WebSocket(url as string, { perMessageDeflate: false });
+    const a = (seed * 7919 + i) % addresses;
+    const ws = new WebSocket(url as string, { perMessageDeflate: false, headers: { 'x-forwarded-for': `10.${(a >> 16) & 255}.${(a >> 8) & 255}.${a & 255}` } });
     let finished = false;
     const finish = () => {
       if (finished) return;

@@ -31,7 +31,8 @@ if (kind === 'attune') {
   // Imported here so that the baseline process does not load attune at all. The whole server
   // as `attune serve` runs it (log, collective state, text), with an in-memory store.
   const { createServer } = await import('../../src/server/createServer.ts');
-  const server = await createServer({ port: 0, dbPath: ':memory:', webRoot: null, minCohort: 1 });
+  // One trusted proxy hop: each client connection names its own address (churnClients.ts).
+  const server = await createServer({ port: 0, dbPath: ':memory:', webRoot: null, minCohort: 1, trustProxyHops: 1 });
   send({ ready: true, url: `${server.url.replace('http', 'ws')}/ws`, httpUrl: server.url });
 } else if (kind === 'ws') {
   // The baseline: ws with the same frame limit, answering every text frame the way a minimal
