@@ -194,6 +194,15 @@ describe('JoinThrottle', () => {
     expect(t.admit(A, VENUE, at, second.kind === 'wait' ? second.ticket : 0)).toEqual({ kind: 'evaluate' });
   });
 
+  it('[W13] many people trying one wrong code at once spend one token, not one each', () => {
+    const t = new JoinThrottle({ freeGuesses: 5, guessesPerMinute: 1 });
+    const tries = [1, 2, 3].map(() => t.admit(A, 'TYPO0000', 0));
+    expect(tries.map((d) => d.kind)).toEqual(['evaluate', 'evaluate', 'evaluate']);
+    for (let i = 0; i < 3; i++) t.record(A, 'TYPO0000', 'not-found', 0);
+    expect(t.inspect(A)?.tokens).toBe(4);
+    expect(t.admit(A, 'TYPO0000', 1)).toEqual({ kind: 'known-bad' });
+  });
+
   it('[W13] a cancelled or stale ticket does not hold a place, and an unrecorded grant is given back', () => {
     const t = new JoinThrottle({ freeGuesses: 1, guessesPerMinute: 6, grantTimeoutMs: 1000 });
     expect(t.admit(A, 'Q1', 0).kind).toBe('evaluate'); // granted, never recorded

@@ -209,8 +209,10 @@ export class JoinThrottle {
       return;
     }
     // not found: a token was spent (held since the grant, or taken now for a code that was
-    // good and no longer is). Guessing on an empty bucket slows the refill (back-off).
-    if (!charged) st.tokens = Math.max(0, st.tokens - 1);
+    // good and no longer is — but not again for the other waiters of a code that just failed).
+    // Guessing on an empty bucket slows the refill (back-off).
+    const known = (st.bad.get(code) ?? -Infinity) > now;
+    if (!charged && !known) st.tokens = Math.max(0, st.tokens - 1);
     st.lastFailure = now;
     if (st.tokens < 1) st.rate = Math.max(this.baseRate / this.o.maxSlowdown, st.rate / 2);
     st.good.delete(code);
