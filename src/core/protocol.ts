@@ -6,6 +6,7 @@
 import * as v from 'valibot';
 import type { Affect } from './affect.ts';
 import type { CollectiveState } from './collective/collectiveTracker.ts';
+import type { ReleasedHeartSynchrony } from './collective/heartSynchrony.ts';
 import { ERROR_CODES, type ErrorCode } from './errors.ts';
 import type { PulseSnapshot } from './pulse.ts';
 
@@ -173,6 +174,11 @@ export type PulseMessage = PulseSnapshot & {
   readonly space: string;
   /** The collective-state tracker's view, when it runs (null while the pulse is suppressed). */
   readonly collective?: CollectiveState | null;
+  /**
+   * The room's hearts, when anyone shares a heart signal: sharers (under the cohort rule) and
+   * the heart synchrony (docs/heart.md), after `releaseHeartSynchrony`.
+   */
+  readonly heart?: ReleasedHeartSynchrony;
 };
 
 /** Any message a server sends, pulses included. */
