@@ -196,7 +196,7 @@ export function HeartPanel({ send, said, acked }: HeartPanelProps) {
   return html`<div class="card" data-testid="heart">
     <div class="row" style="justify-content: space-between">
       <h2 style="margin:0">Heart-rate strap</h2>
-      ${battery !== null ? html`<span class="muted" data-testid="heart-battery">battery ${battery} %</span>` : null}
+      ${battery !== null ? html`<span class=${battery < 15 ? 'error' : 'muted'} data-testid="heart-battery">${battery < 15 ? `battery low — ${battery} %` : `battery ${battery} %`}</span>` : null}
     </div>
     <p class=${`status ${cls}`} aria-live="polite" data-testid="heart-status">${status}</p>
     ${
