@@ -181,7 +181,9 @@ interface Server {
 async function startAttune(sc: Scenario): Promise<Server> {
   const dir = mkdtempSync(join(tmpdir(), 'attune-cadence-'));
   const capacity = sc.perSpace + probeGroup + 10;
-  const args = [join(flag('attune-root') ?? ROOT, 'bin', 'attune.js'), 'serve', '--db', join(dir, 'attune.db'), '--no-build', '--port', '0', '--capacity', String(capacity), '--participant-hz', String(participantHz), '--display-hz', String(displayHz)];
+  // CADENCE_SERVER_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", profiles the server alone.
+  const nodeArgs = (process.env.CADENCE_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const args = [...nodeArgs, join(flag('attune-root') ?? ROOT, 'bin', 'attune.js'), 'serve', '--db', join(dir, 'attune.db'), '--no-build', '--port', '0', '--capacity', String(capacity), '--participant-hz', String(participantHz), '--display-hz', String(displayHz)];
   const raise = LIMITS.hard > LIMITS.soft && Number.isFinite(LIMITS.hard);
   const child = raise ? spawn('sh', ['-c', `ulimit -n ${LIMITS.hard} && exec "$0" "$@"`, process.execPath, ...args], { stdio: ['ignore', 'pipe', 'inherit'] }) : spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   children.add(child);

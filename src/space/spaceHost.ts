@@ -300,7 +300,7 @@ export class SpaceHost {
         this.notify(live, e, fx.conn, fx.msg, fx.durable, fx.pulse === true);
         return null;
       case 'logAct': {
-        const then = fx.then;
+        const then = fx.next;
         this.o.governance.record(fx.act).then(
           () => {
             if (this.byId.get(live.record.id) === live) this.stepIn(live, then);
@@ -374,7 +374,10 @@ export class SpaceHost {
       if (!c) return;
       this.deliver(live, c, msg, withPulse);
     };
-    if (!durable) return deliver();
+    if (!durable) {
+      deliver();
+      return;
+    }
     this.lastWrite.then(deliver, (err) => {
       const c = this.conns.get(ref);
       if (msg.t === 'ack' && e.kind === 'input') {

@@ -205,9 +205,15 @@ export class WsEdge {
       }
       return;
     }
-    if (isBinary) return this.sendError(conn, 'BAD_REQUEST', 'send JSON text frames, not binary');
+    if (isBinary) {
+      this.sendError(conn, 'BAD_REQUEST', 'send JSON text frames, not binary');
+      return;
+    }
     const parsed = parseClientFrame(data.toString('utf8'));
-    if (!parsed.ok) return this.sendError(conn, parsed.code, parsed.message, parsed.seq);
+    if (!parsed.ok) {
+      this.sendError(conn, parsed.code, parsed.message, parsed.seq);
+      return;
+    }
     const msg = parsed.msg;
     conn.queue = conn.queue.then(() => this.handle(conn, msg)).catch((e) => {
       console.error('attune: websocket handler failed', e);

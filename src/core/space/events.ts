@@ -79,8 +79,8 @@ export type Notice =
 /** Effects, carried out by the host in order. */
 export type Effect =
   | { readonly type: 'persist'; readonly write: Write }
-  /** Append the act to the public log; once durable, step `then`. If the log fails, nothing happens. */
-  | { readonly type: 'logAct'; readonly act: GovernanceAct; readonly then: SpaceEvent }
+  /** Append the act to the public log; once durable, step `next`. If the log fails, nothing happens. */
+  | { readonly type: 'logAct'; readonly act: GovernanceAct; readonly next: SpaceEvent }
   /** Encode once; send the same bytes to the space's participants and/or displays. */
   | { readonly type: 'publish'; readonly participants: boolean; readonly displays: boolean; readonly view: PulseView }
   /**

@@ -128,7 +128,7 @@ describe('space machine', () => {
               const r = run({ kind: 'tick', at: m.now, participant: true });
               const live = [...m.people.values()].flatMap((p) => (p.point && p.point.at + SPACE.ttlMs > m.now ? [p.point] : []));
               const pub = r.effects.find((f) => f.type === 'publish');
-              if (!pub || pub.type !== 'publish') {
+              if (pub?.type !== 'publish') {
                 // Only an empty, unwatched room that already said so rests.
                 expect(live.length).toBe(0);
                 expect(m.connected).toBe(0);
@@ -197,7 +197,7 @@ describe('space machine', () => {
     const logAct = req.effects[0];
     if (logAct?.type !== 'logAct') throw new Error('expected logAct');
     expect(logAct.act).toMatchObject({ type: 'space.closed', space: 'space-1', at: 5 });
-    const applied = step(s, logAct.then);
+    const applied = step(s, logAct.next);
     expect(s.status).toBe('closed');
     expect(applied.effects.map((f) => f.type)).toEqual(['persist', 'closed', 'notify']);
     // After the close: joins and inputs are refused; ticks stop.

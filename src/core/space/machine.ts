@@ -256,7 +256,7 @@ export function step(state: SpaceState, e: SpaceEvent): StepResult {
         e.act.kind === 'close'
           ? { type: 'space.closed', space: state.space.id, at: e.at, payload: {} }
           : { type: 'steward.changed', space: state.space.id, at: e.at, payload: { reason: e.act.reason } };
-      return done(state, [{ type: 'logAct', act, then: { kind: 'act-logged', at: e.at, act: e.act, reply: e.reply } }], false);
+      return done(state, [{ type: 'logAct', act, next: { kind: 'act-logged', at: e.at, act: e.act, reply: e.reply } }], false);
     }
     case 'act-logged': {
       if (closed) return done(state, [notify(e.reply, { t: 'error', code: 'SPACE_CLOSED', message: 'the space is already closed' }, false)], false);
