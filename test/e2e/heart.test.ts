@@ -182,9 +182,16 @@ describe('a heart-rate strap on the join page (Chromium, emulated Bluetooth peri
       if (m.t === 'input' && m.source === 'heart') sent.push(m);
     }));
     try {
+      // The pages run under a strict CSP (H12): the heart panel must not trip it either.
+      await page.addInitScript(() => {
+        const w = window as unknown as { cspViolations: string[] };
+        w.cspViolations = [];
+        document.addEventListener('securitypolicyviolation', (e) => w.cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`));
+      });
       const t0 = new Date('2026-12-01T10:00:00Z');
       await page.clock.install({ time: t0 });
-      await page.goto(`${server.url}/j/${code}`);
+      const res = await page.goto(`${server.url}/j/${code}`);
+      expect(res?.headers()['content-security-policy']).toMatch(/style-src/);
       // Nothing about hearts before consent.
       await expect.poll(() => page.getByTestId('consent').isVisible()).toBe(true);
       expect(await page.getByTestId('heart').count()).toBe(0);
@@ -262,6 +269,7 @@ describe('a heart-rate strap on the join page (Chromium, emulated Bluetooth peri
       await page.clock.runFor(10_000);
       expect(sent.length).toBe(before);
       expect(await page.getByTestId('heart-connect').isVisible()).toBe(true);
+      expect(await page.evaluate(() => (window as unknown as { cspViolations: string[] }).cspViolations)).toEqual([]);
     } finally {
       await ctx.close();
       await strap.close();
