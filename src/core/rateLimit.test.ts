@@ -43,3 +43,28 @@ describe('KeyedBuckets', () => {
     expect(k.size).toBe(1);
   });
 });
+
+describe('KeyedBuckets bounds and refunds', () => {
+  it('[H1] never holds more than maxKeys keys (least recently used go first)', async () => {
+    const { KeyedBuckets } = await import('./rateLimit.ts');
+    const k = new KeyedBuckets(1 / 3600, 1, 100);
+    for (let i = 0; i < 10_000; i++) k.take(`10.0.${i >> 8}.${i & 255}`, i);
+    expect(k.size).toBe(100);
+    k.take('keep', 10_000);
+    for (let i = 0; i < 99; i++) k.take(`x${i}`, 10_001);
+    expect(k.allows('keep', 10_002)).toBe(false); // still tracked: it was used recently
+  });
+
+  it('[H1] a refunded token can be taken again; msUntilToken says when the next one comes', async () => {
+    const { KeyedBuckets } = await import('./rateLimit.ts');
+    const k = new KeyedBuckets(60 / 3600, 2);
+    expect(k.take('a', 0)).toBe(true);
+    expect(k.take('a', 0)).toBe(true);
+    expect(k.take('a', 0)).toBe(false);
+    expect(k.msUntilToken('a', 0)).toBe(60_000);
+    k.refund('a', 0);
+    expect(k.msUntilToken('a', 0)).toBe(0);
+    expect(k.take('a', 0)).toBe(true);
+    expect(k.msUntilToken('nobody', 0)).toBe(0);
+  });
+});
