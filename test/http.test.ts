@@ -268,14 +268,14 @@ describe('HTTP hardening', () => {
   it('[H11] refuses state-changing requests from other sites; same-origin pages, the public URL and non-browsers pass', async () => {
     const body = JSON.stringify({ name: 'x' });
     const req = (headers: Record<string, string>, path = '/api/spaces') => app.request(`http://attune.local:8787${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
-    for (const h of [{ origin: 'https://evil.example' }, { 'sec-fetch-site': 'cross-site' }, { 'sec-fetch-site': 'same-site', origin: 'https://sub.attune.local' }, { origin: 'null' }, { host: 'attune.local:8787', origin: 'http://attune.local:9999' }]) {
+    for (const h of [{ origin: 'https://evil.example' }, { 'sec-fetch-site': 'cross-site' }, { 'sec-fetch-site': 'same-site', origin: 'https://sub.attune.local' }, { origin: 'null' }, { host: 'attune.local:8787', origin: 'http://attune.local:9999' }] as Record<string, string>[]) {
       const r = await req(h);
       expect(r.status).toBe(403);
       expect((await errorOf(r)).code).toBe('CROSS_ORIGIN');
     }
     const s = await create();
     expect((await req({ origin: 'https://evil.example' }, `/api/spaces/${s.code}/close`)).status).toBe(403);
-    for (const h of [{}, { 'sec-fetch-site': 'same-origin' }, { 'sec-fetch-site': 'none' }, { host: 'attune.local:8787', origin: 'http://attune.local:8787' }, { origin: 'http://attune.test' }]) expect((await req(h)).status).toBe(201);
+    for (const h of [{}, { 'sec-fetch-site': 'same-origin' }, { 'sec-fetch-site': 'none' }, { host: 'attune.local:8787', origin: 'http://attune.local:8787' }, { origin: 'http://attune.test' }] as Record<string, string>[]) expect((await req(h)).status).toBe(201);
     // Reads change nothing and stay open to everyone (displays embed QR codes, scripts read pulses).
     expect((await app.request(`/api/spaces/${s.code}`, { headers: { origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' } })).status).toBe(200);
   });
