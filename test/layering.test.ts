@@ -40,8 +40,9 @@ const ALLOWED: Record<string, (target: string) => boolean> = {
   analyze: (t) => t === 'core',
   log: (t) => t === 'core' || t === 'storage' || t === 'http',
   space: (t) => t === 'core' || t === 'storage' || t === 'bus',
-  // The simulator runs the phone's own pure pipelines (analyze/heart) exactly as phones do.
-  sim: (t) => t === 'core' || t === 'client' || t === 'analyze',
+  // The simulator runs the phone's own pure pipelines (analyze/heart) exactly as phones do, and
+  // the server's space machine on the host's manual scheduler (space/scheduler.ts).
+  sim: (t) => t === 'core' || t === 'client' || t === 'analyze' || t === 'space',
   // The protocol client runs in the browser too (Vite bundles it): core only, no node:*, no ws.
   client: (t) => t === 'core',
   storage: (t) => t === 'core',
