@@ -176,7 +176,7 @@ export type PulseMessage = PulseSnapshot & {
   readonly collective?: CollectiveState | null;
   /**
    * The room's hearts, when anyone shares a heart signal: sharers (under the cohort rule) and
-   * the heart synchrony (docs/heart.md), after `releaseHeartSynchrony`.
+   * the heart synchrony (docs/heart.md), after the release stage's `releaseHeartSynchrony` (R5).
    */
   readonly heart?: ReleasedHeartSynchrony;
 };

@@ -10,6 +10,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
@@ -79,6 +80,8 @@ export interface ServerConfig {
   readonly logOrigin?: string;
   /** Sockets written per event-loop turn during a fan-out. */
   readonly fanoutSlice?: number;
+  /** Serve HTTPS (and WSS) with this certificate and key, PEM (see src/server/tls.ts). */
+  readonly tls?: { readonly cert: Buffer | string; readonly key: Buffer | string };
 }
 
 /** Parts a caller may supply instead of the configured ones (tests, benchmarks). */
@@ -237,7 +240,7 @@ export async function createServer(config: ServerConfig = {}, deps: ServerDeps =
       clock: () => scheduler.now(),
     });
 
-    const server = createAdaptorServer({ fetch: app.fetch }) as Server;
+    const server = (config.tls ? createAdaptorServer({ fetch: app.fetch, createServer: createHttpsServer, serverOptions: { cert: config.tls.cert, key: config.tls.key } }) : createAdaptorServer({ fetch: app.fetch })) as Server;
     server.on('upgrade', (req, socket, head) => {
       const path = (req.url ?? '').split('?')[0];
       if (path !== '/ws') {
@@ -267,7 +270,7 @@ export async function createServer(config: ServerConfig = {}, deps: ServerDeps =
     });
     const port = (server.address() as AddressInfo).port;
     const shownHost = hostName === '0.0.0.0' || hostName === '::' ? '127.0.0.1' : hostName.includes(':') ? `[${hostName}]` : hostName;
-    const url = `http://${shownHost}:${port}`;
+    const url = `${config.tls ? 'https' : 'http'}://${shownHost}:${port}`;
     if (!publicUrl) publicUrl = url;
     publicUrl = publicUrl.replace(/\/+$/, '');
 

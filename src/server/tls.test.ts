@@ -10,6 +10,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { createServer } from './createServer.ts';
 import { loadTls, nameCovers, type TlsResult } from './tls.ts';
 
 let dir: string;
@@ -97,6 +99,36 @@ describe('loadTls', () => {
       await expect(new Promise((res, rej) => get({ host: '127.0.0.1', port, path: '/', servername: 'attune.local' }, res).on('error', rej))).rejects.toThrow(/certificate/);
     } finally {
       await new Promise<void>((res) => server.close(() => res()));
+    }
+  });
+
+  it('[TLS3] the whole server serves HTTPS and WSS with the material (createServer config.tls)', async () => {
+    const r = loadTls({ certPath: f('leaf.crt'), keyPath: f('leaf.key') });
+    if (!r.ok) throw new Error(r.message);
+    const ca = readFileSync(f('ca.crt'));
+    const server = await createServer({ port: 0, dbPath: ':memory:', webRoot: null, minCohort: 1, tls: { cert: r.value.cert, key: r.value.key } });
+    try {
+      expect(server.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+      const body = await new Promise<string>((resolve, reject) => {
+        get(`${server.url}/api/nothing`, { ca }, (res) => {
+          let b = '';
+          res.on('data', (d) => (b += d));
+          res.on('end', () => resolve(`${res.statusCode} ${b}`));
+        }).on('error', reject);
+      });
+      expect(body).toMatch(/^404 .*NOT_FOUND/);
+      const made = await server.host.createSpace({ name: 'secure' });
+      if (!made.ok) throw new Error(made.message);
+      const ws = new WebSocket(`${server.url.replace('https', 'wss')}/ws`, { ca });
+      const welcome = await new Promise<{ t: string }>((resolve, reject) => {
+        ws.on('open', () => ws.send(JSON.stringify({ t: 'join', code: made.value.space.code, role: 'display' })));
+        ws.on('message', (d) => resolve(JSON.parse(String(d)) as { t: string }));
+        ws.on('error', reject);
+      });
+      expect(welcome.t).toBe('welcome');
+      ws.close();
+    } finally {
+      await server.close();
     }
   });
 

@@ -99,7 +99,8 @@ export function runCrowdOnMachine(o: MachineRunOptions): MachineRunResult {
       const now = sch.now();
       for (const tap of o.crowd.step(now - epoch, shown)) {
         const id = `p${tap.participant}`;
-        const seq = (seqs[tap.participant] = (seqs[tap.participant] ?? 0) + 1);
+        const seq = (seqs[tap.participant] ?? 0) + 1;
+        seqs[tap.participant] = seq;
         taps++;
         o.onTap?.(tap, id, shown, now);
         run({ kind: 'input', at: now, conn: tap.participant, participantId: id, seq, affect: { valence: tap.valence, arousal: tap.arousal, confidence: 1, source: 'tap', at: now }, exposed: tap.seen });

@@ -334,7 +334,7 @@ export class SpaceHost {
         this.write(() => s.createParticipant({ id: w.participantId, spaceId, tokenHash: w.tokenHash, joinedAt: w.joinedAt, lastSeq: 0, latest: null }), 'store a participant');
         return;
       case 'input':
-        this.write(() => s.appendInputs([{ spaceId, participantId: w.participantId, seq: w.seq, affect: w.affect, exposed: w.exposed, shown: w.shown, n: w.n }]), 'store an input');
+        this.write(() => s.appendInputs([{ spaceId, participantId: w.participantId, seq: w.seq, affect: w.affect, exposed: w.exposed, shown: w.shown, n: w.n, ...(w.heartBpm !== undefined ? { heartBpm: w.heartBpm } : {}) }]), 'store an input');
         return;
       case 'clear-latest':
         this.write(() => s.clearLatest(w.participantId), 'clear a point');
@@ -534,7 +534,8 @@ export class SpaceHost {
     }
     const bad = checkAffect(affect);
     if (bad) return fail('BAD_REQUEST', bad);
-    this.stepIn(live, { kind: 'input', at, conn: ref, participantId: c.session.participantId, seq: msg.seq, affect, exposed });
+    const heartBpm = 'heart' in msg && msg.source === 'heart' ? msg.heart?.bpm : undefined;
+    this.stepIn(live, { kind: 'input', at, conn: ref, participantId: c.session.participantId, seq: msg.seq, affect, exposed, ...(heartBpm !== undefined ? { heartBpm } : {}) });
     return ok(true);
   }
 

@@ -51,6 +51,11 @@ export interface InputRecord {
   readonly exposed: boolean;
   /** The crowd mean the pulse showed when the input arrived (null while suppressed). */
   readonly shown: { readonly valence: number; readonly arousal: number } | null;
+  /**
+   * A heart input's heart rate (bpm, W5a) — the room's heart synchrony needs it, and replay
+   * needs what the machine was given. Absent on other inputs.
+   */
+  readonly heartBpm?: number;
 }
 
 /** One recorded machine event of a space; inputs are recorded in `inputs` with their `n` instead. */

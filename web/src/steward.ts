@@ -5,6 +5,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { metricLabel, type Pulse } from './lib/affect.ts';
 import { Grid } from './lib/grid.ts';
+import { HeartRoom } from './lib/heartRoom.ts';
 import { codeFromPath, useSpaceSocket, type Status } from './lib/socket.ts';
 import { api, html, render } from './lib/ui.ts';
 
@@ -99,6 +100,7 @@ function App() {
         <div><a href=${`/j/${code}`}>join link</a> · <a href=${`/d/${code}`} target="_blank">open display</a></div>
         <div style="margin-top:8px"><strong data-testid="steward-count">${pulse?.count ?? 0}</strong> present${pulse?.suppressed ? ` (aggregates hidden below ${pulse.minCohort})` : ''}</div>
         ${dis ? html`<div>dissonance <strong>${Math.round(dis.score * 100)}%</strong></div>` : null}
+        <${HeartRoom} heart=${pulse?.heart} minCohort=${pulse?.minCohort ?? 3} />
       </div>
     </div>
     <${Grid} pulse=${pulse} you=${null} label="The room right now" />

@@ -9,6 +9,7 @@ import QRCode from 'qrcode';
 import type { CliIO, Command } from '../command.ts';
 import { UsageError } from '../command.ts';
 import { createServer, REPO_ROOT, type RunningServer } from '../../server/createServer.ts';
+import { loadTls } from '../../server/tls.ts';
 
 const HELP = `Usage: attune serve [options]
 
@@ -34,6 +35,9 @@ Options:
                       per-address limits see each client instead of the proxy
   --bus BUS           how pulses travel to the sockets: local (default, in-process) or
                       nats://HOST:PORT (env ATTUNE_BUS)
+  --tls-cert FILE     serve HTTPS and WSS with this certificate (PEM; env ATTUNE_TLS_CERT) —
+                      phones need a secure context for heart-rate straps (docs/heart.md)
+  --tls-key FILE      its private key (PEM; env ATTUNE_TLS_KEY)
   --no-build          do not build the web app, even if it is missing or stale
   -h, --help          show this help
 `;
@@ -106,6 +110,8 @@ export const command: Command = {
         'display-hz': { type: 'string' },
         'trust-proxy': { type: 'string' },
         bus: { type: 'string' },
+        'tls-cert': { type: 'string' },
+        'tls-key': { type: 'string' },
         'no-build': { type: 'boolean', default: false },
       },
       allowPositionals: true,
@@ -129,9 +135,20 @@ export const command: Command = {
     if (!values['no-build']) await buildWebIfNeeded(io);
     const bus = values.bus ?? io.env.ATTUNE_BUS ?? 'local';
     if (bus !== 'local' && !/^nats:\/\/[^\s/]+$/.test(bus)) throw new UsageError(`--bus must be 'local' or nats://HOST:PORT, got '${bus}'`);
+    const certPath = values['tls-cert'] ?? io.env.ATTUNE_TLS_CERT;
+    const keyPath = values['tls-key'] ?? io.env.ATTUNE_TLS_KEY;
+    let tls: { cert: Buffer; key: Buffer } | undefined;
+    if (certPath || keyPath) {
+      const shownUrl = publicUrl ?? `https://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host}:${port}`;
+      const loaded = loadTls({ ...(certPath ? { certPath: resolve(io.cwd, certPath) } : {}), ...(keyPath ? { keyPath: resolve(io.cwd, keyPath) } : {}), publicUrl: shownUrl });
+      if (!loaded.ok) throw new UsageError(loaded.message);
+      for (const w of loaded.value.warnings) io.stderr.write(`attune serve: ${w}\n`);
+      tls = { cert: loaded.value.cert, key: loaded.value.key };
+    }
     let server: RunningServer;
     try {
       server = await createServer({
+        ...(tls ? { tls } : {}),
         host,
         port,
         dbPath: resolvedDb,

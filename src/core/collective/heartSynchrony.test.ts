@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createRng } from './prng.ts';
-import { HeartSynchrony, leaveOneOutZ, pearson, releaseHeartSynchrony } from './heartSynchrony.ts';
+import { releaseHeartSynchrony } from '../release/release.ts';
+import { HeartSynchrony, leaveOneOutZ, pearson } from './heartSynchrony.ts';
 
 const T0 = 1_700_000_000_000;
 

@@ -353,14 +353,3 @@ export class HeartSynchrony {
     };
   }
 }
-
-/**
- * The cohort rule for heart figures (the release stage's k, `core/release`): the number of
- * sharers is released when 0 or ≥ k, the synchrony when ≥ max(k, 3) people count in it.
- */
-export function releaseHeartSynchrony(m: HeartSynchronyMeasure, minCohort: number): ReleasedHeartSynchrony {
-  const sharing = m.sharing === 0 || m.sharing >= minCohort ? m.sharing : null;
-  if (m.isc === null || m.people < Math.max(3, minCohort)) return { sharing, synchrony: null };
-  const { sharing: _s, ...rest } = m;
-  return { sharing, synchrony: rest };
-}

@@ -21,10 +21,13 @@
  *    cell; noise against differencing over time is the privacy issue's addition to this stage.
  * 3. **Camps** in the collective state are released only when they hold ≥ k people.
  * 4. **Per-person aggregates over periods** (series, contagion) need ≥ k distinct people.
+ * 5. **Heart figures**: the number of people sharing a heart signal is released when 0 or ≥ k,
+ *    the room's heart synchrony when ≥ max(k, 3) people count in it.
  *
  * Pure; O(bins²) per pulse.
  */
 import type { CollectiveState } from '../collective/collectiveTracker.ts';
+import type { HeartSynchronyMeasure, ReleasedHeartSynchrony } from '../collective/heartSynchrony.ts';
 import type { Aggregate } from '../aggregate/aggregate.ts';
 import { fail, ok, type Result } from '../errors.ts';
 
@@ -181,4 +184,15 @@ export function releaseCollective(c: CollectiveState | null, count: number, poli
 export function releasePeriod(people: number, what: string, policy: ReleasePolicy): Result<true> {
   if (people < policy.minCohort) return fail('BAD_REQUEST', `${what} needs inputs from at least ${policy.minCohort} people in the period (it has ${people})`);
   return ok(true);
+}
+
+/**
+ * The cohort rule for heart figures (R5): the number of sharers is released when 0 or ≥ k, the
+ * synchrony when ≥ max(k, 3) people count in it.
+ */
+export function releaseHeartSynchrony(m: HeartSynchronyMeasure, minCohort: number): ReleasedHeartSynchrony {
+  const sharing = m.sharing === 0 || m.sharing >= minCohort ? m.sharing : null;
+  if (m.isc === null || m.people < Math.max(3, minCohort)) return { sharing, synchrony: null };
+  const { sharing: _s, ...rest } = m;
+  return { sharing, synchrony: rest };
 }

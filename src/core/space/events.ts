@@ -7,6 +7,7 @@
  */
 import type { Affect } from '../affect.ts';
 import type { CollectiveState } from '../collective/collectiveTracker.ts';
+import type { ReleasedHeartSynchrony } from '../collective/heartSynchrony.ts';
 import type { GovernanceAct } from '../governance.ts';
 import type { ReleasedPulse } from '../release/release.ts';
 
@@ -35,7 +36,7 @@ export type SpaceEvent =
   /** A display's connection ended. */
   | { readonly kind: 'display-left'; readonly at: number }
   /** An input, after validation of its shape (and analysis, for text). */
-  | { readonly kind: 'input'; readonly at: number; readonly conn: ConnRef; readonly participantId: string; readonly seq: number; readonly affect: Affect; readonly exposed: boolean }
+  | { readonly kind: 'input'; readonly at: number; readonly conn: ConnRef; readonly participantId: string; readonly seq: number; readonly affect: Affect; readonly exposed: boolean; readonly heartBpm?: number }
   /** The input's write failed: it was never stored, so it is taken back (not recorded: it never became durable). */
   | { readonly kind: 'input-failed'; readonly at: number; readonly participantId: string; readonly seq: number }
   /** The participant said bye: their point leaves the pulse now (W7). */
@@ -55,7 +56,7 @@ export type SpaceEventKind = SpaceEvent['kind'];
 /** A durable write, in the order the machine asks for it (the storage commits in that order). */
 export type Write =
   | { readonly kind: 'participant'; readonly participantId: string; readonly tokenHash: string; readonly joinedAt: number }
-  | { readonly kind: 'input'; readonly n: number; readonly participantId: string; readonly seq: number; readonly affect: Affect; readonly exposed: boolean; readonly shown: { readonly valence: number; readonly arousal: number } | null }
+  | { readonly kind: 'input'; readonly n: number; readonly participantId: string; readonly seq: number; readonly affect: Affect; readonly exposed: boolean; readonly shown: { readonly valence: number; readonly arousal: number } | null; readonly heartBpm?: number }
   | { readonly kind: 'clear-latest'; readonly participantId: string }
   | { readonly kind: 'close'; readonly at: number }
   | { readonly kind: 'steward-token'; readonly tokenHash: string }
@@ -65,6 +66,8 @@ export type Write =
 export interface PulseView extends ReleasedPulse {
   readonly space: string;
   readonly collective?: CollectiveState | null;
+  /** The room's hearts, only while someone shares a heart signal (R5). */
+  readonly heart?: ReleasedHeartSynchrony;
 }
 
 /** Messages the machine addresses to one connection. */

@@ -212,4 +212,25 @@ describe('space machine', () => {
     const t = step(s, { kind: 'tick', at: 2, participant: true });
     expect(t.effects.find((f) => f.type === 'publish')).toMatchObject({ view: { count: 1, suppressed: true, mean: null, hist: null, quadrants: null, collective: null } });
   });
+
+  it('[W5a][R5] heart readings reach the room\'s heart figures, released under the cohort; rooms without straps carry none', () => {
+    const s = createSpaceState(SPACE, { collective: false, release: { minCohort: 3 } });
+    step(s, { kind: 'joined', at: 0, conn: 1, participantId: 'a', tokenHash: 'h', token: 't', consent: true });
+    expect(step(s, { kind: 'tick', at: 1, participant: true }).effects.find((f) => f.type === 'publish')).not.toHaveProperty('view.heart');
+    for (const id of ['a', 'b', 'c']) {
+      if (id !== 'a') step(s, { kind: 'joined', at: 2, conn: 1, participantId: id, tokenHash: 'h', token: 't', consent: true });
+    }
+    const heartInput = (id: string, seq: number, at: number) => step(s, { kind: 'input', at, conn: 1, participantId: id, seq, affect: { ...affect(0.2, 0.3, at), source: 'heart' }, exposed: false, heartBpm: 70 + seq });
+    heartInput('a', 1, 10);
+    heartInput('b', 1, 10);
+    const two = step(s, { kind: 'tick', at: 20, participant: true }).effects.find((f) => f.type === 'publish');
+    expect(two).toMatchObject({ view: { heart: { sharing: null, synchrony: null } } });
+    // The synchrony is measured once per 2-s reading slot.
+    const persisted = heartInput('c', 1, 2100).effects.find((f) => f.type === 'persist');
+    expect(persisted).toMatchObject({ write: { kind: 'input', heartBpm: 71 } });
+    const three = step(s, { kind: 'tick', at: 2200, participant: true }).effects.find((f) => f.type === 'publish');
+    expect(three).toMatchObject({ view: { heart: { sharing: 3 } } });
+    step(s, { kind: 'left', at: 2300, conn: 1, participantId: 'c' });
+    expect(step(s, { kind: 'tick', at: 4200, participant: true }).effects.find((f) => f.type === 'publish')).toMatchObject({ view: { heart: { sharing: null } } });
+  });
 });

@@ -21,8 +21,9 @@
  */
 import type { Affect } from '../affect.ts';
 import { type CollectiveState, CollectiveTracker, type CollectiveTrackerOptions, collectiveInputOf } from '../collective/collectiveTracker.ts';
+import { HeartSynchrony, type HeartSynchronyOptions } from '../collective/heartSynchrony.ts';
 import { PulseState } from '../pulse.ts';
-import { DEFAULT_RELEASE_POLICY, type ReleasePolicy, releaseCollective, releasePulse } from '../release/release.ts';
+import { DEFAULT_RELEASE_POLICY, type ReleasePolicy, releaseCollective, releaseHeartSynchrony, releasePulse } from '../release/release.ts';
 import type { Effect, Notice, PulseView, SpaceEvent } from './events.ts';
 
 /** How many recently accepted inputs per participant are remembered for duplicate acks (M3). */
@@ -48,6 +49,8 @@ export interface MachineOptions {
   readonly release: ReleasePolicy;
   /** Collective-state tracker options, or false to run without it. */
   readonly collective: CollectiveTrackerOptions | false;
+  /** The room's heart synchrony (docs/heart.md), or false to run without it. */
+  readonly heart: HeartSynchronyOptions | false;
 }
 
 /** Defaults (SPEC P1). */
@@ -59,6 +62,7 @@ export const DEFAULT_MACHINE_OPTIONS: MachineOptions = {
   seriesEveryMs: 1000,
   release: DEFAULT_RELEASE_POLICY,
   collective: {},
+  heart: {},
 };
 
 /** What the machine remembers of one participant. */
@@ -81,6 +85,8 @@ export interface SpaceState {
   readonly pulse: PulseState;
   tracker: CollectiveTracker | null;
   collective: CollectiveState | null;
+  /** Heart-rate readings of the people sharing one (only their heart rate, at ≤ 0.5 Hz). */
+  heart: HeartSynchrony | null;
   readonly participants: Map<string, ParticipantState>;
   /** Participants with at least one open connection. */
   connected: number;
@@ -110,6 +116,7 @@ export function createSpaceState(space: SpaceSettings, options: Partial<MachineO
     pulse: new PulseState({ bins: o.bins, ttlMs: space.ttlMs, smoothingMs: o.smoothingMs, minCohort: o.release.minCohort }),
     tracker: o.collective === false ? null : new CollectiveTracker(o.collective),
     collective: null,
+    heart: heartOf(space, o),
     participants: new Map(),
     connected: 0,
     displays: 0,
@@ -126,6 +133,10 @@ export function createSpaceState(space: SpaceSettings, options: Partial<MachineO
 export function restoreParticipant(state: SpaceState, participantId: string, lastSeq: number, latest: Affect | null): void {
   state.participants.set(participantId, { highest: lastSeq, recent: latest ? [{ seq: lastSeq, affect: latest }] : [], sockets: 0 });
   if (latest) state.pulse.upsert(participantId, latest, latest.at);
+}
+
+function heartOf(space: SpaceSettings, o: MachineOptions): HeartSynchrony | null {
+  return o.heart === false ? null : new HeartSynchrony({ seed: space.id, ...o.heart });
 }
 
 const notify = (conn: number, msg: Notice, durable: boolean, pulse = false): Effect => ({ type: 'notify', conn, msg, durable, ...(pulse ? { pulse: true } : {}) });
@@ -155,6 +166,7 @@ export function step(state: SpaceState, e: SpaceEvent): StepResult {
       state.pulse.resumeFrom(e.pulseSeq, null, null);
       state.tracker = state.options.collective === false ? null : new CollectiveTracker(state.options.collective);
       state.collective = null;
+      state.heart = heartOf(state.space, state.options);
       state.lastView = null;
       state.lastParticipantAt = -Infinity;
       state.lastSeriesAt = -Infinity;
@@ -213,11 +225,12 @@ export function step(state: SpaceState, e: SpaceEvent): StepResult {
       p.recent.push({ seq: e.seq, affect: e.affect });
       if (p.recent.length > RECENT_INPUTS) p.recent.shift();
       state.pulse.upsert(e.participantId, e.affect, e.at);
+      if (e.heartBpm !== undefined) state.heart?.observe(e.participantId, e.heartBpm, e.at);
       const shown = state.lastView?.smoothed ?? null;
       return done(
         state,
         [
-          { type: 'persist', write: { kind: 'input', n: state.n + 1, participantId: e.participantId, seq: e.seq, affect: e.affect, exposed: e.exposed, shown } },
+          { type: 'persist', write: { kind: 'input', n: state.n + 1, participantId: e.participantId, seq: e.seq, affect: e.affect, exposed: e.exposed, shown, ...(e.heartBpm !== undefined ? { heartBpm: e.heartBpm } : {}) } },
           notify(e.conn, { t: 'ack', seq: e.seq, affect: e.affect }, true),
         ],
         true,
@@ -239,6 +252,7 @@ export function step(state: SpaceState, e: SpaceEvent): StepResult {
     }
     case 'left': {
       state.pulse.remove(e.participantId);
+      state.heart?.forget(e.participantId);
       return done(state, [{ type: 'persist', write: { kind: 'clear-latest', participantId: e.participantId } }, notify(e.conn, { t: 'bye', reason: 'left' }, true)], true);
     }
     case 'disconnected': {
@@ -286,7 +300,9 @@ function tick(state: SpaceState, at: number, participant: boolean): StepResult {
     state.collective = state.tracker.update(collectiveInputOf(state.pulse.grid, released));
     state.lastParticipantAt = at;
   } else if (participant) state.lastParticipantAt = at;
-  const view: PulseView = state.tracker ? { ...released, space: state.space.code, collective: releaseCollective(state.collective, released.count, o.release) } : { ...released, space: state.space.code };
+  const base: PulseView = state.tracker ? { ...released, space: state.space.code, collective: releaseCollective(state.collective, released.count, o.release) } : { ...released, space: state.space.code };
+  // Heart figures only while someone shares a heart signal, so rooms without straps look as before.
+  const view: PulseView = state.heart && state.heart.tracked > 0 ? { ...base, heart: releaseHeartSynchrony(state.heart.measure(at), o.release.minCohort) } : base;
   state.lastView = view;
   const effects: Effect[] = [{ type: 'publish', participants: participant && state.connected > 0, displays: state.displays > 0, view }];
   if (at - state.lastSeriesAt >= o.seriesEveryMs && !released.suppressed && released.mean && released.spread && released.quadrants) {

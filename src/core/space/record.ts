@@ -25,6 +25,7 @@ export interface RecordedInput {
   readonly seq: number;
   readonly affect: Affect;
   readonly exposed: boolean;
+  readonly heartBpm?: number | null;
 }
 
 /** The bytes a view is sent as (one encoding for every socket, SPEC P6). */
@@ -146,7 +147,7 @@ export function replay(space: SpaceSettings, options: Partial<MachineOptions>, e
     if (takeInput) {
       const i = nextIn.value as RecordedInput;
       n = i.n;
-      event = { kind: 'input', at: i.affect.at, conn: 0, participantId: i.participantId, seq: i.seq, affect: i.affect, exposed: i.exposed };
+      event = { kind: 'input', at: i.affect.at, conn: 0, participantId: i.participantId, seq: i.seq, affect: i.affect, exposed: i.exposed, ...(typeof i.heartBpm === 'number' ? { heartBpm: i.heartBpm } : {}) };
       nextIn = inp.next();
       const r = step(state, event);
       state = r.state;

@@ -3,6 +3,7 @@
  * mapping between the [-1,1]² affect plane and screen coordinates. Quadrant order and the
  * quadrant of a point come from the core (`QUADRANTS`, `quadrantOf`), as on the server.
  */
+import type { ReleasedHeartSynchrony } from '../../../src/core/collective/heartSynchrony.ts';
 import { clamp, type Quadrant, QUADRANTS, quadrantOf } from '../../../src/core/affect.ts';
 import type { CollectiveState } from '../../../src/core/collective/collectiveTracker.ts';
 import type { PulseSnapshot } from '../../../src/core/pulse.ts';
@@ -71,7 +72,7 @@ export function bpmOf(arousal: number): number {
 }
 
 /** A pulse as the pages receive it (SPEC P6): the core snapshot plus its space and collective state. */
-export type Pulse = PulseSnapshot & { readonly space: string; readonly collective?: CollectiveState | null };
+export type Pulse = PulseSnapshot & { readonly space: string; readonly collective?: CollectiveState | null; readonly heart?: ReleasedHeartSynchrony };
 
 /** A surge metric in words: `share:pleasant-calm` → "pleasant · calm share". */
 export function metricLabel(metric: string): string {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { HeartSynchrony, releaseHeartSynchrony } from '../../../src/core/collective/heartSynchrony.ts';
+import { HeartSynchrony } from '../../../src/core/collective/heartSynchrony.ts';
+import { releaseHeartSynchrony } from '../../../src/core/release/release.ts';
 import { describeHeartRoom } from './heartRoom.ts';
 
 const T0 = 1_700_000_000_000;
