@@ -63,7 +63,9 @@ function newestMtime(dir: string): number {
 export async function buildWebIfNeeded(io: CliIO): Promise<void> {
   const web = join(REPO_ROOT, 'web');
   const dist = join(web, 'dist', 'index.html');
-  const srcNewest = Math.max(newestMtime(join(web, 'src')), ...readdirSync(web).filter((f) => f.endsWith('.html') || f.endsWith('.ts')).map((f) => statSync(join(web, f)).mtimeMs));
+  // The pages bundle parts of src/ too (core, the client, the phone's heart pipeline).
+  const bundled = ['core', 'client', join('analyze', 'heart')].map((d) => newestMtime(join(REPO_ROOT, 'src', d)));
+  const srcNewest = Math.max(newestMtime(join(web, 'src')), ...bundled, ...readdirSync(web).filter((f) => f.endsWith('.html') || f.endsWith('.ts')).map((f) => statSync(join(web, f)).mtimeMs));
   if (existsSync(dist) && statSync(dist).mtimeMs >= srcNewest) return;
   io.stderr.write('attune: building the web app (vite build)…\n');
   const vite = await import('vite');
