@@ -94,16 +94,20 @@ function simulateVenue(gate: Gate, o: { readonly attackers: number; readonly hon
 }
 
 describe('JoinThrottle', () => {
-  it('[W13] an attacker and 50 honest joiners share an address: all 50 get in, guessing stays bounded; the old rule kept everyone out', () => {
+  it('[W13] an attacker (20 or 200 connections) and 50 honest joiners share an address: all 50 get in, guessing stays bounded; the old rule kept everyone out', () => {
     const untilMs = 120_000;
     const fresh = simulateVenue(newGate(), { attackers: 20, honest: 50, untilMs, seed: 1 });
     const old = simulateVenue(oldGate(), { attackers: 20, honest: 50, untilMs, seed: 1 });
     const createdHere = simulateVenue(newGate(), { attackers: 20, honest: 50, untilMs, seed: 1, createdHere: true });
+    // An attacker with more connections than an address may have waiting (64): the queue is full.
+    const swarm = simulateVenue(newGate(), { attackers: 200, honest: 50, untilMs, seed: 2 });
+    const swarmSorted = [...swarm.waitsMs].sort((a, b) => a - b);
     const sorted = [...fresh.waitsMs].sort((a, b) => a - b);
     // The measurement, printed beside the baseline.
     console.info(
       `[W13] venue, 2 min: new throttle admitted ${fresh.admitted}/50 (wait median ${sorted[25]} ms, max ${sorted[49]} ms; ${fresh.refusedHonest} refusals retried), attacker codes evaluated ${fresh.guessesEvaluated}; ` +
         `created from the venue: admitted ${createdHere.admitted}/50, max wait ${Math.max(...createdHere.waitsMs)} ms, attacker ${createdHere.guessesEvaluated}; ` +
+        `200 attacker connections: admitted ${swarm.admitted}/50 (max wait ${Math.round(swarmSorted[swarmSorted.length - 1] ?? 0)} ms, ${swarm.refusedHonest} refusals retried), attacker ${swarm.guessesEvaluated}; ` +
         `old rule: admitted ${old.admitted}/50, attacker ${old.guessesEvaluated}`,
     );
     expect(fresh.admitted).toBe(50);
@@ -115,6 +119,11 @@ describe('JoinThrottle', () => {
     // Never more new codes than the budget: 30 at once + 30 a minute (back-off makes it fewer).
     expect(fresh.guessesEvaluated).toBeLessThanOrEqual(30 + 30 * (untilMs / 60_000));
     expect(old.admitted).toBeLessThan(50);
+    // Even when the attacker fills the address's queue, the venue's code gets through within a
+    // minute (refused people retry with the client's back-off and their asks add up).
+    expect(swarm.admitted).toBe(50);
+    expect(swarmSorted[49]).toBeLessThanOrEqual(60_000);
+    expect(swarm.guessesEvaluated).toBeLessThanOrEqual(30 + 30 * (untilMs / 60_000));
   });
 
   it('[W13] a code found from an address is never throttled there, and the same wrong code again costs nothing', () => {

@@ -18,9 +18,10 @@
  *                                       people typing the venue's code outrank a guesser,
  *                                       whose every guess is a new code asked once) ◀──┘
  *
- * At most `maxWaitingCodes` distinct codes wait per address; a new code finds room by
- * displacing the least-asked waiting code, if it has been asked for more often — so a
- * guesser cannot fill the queue and keep a venue's code out. What cannot be told apart is a
+ * At most `maxWaiting` connections (64) wait per address. When they are all taken, a new code
+ * finds room by displacing the least-asked waiting code, if it has been asked for more often —
+ * so a guesser with more connections than that cannot keep a venue's code out for long: the
+ * venue's asks (and its refused people's retries) add up. What cannot be told apart is a
  * *lone* first joiner from one guess: until a second person (or the display, or the steward
  * who created the space from this address) names the code, it takes its turn with the rest.
  *
@@ -39,10 +40,11 @@
  *
  * Memory bound: at most `maxAddresses` address entries (least recently used evicted first;
  * idle entries with a full bucket and nothing remembered are swept), each holding at most
- * `maxGood` + `maxBad` + `maxDemand` codes and `maxWaiting` tickets (over at most
- * `maxWaitingCodes` codes) — with the defaults 4096 × (8 + 32 + 64 + 256) ≈ 1.5 M small
- * entries in the very worst case (every address at every cap at once, ≈ 150 MiB); a venue
- * under attack costs one entry of ≤ 360, and idle addresses cost nothing after a minute. Evicting an attacker's entry needs `maxAddresses` other active addresses, which
+ * `maxGood` + `maxBad` + `maxDemand` codes and `maxWaiting` tickets — with the defaults
+ * 4096 × (8 + 32 + 32 + 64) = 557,056 small entries in the very worst case, measured at
+ * ≈ 50 MiB of heap (every address at every cap at once, which takes 262,144 open connections
+ * waiting); a venue under attack costs one entry of ≤ 136, and idle addresses nothing after a
+ * minute. Evicting an attacker's entry needs `maxAddresses` other active addresses, which
  * would give them that many budgets anyway. Callers should key IPv6 clients by /64
  * (see clientAddress.ts), since one host holds a whole /64.
  *
@@ -124,9 +126,9 @@ const DEFAULTS: Required<JoinThrottleOptions> = {
   maxAddresses: 4096,
   maxGood: 8,
   maxBad: 32,
-  maxWaiting: 256,
-  maxWaitingCodes: 16,
-  maxDemand: 64,
+  maxWaiting: 64,
+  maxWaitingCodes: 64,
+  maxDemand: 32,
   demandWindowMs: 60_000,
   grantTimeoutMs: 30_000,
 };
