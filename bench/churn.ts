@@ -11,6 +11,13 @@
  * external memory are printed; after the churn the server idles, is asked to collect garbage, and
  * is measured again. Figures, never pass/fail.
  *
+ * What the figures showed (2026-12-01): both servers' RSS rises ≈ 160–190 MiB and then stays
+ * flat; the JS heap after GC is back where it started. The rise is V8's young generation: the
+ * scavenger grows the semi-spaces to 64 MiB under allocation bursts (`--trace-gc-nvp`:
+ * `new_space_capacity=67108864`), and after a full GC the freed pages stay in V8's page pool
+ * (`pool_local_chunks≈522`, ≈ 130 MiB) — resident, reused, bounded. `--max-semi-space-size=4`
+ * lowers the plateau (CHURN_SERVER_FLAGS below).
+ *
  *   npm run bench:churn
  *   CHURN_CONNECTIONS=20000 CHURN_FRAMES=200000 npm run bench:churn   (a quick run)
  *   CHURN_HEAP_MB=64 …                                                 (cap the server's JS heap)
