@@ -16,7 +16,7 @@ import { checkAffect } from '../core/affect.ts';
 import { type ContagionIndex, type ContagionRecord, contagionIndex } from '../core/collective/contagion.ts';
 import { fail, ok, type ErrorCode, isFatal, type Result, wsCloseCodeOf } from '../core/errors.ts';
 import type { GovernanceSink } from '../core/governance.ts';
-import { normaliseCode, type PointInputMessage, type SpaceInfo, type TextInputMessage } from '../core/protocol.ts';
+import { type AckMessage, type ErrorMessage, normaliseCode, type PointInputMessage, type ServerByeMessage, type SpaceInfo, type TextInputMessage, type WelcomeMessage } from '../core/protocol.ts';
 import { releasePeriod } from '../core/release/release.ts';
 import { beatPeriodMs, isParticipantBeat } from '../core/space/beats.ts';
 import type { ConnRef, Effect, Notice, SpaceAct, SpaceEvent, Write } from '../core/space/events.ts';
@@ -395,13 +395,14 @@ export class SpaceHost {
     switch (msg.t) {
       case 'welcome': {
         const space: SpaceInfo = this.info(live.record);
-        c.sink.send(JSON.stringify({ t: 'welcome', role: msg.role, ...(msg.participant ? { participant: msg.participant } : {}), ...(msg.token ? { token: msg.token } : {}), space, you: msg.you, lastSeq: msg.lastSeq, pulseHz: this.options.participantHz }));
+        const welcome: WelcomeMessage = { t: 'welcome', role: msg.role, ...(msg.participant ? { participant: msg.participant } : {}), ...(msg.token ? { token: msg.token } : {}), space, you: msg.you, lastSeq: msg.lastSeq, pulseHz: this.options.participantHz };
+        c.sink.send(JSON.stringify(welcome));
         if (c.session) c.sink.welcomed(c.session);
         if (withPulse && live.lastBytes) c.sink.send(live.lastBytes);
         return;
       }
       case 'ack':
-        c.sink.send(JSON.stringify(msg));
+        c.sink.send(JSON.stringify(msg satisfies AckMessage));
         return;
       case 'error':
         this.sendError(c, msg.code, msg.message, msg.seq);
@@ -424,7 +425,8 @@ export class SpaceHost {
   }
 
   private sendError(c: ConnState, code: ErrorCode, message: string, seq?: number, fatal = isFatal(code)): void {
-    c.sink.send(JSON.stringify(seq === undefined ? { t: 'error', code, message } : { t: 'error', code, message, seq }));
+    const m: ErrorMessage = seq === undefined ? { t: 'error', code, message } : { t: 'error', code, message, seq };
+    c.sink.send(JSON.stringify(m));
     if (fatal) c.sink.close(wsCloseCodeOf(code), message.slice(0, 120));
   }
 
@@ -512,7 +514,7 @@ export class SpaceHost {
     const pid = o.session.participantId;
     o.session = null;
     this.stepIn(live, { kind: 'disconnected', at: this.o.scheduler.now(), participantId: pid });
-    o.sink.send(JSON.stringify({ t: 'bye', reason: 'replaced' }));
+    o.sink.send(JSON.stringify({ t: 'bye', reason: 'replaced' } satisfies ServerByeMessage));
     o.sink.close(1000, 'replaced');
   }
 
