@@ -26,8 +26,12 @@ import { PulseState } from '../pulse.ts';
 import { DEFAULT_RELEASE_POLICY, type ReleasePolicy, releaseCollective, releaseHeartSynchrony, releasePulse } from '../release/release.ts';
 import type { Effect, Notice, PulseView, SpaceEvent } from './events.ts';
 
-/** How many recently accepted inputs per participant are remembered for duplicate acks (M3). */
-export const RECENT_INPUTS = 32;
+/**
+ * How many recently accepted inputs per participant are remembered for duplicate acks (M3): a
+ * client re-sends only what was not acknowledged, at most 20 a second (W6), so a few are enough,
+ * and the machine's memory stays small with 100,000 people in a space.
+ */
+export const RECENT_INPUTS = 8;
 
 /** The space a machine runs. */
 export interface SpaceSettings {
