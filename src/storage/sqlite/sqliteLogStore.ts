@@ -1,8 +1,16 @@
 /**
  * SQLite LogStore on a `DatabaseSync` shared with the rest of the server (see openDatabase.ts:
  * WAL, `synchronous = FULL`, so a committed append survives a power loss). Its tables are
- * prefixed `log_`. Each batch is one SAVEPOINT, so it is atomic whether or not the caller has a
- * transaction open, and durable once `append` resolves (when no outer transaction is open).
+ * prefixed `log_`. Each batch is atomic and, when no outer transaction is open, durable once
+ * `append` resolves.
+ *
+ * The same file has a second writer: SqliteStorage's writer thread, on its own connection. So a
+ * batch opened here takes the write lock up front (`BEGIN IMMEDIATE`, waiting up to the
+ * connection's `busy_timeout` while a group commits). A deferred transaction would read the log
+ * size under a snapshot and then try to upgrade to a writer; had a group committed in between,
+ * SQLite refuses that upgrade at once (SQLITE_BUSY_SNAPSHOT, no retry). Inside a caller's
+ * transaction a batch is a SAVEPOINT, as before. Single-statement writes (`putMeta`) take the
+ * lock with the busy handler by themselves.
  */
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import type { LogAppendBatch, LogStore } from '../port.ts';
@@ -64,17 +72,22 @@ export class SqliteLogStore implements LogStore {
     for (const t of batch.tiles) {
       if (t.hashes.length !== TILE_BYTES) throw new RangeError(`tile ${t.level}/${t.index} is ${t.hashes.length} bytes, not ${TILE_BYTES}`);
     }
-    this.#db.exec('SAVEPOINT log_append');
+    const outer = this.#db.isTransaction;
+    this.#db.exec(outer ? 'SAVEPOINT log_append' : 'BEGIN IMMEDIATE');
     try {
       const size = this.#count();
       if (batch.start !== size) throw new RangeError(`append at ${batch.start} but the log has ${size} entries`);
       let idx = batch.start;
       for (const e of batch.entries) this.#insertEntry.run(idx++, e);
       for (const t of batch.tiles) this.#insertTile.run(t.level, t.index, t.hashes);
-      this.#db.exec('RELEASE log_append');
+      this.#db.exec(outer ? 'RELEASE log_append' : 'COMMIT');
     } catch (e) {
-      this.#db.exec('ROLLBACK TO log_append');
-      this.#db.exec('RELEASE log_append');
+      if (outer) {
+        this.#db.exec('ROLLBACK TO log_append');
+        this.#db.exec('RELEASE log_append');
+      } else if (this.#db.isTransaction) {
+        this.#db.exec('ROLLBACK');
+      }
       throw e;
     }
   }

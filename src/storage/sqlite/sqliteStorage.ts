@@ -1,23 +1,30 @@
 /**
  * SQLite Storage (embedded default), on Node's built-in `node:sqlite`.
  *
- * Every write is group-committed (SPEC S3): each write call made in the same turn of the event
- * loop joins one queue, and the queue commits in ONE transaction, applying the calls in exactly
- * call order. Each call's promise settles only after that transaction's COMMIT returned — with
- * `synchronous = FULL` in WAL mode, that is when it is durable. A call that fails rolls back
- * alone to its savepoint and the others commit. Because the whole group runs synchronously
- * between two turns, no read can see a write before its COMMIT: durable, then visible.
+ * Every write is group-committed (SPEC S3): each write call joins one queue, and the calls of a
+ * turn of the event loop are sent together, as one group, to the writer (SqliteWriter), which
+ * applies them in exactly call order in ONE transaction — a failing call rolls back alone to its
+ * savepoint — and commits. The writer runs on its own thread with its own connection to the file
+ * (sqliteWriterThread.ts), so the COMMIT and its fsync (`synchronous = FULL`, WAL) never block
+ * the event loop. Each call's promise settles only once its group's COMMIT returned, so only
+ * then is it durable; groups commit one after another in the order they were sent, so what is
+ * durable is always a prefix of what was asked. While a group commits, the next one collects
+ * every call made meanwhile (at most `maxGroupsInFlight` groups are committing at once).
  *
- * A call that runs at most one modifying statement needs no savepoint: SQLite already undoes a
- * failing statement alone and keeps the transaction (the ABORT conflict resolution), which keeps
- * a join storm (thousands of `createParticipant` in one turn) at one cheap transaction.
+ * Reads run on the main connection, outside any transaction: each sees the latest committed
+ * group (WAL readers never wait for the writer) and nothing uncommitted. A call resolved is
+ * therefore visible to every read made after it; a read may see a group a moment before its
+ * promises settle (it is durable by then): durable, then visible.
  *
  * The schema is versioned with `PRAGMA user_version` (SPEC S9); `MIGRATIONS[v]` takes a database
- * from version v to v + 1, and opening runs the missing steps in one savepoint.
+ * from version v to v + 1, and opening runs the missing steps in one savepoint, on the main
+ * connection, before the writer thread starts.
  */
 import type { DatabaseSync } from 'node:sqlite';
 import type { Affect, AffectSource } from '../../core/affect.ts';
 import type { InputRecord, ParticipantRecord, PulsePoint, SpaceEventRecord, SpaceRecord, Storage } from '../port.ts';
+import { type EventRow, type GroupOutcome, type InputRow, type PulseRow, SqliteWriter, type WriteCall } from './sqliteWriter.ts';
+import { type GroupCommitter, SqliteWriterThread } from './sqliteWriterThread.ts';
 
 /** The schema before versioning (user_version 0): what every database had up to event numbers. */
 const SCHEMA_V1 = `
@@ -117,11 +124,6 @@ function migrate(db: DatabaseSync): void {
   }
 }
 
-/** Throws unless `n` is a valid event number (a positive safe integer; numbering starts at 1). */
-function checkEventNumber(n: number): void {
-  if (!Number.isSafeInteger(n) || n < 1) throw new RangeError(`event number must be a positive integer, got ${n}`);
-}
-
 type Row = Record<string, unknown>;
 
 function spaceFrom(r: Row): SpaceRecord {
@@ -177,156 +179,165 @@ function eventFrom(r: Row): SpaceEventRecord {
   };
 }
 
-/** Every statement the adapter runs, prepared once. */
-function prepareStatements(db: DatabaseSync) {
+/** Every read statement, prepared once on the main connection (writes run in SqliteWriter). */
+function prepareReads(db: DatabaseSync) {
   return {
-    begin: db.prepare('BEGIN IMMEDIATE'),
-    commit: db.prepare('COMMIT'),
-    rollback: db.prepare('ROLLBACK'),
-    savepoint: db.prepare('SAVEPOINT one'),
-    release: db.prepare('RELEASE one'),
-    rollbackTo: db.prepare('ROLLBACK TO one'),
-    insertSpace: db.prepare('INSERT OR IGNORE INTO spaces (id, code, name, status, capacity, ttl_ms, steward_token_hash, created_at, closed_at) VALUES (?,?,?,?,?,?,?,?,?)'),
     spaceByCode: db.prepare('SELECT * FROM spaces WHERE code = ?'),
     spaceById: db.prepare('SELECT * FROM spaces WHERE id = ?'),
     listSpaces: db.prepare('SELECT * FROM spaces ORDER BY created_at, id'),
-    closeSpace: db.prepare("UPDATE spaces SET status = 'closed', closed_at = ? WHERE id = ? AND status = 'open'"),
-    stewardHash: db.prepare('UPDATE spaces SET steward_token_hash = ? WHERE id = ?'),
-    insertParticipant: db.prepare('INSERT INTO participants (id, space_id, token_hash, joined_at, last_seq, v, a, c, src, at) VALUES (?,?,?,?,?,?,?,?,?,?)'),
     participantByToken: db.prepare('SELECT * FROM participants WHERE token_hash = ?'),
-    participantLastSeq: db.prepare('SELECT last_seq, space_id FROM participants WHERE id = ?'),
     activeParticipants: db.prepare('SELECT * FROM participants WHERE space_id = ? AND at IS NOT NULL AND at >= ?'),
     countParticipants: db.prepare('SELECT COUNT(*) AS n FROM participants WHERE space_id = ?'),
-    // Only a replayed (participant, seq) is skipped; a duplicate n still fails (S8).
-    insertInput: db.prepare(
-      'INSERT INTO inputs (space_id, participant_id, seq, v, a, c, src, at, exposed, shown_v, shown_a, n) VALUES (?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (participant_id, seq) DO NOTHING',
-    ),
-    updateLatest: db.prepare('UPDATE participants SET last_seq = ?, v = ?, a = ?, c = ?, src = ?, at = ? WHERE id = ?'),
     listInputs: db.prepare('SELECT * FROM inputs WHERE space_id = ? AND at >= ? AND at < ? ORDER BY at, rowid LIMIT ?'),
     listInputsByN: db.prepare('SELECT * FROM inputs WHERE space_id = ? AND n >= ? ORDER BY n LIMIT ?'),
-    inputHasN: db.prepare('SELECT 1 AS x FROM inputs WHERE space_id = ? AND n = ?'),
-    clearLatest: db.prepare('UPDATE participants SET v = NULL, a = NULL, c = NULL, src = NULL, at = NULL WHERE id = ?'),
-    insertEvent: db.prepare('INSERT INTO events (space_id, n, at, kind, participant_id, body) VALUES (?,?,?,?,?,?)'),
-    eventHasN: db.prepare('SELECT 1 AS x FROM events WHERE space_id = ? AND n = ?'),
     listEvents: db.prepare('SELECT * FROM events WHERE space_id = ? AND n >= ? ORDER BY n LIMIT ?'),
     lastEventN: db.prepare(
       'SELECT max(coalesce((SELECT max(n) FROM events WHERE space_id = ?), 0), coalesce((SELECT max(n) FROM inputs WHERE space_id = ? AND n IS NOT NULL), 0)) AS n',
     ),
-    insertPulse: db.prepare('INSERT INTO pulse_points (space_id, at, count, v, a, sv, sa, q0, q1, q2, q3) VALUES (?,?,?,?,?,?,?,?,?,?,?)'),
     listPulses: db.prepare('SELECT * FROM pulse_points WHERE space_id = ? AND at >= ? AND at < ? ORDER BY at, rowid LIMIT ?'),
   };
 }
 
-/** One queued write call. */
+/** Commits on the calling thread: for a database with no file a second connection could open. */
+class InThreadCommitter implements GroupCommitter {
+  readonly #writer: SqliteWriter;
+  #closed = false;
+
+  constructor(db: DatabaseSync) {
+    this.#writer = new SqliteWriter(db);
+  }
+
+  submit(calls: readonly WriteCall[]): Promise<GroupOutcome> {
+    if (this.#closed) return Promise.reject(new Error('storage is closed'));
+    return Promise.resolve(this.#writer.commit(calls));
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+  }
+}
+
+/** One queued write call: its plain-data form and how to settle its promise. */
 interface Write {
-  /** Runs the call's statements inside the group's transaction; its return value resolves the call. */
-  readonly apply: () => unknown;
-  /** Runs at most one modifying statement, so a failure undoes itself without a savepoint. */
-  readonly single: boolean;
+  readonly call: WriteCall;
   readonly resolve: (value: never) => void;
   readonly reject: (e: unknown) => void;
 }
 
-type Outcome = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: unknown };
+/** Options of {@link SqliteStorage}. */
+export interface SqliteStorageOptions {
+  /**
+   * How many groups may be committing at once (default 1): while the writer commits those, the
+   * next group collects every call made meanwhile. More lets the writer start the next COMMIT
+   * without waiting for the main thread, at the price of smaller groups (more fsyncs).
+   */
+  readonly maxGroupsInFlight?: number;
+}
 
-/** Storage over one SQLite database handle (see openDatabase.ts). */
+/** Storage over one SQLite database (see openDatabase.ts); writes are committed off the event loop. */
 export class SqliteStorage implements Storage {
-  private readonly db: DatabaseSync;
-  private readonly st: ReturnType<typeof prepareStatements>;
+  private readonly st: ReturnType<typeof prepareReads>;
+  private readonly committer: GroupCommitter;
+  private readonly maxInFlight: number;
   private pending: Write[] = [];
   private flushScheduled = false;
+  private inFlight = 0;
+  private idleWaiters: (() => void)[] = [];
   private closed = false;
-  /** Number of group commits made (for tests and metrics). */
+  private closing: Promise<void> | null = null;
+  /** Number of group commits made (COMMITs that returned; for tests and metrics). */
   commits = 0;
 
-  constructor(db: DatabaseSync) {
-    this.db = db;
+  /**
+   * @param db the main connection (from openDatabase); it is migrated here and serves the reads.
+   *   The caller keeps owning it. When it is a file, writes go to a writer thread with its own
+   *   connection to that file; `:memory:` commits on this thread (there is no file to share).
+   */
+  constructor(db: DatabaseSync, options: SqliteStorageOptions = {}) {
+    this.maxInFlight = options.maxGroupsInFlight ?? 1;
+    if (!Number.isSafeInteger(this.maxInFlight) || this.maxInFlight < 1) throw new RangeError(`maxGroupsInFlight must be a positive integer, got ${this.maxInFlight}`);
     migrate(db);
-    this.st = prepareStatements(db);
+    this.st = prepareReads(db);
+    const path = db.location();
+    if (path === null || path === '') {
+      this.committer = new InThreadCommitter(db);
+    } else {
+      // The main connection now writes only the rare log batch: let the writer thread, which
+      // commits almost everything, also run the WAL checkpoints (their fsync) off the event loop.
+      db.exec('PRAGMA wal_autocheckpoint = 0');
+      this.committer = new SqliteWriterThread(path);
+    }
   }
 
   private check(): void {
     if (this.closed) throw new Error('storage is closed');
   }
 
-  /** Queues a write call; it commits, in call order, with the rest of its turn's group. */
-  private enqueue<T>(single: boolean, apply: () => T): Promise<T> {
+  /** Queues a write call; it commits, in call order, with the rest of its group. */
+  private enqueue<T>(call: WriteCall): Promise<T> {
     if (this.closed) return Promise.reject(new Error('storage is closed'));
     return new Promise<T>((resolve, reject) => {
-      this.pending.push({ apply, single, resolve: resolve as (value: never) => void, reject });
-      if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        setImmediate(() => this.flush());
-      }
+      this.pending.push({ call, resolve: resolve as (value: never) => void, reject });
+      this.schedule();
     });
   }
 
-  /** Commits every pending write call in one transaction, in order, then settles their promises. */
+  private schedule(): void {
+    if (this.flushScheduled || this.pending.length === 0 || this.inFlight >= this.maxInFlight) return;
+    this.flushScheduled = true;
+    setImmediate(() => this.flush());
+  }
+
+  /**
+   * Sends every pending write call as one group (after the current turn: so a turn's calls are
+   * never split), unless the writer is still busy with `maxInFlight` groups — then they wait,
+   * and more join them, until a reply frees a slot.
+   */
   private flush(): void {
     this.flushScheduled = false;
+    if (this.inFlight >= this.maxInFlight || this.pending.length === 0) return;
     const group = this.pending;
     this.pending = [];
-    if (group.length === 0) return;
-    const outcomes: Outcome[] = [];
+    this.inFlight++;
+    let submitted: Promise<GroupOutcome>;
     try {
-      this.st.begin.run();
-      for (const w of group) outcomes.push(w.single ? this.applySingle(w) : this.applyInSavepoint(w));
-      this.st.commit.run();
-      this.commits++;
+      submitted = this.committer.submit(group.map((w) => w.call));
     } catch (e) {
-      // The transaction itself failed (BEGIN, COMMIT, or an error that ended it): nothing of the
-      // group is durable, so every call rejects — with its own error if it had already failed.
-      if (this.db.isTransaction) {
-        try {
-          this.st.rollback.run();
-        } catch {
-          /* already rolled back */
-        }
-      }
-      group.forEach((w, k) => {
-        const o = outcomes[k];
-        w.reject(o && !o.ok ? o.error : e);
-      });
-      return;
+      submitted = Promise.reject(e);
     }
+    submitted.then(
+      (o) => this.settle(group, o),
+      (e) => {
+        for (const w of group) w.reject(e);
+        this.done();
+      },
+    );
+  }
+
+  /** Settles a group's calls from its outcome: resolved only when its COMMIT returned. */
+  private settle(group: readonly Write[], o: GroupOutcome): void {
+    if (o.committed) this.commits++;
+    const failed = new Map<number, unknown>(o.failures);
     group.forEach((w, k) => {
-      const o = outcomes[k] as Outcome;
-      if (o.ok) w.resolve(o.value as never);
-      else w.reject(o.error);
+      if (failed.has(k)) w.reject(failed.get(k));
+      else if (!o.committed) w.reject(o.groupError);
+      else w.resolve(o.values[k] as never);
     });
+    this.done();
   }
 
-  private applySingle(w: Write): Outcome {
-    try {
-      return { ok: true, value: w.apply() };
-    } catch (error) {
-      // SQLite undid the failing statement alone — unless the error ended the transaction
-      // (e.g. SQLITE_FULL), in which case the whole group must fail.
-      if (!this.db.isTransaction) throw error;
-      return { ok: false, error };
-    }
-  }
-
-  private applyInSavepoint(w: Write): Outcome {
-    this.st.savepoint.run();
-    try {
-      const value = w.apply();
-      this.st.release.run();
-      return { ok: true, value };
-    } catch (error) {
-      if (!this.db.isTransaction) throw error;
-      this.st.rollbackTo.run();
-      this.st.release.run();
-      return { ok: false, error };
+  private done(): void {
+    this.inFlight--;
+    this.schedule();
+    if (this.inFlight === 0 && this.pending.length === 0) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const f of waiters) f();
     }
   }
 
   createSpace(s: SpaceRecord): Promise<boolean> {
-    // INSERT OR IGNORE skips a clash on the id (primary key) or the code (unique) alike.
-    return this.enqueue(true, () => {
-      const r = this.st.insertSpace.run(s.id, s.code, s.name, s.status, s.capacity, s.ttlMs, s.stewardTokenHash, s.createdAt, s.closedAt);
-      return Number(r.changes) === 1;
-    });
+    return this.enqueue({ op: 'createSpace', row: [s.id, s.code, s.name, s.status, s.capacity, s.ttlMs, s.stewardTokenHash, s.createdAt, s.closedAt] });
   }
 
   async getSpaceByCode(code: string): Promise<SpaceRecord | null> {
@@ -347,21 +358,18 @@ export class SqliteStorage implements Storage {
   }
 
   closeSpace(id: string, at: number): Promise<void> {
-    return this.enqueue(true, () => {
-      this.st.closeSpace.run(at, id);
-    });
+    return this.enqueue({ op: 'closeSpace', at, id });
   }
 
   updateStewardTokenHash(id: string, hash: string): Promise<void> {
-    return this.enqueue(true, () => {
-      this.st.stewardHash.run(hash, id);
-    });
+    return this.enqueue({ op: 'updateStewardTokenHash', id, hash });
   }
 
   createParticipant(p: ParticipantRecord): Promise<void> {
     const l = p.latest;
-    return this.enqueue(true, () => {
-      this.st.insertParticipant.run(p.id, p.spaceId, p.tokenHash, p.joinedAt, p.lastSeq, l?.valence ?? null, l?.arousal ?? null, l?.confidence ?? null, l?.source ?? null, l?.at ?? null);
+    return this.enqueue({
+      op: 'createParticipant',
+      row: [p.id, p.spaceId, p.tokenHash, p.joinedAt, p.lastSeq, l?.valence ?? null, l?.arousal ?? null, l?.confidence ?? null, l?.source ?? null, l?.at ?? null],
     });
   }
 
@@ -382,23 +390,11 @@ export class SqliteStorage implements Storage {
   }
 
   appendInputs(inputs: readonly InputRecord[]): Promise<void> {
-    return this.enqueue(false, () => {
-      for (const i of inputs) this.writeInput(i);
+    const rows = inputs.map((i): InputRow => {
+      const a = i.affect;
+      return [i.spaceId, i.participantId, i.seq, a.valence, a.arousal, a.confidence, a.source, a.at, i.exposed ? 1 : 0, i.shown?.valence ?? null, i.shown?.arousal ?? null, i.n ?? null];
     });
-  }
-
-  private writeInput(i: InputRecord): void {
-    const r = this.st.participantLastSeq.get(i.participantId) as Row | undefined;
-    if (!r || String(r.space_id) !== i.spaceId) throw new Error(`unknown participant ${i.participantId}`);
-    if (i.seq <= Number(r.last_seq)) return;
-    if (i.n !== undefined) {
-      checkEventNumber(i.n);
-      // Inputs and events share one numbering; the unique index covers inputs, this covers events.
-      if (this.st.eventHasN.get(i.spaceId, i.n)) throw new Error(`duplicate event number ${i.n} in space ${i.spaceId}`);
-    }
-    const a = i.affect;
-    this.st.insertInput.run(i.spaceId, i.participantId, i.seq, a.valence, a.arousal, a.confidence, a.source, a.at, i.exposed ? 1 : 0, i.shown?.valence ?? null, i.shown?.arousal ?? null, i.n ?? null);
-    this.st.updateLatest.run(i.seq, a.valence, a.arousal, a.confidence, a.source, a.at, i.participantId);
+    return this.enqueue({ op: 'appendInputs', rows });
   }
 
   async listInputs(spaceId: string, from: number, to: number, limit: number): Promise<InputRecord[]> {
@@ -412,20 +408,11 @@ export class SqliteStorage implements Storage {
   }
 
   clearLatest(participantId: string): Promise<void> {
-    return this.enqueue(true, () => {
-      this.st.clearLatest.run(participantId);
-    });
+    return this.enqueue({ op: 'clearLatest', id: participantId });
   }
 
   appendEvents(events: readonly SpaceEventRecord[]): Promise<void> {
-    return this.enqueue(events.length <= 1, () => {
-      for (const e of events) {
-        checkEventNumber(e.n);
-        // The primary key rejects a duplicate among events; this rejects one held by an input.
-        if (this.st.inputHasN.get(e.spaceId, e.n)) throw new Error(`duplicate event number ${e.n} in space ${e.spaceId}`);
-        this.st.insertEvent.run(e.spaceId, e.n, e.at, e.kind, e.participantId, e.body);
-      }
-    });
+    return this.enqueue({ op: 'appendEvents', rows: events.map((e): EventRow => [e.spaceId, e.n, e.at, e.kind, e.participantId, e.body]) });
   }
 
   async listEvents(spaceId: string, fromN: number, limit: number): Promise<SpaceEventRecord[]> {
@@ -439,8 +426,9 @@ export class SqliteStorage implements Storage {
   }
 
   appendPulsePoints(points: readonly PulsePoint[]): Promise<void> {
-    return this.enqueue(points.length <= 1, () => {
-      for (const p of points) this.st.insertPulse.run(p.spaceId, p.at, p.count, p.valence, p.arousal, p.spreadValence, p.spreadArousal, ...p.quadrants);
+    return this.enqueue({
+      op: 'appendPulsePoints',
+      rows: points.map((p): PulseRow => [p.spaceId, p.at, p.count, p.valence, p.arousal, p.spreadValence, p.spreadArousal, ...p.quadrants]),
     });
   }
 
@@ -458,10 +446,19 @@ export class SqliteStorage implements Storage {
     }));
   }
 
-  /** Commits pending writes, then refuses everything. Idempotent. */
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.flush();
+  /**
+   * Refuses further calls at once, commits every pending write (their promises settle as
+   * usual), then stops the writer thread. Idempotent: every call returns the same promise. The
+   * main connection stays open (its owner closes it).
+   */
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
     this.closed = true;
+    if (this.inFlight > 0 || this.pending.length > 0) await new Promise<void>((r) => this.idleWaiters.push(r));
+    await this.committer.close();
   }
 }

@@ -1,0 +1,238 @@
+/**
+ * The write side of SqliteStorage: applies one group of write calls in ONE transaction, each
+ * call in call order, a failing call rolled back alone (SPEC S3, S8), then COMMITs.
+ *
+ * It runs wherever its connection lives: normally inside the writer thread
+ * (sqliteWriterWorker.ts), on a connection of its own, so the COMMIT and its fsync
+ * (`synchronous = FULL`) never block the server's event loop; for a database with no file to
+ * share (`:memory:`) on the main connection itself. Calls arrive as plain data (`WriteCall`: the
+ * statement parameters, built on the main thread), because they cross `postMessage`.
+ *
+ * A call that runs at most one modifying statement needs no savepoint: SQLite already undoes a
+ * failing statement alone and keeps the transaction (the ABORT conflict resolution), which keeps
+ * a join storm (thousands of `createParticipant` in one turn) at one cheap transaction.
+ */
+import type { DatabaseSync, SQLInputValue } from 'node:sqlite';
+
+/** `spaces` columns in insert order: id, code, name, status, capacity, ttl_ms, steward_token_hash, created_at, closed_at. */
+export type SpaceRow = readonly [string, string, string, string, number, number, string, number, number | null];
+/** `participants` columns in insert order: id, space_id, token_hash, joined_at, last_seq, v, a, c, src, at. */
+export type ParticipantRow = readonly [string, string, string, number, number, number | null, number | null, number | null, string | null, number | null];
+/** An input: space_id, participant_id, seq, v, a, c, src, at, exposed (0/1), shown_v, shown_a, n (null: unnumbered). */
+export type InputRow = readonly [string, string, number, number, number, number, string, number, 0 | 1, number | null, number | null, number | null];
+/** An event: space_id, n, at, kind, participant_id, body. */
+export type EventRow = readonly [string, number, number, string, string | null, string | null];
+/** A pulse point: space_id, at, count, v, a, sv, sa, q0, q1, q2, q3. */
+export type PulseRow = readonly [string, number, number, number, number, number, number, number, number, number, number];
+
+/** One write call of the Storage port, as plain data (structured-cloneable). */
+export type WriteCall =
+  | { readonly op: 'createSpace'; readonly row: SpaceRow }
+  | { readonly op: 'closeSpace'; readonly at: number; readonly id: string }
+  | { readonly op: 'updateStewardTokenHash'; readonly id: string; readonly hash: string }
+  | { readonly op: 'createParticipant'; readonly row: ParticipantRow }
+  | { readonly op: 'clearLatest'; readonly id: string }
+  | { readonly op: 'appendInputs'; readonly rows: readonly InputRow[] }
+  | { readonly op: 'appendEvents'; readonly rows: readonly EventRow[] }
+  | { readonly op: 'appendPulsePoints'; readonly rows: readonly PulseRow[] };
+
+/**
+ * What became of a group. `committed`: the COMMIT returned, so every call not in `failures` is
+ * durable, and `values[k]` is call k's result (only `createSpace` has one). Otherwise nothing of
+ * the group is durable and `groupError` says why; every call rejects (with its own error when it
+ * had already failed).
+ */
+export interface GroupOutcome<E = unknown> {
+  readonly committed: boolean;
+  readonly values: readonly unknown[];
+  readonly failures: readonly (readonly [index: number, error: E])[];
+  readonly groupError: E | null;
+}
+
+/** An error as it crosses postMessage: what a caller may look at (node:sqlite adds code, errcode, errstr). */
+export interface SerializedError {
+  readonly name: string;
+  readonly message: string;
+  readonly stack?: string;
+  readonly code?: string;
+  readonly errcode?: number;
+  readonly errstr?: string;
+}
+
+/** Flattens a throwable to plain data (no prototype survives structured clone intact). */
+export function serializeError(e: unknown): SerializedError {
+  if (!(e instanceof Error)) return { name: 'Error', message: String(e) };
+  const x = e as Error & { code?: unknown; errcode?: unknown; errstr?: unknown };
+  return {
+    name: x.name,
+    message: x.message,
+    ...(x.stack === undefined ? {} : { stack: x.stack }),
+    ...(typeof x.code === 'string' ? { code: x.code } : {}),
+    ...(typeof x.errcode === 'number' ? { errcode: x.errcode } : {}),
+    ...(typeof x.errstr === 'string' ? { errstr: x.errstr } : {}),
+  };
+}
+
+/** Rebuilds an Error from {@link serializeError}'s data: same class (for the built-in ones), message, stack and SQLite codes. */
+export function deserializeError(s: SerializedError): Error {
+  const Ctor = s.name === 'RangeError' ? RangeError : s.name === 'TypeError' ? TypeError : Error;
+  const e = new Ctor(s.message) as Error & { code?: string; errcode?: number; errstr?: string };
+  if (e.name !== s.name) e.name = s.name;
+  if (s.stack !== undefined) e.stack = s.stack;
+  if (s.code !== undefined) e.code = s.code;
+  if (s.errcode !== undefined) e.errcode = s.errcode;
+  if (s.errstr !== undefined) e.errstr = s.errstr;
+  return e;
+}
+
+/** Throws unless `n` is a valid event number (a positive safe integer; numbering starts at 1). */
+function checkEventNumber(n: number): void {
+  if (!Number.isSafeInteger(n) || n < 1) throw new RangeError(`event number must be a positive integer, got ${n}`);
+}
+
+/** Every write statement, prepared once. */
+function prepareWrites(db: DatabaseSync) {
+  return {
+    begin: db.prepare('BEGIN IMMEDIATE'),
+    commit: db.prepare('COMMIT'),
+    rollback: db.prepare('ROLLBACK'),
+    savepoint: db.prepare('SAVEPOINT one'),
+    release: db.prepare('RELEASE one'),
+    rollbackTo: db.prepare('ROLLBACK TO one'),
+    // INSERT OR IGNORE skips a clash on the id (primary key) or the code (unique) alike (S1).
+    insertSpace: db.prepare('INSERT OR IGNORE INTO spaces (id, code, name, status, capacity, ttl_ms, steward_token_hash, created_at, closed_at) VALUES (?,?,?,?,?,?,?,?,?)'),
+    closeSpace: db.prepare("UPDATE spaces SET status = 'closed', closed_at = ? WHERE id = ? AND status = 'open'"),
+    stewardHash: db.prepare('UPDATE spaces SET steward_token_hash = ? WHERE id = ?'),
+    insertParticipant: db.prepare('INSERT INTO participants (id, space_id, token_hash, joined_at, last_seq, v, a, c, src, at) VALUES (?,?,?,?,?,?,?,?,?,?)'),
+    participantLastSeq: db.prepare('SELECT last_seq, space_id FROM participants WHERE id = ?'),
+    // Only a replayed (participant, seq) is skipped; a duplicate n still fails (S8).
+    insertInput: db.prepare(
+      'INSERT INTO inputs (space_id, participant_id, seq, v, a, c, src, at, exposed, shown_v, shown_a, n) VALUES (?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (participant_id, seq) DO NOTHING',
+    ),
+    updateLatest: db.prepare('UPDATE participants SET last_seq = ?, v = ?, a = ?, c = ?, src = ?, at = ? WHERE id = ?'),
+    inputHasN: db.prepare('SELECT 1 AS x FROM inputs WHERE space_id = ? AND n = ?'),
+    clearLatest: db.prepare('UPDATE participants SET v = NULL, a = NULL, c = NULL, src = NULL, at = NULL WHERE id = ?'),
+    insertEvent: db.prepare('INSERT INTO events (space_id, n, at, kind, participant_id, body) VALUES (?,?,?,?,?,?)'),
+    eventHasN: db.prepare('SELECT 1 AS x FROM events WHERE space_id = ? AND n = ?'),
+    insertPulse: db.prepare('INSERT INTO pulse_points (space_id, at, count, v, a, sv, sa, q0, q1, q2, q3) VALUES (?,?,?,?,?,?,?,?,?,?,?)'),
+  };
+}
+
+/** Whether a call runs at most one modifying statement (so it needs no savepoint). */
+function isSingle(c: WriteCall): boolean {
+  switch (c.op) {
+    case 'appendInputs':
+      return false;
+    case 'appendEvents':
+    case 'appendPulsePoints':
+      return c.rows.length <= 1;
+    default:
+      return true;
+  }
+}
+
+/** Applies groups of write calls on one connection (whose schema is already migrated). */
+export class SqliteWriter {
+  readonly #db: DatabaseSync;
+  readonly #st: ReturnType<typeof prepareWrites>;
+
+  constructor(db: DatabaseSync) {
+    this.#db = db;
+    this.#st = prepareWrites(db);
+  }
+
+  /** Applies `calls` in order in one transaction and commits; see {@link GroupOutcome}. */
+  commit(calls: readonly WriteCall[]): GroupOutcome {
+    const values: unknown[] = new Array(calls.length);
+    const failures: [number, unknown][] = [];
+    try {
+      this.#st.begin.run();
+      for (let k = 0; k < calls.length; k++) {
+        const c = calls[k] as WriteCall;
+        try {
+          values[k] = isSingle(c) ? this.#apply(c) : this.#applyInSavepoint(c);
+        } catch (error) {
+          // SQLite undid the failing statement (or we rolled back to the savepoint) — unless the
+          // error ended the transaction (e.g. SQLITE_FULL), in which case the whole group fails.
+          if (!this.#db.isTransaction) throw error;
+          failures.push([k, error]);
+        }
+      }
+      this.#st.commit.run();
+      return { committed: true, values, failures, groupError: null };
+    } catch (groupError) {
+      // BEGIN or COMMIT failed, or an error ended the transaction: nothing of the group is durable.
+      if (this.#db.isTransaction) {
+        try {
+          this.#st.rollback.run();
+        } catch {
+          /* already rolled back */
+        }
+      }
+      return { committed: false, values, failures, groupError };
+    }
+  }
+
+  #applyInSavepoint(c: WriteCall): unknown {
+    this.#st.savepoint.run();
+    try {
+      const value = this.#apply(c);
+      this.#st.release.run();
+      return value;
+    } catch (error) {
+      if (this.#db.isTransaction) {
+        this.#st.rollbackTo.run();
+        this.#st.release.run();
+      }
+      throw error;
+    }
+  }
+
+  #apply(c: WriteCall): unknown {
+    const st = this.#st;
+    switch (c.op) {
+      case 'createSpace':
+        return Number(st.insertSpace.run(...c.row).changes) === 1;
+      case 'closeSpace':
+        st.closeSpace.run(c.at, c.id);
+        return undefined;
+      case 'updateStewardTokenHash':
+        st.stewardHash.run(c.hash, c.id);
+        return undefined;
+      case 'createParticipant':
+        st.insertParticipant.run(...c.row);
+        return undefined;
+      case 'clearLatest':
+        st.clearLatest.run(c.id);
+        return undefined;
+      case 'appendInputs':
+        for (const r of c.rows) this.#writeInput(r);
+        return undefined;
+      case 'appendEvents':
+        for (const e of c.rows) {
+          checkEventNumber(e[1]);
+          // The primary key rejects a duplicate among events; this rejects one held by an input.
+          if (st.inputHasN.get(e[0], e[1])) throw new Error(`duplicate event number ${e[1]} in space ${e[0]}`);
+          st.insertEvent.run(...e);
+        }
+        return undefined;
+      case 'appendPulsePoints':
+        for (const p of c.rows) st.insertPulse.run(...p);
+        return undefined;
+    }
+  }
+
+  #writeInput(i: InputRow): void {
+    const [spaceId, participantId, seq, v, a, c, src, at, , , , n] = i;
+    const r = this.#st.participantLastSeq.get(participantId) as { last_seq: number; space_id: string } | undefined;
+    if (!r || String(r.space_id) !== spaceId) throw new Error(`unknown participant ${participantId}`);
+    if (seq <= Number(r.last_seq)) return;
+    if (n !== null) {
+      checkEventNumber(n);
+      // Inputs and events share one numbering; the unique index covers inputs, this covers events.
+      if (this.#st.eventHasN.get(spaceId, n)) throw new Error(`duplicate event number ${n} in space ${spaceId}`);
+    }
+    this.#st.insertInput.run(...(i as readonly SQLInputValue[]));
+    this.#st.updateLatest.run(seq, v, a, c, src, at, participantId);
+  }
+}

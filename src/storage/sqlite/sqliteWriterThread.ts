@@ -1,0 +1,118 @@
+/**
+ * The main thread's side of the SQLite writer thread (sqliteWriterWorker.ts): sends groups of
+ * write calls with `postMessage` and settles each `submit` with its group's outcome, in send
+ * order (the worker replies in the order it received, one group at a time).
+ *
+ * Lifetime: the worker starts on the first submit (a read-only user such as `attune replay`
+ * never starts one) and is unref'd while nothing is in flight, so it never keeps a process
+ * alive on its own. If it dies (an uncaught error, running out of memory, an exit nobody asked
+ * for), every submit in flight rejects with one clear error and so does every later one: a
+ * group that was in flight may or may not have committed, so carrying on could break the rule
+ * that what is durable is a prefix of what was asked (SPEC S3, M6).
+ */
+import { Worker } from 'node:worker_threads';
+import { deserializeError, type GroupOutcome, type SerializedError, type WriteCall } from './sqliteWriter.ts';
+
+/** A message to the writer thread. */
+export type WriterRequest = { readonly kind: 'group'; readonly calls: readonly WriteCall[] } | { readonly kind: 'close' };
+
+/** A message from the writer thread: the outcome of the oldest group it has not answered yet. */
+export interface WriterReply {
+  readonly kind: 'outcome';
+  readonly outcome: GroupOutcome<SerializedError>;
+}
+
+/** Something that commits groups of write calls in submit order. */
+export interface GroupCommitter {
+  /** Commits `calls` as one group after every group submitted before; resolves with its outcome. */
+  submit(calls: readonly WriteCall[]): Promise<GroupOutcome>;
+  /** Stops accepting groups; resolves once its resources are released. Idempotent. */
+  close(): Promise<void>;
+}
+
+interface Waiter {
+  readonly resolve: (o: GroupOutcome) => void;
+  readonly reject: (e: Error) => void;
+}
+
+/** Commits groups on a worker thread with its own connection to the database file at `path`. */
+export class SqliteWriterThread implements GroupCommitter {
+  readonly #path: string;
+  #worker: Worker | null = null;
+  /** Submits awaiting their reply, oldest first. */
+  #waiting: Waiter[] = [];
+  #failure: Error | null = null;
+  #exited = false;
+  #closing: Promise<void> | null = null;
+  #onExit: (() => void) | null = null;
+
+  /** @param path the database file (already migrated by the main connection). */
+  constructor(path: string) {
+    this.#path = path;
+  }
+
+  /** Whether the worker is running (started and not exited). */
+  get running(): boolean {
+    return this.#worker !== null && !this.#exited;
+  }
+
+  submit(calls: readonly WriteCall[]): Promise<GroupOutcome> {
+    if (this.#failure) return Promise.reject(this.#failure);
+    if (this.#closing) return Promise.reject(new Error('storage is closed'));
+    const worker = this.#worker ?? this.#start();
+    return new Promise<GroupOutcome>((resolve, reject) => {
+      const request: WriterRequest = { kind: 'group', calls };
+      worker.postMessage(request); // throws (DataCloneError) before anything is queued
+      if (this.#waiting.length === 0) worker.ref();
+      this.#waiting.push({ resolve, reject });
+    });
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= new Promise<void>((resolve) => {
+      const worker = this.#worker;
+      if (worker === null || this.#exited) return resolve();
+      this.#onExit = resolve;
+      worker.ref();
+      const request: WriterRequest = { kind: 'close' };
+      worker.postMessage(request);
+    });
+    return this.#closing;
+  }
+
+  #start(): Worker {
+    const worker = new Worker(new URL('./sqliteWriterWorker.ts', import.meta.url), { workerData: { path: this.#path }, name: 'attune-sqlite-writer' });
+    worker.unref();
+    worker.on('message', (m: WriterReply) => {
+      const w = this.#waiting.shift();
+      if (this.#waiting.length === 0 && !this.#closing) worker.unref();
+      if (!w) return;
+      const o = m.outcome;
+      w.resolve({
+        committed: o.committed,
+        values: o.values,
+        failures: o.failures.map(([k, e]) => [k, deserializeError(e)] as const),
+        groupError: o.groupError === null ? null : deserializeError(o.groupError),
+      });
+    });
+    worker.on('error', (e) => this.#fail(`it threw ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`, e));
+    worker.on('messageerror', (e) => this.#fail(`a reply could not be read (${e.message})`, e));
+    worker.on('exit', (code) => {
+      this.#exited = true;
+      if (!this.#closing || this.#waiting.length > 0) this.#fail(`it exited with code ${code}`, undefined);
+      this.#onExit?.();
+    });
+    this.#worker = worker;
+    return worker;
+  }
+
+  #fail(reason: string, cause: unknown): void {
+    this.#failure ??= new Error(
+      `SQLite writer thread stopped: ${reason}. Writes in flight may or may not have committed; no further write is accepted (reads still work)`,
+      cause === undefined ? undefined : { cause },
+    );
+    const waiting = this.#waiting;
+    this.#waiting = [];
+    for (const w of waiting) w.reject(this.#failure);
+  }
+}

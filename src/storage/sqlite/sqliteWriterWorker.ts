@@ -1,0 +1,36 @@
+/**
+ * The writer thread's entry (a `worker_threads` Worker started by SqliteWriterThread). It owns
+ * its own connection to the database file (openDatabase: WAL, `synchronous = FULL`,
+ * `busy_timeout`) and applies the groups it is sent, one at a time, in the order they arrive,
+ * replying with each group's outcome once its COMMIT returned (or failed). Being the only
+ * consumer of its message queue, it commits groups in exactly the order they were sent.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { openDatabase } from './openDatabase.ts';
+import { serializeError, SqliteWriter } from './sqliteWriter.ts';
+import type { WriterRequest, WriterReply } from './sqliteWriterThread.ts';
+
+const port = parentPort;
+if (port === null) throw new Error('sqliteWriterWorker.ts runs only as a worker thread');
+const { path } = workerData as { readonly path: string };
+const db = openDatabase(path);
+const writer = new SqliteWriter(db);
+
+port.on('message', (m: WriterRequest) => {
+  if (m.kind === 'close') {
+    db.close();
+    port.close();
+    return;
+  }
+  const o = writer.commit(m.calls);
+  const reply: WriterReply = {
+    kind: 'outcome',
+    outcome: {
+      committed: o.committed,
+      values: o.values,
+      failures: o.failures.map(([k, e]) => [k, serializeError(e)] as const),
+      groupError: o.groupError === null ? null : serializeError(o.groupError),
+    },
+  };
+  port.postMessage(reply);
+});
