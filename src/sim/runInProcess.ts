@@ -1,17 +1,17 @@
 /**
- * Runs a simulated crowd through the real pulse aggregation (core/pulse.ts) and a
- * CollectiveTracker tick by tick at the server's participant rate (2 Hz), in process, on a manual
- * clock and without sockets: what the benchmark and the tests use — the same calls
- * `src/server/extras.ts` makes (`tracker.update(collectiveInputOf(grid, snapshot))`). Returns the
- * ground truth, every alert as first published (the tick's `raised` message), every trend, the
- * camp counts shown next to the true ones per window, the window series (for baselines) and,
- * optionally, every tap as a contagion record.
+ * Runs a simulated crowd in process through the server's own space machine (core/space, via
+ * machineRun.ts) at the server's participant rate, on the manual scheduler and without sockets:
+ * what the benchmark and the tests use. Everything scored is what the server publishes — the
+ * released pulse and its collective state, alerts as first published (the tick's `raised`
+ * message) — and the crowd is pulled toward what the server shows (the released smoothed mean).
+ * Returns the ground truth, every alert, every trend, the camp counts shown next to the true ones
+ * per window, the window series (for baselines) and, optionally, every tap as a contagion record.
  */
 import type { ClearedRoomAlert, RoomAlert, RoomTrend } from '../core/collective/alertBook.ts';
-import { type CollectiveState, CollectiveTracker, type CollectiveTrackerOptions, collectiveInputOf } from '../core/collective/collectiveTracker.ts';
+import type { CollectiveState, CollectiveTrackerOptions } from '../core/collective/collectiveTracker.ts';
 import type { ContagionRecord } from '../core/collective/contagion.ts';
-import { PulseState } from '../core/pulse.ts';
-import { Crowd, type CrowdOptions, type GroundTruth, type Point } from './crowd.ts';
+import { Crowd, type CrowdOptions, type GroundTruth } from './crowd.ts';
+import { runCrowdOnMachine } from './machineRun.ts';
 
 /** Options of an in-process run. */
 export interface InProcessOptions extends CrowdOptions {
@@ -67,15 +67,12 @@ export function runInProcess(options: InProcessOptions): InProcessResult {
   const windowMs = options.windowMs ?? 1_000;
   const epoch = options.epoch ?? 1_700_000_000_000;
   const crowd = new Crowd(options);
-  const pulse = new PulseState({ ttlMs: 120_000 });
-  const tracker = new CollectiveTracker(options.tracker);
   const alerts: RoomAlert[] = [];
   const clearedAlerts: ClearedRoomAlert[] = [];
   const trends = new Map<string, RoomTrend>();
   const messages = { raised: 0, updated: 0, cleared: 0 };
   const windows: WindowSample[] = [];
   const records: ContagionRecord[] = [];
-  let shown: Point | null = null;
   let last: CollectiveState | null = null;
   let sums = [0, 0, 0, 0, 0];
   let ticksInWindow = 0;
@@ -85,55 +82,55 @@ export function runInProcess(options: InProcessOptions): InProcessResult {
   let prevShown = -1;
   let prevWinner = -1;
   let prevTruth = -1;
-  for (let t = 0; t <= options.durationMs; t += tickMs) {
-    const now = epoch + t;
-    for (const tap of crowd.step(t, shown)) {
-      const id = `p${tap.participant}`;
-      pulse.upsert(id, { valence: tap.valence, arousal: tap.arousal, confidence: 1, source: 'tap', at: now }, now);
-      if (options.recordTaps) {
-        records.push({ participantId: id, at: now, valence: tap.valence, arousal: tap.arousal, exposed: tap.seen, shownValence: shown?.valence ?? null, shownArousal: shown?.arousal ?? null });
+  const hz = 1000 / tickMs;
+  runCrowdOnMachine({
+    crowd,
+    durationMs: options.durationMs,
+    epoch,
+    stepMs: tickMs,
+    ttlMs: 120_000,
+    // The participant rate only: with no display, display-rate beats would change nothing.
+    machine: { participantHz: hz, displayHz: hz, ...(options.tracker ? { collective: options.tracker } : {}) },
+    onTap: (tap, id, shown, at) => {
+      if (options.recordTaps) records.push({ participantId: id, at, valence: tap.valence, arousal: tap.arousal, exposed: tap.seen, shownValence: shown?.valence ?? null, shownArousal: shown?.arousal ?? null });
+    },
+    onParticipantView: (view, t) => {
+      ticks++;
+      const state = view.collective ?? null;
+      if (state) {
+        last = state;
+        for (const e of state.events) {
+          messages[e.type]++;
+          if (e.type === 'raised') alerts.push(e.alert);
+          else if (e.type === 'cleared') clearedAlerts.push(e.alert);
+        }
+        for (const tr of state.trends) if (!trends.has(tr.id)) trends.set(tr.id, tr);
       }
-    }
-    const snap = pulse.tick(now);
-    ticks++;
-    shown = snap.mean;
-    const state = tracker.update(collectiveInputOf(pulse.grid, snap));
-    last = state;
-    for (const e of state.events) {
-      messages[e.type]++;
-      if (e.type === 'raised') alerts.push(e.alert);
-      else if (e.type === 'cleared') clearedAlerts.push(e.alert);
-    }
-    for (const tr of state.trends) if (!trends.has(tr.id)) trends.set(tr.id, tr);
-    if (snap.quadrants && snap.mean && snap.count >= 5) {
-      snap.quadrants.forEach((q, i) => {
-        sums[i] = (sums[i] as number) + q;
-      });
-      sums[4] = (sums[4] as number) + snap.mean.arousal;
-      ticksInWindow++;
-    }
-    const w = Math.floor((t + tickMs) / windowMs);
-    if (w > window) {
-      const truth = crowd.sampleTruth(t);
-      // Counted per window for all three, so that they compare.
-      if (prevTruth >= 0 && truth.camps !== prevTruth) flips.truth++;
-      if (prevShown >= 0 && state.camps.length !== prevShown) flips.shown++;
-      if (prevWinner >= 0 && state.kWinner !== prevWinner) flips.winner++;
-      prevTruth = truth.camps;
-      prevShown = state.camps.length;
-      prevWinner = state.kWinner;
-      windows.push({
-        window,
-        trueCamps: truth.camps,
-        shownCamps: state.camps.length,
-        winnerK: state.kWinner,
-        metrics: ticksInWindow > 0 ? sums.map((s) => s / ticksInWindow) : null,
-        dissonance: state.dissonance.score,
-      });
-      sums = [0, 0, 0, 0, 0];
-      ticksInWindow = 0;
-      window = w;
-    }
-  }
+      if (view.quadrants && view.mean && view.count >= 5) {
+        view.quadrants.forEach((q, i) => {
+          sums[i] = (sums[i] as number) + q;
+        });
+        sums[4] = (sums[4] as number) + view.mean.arousal;
+        ticksInWindow++;
+      }
+      const w = Math.floor((t + tickMs) / windowMs);
+      if (w > window) {
+        const truth = crowd.sampleTruth(t);
+        const shownCamps = state?.camps.length ?? 0;
+        const winnerK = state?.kWinner ?? 0;
+        // Counted per window for all three, so that they compare.
+        if (prevTruth >= 0 && truth.camps !== prevTruth) flips.truth++;
+        if (prevShown >= 0 && shownCamps !== prevShown) flips.shown++;
+        if (prevWinner >= 0 && winnerK !== prevWinner) flips.winner++;
+        prevTruth = truth.camps;
+        prevShown = shownCamps;
+        prevWinner = winnerK;
+        windows.push({ window, trueCamps: truth.camps, shownCamps, winnerK, metrics: ticksInWindow > 0 ? sums.map((x) => x / ticksInWindow) : null, dissonance: state?.dissonance.score ?? 0 });
+        sums = [0, 0, 0, 0, 0];
+        ticksInWindow = 0;
+        window = w;
+      }
+    },
+  });
   return { truth: crowd.groundTruth(null), epoch, windowMs, alerts, clearedAlerts, trends: [...trends.values()], messages, windows, records, last, flips, ticks };
 }
