@@ -292,6 +292,77 @@ export function storageContract(h: StorageHarness): void {
       expect(await s.lastEventN('a')).toBe(1);
     });
 
+    it('[S3] calls made over many turns without waiting settle in call order, and commit in it', async () => {
+      await s.createSpace(space('a', 'CODEA'));
+      await s.createParticipant(participant('p1', 'a'));
+      // 200 turns, each adding an input and (every third turn) clearing it: while a group is
+      // committing, later turns queue behind it. Settle order and the stored result must both
+      // follow call order.
+      const settled: number[] = [];
+      const calls: Promise<unknown>[] = [];
+      let k = 0;
+      for (let turn = 1; turn <= 200; turn++) {
+        const input1 = k++;
+        calls.push(s.appendInputs([input('p1', turn, 10 * turn, turn)]).then(() => settled.push(input1)));
+        if (turn % 3 === 0) {
+          const clear = k++;
+          calls.push(s.clearLatest('p1').then(() => settled.push(clear)));
+        }
+        await new Promise((r) => setImmediate(r));
+      }
+      await Promise.all(calls);
+      expect(settled).toEqual(Array.from({ length: k }, (_, i) => i));
+      // The last call was turn 200's input (200 % 3 ≠ 0): it is the live point.
+      expect((await s.getParticipantByTokenHash('tok-p1'))?.latest?.at).toBe(2000);
+      expect((await s.listInputsByN('a', 0, 1000)).map((i) => i.n)).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
+      expect(await s.lastEventN('a')).toBe(200);
+    });
+
+    it('[S3] a read made as soon as a write resolved sees it, whatever else is committing', async () => {
+      await s.createSpace(space('a', 'CODEA'));
+      const seen: (number | undefined)[] = [];
+      const calls: Promise<void>[] = [];
+      for (let i = 0; i < 50; i++) {
+        // Unrelated writes keep groups in flight while each participant's promise resolves.
+        void s.appendPulsePoints([{ spaceId: 'a', at: i, count: 3, valence: 0, arousal: 0, spreadValence: 0, spreadArousal: 0, quadrants: [1, 0, 0, 0] }]);
+        calls.push(
+          s.createParticipant(participant(`p${i}`, 'a')).then(async () => {
+            seen.push((await s.getParticipantByTokenHash(`tok-p${i}`)) === null ? undefined : i);
+          }),
+        );
+        if (i % 5 === 4) await new Promise((r) => setImmediate(r));
+      }
+      await Promise.all(calls);
+      expect(seen).toEqual(Array.from({ length: 50 }, (_, i) => i));
+    });
+
+    it('[S3] close with groups still committing and calls still queued settles them all, then stops', async () => {
+      await s.createSpace(space('a', 'CODEA'));
+      await s.createParticipant(participant('p1', 'a'));
+      const calls: Promise<void>[] = [];
+      let settled = 0;
+      const track = (p: Promise<void>) => calls.push(p.finally(() => settled++));
+      for (let turn = 1; turn <= 20; turn++) {
+        track(s.appendInputs([input('p1', turn, turn, turn)]));
+        await new Promise((r) => setImmediate(r));
+      }
+      track(s.appendEvents([event(21, 'left', 'a', 'p1')]));
+      void s.close();
+      const late = expect(s.appendEvents([event(22)])).rejects.toThrow(/closed/);
+      // Idempotent: a second close also resolves only once everything queued before has settled.
+      await s.close();
+      expect(settled).toBe(21);
+      expect(await fulfilled(calls)).toEqual(calls.map(() => true));
+      await late;
+      if (h.reopen) {
+        s = await h.reopen();
+        expect(await s.lastEventN('a')).toBe(21);
+        expect((await s.getParticipantByTokenHash('tok-p1'))?.lastSeq).toBe(20);
+      } else {
+        s = await h.create();
+      }
+    });
+
     it('[S3] close commits the pending group, then refuses writes', async () => {
       await s.createSpace(space('a', 'CODEA'));
       const pending = s.appendEvents([event(1, 'started')]);

@@ -1,10 +1,11 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
 import { describe, expect, it } from 'vitest';
 import { MemoryStorage } from '../../src/storage/memory/memoryStorage.ts';
 import { openDatabase } from '../../src/storage/sqlite/openDatabase.ts';
+import { SqliteLogStore } from '../../src/storage/sqlite/sqliteLogStore.ts';
 import { SCHEMA_VERSION, SqliteStorage } from '../../src/storage/sqlite/sqliteStorage.ts';
 import { storageContract } from './storage.contract.ts';
 
@@ -25,6 +26,86 @@ storageContract({
   },
   reopen: open,
   commitsOf: (s) => (s as SqliteStorage).commits,
+});
+
+// Up to three groups committing at once on the writer thread: the same rules hold.
+let pathB = '';
+let dbB: DatabaseSync | null = null;
+const openB = async () => {
+  dbB?.close();
+  dbB = openDatabase(pathB);
+  return new SqliteStorage(dbB, { maxGroupsInFlight: 3 });
+};
+storageContract({
+  name: 'sqlite, 3 groups in flight',
+  create: async () => {
+    pathB = join(mkdtempSync(join(tmpdir(), 'attune-storage-')), 'test.db');
+    return openB();
+  },
+  reopen: openB,
+  commitsOf: (s) => (s as SqliteStorage).commits,
+});
+
+// A database with no file (':memory:') commits on the calling thread, with the same writer code.
+storageContract({
+  name: 'sqlite :memory: (commits on the main thread)',
+  create: async () => new SqliteStorage(openDatabase(':memory:')),
+  reopen: null,
+  commitsOf: (s) => (s as SqliteStorage).commits,
+});
+
+const spaceA = { id: 'a', code: 'CODEA', name: 'a', status: 'open', capacity: 10_000, ttlMs: 1, stewardTokenHash: 'h', createdAt: 1, closedAt: null } as const;
+
+describe('SQLite writer thread', () => {
+  it('[S3] a writer thread that dies rejects the write in flight and every later one with a clear error; reads go on', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'attune-crash-')), 'test.db');
+    const d = openDatabase(file);
+    const s = new SqliteStorage(d);
+    // The writer starts with the first write. Replace the file by a directory first: the
+    // thread's own connection cannot open it, and the thread dies of the uncaught error.
+    rmSync(file);
+    mkdirSync(file);
+    const first = s.createSpace(spaceA);
+    await expect(first).rejects.toThrow(/SQLite writer thread stopped: it threw .*unable to open database file.*may or may not have committed/);
+    await expect(s.createSpace(spaceA)).rejects.toThrow(/SQLite writer thread stopped/);
+    await expect(s.appendEvents([{ spaceId: 'a', n: 1, at: 1, kind: 'started', participantId: null, body: null }])).rejects.toThrow(/no further write is accepted/);
+    expect(await s.listSpaces()).toEqual([]); // the main connection still reads its (unlinked) file
+    await s.close();
+    d.close();
+  });
+
+  it('[S3] the log store writes beside the writer thread on the same file: a batch waits for a group to commit', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'attune-shared-')), 'test.db');
+    const d = openDatabase(file);
+    const s = new SqliteStorage(d);
+    const log = new SqliteLogStore(d);
+    await s.createSpace(spaceA);
+    await log.append({ start: 0, entries: [new Uint8Array([0])], tiles: [] });
+    // A group big enough to hold the write lock for a while (a join storm).
+    const storm = Array.from({ length: 5_000 }, (_, i) => s.createParticipant({ id: `p${i}`, spaceId: 'a', tokenHash: `t${i}`, joinedAt: i, lastSeq: 0, latest: null }));
+    // Wait until the writer thread holds the lock: a third connection that never waits says so.
+    const probe = openDatabase(file);
+    probe.exec('PRAGMA busy_timeout = 0');
+    let held = false;
+    while (!held) {
+      await new Promise((r) => setImmediate(r));
+      try {
+        probe.exec('BEGIN IMMEDIATE');
+        probe.exec('ROLLBACK');
+      } catch {
+        held = true;
+      }
+    }
+    probe.close();
+    // The batch must wait for the lock (busy_timeout), not fail with 'database is locked'.
+    await log.append({ start: 1, entries: [new Uint8Array([1])], tiles: [] });
+    await log.putMeta('checkpoint', new Uint8Array([1]));
+    await Promise.all(storm);
+    expect(await log.size()).toBe(2);
+    expect(await s.countParticipants('a')).toBe(5_000);
+    await s.close();
+    d.close();
+  });
 });
 
 /**
