@@ -245,6 +245,8 @@ export class SqliteStorage implements Storage {
   private idleWaiters: (() => void)[] = [];
   private closed = false;
   private closing: Promise<void> | null = null;
+  /** Undoes what the constructor changed on the main connection. */
+  private restore: () => void = () => {};
   /** Number of group commits made (COMMITs that returned; for tests and metrics). */
   commits = 0;
 
@@ -264,7 +266,12 @@ export class SqliteStorage implements Storage {
     } else {
       // The main connection now writes only the rare log batch: let the writer thread, which
       // commits almost everything, also run the WAL checkpoints (their fsync) off the event loop.
+      // close() gives the connection its setting back.
+      const previous = Number((db.prepare('PRAGMA wal_autocheckpoint').get() as Row).wal_autocheckpoint);
       db.exec('PRAGMA wal_autocheckpoint = 0');
+      this.restore = () => {
+        if (db.isOpen) db.exec(`PRAGMA wal_autocheckpoint = ${previous}`);
+      };
       this.committer = new SqliteWriterThread(path);
     }
   }
@@ -460,5 +467,6 @@ export class SqliteStorage implements Storage {
     this.closed = true;
     if (this.inFlight > 0 || this.pending.length > 0) await new Promise<void>((r) => this.idleWaiters.push(r));
     await this.committer.close();
+    this.restore();
   }
 }
