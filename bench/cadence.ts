@@ -416,7 +416,7 @@ function report(sc: Scenario, rows: Measured[]): void {
   line('machine load, 1-min average (start → end)', (r) => `${r.load[0].toFixed(1)} → ${r.load[1].toFixed(1)}`, '');
   line('reconnections / errors', (r) => `${r.disconnects} / ${Object.entries(r.errors).map(([k, v]) => `${k} ${v}`).join(', ') || '0'}`, '');
   console.log('\n(tap → display: a probe participant per space moves between two cells nobody else uses; counted as (seen/moves); ratios are attune / plain ws on the p95 or time)');
-  console.log(`(pulses count for the window their tick time falls in: a server whose ticks bunch at one end of the window moves a client's count by one, ±${(100 / (sc.seconds * participantHz)).toFixed(2)} % for participants and ±${(100 / (sc.seconds * displayHz)).toFixed(2)} % for displays in this window; run longer windows for the 99.9 % figures)`);
+  console.log(`(pulses count for the window their tick time \`at\` falls in; a tick falls on either side of an edge, ±${(100 / (sc.seconds * participantHz)).toFixed(2)} % for participants and ±${(100 / (sc.seconds * displayHz)).toFixed(2)} % for displays in this window, and a server that stamps late catch-up ticks with the time they went out (not the time they were due) can add the ticks a stall at the window's start held back; run longer windows for the 99.9 % figures)`);
 }
 
 console.log(`# bench:cadence — ${new Date().toISOString()} — node ${process.version} — ${availableParallelism()} cores — file limit ${LIMITS.soft}`);

@@ -102,10 +102,13 @@ function accept(ws: WebSocket): void {
 const periodMs = 1000 / displayHz;
 const every = Math.max(1, Math.round(displayHz / participantHz));
 const t0 = performance.now();
+const epoch0 = Date.now();
 let k = 0;
 function tick(): void {
   k++;
-  const at = Date.now();
+  // The tick's nominal time: after a stall the missed ticks go out at once, each stamped with
+  // the time it was due, so a client's window counts each tick once, in its own slot.
+  const at = Math.round(epoch0 + k * periodMs);
   for (const s of spaces.values()) {
     s.seq++;
     s.latest = encode(s, at);
