@@ -240,6 +240,15 @@ export function storageContract(h: StorageHarness): void {
       expect((await s.listInputs('a', 0, 100, 10)).map((i) => i.n)).toEqual([undefined, 4, 2, 7]);
     });
 
+    it('[S7][W5a] a heart input keeps its heart rate; other inputs have none', async () => {
+      await s.createSpace(space('a', 'CODEA'));
+      await s.createParticipant(participant('p1', 'a'));
+      await s.appendInputs([{ ...input('p1', 1, 10, 1), heartBpm: 72.5 }, input('p1', 2, 11, 2)]);
+      const byN = await s.listInputsByN('a', 0, 10);
+      expect(byN.map((i) => i.heartBpm)).toEqual([72.5, undefined]);
+      expect((await s.listInputs('a', 0, 100, 10)).map((i) => i.heartBpm)).toEqual([72.5, undefined]);
+    });
+
     it('[S7] lastEventN is the highest n across events and inputs, 0 when none', async () => {
       await s.createSpace(space('a', 'CODEA'));
       await s.createSpace(space('b', 'CODEB'));

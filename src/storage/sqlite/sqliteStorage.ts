@@ -101,6 +101,10 @@ CREATE TABLE IF NOT EXISTS events (
 ) WITHOUT ROWID;
 `);
   },
+  // 2 → 3: a heart input's heart rate (W5a), which the room's heart synchrony and replay need.
+  (db) => {
+    if (!columnsOf(db, 'inputs').has('heart_bpm')) db.exec('ALTER TABLE inputs ADD COLUMN heart_bpm REAL');
+  },
 ];
 
 /** The schema version this code writes (`PRAGMA user_version`). */
@@ -165,7 +169,8 @@ function inputFrom(r: Row): InputRecord {
     exposed: Number(r.exposed) === 1,
     shown: r.shown_v === null || r.shown_v === undefined ? null : { valence: Number(r.shown_v), arousal: Number(r.shown_a) },
   };
-  return r.n === null || r.n === undefined ? base : { ...base, n: Number(r.n) };
+  const heart = r.heart_bpm === null || r.heart_bpm === undefined ? base : { ...base, heartBpm: Number(r.heart_bpm) };
+  return r.n === null || r.n === undefined ? heart : { ...heart, n: Number(r.n) };
 }
 
 function eventFrom(r: Row): SpaceEventRecord {
@@ -399,7 +404,7 @@ export class SqliteStorage implements Storage {
   appendInputs(inputs: readonly InputRecord[]): Promise<void> {
     const rows = inputs.map((i): InputRow => {
       const a = i.affect;
-      return [i.spaceId, i.participantId, i.seq, a.valence, a.arousal, a.confidence, a.source, a.at, i.exposed ? 1 : 0, i.shown?.valence ?? null, i.shown?.arousal ?? null, i.n ?? null];
+      return [i.spaceId, i.participantId, i.seq, a.valence, a.arousal, a.confidence, a.source, a.at, i.exposed ? 1 : 0, i.shown?.valence ?? null, i.shown?.arousal ?? null, i.n ?? null, i.heartBpm ?? null];
     });
     return this.enqueue({ op: 'appendInputs', rows });
   }

@@ -18,8 +18,8 @@ import type { DatabaseSync, SQLInputValue } from 'node:sqlite';
 export type SpaceRow = readonly [string, string, string, string, number, number, string, number, number | null];
 /** `participants` columns in insert order: id, space_id, token_hash, joined_at, last_seq, v, a, c, src, at. */
 export type ParticipantRow = readonly [string, string, string, number, number, number | null, number | null, number | null, string | null, number | null];
-/** An input: space_id, participant_id, seq, v, a, c, src, at, exposed (0/1), shown_v, shown_a, n (null: unnumbered). */
-export type InputRow = readonly [string, string, number, number, number, number, string, number, 0 | 1, number | null, number | null, number | null];
+/** An input: space_id, participant_id, seq, v, a, c, src, at, exposed (0/1), shown_v, shown_a, n (null: unnumbered), heart_bpm (null: none). */
+export type InputRow = readonly [string, string, number, number, number, number, string, number, 0 | 1, number | null, number | null, number | null, number | null];
 /** An event: space_id, n, at, kind, participant_id, body. */
 export type EventRow = readonly [string, number, number, string, string | null, string | null];
 /** A pulse point: space_id, at, count, v, a, sv, sa, q0, q1, q2, q3. */
@@ -107,7 +107,7 @@ function prepareWrites(db: DatabaseSync) {
     participantLastSeq: db.prepare('SELECT last_seq, space_id FROM participants WHERE id = ?'),
     // Only a replayed (participant, seq) is skipped; a duplicate n still fails (S8).
     insertInput: db.prepare(
-      'INSERT INTO inputs (space_id, participant_id, seq, v, a, c, src, at, exposed, shown_v, shown_a, n) VALUES (?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (participant_id, seq) DO NOTHING',
+      'INSERT INTO inputs (space_id, participant_id, seq, v, a, c, src, at, exposed, shown_v, shown_a, n, heart_bpm) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (participant_id, seq) DO NOTHING',
     ),
     updateLatest: db.prepare('UPDATE participants SET last_seq = ?, v = ?, a = ?, c = ?, src = ?, at = ? WHERE id = ?'),
     inputHasN: db.prepare('SELECT 1 AS x FROM inputs WHERE space_id = ? AND n = ?'),
