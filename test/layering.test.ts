@@ -47,7 +47,9 @@ const ALLOWED: Record<string, (target: string) => boolean> = {
   client: (t) => t === 'core',
   storage: (t) => t === 'core',
   bus: (t) => t === 'core',
-  http: (t) => t === 'core' || t === 'space' || t === 'storage' || t === 'log',
+  http: (t) => t === 'core' || t === 'space' || t === 'storage' || t === 'log' || t === 'feeds',
+  // Feeds (OSC, SSE, webhooks) subscribe to released views on the bus and run on the host's scheduler.
+  feeds: (t) => t === 'core' || t === 'space' || t === 'bus',
   ws: (t) => t === 'core' || t === 'space' || t === 'bus',
   server: () => true,
   cli: () => true,
