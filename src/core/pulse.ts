@@ -52,6 +52,8 @@ interface Member {
   point: AggregatePoint;
   expiresAt: number;
   affect: Affect;
+  /** Index of the participant's declared group in {@link PulseState.groupGrids}, or −1 (none). */
+  group: number;
 }
 
 /**
@@ -62,6 +64,8 @@ export class PulseState {
   readonly config: PulseConfig;
   /** The aggregate of every point that counts (a GridView for the collective-state maths). */
   readonly grid: Aggregate;
+  /** One aggregate per declared group of the space (core/groups), kept in step with `grid`. */
+  readonly groupGrids: Aggregate[] = [];
   private readonly members = new Map<string, Member>();
   // Expiry queue in non-decreasing expiresAt order; stale entries are skipped lazily.
   private queueIds: string[] = [];
@@ -112,13 +116,28 @@ export class PulseState {
    * Sets a participant's latest affect, received at `receivedAt` (it expires at
    * receivedAt + ttl). O(1) amortised. Inputs must be validated before (checkAffect).
    */
-  upsert(participantId: string, affect: Affect, receivedAt: number): void {
+  upsert(participantId: string, affect: Affect, receivedAt: number, group = -1): void {
     this.removeMember(participantId);
     const point = this.grid.pointOf(affect.valence, affect.arousal);
     const expiresAt = receivedAt + this.config.ttlMs;
     this.grid.add(point);
-    this.members.set(participantId, { point, expiresAt, affect });
+    this.groupGrids[group]?.add(point);
+    this.members.set(participantId, { point, expiresAt, affect, group });
     this.enqueue(participantId, expiresAt);
+  }
+
+  /** Declares `n` groups (a space's named groups, core/groups): one more aggregate each. */
+  defineGroups(n: number): void {
+    while (this.groupGrids.length < n) this.groupGrids.push(new Aggregate(this.config.bins));
+  }
+
+  /** Moves a counting participant's point into group `group` (−1: none). O(1). */
+  regroup(participantId: string, group: number): void {
+    const m = this.members.get(participantId);
+    if (!m || m.group === group) return;
+    this.groupGrids[m.group]?.remove(m.point);
+    m.group = group;
+    this.groupGrids[group]?.add(m.point);
   }
 
   /** Removes a participant's point now (they left). Returns whether they counted. */
@@ -195,6 +214,7 @@ export class PulseState {
     if (!m) return false;
     this.members.delete(id);
     this.grid.remove(m.point);
+    this.groupGrids[m.group]?.remove(m.point);
     return true;
   }
 }

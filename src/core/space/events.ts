@@ -8,7 +8,9 @@
 import type { Affect } from '../affect.ts';
 import type { CollectiveState } from '../collective/collectiveTracker.ts';
 import type { ReleasedHeartSynchrony } from '../collective/heartSynchrony.ts';
+import type { Bridging } from '../collective/bridging.ts';
 import type { GovernanceAct } from '../governance.ts';
+import type { ReleasedGroups } from '../release/groups.ts';
 import type { ReleasedPulse } from '../release/release.ts';
 
 /** A host-side handle of one connection; echoed in `notify`, never recorded. */
@@ -18,17 +20,25 @@ export type ConnRef = number;
 export interface StoredParticipant {
   readonly lastSeq: number;
   readonly latest: Affect | null;
+  /** The group they chose (personal data: stored with them, never published), if any. */
+  readonly group?: string | null;
 }
 
 /** A governance act the machine applies once its log entry is durable. */
-export type SpaceAct = { readonly kind: 'close' } | { readonly kind: 'steward-changed'; readonly tokenHash: string; readonly reason: string };
+export type SpaceAct =
+  | { readonly kind: 'close' }
+  | { readonly kind: 'steward-changed'; readonly tokenHash: string; readonly reason: string }
+  /** This space's steward agrees (`agree`) or stops agreeing to be linked with another space (docs/bridging.md). */
+  | { readonly kind: 'link'; readonly other: string; readonly otherCode: string; readonly agree: boolean };
 
 /** Events folded by {@link step}. `at` is the host's clock when the event was taken in. */
 export type SpaceEvent =
   /** The host (re)started the space: every connection is gone; derived state (smoothing, collective) starts afresh; the pulse numbering continues after `pulseSeq`. */
   | { readonly kind: 'started'; readonly at: number; readonly pulseSeq: number }
   /** A new participant joined (consent given). `tokenHash` is stored; the token itself only goes back to them. */
-  | { readonly kind: 'joined'; readonly at: number; readonly conn: ConnRef; readonly participantId: string; readonly tokenHash: string; readonly token: string; readonly consent: boolean }
+  | { readonly kind: 'joined'; readonly at: number; readonly conn: ConnRef; readonly participantId: string; readonly tokenHash: string; readonly token: string; readonly consent: boolean; readonly group?: string | null }
+  /** A participant chose, changed or dropped (null) their group (R6; personal data, recorded for replay). */
+  | { readonly kind: 'group-changed'; readonly at: number; readonly conn: ConnRef; readonly participantId: string; readonly group: string | null }
   /** A participant re-entered with their token on a new connection. */
   | { readonly kind: 'resumed'; readonly at: number; readonly conn: ConnRef; readonly participantId: string; readonly stored: StoredParticipant }
   /** A display connected. */
@@ -55,7 +65,9 @@ export type SpaceEventKind = SpaceEvent['kind'];
 
 /** A durable write, in the order the machine asks for it (the storage commits in that order). */
 export type Write =
-  | { readonly kind: 'participant'; readonly participantId: string; readonly tokenHash: string; readonly joinedAt: number }
+  | { readonly kind: 'participant'; readonly participantId: string; readonly tokenHash: string; readonly joinedAt: number; readonly group?: string | null }
+  | { readonly kind: 'group'; readonly participantId: string; readonly group: string | null }
+  | { readonly kind: 'link'; readonly other: string; readonly agree: boolean; readonly at: number }
   | { readonly kind: 'input'; readonly n: number; readonly participantId: string; readonly seq: number; readonly affect: Affect; readonly exposed: boolean; readonly shown: { readonly valence: number; readonly arousal: number } | null; readonly heartBpm?: number }
   | { readonly kind: 'clear-latest'; readonly participantId: string }
   | { readonly kind: 'close'; readonly at: number }
@@ -68,11 +80,16 @@ export interface PulseView extends ReleasedPulse {
   readonly collective?: CollectiveState | null;
   /** The room's hearts, only while someone shares a heart signal (R5). */
   readonly heart?: ReleasedHeartSynchrony;
+  /** The space's declared groups, released by R6 (only in spaces that declare groups). */
+  readonly groups?: ReleasedGroups;
+  /** How much the shown groups' feelings overlap (docs/bridging.md); null below two shown groups. */
+  readonly bridging?: Bridging | null;
 }
 
 /** Messages the machine addresses to one connection. */
 export type Notice =
-  | { readonly t: 'welcome'; readonly role: 'participant' | 'display'; readonly participant?: string; readonly token?: string; readonly you: Affect | null; readonly lastSeq: number }
+  | { readonly t: 'welcome'; readonly role: 'participant' | 'display'; readonly participant?: string; readonly token?: string; readonly you: Affect | null; readonly lastSeq: number; readonly group?: string | null }
+  | { readonly t: 'group'; readonly group: string | null }
   | { readonly t: 'ack'; readonly seq: number; readonly affect: Affect }
   | { readonly t: 'error'; readonly code: 'BAD_REQUEST' | 'NOT_JOINED' | 'SPACE_CLOSED' | 'SPACE_FULL' | 'CONSENT_REQUIRED' | 'UNAVAILABLE'; readonly message: string; readonly seq?: number }
   | { readonly t: 'full'; readonly message: string; readonly capacity: number }

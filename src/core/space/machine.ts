@@ -22,7 +22,9 @@
 import type { Affect } from '../affect.ts';
 import { type CollectiveState, CollectiveTracker, type CollectiveTrackerOptions, collectiveInputOf } from '../collective/collectiveTracker.ts';
 import { HeartSynchrony, type HeartSynchronyOptions } from '../collective/heartSynchrony.ts';
+import { bridgingOf } from '../collective/bridging.ts';
 import { PulseState } from '../pulse.ts';
+import { releaseGroups } from '../release/groups.ts';
 import { DEFAULT_RELEASE_POLICY, type ReleasePolicy, releaseCollective, releaseHeartSynchrony, releasePulse } from '../release/release.ts';
 import type { Effect, Notice, PulseView, SpaceEvent } from './events.ts';
 
@@ -40,6 +42,8 @@ export interface SpaceSettings {
   readonly name: string;
   readonly capacity: number;
   readonly ttlMs: number;
+  /** Named groups a participant may choose from (R6), at most 8; none when absent. */
+  readonly groups?: readonly string[];
 }
 
 /** Settings shared by every space of a server. */
@@ -77,6 +81,8 @@ export interface ParticipantState {
   readonly recent: { readonly seq: number; readonly affect: Affect }[];
   /** Open connections of this participant (0 = not connected; capacity counts connected ones). */
   sockets: number;
+  /** Index of the group they chose in `space.groups`, or −1 (none, or prefer not to say). */
+  group?: number;
 }
 
 /** The state of one space. Read it; change it only through {@link step}. */
@@ -99,6 +105,8 @@ export interface SpaceState {
   lastSeriesAt: number;
   /** The last published view (what reads return: reads never step the machine). */
   lastView: PulseView | null;
+  /** Ids of the spaces this space's steward agreed to link with (an act on the public log). */
+  readonly links: Map<string, string>;
 }
 
 /** The result of one step. */
@@ -112,7 +120,7 @@ export interface StepResult {
 /** A fresh machine for a space. `n` continues a recorded numbering (0 for a new space). */
 export function createSpaceState(space: SpaceSettings, options: Partial<MachineOptions> = {}, n = 0): SpaceState {
   const o: MachineOptions = { ...DEFAULT_MACHINE_OPTIONS, ...options };
-  return {
+  const state: SpaceState = {
     space,
     options: o,
     status: 'open',
@@ -127,16 +135,27 @@ export function createSpaceState(space: SpaceSettings, options: Partial<MachineO
     lastParticipantAt: -Infinity,
     lastSeriesAt: -Infinity,
     lastView: null,
+    links: new Map(),
   };
+  state.pulse.defineGroups(space.groups?.length ?? 0);
+  return state;
+}
+
+/** Index of a group name in the space's groups: −1 for null, undefined for an unknown name. */
+function groupIndex(state: SpaceState, group: string | null | undefined): number | undefined {
+  if (group === null || group === undefined) return -1;
+  const i = state.space.groups?.indexOf(group) ?? -1;
+  return i < 0 ? undefined : i;
 }
 
 /**
  * Restores a participant's stored point and seq into a machine being rebuilt after a restart,
  * before its `started` event (derived from recorded inputs, so not an event itself).
  */
-export function restoreParticipant(state: SpaceState, participantId: string, lastSeq: number, latest: Affect | null): void {
-  state.participants.set(participantId, { highest: lastSeq, recent: latest ? [{ seq: lastSeq, affect: latest }] : [], sockets: 0 });
-  if (latest) state.pulse.upsert(participantId, latest, latest.at);
+export function restoreParticipant(state: SpaceState, participantId: string, lastSeq: number, latest: Affect | null, group: string | null = null): void {
+  const g = groupIndex(state, group) ?? -1;
+  state.participants.set(participantId, { highest: lastSeq, recent: latest ? [{ seq: lastSeq, affect: latest }] : [], sockets: 0, ...(g >= 0 ? { group: g } : {}) });
+  if (latest) state.pulse.upsert(participantId, latest, latest.at, g);
 }
 
 function heartOf(space: SpaceSettings, o: MachineOptions): HeartSynchrony | null {
@@ -179,14 +198,19 @@ export function step(state: SpaceState, e: SpaceEvent): StepResult {
     case 'joined': {
       if (closed) return done(state, [notify(e.conn, { t: 'error', code: 'SPACE_CLOSED', message: 'this space has closed' }, false)], false);
       if (!e.consent) return done(state, [notify(e.conn, { t: 'error', code: 'CONSENT_REQUIRED', message: 'join needs consent: true after the consent screen' }, false)], false);
+      const g = groupIndex(state, e.group);
+      if (g === undefined) return done(state, [notify(e.conn, { t: 'error', code: 'BAD_REQUEST', message: 'group: this space has no such group' }, false)], false);
       if (state.connected >= state.space.capacity) return done(state, [notify(e.conn, { t: 'full', message: `this space is full (${state.space.capacity} people)`, capacity: state.space.capacity }, false)], false);
-      participantOf(state, e.participantId).sockets = 1;
+      const joiner = participantOf(state, e.participantId);
+      joiner.sockets = 1;
+      if (g >= 0) joiner.group = g;
       state.connected++;
+      const group = g >= 0 ? { group: e.group ?? null } : {};
       return done(
         state,
         [
-          { type: 'persist', write: { kind: 'participant', participantId: e.participantId, tokenHash: e.tokenHash, joinedAt: e.at } },
-          notify(e.conn, { t: 'welcome', role: 'participant', participant: e.participantId, token: e.token, you: null, lastSeq: 0 }, true, true),
+          { type: 'persist', write: { kind: 'participant', participantId: e.participantId, tokenHash: e.tokenHash, joinedAt: e.at, ...group } },
+          notify(e.conn, { t: 'welcome', role: 'participant', participant: e.participantId, token: e.token, you: null, lastSeq: 0, ...group }, true, true),
         ],
         true,
       );
@@ -201,10 +225,13 @@ export function step(state: SpaceState, e: SpaceEvent): StepResult {
       if (!known) {
         p.highest = e.stored.lastSeq;
         if (e.stored.latest) p.recent.push({ seq: e.stored.lastSeq, affect: e.stored.latest });
+        const g = groupIndex(state, e.stored.group) ?? -1;
+        if (g >= 0) p.group = g;
       }
       p.sockets++;
       if (p.sockets === 1) state.connected++;
-      return done(state, [notify(e.conn, { t: 'welcome', role: 'participant', participant: e.participantId, you: state.pulse.latestOf(e.participantId), lastSeq: p.highest }, true, true)], true);
+      const chosen = p.group !== undefined && p.group >= 0 ? { group: state.space.groups?.[p.group] ?? null } : {};
+      return done(state, [notify(e.conn, { t: 'welcome', role: 'participant', participant: e.participantId, you: state.pulse.latestOf(e.participantId), lastSeq: p.highest, ...chosen }, true, true)], true);
     }
     case 'display-joined': {
       if (closed) return done(state, [notify(e.conn, { t: 'error', code: 'SPACE_CLOSED', message: 'this space has closed' }, false)], false);
@@ -228,7 +255,7 @@ export function step(state: SpaceState, e: SpaceEvent): StepResult {
       p.highest = e.seq;
       p.recent.push({ seq: e.seq, affect: e.affect });
       if (p.recent.length > RECENT_INPUTS) p.recent.shift();
-      state.pulse.upsert(e.participantId, e.affect, e.at);
+      state.pulse.upsert(e.participantId, e.affect, e.at, p.group ?? -1);
       if (e.heartBpm !== undefined) state.heart?.observe(e.participantId, e.heartBpm, e.at);
       const shown = state.lastView?.smoothed ?? null;
       return done(
@@ -249,7 +276,7 @@ export function step(state: SpaceState, e: SpaceEvent): StepResult {
         // Taken back: a re-send with the same seq is accepted anew, and the point before it returns.
         const prior = p.recent[p.recent.length - 1];
         p.highest = prior?.seq ?? 0;
-        if (prior) state.pulse.upsert(e.participantId, prior.affect, prior.affect.at);
+        if (prior) state.pulse.upsert(e.participantId, prior.affect, prior.affect.at, p.group ?? -1);
         else state.pulse.remove(e.participantId);
       }
       return done(state, [], false);
@@ -258,6 +285,17 @@ export function step(state: SpaceState, e: SpaceEvent): StepResult {
       state.pulse.remove(e.participantId);
       state.heart?.forget(e.participantId);
       return done(state, [{ type: 'persist', write: { kind: 'clear-latest', participantId: e.participantId } }, notify(e.conn, { t: 'bye', reason: 'left' }, true)], true);
+    }
+    case 'group-changed': {
+      if (closed) return done(state, [notify(e.conn, { t: 'error', code: 'SPACE_CLOSED', message: 'this space has closed' }, false)], false);
+      const p = state.participants.get(e.participantId);
+      if (!p || p.sockets === 0) return done(state, [notify(e.conn, { t: 'error', code: 'NOT_JOINED', message: 'join or resume first' }, false)], false);
+      const g = groupIndex(state, e.group);
+      if (g === undefined) return done(state, [notify(e.conn, { t: 'error', code: 'BAD_REQUEST', message: 'group: this space has no such group' }, false)], false);
+      if (g >= 0) p.group = g;
+      else delete p.group;
+      state.pulse.regroup(e.participantId, g);
+      return done(state, [{ type: 'persist', write: { kind: 'group', participantId: e.participantId, group: g >= 0 ? e.group : null } }, notify(e.conn, { t: 'group', group: g >= 0 ? e.group : null }, true)], true);
     }
     case 'disconnected': {
       const p = state.participants.get(e.participantId);
@@ -273,7 +311,9 @@ export function step(state: SpaceState, e: SpaceEvent): StepResult {
       const act =
         e.act.kind === 'close'
           ? { type: 'space.closed', space: state.space.id, at: e.at, payload: {} }
-          : { type: 'steward.changed', space: state.space.id, at: e.at, payload: { reason: e.act.reason } };
+          : e.act.kind === 'link'
+            ? { type: e.act.agree ? 'space.linked' : 'space.unlinked', space: state.space.id, at: e.at, payload: { with: e.act.other } }
+            : { type: 'steward.changed', space: state.space.id, at: e.at, payload: { reason: e.act.reason } };
       return done(state, [{ type: 'logAct', act, next: { kind: 'act-logged', at: e.at, act: e.act, reply: e.reply } }], false);
     }
     case 'act-logged': {
@@ -281,6 +321,11 @@ export function step(state: SpaceState, e: SpaceEvent): StepResult {
       if (e.act.kind === 'close') {
         state.status = 'closed';
         return done(state, [{ type: 'persist', write: { kind: 'close', at: e.at } }, { type: 'closed' }, notify(e.reply, { t: 'done', ok: true }, true)], true);
+      }
+      if (e.act.kind === 'link') {
+        if (e.act.agree) state.links.set(e.act.other, e.act.otherCode);
+        else state.links.delete(e.act.other);
+        return done(state, [{ type: 'persist', write: { kind: 'link', other: e.act.other, agree: e.act.agree, at: e.at } }, notify(e.reply, { t: 'done', ok: true }, true)], true);
       }
       return done(state, [{ type: 'persist', write: { kind: 'steward-token', tokenHash: e.act.tokenHash } }, notify(e.reply, { t: 'done', ok: true }, true)], true);
     }
@@ -306,7 +351,8 @@ function tick(state: SpaceState, at: number, participant: boolean): StepResult {
   } else if (participant) state.lastParticipantAt = at;
   const base: PulseView = state.tracker ? { ...released, space: state.space.code, collective: releaseCollective(state.collective, released.count, o.release) } : { ...released, space: state.space.code };
   // Heart figures only while someone shares a heart signal, so rooms without straps look as before.
-  const view: PulseView = state.heart && state.heart.tracked > 0 ? { ...base, heart: releaseHeartSynchrony(state.heart.measure(at), o.release.minCohort) } : base;
+  const hearts: PulseView = state.heart && state.heart.tracked > 0 ? { ...base, heart: releaseHeartSynchrony(state.heart.measure(at), o.release.minCohort) } : base;
+  const view = state.space.groups?.length ? withGroups(state, hearts) : hearts;
   state.lastView = view;
   const effects: Effect[] = [{ type: 'publish', participants: participant && state.connected > 0, displays: state.displays > 0, view }];
   if (at - state.lastSeriesAt >= o.seriesEveryMs && !released.suppressed && released.mean && released.spread && released.quadrants) {
@@ -314,4 +360,16 @@ function tick(state: SpaceState, at: number, participant: boolean): StepResult {
     effects.push({ type: 'persist', write: { kind: 'series', at, count: released.count, mean: released.mean, spread: released.spread, quadrants: released.quadrants } });
   }
   return done(state, effects, true);
+}
+
+/** Adds the released groups (R6) and their bridging measures to a view (spaces that declare groups). */
+function withGroups(state: SpaceState, view: PulseView): PulseView {
+  const names = state.space.groups ?? [];
+  const groups = releaseGroups(names, state.pulse.groupGrids, state.pulse.grid, state.options.release);
+  const bridging = bridgingOf(
+    names,
+    names.map((name) => groups[name]?.hist ?? null),
+    state.pulse.grid.bins,
+  );
+  return { ...view, groups, bridging };
 }

@@ -44,7 +44,9 @@ export function recordOf(e: SpaceEvent, n: number, extra: { readonly hash?: stri
       // The machine's settings go with every start, so a replay runs the machine as it ran.
       return { ...base, kind: e.kind, participantId: null, body: JSON.stringify({ pulseSeq: e.pulseSeq, ...(extra.options ? { options: extra.options } : {}) }) };
     case 'joined':
-      return { ...base, kind: e.kind, participantId: e.participantId, body: JSON.stringify({ tokenHash: e.tokenHash }) };
+      return { ...base, kind: e.kind, participantId: e.participantId, body: JSON.stringify({ tokenHash: e.tokenHash, ...(e.group ? { group: e.group } : {}) }) };
+    case 'group-changed':
+      return { ...base, kind: e.kind, participantId: e.participantId, body: JSON.stringify({ group: e.group }) };
     case 'resumed':
       return { ...base, kind: e.kind, participantId: e.participantId, body: JSON.stringify({ stored: e.stored }) };
     case 'display-joined':
@@ -73,7 +75,9 @@ export function eventOf(r: RecordedEvent): SpaceEvent {
     case 'started':
       return { kind: 'started', at, pulseSeq: Number(body.pulseSeq ?? 0) };
     case 'joined':
-      return { kind: 'joined', at, conn: 0, participantId: pid, tokenHash: String(body.tokenHash ?? ''), token: '', consent: true };
+      return { kind: 'joined', at, conn: 0, participantId: pid, tokenHash: String(body.tokenHash ?? ''), token: '', consent: true, ...(typeof body.group === 'string' ? { group: body.group } : {}) };
+    case 'group-changed':
+      return { kind: 'group-changed', at, conn: 0, participantId: pid, group: typeof body.group === 'string' ? body.group : null };
     case 'resumed':
       return { kind: 'resumed', at, conn: 0, participantId: pid, stored: body.stored as StoredParticipant };
     case 'display-joined':
