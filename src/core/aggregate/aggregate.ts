@@ -53,6 +53,8 @@ export class Aggregate implements GridView {
   readonly quadrantCounts: [number, number, number, number] = [0, 0, 0, 0];
   /** Number of points. */
   n = 0;
+  /** Bumped by every change: equal versions of one aggregate hold the same points. */
+  version = 0;
   /** Σ qv, Σ qa, Σ qv², Σ qa² (exact integers). */
   sv = 0;
   sa = 0;
@@ -88,6 +90,7 @@ export class Aggregate implements GridView {
   /** Adds a point. O(1). */
   add(p: AggregatePoint): void {
     if (this.n >= MAX_POINTS) throw new RangeError(`an aggregate holds at most ${MAX_POINTS} points exactly`);
+    this.version++;
     this.counts[p.cell] = (this.counts[p.cell] ?? 0) + 1;
     this.quadrantCounts[p.quadrant]++;
     this.n++;
@@ -99,6 +102,7 @@ export class Aggregate implements GridView {
 
   /** Removes a point that was added. O(1). */
   remove(p: AggregatePoint): void {
+    this.version++;
     this.counts[p.cell] = (this.counts[p.cell] ?? 0) - 1;
     this.quadrantCounts[p.quadrant]--;
     this.n--;
@@ -111,6 +115,7 @@ export class Aggregate implements GridView {
   /** Adds every point of `other` (a partial aggregate from another node). O(bins²). */
   merge(other: Aggregate): this {
     if (other.bins !== this.bins) throw new RangeError('cannot merge aggregates of different grids');
+    this.version++;
     for (let i = 0; i < this.counts.length; i++) this.counts[i] = (this.counts[i] ?? 0) + (other.counts[i] ?? 0);
     for (let q = 0; q < 4; q++) this.quadrantCounts[q as 0] += other.quadrantCounts[q as 0];
     this.n += other.n;

@@ -46,65 +46,79 @@ export function checkReleasePolicy(p: ReleasePolicy): string | null {
   return null;
 }
 
-interface Unit {
-  cells: number[];
-  total: number;
-  /** Centroid of the unit's cells, in cell coordinates. */
-  cx: number;
-  cy: number;
-}
-
 /**
  * The released histogram (R2): the grid is partitioned into units — at first one unit per cell —
  * and while some unit holds 1…k−1 people it is merged into the nearest other unit holding people
  * (centroid distance; ties: the smaller, then the lower first cell). Each unit is published as its
  * total spread evenly over its cells, so every released number is a sum over units of 0 or ≥ k
- * people. Deterministic; totals are preserved; O(m·cells) for m small units.
+ * people. Deterministic; totals are preserved; O(m·u) for m small units among u occupied cells,
+ * in flat typed arrays (it runs on every tick of every space).
  */
 export function coarsenHistogram(counts: ArrayLike<number>, bins: number, k: number): number[] {
   const size = bins * bins;
-  const out = new Array<number>(size).fill(0);
+  const out = new Array<number>(size);
   for (let i = 0; i < size; i++) out[i] = counts[i] ?? 0;
   if (k <= 1) return out;
-  const units: Unit[] = [];
+  // Units of occupied cells: total, cell count, centroid sums, lowest cell, alive.
+  const cellUnit = new Int32Array(size).fill(-1);
+  const total: number[] = [];
+  const cells: number[] = [];
+  const sx: number[] = [];
+  const sy: number[] = [];
+  const first: number[] = [];
+  let all = 0;
   for (let i = 0; i < size; i++) {
     const c = counts[i] ?? 0;
-    if (c > 0) units.push({ cells: [i], total: c, cx: i % bins, cy: Math.floor(i / bins) });
+    if (c <= 0) continue;
+    cellUnit[i] = total.length;
+    total.push(c);
+    cells.push(1);
+    sx.push(i % bins);
+    sy.push(Math.floor(i / bins));
+    first.push(i);
+    all += c;
   }
-  const total = units.reduce((s, u) => s + u.total, 0);
-  if (total < k) {
+  if (all < k) {
     // The whole room is below the cohort: one unit over the whole grid (the pulse is suppressed anyway).
-    return out.fill(total / size);
+    return out.fill(all / size);
   }
-  const first = (u: Unit) => u.cells[0] as number;
+  const u = total.length;
+  const parent = new Int32Array(u);
+  const alive = new Uint8Array(u).fill(1);
+  for (let i = 0; i < u; i++) parent[i] = i;
   for (;;) {
-    let small: Unit | null = null;
-    for (const u of units) {
-      if (u.total >= k) continue;
-      if (!small || u.total < small.total || (u.total === small.total && first(u) < first(small))) small = u;
+    let small = -1;
+    for (let i = 0; i < u; i++) {
+      if (!alive[i] || (total[i] as number) >= k) continue;
+      if (small < 0 || (total[i] as number) < (total[small] as number) || ((total[i] as number) === (total[small] as number) && (first[i] as number) < (first[small] as number))) small = i;
     }
-    if (!small) break;
-    let into: Unit | null = null;
+    if (small < 0) break;
+    const cx = (sx[small] as number) / (cells[small] as number);
+    const cy = (sy[small] as number) / (cells[small] as number);
+    let into = -1;
     let best = Infinity;
-    for (const u of units) {
-      if (u === small) continue;
-      const d = (u.cx - small.cx) ** 2 + (u.cy - small.cy) ** 2;
-      if (d < best || (d === best && into && (u.total < into.total || (u.total === into.total && first(u) < first(into))))) {
+    for (let i = 0; i < u; i++) {
+      if (!alive[i] || i === small) continue;
+      const d = ((sx[i] as number) / (cells[i] as number) - cx) ** 2 + ((sy[i] as number) / (cells[i] as number) - cy) ** 2;
+      if (d < best || (d === best && into >= 0 && ((total[i] as number) < (total[into] as number) || ((total[i] as number) === (total[into] as number) && (first[i] as number) < (first[into] as number))))) {
         best = d;
-        into = u;
+        into = i;
       }
     }
-    if (!into) break;
-    const n = small.cells.length + into.cells.length;
-    into.cx = (into.cx * into.cells.length + small.cx * small.cells.length) / n;
-    into.cy = (into.cy * into.cells.length + small.cy * small.cells.length) / n;
-    into.cells = [...into.cells, ...small.cells].sort((x, y) => x - y);
-    into.total += small.total;
-    units.splice(units.indexOf(small), 1);
+    if (into < 0) break;
+    total[into] = (total[into] as number) + (total[small] as number);
+    cells[into] = (cells[into] as number) + (cells[small] as number);
+    sx[into] = (sx[into] as number) + (sx[small] as number);
+    sy[into] = (sy[into] as number) + (sy[small] as number);
+    first[into] = Math.min(first[into] as number, first[small] as number);
+    alive[small] = 0;
+    parent[small] = into;
   }
-  for (const u of units) {
-    const each = u.total / u.cells.length;
-    for (const c of u.cells) out[c] = each;
+  for (let i = 0; i < size; i++) {
+    let r = cellUnit[i] as number;
+    if (r < 0) continue;
+    while (parent[r] !== r) r = parent[r] as number;
+    out[i] = (total[r] as number) / (cells[r] as number);
   }
   return out;
 }
@@ -159,15 +173,32 @@ export interface ReleasedPulse {
  * (R2) and quadrant shares read off it, so every released figure is consistent with one
  * partition of 0-or-≥k blocks.
  */
-export function releasePulse(m: PulseMeasure, grid: Aggregate, policy: ReleasePolicy): ReleasedPulse {
+/** The last coarsened histogram of an aggregate, reused while the aggregate has not changed. */
+export interface ReleaseCache {
+  version: number;
+  minCohort: number;
+  hist: readonly number[] | null;
+  quadrants: readonly [number, number, number, number] | null;
+}
+
+/** An empty cache. */
+export function newReleaseCache(): ReleaseCache {
+  return { version: -1, minCohort: -1, hist: null, quadrants: null };
+}
+
+export function releasePulse(m: PulseMeasure, grid: Aggregate, policy: ReleasePolicy, cache?: ReleaseCache): ReleasedPulse {
   const k = policy.minCohort;
   const suppressed = m.count < k;
   const base = { t: 'pulse' as const, seq: m.seq, at: m.at, count: m.count, suppressed, minCohort: k, bins: grid.bins };
   if (suppressed || m.count === 0) {
     return { ...base, mean: suppressed ? null : m.mean, smoothed: null, spread: suppressed ? null : m.spread, quadrants: null, hist: suppressed ? null : new Array<number>(grid.bins * grid.bins).fill(0) };
   }
+  // Coarsening is the costliest part of a tick: display ticks between two inputs reuse it.
+  if (cache && cache.version === grid.version && cache.minCohort === k && cache.hist && cache.quadrants) return { ...base, mean: m.mean, smoothed: m.smoothed, spread: m.spread, quadrants: cache.quadrants, hist: cache.hist };
   const hist = coarsenHistogram(grid.counts, grid.bins, k);
-  return { ...base, mean: m.mean, smoothed: m.smoothed, spread: m.spread, quadrants: quadrantSharesOf(hist, grid.bins), hist };
+  const quadrants = quadrantSharesOf(hist, grid.bins);
+  if (cache) Object.assign(cache, { version: grid.version, minCohort: k, hist, quadrants });
+  return { ...base, mean: m.mean, smoothed: m.smoothed, spread: m.spread, quadrants, hist };
 }
 
 /** Releases the collective state: nothing while the pulse is suppressed; camps only at ≥ k. */

@@ -25,7 +25,7 @@ import { HeartSynchrony, type HeartSynchronyOptions } from '../collective/heartS
 import { bridgingOf } from '../collective/bridging.ts';
 import { PulseState } from '../pulse.ts';
 import { releaseGroups } from '../release/groups.ts';
-import { DEFAULT_RELEASE_POLICY, type ReleasePolicy, releaseCollective, releaseHeartSynchrony, releasePulse } from '../release/release.ts';
+import { DEFAULT_RELEASE_POLICY, newReleaseCache, type ReleaseCache, type ReleasePolicy, releaseCollective, releaseHeartSynchrony, releasePulse } from '../release/release.ts';
 import type { Effect, Notice, PulseView, SpaceEvent } from './events.ts';
 
 /**
@@ -105,6 +105,8 @@ export interface SpaceState {
   lastSeriesAt: number;
   /** The last published view (what reads return: reads never step the machine). */
   lastView: PulseView | null;
+  /** The last coarsened histogram, reused while the aggregate is unchanged (derived; replay rebuilds it). */
+  readonly releaseCache: ReleaseCache;
   /** Ids of the spaces this space's steward agreed to link with (an act on the public log). */
   readonly links: Map<string, string>;
 }
@@ -135,6 +137,7 @@ export function createSpaceState(space: SpaceSettings, options: Partial<MachineO
     lastParticipantAt: -Infinity,
     lastSeriesAt: -Infinity,
     lastView: null,
+    releaseCache: newReleaseCache(),
     links: new Map(),
   };
   state.pulse.defineGroups(space.groups?.length ?? 0);
@@ -344,7 +347,7 @@ export function wantsTick(state: SpaceState, participant: boolean): boolean {
 function tick(state: SpaceState, at: number, participant: boolean): StepResult {
   if (!wantsTick(state, participant)) return done(state, [], false);
   const o = state.options;
-  const released = releasePulse(state.pulse.measure(at), state.pulse.grid, o.release);
+  const released = releasePulse(state.pulse.measure(at), state.pulse.grid, o.release, state.releaseCache);
   if (participant && state.tracker) {
     state.collective = state.tracker.update(collectiveInputOf(state.pulse.grid, released));
     state.lastParticipantAt = at;
