@@ -161,7 +161,7 @@ describe('space host', () => {
     await host.stop();
   });
 
-  it('[M2] a real-timer beat that runs late keeps the grid: the next beat is at its target, missed ones are counted', async () => {
+  it('[M2] a real-timer beat that runs late keeps the grid: the beats it missed run at once, each at its own target time', async () => {
     let t = 1_000_000;
     const sch = new RealScheduler(() => t);
     const beats: number[] = [];
@@ -169,11 +169,11 @@ describe('space host', () => {
       const b = sch.every(
         50,
         (at) => {
-          beats.push(at);
+          beats.push(at - 1_000_000);
           if (beats.length === 1) t += 230; // the first beat itself took 230 ms
-          if (beats.length === 2) {
+          if (beats.length === 5) {
             b.cancel();
-            expect(b.skipped).toBe(3);
+            expect(b.skipped).toBe(0);
             resolve();
           }
         },
@@ -181,7 +181,32 @@ describe('space host', () => {
       );
     });
     await fired;
-    expect(beats).toEqual([1_000_000, 1_000_200]);
+    expect(beats).toEqual([0, 50, 100, 150, 200]);
+  });
+
+  it('[M2] after a stall longer than MAX_CATCH_UP_MS the oldest missed beats are skipped and counted', async () => {
+    let t = 2_000_000;
+    const sch = new RealScheduler(() => t);
+    const beats: number[] = [];
+    let skipped = -1;
+    await new Promise<void>((resolve) => {
+      const b = sch.every(
+        100,
+        (at) => {
+          beats.push(at - 2_000_000);
+          if (beats.length === 1) t += 5_050; // suspended for 5 s
+          if (beats.length === 11) {
+            b.cancel();
+            skipped = b.skipped;
+            resolve();
+          }
+        },
+        t,
+      );
+    });
+    // Due: beats 1…50; the last second's ten (41…50) run, 40 are skipped.
+    expect(beats).toEqual([0, 4100, 4200, 4300, 4400, 4500, 4600, 4700, 4800, 4900, 5000]);
+    expect(skipped).toBe(40);
   });
 
   it('[M2][S3] 2,000 joins in one turn go through a handful of group commits', async () => {

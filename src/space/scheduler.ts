@@ -1,13 +1,17 @@
 /**
- * The Scheduler port: time for the host. `every` keeps drift-free target times — beat k fires at
+ * The Scheduler port: time for the host. `every` keeps drift-free target times — beat k is due at
  * `start + k·period`, however late beat k−1 ran — so a slow beat delays the next one by at most
  * its own lateness instead of shifting every later beat (the old `setInterval` + "≥ 499 ms since
- * the last" lost beats whenever a fan-out took longer than the period). A beat more than one
- * period late runs once and the grid continues; the skipped beats are counted.
+ * the last" lost beats whenever a fan-out took longer than the period). Beats missed in a stall
+ * run at once, in order, each with its own target time, up to `MAX_CATCH_UP_MS` of them; beyond
+ * that (a process suspended for seconds) the oldest are skipped and counted.
  *
  * Two adapters: {@link RealScheduler} (timers; production) and {@link ManualScheduler} (tests,
  * in-process simulation: time moves only when told, so a 10-minute session runs in seconds).
  */
+
+/** How far behind a repeating beat catches up after a stall, ms; older missed beats are skipped. */
+export const MAX_CATCH_UP_MS = 1000;
 
 /** Something to cancel. */
 export interface Cancel {
@@ -61,19 +65,21 @@ export class RealScheduler implements Scheduler {
     };
     const fire = () => {
       if (stopped) return;
-      const target = start + k * periodMs;
       const now = this.clock();
-      // Late by more than a period: skip to the latest beat that is due, count the rest.
+      // Every beat due by now runs, in order, each with its own target time; beats older than
+      // MAX_CATCH_UP_MS are skipped (and counted) so a long suspension cannot start a storm.
       const due = Math.floor((now - start) / periodMs);
-      if (due > k) {
-        beat.skipped += due - k;
-        k = due;
+      const oldest = Math.max(k, due - Math.max(1, Math.floor(MAX_CATCH_UP_MS / periodMs)) + 1);
+      if (oldest > k) {
+        beat.skipped += oldest - k;
+        k = oldest;
       }
       try {
-        fn(start + k * periodMs, k);
+        do {
+          fn(start + k * periodMs, k);
+          k++;
+        } while (!stopped && k <= due);
       } finally {
-        k++;
-        void target;
         arm();
       }
     };

@@ -214,9 +214,10 @@ export class SpaceHost {
     const sch = this.o.scheduler;
     // Beat 0 is a participant beat, taken now, so the space has a published pulse at once.
     const start = sch.now();
-    const beat = (i: number) => this.stepIn(live, { kind: 'tick', at: sch.now(), participant: isParticipantBeat(i, displayHz, participantHz) });
-    beat(0);
-    live.beat = sch.every(period, (_at, k) => beat(k + 1), start + period);
+    // A tick is stamped with its beat's target time: beats caught up after a stall keep their slots.
+    const beat = (i: number, at: number) => this.stepIn(live, { kind: 'tick', at, participant: isParticipantBeat(i, displayHz, participantHz) });
+    beat(0, start);
+    live.beat = sch.every(period, (at, k) => beat(k + 1, at), start + period);
   }
 
   // ——— the effect executor ———
