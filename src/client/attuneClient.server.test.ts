@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { type RunningServer, createServer } from '../server/createServer.ts';
 import { joinSpace, type RecordedClient } from '../../test/support/wsClient.ts';
 import { memoryStorage } from './attuneClient.ts';
+import { ManualClock } from './memorySocket.ts';
 
 let server: RunningServer | null = null;
 const clients: RecordedClient[] = [];
@@ -54,16 +55,22 @@ describe('AttuneClient against a real server', () => {
     const port = server.port;
     const code = await createSpace(server);
     const storage = memoryStorage();
-    const p = track(joinSpace(wsUrl(server), code, { ...fast, storage }));
+    // The back-off runs on a hand-driven clock: the client cannot reconnect until the test says
+    // so, so the second input is certainly queued while the server is away.
+    const clock = new ManualClock(Date.now());
+    const p = track(joinSpace(wsUrl(server), code, { storage, clock }));
     const first = await p.next('welcome');
     p.client.send({ valence: -0.4, arousal: 0.6 });
     await p.next('ack', (a) => a.seq === 1);
     await server.close();
     server = null;
-    await p.next('status', (s) => s.state === 'waiting');
+    const waiting = await p.next('status', (s) => s.state === 'waiting');
+    expect(waiting.delayMs).toBeGreaterThanOrEqual(250);
+    expect(waiting.delayMs).toBeLessThanOrEqual(500);
     p.client.send({ valence: 0.7, arousal: 0.7 }); // while the server is away
     expect(p.client.pending).toEqual([2]);
     server = await createServer({ port, dbPath, webRoot: null, minCohort: 1 });
+    clock.advance(500);
     const again = await p.next('welcome', () => true, 15_000);
     expect(again.participant).toBe(first.participant);
     expect(again.lastSeq).toBe(1);
