@@ -20,6 +20,7 @@ import { quadrantOf } from '../src/core/affect.ts';
 import { createRng } from '../src/core/collective/prng.ts';
 import { binIndex } from '../src/core/histogram.ts';
 import { PulseState } from '../src/core/pulse.ts';
+import { groupTickBench } from './support/groupTicks.ts';
 
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 2000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -235,5 +236,7 @@ async function fanoutBench(): Promise<void> {
 }
 
 console.log(`# bench:pulse — ${new Date().toISOString()} — node ${process.version}`);
-tickBench();
-await fanoutBench();
+// BENCH_ONLY=groups runs the group row alone (no child servers).
+if (process.env.BENCH_ONLY !== 'groups') tickBench();
+groupTickBench();
+if (process.env.BENCH_ONLY !== 'groups') await fanoutBench();

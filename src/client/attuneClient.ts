@@ -30,6 +30,7 @@ import {
   errorCodeOfClose,
   FATAL_CLOSE_CODES,
   type FullMessage,
+  type GroupChosenMessage,
   normaliseCode,
   PointInputSchema,
   type PulseMessage,
@@ -105,6 +106,8 @@ export interface ClientEvents {
   readonly full: FullMessage;
   readonly bye: ServerByeMessage;
   readonly status: StatusEvent;
+  /** The participant's group choice is stored (R6). */
+  readonly group: GroupChosenMessage;
 }
 
 /** Settings of a client. */
@@ -116,6 +119,8 @@ export interface AttuneClientOptions {
   readonly role: 'participant' | 'display';
   /** Participants: consent was given on the consent screen (SPEC W3). */
   readonly consent?: boolean;
+  /** Participants: the group chosen at join (R6; null or absent: prefer not to say). */
+  readonly group?: string | null;
   /** Opens a socket: `(url) => new WebSocket(url)` in the browser or with `ws`. */
   readonly connect: ConnectSocket;
   readonly clock?: ClientClock;
@@ -199,6 +204,14 @@ export class AttuneClient {
   #ws: WebSocketLike | null = null;
   #timer: unknown = null;
   #attempt = 0;
+  /** The group the participant wants (R6). */
+  #group: string | null = null;
+  /** A group chosen while not live, to send after the next welcome. */
+  #groupPending = false;
+  /** The participant's group as the server last confirmed it (or as chosen at join). */
+  get group(): string | null {
+    return this.#group;
+  }
   #seq: number;
   /** Unacknowledged inputs by seq, in seq order (Map keeps insertion order). */
   #pending = new Map<number, string>();
@@ -212,6 +225,7 @@ export class AttuneClient {
     this.#o = o;
     this.code = normaliseCode(o.code);
     this.role = o.role;
+    this.#group = o.group ?? null;
     this.#clock = o.clock ?? systemClock;
     this.#random = o.random ?? Math.random;
     this.#storage = o.storage ?? memoryStorage();
@@ -282,6 +296,16 @@ export class AttuneClient {
     return ok(seq);
   }
 
+  /**
+   * Chooses, changes or drops (null) the participant's group (R6). Sent now when live, else on
+   * the next welcome; the server answers with a `group` event once the choice is stored.
+   */
+  setGroup(group: string | null): void {
+    this.#group = group;
+    if (this.#state === 'live' && this.#ws?.readyState === OPEN) this.#ws.send(JSON.stringify({ t: 'group', group }));
+    else this.#groupPending = true;
+  }
+
   /** Leaves the space: `bye` (the point leaves the pulse at once), forget the session, stop. */
   leave(): void {
     if (this.#ws?.readyState === OPEN) this.#ws.send('{"t":"bye"}');
@@ -330,7 +354,7 @@ export class AttuneClient {
       const token = this.role === 'participant' ? this.#storage.getItem(this.#keys.token) : null;
       this.#resuming = token !== null;
       this.#setState('joining');
-      ws.send(JSON.stringify(token !== null ? { t: 'resume', token } : { t: 'join', code: this.code, role: this.role, consent: this.#o.consent ?? false }));
+      ws.send(JSON.stringify(token !== null ? { t: 'resume', token } : { t: 'join', code: this.code, role: this.role, consent: this.#o.consent ?? false, ...(this.#group !== null ? { group: this.#group } : {}) }));
     };
     ws.onmessage = (ev) => {
       if (this.#ws !== ws) return;
@@ -407,6 +431,10 @@ export class AttuneClient {
         }
         this.#setState('live');
         this.#emit('welcome', m);
+        // A group chosen while away (or before a resume) goes now, if the server has another.
+        if (this.#groupPending && (m.group ?? null) !== this.#group) this.#ws?.send(JSON.stringify({ t: 'group', group: this.#group }));
+        else if (!this.#groupPending) this.#group = m.group ?? null;
+        this.#groupPending = false;
         // Everything not yet acknowledged goes again, in order; the server acks an accepted
         // seq again without counting it twice, and refuses one it never accepted (W5).
         for (const frame of this.#pending.values()) this.#transmit(frame);
@@ -428,6 +456,10 @@ export class AttuneClient {
         if (m.seq !== undefined) this.#pending.delete(m.seq);
         if (isFatal(m.code) && FATAL_CLOSE_CODES.has(wsCloseCodeOf(m.code))) this.#end = { reason: m.code, message: m.message };
         this.#emit('error', m);
+        return;
+      case 'group':
+        this.#group = m.group;
+        this.#emit('group', m);
         return;
       case 'full':
         this.#end = { reason: 'SPACE_FULL', message: m.message };

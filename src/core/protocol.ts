@@ -6,9 +6,11 @@
 import * as v from 'valibot';
 import type { Affect } from './affect.ts';
 import type { CollectiveState } from './collective/collectiveTracker.ts';
+import type { Bridging } from './collective/bridging.ts';
 import type { ReleasedHeartSynchrony } from './collective/heartSynchrony.ts';
 import { ERROR_CODES, type ErrorCode } from './errors.ts';
 import type { PulseSnapshot } from './pulse.ts';
+import type { ReleasedGroups } from './release/groups.ts';
 
 /** Largest client frame accepted, in bytes (SPEC W2). */
 export const MAX_CLIENT_FRAME_BYTES = 4096;
@@ -17,13 +19,21 @@ export const MAX_TEXT_CHARS = 500;
 
 const finite = (lo: number, hi: number) => v.pipe(v.number(), v.finite(), v.minValue(lo), v.maxValue(hi));
 
+/** A group's name as a client sends it (the space checks it is one of its groups, R6). */
+export const GroupNameSchema = v.pipe(v.string(), v.minLength(1), v.maxLength(160));
+
 /** `join`: enter a space by its code, as a participant (consent required) or a display. */
 export const JoinSchema = v.strictObject({
   t: v.literal('join'),
   code: v.pipe(v.string(), v.minLength(4), v.maxLength(32)),
   role: v.optional(v.picklist(['participant', 'display']), 'participant'),
   consent: v.optional(v.boolean(), false),
+  /** The group the participant chose (optional; null or absent: prefer not to say). */
+  group: v.optional(v.nullable(GroupNameSchema)),
 });
+
+/** `group`: choose, change or (null) drop one's group; answered `{"t":"group","group"}` once stored. */
+export const GroupSchema = v.strictObject({ t: v.literal('group'), group: v.nullable(GroupNameSchema) });
 
 /** `resume`: re-enter with the token from an earlier `welcome`. */
 export const ResumeSchema = v.strictObject({
@@ -71,10 +81,10 @@ export const TextInputSchema = v.strictObject({
 export const ByeSchema = v.strictObject({ t: v.literal('bye') });
 
 /** Any client message. */
-export const ClientMessageSchema = v.union([JoinSchema, ResumeSchema, PointInputSchema, TextInputSchema, ByeSchema]);
+export const ClientMessageSchema = v.union([JoinSchema, ResumeSchema, PointInputSchema, TextInputSchema, ByeSchema, GroupSchema]);
 
 /** Client message types, for the UNKNOWN_TYPE check. */
-export const CLIENT_TYPES = ['join', 'resume', 'input', 'bye'] as const;
+export const CLIENT_TYPES = ['join', 'resume', 'input', 'bye', 'group'] as const;
 
 export type JoinMessage = v.InferOutput<typeof JoinSchema>;
 export type ResumeMessage = v.InferOutput<typeof ResumeSchema>;
@@ -82,6 +92,7 @@ export type PointInputMessage = v.InferOutput<typeof PointInputSchema>;
 export type HeartReading = v.InferOutput<typeof HeartReadingSchema>;
 export type TextInputMessage = v.InferOutput<typeof TextInputSchema>;
 export type ClientMessage = v.InferOutput<typeof ClientMessageSchema>;
+export type GroupMessage = v.InferOutput<typeof GroupSchema>;
 
 /** The public description of a space, as a client sees it. */
 export interface SpaceInfo {
@@ -90,6 +101,8 @@ export interface SpaceInfo {
   readonly status: 'open' | 'closed';
   readonly capacity: number;
   readonly ttlMs: number;
+  /** The groups a participant may choose from (R6), when the space has any. */
+  readonly groups?: readonly string[];
 }
 
 /** `welcome`: the reply to join/resume. */
@@ -106,6 +119,14 @@ export interface WelcomeMessage {
   /** Highest input seq the server has durably accepted from this participant. */
   readonly lastSeq: number;
   readonly pulseHz: number;
+  /** The participant's group, when they chose one (their own data, sent only to them). */
+  readonly group?: string | null;
+}
+
+/** `group` from the server: the participant's group choice is stored. */
+export interface GroupChosenMessage {
+  readonly t: 'group';
+  readonly group: string | null;
 }
 
 /** `ack`: an input is durable and counted. */
@@ -137,7 +158,7 @@ export interface ServerByeMessage {
 }
 
 /** Server message types other than `pulse` (whose shape lives in pulse.ts). */
-export type ServerMessage = WelcomeMessage | AckMessage | ErrorMessage | FullMessage | ServerByeMessage;
+export type ServerMessage = WelcomeMessage | AckMessage | ErrorMessage | FullMessage | ServerByeMessage | GroupChosenMessage;
 
 // ——— Shared by every client (src/client) and the server ———————————————————————————————
 
@@ -179,6 +200,10 @@ export type PulseMessage = PulseSnapshot & {
    * the heart synchrony (docs/heart.md), after the release stage's `releaseHeartSynchrony` (R5).
    */
   readonly heart?: ReleasedHeartSynchrony;
+  /** Per-group pulses (R6), in spaces that declare groups; withheld groups carry `suppressed: true` only. */
+  readonly groups?: ReleasedGroups;
+  /** The bridging measures of the shown groups (docs/bridging.md), or null below two. */
+  readonly bridging?: Bridging | null;
 };
 
 /** Any message a server sends, pulses included. */
@@ -208,4 +233,5 @@ export const ServerMessageSchema = v.variant('t', [
   v.looseObject({ t: v.literal('full'), message: v.string(), capacity: num }),
   v.looseObject({ t: v.literal('bye'), reason: v.picklist(['space-closed', 'shutdown', 'replaced', 'left']) }),
   v.looseObject({ t: v.literal('pulse'), seq: num, at: num, count: num }),
+  v.looseObject({ t: v.literal('group'), group: v.nullable(v.string()) }),
 ]);

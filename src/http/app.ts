@@ -47,6 +47,11 @@ export interface AppOptions {
    * takes a code is a way to test one, so it spends the same per-address budget.
    */
   readonly joinThrottle?: JoinThrottle;
+  /**
+   * Routes under `/api/spaces` built with the app's space lookup (which spends the join-guess
+   * budget, W13), e.g. the feeds' (src/http/feedRoutes.ts); mounted before the API's catch-all.
+   */
+  readonly spaceRoutes?: readonly ((withSpace: (c: Context) => Promise<SpaceRecord | Response>) => Hono)[];
 }
 
 /** Resolves true after `ms`, or false as soon as `signal` aborts (the client went away). */
@@ -104,7 +109,11 @@ const CreateSpaceSchema = v.strictObject({
   name: v.pipe(v.string(), v.maxLength(4096, 'name is far too long')),
   capacity: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
   ttlSeconds: v.optional(v.pipe(v.number(), v.finite(), v.minValue(5), v.maxValue(86_400))),
+  // R6: up to 8 named groups; names are checked by the service (core/groups/groupNames.ts).
+  groups: v.optional(v.pipe(v.array(v.pipe(v.string(), v.maxLength(400, 'a group name is far too long'))), v.maxLength(8, 'at most 8 groups'))),
 });
+
+const LinkSchema = v.strictObject({ with: v.pipe(v.string(), v.minLength(4), v.maxLength(32)), agree: v.optional(v.boolean(), true) });
 
 const SeriesQuerySchema = v.object({
   from: v.optional(v.pipe(v.string(), v.regex(/^\d{1,15}$/, 'from must be epoch milliseconds'), v.transform(Number))),
@@ -263,6 +272,46 @@ export function createApp(o: AppOptions): Hono {
     return c.json({ stewardToken: r.value });
   });
 
+  // Linking spaces (docs/bridging.md): each steward agrees; the act is on the public log first.
+  app.post('/api/spaces/:code/links', async (c) => {
+    const s = await withSpace(c);
+    if (s instanceof Response) return s;
+    let body: unknown;
+    try {
+      body = await c.req.json();
+    } catch {
+      return errorResponse(c, 'BAD_REQUEST', 'body must be JSON: {"with": "CODE", "agree"?: bool}');
+    }
+    const parsed = v.safeParse(LinkSchema, body);
+    if (!parsed.success) return errorResponse(c, 'BAD_REQUEST', parsed.issues[0]?.message ?? 'invalid body');
+    const r = await svc.link(c.req.param('code'), bearer(c), parsed.output.with, parsed.output.agree);
+    if (!r.ok) return errorResponse(c, r.code, r.message);
+    return c.json(r.value);
+  });
+
+  app.get('/api/spaces/:code/links', async (c) => {
+    const s = await withSpace(c);
+    if (s instanceof Response) return s;
+    return c.json({ space: s.code, linked: svc.linksOf(s.id) });
+  });
+
+  // The compare view's data: linked spaces' released pulses side by side, and their bridging.
+  app.get('/api/compare', async (c) => {
+    const codes = (c.req.query('spaces') ?? '').split(',').map((x) => x.trim()).filter((x) => x.length > 0);
+    if (codes.length < 2 || codes.length > 8) return errorResponse(c, 'BAD_REQUEST', 'spaces must name 2 to 8 linked spaces: ?spaces=CODE,CODE');
+    const address = requestAddress(c, hops);
+    for (const code of codes) {
+      const norm = normaliseCode(code);
+      const d = await awaitAdmission(throttle, address, norm, { now: clock, sleep: (ms) => sleepUnlessAborted(ms, c.req.raw.signal) });
+      if (d.kind !== 'evaluate') return errorResponse(c, d.kind === 'refuse' ? 'RATE_LIMITED' : 'NOT_FOUND', 'too many codes tried, or an unknown code');
+      throttle.record(address, norm, (await svc.spaceByCode(norm)) ? 'found' : 'not-found', clock());
+    }
+    const r = svc.compare(codes);
+    if (!r.ok) return errorResponse(c, r.code, r.message);
+    c.header('cache-control', 'no-store');
+    return c.json(r.value);
+  });
+
   app.get('/api/spaces/:code/pulse', async (c) => {
     const s = await withSpace(c);
     if (s instanceof Response) return s;
@@ -314,6 +363,8 @@ export function createApp(o: AppOptions): Hono {
     return c.body(new Uint8Array(png), 200, { 'content-type': 'image/png', 'cache-control': 'public, max-age=3600' });
   });
 
+  for (const routes of o.spaceRoutes ?? []) app.route('/api/spaces', routes(withSpace));
+
   app.all('/api/*', (c) => errorResponse(c, 'NOT_FOUND', `no API route ${c.req.method} ${new URL(c.req.url).pathname}`));
 
   for (const m of o.mounts ?? []) app.route(m.path, m.app);
@@ -332,6 +383,7 @@ export function createApp(o: AppOptions): Hono {
     app.get('/d/:code', page('display.html'));
     app.get('/s/:code', page('steward.html'));
     app.get('/audit', page('audit.html'));
+    app.get('/compare', page('compare.html'));
     app.use('/assets/*', serveStatic({ root, onFound: (_p, c) => c.header('cache-control', 'public, max-age=31536000, immutable') }));
     app.use('/*', serveStatic({ root }));
   }

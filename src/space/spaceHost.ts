@@ -16,13 +16,15 @@ import { checkAffect } from '../core/affect.ts';
 import { type ContagionIndex, type ContagionRecord, contagionIndex } from '../core/collective/contagion.ts';
 import { fail, ok, type ErrorCode, isFatal, type Result, wsCloseCodeOf } from '../core/errors.ts';
 import type { GovernanceSink } from '../core/governance.ts';
-import { type AckMessage, type ErrorMessage, normaliseCode, type PointInputMessage, type ServerByeMessage, type SpaceInfo, type TextInputMessage, type WelcomeMessage } from '../core/protocol.ts';
+import { type AckMessage, type ErrorMessage, normaliseCode, type PointInputMessage, type GroupChosenMessage, type ServerByeMessage, type SpaceInfo, type TextInputMessage, type WelcomeMessage } from '../core/protocol.ts';
+import { type Bridging, bridgingOf } from '../core/collective/bridging.ts';
 import { releasePeriod } from '../core/release/release.ts';
 import { beatPeriodMs, isParticipantBeat } from '../core/space/beats.ts';
-import type { ConnRef, Effect, Notice, SpaceAct, SpaceEvent, Write } from '../core/space/events.ts';
+import type { ConnRef, Effect, Notice, PulseView, SpaceAct, SpaceEvent, Write } from '../core/space/events.ts';
 import { createSpaceState, DEFAULT_MACHINE_OPTIONS, type MachineOptions, restoreParticipant, type SpaceState, step } from '../core/space/machine.ts';
 import { encodeView, recordOf } from '../core/space/record.ts';
 import { checkSpaceName } from '../core/spaceName.ts';
+import { checkGroupNames } from '../core/groups/groupNames.ts';
 import type { Bus } from '../bus/port.ts';
 import type { PulsePoint, SpaceEventRecord, SpaceRecord, Storage } from '../storage/port.ts';
 import type { Cancel, Scheduler } from './scheduler.ts';
@@ -186,7 +188,7 @@ export class SpaceHost {
       if (space.status !== 'open') continue;
       const lastN = await this.o.storage.lastEventN(space.id);
       const state = createSpaceState(this.settingsOf(space), this.options, lastN);
-      for (const p of await this.o.storage.listActiveParticipants(space.id, now - space.ttlMs)) restoreParticipant(state, p.id, p.lastSeq, p.latest);
+      for (const p of await this.o.storage.listActiveParticipants(space.id, now - space.ttlMs)) restoreParticipant(state, p.id, p.lastSeq, p.latest, p.group ?? null);
       let pulseSeq = 0;
       const tail = await this.o.storage.listEvents(space.id, Math.max(1, lastN - 4000), 4000);
       for (const r of tail) if (r.kind === 'tick' && r.body) pulseSeq = Math.max(pulseSeq, Number((JSON.parse(r.body) as { seq?: number }).seq ?? 0));
@@ -197,7 +199,7 @@ export class SpaceHost {
   }
 
   private settingsOf(space: SpaceRecord) {
-    return { id: space.id, code: space.code, name: space.name, capacity: space.capacity, ttlMs: space.ttlMs };
+    return { id: space.id, code: space.code, name: space.name, capacity: space.capacity, ttlMs: space.ttlMs, ...(space.groups?.length ? { groups: space.groups } : {}) };
   }
 
   private adopt(space: SpaceRecord, state: SpaceState): LiveSpace {
@@ -332,7 +334,7 @@ export class SpaceHost {
     const spaceId = live.record.id;
     switch (w.kind) {
       case 'participant':
-        this.write(() => s.createParticipant({ id: w.participantId, spaceId, tokenHash: w.tokenHash, joinedAt: w.joinedAt, lastSeq: 0, latest: null }), 'store a participant');
+        this.write(() => s.createParticipant({ id: w.participantId, spaceId, tokenHash: w.tokenHash, joinedAt: w.joinedAt, lastSeq: 0, latest: null, ...(w.group ? { group: w.group } : {}) }), 'store a participant');
         return;
       case 'input':
         this.write(() => s.appendInputs([{ spaceId, participantId: w.participantId, seq: w.seq, affect: w.affect, exposed: w.exposed, shown: w.shown, n: w.n, ...(w.heartBpm !== undefined ? { heartBpm: w.heartBpm } : {}) }]), 'store an input');
@@ -396,7 +398,7 @@ export class SpaceHost {
     switch (msg.t) {
       case 'welcome': {
         const space: SpaceInfo = this.info(live.record);
-        const welcome: WelcomeMessage = { t: 'welcome', role: msg.role, ...(msg.participant ? { participant: msg.participant } : {}), ...(msg.token ? { token: msg.token } : {}), space, you: msg.you, lastSeq: msg.lastSeq, pulseHz: this.options.participantHz };
+        const welcome: WelcomeMessage = { t: 'welcome', role: msg.role, ...(msg.participant ? { participant: msg.participant } : {}), ...(msg.token ? { token: msg.token } : {}), space, you: msg.you, lastSeq: msg.lastSeq, pulseHz: this.options.participantHz, ...(msg.group !== undefined ? { group: msg.group } : {}) };
         c.sink.send(JSON.stringify(welcome));
         if (c.session) c.sink.welcomed(c.session);
         if (withPulse && live.lastBytes) c.sink.send(live.lastBytes);
@@ -408,6 +410,9 @@ export class SpaceHost {
       case 'error':
         this.sendError(c, msg.code, msg.message, msg.seq);
         if (msg.code === 'SPACE_CLOSED' || msg.code === 'CONSENT_REQUIRED') this.unsession(c, msg.code === 'SPACE_CLOSED');
+        return;
+      case 'group':
+        c.sink.send(JSON.stringify(msg satisfies GroupChosenMessage));
         return;
       case 'full':
         c.sink.send(JSON.stringify(msg));
@@ -449,7 +454,7 @@ export class SpaceHost {
    * A join (W3). Resolves NOT_FOUND (and SPACE_CLOSED for a closed space) as values so the edge
    * can throttle guessing (W13); every other outcome reaches the connection through the machine.
    */
-  async join(ref: ConnRef, code: string, role: 'participant' | 'display', consent: boolean): Promise<Result<true>> {
+  async join(ref: ConnRef, code: string, role: 'participant' | 'display', consent: boolean, group: string | null = null): Promise<Result<true>> {
     const c = this.conns.get(ref);
     if (!c) return fail('BAD_REQUEST', 'connection is gone');
     if (c.session) return fail('BAD_REQUEST', 'already joined on this connection');
@@ -470,7 +475,7 @@ export class SpaceHost {
     const participantId = newId();
     c.session = { spaceId: live.record.id, role: 'participant', participantId };
     const before = live.state.connected;
-    this.stepIn(live, { kind: 'joined', at, conn: ref, participantId, tokenHash: hashToken(token), token, consent });
+    this.stepIn(live, { kind: 'joined', at, conn: ref, participantId, tokenHash: hashToken(token), token, consent, ...(group !== null ? { group } : {}) });
     if (live.state.connected > before) live.participantConn.set(participantId, ref);
     else c.session = null;
     return ok(true);
@@ -542,6 +547,16 @@ export class SpaceHost {
     return ok(true);
   }
 
+  /** A participant chooses, changes or drops (null) their group (R6); answered once stored. */
+  setGroup(ref: ConnRef, group: string | null): Result<true> {
+    const c = this.conns.get(ref);
+    if (!c?.session || c.leaving || c.session.role !== 'participant' || !c.session.participantId) return fail('NOT_JOINED', 'join or resume first');
+    const live = this.byId.get(c.session.spaceId);
+    if (!live) return fail('SPACE_CLOSED', 'this space has closed');
+    this.stepIn(live, { kind: 'group-changed', at: this.o.scheduler.now(), conn: ref, participantId: c.session.participantId, group });
+    return ok(true);
+  }
+
   /** Bye (W7): the point leaves the pulse now; the connection closes once that is durable. */
   leave(ref: ConnRef): void {
     const c = this.conns.get(ref);
@@ -580,20 +595,23 @@ export class SpaceHost {
   // ——— spaces (the HTTP edge) ———
 
   /** Creates a space (H1): stored, logged (`space.created`), then opened. */
-  async createSpace(req: { name: string; capacity?: number | undefined; ttlSeconds?: number | undefined }): Promise<Result<CreatedSpace>> {
+  async createSpace(req: { name: string; capacity?: number | undefined; ttlSeconds?: number | undefined; groups?: readonly string[] | undefined }): Promise<Result<CreatedSpace>> {
     const checked = checkSpaceName(req.name);
     if (!checked.ok) return fail('BAD_REQUEST', `name: ${checked.message}`);
     const name = checked.name;
+    const named = checkGroupNames(req.groups ?? []);
+    if (!named.ok) return fail('BAD_REQUEST', `groups: ${named.message}`);
+    const groups = named.value;
     const capacity = req.capacity ?? this.capacity;
     if (!Number.isInteger(capacity) || capacity < 1 || capacity > this.maxCapacity) return fail('BAD_REQUEST', `capacity must be an integer in [1, ${this.maxCapacity}]`);
     const ttlMs = req.ttlSeconds === undefined ? this.ttlMs : req.ttlSeconds * 1000;
     if (!Number.isFinite(ttlMs) || ttlMs < 5000 || ttlMs > 86_400_000) return fail('BAD_REQUEST', 'ttlSeconds must be in [5, 86400]');
     const stewardToken = newToken();
     for (let attempt = 0; attempt < 5; attempt++) {
-      const space: SpaceRecord = { id: newId(), code: newCode(), name, status: 'open', capacity, ttlMs, stewardTokenHash: hashToken(stewardToken), createdAt: this.o.scheduler.now(), closedAt: null };
+      const space: SpaceRecord = { id: newId(), code: newCode(), name, status: 'open', capacity, ttlMs, stewardTokenHash: hashToken(stewardToken), createdAt: this.o.scheduler.now(), closedAt: null, ...(groups.length ? { groups } : {}) };
       if (!(await this.o.storage.createSpace(space))) continue;
       try {
-        await this.o.governance.record({ type: 'space.created', space: space.id, at: space.createdAt, payload: { name, capacity, ttlMs } });
+        await this.o.governance.record({ type: 'space.created', space: space.id, at: space.createdAt, payload: { name, capacity, ttlMs, ...(groups.length ? { groups } : {}) } });
       } catch (e) {
         // Never open a space the public log does not know: it stays closed, unreachable.
         this.report('could not log space.created; the space was not opened', e);
@@ -655,9 +673,65 @@ export class SpaceHost {
     return r.ok ? ok(token) : r;
   }
 
+  /**
+   * This space's steward agrees (or stops agreeing) to be linked with another open space
+   * (docs/bridging.md): an act on the public log (`space.linked` / `space.unlinked`), applied once
+   * logged. Two spaces are linked while each steward agrees. Returns whether the link is mutual now.
+   */
+  async link(code: string, stewardToken: string | null | undefined, otherCode: string, agree: boolean): Promise<Result<{ readonly linked: boolean; readonly with: string }>> {
+    const auth = await this.authorise(code, stewardToken);
+    if (!auth.ok) return auth;
+    const live = this.byId.get(auth.value.id);
+    if (!live) return fail('SPACE_CLOSED', 'the space has closed');
+    const other = this.byCode.get(normaliseCode(otherCode));
+    if (!other) return fail('NOT_FOUND', 'no open space has that code');
+    if (other === live) return fail('BAD_REQUEST', 'a space cannot be linked with itself');
+    const r = await this.act(live, { kind: 'link', other: other.record.id, otherCode: other.record.code, agree });
+    if (!r.ok) return r;
+    return ok({ linked: this.linked(live, other), with: other.record.code });
+  }
+
+  private linked(a: LiveSpace, b: LiveSpace): boolean {
+    return a.state.links.has(b.record.id) && b.state.links.has(a.record.id);
+  }
+
+  /** Codes of the open spaces this space is mutually linked with. */
+  linksOf(spaceId: string): string[] {
+    const live = this.byId.get(spaceId);
+    if (!live) return [];
+    return [...live.state.links.keys()].flatMap((id) => {
+      const o = this.byId.get(id);
+      return o && this.linked(live, o) ? [o.record.code] : [];
+    });
+  }
+
+  /**
+   * Linked spaces side by side (the compare view): each one's last released pulse and the
+   * bridging measures between them, read off their released histograms only. Every pair must be
+   * linked by both stewards.
+   */
+  compare(codes: readonly string[]): Result<{ readonly spaces: readonly { readonly code: string; readonly name: string; readonly pulse: PulseView | null }[]; readonly bridging: Bridging | null }> {
+    const lives: LiveSpace[] = [];
+    for (const c of codes) {
+      const l = this.byCode.get(normaliseCode(c));
+      if (!l) return fail('NOT_FOUND', `no open space has the code ${c}`);
+      if (lives.includes(l)) return fail('BAD_REQUEST', 'a space is named twice');
+      lives.push(l);
+    }
+    for (let i = 0; i < lives.length; i++) for (let j = i + 1; j < lives.length; j++) if (!this.linked(lives[i] as LiveSpace, lives[j] as LiveSpace)) return fail('NOT_FOUND', 'these spaces are not linked by both stewards');
+    const spaces = lives.map((l) => ({ code: l.record.code, name: l.record.name, pulse: l.state.lastView }));
+    const bins = lives[0]?.state.pulse.grid.bins ?? this.options.bins;
+    const bridging = bridgingOf(
+      spaces.map((s) => s.code),
+      spaces.map((s) => (s.pulse && !s.pulse.suppressed ? s.pulse.hist : null)),
+      bins,
+    );
+    return ok({ spaces, bridging });
+  }
+
   /** Public description of a space. */
   info(space: SpaceRecord): SpaceInfo {
-    return { code: space.code, name: space.name, status: space.status, capacity: space.capacity, ttlMs: space.ttlMs };
+    return { code: space.code, name: space.name, status: space.status, capacity: space.capacity, ttlMs: space.ttlMs, ...(space.groups?.length ? { groups: space.groups } : {}) };
   }
 
   /** Live figures of an open space (people counted, participants connected, displays). */

@@ -22,6 +22,8 @@ export interface SpaceRecord {
   readonly stewardTokenHash: string;
   readonly createdAt: number;
   readonly closedAt: number | null;
+  /** The space's declared groups (R6; public, like the name), when it has any. */
+  readonly groups?: readonly string[];
 }
 
 /** A stored participant session (no identity: an opaque id and a hashed resume token). */
@@ -34,6 +36,8 @@ export interface ParticipantRecord {
   readonly lastSeq: number;
   /** The latest accepted affect, if any. */
   readonly latest: Affect | null;
+  /** The group the participant chose (personal data, never published; R6), if any. */
+  readonly group?: string | null;
 }
 
 /** One accepted input, as appended. */

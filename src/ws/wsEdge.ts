@@ -23,7 +23,7 @@ import { type WebSocket, WebSocketServer } from 'ws';
 import { addressKey, clientIp } from '../core/clientAddress.ts';
 import { type ErrorCode, isFatal, wsCloseCodeOf } from '../core/errors.ts';
 import { awaitAdmission, JoinThrottle } from '../core/joinThrottle.ts';
-import { ByeSchema, CLIENT_TYPES, type ClientMessage, JoinSchema, MAX_CLIENT_FRAME_BYTES, normaliseCode, PointInputSchema, ResumeSchema, TextInputSchema } from '../core/protocol.ts';
+import { ByeSchema, CLIENT_TYPES, type ClientMessage, GroupSchema, JoinSchema, MAX_CLIENT_FRAME_BYTES, normaliseCode, PointInputSchema, ResumeSchema, TextInputSchema } from '../core/protocol.ts';
 import { TokenBucket } from '../core/rateLimit.ts';
 import type { ConnRef } from '../core/space/events.ts';
 import type { Disposable } from '../bus/port.ts';
@@ -91,7 +91,7 @@ interface SpaceSubs {
   readonly disposables: Disposable[];
 }
 
-const SCHEMAS = { join: JoinSchema, resume: ResumeSchema, bye: ByeSchema } as const;
+const SCHEMAS = { join: JoinSchema, resume: ResumeSchema, bye: ByeSchema, group: GroupSchema } as const;
 
 function describeIssues(issues: readonly v.BaseIssue<unknown>[]): string {
   const first = issues[0];
@@ -244,7 +244,7 @@ export class WsEdge {
             return;
           }
           try {
-            r = await this.host.join(conn.ref, msg.code, msg.role, msg.consent);
+            r = await this.host.join(conn.ref, msg.code, msg.role, msg.consent, msg.group ?? null);
           } catch (e) {
             this.throttle.record(conn.address, code, 'error', this.now());
             throw e;
@@ -266,6 +266,11 @@ export class WsEdge {
         const exposed = msg.seen !== false && now - conn.lastPulseAt <= this.o.exposureWindowMs;
         const r = this.host.input(conn.ref, msg, exposed);
         if (!r.ok) return this.sendError(conn, r.code, r.message, msg.seq);
+        return;
+      }
+      case 'group': {
+        const r = this.host.setGroup(conn.ref, msg.group);
+        if (!r.ok) return this.sendError(conn, r.code, r.message);
         return;
       }
       case 'bye': {

@@ -7,6 +7,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { bpmOf, metricLabel, moodColour, QUADRANT_STYLE, type Pulse, xOf, yOf } from './lib/affect.ts';
 import { fractureOf } from '../../src/core/collective/fracture.ts';
+import { GroupsPanel } from './lib/groups.ts';
 import { HeartRoom } from './lib/heartRoom.ts';
 import { codeFromPath, useSpaceSocket, type Status } from './lib/socket.ts';
 import { html, render } from './lib/ui.ts';
@@ -205,10 +206,14 @@ function App() {
   const [pulse, setPulse] = useState<Pulse | null>(null);
   const [status, setStatus] = useState<Status>('connecting');
   const [name, setName] = useState('');
+  const [groups, setGroups] = useState<readonly string[]>([]);
   const [ended, setEnded] = useState<string | null>(null);
   useSpaceSocket(code, 'display', {
     onStatus: setStatus,
-    onWelcome: (m) => setName(m.space.name),
+    onWelcome: (m) => {
+      setName(m.space.name);
+      setGroups(m.space.groups ?? []);
+    },
     onPulse: setPulse,
     onEnd: (_r, msg) => setEnded(msg),
   });
@@ -234,6 +239,7 @@ function App() {
       </div>
       ${dis !== undefined ? html`<div><span class="muted">dissonance</span> <strong data-testid="dissonance">${Math.round(dis * 100)}%</strong></div>` : null}
       <${HeartRoom} heart=${pulse?.heart} minCohort=${pulse?.minCohort ?? 3} />
+      ${groups.length ? html`<${GroupsPanel} names=${groups} pulse=${pulse} />` : null}
       ${alerts.map((a) => html`<div class="alert" data-testid="alert">${a.metrics.filter((m) => m.metric !== 'camps' && m.metric !== 'dispersion').slice(0, 2).map((m) => `${metricLabel(m.metric)} ${m.direction === 'up' ? 'rising' : 'falling'}`).join(' · ') || 'the room is changing'}</div>`)}
       ${(pulse?.collective?.trends ?? []).map((t) => html`<div class="muted" data-testid="trend">slowly: ${t.metrics.slice(0, 2).map((m) => `${metricLabel(m.metric)} ${m.ratePerMin >= 0 ? 'rising' : 'falling'}`).join(' · ')}</div>`)}
       <div style="margin-top:auto">

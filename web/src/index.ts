@@ -16,6 +16,7 @@ function App() {
   const [code, setCode] = useState('');
   const [name, setName] = useState('');
   const [capacity, setCapacity] = useState('');
+  const [groups, setGroups] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [created, setCreated] = useState<Created | null>(null);
@@ -27,6 +28,8 @@ function App() {
     try {
       const body: Record<string, unknown> = { name: name.trim() };
       if (capacity.trim()) body.capacity = Number(capacity);
+      const named = groups.split(',').map((g) => g.trim()).filter((g) => g.length > 0);
+      if (named.length) body.groups = named;
       const c = await api<Created>('/api/spaces', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
       localStorage.setItem(`attune:${c.code}:steward`, c.stewardToken);
       setCreated(c);
@@ -68,6 +71,9 @@ function App() {
             <p class="muted" id="name-note" style="margin:4px 0 0">The name is public: creating a space is written to the public log.</p>
             <label for="cap">Capacity (optional)</label>
             <input id="cap" inputmode="numeric" pattern="[0-9]*" value=${capacity} onInput=${(e: Event) => setCapacity((e.target as HTMLInputElement).value)} placeholder="1000" />
+            <label for="groups">Groups (optional, up to 8, comma-separated)</label>
+            <input id="groups" value=${groups} onInput=${(e: Event) => setGroups((e.target as HTMLInputElement).value)} placeholder="east, west" aria-describedby="groups-note" data-testid="create-groups" />
+            <p class="muted" id="groups-note" style="margin:4px 0 0">People may choose one when they join (or prefer not to say); each group's pulse is shown once enough of it share. Group names are public.</p>
             <p>${error ? html`<span class="error" role="alert">${error}</span>` : null}</p>
             <button type="submit" disabled=${busy}>${busy ? 'Creating…' : 'Create space'}</button>
           </form>`

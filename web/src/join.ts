@@ -6,6 +6,7 @@ import { useEffect, useState } from 'preact/hooks';
 import type { Pulse } from './lib/affect.ts';
 import { QUADRANT_STYLE } from './lib/affect.ts';
 import { Grid } from './lib/grid.ts';
+import { GroupPicker } from './lib/groups.ts';
 import { HeartPanel } from './lib/heartPanel.ts';
 import { codeFromPath, type InputPayload, useSpaceSocket, hasConsented, recordConsent, type Status } from './lib/socket.ts';
 import { api, html, render } from './lib/ui.ts';
@@ -16,12 +17,15 @@ interface SpaceInfo {
   status: 'open' | 'closed';
   ttlMs: number;
   present: number;
+  groups?: string[];
 }
 
 type You = { valence: number; arousal: number; confidence: number; source: string };
 
-function Consent({ space, onYes }: { space: SpaceInfo; onYes: () => void }) {
+function Consent({ space, onYes }: { space: SpaceInfo; onYes: (group: string | null) => void }) {
   const minutes = Math.round(space.ttlMs / 60_000);
+  const [group, setGroup] = useState<string | null>(null);
+  const groups = space.groups ?? [];
   return html`
     <h1>${space.name}</h1>
     <p>You're invited to share how you feel, together with everyone here.</p>
@@ -30,18 +34,26 @@ function Consent({ space, onYes }: { space: SpaceInfo; onYes: () => void }) {
       <p>Where you tap on a feelings grid (how pleasant, how energised), or a sentence you type — which is turned into such a point on the server and then thrown away. No name, no account, no contacts, no location. This device keeps a random session key so you can come back.</p>
       <h2>What others see</h2>
       <p>Only the whole room: how many people, and how feelings are spread. <strong>Never your own point</strong> — and nothing at all until at least a few people have joined.</p>
+      ${
+        groups.length
+          ? html`<h2>Groups</h2>
+            <p data-testid="consent-groups">You may say which group you belong to (${groups.join(', ')}). If you do, <strong>your group's pulse is shown</strong> beside the room's — how many of the group are here and how they feel, together — but only while enough of the group share that no one can be picked out; smaller groups stay hidden. Your choice is stored with your random key and never shown. You can change it or take it back at any time.</p>
+            <${GroupPicker} groups=${groups} value=${group} onChange=${setGroup} />`
+          : null
+      }
       <h2>How long it is kept</h2>
       <p>Your point counts in the room for ${minutes >= 1 ? `${minutes} minute${minutes === 1 ? '' : 's'}` : `${Math.round(space.ttlMs / 1000)} seconds`} after your last input; you can leave at any time and it disappears at once. Your inputs are stored on this server under the random key only, for the room's record.</p>
     </div>
     <div class="row">
-      <button onClick=${onYes} data-testid="consent-yes">I agree — let me in</button>
+      <button onClick=${() => onYes(group)} data-testid="consent-yes">I agree — let me in</button>
       <a href="/" class="muted">No thanks</a>
     </div>
   `;
 }
 
-function Room({ space }: { space: SpaceInfo }) {
+function Room({ space, group: chosen }: { space: SpaceInfo; group: string | null }) {
   const [status, setStatus] = useState<Status>('connecting');
+  const [group, setGroup] = useState<string | null>(chosen);
   const [pulse, setPulse] = useState<Pulse | null>(null);
   const [you, setYou] = useState<You | null>(null);
   const [saving, setSaving] = useState(false);
@@ -55,6 +67,7 @@ function Room({ space }: { space: SpaceInfo }) {
   const socket = useSpaceSocket(space.code, 'participant', {
     onStatus: (s) => setStatus(s),
     onWelcome: (m) => {
+      if (m.group !== undefined) setGroup(m.group);
       if (m.you) setYou(m.you);
       if (m.you) setSaid({ valence: m.you.valence, at: m.you.at });
     },
@@ -75,7 +88,7 @@ function Room({ space }: { space: SpaceInfo }) {
       setNote(m.message);
     },
     onEnd: (_r, msg) => setEnded(msg),
-  });
+  }, chosen);
 
   const pick = (valence: number, arousal: number) => {
     setYou({ valence, arousal, confidence: 1, source: 'tap' });
@@ -126,6 +139,18 @@ function Room({ space }: { space: SpaceInfo }) {
       </div>
       <p class="muted" style="margin-bottom:0">Your words are read by the server, turned into a point, and discarded.</p>
     </form>
+    ${
+      space.groups?.length
+        ? html`<${GroupPicker}
+            groups=${space.groups}
+            value=${group}
+            onChange=${(g: string | null) => {
+              setGroup(g);
+              socket.client.setGroup(g);
+            }}
+          />`
+        : null
+    }
     <${HeartPanel} send=${(input: InputPayload) => socket.sendInput(input)} said=${said} acked=${heartAcks} />
     <button
       class="secondary"
@@ -143,6 +168,7 @@ function App() {
   const [space, setSpace] = useState<SpaceInfo | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [consented, setConsented] = useState(hasConsented(code));
+  const [group, setGroup] = useState<string | null>(null);
   useEffect(() => {
     api<SpaceInfo>(`/api/spaces/${code}`).then(setSpace, (e: Error) => setError(e.message));
   }, [code]);
@@ -152,12 +178,13 @@ function App() {
   if (!consented)
     return html`<${Consent}
       space=${space}
-      onYes=${() => {
+      onYes=${(g: string | null) => {
         recordConsent(code);
+        setGroup(g);
         setConsented(true);
       }}
     />`;
-  return html`<${Room} space=${space} />`;
+  return html`<${Room} space=${space} group=${group} />`;
 }
 
 render(html`<${App} />`, document.getElementById('app') as HTMLElement);

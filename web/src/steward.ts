@@ -5,7 +5,9 @@
 import { useEffect, useState } from 'preact/hooks';
 import { metricLabel, type Pulse } from './lib/affect.ts';
 import { Grid } from './lib/grid.ts';
+import { GroupsPanel } from './lib/groups.ts';
 import { HeartRoom } from './lib/heartRoom.ts';
+import { LinkPanel } from './lib/links.ts';
 import { codeFromPath, useSpaceSocket, type Status } from './lib/socket.ts';
 import { api, html, render } from './lib/ui.ts';
 
@@ -25,6 +27,7 @@ function App() {
   const [pulse, setPulse] = useState<Pulse | null>(null);
   const [status, setStatus] = useState<Status>('connecting');
   const [name, setName] = useState('');
+  const [groups, setGroups] = useState<readonly string[]>([]);
   const [log, setLog] = useState<{ at: number; text: string }[]>([]);
   const [message, setMessage] = useState<string | null>(null);
   const [closed, setClosed] = useState(false);
@@ -33,7 +36,10 @@ function App() {
 
   useSpaceSocket(code, 'display', {
     onStatus: setStatus,
-    onWelcome: (m) => setName(m.space.name),
+    onWelcome: (m) => {
+      setName(m.space.name);
+      setGroups(m.space.groups ?? []);
+    },
     onPulse: setPulse,
     onEnd: (_r, msg) => {
       setClosed(true);
@@ -104,6 +110,9 @@ function App() {
       </div>
     </div>
     <${Grid} pulse=${pulse} you=${null} label="The room right now" />
+    ${groups.length ? html`<h2>Groups</h2><${GroupsPanel} names=${groups} pulse=${pulse} />` : null}
+    <h2>Linked spaces</h2>
+    <${LinkPanel} code=${code} token=${token} />
     <h2>Alerts</h2>
     <div class="card" aria-live="polite" data-testid="alerts">
       ${log.length === 0 ? html`<span class="muted">No alerts so far.</span>` : log.map((e) => html`<div>${new Date(e.at).toLocaleTimeString()} — ${e.text}</div>`)}

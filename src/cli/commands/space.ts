@@ -12,14 +12,19 @@ const HELP = `Usage: attune space <create|list|close> [options]
 
 Manages spaces on a running attune server (see 'attune serve').
 
-  attune space create NAME [--capacity N] [--ttl SECONDS]
-      Creates a space; prints its join code, join/display/steward links, the steward
+  attune space create NAME [--capacity N] [--ttl SECONDS] [--group NAME]…
+      Creates a space (each --group declares one of up to 8 named groups a participant
+      may choose at join; their pulses are shown per group, SPEC R6); prints its join code, join/display/steward links, the steward
       token (keep it secret: it closes the space) and the join QR code.
   attune space list [--admin-token TOKEN]
       Lists every space (needs the server's admin token: --admin-token, env
       ATTUNE_ADMIN_TOKEN, or the file admin-token beside the database, ./data/admin-token).
   attune space close CODE [--token STEWARD_TOKEN]
       Closes a space (needs its steward token: --token or env ATTUNE_STEWARD_TOKEN).
+  attune space link CODE --with OTHER [--unlink] [--token STEWARD_TOKEN]
+      Agrees (or, with --unlink, stops agreeing) to link CODE with the space OTHER; two
+      spaces are linked once both stewards agree (logged on the public log), and then
+      /compare?spaces=CODE,OTHER shows them side by side.
 
 Options:
   --url URL           the server (env ATTUNE_URL, default http://127.0.0.1:8787)
@@ -70,6 +75,9 @@ export const command: Command = {
         url: { type: 'string' },
         capacity: { type: 'string' },
         ttl: { type: 'string' },
+        group: { type: 'string', multiple: true },
+        with: { type: 'string' },
+        unlink: { type: 'boolean', default: false },
         token: { type: 'string' },
         'admin-token': { type: 'string' },
         json: { type: 'boolean', default: false },
@@ -86,7 +94,7 @@ export const command: Command = {
         case 'create': {
           const name = rest.join(' ').trim();
           if (!name) throw new UsageError('space create needs a NAME');
-          const body: Record<string, unknown> = { name };
+          const body: Record<string, unknown> = { name, ...(values.group?.length ? { groups: values.group } : {}) };
           for (const [flag, key] of [
             ['capacity', 'capacity'],
             ['ttl', 'ttlSeconds'],
@@ -150,10 +158,27 @@ export const command: Command = {
           out(values.json ? `${JSON.stringify(r.json, null, 2)}\n` : `Closed ${code}. Everyone connected was told; no new joins or inputs.\n`);
           return 0;
         }
+        case 'link': {
+          const [code, extra] = rest;
+          if (!code || !values.with) throw new UsageError('space link needs a CODE and --with OTHER');
+          if (extra !== undefined) throw new UsageError(`unexpected argument '${extra}'`);
+          const token = values.token ?? io.env.ATTUNE_STEWARD_TOKEN;
+          if (!token) throw new UsageError('space link needs the steward token: --token or ATTUNE_STEWARD_TOKEN');
+          const r = await call(io, base, 'POST', `/api/spaces/${encodeURIComponent(code)}/links`, { with: values.with, agree: !values.unlink }, token);
+          if (r.status !== 200) {
+            io.stderr.write(`attune space link: ${errorText(r.json)}\n`);
+            return 1;
+          }
+          const j = r.json as { linked: boolean; with: string };
+          if (values.json) out(`${JSON.stringify(j, null, 2)}\n`);
+          else if (values.unlink) out(`${code} no longer agrees to be linked with ${j.with} (logged).\n`);
+          else out(j.linked ? `${code} and ${j.with} are linked: ${base}/compare?spaces=${code},${j.with}\n` : `${code} agrees to be linked with ${j.with} (logged); waiting for ${j.with}'s steward.\n`);
+          return 0;
+        }
         case undefined:
-          throw new UsageError('missing sub-command: create, list or close');
+          throw new UsageError('missing sub-command: create, list, close or link');
         default:
-          throw new UsageError(`unknown sub-command '${sub}': use create, list or close`);
+          throw new UsageError(`unknown sub-command '${sub}': use create, list, close or link`);
       }
     } catch (e) {
       if (e instanceof ServerUnreachable) {

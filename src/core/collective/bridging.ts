@@ -66,11 +66,11 @@ export function regionBinsOf(bins: number): number {
   return bins % 4 === 0 && bins >= 8 ? 4 : 2;
 }
 
-function normalised(h: ArrayLike<number>, size: number): Float64Array | null {
+function normalised(h: ArrayLike<number>, size: number): number[] | null {
   let t = 0;
   for (let i = 0; i < size; i++) t += h[i] ?? 0;
   if (!(t > 0)) return null;
-  const p = new Float64Array(size);
+  const p = new Array<number>(size).fill(0);
   for (let i = 0; i < size; i++) p[i] = (h[i] ?? 0) / t;
   return p;
 }
@@ -95,7 +95,7 @@ export function emd1(a: ArrayLike<number>, b: ArrayLike<number>, n: number): num
 export function bridgingOf(names: readonly string[], hists: readonly (ArrayLike<number> | null)[], bins: number, options: BridgingOptions = DEFAULT_BRIDGING_OPTIONS): Bridging | null {
   const size = bins * bins;
   const between: string[] = [];
-  const ps: Float64Array[] = [];
+  const ps: number[][] = [];
   hists.forEach((h, i) => {
     const p = h ? normalised(h, size) : null;
     if (p) {
@@ -112,8 +112,8 @@ export function bridgingOf(names: readonly string[], hists: readonly (ArrayLike<
   }
   // Marginals for the earth mover's distances.
   const marg = ps.map((p) => {
-    const v = new Float64Array(bins);
-    const a = new Float64Array(bins);
+    const v = new Array<number>(bins).fill(0);
+    const a = new Array<number>(bins).fill(0);
     for (let y = 0; y < bins; y++) {
       for (let x = 0; x < bins; x++) {
         const q = p[y * bins + x] ?? 0;
@@ -127,8 +127,8 @@ export function bridgingOf(names: readonly string[], hists: readonly (ArrayLike<
   let pairs = 0;
   for (let i = 0; i < marg.length; i++) {
     for (let j = i + 1; j < marg.length; j++) {
-      const x = marg[i] as { v: Float64Array; a: Float64Array };
-      const y = marg[j] as { v: Float64Array; a: Float64Array };
+      const x = marg[i] as { v: number[]; a: number[] };
+      const y = marg[j] as { v: number[]; a: number[] };
       dist += (emd1(x.v, y.v, bins) + emd1(x.a, y.a, bins)) / (2 * (bins - 1));
       pairs++;
     }

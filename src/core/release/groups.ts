@@ -63,10 +63,14 @@ const WITHHELD: ReleasedGroup = { suppressed: true, count: null, mean: null, spr
 interface Unit {
   cells: number[];
   /** People of each part in the unit. */
-  parts: number[];
+  readonly parts: number[];
   total: number;
   cx: number;
   cy: number;
+  /** Lowest cell (the tie-break). */
+  first: number;
+  /** Whether some part holds 1…k−1 people in the unit. */
+  small: boolean;
 }
 
 /**
@@ -75,56 +79,81 @@ interface Unit {
  * coarsen (lists of cells; default one unit per cell, with empty cells left out). A unit is
  * small while some part holds 1…k−1 people in it; the smallest small unit (by total, ties: lower
  * first cell) merges into the nearest other unit holding people (centroid distance; ties: smaller
- * total, then lower first cell) — with one part from single cells, exactly {@link coarsenHistogram}'s
- * order. Returns the units (each a sorted list of cells; cells with nobody in no unit).
+ * total, then lower first cell) — with one part from single cells, exactly `coarsenHistogram`'s
+ * order (release.ts). Returns the units (each a sorted list of cells; cells with nobody in no
+ * unit). O(m·u + u·p) for m merges, u units and p parts.
  */
 export function coarsenParts(parts: readonly ArrayLike<number>[], bins: number, k: number, start?: readonly (readonly number[])[]): number[][] {
   const size = bins * bins;
-  const seeds = start ?? Array.from({ length: size }, (_, i) => [i]);
+  const np = parts.length;
   const units: Unit[] = [];
-  for (const cells of seeds) {
-    const counts = parts.map((p) => cells.reduce((s, c) => s + (p[c] ?? 0), 0));
-    const total = counts.reduce((s, c) => s + c, 0);
-    if (total === 0 && start === undefined) continue;
+  const smallOf = (u: Unit) => {
+    for (let p = 0; p < np; p++) {
+      const c = u.parts[p] as number;
+      if (c > 0 && c < k) return true;
+    }
+    return false;
+  };
+  const seed = (cells: number[]) => {
+    const counts = new Array<number>(np);
+    let total = 0;
+    for (let p = 0; p < np; p++) {
+      const part = parts[p] as ArrayLike<number>;
+      let t = 0;
+      for (const c of cells) t += part[c] ?? 0;
+      counts[p] = t;
+      total += t;
+    }
+    if (total === 0) return;
     let cx = 0;
     let cy = 0;
+    let first = Infinity;
     for (const c of cells) {
       cx += c % bins;
-      cy += Math.floor(c / bins);
+      cy += (c - (c % bins)) / bins;
+      if (c < first) first = c;
     }
-    units.push({ cells: [...cells].sort((a, b) => a - b), parts: counts, total, cx: cx / cells.length, cy: cy / cells.length });
-  }
-  const first = (u: Unit) => u.cells[0] as number;
-  const isSmall = (u: Unit) => u.parts.some((c) => c > 0 && c < k);
-  const wholeRoom = units.reduce((s, u) => s + u.total, 0);
-  if (k <= 1 || wholeRoom === 0) return units.filter((u) => u.total > 0).map((u) => u.cells);
-  for (;;) {
-    let small: Unit | null = null;
-    for (const u of units) {
-      if (!isSmall(u)) continue;
-      if (!small || u.total < small.total || (u.total === small.total && first(u) < first(small))) small = u;
-    }
-    if (!small) break;
-    let into: Unit | null = null;
-    let best = Infinity;
-    for (const u of units) {
-      if (u === small || u.total === 0) continue;
-      const d = (u.cx - small.cx) ** 2 + (u.cy - small.cy) ** 2;
-      if (d < best || (d === best && into && (u.total < into.total || (u.total === into.total && first(u) < first(into))))) {
-        best = d;
-        into = u;
+    const u: Unit = { cells, parts: counts, total, cx: cx / cells.length, cy: cy / cells.length, first, small: false };
+    u.small = smallOf(u);
+    units.push(u);
+  };
+  if (start) for (const cells of start) seed([...cells]);
+  else for (let c = 0; c < size; c++) seed([c]);
+  if (k > 1) {
+    for (;;) {
+      let small: Unit | null = null;
+      for (const u of units) {
+        if (!u.small) continue;
+        if (!small || u.total < small.total || (u.total === small.total && u.first < small.first)) small = u;
       }
+      if (!small) break;
+      let into: Unit | null = null;
+      let best = Infinity;
+      for (const u of units) {
+        if (u === small) continue;
+        const d = (u.cx - small.cx) ** 2 + (u.cy - small.cy) ** 2;
+        if (d < best || (d === best && into && (u.total < into.total || (u.total === into.total && u.first < into.first)))) {
+          best = d;
+          into = u;
+        }
+      }
+      if (!into) break;
+      const a = into.cells.length;
+      const b = small.cells.length;
+      into.cx = (into.cx * a + small.cx * b) / (a + b);
+      into.cy = (into.cy * a + small.cy * b) / (a + b);
+      for (const c of small.cells) into.cells.push(c);
+      for (let p = 0; p < np; p++) into.parts[p] = (into.parts[p] as number) + (small.parts[p] as number);
+      into.total += small.total;
+      if (small.first < into.first) into.first = small.first;
+      into.small = smallOf(into);
+      // Every choice above is decided by (total, first, distance), never by position: swap-remove.
+      const at = units.indexOf(small);
+      units[at] = units[units.length - 1] as Unit;
+      units.pop();
     }
-    if (!into) break;
-    const n = small.cells.length + into.cells.length;
-    into.cx = (into.cx * into.cells.length + small.cx * small.cells.length) / n;
-    into.cy = (into.cy * into.cells.length + small.cy * small.cells.length) / n;
-    into.cells = [...into.cells, ...small.cells].sort((x, y) => x - y);
-    for (let p = 0; p < into.parts.length; p++) into.parts[p] = (into.parts[p] ?? 0) + (small.parts[p] ?? 0);
-    into.total += small.total;
-    units.splice(units.indexOf(small), 1);
   }
-  return units.filter((u) => u.total > 0).map((u) => u.cells);
+  return units.map((u) => u.cells.sort((x, y) => x - y));
 }
 
 /** Which declared groups are shown (R6.1–2): true = shown. `counts[i]` people in group i, `room` in the room. */
@@ -172,7 +201,7 @@ export function releaseGroups(names: readonly string[], groups: readonly Aggrega
   if (visible.length > 0) {
     // The room's own R2 partition, then the joint one over every shown group and W (R6.3).
     const roomUnits = coarsenParts([room.counts], bins, k);
-    const w = new Float64Array(size);
+    const w = new Array<number>(size).fill(0);
     for (let c = 0; c < size; c++) {
       let rest = room.counts[c] ?? 0;
       for (const i of visible) rest -= (groups[i] as Aggregate).counts[c] ?? 0;

@@ -69,6 +69,8 @@ export class MemoryStorage implements Storage {
   /** Per space, every n stored (events and inputs share one numbering). */
   private readonly numbers = new Map<string, Set<number>>();
   private readonly pulses = new Map<string, PulsePoint[]>();
+  /** Per space, the spaces its steward agreed to link with (S10), in agreement order. */
+  private readonly links = new Map<string, Map<string, number>>();
   private pending: Write[] = [];
   private flushScheduled = false;
   private closed = false;
@@ -236,6 +238,34 @@ export class MemoryStorage implements Storage {
     const list = this.inputsByN.get(spaceId) ?? [];
     const start = lowerBound(list, fromN);
     return list.slice(start, start + Math.max(0, limit));
+  }
+
+  setParticipantGroup(participantId: string, group: string | null): Promise<void> {
+    return this.enqueue(() => {
+      const p = this.participants.get(participantId);
+      if (!p) throw new Error(`unknown participant ${participantId}`);
+      const { group: _old, ...rest } = p;
+      this.participants.set(p.id, group === null ? rest : { ...rest, group });
+    });
+  }
+
+  setSpaceLink(spaceId: string, otherId: string, agree: boolean, at: number): Promise<void> {
+    return this.enqueue(() => {
+      if (!this.spaces.has(spaceId)) throw new Error(`unknown space ${spaceId}`);
+      let m = this.links.get(spaceId);
+      if (!m) {
+        m = new Map();
+        this.links.set(spaceId, m);
+      }
+      if (agree) {
+        if (!m.has(otherId)) m.set(otherId, at);
+      } else m.delete(otherId);
+    });
+  }
+
+  async listSpaceLinks(spaceId: string): Promise<string[]> {
+    this.check();
+    return [...(this.links.get(spaceId)?.keys() ?? [])];
   }
 
   clearLatest(participantId: string): Promise<void> {

@@ -62,7 +62,7 @@ export class AttuneSocket {
   private readonly code: string;
   private readonly h: SocketHandlers;
 
-  constructor(code: string, role: 'participant' | 'display', h: SocketHandlers) {
+  constructor(code: string, role: 'participant' | 'display', h: SocketHandlers, group: string | null = null) {
     this.code = code;
     this.h = h;
     this.client = new AttuneClient({
@@ -70,6 +70,7 @@ export class AttuneSocket {
       code,
       role,
       consent: role === 'participant', // the Room mounts only after the consent screen
+      group, // R6: chosen on the consent screen (null: prefer not to say)
       connect: (url) => new WebSocket(url),
       storage: localStorage,
       isVisible: () => typeof document === 'undefined' || document.visibilityState === 'visible',
@@ -126,9 +127,9 @@ export function codeFromPath(): string {
  * A page's connection to its space, opened on mount and closed on unmount. The handlers are
  * those of the first render (pass state setters, which are stable).
  */
-export function useSpaceSocket(code: string, role: 'participant' | 'display', handlers: SocketHandlers): AttuneSocket {
+export function useSpaceSocket(code: string, role: 'participant' | 'display', handlers: SocketHandlers, group: string | null = null): AttuneSocket {
   // biome-ignore lint/correctness/useExhaustiveDependencies: one socket per space and role
-  const socket = useMemo(() => new AttuneSocket(code, role, handlers), [code, role]);
+  const socket = useMemo(() => new AttuneSocket(code, role, handlers, group), [code, role]);
   useEffect(() => {
     socket.start();
     return () => socket.stop();

@@ -1,0 +1,74 @@
+/**
+ * `bench:pulse` row: the space machine's tick with 8 declared groups beside the same room with
+ * none (the baseline), in the same run — the release of the room (R2), of every group with
+ * complementary suppression and joint coarsening (R6), and the bridging measures. Pure core,
+ * one core, 16 × 16 bins, k = 3, 1 % of people re-tap between ticks. Figures only, never a verdict.
+ */
+import type { Affect } from '../../src/core/affect.ts';
+import { createRng } from '../../src/core/collective/prng.ts';
+import { createSpaceState, restoreParticipant, type SpaceState, step } from '../../src/core/space/machine.ts';
+
+const GROUPS = ['north', 'south', 'east', 'west', 'centre', 'river', 'hill', 'market'];
+
+/** Mean µs per tick of a machine whose people are spread over `groups` groups (0 = none). */
+function ticks(n: number, groups: number, count: number): number {
+  const g = createRng(`groups-${n}`);
+  const r = () => g.next();
+  const space = { id: `bench-${groups}`, code: 'BENCH234', name: 'bench', capacity: n, ttlMs: 3_600_000, ...(groups ? { groups: GROUPS.slice(0, groups) } : {}) };
+  const s: SpaceState = createSpaceState(space, { collective: false, heart: false, release: { minCohort: 3 } });
+  const affect = (v: number, a: number, at: number): Affect => ({ valence: v, arousal: a, confidence: 1, source: 'tap', at });
+  // Group i gets a share ∝ 1/(i+1) (some groups large, the last few small), its people around a centre of its own.
+  const weights = GROUPS.map((_, i) => 1 / (i + 1));
+  const total = weights.reduce((x, y) => x + y, 0);
+  const groupOf = () => {
+    let u = r() * total;
+    for (let i = 0; i < weights.length; i++) {
+      u -= weights[i] as number;
+      if (u <= 0) return i;
+    }
+    return 0;
+  };
+  const point = (i: number) => {
+    const cx = Math.cos(i) * 0.5;
+    const cy = Math.sin(i) * 0.5;
+    return [Math.max(-1, Math.min(1, cx + (r() - 0.5) * 0.8)), Math.max(-1, Math.min(1, cy + (r() - 0.5) * 0.8))] as const;
+  };
+  const member: number[] = [];
+  for (let p = 0; p < n; p++) {
+    const gi = groupOf();
+    member.push(gi);
+    const [v, a] = point(gi);
+    restoreParticipant(s, `p${p}`, 1, affect(v, a, 0), groups ? (GROUPS[gi] ?? null) : null);
+  }
+  step(s, { kind: 'started', at: 0, pulseSeq: 0 });
+  const churn = Math.max(1, Math.floor(n / 100));
+  let ms = 0;
+  let sink = 0;
+  for (let k = 1; k <= count; k++) {
+    for (let j = 0; j < churn; j++) {
+      const p = Math.floor(r() * n);
+      const [v, a] = point(member[p] as number);
+      s.pulse.upsert(`p${p}`, affect(v, a, k), k, groups ? (member[p] as number) : -1);
+    }
+    const t0 = performance.now();
+    const out = step(s, { kind: 'tick', at: k, participant: true });
+    ms += performance.now() - t0;
+    sink += out.effects.length;
+  }
+  if (sink === 0) console.log('');
+  return (ms * 1000) / count;
+}
+
+/** Prints the row: tick cost with 8 groups beside none. */
+export function groupTickBench(): void {
+  console.log('\n## Space machine tick with 8 groups beside none (release R2 + R6 + bridging; one core, 16×16 bins, k = 3)\n');
+  console.log('| participants | no groups (µs/tick) | 8 groups (µs/tick) | 8 groups / none |');
+  console.log('|---:|---:|---:|---:|');
+  for (const n of [1_000, 10_000]) {
+    ticks(n, 0, 100); // warm-up
+    ticks(n, 8, 100);
+    const none = ticks(n, 0, 1000);
+    const eight = ticks(n, 8, 1000);
+    console.log(`| ${n.toLocaleString('en')} | ${none.toFixed(1)} | ${eight.toFixed(1)} | ${(eight / none).toFixed(2)}× |`);
+  }
+}
