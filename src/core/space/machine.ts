@@ -22,9 +22,9 @@
 import type { Affect } from '../affect.ts';
 import { type CollectiveState, CollectiveTracker, type CollectiveTrackerOptions, collectiveInputOf } from '../collective/collectiveTracker.ts';
 import { HeartSynchrony, type HeartSynchronyOptions } from '../collective/heartSynchrony.ts';
-import { bridgingOf } from '../collective/bridging.ts';
+import { type Bridging, bridgingOf } from '../collective/bridging.ts';
 import { PulseState } from '../pulse.ts';
-import { releaseGroups } from '../release/groups.ts';
+import { type ReleasedGroups, releaseGroups } from '../release/groups.ts';
 import { DEFAULT_RELEASE_POLICY, newReleaseCache, type ReleaseCache, type ReleasePolicy, releaseCollective, releaseHeartSynchrony, releasePulse } from '../release/release.ts';
 import type { Effect, Notice, PulseView, SpaceEvent } from './events.ts';
 
@@ -107,6 +107,8 @@ export interface SpaceState {
   lastView: PulseView | null;
   /** The last coarsened histogram, reused while the aggregate is unchanged (derived; replay rebuilds it). */
   readonly releaseCache: ReleaseCache;
+  /** The last released groups and bridging, reused while no aggregate changed (display ticks between inputs). */
+  groupRelease: { readonly key: string; readonly groups: ReleasedGroups; readonly bridging: Bridging | null } | null;
   /** Ids of the spaces this space's steward agreed to link with (an act on the public log). */
   readonly links: Map<string, string>;
 }
@@ -138,6 +140,7 @@ export function createSpaceState(space: SpaceSettings, options: Partial<MachineO
     lastSeriesAt: -Infinity,
     lastView: null,
     releaseCache: newReleaseCache(),
+    groupRelease: null,
     links: new Map(),
   };
   state.pulse.defineGroups(space.groups?.length ?? 0);
@@ -368,11 +371,16 @@ function tick(state: SpaceState, at: number, participant: boolean): StepResult {
 /** Adds the released groups (R6) and their bridging measures to a view (spaces that declare groups). */
 function withGroups(state: SpaceState, view: PulseView): PulseView {
   const names = state.space.groups ?? [];
-  const groups = releaseGroups(names, state.pulse.groupGrids, state.pulse.grid, state.options.release);
-  const bridging = bridgingOf(
-    names,
-    names.map((name) => groups[name]?.hist ?? null),
-    state.pulse.grid.bins,
-  );
-  return { ...view, groups, bridging };
+  // A pure function of the aggregates: equal versions give equal releases (deterministic reuse).
+  const key = `${state.pulse.grid.version}:${state.pulse.groupGrids.map((g) => g.version).join(',')}:${state.options.release.minCohort}`;
+  if (state.groupRelease?.key !== key) {
+    const groups = releaseGroups(names, state.pulse.groupGrids, state.pulse.grid, state.options.release);
+    const bridging = bridgingOf(
+      names,
+      names.map((name) => groups[name]?.hist ?? null),
+      state.pulse.grid.bins,
+    );
+    state.groupRelease = { key, groups, bridging };
+  }
+  return { ...view, groups: state.groupRelease.groups, bridging: state.groupRelease.bridging };
 }
