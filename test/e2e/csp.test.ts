@@ -102,8 +102,15 @@ describe('pages under the Content-Security-Policy (H12)', () => {
     await open(audit, `/audit?key=${encodeURIComponent(server.log?.verifierKeys[0] ?? '')}`);
     await expect.poll(() => audit.page.locator('body').textContent(), { timeout: 15_000 }).toMatch(/✓ signature verified[\s\S]*1 of 1 entries shown verified as included/);
 
+    // The compare view of two linked spaces (docs/bridging.md).
+    const made = await Promise.all(['CSP a', 'CSP b'].map(async (name) => (await (await fetch(`${server.url}/api/spaces`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name, groups: ['east', 'west'] }) })).json()) as { code: string; stewardToken: string }));
+    for (const [x, y] of [[made[0], made[1]], [made[1], made[0]]] as const) await fetch(`${server.url}/api/spaces/${x?.code}/links`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${x?.stewardToken}` }, body: JSON.stringify({ with: y?.code }) });
+    const compare = await watched();
+    await open(compare, `/compare?spaces=${made[0]?.code},${made[1]?.code}`);
+    await expect.poll(() => compare.page.getByTestId(`side-${made[1]?.code}`).isVisible(), { timeout: 15_000 }).toBe(true);
+
     // Any other page the app has (e.g. one added later) loads cleanly too.
-    const known = new Set(['index', 'join', 'display', 'steward', 'audit']);
+    const known = new Set(['index', 'join', 'display', 'steward', 'audit', 'compare']);
     const others: Watched[] = [];
     for (const f of readdirSync(out).filter((f) => f.endsWith('.html') && !known.has(f.replace(/\.html$/, '')))) {
       const w = await watched();
@@ -111,7 +118,7 @@ describe('pages under the Content-Security-Policy (H12)', () => {
       others.push(w);
     }
 
-    for (const w of [front, phone, display, steward, audit, ...others]) expect(await violations(w), w.page.url()).toEqual([]);
+    for (const w of [front, phone, display, steward, audit, compare, ...others]) expect(await violations(w), w.page.url()).toEqual([]);
   }, 120_000);
 
   it('[H12] the watcher does see a violation (the check above can fail)', async () => {
