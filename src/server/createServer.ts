@@ -28,6 +28,8 @@ import { checkReleasePolicy } from '../core/release/release.ts';
 import type { MachineOptions } from '../core/space/machine.ts';
 import { createApp } from '../http/app.ts';
 import { createLogRoutes } from '../http/logRoutes.ts';
+import { createFeedRoutes } from '../http/feedRoutes.ts';
+import { type Feeds, startFeeds } from './feeds.ts';
 import { upgradeRefusal } from '../http/originCheck.ts';
 import { governanceSink } from '../log/governanceSink.ts';
 import { DEFAULT_LOG_ORIGIN, loadOrCreateLogKeys } from '../log/keyFile.ts';
@@ -82,6 +84,8 @@ export interface ServerConfig {
   readonly fanoutSlice?: number;
   /** Serve HTTPS (and WSS) with this certificate and key, PEM (see src/server/tls.ts). */
   readonly tls?: { readonly cert: Buffer | string; readonly key: Buffer | string };
+  /** OSC targets (`HOST:PORT`) every space's released display pulses go to (src/feeds/osc). */
+  readonly osc?: readonly string[];
 }
 
 /** Parts a caller may supply instead of the configured ones (tests, benchmarks). */
@@ -113,6 +117,8 @@ export interface RunningServer {
   readonly keyCreated: boolean;
   readonly keyPath: string | null;
   readonly adminToken: string;
+  /** The live feeds of released views (OSC, SSE history, webhooks, display modes). */
+  readonly feeds: Feeds;
   close(): Promise<void>;
 }
 
@@ -212,6 +218,9 @@ export async function createServer(config: ServerConfig = {}, deps: ServerDeps =
     await host.start();
     cleanups.push(() => host.stop());
 
+    const feeds = startFeeds({ host, bus, scheduler, osc: config.osc ?? [] });
+    cleanups.push(() => feeds.close());
+
     const trustProxyHops = config.trustProxyHops ?? 0;
     // One join-guessing budget per address for sockets and HTTP routes alike (W13).
     const joinThrottle = new JoinThrottle(config.joinThrottle ?? {});
@@ -238,6 +247,7 @@ export async function createServer(config: ServerConfig = {}, deps: ServerDeps =
       trustProxyHops,
       joinThrottle,
       clock: () => scheduler.now(),
+      spaceRoutes: [createFeedRoutes({ host, ...feeds })],
     });
 
     const server = (config.tls ? createAdaptorServer({ fetch: app.fetch, createServer: createHttpsServer, serverOptions: { cert: config.tls.cert, key: config.tls.key } }) : createAdaptorServer({ fetch: app.fetch })) as Server;
@@ -285,11 +295,13 @@ export async function createServer(config: ServerConfig = {}, deps: ServerDeps =
       keyCreated,
       keyPath,
       adminToken,
+      feeds,
       async close() {
         if (closed) return;
         closed = true;
         const closeEdge = cleanups.pop();
         await closeEdge?.();
+        feeds.history.close(); // ends the SSE streams, which would keep the listener open
         await new Promise<void>((r) => server.close(() => r()));
         server.closeAllConnections?.();
         await cleanup();

@@ -1,0 +1,247 @@
+/**
+ * Signed webhooks (ARTISTS.md "Webhooks"): a space's steward subscribes URLs to its alerts
+ * (raised and cleared, from the released pulse's collective state), decisions (today: the space
+ * closing; council decisions when councils land) and display-mode changes. Each delivery is a
+ * JSON POST signed like Stripe's and Standard Webhooks' schemes:
+ *
+ *   attune-signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>
+ *
+ * so a receiver checks the MAC over the exact bytes and refuses stale timestamps (replays). A
+ * delivery that fails (network error, timeout, 408, 429 or 5xx) is retried with exponential
+ * back-off — 1 s, 2 s, 4 s, 8 s, 16 s — on the host's scheduler, then given up; 4xx other than
+ * 408/429 is final. The last deliveries per space are kept as a log for the steward page.
+ *
+ * Subscriptions live in memory (a restart forgets them; the steward adds them again).
+ */
+import { createHmac, randomBytes } from 'node:crypto';
+import type { Bus, Disposable } from '../../bus/port.ts';
+import { fail, ok, type Result } from '../../core/errors.ts';
+import type { Cancel, Scheduler } from '../../space/scheduler.ts';
+import type { DisplayModeBook } from '../displayModes.ts';
+import { subscribeReleasedViews } from '../releasedViews.ts';
+
+/** Kinds of webhook event. */
+export const WEBHOOK_EVENTS = ['alert', 'decision', 'display.mode'] as const;
+/** A kind of webhook event. */
+export type WebhookEventKind = (typeof WEBHOOK_EVENTS)[number];
+
+/** A subscription as the steward sees it (the secret only once, when created). */
+export interface WebhookInfo {
+  readonly id: string;
+  readonly url: string;
+  readonly events: readonly WebhookEventKind[];
+  readonly createdAt: number;
+}
+
+/** One line of the delivery log. */
+export interface DeliveryRecord {
+  readonly delivery: string;
+  readonly webhook: string;
+  readonly event: WebhookEventKind;
+  readonly type: string;
+  readonly attempt: number;
+  readonly at: number;
+  /** HTTP status, or null on a network error or timeout. */
+  readonly status: number | null;
+  readonly outcome: 'delivered' | 'retrying' | 'failed';
+  readonly error?: string;
+  readonly nextAttemptAt?: number;
+}
+
+/** The body of a delivery. */
+export interface WebhookPayload {
+  readonly id: string;
+  readonly event: WebhookEventKind;
+  /** e.g. `alert.raised`, `alert.cleared`, `space.closed`, `display.mode`. */
+  readonly type: string;
+  readonly space: string;
+  readonly at: number;
+  readonly data: unknown;
+}
+
+/** Retry delays after attempt 1, 2, …, ms (then it is given up). */
+export const RETRY_DELAYS_MS = [1000, 2000, 4000, 8000, 16000] as const;
+/** Deliveries kept in each space's log. */
+export const DELIVERY_LOG_SIZE = 50;
+/** Most subscriptions per space. */
+export const MAX_WEBHOOKS = 10;
+
+/** The `attune-signature` header value for a body sent at unix second `t`. */
+export function signWebhook(secret: string, t: number, body: string): string {
+  return `t=${t},v1=${createHmac('sha256', secret).update(`${t}.${body}`).digest('hex')}`;
+}
+
+/** Settings of the book. */
+export interface WebhookBookOptions {
+  readonly bus: Bus;
+  readonly scheduler: Scheduler;
+  readonly modes?: DisplayModeBook;
+  /** The HTTP client (default global fetch). */
+  readonly fetch?: typeof fetch;
+  /** Per-attempt timeout, ms (real time: it bounds a socket, default 10 s). */
+  readonly timeoutMs?: number;
+  /** Code of a space by id (mode changes carry only the id). */
+  readonly codeOf?: (spaceId: string) => string | undefined;
+}
+
+interface Sub extends WebhookInfo {
+  readonly secret: string;
+}
+
+interface SpaceBook {
+  code: string;
+  readonly subs: Sub[];
+  readonly log: DeliveryRecord[];
+}
+
+const newId = (prefix: string) => `${prefix}_${randomBytes(9).toString('base64url')}`;
+const retryable = (status: number) => status === 408 || status === 429 || status >= 500;
+
+/** Webhook subscriptions and deliveries of every space. */
+export class WebhookBook {
+  private readonly o: WebhookBookOptions;
+  private readonly spaces = new Map<string, SpaceBook>();
+  private readonly subs: Disposable[] = [];
+  private readonly timers = new Set<Cancel>();
+  private readonly inFlight = new Set<Promise<void>>();
+  private closed = false;
+
+  constructor(o: WebhookBookOptions) {
+    this.o = o;
+    this.subs.push(
+      subscribeReleasedViews(o.bus, '*', ({ spaceId, view }) => {
+        const book = this.spaces.get(spaceId);
+        if (!book || !view.collective) return;
+        for (const m of view.collective.events) {
+          if (m.type === 'updated') continue;
+          this.emit(spaceId, 'alert', `alert.${m.type}`, m.at, m.alert);
+        }
+      }),
+    );
+    this.subs.push(
+      o.bus.subscribe('space.>', (bytes, subject) => {
+        const m = /^space\.([^.]+)\.control$/.exec(subject);
+        if (!m?.[1]) return;
+        const spaceId = m[1];
+        let msg: { t?: string; reason?: string } = {};
+        try {
+          msg = JSON.parse(new TextDecoder().decode(bytes)) as typeof msg;
+        } catch {}
+        if (msg.t === 'bye' && msg.reason === 'space-closed') this.emit(spaceId, 'decision', 'space.closed', o.scheduler.now(), { reason: 'closed by its steward' });
+      }),
+    );
+    if (o.modes) this.subs.push(o.modes.listen((spaceId, choice) => this.emit(spaceId, 'display.mode', 'display.mode', choice.at, choice)));
+  }
+
+  /** Subscribes a URL; returns the subscription with its signing secret (shown only now). */
+  add(spaceId: string, code: string, url: string, events: readonly WebhookEventKind[] = WEBHOOK_EVENTS): Result<WebhookInfo & { secret: string }> {
+    let u: URL;
+    try {
+      u = new URL(url);
+    } catch {
+      return fail('BAD_REQUEST', 'url must be an absolute URL');
+    }
+    if (u.protocol !== 'https:' && u.protocol !== 'http:') return fail('BAD_REQUEST', 'a webhook URL must be http: or https:');
+    if (u.username || u.password) return fail('BAD_REQUEST', 'put no credentials in a webhook URL; verify the signature instead');
+    const book = this.spaces.get(spaceId) ?? { code, subs: [], log: [] };
+    if (book.subs.length >= MAX_WEBHOOKS) return fail('BAD_REQUEST', `at most ${MAX_WEBHOOKS} webhooks per space`);
+    const sub: Sub = { id: newId('wh'), url: u.toString(), events: [...new Set(events)], createdAt: this.o.scheduler.now(), secret: `whsec_${randomBytes(24).toString('base64url')}` };
+    book.subs.push(sub);
+    this.spaces.set(spaceId, book);
+    const { secret, ...info } = sub;
+    return ok({ ...info, secret });
+  }
+
+  /** Removes a subscription. */
+  remove(spaceId: string, id: string): boolean {
+    const book = this.spaces.get(spaceId);
+    const i = book?.subs.findIndex((s) => s.id === id) ?? -1;
+    if (!book || i < 0) return false;
+    book.subs.splice(i, 1);
+    return true;
+  }
+
+  /** A space's subscriptions (without secrets). */
+  list(spaceId: string): WebhookInfo[] {
+    return (this.spaces.get(spaceId)?.subs ?? []).map(({ secret: _s, ...info }) => info);
+  }
+
+  /** A space's delivery log, newest first. */
+  deliveries(spaceId: string): readonly DeliveryRecord[] {
+    return [...(this.spaces.get(spaceId)?.log ?? [])].reverse();
+  }
+
+  /** Sends an event to every subscription of the space that wants it. */
+  emit(spaceId: string, event: WebhookEventKind, type: string, at: number, data: unknown): void {
+    const book = this.spaces.get(spaceId);
+    if (!book || this.closed) return;
+    const code = this.o.codeOf?.(spaceId) ?? book.code;
+    for (const sub of book.subs) {
+      if (!sub.events.includes(event)) continue;
+      const payload: WebhookPayload = { id: newId('evt'), event, type, space: code, at, data };
+      this.attempt(book, sub, payload, JSON.stringify(payload), 1);
+    }
+  }
+
+  private log(book: SpaceBook, r: DeliveryRecord): void {
+    book.log.push(r);
+    if (book.log.length > DELIVERY_LOG_SIZE) book.log.splice(0, book.log.length - DELIVERY_LOG_SIZE);
+  }
+
+  private attempt(book: SpaceBook, sub: Sub, payload: WebhookPayload, body: string, attempt: number): void {
+    if (this.closed || !book.subs.includes(sub)) return;
+    const now = this.o.scheduler.now();
+    const t = Math.floor(now / 1000);
+    const doFetch = this.o.fetch ?? fetch;
+    const p = doFetch(sub.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'user-agent': 'attune-webhooks/1', 'attune-event': payload.type, 'attune-delivery': payload.id, 'attune-attempt': String(attempt), 'attune-signature': signWebhook(sub.secret, t, body) },
+      body,
+      redirect: 'manual',
+      signal: AbortSignal.timeout(this.o.timeoutMs ?? 10_000),
+    }).then(
+      async (res) => {
+        await res.body?.cancel().catch(() => {});
+        this.settle(book, sub, payload, body, attempt, res.status, res.status >= 200 && res.status < 300 ? null : `HTTP ${res.status}`);
+      },
+      (e: unknown) => this.settle(book, sub, payload, body, attempt, null, e instanceof Error ? (e.name === 'TimeoutError' ? 'timed out' : e.message) : String(e)),
+    );
+    this.inFlight.add(p);
+    void p.finally(() => this.inFlight.delete(p));
+  }
+
+  private settle(book: SpaceBook, sub: Sub, payload: WebhookPayload, body: string, attempt: number, status: number | null, error: string | null): void {
+    const at = this.o.scheduler.now();
+    const base = { delivery: payload.id, webhook: sub.id, event: payload.event, type: payload.type, attempt, at, status };
+    if (error === null) {
+      this.log(book, { ...base, outcome: 'delivered' });
+      return;
+    }
+    const delay = RETRY_DELAYS_MS[attempt - 1];
+    if (delay === undefined || (status !== null && !retryable(status)) || this.closed) {
+      this.log(book, { ...base, outcome: 'failed', error });
+      return;
+    }
+    const nextAttemptAt = at + delay;
+    this.log(book, { ...base, outcome: 'retrying', error, nextAttemptAt });
+    const timer = this.o.scheduler.at(nextAttemptAt, () => {
+      this.timers.delete(timer);
+      this.attempt(book, sub, payload, body, attempt + 1);
+    });
+    this.timers.add(timer);
+  }
+
+  /** Resolves once every attempt under way has settled (tests). */
+  async idle(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  }
+
+  /** Stops: no further attempts; waits for those under way. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const s of this.subs.splice(0)) s.dispose();
+    for (const t of this.timers) t.cancel();
+    this.timers.clear();
+    await this.idle();
+  }
+}

@@ -1,0 +1,209 @@
+/**
+ * Routes of the live feeds (ARTISTS.md): the released display pulse as server-sent events, the
+ * display mode a steward chooses, the space's OSC targets and its webhooks. They only translate
+ * HTTP ↔ the feeds (src/feeds), which follow the released views on the bus.
+ *
+ *   GET  /api/spaces/:code/stream             public: text/event-stream of pulses (id = seq), resumable
+ *   GET  /api/spaces/:code/display-mode       public: the mode in force
+ *   PUT  /api/spaces/:code/display-mode       steward: choose a mode
+ *   GET  /api/spaces/:code/osc                steward: the space's OSC targets
+ *   PUT  /api/spaces/:code/osc                steward: replace them
+ *   GET  /api/spaces/:code/webhooks           steward: subscriptions and the delivery log
+ *   POST /api/spaces/:code/webhooks           steward: add one (the signing secret is returned once)
+ *   DELETE /api/spaces/:code/webhooks/:id     steward: remove one
+ */
+import { type Context, Hono } from 'hono';
+import { streamSSE } from 'hono/streaming';
+import * as v from 'valibot';
+import { DISPLAY_MODES, isDisplayMode } from '../core/displayMode.ts';
+import type { DisplayModeBook } from '../feeds/displayModes.ts';
+import type { AudienceHold, FeedAudience } from '../feeds/feedAudience.ts';
+import { formatOscTarget, type OscFeed, type OscTarget, parseOscTarget } from '../feeds/osc/oscFeed.ts';
+import type { PulseHistory } from '../feeds/sse/pulseHistory.ts';
+import type { WebhookBook } from '../feeds/webhooks/webhookBook.ts';
+import type { SpaceHost } from '../space/spaceHost.ts';
+import type { SpaceRecord } from '../storage/port.ts';
+import { errorResponse } from './app.ts';
+
+/** What the routes need. */
+export interface FeedRoutesOptions {
+  readonly host: SpaceHost;
+  readonly history: PulseHistory;
+  readonly modes: DisplayModeBook;
+  /** Joins a space as a display while a feed needs its display-rate pulses. */
+  readonly audience: FeedAudience;
+  readonly osc?: OscFeed | null;
+  readonly webhooks?: WebhookBook | null;
+  /** Client retry delay sent to EventSource, ms. */
+  readonly retryMs?: number;
+}
+
+/** Looks a space up by the route's `:code` (the app's, which spends the join-guess budget, W13). */
+export type SpaceLookup = (c: Context) => Promise<SpaceRecord | Response>;
+
+function bearer(c: Context): string | null {
+  const m = /^Bearer\s+(\S+)$/i.exec(c.req.header('authorization') ?? '');
+  return m?.[1] ?? null;
+}
+
+/** `Last-Event-ID` (or `?lastEventId=` for clients that cannot set headers) as a seq, or null. */
+export function resumePoint(header: string | undefined, query: string | undefined): number | null {
+  const raw = header ?? query;
+  if (raw === undefined || !/^\d{1,15}$/.test(raw.trim())) return null;
+  return Number(raw.trim());
+}
+
+const ModeBody = v.strictObject({ mode: v.picklist(DISPLAY_MODES, `mode must be one of ${DISPLAY_MODES.join(', ')}`) });
+const OscBody = v.strictObject({ targets: v.pipe(v.array(v.pipe(v.string(), v.maxLength(300))), v.maxLength(64)) });
+const WebhookBody = v.strictObject({
+  url: v.pipe(v.string(), v.maxLength(2000), v.url('url must be an absolute URL')),
+  events: v.optional(v.pipe(v.array(v.picklist(['alert', 'decision', 'display.mode'])), v.maxLength(3))),
+});
+
+async function json(c: Context): Promise<unknown> {
+  if (!/^application\/json\s*(?:;|$)/i.test(c.req.header('content-type') ?? '')) return Symbol.for('unsupported');
+  try {
+    return await c.req.json();
+  } catch {
+    return Symbol.for('bad');
+  }
+}
+
+function bodyError(c: Context, body: unknown, issues?: readonly v.BaseIssue<unknown>[]): Response {
+  if (body === Symbol.for('unsupported')) return errorResponse(c, 'UNSUPPORTED_MEDIA_TYPE', 'send the body as Content-Type: application/json');
+  if (body === Symbol.for('bad')) return errorResponse(c, 'BAD_REQUEST', 'body must be JSON');
+  return errorResponse(c, 'BAD_REQUEST', issues?.[0]?.message ?? 'invalid body');
+}
+
+/** The feed routes, to mount at `/api/spaces`. */
+export function createFeedRoutes(o: FeedRoutesOptions): (withSpace: SpaceLookup) => Hono {
+  return (withSpace) => {
+    const app = new Hono();
+    // Per-space holds of the OSC targets and webhooks the steward set (released when emptied).
+    const oscHolds = new Map<string, Promise<AudienceHold | null>>();
+    const hookHolds = new Map<string, Promise<AudienceHold | null>>();
+    const holdWhile = (holds: Map<string, Promise<AudienceHold | null>>, s: SpaceRecord, want: boolean) => {
+      const held = holds.get(s.id);
+      if (want && !held) holds.set(s.id, o.audience.hold(s.code));
+      if (!want && held) {
+        holds.delete(s.id);
+        void held.then((h) => h?.release());
+      }
+    };
+    const steward = async (c: Context): Promise<SpaceRecord | Response> => {
+      const s = await withSpace(c);
+      if (s instanceof Response) return s;
+      const auth = await o.host.authorise(s.code, bearer(c));
+      return auth.ok ? auth.value : errorResponse(c, auth.code, auth.message);
+    };
+
+    app.get('/:code/stream', async (c) => {
+      const s = await withSpace(c);
+      if (s instanceof Response) return s;
+      if (s.status !== 'open') return errorResponse(c, 'SPACE_CLOSED', 'this space has closed');
+      const after = resumePoint(c.req.header('last-event-id'), c.req.query('lastEventId'));
+      // Public, like the display it mirrors: any page (an artist's sketch, a file://) may read it.
+      c.header('access-control-allow-origin', '*');
+      c.header('cache-control', 'no-store');
+      c.header('x-accel-buffering', 'no');
+      const signal = c.req.raw.signal;
+      return streamSSE(c, async (stream) => {
+        const hold = await o.audience.hold(s.code);
+        const abort = new AbortController();
+        stream.onAbort(() => abort.abort());
+        signal.addEventListener('abort', () => abort.abort(), { once: true });
+        await stream.writeSSE({ event: 'mode', data: JSON.stringify({ space: s.code, ...o.modes.get(s.id) }), retry: o.retryMs ?? 1000 });
+        const stopModes = o.modes.listen((id, choice) => {
+          if (id === s.id) void stream.writeSSE({ event: 'mode', data: JSON.stringify({ space: s.code, ...choice }) });
+        });
+        try {
+          for await (const item of o.history.stream(s.id, after, abort.signal)) {
+            if (item.kind === 'pulse') await stream.writeSSE({ event: 'pulse', id: String(item.pulse.seq), data: item.pulse.data });
+            else if (item.kind === 'gap') await stream.writeSSE({ event: 'gap', data: JSON.stringify({ after: item.after, next: item.next }) });
+            else {
+              await stream.writeSSE({ event: 'end', data: JSON.stringify({ reason: item.reason }) });
+              break;
+            }
+          }
+        } finally {
+          stopModes.dispose();
+          hold?.release();
+        }
+      });
+    });
+
+    app.get('/:code/display-mode', async (c) => {
+      const s = await withSpace(c);
+      if (s instanceof Response) return s;
+      return c.json({ space: s.code, modes: DISPLAY_MODES, ...o.modes.get(s.id) });
+    });
+
+    app.put('/:code/display-mode', async (c) => {
+      const s = await steward(c);
+      if (s instanceof Response) return s;
+      if (s.status !== 'open') return errorResponse(c, 'SPACE_CLOSED', 'this space has closed');
+      const body = await json(c);
+      const parsed = v.safeParse(ModeBody, body);
+      if (!parsed.success || !isDisplayMode(parsed.output.mode)) return bodyError(c, body, parsed.issues);
+      o.modes.set(s.id, parsed.output.mode, o.host.scheduler.now(), 'steward');
+      return c.json({ space: s.code, ...o.modes.get(s.id) });
+    });
+
+    app.get('/:code/osc', async (c) => {
+      const s = await steward(c);
+      if (s instanceof Response) return s;
+      if (!o.osc) return errorResponse(c, 'NOT_FOUND', 'this server has no OSC feed');
+      return c.json({ targets: o.osc.spaceTargets(s.id).map(formatOscTarget), serverTargets: o.osc.targetsOf('').map(formatOscTarget), stats: o.osc.stats });
+    });
+
+    app.put('/:code/osc', async (c) => {
+      const s = await steward(c);
+      if (s instanceof Response) return s;
+      if (!o.osc) return errorResponse(c, 'NOT_FOUND', 'this server has no OSC feed');
+      const body = await json(c);
+      const parsed = v.safeParse(OscBody, body);
+      if (!parsed.success) return bodyError(c, body, parsed.issues);
+      const targets: OscTarget[] = [];
+      for (const spec of parsed.output.targets) {
+        const t = parseOscTarget(spec);
+        if (typeof t === 'string') return errorResponse(c, 'BAD_REQUEST', t);
+        targets.push(t);
+      }
+      const refused = o.osc.setSpaceTargets(s.id, targets);
+      if (refused) return errorResponse(c, 'BAD_REQUEST', refused);
+      holdWhile(oscHolds, s, targets.length > 0);
+      return c.json({ targets: o.osc.spaceTargets(s.id).map(formatOscTarget) });
+    });
+
+    app.get('/:code/webhooks', async (c) => {
+      const s = await steward(c);
+      if (s instanceof Response) return s;
+      if (!o.webhooks) return errorResponse(c, 'NOT_FOUND', 'this server sends no webhooks');
+      return c.json({ webhooks: o.webhooks.list(s.id), deliveries: o.webhooks.deliveries(s.id) });
+    });
+
+    app.post('/:code/webhooks', async (c) => {
+      const s = await steward(c);
+      if (s instanceof Response) return s;
+      if (!o.webhooks) return errorResponse(c, 'NOT_FOUND', 'this server sends no webhooks');
+      const body = await json(c);
+      const parsed = v.safeParse(WebhookBody, body);
+      if (!parsed.success) return bodyError(c, body, parsed.issues);
+      const r = o.webhooks.add(s.id, s.code, parsed.output.url, parsed.output.events);
+      if (!r.ok) return errorResponse(c, r.code, r.message);
+      holdWhile(hookHolds, s, true);
+      return c.json(r.value, 201);
+    });
+
+    app.delete('/:code/webhooks/:id', async (c) => {
+      const s = await steward(c);
+      if (s instanceof Response) return s;
+      if (!o.webhooks) return errorResponse(c, 'NOT_FOUND', 'this server sends no webhooks');
+      if (!o.webhooks.remove(s.id, c.req.param('id'))) return errorResponse(c, 'NOT_FOUND', 'no such webhook');
+      holdWhile(hookHolds, s, o.webhooks.list(s.id).length > 0);
+      return c.json({ ok: true });
+    });
+
+    return app;
+  };
+}

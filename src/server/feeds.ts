@@ -1,0 +1,100 @@
+/**
+ * The live feeds of a server, wired in one place: the display-mode book, the SSE pulse history,
+ * the OSC feed and the webhooks — each a subscriber of the released views on the bus (SPEC §B,
+ * §R), none of them reading a space's state.
+ */
+import type { Bus } from '../bus/port.ts';
+import { DisplayModeBook } from '../feeds/displayModes.ts';
+import { type AudienceHold, FeedAudience } from '../feeds/feedAudience.ts';
+import { OscFeed, type OscTarget, parseOscTarget } from '../feeds/osc/oscFeed.ts';
+import { PulseHistory } from '../feeds/sse/pulseHistory.ts';
+import { WebhookBook } from '../feeds/webhooks/webhookBook.ts';
+import type { Scheduler } from '../space/scheduler.ts';
+import type { SpaceHost } from '../space/spaceHost.ts';
+
+/** The feeds of one server. */
+export interface Feeds {
+  readonly modes: DisplayModeBook;
+  readonly history: PulseHistory;
+  readonly osc: OscFeed;
+  readonly webhooks: WebhookBook;
+  /** Joins spaces as a display for the feeds that need display-rate pulses. */
+  readonly audience: FeedAudience;
+  close(): Promise<void>;
+}
+
+/** Settings of {@link startFeeds}. */
+export interface FeedsOptions {
+  readonly host: SpaceHost;
+  readonly bus: Bus;
+  readonly scheduler: Scheduler;
+  /** Server-wide OSC targets, `HOST:PORT`. */
+  readonly osc?: readonly string[];
+  /** The HTTP client webhooks use (default fetch). */
+  readonly fetch?: typeof fetch;
+  readonly report?: (message: string) => void;
+}
+
+/** Parses server-wide OSC targets; throws a RangeError naming the first bad one. */
+export function oscTargetsOf(specs: readonly string[]): OscTarget[] {
+  return specs.map((spec) => {
+    const t = parseOscTarget(spec);
+    if (typeof t === 'string') throw new RangeError(t);
+    return t;
+  });
+}
+
+const decoder = new TextDecoder();
+
+/** Calls `f` with the id and code of each participant-rate pulse's space. */
+function subscribeReleasedParticipantViews(bus: Bus, f: (spaceId: string, code: string) => void) {
+  return bus.subscribe('space.>', (bytes, subject) => {
+    const m = /^space\.([^.]+)\.pulse\.participant$/.exec(subject);
+    if (!m?.[1]) return;
+    try {
+      const v = JSON.parse(decoder.decode(bytes)) as { space?: unknown };
+      if (typeof v.space === 'string') f(m[1], v.space);
+    } catch {}
+  });
+}
+
+/** Starts every feed. */
+export function startFeeds(o: FeedsOptions): Feeds {
+  const modes = new DisplayModeBook();
+  const history = new PulseHistory({ bus: o.bus });
+  const osc = new OscFeed({ bus: o.bus, targets: oscTargetsOf(o.osc ?? []), modeOf: (id) => modes.get(id).mode, report: o.report ?? ((m) => console.error(`attune: ${m}`)) }).start();
+  const webhooks = new WebhookBook({ bus: o.bus, scheduler: o.scheduler, modes, ...(o.fetch ? { fetch: o.fetch } : {}) });
+  const audience = new FeedAudience({ host: o.host, scheduler: o.scheduler });
+  // Server-wide OSC targets follow every space that is in use: a space announces itself with
+  // its participant-rate pulses (published while anyone is connected or counted), and the feed
+  // then watches it as a display, so its bundles come at the display rate.
+  const watched = new Map<string, Promise<AudienceHold | null>>();
+  const discovery =
+    osc.targetsOf('').length > 0
+      ? subscribeReleasedParticipantViews(o.bus, (spaceId, code) => {
+          if (!watched.has(spaceId)) watched.set(spaceId, audience.hold(code));
+        })
+      : null;
+  const ended = o.bus.subscribe('space.>', (_b, subject) => {
+    const m = /^space\.([^.]+)\.control$/.exec(subject);
+    if (m?.[1]) {
+      void watched.get(m[1])?.then((h) => h?.release());
+      watched.delete(m[1]);
+    }
+  });
+  return {
+    modes,
+    history,
+    osc,
+    webhooks,
+    audience,
+    async close() {
+      discovery?.dispose();
+      ended.dispose();
+      audience.close();
+      history.close();
+      await osc.close();
+      await webhooks.close();
+    },
+  };
+}

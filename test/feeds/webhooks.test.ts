@@ -1,0 +1,116 @@
+/**
+ * Signed webhooks against a real HTTP receiver: the receiver checks the HMAC-SHA256 signature
+ * over "<t>.<body>" with the secret the steward got, answers 500 twice, then 200; the server
+ * retries on the host's scheduler after 1 s and 2 s, and the steward's delivery log shows every
+ * attempt. Time is a manual scheduler: the retries happen when the test moves it.
+ */
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createServer as createHttpServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signWebhook } from '../../src/feeds/webhooks/webhookBook.ts';
+import { createServer, type RunningServer } from '../../src/server/createServer.ts';
+import { ManualScheduler } from '../../src/space/scheduler.ts';
+
+interface Received {
+  readonly body: string;
+  readonly signature: string;
+  readonly attempt: string;
+  readonly verified: boolean;
+}
+
+let server: RunningServer;
+let receiver: Server;
+let receiverUrl = '';
+let secret = '';
+const received: Received[] = [];
+let failuresLeft = 2;
+const scheduler = new ManualScheduler(Date.now());
+
+/** A receiver's check, as ARTISTS.md shows it: recompute, compare in constant time, refuse stale. */
+function verify(secretKey: string, header: string, body: string, nowSec: number): boolean {
+  const m = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(header);
+  if (!m) return false;
+  const t = Number(m[1]);
+  if (Math.abs(nowSec - t) > 300) return false;
+  const expected = createHmac('sha256', secretKey).update(`${t}.${body}`).digest();
+  return timingSafeEqual(expected, Buffer.from(m[2] as string, 'hex'));
+}
+
+beforeAll(async () => {
+  receiver = createHttpServer((req, res) => {
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (d: string) => {
+      body += d;
+    });
+    req.on('end', () => {
+      const signature = String(req.headers['attune-signature'] ?? '');
+      received.push({ body, signature, attempt: String(req.headers['attune-attempt'] ?? ''), verified: verify(secret, signature, body, Math.floor(scheduler.now() / 1000)) });
+      res.statusCode = failuresLeft-- > 0 ? 500 : 200;
+      res.end();
+    });
+  });
+  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', () => r()));
+  receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+  server = await createServer({ port: 0, dbPath: ':memory:', webRoot: null }, { scheduler });
+});
+
+afterAll(async () => {
+  await server?.close();
+  await new Promise<void>((r) => receiver.close(() => r()));
+});
+
+describe('webhooks', () => {
+  it('[F3] a mode change is delivered signed; a 500 is retried after 1 s and 2 s; the log shows each attempt', async () => {
+    const made = await server.host.createSpace({ name: 'hooks' });
+    if (!made.ok) throw new Error(made.message);
+    const { code } = made.value.space;
+    const auth = { authorization: `Bearer ${made.value.stewardToken}`, 'content-type': 'application/json' };
+    const api = `${server.url}/api/spaces/${code}`;
+
+    expect((await fetch(`${api}/webhooks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ url: receiverUrl }) })).status).toBe(401);
+    const add = await fetch(`${api}/webhooks`, { method: 'POST', headers: auth, body: JSON.stringify({ url: receiverUrl, events: ['display.mode', 'decision'] }) });
+    expect(add.status).toBe(201);
+    const hook = (await add.json()) as { id: string; secret: string; events: string[] };
+    secret = hook.secret;
+    expect(secret).toMatch(/^whsec_/);
+
+    const put = await fetch(`${api}/display-mode`, { method: 'PUT', headers: auth, body: JSON.stringify({ mode: 'kaleidoscope' }) });
+    expect(put.status).toBe(200);
+    await expect.poll(() => received.length, { timeout: 5000 }).toBe(1);
+    await server.feeds.webhooks.idle();
+    scheduler.advance(999);
+    expect(received.length).toBe(1); // not before its back-off
+    scheduler.advance(1);
+    await expect.poll(() => received.length, { timeout: 5000 }).toBe(2);
+    await server.feeds.webhooks.idle();
+    scheduler.advance(2000);
+    await expect.poll(() => received.length, { timeout: 5000 }).toBe(3);
+    await server.feeds.webhooks.idle();
+
+    expect(received.map((r) => r.attempt)).toEqual(['1', '2', '3']);
+    expect(received.every((r) => r.verified)).toBe(true);
+    // The same event each time (same id and body), signed afresh with the time of each attempt.
+    expect(new Set(received.map((r) => r.body)).size).toBe(1);
+    const payload = JSON.parse(received[0]?.body ?? '{}') as { event: string; type: string; space: string; data: { mode: string; by: string } };
+    expect(payload).toMatchObject({ event: 'display.mode', type: 'display.mode', space: code, data: { mode: 'kaleidoscope', by: 'steward' } });
+    // A forged or altered body does not verify.
+    expect(verify(secret, received[0]?.signature ?? '', `${received[0]?.body} `, Math.floor(scheduler.now() / 1000))).toBe(false);
+    expect(verify('whsec_other', received[0]?.signature ?? '', received[0]?.body ?? '', Math.floor(scheduler.now() / 1000))).toBe(false);
+
+    const log = (await (await fetch(`${api}/webhooks`, { headers: auth })).json()) as { webhooks: { id: string }[]; deliveries: { attempt: number; status: number; outcome: string; nextAttemptAt?: number }[] };
+    expect(log.webhooks.map((w) => w.id)).toEqual([hook.id]);
+    expect(JSON.stringify(log)).not.toContain(secret);
+    expect(log.deliveries.map((d) => [d.attempt, d.status, d.outcome])).toEqual([
+      [3, 200, 'delivered'],
+      [2, 500, 'retrying'],
+      [1, 500, 'retrying'],
+    ]);
+  });
+
+  it('[F3] the signature is HMAC-SHA256 over "<t>.<body>" (a known answer)', () => {
+    // echo -n '1700000000.{"a":1}' | openssl dgst -sha256 -hmac whsec_test
+    expect(signWebhook('whsec_test', 1_700_000_000, '{"a":1}')).toBe('t=1700000000,v1=38877139021993b830af32feea6e18a8da83eb2f6e49ee50bd9e4cf4ca4d3789');
+  });
+});
