@@ -10,6 +10,7 @@ import type { CliIO, Command } from '../command.ts';
 import { UsageError } from '../command.ts';
 import { createServer, REPO_ROOT, type RunningServer } from '../../server/createServer.ts';
 import { loadTls } from '../../server/tls.ts';
+import { parseOscTarget } from '../../feeds/osc/oscFeed.ts';
 
 const HELP = `Usage: attune serve [options]
 
@@ -38,6 +39,8 @@ Options:
   --tls-cert FILE     serve HTTPS and WSS with this certificate (PEM; env ATTUNE_TLS_CERT) —
                       phones need a secure context for heart-rate straps (docs/heart.md)
   --tls-key FILE      its private key (PEM; env ATTUNE_TLS_KEY)
+  --osc HOST:PORT     send every space's released display pulses as OSC bundles over UDP
+                      to HOST:PORT (repeat for several; address space in ARTISTS.md)
   --no-build          do not build the web app, even if it is missing or stale
   -h, --help          show this help
 `;
@@ -115,6 +118,7 @@ export const command: Command = {
         'tls-cert': { type: 'string' },
         'tls-key': { type: 'string' },
         'no-build': { type: 'boolean', default: false },
+        osc: { type: 'string', multiple: true },
       },
       allowPositionals: true,
       strict: true,
@@ -147,6 +151,11 @@ export const command: Command = {
       for (const w of loaded.value.warnings) io.stderr.write(`attune serve: ${w}\n`);
       tls = { cert: loaded.value.cert, key: loaded.value.key };
     }
+    const osc = values.osc ?? [];
+    for (const spec of osc) {
+      const t = parseOscTarget(spec);
+      if (typeof t === 'string') throw new UsageError(`--osc: ${t}`);
+    }
     let server: RunningServer;
     try {
       server = await createServer({
@@ -163,6 +172,7 @@ export const command: Command = {
         ...(displayHz !== undefined ? { displayHz } : {}),
         ...(trustProxyHops !== undefined ? { trustProxyHops } : {}),
         ...(io.env.ATTUNE_LOG_ORIGIN ? { logOrigin: io.env.ATTUNE_LOG_ORIGIN } : {}),
+        ...(osc.length > 0 ? { osc } : {}),
       });
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
