@@ -60,19 +60,6 @@ export type ReleasedGroups = Readonly<Record<string, ReleasedGroup>>;
 
 const WITHHELD: ReleasedGroup = { suppressed: true, count: null, mean: null, spread: null, quadrants: null, hist: null };
 
-interface Unit {
-  cells: number[];
-  /** People of each part in the unit. */
-  readonly parts: number[];
-  total: number;
-  cx: number;
-  cy: number;
-  /** Lowest cell (the tie-break). */
-  first: number;
-  /** Whether some part holds 1…k−1 people in the unit. */
-  small: boolean;
-}
-
 /**
  * A partition of the grid into units in which each part holds 0 or ≥ k people (R2 generalised
  * to several parts). `parts[p][cell]` are the parts' cell counts; `start` is the partition to
@@ -81,79 +68,95 @@ interface Unit {
  * first cell) merges into the nearest other unit holding people (centroid distance; ties: smaller
  * total, then lower first cell) — with one part from single cells, exactly `coarsenHistogram`'s
  * order (release.ts). Returns the units (each a sorted list of cells; cells with nobody in no
- * unit). O(m·u + u·p) for m merges, u units and p parts.
+ * unit). O(m·u + u·p) for m merges, u units and p parts; units live in flat arrays.
  */
 export function coarsenParts(parts: readonly ArrayLike<number>[], bins: number, k: number, start?: readonly (readonly number[])[]): number[][] {
   const size = bins * bins;
   const np = parts.length;
-  const units: Unit[] = [];
-  const smallOf = (u: Unit) => {
+  const seeds: readonly (readonly number[])[] = start ?? Array.from({ length: size }, (_, i) => [i]);
+  const cap = seeds.length;
+  const cells: number[][] = [];
+  const counts = new Float64Array(cap * np);
+  const total = new Float64Array(cap);
+  const cx = new Float64Array(cap);
+  const cy = new Float64Array(cap);
+  const first = new Float64Array(cap);
+  const small = new Uint8Array(cap);
+  /** Indices of the units still in play (order is irrelevant: every choice is by value). */
+  const live: number[] = [];
+  const smallOf = (u: number) => {
     for (let p = 0; p < np; p++) {
-      const c = u.parts[p] as number;
-      if (c > 0 && c < k) return true;
+      const c = counts[u * np + p] as number;
+      if (c > 0 && c < k) return 1;
     }
-    return false;
+    return 0;
   };
-  const seed = (cells: number[]) => {
-    const counts = new Array<number>(np);
-    let total = 0;
+  for (const seed of seeds) {
+    const u = cells.length;
+    let t = 0;
     for (let p = 0; p < np; p++) {
       const part = parts[p] as ArrayLike<number>;
-      let t = 0;
-      for (const c of cells) t += part[c] ?? 0;
-      counts[p] = t;
-      total += t;
+      let c = 0;
+      for (const cell of seed) c += part[cell] ?? 0;
+      counts[u * np + p] = c;
+      t += c;
     }
-    if (total === 0) return;
-    let cx = 0;
-    let cy = 0;
-    let first = Infinity;
-    for (const c of cells) {
-      cx += c % bins;
-      cy += (c - (c % bins)) / bins;
-      if (c < first) first = c;
+    cells.push([...seed]);
+    if (t === 0) continue;
+    let x = 0;
+    let y = 0;
+    let f = Infinity;
+    for (const cell of seed) {
+      const ix = cell % bins;
+      x += ix;
+      y += (cell - ix) / bins;
+      if (cell < f) f = cell;
     }
-    const u: Unit = { cells, parts: counts, total, cx: cx / cells.length, cy: cy / cells.length, first, small: false };
-    u.small = smallOf(u);
-    units.push(u);
-  };
-  if (start) for (const cells of start) seed([...cells]);
-  else for (let c = 0; c < size; c++) seed([c]);
+    total[u] = t;
+    cx[u] = x / seed.length;
+    cy[u] = y / seed.length;
+    first[u] = f;
+    small[u] = smallOf(u);
+    live.push(u);
+  }
   if (k > 1) {
     for (;;) {
-      let small: Unit | null = null;
-      for (const u of units) {
-        if (!u.small) continue;
-        if (!small || u.total < small.total || (u.total === small.total && u.first < small.first)) small = u;
+      let s = -1;
+      for (const u of live) {
+        if (!small[u]) continue;
+        if (s < 0 || (total[u] as number) < (total[s] as number) || (total[u] === total[s] && (first[u] as number) < (first[s] as number))) s = u;
       }
-      if (!small) break;
-      let into: Unit | null = null;
+      if (s < 0) break;
+      let into = -1;
       let best = Infinity;
-      for (const u of units) {
-        if (u === small) continue;
-        const d = (u.cx - small.cx) ** 2 + (u.cy - small.cy) ** 2;
-        if (d < best || (d === best && into && (u.total < into.total || (u.total === into.total && u.first < into.first)))) {
+      const sx = cx[s] as number;
+      const sy = cy[s] as number;
+      for (const u of live) {
+        if (u === s) continue;
+        const dx = (cx[u] as number) - sx;
+        const dy = (cy[u] as number) - sy;
+        const d = dx * dx + dy * dy;
+        if (d < best || (d === best && into >= 0 && ((total[u] as number) < (total[into] as number) || (total[u] === total[into] && (first[u] as number) < (first[into] as number))))) {
           best = d;
           into = u;
         }
       }
-      if (!into) break;
-      const a = into.cells.length;
-      const b = small.cells.length;
-      into.cx = (into.cx * a + small.cx * b) / (a + b);
-      into.cy = (into.cy * a + small.cy * b) / (a + b);
-      for (const c of small.cells) into.cells.push(c);
-      for (let p = 0; p < np; p++) into.parts[p] = (into.parts[p] as number) + (small.parts[p] as number);
-      into.total += small.total;
-      if (small.first < into.first) into.first = small.first;
-      into.small = smallOf(into);
-      // Every choice above is decided by (total, first, distance), never by position: swap-remove.
-      const at = units.indexOf(small);
-      units[at] = units[units.length - 1] as Unit;
-      units.pop();
+      if (into < 0) break;
+      const a = (cells[into] as number[]).length;
+      const b = (cells[s] as number[]).length;
+      cx[into] = ((cx[into] as number) * a + sx * b) / (a + b);
+      cy[into] = ((cy[into] as number) * a + sy * b) / (a + b);
+      for (const c of cells[s] as number[]) (cells[into] as number[]).push(c);
+      for (let p = 0; p < np; p++) counts[into * np + p] = (counts[into * np + p] as number) + (counts[s * np + p] as number);
+      total[into] = (total[into] as number) + (total[s] as number);
+      if ((first[s] as number) < (first[into] as number)) first[into] = first[s] as number;
+      small[into] = smallOf(into);
+      const at = live.indexOf(s);
+      live[at] = live[live.length - 1] as number;
+      live.pop();
     }
   }
-  return units.map((u) => u.cells.sort((x, y) => x - y));
+  return live.map((u) => (cells[u] as number[]).sort((x, y) => x - y));
 }
 
 /** Which declared groups are shown (R6.1–2): true = shown. `counts[i]` people in group i, `room` in the room. */
