@@ -73,9 +73,12 @@ const WITHHELD: ReleasedGroup = { suppressed: true, count: null, mean: null, spr
 export function coarsenParts(parts: readonly ArrayLike<number>[], bins: number, k: number, start?: readonly (readonly number[])[]): number[][] {
   const size = bins * bins;
   const np = parts.length;
-  const seeds: readonly (readonly number[])[] = start ?? Array.from({ length: size }, (_, i) => [i]);
-  const cap = seeds.length;
-  const cells: number[][] = [];
+  const cap = start ? start.length : size;
+  // Each unit's cells as a linked list over the grid (head, tail, next): a merge is O(1).
+  const head = new Int32Array(cap).fill(-1);
+  const tail = new Int32Array(cap).fill(-1);
+  const next = new Int32Array(size).fill(-1);
+  const len = new Int32Array(cap);
   const counts = new Float64Array(cap * np);
   const total = new Float64Array(cap);
   const cx = new Float64Array(cap);
@@ -91,31 +94,33 @@ export function coarsenParts(parts: readonly ArrayLike<number>[], bins: number, 
     }
     return 0;
   };
-  for (const seed of seeds) {
-    const u = cells.length;
+  const add = (u: number, cell: number) => {
+    if (head[u] === -1) head[u] = cell;
+    else next[tail[u] as number] = cell;
+    tail[u] = cell;
+    len[u] = (len[u] as number) + 1;
+    const ix = cell % bins;
+    cx[u] = (cx[u] as number) + ix;
+    cy[u] = (cy[u] as number) + (cell - ix) / bins;
+    for (let p = 0; p < np; p++) counts[u * np + p] = (counts[u * np + p] as number) + ((parts[p] as ArrayLike<number>)[cell] ?? 0);
+  };
+  for (let u = 0; u < cap; u++) {
+    first[u] = Infinity;
+    if (start) {
+      for (const cell of start[u] as readonly number[]) {
+        add(u, cell);
+        if (cell < (first[u] as number)) first[u] = cell;
+      }
+    } else {
+      add(u, u);
+      first[u] = u;
+    }
     let t = 0;
-    for (let p = 0; p < np; p++) {
-      const part = parts[p] as ArrayLike<number>;
-      let c = 0;
-      for (const cell of seed) c += part[cell] ?? 0;
-      counts[u * np + p] = c;
-      t += c;
-    }
-    cells.push([...seed]);
+    for (let p = 0; p < np; p++) t += counts[u * np + p] as number;
     if (t === 0) continue;
-    let x = 0;
-    let y = 0;
-    let f = Infinity;
-    for (const cell of seed) {
-      const ix = cell % bins;
-      x += ix;
-      y += (cell - ix) / bins;
-      if (cell < f) f = cell;
-    }
     total[u] = t;
-    cx[u] = x / seed.length;
-    cy[u] = y / seed.length;
-    first[u] = f;
+    cx[u] = (cx[u] as number) / (len[u] as number);
+    cy[u] = (cy[u] as number) / (len[u] as number);
     small[u] = smallOf(u);
     live.push(u);
   }
@@ -142,11 +147,13 @@ export function coarsenParts(parts: readonly ArrayLike<number>[], bins: number, 
         }
       }
       if (into < 0) break;
-      const a = (cells[into] as number[]).length;
-      const b = (cells[s] as number[]).length;
+      const a = len[into] as number;
+      const b = len[s] as number;
       cx[into] = ((cx[into] as number) * a + sx * b) / (a + b);
       cy[into] = ((cy[into] as number) * a + sy * b) / (a + b);
-      for (const c of cells[s] as number[]) (cells[into] as number[]).push(c);
+      next[tail[into] as number] = head[s] as number;
+      tail[into] = tail[s] as number;
+      len[into] = a + b;
       for (let p = 0; p < np; p++) counts[into * np + p] = (counts[into * np + p] as number) + (counts[s * np + p] as number);
       total[into] = (total[into] as number) + (total[s] as number);
       if ((first[s] as number) < (first[into] as number)) first[into] = first[s] as number;
@@ -156,7 +163,11 @@ export function coarsenParts(parts: readonly ArrayLike<number>[], bins: number, 
       live.pop();
     }
   }
-  return live.map((u) => (cells[u] as number[]).sort((x, y) => x - y));
+  return live.map((u) => {
+    const out: number[] = [];
+    for (let c = head[u] as number; c !== -1; c = next[c] as number) out.push(c);
+    return out.sort((x, y) => x - y);
+  });
 }
 
 /** Which declared groups are shown (R6.1–2): true = shown. `counts[i]` people in group i, `room` in the room. */
