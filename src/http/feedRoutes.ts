@@ -3,7 +3,8 @@
  * display mode a steward chooses, the space's OSC targets and its webhooks. They only translate
  * HTTP ↔ the feeds (src/feeds), which follow the released views on the bus.
  *
- *   GET  /api/spaces/:code/stream             public: text/event-stream of pulses (id = seq), resumable
+ *   GET  /api/spaces/:code/stream             public: text/event-stream of pulses (id = seq), resumable;
+ *                                             `?events=mode`: only the display-mode events
  *   GET  /api/spaces/:code/display-mode       public: the mode in force
  *   PUT  /api/spaces/:code/display-mode       steward: choose a mode
  *   GET  /api/spaces/:code/osc                steward: the space's OSC targets
@@ -107,8 +108,10 @@ export function createFeedRoutes(o: FeedRoutesOptions): (withSpace: SpaceLookup)
       c.header('cache-control', 'no-store');
       c.header('x-accel-buffering', 'no');
       const signal = c.req.raw.signal;
+      // `?events=mode`: the mode changes only (display pages, which get pulses on their socket).
+      const modesOnly = c.req.query('events') === 'mode';
       return streamSSE(c, async (stream) => {
-        const hold = await o.audience.hold(s.code);
+        const hold = modesOnly ? null : await o.audience.hold(s.code);
         const abort = new AbortController();
         stream.onAbort(() => abort.abort());
         signal.addEventListener('abort', () => abort.abort(), { once: true });
@@ -117,6 +120,10 @@ export function createFeedRoutes(o: FeedRoutesOptions): (withSpace: SpaceLookup)
           if (id === s.id) void stream.writeSSE({ event: 'mode', data: JSON.stringify({ space: s.code, ...choice }) });
         });
         try {
+          if (modesOnly) {
+            await new Promise<void>((res) => (abort.signal.aborted ? res() : abort.signal.addEventListener('abort', () => res(), { once: true })));
+            return;
+          }
           for await (const item of o.history.stream(s.id, after, abort.signal)) {
             if (item.kind === 'pulse') await stream.writeSSE({ event: 'pulse', id: String(item.pulse.seq), data: item.pulse.data });
             else if (item.kind === 'gap') await stream.writeSSE({ event: 'gap', data: JSON.stringify({ after: item.after, next: item.next }) });

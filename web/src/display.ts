@@ -11,6 +11,9 @@ import { GroupsPanel } from './lib/groups.ts';
 import { HeartRoom } from './lib/heartRoom.ts';
 import { codeFromPath, useSpaceSocket, type Status } from './lib/socket.ts';
 import { html, render } from './lib/ui.ts';
+import { feedbackLabel, feedbackOf, type DisplayMode } from '../../src/core/displayMode.ts';
+import { artState, drawArt } from './display/modes.ts';
+import { useDisplayMode } from './display/displayMode.ts';
 
 interface View {
   mv: number;
@@ -162,16 +165,19 @@ function draw(ctx: CanvasRenderingContext2D, w: number, h: number, p: Pulse | nu
   }
 }
 
-function Canvas({ pulse }: { pulse: Pulse | null }) {
+function Canvas({ pulse, mode }: { pulse: Pulse | null; mode: DisplayMode }) {
   const ref = useRef<HTMLCanvasElement>(null);
   const pulseRef = useRef<Pulse | null>(null);
   pulseRef.current = pulse;
+  const modeRef = useRef<DisplayMode>(mode);
+  modeRef.current = mode;
   useEffect(() => {
     const canvas = ref.current;
     if (!canvas) return;
     const ctx = canvas.getContext('2d');
     if (!ctx) return;
     const view: View = { mv: 0, ma: 0, phase: 0, hist: new Float32Array(0), fps: 0 };
+    const art = artState();
     let last = performance.now();
     let frames = 0;
     let windowStart = last;
@@ -184,7 +190,11 @@ function Canvas({ pulse }: { pulse: Pulse | null }) {
         canvas.width = w;
         canvas.height = h;
       }
-      draw(ctx, w, h, pulseRef.current, view, Math.min(100, now - last), now);
+      const m = modeRef.current;
+      const p = pulseRef.current;
+      // field is today's view; every mode shows the calm placeholder while the room is suppressed.
+      if (m === 'field' && p && !p.suppressed) draw(ctx, w, h, p, view, Math.min(100, now - last), now);
+      else drawArt(ctx, w, h, m === 'field' ? 'dissonance' : m, p, art, Math.min(100, now - last), now);
       last = now;
       frames++;
       if (now - windowStart >= 1000) {
@@ -198,7 +208,7 @@ function Canvas({ pulse }: { pulse: Pulse | null }) {
     raf = requestAnimationFrame(frame);
     return () => cancelAnimationFrame(raf);
   }, []);
-  return html`<canvas ref=${ref} data-testid="canvas" role="img" aria-label="The room's collective pulse"></canvas>`;
+  return html`<canvas ref=${ref} data-testid="canvas" data-mode=${mode} role="img" aria-label=${`The room's collective pulse, drawn as ${mode}`}></canvas>`;
 }
 
 function App() {
@@ -220,14 +230,18 @@ function App() {
   const shares = pulse?.quadrants;
   const alerts = pulse?.collective?.alerts ?? [];
   const dis = pulse?.collective?.dissonance?.score;
+  const display = useDisplayMode(code);
+  const feedback = feedbackOf(pulse);
   return html`
-    <${Canvas} pulse=${pulse} />
+    <${Canvas} pulse=${pulse} mode=${display.mode} />
     <aside>
       <div>
         <div class="muted">${name || 'attune'}</div>
         <div class="count" data-testid="count">${pulse ? pulse.count : '–'}</div>
         <div class="muted">${pulse?.count === 1 ? 'person' : 'people'} present</div>
-        ${pulse?.suppressed && pulse.count > 0 ? html`<div class="muted" data-testid="suppressed">the shape appears at ${pulse.minCohort}</div>` : null}
+        <div class="muted mode-line" data-testid="suppressed">${pulse?.suppressed && pulse.count > 0 ? `the shape appears at ${pulse.minCohort}` : ''}</div>
+        <div class="muted mode-line" data-testid="mode">mode: ${display.mode}</div>
+        <div class="muted mode-line" data-testid="feedback">${feedback ? feedbackLabel(feedback) : ''}</div>
       </div>
       <div data-testid="quadrants">
         ${QUADRANT_STYLE.map(
@@ -237,11 +251,11 @@ function App() {
           </div>`,
         )}
       </div>
-      ${dis !== undefined ? html`<div><span class="muted">dissonance</span> <strong data-testid="dissonance">${Math.round(dis * 100)}%</strong></div>` : null}
+      <div class="mode-line"><span class="muted">dissonance</span> <strong data-testid="dissonance">${dis !== undefined ? `${Math.round(dis * 100)}%` : '–'}</strong></div>
       <${HeartRoom} heart=${pulse?.heart} minCohort=${pulse?.minCohort ?? 3} />
       ${groups.length ? html`<${GroupsPanel} names=${groups} pulse=${pulse} />` : null}
-      ${alerts.map((a) => html`<div class="alert" data-testid="alert">${a.metrics.filter((m) => m.metric !== 'camps' && m.metric !== 'dispersion').slice(0, 2).map((m) => `${metricLabel(m.metric)} ${m.direction === 'up' ? 'rising' : 'falling'}`).join(' · ') || 'the room is changing'}</div>`)}
-      ${(pulse?.collective?.trends ?? []).map((t) => html`<div class="muted" data-testid="trend">slowly: ${t.metrics.slice(0, 2).map((m) => `${metricLabel(m.metric)} ${m.ratePerMin >= 0 ? 'rising' : 'falling'}`).join(' · ')}</div>`)}
+      <div class="alert-slot">${alerts.map((a) => html`<div class="alert" data-testid="alert">${a.metrics.filter((m) => m.metric !== 'camps' && m.metric !== 'dispersion').slice(0, 2).map((m) => `${metricLabel(m.metric)} ${m.direction === 'up' ? 'rising' : 'falling'}`).join(' · ') || 'the room is changing'}</div>`)}</div>
+      <div class="mode-line">${(pulse?.collective?.trends ?? []).slice(0, 1).map((t) => html`<span class="muted" data-testid="trend">slowly: ${t.metrics.slice(0, 2).map((m) => `${metricLabel(m.metric)} ${m.ratePerMin >= 0 ? 'rising' : 'falling'}`).join(' · ')}</span>`)}</div>
       <div style="margin-top:auto">
         <img class="qr" src=${`/api/spaces/${code}/qr.svg`} alt=${`QR code to join ${code}`} />
         <div>join at <strong>${location.host}/j/${code}</strong></div>
