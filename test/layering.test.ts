@@ -50,6 +50,8 @@ const ALLOWED: Record<string, (target: string) => boolean> = {
   http: (t) => t === 'core' || t === 'space' || t === 'storage' || t === 'log' || t === 'feeds',
   // Feeds (OSC, SSE, webhooks) subscribe to released views on the bus and run on the host's scheduler.
   feeds: (t) => t === 'core' || t === 'space' || t === 'bus',
+  // Rehearsals play a recorded session (read through the Storage port) into a space host.
+  rehearsal: (t) => t === 'core' || t === 'space' || t === 'storage',
   ws: (t) => t === 'core' || t === 'space' || t === 'bus',
   server: () => true,
   cli: () => true,

@@ -13,6 +13,7 @@ const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   emotionml: () => import('./commands/emotionml.ts'),
   simulate: () => import('./commands/simulate.ts'),
   replay: () => import('./commands/replay.ts'),
+  play: () => import('./commands/play.ts'),
   log: () => import('./commands/log.ts'),
   audit: () => import('./commands/audit.ts'),
 };

@@ -80,6 +80,11 @@ export interface WebhookBookOptions {
   readonly fetch?: typeof fetch;
   /** Per-attempt timeout, ms (real time: it bounds a socket, default 10 s). */
   readonly timeoutMs?: number;
+  /**
+   * The wall clock signatures are stamped with (default Date.now): receivers compare it with
+   * their own clock, so it is not the scheduler's time (a rehearsal runs in recorded time).
+   */
+  readonly wallClock?: () => number;
   /** Code of a space by id (mode changes carry only the id). */
   readonly codeOf?: (spaceId: string) => string | undefined;
 }
@@ -190,8 +195,7 @@ export class WebhookBook {
 
   private attempt(book: SpaceBook, sub: Sub, payload: WebhookPayload, body: string, attempt: number): void {
     if (this.closed || !book.subs.includes(sub)) return;
-    const now = this.o.scheduler.now();
-    const t = Math.floor(now / 1000);
+    const t = Math.floor((this.o.wallClock ?? Date.now)() / 1000);
     const doFetch = this.o.fetch ?? fetch;
     const p = doFetch(sub.url, {
       method: 'POST',
