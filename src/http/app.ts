@@ -51,6 +51,8 @@ export interface AppOptions {
    * Routes under `/api/spaces` built with the app's space lookup (which spends the join-guess
    * budget, W13), e.g. the feeds' (src/http/feedRoutes.ts); mounted before the API's catch-all.
    */
+  /** A display's frame-ancestors allow-list by path (src/feeds/embedBook.ts); absent = any site. */
+  readonly frameAncestorsOf?: (path: string) => readonly string[] | undefined;
   readonly spaceRoutes?: readonly ((withSpace: (c: Context) => Promise<SpaceRecord | Response>) => Hono)[];
 }
 
@@ -159,7 +161,8 @@ export function createApp(o: AppOptions): Hono {
   app.use('*', async (c, next) => {
     await next();
     const path = new URL(c.req.url).pathname;
-    for (const [k, val] of securityHeaders({ path, host: c.req.header('host'), tls: requestTls(c, hops) }, responseKind(path))) c.res.headers.set(k, val);
+    const frameAncestors = o.frameAncestorsOf?.(path);
+    for (const [k, val] of securityHeaders({ path, host: c.req.header('host'), tls: requestTls(c, hops), ...(frameAncestors ? { frameAncestors } : {}) }, responseKind(path))) c.res.headers.set(k, val);
   });
 
   // H11: a page of another site may not make a visitor's browser change anything here.

@@ -9,6 +9,7 @@
  *   PUT  /api/spaces/:code/display-mode       steward: choose a mode
  *   GET  /api/spaces/:code/osc                steward: the space's OSC targets
  *   PUT  /api/spaces/:code/osc                steward: replace them
+ *   GET/PUT /api/spaces/:code/embed           steward: the display's frame-ancestors allow-list
  *   GET  /api/spaces/:code/webhooks           steward: subscriptions and the delivery log
  *   POST /api/spaces/:code/webhooks           steward: add one (the signing secret is returned once)
  *   DELETE /api/spaces/:code/webhooks/:id     steward: remove one
@@ -18,6 +19,7 @@ import { streamSSE } from 'hono/streaming';
 import * as v from 'valibot';
 import { DISPLAY_MODES, isDisplayMode } from '../core/displayMode.ts';
 import type { DisplayModeBook } from '../feeds/displayModes.ts';
+import { checkOrigins, type EmbedBook } from '../feeds/embedBook.ts';
 import type { AudienceHold, FeedAudience } from '../feeds/feedAudience.ts';
 import { formatOscTarget, type OscFeed, type OscTarget, parseOscTarget } from '../feeds/osc/oscFeed.ts';
 import type { PulseHistory } from '../feeds/sse/pulseHistory.ts';
@@ -35,6 +37,8 @@ export interface FeedRoutesOptions {
   readonly audience: FeedAudience;
   readonly osc?: OscFeed | null;
   readonly webhooks?: WebhookBook | null;
+  /** The display's frame-ancestors allow-lists. */
+  readonly embeds?: EmbedBook | null;
   /** Client retry delay sent to EventSource, ms. */
   readonly retryMs?: number;
 }
@@ -56,6 +60,7 @@ export function resumePoint(header: string | undefined, query: string | undefine
 
 const ModeBody = v.strictObject({ mode: v.picklist(DISPLAY_MODES, `mode must be one of ${DISPLAY_MODES.join(', ')}`) });
 const OscBody = v.strictObject({ targets: v.pipe(v.array(v.pipe(v.string(), v.maxLength(300))), v.maxLength(64)) });
+const EmbedBody = v.strictObject({ origins: v.pipe(v.array(v.pipe(v.string(), v.maxLength(300))), v.maxLength(64)) });
 const WebhookBody = v.strictObject({
   url: v.pipe(v.string(), v.maxLength(2000), v.url('url must be an absolute URL')),
   events: v.optional(v.pipe(v.array(v.picklist(['alert', 'decision', 'display.mode'])), v.maxLength(3))),
@@ -180,6 +185,25 @@ export function createFeedRoutes(o: FeedRoutesOptions): (withSpace: SpaceLookup)
       if (refused) return errorResponse(c, 'BAD_REQUEST', refused);
       holdWhile(oscHolds, s, targets.length > 0);
       return c.json({ targets: o.osc.spaceTargets(s.id).map(formatOscTarget) });
+    });
+
+    app.get('/:code/embed', async (c) => {
+      const s = await steward(c);
+      if (s instanceof Response) return s;
+      return c.json({ origins: o.embeds?.origins(s.code) ?? [] });
+    });
+
+    app.put('/:code/embed', async (c) => {
+      const s = await steward(c);
+      if (s instanceof Response) return s;
+      if (!o.embeds) return errorResponse(c, 'NOT_FOUND', 'this server has no embed settings');
+      const body = await json(c);
+      const parsed = v.safeParse(EmbedBody, body);
+      if (!parsed.success) return bodyError(c, body, parsed.issues);
+      const bad = checkOrigins(parsed.output.origins);
+      if (bad) return errorResponse(c, 'BAD_REQUEST', bad);
+      o.embeds.set(s.code, parsed.output.origins);
+      return c.json({ origins: o.embeds.origins(s.code) });
     });
 
     app.get('/:code/webhooks', async (c) => {

@@ -19,6 +19,8 @@ export interface HeaderContext {
   readonly host: string | undefined;
   /** Whether the client reached us over TLS (directly or through a trusted proxy). */
   readonly tls: boolean;
+  /** For a frameable page: the only origins that may frame it (its space's allow-list); absent = any. */
+  readonly frameAncestors?: readonly string[];
 }
 
 /** Pages that may be framed by other sites (for now: displays, which venues embed). */
@@ -43,7 +45,7 @@ export function pagePolicy(ctx: HeaderContext): string {
     "object-src 'none'",
     "base-uri 'none'",
     "form-action 'self'",
-    ...(FRAMEABLE.test(ctx.path) ? [] : ["frame-ancestors 'none'"]),
+    ...(FRAMEABLE.test(ctx.path) ? (ctx.frameAncestors?.length ? [`frame-ancestors 'self' ${ctx.frameAncestors.join(' ')}`] : []) : ["frame-ancestors 'none'"]),
   ].join('; ');
 }
 

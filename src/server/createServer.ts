@@ -248,6 +248,7 @@ export async function createServer(config: ServerConfig = {}, deps: ServerDeps =
       joinThrottle,
       clock: () => scheduler.now(),
       spaceRoutes: [createFeedRoutes({ host, ...feeds })],
+      frameAncestorsOf: (path) => feeds.embeds.frameAncestorsOf(path),
     });
 
     const server = (config.tls ? createAdaptorServer({ fetch: app.fetch, createServer: createHttpsServer, serverOptions: { cert: config.tls.cert, key: config.tls.key } }) : createAdaptorServer({ fetch: app.fetch })) as Server;

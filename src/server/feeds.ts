@@ -5,6 +5,7 @@
  */
 import type { Bus } from '../bus/port.ts';
 import { DisplayModeBook } from '../feeds/displayModes.ts';
+import { EmbedBook } from '../feeds/embedBook.ts';
 import { type AudienceHold, FeedAudience } from '../feeds/feedAudience.ts';
 import { OscFeed, type OscTarget, parseOscTarget } from '../feeds/osc/oscFeed.ts';
 import { PulseHistory } from '../feeds/sse/pulseHistory.ts';
@@ -20,6 +21,8 @@ export interface Feeds {
   readonly webhooks: WebhookBook;
   /** Joins spaces as a display for the feeds that need display-rate pulses. */
   readonly audience: FeedAudience;
+  /** Per-space frame-ancestors allow-lists of the display. */
+  readonly embeds: EmbedBook;
   close(): Promise<void>;
 }
 
@@ -88,6 +91,7 @@ export function startFeeds(o: FeedsOptions): Feeds {
     osc,
     webhooks,
     audience,
+    embeds: new EmbedBook(),
     async close() {
       discovery?.dispose();
       ended.dispose();

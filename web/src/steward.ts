@@ -8,6 +8,7 @@ import { Grid } from './lib/grid.ts';
 import { GroupsPanel } from './lib/groups.ts';
 import { HeartRoom } from './lib/heartRoom.ts';
 import { LinkPanel } from './lib/links.ts';
+import { FeedsPanel } from './steward/feedsPanel.ts';
 import { codeFromPath, useSpaceSocket, type Status } from './lib/socket.ts';
 import { api, html, render } from './lib/ui.ts';
 
@@ -113,6 +114,8 @@ function App() {
     ${groups.length ? html`<h2>Groups</h2><${GroupsPanel} names=${groups} pulse=${pulse} />` : null}
     <h2>Linked spaces</h2>
     <${LinkPanel} code=${code} token=${token} />
+    <h2>Displays, OSC, webhooks and embedding</h2>
+    <${FeedsPanel} code=${code} token=${token} />
     <h2>Alerts</h2>
     <div class="card" aria-live="polite" data-testid="alerts">
       ${log.length === 0 ? html`<span class="muted">No alerts so far.</span>` : log.map((e) => html`<div>${new Date(e.at).toLocaleTimeString()} — ${e.text}</div>`)}
