@@ -87,6 +87,8 @@ describe('display modes', () => {
       scheduler.advance(3000);
       await expect.poll(() => page.getByTestId('count').textContent(), { timeout: 10_000 }).toBe('12');
       await expect.poll(() => canvasColours(page), { timeout: 10_000 }).toBeGreaterThan(20);
+      // Readable on a 1280×720 projector: the whole side panel, join link and status included, is on screen.
+      expect(await page.evaluate(() => document.querySelector('aside .status')?.getBoundingClientRect().bottom ?? Infinity)).toBeLessThanOrEqual(720);
       await page.context().close();
     }
   }, 120_000);

@@ -240,8 +240,7 @@ function App() {
         <div class="count" data-testid="count">${pulse ? pulse.count : '–'}</div>
         <div class="muted">${pulse?.count === 1 ? 'person' : 'people'} present</div>
         <div class="muted mode-line" data-testid="suppressed">${pulse?.suppressed && pulse.count > 0 ? `the shape appears at ${pulse.minCohort}` : ''}</div>
-        <div class="muted mode-line" data-testid="mode">mode: ${display.mode}</div>
-        <div class="muted mode-line" data-testid="feedback">${feedback ? feedbackLabel(feedback) : ''}</div>
+        <div class="muted mode-line"><span data-testid="mode">mode: ${display.mode}</span>${feedback ? html` · <span data-testid="feedback">${feedbackLabel(feedback)}</span>` : null}</div>
       </div>
       <div data-testid="quadrants">
         ${QUADRANT_STYLE.map(
