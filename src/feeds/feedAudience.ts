@@ -75,6 +75,10 @@ export class FeedAudience {
   }
 
   private async join(key: string, e: Entry): Promise<boolean> {
+    // Never step the host from inside one of its own effects: a hold may be asked for by a bus
+    // handler that a publish is running (the LocalBus delivers synchronously), and a nested
+    // step there would number its event inside the outer one's. Join after the current turn.
+    await Promise.resolve();
     const host = this.o.host;
     const ref = host.attach({
       send: () => {},

@@ -11,13 +11,14 @@ import { SpaceHost, subjects } from '../space/spaceHost.ts';
 import { MemoryStorage } from '../storage/memory/memoryStorage.ts';
 import { planOf, rehearse } from './rehearse.ts';
 
+const reports: string[] = [];
 const strip = (v: PulseView) => encodeView({ ...v, space: '' });
 
 /** A host whose participant pulses (the recorded audience) are collected. */
 function hostAt(t: number) {
   const scheduler = new ManualScheduler(t);
   const bus = new LocalBus();
-  const host = new SpaceHost({ storage: new MemoryStorage(), bus, governance: new MemoryGovernance(), scheduler, report: () => {} });
+  const host = new SpaceHost({ storage: new MemoryStorage(), bus, governance: new MemoryGovernance(), scheduler, report: (what, e) => reports.push(`${what}: ${String(e)}`) });
   return { scheduler, bus, host };
 }
 
@@ -64,5 +65,6 @@ describe('rehearsal', () => {
     await host.stop();
     expect(played.length).toBeGreaterThan(100);
     expect(played).toEqual(recorded);
+    expect(reports).toEqual([]);
   });
 });
