@@ -129,4 +129,28 @@ describe('display modes', () => {
     console.log(`display modes test: an alert was on screen during the move: ${sawAlert}`);
     await page.context().close();
   }, 60_000);
+
+  it('[DM4] the steward page chooses the mode, sets OSC targets, adds a webhook and gives the iframe snippet', async () => {
+    const r = await room(4);
+    const screen = await display(`/d/${r.code}`);
+    const steward = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+    const violations: string[] = [];
+    steward.on('console', (m) => {
+      if (/Content Security Policy/i.test(m.text())) violations.push(m.text());
+    });
+    await steward.goto(`${server.url}/s/${r.code}#token=${r.token}`);
+    await expect.poll(() => steward.getByTestId('feeds').isVisible(), { timeout: 10_000 }).toBe(true);
+    await steward.getByTestId('display-mode').selectOption('threads');
+    await expect.poll(() => screen.getByTestId('canvas').getAttribute('data-mode'), { timeout: 10_000 }).toBe('threads');
+    await steward.getByTestId('osc-targets').fill('127.0.0.1:9000, [::1]:9001');
+    await steward.getByRole('button', { name: 'Save OSC targets' }).click();
+    await expect.poll(async () => (await (await fetch(`${server.url}/api/spaces/${r.code}/osc`, { headers: { authorization: `Bearer ${r.token}` } })).json()).targets, { timeout: 10_000 }).toEqual(['127.0.0.1:9000', '[::1]:9001']);
+    await steward.getByTestId('webhook-url').fill('http://127.0.0.1:9/hook');
+    await steward.getByRole('button', { name: 'Add webhook' }).click();
+    await expect.poll(() => steward.getByRole('status').textContent(), { timeout: 10_000 }).toMatch(/signing secret \(shown once\): whsec_/);
+    expect(await steward.getByTestId('embed-snippet').inputValue()).toBe(`<iframe src="${server.url}/d/${r.code}?mode=field" width="1280" height="720" style="border:0" allow="fullscreen" title="attune — ${r.code}"></iframe>`);
+    expect(violations).toEqual([]);
+    await steward.context().close();
+    await screen.context().close();
+  }, 60_000);
 });
