@@ -109,6 +109,36 @@ describe('webhooks', () => {
     ]);
   });
 
+  it('[F3] an alert the released pulse raises is delivered as alert.raised', async () => {
+    failuresLeft = 0;
+    received.length = 0;
+    const made = await server.host.createSpace({ name: 'alerts' });
+    if (!made.ok) throw new Error(made.message);
+    const { code } = made.value.space;
+    const add = await fetch(`${server.url}/api/spaces/${code}/webhooks`, { method: 'POST', headers: { authorization: `Bearer ${made.value.stewardToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ url: receiverUrl, events: ['alert'] }) });
+    secret = ((await add.json()) as { secret: string }).secret;
+    await Promise.resolve(); // the feed joins as a display after this turn
+    const refs: number[] = [];
+    for (let i = 0; i < 12; i++) {
+      const ref = server.host.attach({ send: () => {}, close: () => {}, welcomed: () => {} });
+      await server.host.join(ref, code, 'participant', true);
+      server.host.input(ref, { t: 'input', seq: 1, valence: i % 2 ? 0.7 : -0.6, arousal: i % 2 ? 0.6 : -0.5, confidence: 1, source: 'tap' }, false);
+      refs.push(ref);
+    }
+    scheduler.advance(3000);
+    // The whole room moves to one corner: the change detector raises an alert.
+    for (let s = 0; s < 60 && !received.some((r) => r.body.includes('"alert.raised"')); s++) {
+      for (const ref of refs) server.host.input(ref, { t: 'input', seq: s + 2, valence: 0.8, arousal: 0.8, confidence: 1, source: 'tap' }, true);
+      scheduler.advance(1000);
+      await server.feeds.webhooks.idle();
+    }
+    const raised = received.find((r) => r.body.includes('"alert.raised"'));
+    expect(raised?.verified).toBe(true);
+    const payload = JSON.parse(raised?.body ?? '{}') as { event: string; space: string; data: { id: string; metrics: unknown[] } };
+    expect(payload).toMatchObject({ event: 'alert', space: code });
+    expect(payload.data.metrics.length).toBeGreaterThan(0);
+  });
+
   it('[F3] the signature is HMAC-SHA256 over "<t>.<body>" (a known answer)', () => {
     // echo -n '1700000000.{"a":1}' | openssl dgst -sha256 -hmac whsec_test
     expect(signWebhook('whsec_test', 1_700_000_000, '{"a":1}')).toBe('t=1700000000,v1=38877139021993b830af32feea6e18a8da83eb2f6e49ee50bd9e4cf4ca4d3789');
