@@ -115,6 +115,32 @@ describe('groups within a space', () => {
   });
 });
 
+describe('groups and links across a restart', () => {
+  it('[S6][M7][R6] a restarted host rebuilds each participant’s group and the space’s links from storage', async () => {
+    const created = await host.createSpace({ name: 'City', groups: ['east', 'west'] });
+    const other = await host.createSpace({ name: 'Other' });
+    if (!created.ok || !other.ok) throw new Error('create');
+    const { code, id } = created.value.space;
+    const people = await Promise.all([0, 1, 2, 3, 4, 5].map((i) => person(code, i < 5 ? 'west' : null)));
+    for (const p of people) tap(p.ref, 0.4, 0.4);
+    // Three move to east after joining: east 3 (shown), west 2 and one in no group (withheld together, 3).
+    for (const p of people.slice(0, 3)) expect(host.setGroup(p.ref, 'east').ok).toBe(true);
+    await post(`/api/spaces/${code}/links`, { with: other.value.space.code }, created.value.stewardToken);
+    await post(`/api/spaces/${other.value.space.code}/links`, { with: code }, other.value.stewardToken);
+    const before = await pulse(id);
+    expect([before.groups?.east?.count, before.groups?.west?.suppressed]).toEqual([3, true]);
+    await host.stop();
+    host = new SpaceHost({ storage, bus: new LocalBus(), governance, scheduler, machine: { release: { minCohort: 3 }, collective: false } });
+    await host.start();
+    app = createApp({ host, publicUrl: () => 'http://attune.test', isAdmin: () => false, webRoot: null, clock: () => scheduler.now() });
+    const state = host.stateOf(id);
+    expect([...(state?.participants.values() ?? [])].map((p) => p.group ?? -1).sort()).toEqual([-1, 0, 0, 0, 1, 1]);
+    expect(host.linksOf(id)).toEqual([other.value.space.code]);
+    const after = await pulse(id);
+    expect(after.groups).toEqual(before.groups);
+  });
+});
+
 describe('linked spaces', () => {
   it('[M5] two spaces are linked once both stewards agree (each act logged first); the compare view needs the link', async () => {
     const a = await host.createSpace({ name: 'Alterna' });

@@ -192,6 +192,11 @@ export class SpaceHost {
       let pulseSeq = 0;
       const tail = await this.o.storage.listEvents(space.id, Math.max(1, lastN - 4000), 4000);
       for (const r of tail) if (r.kind === 'tick' && r.body) pulseSeq = Math.max(pulseSeq, Number((JSON.parse(r.body) as { seq?: number }).seq ?? 0));
+      // Links are acts already applied (logged, then recorded): restored like participants' points.
+      for (const other of await this.o.storage.listSpaceLinks(space.id)) {
+        const o = await this.o.storage.getSpace(other);
+        if (o) state.links.set(other, o.code);
+      }
       const live = this.adopt(space, state);
       this.stepIn(live, { kind: 'started', at: now, pulseSeq });
       this.beginTicking(live);
@@ -341,6 +346,12 @@ export class SpaceHost {
         return;
       case 'clear-latest':
         this.write(() => s.clearLatest(w.participantId), 'clear a point');
+        return;
+      case 'group':
+        this.write(() => s.setParticipantGroup(w.participantId, w.group), "store a participant's group");
+        return;
+      case 'link':
+        this.write(() => s.setSpaceLink(spaceId, w.other, w.agree, w.at), 'store a link');
         return;
       case 'close':
         this.write(() => s.closeSpace(spaceId, w.at), 'close a space');

@@ -92,7 +92,7 @@ export interface PulsePoint {
 /**
  * The space/participant/input/event store (SPEC §S). Writes: `createSpace`, `closeSpace`,
  * `updateStewardTokenHash`, `createParticipant`, `appendInputs`, `appendEvents`, `clearLatest`,
- * `appendPulsePoints` — all ordered and group-committed (S3).
+ * `setParticipantGroup`, `setSpaceLink`, `appendPulsePoints` — all ordered and group-committed (S3).
  */
 export interface Storage {
   /** Creates a space; fails with CONFLICT semantics (returns false) if the id or code is taken. */
@@ -120,6 +120,19 @@ export interface Storage {
   listInputs(spaceId: string, from: number, to: number, limit: number): Promise<InputRecord[]>;
   /** Removes a participant's point from the live state (leaving keeps inputs until retention ends). */
   clearLatest(participantId: string): Promise<void>;
+  /**
+   * Sets (or, with null, clears) the group a participant chose (SPEC S10, R6): personal data,
+   * read back only by restart recovery. Rejects for an unknown participant.
+   */
+  setParticipantGroup(participantId: string, group: string | null): Promise<void>;
+
+  /**
+   * Records that the space's steward agrees (`agree`) or no longer agrees to be linked with
+   * another space (SPEC S10, H14); idempotent. Rejects for an unknown space.
+   */
+  setSpaceLink(spaceId: string, otherId: string, agree: boolean, at: number): Promise<void>;
+  /** Ids of the spaces this space's steward currently agrees to be linked with, oldest agreement first. */
+  listSpaceLinks(spaceId: string): Promise<string[]>;
 
   /**
    * Appends machine events durably (resolves after the commit). (spaceId, n) is unique across

@@ -382,8 +382,51 @@ export function storageContract(h: StorageHarness): void {
       s = await h.create();
     });
 
+    it('[S10] a space keeps its groups; a participant’s group is stored, changed and cleared; an unknown participant rejects', async () => {
+      await s.createSpace({ ...space('a', 'CODEA'), groups: ['east', 'west'] });
+      await s.createSpace(space('b', 'CODEB'));
+      expect((await s.getSpace('a'))?.groups).toEqual(['east', 'west']);
+      expect((await s.getSpace('b'))?.groups ?? []).toEqual([]);
+      await s.createParticipant({ ...participant('p1', 'a'), group: 'east' });
+      await s.createParticipant(participant('p2', 'a'));
+      const groupOf = async (tok: string) => (await s.getParticipantByTokenHash(tok))?.group ?? null;
+      expect([await groupOf('tok-p1'), await groupOf('tok-p2')]).toEqual(['east', null]);
+      await s.setParticipantGroup('p2', 'west');
+      await s.appendInputs([input('p2', 1, 10)]);
+      expect((await s.listActiveParticipants('a', 0)).map((p) => [p.id, p.group ?? null])).toEqual([['p2', 'west']]);
+      await s.setParticipantGroup('p1', null);
+      expect(await groupOf('tok-p1')).toBeNull();
+      expect(await fulfilled([s.setParticipantGroup('nobody', 'east'), s.setParticipantGroup('p1', 'west')])).toEqual([false, true]);
+      expect(await groupOf('tok-p1')).toBe('west');
+    });
+
+    it('[S10] links: agreeing is idempotent, listed oldest first, withdrawn by agree = false; an unknown space rejects', async () => {
+      for (const [id, code] of [['a', 'CODEA'], ['b', 'CODEB'], ['c', 'CODEC']] as const) await s.createSpace(space(id, code));
+      await s.setSpaceLink('a', 'c', true, 5);
+      await s.setSpaceLink('a', 'b', true, 7);
+      await s.setSpaceLink('a', 'c', true, 9);
+      expect(await s.listSpaceLinks('a')).toEqual(['c', 'b']);
+      expect(await s.listSpaceLinks('b')).toEqual([]);
+      await s.setSpaceLink('a', 'c', false, 11);
+      expect(await s.listSpaceLinks('a')).toEqual(['b']);
+      expect(await fulfilled([s.setSpaceLink('nowhere', 'a', true, 1), s.setSpaceLink('b', 'a', true, 12)])).toEqual([false, true]);
+      expect(await s.listSpaceLinks('b')).toEqual(['a']);
+    });
+
     if (h.reopen) {
       const reopen = h.reopen;
+      it('[S6][S10] groups, participants’ groups and links survive a reopen', async () => {
+        await s.createSpace({ ...space('a', 'CODEA'), groups: ['east'] });
+        await s.createSpace(space('b', 'CODEB'));
+        await s.createParticipant({ ...participant('p1', 'a'), group: 'east' });
+        await s.setSpaceLink('a', 'b', true, 3);
+        await s.close();
+        s = await reopen();
+        expect((await s.getSpace('a'))?.groups).toEqual(['east']);
+        expect((await s.getParticipantByTokenHash('tok-p1'))?.group).toBe('east');
+        expect(await s.listSpaceLinks('a')).toEqual(['b']);
+      });
+
       it('[S6] keeps everything acknowledged across a reopen', async () => {
         await s.createSpace(space('a', 'CODEA'));
         await s.createParticipant(participant('p1', 'a'));

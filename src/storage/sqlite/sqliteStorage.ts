@@ -105,6 +105,20 @@ CREATE TABLE IF NOT EXISTS events (
   (db) => {
     if (!columnsOf(db, 'inputs').has('heart_bpm')) db.exec('ALTER TABLE inputs ADD COLUMN heart_bpm REAL');
   },
+  // 3 → 4: groups (R6, S10): a space's declared group names (JSON array, NULL for none), the
+  // group a participant chose (NULL for none), and the spaces a space's steward agreed to link with.
+  (db) => {
+    if (!columnsOf(db, 'spaces').has('groups')) db.exec('ALTER TABLE spaces ADD COLUMN groups TEXT');
+    if (!columnsOf(db, 'participants').has('grp')) db.exec('ALTER TABLE participants ADD COLUMN grp TEXT');
+    db.exec(`
+CREATE TABLE IF NOT EXISTS space_links (
+  space_id TEXT NOT NULL REFERENCES spaces(id),
+  other_id TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  PRIMARY KEY (space_id, other_id)
+) WITHOUT ROWID;
+`);
+  },
 ];
 
 /** The schema version this code writes (`PRAGMA user_version`). */
@@ -141,6 +155,7 @@ function spaceFrom(r: Row): SpaceRecord {
     stewardTokenHash: String(r.steward_token_hash),
     createdAt: Number(r.created_at),
     closedAt: r.closed_at === null ? null : Number(r.closed_at),
+    ...(typeof r.groups === 'string' ? { groups: JSON.parse(r.groups) as string[] } : {}),
   };
 }
 
@@ -157,6 +172,7 @@ function participantFrom(r: Row): ParticipantRecord {
     joinedAt: Number(r.joined_at),
     lastSeq: Number(r.last_seq),
     latest: affectFrom(r),
+    ...(typeof r.grp === 'string' ? { group: r.grp } : {}),
   };
 }
 
@@ -193,6 +209,7 @@ function prepareReads(db: DatabaseSync) {
     participantByToken: db.prepare('SELECT * FROM participants WHERE token_hash = ?'),
     activeParticipants: db.prepare('SELECT * FROM participants WHERE space_id = ? AND at IS NOT NULL AND at >= ?'),
     countParticipants: db.prepare('SELECT COUNT(*) AS n FROM participants WHERE space_id = ?'),
+    listSpaceLinks: db.prepare('SELECT other_id FROM space_links WHERE space_id = ? ORDER BY at, other_id'),
     listInputs: db.prepare('SELECT * FROM inputs WHERE space_id = ? AND at >= ? AND at < ? ORDER BY at, rowid LIMIT ?'),
     listInputsByN: db.prepare('SELECT * FROM inputs WHERE space_id = ? AND n >= ? ORDER BY n LIMIT ?'),
     listEvents: db.prepare('SELECT * FROM events WHERE space_id = ? AND n >= ? ORDER BY n LIMIT ?'),
@@ -349,7 +366,7 @@ export class SqliteStorage implements Storage {
   }
 
   createSpace(s: SpaceRecord): Promise<boolean> {
-    return this.enqueue({ op: 'createSpace', row: [s.id, s.code, s.name, s.status, s.capacity, s.ttlMs, s.stewardTokenHash, s.createdAt, s.closedAt] });
+    return this.enqueue({ op: 'createSpace', row: [s.id, s.code, s.name, s.status, s.capacity, s.ttlMs, s.stewardTokenHash, s.createdAt, s.closedAt, s.groups?.length ? JSON.stringify(s.groups) : null] });
   }
 
   async getSpaceByCode(code: string): Promise<SpaceRecord | null> {
@@ -381,7 +398,7 @@ export class SqliteStorage implements Storage {
     const l = p.latest;
     return this.enqueue({
       op: 'createParticipant',
-      row: [p.id, p.spaceId, p.tokenHash, p.joinedAt, p.lastSeq, l?.valence ?? null, l?.arousal ?? null, l?.confidence ?? null, l?.source ?? null, l?.at ?? null],
+      row: [p.id, p.spaceId, p.tokenHash, p.joinedAt, p.lastSeq, l?.valence ?? null, l?.arousal ?? null, l?.confidence ?? null, l?.source ?? null, l?.at ?? null, p.group ?? null],
     });
   }
 
@@ -421,6 +438,19 @@ export class SqliteStorage implements Storage {
 
   clearLatest(participantId: string): Promise<void> {
     return this.enqueue({ op: 'clearLatest', id: participantId });
+  }
+
+  setParticipantGroup(participantId: string, group: string | null): Promise<void> {
+    return this.enqueue({ op: 'setParticipantGroup', id: participantId, group });
+  }
+
+  setSpaceLink(spaceId: string, otherId: string, agree: boolean, at: number): Promise<void> {
+    return this.enqueue({ op: 'setSpaceLink', spaceId, otherId, agree, at });
+  }
+
+  async listSpaceLinks(spaceId: string): Promise<string[]> {
+    this.check();
+    return (this.st.listSpaceLinks.all(spaceId) as Row[]).map((r) => String(r.other_id));
   }
 
   appendEvents(events: readonly SpaceEventRecord[]): Promise<void> {

@@ -14,10 +14,10 @@
  */
 import type { DatabaseSync, SQLInputValue } from 'node:sqlite';
 
-/** `spaces` columns in insert order: id, code, name, status, capacity, ttl_ms, steward_token_hash, created_at, closed_at. */
-export type SpaceRow = readonly [string, string, string, string, number, number, string, number, number | null];
-/** `participants` columns in insert order: id, space_id, token_hash, joined_at, last_seq, v, a, c, src, at. */
-export type ParticipantRow = readonly [string, string, string, number, number, number | null, number | null, number | null, string | null, number | null];
+/** `spaces` columns in insert order: id, code, name, status, capacity, ttl_ms, steward_token_hash, created_at, closed_at, groups (JSON array, or null: none). */
+export type SpaceRow = readonly [string, string, string, string, number, number, string, number, number | null, string | null];
+/** `participants` columns in insert order: id, space_id, token_hash, joined_at, last_seq, v, a, c, src, at, grp (the chosen group, or null). */
+export type ParticipantRow = readonly [string, string, string, number, number, number | null, number | null, number | null, string | null, number | null, string | null];
 /** An input: space_id, participant_id, seq, v, a, c, src, at, exposed (0/1), shown_v, shown_a, n (null: unnumbered), heart_bpm (null: none). */
 export type InputRow = readonly [string, string, number, number, number, number, string, number, 0 | 1, number | null, number | null, number | null, number | null];
 /** An event: space_id, n, at, kind, participant_id, body. */
@@ -32,6 +32,8 @@ export type WriteCall =
   | { readonly op: 'updateStewardTokenHash'; readonly id: string; readonly hash: string }
   | { readonly op: 'createParticipant'; readonly row: ParticipantRow }
   | { readonly op: 'clearLatest'; readonly id: string }
+  | { readonly op: 'setParticipantGroup'; readonly id: string; readonly group: string | null }
+  | { readonly op: 'setSpaceLink'; readonly spaceId: string; readonly otherId: string; readonly agree: boolean; readonly at: number }
   | { readonly op: 'appendInputs'; readonly rows: readonly InputRow[] }
   | { readonly op: 'appendEvents'; readonly rows: readonly EventRow[] }
   | { readonly op: 'appendPulsePoints'; readonly rows: readonly PulseRow[] };
@@ -100,10 +102,15 @@ function prepareWrites(db: DatabaseSync) {
     release: db.prepare('RELEASE one'),
     rollbackTo: db.prepare('ROLLBACK TO one'),
     // INSERT OR IGNORE skips a clash on the id (primary key) or the code (unique) alike (S1).
-    insertSpace: db.prepare('INSERT OR IGNORE INTO spaces (id, code, name, status, capacity, ttl_ms, steward_token_hash, created_at, closed_at) VALUES (?,?,?,?,?,?,?,?,?)'),
+    insertSpace: db.prepare('INSERT OR IGNORE INTO spaces (id, code, name, status, capacity, ttl_ms, steward_token_hash, created_at, closed_at, groups) VALUES (?,?,?,?,?,?,?,?,?,?)'),
     closeSpace: db.prepare("UPDATE spaces SET status = 'closed', closed_at = ? WHERE id = ? AND status = 'open'"),
     stewardHash: db.prepare('UPDATE spaces SET steward_token_hash = ? WHERE id = ?'),
-    insertParticipant: db.prepare('INSERT INTO participants (id, space_id, token_hash, joined_at, last_seq, v, a, c, src, at) VALUES (?,?,?,?,?,?,?,?,?,?)'),
+    insertParticipant: db.prepare('INSERT INTO participants (id, space_id, token_hash, joined_at, last_seq, v, a, c, src, at, grp) VALUES (?,?,?,?,?,?,?,?,?,?,?)'),
+    setGroup: db.prepare('UPDATE participants SET grp = ? WHERE id = ?'),
+    // The foreign key rejects an unknown space; a repeated agreement keeps the first one's time.
+    addLink: db.prepare('INSERT OR IGNORE INTO space_links (space_id, other_id, at) VALUES (?,?,?)'),
+    removeLink: db.prepare('DELETE FROM space_links WHERE space_id = ? AND other_id = ?'),
+    spaceExists: db.prepare('SELECT 1 AS x FROM spaces WHERE id = ?'),
     participantLastSeq: db.prepare('SELECT last_seq, space_id FROM participants WHERE id = ?'),
     // Only a replayed (participant, seq) is skipped; a duplicate n still fails (S8).
     insertInput: db.prepare(
@@ -204,6 +211,14 @@ export class SqliteWriter {
         return undefined;
       case 'clearLatest':
         st.clearLatest.run(c.id);
+        return undefined;
+      case 'setParticipantGroup':
+        if (Number(st.setGroup.run(c.group, c.id).changes) !== 1) throw new Error(`unknown participant ${c.id}`);
+        return undefined;
+      case 'setSpaceLink':
+        if (!st.spaceExists.get(c.spaceId)) throw new Error(`unknown space ${c.spaceId}`);
+        if (c.agree) st.addLink.run(c.spaceId, c.otherId, c.at);
+        else st.removeLink.run(c.spaceId, c.otherId);
         return undefined;
       case 'appendInputs':
         for (const r of c.rows) this.#writeInput(r);
