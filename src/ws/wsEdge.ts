@@ -14,7 +14,7 @@
  * it reaches the host. Pulses arrive on the bus already encoded; the same bytes go to every
  * socket of a space, in slices of `fanoutSlice` sockets per event-loop turn so ticks, acks and
  * commits interleave with a large fan-out; a socket whose send buffer is backed up skips a pulse
- * (W9), and a newer pulse supersedes an older one still being sent.
+ * (W9), and a pulse published while a pass runs goes out in the next pass.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -73,11 +73,11 @@ interface Conn {
 }
 
 interface FanJob {
-  bytes: Uint8Array;
-  list: Conn[];
+  readonly bytes: Uint8Array;
+  readonly list: Conn[];
   i: number;
-  /** Sockets before this index got an older pulse than `bytes` (a newer one superseded it mid-way). */
-  stale: number;
+  /** The newest pulse published while this pass runs: the next pass sends it. */
+  next: Uint8Array | null;
 }
 
 interface Audience {
@@ -330,18 +330,18 @@ export class WsEdge {
   }
 
   /**
-   * Sends the same bytes to every socket of an audience, `fanoutSlice` sockets per turn. A newer
-   * pulse arriving mid-way takes over: the rest get the newer bytes, and the sockets already
-   * served get them too once the pass ends.
+   * Sends the same bytes to every socket of an audience, `fanoutSlice` sockets per turn. A pass
+   * always completes with its bytes, so every socket of the audience gets the same pulses; a
+   * newer pulse published meanwhile waits and goes out in the next pass (only the newest waits:
+   * when passes are slower than the rate, the pulses in between are skipped for everyone alike).
    */
   private fanOut(aud: Audience, bytes: Uint8Array): void {
     if (aud.set.size === 0) return;
     if (aud.job) {
-      aud.job.stale = aud.job.i;
-      aud.job.bytes = bytes;
+      aud.job.next = bytes;
       return;
     }
-    const job: FanJob = { bytes, list: [...aud.set], i: 0, stale: 0 };
+    const job: FanJob = { bytes, list: [...aud.set], i: 0, next: null };
     aud.job = job;
     const run = () => {
       const end = Math.min(job.list.length, job.i + this.o.fanoutSlice);
@@ -353,14 +353,8 @@ export class WsEdge {
         c.lastPulseAt = now;
       }
       if (job.i < job.list.length) return this.host.scheduler.defer(run);
-      if (job.stale > 0) {
-        // Serve the head of the list the newest pulse too.
-        job.list = job.list.slice(0, job.stale);
-        job.i = 0;
-        job.stale = 0;
-        return this.host.scheduler.defer(run);
-      }
       aud.job = null;
+      if (job.next) this.fanOut(aud, job.next);
     };
     run();
   }
