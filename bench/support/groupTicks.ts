@@ -1,7 +1,8 @@
 /**
  * `bench:pulse` row: the space machine's tick with 8 declared groups beside the same room with
  * none (the baseline), in the same run — the release of the room (R2), of every group with
- * complementary suppression and joint coarsening (R6), and the bridging measures. Pure core,
+ * complementary suppression and joint coarsening (R6), and the bridging measures; and the same
+ * room ticking with no input in between (the groups' release is reused). Pure core,
  * one core, 16 × 16 bins, k = 3, 1 % of people re-tap between ticks. Figures only, never a verdict.
  */
 import type { Affect } from '../../src/core/affect.ts';
@@ -11,7 +12,7 @@ import { createSpaceState, restoreParticipant, type SpaceState, step } from '../
 const GROUPS = ['north', 'south', 'east', 'west', 'centre', 'river', 'hill', 'market'];
 
 /** Mean µs per tick of a machine whose people are spread over `groups` groups (0 = none). */
-function ticks(n: number, groups: number, count: number): number {
+function ticks(n: number, groups: number, count: number, churning = true): number {
   const g = createRng(`groups-${n}`);
   const r = () => g.next();
   const space = { id: `bench-${groups}`, code: 'BENCH234', name: 'bench', capacity: n, ttlMs: 3_600_000, ...(groups ? { groups: GROUPS.slice(0, groups) } : {}) };
@@ -41,7 +42,7 @@ function ticks(n: number, groups: number, count: number): number {
     restoreParticipant(s, `p${p}`, 1, affect(v, a, 0), groups ? (GROUPS[gi] ?? null) : null);
   }
   step(s, { kind: 'started', at: 0, pulseSeq: 0 });
-  const churn = Math.max(1, Math.floor(n / 100));
+  const churn = churning ? Math.max(1, Math.floor(n / 100)) : 0;
   let ms = 0;
   let sink = 0;
   for (let k = 1; k <= count; k++) {
@@ -62,13 +63,14 @@ function ticks(n: number, groups: number, count: number): number {
 /** Prints the row: tick cost with 8 groups beside none. */
 export function groupTickBench(): void {
   console.log('\n## Space machine tick with 8 groups beside none (release R2 + R6 + bridging; one core, 16×16 bins, k = 3)\n');
-  console.log('| participants | no groups (µs/tick) | 8 groups (µs/tick) | 8 groups / none |');
-  console.log('|---:|---:|---:|---:|');
+  console.log('| participants | no groups (µs/tick) | 8 groups (µs/tick) | 8 groups / none | 8 groups, no input since the last tick (µs/tick) |');
+  console.log('|---:|---:|---:|---:|---:|');
   for (const n of [1_000, 10_000]) {
     ticks(n, 0, 100); // warm-up
     ticks(n, 8, 100);
     const none = ticks(n, 0, 1000);
     const eight = ticks(n, 8, 1000);
-    console.log(`| ${n.toLocaleString('en')} | ${none.toFixed(1)} | ${eight.toFixed(1)} | ${(eight / none).toFixed(2)}× |`);
+    const still = ticks(n, 8, 1000, false);
+    console.log(`| ${n.toLocaleString('en')} | ${none.toFixed(1)} | ${eight.toFixed(1)} | ${(eight / none).toFixed(2)}× | ${still.toFixed(1)} |`);
   }
 }
