@@ -310,3 +310,30 @@ describe('the server as configured', () => {
     expect(replies).toHaveLength(5);
   });
 });
+
+describe('re-entrancy', () => {
+  it('[M6] an event stepped from inside another event\'s publish is stepped after it, and numbered after it', async () => {
+    const storage = new MemoryStorage();
+    const { host } = await hostWith(storage, new MemoryGovernance());
+    const made = await host.createSpace({ name: 're-entrant' });
+    if (!made.ok) throw new Error(made.message);
+    const { id, code } = made.value.space;
+    // A display that joins from inside the participant pulse's delivery (the bus is synchronous).
+    let joined = false;
+    host.bus.subscribe(subjects.participantPulse(id), () => {
+      if (joined) return;
+      joined = true;
+      void host.join(host.attach(sink([])), code, 'display', false);
+    });
+    await host.join(host.attach(sink([])), code, 'participant', true);
+    (host.scheduler as ManualScheduler).advance(1000);
+    await host.drain();
+    const events = await storage.listEvents(id, 1, 1000);
+    const inputs = await storage.listInputsByN(id, 1, 1000);
+    const ns = [...events.map((e) => e.n), ...inputs.map((i) => i.n)].sort((a, b) => a - b);
+    expect(new Set(ns).size).toBe(ns.length);
+    expect(ns).toEqual(Array.from({ length: ns.length }, (_, i) => i + 1));
+    expect(events.map((e) => e.kind)).toContain('display-joined');
+    await host.stop();
+  });
+});

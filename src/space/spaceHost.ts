@@ -144,6 +144,8 @@ export class SpaceHost {
   /** The most recent write: a durable notify waits for it (writes commit in call order, S3). */
   private lastWrite: Promise<void> = Promise.resolve();
   private lazyEvents: SpaceEventRecord[] = [];
+  private readonly pending: [LiveSpace, SpaceEvent][] = [];
+  private stepping = false;
   private lazySeries: PulsePoint[] = [];
   private lazyTimer: Cancel | null = null;
   private stopped = false;
@@ -231,6 +233,20 @@ export class SpaceHost {
 
   /** Steps one event into a live space and carries out its effects, in order. */
   private stepIn(live: LiveSpace, e: SpaceEvent): void {
+    // Never re-entered: an effect's subscriber (the in-process bus delivers synchronously) that
+    // calls back into the host gets its event stepped after this one's effects and record, so the
+    // recorded order is the stepped order (M6).
+    this.pending.push([live, e]);
+    if (this.stepping) return;
+    this.stepping = true;
+    try {
+      for (let next = this.pending.shift(); next; next = this.pending.shift()) this.stepNow(next[0], next[1]);
+    } finally {
+      this.stepping = false;
+    }
+  }
+
+  private stepNow(live: LiveSpace, e: SpaceEvent): void {
     let r: ReturnType<typeof step>;
     try {
       r = step(live.state, e);
