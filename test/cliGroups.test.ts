@@ -46,4 +46,16 @@ describe('attune space: groups and links', () => {
     const wrong = captureIO({});
     expect(await main(['space', 'link', a.code, '--with', b.code, '--token', 'nope', '--url', server.url], wrong.io)).toBe(1);
   });
+
+  it('[R6] attune simulate --groups: groups come together and the released bridging score rises', async () => {
+    const a = captureIO({});
+    expect(await main(['simulate', '--groups', 'Alterna,Glimmers', '--participants', '12', '--duration', '3', '--seed', '3', '--url', server.url], a.io)).toBe(0);
+    expect(a.err()).toMatch(/created space [2-9A-Z]{8} with groups Alterna, Glimmers/);
+    const scores = [...a.err().matchAll(/step \d+: bridging ([0-9.]+)/g)].map((m) => Number(m[1]));
+    expect(scores.length).toBeGreaterThan(3);
+    expect(a.out()).toMatch(/final bridging score ([0-9.]+)/);
+    expect(Number(/final bridging score ([0-9.]+)/.exec(a.out())?.[1])).toBeGreaterThan(scores[0] as number);
+    const bad = captureIO({});
+    expect(await main(['simulate', '--groups', 'solo', '--url', server.url], bad.io)).toBe(2);
+  }, 30_000);
 });

@@ -119,3 +119,59 @@ export class GroupCrowd {
     for (const p of this.phones) p.leave();
   }
 }
+
+/** Options of {@link runGroupStory}. */
+export interface GroupStoryOptions {
+  readonly url: string;
+  readonly code: string;
+  /** The declared groups to fill (people split evenly, the first groups take the remainder). */
+  readonly groups: readonly string[];
+  readonly participants: number;
+  readonly durationMs: number;
+  /** Steps toward the meeting point over the run (default 12). */
+  readonly steps?: number;
+  readonly seed?: number | string;
+  readonly signal?: AbortSignal;
+  /** Called after each step has been answered by a pulse: step number and the pulse's bridging. */
+  readonly onStep?: (step: number, pulse: PulseMessage | null) => void;
+}
+
+/**
+ * A divided room coming together, in wall-clock time (the CLI's `attune simulate --groups`):
+ * each group starts at a pole of its own around the plane, then moves a share of the way to a
+ * common meeting point every `durationMs / steps`. Resolves with the last pulse seen.
+ */
+export async function runGroupStory(o: GroupStoryOptions): Promise<PulseMessage | null> {
+  const steps = o.steps ?? 12;
+  const per = Math.floor(o.participants / o.groups.length);
+  const crowd = new GroupCrowd({
+    url: o.url,
+    code: o.code,
+    groups: o.groups.map((name, i) => ({
+      name,
+      people: per + (i < o.participants - per * o.groups.length ? 1 : 0),
+      pole: { valence: 0.75 * Math.cos(Math.PI / 4 + (2 * Math.PI * i) / o.groups.length), arousal: 0.75 * Math.sin(Math.PI / 4 + (2 * Math.PI * i) / o.groups.length) },
+    })),
+    pull: 1 - 0.05 ** (1 / steps),
+    ...(o.seed !== undefined ? { seed: o.seed } : {}),
+  });
+  await crowd.start();
+  try {
+    for (let s = 1; s <= steps && !o.signal?.aborted; s++) {
+      await new Promise((res) => setTimeout(res, o.durationMs / steps));
+      crowd.step();
+      o.onStep?.(s, crowd.last);
+    }
+    return crowd.last;
+  } finally {
+    crowd.stop();
+  }
+}
+
+/** Creates a space with declared groups on a running server (the simulator's own space). */
+export async function createGroupedSpace(url: string, name: string, groups: readonly string[], capacity: number, signal?: AbortSignal): Promise<{ code: string; stewardToken: string }> {
+  const r = await fetch(new URL('/api/spaces', url), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name, capacity, groups }), ...(signal ? { signal } : {}) });
+  const j = (await r.json()) as { code?: string; stewardToken?: string; error?: { message: string } };
+  if (!r.ok || !j.code || !j.stewardToken) throw new Error(j.error?.message ?? `HTTP ${r.status}`);
+  return { code: j.code, stewardToken: j.stewardToken };
+}

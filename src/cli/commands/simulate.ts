@@ -7,6 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { GRAPH_KINDS, type GraphKind } from '../../sim/graphs.ts';
+import { createGroupedSpace, runGroupStory } from '../../sim/groupCrowd.ts';
 import { SCENARIOS, type ScenarioName } from '../../sim/scenarios.ts';
 import { createSpace, runSocketCrowd, type SocketCrowdProgress } from '../../sim/socketCrowd.ts';
 import type { CliIO, Command } from '../command.ts';
@@ -40,6 +41,9 @@ Options:
   --heart SHARE        share of people wearing a simulated heart-rate strap, 0…1 (default 0);
                        their phones send heart inputs as real phones do (docs/heart.md)
   --heart-sync S       strength of the room's shared heart drive, 0…1 (default 0.5)
+  --groups A,B[,…]     instead of a scenario: people split among these declared groups (R6),
+                       each starting at a pole of its own, coming together over the run; prints
+                       the released bridging score as it rises (docs/bridging.md)
   --quiet              no progress bar
   -h, --help           show this help
 
@@ -80,6 +84,7 @@ export const command: Command = {
         out: { type: 'string' },
         heart: { type: 'string' },
         'heart-sync': { type: 'string' },
+        groups: { type: 'string' },
         quiet: { type: 'boolean', default: false },
       },
       strict: true,
@@ -101,6 +106,39 @@ export const command: Command = {
     const seedRaw = values.seed ?? '1';
     const seed: number | string = /^-?\d+$/.test(seedRaw) ? Number(seedRaw) : seedRaw;
 
+    if (values.groups !== undefined) {
+      const groups = values.groups.split(',').map((g) => g.trim()).filter((g) => g.length > 0);
+      if (groups.length < 2 || groups.length > 8) throw new UsageError('--groups needs 2 to 8 comma-separated names');
+      let groupCode = values.code;
+      if (!groupCode) {
+        try {
+          const space = await createGroupedSpace(url, `simulation: groups ${groups.join(', ')}, seed ${seedRaw}`, groups, participants + 10, io.signal);
+          groupCode = space.code;
+          io.stderr.write(`attune simulate: created space ${groupCode} with groups ${groups.join(', ')} (steward token ${space.stewardToken})\n`);
+        } catch (e) {
+          io.stderr.write(`attune simulate: could not create a space at ${url}: ${(e as Error).message}. Is 'attune serve' running? Use --url or --code.\n`);
+          return 1;
+        }
+      }
+      io.stdout.write(`simulating ${participants} participants in groups ${groups.join(', ')} coming together, seed ${seedRaw}, ${durationMs / 1000} s, space ${groupCode}\n`);
+      const last = await runGroupStory({
+        url,
+        code: groupCode,
+        groups,
+        participants,
+        durationMs,
+        seed,
+        signal: io.signal,
+        onStep: (s, p) => {
+          if (values.quiet) return;
+          const b = p?.bridging;
+          io.stderr.write(`step ${s}: ${b ? `bridging ${b.score.toFixed(2)}, closeness ${b.closeness.toFixed(2)}, common ground ${b.commonGround.regions.length} regions` : 'no bridging yet (groups below the cohort)'}\n`);
+        },
+      });
+      const b = last?.bridging;
+      io.stdout.write(b ? `final bridging score ${b.score.toFixed(2)}, closeness ${b.closeness.toFixed(2)}\n` : 'no bridging score was released\n');
+      return last ? 0 : 1;
+    }
     let code = values.code;
     if (!code) {
       try {
