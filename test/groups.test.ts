@@ -138,6 +138,22 @@ describe('groups and links across a restart', () => {
     expect(host.linksOf(id)).toEqual([other.value.space.code]);
     const after = await pulse(id);
     expect(after.groups).toEqual(before.groups);
+    // Someone who chose a group but has no live point is not rebuilt at start; resuming brings the group back.
+    const quiet = await (async () => {
+      const created2 = await host.createSpace({ name: 'Quiet', groups: ['north'] });
+      if (!created2.ok) throw new Error(created2.message);
+      const q = await person(created2.value.space.code, 'north');
+      return { id: created2.value.space.id, token: (JSON.parse(q.frames[0] ?? '{}') as { token: string }).token };
+    })();
+    await host.stop();
+    host = new SpaceHost({ storage, bus: new LocalBus(), governance, scheduler, machine: { release: { minCohort: 3 }, collective: false } });
+    await host.start();
+    const frames: string[] = [];
+    const ref = host.attach({ send: (f) => frames.push(typeof f === 'string' ? f : new TextDecoder().decode(f)), close: () => {}, welcomed: () => {} });
+    expect((await host.resume(ref, quiet.token)).ok).toBe(true);
+    await host.drain();
+    expect(JSON.parse(frames[0] ?? '{}')).toMatchObject({ t: 'welcome', group: 'north' });
+    expect([...(host.stateOf(quiet.id)?.participants.values() ?? [])].map((p) => p.group)).toEqual([0]);
   });
 });
 
