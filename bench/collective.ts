@@ -1,7 +1,7 @@
 /**
  * `npm run bench:collective` — are attune's alerts right *when they are raised*? Runs seeded
- * rooms in process (simulated crowd → core/pulse.ts → the CollectiveTracker at the server's 2 Hz
- * tick on a manual clock, the calls src/server/extras.ts makes) and scores:
+ * rooms in process (simulated crowd → the server's own space machine, src/sim/machineRun.ts, at
+ * its 2 Hz participant beat on the manual scheduler) and scores:
  *
  * - **online**: each alert at the 1-s window in which it was first published (`raisedAt`), with
  *   the TCPDBench F1 (van den Burg & Williams 2020; src/sim/evaluate.ts), margin 5 windows = 5 s;
