@@ -51,7 +51,6 @@ const ALLOWED: Record<string, (target: string) => boolean> = {
   // Feeds (OSC, SSE, webhooks) subscribe to released views on the bus and run on the host's scheduler.
   feeds: (t) => t === 'core' || t === 'space' || t === 'bus',
   // Rehearsals play a recorded session (read through the Storage port) into a space host.
-  rehearsal: (t) => t === 'core' || t === 'space' || t === 'storage',
   ws: (t) => t === 'core' || t === 'space' || t === 'bus',
   server: () => true,
   cli: () => true,

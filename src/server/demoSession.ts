@@ -5,7 +5,7 @@
  * so a demo is the same session every time it is "shipped" — it is regenerated, not stored.
  */
 import { LocalBus } from '../bus/local/localBus.ts';
-import { loadSession, type RecordedSession } from '../rehearsal/rehearse.ts';
+import { loadSession, type RecordedSession } from '../space/rehearse.ts';
 import { Crowd } from '../sim/crowd.ts';
 import type { ScenarioName } from '../sim/scenarios.ts';
 import { ManualScheduler } from '../space/scheduler.ts';

@@ -4,14 +4,14 @@
  * rehearsal space on a server of its own, whose clock runs `--speed` times faster from the
  * recording's start. The recorded joins, inputs and leaves are stepped into the new space's
  * machine at their recorded times, so its displays (every mode), OSC, SSE and webhooks follow it
- * exactly as a live room, and its pulses are the recorded ones (src/rehearsal/rehearse.ts).
+ * exactly as a live room, and its pulses are the recorded ones (src/space/rehearse.ts).
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseOscTarget } from '../../feeds/osc/oscFeed.ts';
 import { normaliseCode } from '../../core/protocol.ts';
-import { loadSession, planOf, type RecordedSession, rehearse } from '../../rehearsal/rehearse.ts';
+import { loadSession, planOf, type RecordedSession, rehearse } from '../../space/rehearse.ts';
 import { createServer } from '../../server/createServer.ts';
 import { recordDemoSession } from '../../server/demoSession.ts';
 import { SCENARIOS, type ScenarioName } from '../../sim/scenarios.ts';

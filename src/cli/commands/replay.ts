@@ -6,7 +6,8 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { normaliseCode } from '../../core/protocol.ts';
-import { type RecordedEvent, type RecordedInput, recordedOptions, replay } from '../../core/space/record.ts';
+import { recordedOptions, replay } from '../../core/space/record.ts';
+import { loadSession } from '../../space/rehearse.ts';
 import { hashPulse } from '../../space/spaceHost.ts';
 import { openDatabase } from '../../storage/sqlite/openDatabase.ts';
 import { SqliteStorage } from '../../storage/sqlite/sqliteStorage.ts';
@@ -30,7 +31,6 @@ Options:
   -h, --help     show this help
 `;
 
-const PAGE = 10_000;
 
 export const command: Command = {
   summary: 'replay a recorded space and check every published pulse',
@@ -52,25 +52,12 @@ export const command: Command = {
     const db = openDatabase(dbPath);
     const storage = new SqliteStorage(db);
     try {
-      const space = await storage.getSpaceByCode(normaliseCode(values.space));
-      if (!space) {
+      const session = await loadSession(storage, normaliseCode(values.space));
+      if (!session) {
         io.stderr.write(`attune replay: no space with the code ${values.space} in ${dbPath}\n`);
         return 2;
       }
-      const events: RecordedEvent[] = [];
-      for (let from = 1; ; ) {
-        const page = await storage.listEvents(space.id, from, PAGE);
-        events.push(...page);
-        if (page.length < PAGE) break;
-        from = (page[page.length - 1] as RecordedEvent).n + 1;
-      }
-      const inputs: RecordedInput[] = [];
-      for (let from = 1; ; ) {
-        const page = await storage.listInputsByN(space.id, from, PAGE);
-        inputs.push(...page);
-        if (page.length < PAGE) break;
-        from = (page[page.length - 1] as RecordedInput).n + 1;
-      }
+      const { space, events, inputs } = session;
       const options = recordedOptions(events);
       if (!options) {
         io.stderr.write(`attune replay: space ${space.code} has no recorded start (it was recorded before this version of attune); nothing to replay\n`);

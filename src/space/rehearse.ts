@@ -16,8 +16,8 @@
  */
 import type { Affect } from '../core/affect.ts';
 import type { RecordedEvent, RecordedInput } from '../core/space/record.ts';
-import type { Cancel, Scheduler } from '../space/scheduler.ts';
-import type { SpaceHost } from '../space/spaceHost.ts';
+import type { Cancel, Scheduler } from './scheduler.ts';
+import type { SpaceHost } from './spaceHost.ts';
 import type { SpaceRecord, Storage } from '../storage/port.ts';
 
 /** A recorded session, as read from storage. */
