@@ -5,23 +5,18 @@
  * side and the bridging score rises; two live spaces linked by both stewards are shown on the
  * compare view with the bridging between them and their histories.
  */
-import { existsSync } from 'node:fs';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildWebIfNeeded } from '../../src/cli/commands/serve.ts';
+import { launchChromium } from '../support/chromium.ts';
 import { type RunningServer, createServer } from '../../src/server/createServer.ts';
 import { GroupCrowd } from '../../src/sim/groupCrowd.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 let server: RunningServer;
 let browser: Browser;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install chromium (the CI script does)`);
-  const io = { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd(), signal: new AbortController().signal };
-  await buildWebIfNeeded(io);
   server = await createServer({ port: 0, dbPath: ':memory:', minCohort: 3 });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-dev-shm-usage'] });
+  browser = await launchChromium();
 }, 120_000);
 
 afterAll(async () => {

@@ -18,15 +18,12 @@
  * the page's own zero-delay timers fire): each second of strap time is one `clock.runFor(1000)`,
  * so a minute of baseline and sharing takes a few seconds of wall time.
  */
-import { existsSync } from 'node:fs';
-import { type Browser, type BrowserContext, type CDPSession, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from '../support/chromium.ts';
 import { encodeHeartRateMeasurement, rrUnitsOfMs, type SensorContact } from '../../src/analyze/heart/heartRateMeasurement.ts';
-import { buildWebIfNeeded } from '../../src/cli/commands/serve.ts';
 import { createServer, type RunningServer } from '../../src/server/createServer.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-dev-shm-usage'];
 const uuid = (short: number) => `0000${short.toString(16).padStart(4, '0')}-0000-1000-8000-00805f9b34fb`;
 const ADDRESS = '0A:11:22:33:44:55';
 
@@ -34,11 +31,8 @@ let server: RunningServer;
 let browser: Browser;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install chromium (the CI script does)`);
-  const io = { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd(), signal: new AbortController().signal };
-  await buildWebIfNeeded(io);
   server = await createServer({ port: 0, dbPath: ':memory:', minCohort: 1 });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: [...ARGS, '--enable-experimental-web-platform-features'] });
+  browser = await launchChromium(['--enable-experimental-web-platform-features']);
 }, 120_000);
 
 afterAll(async () => {
@@ -278,7 +272,7 @@ describe('a heart-rate strap on the join page (Chromium, emulated Bluetooth peri
 
   it('[HR-E2E2] without Web Bluetooth, or without https, the page says so and the grid works as before', async () => {
     const code = await newSpace('No Bluetooth');
-    const plain = await chromium.launch({ executablePath: CHROMIUM, args: [...ARGS, `--host-resolver-rules=MAP attune.test 127.0.0.1`] });
+    const plain = await launchChromium([`--host-resolver-rules=MAP attune.test 127.0.0.1`]);
     try {
       const page = await phone(await plain.newContext({ viewport: { width: 360, height: 900 } }));
       await page.goto(`${server.url}/j/${code}`);

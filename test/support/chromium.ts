@@ -1,0 +1,22 @@
+/**
+ * Real headless Chromium for the end-to-end tests: Debian's `/usr/bin/chromium` (or
+ * `CHROMIUM_PATH`), driven by playwright-core, with the flags this machine needs, and the web
+ * app built first. One place, so every browser test launches the browser alike.
+ */
+import { existsSync } from 'node:fs';
+import { type Browser, chromium } from 'playwright-core';
+import { buildWebIfNeeded } from '../../src/cli/commands/serve.ts';
+
+/** The browser binary. */
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+/** Flags: headless as root, no GPU, and no background networking (the machine's network is closed). */
+export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-dev-shm-usage'] as const;
+
+/** Builds web/dist if it is missing or stale, then launches Chromium (with `extraArgs`). */
+export async function launchChromium(extraArgs: readonly string[] = []): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install chromium (the CI script does)`);
+  const io = { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd(), signal: new AbortController().signal };
+  await buildWebIfNeeded(io);
+  return chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS, ...extraArgs] });
+}
