@@ -16,6 +16,7 @@ import { buildWebIfNeeded } from '../src/cli/commands/serve.ts';
 import { DISPLAY_MODES } from '../src/core/displayMode.ts';
 import { createServer, REPO_ROOT } from '../src/server/createServer.ts';
 import { Crowd } from '../src/sim/crowd.ts';
+import { driveCrowdOnHost } from '../src/sim/hostCrowd.ts';
 import { ManualScheduler } from '../src/space/scheduler.ts';
 
 const PEOPLE = Number(process.env.BENCH_DISPLAY_PEOPLE ?? 10_000);
@@ -29,28 +30,7 @@ const server = await createServer({ port: 0, dbPath: ':memory:', capacity: PEOPL
 const made = await server.host.createSpace({ name: 'display bench', capacity: PEOPLE + 10, ttlSeconds: 120 });
 if (!made.ok) throw new Error(made.message);
 const { code, id } = made.value.space;
-const refs: number[] = [];
-for (let i = 0; i < PEOPLE; i++) {
-  const ref = server.host.attach({ send: () => {}, close: () => {}, welcomed: () => {} });
-  refs.push(ref);
-  await server.host.join(ref, code, 'participant', true);
-}
-const crowd = new Crowd({ seed: 'display-bench', participants: PEOPLE, durationMs: 120_000, scenario: 'split2' });
-const seqs = new Array<number>(PEOPLE).fill(0);
-let shown: { valence: number; arousal: number } | null = null;
-server.host.bus.subscribe(`space.${id}.pulse.participant`, (b) => {
-  shown = (JSON.parse(new TextDecoder().decode(b)) as { smoothed: typeof shown }).smoothed;
-});
-scheduler.every(
-  500,
-  () => {
-    for (const tap of crowd.step(scheduler.now() - epoch, shown)) {
-      seqs[tap.participant] = (seqs[tap.participant] ?? 0) + 1;
-      server.host.input(refs[tap.participant] as number, { t: 'input', seq: seqs[tap.participant] as number, valence: tap.valence, arousal: tap.arousal, confidence: 1, source: 'tap' }, tap.seen);
-    }
-  },
-  epoch,
-);
+await driveCrowdOnHost({ host: server.host, scheduler, code, spaceId: id, crowd: new Crowd({ seed: 'display-bench', participants: PEOPLE, durationMs: 120_000, scenario: 'split2' }), epoch });
 scheduler.advance(100_000);
 // From now on the server's clock follows real time, 50 ms per 50 ms: pulses at 20 Hz.
 const drive = setInterval(() => scheduler.advance(50), 50);

@@ -7,6 +7,7 @@
 import { LocalBus } from '../bus/local/localBus.ts';
 import { loadSession, type RecordedSession } from '../space/rehearse.ts';
 import { Crowd } from '../sim/crowd.ts';
+import { driveCrowdOnHost } from '../sim/hostCrowd.ts';
 import type { ScenarioName } from '../sim/scenarios.ts';
 import { ManualScheduler } from '../space/scheduler.ts';
 import { SpaceHost } from '../space/spaceHost.ts';
@@ -34,28 +35,8 @@ export async function recordDemoSession(o: DemoOptions): Promise<RecordedSession
   const made = await host.createSpace({ name: `demo: ${o.scenario}`, capacity: participants + 10, ttlSeconds: 120 });
   if (!made.ok) throw new Error(made.message);
   const { code, id } = made.value.space;
-  const refs: number[] = [];
-  for (let i = 0; i < participants; i++) {
-    const ref = host.attach({ send: () => {}, close: () => {}, welcomed: () => {} });
-    refs.push(ref);
-    await host.join(ref, code, 'participant', true);
-  }
   const crowd = new Crowd({ seed: o.seed ?? `demo-${o.scenario}`, participants, durationMs, scenario: o.scenario });
-  const seqs = new Array<number>(participants).fill(0);
-  let shown: { valence: number; arousal: number } | null = null;
-  host.bus.subscribe(`space.${id}.pulse.participant`, (b) => {
-    shown = (JSON.parse(new TextDecoder().decode(b)) as { smoothed: typeof shown }).smoothed;
-  });
-  scheduler.every(
-    500,
-    () => {
-      for (const tap of crowd.step(scheduler.now() - epoch, shown)) {
-        seqs[tap.participant] = (seqs[tap.participant] ?? 0) + 1;
-        host.input(refs[tap.participant] as number, { t: 'input', seq: seqs[tap.participant] as number, valence: tap.valence, arousal: tap.arousal, confidence: 1, source: 'tap' }, tap.seen);
-      }
-    },
-    epoch,
-  );
+  await driveCrowdOnHost({ host, scheduler, code, spaceId: id, crowd, epoch });
   scheduler.advance(durationMs);
   await host.stop();
   const session = await loadSession(storage, code);

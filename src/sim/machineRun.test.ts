@@ -7,6 +7,7 @@ import { ManualScheduler } from '../space/scheduler.ts';
 import { SpaceHost, subjects } from '../space/spaceHost.ts';
 import { MemoryStorage } from '../storage/memory/memoryStorage.ts';
 import { Crowd } from './crowd.ts';
+import { driveCrowdOnHost } from './hostCrowd.ts';
 import { runCrowdOnMachine } from './machineRun.ts';
 
 const EPOCH = 1_700_000_000_000;
@@ -23,30 +24,8 @@ describe('the simulator on the space machine', () => {
     const made = await host.createSpace({ name: 'compare', capacity: CROWD.participants + 10, ttlSeconds: 120 });
     if (!made.ok) throw new Error(made.message);
     const viaHost: string[] = [];
-    let shown: { valence: number; arousal: number } | null = null;
-    host.bus.subscribe(subjects.participantPulse(made.value.space.id), (bytes) => {
-      const v = JSON.parse(new TextDecoder().decode(bytes)) as PulseView;
-      shown = v.smoothed;
-      viaHost.push(strip(v));
-    });
-    const refs: number[] = [];
-    for (let i = 0; i < CROWD.participants; i++) {
-      const ref = host.attach({ send: () => {}, close: () => {}, welcomed: () => {} });
-      refs.push(ref);
-      void host.join(ref, made.value.space.code, 'participant', true);
-    }
-    const crowd = new Crowd(CROWD);
-    const seqs = new Array<number>(CROWD.participants).fill(0);
-    scheduler.every(
-      500,
-      () => {
-        for (const tap of crowd.step(scheduler.now() - EPOCH, shown)) {
-          seqs[tap.participant] = (seqs[tap.participant] ?? 0) + 1;
-          host.input(refs[tap.participant] as number, { t: 'input', seq: seqs[tap.participant] as number, valence: tap.valence, arousal: tap.arousal, confidence: 1, source: 'tap' }, tap.seen);
-        }
-      },
-      EPOCH,
-    );
+    host.bus.subscribe(subjects.participantPulse(made.value.space.id), (bytes) => viaHost.push(strip(JSON.parse(new TextDecoder().decode(bytes)) as PulseView)));
+    await driveCrowdOnHost({ host, scheduler, code: made.value.space.code, spaceId: made.value.space.id, crowd: new Crowd(CROWD), epoch: EPOCH });
     scheduler.advance(CROWD.durationMs);
     await host.stop();
     // The host's first pulse went out before anyone joined (at creation); the machine run's
