@@ -7,25 +7,24 @@
  *
  * The web app is built with Vite into a temporary directory, so the test sees the current pages.
  */
-import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type RunningServer } from '../../src/server/createServer.ts';
+import { launchChromium } from '../support/chromium.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 let server: RunningServer;
 let browser: Browser;
 let out = '';
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install chromium (the CI script does)`);
   out = mkdtempSync(join(tmpdir(), 'attune-csp-'));
   await build({ configFile: resolve(import.meta.dirname, '../../web/vite.config.ts'), logLevel: 'error', build: { outDir: out, emptyOutDir: true } });
   server = await createServer({ port: 0, dbPath: ':memory:', webRoot: out, minCohort: 1 });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-dev-shm-usage'] });
+  browser = await launchChromium([], { buildWeb: false });
 }, 120_000);
 
 afterAll(async () => {

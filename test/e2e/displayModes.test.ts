@@ -4,25 +4,20 @@
  * suppressed, and nothing on the page shifts as pulses and alerts come and go (Layout
  * Instability API, `layout-shift` entries). The server's clock is a manual scheduler.
  */
-import { existsSync } from 'node:fs';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildWebIfNeeded } from '../../src/cli/commands/serve.ts';
 import { DISPLAY_MODES } from '../../src/core/displayMode.ts';
 import { createServer, type RunningServer } from '../../src/server/createServer.ts';
 import { ManualScheduler } from '../../src/space/scheduler.ts';
+import { launchChromium } from '../support/chromium.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 let server: RunningServer;
 let browser: Browser;
 const scheduler = new ManualScheduler(Date.now());
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}`);
-  const io = { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd(), signal: new AbortController().signal };
-  await buildWebIfNeeded(io);
   server = await createServer({ port: 0, dbPath: ':memory:', minCohort: 3 }, { scheduler });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+  browser = await launchChromium();
 }, 120_000);
 
 afterAll(async () => {

@@ -4,24 +4,22 @@
  * `Last-Event-ID`, and gets exactly the pulses published while it was away — none lost, none
  * twice. Time is the host's manual scheduler: pulses are published only when the test says.
  */
-import { existsSync } from 'node:fs';
 import { Hono } from 'hono';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type RunningServer } from '../../src/server/createServer.ts';
 import { ManualScheduler } from '../../src/space/scheduler.ts';
+import { launchChromium } from '../support/chromium.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 let server: RunningServer;
 let browser: Browser;
 const scheduler = new ManualScheduler(Date.now());
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}`);
   // An empty page of the server's own origin (under the pages' CSP, connect-src 'self').
   const blank = new Hono().get('/', (c) => c.html('<!doctype html><title>sse</title>'));
   server = await createServer({ port: 0, dbPath: ':memory:', webRoot: null, minCohort: 2 }, { scheduler, mounts: [{ path: '/blank', app: blank }] });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+  browser = await launchChromium([], { buildWeb: false });
 }, 60_000);
 
 afterAll(async () => {

@@ -13,10 +13,12 @@ export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 /** Flags: headless as root, no GPU, and no background networking (the machine's network is closed). */
 export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-dev-shm-usage'] as const;
 
-/** Builds web/dist if it is missing or stale, then launches Chromium (with `extraArgs`). */
-export async function launchChromium(extraArgs: readonly string[] = []): Promise<Browser> {
+/**
+ * Launches Chromium (with `extraArgs`), first building web/dist if it is missing or stale —
+ * unless `buildWeb` is false (a test that serves its own build or no pages).
+ */
+export async function launchChromium(extraArgs: readonly string[] = [], o: { readonly buildWeb?: boolean } = {}): Promise<Browser> {
   if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install chromium (the CI script does)`);
-  const io = { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd(), signal: new AbortController().signal };
-  await buildWebIfNeeded(io);
+  if (o.buildWeb !== false) await buildWebIfNeeded({ stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd(), signal: new AbortController().signal });
   return chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS, ...extraArgs] });
 }
