@@ -263,7 +263,7 @@ describe('stories', () => {
     await settle();
     expect(await storage.listStories(spaceId)).toEqual([]);
     expect(p.frames.map((f) => JSON.parse(f)).filter((m) => m.t === 'story').at(-1)).toMatchObject({ id, status: 'withdrawn' });
-    expect((await (await call('GET', '/mine', p.token)).json()) as object).toEqual({ stories: [] });
+    expect((await (await call('GET', '/mine', p.token)).json()) as object).toEqual({ enabled: true, moderation: 'post', stories: [] });
     expect((await decide(id, 'hide')).status).toBe(409);
   });
 

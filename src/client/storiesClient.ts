@@ -55,7 +55,7 @@ export class StoriesClient {
   }
 
   /** The participant's own stories with their states. */
-  mine(token: string): Promise<StoryCallResult<{ stories: MyStory[] }>> {
+  mine(token: string): Promise<StoryCallResult<{ enabled: boolean; moderation: 'pre' | 'post'; stories: MyStory[] }>> {
     return this.#call('GET', '/mine', token);
   }
 

@@ -80,8 +80,7 @@ export function createStoryRoutes(o: { readonly host: SpaceHost }): (withSpace: 
     app.get('/:code/stories/mine', async (c) => {
       const s = await withSpace(c);
       if (s instanceof Response) return s;
-      const r = await host.myStories(s.code, bearer(c));
-      return reply(c, r.ok ? { ok: true, value: { stories: r.value } } : r);
+      return reply(c, await host.myStories(s.code, bearer(c)));
     });
 
     app.get('/:code/stories/shown', async (c) => {

@@ -439,7 +439,10 @@ export class SpaceHost {
   }
 
   private settle(ref: ConnRef, r: Result<true>): void {
-    if (this.answers.has(ref)) return this.answerNow(ref, r);
+    if (this.answers.has(ref)) {
+      this.answerNow(ref, r);
+      return;
+    }
     const f = this.replies.get(ref);
     if (!f) return;
     this.replies.delete(ref);
@@ -907,11 +910,12 @@ export class SpaceHost {
   }
 
   /** The author's own stories with their states (their own data, ST12). */
-  async myStories(code: string, token: string | null | undefined): Promise<Result<ReturnType<typeof authorView>[]>> {
+  async myStories(code: string, token: string | null | undefined): Promise<Result<{ enabled: boolean; moderation: StorySettings['moderation']; stories: ReturnType<typeof authorView>[] }>> {
     const who = await this.author(code, token);
     if (!who.ok) return who;
     const { live, participantId } = who.value;
-    return ok([...live.state.stories.byId.values()].filter((s) => s.author === participantId).map(authorView));
+    const st = live.state.stories;
+    return ok({ enabled: st.settings.enabled, moderation: st.settings.moderation, stories: [...st.byId.values()].filter((s) => s.author === participantId).map(authorView) });
   }
 
   /** The author withdraws a story: off every screen at once, erased from storage (ST11). */

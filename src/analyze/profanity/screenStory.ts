@@ -18,10 +18,12 @@ import { englishDataset, englishRecommendedTransformers, RegExpMatcher } from 'o
  */
 export const WHITELIST = ['shiitake', 'penistone', 'shitterton', 'dick van dyke', 'cockpit', 'cockpits', 'pussycat', 'pussycats', 'pussywillow', 'pussy willow'] as const;
 
+const built = englishDataset.build();
 const matcher = new RegExpMatcher({
-  ...englishDataset.build(),
+  ...built,
   ...englishRecommendedTransformers,
-  whitelistedTerms: [...WHITELIST],
+  // Added to the dataset's own whitelist ("assassin", "cocktail" …), never replacing it.
+  whitelistedTerms: [...(built.whitelistedTerms ?? []), ...WHITELIST],
 });
 
 function wordsMatched(text: string): string[] {
