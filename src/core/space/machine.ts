@@ -27,7 +27,7 @@ import { PulseState } from '../pulse.ts';
 import { type ReleasedGroups, releaseGroups } from '../release/groups.ts';
 import { DEFAULT_RELEASE_POLICY, newReleaseCache, type ReleaseCache, type ReleasePolicy, releaseCollective, releaseHeartSynchrony, releasePulse } from '../release/release.ts';
 import type { Effect, Notice, PulseView, SpaceEvent } from './events.ts';
-import { applyStoryAct, checkStoryAct, isStoryAct, newStoriesState, type StoriesState, storiesEffects, storyActEntry, stepStoryEvent } from './storySteps.ts';
+import { applyStoryAct, checkStoryAct, isStoryAct, newStoriesState, restartStories, type StoriesState, storiesEffects, storyActEntry, stepStoryEvent } from './storySteps.ts';
 
 /**
  * How many recently accepted inputs per participant are remembered for duplicate acks (M3): a
@@ -204,7 +204,10 @@ export function step(state: SpaceState, e: SpaceEvent): StepResult {
       state.lastParticipantAt = -Infinity;
       state.lastSeriesAt = -Infinity;
       // The gathering display starts afresh (its controls were for the displays that are gone).
+      // Rate windows start afresh, and the rotation follows the stories' own order, so a host
+      // rebuilt from storage and a replay from the first event hold the same story state (ST13).
       Object.assign(state.stories, { current: null, since: e.at, pinned: false, paused: false, lastView: null, lastKey: '' });
+      restartStories(state.stories);
       return done(state, [], true);
     }
     case 'joined': {

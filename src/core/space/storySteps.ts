@@ -56,6 +56,13 @@ export function restoreStory(st: StoriesState, s: StoryEntry): void {
   if (s.status === 'shown') st.shown.push(s.id);
 }
 
+/** On `started`: rate windows are forgotten and shown stories rotate in the order they were shared (ties: id). */
+export function restartStories(st: StoriesState): void {
+  st.submissions.clear();
+  const at = (id: string) => st.byId.get(id)?.at ?? 0;
+  st.shown.sort((a, b) => at(a) - at(b) || (a < b ? -1 : a > b ? 1 : 0));
+}
+
 /** What a story step yields; `recorded`: the event changed the state. */
 export interface StoryStepResult {
   readonly effects: Effect[];
