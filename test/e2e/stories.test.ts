@@ -88,6 +88,15 @@ describe('stories in a real browser', () => {
     const hostile = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>\nOur street flooded \u{1F30A} and we carried the kids out. \u05E9\u05DC\u05D5\u05DD';
     await shareStory(alice, hostile, null);
     await shareStory(bob, 'The neighbours came with boats and hot tea.', 'River');
+    // What is refused is refused with a clear message, and nothing is stored.
+    await bob.getByTestId('story-text').fill('x'.repeat(10_000));
+    expect(await bob.getByTestId('story-count').textContent()).toBe('10000 / 1000 characters');
+    await bob.getByTestId('story-send').click();
+    await expect.poll(() => bob.getByTestId('story-note').textContent(), { timeout: 10_000 }).toBe('a story may have at most 1000 characters (this one has 10000)');
+    await bob.getByTestId('story-text').fill('invoice \u202Egnp.exe and a bell \u0007');
+    await bob.getByTestId('story-send').click();
+    await expect.poll(() => bob.getByTestId('story-note').textContent(), { timeout: 10_000 }).toContain('direction control U+202E');
+    expect(await bob.getByTestId('my-story').count()).toBe(1);
     await expect.poll(() => stateOf(alice), { timeout: 10_000 }).toContain('waiting for the steward');
 
     // Keyboard moderation: the queue lists both as waiting, flags none; approve both with `a`.
