@@ -1,5 +1,5 @@
 /**
- * Keep-alive pings (W9): the edge pings every socket once per interval, spread over the interval
+ * Keep-alive pings (W12): the edge pings every socket once per interval, spread over the interval
  * in small steps rather than in one synchronous burst (at 20,000 sockets a burst is 20,000
  * writes that would hold a pulse pass back), and terminates a socket that did not answer the
  * previous ping. Real sockets on loopback, the manual scheduler for time.
@@ -46,8 +46,8 @@ async function silentSocket(port: number): Promise<{ socket: Socket; closed: Pro
   return { socket, closed, pings: () => pings };
 }
 
-describe('keep-alive pings (W9)', () => {
-  it('[W9] every socket is pinged once per interval, a few per step rather than all at once; a socket that never answers is closed, the others stay', async () => {
+describe('keep-alive pings (W12)', () => {
+  it('[W12] every socket is pinged once per interval, a few per step rather than all at once; a socket that never answers is closed, the others stay', async () => {
     const clock = new ManualScheduler(Date.now());
     server = await createServer({ port: 0, dbPath: ':memory:', webRoot: null }, { scheduler: clock });
     const port = Number(new URL(server.url).port);

@@ -146,7 +146,7 @@ export class WsEdge {
     this.wss = new WebSocketServer({ noServer: true, maxPayload: MAX_CLIENT_FRAME_BYTES, perMessageDeflate: false });
     // Pings are spread over the interval in PING_STEPS steps (each socket in the step its ref
     // falls in), so 20,000 sockets never take one synchronous burst of 20,000 writes that would
-    // hold back a pulse pass (W9).
+    // hold back a pulse pass (W12).
     const step = this.o.pingIntervalMs / PING_STEPS;
     this.pinger = host.scheduler.every(step, () => this.ping(), host.scheduler.now() + step);
   }
