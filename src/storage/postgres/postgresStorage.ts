@@ -101,6 +101,8 @@ export interface PostgresStorageOptions {
   readonly connectionString: string;
   /** Extra libpq-style `options` for every connection (e.g. `-c search_path=NAME`). */
   readonly options?: string;
+  /** `application_name` of the connections (suffixed `-writer`, `-reader`), default `attune`. */
+  readonly applicationName?: string;
   /** Connections of `pool` (default 2), for the transparency log and health checks. */
   readonly poolSize?: number;
   /**
@@ -117,7 +119,10 @@ export class PostgresStorage implements Storage {
   /** A pool on the same database and schema: what the transparency log's PostgresLogStore should use. */
   readonly pool: pg.Pool;
   readonly #client: pg.Client;
-  readonly #reader: pg.Client;
+  #reader: pg.Client;
+  /** How to open a fresh reader when the current one's connection broke. */
+  readonly #newReader: () => pg.Client;
+  #readerBroken = false;
   readonly #writer: PostgresWriter;
   #pending: Write[] = [];
   #flushScheduled = false;
@@ -129,10 +134,12 @@ export class PostgresStorage implements Storage {
   /** Number of group commits made (for tests and metrics). */
   commits = 0;
 
-  private constructor(pool: pg.Pool, client: pg.Client, reader: pg.Client, writer: PostgresWriter) {
+  private constructor(pool: pg.Pool, client: pg.Client, reader: pg.Client, newReader: () => pg.Client, writer: PostgresWriter) {
     this.pool = pool;
     this.#client = client;
     this.#reader = reader;
+    this.#newReader = newReader;
+    this.#watchReader(reader);
     this.#writer = writer;
   }
 
@@ -142,12 +149,14 @@ export class PostgresStorage implements Storage {
    */
   static async open(o: PostgresStorageOptions): Promise<PostgresStorage> {
     const base = { connectionString: o.connectionString, ...(o.options ? { options: o.options } : {}) };
-    const pool = new pg.Pool({ ...base, max: o.poolSize ?? 2, application_name: 'attune' });
+    const name = o.applicationName ?? 'attune';
+    const pool = new pg.Pool({ ...base, max: o.poolSize ?? 2, application_name: name });
     // An idle pooled connection that breaks must not crash the process; the next query reconnects.
     pool.on('error', () => {});
     const pipeline = o.pipeline ?? true;
-    const client = new pg.Client({ ...base, pipeline, application_name: 'attune-writer' });
-    const reader = new pg.Client({ ...base, pipeline, application_name: 'attune-reader' });
+    const client = new pg.Client({ ...base, pipeline, application_name: `${name}-writer` });
+    const newReader = () => new pg.Client({ ...base, pipeline, application_name: `${name}-reader` });
+    const reader = newReader();
     try {
       await migratePostgres(pool);
       await Promise.all([client.connect(), reader.connect()]);
@@ -155,14 +164,36 @@ export class PostgresStorage implements Storage {
       await Promise.all([client.end().catch(() => {}), reader.end().catch(() => {}), pool.end().catch(() => {})]);
       throw e;
     }
-    const s = new PostgresStorage(pool, client, reader, new PostgresWriter(client, { batched: o.batched ?? true }));
-    // A broken reader fails its reads (they reject with the error); writes decide health.
-    reader.on('error', () => {});
+    const s = new PostgresStorage(pool, client, reader, newReader, new PostgresWriter(client, { batched: o.batched ?? true }));
     client.on('error', (e) => s.#fail(`its connection failed (${e.message})`, e));
     client.on('end', () => {
       if (!s.#closing) s.#fail('its connection ended', undefined);
     });
     return s;
+  }
+
+  /** A reader whose connection breaks fails its reads in flight; the next read opens a new one. */
+  #watchReader(reader: pg.Client): void {
+    const broken = () => {
+      if (this.#reader === reader) this.#readerBroken = true;
+    };
+    reader.on('error', broken);
+    reader.on('end', broken);
+  }
+
+  /** The reader, reconnected first if its connection broke. */
+  async #readerNow(): Promise<pg.Client> {
+    if (this.#readerBroken) {
+      this.#readerBroken = false;
+      const fresh = this.#newReader();
+      this.#reader = fresh;
+      this.#watchReader(fresh);
+      await fresh.connect().catch((e: unknown) => {
+        if (this.#reader === fresh) this.#readerBroken = true;
+        throw e;
+      });
+    }
+    return this.#reader;
   }
 
   /** Groups that needed one savepoint per call because a statement raised (S11). */
@@ -174,7 +205,7 @@ export class PostgresStorage implements Storage {
   async healthy(): Promise<boolean> {
     if (this.#failure || this.#closed) return false;
     try {
-      await this.#reader.query('SELECT 1');
+      await (await this.#readerNow()).query('SELECT 1');
       return true;
     } catch {
       return false;
@@ -253,7 +284,8 @@ export class PostgresStorage implements Storage {
 
   async #rows(text: string, values: readonly unknown[]): Promise<Row[]> {
     this.#check();
-    return (await this.#reader.query(text, values as unknown[])).rows as Row[];
+    const reader = await this.#readerNow();
+    return (await reader.query(text, values as unknown[])).rows as Row[];
   }
 
   createSpace(space: SpaceRecord): Promise<boolean> {

@@ -297,12 +297,15 @@ export class PostgresWriter {
     const settle = <T>(p: Promise<T>) => p.then((r) => ({ ok: true as const, r }), (e: unknown) => ({ ok: false as const, e }));
     const begin = settle(c.query('BEGIN'));
     const results = steps.map((s) => settle(c.query(s.text, s.values as unknown[])));
-    const commit = c.query('COMMIT');
+    // Every promise is settled-wrapped at once: one that rejects while an earlier one is awaited
+    // must not count as unhandled.
+    const commit = settle(c.query('COMMIT'));
     const b = await begin;
     const rs = await Promise.all(results);
-    const done = await commit; // rejects when COMMIT itself failed: the group fails
+    const done = await commit;
     if (!b.ok) throw b.e;
-    if (done.command !== 'COMMIT' || rs.some((r) => !r.ok)) return false;
+    if (!done.ok) throw done.e; // COMMIT itself failed: the group fails
+    if (done.r.command !== 'COMMIT' || rs.some((r) => !r.ok)) return false;
     steps.forEach((s, i) => {
       const out = s.read((rs[i] as { r: QueryResult }).r);
       s.calls.forEach((k, j) => {
