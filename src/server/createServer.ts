@@ -46,6 +46,9 @@ import { openDatabase } from '../storage/sqlite/openDatabase.ts';
 import { SqliteLogStore } from '../storage/sqlite/sqliteLogStore.ts';
 import { SqliteStorage } from '../storage/sqlite/sqliteStorage.ts';
 import { WsEdge } from '../ws/wsEdge.ts';
+import { NatsKv } from '../bus/nats/natsKv.ts';
+import { ClusterNode, type ClusterTimings } from '../cluster/clusterNode.ts';
+import { allocateSlot, nodeStorage } from '../cluster/nodeStorage.ts';
 
 /** The repository root (for web/dist). */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -88,6 +91,23 @@ export interface ServerConfig {
   readonly tls?: { readonly cert: Buffer | string; readonly key: Buffer | string };
   /** OSC targets (`HOST:PORT`) every space's released display pulses go to (src/feeds/osc). */
   readonly osc?: readonly string[];
+  /**
+   * One space on several nodes (SPEC §K): NATS for the bus and the tick leases, the database
+   * shared by every node. Replaces `bus`.
+   */
+  readonly cluster?: ClusterConfig;
+}
+
+/** Settings of a cluster node (`attune serve --cluster`). */
+export interface ClusterConfig {
+  /** `nats://HOST:PORT` (JetStream on, for the KV bucket). */
+  readonly nats: string;
+  /** This node's id, unique in the cluster (it keeps its event-number slot across restarts). */
+  readonly nodeId: string;
+  /** Names the deployment: the bus subject prefix and the KV bucket `<name>_cluster` (default `attune`). */
+  readonly name?: string;
+  /** Lease and partial timings (tests). */
+  readonly timings?: Partial<ClusterTimings>;
 }
 
 /** Parts a caller may supply instead of the configured ones (tests, benchmarks). */
@@ -121,6 +141,8 @@ export interface RunningServer {
   readonly adminToken: string;
   /** The live feeds of released views (OSC, SSE history, webhooks, display modes). */
   readonly feeds: Feeds;
+  /** This node of a cluster (null on a single node). */
+  readonly cluster: ClusterNode | null;
   close(): Promise<void>;
 }
 
@@ -220,7 +242,23 @@ export async function createServer(config: ServerConfig = {}, deps: ServerDeps =
     }
     const governance = deps.governance ?? governanceSink(log as TransparencyLog);
 
-    const bus = deps.bus ?? (await openBus(config.bus ?? 'local'));
+    // A cluster node (SPEC §K): NATS bus under the deployment's prefix, the leases' KV bucket,
+    // and this node's event-number slot in the shared storage.
+    let cluster: ClusterNode | null = null;
+    let hostStorage: Storage = storage;
+    let clusterBus: Bus | null = null;
+    if (config.cluster) {
+      const cc = config.cluster;
+      if (!/^nats:\/\/[^\s/]+$/.test(cc.nats)) throw new RangeError(`the cluster must be nats://HOST:PORT, got '${cc.nats}'`);
+      const name = cc.name ?? 'attune';
+      const servers = cc.nats.slice('nats://'.length);
+      clusterBus = deps.bus ?? (await NatsBus.connect({ servers, prefix: name, name: `attune-${cc.nodeId}` }));
+      const kv = await NatsKv.connect({ servers, bucket: `${name}_cluster`, name: `attune-${cc.nodeId}-kv` });
+      cleanups.push(() => kv.close());
+      hostStorage = nodeStorage(storage, await allocateSlot(kv, cc.nodeId));
+      cluster = new ClusterNode({ nodeId: cc.nodeId, bus: clusterBus, kv, scheduler, storage, ...(cc.timings ? { timings: cc.timings } : {}) });
+    }
+    const bus = clusterBus ?? deps.bus ?? (await openBus(config.bus ?? 'local'));
     cleanups.push(() => bus.close());
 
     const adminToken = dataDir ? loadOrCreateSecret(join(dataDir, 'admin-token')) : randomBytes(32).toString('base64url');
@@ -234,8 +272,9 @@ export async function createServer(config: ServerConfig = {}, deps: ServerDeps =
     };
     const analyseText = deps.analyseText ?? (config.text === false ? undefined : analyzeText);
     const host = new SpaceHost({
-      storage,
+      storage: hostStorage,
       bus,
+      ...(cluster ? { cluster: cluster.hooks } : {}),
       governance,
       scheduler,
       machine,
@@ -245,6 +284,12 @@ export async function createServer(config: ServerConfig = {}, deps: ServerDeps =
     });
     await host.start();
     cleanups.push(() => host.stop());
+    if (cluster) {
+      const node = cluster;
+      node.start(host);
+      // Hands its leases over before the host stops (another node ticks at once).
+      cleanups.push(() => node.stop());
+    }
 
     const feeds = startFeeds({ host, bus, scheduler, osc: config.osc ?? [] });
     cleanups.push(() => feeds.close());
@@ -325,6 +370,7 @@ export async function createServer(config: ServerConfig = {}, deps: ServerDeps =
       keyPath,
       adminToken,
       feeds,
+      cluster,
       async close() {
         if (closed) return;
         closed = true;

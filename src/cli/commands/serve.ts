@@ -4,6 +4,7 @@
  * sources.
  */
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync, chmodSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import QRCode from 'qrcode';
@@ -47,6 +48,14 @@ Options:
   --tls-key FILE      its private key (PEM; env ATTUNE_TLS_KEY)
   --osc HOST:PORT     send every space's released display pulses as OSC bundles over UDP
                       to HOST:PORT (repeat for several; address space in ARTISTS.md)
+  --cluster NATS      serve every space together with other nodes (SPEC §K): nats://HOST:PORT
+                      with JetStream, for the pulses, partial aggregates and tick leases
+                      (env ATTUNE_CLUSTER). Every node needs the same --db (PostgreSQL) and
+                      --cluster-name; replaces --bus. See DEPLOY.md
+  --node-id ID        this node's id, unique in the cluster, kept across restarts
+                      (env ATTUNE_NODE_ID, default the host name and port)
+  --cluster-name NAME the deployment's name: NATS subject prefix and KV bucket NAME_cluster
+                      (env ATTUNE_CLUSTER_NAME, default attune)
   --no-build          do not build the web app, even if it is missing or stale
   -h, --help          show this help
 `;
@@ -126,6 +135,9 @@ export const command: Command = {
         'tls-key': { type: 'string' },
         'no-build': { type: 'boolean', default: false },
         osc: { type: 'string', multiple: true },
+        cluster: { type: 'string' },
+        'node-id': { type: 'string' },
+        'cluster-name': { type: 'string' },
       },
       allowPositionals: true,
       strict: true,
@@ -165,6 +177,12 @@ export const command: Command = {
       const t = parseOscTarget(spec);
       if (typeof t === 'string') throw new UsageError(`--osc: ${t}`);
     }
+    const clusterUrl = values.cluster ?? io.env.ATTUNE_CLUSTER;
+    if (clusterUrl !== undefined && !/^nats:\/\/[^\s/]+$/.test(clusterUrl)) throw new UsageError(`--cluster must be nats://HOST:PORT, got '${clusterUrl}'`);
+    const nodeId = values['node-id'] ?? io.env.ATTUNE_NODE_ID ?? `${hostname()}-${port}`;
+    if (!/^[A-Za-z0-9_-]{1,64}$/.test(nodeId)) throw new UsageError(`--node-id must be 1–64 characters of [A-Za-z0-9_-], got '${nodeId}'`);
+    const clusterName = values['cluster-name'] ?? io.env.ATTUNE_CLUSTER_NAME ?? 'attune';
+    if (!/^[A-Za-z0-9_-]{1,64}$/.test(clusterName)) throw new UsageError(`--cluster-name must be 1–64 characters of [A-Za-z0-9_-], got '${clusterName}'`);
     let server: RunningServer;
     try {
       server = await createServer({
@@ -183,6 +201,7 @@ export const command: Command = {
         ...(trustProxyHops !== undefined ? { trustProxyHops } : {}),
         ...(io.env.ATTUNE_LOG_ORIGIN ? { logOrigin: io.env.ATTUNE_LOG_ORIGIN } : {}),
         ...(osc.length > 0 ? { osc } : {}),
+        ...(clusterUrl ? { cluster: { nats: clusterUrl, nodeId, name: clusterName } } : {}),
       });
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
@@ -202,6 +221,10 @@ export const command: Command = {
         io.stderr.write(`attune serve: ${err.message}. Start PostgreSQL (or check the URL), or use a SQLite file with --db PATH.\n`);
         return 1;
       }
+      if (err.code === 'ECONNREFUSED' && clusterUrl) {
+        io.stderr.write(`attune serve: no NATS server answers at ${clusterUrl}. Start nats-server with JetStream (-js).\n`);
+        return 1;
+      }
       if (err.code === 'ECONNREFUSED' && bus !== 'local') {
         io.stderr.write(`attune serve: no NATS server answers at ${bus}. Start nats-server, or use --bus local.\n`);
         return 1;
@@ -213,6 +236,7 @@ export const command: Command = {
       throw e;
     }
     io.stdout.write(`attune is running at ${server.url}  (database: ${shownDb(resolvedDb)})\n`);
+    if (server.cluster) io.stdout.write(`  cluster node:    ${server.cluster.nodeId} of '${clusterName}' on ${clusterUrl}\n`);
     io.stdout.write(`  create a space:  ${server.publicUrl}/\n`);
     io.stdout.write(`  public log:      ${server.publicUrl}/audit  (verifier key: ${server.log?.verifierKeys[0] ?? 'none'})\n`);
     if (server.keyCreated && server.keyPath) io.stdout.write(`  a new log signing key was created in ${server.keyPath} (mode 0600) — back it up\n`);
