@@ -137,6 +137,19 @@ export class ClusterNode {
       return n;
     },
     stepped: (spaceId, e) => this.stepped(spaceId, e),
+    presence: (spaceId) => {
+      const cs = this.spaces.get(spaceId);
+      if (!cs || cs.partials.size === 0) return null;
+      const now = this.o.scheduler.now();
+      const p = { present: 0, connected: 0, displays: 0 };
+      for (const h of cs.partials.values()) {
+        if (now - h.receivedAt > this.t.partialTtlMs) continue;
+        p.present += h.partial.grid.n;
+        p.connected += h.partial.connected;
+        p.displays += h.partial.displays;
+      }
+      return p;
+    },
   };
 
   private report(what: string, e: unknown): void {

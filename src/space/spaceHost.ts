@@ -122,6 +122,8 @@ export interface ClusterHooks {
   elsewhere(spaceId: string): number;
   /** Every event that changed a space's state, after its effects (claims, announcements). */
   stepped(spaceId: string, e: SpaceEvent): void;
+  /** The whole space's presence over every node (H2), or null before any partial arrived. */
+  presence(spaceId: string): { present: number; connected: number; displays: number } | null;
 }
 
 interface LiveSpace {
@@ -860,6 +862,8 @@ export class SpaceHost {
   presence(spaceId: string): { present: number; connected: number; displays: number } {
     const live = this.byId.get(spaceId);
     if (!live) return { present: 0, connected: 0, displays: 0 };
+    const whole = this.o.cluster?.presence(spaceId);
+    if (whole) return whole;
     return { present: live.state.pulse.count, connected: live.state.connected, displays: live.state.displays };
   }
 
