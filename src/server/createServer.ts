@@ -46,6 +46,10 @@ import { openDatabase } from '../storage/sqlite/openDatabase.ts';
 import { SqliteLogStore } from '../storage/sqlite/sqliteLogStore.ts';
 import { SqliteStorage } from '../storage/sqlite/sqliteStorage.ts';
 import { WsEdge } from '../ws/wsEdge.ts';
+import pino, { type Logger } from 'pino';
+import { createOpsRoutes } from '../http/opsRoutes.ts';
+import { busCheck, Readiness, storageCheck } from './health.ts';
+import { Metrics, timedScheduler } from './metrics.ts';
 import { NatsKv } from '../bus/nats/natsKv.ts';
 import { ClusterNode, type ClusterTimings } from '../cluster/clusterNode.ts';
 import { allocateSlot, nodeStorage } from '../cluster/nodeStorage.ts';
@@ -92,6 +96,11 @@ export interface ServerConfig {
   /** OSC targets (`HOST:PORT`) every space's released display pulses go to (src/feeds/osc). */
   readonly osc?: readonly string[];
   /**
+   * On close (SIGTERM), how long `/readyz` answers 503 before the sockets get `bye`
+   * (`reason: shutdown`), so a load balancer stops routing here first (O4); default 0.
+   */
+  readonly drainMs?: number;
+  /**
    * One space on several nodes (SPEC §K): NATS for the bus and the tick leases, the database
    * shared by every node. Replaces `bus`.
    */
@@ -123,6 +132,8 @@ export interface ServerDeps {
   readonly analyseText?: TextAnalyser;
   /** Extra sub-apps to mount. */
   readonly mounts?: readonly { readonly path: string; readonly app: Hono }[];
+  /** Structured logs (pino); default none. `attune serve` logs JSON lines to stderr. */
+  readonly logger?: Logger;
 }
 
 /** A running server. */
@@ -143,6 +154,14 @@ export interface RunningServer {
   readonly feeds: Feeds;
   /** This node of a cluster (null on a single node). */
   readonly cluster: ClusterNode | null;
+  /** The process's Prometheus metrics (`/metrics`, SPEC O1); a cluster node sets its lease gauges here. */
+  readonly metrics: Metrics;
+  /** Storage, bus and drain state behind `/readyz` (O3). */
+  readonly readiness: Readiness;
+  /**
+   * Drains (O4) and stops: `/readyz` turns 503, after `drainMs` every socket gets `bye`
+   * (`reason: shutdown`) and closes with 1001 once pending writes committed, then the rest stops.
+   */
   close(): Promise<void>;
 }
 
@@ -261,6 +280,19 @@ export async function createServer(config: ServerConfig = {}, deps: ServerDeps =
     const bus = clusterBus ?? deps.bus ?? (await openBus(config.bus ?? 'local'));
     cleanups.push(() => bus.close());
 
+    // Operations (SPEC §O): what /readyz and the dependency gauge check, and the metrics.
+    const logger = deps.logger ?? pino({ enabled: false });
+    const storageKind = deps.storage ? (storage instanceof PostgresStorage ? 'postgres' : storage instanceof SqliteStorage ? 'sqlite' : storage instanceof MemoryStorage ? 'memory' : 'custom') : pgStorage ? 'postgres' : db ? 'sqlite' : 'memory';
+    const busKind = bus instanceof NatsBus ? 'nats' : bus instanceof LocalBus ? 'local' : 'custom';
+    const checks = [storageCheck(storage, storageKind), busCheck(bus, busKind)];
+    const readiness = new Readiness(checks);
+    let edgeRef: WsEdge | null = null;
+    const metrics = new Metrics({
+      connections: () => edgeRef?.connectionsByRole() ?? { participant: 0, display: 0, other: 0 },
+      dependencies: checks,
+      ...(config.cluster ? { nodeId: config.cluster.nodeId } : {}),
+    });
+
     const adminToken = dataDir ? loadOrCreateSecret(join(dataDir, 'admin-token')) : randomBytes(32).toString('base64url');
     const adminHash = createHash('sha256').update(adminToken).digest();
 
@@ -276,8 +308,10 @@ export async function createServer(config: ServerConfig = {}, deps: ServerDeps =
       bus,
       ...(cluster ? { cluster: cluster.hooks } : {}),
       governance,
-      scheduler,
+      // The host's only periodic work is a space's beat: timing `every` times the ticks (O1).
+      scheduler: timedScheduler(scheduler, metrics),
       machine,
+      ...(deps.logger ? { report: (what: string, e: unknown) => logger.error({ err: e }, what) } : {}),
       ...(analyseText ? { analyseText } : {}),
       ...(config.capacity !== undefined ? { capacity: config.capacity } : {}),
       ...(config.ttlMs !== undefined ? { ttlMs: config.ttlMs } : {}),
@@ -299,11 +333,14 @@ export async function createServer(config: ServerConfig = {}, deps: ServerDeps =
     const joinThrottle = new JoinThrottle(config.joinThrottle ?? {});
     const edge = new WsEdge({
       host,
+      scheduler,
+      observer: metrics,
       trustProxyHops,
       joinThrottle,
       ...(config.fanoutSlice !== undefined ? { fanoutSlice: config.fanoutSlice } : {}),
       ...(config.ratePerSec !== undefined ? { ratePerSec: config.ratePerSec, burst: Math.max(1, config.ratePerSec * 2) } : {}),
     });
+    edgeRef = edge;
     // The edge closes first on shutdown (clients get bye), then the listener, then the rest.
     cleanups.push(() => edge.close());
 
@@ -316,7 +353,7 @@ export async function createServer(config: ServerConfig = {}, deps: ServerDeps =
         return timingSafeEqual(createHash('sha256').update(t).digest(), adminHash);
       },
       webRoot: config.webRoot === undefined ? join(REPO_ROOT, 'web', 'dist') : config.webRoot,
-      mounts: [...(log ? [{ path: '/log', app: createLogRoutes(log) }] : []), ...(deps.mounts ?? [])],
+      mounts: [...(log ? [{ path: '/log', app: createLogRoutes(log) }] : []), { path: '/', app: createOpsRoutes({ metrics, readiness }) }, ...(deps.mounts ?? [])],
       trustProxyHops,
       joinThrottle,
       clock: () => scheduler.now(),
@@ -358,6 +395,7 @@ export async function createServer(config: ServerConfig = {}, deps: ServerDeps =
     if (!publicUrl) publicUrl = url;
     publicUrl = publicUrl.replace(/\/+$/, '');
 
+    logger.info({ url, db: shownDb(deps.storage ? storageKind : dbPath), storage: storageKind, bus: busKind, ...(config.cluster ? { nodeId: config.cluster.nodeId } : {}) }, 'listening');
     let closed = false;
     return {
       url,
@@ -371,15 +409,25 @@ export async function createServer(config: ServerConfig = {}, deps: ServerDeps =
       adminToken,
       feeds,
       cluster,
+      metrics,
+      readiness,
       async close() {
         if (closed) return;
         closed = true;
+        // Drain (O4): not ready first, so a balancer routes new clients elsewhere; then every
+        // acknowledged-to-be input commits (its ack goes out) before the sockets get bye.
+        readiness.drain();
+        logger.info({ drainMs: config.drainMs ?? 0, connections: edge.connectionCount }, 'draining');
+        const drainMs = config.drainMs ?? 0;
+        if (drainMs > 0) await new Promise<void>((r) => scheduler.at(scheduler.now() + drainMs, r));
+        await host.drain();
         const closeEdge = cleanups.pop();
         await closeEdge?.();
         feeds.history.close(); // ends the SSE streams, which would keep the listener open
         await new Promise<void>((r) => server.close(() => r()));
         server.closeAllConnections?.();
         await cleanup();
+        logger.info('stopped');
       },
     };
   } catch (e) {

@@ -7,6 +7,7 @@ import { existsSync, readdirSync, readFileSync, statSync, writeFileSync, chmodSy
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import pino from 'pino';
 import QRCode from 'qrcode';
 import type { CliIO, Command } from '../command.ts';
 import { UsageError } from '../command.ts';
@@ -56,7 +57,15 @@ Options:
                       (env ATTUNE_NODE_ID, default the host name and port)
   --cluster-name NAME the deployment's name: NATS subject prefix and KV bucket NAME_cluster
                       (env ATTUNE_CLUSTER_NAME, default attune)
+  --drain-seconds N   on SIGTERM, answer /readyz with 503 for N seconds before telling
+                      clients bye (reason: shutdown) so they reconnect elsewhere (env
+                      ATTUNE_DRAIN_SECONDS, default 0)
+  --log-level LEVEL   structured logs (JSON lines on stderr): fatal, error, warn, info,
+                      debug, trace or silent (env ATTUNE_LOG_LEVEL, default info)
   --no-build          do not build the web app, even if it is missing or stale
+
+Operations: GET /metrics (Prometheus), /healthz (alive), /readyz (storage and bus reachable,
+not draining). See SPEC.md §O.
   -h, --help          show this help
 `;
 
@@ -134,6 +143,8 @@ export const command: Command = {
         'tls-cert': { type: 'string' },
         'tls-key': { type: 'string' },
         'no-build': { type: 'boolean', default: false },
+        'drain-seconds': { type: 'string' },
+        'log-level': { type: 'string' },
         osc: { type: 'string', multiple: true },
         cluster: { type: 'string' },
         'node-id': { type: 'string' },
@@ -183,6 +194,10 @@ export const command: Command = {
     if (!/^[A-Za-z0-9_-]{1,64}$/.test(nodeId)) throw new UsageError(`--node-id must be 1–64 characters of [A-Za-z0-9_-], got '${nodeId}'`);
     const clusterName = values['cluster-name'] ?? io.env.ATTUNE_CLUSTER_NAME ?? 'attune';
     if (!/^[A-Za-z0-9_-]{1,64}$/.test(clusterName)) throw new UsageError(`--cluster-name must be 1–64 characters of [A-Za-z0-9_-], got '${clusterName}'`);
+    const drainSeconds = num('drain-seconds', values['drain-seconds'] ?? io.env.ATTUNE_DRAIN_SECONDS, 0, 600);
+    const logLevel = values['log-level'] ?? io.env.ATTUNE_LOG_LEVEL ?? 'info';
+    if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) throw new UsageError(`--log-level must be fatal, error, warn, info, debug, trace or silent, got '${logLevel}'`);
+    const logger = pino({ level: logLevel, base: { pid: process.pid, ...(clusterUrl ? { node: nodeId } : {}) } }, io.stderr);
     let server: RunningServer;
     try {
       server = await createServer({
@@ -202,7 +217,8 @@ export const command: Command = {
         ...(io.env.ATTUNE_LOG_ORIGIN ? { logOrigin: io.env.ATTUNE_LOG_ORIGIN } : {}),
         ...(osc.length > 0 ? { osc } : {}),
         ...(clusterUrl ? { cluster: { nats: clusterUrl, nodeId, name: clusterName } } : {}),
-      });
+        ...(drainSeconds ? { drainMs: drainSeconds * 1000 } : {}),
+      }, { logger });
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
       if (err.code === 'EADDRINUSE') {
