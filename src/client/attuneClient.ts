@@ -120,6 +120,11 @@ export interface ClientEvents {
 export interface AttuneClientOptions {
   /** The server's WebSocket URL, `ws(s)://host/ws`. */
   readonly url: string;
+  /**
+   * More nodes of the same cluster (SPEC §K), tried in turn after `url`: each reconnection goes
+   * to the next URL of the list, so a client whose node died resumes on another one.
+   */
+  readonly urls?: readonly string[];
   /** Join code of the space (any case, any separators). */
   readonly code: string;
   readonly role: 'participant' | 'display';
@@ -226,6 +231,8 @@ export class AttuneClient {
     return this.role === 'participant' ? this.#storage.getItem(this.#keys.token) : null;
   }
   #seq: number;
+  /** Which of `[url, ...urls]` the next connection goes to. */
+  #node = 0;
   /** Unacknowledged inputs by seq, in seq order (Map keeps insertion order). */
   #pending = new Map<number, string>();
   /** Whether the current socket resumed (a NOT_FOUND then means: join afresh). */
@@ -245,6 +252,12 @@ export class AttuneClient {
     this.#keys = sessionKeys(this.code);
     const stored = Number(this.#storage.getItem(this.#keys.seq) ?? '0');
     this.#seq = Number.isSafeInteger(stored) && stored > 0 ? stored : 0;
+  }
+
+  /** The URL the client connects (or connected) to now. */
+  get url(): string {
+    const all = this.#o.urls?.length ? [this.#o.url, ...this.#o.urls] : null;
+    return all ? (all[this.#node % all.length] as string) : this.#o.url;
   }
 
   /** Where the client is now. */
@@ -356,7 +369,7 @@ export class AttuneClient {
     this.#setState('connecting');
     let ws: WebSocketLike;
     try {
-      ws = this.#o.connect(this.#o.url);
+      ws = this.#o.connect(this.url);
     } catch {
       this.#wait(undefined);
       return;
@@ -396,6 +409,8 @@ export class AttuneClient {
 
   #wait(closeCode: number | undefined): void {
     this.#attempt++;
+    // A cluster's other nodes (§K): the next attempt goes to the next one.
+    if (this.#o.urls?.length) this.#node++;
     const delayMs = backoffDelay(this.#attempt, this.#random, this.#o.backoff ?? DEFAULT_BACKOFF);
     this.#timer = this.#clock.setTimeout(() => this.#open(), delayMs);
     this.#setState('waiting', { delayMs, ...(closeCode !== undefined ? { closeCode } : {}) });

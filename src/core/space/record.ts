@@ -68,6 +68,8 @@ export function recordOf(e: SpaceEvent, n: number, extra: { readonly hash?: stri
       return { ...base, kind: e.kind, participantId: e.participantId, body: JSON.stringify({ storyId: e.storyId }) };
     case 'story-control':
       return { ...base, kind: e.kind, participantId: null, body: JSON.stringify({ control: e.control, storyId: e.storyId }) };
+    case 'moved':
+      return { ...base, kind: e.kind, participantId: e.participantId, body: null };
     case 'input':
     case 'input-failed':
     case 'act-requested':
@@ -107,6 +109,8 @@ export function eventOf(r: RecordedEvent): SpaceEvent {
       return { kind: 'story-withdrawn', at, reply: 0, participantId: pid, storyId: String(body.storyId ?? '') };
     case 'story-control':
       return { kind: 'story-control', at, reply: 0, control: body.control as StoryControl, storyId: typeof body.storyId === 'string' ? body.storyId : null };
+    case 'moved':
+      return { kind: 'moved', at, participantId: pid };
     default:
       throw new Error(`unknown recorded event kind '${r.kind}' at n=${r.n}`);
   }
