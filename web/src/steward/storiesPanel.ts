@@ -111,9 +111,9 @@ export function StoriesPanel({ code, token, view }: { code: string; token: strin
             ${
               i === selected
                 ? html`<div class="row">
-                    <button data-testid="approve" onClick=${() => decide(s, 'approve')}>Approve (a)</button>
-                    <button class="secondary" data-testid="decline" onClick=${() => setDeclining(true)}>Decline (d)</button>
-                    <button class="secondary" data-testid="hide" onClick=${() => decide(s, 'hide')}>Hide (h)</button>
+                    ${s.status !== 'shown' ? html`<button data-testid="approve" onClick=${() => decide(s, 'approve')}>Approve (a)</button>` : null}
+                    ${s.status !== 'declined' ? html`<button class="secondary" data-testid="decline" onClick=${() => setDeclining(true)}>Decline (d)</button>` : null}
+                    ${s.status === 'waiting' || s.status === 'shown' ? html`<button class="secondary" data-testid="hide" onClick=${() => decide(s, 'hide')}>Hide (h)</button>` : null}
                     ${s.status === 'shown' ? html`<button class="secondary" data-testid="pin" onClick=${() => control('pin', s.id)}>Pin (p)</button>` : null}
                   </div>`
                 : null
