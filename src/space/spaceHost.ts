@@ -1045,6 +1045,9 @@ export class SpaceHost {
   async setStorySettings(code: string, stewardToken: string | null | undefined, settings: StorySettings): Promise<Result<unknown>> {
     const r = await this.stewarded(code, stewardToken);
     if (!r.ok) return r;
+    // Each node's machine would hold only the stories shared through it and show its own view
+    // (SPEC ST15): until stories are merged like the pulse, a cluster does not take them.
+    if (this.o.cluster && settings.enabled) return fail('STORIES_OFF', 'stories run on a single attune node for now; this server is one node of a cluster (SPEC ST15)');
     return this.ask(r.value, (reply) => ({ kind: 'act-requested', at: this.o.scheduler.now(), act: { kind: 'story-settings', settings }, reply }));
   }
 
