@@ -267,6 +267,26 @@ describe('stories', () => {
     expect((await decide(id, 'hide')).status).toBe(409);
   });
 
+  it('[ST2] no released view, queue, export or log entry carries the author’s participant id', async () => {
+    await turnOn('post');
+    const ps = [await person(), await person(), await person()];
+    for (const [i, p] of ps.entries()) await share(p.token, `Story ${i} about the water and the neighbours and the boats.`, i === 0 ? 'Fern' : null);
+    scheduler.advance(600);
+    await settle();
+    const ids = ps.map((p) => (p.frames.map((f) => JSON.parse(f)).find((m) => m.t === 'welcome') as { participant: string }).participant);
+    expect(ids.every((x) => typeof x === 'string' && x.length > 8)).toBe(true);
+    const seen = JSON.stringify([
+      views,
+      await (await call('GET', '/shown')).json(),
+      await (await call('GET', '/queue', steward)).json(),
+      await (await call('GET', '/export', steward)).json(),
+      governance.acts,
+    ]);
+    expect(views.at(-1)?.themes?.map((t) => t.term)).toEqual(expect.arrayContaining(['water', 'neighbours', 'boats']));
+    for (const id of ids) expect(seen).not.toContain(id);
+    for (const p of ps) expect(seen).not.toContain(p.token);
+  });
+
   it('[ST2] the session export holds the shown stories, never who wrote them', async () => {
     await turnOn('post');
     const p = await person();
