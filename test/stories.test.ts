@@ -287,6 +287,22 @@ describe('stories', () => {
     for (const p of ps) expect(seen).not.toContain(p.token);
   });
 
+  it('[ST11][ST2] after the space closes, the author still sees and withdraws their stories, and the steward can still export', async () => {
+    await turnOn('post');
+    const p = await person();
+    const kept = (await share(p.token, 'A story that stays in the record.')).body.id as string;
+    const gone = (await share(p.token, 'A story I take back after the close.')).body.id as string;
+    expect((await host.closeSpace(code, steward)).ok).toBe(true);
+    expect((await share(p.token, 'too late')).status).toBe(410);
+    const mine = (await (await call('GET', '/mine', p.token)).json()) as { enabled: boolean; stories: { id: string }[] };
+    expect(mine.enabled).toBe(false);
+    expect(mine.stories.map((x) => x.id).sort()).toEqual([kept, gone].sort());
+    expect((await call('DELETE', `/${gone}`, p.token)).status).toBe(200);
+    expect((await storage.listStories(spaceId)).map((x) => x.id)).toEqual([kept]);
+    const exp = (await (await call('GET', '/export', steward)).json()) as { stories: { id: string }[] };
+    expect(exp.stories.map((x) => x.id)).toEqual([kept]);
+  });
+
   it('[ST2] the session export holds the shown stories, never who wrote them', async () => {
     await turnOn('post');
     const p = await person();

@@ -972,14 +972,24 @@ export class SpaceHost {
 
   /** The open space and the participant a resume token names, who must belong to it. */
   private async author(code: string, token: string | null | undefined): Promise<Result<{ live: LiveSpace; participantId: string }>> {
+    const who = await this.authorOf(code, token);
+    if (!who.ok) return who;
+    return who.value.live ? ok({ live: who.value.live, participantId: who.value.participantId }) : fail('SPACE_CLOSED', 'this space has closed');
+  }
+
+  /** The participant a token names in a space, open (`live`) or closed (null: only storage knows it). */
+  private async authorOf(code: string, token: string | null | undefined): Promise<Result<{ live: LiveSpace | null; spaceId: string; participantId: string }>> {
     const space = await this.spaceByCode(code);
     if (!space) return fail('NOT_FOUND', 'no such space');
-    const live = this.byId.get(space.id);
-    if (!live) return fail('SPACE_CLOSED', 'this space has closed');
     if (!token) return fail('UNAUTHORIZED', "send your participant token (the one this device got when it joined)");
     const p = await this.o.storage.getParticipantByTokenHash(hashToken(token));
     if (!p || p.spaceId !== space.id) return fail('UNAUTHORIZED', 'that participant token does not belong to this space');
-    return ok({ live, participantId: p.id });
+    return ok({ live: this.byId.get(space.id) ?? null, spaceId: space.id, participantId: p.id });
+  }
+
+  /** Stored stories of a closed space, as the machine would hold them (for reads and erasure after the close). */
+  private async storedStories(spaceId: string) {
+    return (await this.o.storage.listStories(spaceId)).map((st) => ({ id: st.id, author: st.participantId, text: st.text, name: st.name, affect: { valence: st.valence, arousal: st.arousal, confidence: st.confidence }, flags: st.flags, status: st.status, reason: st.reason as DeclineReason | null, at: st.createdAt }));
   }
 
   private async stewarded(code: string, stewardToken: string | null | undefined): Promise<Result<LiveSpace>> {
@@ -1010,26 +1020,38 @@ export class SpaceHost {
 
   /** The author's own stories with their states (their own data, ST12). */
   async myStories(code: string, token: string | null | undefined): Promise<Result<{ enabled: boolean; moderation: StorySettings['moderation']; stories: ReturnType<typeof authorView>[] }>> {
-    const who = await this.author(code, token);
+    const who = await this.authorOf(code, token);
     if (!who.ok) return who;
     const { live, participantId } = who.value;
+    if (!live) {
+      // A closed space takes no stories, but its authors still see (and can erase) theirs.
+      return ok({ enabled: false, moderation: 'pre', stories: (await this.storedStories(who.value.spaceId)).filter((s) => s.author === participantId).map(authorView) });
+    }
     const st = live.state.stories;
     return ok({ enabled: st.settings.enabled, moderation: st.settings.moderation, stories: [...st.byId.values()].filter((s) => s.author === participantId).map(authorView) });
   }
 
   /** The author withdraws a story: off every screen at once, erased from storage (ST11). */
   async withdrawStory(code: string, token: string | null | undefined, storyId: string): Promise<Result<{ id: string; withdrawn: true }>> {
-    const who = await this.author(code, token);
+    const who = await this.authorOf(code, token);
     if (!who.ok) return who;
     const { live, participantId } = who.value;
+    if (!live) {
+      // Withdrawal is never refused for a closed space: the machine is gone, storage erases (ST11).
+      const mine = (await this.storedStories(who.value.spaceId)).find((s) => s.id === storyId && s.author === participantId);
+      if (!mine) return fail('NOT_FOUND', 'you have no story with this id');
+      await this.o.storage.eraseStory(storyId);
+      return ok({ id: storyId, withdrawn: true });
+    }
     return this.ask(live, (reply) => ({ kind: 'story-withdrawn', at: this.o.scheduler.now(), reply, participantId, storyId }));
   }
 
   /** The steward's moderation queue: every story of the space, oldest first, never its author (ST6). */
   async storyQueue(code: string, stewardToken: string | null | undefined): Promise<Result<{ settings: StorySettings; stories: QueueEntry[] }>> {
-    const r = await this.stewarded(code, stewardToken);
-    if (!r.ok) return r;
-    const st = r.value.state.stories;
+    const auth = await this.authorise(code, stewardToken);
+    if (!auth.ok) return auth;
+    const live = this.byId.get(auth.value.id);
+    const st = live ? live.state.stories : { settings: { enabled: false, moderation: 'pre' as const }, byId: new Map((await this.storedStories(auth.value.id)).map((s) => [s.id, s])) };
     const stories = [...st.byId.values()].map((s) => releaseQueueEntry({ id: s.id, text: s.text, name: s.name, valence: s.affect.valence, arousal: s.affect.arousal, status: s.status, reason: s.reason, flags: s.flags, at: s.at }));
     return ok({ settings: st.settings, stories });
   }
