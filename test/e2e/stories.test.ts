@@ -144,6 +144,16 @@ describe('stories in a real browser', () => {
     const html = await display.content();
     expect(html).not.toContain('Our street flooded');
 
+    // Bob leaves the room: his point goes, his story stays until he withdraws it — from the goodbye screen.
+    await bob.getByTestId('leave').click();
+    await expect.poll(() => bob.getByTestId('ended').textContent(), { timeout: 10_000 }).toContain('Stories you shared stay until you withdraw them');
+    await expect.poll(() => bob.getByTestId('my-story').count(), { timeout: 10_000 }).toBe(1);
+    await bob.getByTestId('story-withdraw').click();
+    await expect.poll(() => bob.getByTestId('my-story').count(), { timeout: 10_000 }).toBe(0);
+    await expect.poll(() => display.getByTestId('story-card').count(), { timeout: 10_000 }).toBe(0);
+    await expect.poll(() => steward.getByTestId('queue-item').count(), { timeout: 10_000 }).toBe(0);
+    expect(await server.host.storyExport(code, token)).toEqual({ ok: true, value: [] });
+
     // The public log: the settings act and two approvals, as counts; no text, name or id.
     const log = server.log;
     if (!log) throw new Error('no log');

@@ -10,6 +10,7 @@ import { GroupPicker } from './lib/groups.ts';
 import { HeartPanel } from './lib/heartPanel.ts';
 import { StoryPanel } from './lib/storyPanel.ts';
 import { codeFromPath, type InputPayload, useSpaceSocket, hasConsented, recordConsent, type Status } from './lib/socket.ts';
+import { sessionKeys } from '../../src/client/attuneClient.ts';
 import { api, html, render } from './lib/ui.ts';
 
 interface SpaceInfo {
@@ -66,6 +67,8 @@ function Room({ space, group: chosen }: { space: SpaceInfo; group: string | null
   const [heartAcks, setHeartAcks] = useState(0);
   // Bumped when the server tells this participant one of their stories changed (ST12).
   const [storyBump, setStoryBump] = useState(0);
+  // Kept in memory after a leave (which forgets the session), so stories can still be withdrawn.
+  const [storyToken, setStoryToken] = useState<string | null>(null);
 
   const socket = useSpaceSocket(space.code, 'participant', {
     onStatus: (s) => setStatus(s),
@@ -103,7 +106,8 @@ function Room({ space, group: chosen }: { space: SpaceInfo; group: string | null
   };
 
   if (ended) {
-    return html`<h1>${space.name}</h1><div class="card" data-testid="ended"><p>${ended}</p></div><p><a href="/">attune</a></p>`;
+    // The author can still withdraw their stories after leaving or after the space closed (ST11).
+    return html`<h1>${space.name}</h1><div class="card" data-testid="ended"><p>${ended}</p></div><${StoryPanel} code=${space.code} token=${storyToken ?? localStorage.getItem(sessionKeys(space.code).token)} bump=${storyBump} /><p><a href="/">attune</a></p>`;
   }
 
   const shares = pulse?.quadrants;
@@ -160,8 +164,9 @@ function Room({ space, group: chosen }: { space: SpaceInfo; group: string | null
     <button
       class="secondary"
       onClick=${() => {
+        setStoryToken(socket.client.token);
         socket.leave();
-        setEnded('You left. Your point was removed from the room.');
+        setEnded('You left. Your point was removed from the room. Stories you shared stay until you withdraw them.');
       }}
       data-testid="leave"
     >Leave and remove my point</button>
@@ -179,7 +184,7 @@ function App() {
   }, [code]);
   if (error) return html`<h1>attune</h1><p class="error" data-testid="error">${error === 'no space has that join code' ? `No space has the code ${code}. Check the code and try again.` : error}</p>`;
   if (!space) return html`<p class="muted">Loading…</p>`;
-  if (space.status === 'closed') return html`<h1>${space.name}</h1><p data-testid="ended">This space has closed. Thank you.</p>`;
+  if (space.status === 'closed') return html`<h1>${space.name}</h1><p data-testid="ended">This space has closed. Thank you.</p><${StoryPanel} code=${space.code} token=${localStorage.getItem(sessionKeys(code).token)} bump=${0} />`;
   if (!consented)
     return html`<${Consent}
       space=${space}
