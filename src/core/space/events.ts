@@ -11,6 +11,7 @@ import type { ReleasedHeartSynchrony } from '../collective/heartSynchrony.ts';
 import type { Bridging } from '../collective/bridging.ts';
 import type { GovernanceAct } from '../governance.ts';
 import type { ReleasedGroups } from '../release/groups.ts';
+import type { CouncilAct, GovernanceSnapshot } from '../policy/governance.ts';
 import type { ReleasedPulse } from '../release/release.ts';
 
 /** A host-side handle of one connection; echoed in `notify`, never recorded. */
@@ -29,7 +30,9 @@ export type SpaceAct =
   | { readonly kind: 'close' }
   | { readonly kind: 'steward-changed'; readonly tokenHash: string; readonly reason: string }
   /** This space's steward agrees (`agree`) or stops agreeing to be linked with another space (docs/bridging.md). */
-  | { readonly kind: 'link'; readonly other: string; readonly otherCode: string; readonly agree: boolean };
+  | { readonly kind: 'link'; readonly other: string; readonly otherCode: string; readonly agree: boolean }
+  /** Councils, policies, feedback and display modes (SPEC §C, src/core/policy/governance.ts). */
+  | CouncilAct;
 
 /** Events folded by {@link step}. `at` is the host's clock when the event was taken in. */
 export type SpaceEvent =
@@ -57,8 +60,12 @@ export type SpaceEvent =
   | { readonly kind: 'tick'; readonly at: number; readonly participant: boolean }
   /** A governance act was asked for; the machine answers with `logAct` (or refuses). */
   | { readonly kind: 'act-requested'; readonly at: number; readonly act: SpaceAct; readonly reply: ConnRef }
-  /** The act's log entry is durable: apply it. */
-  | { readonly kind: 'act-logged'; readonly at: number; readonly act: SpaceAct; readonly reply: ConnRef };
+  /** The act's log entry is durable: apply it. `entry` is its index in the public log, when the log tells. */
+  | { readonly kind: 'act-logged'; readonly at: number; readonly act: SpaceAct; readonly reply: ConnRef; readonly entry?: number }
+  /** The act's log write failed: nothing takes effect (recorded, so a pending decision clears in replay too; SPEC C10). */
+  | { readonly kind: 'act-failed'; readonly at: number; readonly act: SpaceAct }
+  /** A participant opted out of (or back into) adaptive feedback (SPEC C8): they keep seeing mirror. */
+  | { readonly kind: 'feedback-opted'; readonly at: number; readonly participantId: string; readonly optOut: boolean };
 
 /** Kinds of event. */
 export type SpaceEventKind = SpaceEvent['kind'];
@@ -72,6 +79,8 @@ export type Write =
   | { readonly kind: 'clear-latest'; readonly participantId: string }
   | { readonly kind: 'close'; readonly at: number }
   | { readonly kind: 'steward-token'; readonly tokenHash: string }
+  /** The space's council, policies and feedback after an applied act (SPEC S11). */
+  | { readonly kind: 'governance'; readonly snapshot: GovernanceSnapshot }
   | { readonly kind: 'series'; readonly at: number; readonly count: number; readonly mean: { readonly valence: number; readonly arousal: number }; readonly spread: { readonly valence: number; readonly arousal: number }; readonly quadrants: readonly [number, number, number, number] };
 
 /** The released pulse with the space's code and collective state: what every socket of the space gets. */
@@ -84,6 +93,10 @@ export interface PulseView extends ReleasedPulse {
   readonly groups?: ReleasedGroups;
   /** How much the shown groups' feelings overlap (docs/bridging.md); null below two shown groups. */
   readonly bridging?: Bridging | null;
+  /** The feedback mode in force, the policy that set it, why, and its log entry (SPEC C8; spaces with a council). */
+  readonly feedback?: Readonly<Record<string, unknown>>;
+  /** The display mode and any policy override in force (SPEC C8, issue 15). */
+  readonly display?: Readonly<Record<string, unknown>>;
 }
 
 /** Messages the machine addresses to one connection. */
@@ -91,7 +104,7 @@ export type Notice =
   | { readonly t: 'welcome'; readonly role: 'participant' | 'display'; readonly participant?: string; readonly token?: string; readonly you: Affect | null; readonly lastSeq: number; readonly group?: string | null }
   | { readonly t: 'group'; readonly group: string | null }
   | { readonly t: 'ack'; readonly seq: number; readonly affect: Affect }
-  | { readonly t: 'error'; readonly code: 'BAD_REQUEST' | 'NOT_JOINED' | 'SPACE_CLOSED' | 'SPACE_FULL' | 'CONSENT_REQUIRED' | 'UNAVAILABLE'; readonly message: string; readonly seq?: number }
+  | { readonly t: 'error'; readonly code: 'BAD_REQUEST' | 'NOT_JOINED' | 'SPACE_CLOSED' | 'SPACE_FULL' | 'CONSENT_REQUIRED' | 'UNAVAILABLE' | 'CONFLICT' | 'NOT_FOUND' | 'UNAUTHORIZED'; readonly message: string; readonly seq?: number }
   | { readonly t: 'full'; readonly message: string; readonly capacity: number }
   | { readonly t: 'bye'; readonly reason: 'left' }
   | { readonly t: 'done'; readonly ok: true };

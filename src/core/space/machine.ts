@@ -26,7 +26,9 @@ import { type Bridging, bridgingOf } from '../collective/bridging.ts';
 import { PulseState } from '../pulse.ts';
 import { type ReleasedGroups, releaseGroups } from '../release/groups.ts';
 import { DEFAULT_RELEASE_POLICY, newReleaseCache, type ReleaseCache, type ReleasePolicy, releaseCollective, releaseHeartSynchrony, releasePulse } from '../release/release.ts';
-import type { Effect, Notice, PulseView, SpaceEvent } from './events.ts';
+import type { Effect, Notice, PulseView, SpaceAct, SpaceEvent } from './events.ts';
+import { applyAct, type CouncilAct, decide, decisionFailed, type GovernanceState, governanceActOf, governanceFields, governanceShown, newGovernance, refuseAct, snapshotOf } from '../policy/governance.ts';
+import { PolicyHistory } from '../policy/policyInput.ts';
 
 /**
  * How many recently accepted inputs per participant are remembered for duplicate acks (M3): a
@@ -111,6 +113,8 @@ export interface SpaceState {
   groupRelease: { readonly key: string; readonly groups: ReleasedGroups; readonly bridging: Bridging | null } | null;
   /** Ids of the spaces this space's steward agreed to link with (an act on the public log). */
   readonly links: Map<string, string>;
+  /** The council, its policies and what they set (SPEC §C). */
+  readonly gov: GovernanceState;
 }
 
 /** The result of one step. */
@@ -142,6 +146,7 @@ export function createSpaceState(space: SpaceSettings, options: Partial<MachineO
     releaseCache: newReleaseCache(),
     groupRelease: null,
     links: new Map(),
+    gov: newGovernance(),
   };
   state.pulse.defineGroups(space.groups?.length ?? 0);
   return state;
@@ -199,6 +204,10 @@ export function step(state: SpaceState, e: SpaceEvent): StepResult {
       state.lastView = null;
       state.lastParticipantAt = -Infinity;
       state.lastSeriesAt = -Infinity;
+      // Derived governance state starts afresh too: the history window, and any decision whose entry was lost.
+      state.gov.history = new PolicyHistory();
+      state.gov.pending = false;
+      state.gov.optedOut.clear();
       return done(state, [], true);
     }
     case 'joined': {
@@ -314,6 +323,11 @@ export function step(state: SpaceState, e: SpaceEvent): StepResult {
       return tick(state, e.at, e.participant);
     case 'act-requested': {
       if (closed) return done(state, [notify(e.reply, { t: 'error', code: 'SPACE_CLOSED', message: 'the space is already closed' }, false)], false);
+      if (isCouncilAct(e.act)) {
+        const refused = refuseAct(state.gov, e.act, e.at, state.space.groups ?? []);
+        if (refused) return done(state, [notify(e.reply, { t: 'error', code: refused.code, message: refused.message }, false)], false);
+        return done(state, [{ type: 'logAct', act: governanceActOf(state.space.id, e.act, e.at, state.gov), next: { kind: 'act-logged', at: e.at, act: e.act, reply: e.reply } }], false);
+      }
       const act =
         e.act.kind === 'close'
           ? { type: 'space.closed', space: state.space.id, at: e.at, payload: {} }
@@ -324,6 +338,13 @@ export function step(state: SpaceState, e: SpaceEvent): StepResult {
     }
     case 'act-logged': {
       if (closed) return done(state, [notify(e.reply, { t: 'error', code: 'SPACE_CLOSED', message: 'the space is already closed' }, false)], false);
+      if (isCouncilAct(e.act)) {
+        const then = applyAct(state.gov, e.act, e.at, e.entry ?? null, state.space.groups ?? []);
+        const fx: Effect[] = [{ type: 'persist', write: { kind: 'governance', snapshot: snapshotOf(state.gov) } }];
+        for (const a of then) fx.push({ type: 'logAct', act: governanceActOf(state.space.id, a, e.at, state.gov), next: { kind: 'act-logged', at: e.at, act: a, reply: 0 } });
+        if (e.reply !== 0) fx.push(notify(e.reply, { t: 'done', ok: true }, true));
+        return done(state, fx, true);
+      }
       if (e.act.kind === 'close') {
         state.status = 'closed';
         return done(state, [{ type: 'persist', write: { kind: 'close', at: e.at } }, { type: 'closed' }, notify(e.reply, { t: 'done', ok: true }, true)], true);
@@ -335,7 +356,23 @@ export function step(state: SpaceState, e: SpaceEvent): StepResult {
       }
       return done(state, [{ type: 'persist', write: { kind: 'steward-token', tokenHash: e.act.tokenHash } }, notify(e.reply, { t: 'done', ok: true }, true)], true);
     }
+    case 'act-failed': {
+      if (isCouncilAct(e.act)) decisionFailed(state.gov, e.act);
+      return done(state, [], true);
+    }
+    case 'feedback-opted': {
+      if (e.optOut) state.gov.optedOut.add(e.participantId);
+      else state.gov.optedOut.delete(e.participantId);
+      return done(state, [], true);
+    }
   }
+}
+
+const SPACE_ACT_KINDS = new Set(['close', 'steward-changed', 'link']);
+
+/** Whether a space act is a council/governance act (SPEC §C). */
+export function isCouncilAct(a: SpaceAct): a is CouncilAct {
+  return !SPACE_ACT_KINDS.has(a.kind);
 }
 
 /** Whether a tick at this beat would change anything (the host skips ticks that would not). */
@@ -358,9 +395,15 @@ function tick(state: SpaceState, at: number, participant: boolean): StepResult {
   const base: PulseView = state.tracker ? { ...released, space: state.space.code, collective: releaseCollective(state.collective, released.count, o.release) } : { ...released, space: state.space.code };
   // Heart figures only while someone shares a heart signal, so rooms without straps look as before.
   const hearts: PulseView = state.heart && state.heart.tracked > 0 ? { ...base, heart: releaseHeartSynchrony(state.heart.measure(at), o.release.minCohort) } : base;
-  const view = state.space.groups?.length ? withGroups(state, hearts) : hearts;
+  const grouped = state.space.groups?.length ? withGroups(state, hearts) : hearts;
+  // Feedback and display fields only once governance is in use, so other spaces' bytes stay as they were.
+  const view: PulseView = governanceShown(state.gov) ? { ...grouped, ...governanceFields(state.gov) } : grouped;
   state.lastView = view;
   const effects: Effect[] = [{ type: 'publish', participants: participant && state.connected > 0, displays: state.displays > 0, view }];
+  if (participant) {
+    const decision = decide(state.gov, view, at, state.space.groups ?? []);
+    if (decision) effects.push({ type: 'logAct', act: governanceActOf(state.space.id, decision, at, state.gov), next: { kind: 'act-logged', at, act: decision, reply: 0 } });
+  }
   if (at - state.lastSeriesAt >= o.seriesEveryMs && !released.suppressed && released.mean && released.spread && released.quadrants) {
     state.lastSeriesAt = at;
     effects.push({ type: 'persist', write: { kind: 'series', at, count: released.count, mean: released.mean, spread: released.spread, quadrants: released.quadrants } });
