@@ -143,6 +143,8 @@ export interface GovernanceState {
   readonly optedOut: Set<string>;
   /** Expressions that failed at run time (counted, treated as false). */
   evalErrors: number;
+  /** An applied act changed what screens show: the next participant beat publishes. */
+  changed: boolean;
 }
 
 /** A fresh governance state: no council, mirror, the default display mode. */
@@ -160,6 +162,7 @@ export function newGovernance(): GovernanceState {
     history: new PolicyHistory(),
     optedOut: new Set(),
     evalErrors: 0,
+    changed: false,
   };
 }
 
@@ -407,9 +410,9 @@ export function decisionFailed(g: GovernanceState, act: CouncilAct): void {
  * act to log, or null. O(active policies) CEL evaluations.
  */
 export function decide(g: GovernanceState, view: PulseView, at: number, groups: readonly string[]): CouncilAct | null {
-  if (view.suppressed) return null;
-  g.history.push(historyPointOf(view));
+  if (!view.suppressed) g.history.push(historyPointOf(view));
   if (g.pending) return null;
+  // Expiry does not depend on who is in the room: it happens on time even when the pulse is withheld.
   if (g.feedback?.until !== null && g.feedback !== null && at >= (g.feedback.until as number)) {
     g.pending = true;
     return { kind: 'feedback-set', slot: 'feedback', at, mode: 'mirror', minutes: null, by: { machine: 'expiry' } };
@@ -418,7 +421,7 @@ export function decide(g: GovernanceState, view: PulseView, at: number, groups: 
     g.pending = true;
     return { kind: 'feedback-set', slot: 'display', at, mode: g.display.mode, minutes: null, by: { machine: 'expiry' } };
   }
-  if (g.compiled.length === 0) return null;
+  if (g.compiled.length === 0 || view.suppressed) return null;
   const input = policyInputOf(view, g.history, groups);
   for (const { entry, run } of g.compiled) {
     if (entry.lastFiredAt !== null && at < entry.lastFiredAt + entry.spec.cooldownSeconds * 1000) continue;

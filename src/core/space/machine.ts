@@ -340,6 +340,8 @@ export function step(state: SpaceState, e: SpaceEvent): StepResult {
       if (closed) return done(state, [notify(e.reply, { t: 'error', code: 'SPACE_CLOSED', message: 'the space is already closed' }, false)], false);
       if (isCouncilAct(e.act)) {
         const then = applyAct(state.gov, e.act, e.at, e.entry ?? null, state.space.groups ?? []);
+        // The next participant beat publishes, even in an empty room: screens show every change (C8).
+        state.gov.changed = true;
         const fx: Effect[] = [{ type: 'persist', write: { kind: 'governance', snapshot: snapshotOf(state.gov) } }];
         for (const a of then) fx.push({ type: 'logAct', act: governanceActOf(state.space.id, a, e.at, state.gov), next: { kind: 'act-logged', at: e.at, act: a, reply: 0 } });
         if (e.reply !== 0) fx.push(notify(e.reply, { t: 'done', ok: true }, true));
@@ -379,7 +381,7 @@ export function isCouncilAct(a: SpaceAct): a is CouncilAct {
 export function wantsTick(state: SpaceState, participant: boolean): boolean {
   if (state.status === 'closed') return false;
   if (!participant) return state.displays > 0;
-  if (state.connected > 0 || state.displays > 0 || state.pulse.count > 0) return true;
+  if (state.connected > 0 || state.displays > 0 || state.pulse.count > 0 || state.gov.changed) return true;
   // An empty, unwatched room publishes once that it is empty, then rests.
   return state.lastView === null || state.lastView.count > 0;
 }
@@ -400,6 +402,7 @@ function tick(state: SpaceState, at: number, participant: boolean): StepResult {
   const view: PulseView = governanceShown(state.gov) ? { ...grouped, ...governanceFields(state.gov) } : grouped;
   state.lastView = view;
   const effects: Effect[] = [{ type: 'publish', participants: participant && state.connected > 0, displays: state.displays > 0, view }];
+  state.gov.changed = false;
   if (participant) {
     const decision = decide(state.gov, view, at, state.space.groups ?? []);
     if (decision) effects.push({ type: 'logAct', act: governanceActOf(state.space.id, decision, at, state.gov), next: { kind: 'act-logged', at, act: decision, reply: 0 } });
