@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { LocalBus } from '../src/bus/local/localBus.ts';
 import type { GovernanceAct, GovernanceSink } from '../src/core/governance.ts';
 import { replay } from '../src/core/space/record.ts';
+import { encodeEntry, type JsonObject } from '../src/log/entry.ts';
 import type { PulseView } from '../src/core/space/events.ts';
 import { loadSession } from '../src/space/rehearse.ts';
 import { ManualScheduler } from '../src/space/scheduler.ts';
@@ -15,12 +16,13 @@ import { type ConnSink, hashPulse, SpaceHost, subjects } from '../src/space/spac
 import { MemoryStorage } from '../src/storage/memory/memoryStorage.ts';
 import type { Storage } from '../src/storage/port.ts';
 
-/** A log that numbers entries like the transparency log, and can be made to fail. */
+/** A log that numbers entries like the transparency log, checks them with its encoder (privacy lint included), and can be made to fail. */
 class IndexedLog implements GovernanceSink {
   fail = false;
   readonly acts: GovernanceAct[] = [];
   async record(act: GovernanceAct): Promise<number> {
     if (this.fail) throw new Error('log store unavailable');
+    encodeEntry({ v: 1, type: act.type, space: act.space, time: Math.floor(act.at), payload: act.payload as JsonObject });
     this.acts.push(act);
     return this.acts.length - 1;
   }

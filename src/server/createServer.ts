@@ -29,6 +29,7 @@ import type { MachineOptions } from '../core/space/machine.ts';
 import { createApp } from '../http/app.ts';
 import { createLogRoutes } from '../http/logRoutes.ts';
 import { createFeedRoutes } from '../http/feedRoutes.ts';
+import { createCouncilRoutes } from '../http/councilRoutes.ts';
 import { type Feeds, startFeeds } from './feeds.ts';
 import { upgradeRefusal } from '../http/originCheck.ts';
 import { governanceSink } from '../log/governanceSink.ts';
@@ -247,7 +248,7 @@ export async function createServer(config: ServerConfig = {}, deps: ServerDeps =
       trustProxyHops,
       joinThrottle,
       clock: () => scheduler.now(),
-      spaceRoutes: [createFeedRoutes({ host, ...feeds })],
+      spaceRoutes: [createFeedRoutes({ host, ...feeds }), createCouncilRoutes({ host, publicUrl: () => publicUrl })],
       frameAncestorsOf: (path) => feeds.embeds.frameAncestorsOf(path),
     });
 

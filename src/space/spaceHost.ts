@@ -28,8 +28,11 @@ import { checkGroupNames } from '../core/groups/groupNames.ts';
 import type { Bus } from '../bus/port.ts';
 import type { PulsePoint, SpaceEventRecord, SpaceRecord, Storage } from '../storage/port.ts';
 import type { Cancel, Scheduler } from './scheduler.ts';
-import { type GovernanceSnapshot, governanceFields, type Member, restoreGovernance } from '../core/policy/governance.ts';
+import { type GovernanceSnapshot, governanceFields, isDerived, type Member, restoreGovernance } from '../core/policy/governance.ts';
 import { checkPolicy } from '../core/policy/checkPolicy.ts';
+import { type DryRunReport, dryRun } from '../core/policy/dryRun.ts';
+import { recordedOptions } from '../core/space/record.ts';
+import { loadSession } from './rehearse.ts';
 import { checkMemberName, checkRules, type CouncilRules, votesNeeded } from '../core/policy/council.ts';
 import type { FeedbackMode } from '../core/policy/actions.ts';
 import type { DisplayMode } from '../core/displayMode.ts';
@@ -347,7 +350,7 @@ export class SpaceHost {
           (err) => {
             this.report(`could not log ${fx.act.type}; nothing was changed`, err);
             // Recorded, so a decision the machine took clears in replay as it did here (C10).
-            if (then.kind === 'act-logged' && this.byId.get(live.record.id) === live) this.stepIn(live, { kind: 'act-failed', at: this.o.scheduler.now(), act: then.act });
+            if (then.kind === 'act-logged' && isDerived(then.act) && this.byId.get(live.record.id) === live) this.stepIn(live, { kind: 'act-failed', at: this.o.scheduler.now(), act: then.act });
             this.settle(then.kind === 'act-logged' ? then.reply : 0, fail('UNAVAILABLE', 'the public log is unavailable, so nothing was changed; try again'));
           },
         );
@@ -874,6 +877,25 @@ export class SpaceHost {
     this.stepIn(live, { kind: 'feedback-opted', at: this.o.scheduler.now(), participantId: p.id, optOut });
     await this.drain();
     return ok({ optOut });
+  }
+
+  /** How many reflection prompts the space's council approved (0 without a council). */
+  councilPrompts(spaceId: string): number {
+    return this.byId.get(spaceId)?.state.gov.council?.rules.prompts.length ?? 0;
+  }
+
+  /**
+   * A dry run of a proposed policy over this space's recorded session so far (C11a): when it
+   * would have fired, and the figures it reads over time. Nothing is logged or changed.
+   */
+  async dryRun(code: string, policy: unknown): Promise<Result<DryRunReport>> {
+    await this.drain();
+    const session = await loadSession(this.o.storage, normaliseCode(code));
+    if (!session) return fail('NOT_FOUND', 'no such space');
+    const { space, events, inputs } = session;
+    const options = recordedOptions(events) ?? this.options;
+    const r = dryRun(policy, this.settingsOf(space), options, events, inputs);
+    return r.ok ? ok(r.report) : fail(r.problem.code, r.problem.message);
   }
 
   /**

@@ -8,7 +8,9 @@
  *   display   { mode?: field|threads|kaleidoscope|dissonance, smoothingSeconds? 1–30,
  *               showCrowd?: bool, minutes 1–30 }  (at least one of mode, smoothingSeconds, showCrowd)
  *   pause     { minutes 1–10 }   the display holds a calm still image
- *   notify    { to: steward|council, message? ≤ 200 chars }
+ *   notify    { audience: steward|council, message? ≤ 200 chars }
+ *
+ * (Field names avoid the log's person-reference lint: `audience` names a role, never a person.)
  *
  * A mode never changes what a participant's own input records: feedback and display change only
  * what screens show.
@@ -36,7 +38,7 @@ export type PolicyAction =
   | { readonly feedback: { readonly mode: FeedbackMode; readonly minutes: number; readonly breathsPerMinute?: number; readonly prompt?: number } }
   | { readonly display: { readonly mode?: DisplayMode; readonly smoothingSeconds?: number; readonly showCrowd?: boolean; readonly minutes: number } }
   | { readonly pause: { readonly minutes: number } }
-  | { readonly notify: { readonly to: 'steward' | 'council'; readonly message?: string } };
+  | { readonly notify: { readonly audience: 'steward' | 'council'; readonly message?: string } };
 
 /** A refused action: a message naming the field. */
 export type ActionCheck = { readonly ok: true; readonly action: PolicyAction } | { readonly ok: false; readonly message: string };
@@ -102,11 +104,11 @@ export function checkAction(then: unknown, prompts: number): ActionCheck {
       return { ok: true, action: { pause: { minutes: a.minutes } } };
     }
     case 'notify': {
-      const bad = onlyKeys(a, ['to', 'message'], where);
+      const bad = onlyKeys(a, ['audience', 'message'], where);
       if (bad) return no(bad);
-      if (a.to !== 'steward' && a.to !== 'council') return no(`${where}.to must be steward or council`);
+      if (a.audience !== 'steward' && a.audience !== 'council') return no(`${where}.audience must be steward or council`);
       if (a.message !== undefined && (typeof a.message !== 'string' || a.message.length > ACTION_BOUNDS.notifyMessageChars)) return no(`${where}.message must be text of at most 200 characters`);
-      return { ok: true, action: { notify: { to: a.to, ...(a.message !== undefined ? { message: a.message as string } : {}) } } };
+      return { ok: true, action: { notify: { audience: a.audience, ...(a.message !== undefined ? { message: a.message as string } : {}) } } };
     }
     default:
       return no(`then.${kind} is not an action; the actions are feedback, display, pause and notify`);

@@ -117,7 +117,7 @@ export interface DisplayState {
 /** A notice a policy sent (the council page and steward page show the last ones). */
 export interface Notice {
   readonly at: number;
-  readonly to: 'steward' | 'council';
+  readonly audience: 'steward' | 'council';
   readonly message: string;
   readonly policy: SetBy;
   readonly entry: number | null;
@@ -262,21 +262,21 @@ export function governanceActOf(spaceId: string, act: CouncilAct, at: number, g:
     case 'council-create':
       return { ...base, type: 'council.created', payload: { council: act.councilId, rules: { ...act.rules, prompts: [...act.rules.prompts] } } };
     case 'member-add':
-      return { ...base, type: 'council.member.added', payload: { council: councilId, member: act.memberId, name: act.name } };
+      return { ...base, type: 'council.member.added', payload: { council: councilId, seat: act.memberId, name: act.name } };
     case 'member-remove':
-      return { ...base, type: 'council.member.removed', payload: { council: councilId, member: act.memberId, by: actorOf(act.by) } };
+      return { ...base, type: 'council.member.removed', payload: { council: councilId, seat: act.memberId, by: actorOf(act.by) } };
     case 'policy-propose':
       return { ...base, type: 'policy.proposed', payload: { council: councilId, proposal: act.proposalId, by: act.by, kind: 'policy', policy: act.policy as unknown as Record<string, unknown>, amends: act.amends ?? null, expiresAt: at + (g.council?.rules.proposalSeconds ?? 0) * 1000 } };
     case 'rules-propose':
       return { ...base, type: 'policy.proposed', payload: { council: councilId, proposal: act.proposalId, by: act.by, kind: 'rules', rules: { ...act.rules, prompts: [...act.rules.prompts] }, expiresAt: at + (g.council?.rules.proposalSeconds ?? 0) * 1000 } };
     case 'policy-vote':
-      return { ...base, type: 'policy.vote', payload: { council: councilId, proposal: act.proposalId, member: act.memberId, vote: act.vote } };
+      return { ...base, type: 'policy.vote', payload: { council: councilId, proposal: act.proposalId, seat: act.memberId, vote: act.vote } };
     case 'policy-adopt': {
       const p = g.proposals.get(act.proposalId);
       const yes = p ? Object.values(p.votes).filter((v) => v === 'yes').length : 0;
       const id = p?.amends ?? act.proposalId;
       const version = p?.kind === 'policy' ? (p.amends ? (g.policies.get(p.amends)?.version ?? 0) + 1 : 1) : null;
-      return { ...base, type: 'policy.adopted', payload: { council: councilId, proposal: act.proposalId, kind: p?.kind ?? 'policy', policy: p?.kind === 'policy' ? id : null, version, yes, members: g.members.size, needed: g.council ? votesNeeded(g.council.rules, g.members.size) : null } };
+      return { ...base, type: 'policy.adopted', payload: { council: councilId, proposal: act.proposalId, kind: p?.kind ?? 'policy', policy: p?.kind === 'policy' ? id : null, version, yes, seats: g.members.size, needed: g.council ? votesNeeded(g.council.rules, g.members.size) : null } };
     }
     case 'policy-retire': {
       const p = g.policies.get(act.policyId);
@@ -380,7 +380,7 @@ export function applyAct(g: GovernanceState, act: CouncilAct, at: number, entry:
           override: { ...(d?.mode !== undefined ? { mode: d.mode } : {}), ...(d?.smoothingSeconds !== undefined ? { smoothingSeconds: d.smoothingSeconds } : {}), ...(d?.showCrowd !== undefined ? { showCrowd: d.showCrowd } : {}), paused: !d, until: act.at + minutes * 60_000, policy: by, reason: p.spec.reason, entry },
         };
       } else if ('notify' in a) {
-        g.notices.unshift({ at: act.at, to: a.notify.to, message: a.notify.message ?? p.spec.reason, policy: by, entry });
+        g.notices.unshift({ at: act.at, audience: a.notify.audience, message: a.notify.message ?? p.spec.reason, policy: by, entry });
         if (g.notices.length > 20) g.notices.pop();
       }
       break;
