@@ -1,5 +1,5 @@
 /**
- * Councils and policies on the space host (SPEC §C) with a manual scheduler: the lifecycle
+ * Councils and policies on the space host (SPEC §K) with a manual scheduler: the lifecycle
  * proposed → votes → adopted → active → retired, every step on the log before it takes effect,
  * a failing log meaning no effect, a policy firing over the released pulse, restart, and replay
  * re-deriving every decision bit for bit.
@@ -75,7 +75,7 @@ async function crowd(host: SpaceHost, code: string, n: number, arousal: number, 
 }
 
 describe('councils and policies', () => {
-  it('[C1][C2][C10] a council of two adopts a policy by majority; every step is logged first, in order', async () => {
+  it('[K1][K2][K10] a council of two adopts a policy by majority; every step is logged first, in order', async () => {
     const log = new IndexedLog();
     const { host } = await hostWith(new MemoryStorage(), log);
     const { made, code, a, b } = await councilOfTwo(host);
@@ -99,7 +99,7 @@ describe('councils and policies', () => {
     expect(await host.propose(code, 'nope', { policy: CALM })).toMatchObject({ ok: false, code: 'UNAUTHORIZED' });
   });
 
-  it('[C3] a bad policy is refused with a coded error naming the problem and where', async () => {
+  it('[K3] a bad policy is refused with a coded error naming the problem and where', async () => {
     const { host } = await hostWith(new MemoryStorage(), new IndexedLog());
     const { code, a } = await councilOfTwo(host);
     const r = await host.propose(code, a.memberToken, { policy: { ...CALM, when: 'pulse.collective.dissonanse > 0.5' } });
@@ -108,7 +108,7 @@ describe('councils and policies', () => {
     expect(bounds).toMatchObject({ ok: false, code: 'POLICY_BOUNDS' });
   });
 
-  it('[C6][C7][C8][C10] an adopted policy fires on the released pulse: logged (policy id, version, pulse hash, action, bounds) before screens show calm', async () => {
+  it('[K6][K7][K8][K10] an adopted policy fires on the released pulse: logged (policy id, version, pulse hash, action, bounds) before screens show calm', async () => {
     const log = new IndexedLog();
     const { host, scheduler, bus } = await hostWith(new MemoryStorage(), log);
     const { made, code, a, b } = await councilOfTwo(host);
@@ -154,7 +154,7 @@ describe('councils and policies', () => {
     expect(log.acts.at(-1)?.type).toBe('policy.retired');
   });
 
-  it('[C11][M8] replay re-derives every policy.fired and feedback.changed bit for bit; the council survives a restart', async () => {
+  it('[K11][M8] replay re-derives every policy.fired and feedback.changed bit for bit; the council survives a restart', async () => {
     const log = new IndexedLog();
     const storage = new MemoryStorage();
     const { host, scheduler } = await hostWith(storage, log);
@@ -190,7 +190,7 @@ describe('councils and policies', () => {
     await again.host.stop();
   });
 
-  it('[C8] opting out is counted, and the count is released only at or above the minimum cohort', async () => {
+  it('[K8] opting out is counted, and the count is released only at or above the minimum cohort', async () => {
     const { host } = await hostWith(new MemoryStorage(), new IndexedLog());
     const { made, code } = await councilOfTwo(host);
     const tokens: string[] = [];
@@ -211,7 +211,7 @@ describe('councils and policies', () => {
     expect(host.councilView(made.value.space.id)).toMatchObject({ ok: true, value: { optOuts: null } });
   });
 
-  it('[C9][issue 15] the display mode is an act on the log, in the released view, and survives a restart', async () => {
+  it('[K9][issue 15] the display mode is an act on the log, in the released view, and survives a restart', async () => {
     const log = new IndexedLog();
     const storage = new MemoryStorage();
     const { host, scheduler } = await hostWith(storage, log);

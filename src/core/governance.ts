@@ -18,7 +18,7 @@ export interface GovernanceAct {
 
 /**
  * Where governance acts go. `record` resolves once the act is durably logged — with the entry's
- * index in the public log when the sink has one (screens link to it, SPEC C8).
+ * index in the public log when the sink has one (screens link to it, SPEC K8).
  */
 export interface GovernanceSink {
   record(act: GovernanceAct): Promise<number | void>;

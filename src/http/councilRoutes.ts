@@ -1,5 +1,5 @@
 /**
- * Council, policy and feedback routes (SPEC H15–H24, §C) under `/api/spaces`. They only
+ * Council, policy and feedback routes (SPEC §K, K13) under `/api/spaces`. They only
  * translate Request/Response ↔ host calls; every rule is the machine's (src/core/policy).
  *
  *   POST   /:code/council                          steward: create the council {rules?}

@@ -126,7 +126,7 @@ interface LiveSpace {
   lastBytes: Uint8Array | null;
   /** The connection of each connected participant (the newest one). */
   readonly participantConn: Map<string, ConnRef>;
-  /** Acts asked for by people run one at a time, so what is checked before logging is what is applied (C10). */
+  /** Acts asked for by people run one at a time, so what is checked before logging is what is applied (K10). */
   acts: Promise<unknown>;
 }
 
@@ -342,14 +342,14 @@ export class SpaceHost {
         const then = fx.next;
         this.o.governance.record(fx.act).then(
           (entry) => {
-            // The log's index of the entry goes with the act, so screens can link to it (C8).
+            // The log's index of the entry goes with the act, so screens can link to it (K8).
             const next = then.kind === 'act-logged' && typeof entry === 'number' ? { ...then, entry } : then;
             if (this.byId.get(live.record.id) === live) this.stepIn(live, next);
             else this.settle(then.kind === 'act-logged' ? then.reply : 0, fail('SPACE_CLOSED', 'the space has closed'));
           },
           (err) => {
             this.report(`could not log ${fx.act.type}; nothing was changed`, err);
-            // Recorded, so a decision the machine took clears in replay as it did here (C10).
+            // Recorded, so a decision the machine took clears in replay as it did here (K10).
             if (then.kind === 'act-logged' && isDerived(then.act) && this.byId.get(live.record.id) === live) this.stepIn(live, { kind: 'act-failed', at: this.o.scheduler.now(), act: then.act });
             this.settle(then.kind === 'act-logged' ? then.reply : 0, fail('UNAVAILABLE', 'the public log is unavailable, so nothing was changed; try again'));
           },
@@ -710,7 +710,7 @@ export class SpaceHost {
     return next;
   }
 
-  // ——— councils and policies (SPEC §C) ———
+  // ——— councils and policies (SPEC §K) ———
 
   /** Listens to every applied act (feeds: webhooks, the display-mode book). */
   listenActs(l: (spaceId: string, e: Extract<SpaceEvent, { kind: 'act-logged' | 'act-failed' }>) => void): { dispose(): void } {
@@ -738,7 +738,7 @@ export class SpaceHost {
     return found ? ok({ live, member: found }) : fail('UNAUTHORIZED', 'that member token is not (or no longer) valid');
   }
 
-  /** The steward creates the space's council (C1): logged (`council.created`), then in force. */
+  /** The steward creates the space's council (K1): logged (`council.created`), then in force. */
   async createCouncil(code: string, stewardToken: string | null | undefined, rules: unknown): Promise<Result<{ readonly council: string; readonly rules: CouncilRules }>> {
     const l = await this.liveFor(code, stewardToken);
     if (!l.ok) return l;
@@ -749,7 +749,7 @@ export class SpaceHost {
     return r.ok ? ok({ council: councilId, rules: checked.rules }) : r;
   }
 
-  /** The steward invites a member (C1): the token is returned once and stored only as its hash. */
+  /** The steward invites a member (K1): the token is returned once and stored only as its hash. */
   async addMember(code: string, stewardToken: string | null | undefined, name: unknown): Promise<Result<{ readonly member: string; readonly name: string; readonly memberToken: string }>> {
     const l = await this.liveFor(code, stewardToken);
     if (!l.ok) return l;
@@ -761,7 +761,7 @@ export class SpaceHost {
     return r.ok ? ok({ member: memberId, name: n.name, memberToken }) : r;
   }
 
-  /** The steward removes a member (C1); their token stops working once logged. */
+  /** The steward removes a member (K1); their token stops working once logged. */
   async removeMember(code: string, stewardToken: string | null | undefined, memberId: string): Promise<Result<true>> {
     const l = await this.liveFor(code, stewardToken);
     if (!l.ok) return l;
@@ -775,8 +775,8 @@ export class SpaceHost {
   }
 
   /**
-   * A member proposes a policy (checked now against the schema and bounds, C3–C5), a change of
-   * an active policy (`amends`), or new council rules (C2).
+   * A member proposes a policy (checked now against the schema and bounds, K3–K5), a change of
+   * an active policy (`amends`), or new council rules (K2).
    */
   async propose(code: string, memberToken: string | null | undefined, body: { readonly policy?: unknown; readonly rules?: unknown; readonly amends?: string | undefined }): Promise<Result<{ readonly proposal: string; readonly expiresAt: number }>> {
     const m = await this.memberFor(code, memberToken);
@@ -800,7 +800,7 @@ export class SpaceHost {
     return r.ok ? ok({ proposal: proposalId, expiresAt: at + council.rules.proposalSeconds * 1000 }) : r;
   }
 
-  /** A member votes (C2); adoption follows, logged, as soon as the quorum is reached before expiry. */
+  /** A member votes (K2); adoption follows, logged, as soon as the quorum is reached before expiry. */
   async vote(code: string, memberToken: string | null | undefined, proposalId: string, vote: 'yes' | 'no'): Promise<Result<{ readonly proposal: string; readonly status: string }>> {
     const m = await this.memberFor(code, memberToken);
     if (!m.ok) return m;
@@ -831,7 +831,7 @@ export class SpaceHost {
     return ok({ proposal: proposalId, status: g.proposals.get(proposalId)?.status ?? 'open' });
   }
 
-  /** The steward or any member retires an active policy (C6): stopping is never harder than starting. */
+  /** The steward or any member retires an active policy (K6): stopping is never harder than starting. */
   async retire(code: string, token: string | null | undefined, policyId: string): Promise<Result<true>> {
     const asSteward = await this.authorise(code, token);
     if (asSteward.ok) {
@@ -867,7 +867,7 @@ export class SpaceHost {
     return { mode, by: d.override?.mode ? 'policy' : d.by, at: d.since, entry: d.override?.mode ? d.override.entry : d.entry };
   }
 
-  /** A participant opts out of (or back into) adaptive feedback (C8), by their resume token. */
+  /** A participant opts out of (or back into) adaptive feedback (K8), by their resume token. */
   async optOut(participantToken: string | null | undefined, optOut: boolean): Promise<Result<{ readonly optOut: boolean }>> {
     if (!participantToken) return fail('UNAUTHORIZED', 'your participant token is required');
     const p = await this.o.storage.getParticipantByTokenHash(hashToken(participantToken));
@@ -885,7 +885,7 @@ export class SpaceHost {
   }
 
   /**
-   * A dry run of a proposed policy over this space's recorded session so far (C11a): when it
+   * A dry run of a proposed policy over this space's recorded session so far (K11a): when it
    * would have fired, and the figures it reads over time. Nothing is logged or changed.
    */
   async dryRun(code: string, policy: unknown): Promise<Result<DryRunReport>> {
@@ -899,7 +899,7 @@ export class SpaceHost {
   }
 
   /**
-   * The council's public view (C1, C8): rules, members (names), proposals and votes, policies,
+   * The council's public view (K1, K8): rules, members (names), proposals and votes, policies,
    * the feedback and display in force, recent notices, and the opt-out count — released only
    * when 0 or at least the minimum cohort (R1), else null.
    */

@@ -1,5 +1,5 @@
 /**
- * Checking a policy when it is proposed (SPEC C3–C4): its JSON shape, its expression — parsed and
+ * Checking a policy when it is proposed (SPEC K3–K4): its JSON shape, its expression — parsed and
  * type-checked by CEL (@marcbachmann/cel-js) against the declared schema of the released pulse
  * (policyInput.ts) — and its action against the closed vocabulary and bounds (actions.ts). Every
  * refusal is a coded problem naming what is wrong and, for the expression, where (0-based

@@ -50,7 +50,7 @@ function crowd(s: SpaceState, arousal: number, at: number, seq: number) {
 }
 
 describe('council rules', () => {
-  it('[C2] majority means more than half of the members; a count is a fixed number; bad rules are refused', () => {
+  it('[K2] majority means more than half of the members; a count is a fixed number; bad rules are refused', () => {
     const maj = checkRules({ quorum: 'majority' });
     if (!maj.ok) throw new Error();
     expect([1, 2, 3, 4, 5].map((n) => votesNeeded(maj.rules, n))).toEqual([1, 2, 2, 3, 3]);
@@ -60,7 +60,7 @@ describe('council rules', () => {
     for (const bad of [{ quorum: 0 }, { quorum: 'most' }, { proposalSeconds: 10 }, { prompts: [''] }, { other: 1 }]) expect(checkRules(bad).ok).toBe(false);
   });
 
-  it('[C2] a proposal is adopted when yes votes reach the quorum before it expires; after expiry votes are refused', () => {
+  it('[K2] a proposal is adopted when yes votes reach the quorum before it expires; after expiry votes are refused', () => {
     const s = machine();
     council(s, { quorum: 'majority', proposalSeconds: 60 }, 3);
     expect(act(s, { kind: 'policy-propose', proposalId: 'p1', by: 'm0', policy: POLICY }, 10)).toEqual(['policy.proposed']);
@@ -82,7 +82,7 @@ describe('council rules', () => {
     expect(s.gov.council?.rules.quorum).toBe(1);
   });
 
-  it('[C2] an amendment replaces the active policy with the next version', () => {
+  it('[K2] an amendment replaces the active policy with the next version', () => {
     const s = machine();
     council(s, { quorum: 1 }, 1);
     act(s, { kind: 'policy-propose', proposalId: 'p1', by: 'm0', policy: POLICY }, 10);
@@ -95,7 +95,7 @@ describe('council rules', () => {
 });
 
 describe('policy decisions on the tick', () => {
-  it('[C6][C7] fires once per cooldown, one decision in flight; a failed log write changes nothing and the policy may fire again', () => {
+  it('[K6][K7] fires once per cooldown, one decision in flight; a failed log write changes nothing and the policy may fire again', () => {
     const s = machine();
     council(s, { quorum: 1 }, 1);
     act(s, { kind: 'policy-propose', proposalId: 'p1', by: 'm0', policy: POLICY }, 10);
@@ -123,7 +123,7 @@ describe('policy decisions on the tick', () => {
     expect(refire[0]?.act.type).toBe('policy.fired');
   });
 
-  it('[C9] never evaluates while the pulse is withheld (below the minimum cohort)', () => {
+  it('[K9] never evaluates while the pulse is withheld (below the minimum cohort)', () => {
     const s = machine();
     council(s, { quorum: 1 }, 1);
     act(s, { kind: 'policy-propose', proposalId: 'p1', by: 'm0', policy: { ...POLICY, when: 'pulse.count >= 0.0' } }, 10);

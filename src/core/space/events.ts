@@ -31,7 +31,7 @@ export type SpaceAct =
   | { readonly kind: 'steward-changed'; readonly tokenHash: string; readonly reason: string }
   /** This space's steward agrees (`agree`) or stops agreeing to be linked with another space (docs/bridging.md). */
   | { readonly kind: 'link'; readonly other: string; readonly otherCode: string; readonly agree: boolean }
-  /** Councils, policies, feedback and display modes (SPEC §C, src/core/policy/governance.ts). */
+  /** Councils, policies, feedback and display modes (SPEC §K, src/core/policy/governance.ts). */
   | CouncilAct;
 
 /** Events folded by {@link step}. `at` is the host's clock when the event was taken in. */
@@ -62,9 +62,9 @@ export type SpaceEvent =
   | { readonly kind: 'act-requested'; readonly at: number; readonly act: SpaceAct; readonly reply: ConnRef }
   /** The act's log entry is durable: apply it. `entry` is its index in the public log, when the log tells. */
   | { readonly kind: 'act-logged'; readonly at: number; readonly act: SpaceAct; readonly reply: ConnRef; readonly entry?: number }
-  /** The act's log write failed: nothing takes effect (recorded, so a pending decision clears in replay too; SPEC C10). */
+  /** The act's log write failed: nothing takes effect (recorded, so a pending decision clears in replay too; SPEC K10). */
   | { readonly kind: 'act-failed'; readonly at: number; readonly act: SpaceAct }
-  /** A participant opted out of (or back into) adaptive feedback (SPEC C8): they keep seeing mirror. */
+  /** A participant opted out of (or back into) adaptive feedback (SPEC K8): they keep seeing mirror. */
   | { readonly kind: 'feedback-opted'; readonly at: number; readonly participantId: string; readonly optOut: boolean };
 
 /** Kinds of event. */
@@ -93,9 +93,9 @@ export interface PulseView extends ReleasedPulse {
   readonly groups?: ReleasedGroups;
   /** How much the shown groups' feelings overlap (docs/bridging.md); null below two shown groups. */
   readonly bridging?: Bridging | null;
-  /** The feedback mode in force, the policy that set it, why, and its log entry (SPEC C8; spaces with a council). */
+  /** The feedback mode in force, the policy that set it, why, and its log entry (SPEC K8; spaces with a council). */
   readonly feedback?: Readonly<Record<string, unknown>>;
-  /** The display mode and any policy override in force (SPEC C8, issue 15). */
+  /** The display mode and any policy override in force (SPEC K8, issue 15). */
   readonly display?: Readonly<Record<string, unknown>>;
 }
 

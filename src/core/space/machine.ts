@@ -113,7 +113,7 @@ export interface SpaceState {
   groupRelease: { readonly key: string; readonly groups: ReleasedGroups; readonly bridging: Bridging | null } | null;
   /** Ids of the spaces this space's steward agreed to link with (an act on the public log). */
   readonly links: Map<string, string>;
-  /** The council, its policies and what they set (SPEC §C). */
+  /** The council, its policies and what they set (SPEC §K). */
   readonly gov: GovernanceState;
 }
 
@@ -340,7 +340,7 @@ export function step(state: SpaceState, e: SpaceEvent): StepResult {
       if (closed) return done(state, [notify(e.reply, { t: 'error', code: 'SPACE_CLOSED', message: 'the space is already closed' }, false)], false);
       if (isCouncilAct(e.act)) {
         const then = applyAct(state.gov, e.act, e.at, e.entry ?? null, state.space.groups ?? []);
-        // The next participant beat publishes, even in an empty room: screens show every change (C8).
+        // The next participant beat publishes, even in an empty room: screens show every change (K8).
         state.gov.changed = true;
         const fx: Effect[] = [{ type: 'persist', write: { kind: 'governance', snapshot: snapshotOf(state.gov) } }];
         for (const a of then) fx.push({ type: 'logAct', act: governanceActOf(state.space.id, a, e.at, state.gov), next: { kind: 'act-logged', at: e.at, act: a, reply: 0 } });
@@ -372,7 +372,7 @@ export function step(state: SpaceState, e: SpaceEvent): StepResult {
 
 const SPACE_ACT_KINDS = new Set(['close', 'steward-changed', 'link']);
 
-/** Whether a space act is a council/governance act (SPEC §C). */
+/** Whether a space act is a council/governance act (SPEC §K). */
 export function isCouncilAct(a: SpaceAct): a is CouncilAct {
   return !SPACE_ACT_KINDS.has(a.kind);
 }

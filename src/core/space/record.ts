@@ -122,7 +122,7 @@ export interface ReplayReport {
   readonly configChanges: readonly number[];
   /**
    * Decisions the machine takes itself — `policy.fired`, `policy.adopted`, `feedback.changed` on
-   * expiry (SPEC C11): how many were recorded, how many the replay re-derived, how many are
+   * expiry (SPEC K11): how many were recorded, how many the replay re-derived, how many are
    * identical (same act, bit for bit, in the same order), and the first differences.
    */
   readonly decisions: {
