@@ -11,6 +11,7 @@ import { main } from '../src/cli/main.ts';
 import { createServer, type RunningServer } from '../src/server/createServer.ts';
 import { ManualScheduler } from '../src/space/scheduler.ts';
 import { captureIO } from './support/captureIO.ts';
+import { policyJson } from '../src/core/policy/policyJson.ts';
 
 let dir: string;
 let server: RunningServer;
@@ -45,8 +46,8 @@ describe('attune council and policy', () => {
     expect((await run(['council', 'create', space.code, '--quorum', 'majority', '--prompt', 'What would help you right now?', ...steward])).code).toBe(0);
     const ada = JSON.parse((await run(['council', 'invite', space.code, 'Ada', ...steward, '--json'])).out) as { memberToken: string };
     const bo = JSON.parse((await run(['council', 'invite', space.code, 'Bo', ...steward, '--json'])).out) as { memberToken: string };
-    writeFileSync(join(dir, 'calm.json'), JSON.stringify({ name: 'calm when racing', when: 'pulse.mean.arousal > 0.5', then: { feedback: { mode: 'calm', minutes: 1 } }, cooldownSeconds: 30, reason: 'the room is racing' }));
-    writeFileSync(join(dir, 'bad.json'), JSON.stringify({ name: 'bad', when: 'pulse.mean.arousel > 0.5', then: { feedback: { mode: 'calm', minutes: 1 } } }));
+    writeFileSync(join(dir, 'calm.json'), JSON.stringify(policyJson({ name: 'calm when racing', when: 'pulse.mean.arousal > 0.5', action: { feedback: { mode: 'calm', minutes: 1 } }, cooldownSeconds: 30, reason: 'the room is racing' })));
+    writeFileSync(join(dir, 'bad.json'), JSON.stringify(policyJson({ name: 'bad', when: 'pulse.mean.arousel > 0.5', action: { feedback: { mode: 'calm', minutes: 1 } } })));
     const bad = await run(['policy', 'check', 'bad.json']);
     expect(bad.code).toBe(1);
     expect(bad.err).toContain('POLICY_UNKNOWN_FIELD');

@@ -15,6 +15,7 @@ import { ManualScheduler } from '../src/space/scheduler.ts';
 import { type ConnSink, hashPulse, SpaceHost, subjects } from '../src/space/spaceHost.ts';
 import { MemoryStorage } from '../src/storage/memory/memoryStorage.ts';
 import type { Storage } from '../src/storage/port.ts';
+import { policyJson } from '../src/core/policy/policyJson.ts';
 
 /** A log that numbers entries like the transparency log, checks them with its encoder (privacy lint included), and can be made to fail. */
 class IndexedLog implements GovernanceSink {
@@ -45,7 +46,8 @@ async function settle(): Promise<void> {
   for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
 }
 
-const CALM = { name: 'calm when energised', when: 'pulse.mean.arousal > 0.5 && pulse.count >= 3.0', then: { feedback: { mode: 'calm', minutes: 2, breathsPerMinute: 6 } }, cooldownSeconds: 600, reason: 'the room is racing; slow down together' };
+const CALM_PARTS = { name: 'calm when energised', when: 'pulse.mean.arousal > 0.5 && pulse.count >= 3.0', action: { feedback: { mode: 'calm', minutes: 2, breathsPerMinute: 6 } }, cooldownSeconds: 600, reason: 'the room is racing; slow down together' };
+const CALM = policyJson(CALM_PARTS);
 
 async function councilOfTwo(host: SpaceHost) {
   const made = await host.createSpace({ name: 'council room' });
@@ -104,7 +106,7 @@ describe('councils and policies', () => {
     const { code, a } = await councilOfTwo(host);
     const r = await host.propose(code, a.memberToken, { policy: { ...CALM, when: 'pulse.collective.dissonanse > 0.5' } });
     expect(r).toMatchObject({ ok: false, code: 'POLICY_UNKNOWN_FIELD' });
-    const bounds = await host.propose(code, a.memberToken, { policy: { ...CALM, then: { feedback: { mode: 'calm', minutes: 90 } } } });
+    const bounds = await host.propose(code, a.memberToken, { policy: policyJson({ ...CALM_PARTS, action: { feedback: { mode: 'calm', minutes: 90 } } }) });
     expect(bounds).toMatchObject({ ok: false, code: 'POLICY_BOUNDS' });
   });
 
@@ -159,7 +161,7 @@ describe('councils and policies', () => {
     const storage = new MemoryStorage();
     const { host, scheduler } = await hostWith(storage, log);
     const { made, code, a, b } = await councilOfTwo(host);
-    const p = await host.propose(code, a.memberToken, { policy: { ...CALM, cooldownSeconds: 30, then: { feedback: { mode: 'calm', minutes: 1 } } } });
+    const p = await host.propose(code, a.memberToken, { policy: policyJson({ ...CALM_PARTS, cooldownSeconds: 30, action: { feedback: { mode: 'calm', minutes: 1 } } }) });
     if (!p.ok) throw new Error(p.message);
     await host.vote(code, a.memberToken, p.value.proposal, 'yes');
     await host.vote(code, b.memberToken, p.value.proposal, 'yes');

@@ -5,6 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createServer, type RunningServer } from '../src/server/createServer.ts';
+import { policyJson } from '../src/core/policy/policyJson.ts';
 
 let server: RunningServer;
 
@@ -41,22 +42,22 @@ async function councilSpace() {
 describe('council HTTP API', () => {
   it('[K13][K3] a policy with an unknown field is refused with its code and position; regex, size and type too', async () => {
     const { code, a } = await councilSpace();
-    const unknown = await call('POST', `/api/spaces/${code}/council/proposals`, { policy: { name: 'x', when: 'pulse.mean.valense < 0.0', then: { feedback: { mode: 'calm', minutes: 5 } } } }, a);
+    const unknown = await call('POST', `/api/spaces/${code}/council/proposals`, { policy: policyJson({ name: 'x', when: 'pulse.mean.valense < 0.0', action: { feedback: { mode: 'calm', minutes: 5 } } }) }, a);
     expect(unknown.status).toBe(400);
     expect(unknown.json.error).toMatchObject({ code: 'POLICY_UNKNOWN_FIELD', position: { start: expect.any(Number) } });
-    const regex = await call('POST', `/api/spaces/${code}/policies/check`, { policy: { name: 'x', when: '"a".matches("a+")', then: { feedback: { mode: 'calm', minutes: 5 } } } });
+    const regex = await call('POST', `/api/spaces/${code}/policies/check`, { policy: policyJson({ name: 'x', when: '"a".matches("a+")', action: { feedback: { mode: 'calm', minutes: 5 } } }) });
     expect(regex.json.error).toMatchObject({ code: 'POLICY_REGEX', position: { start: 0 } });
-    const big = await call('POST', `/api/spaces/${code}/policies/check`, { policy: { name: 'x', when: `pulse.count > 1.0${' || pulse.count > 1.0'.repeat(110)}`, then: { feedback: { mode: 'calm', minutes: 5 } } } });
+    const big = await call('POST', `/api/spaces/${code}/policies/check`, { policy: policyJson({ name: 'x', when: `pulse.count > 1.0${' || pulse.count > 1.0'.repeat(110)}`, action: { feedback: { mode: 'calm', minutes: 5 } } }) });
     expect(big.json.error).toMatchObject({ code: 'POLICY_TOO_LARGE' });
-    const notBool = await call('POST', `/api/spaces/${code}/policies/check`, { policy: { name: 'x', when: 'pulse.count + 1.0', then: { feedback: { mode: 'calm', minutes: 5 } } } });
+    const notBool = await call('POST', `/api/spaces/${code}/policies/check`, { policy: policyJson({ name: 'x', when: 'pulse.count + 1.0', action: { feedback: { mode: 'calm', minutes: 5 } } }) });
     expect(notBool.json.error).toMatchObject({ code: 'POLICY_NOT_BOOL' });
-    const ok = await call('POST', `/api/spaces/${code}/policies/check`, { policy: { name: 'x', when: 'pulse.count > 1.0', then: { feedback: { mode: 'calm', minutes: 5 } } } });
+    const ok = await call('POST', `/api/spaces/${code}/policies/check`, { policy: policyJson({ name: 'x', when: 'pulse.count > 1.0', action: { feedback: { mode: 'calm', minutes: 5 } } }) });
     expect(ok.json).toMatchObject({ ok: true, policy: { cooldownSeconds: 300 } });
   });
 
   it('[K13][K2] propose, vote to quorum, see it active on the public council view, retire; the log holds each act', async () => {
     const { code, a, b, steward } = await councilSpace();
-    const p = await call('POST', `/api/spaces/${code}/council/proposals`, { policy: { name: 'calm when split', when: 'pulse.collective.dissonance > 0.5', then: { feedback: { mode: 'calm', minutes: 5 } }, cooldownSeconds: 300 } }, a);
+    const p = await call('POST', `/api/spaces/${code}/council/proposals`, { policy: policyJson({ name: 'calm when split', when: 'pulse.collective.dissonance > 0.5', action: { feedback: { mode: 'calm', minutes: 5 } }, cooldownSeconds: 300 }) }, a);
     expect(p.status).toBe(201);
     const id = String(p.json.proposal);
     expect((await call('POST', `/api/spaces/${code}/council/proposals/${id}/votes`, { vote: 'yes' }, a)).json).toMatchObject({ status: 'open' });
@@ -83,7 +84,7 @@ describe('council HTTP API', () => {
 
   it('[K13][K11a] the dry run needs a steward or member token and reports what it evaluated', async () => {
     const { code, a } = await councilSpace();
-    const policy = { name: 'x', when: 'pulse.count >= 0.0', then: { feedback: { mode: 'calm', minutes: 5 } } };
+    const policy = policyJson({ name: 'x', when: 'pulse.count >= 0.0', action: { feedback: { mode: 'calm', minutes: 5 } } });
     expect((await call('POST', `/api/spaces/${code}/policies/test`, { policy })).status).toBe(401);
     const r = await call('POST', `/api/spaces/${code}/policies/test`, { policy }, a);
     expect(r.status).toBe(200);

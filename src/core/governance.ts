@@ -21,5 +21,6 @@ export interface GovernanceAct {
  * index in the public log when the sink has one (screens link to it, SPEC K8).
  */
 export interface GovernanceSink {
+  // biome-ignore lint/suspicious/noConfusingVoidType: sinks without indices (tests, the demo) keep returning Promise<void>.
   record(act: GovernanceAct): Promise<number | void>;
 }

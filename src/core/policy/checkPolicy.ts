@@ -159,5 +159,7 @@ export function checkPolicy(json: unknown, groupNames: readonly string[], prompt
   if (!action.ok) return no(action.message, 'POLICY_BOUNDS');
   const when = compileWhen(json.when, groupNames);
   if (!when.ok) return when;
-  return { ok: true, spec: { name, when: json.when as string, then: action.action, cooldownSeconds, reason }, run: when.run };
+  // biome-ignore lint/suspicious/noThenProperty: `then` is the policy format's action field (SPEC K3); a non-function `then` is never awaited as a thenable.
+  const spec: PolicySpec = { name, when: json.when as string, then: action.action, cooldownSeconds, reason };
+  return { ok: true, spec, run: when.run };
 }

@@ -82,8 +82,8 @@ export function dryRun(
     if (!paths) paths = pathsRead(spec.when, flatten(input).keys());
     const flat = flatten(input);
     for (const p of paths) {
-      let s = series.get(p);
-      if (!s) series.set(p, (s = []));
+      const s = series.get(p) ?? [];
+      if (s.length === 0) series.set(p, s);
       s.push([at, flat.get(p) ?? 0]);
     }
     evaluated++;

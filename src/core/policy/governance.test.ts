@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { Effect, SpaceAct, SpaceEvent } from '../space/events.ts';
 import { createSpaceState, type SpaceState, step } from '../space/machine.ts';
 import { checkRules, votesNeeded } from './council.ts';
+import { policyJson } from './policyJson.ts';
 
 const space = { id: 's1', code: 'ABCD2345', name: 'room', capacity: 100, ttlMs: 600_000 };
 
@@ -36,7 +37,8 @@ function council(s: SpaceState, rules: unknown, members: number) {
   for (let i = 0; i < members; i++) act(s, { kind: 'member-add', memberId: `m${i}`, name: `M${i}`, tokenHash: `h${i}` }, 2);
 }
 
-const POLICY = { name: 'calm', when: 'pulse.mean.arousal > 0.5', then: { feedback: { mode: 'calm', minutes: 1 } }, cooldownSeconds: 60, reason: 'racing' };
+const POLICY_PARTS = { name: 'calm', when: 'pulse.mean.arousal > 0.5', action: { feedback: { mode: 'calm', minutes: 1 } }, cooldownSeconds: 60, reason: 'racing' };
+const POLICY = policyJson(POLICY_PARTS);
 
 function tickWith(s: SpaceState, at: number): Effect[] {
   return step(s, { kind: 'tick', at, participant: true } satisfies SpaceEvent).effects;

@@ -334,7 +334,7 @@ export function applyAct(g: GovernanceState, act: CouncilAct, at: number, entry:
     }
     case 'policy-adopt': {
       const p = g.proposals.get(act.proposalId);
-      if (!p || p.status !== 'open' || !g.council) break;
+      if (p?.status !== 'open' || !g.council) break;
       p.status = 'adopted';
       if (p.kind === 'rules' && p.rules) g.council.rules = p.rules;
       else if (p.policy) {
@@ -354,7 +354,7 @@ export function applyAct(g: GovernanceState, act: CouncilAct, at: number, entry:
     }
     case 'policy-retire': {
       const p = g.policies.get(act.policyId);
-      if (!p || p.status !== 'active') break;
+      if (p?.status !== 'active') break;
       p.status = 'retired';
       p.retiredAt = at;
       rebuildCompiled(g, groups);
