@@ -41,7 +41,8 @@ export class DisplayModeBook {
 
   /** Chooses a mode; listeners hear of it only when it changes. Returns whether it changed. */
   set(spaceId: string, mode: DisplayMode, at: number, by: 'steward' | 'policy'): boolean {
-    if (this.get(spaceId).mode === mode) return false;
+    // Compared with what listeners last heard (not the seed, which already shows the applied act).
+    if ((this.modes.get(spaceId)?.mode ?? DEFAULT_DISPLAY_MODE) === mode) return false;
     const choice: ModeChoice = { mode, at, by };
     this.modes.set(spaceId, choice);
     for (const l of this.listeners) l(spaceId, choice);

@@ -25,8 +25,9 @@ It also re-derives every decision the machine took itself — each council polic
 policy.adopted once a vote reached the quorum, each feedback.changed on expiry (SPEC K11) —
 and compares them, bit for bit and in order, with the decisions that were recorded.
 
-Prints "replayed N pulses: N identical, 0 differ" and "re-derived N decisions: N identical,
-0 differ", and exits 0 when the replay reproduces the session; exits 1 when any pulse or
+Prints "replayed N pulses: N identical, 0 differ" (and, when the session has any decisions,
+"re-derived N decisions: N identical,
+0 differ"), and exits 0 when the replay reproduces the session; exits 1 when any pulse or
 decision differs, and 2 on bad arguments.
 
 Options:
@@ -77,7 +78,7 @@ export const command: Command = {
         if (report.gaps.length > 0) io.stdout.write(`  events missing from the record before n = ${report.gaps.join(', ')}\n`);
         if (report.unexpected > 0) io.stdout.write(`  ${report.unexpected} recorded events changed nothing when replayed\n`);
         const d = report.decisions;
-        io.stdout.write(`re-derived ${d.rederived} decisions (${d.recorded} recorded): ${d.identical} identical, ${Math.max(d.recorded, d.rederived) - d.identical} differ\n`);
+        if (d.recorded > 0 || d.rederived > 0) io.stdout.write(`re-derived ${d.rederived} decisions (${d.recorded} recorded): ${d.identical} identical, ${Math.max(d.recorded, d.rederived) - d.identical} differ\n`);
         for (const x of d.differences) io.stdout.write(`  decision ${x.index + 1} differs:\n    recorded   ${x.recorded ?? 'none'}\n    re-derived ${x.rederived ?? 'none'}\n`);
         if (report.configChanges.length > 0) io.stdout.write(`  the server restarted with other settings at n = ${report.configChanges.join(', ')}; pulses after that are replayed with the first settings\n`);
       }
