@@ -210,7 +210,7 @@ export class SpaceHost {
         const o = await this.o.storage.getSpace(other);
         if (o) state.links.set(other, o.code);
       }
-      // The council and what it set are acts already applied (logged, then stored, S11).
+      // The council and what it set are acts already applied (logged, then stored, S12).
       const gov = await this.o.storage.getGovernance(space.id);
       if (gov) restoreGovernance(state.gov, JSON.parse(gov) as GovernanceSnapshot, space.groups ?? []);
       const live = this.adopt(space, state);

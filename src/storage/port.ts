@@ -137,11 +137,11 @@ export interface Storage {
   /**
    * Stores (replaces) a space's governance state — its council, members (token hashes only),
    * proposals, policies and the feedback in force — as the JSON text the space machine gives
-   * (SPEC S11), so that a council survives a restart. Ordered and group-committed like every
+   * (SPEC S12), so that a council survives a restart. Ordered and group-committed like every
    * write; rejects for an unknown space.
    */
   putGovernance(spaceId: string, snapshot: string): Promise<void>;
-  /** The last governance state stored for a space, or null when none (SPEC S11). */
+  /** The last governance state stored for a space, or null when none (SPEC S12). */
   getGovernance(spaceId: string): Promise<string | null>;
 
   /**

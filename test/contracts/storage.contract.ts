@@ -413,7 +413,7 @@ export function storageContract(h: StorageHarness): void {
       expect(await s.listSpaceLinks('b')).toEqual(['a']);
     });
 
-    it('[S11] governance: null before any, replaced by each put, per space, in call order; an unknown space rejects alone', async () => {
+    it('[S12] governance: null before any, replaced by each put, per space, in call order; an unknown space rejects alone', async () => {
       await s.createSpace(space('a', 'CODEA'));
       await s.createSpace(space('b', 'CODEB'));
       expect(await s.getGovernance('a')).toBeNull();
@@ -439,7 +439,7 @@ export function storageContract(h: StorageHarness): void {
         expect(await s.listSpaceLinks('a')).toEqual(['b']);
       });
 
-      it('[S6][S11] governance survives a reopen', async () => {
+      it('[S6][S12] governance survives a reopen', async () => {
         await s.createSpace(space('a', 'CODEA'));
         await s.putGovernance('a', '{"v":1,"council":null}');
         await s.close();

@@ -79,7 +79,7 @@ export type Write =
   | { readonly kind: 'clear-latest'; readonly participantId: string }
   | { readonly kind: 'close'; readonly at: number }
   | { readonly kind: 'steward-token'; readonly tokenHash: string }
-  /** The space's council, policies and feedback after an applied act (SPEC S11). */
+  /** The space's council, policies and feedback after an applied act (SPEC S12). */
   | { readonly kind: 'governance'; readonly snapshot: GovernanceSnapshot }
   | { readonly kind: 'series'; readonly at: number; readonly count: number; readonly mean: { readonly valence: number; readonly arousal: number }; readonly spread: { readonly valence: number; readonly arousal: number }; readonly quadrants: readonly [number, number, number, number] };
 

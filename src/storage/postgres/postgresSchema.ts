@@ -149,7 +149,15 @@ $fn$;
 `;
 
 /** Schema steps; append only (a released step never changes: existing databases ran it). */
-const MIGRATIONS: readonly string[] = [V1];
+// 1 → 2: governance (S12): a space's council, policies and feedback in force, as one JSON text.
+const V2 = `
+CREATE TABLE governance (
+  space_id TEXT PRIMARY KEY REFERENCES spaces(id),
+  snapshot TEXT NOT NULL
+);
+`;
+
+const MIGRATIONS: readonly string[] = [V1, V2];
 
 /** The schema version this code writes. */
 export const PG_SCHEMA_VERSION = MIGRATIONS.length;

@@ -119,7 +119,7 @@ CREATE TABLE IF NOT EXISTS space_links (
 ) WITHOUT ROWID;
 `);
   },
-  // 4 → 5: governance (S11): a space's council, policies and feedback in force, as one JSON text.
+  // 4 → 5: governance (S12): a space's council, policies and feedback in force, as one JSON text.
   (db) => {
     db.exec(`
 CREATE TABLE IF NOT EXISTS governance (
