@@ -37,7 +37,7 @@ async function settle(): Promise<void> {
 }
 
 describe('attune council and policy', () => {
-  it('[K1][K2][K11][K11a] a council of two adopts a policy from the CLI; dry run, replay and audit read it back', async () => {
+  it('[Q1][Q2][Q11][Q11a] a council of two adopts a policy from the CLI; dry run, replay and audit read it back', async () => {
     const url = server.url;
     const made = await run(['space', 'create', 'Hall', '--url', url, '--json']);
     expect(made.code).toBe(0);

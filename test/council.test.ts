@@ -1,5 +1,5 @@
 /**
- * Councils and policies on the space host (SPEC §K) with a manual scheduler: the lifecycle
+ * Councils and policies on the space host (SPEC §Q) with a manual scheduler: the lifecycle
  * proposed → votes → adopted → active → retired, every step on the log before it takes effect,
  * a failing log meaning no effect, a policy firing over the released pulse, restart, and replay
  * re-deriving every decision bit for bit.
@@ -77,7 +77,7 @@ async function crowd(host: SpaceHost, code: string, n: number, arousal: number, 
 }
 
 describe('councils and policies', () => {
-  it('[K1][K2][K10] a council of two adopts a policy by majority; every step is logged first, in order', async () => {
+  it('[Q1][Q2][Q10] a council of two adopts a policy by majority; every step is logged first, in order', async () => {
     const log = new IndexedLog();
     const { host } = await hostWith(new MemoryStorage(), log);
     const { made, code, a, b } = await councilOfTwo(host);
@@ -101,7 +101,7 @@ describe('councils and policies', () => {
     expect(await host.propose(code, 'nope', { policy: CALM })).toMatchObject({ ok: false, code: 'UNAUTHORIZED' });
   });
 
-  it('[K3] a bad policy is refused with a coded error naming the problem and where', async () => {
+  it('[Q3] a bad policy is refused with a coded error naming the problem and where', async () => {
     const { host } = await hostWith(new MemoryStorage(), new IndexedLog());
     const { code, a } = await councilOfTwo(host);
     const r = await host.propose(code, a.memberToken, { policy: { ...CALM, when: 'pulse.collective.dissonanse > 0.5' } });
@@ -110,7 +110,7 @@ describe('councils and policies', () => {
     expect(bounds).toMatchObject({ ok: false, code: 'POLICY_BOUNDS' });
   });
 
-  it('[K6][K7][K8][K10] an adopted policy fires on the released pulse: logged (policy id, version, pulse hash, action, bounds) before screens show calm', async () => {
+  it('[Q6][Q7][Q8][Q10] an adopted policy fires on the released pulse: logged (policy id, version, pulse hash, action, bounds) before screens show calm', async () => {
     const log = new IndexedLog();
     const { host, scheduler, bus } = await hostWith(new MemoryStorage(), log);
     const { made, code, a, b } = await councilOfTwo(host);
@@ -152,11 +152,11 @@ describe('councils and policies', () => {
     expect(log.acts.at(-1)).toMatchObject({ type: 'feedback.changed', payload: { slot: 'feedback', mode: 'mirror', by: 'expiry' } });
     expect(seen.at(-1)?.feedback).toMatchObject({ mode: 'mirror' });
     // Retiring is logged first too.
-    expect(await host.retire(code, a.memberToken, p.value.proposal)).toMatchObject({ ok: true });
+    expect(await host.retirePolicy(code, a.memberToken, p.value.proposal)).toMatchObject({ ok: true });
     expect(log.acts.at(-1)?.type).toBe('policy.retired');
   });
 
-  it('[K11][M8] replay re-derives every policy.fired and feedback.changed bit for bit; the council survives a restart', async () => {
+  it('[Q11][M8] replay re-derives every policy.fired and feedback.changed bit for bit; the council survives a restart', async () => {
     const log = new IndexedLog();
     const storage = new MemoryStorage();
     const { host, scheduler } = await hostWith(storage, log);
@@ -192,7 +192,7 @@ describe('councils and policies', () => {
     await again.host.stop();
   });
 
-  it('[K8] opting out is counted, and the count is released only at or above the minimum cohort', async () => {
+  it('[Q8] opting out is counted, and the count is released only at or above the minimum cohort', async () => {
     const { host } = await hostWith(new MemoryStorage(), new IndexedLog());
     const { made, code } = await councilOfTwo(host);
     const tokens: string[] = [];
@@ -213,7 +213,7 @@ describe('councils and policies', () => {
     expect(host.councilView(made.value.space.id)).toMatchObject({ ok: true, value: { optOuts: null } });
   });
 
-  it('[K9][issue 15] the display mode is an act on the log, in the released view, and survives a restart', async () => {
+  it('[Q9][issue 15] the display mode is an act on the log, in the released view, and survives a restart', async () => {
     const log = new IndexedLog();
     const storage = new MemoryStorage();
     const { host, scheduler } = await hostWith(storage, log);

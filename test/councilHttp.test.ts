@@ -1,5 +1,5 @@
 /**
- * The council, policy and feedback routes (SPEC K13) on a whole server (in-memory storage,
+ * The council, policy and feedback routes (SPEC Q13) on a whole server (in-memory storage,
  * the real transparency log): coded errors with positions, the lifecycle over HTTP, the display
  * mode as a logged act, and the dry run.
  */
@@ -40,7 +40,7 @@ async function councilSpace() {
 }
 
 describe('council HTTP API', () => {
-  it('[K13][K3] a policy with an unknown field is refused with its code and position; regex, size and type too', async () => {
+  it('[Q13][Q3] a policy with an unknown field is refused with its code and position; regex, size and type too', async () => {
     const { code, a } = await councilSpace();
     const unknown = await call('POST', `/api/spaces/${code}/council/proposals`, { policy: policyJson({ name: 'x', when: 'pulse.mean.valense < 0.0', action: { feedback: { mode: 'calm', minutes: 5 } } }) }, a);
     expect(unknown.status).toBe(400);
@@ -55,7 +55,7 @@ describe('council HTTP API', () => {
     expect(ok.json).toMatchObject({ ok: true, policy: { cooldownSeconds: 300 } });
   });
 
-  it('[K13][K2] propose, vote to quorum, see it active on the public council view, retire; the log holds each act', async () => {
+  it('[Q13][Q2] propose, vote to quorum, see it active on the public council view, retire; the log holds each act', async () => {
     const { code, a, b, steward } = await councilSpace();
     const p = await call('POST', `/api/spaces/${code}/council/proposals`, { policy: policyJson({ name: 'calm when split', when: 'pulse.collective.dissonance > 0.5', action: { feedback: { mode: 'calm', minutes: 5 } }, cooldownSeconds: 300 }) }, a);
     expect(p.status).toBe(201);
@@ -71,7 +71,7 @@ describe('council HTTP API', () => {
     expect(entries).toBeGreaterThanOrEqual(9);
   });
 
-  it('[K13][K9] the display mode is set by a logged act; without a steward token it is refused', async () => {
+  it('[Q13][Q9] the display mode is set by a logged act; without a steward token it is refused', async () => {
     const made = await call('POST', '/api/spaces', { name: 'Stage' });
     const code = String(made.json.code);
     expect((await call('PUT', `/api/spaces/${code}/display-mode`, { mode: 'kaleidoscope' }, 'wrong')).status).toBe(401);
@@ -82,7 +82,7 @@ describe('council HTTP API', () => {
     expect((await call('GET', `/api/spaces/${code}/display-mode`)).json).toMatchObject({ mode: 'kaleidoscope' });
   });
 
-  it('[K13][K11a] the dry run needs a steward or member token and reports what it evaluated', async () => {
+  it('[Q13][Q11a] the dry run needs a steward or member token and reports what it evaluated', async () => {
     const { code, a } = await councilSpace();
     const policy = policyJson({ name: 'x', when: 'pulse.count >= 0.0', action: { feedback: { mode: 'calm', minutes: 5 } } });
     expect((await call('POST', `/api/spaces/${code}/policies/test`, { policy })).status).toBe(401);

@@ -18,7 +18,7 @@ export interface GovernanceAct {
 
 /**
  * Where governance acts go. `record` resolves once the act is durably logged — with the entry's
- * index in the public log when the sink has one (screens link to it, SPEC K8).
+ * index in the public log when the sink has one (screens link to it, SPEC Q8).
  */
 export interface GovernanceSink {
   // biome-ignore lint/suspicious/noConfusingVoidType: sinks without indices (tests, the demo) keep returning Promise<void>.

@@ -4,7 +4,7 @@
  * listeners — the SSE stream (`event: mode`, which open display pages follow), the webhooks
  * (`display.mode`) — and the OSC feed sends the mode in force as `/mode`.
  *
- * The choice itself is a governance act of the space machine (SPEC K9: `display.changed` by the
+ * The choice itself is a governance act of the space machine (SPEC Q9: `display.changed` by the
  * steward, or a council policy's `display` action) — logged first, recorded, replayed, restored
  * after a restart. This book mirrors what the host applied (server/feeds.ts wires it), and reads
  * the host's state for a space it has not heard of yet (`seed`).

@@ -1,5 +1,5 @@
 /**
- * Council, policy and feedback routes (SPEC §K, K13) under `/api/spaces`. They only
+ * Council, policy and feedback routes (SPEC §Q, Q13) under `/api/spaces`. They only
  * translate Request/Response ↔ host calls; every rule is the machine's (src/core/policy).
  *
  *   POST   /:code/council                          steward: create the council {rules?}
@@ -155,7 +155,7 @@ export function createCouncilRoutes(o: CouncilRoutesOptions): (withSpace: SpaceL
     app.post('/:code/policies/:id/retire', async (c) => {
       const s = await withSpace(c);
       if (s instanceof Response) return s;
-      const r = await host.retire(s.code, bearer(c), c.req.param('id'));
+      const r = await host.retirePolicy(s.code, bearer(c), c.req.param('id'));
       return r.ok ? c.json({ retired: c.req.param('id') }) : problem(c, r.code, r.message);
     });
 

@@ -68,7 +68,7 @@ export function startFeeds(o: FeedsOptions): Feeds {
     return d.by === 'default' ? null : { mode: d.mode, at: d.at, by: d.by === 'policy' ? ('policy' as const) : ('steward' as const) };
   };
   const modes = new DisplayModeBook(modeOf);
-  // The mode is a governance act (SPEC K9): the book follows what the host applied, and
+  // The mode is a governance act (SPEC Q9): the book follows what the host applied, and
   // webhooks hear of every council decision.
   const acts = o.host.listenActs((spaceId, e) => {
     if (e.kind !== 'act-logged') return;

@@ -116,6 +116,22 @@ export interface SpaceHostOptions {
   readonly ttlMs?: number;
   /** Where unexpected failures are reported (default console.error). */
   readonly report?: (what: string, e: unknown) => void;
+  /** One space on several nodes (SPEC §K, src/cluster): pulses come from the space's tick owner. */
+  readonly cluster?: ClusterHooks;
+}
+
+/**
+ * What a cluster node (src/cluster/clusterNode.ts) gives the host (SPEC §K). With it, the host's
+ * machines hold only this node's participants (their partial aggregates), publish no pulses of
+ * their own, and count the participants connected on other nodes against a space's capacity.
+ */
+export interface ClusterHooks {
+  /** Participants of the space connected to other nodes, as last heard. */
+  elsewhere(spaceId: string): number;
+  /** Every event that changed a space's state, after its effects (claims, announcements). */
+  stepped(spaceId: string, e: SpaceEvent): void;
+  /** The whole space's presence over every node (H2), or null before any partial arrived. */
+  presence(spaceId: string): { present: number; connected: number; displays: number } | null;
 }
 
 interface LiveSpace {
@@ -126,7 +142,7 @@ interface LiveSpace {
   lastBytes: Uint8Array | null;
   /** The connection of each connected participant (the newest one). */
   readonly participantConn: Map<string, ConnRef>;
-  /** Acts asked for by people run one at a time, so what is checked before logging is what is applied (K10). */
+  /** Acts asked for by people run one at a time, so what is checked before logging is what is applied (Q10). */
   acts: Promise<unknown>;
 }
 
@@ -219,6 +235,75 @@ export class SpaceHost {
     }
   }
 
+  // ——— cluster (SPEC §K; used by src/cluster) ———
+
+  /** Ids of the spaces open on this host. */
+  liveSpaceIds(): string[] {
+    return [...this.byId.keys()];
+  }
+
+  private opening = new Map<string, Promise<boolean>>();
+
+  /**
+   * Opens a space another node created (it is open in the shared storage but not live here):
+   * rebuilt like a restart, from its participants' stored points. Resolves whether it is live.
+   */
+  openStored(spaceId: string): Promise<boolean> {
+    if (this.byId.has(spaceId)) return Promise.resolve(true);
+    let p = this.opening.get(spaceId);
+    if (!p) {
+      p = (async () => {
+        const space = await this.o.storage.getSpace(spaceId);
+        if (space?.status !== 'open' || this.byId.has(spaceId) || this.stopped) return this.byId.has(spaceId);
+        const now = this.o.scheduler.now();
+        const state = createSpaceState(this.settingsOf(space), this.options, await this.o.storage.lastEventN(space.id));
+        const live = this.adopt(space, state);
+        this.stepIn(live, { kind: 'started', at: now, pulseSeq: 0 });
+        this.beginTicking(live);
+        return true;
+      })().finally(() => this.opening.delete(spaceId));
+      this.opening.set(spaceId, p);
+    }
+    return p;
+  }
+
+  /**
+   * The participant continued on another node (§K): a socket of theirs still open here gets
+   * `bye` `replaced`, and their point and seq state leave this node's machine.
+   */
+  forget(spaceId: string, participantId: string): void {
+    const live = this.byId.get(spaceId);
+    if (!live) return;
+    const ref = live.participantConn.get(participantId);
+    if (ref !== undefined) {
+      live.participantConn.delete(participantId);
+      const c = this.conns.get(ref);
+      if (c?.session) {
+        c.session = null;
+        c.sink.send(JSON.stringify({ t: 'bye', reason: 'replaced' } satisfies ServerByeMessage));
+        c.sink.close(1000, 'replaced');
+      }
+    }
+    this.stepIn(live, { kind: 'moved', at: this.o.scheduler.now(), participantId });
+  }
+
+  /** A cluster space closed on another node (§K), which stored and logged it: it stops here too. */
+  retire(spaceId: string): void {
+    const live = this.byId.get(spaceId);
+    if (!live) return;
+    live.beat?.cancel();
+    live.beat = null;
+    live.record = { ...live.record, status: 'closed' };
+    this.byCode.delete(live.record.code);
+    this.byId.delete(spaceId);
+  }
+
+  /** The tick owner's pulse of a cluster space, as every node's sockets got it (reads and welcomes return it). */
+  setClusterPulse(spaceId: string, bytes: Uint8Array): void {
+    const live = this.byId.get(spaceId);
+    if (live) live.lastBytes = bytes;
+  }
+
   private settingsOf(space: SpaceRecord) {
     return { id: space.id, code: space.code, name: space.name, capacity: space.capacity, ttlMs: space.ttlMs, ...(space.groups?.length ? { groups: space.groups } : {}) };
   }
@@ -278,6 +363,7 @@ export class SpaceHost {
       }
     }
     if (r.recorded && (e.kind === 'act-logged' || e.kind === 'act-failed')) for (const l of this.actListeners) l(live.record.id, e);
+    if (r.recorded && this.o.cluster) this.o.cluster.stepped(live.record.id, e);
     if (r.recorded && e.kind !== 'input') {
       const rec = recordOf(e, live.state.n, { ...(tickHash ? { hash: tickHash } : {}), ...(tickSeq !== undefined ? { seq: tickSeq } : {}), ...(e.kind === 'started' ? { options: this.options } : {}) });
       if (!rec) return;
@@ -328,6 +414,8 @@ export class SpaceHost {
         return null;
       case 'publish': {
         const text = encodeView(fx.view);
+        // In a cluster this machine holds one node's partial; the tick owner publishes the space's pulse (§K).
+        if (this.o.cluster) return { hash: hashPulse(text), seq: fx.view.seq };
         const bytes = encoder.encode(text);
         live.lastBytes = bytes;
         const id = live.record.id;
@@ -342,14 +430,14 @@ export class SpaceHost {
         const then = fx.next;
         this.o.governance.record(fx.act).then(
           (entry) => {
-            // The log's index of the entry goes with the act, so screens can link to it (K8).
+            // The log's index of the entry goes with the act, so screens can link to it (Q8).
             const next = then.kind === 'act-logged' && typeof entry === 'number' ? { ...then, entry } : then;
             if (this.byId.get(live.record.id) === live) this.stepIn(live, next);
             else this.settle(then.kind === 'act-logged' ? then.reply : 0, fail('SPACE_CLOSED', 'the space has closed'));
           },
           (err) => {
             this.report(`could not log ${fx.act.type}; nothing was changed`, err);
-            // Recorded, so a decision the machine took clears in replay as it did here (K10).
+            // Recorded, so a decision the machine took clears in replay as it did here (Q10).
             if (then.kind === 'act-logged' && isDerived(then.act) && this.byId.get(live.record.id) === live) this.stepIn(live, { kind: 'act-failed', at: this.o.scheduler.now(), act: then.act });
             this.settle(then.kind === 'act-logged' ? then.reply : 0, fail('UNAVAILABLE', 'the public log is unavailable, so nothing was changed; try again'));
           },
@@ -512,11 +600,13 @@ export class SpaceHost {
     if (!c) return fail('BAD_REQUEST', 'connection is gone');
     if (c.session) return fail('BAD_REQUEST', 'already joined on this connection');
     const norm = normaliseCode(code);
-    const live = this.byCode.get(norm);
+    let live = this.byCode.get(norm);
     if (!live) {
       const stored = await this.o.storage.getSpaceByCode(norm);
       if (stored?.status === 'closed') return fail('SPACE_CLOSED', 'this space has closed');
-      return fail('NOT_FOUND', 'no space has that join code');
+      // A cluster space another node created opens here on its first join (§K).
+      if (stored && this.o.cluster && (await this.openStored(stored.id))) live = this.byId.get(stored.id);
+      if (!live) return fail('NOT_FOUND', 'no space has that join code');
     }
     const at = this.o.scheduler.now();
     if (role === 'display') {
@@ -528,7 +618,7 @@ export class SpaceHost {
     const participantId = newId();
     c.session = { spaceId: live.record.id, role: 'participant', participantId };
     const before = live.state.connected;
-    this.stepIn(live, { kind: 'joined', at, conn: ref, participantId, tokenHash: hashToken(token), token, consent, ...(group !== null ? { group } : {}) });
+    this.stepIn(live, { kind: 'joined', at, conn: ref, participantId, tokenHash: hashToken(token), token, consent, ...(group !== null ? { group } : {}), ...this.elsewhere(live) });
     if (live.state.connected > before) live.participantConn.set(participantId, ref);
     else c.session = null;
     return ok(true);
@@ -541,6 +631,7 @@ export class SpaceHost {
     if (c.session) return fail('BAD_REQUEST', 'already joined on this connection');
     const p = await this.o.storage.getParticipantByTokenHash(hashToken(token));
     if (!p) return fail('NOT_FOUND', 'that session is unknown or was erased; join again');
+    if (!this.byId.has(p.spaceId) && this.o.cluster) await this.openStored(p.spaceId);
     const live = this.byId.get(p.spaceId);
     if (!live) {
       const stored = await this.o.storage.getSpace(p.spaceId);
@@ -549,7 +640,7 @@ export class SpaceHost {
     if (!this.conns.has(ref)) return fail('BAD_REQUEST', 'connection is gone');
     c.session = { spaceId: live.record.id, role: 'participant', participantId: p.id };
     const older = live.participantConn.get(p.id);
-    const r = this.stepRecorded(live, { kind: 'resumed', at: this.o.scheduler.now(), conn: ref, participantId: p.id, stored: { lastSeq: p.lastSeq, latest: p.latest, ...(p.group ? { group: p.group } : {}) } });
+    const r = this.stepRecorded(live, { kind: 'resumed', at: this.o.scheduler.now(), conn: ref, participantId: p.id, stored: { lastSeq: p.lastSeq, latest: p.latest, ...(p.group ? { group: p.group } : {}) }, ...this.elsewhere(live) });
     if (!r) {
       c.session = null;
       return ok(true);
@@ -557,6 +648,12 @@ export class SpaceHost {
     live.participantConn.set(p.id, ref);
     if (older !== undefined && older !== ref) this.replace(live, older);
     return ok(true);
+  }
+
+  /** Participants connected on other nodes of a cluster (§K), for the capacity check. */
+  private elsewhere(live: LiveSpace): { elsewhere?: number } {
+    const n = this.o.cluster?.elsewhere(live.record.id) ?? 0;
+    return n > 0 ? { elsewhere: n } : {};
   }
 
   /** Steps an event and tells whether it was recorded (changed the state). */
@@ -710,7 +807,7 @@ export class SpaceHost {
     return next;
   }
 
-  // ——— councils and policies (SPEC §K) ———
+  // ——— councils and policies (SPEC §Q) ———
 
   /** Listens to every applied act (feeds: webhooks, the display-mode book). */
   listenActs(l: (spaceId: string, e: Extract<SpaceEvent, { kind: 'act-logged' | 'act-failed' }>) => void): { dispose(): void } {
@@ -738,7 +835,7 @@ export class SpaceHost {
     return found ? ok({ live, member: found }) : fail('UNAUTHORIZED', 'that member token is not (or no longer) valid');
   }
 
-  /** The steward creates the space's council (K1): logged (`council.created`), then in force. */
+  /** The steward creates the space's council (Q1): logged (`council.created`), then in force. */
   async createCouncil(code: string, stewardToken: string | null | undefined, rules: unknown): Promise<Result<{ readonly council: string; readonly rules: CouncilRules }>> {
     const l = await this.liveFor(code, stewardToken);
     if (!l.ok) return l;
@@ -749,7 +846,7 @@ export class SpaceHost {
     return r.ok ? ok({ council: councilId, rules: checked.rules }) : r;
   }
 
-  /** The steward invites a member (K1): the token is returned once and stored only as its hash. */
+  /** The steward invites a member (Q1): the token is returned once and stored only as its hash. */
   async addMember(code: string, stewardToken: string | null | undefined, name: unknown): Promise<Result<{ readonly member: string; readonly name: string; readonly memberToken: string }>> {
     const l = await this.liveFor(code, stewardToken);
     if (!l.ok) return l;
@@ -761,7 +858,7 @@ export class SpaceHost {
     return r.ok ? ok({ member: memberId, name: n.name, memberToken }) : r;
   }
 
-  /** The steward removes a member (K1); their token stops working once logged. */
+  /** The steward removes a member (Q1); their token stops working once logged. */
   async removeMember(code: string, stewardToken: string | null | undefined, memberId: string): Promise<Result<true>> {
     const l = await this.liveFor(code, stewardToken);
     if (!l.ok) return l;
@@ -775,8 +872,8 @@ export class SpaceHost {
   }
 
   /**
-   * A member proposes a policy (checked now against the schema and bounds, K3–K5), a change of
-   * an active policy (`amends`), or new council rules (K2).
+   * A member proposes a policy (checked now against the schema and bounds, Q3–Q5), a change of
+   * an active policy (`amends`), or new council rules (Q2).
    */
   async propose(code: string, memberToken: string | null | undefined, body: { readonly policy?: unknown; readonly rules?: unknown; readonly amends?: string | undefined }): Promise<Result<{ readonly proposal: string; readonly expiresAt: number }>> {
     const m = await this.memberFor(code, memberToken);
@@ -800,7 +897,7 @@ export class SpaceHost {
     return r.ok ? ok({ proposal: proposalId, expiresAt: at + council.rules.proposalSeconds * 1000 }) : r;
   }
 
-  /** A member votes (K2); adoption follows, logged, as soon as the quorum is reached before expiry. */
+  /** A member votes (Q2); adoption follows, logged, as soon as the quorum is reached before expiry. */
   async vote(code: string, memberToken: string | null | undefined, proposalId: string, vote: 'yes' | 'no'): Promise<Result<{ readonly proposal: string; readonly status: string }>> {
     const m = await this.memberFor(code, memberToken);
     if (!m.ok) return m;
@@ -831,8 +928,8 @@ export class SpaceHost {
     return ok({ proposal: proposalId, status: g.proposals.get(proposalId)?.status ?? 'open' });
   }
 
-  /** The steward or any member retires an active policy (K6): stopping is never harder than starting. */
-  async retire(code: string, token: string | null | undefined, policyId: string): Promise<Result<true>> {
+  /** The steward or any member retires an active policy (Q6): stopping is never harder than starting. */
+  async retirePolicy(code: string, token: string | null | undefined, policyId: string): Promise<Result<true>> {
     const asSteward = await this.authorise(code, token);
     if (asSteward.ok) {
       const live = this.byId.get(asSteward.value.id);
@@ -867,7 +964,7 @@ export class SpaceHost {
     return { mode, by: d.override?.mode ? 'policy' : d.by, at: d.since, entry: d.override?.mode ? d.override.entry : d.entry };
   }
 
-  /** A participant opts out of (or back into) adaptive feedback (K8), by their resume token. */
+  /** A participant opts out of (or back into) adaptive feedback (Q8), by their resume token. */
   async optOut(participantToken: string | null | undefined, optOut: boolean): Promise<Result<{ readonly optOut: boolean }>> {
     if (!participantToken) return fail('UNAUTHORIZED', 'your participant token is required');
     const p = await this.o.storage.getParticipantByTokenHash(hashToken(participantToken));
@@ -885,7 +982,7 @@ export class SpaceHost {
   }
 
   /**
-   * A dry run of a proposed policy over this space's recorded session so far (K11a): when it
+   * A dry run of a proposed policy over this space's recorded session so far (Q11a): when it
    * would have fired, and the figures it reads over time. Nothing is logged or changed.
    */
   async dryRun(code: string, policy: unknown): Promise<Result<DryRunReport>> {
@@ -899,7 +996,7 @@ export class SpaceHost {
   }
 
   /**
-   * The council's public view (K1, K8): rules, members (names), proposals and votes, policies,
+   * The council's public view (Q1, Q8): rules, members (names), proposals and votes, policies,
    * the feedback and display in force, recent notices, and the opt-out count — released only
    * when 0 or at least the minimum cohort (R1), else null.
    */
@@ -1011,6 +1108,8 @@ export class SpaceHost {
   presence(spaceId: string): { present: number; connected: number; displays: number } {
     const live = this.byId.get(spaceId);
     if (!live) return { present: 0, connected: 0, displays: 0 };
+    const whole = this.o.cluster?.presence(spaceId);
+    if (whole) return whole;
     return { present: live.state.pulse.count, connected: live.state.connected, displays: live.state.displays };
   }
 

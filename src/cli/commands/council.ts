@@ -1,5 +1,5 @@
 /**
- * `attune council create|invite|remove|show`: a space's council (SPEC §K) on a running server.
+ * `attune council create|invite|remove|show`: a space's council (SPEC §Q) on a running server.
  */
 import { parseArgs } from 'node:util';
 import type { CliIO, Command } from '../command.ts';
@@ -8,7 +8,7 @@ import { apiCall, apiErrorText, baseUrl, ServerUnreachable } from '../httpApi.ts
 
 const HELP = `Usage: attune council <create|invite|remove|show> CODE [options]
 
-A council responds to the room only through policies it adopts in the open (SPEC §K). Every
+A council responds to the room only through policies it adopts in the open (SPEC §Q). Every
 step is an act on the public log before it takes effect.
 
   attune council create CODE [--quorum majority|N] [--lifetime SECONDS] [--prompt TEXT]…

@@ -1,5 +1,5 @@
 /**
- * `attune policy check|test|propose|vote|retire|list`: council policies (SPEC §K).
+ * `attune policy check|test|propose|vote|retire|list`: council policies (SPEC §Q).
  * `check` and `test` work offline (a file; a recorded database); the others call a running server.
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -22,7 +22,7 @@ A policy is JSON, the same in a file, the API and the council page:
   {"name": "calm when split", "when": "pulse.collective.dissonance > 0.5",
    "then": {"feedback": {"mode": "calm", "minutes": 5}}, "cooldownSeconds": 300,
    "reason": "the room is split; a calmer screen for a few minutes"}
-'when' is a CEL expression over the released pulse (see SPEC §K and docs/councils.md);
+'when' is a CEL expression over the released pulse (see SPEC §Q and docs/councils.md);
 'then' is one action of the closed vocabulary, with bounds: feedback (mirror|calm|diversity|
 reflect, 1–30 min), display (mode, smoothing 1–30 s, showCrowd; 1–30 min), pause (≤ 10 min),
 notify (steward|council).

@@ -1,5 +1,5 @@
 /**
- * The closed vocabulary of what a council policy may do (SPEC K5), each action with numeric
+ * The closed vocabulary of what a council policy may do (SPEC Q5), each action with numeric
  * bounds that are enforced here — outside CEL, when a policy is proposed and again when a
  * template is loaded — so no expression can widen them.
  *
@@ -23,7 +23,7 @@ export const FEEDBACK_MODES = ['mirror', 'calm', 'diversity', 'reflect'] as cons
 /** A feedback mode. */
 export type FeedbackMode = (typeof FEEDBACK_MODES)[number];
 
-/** Bounds of every action (SPEC K5). */
+/** Bounds of every action (SPEC Q5). */
 export const ACTION_BOUNDS = {
   feedbackMinutes: [1, 30],
   breathsPerMinute: [4, 8],

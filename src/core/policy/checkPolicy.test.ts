@@ -26,7 +26,7 @@ const view = (over: Partial<PulseView> = {}): PulseView => ({
 });
 
 describe('policy expressions (CEL over the released pulse)', () => {
-  it('[K3] type-checks against the schema: unknown fields and variables, type errors, non-bool results, each with a code and a position', () => {
+  it('[Q3] type-checks against the schema: unknown fields and variables, type errors, non-bool results, each with a code and a position', () => {
     expect(code(checkPolicy(policy('pulse.collective.dissonance > 0.5'), [], 0))).toBe('ok');
     const unknown = checkPolicy(policy('pulse.mean.valence > 0.0 && pulse.moood > 1.0'), [], 0);
     expect(unknown).toMatchObject({ ok: false, problem: { code: 'POLICY_UNKNOWN_FIELD', position: { start: expect.any(Number) } } });
@@ -37,7 +37,7 @@ describe('policy expressions (CEL over the released pulse)', () => {
     expect(code(checkPolicy(policy('pulse.count >'), [], 0))).toBe('POLICY_SYNTAX');
   });
 
-  it('[K3] refuses regular expressions anywhere, over-long and over-complex expressions', () => {
+  it('[Q3] refuses regular expressions anywhere, over-long and over-complex expressions', () => {
     expect(code(checkPolicy(policy('"calm".matches("c.*") || pulse.count > 1.0'), [], 0))).toBe('POLICY_REGEX');
     expect(code(checkPolicy(policy('pulse.count > 1.0 && matches("a", "b")'), [], 0))).toBe('POLICY_REGEX');
     expect(code(checkPolicy(policy(`pulse.count > 1.0${' '.repeat(MAX_EXPRESSION_BYTES)}`), [], 0))).toBe('POLICY_TOO_LARGE');
@@ -45,7 +45,7 @@ describe('policy expressions (CEL over the released pulse)', () => {
     expect(code(checkPolicy(policy(`${'('.repeat(40)}pulse.count > 1.0${')'.repeat(40)}`), [], 0))).toBe('POLICY_TOO_COMPLEX');
   });
 
-  it('[K3][issue 17] group measures and the bridging score are typed by the space’s declared groups', () => {
+  it('[Q3][issue 17] group measures and the bridging score are typed by the space’s declared groups', () => {
     expect(code(checkPolicy(policy('groups["east"].mean.valence < 0.0 && bridging.score < 0.4'), ['east', 'west'], 0))).toBe('ok');
     expect(code(checkPolicy(policy('groups["north"].mean.valence < 0.0'), ['east', 'west'], 0))).toBe('POLICY_UNKNOWN_FIELD');
     expect(code(checkPolicy(policy('groups["east"].shown'), [], 0))).toBe('POLICY_UNKNOWN_FIELD');
@@ -59,7 +59,7 @@ describe('policy expressions (CEL over the released pulse)', () => {
     expect(c.run(policyInputOf(hidden, new PolicyHistory(), ['east', 'west']))).toBe(false);
   });
 
-  it('[K4] history is a fixed window, newest first, padded with the oldest value', () => {
+  it('[Q4] history is a fixed window, newest first, padded with the oldest value', () => {
     const c = compileWhen('history.arousal[0] > history.arousal[5] && size(history.dissonance) == 30', []);
     if (!c.ok) throw new Error(c.problem.message);
     const h = new PolicyHistory();
@@ -73,7 +73,7 @@ describe('policy expressions (CEL over the released pulse)', () => {
 });
 
 describe('the action vocabulary and its bounds (outside CEL)', () => {
-  it('[K5] enforces every bound and refuses anything outside the vocabulary', () => {
+  it('[Q5] enforces every bound and refuses anything outside the vocabulary', () => {
     expect(checkAction({ feedback: { mode: 'calm', minutes: 30, breathsPerMinute: 4 } }, 0).ok).toBe(true);
     for (const bad of [
       { feedback: { mode: 'calm', minutes: 0 } },

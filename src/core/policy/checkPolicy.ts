@@ -1,5 +1,5 @@
 /**
- * Checking a policy when it is proposed (SPEC K3–K4): its JSON shape, its expression — parsed and
+ * Checking a policy when it is proposed (SPEC Q3–Q4): its JSON shape, its expression — parsed and
  * type-checked by CEL (@marcbachmann/cel-js) against the declared schema of the released pulse
  * (policyInput.ts) — and its action against the closed vocabulary and bounds (actions.ts). Every
  * refusal is a coded problem naming what is wrong and, for the expression, where (0-based
@@ -159,7 +159,7 @@ export function checkPolicy(json: unknown, groupNames: readonly string[], prompt
   if (!action.ok) return no(action.message, 'POLICY_BOUNDS');
   const when = compileWhen(json.when, groupNames);
   if (!when.ok) return when;
-  // biome-ignore lint/suspicious/noThenProperty: `then` is the policy format's action field (SPEC K3); a non-function `then` is never awaited as a thenable.
+  // biome-ignore lint/suspicious/noThenProperty: `then` is the policy format's action field (SPEC Q3); a non-function `then` is never awaited as a thenable.
   const spec: PolicySpec = { name, when: json.when as string, then: action.action, cooldownSeconds, reason };
   return { ok: true, spec, run: when.run };
 }

@@ -1,5 +1,5 @@
 /**
- * A council's own rules (SPEC K1–K2): who its members are, how many yes votes adopt a proposal
+ * A council's own rules (SPEC Q1–Q2): who its members are, how many yes votes adopt a proposal
  * (the quorum) and how long a proposal stays open. Pure data and pure checks; the space machine
  * (governance.ts) applies them.
  *

@@ -1,5 +1,5 @@
 /**
- * Dry run of a proposed policy over a recorded session (SPEC K11a): the session is folded
+ * Dry run of a proposed policy over a recorded session (SPEC Q11a): the session is folded
  * through the space machine exactly as replay does, the policy is evaluated on every
  * participant tick over the released view the machine published — with its cooldown, and as if
  * each firing had been applied (so the cooldown and the feedback it sets play out) — and the

@@ -52,7 +52,7 @@ function crowd(s: SpaceState, arousal: number, at: number, seq: number) {
 }
 
 describe('council rules', () => {
-  it('[K2] majority means more than half of the members; a count is a fixed number; bad rules are refused', () => {
+  it('[Q2] majority means more than half of the members; a count is a fixed number; bad rules are refused', () => {
     const maj = checkRules({ quorum: 'majority' });
     if (!maj.ok) throw new Error();
     expect([1, 2, 3, 4, 5].map((n) => votesNeeded(maj.rules, n))).toEqual([1, 2, 2, 3, 3]);
@@ -62,7 +62,7 @@ describe('council rules', () => {
     for (const bad of [{ quorum: 0 }, { quorum: 'most' }, { proposalSeconds: 10 }, { prompts: [''] }, { other: 1 }]) expect(checkRules(bad).ok).toBe(false);
   });
 
-  it('[K2] a proposal is adopted when yes votes reach the quorum before it expires; after expiry votes are refused', () => {
+  it('[Q2] a proposal is adopted when yes votes reach the quorum before it expires; after expiry votes are refused', () => {
     const s = machine();
     council(s, { quorum: 'majority', proposalSeconds: 60 }, 3);
     expect(act(s, { kind: 'policy-propose', proposalId: 'p1', by: 'm0', policy: POLICY }, 10)).toEqual(['policy.proposed']);
@@ -84,7 +84,7 @@ describe('council rules', () => {
     expect(s.gov.council?.rules.quorum).toBe(1);
   });
 
-  it('[K2] an amendment replaces the active policy with the next version', () => {
+  it('[Q2] an amendment replaces the active policy with the next version', () => {
     const s = machine();
     council(s, { quorum: 1 }, 1);
     act(s, { kind: 'policy-propose', proposalId: 'p1', by: 'm0', policy: POLICY }, 10);
@@ -97,7 +97,7 @@ describe('council rules', () => {
 });
 
 describe('policy decisions on the tick', () => {
-  it('[K6][K7] fires once per cooldown, one decision in flight; a failed log write changes nothing and the policy may fire again', () => {
+  it('[Q6][Q7] fires once per cooldown, one decision in flight; a failed log write changes nothing and the policy may fire again', () => {
     const s = machine();
     council(s, { quorum: 1 }, 1);
     act(s, { kind: 'policy-propose', proposalId: 'p1', by: 'm0', policy: POLICY }, 10);
@@ -125,7 +125,7 @@ describe('policy decisions on the tick', () => {
     expect(refire[0]?.act.type).toBe('policy.fired');
   });
 
-  it('[K9] never evaluates while the pulse is withheld (below the minimum cohort)', () => {
+  it('[Q9] never evaluates while the pulse is withheld (below the minimum cohort)', () => {
     const s = machine();
     council(s, { quorum: 1 }, 1);
     act(s, { kind: 'policy-propose', proposalId: 'p1', by: 'm0', policy: { ...POLICY, when: 'pulse.count >= 0.0' } }, 10);

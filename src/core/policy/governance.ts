@@ -1,5 +1,5 @@
 /**
- * The governed response loop of one space (SPEC §K), as part of the space machine: a council,
+ * The governed response loop of one space (SPEC §Q), as part of the space machine: a council,
  * its proposals and votes, the active policies, and what they set — the feedback mode, display
  * overrides, notices. Pure and deterministic: time comes from events, ids from the host, and a
  * policy is evaluated only on participant ticks over the released view, so replay re-derives
@@ -171,7 +171,7 @@ export function governanceShown(g: GovernanceState): boolean {
   return g.council !== null || g.feedback !== null || g.display.by !== 'default';
 }
 
-/** The feedback and display fields a released view carries (P6, K8). */
+/** The feedback and display fields a released view carries (P6, Q8). */
 export function governanceFields(g: GovernanceState): { feedback: Record<string, unknown>; display: Record<string, unknown> } {
   const f = g.feedback;
   const feedback = f
@@ -254,7 +254,7 @@ export function refuseAct(g: GovernanceState, act: CouncilAct, at: number, group
   }
 }
 
-/** The public log entry of an act (SPEC K10). Never a token, a token hash or anything about a participant. */
+/** The public log entry of an act (SPEC Q10). Never a token, a token hash or anything about a participant. */
 export function governanceActOf(spaceId: string, act: CouncilAct, at: number, g: GovernanceState): GovernanceAct {
   const councilId = g.council?.id ?? (act.kind === 'council-create' ? act.councilId : null);
   const base = { space: spaceId, at };
@@ -293,7 +293,7 @@ export function governanceActOf(spaceId: string, act: CouncilAct, at: number, g:
   }
 }
 
-/** The kinds of act the machine decides itself (re-derived by replay, SPEC K11). */
+/** The kinds of act the machine decides itself (re-derived by replay, SPEC Q11). */
 export function isDerived(act: { readonly kind: string }): boolean {
   return act.kind === 'policy-fire' || act.kind === 'policy-adopt' || (act.kind === 'feedback-set' && 'by' in act && typeof act.by === 'object' && act.by !== null && 'machine' in act.by);
 }
@@ -405,7 +405,7 @@ export function decisionFailed(g: GovernanceState, act: CouncilAct): void {
 }
 
 /**
- * One participant tick over the released view (K6–K9): records history, then at most one
+ * One participant tick over the released view (Q6–Q9): records history, then at most one
  * decision — an expiry (back to mirror / the steward's display) or a policy firing. Returns the
  * act to log, or null. O(active policies) CEL evaluations.
  */

@@ -1,5 +1,5 @@
 /**
- * What a policy's expression sees (SPEC K3): an immutable view of the **released** pulse — the
+ * What a policy's expression sees (SPEC Q3): an immutable view of the **released** pulse — the
  * figures every display already gets, never an individual — plus a short window of its recent
  * history, and, in spaces with groups, the released groups and the bridging score. One typed
  * schema declares every field; CEL checks each expression against it when it is proposed.
@@ -14,7 +14,7 @@
  *
  * Numbers are CEL `double`. A figure the release stage withholds (below the minimum cohort) is
  * 0 with its `shown` flag false, so an expression never needs null checks — and a policy is not
- * evaluated at all while the whole pulse is suppressed (K9).
+ * evaluated at all while the whole pulse is suppressed (Q9).
  */
 import type { PulseView } from '../space/events.ts';
 

@@ -1,5 +1,5 @@
 /**
- * Builds a policy as written (SPEC K3) from its parts. The format's action field is named
+ * Builds a policy as written (SPEC Q3) from its parts. The format's action field is named
  * `then`, which linters flag as a possible thenable; a policy's `then` is never a function, so
  * no `await` ever treats it as a promise. Tests, templates and tools build policies here.
  */

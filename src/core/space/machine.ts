@@ -26,7 +26,7 @@ import { type Bridging, bridgingOf } from '../collective/bridging.ts';
 import { PulseState } from '../pulse.ts';
 import { type ReleasedGroups, releaseGroups } from '../release/groups.ts';
 import { DEFAULT_RELEASE_POLICY, newReleaseCache, type ReleaseCache, type ReleasePolicy, releaseCollective, releaseHeartSynchrony, releasePulse } from '../release/release.ts';
-import type { Effect, Notice, PulseView, SpaceAct, SpaceEvent } from './events.ts';
+import type { Effect, MergedCounts, Notice, PulseView, SpaceAct, SpaceEvent } from './events.ts';
 import { applyAct, type CouncilAct, decide, decisionFailed, type GovernanceState, governanceActOf, governanceFields, governanceShown, newGovernance, refuseAct, snapshotOf } from '../policy/governance.ts';
 import { PolicyHistory } from '../policy/policyInput.ts';
 
@@ -113,7 +113,7 @@ export interface SpaceState {
   groupRelease: { readonly key: string; readonly groups: ReleasedGroups; readonly bridging: Bridging | null } | null;
   /** Ids of the spaces this space's steward agreed to link with (an act on the public log). */
   readonly links: Map<string, string>;
-  /** The council, its policies and what they set (SPEC §K). */
+  /** The council, its policies and what they set (SPEC §Q). */
   readonly gov: GovernanceState;
 }
 
@@ -197,7 +197,8 @@ export function step(state: SpaceState, e: SpaceEvent): StepResult {
       state.connected = 0;
       state.displays = 0;
       for (const p of state.participants.values()) p.sockets = 0;
-      state.pulse.resumeFrom(e.pulseSeq, null, null);
+      // A tick owner taking over a cluster space continues the smoothing it last saw published (§K).
+      state.pulse.resumeFrom(e.pulseSeq, e.smoothed ?? null, e.smoothed ? (e.smoothedAt ?? e.at) : null);
       state.tracker = state.options.collective === false ? null : new CollectiveTracker(state.options.collective);
       state.collective = null;
       state.heart = heartOf(state.space, state.options);
@@ -215,7 +216,7 @@ export function step(state: SpaceState, e: SpaceEvent): StepResult {
       if (!e.consent) return done(state, [notify(e.conn, { t: 'error', code: 'CONSENT_REQUIRED', message: 'join needs consent: true after the consent screen' }, false)], false);
       const g = groupIndex(state, e.group);
       if (g === undefined) return done(state, [notify(e.conn, { t: 'error', code: 'BAD_REQUEST', message: 'group: this space has no such group' }, false)], false);
-      if (state.connected >= state.space.capacity) return done(state, [notify(e.conn, { t: 'full', message: `this space is full (${state.space.capacity} people)`, capacity: state.space.capacity }, false)], false);
+      if (state.connected + (e.elsewhere ?? 0) >= state.space.capacity) return done(state, [notify(e.conn, { t: 'full', message: `this space is full (${state.space.capacity} people)`, capacity: state.space.capacity }, false)], false);
       const joiner = participantOf(state, e.participantId);
       joiner.sockets = 1;
       if (g >= 0) joiner.group = g;
@@ -233,7 +234,7 @@ export function step(state: SpaceState, e: SpaceEvent): StepResult {
     case 'resumed': {
       if (closed) return done(state, [notify(e.conn, { t: 'error', code: 'SPACE_CLOSED', message: 'this space has closed' }, false)], false);
       const known = state.participants.get(e.participantId);
-      if ((!known || known.sockets === 0) && state.connected >= state.space.capacity) {
+      if ((!known || known.sockets === 0) && state.connected + (e.elsewhere ?? 0) >= state.space.capacity) {
         return done(state, [notify(e.conn, { t: 'full', message: `this space is full (${state.space.capacity} people)`, capacity: state.space.capacity }, false)], false);
       }
       const p = known ?? participantOf(state, e.participantId);
@@ -242,6 +243,10 @@ export function step(state: SpaceState, e: SpaceEvent): StepResult {
         if (e.stored.latest) p.recent.push({ seq: e.stored.lastSeq, affect: e.stored.latest });
         const g = groupIndex(state, e.stored.group) ?? -1;
         if (g >= 0) p.group = g;
+        // Resumed on this node after another held them (cluster failover, §K): their stored,
+        // unexpired point counts here now. (On one node an unknown participant's point has expired.)
+        const latest = e.stored.latest;
+        if (latest && latest.at + state.space.ttlMs > e.at) state.pulse.upsert(e.participantId, latest, latest.at, g);
       }
       p.sockets++;
       if (p.sockets === 1) state.connected++;
@@ -320,7 +325,18 @@ export function step(state: SpaceState, e: SpaceEvent): StepResult {
       return done(state, [], true);
     }
     case 'tick':
+      if (e.merged) mergeCounts(state, e.merged);
       return tick(state, e.at, e.participant);
+    case 'moved': {
+      // §K: the participant resumed on another node, which holds their point and seq from now on.
+      const p = state.participants.get(e.participantId);
+      const counted = state.pulse.remove(e.participantId);
+      state.heart?.forget(e.participantId);
+      if (!p && !counted) return done(state, [], false);
+      if (p && p.sockets > 0) state.connected--;
+      state.participants.delete(e.participantId);
+      return done(state, [], true);
+    }
     case 'act-requested': {
       if (closed) return done(state, [notify(e.reply, { t: 'error', code: 'SPACE_CLOSED', message: 'the space is already closed' }, false)], false);
       if (isCouncilAct(e.act)) {
@@ -340,7 +356,7 @@ export function step(state: SpaceState, e: SpaceEvent): StepResult {
       if (closed) return done(state, [notify(e.reply, { t: 'error', code: 'SPACE_CLOSED', message: 'the space is already closed' }, false)], false);
       if (isCouncilAct(e.act)) {
         const then = applyAct(state.gov, e.act, e.at, e.entry ?? null, state.space.groups ?? []);
-        // The next participant beat publishes, even in an empty room: screens show every change (K8).
+        // The next participant beat publishes, even in an empty room: screens show every change (Q8).
         state.gov.changed = true;
         const fx: Effect[] = [{ type: 'persist', write: { kind: 'governance', snapshot: snapshotOf(state.gov) } }];
         for (const a of then) fx.push({ type: 'logAct', act: governanceActOf(state.space.id, a, e.at, state.gov), next: { kind: 'act-logged', at: e.at, act: a, reply: 0 } });
@@ -372,7 +388,7 @@ export function step(state: SpaceState, e: SpaceEvent): StepResult {
 
 const SPACE_ACT_KINDS = new Set(['close', 'steward-changed', 'link']);
 
-/** Whether a space act is a council/governance act (SPEC §K). */
+/** Whether a space act is a council/governance act (SPEC §Q). */
 export function isCouncilAct(a: SpaceAct): a is CouncilAct {
   return !SPACE_ACT_KINDS.has(a.kind);
 }
@@ -381,7 +397,7 @@ export function isCouncilAct(a: SpaceAct): a is CouncilAct {
 export function wantsTick(state: SpaceState, participant: boolean): boolean {
   if (state.status === 'closed') return false;
   if (!participant) return state.displays > 0;
-  if (state.connected > 0 || state.displays > 0 || state.pulse.count > 0 || state.gov.changed) return true;
+  if (state.connected > 0 || state.displays > 0 || state.pulse.grid.n > 0 || state.gov.changed) return true;
   // An empty, unwatched room publishes once that it is empty, then rests.
   return state.lastView === null || state.lastView.count > 0;
 }
@@ -412,6 +428,20 @@ function tick(state: SpaceState, at: number, participant: boolean): StepResult {
     effects.push({ type: 'persist', write: { kind: 'series', at, count: released.count, mean: released.mean, spread: released.spread, quadrants: released.quadrants } });
   }
   return done(state, effects, true);
+}
+
+/**
+ * The tick owner's machine of a cluster space (§K) takes the whole space's merged counts: it holds
+ * no participants itself, so its aggregate is exactly the merge of the nodes' partials.
+ */
+function mergeCounts(state: SpaceState, m: MergedCounts): void {
+  state.pulse.grid.assign(m.grid);
+  state.pulse.groupGrids.forEach((g, i) => {
+    const other = m.groups[i];
+    if (other) g.assign(other);
+  });
+  state.connected = m.connected;
+  state.displays = m.displays;
 }
 
 /** Adds the released groups (R6) and their bridging measures to a view (spaces that declare groups). */

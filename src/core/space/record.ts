@@ -64,6 +64,8 @@ export function recordOf(e: SpaceEvent, n: number, extra: { readonly hash?: stri
       return { ...base, kind: e.kind, participantId: null, body: JSON.stringify({ act: e.act }) };
     case 'feedback-opted':
       return { ...base, kind: e.kind, participantId: e.participantId, body: JSON.stringify({ optOut: e.optOut }) };
+    case 'moved':
+      return { ...base, kind: e.kind, participantId: e.participantId, body: null };
     case 'input':
     case 'input-failed':
     case 'act-requested':
@@ -101,6 +103,8 @@ export function eventOf(r: RecordedEvent): SpaceEvent {
       return { kind: 'act-failed', at, act: body.act as SpaceAct };
     case 'feedback-opted':
       return { kind: 'feedback-opted', at, participantId: pid, optOut: body.optOut === true };
+    case 'moved':
+      return { kind: 'moved', at, participantId: pid };
     default:
       throw new Error(`unknown recorded event kind '${r.kind}' at n=${r.n}`);
   }
@@ -122,7 +126,7 @@ export interface ReplayReport {
   readonly configChanges: readonly number[];
   /**
    * Decisions the machine takes itself — `policy.fired`, `policy.adopted`, `feedback.changed` on
-   * expiry (SPEC K11): how many were recorded, how many the replay re-derived, how many are
+   * expiry (SPEC Q11): how many were recorded, how many the replay re-derived, how many are
    * identical (same act, bit for bit, in the same order), and the first differences.
    */
   readonly decisions: {
