@@ -30,6 +30,8 @@ import { createApp } from '../http/app.ts';
 import { createLogRoutes } from '../http/logRoutes.ts';
 import { createFeedRoutes } from '../http/feedRoutes.ts';
 import { createCouncilRoutes } from '../http/councilRoutes.ts';
+import { createStoryRoutes } from '../http/storyRoutes.ts';
+import { screenStory } from '../analyze/profanity/screenStory.ts';
 import { type Feeds, startFeeds } from './feeds.ts';
 import { upgradeRefusal } from '../http/originCheck.ts';
 import { governanceSink } from '../log/governanceSink.ts';
@@ -314,6 +316,7 @@ export async function createServer(config: ServerConfig = {}, deps: ServerDeps =
       machine,
       ...(deps.logger ? { report: (what: string, e: unknown) => logger.error({ err: e }, what) } : {}),
       ...(analyseText ? { analyseText } : {}),
+      screenStory,
       ...(config.capacity !== undefined ? { capacity: config.capacity } : {}),
       ...(config.ttlMs !== undefined ? { ttlMs: config.ttlMs } : {}),
     });
@@ -358,7 +361,7 @@ export async function createServer(config: ServerConfig = {}, deps: ServerDeps =
       trustProxyHops,
       joinThrottle,
       clock: () => scheduler.now(),
-      spaceRoutes: [createFeedRoutes({ host, ...feeds }), createCouncilRoutes({ host, publicUrl: () => publicUrl })],
+      spaceRoutes: [createFeedRoutes({ host, ...feeds }), createStoryRoutes({ host }), createCouncilRoutes({ host, publicUrl: () => publicUrl })],
       frameAncestorsOf: (path) => feeds.embeds.frameAncestorsOf(path),
     });
 

@@ -29,6 +29,7 @@ import { DEFAULT_RELEASE_POLICY, newReleaseCache, type ReleaseCache, type Releas
 import type { Effect, MergedCounts, Notice, PulseView, SpaceAct, SpaceEvent } from './events.ts';
 import { applyAct, type CouncilAct, decide, decisionFailed, type GovernanceState, governanceActOf, governanceFields, governanceShown, newGovernance, refuseAct, snapshotOf } from '../policy/governance.ts';
 import { PolicyHistory } from '../policy/policyInput.ts';
+import { applyStoryAct, checkStoryAct, isStoryAct, newStoriesState, restartStories, type StoriesState, storiesEffects, storyActEntry, stepStoryEvent } from './storySteps.ts';
 
 /**
  * How many recently accepted inputs per participant are remembered for duplicate acks (M3): a
@@ -115,6 +116,8 @@ export interface SpaceState {
   readonly links: Map<string, string>;
   /** The council, its policies and what they set (SPEC §Q). */
   readonly gov: GovernanceState;
+  /** Personal stories shared with consent, their moderation and the gathering display (SPEC §ST). */
+  readonly stories: StoriesState;
 }
 
 /** The result of one step. */
@@ -147,6 +150,7 @@ export function createSpaceState(space: SpaceSettings, options: Partial<MachineO
     groupRelease: null,
     links: new Map(),
     gov: newGovernance(),
+    stories: newStoriesState(),
   };
   state.pulse.defineGroups(space.groups?.length ?? 0);
   return state;
@@ -209,6 +213,11 @@ export function step(state: SpaceState, e: SpaceEvent): StepResult {
       state.gov.history = new PolicyHistory();
       state.gov.pending = false;
       state.gov.optedOut.clear();
+      // The gathering display starts afresh (its controls were for the displays that are gone).
+      // Rate windows start afresh, and the rotation follows the stories' own order, so a host
+      // rebuilt from storage and a replay from the first event hold the same story state (ST13).
+      Object.assign(state.stories, { current: null, since: e.at, pinned: false, paused: false, lastView: null, lastKey: '' });
+      restartStories(state.stories);
       return done(state, [], true);
     }
     case 'joined': {
@@ -256,7 +265,8 @@ export function step(state: SpaceState, e: SpaceEvent): StepResult {
     case 'display-joined': {
       if (closed) return done(state, [notify(e.conn, { t: 'error', code: 'SPACE_CLOSED', message: 'this space has closed' }, false)], false);
       state.displays++;
-      return done(state, [notify(e.conn, { t: 'welcome', role: 'display', you: null, lastSeq: 0 }, false, true)], true);
+      const storiesView = state.stories.lastView;
+      return done(state, [notify(e.conn, { t: 'welcome', role: 'display', you: null, lastSeq: 0 }, false, true), ...(storiesView ? [notify(e.conn, storiesView, false)] : [])], true);
     }
     case 'display-left': {
       state.displays = Math.max(0, state.displays - 1);
@@ -327,6 +337,12 @@ export function step(state: SpaceState, e: SpaceEvent): StepResult {
     case 'tick':
       if (e.merged) mergeCounts(state, e.merged);
       return tick(state, e.at, e.participant);
+    case 'story-submitted':
+    case 'story-withdrawn':
+    case 'story-control': {
+      const r = stepStoryEvent(state.stories, e, closed);
+      return done(state, r.recorded ? [...r.effects, ...storiesEffects(state.stories, e.at, state.pulse.count, state.options.release)] : r.effects, r.recorded);
+    }
     case 'moved': {
       // §K: the participant resumed on another node, which holds their point and seq from now on.
       const p = state.participants.get(e.participantId);
@@ -338,6 +354,13 @@ export function step(state: SpaceState, e: SpaceEvent): StepResult {
       return done(state, [], true);
     }
     case 'act-requested': {
+      if (isStoryAct(e.act)) {
+        if (closed) return done(state, [{ type: 'answer', ref: e.reply, result: { ok: false, code: 'SPACE_CLOSED', message: 'this space has closed' }, durable: false }], false);
+        const why = checkStoryAct(state.stories, e.act);
+        if (why) return done(state, [{ type: 'answer', ref: e.reply, result: { ok: false, code: 'CONFLICT', message: why }, durable: false }], false);
+        const entry = storyActEntry(e.act);
+        return done(state, [{ type: 'logAct', act: { type: entry.type, space: state.space.id, at: e.at, payload: entry.payload }, next: { kind: 'act-logged', at: e.at, act: e.act, reply: e.reply } }], false);
+      }
       if (closed) return done(state, [notify(e.reply, { t: 'error', code: 'SPACE_CLOSED', message: 'the space is already closed' }, false)], false);
       if (isCouncilAct(e.act)) {
         const refused = refuseAct(state.gov, e.act, e.at, state.space.groups ?? []);
@@ -353,6 +376,11 @@ export function step(state: SpaceState, e: SpaceEvent): StepResult {
       return done(state, [{ type: 'logAct', act, next: { kind: 'act-logged', at: e.at, act: e.act, reply: e.reply } }], false);
     }
     case 'act-logged': {
+      if (isStoryAct(e.act)) {
+        if (closed) return done(state, [{ type: 'answer', ref: e.reply, result: { ok: false, code: 'SPACE_CLOSED', message: 'this space has closed' }, durable: false }], false);
+        const r = applyStoryAct(state.stories, e.act, e.at, e.reply);
+        return done(state, [...r.effects, ...storiesEffects(state.stories, e.at, state.pulse.count, state.options.release)], r.recorded);
+      }
       if (closed) return done(state, [notify(e.reply, { t: 'error', code: 'SPACE_CLOSED', message: 'the space is already closed' }, false)], false);
       if (isCouncilAct(e.act)) {
         const then = applyAct(state.gov, e.act, e.at, e.entry ?? null, state.space.groups ?? []);
@@ -386,11 +414,11 @@ export function step(state: SpaceState, e: SpaceEvent): StepResult {
   }
 }
 
-const SPACE_ACT_KINDS = new Set(['close', 'steward-changed', 'link']);
+const COUNCIL_ACT_KINDS = new Set<string>(['council-create', 'member-add', 'member-remove', 'policy-propose', 'rules-propose', 'policy-vote', 'policy-adopt', 'policy-retire', 'policy-fire', 'feedback-set', 'display-mode'] satisfies CouncilAct['kind'][]);
 
 /** Whether a space act is a council/governance act (SPEC §Q). */
 export function isCouncilAct(a: SpaceAct): a is CouncilAct {
-  return !SPACE_ACT_KINDS.has(a.kind);
+  return COUNCIL_ACT_KINDS.has(a.kind);
 }
 
 /** Whether a tick at this beat would change anything (the host skips ticks that would not). */
@@ -423,6 +451,8 @@ function tick(state: SpaceState, at: number, participant: boolean): StepResult {
     const decision = decide(state.gov, view, at, state.space.groups ?? []);
     if (decision) effects.push({ type: 'logAct', act: governanceActOf(state.space.id, decision, at, state.gov), next: { kind: 'act-logged', at, act: decision, reply: 0 } });
   }
+  // The gathering display moves on with the room's clock, and goes dark below the cohort (ST8, ST9).
+  if (participant) effects.push(...storiesEffects(state.stories, at, released.count, o.release));
   if (at - state.lastSeriesAt >= o.seriesEveryMs && !released.suppressed && released.mean && released.spread && released.quadrants) {
     state.lastSeriesAt = at;
     effects.push({ type: 'persist', write: { kind: 'series', at, count: released.count, mean: released.mean, spread: released.spread, quadrants: released.quadrants } });
