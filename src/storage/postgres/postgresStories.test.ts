@@ -5,7 +5,7 @@
  */
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { PG_SCHEMA_VERSION } from './postgresSchema.ts';
+import { MIGRATIONS, PG_SCHEMA_VERSION } from './postgresSchema.ts';
 import { PostgresStorage } from './postgresStorage.ts';
 
 const PG = process.env.ATTUNE_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -28,20 +28,23 @@ afterAll(async () => {
 const open = () => PostgresStorage.open({ connectionString: PG, options: `-c search_path=${schema}` });
 
 describe('PostgreSQL stories', () => {
-  it('[ST13][S11] a version-1 database migrates to version 2, keeps its data and stores stories', async () => {
-    expect(PG_SCHEMA_VERSION).toBe(2);
-    await admin((c) => c.query(`CREATE SCHEMA ${schema}`));
-    let s = await open();
-    await s.createSpace({ id: 'a', code: 'CODEA', name: 'a', status: 'open', capacity: 10, ttlMs: 1000, stewardTokenHash: 'h', createdAt: 1, closedAt: null });
-    await s.createParticipant({ id: 'p1', spaceId: 'a', tokenHash: 't1', joinedAt: 1, lastSeq: 0, latest: null });
-    await s.close();
-    // Back to what version 1 had: no story tables.
-    await admin((c) => c.query(`DROP TABLE ${schema}.stories, ${schema}.story_settings; UPDATE ${schema}.attune_schema SET version = 1`));
-    s = await open();
+  it('[ST13][S11] a version-1 database (before stories) migrates to the latest version, keeps its data and stores stories', async () => {
+    expect(PG_SCHEMA_VERSION).toBeGreaterThanOrEqual(2);
+    // A database exactly as version 1 left it: its one step, its version row, some data.
+    await admin(async (c) => {
+      await c.query(`CREATE SCHEMA ${schema}`);
+      await c.query(`SET search_path = ${schema}`);
+      await c.query(MIGRATIONS[0] as string);
+      await c.query('CREATE TABLE attune_schema (version INTEGER NOT NULL); INSERT INTO attune_schema (version) VALUES (1)');
+      await c.query("INSERT INTO spaces (id, code, name, status, capacity, ttl_ms, steward_token_hash, created_at) VALUES ('a', 'CODEA', 'a', 'open', 10, 1000, 'h', 1)");
+      await c.query("INSERT INTO participants (id, space_id, token_hash, joined_at) VALUES ('p1', 'a', 't1', 1)");
+    });
+    const s = await open();
     expect((await s.getSpace('a'))?.code).toBe('CODEA');
+    expect(await s.getStorySettings('a')).toBeNull();
     await s.createStory({ id: 's1', spaceId: 'a', participantId: 'p1', text: 'after the migration', name: null, valence: 0, arousal: 0, confidence: 0.5, flags: [], status: 'waiting', reason: null, createdAt: 5, decidedAt: null });
     expect((await s.listStories('a')).map((x) => x.text)).toEqual(['after the migration']);
-    expect(await admin((c) => c.query(`SELECT version FROM ${schema}.attune_schema`)).then((r) => r.rows)).toEqual([{ version: 2 }]);
+    expect(await admin((c) => c.query(`SELECT version FROM ${schema}.attune_schema`)).then((r) => r.rows)).toEqual([{ version: PG_SCHEMA_VERSION }]);
     await s.close();
   });
 });
