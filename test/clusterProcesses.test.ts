@@ -101,6 +101,11 @@ describe('cluster of three attune processes (NATS + PostgreSQL)', () => {
     const first = await ownerId();
     const owner = nodes.find((n) => n.id === first) as AttuneNode;
     expect(owner).toBeDefined();
+    // The owner says so on /metrics (SPEC O1); the others do not.
+    for (const n of nodes) {
+      const text = await (await fetch(`${n.url}/metrics`)).text();
+      expect(text).toContain(`attune_tick_lease_owned{space="${id}"} ${n === owner ? 1 : 0}`);
+    }
 
     // [K7] kill -9 a node that does not own the tick: its participants resume on another node.
     const victim = nodes.find((n) => n !== owner) as AttuneNode;

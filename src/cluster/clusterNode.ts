@@ -98,6 +98,13 @@ interface ClusterSpace {
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
+/** Who hears about this node's tick leases (the Prometheus gauges, src/server/metrics.ts). */
+export interface LeaseObserver {
+  setLeaseOwned(spaceId: string, owned: boolean): void;
+  leaseAcquired(spaceId: string): void;
+  forgetLease(spaceId: string): void;
+}
+
 /** What a node reports about one space (tests, metrics, `attune load`). */
 export interface ClusterSpaceStatus {
   readonly owner: string | null;
@@ -116,6 +123,8 @@ export class ClusterNode {
   private timers: Cancel[] = [];
   private announce: Disposable | null = null;
   private stopped = false;
+  /** Told when this node gains or loses a tick lease (metrics). */
+  leaseObserver: LeaseObserver | null = null;
   /** Takeovers by this node: when, and how long since the last pulse it saw (failover figures). */
   readonly takeovers: { readonly spaceId: string; readonly at: number; readonly sincePulseMs: number | null }[] = [];
 
@@ -199,6 +208,7 @@ export class ClusterNode {
     if (this.spaces.has(spaceId) || this.stopped) return;
     const cs: ClusterSpace = { id: spaceId, partials: new Map(), subs: [], seen: null, ownedRevision: null, renewedAt: -Infinity, owner: null, busy: false, machine: null, beat: null, lastPulse: null, lastKey: '', lastSentAt: -Infinity };
     this.spaces.set(spaceId, cs);
+    this.leaseObserver?.setLeaseOwned(spaceId, false);
     const bus = this.o.bus;
     const onPulse = (bytes: Uint8Array) => this.onPulse(cs, bytes);
     cs.subs.push(
@@ -214,6 +224,7 @@ export class ClusterNode {
     this.stopTicking(cs);
     for (const d of cs.subs) d.dispose();
     this.spaces.delete(cs.id);
+    this.leaseObserver?.forgetLease(cs.id);
     if (closed) this.host?.retire(cs.id);
   }
 
@@ -342,7 +353,11 @@ export class ClusterNode {
     cs.renewedAt = began;
     cs.owner = this.nodeId;
     cs.seen = { revision, since: this.o.scheduler.now() };
-    if (!had) this.startTicking(cs, entry?.value ?? null);
+    if (!had) {
+      this.startTicking(cs, entry?.value ?? null);
+      this.leaseObserver?.leaseAcquired(cs.id);
+      this.leaseObserver?.setLeaseOwned(cs.id, true);
+    }
   }
 
   /** Becomes the space's tick owner: a machine with no participants of its own, continuing the pulse. */
@@ -369,6 +384,7 @@ export class ClusterNode {
   }
 
   private stopTicking(cs: ClusterSpace): void {
+    if (cs.ownedRevision !== null) this.leaseObserver?.setLeaseOwned(cs.id, false);
     cs.beat?.cancel();
     cs.beat = null;
     cs.machine = null;
