@@ -116,8 +116,23 @@ describe('cluster (one space on several nodes, in one process)', () => {
     for (let i = 1; i < seqs.length; i++) expect(seqs[i]).toBe((seqs[i - 1] as number) + 1);
     // Every node's host serves the owner's pulse (reads, welcomes), not its own partial.
     for (const x of c.nodes) expect(dec.decode(x.host.latestPulse(id) as Uint8Array)).toBe(got.at(-1));
-    // The display on b got the same bytes through its edge's subscription (here: the bus).
-    for (const x of c.nodes) await x.node.stop();
+    // [K4] A node that starts (or restarts) later restores nobody from storage: they are held
+    // elsewhere, and each comes back with their resume — so the count stays whole, not doubled.
+    const slot = await allocateSlot(c.kv, 'node-late');
+    const late = new ClusterNode({ nodeId: 'node-late', bus: c.bus, kv: c.kv, scheduler: c.sch, storage: c.storage, report: () => {} });
+    const lateHost = new SpaceHost({ storage: nodeStorage(c.storage, slot), bus: c.bus, governance: new MemoryGovernance(), scheduler: c.sch, machine: { release: { minCohort: 1 }, collective: false }, cluster: late.hooks, report: () => {} });
+    await lateHost.start();
+    late.start(lateHost);
+    await c.run(1000);
+    expect(lateHost.stateOf(id)?.pulse.grid.n).toBe(0);
+    expect((JSON.parse(got.at(-1) as string) as { count: number }).count).toBe(9);
+    // [K3] The series (P7) holds the owner's merged figures only, never a node's partial.
+    const series = await c.storage.listPulsePoints(id, 0, Number.MAX_SAFE_INTEGER, 1000);
+    expect(series.length).toBeGreaterThan(0);
+    const whole9 = series.findIndex((p) => p.count === 9);
+    expect(whole9).toBeGreaterThanOrEqual(0);
+    expect(series.slice(whole9).every((p) => p.count === 9)).toBe(true);
+    for (const x of [...c.nodes, { node: late }]) await x.node.stop();
   });
 
   it('[K2] when the owner goes silent another node takes the tick within leaseMs + renewMs; seq and smoothing continue', async () => {

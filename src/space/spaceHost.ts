@@ -206,7 +206,9 @@ export class SpaceHost {
       if (space.status !== 'open') continue;
       const lastN = await this.o.storage.lastEventN(space.id);
       const state = createSpaceState(this.settingsOf(space), this.options, lastN);
-      for (const p of await this.o.storage.listActiveParticipants(space.id, now - space.ttlMs)) restoreParticipant(state, p.id, p.lastSeq, p.latest, p.group ?? null);
+      // In a cluster the other nodes may hold these participants: each comes back with their
+      // resume (stored point and seq, K4), so nobody is counted on two nodes.
+      if (!this.o.cluster) for (const p of await this.o.storage.listActiveParticipants(space.id, now - space.ttlMs)) restoreParticipant(state, p.id, p.lastSeq, p.latest, p.group ?? null);
       let pulseSeq = 0;
       const tail = await this.o.storage.listEvents(space.id, Math.max(1, lastN - 4000), 4000);
       for (const r of tail) if (r.kind === 'tick' && r.body) pulseSeq = Math.max(pulseSeq, Number((JSON.parse(r.body) as { seq?: number }).seq ?? 0));
@@ -465,6 +467,8 @@ export class SpaceHost {
         this.write(() => s.updateStewardTokenHash(spaceId, w.tokenHash), 'change a steward token');
         return;
       case 'series': {
+        // In a cluster this machine's figures are one node's partial; the tick owner stores the series (K3).
+        if (this.o.cluster) return;
         const point: PulsePoint = { spaceId, at: w.at, count: w.count, valence: w.mean.valence, arousal: w.mean.arousal, spreadValence: w.spread.valence, spreadArousal: w.spread.arousal, quadrants: w.quadrants };
         this.lazySeries.push(point);
         if (!this.lazyTimer) this.lazyTimer = this.o.scheduler.at(this.o.scheduler.now() + LAZY_FLUSH_MS, () => this.flushLazy());
