@@ -27,8 +27,8 @@
  *   npm run bench:durable
  *   npm run bench:durable -- --rates 5000,10000,20000,40000 --seconds 5 --targets sqlite,pg
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
@@ -59,9 +59,29 @@ const PG = String(values.pg);
 const log = (s: string) => process.stdout.write(`${s}\n`);
 const fmt = (x: number, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : '–');
 
+interface Opened {
+  readonly storage: Storage;
+  readonly groups: () => number;
+  readonly done: () => Promise<void>;
+  /** Processes outside this one that do the storage's work (PostgreSQL backends). */
+  readonly servers?: () => Promise<number[]>;
+}
+
 interface Target {
   readonly name: string;
-  readonly open: () => Promise<{ storage: Storage; groups: () => number; done: () => Promise<void> }>;
+  readonly open: () => Promise<Opened>;
+}
+
+const CLK_TCK = 100;
+/** CPU seconds of a process (user + system), from /proc; NaN when unreadable. */
+function cpuOf(pid: number): number {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
+    return (Number(rest[11]) + Number(rest[12])) / CLK_TCK;
+  } catch {
+    return Number.NaN;
+  }
 }
 
 async function pgSchema(): Promise<{ name: string; drop: () => Promise<void> }> {
@@ -80,8 +100,16 @@ const pgTarget = (name: string, o: { batched: boolean; pipeline: boolean }): Tar
   name,
   open: async () => {
     const schema = await pgSchema();
-    const storage = await PostgresStorage.open({ connectionString: PG, options: `-c search_path=${schema.name}`, ...o });
-    return { storage, groups: () => storage.commits, done: () => schema.drop() };
+    const app = schema.name;
+    const storage = await PostgresStorage.open({ connectionString: PG, options: `-c search_path=${schema.name}`, applicationName: app, ...o });
+    const servers = async () => {
+      const c = new pg.Client({ connectionString: PG });
+      await c.connect();
+      const r = await c.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE application_name LIKE $1', [`${app}%`]);
+      await c.end();
+      return r.rows.map((x) => x.pid);
+    };
+    return { storage, groups: () => storage.commits, done: () => schema.drop(), servers };
   },
 });
 
@@ -129,10 +157,16 @@ interface Step {
   readonly p99: number;
   readonly cpu: number;
   readonly meanGroup: number;
+  /** This process's CPU (every thread) per acknowledged input, µs. */
+  readonly usPerInput: number;
+  /** The database server's backends' CPU per acknowledged input, µs (PostgreSQL only). */
+  readonly dbUsPerInput: number;
 }
 
 async function runTarget(t: Target): Promise<Step[]> {
-  const { storage, groups, done } = await t.open();
+  const { storage, groups, done, servers } = await t.open();
+  const pids = servers ? await servers() : [];
+  const dbCpu = () => pids.reduce((sum, pid) => sum + cpuOf(pid), 0);
   const scheduler = new RealScheduler();
   const host = new SpaceHost({ storage, bus: new LocalBus(), governance: new MemoryGovernance(), scheduler, capacity: PARTICIPANTS + 10, maxCapacity: PARTICIPANTS + 10, machine: { collective: false, release: { minCohort: 3 } } });
   await host.start();
@@ -177,6 +211,7 @@ async function runTarget(t: Target): Promise<Step[]> {
     sentAt.clear();
     const groups0 = groups();
     const cpu0 = process.cpuUsage();
+    const db0 = dbCpu();
     const t0 = performance.now();
     let offered = 0;
     // Offer inputs on a 5 ms grid, catching up to the rate by the clock.
@@ -205,6 +240,7 @@ async function runTarget(t: Target): Promise<Step[]> {
     const deadline = performance.now() + 15_000;
     while (sentAt.size > 0 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     const cpu = process.cpuUsage(cpu0);
+    const dbSeconds = dbCpu() - db0;
     const sorted = latencies.slice().sort((a, b) => a - b);
     const g = groups() - groups0;
     steps.push({
@@ -215,9 +251,11 @@ async function runTarget(t: Target): Promise<Step[]> {
       p99: sentAt.size > 0 ? Number.POSITIVE_INFINITY : quantile(sorted, 0.99),
       cpu: (cpu.user + cpu.system) / 1000 / (performance.now() - t0),
       meanGroup: g > 0 ? (rate * SECONDS) / g : Number.NaN,
+      usPerInput: (cpu.user + cpu.system) / Math.max(1, acked),
+      dbUsPerInput: pids.length > 0 ? (dbSeconds * 1e6) / Math.max(1, acked) : Number.NaN,
     });
     const s = steps.at(-1) as Step;
-    log(`  ${fmt(rate).padStart(6)}/s offered → ${fmt(s.perSec).padStart(6)}/s acked in the step, ack p50 ${fmt(s.p50, 1).padStart(7)} ms, p99 ${fmt(s.p99, 1).padStart(7)} ms, process CPU ${fmt(100 * s.cpu).padStart(3)} %, ${fmt(s.meanGroup, 0)} inputs per commit`);
+    log(`  ${fmt(rate).padStart(6)}/s offered → ${fmt(s.perSec).padStart(6)}/s acked in the step, ack p50 ${fmt(s.p50, 1).padStart(7)} ms, p99 ${fmt(s.p99, 1).padStart(7)} ms, process CPU ${fmt(100 * s.cpu).padStart(3)} % (${fmt(s.usPerInput, 1)} µs/input${pids.length > 0 ? `, database ${fmt(s.dbUsPerInput, 1)} µs/input` : ''}), ${fmt(s.meanGroup, 0)} inputs per commit, load ${fmt(loadavg()[0] as number, 1)}`);
     // Far past saturation: the next steps would only queue more.
     if (!(s.p99 <= 2000) || s.perSec < 0.5 * rate) break;
   }
@@ -234,6 +272,7 @@ function held(steps: readonly Step[], ms: number): number {
   return best;
 }
 
+log(`bench:durable — load average ${loadavg().map((x) => x.toFixed(1)).join(' ')} on ${availableParallelism()} cores at start (under load every rate is a floor; the µs per input are the steadier figure)`);
 log(`bench:durable — ${PARTICIPANTS} participants, ${SECONDS} s per step, rates ${RATES.join(', ')}/s; inputs into a SpaceHost in process (no sockets); node ${process.version}`);
 const results: [string, Step[]][] = [];
 for (const key of String(values.targets).split(',')) {
@@ -252,3 +291,11 @@ for (const [name, steps] of results) {
   log(`${name.padEnd(50)} ${fmt(a).padStart(14)} ${fmt(b).padStart(14)}${ratio}`);
 }
 log('\n(A step is only as high as --rates goes: the top rate "held" means at least that much.)');
+log('\nCost per acknowledged input at the highest step each storage held at 250 ms (or its first step):');
+log(`${'storage'.padEnd(50)} ${'attune µs'.padStart(10)} ${'database µs'.padStart(12)} ${'inputs/commit'.padStart(14)}`);
+for (const [name, steps] of results) {
+  const b = held(steps, 250);
+  const s = steps.find((x) => x.offered === b) ?? steps[0];
+  if (!s) continue;
+  log(`${name.padEnd(50)} ${fmt(s.usPerInput, 1).padStart(10)} ${fmt(s.dbUsPerInput, 1).padStart(12)} ${fmt(s.meanGroup).padStart(14)}`);
+}
