@@ -220,6 +220,52 @@ describe('cluster (one space on several nodes, in one process)', () => {
     for (const x of c.nodes) await x.node.stop();
   });
 
+  it('[K2] an owner whose renewals are late pauses before anyone may take over, then goes on with the same machine', async () => {
+    const c = await cluster(1);
+    const [a] = c.nodes as [(typeof c.nodes)[0]];
+    const acquired: string[] = [];
+    const owned: boolean[] = [];
+    a.node.leaseObserver = { leaseAcquired: (id) => acquired.push(id), setLeaseOwned: (_id, o) => owned.push(o), forgetLease: () => {} };
+    const created = await a.host.createSpace({ name: 'slow kv' });
+    if (!created.ok) throw new Error(created.message);
+    const { id, code } = created.value.space;
+    const got: number[] = [];
+    c.bus.subscribe(subjects.participantPulse(id), (bytes) => got.push((JSON.parse(dec.decode(bytes)) as { seq: number }).seq));
+    await join(a.host, code);
+    await c.run(1000);
+    expect(acquired).toEqual([id]);
+    const machine = (a.node as unknown as { spaces: Map<string, { machine: unknown }> }).spaces.get(id)?.machine;
+    // The KV store stops answering updates (a slow NATS, a starved process).
+    const kv = c.kv as unknown as { update: (...x: unknown[]) => Promise<number | null> };
+    const update = kv.update.bind(c.kv);
+    let release: () => void = () => {};
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    kv.update = async (...x: unknown[]) => {
+      await gate;
+      return update(...x);
+    };
+    const before = got.length;
+    await c.run(1500);
+    const during = got.length;
+    await c.run(500);
+    // Paused: no pulse for the last 500 ms (and none after leaseMs − renewMs without a renewal).
+    expect(got.length).toBe(during);
+    expect(during - before).toBeLessThanOrEqual(3);
+    release();
+    kv.update = update;
+    await c.run(1000);
+    expect(got.length).toBeGreaterThan(during);
+    for (let i = 1; i < got.length; i++) expect(got[i] as number).toBeGreaterThan(got[i - 1] as number);
+    // The same owner machine (tracker, smoothing) goes on; the lease was not acquired again.
+    expect((a.node as unknown as { spaces: Map<string, { machine: unknown }> }).spaces.get(id)?.machine).toBe(machine);
+    expect(acquired).toEqual([id]);
+    expect(owned.at(-1)).toBe(true);
+    expect(owned).toContain(false);
+    await a.node.stop();
+  });
+
   it('[K5] nodes number their events apart in the shared storage', async () => {
     const kv = new MemoryKv();
     expect(await allocateSlot(kv, 'x')).toBe(0);

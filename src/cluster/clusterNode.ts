@@ -303,8 +303,8 @@ export class ClusterNode {
     const kv = this.o.kv;
     const key = leaseKey(cs.id);
     const began = sch.now();
-    // An owner that could not renew in time stops ticking before anyone may take over.
-    if (cs.ownedRevision !== null && began - cs.renewedAt > this.t.leaseMs - this.t.renewMs) this.stopTicking(cs);
+    // An owner that could not renew in time pauses before anyone may take over.
+    if (cs.ownedRevision !== null && began - cs.renewedAt > this.t.leaseMs - this.t.renewMs) this.pause(cs);
     let entry: { revision: number; value: LeaseValue } | null;
     try {
       const raw = await kv.get(key);
@@ -320,7 +320,7 @@ export class ClusterNode {
     switch (action.kind) {
       case 'wait':
         cs.owner = action.owner;
-        if (cs.ownedRevision !== null) this.stopTicking(cs);
+        if (cs.machine) this.stopTicking(cs);
         return;
       case 'create': {
         const r = await kv.create(key, this.leaseValue(cs, this.nodeId));
@@ -336,28 +336,33 @@ export class ClusterNode {
           cs.seen = null;
           return;
         }
-        this.own(cs, r, began, entry);
+        // Our own renewal of the revision we wrote last: nobody ticked meanwhile, so a pause
+        // (late renewals on a busy machine) resumes with the same machine, tracker and all.
+        this.own(cs, r, began, entry, action.kind === 'renew' && entry?.revision === cs.ownedRevision);
         return;
       }
     }
   }
 
   private lostContact(cs: ClusterSpace): void {
-    if (cs.ownedRevision !== null && this.o.scheduler.now() - cs.renewedAt > this.t.leaseMs - this.t.renewMs) this.stopTicking(cs);
+    if (cs.ownedRevision !== null && this.o.scheduler.now() - cs.renewedAt > this.t.leaseMs - this.t.renewMs) this.pause(cs);
   }
 
-  private own(cs: ClusterSpace, revision: number, began: number, entry: { revision: number; value: LeaseValue } | null): void {
+  private own(cs: ClusterSpace, revision: number, began: number, entry: { revision: number; value: LeaseValue } | null, continued = false): void {
     if (this.stopped) return;
-    const had = cs.ownedRevision !== null && cs.machine !== null;
     cs.ownedRevision = revision;
     cs.renewedAt = began;
     cs.owner = this.nodeId;
     cs.seen = { revision, since: this.o.scheduler.now() };
-    if (!had) {
-      this.startTicking(cs, entry?.value ?? null);
-      this.leaseObserver?.leaseAcquired(cs.id);
+    if (cs.machine && cs.beat) return;
+    if (cs.machine && continued) {
+      this.startBeats(cs);
       this.leaseObserver?.setLeaseOwned(cs.id, true);
+      return;
     }
+    this.startTicking(cs, entry?.value ?? null);
+    this.leaseObserver?.leaseAcquired(cs.id);
+    this.leaseObserver?.setLeaseOwned(cs.id, true);
   }
 
   /** Becomes the space's tick owner: a machine with no participants of its own, continuing the pulse. */
@@ -376,6 +381,16 @@ export class ClusterNode {
     step(machine, { kind: 'started', at: now, pulseSeq: seq, ...(smoothed ? { smoothed, smoothedAt } : {}) });
     cs.machine = machine;
     if (fromBus || lease) this.takeovers.push({ spaceId: cs.id, at: now, sincePulseMs: fromBus ? now - fromBus.at : null });
+    this.startBeats(cs);
+  }
+
+  /** The owner's drift-free beats, from now (M2's beat plan: beat 0 is a participant beat). */
+  private startBeats(cs: ClusterSpace): void {
+    const host = this.host;
+    if (!host) return;
+    const sch = this.o.scheduler;
+    const now = sch.now();
+    cs.beat?.cancel();
     const { displayHz, participantHz } = host.options;
     const period = beatPeriodMs(displayHz, participantHz);
     const beat = (i: number, at: number) => this.tick(cs, at, isParticipantBeat(i, displayHz, participantHz));
@@ -383,12 +398,25 @@ export class ClusterNode {
     cs.beat = sch.every(period, (at, k) => beat(k + 1, at), now + period);
   }
 
+  /** The lease is someone else's (or gone): stop ticking and drop the owner machine. */
   private stopTicking(cs: ClusterSpace): void {
-    if (cs.ownedRevision !== null) this.leaseObserver?.setLeaseOwned(cs.id, false);
+    if (cs.machine) this.leaseObserver?.setLeaseOwned(cs.id, false);
     cs.beat?.cancel();
     cs.beat = null;
     cs.machine = null;
     cs.ownedRevision = null;
+  }
+
+  /**
+   * Renewals are late (a busy machine, a slow NATS): stop ticking before anyone may take over,
+   * but keep the machine — if the next renewal of our own revision succeeds, nobody ticked
+   * meanwhile and we go on with it (K2).
+   */
+  private pause(cs: ClusterSpace): void {
+    if (!cs.beat) return;
+    cs.beat.cancel();
+    cs.beat = null;
+    this.leaseObserver?.setLeaseOwned(cs.id, false);
   }
 
   /** One beat of the owner: merge the fresh partials, step the tick, publish once (K3, K4). */
@@ -398,7 +426,7 @@ export class ClusterNode {
     const now = this.o.scheduler.now();
     // Never tick on a lease another node may already have taken (K2).
     if (now - cs.renewedAt > this.t.leaseMs - this.t.renewMs) {
-      this.stopTicking(cs);
+      this.pause(cs);
       return;
     }
     const fresh: PartialAggregate[] = [];
