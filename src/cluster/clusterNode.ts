@@ -305,6 +305,21 @@ export class ClusterNode {
     const began = sch.now();
     // An owner that could not renew in time pauses before anyone may take over.
     if (cs.ownedRevision !== null && began - cs.renewedAt > this.t.leaseMs - this.t.renewMs) this.pause(cs);
+    // The owner renews in one round trip: compare-and-set on the revision it wrote last.
+    if (cs.ownedRevision !== null) {
+      const held = cs.ownedRevision;
+      const r = await kv.update(key, this.leaseValue(cs, this.nodeId), held).catch((e: unknown) => {
+        this.lostContact(cs);
+        throw e;
+      });
+      if (this.stopped || !this.spaces.has(cs.id)) return;
+      if (r !== null) {
+        this.own(cs, r, began, null, cs.ownedRevision === held);
+        return;
+      }
+      // Someone else wrote it since: read it below and act on what it says.
+      this.stopTicking(cs);
+    }
     let entry: { revision: number; value: LeaseValue } | null;
     try {
       const raw = await kv.get(key);
