@@ -156,8 +156,35 @@ END
 $fn$;
 `;
 
+/**
+ * Version 2: stories (SPEC ST13), as SQLite's schema 5. A withdrawn story's row is deleted; its
+ * dead tuple is gone from the table's visible data at once and reclaimed by (auto)vacuum.
+ */
+const V2 = `
+CREATE TABLE stories (
+  id TEXT PRIMARY KEY,
+  space_id TEXT NOT NULL REFERENCES spaces(id),
+  participant_id TEXT NOT NULL REFERENCES participants(id),
+  text TEXT NOT NULL,
+  name TEXT,
+  v DOUBLE PRECISION NOT NULL, a DOUBLE PRECISION NOT NULL, c DOUBLE PRECISION NOT NULL,
+  flags TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('waiting','shown','declined','hidden')),
+  reason TEXT,
+  created_at BIGINT NOT NULL,
+  decided_at BIGINT
+);
+CREATE INDEX stories_space ON stories(space_id, created_at);
+CREATE TABLE story_settings (
+  space_id TEXT PRIMARY KEY REFERENCES spaces(id),
+  enabled BOOLEAN NOT NULL,
+  moderation TEXT NOT NULL CHECK (moderation IN ('pre','post')),
+  at BIGINT NOT NULL
+);
+`;
+
 /** Schema steps; append only (a released step never changes: existing databases ran it). */
-const MIGRATIONS: readonly string[] = [V1];
+const MIGRATIONS: readonly string[] = [V1, V2];
 
 /** The schema version this code writes. */
 export const PG_SCHEMA_VERSION = MIGRATIONS.length;
