@@ -10,10 +10,11 @@
  * integers; pg returns them as strings, the adapter turns them back into numbers); affect values
  * are DOUBLE PRECISION, which round-trips a JavaScript number exactly.
  *
- * The two PL/pgSQL functions (replaced on every open, see FUNCTIONS) apply a whole run of `appendInputs` (or `appendEvents`) rows in
- * one set-based statement, in call order, and raise on what the port calls a bug (an unknown
- * participant, an event number already taken) — so the writer can merge consecutive calls into
- * one statement and fall back to one savepoint per call only when a statement raised.
+ * The two PL/pgSQL functions (replaced on every open, see FUNCTIONS) apply a whole run of
+ * `appendInputs` (or `appendEvents`) rows in one set-based statement, in call order, and raise on
+ * what the port calls a bug (an unknown participant, an event number already taken) — so the
+ * writer can merge consecutive calls into one statement and fall back to one savepoint per call
+ * only when a statement raised.
  */
 import type { Pool, PoolClient } from 'pg';
 
