@@ -141,8 +141,11 @@ export class ClusterNode {
       const cs = this.spaces.get(spaceId);
       if (!cs) return 0;
       const now = this.o.scheduler.now();
+      // Only partials no older than two heartbeats: a node that died stops counting against
+      // capacity within 0.5 s, before most of its participants are back on other nodes.
+      const fresh = Math.min(this.t.partialTtlMs, 2 * this.t.heartbeatMs);
       let n = 0;
-      for (const [node, h] of cs.partials) if (node !== this.nodeId && now - h.receivedAt <= this.t.partialTtlMs) n += h.partial.connected;
+      for (const [node, h] of cs.partials) if (node !== this.nodeId && now - h.receivedAt <= fresh) n += h.partial.connected;
       return n;
     },
     stepped: (spaceId, e) => this.stepped(spaceId, e),

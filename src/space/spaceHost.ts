@@ -678,7 +678,10 @@ export class SpaceHost {
     if (!this.conns.has(ref)) return fail('BAD_REQUEST', 'connection is gone');
     c.session = { spaceId: live.record.id, role: 'participant', participantId: p.id };
     const older = live.participantConn.get(p.id);
-    const r = this.stepRecorded(live, { kind: 'resumed', at: this.o.scheduler.now(), conn: ref, participantId: p.id, stored: { lastSeq: p.lastSeq, latest: p.latest, ...(p.group ? { group: p.group } : {}) }, ...this.elsewhere(live) });
+    // A resume is someone already admitted coming back — in a cluster usually from a node that
+    // died, whose last partial still counts them for a moment — so only this node's own
+    // connections count against the capacity here (K6).
+    const r = this.stepRecorded(live, { kind: 'resumed', at: this.o.scheduler.now(), conn: ref, participantId: p.id, stored: { lastSeq: p.lastSeq, latest: p.latest, ...(p.group ? { group: p.group } : {}) } });
     if (!r) {
       c.session = null;
       return ok(true);
