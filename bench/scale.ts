@@ -216,7 +216,7 @@ async function failover(): Promise<void> {
         if (!stored.has(`${pid}:${q}`)) lost++;
       }
     }
-    log(`baseline: steady ack p50 / p99 over the whole run        ${fmt(r.ackMs.p50, 0)} / ${fmt(r.ackMs.p99, 0)} ms`);
+    log(`reference (same run): ack p50 / p99 over the whole run   ${fmt(r.ackMs.p50, 0)} / ${fmt(r.ackMs.p99, 0)} ms`);
     log(`reconnections after the two kills                          ${r.reconnects} (of ${r.joined} clients)`);
     log(`resume after kill -9 (socket lost → welcome), p50 / p95 / max  ${fmt(r.resumeMs.p50, 0)} / ${fmt(r.resumeMs.p95, 0)} / ${fmt(r.resumeMs.max, 0)} ms (n = ${r.resumeMs.n})`);
     log(`tick taken over after kill -9 of the owner (first new pulse on a survivor)  ${fmt(takeoverMs, 0)} ms; seq ${monotonic ? 'strictly increasing' : 'NOT monotonic'} on that display`);
