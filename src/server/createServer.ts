@@ -29,6 +29,7 @@ import type { MachineOptions } from '../core/space/machine.ts';
 import { createApp } from '../http/app.ts';
 import { createLogRoutes } from '../http/logRoutes.ts';
 import { createFeedRoutes } from '../http/feedRoutes.ts';
+import { createCouncilRoutes } from '../http/councilRoutes.ts';
 import { createStoryRoutes } from '../http/storyRoutes.ts';
 import { screenStory } from '../analyze/profanity/screenStory.ts';
 import { type Feeds, startFeeds } from './feeds.ts';
@@ -361,7 +362,7 @@ export async function createServer(config: ServerConfig = {}, deps: ServerDeps =
       trustProxyHops,
       joinThrottle,
       clock: () => scheduler.now(),
-      spaceRoutes: [createFeedRoutes({ host, ...feeds }), createStoryRoutes({ host })],
+      spaceRoutes: [createFeedRoutes({ host, ...feeds }), createStoryRoutes({ host }), createCouncilRoutes({ host, publicUrl: () => publicUrl })],
       frameAncestorsOf: (path) => feeds.embeds.frameAncestorsOf(path),
     });
 

@@ -166,6 +166,16 @@ export interface Storage {
   listSpaceLinks(spaceId: string): Promise<string[]>;
 
   /**
+   * Stores (replaces) a space's governance state — its council, members (token hashes only),
+   * proposals, policies and the feedback in force — as the JSON text the space machine gives
+   * (SPEC S12), so that a council survives a restart. Ordered and group-committed like every
+   * write; rejects for an unknown space.
+   */
+  putGovernance(spaceId: string, snapshot: string): Promise<void>;
+  /** The last governance state stored for a space, or null when none (SPEC S12). */
+  getGovernance(spaceId: string): Promise<string | null>;
+
+  /**
    * Appends machine events durably (resolves after the commit). (spaceId, n) is unique across
    * events and inputs: a call holding an n already stored rejects, storing none of its events,
    * and the other calls of the group commit (SPEC S8).

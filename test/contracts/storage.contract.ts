@@ -413,6 +413,18 @@ export function storageContract(h: StorageHarness): void {
       expect(await s.listSpaceLinks('b')).toEqual(['a']);
     });
 
+    it('[S12] governance: null before any, replaced by each put, per space, in call order; an unknown space rejects alone', async () => {
+      await s.createSpace(space('a', 'CODEA'));
+      await s.createSpace(space('b', 'CODEB'));
+      expect(await s.getGovernance('a')).toBeNull();
+      // Not awaited one by one: the later put wins because writes apply in call order (S3).
+      const puts = [s.putGovernance('a', '{"v":1,"n":1}'), s.putGovernance('nowhere', '{}'), s.putGovernance('a', '{"v":1,"n":2}'), s.putGovernance('b', '{"v":1,"n":9}')];
+      expect(await fulfilled(puts)).toEqual([true, false, true, true]);
+      expect(await s.getGovernance('a')).toBe('{"v":1,"n":2}');
+      expect(await s.getGovernance('b')).toBe('{"v":1,"n":9}');
+      expect(await s.getGovernance('nowhere')).toBeNull();
+    });
+
     const story = (id: string, over: Partial<StoryRecord> = {}): StoryRecord => ({
       id,
       spaceId: 'a',
@@ -483,6 +495,14 @@ export function storageContract(h: StorageHarness): void {
         expect((await s.getSpace('a'))?.groups).toEqual(['east']);
         expect((await s.getParticipantByTokenHash('tok-p1'))?.group).toBe('east');
         expect(await s.listSpaceLinks('a')).toEqual(['b']);
+      });
+
+      it('[S6][S12] governance survives a reopen', async () => {
+        await s.createSpace(space('a', 'CODEA'));
+        await s.putGovernance('a', '{"v":1,"council":null}');
+        await s.close();
+        s = await reopen();
+        expect(await s.getGovernance('a')).toBe('{"v":1,"council":null}');
       });
 
       it('[S6][ST13] stories and their settings survive a reopen; an erased one stays erased', async () => {

@@ -184,8 +184,16 @@ CREATE TABLE story_settings (
 );
 `;
 
+/** Version 3: governance (S12): a space's council, policies and feedback in force, as one JSON text. */
+const V3 = `
+CREATE TABLE governance (
+  space_id TEXT PRIMARY KEY REFERENCES spaces(id),
+  snapshot TEXT NOT NULL
+);
+`;
+
 /** Schema steps; append only (a released step never changes: existing databases ran it). */
-const MIGRATIONS: readonly string[] = [V1, V2];
+const MIGRATIONS: readonly string[] = [V1, V2, V3];
 
 /** The schema version this code writes. */
 export const PG_SCHEMA_VERSION = MIGRATIONS.length;
