@@ -446,6 +446,13 @@ export class SpaceHost {
         return null;
       case 'logAct': {
         const then = fx.next;
+        // In a cluster a tick of this machine sees one node's partial: a policy decision taken on
+        // it is not the room's, so it is not logged, and fails as a failed log append would
+        // (K3: policies do not run on a cluster space yet).
+        if (this.o.cluster && e.kind === 'tick') {
+          if (then.kind === 'act-logged' && isDerived(then.act)) this.stepIn(live, { kind: 'act-failed', at: this.o.scheduler.now(), act: then.act });
+          return null;
+        }
         this.o.governance.record(fx.act).then(
           (entry) => {
             // The log's index of the entry goes with the act, so screens can link to it (Q8).
@@ -463,6 +470,8 @@ export class SpaceHost {
         return null;
       }
       case 'stories':
+        // The gathering display follows the room's count, which a cluster node's machine does not have (K3).
+        if (this.o.cluster) return null;
         this.o.bus.publish(subjects.stories(live.record.id), encoder.encode(JSON.stringify(fx.view)));
         return null;
       case 'tell': {
