@@ -44,13 +44,17 @@ export function StoriesPanel({ code, token, view }: { code: string; token: strin
   const run = async (what: string, f: () => Promise<{ ok: boolean; message?: string }>) => {
     if (busy.current) return;
     busy.current = true;
-    const r = await f();
-    busy.current = false;
-    setNote(r.ok ? `${what} — logged publicly as a count.` : (r.message ?? 'failed'));
-    setDeclining(false);
-    // Waiting stories sort first: after a decision the cursor goes to the next one waiting.
-    if (r.ok && !what.startsWith('Display')) setSelected(0);
-    await refresh();
+    try {
+      const r = await f();
+      // The list first, then the note: a key pressed after the note acts on the updated queue.
+      await refresh();
+      setDeclining(false);
+      // Waiting stories sort first: after a decision the cursor goes to the next one waiting.
+      if (r.ok && !what.startsWith('Display')) setSelected(0);
+      setNote(r.ok ? `${what} — logged publicly as a count.` : (r.message ?? 'failed'));
+    } finally {
+      busy.current = false;
+    }
   };
   const decide = (s: QueueEntry | undefined, decision: 'approve' | 'hide' | 'decline', reason?: DeclineReason) => {
     if (!s) return;
