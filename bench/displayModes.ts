@@ -10,6 +10,7 @@
  *   npm run bench:display            (BENCH_DISPLAY_SECONDS, BENCH_DISPLAY_PEOPLE to change)
  */
 import { mkdirSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { buildWebIfNeeded } from '../src/cli/commands/serve.ts';
@@ -35,34 +36,118 @@ scheduler.advance(100_000);
 // From now on the server's clock follows real time, 50 ms per 50 ms: pulses at 20 Hz.
 const drive = setInterval(() => scheduler.advance(50), 50);
 
-const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--enable-precise-memory-info'] });
 const shots = join(REPO_ROOT, 'docs', 'img');
 mkdirSync(shots, { recursive: true });
-const rows: { mode: string; median: number; p5: number; frames: number }[] = [];
+/** What one mode's window measured. */
+interface Row {
+  mode: string;
+  median: number;
+  p5: number;
+  frames: number;
+  /** Frames over 20 ms (a missed vsync at 60 Hz). */
+  slow: number;
+  /** Main-thread ms per second of the window (CDP Performance metrics). */
+  scriptMs: number;
+  layoutMs: number;
+  styleMs: number;
+  taskMs: number;
+  /** Long animation frames (≥ 50 ms, LoAF) and their longest. */
+  loaf: number;
+  loafMaxMs: number;
+  /** Cumulative layout shift over the window. */
+  cls: number;
+  /** Garbage collections seen (falls of the used heap), those on a slow frame, and heap growth between them (KB/s). */
+  gcs: number;
+  slowGcs: number;
+  allocKbPerS: number;
+  /** Load average (1 min) at the end of the window, and this process's CPU share during it (the server and its 10,000 people). */
+  load1: number;
+  serverCpu: number;
+}
+const rows: Row[] = [];
 for (const mode of DISPLAY_MODES) {
   const page = await (await browser.newContext({ viewport: { width: 1920, height: 1080 } })).newPage();
   await page.goto(`${server.url}/d/${code}?mode=${mode}`);
   await page.waitForFunction((n) => document.querySelector('[data-testid=count]')?.textContent === String(n), PEOPLE, { timeout: 30_000 });
-  const intervals = await page.evaluate(
-    ({ settle, seconds }) =>
-      new Promise<number[]>((resolve) => {
+  await page.waitForTimeout(2000); // settle
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Performance.enable');
+  const metrics = async () => Object.fromEntries(((await cdp.send('Performance.getMetrics')) as { metrics: { name: string; value: number }[] }).metrics.map((m) => [m.name, m.value]));
+  const before = await metrics();
+  const cpu0 = process.cpuUsage();
+  const wall0 = performance.now();
+  const measured = await page.evaluate(
+    ({ seconds }) =>
+      new Promise<{ intervals: number[]; loaf: number[]; cls: number; gcs: number; slowGcs: number; allocKbPerS: number }>((resolve) => {
         const out: number[] = [];
+        // A fall of the used JS heap between two frames is a garbage collection (Chromium's
+        // performance.memory): counted, and counted again when that frame was slow.
+        const heap = () => (performance as unknown as { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize ?? 0;
+        let lastHeap = heap();
+        let gcs = 0;
+        let slowGcs = 0;
+        let grown = 0;
+        const loaf: number[] = [];
+        let cls = 0;
+        const obs = [
+          new PerformanceObserver((l) => {
+            for (const e of l.getEntries()) loaf.push(e.duration);
+          }),
+          new PerformanceObserver((l) => {
+            for (const e of l.getEntries() as (PerformanceEntry & { value: number; hadRecentInput: boolean })[]) if (!e.hadRecentInput) cls += e.value;
+          }),
+        ];
+        try {
+          obs[0]?.observe({ type: 'long-animation-frame' });
+        } catch {}
+        obs[1]?.observe({ type: 'layout-shift' });
         let last = 0;
         const start = performance.now();
         const f = (t: number) => {
-          if (t - start > settle) {
-            if (last) out.push(t - last);
-            last = t;
+          if (last) out.push(t - last);
+          const h = heap();
+          if (h < lastHeap) {
+            gcs++;
+            if (last && t - last > 20) slowGcs++;
+          } else grown += h - lastHeap;
+          lastHeap = h;
+          last = t;
+          if (t - start < seconds * 1000) requestAnimationFrame(f);
+          else {
+            for (const o of obs) o.disconnect();
+            resolve({ intervals: out, loaf, cls, gcs, slowGcs, allocKbPerS: grown / 1024 / seconds });
           }
-          if (t - start < settle + seconds * 1000) requestAnimationFrame(f);
-          else resolve(out);
         };
         requestAnimationFrame(f);
       }),
-    { settle: 2000, seconds: SECONDS },
+    { seconds: SECONDS },
   );
+  const wall = performance.now() - wall0;
+  const cpu = process.cpuUsage(cpu0);
+  const after = await metrics();
+  const perSec = (k: string) => (((after[k] ?? 0) - (before[k] ?? 0)) * 1000 * 1000) / wall; // CDP durations are seconds
+  const intervals = measured.intervals;
   const fps = intervals.map((ms) => 1000 / ms).sort((a, b) => a - b);
-  rows.push({ mode, median: fps[Math.floor(fps.length / 2)] ?? 0, p5: fps[Math.floor(fps.length * 0.05)] ?? 0, frames: fps.length });
+  rows.push({
+    mode,
+    median: fps[Math.floor(fps.length / 2)] ?? 0,
+    p5: fps[Math.floor(fps.length * 0.05)] ?? 0,
+    frames: fps.length,
+    slow: intervals.filter((ms) => ms > 20).length,
+    scriptMs: perSec('ScriptDuration'),
+    layoutMs: perSec('LayoutDuration'),
+    styleMs: perSec('RecalcStyleDuration'),
+    taskMs: perSec('TaskDuration'),
+    loaf: measured.loaf.length,
+    loafMaxMs: Math.max(0, ...measured.loaf),
+    cls: measured.cls,
+    gcs: measured.gcs,
+    slowGcs: measured.slowGcs,
+    allocKbPerS: measured.allocKbPerS,
+    load1: loadavg()[0] ?? 0,
+    serverCpu: (cpu.user + cpu.system) / 1000 / wall,
+  });
   const shot = await (await browser.newContext({ viewport: { width: 1280, height: 720 } })).newPage();
   await shot.goto(`${server.url}/d/${code}?mode=${mode}`);
   await shot.waitForFunction((n) => document.querySelector('[data-testid=count]')?.textContent === String(n), PEOPLE, { timeout: 30_000 });
@@ -76,7 +161,10 @@ await browser.close();
 await server.close();
 
 const base = rows.find((r) => r.mode === 'field');
-console.log(`display modes: ${PEOPLE} people, 20 Hz pulses, 1920×1080, headless Chromium (--disable-gpu), ${SECONDS} s per mode`);
-console.log('mode          median fps   p5 fps   frames   median vs field');
-for (const r of rows) console.log(`${r.mode.padEnd(13)} ${r.median.toFixed(1).padStart(10)} ${r.p5.toFixed(1).padStart(8)} ${String(r.frames).padStart(8)}   ${base ? (r.median / base.median).toFixed(2) : '–'}×`);
+console.log(`display modes: ${PEOPLE} people, 20 Hz pulses, 1920×1080, headless Chromium (--disable-gpu), ${SECONDS} s per mode; ${cpus().length} cores, load ${loadavg().map((x) => x.toFixed(2)).join(' ')} at the end`);
+console.log('mode          median fps   p5 fps   frames  >20ms   p5 vs field   main thread ms/s: task script layout style   LoAF (max ms)   CLS     GCs (on slow)  alloc KB/s  load1  server CPU');
+for (const r of rows)
+  console.log(
+    `${r.mode.padEnd(13)} ${r.median.toFixed(1).padStart(10)} ${r.p5.toFixed(1).padStart(8)} ${String(r.frames).padStart(8)} ${String(r.slow).padStart(6)}   ${base ? (r.p5 / base.p5).toFixed(2) : '–'}×         ${r.taskMs.toFixed(0).padStart(4)} ${r.scriptMs.toFixed(0).padStart(6)} ${r.layoutMs.toFixed(1).padStart(6)} ${r.styleMs.toFixed(1).padStart(5)}   ${String(r.loaf).padStart(5)} (${r.loafMaxMs.toFixed(0)})   ${r.cls.toFixed(4)}  ${String(r.gcs).padStart(5)} (${r.slowGcs})   ${r.allocKbPerS.toFixed(0).padStart(8)}    ${r.load1.toFixed(2).padStart(5)}  ${(100 * r.serverCpu).toFixed(0)}%`,
+  );
 console.log(`screenshots (1280×720): ${shots}/display-<mode>.png`);
