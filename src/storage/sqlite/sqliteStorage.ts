@@ -22,8 +22,8 @@
  */
 import type { DatabaseSync } from 'node:sqlite';
 import type { Affect, AffectSource } from '../../core/affect.ts';
-import type { InputRecord, ParticipantRecord, PulsePoint, SpaceEventRecord, SpaceRecord, Storage } from '../port.ts';
-import { type EventRow, type GroupOutcome, type InputRow, type PulseRow, SqliteWriter, type WriteCall } from './sqliteWriter.ts';
+import type { FeedSettingKind, FeedSettingRecord, InputRecord, ParticipantRecord, PulsePoint, SpaceEventRecord, SpaceRecord, Storage, WebhookDeliveryRecord, WebhookRecord } from '../port.ts';
+import { type DeliveryRow, type EventRow, type GroupOutcome, type InputRow, type PulseRow, SqliteWriter, type WriteCall } from './sqliteWriter.ts';
 import { type GroupCommitter, SqliteWriterThread } from './sqliteWriterThread.ts';
 
 /** The schema before versioning (user_version 0): what every database had up to event numbers. */
@@ -117,6 +117,41 @@ CREATE TABLE IF NOT EXISTS space_links (
   at INTEGER NOT NULL,
   PRIMARY KEY (space_id, other_id)
 ) WITHOUT ROWID;
+`);
+  },
+  // 4 → 5: feed settings (S11): a space's OSC targets and frame-ancestors allow-list (a JSON
+  // array per kind), its webhook subscriptions (no secrets: the server derives them from its own
+  // key) and the webhooks' delivery log, trimmed per space on append.
+  (db) => {
+    db.exec(`
+CREATE TABLE IF NOT EXISTS feed_settings (
+  space_id TEXT NOT NULL REFERENCES spaces(id),
+  kind TEXT NOT NULL,
+  vals TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  PRIMARY KEY (space_id, kind)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS webhooks (
+  id TEXT PRIMARY KEY,
+  space_id TEXT NOT NULL REFERENCES spaces(id),
+  url TEXT NOT NULL,
+  events TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS webhook_deliveries (
+  space_id TEXT NOT NULL,
+  delivery TEXT NOT NULL,
+  webhook TEXT NOT NULL,
+  event TEXT NOT NULL,
+  type TEXT NOT NULL,
+  attempt INTEGER NOT NULL,
+  at INTEGER NOT NULL,
+  status INTEGER,
+  outcome TEXT NOT NULL,
+  error TEXT,
+  next_attempt_at INTEGER
+);
+CREATE INDEX IF NOT EXISTS webhook_deliveries_space ON webhook_deliveries(space_id);
 `);
   },
 ];
@@ -217,6 +252,9 @@ function prepareReads(db: DatabaseSync) {
       'SELECT max(coalesce((SELECT max(n) FROM events WHERE space_id = ?), 0), coalesce((SELECT max(n) FROM inputs WHERE space_id = ? AND n IS NOT NULL), 0)) AS n',
     ),
     listPulses: db.prepare('SELECT * FROM pulse_points WHERE space_id = ? AND at >= ? AND at < ? ORDER BY at, rowid LIMIT ?'),
+    listFeedSettings: db.prepare('SELECT * FROM feed_settings ORDER BY space_id, kind'),
+    listWebhooks: db.prepare('SELECT * FROM webhooks ORDER BY created_at, rowid'),
+    listDeliveries: db.prepare('SELECT * FROM (SELECT rowid AS r, * FROM webhook_deliveries WHERE space_id = ? ORDER BY rowid DESC LIMIT ?) ORDER BY r'),
   };
 }
 
@@ -485,6 +523,50 @@ export class SqliteStorage implements Storage {
       spreadValence: Number(r.sv),
       spreadArousal: Number(r.sa),
       quadrants: [Number(r.q0), Number(r.q1), Number(r.q2), Number(r.q3)] as const,
+    }));
+  }
+
+  setFeedSetting(spaceId: string, kind: FeedSettingKind, values: readonly string[], at: number): Promise<void> {
+    return this.enqueue({ op: 'setFeedSetting', spaceId, kind, values: values.length ? JSON.stringify(values) : null, at });
+  }
+
+  async listFeedSettings(): Promise<FeedSettingRecord[]> {
+    this.check();
+    return (this.st.listFeedSettings.all() as Row[]).map((r) => ({ spaceId: String(r.space_id), kind: String(r.kind) as FeedSettingKind, values: JSON.parse(String(r.vals)) as string[], at: Number(r.at) }));
+  }
+
+  addWebhook(w: WebhookRecord): Promise<void> {
+    return this.enqueue({ op: 'addWebhook', row: [w.id, w.spaceId, w.url, JSON.stringify(w.events), w.createdAt] });
+  }
+
+  removeWebhook(id: string): Promise<void> {
+    return this.enqueue({ op: 'removeWebhook', id });
+  }
+
+  async listWebhooks(): Promise<WebhookRecord[]> {
+    this.check();
+    return (this.st.listWebhooks.all() as Row[]).map((r) => ({ id: String(r.id), spaceId: String(r.space_id), url: String(r.url), events: JSON.parse(String(r.events)) as string[], createdAt: Number(r.created_at) }));
+  }
+
+  appendWebhookDeliveries(records: readonly WebhookDeliveryRecord[], keepPerSpace: number): Promise<void> {
+    const rows = records.map((d): DeliveryRow => [d.spaceId, d.delivery, d.webhook, d.event, d.type, d.attempt, d.at, d.status, d.outcome, d.error ?? null, d.nextAttemptAt ?? null]);
+    return this.enqueue({ op: 'appendWebhookDeliveries', rows, keepPerSpace });
+  }
+
+  async listWebhookDeliveries(spaceId: string, limit: number): Promise<WebhookDeliveryRecord[]> {
+    this.check();
+    return (this.st.listDeliveries.all(spaceId, Math.max(0, limit)) as Row[]).map((r) => ({
+      spaceId: String(r.space_id),
+      delivery: String(r.delivery),
+      webhook: String(r.webhook),
+      event: String(r.event),
+      type: String(r.type),
+      attempt: Number(r.attempt),
+      at: Number(r.at),
+      status: r.status === null ? null : Number(r.status),
+      outcome: String(r.outcome) as WebhookDeliveryRecord['outcome'],
+      ...(r.error === null ? {} : { error: String(r.error) }),
+      ...(r.next_attempt_at === null ? {} : { nextAttemptAt: Number(r.next_attempt_at) }),
     }));
   }
 

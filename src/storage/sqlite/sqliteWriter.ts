@@ -25,6 +25,11 @@ export type EventRow = readonly [string, number, number, string, string | null, 
 /** A pulse point: space_id, at, count, v, a, sv, sa, q0, q1, q2, q3. */
 export type PulseRow = readonly [string, number, number, number, number, number, number, number, number, number, number];
 
+/** A webhook subscription: id, space_id, url, events (JSON array), created_at. */
+export type WebhookRow = readonly [string, string, string, string, number];
+/** A webhook delivery attempt: space_id, delivery, webhook, event, type, attempt, at, status, outcome, error, next_attempt_at. */
+export type DeliveryRow = readonly [string, string, string, string, string, number, number, number | null, string, string | null, number | null];
+
 /** One write call of the Storage port, as plain data (structured-cloneable). */
 export type WriteCall =
   | { readonly op: 'createSpace'; readonly row: SpaceRow }
@@ -36,7 +41,11 @@ export type WriteCall =
   | { readonly op: 'setSpaceLink'; readonly spaceId: string; readonly otherId: string; readonly agree: boolean; readonly at: number }
   | { readonly op: 'appendInputs'; readonly rows: readonly InputRow[] }
   | { readonly op: 'appendEvents'; readonly rows: readonly EventRow[] }
-  | { readonly op: 'appendPulsePoints'; readonly rows: readonly PulseRow[] };
+  | { readonly op: 'appendPulsePoints'; readonly rows: readonly PulseRow[] }
+  | { readonly op: 'setFeedSetting'; readonly spaceId: string; readonly kind: string; readonly values: string | null; readonly at: number }
+  | { readonly op: 'addWebhook'; readonly row: WebhookRow }
+  | { readonly op: 'removeWebhook'; readonly id: string }
+  | { readonly op: 'appendWebhookDeliveries'; readonly rows: readonly DeliveryRow[]; readonly keepPerSpace: number };
 
 /**
  * What became of a group. `committed`: the COMMIT returned, so every call not in `failures` is
@@ -122,6 +131,13 @@ function prepareWrites(db: DatabaseSync) {
     insertEvent: db.prepare('INSERT INTO events (space_id, n, at, kind, participant_id, body) VALUES (?,?,?,?,?,?)'),
     eventHasN: db.prepare('SELECT 1 AS x FROM events WHERE space_id = ? AND n = ?'),
     insertPulse: db.prepare('INSERT INTO pulse_points (space_id, at, count, v, a, sv, sa, q0, q1, q2, q3) VALUES (?,?,?,?,?,?,?,?,?,?,?)'),
+    putFeedSetting: db.prepare('INSERT INTO feed_settings (space_id, kind, vals, at) VALUES (?,?,?,?) ON CONFLICT (space_id, kind) DO UPDATE SET vals = excluded.vals, at = excluded.at'),
+    deleteFeedSetting: db.prepare('DELETE FROM feed_settings WHERE space_id = ? AND kind = ?'),
+    insertWebhook: db.prepare('INSERT INTO webhooks (id, space_id, url, events, created_at) VALUES (?,?,?,?,?)'),
+    deleteWebhook: db.prepare('DELETE FROM webhooks WHERE id = ?'),
+    insertDelivery: db.prepare('INSERT INTO webhook_deliveries (space_id, delivery, webhook, event, type, attempt, at, status, outcome, error, next_attempt_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)'),
+    // Keeps the newest `keep` rows of a space (rowid is append order).
+    trimDeliveries: db.prepare('DELETE FROM webhook_deliveries WHERE space_id = ? AND rowid <= coalesce((SELECT rowid FROM webhook_deliveries WHERE space_id = ? ORDER BY rowid DESC LIMIT 1 OFFSET ?), -1)'),
   };
 }
 
@@ -133,6 +149,8 @@ function isSingle(c: WriteCall): boolean {
     case 'appendEvents':
     case 'appendPulsePoints':
       return c.rows.length <= 1;
+    case 'appendWebhookDeliveries':
+      return false;
     default:
       return true;
   }
@@ -234,6 +252,28 @@ export class SqliteWriter {
       case 'appendPulsePoints':
         for (const p of c.rows) st.insertPulse.run(...p);
         return undefined;
+      case 'setFeedSetting':
+        if (!st.spaceExists.get(c.spaceId)) throw new Error(`unknown space ${c.spaceId}`);
+        if (c.values === null) st.deleteFeedSetting.run(c.spaceId, c.kind);
+        else st.putFeedSetting.run(c.spaceId, c.kind, c.values, c.at);
+        return undefined;
+      case 'addWebhook':
+        // The primary key rejects a taken id; the foreign key an unknown space (checked here for a clear message).
+        if (!st.spaceExists.get(c.row[1])) throw new Error(`unknown space ${c.row[1]}`);
+        st.insertWebhook.run(...c.row);
+        return undefined;
+      case 'removeWebhook':
+        st.deleteWebhook.run(c.id);
+        return undefined;
+      case 'appendWebhookDeliveries': {
+        const touched = new Set<string>();
+        for (const d of c.rows) {
+          st.insertDelivery.run(...d);
+          touched.add(d[0]);
+        }
+        for (const id of touched) st.trimDeliveries.run(id, id, Math.max(0, c.keepPerSpace));
+        return undefined;
+      }
     }
   }
 
