@@ -19,6 +19,7 @@ import { createServer, REPO_ROOT } from '../src/server/createServer.ts';
 import { Crowd } from '../src/sim/crowd.ts';
 import { driveCrowdOnHost } from '../src/sim/hostCrowd.ts';
 import { ManualScheduler } from '../src/space/scheduler.ts';
+import { CHROMIUM, CHROMIUM_ARGS } from '../test/support/chromium.ts';
 
 const PEOPLE = Number(process.env.BENCH_DISPLAY_PEOPLE ?? 10_000);
 const SECONDS = Number(process.env.BENCH_DISPLAY_SECONDS ?? 8);
@@ -36,7 +37,8 @@ scheduler.advance(100_000);
 // From now on the server's clock follows real time, 50 ms per 50 ms: pulses at 20 Hz.
 const drive = setInterval(() => scheduler.advance(50), 50);
 
-const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--enable-precise-memory-info'] });
+// The browser tests' binary and flags; precise heap figures for the GC count.
+const browser = await chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS, '--enable-precise-memory-info'] });
 const shots = join(REPO_ROOT, 'docs', 'img');
 mkdirSync(shots, { recursive: true });
 /** What one mode's window measured. */

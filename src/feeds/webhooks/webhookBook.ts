@@ -22,7 +22,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import type { Bus, Disposable } from '../../bus/port.ts';
 import { fail, ok, type Result } from '../../core/errors.ts';
 import type { Cancel, Scheduler } from '../../space/scheduler.ts';
-import type { Storage } from '../../storage/port.ts';
+import type { Storage, WebhookDeliveryRecord } from '../../storage/port.ts';
 import type { DisplayModeBook } from '../displayModes.ts';
 import { subscribeReleasedViews } from '../releasedViews.ts';
 
@@ -39,20 +39,8 @@ export interface WebhookInfo {
   readonly createdAt: number;
 }
 
-/** One line of the delivery log. */
-export interface DeliveryRecord {
-  readonly delivery: string;
-  readonly webhook: string;
-  readonly event: WebhookEventKind;
-  readonly type: string;
-  readonly attempt: number;
-  readonly at: number;
-  /** HTTP status, or null on a network error or timeout. */
-  readonly status: number | null;
-  readonly outcome: 'delivered' | 'retrying' | 'failed';
-  readonly error?: string;
-  readonly nextAttemptAt?: number;
-}
+/** One line of the delivery log: a stored attempt (S11) without its space, of a known kind. */
+export type DeliveryRecord = Omit<WebhookDeliveryRecord, 'spaceId' | 'event'> & { readonly event: WebhookEventKind };
 
 /** The body of a delivery. */
 export interface WebhookPayload {

@@ -54,6 +54,16 @@ function listOf<T>(map: Map<string, T[]>, key: string): T[] {
   return list;
 }
 
+/** `map.get(key)`, creating an empty map first. */
+function innerMap<K, V>(map: Map<string, Map<K, V>>, key: string): Map<K, V> {
+  let inner = map.get(key);
+  if (!inner) {
+    inner = new Map();
+    map.set(key, inner);
+  }
+  return inner;
+}
+
 /** A Storage that keeps everything in maps. */
 export class MemoryStorage implements Storage {
   private readonly spaces = new Map<string, SpaceRecord>();
@@ -258,11 +268,7 @@ export class MemoryStorage implements Storage {
   setSpaceLink(spaceId: string, otherId: string, agree: boolean, at: number): Promise<void> {
     return this.enqueue(() => {
       if (!this.spaces.has(spaceId)) throw new Error(`unknown space ${spaceId}`);
-      let m = this.links.get(spaceId);
-      if (!m) {
-        m = new Map();
-        this.links.set(spaceId, m);
-      }
+      const m = innerMap(this.links, spaceId);
       if (agree) {
         if (!m.has(otherId)) m.set(otherId, at);
       } else m.delete(otherId);
@@ -326,11 +332,7 @@ export class MemoryStorage implements Storage {
     const copy = [...values];
     return this.enqueue(() => {
       if (!this.spaces.has(spaceId)) throw new Error(`unknown space ${spaceId}`);
-      let m = this.feedSettings.get(spaceId);
-      if (!m) {
-        m = new Map();
-        this.feedSettings.set(spaceId, m);
-      }
+      const m = innerMap(this.feedSettings, spaceId);
       if (copy.length === 0) m.delete(kind);
       else m.set(kind, { spaceId, kind, values: copy, at });
     });
