@@ -3,15 +3,23 @@
  * people publishing at 20 Hz: a real server (createServer) whose space holds 10,000 in-process
  * participants moved by the simulator's `split2` scenario (camps, dissonance, alerts), its clock
  * driven in real time (50 ms every 50 ms) after a fast 100 s warm-up so the room has split (scenario `split2`, elated vs low).
- * For each mode: 8 s of requestAnimationFrame intervals after a 2 s settle; prints the median
- * and 5th-percentile frame rate beside `field` (today's view) as the baseline of the same run.
- * Never passes or fails on time. Also writes a 1280×720 screenshot of each mode to docs/img/.
+ * For each mode, twice — pinned at full resolution (`?scale=1`, how every frame was drawn
+ * before the adaptive render scale: the baseline of the same run) and adaptive (the default,
+ * web/src/display/renderScale.ts) — 8 s of requestAnimationFrame intervals after a 2 s settle:
+ * median and 5th-percentile frame rate, frames over 20 ms, the renderer's main-thread time
+ * (CDP Performance metrics), long animation frames, layout shift (CLS), garbage collections
+ * seen on slow frames, the scale the canvas ended at, the load average and this process's CPU
+ * (the server and its people). Never passes or fails on time. Also writes a 1280×720
+ * screenshot of each mode to docs/img/.
  *
- *   npm run bench:display            (BENCH_DISPLAY_SECONDS, BENCH_DISPLAY_PEOPLE to change)
+ *   npm run bench:display    (BENCH_DISPLAY_SECONDS, BENCH_DISPLAY_PEOPLE; BENCH_DISPLAY_BURN=N
+ *                             adds N busy threads, a neighbour that takes cores, as on a shared
+ *                             venue machine)
  */
 import { mkdirSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { chromium } from 'playwright-core';
 import { buildWebIfNeeded } from '../src/cli/commands/serve.ts';
 import { DISPLAY_MODES } from '../src/core/displayMode.ts';
@@ -23,6 +31,7 @@ import { CHROMIUM, CHROMIUM_ARGS } from '../test/support/chromium.ts';
 
 const PEOPLE = Number(process.env.BENCH_DISPLAY_PEOPLE ?? 10_000);
 const SECONDS = Number(process.env.BENCH_DISPLAY_SECONDS ?? 8);
+const BURN = Number(process.env.BENCH_DISPLAY_BURN ?? 0);
 const io = { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd(), signal: new AbortController().signal };
 await buildWebIfNeeded(io);
 
@@ -63,14 +72,35 @@ interface Row {
   gcs: number;
   slowGcs: number;
   allocKbPerS: number;
+  variant: string;
+  /** The canvas's render scale at the end of the window. */
+  scale: number;
   /** Load average (1 min) at the end of the window, and this process's CPU share during it (the server and its 10,000 people). */
   load1: number;
   serverCpu: number;
 }
 const rows: Row[] = [];
+// A neighbour that wants whole cores (busy threads at this process's priority).
+const burners = Array.from({ length: BURN }, () => new Worker('for (;;) {}', { eval: true }));
+const VARIANTS = [
+  { name: 'scale=1', query: '&scale=1' },
+  { name: 'adaptive', query: '' },
+] as const;
 for (const mode of DISPLAY_MODES) {
+  for (const variant of VARIANTS) rows.push(await measure(mode, variant));
+  const shot = await (await browser.newContext({ viewport: { width: 1280, height: 720 } })).newPage();
+  await shot.goto(`${server.url}/d/${code}?mode=${mode}`);
+  await shot.waitForFunction((n) => document.querySelector('[data-testid=count]')?.textContent === String(n), PEOPLE, { timeout: 30_000 });
+  await shot.waitForTimeout(2500); // let the easing reach the room (a picture, not a measurement)
+  await shot.screenshot({ path: join(shots, `display-${mode}.png`) });
+  await shot.context().close();
+}
+for (const b of burners) await b.terminate();
+
+/** One mode, one variant: a 1920×1080 page measured for SECONDS after a 2 s settle. */
+async function measure(mode: string, variant: (typeof VARIANTS)[number]): Promise<Row> {
   const page = await (await browser.newContext({ viewport: { width: 1920, height: 1080 } })).newPage();
-  await page.goto(`${server.url}/d/${code}?mode=${mode}`);
+  await page.goto(`${server.url}/d/${code}?mode=${mode}${variant.query}`);
   await page.waitForFunction((n) => document.querySelector('[data-testid=count]')?.textContent === String(n), PEOPLE, { timeout: 30_000 });
   await page.waitForTimeout(2000); // settle
   const cdp = await page.context().newCDPSession(page);
@@ -131,8 +161,12 @@ for (const mode of DISPLAY_MODES) {
   const perSec = (k: string) => (((after[k] ?? 0) - (before[k] ?? 0)) * 1000 * 1000) / wall; // CDP durations are seconds
   const intervals = measured.intervals;
   const fps = intervals.map((ms) => 1000 / ms).sort((a, b) => a - b);
-  rows.push({
+  const scale = Number(await page.evaluate(() => document.querySelector('canvas')?.dataset.scale ?? '1'));
+  await page.context().close();
+  return {
     mode,
+    variant: variant.name,
+    scale,
     median: fps[Math.floor(fps.length / 2)] ?? 0,
     p5: fps[Math.floor(fps.length * 0.05)] ?? 0,
     frames: fps.length,
@@ -149,24 +183,18 @@ for (const mode of DISPLAY_MODES) {
     allocKbPerS: measured.allocKbPerS,
     load1: loadavg()[0] ?? 0,
     serverCpu: (cpu.user + cpu.system) / 1000 / wall,
-  });
-  const shot = await (await browser.newContext({ viewport: { width: 1280, height: 720 } })).newPage();
-  await shot.goto(`${server.url}/d/${code}?mode=${mode}`);
-  await shot.waitForFunction((n) => document.querySelector('[data-testid=count]')?.textContent === String(n), PEOPLE, { timeout: 30_000 });
-  await shot.waitForTimeout(2500); // let the easing reach the room (a picture, not a measurement)
-  await shot.screenshot({ path: join(shots, `display-${mode}.png`) });
-  await shot.context().close();
-  await page.context().close();
+  };
 }
 clearInterval(drive);
 await browser.close();
 await server.close();
 
-const base = rows.find((r) => r.mode === 'field');
-console.log(`display modes: ${PEOPLE} people, 20 Hz pulses, 1920×1080, headless Chromium (--disable-gpu), ${SECONDS} s per mode; ${cpus().length} cores, load ${loadavg().map((x) => x.toFixed(2)).join(' ')} at the end`);
-console.log('mode          median fps   p5 fps   frames  >20ms   p5 vs field   main thread ms/s: task script layout style   LoAF (max ms)   CLS     GCs (on slow)  alloc KB/s  load1  server CPU');
-for (const r of rows)
+console.log(`display modes: ${PEOPLE} people, 20 Hz pulses, 1920×1080, headless Chromium (--disable-gpu), ${SECONDS} s per mode and variant; ${cpus().length} cores, ${BURN} busy neighbour thread(s), load ${loadavg().map((x) => x.toFixed(2)).join(' ')} at the end`);
+console.log('mode          variant     median fps  p5 fps  frames  >20ms  p5 vs scale=1  scale   main thread ms/s: task script layout style   LoAF (max ms)  CLS     GCs (on slow)  alloc KB/s  load1  server CPU');
+for (const r of rows) {
+  const base = rows.find((b) => b.mode === r.mode && b.variant === 'scale=1');
   console.log(
-    `${r.mode.padEnd(13)} ${r.median.toFixed(1).padStart(10)} ${r.p5.toFixed(1).padStart(8)} ${String(r.frames).padStart(8)} ${String(r.slow).padStart(6)}   ${base ? (r.p5 / base.p5).toFixed(2) : '–'}×         ${r.taskMs.toFixed(0).padStart(4)} ${r.scriptMs.toFixed(0).padStart(6)} ${r.layoutMs.toFixed(1).padStart(6)} ${r.styleMs.toFixed(1).padStart(5)}   ${String(r.loaf).padStart(5)} (${r.loafMaxMs.toFixed(0)})   ${r.cls.toFixed(4)}  ${String(r.gcs).padStart(5)} (${r.slowGcs})   ${r.allocKbPerS.toFixed(0).padStart(8)}    ${r.load1.toFixed(2).padStart(5)}  ${(100 * r.serverCpu).toFixed(0)}%`,
+    `${r.mode.padEnd(13)} ${r.variant.padEnd(10)} ${r.median.toFixed(1).padStart(10)} ${r.p5.toFixed(1).padStart(7)} ${String(r.frames).padStart(7)} ${String(r.slow).padStart(6)}  ${base ? (r.p5 / base.p5).toFixed(2) : '–'}×          ${r.scale.toFixed(2)}   ${r.taskMs.toFixed(0).padStart(4)} ${r.scriptMs.toFixed(0).padStart(6)} ${r.layoutMs.toFixed(1).padStart(6)} ${r.styleMs.toFixed(1).padStart(5)}   ${String(r.loaf).padStart(5)} (${r.loafMaxMs.toFixed(0)})   ${r.cls.toFixed(4)}  ${String(r.gcs).padStart(5)} (${r.slowGcs})   ${r.allocKbPerS.toFixed(0).padStart(8)}    ${r.load1.toFixed(2).padStart(5)}  ${(100 * r.serverCpu).toFixed(0)}%`,
   );
+}
 console.log(`screenshots (1280×720): ${shots}/display-<mode>.png`);

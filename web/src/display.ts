@@ -14,6 +14,7 @@ import { html, render } from './lib/ui.ts';
 import { feedbackLabel, feedbackOf, type DisplayMode } from '../../src/core/displayMode.ts';
 import { artState, drawArt } from './display/modes.ts';
 import { useDisplayMode } from './display/displayMode.ts';
+import { RenderScale, scaleFromQuery } from './display/renderScale.ts';
 
 interface View {
   mv: number;
@@ -21,13 +22,22 @@ interface View {
   phase: number;
   hist: Float32Array;
   fps: number;
+  /** The grid, its quadrants and words: drawn once per canvas size, then stamped each frame. */
+  backdrop: HTMLCanvasElement | null;
 }
 
-function draw(ctx: CanvasRenderingContext2D, w: number, h: number, p: Pulse | null, view: View, dt: number, t: number): void {
+/** The still part of the field (background, quadrant tints, axes, words) for a w × h canvas. */
+function backdropOf(view: View, w: number, h: number): HTMLCanvasElement | null {
+  if (view.backdrop && view.backdrop.width === w && view.backdrop.height === h) return view.backdrop;
+  const b = view.backdrop ?? document.createElement('canvas');
+  b.width = w;
+  b.height = h;
+  const ctx = b.getContext('2d', { alpha: false });
+  if (!ctx) return null;
+  view.backdrop = b;
   const size = Math.min(w, h) * 0.92;
   const ox = (w - size) / 2;
   const oy = (h - size) / 2;
-  ctx.clearRect(0, 0, w, h);
   ctx.fillStyle = '#14161c';
   ctx.fillRect(0, 0, w, h);
   // Quadrants.
@@ -59,6 +69,18 @@ function draw(ctx: CanvasRenderingContext2D, w: number, h: number, p: Pulse | nu
   ctx.fillText(QUADRANT_STYLE[3].words.join(' · '), ox + size * 0.25, oy + size * 0.05);
   ctx.fillText(QUADRANT_STYLE[1].words.join(' · '), ox + size * 0.75, oy + size * 0.97);
   ctx.fillText(QUADRANT_STYLE[2].words.join(' · '), ox + size * 0.25, oy + size * 0.97);
+  return b;
+}
+
+function draw(ctx: CanvasRenderingContext2D, w: number, h: number, p: Pulse | null, view: View, dt: number, t: number): void {
+  const size = Math.min(w, h) * 0.92;
+  const ox = (w - size) / 2;
+  const oy = (h - size) / 2;
+  const backdrop = backdropOf(view, w, h);
+  ctx.globalCompositeOperation = 'source-over';
+  ctx.globalAlpha = 1;
+  if (backdrop) ctx.drawImage(backdrop, 0, 0);
+  ctx.textAlign = 'center';
 
   // Distribution: eased toward the latest histogram each frame.
   const bins = p?.bins ?? 16;
@@ -176,19 +198,25 @@ function Canvas({ pulse, mode }: { pulse: Pulse | null; mode: DisplayMode }) {
     if (!canvas) return;
     const ctx = canvas.getContext('2d');
     if (!ctx) return;
-    const view: View = { mv: 0, ma: 0, phase: 0, hist: new Float32Array(0), fps: 0 };
+    const view: View = { mv: 0, ma: 0, phase: 0, hist: new Float32Array(0), fps: 0, backdrop: null };
     const art = artState();
+    // The backing store's scale: `?scale=` pins it, else it follows the frames delivered.
+    const pinned = scaleFromQuery(location.search);
+    const scaler = new RenderScale();
     let last = performance.now();
     let frames = 0;
     let windowStart = last;
     let raf = 0;
     const frame = (now: number) => {
-      const dpr = window.devicePixelRatio || 1;
-      const w = canvas.clientWidth * dpr;
-      const h = canvas.clientHeight * dpr;
+      scaler.frame(now - last);
+      const scale = pinned ?? scaler.scale;
+      const dpr = (window.devicePixelRatio || 1) * scale;
+      const w = Math.max(1, Math.round(canvas.clientWidth * dpr));
+      const h = Math.max(1, Math.round(canvas.clientHeight * dpr));
       if (canvas.width !== w || canvas.height !== h) {
         canvas.width = w;
         canvas.height = h;
+        canvas.dataset.scale = String(scale);
       }
       const m = modeRef.current;
       const p = pulseRef.current;
