@@ -40,7 +40,7 @@ export interface FeedRoutesOptions {
   readonly webhooks?: WebhookBook | null;
   /** The display's frame-ancestors allow-lists. */
   readonly embeds?: EmbedBook | null;
-  /** Changes the steward's settings (OSC targets, allow-list, webhooks): stored, then in force (S11). */
+  /** Changes the steward's settings (OSC targets, allow-list, webhooks): stored, then in force (S12). */
   readonly settings: FeedSettings;
   /** Client retry delay sent to EventSource, ms. */
   readonly retryMs?: number;

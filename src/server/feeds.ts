@@ -25,7 +25,7 @@ export interface Feeds {
   readonly audience: FeedAudience;
   /** Per-space frame-ancestors allow-lists of the display. */
   readonly embeds: EmbedBook;
-  /** The steward's settings (OSC targets, allow-lists, webhooks): stored, then in force (S11). */
+  /** The steward's settings (OSC targets, allow-lists, webhooks): stored, then in force (S12). */
   readonly settings: FeedSettings;
   close(): Promise<void>;
 }
@@ -39,7 +39,7 @@ export interface FeedsOptions {
   readonly osc?: readonly string[];
   /** The HTTP client webhooks use (default fetch). */
   readonly fetch?: typeof fetch;
-  /** Where the steward's feed settings are kept (S11); without it they live in memory only. */
+  /** Where the steward's feed settings are kept (S12); without it they live in memory only. */
   readonly storage?: Storage;
   /** The key webhook secrets are derived from (default: random for this process). */
   readonly secretKey?: Uint8Array | string;
@@ -69,7 +69,7 @@ function subscribeReleasedParticipantViews(bus: Bus, f: (spaceId: string, code: 
   });
 }
 
-/** Starts every feed, with the feed settings stored for the open spaces in force (S11). */
+/** Starts every feed, with the feed settings stored for the open spaces in force (S12). */
 export async function startFeeds(o: FeedsOptions): Promise<Feeds> {
   const report = o.report ?? ((m: string) => console.error(`attune: ${m}`));
   const modes = new DisplayModeBook();

@@ -89,7 +89,7 @@ export interface PulsePoint {
   readonly quadrants: readonly [number, number, number, number];
 }
 
-/** A per-space feed setting (SPEC S11, §F): the steward's OSC targets, or the display's frame-ancestors allow-list. */
+/** A per-space feed setting (SPEC S12, §F): the steward's OSC targets, or the display's frame-ancestors allow-list. */
 export type FeedSettingKind = 'osc-targets' | 'frame-ancestors';
 
 /** A space's feed setting: a list of strings (OSC targets as `HOST:PORT`, or origins). */
@@ -102,7 +102,7 @@ export interface FeedSettingRecord {
 }
 
 /**
- * A webhook subscription (SPEC S11, F3). It holds no secret: the server derives each signing
+ * A webhook subscription (SPEC S12, F3). It holds no secret: the server derives each signing
  * secret from its own feed key and the subscription's id, so a copy of the database alone signs
  * nothing.
  */
@@ -197,13 +197,13 @@ export interface Storage {
   listPulsePoints(spaceId: string, from: number, to: number, limit: number): Promise<PulsePoint[]>;
 
   /**
-   * Replaces a space's feed setting of one kind (SPEC S11); an empty list removes it. Rejects
+   * Replaces a space's feed setting of one kind (SPEC S12); an empty list removes it. Rejects
    * for an unknown space.
    */
   setFeedSetting(spaceId: string, kind: FeedSettingKind, values: readonly string[], at: number): Promise<void>;
   /** Every stored feed setting, of every space (a server loads them on start), by space then kind. */
   listFeedSettings(): Promise<FeedSettingRecord[]>;
-  /** Stores a webhook subscription (S11); rejects for an unknown space or an id already stored. */
+  /** Stores a webhook subscription (S12); rejects for an unknown space or an id already stored. */
   addWebhook(w: WebhookRecord): Promise<void>;
   /** Removes a webhook subscription; idempotent. Its delivery log stays until trimmed. */
   removeWebhook(id: string): Promise<void>;
@@ -211,7 +211,7 @@ export interface Storage {
   listWebhooks(): Promise<WebhookRecord[]>;
   /**
    * Appends delivery attempts in order, then keeps only the newest `keepPerSpace` of each space
-   * they touched (S11).
+   * they touched (S12).
    */
   appendWebhookDeliveries(records: readonly WebhookDeliveryRecord[], keepPerSpace: number): Promise<void>;
   /** The newest `limit` delivery attempts of a space, oldest first (append order). */

@@ -429,7 +429,7 @@ export function storageContract(h: StorageHarness): void {
       expect(await s.listSpaceLinks('b')).toEqual(['a']);
     });
 
-    it('[S11] feed settings: set, replaced, removed by an empty list, listed by space and kind; an unknown space rejects', async () => {
+    it('[S12] feed settings: set, replaced, removed by an empty list, listed by space and kind; an unknown space rejects', async () => {
       await s.createSpace(space('a', 'CODEA'));
       await s.createSpace(space('b', 'CODEB'));
       await s.setFeedSetting('b', 'osc-targets', ['127.0.0.1:57120'], 3);
@@ -450,7 +450,7 @@ export function storageContract(h: StorageHarness): void {
       expect((await s.listFeedSettings()).map((f) => `${f.spaceId}/${f.kind}`)).toEqual(['a/frame-ancestors', 'a/osc-targets', 'b/frame-ancestors']);
     });
 
-    it('[S11] webhooks: stored without a secret, listed oldest first, removed idempotently; a taken id or an unknown space rejects alone', async () => {
+    it('[S12] webhooks: stored without a secret, listed oldest first, removed idempotently; a taken id or an unknown space rejects alone', async () => {
       await s.createSpace(space('a', 'CODEA'));
       await s.createSpace(space('b', 'CODEB'));
       await s.addWebhook(webhook('wh_2', 'b', 20));
@@ -463,7 +463,7 @@ export function storageContract(h: StorageHarness): void {
       expect(JSON.stringify(await s.listWebhooks())).not.toMatch(/secret/);
     });
 
-    it('[S11] webhook deliveries: appended in order, trimmed to the newest per space, listed oldest first', async () => {
+    it('[S12] webhook deliveries: appended in order, trimmed to the newest per space, listed oldest first', async () => {
       await s.createSpace(space('a', 'CODEA'));
       await s.createSpace(space('b', 'CODEB'));
       await s.appendWebhookDeliveries([delivery('a', 1, 'retrying'), delivery('a', 2, 'failed'), delivery('b', 1)], 3);
@@ -479,7 +479,7 @@ export function storageContract(h: StorageHarness): void {
 
     if (h.reopen) {
       const reopen = h.reopen;
-      it('[S6][S11] feed settings, webhooks and their delivery log survive a reopen', async () => {
+      it('[S6][S12] feed settings, webhooks and their delivery log survive a reopen', async () => {
         await s.createSpace(space('a', 'CODEA'));
         await s.setFeedSetting('a', 'osc-targets', ['127.0.0.1:57120'], 3);
         await s.setFeedSetting('a', 'frame-ancestors', ['https://venue.example'], 4);

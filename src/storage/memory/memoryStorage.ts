@@ -81,7 +81,7 @@ export class MemoryStorage implements Storage {
   private readonly pulses = new Map<string, PulsePoint[]>();
   /** Per space, the spaces its steward agreed to link with (S10), in agreement order. */
   private readonly links = new Map<string, Map<string, number>>();
-  /** Feed settings (S11) by space, then kind. */
+  /** Feed settings (S12) by space, then kind. */
   private readonly feedSettings = new Map<string, Map<FeedSettingKind, FeedSettingRecord>>();
   /** Webhook subscriptions in creation order, by id. */
   private readonly webhooks = new Map<string, WebhookRecord>();

@@ -119,7 +119,7 @@ CREATE TABLE IF NOT EXISTS space_links (
 ) WITHOUT ROWID;
 `);
   },
-  // 4 → 5: feed settings (S11): a space's OSC targets and frame-ancestors allow-list (a JSON
+  // 4 → 5: feed settings (S12): a space's OSC targets and frame-ancestors allow-list (a JSON
   // array per kind), its webhook subscriptions (no secrets: the server derives them from its own
   // key) and the webhooks' delivery log, trimmed per space on append.
   (db) => {
