@@ -3,18 +3,18 @@
  * people publishing at 20 Hz: a real server (createServer) whose space holds 10,000 in-process
  * participants moved by the simulator's `split2` scenario (camps, dissonance, alerts), its clock
  * driven in real time (50 ms every 50 ms) after a fast 100 s warm-up so the room has split (scenario `split2`, elated vs low).
- * For each mode, twice — pinned at full resolution (`?scale=1`, how every frame was drawn
- * before the adaptive render scale: the baseline of the same run) and adaptive (the default,
- * web/src/display/renderScale.ts) — 8 s of requestAnimationFrame intervals after a 2 s settle:
- * median and 5th-percentile frame rate, frames over 20 ms, the renderer's main-thread time
- * (CDP Performance metrics), long animation frames, layout shift (CLS), garbage collections
- * seen on slow frames, the scale the canvas ended at, the load average and this process's CPU
- * (the server and its people). Never passes or fails on time. Also writes a 1280×720
- * screenshot of each mode to docs/img/.
+ * For each mode, 8 s of requestAnimationFrame intervals after a 2 s settle: median and
+ * 5th-percentile frame rate (beside `field`, today's view, as the baseline of the same run),
+ * frames over 20 ms, the CPU the whole browser used per frame (CDP SystemInfo: time on a core,
+ * which contention does not inflate), the renderer's main-thread time (CDP Performance
+ * metrics), long animation frames, layout shift (CLS), garbage collections seen on slow frames,
+ * the load average and this process's CPU (the server and its people) — so a slow run shows
+ * whether the display or the machine was short. Never passes or fails on time. Also writes a
+ * 1280×720 screenshot of each mode to docs/img/.
  *
  *   npm run bench:display    (BENCH_DISPLAY_SECONDS, BENCH_DISPLAY_PEOPLE; BENCH_DISPLAY_BURN=N
- *                             adds N busy threads, a neighbour that takes cores, as on a shared
- *                             venue machine)
+ *                             adds N busy threads, a neighbour that takes cores;
+ *                             BENCH_DISPLAY_WEB_ROOT serves another build of web/, to compare two)
  */
 import { mkdirSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -37,7 +37,8 @@ await buildWebIfNeeded(io);
 
 const epoch = Date.now();
 const scheduler = new ManualScheduler(epoch);
-const server = await createServer({ port: 0, dbPath: ':memory:', capacity: PEOPLE + 10 }, { scheduler });
+const webRoot = process.env.BENCH_DISPLAY_WEB_ROOT ?? join(REPO_ROOT, 'web', 'dist');
+const server = await createServer({ port: 0, dbPath: ':memory:', capacity: PEOPLE + 10, webRoot }, { scheduler });
 const made = await server.host.createSpace({ name: 'display bench', capacity: PEOPLE + 10, ttlSeconds: 120 });
 if (!made.ok) throw new Error(made.message);
 const { code, id } = made.value.space;
@@ -72,22 +73,18 @@ interface Row {
   gcs: number;
   slowGcs: number;
   allocKbPerS: number;
-  variant: string;
-  /** The canvas's render scale at the end of the window. */
-  scale: number;
   /** Load average (1 min) at the end of the window, and this process's CPU share during it (the server and its 10,000 people). */
   load1: number;
   serverCpu: number;
+  /** CPU ms the whole browser used per frame delivered (see browserCpuSeconds). */
+  cpuMsPerFrame: number;
 }
 const rows: Row[] = [];
+const cdpBrowser = await browser.newBrowserCDPSession();
 // A neighbour that wants whole cores (busy threads at this process's priority).
 const burners = Array.from({ length: BURN }, () => new Worker('for (;;) {}', { eval: true }));
-const VARIANTS = [
-  { name: 'scale=1', query: '&scale=1' },
-  { name: 'adaptive', query: '' },
-] as const;
 for (const mode of DISPLAY_MODES) {
-  for (const variant of VARIANTS) rows.push(await measure(mode, variant));
+  rows.push(await measure(mode));
   const shot = await (await browser.newContext({ viewport: { width: 1280, height: 720 } })).newPage();
   await shot.goto(`${server.url}/d/${code}?mode=${mode}`);
   await shot.waitForFunction((n) => document.querySelector('[data-testid=count]')?.textContent === String(n), PEOPLE, { timeout: 30_000 });
@@ -97,16 +94,17 @@ for (const mode of DISPLAY_MODES) {
 }
 for (const b of burners) await b.terminate();
 
-/** One mode, one variant: a 1920×1080 page measured for SECONDS after a 2 s settle. */
-async function measure(mode: string, variant: (typeof VARIANTS)[number]): Promise<Row> {
+/** One mode: a 1920×1080 page measured for SECONDS after a 2 s settle. */
+async function measure(mode: string): Promise<Row> {
   const page = await (await browser.newContext({ viewport: { width: 1920, height: 1080 } })).newPage();
-  await page.goto(`${server.url}/d/${code}?mode=${mode}${variant.query}`);
+  await page.goto(`${server.url}/d/${code}?mode=${mode}`);
   await page.waitForFunction((n) => document.querySelector('[data-testid=count]')?.textContent === String(n), PEOPLE, { timeout: 30_000 });
   await page.waitForTimeout(2000); // settle
   const cdp = await page.context().newCDPSession(page);
   await cdp.send('Performance.enable');
   const metrics = async () => Object.fromEntries(((await cdp.send('Performance.getMetrics')) as { metrics: { name: string; value: number }[] }).metrics.map((m) => [m.name, m.value]));
   const before = await metrics();
+  const browserCpu0 = await browserCpuSeconds();
   const cpu0 = process.cpuUsage();
   const wall0 = performance.now();
   const measured = await page.evaluate(
@@ -158,15 +156,13 @@ async function measure(mode: string, variant: (typeof VARIANTS)[number]): Promis
   const wall = performance.now() - wall0;
   const cpu = process.cpuUsage(cpu0);
   const after = await metrics();
+  const browserCpu = (await browserCpuSeconds()) - browserCpu0;
   const perSec = (k: string) => (((after[k] ?? 0) - (before[k] ?? 0)) * 1000 * 1000) / wall; // CDP durations are seconds
   const intervals = measured.intervals;
   const fps = intervals.map((ms) => 1000 / ms).sort((a, b) => a - b);
-  const scale = Number(await page.evaluate(() => document.querySelector('canvas')?.dataset.scale ?? '1'));
   await page.context().close();
   return {
     mode,
-    variant: variant.name,
-    scale,
     median: fps[Math.floor(fps.length / 2)] ?? 0,
     p5: fps[Math.floor(fps.length * 0.05)] ?? 0,
     frames: fps.length,
@@ -183,18 +179,29 @@ async function measure(mode: string, variant: (typeof VARIANTS)[number]): Promis
     allocKbPerS: measured.allocKbPerS,
     load1: loadavg()[0] ?? 0,
     serverCpu: (cpu.user + cpu.system) / 1000 / wall,
+    cpuMsPerFrame: (browserCpu * 1000) / Math.max(1, intervals.length),
   };
+}
+
+/**
+ * CPU seconds used so far by every process of the browser (renderer, GPU/compositor, browser),
+ * from CDP SystemInfo: time on a core, whatever else the machine runs — the display's cost that
+ * contention does not inflate (only one page is open while a window is measured).
+ */
+async function browserCpuSeconds(): Promise<number> {
+  const info = (await cdpBrowser.send('SystemInfo.getProcessInfo')) as { processInfo: { cpuTime: number }[] };
+  return info.processInfo.reduce((sum, p) => sum + p.cpuTime, 0);
 }
 clearInterval(drive);
 await browser.close();
 await server.close();
 
-console.log(`display modes: ${PEOPLE} people, 20 Hz pulses, 1920×1080, headless Chromium (--disable-gpu), ${SECONDS} s per mode and variant; ${cpus().length} cores, ${BURN} busy neighbour thread(s), load ${loadavg().map((x) => x.toFixed(2)).join(' ')} at the end`);
-console.log('mode          variant     median fps  p5 fps  frames  >20ms  p5 vs scale=1  scale   main thread ms/s: task script layout style   LoAF (max ms)  CLS     GCs (on slow)  alloc KB/s  load1  server CPU');
+console.log(`display modes: ${PEOPLE} people, 20 Hz pulses, 1920×1080, headless Chromium (--disable-gpu), ${SECONDS} s per mode; web ${webRoot}; ${cpus().length} cores, ${BURN} busy neighbour thread(s), load ${loadavg().map((x) => x.toFixed(2)).join(' ')} at the end`);
+console.log('mode          median fps  p5 fps  frames  >20ms  p5 vs field  CPU ms/frame  main thread ms/s: task script layout style   LoAF (max ms)  CLS     GCs (on slow)  alloc KB/s  load1  server CPU');
+const base = rows.find((b) => b.mode === 'field');
 for (const r of rows) {
-  const base = rows.find((b) => b.mode === r.mode && b.variant === 'scale=1');
   console.log(
-    `${r.mode.padEnd(13)} ${r.variant.padEnd(10)} ${r.median.toFixed(1).padStart(10)} ${r.p5.toFixed(1).padStart(7)} ${String(r.frames).padStart(7)} ${String(r.slow).padStart(6)}  ${base ? (r.p5 / base.p5).toFixed(2) : '–'}×          ${r.scale.toFixed(2)}   ${r.taskMs.toFixed(0).padStart(4)} ${r.scriptMs.toFixed(0).padStart(6)} ${r.layoutMs.toFixed(1).padStart(6)} ${r.styleMs.toFixed(1).padStart(5)}   ${String(r.loaf).padStart(5)} (${r.loafMaxMs.toFixed(0)})   ${r.cls.toFixed(4)}  ${String(r.gcs).padStart(5)} (${r.slowGcs})   ${r.allocKbPerS.toFixed(0).padStart(8)}    ${r.load1.toFixed(2).padStart(5)}  ${(100 * r.serverCpu).toFixed(0)}%`,
+    `${r.mode.padEnd(13)} ${r.median.toFixed(1).padStart(10)} ${r.p5.toFixed(1).padStart(7)} ${String(r.frames).padStart(7)} ${String(r.slow).padStart(6)}  ${base ? (r.p5 / base.p5).toFixed(2) : '–'}×        ${r.cpuMsPerFrame.toFixed(1).padStart(11)}   ${r.taskMs.toFixed(0).padStart(4)} ${r.scriptMs.toFixed(0).padStart(6)} ${r.layoutMs.toFixed(1).padStart(6)} ${r.styleMs.toFixed(1).padStart(5)}   ${String(r.loaf).padStart(5)} (${r.loafMaxMs.toFixed(0)})   ${r.cls.toFixed(4)}  ${String(r.gcs).padStart(5)} (${r.slowGcs})   ${r.allocKbPerS.toFixed(0).padStart(8)}    ${r.load1.toFixed(2).padStart(5)}  ${(100 * r.serverCpu).toFixed(0)}%`,
   );
 }
 console.log(`screenshots (1280×720): ${shots}/display-<mode>.png`);

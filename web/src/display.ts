@@ -14,7 +14,6 @@ import { html, render } from './lib/ui.ts';
 import { feedbackLabel, feedbackOf, type DisplayMode } from '../../src/core/displayMode.ts';
 import { artState, drawArt } from './display/modes.ts';
 import { useDisplayMode } from './display/displayMode.ts';
-import { RenderScale, scaleFromQuery } from './display/renderScale.ts';
 
 interface View {
   mv: number;
@@ -200,23 +199,17 @@ function Canvas({ pulse, mode }: { pulse: Pulse | null; mode: DisplayMode }) {
     if (!ctx) return;
     const view: View = { mv: 0, ma: 0, phase: 0, hist: new Float32Array(0), fps: 0, backdrop: null };
     const art = artState();
-    // The backing store's scale: `?scale=` pins it, else it follows the frames delivered.
-    const pinned = scaleFromQuery(location.search);
-    const scaler = new RenderScale();
     let last = performance.now();
     let frames = 0;
     let windowStart = last;
     let raf = 0;
     const frame = (now: number) => {
-      scaler.frame(now - last);
-      const scale = pinned ?? scaler.scale;
-      const dpr = (window.devicePixelRatio || 1) * scale;
-      const w = Math.max(1, Math.round(canvas.clientWidth * dpr));
-      const h = Math.max(1, Math.round(canvas.clientHeight * dpr));
+      const dpr = window.devicePixelRatio || 1;
+      const w = canvas.clientWidth * dpr;
+      const h = canvas.clientHeight * dpr;
       if (canvas.width !== w || canvas.height !== h) {
         canvas.width = w;
         canvas.height = h;
-        canvas.dataset.scale = String(scale);
       }
       const m = modeRef.current;
       const p = pulseRef.current;
