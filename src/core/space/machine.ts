@@ -26,7 +26,7 @@ import { type Bridging, bridgingOf } from '../collective/bridging.ts';
 import { PulseState } from '../pulse.ts';
 import { type ReleasedGroups, releaseGroups } from '../release/groups.ts';
 import { DEFAULT_RELEASE_POLICY, newReleaseCache, type ReleaseCache, type ReleasePolicy, releaseCollective, releaseHeartSynchrony, releasePulse } from '../release/release.ts';
-import type { Effect, Notice, PulseView, SpaceEvent } from './events.ts';
+import type { Effect, MergedCounts, Notice, PulseView, SpaceEvent } from './events.ts';
 
 /**
  * How many recently accepted inputs per participant are remembered for duplicate acks (M3): a
@@ -192,7 +192,8 @@ export function step(state: SpaceState, e: SpaceEvent): StepResult {
       state.connected = 0;
       state.displays = 0;
       for (const p of state.participants.values()) p.sockets = 0;
-      state.pulse.resumeFrom(e.pulseSeq, null, null);
+      // A tick owner taking over a cluster space continues the smoothing it last saw published (§K).
+      state.pulse.resumeFrom(e.pulseSeq, e.smoothed ?? null, e.smoothed ? (e.smoothedAt ?? e.at) : null);
       state.tracker = state.options.collective === false ? null : new CollectiveTracker(state.options.collective);
       state.collective = null;
       state.heart = heartOf(state.space, state.options);
@@ -206,7 +207,7 @@ export function step(state: SpaceState, e: SpaceEvent): StepResult {
       if (!e.consent) return done(state, [notify(e.conn, { t: 'error', code: 'CONSENT_REQUIRED', message: 'join needs consent: true after the consent screen' }, false)], false);
       const g = groupIndex(state, e.group);
       if (g === undefined) return done(state, [notify(e.conn, { t: 'error', code: 'BAD_REQUEST', message: 'group: this space has no such group' }, false)], false);
-      if (state.connected >= state.space.capacity) return done(state, [notify(e.conn, { t: 'full', message: `this space is full (${state.space.capacity} people)`, capacity: state.space.capacity }, false)], false);
+      if (state.connected + (e.elsewhere ?? 0) >= state.space.capacity) return done(state, [notify(e.conn, { t: 'full', message: `this space is full (${state.space.capacity} people)`, capacity: state.space.capacity }, false)], false);
       const joiner = participantOf(state, e.participantId);
       joiner.sockets = 1;
       if (g >= 0) joiner.group = g;
@@ -224,7 +225,7 @@ export function step(state: SpaceState, e: SpaceEvent): StepResult {
     case 'resumed': {
       if (closed) return done(state, [notify(e.conn, { t: 'error', code: 'SPACE_CLOSED', message: 'this space has closed' }, false)], false);
       const known = state.participants.get(e.participantId);
-      if ((!known || known.sockets === 0) && state.connected >= state.space.capacity) {
+      if ((!known || known.sockets === 0) && state.connected + (e.elsewhere ?? 0) >= state.space.capacity) {
         return done(state, [notify(e.conn, { t: 'full', message: `this space is full (${state.space.capacity} people)`, capacity: state.space.capacity }, false)], false);
       }
       const p = known ?? participantOf(state, e.participantId);
@@ -233,6 +234,10 @@ export function step(state: SpaceState, e: SpaceEvent): StepResult {
         if (e.stored.latest) p.recent.push({ seq: e.stored.lastSeq, affect: e.stored.latest });
         const g = groupIndex(state, e.stored.group) ?? -1;
         if (g >= 0) p.group = g;
+        // Resumed on this node after another held them (cluster failover, §K): their stored,
+        // unexpired point counts here now. (On one node an unknown participant's point has expired.)
+        const latest = e.stored.latest;
+        if (latest && latest.at + state.space.ttlMs > e.at) state.pulse.upsert(e.participantId, latest, latest.at, g);
       }
       p.sockets++;
       if (p.sockets === 1) state.connected++;
@@ -311,7 +316,18 @@ export function step(state: SpaceState, e: SpaceEvent): StepResult {
       return done(state, [], true);
     }
     case 'tick':
+      if (e.merged) mergeCounts(state, e.merged);
       return tick(state, e.at, e.participant);
+    case 'moved': {
+      // §K: the participant resumed on another node, which holds their point and seq from now on.
+      const p = state.participants.get(e.participantId);
+      const counted = state.pulse.remove(e.participantId);
+      state.heart?.forget(e.participantId);
+      if (!p && !counted) return done(state, [], false);
+      if (p && p.sockets > 0) state.connected--;
+      state.participants.delete(e.participantId);
+      return done(state, [], true);
+    }
     case 'act-requested': {
       if (closed) return done(state, [notify(e.reply, { t: 'error', code: 'SPACE_CLOSED', message: 'the space is already closed' }, false)], false);
       const act =
@@ -342,7 +358,7 @@ export function step(state: SpaceState, e: SpaceEvent): StepResult {
 export function wantsTick(state: SpaceState, participant: boolean): boolean {
   if (state.status === 'closed') return false;
   if (!participant) return state.displays > 0;
-  if (state.connected > 0 || state.displays > 0 || state.pulse.count > 0) return true;
+  if (state.connected > 0 || state.displays > 0 || state.pulse.grid.n > 0) return true;
   // An empty, unwatched room publishes once that it is empty, then rests.
   return state.lastView === null || state.lastView.count > 0;
 }
@@ -366,6 +382,20 @@ function tick(state: SpaceState, at: number, participant: boolean): StepResult {
     effects.push({ type: 'persist', write: { kind: 'series', at, count: released.count, mean: released.mean, spread: released.spread, quadrants: released.quadrants } });
   }
   return done(state, effects, true);
+}
+
+/**
+ * The tick owner's machine of a cluster space (§K) takes the whole space's merged counts: it holds
+ * no participants itself, so its aggregate is exactly the merge of the nodes' partials.
+ */
+function mergeCounts(state: SpaceState, m: MergedCounts): void {
+  state.pulse.grid.assign(m.grid);
+  state.pulse.groupGrids.forEach((g, i) => {
+    const other = m.groups[i];
+    if (other) g.assign(other);
+  });
+  state.connected = m.connected;
+  state.displays = m.displays;
 }
 
 /** Adds the released groups (R6) and their bridging measures to a view (spaces that declare groups). */
