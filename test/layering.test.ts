@@ -49,7 +49,7 @@ const ALLOWED: Record<string, (target: string) => boolean> = {
   bus: (t) => t === 'core',
   http: (t) => t === 'core' || t === 'space' || t === 'storage' || t === 'log' || t === 'feeds',
   // Feeds (OSC, SSE, webhooks) subscribe to released views on the bus and run on the host's
-  // scheduler; the steward's feed settings are kept through the Storage port (S12), never an adapter.
+  // scheduler; the steward's feed settings are kept through the Storage port (S13), never an adapter.
   feeds: (t) => t === 'core' || t === 'space' || t === 'bus' || t === 'storage',
   // Rehearsals play a recorded session (read through the Storage port) into a space host.
   ws: (t) => t === 'core' || t === 'space' || t === 'bus',
@@ -61,7 +61,8 @@ const ALLOWED: Record<string, (target: string) => boolean> = {
 };
 
 /** Packages the pure core may use (pure computation, no I/O). */
-const CORE_PACKAGES = new Set(['valibot']);
+// @marcbachmann/cel-js: the CEL engine council policies are evaluated with (core/policy; pure, no I/O).
+const CORE_PACKAGES = new Set(['valibot', '@marcbachmann']);
 
 function check(sources: readonly (readonly [string, string])[] = files(SRC).map((f) => [f, readFileSync(f, 'utf8')] as const)): string[] {
   const problems: string[] = [];

@@ -1,7 +1,7 @@
 /**
  * Restart recovery (SPEC S6): a server restarted on the same SQLite file resumes every open
  * space with its participants' unexpired points, and participants resume by token; the
- * steward's feed settings (S12) come back in force.
+ * steward's feed settings (S13) come back in force.
  */
 import { createHmac } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
@@ -72,7 +72,7 @@ describe('restart: feed settings', () => {
     receiver = null;
   });
 
-  it.runIf(hasOscdump)('[S12][F1][F3][F4] OSC targets, webhooks (their secrets never in the database), allow-lists and the delivery log come back and deliver', async () => {
+  it.runIf(hasOscdump)('[S13][F1][F3][F4] OSC targets, webhooks (their secrets never in the database), allow-lists and the delivery log come back and deliver', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'attune-restart-feeds-'));
     const dbPath = join(dir, 'attune.db');
     const scheduler = new ManualScheduler(Date.now());

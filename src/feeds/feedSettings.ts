@@ -1,6 +1,6 @@
 /**
  * The feed settings a steward chooses for a space — its own OSC targets, its display's
- * `frame-ancestors` allow-list and its webhooks — kept through the Storage port (SPEC S12) and
+ * `frame-ancestors` allow-list and its webhooks — kept through the Storage port (SPEC S13) and
  * put in force: each change is stored first and applied once durable (a failed write changes
  * nothing: UNAVAILABLE), and a restarted server loads them all for its open spaces
  * ({@link FeedSettings.load}). While a space has OSC targets or webhooks, the space is watched

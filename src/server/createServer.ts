@@ -29,6 +29,7 @@ import type { MachineOptions } from '../core/space/machine.ts';
 import { createApp } from '../http/app.ts';
 import { createLogRoutes } from '../http/logRoutes.ts';
 import { createFeedRoutes } from '../http/feedRoutes.ts';
+import { createCouncilRoutes } from '../http/councilRoutes.ts';
 import { createStoryRoutes } from '../http/storyRoutes.ts';
 import { screenStory } from '../analyze/profanity/screenStory.ts';
 import { type Feeds, startFeeds } from './feeds.ts';
@@ -328,7 +329,7 @@ export async function createServer(config: ServerConfig = {}, deps: ServerDeps =
       cleanups.push(() => node.stop());
     }
 
-    // Webhook secrets are derived from a key beside the database (0600), never stored in it (S12).
+    // Webhook secrets are derived from a key beside the database (0600), never stored in it (S13).
     const feedKey = dataDir ? loadOrCreateSecret(join(dataDir, 'feeds-key')) : randomBytes(32).toString('base64url');
     const feeds = await startFeeds({ host, bus, scheduler, storage, secretKey: feedKey, osc: config.osc ?? [] });
     cleanups.push(() => feeds.close());
@@ -362,7 +363,7 @@ export async function createServer(config: ServerConfig = {}, deps: ServerDeps =
       trustProxyHops,
       joinThrottle,
       clock: () => scheduler.now(),
-      spaceRoutes: [createFeedRoutes({ host, ...feeds }), createStoryRoutes({ host })],
+      spaceRoutes: [createFeedRoutes({ host, ...feeds }), createStoryRoutes({ host }), createCouncilRoutes({ host, publicUrl: () => publicUrl })],
       frameAncestorsOf: (path) => feeds.embeds.frameAncestorsOf(path),
     });
 

@@ -25,7 +25,7 @@ export interface Feeds {
   readonly audience: FeedAudience;
   /** Per-space frame-ancestors allow-lists of the display. */
   readonly embeds: EmbedBook;
-  /** The steward's settings (OSC targets, allow-lists, webhooks): stored, then in force (S12). */
+  /** The steward's settings (OSC targets, allow-lists, webhooks): stored, then in force (S13). */
   readonly settings: FeedSettings;
   close(): Promise<void>;
 }
@@ -39,7 +39,7 @@ export interface FeedsOptions {
   readonly osc?: readonly string[];
   /** The HTTP client webhooks use (default fetch). */
   readonly fetch?: typeof fetch;
-  /** Where the steward's feed settings are kept (S12); without it they live in memory only. */
+  /** Where the steward's feed settings are kept (S13); without it they live in memory only. */
   readonly storage?: Storage;
   /** The key webhook secrets are derived from (default: random for this process). */
   readonly secretKey?: Uint8Array | string;
@@ -69,10 +69,30 @@ function subscribeReleasedParticipantViews(bus: Bus, f: (spaceId: string, code: 
   });
 }
 
-/** Starts every feed, with the feed settings stored for the open spaces in force (S12). */
+/** Starts every feed, with the feed settings stored for the open spaces in force (S13). */
 export async function startFeeds(o: FeedsOptions): Promise<Feeds> {
   const report = o.report ?? ((m: string) => console.error(`attune: ${m}`));
-  const modes = new DisplayModeBook();
+  const modeOf = (spaceId: string) => {
+    const d = o.host.displayModeOf(spaceId);
+    return d.by === 'default' ? null : { mode: d.mode, at: d.at, by: d.by === 'policy' ? ('policy' as const) : ('steward' as const) };
+  };
+  const modes = new DisplayModeBook(modeOf);
+  // The mode is a governance act (SPEC Q9): the book follows what the host applied, and
+  // webhooks hear of every council decision.
+  const acts = o.host.listenActs((spaceId, e) => {
+    if (e.kind !== 'act-logged') return;
+    const d = o.host.displayModeOf(spaceId);
+    modes.set(spaceId, d.mode, e.at, d.by === 'policy' ? 'policy' : 'steward');
+    const k = e.act.kind;
+    if (k === 'policy-fire' || k === 'policy-adopt' || k === 'policy-retire' || k === 'feedback-set' || k === 'council-create') {
+      const fields = o.host.councilView(spaceId);
+      webhooks.emit(spaceId, 'decision', k === 'policy-fire' ? 'policy.fired' : k === 'policy-adopt' ? 'policy.adopted' : k === 'policy-retire' ? 'policy.retired' : k === 'feedback-set' ? 'feedback.changed' : 'council.created', e.at, {
+        act: e.act,
+        entry: e.entry ?? null,
+        feedback: fields.ok ? fields.value.feedback : null,
+      });
+    }
+  });
   const history = new PulseHistory({ bus: o.bus });
   const osc = new OscFeed({ bus: o.bus, targets: oscTargetsOf(o.osc ?? []), modeOf: (id) => modes.get(id).mode, report }).start();
   const webhooks = new WebhookBook({
@@ -113,6 +133,7 @@ export async function startFeeds(o: FeedsOptions): Promise<Feeds> {
     embeds,
     settings,
     async close() {
+      acts.dispose();
       discovery?.dispose();
       ended.dispose();
       audience.close();

@@ -119,7 +119,7 @@ export interface StorySettingsRecord {
   readonly moderation: 'pre' | 'post';
 }
 
-/** A per-space feed setting (SPEC S12, §F): the steward's OSC targets, or the display's frame-ancestors allow-list. */
+/** A per-space feed setting (SPEC S13, §F): the steward's OSC targets, or the display's frame-ancestors allow-list. */
 export type FeedSettingKind = 'osc-targets' | 'frame-ancestors';
 
 /** A space's feed setting: a list of strings (OSC targets as `HOST:PORT`, or origins). */
@@ -132,7 +132,7 @@ export interface FeedSettingRecord {
 }
 
 /**
- * A webhook subscription (SPEC S12, F3). It holds no secret: the server derives each signing
+ * A webhook subscription (SPEC S13, F3). It holds no secret: the server derives each signing
  * secret from its own feed key and the subscription's id, so a copy of the database alone signs
  * nothing.
  */
@@ -209,6 +209,16 @@ export interface Storage {
   listSpaceLinks(spaceId: string): Promise<string[]>;
 
   /**
+   * Stores (replaces) a space's governance state — its council, members (token hashes only),
+   * proposals, policies and the feedback in force — as the JSON text the space machine gives
+   * (SPEC S12), so that a council survives a restart. Ordered and group-committed like every
+   * write; rejects for an unknown space.
+   */
+  putGovernance(spaceId: string, snapshot: string): Promise<void>;
+  /** The last governance state stored for a space, or null when none (SPEC S12). */
+  getGovernance(spaceId: string): Promise<string | null>;
+
+  /**
    * Appends machine events durably (resolves after the commit). (spaceId, n) is unique across
    * events and inputs: a call holding an n already stored rejects, storing none of its events,
    * and the other calls of the group commit (SPEC S8).
@@ -244,13 +254,13 @@ export interface Storage {
   getStorySettings(spaceId: string): Promise<StorySettingsRecord | null>;
 
   /**
-   * Replaces a space's feed setting of one kind (SPEC S12); an empty list removes it. Rejects
+   * Replaces a space's feed setting of one kind (SPEC S13); an empty list removes it. Rejects
    * for an unknown space.
    */
   setFeedSetting(spaceId: string, kind: FeedSettingKind, values: readonly string[], at: number): Promise<void>;
   /** Every stored feed setting, of every space (a server loads them on start), by space then kind. */
   listFeedSettings(): Promise<FeedSettingRecord[]>;
-  /** Stores a webhook subscription (S12); rejects for an unknown space or an id already stored. */
+  /** Stores a webhook subscription (S13); rejects for an unknown space or an id already stored. */
   addWebhook(w: WebhookRecord): Promise<void>;
   /** Removes a webhook subscription; idempotent. Its delivery log stays until trimmed. */
   removeWebhook(id: string): Promise<void>;
@@ -258,7 +268,7 @@ export interface Storage {
   listWebhooks(): Promise<WebhookRecord[]>;
   /**
    * Appends delivery attempts in order, then keeps only the newest `keepPerSpace` of each space
-   * they touched (S12).
+   * they touched (S13).
    */
   appendWebhookDeliveries(records: readonly WebhookDeliveryRecord[], keepPerSpace: number): Promise<void>;
   /** The newest `limit` delivery attempts of a space, oldest first (append order). */

@@ -429,6 +429,18 @@ export function storageContract(h: StorageHarness): void {
       expect(await s.listSpaceLinks('b')).toEqual(['a']);
     });
 
+    it('[S12] governance: null before any, replaced by each put, per space, in call order; an unknown space rejects alone', async () => {
+      await s.createSpace(space('a', 'CODEA'));
+      await s.createSpace(space('b', 'CODEB'));
+      expect(await s.getGovernance('a')).toBeNull();
+      // Not awaited one by one: the later put wins because writes apply in call order (S3).
+      const puts = [s.putGovernance('a', '{"v":1,"n":1}'), s.putGovernance('nowhere', '{}'), s.putGovernance('a', '{"v":1,"n":2}'), s.putGovernance('b', '{"v":1,"n":9}')];
+      expect(await fulfilled(puts)).toEqual([true, false, true, true]);
+      expect(await s.getGovernance('a')).toBe('{"v":1,"n":2}');
+      expect(await s.getGovernance('b')).toBe('{"v":1,"n":9}');
+      expect(await s.getGovernance('nowhere')).toBeNull();
+    });
+
     const story = (id: string, over: Partial<StoryRecord> = {}): StoryRecord => ({
       id,
       spaceId: 'a',
@@ -487,7 +499,7 @@ export function storageContract(h: StorageHarness): void {
       expect(await fulfilled([s.setStorySettings('zz', { enabled: true, moderation: 'pre' }, 7)])).toEqual([false]);
     });
 
-    it('[S12] feed settings: set, replaced, removed by an empty list, listed by space and kind; an unknown space rejects', async () => {
+    it('[S13] feed settings: set, replaced, removed by an empty list, listed by space and kind; an unknown space rejects', async () => {
       await s.createSpace(space('a', 'CODEA'));
       await s.createSpace(space('b', 'CODEB'));
       await s.setFeedSetting('b', 'osc-targets', ['127.0.0.1:57120'], 3);
@@ -508,7 +520,7 @@ export function storageContract(h: StorageHarness): void {
       expect((await s.listFeedSettings()).map((f) => `${f.spaceId}/${f.kind}`)).toEqual(['a/frame-ancestors', 'a/osc-targets', 'b/frame-ancestors']);
     });
 
-    it('[S12] webhooks: stored without a secret, listed oldest first, removed idempotently; a taken id or an unknown space rejects alone', async () => {
+    it('[S13] webhooks: stored without a secret, listed oldest first, removed idempotently; a taken id or an unknown space rejects alone', async () => {
       await s.createSpace(space('a', 'CODEA'));
       await s.createSpace(space('b', 'CODEB'));
       await s.addWebhook(webhook('wh_2', 'b', 20));
@@ -521,7 +533,7 @@ export function storageContract(h: StorageHarness): void {
       expect(JSON.stringify(await s.listWebhooks())).not.toMatch(/secret/);
     });
 
-    it('[S12] webhook deliveries: appended in order, trimmed to the newest per space, listed oldest first', async () => {
+    it('[S13] webhook deliveries: appended in order, trimmed to the newest per space, listed oldest first', async () => {
       await s.createSpace(space('a', 'CODEA'));
       await s.createSpace(space('b', 'CODEB'));
       await s.appendWebhookDeliveries([delivery('a', 1, 'retrying'), delivery('a', 2, 'failed'), delivery('b', 1)], 3);
@@ -537,7 +549,7 @@ export function storageContract(h: StorageHarness): void {
 
     if (h.reopen) {
       const reopen = h.reopen;
-      it('[S6][S12] feed settings, webhooks and their delivery log survive a reopen', async () => {
+      it('[S6][S13] feed settings, webhooks and their delivery log survive a reopen', async () => {
         await s.createSpace(space('a', 'CODEA'));
         await s.setFeedSetting('a', 'osc-targets', ['127.0.0.1:57120'], 3);
         await s.setFeedSetting('a', 'frame-ancestors', ['https://venue.example'], 4);
@@ -564,6 +576,14 @@ export function storageContract(h: StorageHarness): void {
         expect((await s.getSpace('a'))?.groups).toEqual(['east']);
         expect((await s.getParticipantByTokenHash('tok-p1'))?.group).toBe('east');
         expect(await s.listSpaceLinks('a')).toEqual(['b']);
+      });
+
+      it('[S6][S12] governance survives a reopen', async () => {
+        await s.createSpace(space('a', 'CODEA'));
+        await s.putGovernance('a', '{"v":1,"council":null}');
+        await s.close();
+        s = await reopen();
+        expect(await s.getGovernance('a')).toBe('{"v":1,"council":null}');
       });
 
       it('[S6][ST13] stories and their settings survive a reopen; an erased one stays erased', async () => {

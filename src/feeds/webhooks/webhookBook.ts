@@ -11,7 +11,7 @@
  * back-off — 1 s, 2 s, 4 s, 8 s, 16 s — on the host's scheduler, then given up; 4xx other than
  * 408/429 is final. The last deliveries per space are kept as a log for the steward page.
  *
- * Subscriptions and the delivery log are kept through the Storage port (SPEC S12) when one is
+ * Subscriptions and the delivery log are kept through the Storage port (SPEC S13) when one is
  * given: a subscription is stored before it is in force, and a restarted server loads them
  * ({@link WebhookBook.load}). Secrets are never stored: each is HMAC-SHA256 of the server's feed
  * key over the space and subscription ids ({@link webhookSecret}), so a copy of the database
@@ -39,7 +39,7 @@ export interface WebhookInfo {
   readonly createdAt: number;
 }
 
-/** One line of the delivery log: a stored attempt (S12) without its space, of a known kind. */
+/** One line of the delivery log: a stored attempt (S13) without its space, of a known kind. */
 export type DeliveryRecord = Omit<WebhookDeliveryRecord, 'spaceId' | 'event'> & { readonly event: WebhookEventKind };
 
 /** The body of a delivery. */
@@ -91,7 +91,7 @@ export interface WebhookBookOptions {
   readonly wallClock?: () => number;
   /** Code of a space by id (mode changes carry only the id). */
   readonly codeOf?: (spaceId: string) => string | undefined;
-  /** Where subscriptions and the delivery log are kept (S12); without it they live in memory only. */
+  /** Where subscriptions and the delivery log are kept (S13); without it they live in memory only. */
   readonly storage?: Storage;
   /** The key secrets are derived from (default: random, so secrets last as long as the process). */
   readonly secretKey?: Uint8Array | string;

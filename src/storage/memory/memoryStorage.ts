@@ -81,10 +81,11 @@ export class MemoryStorage implements Storage {
   private readonly pulses = new Map<string, PulsePoint[]>();
   /** Per space, the spaces its steward agreed to link with (S10), in agreement order. */
   private readonly links = new Map<string, Map<string, number>>();
+  private readonly governance = new Map<string, string>();
   /** Stories by id (ST13), and each space's story settings. */
   private readonly stories = new Map<string, StoryRecord>();
   private readonly storySettings = new Map<string, StorySettingsRecord>();
-  /** Feed settings (S12) by space, then kind. */
+  /** Feed settings (S13) by space, then kind. */
   private readonly feedSettings = new Map<string, Map<FeedSettingKind, FeedSettingRecord>>();
   /** Webhook subscriptions in creation order, by id. */
   private readonly webhooks = new Map<string, WebhookRecord>();
@@ -276,6 +277,18 @@ export class MemoryStorage implements Storage {
         if (!m.has(otherId)) m.set(otherId, at);
       } else m.delete(otherId);
     });
+  }
+
+  putGovernance(spaceId: string, snapshot: string): Promise<void> {
+    return this.enqueue(() => {
+      if (!this.spaces.has(spaceId)) throw new Error(`unknown space ${spaceId}`);
+      this.governance.set(spaceId, snapshot);
+    });
+  }
+
+  async getGovernance(spaceId: string): Promise<string | null> {
+    this.check();
+    return this.governance.get(spaceId) ?? null;
   }
 
   async listSpaceLinks(spaceId: string): Promise<string[]> {

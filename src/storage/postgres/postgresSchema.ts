@@ -175,12 +175,20 @@ CREATE TABLE story_settings (
 );
 `;
 
+/** Version 3: governance (S12): a space's council, policies and feedback in force, as one JSON text. */
+const V3 = `
+CREATE TABLE governance (
+  space_id TEXT PRIMARY KEY REFERENCES spaces(id),
+  snapshot TEXT NOT NULL
+);
+`;
+
 /**
- * Version 3: the feed settings (S12) — a space's OSC targets and frame-ancestors allow-list (a
+ * Version 4: the feed settings (S13) — a space's OSC targets and frame-ancestors allow-list (a
  * JSON array per kind), its webhook subscriptions (no secrets: the server derives them) and
  * their delivery log (`id` is append order; trimmed per space on append).
  */
-const V3 = `
+const V4 = `
 CREATE TABLE feed_settings (
   space_id TEXT NOT NULL REFERENCES spaces(id),
   kind TEXT NOT NULL,
@@ -214,7 +222,7 @@ CREATE INDEX webhook_deliveries_space ON webhook_deliveries(space_id, id);
 `;
 
 /** Schema steps; append only (a released step never changes: existing databases ran it). */
-const MIGRATIONS: readonly string[] = [V1, V2, V3];
+const MIGRATIONS: readonly string[] = [V1, V2, V3, V4];
 
 /** The schema version this code writes. */
 export const PG_SCHEMA_VERSION = MIGRATIONS.length;

@@ -31,6 +31,7 @@ export type PgWriteCall =
   | { readonly op: 'clearLatest'; readonly id: string }
   | { readonly op: 'setParticipantGroup'; readonly id: string; readonly group: string | null }
   | { readonly op: 'setSpaceLink'; readonly spaceId: string; readonly otherId: string; readonly agree: boolean; readonly at: number }
+  | { readonly op: 'putGovernance'; readonly spaceId: string; readonly snapshot: string }
   | { readonly op: 'appendInputs'; readonly rows: readonly InputRecord[] }
   | { readonly op: 'appendEvents'; readonly rows: readonly SpaceEventRecord[] }
   | { readonly op: 'appendPulsePoints'; readonly rows: readonly PulsePoint[] }
@@ -155,6 +156,16 @@ function stepOf(group: readonly PgWriteCall[], ks: readonly number[]): Step {
         read: (r) => [(r.rows[0] as { n: number } | undefined)?.n === 1 ? undefined : new Error(`unknown space ${c.spaceId}`)],
       };
     }
+    case 'putGovernance': {
+      const c = first;
+      // Reports whether the space exists and changes nothing when it does not (no savepoint needed).
+      return {
+        calls: ks,
+        text: 'WITH s AS (SELECT id FROM spaces WHERE id = $1), u AS (INSERT INTO governance (space_id, snapshot) SELECT id, $2 FROM s ON CONFLICT (space_id) DO UPDATE SET snapshot = excluded.snapshot) SELECT count(*)::int AS n FROM s',
+        values: [c.spaceId, c.snapshot],
+        read: (r) => [(r.rows[0] as { n: number } | undefined)?.n === 1 ? undefined : new Error(`unknown space ${c.spaceId}`)],
+      };
+    }
     case 'createParticipant': {
       const ps = ks.map((k) => (group[k] as Extract<PgWriteCall, { op: 'createParticipant' }>).p);
       const col = <T>(f: (p: ParticipantRecord) => T) => ps.map(f);
@@ -265,7 +276,7 @@ ORDER BY ord`,
     }
     case 'setFeedSetting': {
       const c = first;
-      // Both forms report whether the space exists and change nothing when it does not (S12).
+      // Both forms report whether the space exists and change nothing when it does not (S13).
       const text =
         c.values.length > 0
           ? 'WITH s AS (SELECT id FROM spaces WHERE id = $1), u AS (INSERT INTO feed_settings (space_id, kind, vals, at) SELECT id, $2, $3, $4 FROM s ON CONFLICT (space_id, kind) DO UPDATE SET vals = excluded.vals, at = excluded.at) SELECT count(*)::int AS n FROM s'
