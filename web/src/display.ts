@@ -257,7 +257,7 @@ function App() {
   const shares = pulse?.quadrants;
   const alerts = pulse?.collective?.alerts ?? [];
   const dis = pulse?.collective?.dissonance?.score;
-  const display = useDisplayMode(code);
+  const display = useDisplayMode(code, (pulse as { display?: unknown } | null)?.display);
   const feedback = feedbackOf(pulse);
   return html`
     <${Canvas} pulse=${pulse} mode=${display.mode} />
