@@ -11,6 +11,7 @@ import { HeartPanel } from './lib/heartPanel.ts';
 import { StoryPanel } from './lib/storyPanel.ts';
 import { codeFromPath, type InputPayload, useSpaceSocket, hasConsented, recordConsent, type Status } from './lib/socket.ts';
 import { api, html, render } from './lib/ui.ts';
+import { FeedbackBanner, feedbackFieldOf, shownMode } from './lib/feedback.ts';
 
 interface SpaceInfo {
   code: string;
@@ -42,6 +43,8 @@ function Consent({ space, onYes }: { space: SpaceInfo; onYes: (group: string | n
             <${GroupPicker} groups=${groups} value=${group} onChange=${setGroup} />`
           : null
       }
+      <h2>Councils may change what the screen shows</h2>
+      <p data-testid="consent-council">This space may have a council: people responsible for the room who can, through rules they adopted in the open, change what screens show for a few minutes — for example a calmer screen when the room is racing. They see only the whole room, never you. Whenever that happens your screen says so, which rule did it and why, with a link to the public record. You can refuse it at any time with <strong>“Keep showing me the room as it is”</strong>; it never changes what your own taps record.</p>
       <h2>How long it is kept</h2>
       <p>Your point counts in the room for ${minutes >= 1 ? `${minutes} minute${minutes === 1 ? '' : 's'}` : `${Math.round(space.ttlMs / 1000)} seconds`} after your last input; you can leave at any time and it disappears at once. Your inputs are stored on this server under the random key only, for the room's record.</p>
     </div>
@@ -67,6 +70,7 @@ function Room({ space, group: chosen }: { space: SpaceInfo; group: string | null
   // Bumped when the server tells this participant one of their stories changed (ST12).
   const [storyBump, setStoryBump] = useState(0);
 
+  const [optedOut, setOptedOut] = useState(() => localStorage.getItem(`attune:${space.code}:optout`) === 'yes');
   const socket = useSpaceSocket(space.code, 'participant', {
     onStatus: (s) => setStatus(s),
     onWelcome: (m) => {
@@ -102,11 +106,26 @@ function Room({ space, group: chosen }: { space: SpaceInfo; group: string | null
     socket.sendInput({ valence, arousal });
   };
 
+  // An opt-out is told again on every (re)connection: a restarted server counts afresh (Q12).
+  useEffect(() => {
+    const token = socket.client.token;
+    if (status === 'live' && optedOut && token) void fetch(`/api/spaces/${space.code}/feedback/opt-out`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ optOut: true }) }).catch(() => {});
+  }, [status]);
   if (ended) {
     return html`<h1>${space.name}</h1><div class="card" data-testid="ended"><p>${ended}</p></div><p><a href="/">attune</a></p>`;
   }
 
   const shares = pulse?.quadrants;
+  const feedback = feedbackFieldOf(pulse);
+  const calm = shownMode(feedback, optedOut) === 'calm';
+  if (typeof document !== 'undefined') document.body.classList.toggle('calm', calm);
+  const setOptOut = (value: boolean) => {
+    setOptedOut(value);
+    localStorage.setItem(`attune:${space.code}:optout`, value ? 'yes' : 'no');
+    const token = socket.client.token;
+    // The council sees only the count (under the cohort rule); the choice also lives on this device.
+    if (token) void fetch(`/api/spaces/${space.code}/feedback/opt-out`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ optOut: value }) }).catch(() => {});
+  };
   return html`
     <div class="row" style="justify-content: space-between">
       <h1>${space.name}</h1>
@@ -116,7 +135,13 @@ function Room({ space, group: chosen }: { space: SpaceInfo; group: string | null
       ${pulse ? `${pulse.count} ${pulse.count === 1 ? 'person' : 'people'} here` : '…'}
       ${pulse?.suppressed ? ` — the room's shape appears once ${pulse.minCohort} people have shared` : ''}
     </p>
+    <${FeedbackBanner} pulse=${pulse} optedOut=${optedOut} camps=${pulse?.collective?.camps ?? []} />
     <${Grid} pulse=${pulse} you=${you} onPick=${pick} label="How do you feel right now?" />
+    ${
+      feedback
+        ? html`<label class="row" style="font-weight:400"><input type="checkbox" style="width:auto" checked=${optedOut} data-testid="optout" onChange=${(e: Event) => setOptOut((e.target as HTMLInputElement).checked)} /> Keep showing me the room as it is (opt out of adaptive feedback)</label>`
+        : null
+    }
     <p class="status" aria-live="polite" data-testid="note">${saving ? 'Saving…' : note || (you ? '' : 'Tap where you are right now.')}</p>
     ${
       shares
