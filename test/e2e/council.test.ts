@@ -131,4 +131,25 @@ describe('[Q1][Q2][Q8][Q10] a council in the browser', () => {
     expect(await main(['audit', server.url, '--key', key, '--state', join(dir, 'audit-state.json')], cli.io)).toBe(0);
     for (const p of [steward, ada, bo, phone, screen, audit]) await p.context().close();
   }, 180_000);
+
+  it('[Q14] the front page’s template picker creates a space from a template; its join page offers only the inputs it allows', async () => {
+    const page = await open('/');
+    await expect.poll(() => page.getByTestId('template').locator('option').count(), { timeout: 10_000 }).toBe(5);
+    await page.getByTestId('template').selectOption('performance');
+    expect(await page.getByTestId('template-description').textContent()).toContain('concert');
+    await page.locator('#name').fill('Friday concert');
+    await page.getByRole('button', { name: 'Create space' }).click();
+    await expect.poll(() => page.getByTestId('created-code').count(), { timeout: 10_000 }).toBe(1);
+    const code = String(await page.getByTestId('created-code').textContent());
+    const council = (await (await fetch(`${server.url}/api/spaces/${code}/council`)).json()) as { settings: { template: string }; display: { mode: string }; proposals: unknown[] };
+    expect(council).toMatchObject({ settings: { template: 'performance' }, display: { mode: 'threads' } });
+    expect(council.proposals).toHaveLength(2);
+    const phone = await open(`/j/${code}`);
+    await phone.getByTestId('consent-yes').click();
+    await expect.poll(() => phone.getByTestId('template-words').textContent(), { timeout: 10_000 }).toContain('electric');
+    expect(await phone.locator('#words').count()).toBe(0);
+    await page.context().close();
+    await phone.context().close();
+  }, 60_000);
 });
+

@@ -71,6 +71,11 @@ function Room({ space, group: chosen }: { space: SpaceInfo; group: string | null
   const [storyBump, setStoryBump] = useState(0);
 
   const [optedOut, setOptedOut] = useState(() => localStorage.getItem(`attune:${space.code}:optout`) === 'yes');
+  // The space's template may allow only some inputs and name the grid's corners (Q14).
+  const [settings, setSettings] = useState<{ inputs: { tap: boolean; text: boolean; heart: boolean }; words: Record<string, string> | null } | null>(null);
+  useEffect(() => {
+    api<{ settings: typeof settings }>(`/api/spaces/${space.code}/council`).then((v) => setSettings(v.settings ?? null), () => {});
+  }, [space.code]);
   const socket = useSpaceSocket(space.code, 'participant', {
     onStatus: (s) => setStatus(s),
     onWelcome: (m) => {
@@ -150,7 +155,8 @@ function Room({ space, group: chosen }: { space: SpaceInfo; group: string | null
           </p>`
         : null
     }
-    <form
+    ${settings?.words ? html`<p class="muted" data-testid="template-words">corners: ${settings.words.pleasant} · ${settings.words.unpleasant} · ${settings.words.calm} · ${settings.words.energised}</p>` : null}
+    ${settings && !settings.inputs.text ? null : html`<form
       class="card"
       onSubmit=${(e: Event) => {
         e.preventDefault();
@@ -167,7 +173,7 @@ function Room({ space, group: chosen }: { space: SpaceInfo; group: string | null
         <button type="submit" class="secondary">Send</button>
       </div>
       <p class="muted" style="margin-bottom:0">Your words are read by the server, turned into a point, and discarded.</p>
-    </form>
+    </form>`}
     <${StoryPanel} code=${space.code} token=${status === 'live' ? socket.client.token : null} bump=${storyBump} />
     ${
       space.groups?.length
@@ -181,7 +187,7 @@ function Room({ space, group: chosen }: { space: SpaceInfo; group: string | null
           />`
         : null
     }
-    <${HeartPanel} send=${(input: InputPayload) => socket.sendInput(input)} said=${said} acked=${heartAcks} />
+    ${settings && !settings.inputs.heart ? null : html`<${HeartPanel} send=${(input: InputPayload) => socket.sendInput(input)} said=${said} acked=${heartAcks} />`}
     <button
       class="secondary"
       onClick=${() => {
