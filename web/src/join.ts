@@ -71,6 +71,8 @@ function Room({ space, group: chosen }: { space: SpaceInfo; group: string | null
   const [storyBump, setStoryBump] = useState(0);
 
   const [optedOut, setOptedOut] = useState(() => localStorage.getItem(`attune:${space.code}:optout`) === 'yes');
+  // After the (long) consent screen, the room starts at its top: the grid is the first thing seen.
+  useEffect(() => window.scrollTo(0, 0), []);
   // The space's template may allow only some inputs and name the grid's corners (Q14).
   const [settings, setSettings] = useState<{ inputs: { tap: boolean; text: boolean; heart: boolean }; words: Record<string, string> | null } | null>(null);
   useEffect(() => {

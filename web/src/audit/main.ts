@@ -137,7 +137,7 @@ function App() {
         ${rows.map(
           (r) => html`<tr style="border-top:1px solid #2a2e38" id=${`entry-${r.index}`} class=${location.hash === `#entry-${r.index}` ? 'target' : ''} data-testid="audit-row">
             <td>${r.index}</td>
-            <td><div>${r.entry?.type ?? '(not an attune entry)'}</div><div class="muted" style="font-size:0.8rem">${r.entry?.space ?? ''}</div></td>
+            <td><div data-testid="audit-type">${r.entry?.type ?? '(not an attune entry)'}</div><div class="muted" style="font-size:0.8rem">${r.entry?.space ?? ''}</div></td>
             <td class="muted">${r.entry ? new Date(r.entry.time).toISOString().replace('T', ' ').slice(0, 19) : ''}</td>
             <td>${r.status.included ? html`<span style="color:var(--ok)" title="inclusion proof verified">✓</span>` : html`<span class="error" title=${r.status.reason}>✗ ${r.status.reason}</span>`}</td>
           </tr>`,
