@@ -131,6 +131,8 @@ describe('stories in a real browser', () => {
     await steward.keyboard.press('s');
     await expect.poll(() => display.getByTestId('story-text').textContent(), { timeout: 10_000 }).toBe('The neighbours came with boats and hot tea.');
     expect(await display.getByTestId('story-name').textContent()).toBe('— River');
+    // The panel takes the next key once its queue is refreshed (it says so in its note).
+    await expect.poll(() => steward.getByTestId('stories-note').textContent(), { timeout: 10_000 }).toContain('Display: skip');
     await steward.keyboard.press('ArrowUp');
     await steward.keyboard.press('p');
     await expect.poll(() => display.getByTestId('story-name').textContent(), { timeout: 10_000 }).toBe('— anonymous · pinned');
