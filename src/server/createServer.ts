@@ -24,7 +24,8 @@ import type { Bus } from '../bus/port.ts';
 import type { CollectiveTrackerOptions } from '../core/collective/collectiveTracker.ts';
 import type { GovernanceAct, GovernanceSink } from '../core/governance.ts';
 import { JoinThrottle, type JoinThrottleOptions } from '../core/joinThrottle.ts';
-import { checkReleasePolicy } from '../core/release/release.ts';
+import type { LivePolicy } from '../core/release/live.ts';
+import { checkReleasePolicy, DEFAULT_LIVE_POLICY, DEFAULT_RELEASE_POLICY, MIN_COHORT_FLOOR, type ReleasePolicy } from '../core/release/release.ts';
 import type { MachineOptions } from '../core/space/machine.ts';
 import { createApp } from '../http/app.ts';
 import { createLogRoutes } from '../http/logRoutes.ts';
@@ -65,8 +66,15 @@ export interface ServerConfig {
   readonly bus?: string;
   readonly capacity?: number;
   readonly ttlMs?: number;
-  /** The release stage's minimum cohort (R1). */
+  /** The release stage's minimum cohort (R1; default 5; the CLI's floor is 3). */
   readonly minCohort?: number;
+  /**
+   * The live release against differencing (R7): batches of changed people and noise. Default:
+   * batch = the minimum cohort, noise σ 1 person per unit, σ 0.5 on the coordinate sums — when
+   * the minimum cohort is ≥ 3; below that floor (tests, development) the release is exact
+   * unless this is given. `false`: exact, every tick.
+   */
+  readonly liveRelease?: LivePolicy | false;
   readonly participantHz?: number;
   readonly displayHz?: number;
   readonly ratePerSec?: number;
@@ -158,8 +166,10 @@ export async function createServer(config: ServerConfig = {}, deps: ServerDeps =
   };
   try {
     const scheduler = deps.scheduler ?? new RealScheduler();
-    const minCohort = config.minCohort ?? 3;
-    const bad = checkReleasePolicy({ minCohort });
+    const minCohort = config.minCohort ?? DEFAULT_RELEASE_POLICY.minCohort;
+    const live = config.liveRelease === undefined ? (minCohort >= MIN_COHORT_FLOOR ? { ...DEFAULT_LIVE_POLICY, batch: minCohort } : false) : config.liveRelease;
+    const release: ReleasePolicy = live ? { minCohort, live } : { minCohort };
+    const bad = checkReleasePolicy(release);
     if (bad) throw new RangeError(bad);
 
     let db: DatabaseSync | null = deps.db ?? null;
@@ -199,7 +209,7 @@ export async function createServer(config: ServerConfig = {}, deps: ServerDeps =
     const adminHash = createHash('sha256').update(adminToken).digest();
 
     const machine: Partial<MachineOptions> = {
-      release: { minCohort },
+      release,
       collective: config.collective ?? {},
       ...(config.participantHz !== undefined ? { participantHz: config.participantHz } : {}),
       ...(config.displayHz !== undefined ? { displayHz: config.displayHz } : {}),

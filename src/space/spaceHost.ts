@@ -189,7 +189,7 @@ export class SpaceHost {
     for (const space of await this.o.storage.listSpaces()) {
       if (space.status !== 'open') continue;
       const lastN = await this.o.storage.lastEventN(space.id);
-      const state = createSpaceState(this.settingsOf(space), this.options, lastN);
+      const state = createSpaceState(this.settingsOf(space, await this.noiseSeedOf(space.id)), this.options, lastN);
       for (const p of await this.o.storage.listActiveParticipants(space.id, now - space.ttlMs)) restoreParticipant(state, p.id, p.lastSeq, p.latest, p.group ?? null);
       let pulseSeq = 0;
       const tail = await this.o.storage.listEvents(space.id, Math.max(1, lastN - 4000), 4000);
@@ -205,8 +205,19 @@ export class SpaceHost {
     }
   }
 
-  private settingsOf(space: SpaceRecord) {
-    return { id: space.id, code: space.code, name: space.name, capacity: space.capacity, ttlMs: space.ttlMs, ...(space.groups?.length ? { groups: space.groups } : {}) };
+  private settingsOf(space: SpaceRecord, noiseSeed: string | null) {
+    return { id: space.id, code: space.code, name: space.name, capacity: space.capacity, ttlMs: space.ttlMs, ...(space.groups?.length ? { groups: space.groups } : {}), ...(noiseSeed ? { noiseSeed } : {}) };
+  }
+
+  /**
+   * The space's secret noise seed (R7, S11); a space from before R7 gets one now, stored before
+   * its machine starts (so replay of what follows finds it). Never leaves the server.
+   */
+  private async noiseSeedOf(spaceId: string): Promise<string> {
+    const stored = await this.o.storage.getSpaceSecret(spaceId);
+    if (stored) return stored;
+    await this.o.storage.setSpaceSecret(spaceId, randomBytes(32).toString('hex'));
+    return (await this.o.storage.getSpaceSecret(spaceId)) as string;
   }
 
   private adopt(space: SpaceRecord, state: SpaceState): LiveSpace {
@@ -622,7 +633,7 @@ export class SpaceHost {
   // ——— spaces (the HTTP edge) ———
 
   /** Creates a space (H1): stored, logged (`space.created`), then opened. */
-  async createSpace(req: { name: string; capacity?: number | undefined; ttlSeconds?: number | undefined; groups?: readonly string[] | undefined }): Promise<Result<CreatedSpace>> {
+  async createSpace(req: { name: string; capacity?: number | undefined; ttlSeconds?: number | undefined; groups?: readonly string[] | undefined; /** Internal (rehearsals, F6): reuse a recording's noise seed. Never from HTTP. */ noiseSeed?: string }): Promise<Result<CreatedSpace>> {
     const checked = checkSpaceName(req.name);
     if (!checked.ok) return fail('BAD_REQUEST', `name: ${checked.message}`);
     const name = checked.name;
@@ -637,7 +648,9 @@ export class SpaceHost {
     for (let attempt = 0; attempt < 5; attempt++) {
       const space: SpaceRecord = { id: newId(), code: newCode(), name, status: 'open', capacity, ttlMs, stewardTokenHash: hashToken(stewardToken), createdAt: this.o.scheduler.now(), closedAt: null, ...(groups.length ? { groups } : {}) };
       if (!(await this.o.storage.createSpace(space))) continue;
+      const noiseSeed = req.noiseSeed ?? randomBytes(32).toString('hex');
       try {
+        await this.o.storage.setSpaceSecret(space.id, noiseSeed);
         await this.o.governance.record({ type: 'space.created', space: space.id, at: space.createdAt, payload: { name, capacity, ttlMs, ...(groups.length ? { groups } : {}) } });
       } catch (e) {
         // Never open a space the public log does not know: it stays closed, unreachable.
@@ -645,7 +658,7 @@ export class SpaceHost {
         await this.o.storage.closeSpace(space.id, space.createdAt).catch(() => {});
         return fail('UNAVAILABLE', 'the public log is unavailable, so the space was not created; try again');
       }
-      const live = this.adopt(space, createSpaceState(this.settingsOf(space), this.options));
+      const live = this.adopt(space, createSpaceState(this.settingsOf(space, noiseSeed), this.options));
       this.stepIn(live, { kind: 'started', at: space.createdAt, pulseSeq: 0 });
       this.beginTicking(live);
       return ok({ space, stewardToken });

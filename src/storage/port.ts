@@ -150,6 +150,15 @@ export interface Storage {
    */
   lastEventN(spaceId: string): Promise<number>;
 
+  /**
+   * Stores the space's secret noise seed (SPEC S11, R7) once: a second call keeps the first
+   * seed (idempotent, so a seed once used for released noise never changes). Rejects for an
+   * unknown space. The seed is never part of a SpaceRecord, so no listing can carry it out.
+   */
+  setSpaceSecret(spaceId: string, noiseSeed: string): Promise<void>;
+  /** The space's noise seed, or null when it has none (spaces created before R7). */
+  getSpaceSecret(spaceId: string): Promise<string | null>;
+
   appendPulsePoints(points: readonly PulsePoint[]): Promise<void>;
   listPulsePoints(spaceId: string, from: number, to: number, limit: number): Promise<PulsePoint[]>;
 

@@ -413,8 +413,29 @@ export function storageContract(h: StorageHarness): void {
       expect(await s.listSpaceLinks('b')).toEqual(['a']);
     });
 
+    it('[S11] a space’s noise seed is stored once, read back, never part of the space record; an unknown space rejects', async () => {
+      await s.createSpace(space('a', 'CODEA'));
+      expect(await s.getSpaceSecret('a')).toBeNull();
+      const seed = 'ab'.repeat(32);
+      await s.setSpaceSecret('a', seed);
+      await s.setSpaceSecret('a', 'cd'.repeat(32));
+      expect(await s.getSpaceSecret('a')).toBe(seed);
+      expect(JSON.stringify(await s.getSpace('a'))).not.toContain(seed);
+      expect(JSON.stringify(await s.listSpaces())).not.toContain(seed);
+      expect(await fulfilled([s.setSpaceSecret('nowhere', seed)])).toEqual([false]);
+      expect(await s.getSpaceSecret('nowhere')).toBeNull();
+    });
+
     if (h.reopen) {
       const reopen = h.reopen;
+      it('[S6][S11] the noise seed survives a reopen', async () => {
+        await s.createSpace(space('a', 'CODEA'));
+        await s.setSpaceSecret('a', 'ef'.repeat(32));
+        await s.close();
+        s = await reopen();
+        expect(await s.getSpaceSecret('a')).toBe('ef'.repeat(32));
+      });
+
       it('[S6][S10] groups, participants’ groups and links survive a reopen', async () => {
         await s.createSpace({ ...space('a', 'CODEA'), groups: ['east'] });
         await s.createSpace(space('b', 'CODEB'));

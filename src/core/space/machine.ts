@@ -25,7 +25,9 @@ import { HeartSynchrony, type HeartSynchronyOptions } from '../collective/heartS
 import { type Bridging, bridgingOf } from '../collective/bridging.ts';
 import { PulseState } from '../pulse.ts';
 import { type ReleasedGroups, releaseGroups } from '../release/groups.ts';
-import { DEFAULT_RELEASE_POLICY, newReleaseCache, type ReleaseCache, type ReleasePolicy, releaseCollective, releaseHeartSynchrony, releasePulse } from '../release/release.ts';
+import { keyOfSeed } from '../release/chacha20.ts';
+import { figuresOf, type LiveRelease, newLiveRelease, smoothReleased, snapshotDue, snapshotOf } from '../release/live.ts';
+import { DEFAULT_RELEASE_POLICY, newReleaseCache, type ReleaseCache, type ReleasePolicy, type ReleasedPulse, releaseCollective, releaseHeartSynchrony, releasePulse } from '../release/release.ts';
 import type { Effect, Notice, PulseView, SpaceEvent } from './events.ts';
 
 /**
@@ -44,6 +46,11 @@ export interface SpaceSettings {
   readonly ttlMs: number;
   /** Named groups a participant may choose from (R6), at most 8; none when absent. */
   readonly groups?: readonly string[];
+  /**
+   * The space's secret noise seed (64 hex, R7): keys the release stage's noise. Kept on the
+   * server only; never published, never logged. Absent on spaces created before R7 (no noise).
+   */
+  readonly noiseSeed?: string;
 }
 
 /** Settings shared by every space of a server. */
@@ -111,6 +118,10 @@ export interface SpaceState {
   groupRelease: { readonly key: string; readonly groups: ReleasedGroups; readonly bridging: Bridging | null } | null;
   /** Ids of the spaces this space's steward agreed to link with (an act on the public log). */
   readonly links: Map<string, string>;
+  /** The live release (R7): batches, snapshot, noise (derived from recorded events; replay rebuilds it). */
+  live: LiveRelease;
+  /** ChaCha20 key of the space's noise seed, or null without one. */
+  readonly noiseKey: Uint32Array | null;
 }
 
 /** The result of one step. */
@@ -142,6 +153,8 @@ export function createSpaceState(space: SpaceSettings, options: Partial<MachineO
     releaseCache: newReleaseCache(),
     groupRelease: null,
     links: new Map(),
+    live: newLiveRelease(),
+    noiseKey: space.noiseSeed ? keyOfSeed(space.noiseSeed) : null,
   };
   state.pulse.defineGroups(space.groups?.length ?? 0);
   return state;
@@ -199,6 +212,8 @@ export function step(state: SpaceState, e: SpaceEvent): StepResult {
       state.lastView = null;
       state.lastParticipantAt = -Infinity;
       state.lastSeriesAt = -Infinity;
+      state.live = newLiveRelease();
+      state.groupRelease = null;
       return done(state, [], true);
     }
     case 'joined': {
@@ -350,9 +365,12 @@ export function wantsTick(state: SpaceState, participant: boolean): boolean {
 function tick(state: SpaceState, at: number, participant: boolean): StepResult {
   if (!wantsTick(state, participant)) return done(state, [], false);
   const o = state.options;
-  const released = releasePulse(state.pulse.measure(at), state.pulse.grid, o.release, state.releaseCache);
+  const released = o.release.live ? releaseLive(state, at) : releasePulse(state.pulse.measure(at), state.pulse.grid, o.release, state.releaseCache);
+  if (!o.release.live) state.pulse.changed.clear();
+  // The collective state reads the released snapshot's grid under R7 (never the live one).
+  const grid = o.release.live && state.live.snapshot ? state.live.snapshot : state.pulse.grid;
   if (participant && state.tracker) {
-    state.collective = state.tracker.update(collectiveInputOf(state.pulse.grid, released));
+    state.collective = state.tracker.update(collectiveInputOf(grid, released));
     state.lastParticipantAt = at;
   } else if (participant) state.lastParticipantAt = at;
   const base: PulseView = state.tracker ? { ...released, space: state.space.code, collective: releaseCollective(state.collective, released.count, o.release) } : { ...released, space: state.space.code };
@@ -368,13 +386,39 @@ function tick(state: SpaceState, at: number, participant: boolean): StepResult {
   return done(state, effects, true);
 }
 
+/**
+ * The live release of one tick (R7): measure (expiring points, advancing the seq), take a new
+ * snapshot when one is due, and release the snapshot's figures with the released smoothed mean.
+ */
+function releaseLive(state: SpaceState, at: number): ReleasedPulse {
+  const policy = state.options.release;
+  const livePolicy = policy.live as NonNullable<ReleasePolicy['live']>;
+  const m = state.pulse.measure(at);
+  const live = state.live;
+  if (snapshotDue(live, state.pulse.changed.size, m.count, livePolicy)) {
+    live.snapshot = snapshotOf(state.pulse.grid);
+    live.groupSnapshots = state.pulse.groupGrids.map(snapshotOf);
+    live.epoch = m.seq;
+    live.figures = figuresOf(live.snapshot, policy.minCohort, livePolicy, state.noiseKey, m.seq);
+    state.pulse.changed.clear();
+  }
+  const f = live.figures as NonNullable<LiveRelease['figures']>;
+  const k = policy.minCohort;
+  const suppressed = f.count < k;
+  const smoothed = smoothReleased(live, suppressed ? null : f.mean, at, state.options.smoothingMs);
+  return { t: 'pulse', seq: m.seq, at, count: f.count, suppressed, minCohort: k, mean: f.mean, smoothed: suppressed ? null : smoothed, spread: f.spread, quadrants: f.quadrants, bins: state.pulse.grid.bins, hist: f.hist };
+}
+
 /** Adds the released groups (R6) and their bridging measures to a view (spaces that declare groups). */
 function withGroups(state: SpaceState, view: PulseView): PulseView {
   const names = state.space.groups ?? [];
-  // A pure function of the aggregates: equal versions give equal releases (deterministic reuse).
-  const key = `${state.pulse.grid.version}:${state.pulse.groupGrids.map((g) => g.version).join(',')}:${state.options.release.minCohort}`;
+  const live = state.options.release.live ? state.live : null;
+  const room = live?.snapshot ?? state.pulse.grid;
+  const groupGrids = live?.snapshot ? live.groupSnapshots : state.pulse.groupGrids;
+  // A pure function of the aggregates: equal versions (or, under R7, the same snapshot) give equal releases (deterministic reuse).
+  const key = live ? `epoch:${live.epoch}:${state.options.release.minCohort}` : `${state.pulse.grid.version}:${state.pulse.groupGrids.map((g) => g.version).join(',')}:${state.options.release.minCohort}`;
   if (state.groupRelease?.key !== key) {
-    const groups = releaseGroups(names, state.pulse.groupGrids, state.pulse.grid, state.options.release);
+    const groups = releaseGroups(names, groupGrids, room, state.options.release);
     const bridging = bridgingOf(
       names,
       names.map((name) => groups[name]?.hist ?? null),

@@ -71,6 +71,8 @@ export class MemoryStorage implements Storage {
   private readonly pulses = new Map<string, PulsePoint[]>();
   /** Per space, the spaces its steward agreed to link with (S10), in agreement order. */
   private readonly links = new Map<string, Map<string, number>>();
+  /** Space id → secret noise seed (S11). */
+  private readonly secrets = new Map<string, string>();
   private pending: Write[] = [];
   private flushScheduled = false;
   private closed = false;
@@ -303,6 +305,18 @@ export class MemoryStorage implements Storage {
     const lastEvent = this.events.get(spaceId)?.at(-1)?.n ?? 0;
     const lastInput = this.inputsByN.get(spaceId)?.at(-1)?.n ?? 0;
     return Math.max(lastEvent, lastInput);
+  }
+
+  setSpaceSecret(spaceId: string, noiseSeed: string): Promise<void> {
+    return this.enqueue(() => {
+      if (!this.spaces.has(spaceId)) throw new Error(`unknown space ${spaceId}`);
+      if (!this.secrets.has(spaceId)) this.secrets.set(spaceId, noiseSeed);
+    });
+  }
+
+  async getSpaceSecret(spaceId: string): Promise<string | null> {
+    this.check();
+    return this.secrets.get(spaceId) ?? null;
   }
 
   appendPulsePoints(points: readonly PulsePoint[]): Promise<void> {

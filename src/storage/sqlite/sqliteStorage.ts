@@ -119,6 +119,15 @@ CREATE TABLE IF NOT EXISTS space_links (
 ) WITHOUT ROWID;
 `);
   },
+  // 4 → 5: privacy (S11): each space's secret noise seed, kept apart from the spaces row.
+  (db) => {
+    db.exec(`
+CREATE TABLE IF NOT EXISTS space_secrets (
+  space_id TEXT PRIMARY KEY REFERENCES spaces(id),
+  noise_seed TEXT NOT NULL
+) WITHOUT ROWID;
+`);
+  },
 ];
 
 /** The schema version this code writes (`PRAGMA user_version`). */
@@ -216,6 +225,7 @@ function prepareReads(db: DatabaseSync) {
     lastEventN: db.prepare(
       'SELECT max(coalesce((SELECT max(n) FROM events WHERE space_id = ?), 0), coalesce((SELECT max(n) FROM inputs WHERE space_id = ? AND n IS NOT NULL), 0)) AS n',
     ),
+    spaceSecret: db.prepare('SELECT noise_seed FROM space_secrets WHERE space_id = ?'),
     listPulses: db.prepare('SELECT * FROM pulse_points WHERE space_id = ? AND at >= ? AND at < ? ORDER BY at, rowid LIMIT ?'),
   };
 }
@@ -465,6 +475,16 @@ export class SqliteStorage implements Storage {
   async lastEventN(spaceId: string): Promise<number> {
     this.check();
     return Number((this.st.lastEventN.get(spaceId, spaceId) as Row).n);
+  }
+
+  setSpaceSecret(spaceId: string, noiseSeed: string): Promise<void> {
+    return this.enqueue({ op: 'setSpaceSecret', spaceId, noiseSeed });
+  }
+
+  async getSpaceSecret(spaceId: string): Promise<string | null> {
+    this.check();
+    const r = this.st.spaceSecret.get(spaceId) as Row | undefined;
+    return r ? String(r.noise_seed) : null;
   }
 
   appendPulsePoints(points: readonly PulsePoint[]): Promise<void> {

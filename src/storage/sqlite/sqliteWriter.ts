@@ -36,7 +36,8 @@ export type WriteCall =
   | { readonly op: 'setSpaceLink'; readonly spaceId: string; readonly otherId: string; readonly agree: boolean; readonly at: number }
   | { readonly op: 'appendInputs'; readonly rows: readonly InputRow[] }
   | { readonly op: 'appendEvents'; readonly rows: readonly EventRow[] }
-  | { readonly op: 'appendPulsePoints'; readonly rows: readonly PulseRow[] };
+  | { readonly op: 'appendPulsePoints'; readonly rows: readonly PulseRow[] }
+  | { readonly op: 'setSpaceSecret'; readonly spaceId: string; readonly noiseSeed: string };
 
 /**
  * What became of a group. `committed`: the COMMIT returned, so every call not in `failures` is
@@ -121,6 +122,7 @@ function prepareWrites(db: DatabaseSync) {
     clearLatest: db.prepare('UPDATE participants SET v = NULL, a = NULL, c = NULL, src = NULL, at = NULL WHERE id = ?'),
     insertEvent: db.prepare('INSERT INTO events (space_id, n, at, kind, participant_id, body) VALUES (?,?,?,?,?,?)'),
     eventHasN: db.prepare('SELECT 1 AS x FROM events WHERE space_id = ? AND n = ?'),
+    insertSecret: db.prepare('INSERT OR IGNORE INTO space_secrets (space_id, noise_seed) VALUES (?,?)'),
     insertPulse: db.prepare('INSERT INTO pulse_points (space_id, at, count, v, a, sv, sa, q0, q1, q2, q3) VALUES (?,?,?,?,?,?,?,?,?,?,?)'),
   };
 }
@@ -233,6 +235,10 @@ export class SqliteWriter {
         return undefined;
       case 'appendPulsePoints':
         for (const p of c.rows) st.insertPulse.run(...p);
+        return undefined;
+      case 'setSpaceSecret':
+        if (!st.spaceExists.get(c.spaceId)) throw new Error(`unknown space ${c.spaceId}`);
+        st.insertSecret.run(c.spaceId, c.noiseSeed);
         return undefined;
     }
   }
