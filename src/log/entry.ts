@@ -40,6 +40,8 @@ export const ENTRY_TYPES = {
   'space.closed': [],
   /** The steward of a space changed (token rotated or handed over). Payload: `reason`; optional `from`, `to` (commitments). */
   'steward.changed': ['reason'],
+  /** A differentially private release from a space's stored inputs (SPEC R8). Payload: `n`, `what`, `rho`, `spentRho`, `budgetRho`; for a series `periodStart`, `periodEnd`, `bucketMs`. */
+  'privacy.release': ['n', 'what', 'rho', 'spentRho', 'budgetRho'],
 } as const satisfies Record<string, readonly string[]>;
 
 /** A known entry type. */

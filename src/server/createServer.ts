@@ -25,6 +25,9 @@ import type { CollectiveTrackerOptions } from '../core/collective/collectiveTrac
 import type { GovernanceAct, GovernanceSink } from '../core/governance.ts';
 import { JoinThrottle, type JoinThrottleOptions } from '../core/joinThrottle.ts';
 import type { LivePolicy } from '../core/release/live.ts';
+import { DEFAULT_BUDGET_RHO } from '../core/release/budget.ts';
+import { createPrivacyRoutes } from '../http/privacyRoutes.ts';
+import { PrivacyDesk } from '../space/privacyDesk.ts';
 import { checkReleasePolicy, DEFAULT_LIVE_POLICY, DEFAULT_RELEASE_POLICY, MIN_COHORT_FLOOR, type ReleasePolicy } from '../core/release/release.ts';
 import type { MachineOptions } from '../core/space/machine.ts';
 import { createApp } from '../http/app.ts';
@@ -75,6 +78,8 @@ export interface ServerConfig {
    * unless this is given. `false`: exact, every tick.
    */
   readonly liveRelease?: LivePolicy | false;
+  /** Each space's privacy budget, ρ (zCDP) for DP releases of stored inputs (R8; default 0.5). */
+  readonly privacyBudget?: number;
   readonly participantHz?: number;
   readonly displayHz?: number;
   readonly ratePerSec?: number;
@@ -244,6 +249,7 @@ export async function createServer(config: ServerConfig = {}, deps: ServerDeps =
     // The edge closes first on shutdown (clients get bye), then the listener, then the rest.
     cleanups.push(() => edge.close());
 
+    const privacy = new PrivacyDesk({ storage, governance, scheduler, budgetRho: config.privacyBudget ?? DEFAULT_BUDGET_RHO, minCohort, live: live || null });
     let publicUrl = config.publicUrl ?? '';
     const app = createApp({
       host,
@@ -257,7 +263,7 @@ export async function createServer(config: ServerConfig = {}, deps: ServerDeps =
       trustProxyHops,
       joinThrottle,
       clock: () => scheduler.now(),
-      spaceRoutes: [createFeedRoutes({ host, ...feeds })],
+      spaceRoutes: [createFeedRoutes({ host, ...feeds }), createPrivacyRoutes({ host, desk: privacy })],
       frameAncestorsOf: (path) => feeds.embeds.frameAncestorsOf(path),
     });
 

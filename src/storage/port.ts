@@ -89,6 +89,22 @@ export interface PulsePoint {
   readonly quadrants: readonly [number, number, number, number];
 }
 
+/** One differentially private release from a space's stored inputs (SPEC R8, S11). */
+export interface PrivacyReleaseRecord {
+  readonly spaceId: string;
+  /** Per-space release number, 1, 2, … (the noise nonce). */
+  readonly n: number;
+  readonly at: number;
+  /** What was released, e.g. 'series'. */
+  readonly what: string;
+  /** The query, as JSON text. */
+  readonly params: string;
+  /** ρ spent, in micro-ρ (an integer). */
+  readonly rhoMicro: number;
+  /** The released figures, as JSON text (a release is published: returned again, never recomputed). */
+  readonly body: string;
+}
+
 /**
  * The space/participant/input/event store (SPEC §S). Writes: `createSpace`, `closeSpace`,
  * `updateStewardTokenHash`, `createParticipant`, `appendInputs`, `appendEvents`, `clearLatest`,
@@ -158,6 +174,13 @@ export interface Storage {
   setSpaceSecret(spaceId: string, noiseSeed: string): Promise<void>;
   /** The space's noise seed, or null when it has none (spaces created before R7). */
   getSpaceSecret(spaceId: string): Promise<string | null>;
+  /**
+   * Stores a DP release (S11, R8): the ledger of the space's privacy budget is the sum of its
+   * releases' ρ. Rejects, storing nothing, for an unknown space or an n already stored.
+   */
+  appendPrivacyRelease(r: PrivacyReleaseRecord): Promise<void>;
+  /** A space's DP releases, ascending by n. */
+  listPrivacyReleases(spaceId: string): Promise<PrivacyReleaseRecord[]>;
 
   appendPulsePoints(points: readonly PulsePoint[]): Promise<void>;
   listPulsePoints(spaceId: string, from: number, to: number, limit: number): Promise<PulsePoint[]>;

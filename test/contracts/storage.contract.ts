@@ -426,6 +426,17 @@ export function storageContract(h: StorageHarness): void {
       expect(await s.getSpaceSecret('nowhere')).toBeNull();
     });
 
+    it('[S11] DP releases are stored and listed by n; a duplicate n or an unknown space rejects', async () => {
+      await s.createSpace(space('a', 'CODEA'));
+      const rel = (n: number) => ({ spaceId: 'a', n, at: 100 + n, what: 'series', params: '{"from":0}', rhoMicro: 50_000, body: `{"points":[${n}]}` });
+      await s.appendPrivacyRelease(rel(2));
+      await s.appendPrivacyRelease(rel(1));
+      expect(await s.listPrivacyReleases('a')).toEqual([rel(1), rel(2)]);
+      expect(await fulfilled([s.appendPrivacyRelease(rel(2)), s.appendPrivacyRelease({ ...rel(3), spaceId: 'nowhere' }), s.appendPrivacyRelease(rel(0)), s.appendPrivacyRelease(rel(3))])).toEqual([false, false, false, true]);
+      expect((await s.listPrivacyReleases('a')).map((r) => r.n)).toEqual([1, 2, 3]);
+      expect(await s.listPrivacyReleases('nowhere')).toEqual([]);
+    });
+
     if (h.reopen) {
       const reopen = h.reopen;
       it('[S6][S11] the noise seed survives a reopen', async () => {

@@ -8,7 +8,7 @@
  * SQLite adapter) and the others apply. Promises settle only after the whole group applied, like
  * a COMMIT, so callers cannot come to depend on a memory store being faster than a real one.
  */
-import type { InputRecord, ParticipantRecord, PulsePoint, SpaceEventRecord, SpaceRecord, Storage } from '../port.ts';
+import type { InputRecord, ParticipantRecord, PrivacyReleaseRecord, PulsePoint, SpaceEventRecord, SpaceRecord, Storage } from '../port.ts';
 
 /** An input that carries its machine event number. */
 type NumberedInput = InputRecord & { readonly n: number };
@@ -73,6 +73,8 @@ export class MemoryStorage implements Storage {
   private readonly links = new Map<string, Map<string, number>>();
   /** Space id → secret noise seed (S11). */
   private readonly secrets = new Map<string, string>();
+  /** Space id → DP releases, by n (S11). */
+  private readonly releases = new Map<string, PrivacyReleaseRecord[]>();
   private pending: Write[] = [];
   private flushScheduled = false;
   private closed = false;
@@ -317,6 +319,23 @@ export class MemoryStorage implements Storage {
   async getSpaceSecret(spaceId: string): Promise<string | null> {
     this.check();
     return this.secrets.get(spaceId) ?? null;
+  }
+
+  appendPrivacyRelease(r: PrivacyReleaseRecord): Promise<void> {
+    return this.enqueue(() => {
+      if (!this.spaces.has(r.spaceId)) throw new Error(`unknown space ${r.spaceId}`);
+      if (!Number.isSafeInteger(r.n) || r.n < 1) throw new RangeError(`release number must be a positive integer, got ${r.n}`);
+      const list = this.releases.get(r.spaceId) ?? [];
+      if (list.some((x) => x.n === r.n)) throw new Error(`duplicate release number ${r.n} in space ${r.spaceId}`);
+      list.push({ ...r });
+      list.sort((a, b) => a.n - b.n);
+      this.releases.set(r.spaceId, list);
+    });
+  }
+
+  async listPrivacyReleases(spaceId: string): Promise<PrivacyReleaseRecord[]> {
+    this.check();
+    return (this.releases.get(spaceId) ?? []).map((r) => ({ ...r }));
   }
 
   appendPulsePoints(points: readonly PulsePoint[]): Promise<void> {

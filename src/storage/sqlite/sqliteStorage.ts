@@ -22,7 +22,7 @@
  */
 import type { DatabaseSync } from 'node:sqlite';
 import type { Affect, AffectSource } from '../../core/affect.ts';
-import type { InputRecord, ParticipantRecord, PulsePoint, SpaceEventRecord, SpaceRecord, Storage } from '../port.ts';
+import type { InputRecord, ParticipantRecord, PrivacyReleaseRecord, PulsePoint, SpaceEventRecord, SpaceRecord, Storage } from '../port.ts';
 import { type EventRow, type GroupOutcome, type InputRow, type PulseRow, SqliteWriter, type WriteCall } from './sqliteWriter.ts';
 import { type GroupCommitter, SqliteWriterThread } from './sqliteWriterThread.ts';
 
@@ -126,6 +126,16 @@ CREATE TABLE IF NOT EXISTS space_secrets (
   space_id TEXT PRIMARY KEY REFERENCES spaces(id),
   noise_seed TEXT NOT NULL
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS privacy_releases (
+  space_id TEXT NOT NULL REFERENCES spaces(id),
+  n INTEGER NOT NULL,
+  at INTEGER NOT NULL,
+  what TEXT NOT NULL,
+  params TEXT NOT NULL,
+  rho_micro INTEGER NOT NULL,
+  body TEXT NOT NULL,
+  PRIMARY KEY (space_id, n)
+) WITHOUT ROWID;
 `);
   },
 ];
@@ -225,6 +235,7 @@ function prepareReads(db: DatabaseSync) {
     lastEventN: db.prepare(
       'SELECT max(coalesce((SELECT max(n) FROM events WHERE space_id = ?), 0), coalesce((SELECT max(n) FROM inputs WHERE space_id = ? AND n IS NOT NULL), 0)) AS n',
     ),
+    listReleases: db.prepare('SELECT * FROM privacy_releases WHERE space_id = ? ORDER BY n'),
     spaceSecret: db.prepare('SELECT noise_seed FROM space_secrets WHERE space_id = ?'),
     listPulses: db.prepare('SELECT * FROM pulse_points WHERE space_id = ? AND at >= ? AND at < ? ORDER BY at, rowid LIMIT ?'),
   };
@@ -485,6 +496,15 @@ export class SqliteStorage implements Storage {
     this.check();
     const r = this.st.spaceSecret.get(spaceId) as Row | undefined;
     return r ? String(r.noise_seed) : null;
+  }
+
+  appendPrivacyRelease(r: PrivacyReleaseRecord): Promise<void> {
+    return this.enqueue({ op: 'appendPrivacyRelease', row: [r.spaceId, r.n, r.at, r.what, r.params, r.rhoMicro, r.body] });
+  }
+
+  async listPrivacyReleases(spaceId: string): Promise<PrivacyReleaseRecord[]> {
+    this.check();
+    return (this.st.listReleases.all(spaceId) as Row[]).map((r) => ({ spaceId: String(r.space_id), n: Number(r.n), at: Number(r.at), what: String(r.what), params: String(r.params), rhoMicro: Number(r.rho_micro), body: String(r.body) }));
   }
 
   appendPulsePoints(points: readonly PulsePoint[]): Promise<void> {

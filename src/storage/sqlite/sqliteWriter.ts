@@ -37,7 +37,9 @@ export type WriteCall =
   | { readonly op: 'appendInputs'; readonly rows: readonly InputRow[] }
   | { readonly op: 'appendEvents'; readonly rows: readonly EventRow[] }
   | { readonly op: 'appendPulsePoints'; readonly rows: readonly PulseRow[] }
-  | { readonly op: 'setSpaceSecret'; readonly spaceId: string; readonly noiseSeed: string };
+  | { readonly op: 'setSpaceSecret'; readonly spaceId: string; readonly noiseSeed: string }
+  /** space_id, n, at, what, params, rho_micro, body. */
+  | { readonly op: 'appendPrivacyRelease'; readonly row: readonly [string, number, number, string, string, number, string] };
 
 /**
  * What became of a group. `committed`: the COMMIT returned, so every call not in `failures` is
@@ -122,6 +124,7 @@ function prepareWrites(db: DatabaseSync) {
     clearLatest: db.prepare('UPDATE participants SET v = NULL, a = NULL, c = NULL, src = NULL, at = NULL WHERE id = ?'),
     insertEvent: db.prepare('INSERT INTO events (space_id, n, at, kind, participant_id, body) VALUES (?,?,?,?,?,?)'),
     eventHasN: db.prepare('SELECT 1 AS x FROM events WHERE space_id = ? AND n = ?'),
+    insertRelease: db.prepare('INSERT INTO privacy_releases (space_id, n, at, what, params, rho_micro, body) VALUES (?,?,?,?,?,?,?)'),
     insertSecret: db.prepare('INSERT OR IGNORE INTO space_secrets (space_id, noise_seed) VALUES (?,?)'),
     insertPulse: db.prepare('INSERT INTO pulse_points (space_id, at, count, v, a, sv, sa, q0, q1, q2, q3) VALUES (?,?,?,?,?,?,?,?,?,?,?)'),
   };
@@ -239,6 +242,11 @@ export class SqliteWriter {
       case 'setSpaceSecret':
         if (!st.spaceExists.get(c.spaceId)) throw new Error(`unknown space ${c.spaceId}`);
         st.insertSecret.run(c.spaceId, c.noiseSeed);
+        return undefined;
+      case 'appendPrivacyRelease':
+        if (!st.spaceExists.get(c.row[0])) throw new Error(`unknown space ${c.row[0]}`);
+        checkEventNumber(c.row[1]);
+        st.insertRelease.run(...c.row);
         return undefined;
     }
   }
