@@ -1,5 +1,5 @@
 /**
- * DP releases with a published budget (SPEC R8, H6, H15, H16), on the real server with a manual
+ * DP releases with a published budget (SPEC R8, H6, H16, H17), on the real server with a manual
  * scheduler: the budget and every release are public, a release is on the public log before it
  * is answered, the same query is answered again without spending, and a release past the budget
  * is refused with a coded error.
@@ -46,7 +46,7 @@ afterAll(async () => {
 });
 
 describe('DP releases and the published budget (R8)', () => {
-  it('[H15][R8] the budget is public: ρ, ε at δ = 1e-6, nothing spent, no release yet; the series is 404 until one is made', async () => {
+  it('[H16][R8] the budget is public: ρ, ε at δ = 1e-6, nothing spent, no release yet; the series is 404 until one is made', async () => {
     const r = await fetch(`${server.url}/api/spaces/${code}/privacy`);
     expect(r.status).toBe(200);
     const p = (await r.json()) as { budget: { rho: number; epsilon: number }; spent: { rho: number }; releases: unknown[]; unit: string; minCohort: number; live: { batch: number } };
@@ -55,7 +55,7 @@ describe('DP releases and the published budget (R8)', () => {
     expect((await fetch(`${server.url}/api/spaces/${code}/series`)).status).toBe(404);
   });
 
-  it('[H16][R8] a steward releases a series: logged first as privacy.release, answered with noisy windows; again = same figures, nothing spent', async () => {
+  it('[H17][R8] a steward releases a series: logged first as privacy.release, answered with noisy windows; again = same figures, nothing spent', async () => {
     expect((await post(`/api/spaces/${code}/privacy/releases`, { what: 'series', rho: 0.2 })).status).toBe(401);
     expect((await post(`/api/spaces/${code}/privacy/releases`, { what: 'series', rho: -1 }, token)).status).toBe(400);
     const body = { what: 'series', bucketSeconds: 120, rho: 0.2 };

@@ -1,5 +1,5 @@
 /**
- * Privacy routes (SPEC H6, H15–H16, R8), mounted at `/api/spaces`:
+ * Privacy routes (SPEC H6, H16–H17, R8), mounted at `/api/spaces`:
  *
  * - `GET /:code/privacy` (public): the space's budget, what is spent, every DP release, the
  *   minimum cohort and the live-release settings.

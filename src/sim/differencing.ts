@@ -126,7 +126,7 @@ export function runDifferencing(o: DifferencingOptions): DifferencingResult {
     const r = step(state, { kind: 'tick', at: t, participant: true });
     state = r.state;
     const fx = r.effects.find((e) => e.type === 'publish');
-    if (!fx || fx.type !== 'publish') continue;
+    if (fx?.type !== 'publish') continue;
     const v = fx.view;
     views.push(v);
     if (t < o.warmupMs) continue;

@@ -17,7 +17,7 @@ const tap = (s: SpaceState, i: number, seq: number, v: number, a: number, at: nu
 const tick = (s: SpaceState, at: number) => {
   const r = step(s, { kind: 'tick', at, participant: true });
   const fx = r.effects.find((e) => e.type === 'publish');
-  if (!fx || fx.type !== 'publish') throw new Error('no pulse');
+  if (fx?.type !== 'publish') throw new Error('no pulse');
   return fx.view;
 };
 
@@ -31,7 +31,7 @@ describe('live release (R7)', () => {
     const after = tick(s, 1000);
     expect(after.hist).toEqual(first.hist);
     expect(after.mean).toEqual(first.mean);
-    expect(after.count).toBe(first.count);
+    expect(after.count).toBe(first.count); // (the count is live; nobody joined or left)
     for (let i = 1; i < DEFAULT_RELEASE_POLICY.minCohort; i++) s = tap(s, i, 2, 0.9, -0.9, 1100);
     const batch = tick(s, 1500);
     expect(batch.hist).not.toEqual(first.hist);

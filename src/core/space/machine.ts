@@ -404,9 +404,12 @@ function releaseLive(state: SpaceState, at: number): ReleasedPulse {
   }
   const f = live.figures as NonNullable<LiveRelease['figures']>;
   const k = policy.minCohort;
-  const suppressed = f.count < k;
+  // The count is live (who is here says nothing about how anyone feels); every figure about
+  // feelings is the snapshot's, and all of them are withheld while either holds fewer than k.
+  const suppressed = f.count < k || m.count < k;
   const smoothed = smoothReleased(live, suppressed ? null : f.mean, at, state.options.smoothingMs);
-  return { t: 'pulse', seq: m.seq, at, count: f.count, suppressed, minCohort: k, mean: f.mean, smoothed: suppressed ? null : smoothed, spread: f.spread, quadrants: f.quadrants, bins: state.pulse.grid.bins, hist: f.hist };
+  if (suppressed) return { t: 'pulse', seq: m.seq, at, count: m.count, suppressed, minCohort: k, mean: null, smoothed: null, spread: null, quadrants: null, bins: state.pulse.grid.bins, hist: null };
+  return { t: 'pulse', seq: m.seq, at, count: m.count, suppressed, minCohort: k, mean: f.mean, smoothed, spread: f.spread, quadrants: f.quadrants, bins: state.pulse.grid.bins, hist: f.hist };
 }
 
 /** Adds the released groups (R6) and their bridging measures to a view (spaces that declare groups). */
