@@ -24,14 +24,15 @@
  *   npm run bench:cadence -- --preset issue               # 20 × 250 and 1 × 19,000, 10 minutes each
  * Other flags: --seconds S, --tap-every S (10), --probe-group K (1), --probe-every MS (500),
  * --workers W, --join-concurrency C (joins in flight over all client processes, 400), --warmup S, --participant-hz N (2),
- * --display-hz N (20), --targets attune,ws, --attune-root DIR (run the server of another checkout,
+ * --display-hz N (20), --client-nice N (10: the client processes run at this lower priority so the
+ * load generator does not starve the server it measures; the same for both targets), --targets attune,ws, --attune-root DIR (run the server of another checkout,
  * e.g. an exported older commit, for an A/B). Every flag can also be set as CADENCE_<FLAG>
  * (e.g. CADENCE_MINUTES=10).
  */
 import { type ChildProcess, fork, spawn } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, setPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { WorkerPlan, WorkerResult } from './support/cadenceClients.ts';
@@ -57,6 +58,7 @@ const FLAGS = {
   'display-hz': { type: 'string' },
   targets: { type: 'string' },
   'attune-root': { type: 'string' },
+  'client-nice': { type: 'string' },
 } as const;
 
 const { values: argv } = parseArgs({ args: process.argv.slice(2), options: FLAGS, strict: true });
@@ -95,6 +97,7 @@ function scenarios(): Scenario[] {
 
 const participantHz = num('participant-hz', 2);
 const displayHz = num('display-hz', 20);
+const clientNice = num('client-nice', 10);
 const tapEveryMs = num('tap-every', 10) * 1000;
 const probeGroup = Math.max(1, Math.round(num('probe-group', 1)));
 const probeEveryMs = num('probe-every', 500);
@@ -290,6 +293,10 @@ async function measure(target: 'attune' | 'ws', sc: Scenario, pulseBytes: number
       const lanes = Math.max(1, Math.floor(joinConcurrency / W) + (w < joinConcurrency % W ? 1 : 0));
       const plan: WorkerPlan = { url: server.wsUrl, spaces, tapEveryMs, probeEveryMs, joinConcurrency: lanes, joinTimeoutMs: 120_000 };
       const child = forkNode(join(import.meta.dirname, 'support', 'cadenceClients.ts'), [JSON.stringify(plan)]);
+      // The load generator must not starve the server it measures: on a real venue the phones
+      // are other machines. Here they share 2 cores with the server, so they run at a lower
+      // priority (the same for both targets); --client-nice 0 turns that off.
+      if (clientNice > 0 && child.pid !== undefined) setPriority(child.pid, clientNice);
       workers.push(child);
       await nextMessage(child, 'ready', 60_000);
     }
@@ -417,6 +424,7 @@ function report(sc: Scenario, rows: Measured[]): void {
   line('reconnections / errors', (r) => `${r.disconnects} / ${Object.entries(r.errors).map(([k, v]) => `${k} ${v}`).join(', ') || '0'}`, '');
   console.log('\n(tap → display: a probe participant per space moves between two cells nobody else uses; counted as (seen/moves); ratios are attune / plain ws on the p95 or time)');
   console.log(`(pulses count for the window their tick time \`at\` falls in; a tick falls on either side of an edge, ±${(100 / (sc.seconds * participantHz)).toFixed(2)} % for participants and ±${(100 / (sc.seconds * displayHz)).toFixed(2)} % for displays in this window, and a server that stamps late catch-up ticks with the time they went out (not the time they were due) can add the ticks a stall at the window's start held back; run longer windows for the 99.9 % figures)`);
+  console.log(`(client processes ran at nice ${clientNice}, the servers at the bench's own priority: the load generator shares the server's 2 cores here, where phones would not)`);
 }
 
 console.log(`# bench:cadence — ${new Date().toISOString()} — node ${process.version} — ${availableParallelism()} cores — file limit ${LIMITS.soft}`);

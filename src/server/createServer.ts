@@ -43,6 +43,8 @@ import { RealScheduler, type Scheduler } from '../space/scheduler.ts';
 import { SpaceHost, type TextAnalyser } from '../space/spaceHost.ts';
 import { MemoryLogStore } from '../storage/memory/memoryLogStore.ts';
 import { MemoryStorage } from '../storage/memory/memoryStorage.ts';
+import { PostgresLogStore } from '../storage/postgres/postgresLogStore.ts';
+import { PostgresStorage } from '../storage/postgres/postgresStorage.ts';
 import type { Storage } from '../storage/port.ts';
 import { openDatabase } from '../storage/sqlite/openDatabase.ts';
 import { SqliteLogStore } from '../storage/sqlite/sqliteLogStore.ts';
@@ -57,7 +59,7 @@ export interface ServerConfig {
   readonly host?: string;
   /** 0 = an ephemeral port. */
   readonly port?: number;
-  /** SQLite file, or ':memory:' for an in-memory store. */
+  /** SQLite file, ':memory:' for an in-memory store, or a `postgres://…` URL (SPEC S11). */
   readonly dbPath?: string;
   /** Where keys and tokens live (admin token, log signing key); default beside the database. */
   readonly dataDir?: string;
@@ -160,11 +162,34 @@ export async function openBus(spec: string): Promise<Bus> {
   throw new RangeError(`the bus must be 'local' or nats://HOST:PORT, got '${spec}'`);
 }
 
+/** Whether a `--db` value names a PostgreSQL database rather than a SQLite file. */
+export function isPostgresUrl(db: string): boolean {
+  return /^postgres(ql)?:\/\//.test(db);
+}
+
+/** A database for printing and logs: a URL without its password. */
+export function shownDb(db: string): string {
+  return isPostgresUrl(db) ? db.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@') : db;
+}
+
+/** Opens PostgreSQL storage; a failure to reach the server says where, coded `ATTUNE_DB_UNAVAILABLE`. */
+async function openPostgres(url: string): Promise<PostgresStorage> {
+  try {
+    return await PostgresStorage.open({ connectionString: url });
+  } catch (e) {
+    const err = new Error(`could not open the PostgreSQL database ${shownDb(url)}: ${e instanceof Error ? e.message : String(e)}`, { cause: e }) as Error & { code?: string };
+    err.code = 'ATTUNE_DB_UNAVAILABLE';
+    throw err;
+  }
+}
+
 /** Builds and starts a server; resolves once it listens. */
 export async function createServer(config: ServerConfig = {}, deps: ServerDeps = {}): Promise<RunningServer> {
   const hostName = config.host ?? '127.0.0.1';
   const dbPath = config.dbPath ?? './data/attune.db';
-  const dataDir = config.dataDir ?? (dbPath === ':memory:' && !deps.db ? null : deps.db ? null : dirname(resolve(dbPath)));
+  const postgres = !deps.storage && !deps.db && isPostgresUrl(dbPath);
+  // With PostgreSQL the keys have no database file to sit beside: ./data unless told.
+  const dataDir = config.dataDir ?? (postgres ? resolve('data') : dbPath === ':memory:' && !deps.db ? null : deps.db ? null : dirname(resolve(dbPath)));
   const cleanups: (() => Promise<void> | void)[] = [];
   const cleanup = async () => {
     for (const f of cleanups.reverse()) await f();
@@ -178,12 +203,14 @@ export async function createServer(config: ServerConfig = {}, deps: ServerDeps =
     if (bad) throw new RangeError(bad);
 
     let db: DatabaseSync | null = deps.db ?? null;
-    if (!deps.storage && !db && dbPath !== ':memory:') {
+    if (!deps.storage && !db && dbPath !== ':memory:' && !postgres) {
       const opened = openDatabase(dbPath);
       db = opened;
       cleanups.push(() => opened.close());
     }
-    const storage = deps.storage ?? (db ? new SqliteStorage(db) : new MemoryStorage());
+    // PostgreSQL (S11): the spaces and the public log in one database (the URL's schema).
+    const pgStorage = postgres ? await openPostgres(dbPath) : null;
+    const storage = deps.storage ?? pgStorage ?? (db ? new SqliteStorage(db) : new MemoryStorage());
     cleanups.push(() => storage.close());
 
     // The public log: its tables beside the spaces, its key beside the database (0600).
@@ -201,7 +228,8 @@ export async function createServer(config: ServerConfig = {}, deps: ServerDeps =
         signers = [generateSignerKey(origin).signer];
         keyCreated = true;
       }
-      const opened = await TransparencyLog.open({ store: db ? new SqliteLogStore(db) : new MemoryLogStore(), signer: signers, now: () => scheduler.now() });
+      const store = pgStorage ? await PostgresLogStore.open(pgStorage.pool) : db ? new SqliteLogStore(db) : new MemoryLogStore();
+      const opened = await TransparencyLog.open({ store, signer: signers, now: () => scheduler.now() });
       log = opened;
       cleanups.push(() => opened.close());
     }

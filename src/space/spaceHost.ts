@@ -210,7 +210,7 @@ export class SpaceHost {
   }
 
   /**
-   * The space's secret noise seed (R7, S11); a space from before R7 gets one now, stored before
+   * The space's secret noise seed (R7, S12); a space from before R7 gets one now, stored before
    * its machine starts (so replay of what follows finds it). Never leaves the server.
    */
   private async noiseSeedOf(spaceId: string): Promise<string> {

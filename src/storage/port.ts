@@ -89,7 +89,7 @@ export interface PulsePoint {
   readonly quadrants: readonly [number, number, number, number];
 }
 
-/** One differentially private release from a space's stored inputs (SPEC R8, S11). */
+/** One differentially private release from a space's stored inputs (SPEC R8, S12). */
 export interface PrivacyReleaseRecord {
   readonly spaceId: string;
   /** Per-space release number, 1, 2, … (the noise nonce). */
@@ -167,7 +167,7 @@ export interface Storage {
   lastEventN(spaceId: string): Promise<number>;
 
   /**
-   * Stores the space's secret noise seed (SPEC S11, R7) once: a second call keeps the first
+   * Stores the space's secret noise seed (SPEC S12, R7) once: a second call keeps the first
    * seed (idempotent, so a seed once used for released noise never changes). Rejects for an
    * unknown space. The seed is never part of a SpaceRecord, so no listing can carry it out.
    */
@@ -175,7 +175,7 @@ export interface Storage {
   /** The space's noise seed, or null when it has none (spaces created before R7). */
   getSpaceSecret(spaceId: string): Promise<string | null>;
   /**
-   * Stores a DP release (S11, R8): the ledger of the space's privacy budget is the sum of its
+   * Stores a DP release (S12, R8): the ledger of the space's privacy budget is the sum of its
    * releases' ρ. Rejects, storing nothing, for an unknown space or an n already stored.
    */
   appendPrivacyRelease(r: PrivacyReleaseRecord): Promise<void>;

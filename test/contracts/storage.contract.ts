@@ -413,7 +413,7 @@ export function storageContract(h: StorageHarness): void {
       expect(await s.listSpaceLinks('b')).toEqual(['a']);
     });
 
-    it('[S11] a space’s noise seed is stored once, read back, never part of the space record; an unknown space rejects', async () => {
+    it('[S12] a space’s noise seed is stored once, read back, never part of the space record; an unknown space rejects', async () => {
       await s.createSpace(space('a', 'CODEA'));
       expect(await s.getSpaceSecret('a')).toBeNull();
       const seed = 'ab'.repeat(32);
@@ -426,7 +426,7 @@ export function storageContract(h: StorageHarness): void {
       expect(await s.getSpaceSecret('nowhere')).toBeNull();
     });
 
-    it('[S11] DP releases are stored and listed by n; a duplicate n or an unknown space rejects', async () => {
+    it('[S12] DP releases are stored and listed by n; a duplicate n or an unknown space rejects', async () => {
       await s.createSpace(space('a', 'CODEA'));
       const rel = (n: number) => ({ spaceId: 'a', n, at: 100 + n, what: 'series', params: '{"from":0}', rhoMicro: 50_000, body: `{"points":[${n}]}` });
       await s.appendPrivacyRelease(rel(2));
@@ -439,7 +439,7 @@ export function storageContract(h: StorageHarness): void {
 
     if (h.reopen) {
       const reopen = h.reopen;
-      it('[S6][S11] the noise seed survives a reopen', async () => {
+      it('[S6][S12] the noise seed survives a reopen', async () => {
         await s.createSpace(space('a', 'CODEA'));
         await s.setSpaceSecret('a', 'ef'.repeat(32));
         await s.close();

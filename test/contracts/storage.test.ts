@@ -2,8 +2,10 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
-import { describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { afterAll, describe, expect, it } from 'vitest';
 import { MemoryStorage } from '../../src/storage/memory/memoryStorage.ts';
+import { PostgresStorage } from '../../src/storage/postgres/postgresStorage.ts';
 import { openDatabase } from '../../src/storage/sqlite/openDatabase.ts';
 import { SqliteLogStore } from '../../src/storage/sqlite/sqliteLogStore.ts';
 import { SCHEMA_VERSION, SqliteStorage } from '../../src/storage/sqlite/sqliteStorage.ts';
@@ -53,6 +55,47 @@ storageContract({
   reopen: null,
   commitsOf: (s) => (s as SqliteStorage).commits,
 });
+
+// PostgreSQL (the machine's service at 127.0.0.1:5432, as in CI; env ATTUNE_TEST_PG overrides):
+// every store gets a fresh schema of its own (dropped afterwards), so runs never see each other.
+const PG = process.env.ATTUNE_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
+const pgSchemas: string[] = [];
+/** Runs one statement on a connection of its own. */
+async function pgAdmin(sql: string): Promise<void> {
+  const admin = new pg.Client({ connectionString: PG });
+  await admin.connect();
+  try {
+    await admin.query(sql);
+  } finally {
+    await admin.end();
+  }
+}
+/** A fresh schema, dropped after the file's tests. */
+async function pgSchema(tag: string): Promise<string> {
+  const name = `attune_storage_${tag}_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
+  await pgAdmin(`CREATE SCHEMA ${name}`);
+  pgSchemas.push(name);
+  return name;
+}
+afterAll(async () => {
+  for (const name of pgSchemas.splice(0)) await pgAdmin(`DROP SCHEMA IF EXISTS ${name} CASCADE`);
+});
+const pgHarness = (name: string, extra: { batched?: boolean; pipeline?: boolean }) => {
+  let schema = '';
+  const openPg = () => PostgresStorage.open({ connectionString: PG, options: `-c search_path=${schema}`, ...extra });
+  storageContract({
+    name,
+    create: async () => {
+      schema = await pgSchema(name.replace(/\W+/g, '_'));
+      return openPg();
+    },
+    reopen: openPg,
+    commitsOf: (s) => (s as PostgresStorage).commits,
+  });
+};
+pgHarness('postgres', {});
+// The same rules hold with each statement its own (no merged runs) and without pipelining.
+pgHarness('postgres, unbatched, not pipelined', { batched: false, pipeline: false });
 
 const spaceA = { id: 'a', code: 'CODEA', name: 'a', status: 'open', capacity: 10_000, ttlMs: 1, stewardTokenHash: 'h', createdAt: 1, closedAt: null } as const;
 

@@ -1,6 +1,7 @@
 /**
- * `attune serve`: runs the server (HTTP + WebSocket + embedded SQLite), building the web app
- * first when its build is missing or older than its sources.
+ * `attune serve`: runs the server (HTTP + WebSocket + embedded SQLite, or PostgreSQL with
+ * `--db postgres://…`), building the web app first when its build is missing or older than its
+ * sources.
  */
 import { MIN_COHORT_FLOOR } from '../../core/release/release.ts';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync, chmodSync } from 'node:fs';
@@ -9,7 +10,7 @@ import { parseArgs } from 'node:util';
 import QRCode from 'qrcode';
 import type { CliIO, Command } from '../command.ts';
 import { UsageError } from '../command.ts';
-import { createServer, REPO_ROOT, type RunningServer } from '../../server/createServer.ts';
+import { createServer, isPostgresUrl, REPO_ROOT, type RunningServer, shownDb } from '../../server/createServer.ts';
 import { loadTls } from '../../server/tls.ts';
 import { parseOscTarget } from '../../feeds/osc/oscFeed.ts';
 
@@ -22,8 +23,13 @@ Options:
   --host HOST         address to listen on (env ATTUNE_HOST, default 127.0.0.1;
                       use 0.0.0.0 to let phones on your network join)
   --port PORT         port (env ATTUNE_PORT, default 8787; 0 picks a free one)
-  --db PATH           SQLite database file (env ATTUNE_DB, default ./data/attune.db;
-                      ':memory:' keeps nothing)
+  --db PATH|URL       SQLite database file (env ATTUNE_DB, default ./data/attune.db;
+                      ':memory:' keeps nothing), or a PostgreSQL database:
+                      postgres://USER@HOST:PORT/DB (schema migrated on start; for a schema
+                      other than public add ?options=-c%20search_path%3DNAME)
+  --data-dir DIR      where the admin token and the log signing key live (env
+                      ATTUNE_DATA_DIR; default beside the SQLite file, ./data with
+                      PostgreSQL — every node of a cluster needs the same keys)
   --public-url URL    base URL printed and put in join links and QR codes
                       (env ATTUNE_PUBLIC_URL, default http://HOST:PORT)
   --demo              create (first time) or reuse a demo space and print its links
@@ -111,6 +117,7 @@ export const command: Command = {
         host: { type: 'string' },
         port: { type: 'string' },
         db: { type: 'string' },
+        'data-dir': { type: 'string' },
         'public-url': { type: 'string' },
         demo: { type: 'boolean', default: false },
         capacity: { type: 'string' },
@@ -144,8 +151,10 @@ export const command: Command = {
     const participantHz = num('participant-hz', values['participant-hz'], 1, 60);
     const displayHz = num('display-hz', values['display-hz'], 1, 60);
     const trustProxyHops = num('trust-proxy', values['trust-proxy'] ?? io.env.ATTUNE_TRUST_PROXY, 0, 10);
-    const resolvedDb = dbPath === ':memory:' ? dbPath : resolve(io.cwd, dbPath);
-    const dataDir = resolvedDb === ':memory:' ? null : resolve(resolvedDb, '..');
+    const postgres = isPostgresUrl(dbPath);
+    const resolvedDb = dbPath === ':memory:' || postgres ? dbPath : resolve(io.cwd, dbPath);
+    const dataDirOpt = values['data-dir'] ?? io.env.ATTUNE_DATA_DIR;
+    const dataDir = dataDirOpt !== undefined ? resolve(io.cwd, dataDirOpt) : resolvedDb === ':memory:' ? null : postgres ? resolve(io.cwd, 'data') : resolve(resolvedDb, '..');
 
     if (!values['no-build']) await buildWebIfNeeded(io);
     const bus = values.bus ?? io.env.ATTUNE_BUS ?? 'local';
@@ -172,6 +181,7 @@ export const command: Command = {
         host,
         port,
         dbPath: resolvedDb,
+        ...(dataDir !== null ? { dataDir } : {}),
         bus,
         ...(publicUrl ? { publicUrl } : {}),
         ...(capacity !== undefined ? { capacity } : {}),
@@ -198,6 +208,10 @@ export const command: Command = {
         io.stderr.write(`attune serve: ${host} is not an address of this machine. Try --host 127.0.0.1 or 0.0.0.0.\n`);
         return 1;
       }
+      if (err.code === 'ATTUNE_DB_UNAVAILABLE') {
+        io.stderr.write(`attune serve: ${err.message}. Start PostgreSQL (or check the URL), or use a SQLite file with --db PATH.\n`);
+        return 1;
+      }
       if (err.code === 'ECONNREFUSED' && bus !== 'local') {
         io.stderr.write(`attune serve: no NATS server answers at ${bus}. Start nats-server, or use --bus local.\n`);
         return 1;
@@ -208,7 +222,7 @@ export const command: Command = {
       }
       throw e;
     }
-    io.stdout.write(`attune is running at ${server.url}  (database: ${resolvedDb})\n`);
+    io.stdout.write(`attune is running at ${server.url}  (database: ${shownDb(resolvedDb)})\n`);
     io.stdout.write(`  create a space:  ${server.publicUrl}/\n`);
     io.stdout.write(`  public log:      ${server.publicUrl}/audit  (verifier key: ${server.log?.verifierKeys[0] ?? 'none'})\n`);
     if (server.keyCreated && server.keyPath) io.stdout.write(`  a new log signing key was created in ${server.keyPath} (mode 0600) — back it up\n`);

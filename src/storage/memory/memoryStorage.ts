@@ -71,9 +71,9 @@ export class MemoryStorage implements Storage {
   private readonly pulses = new Map<string, PulsePoint[]>();
   /** Per space, the spaces its steward agreed to link with (S10), in agreement order. */
   private readonly links = new Map<string, Map<string, number>>();
-  /** Space id → secret noise seed (S11). */
+  /** Space id → secret noise seed (S12). */
   private readonly secrets = new Map<string, string>();
-  /** Space id → DP releases, by n (S11). */
+  /** Space id → DP releases, by n (S12). */
   private readonly releases = new Map<string, PrivacyReleaseRecord[]>();
   private pending: Write[] = [];
   private flushScheduled = false;

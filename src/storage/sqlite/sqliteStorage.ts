@@ -119,7 +119,7 @@ CREATE TABLE IF NOT EXISTS space_links (
 ) WITHOUT ROWID;
 `);
   },
-  // 4 → 5: privacy (S11): each space's secret noise seed, kept apart from the spaces row.
+  // 4 → 5: privacy (S12): each space's secret noise seed, kept apart from the spaces row.
   (db) => {
     db.exec(`
 CREATE TABLE IF NOT EXISTS space_secrets (

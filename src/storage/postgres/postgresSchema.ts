@@ -1,0 +1,200 @@
+/**
+ * The PostgreSQL schema of the Storage adapter (SPEC S11), versioned: `MIGRATIONS[v]` takes a
+ * schema from version v to v + 1. Opening applies the missing steps in ONE transaction that
+ * first takes a transaction-scoped advisory lock, so several attune processes starting at once
+ * on one database (a cluster) migrate it exactly once; a schema from a newer attune is refused
+ * unchanged. The version lives in `attune_schema (version)`; every table sits in the
+ * connection's schema (`search_path`), beside the transparency log's `log_*` tables.
+ *
+ * Types: epoch milliseconds, seqs and event numbers are BIGINT (they are JavaScript safe
+ * integers; pg returns them as strings, the adapter turns them back into numbers); affect values
+ * are DOUBLE PRECISION, which round-trips a JavaScript number exactly.
+ *
+ * The two PL/pgSQL functions apply a whole run of `appendInputs` (or `appendEvents`) rows in
+ * one set-based statement, in call order, and raise on what the port calls a bug (an unknown
+ * participant, an event number already taken) — so the writer can merge consecutive calls into
+ * one statement and fall back to one savepoint per call only when a statement raised.
+ */
+import type { Pool, PoolClient } from 'pg';
+
+/** Advisory lock key serialising migrations (any constant unique to attune's tables). */
+const MIGRATE_LOCK = 0x6174_6d67; // 'atmg'
+
+/** Version 1: everything the SQLite schema holds at its version 4 (S7–S10). */
+const V1 = `
+CREATE TABLE spaces (
+  id TEXT PRIMARY KEY,
+  code TEXT NOT NULL UNIQUE,
+  name TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('open','closed')),
+  capacity INTEGER NOT NULL,
+  ttl_ms BIGINT NOT NULL,
+  steward_token_hash TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  closed_at BIGINT,
+  groups TEXT
+);
+CREATE TABLE participants (
+  id TEXT PRIMARY KEY,
+  space_id TEXT NOT NULL REFERENCES spaces(id),
+  token_hash TEXT NOT NULL UNIQUE,
+  joined_at BIGINT NOT NULL,
+  last_seq BIGINT NOT NULL DEFAULT 0,
+  v DOUBLE PRECISION, a DOUBLE PRECISION, c DOUBLE PRECISION, src TEXT, at BIGINT,
+  grp TEXT
+);
+CREATE INDEX participants_space_at ON participants(space_id, at);
+CREATE TABLE inputs (
+  -- Append order, for listInputs' tie-break (SQLite's rowid).
+  id BIGINT GENERATED ALWAYS AS IDENTITY,
+  space_id TEXT NOT NULL,
+  participant_id TEXT NOT NULL,
+  seq BIGINT NOT NULL,
+  v DOUBLE PRECISION NOT NULL, a DOUBLE PRECISION NOT NULL, c DOUBLE PRECISION NOT NULL, src TEXT NOT NULL, at BIGINT NOT NULL,
+  exposed BOOLEAN NOT NULL,
+  shown_v DOUBLE PRECISION, shown_a DOUBLE PRECISION,
+  n BIGINT,
+  heart_bpm DOUBLE PRECISION,
+  PRIMARY KEY (participant_id, seq)
+);
+CREATE INDEX inputs_space_at ON inputs(space_id, at, id);
+CREATE UNIQUE INDEX inputs_space_n ON inputs(space_id, n) WHERE n IS NOT NULL;
+CREATE TABLE events (
+  space_id TEXT NOT NULL,
+  n BIGINT NOT NULL,
+  at BIGINT NOT NULL,
+  kind TEXT NOT NULL,
+  participant_id TEXT,
+  body TEXT,
+  PRIMARY KEY (space_id, n)
+);
+CREATE TABLE pulse_points (
+  id BIGINT GENERATED ALWAYS AS IDENTITY,
+  space_id TEXT NOT NULL,
+  at BIGINT NOT NULL,
+  count INTEGER NOT NULL,
+  v DOUBLE PRECISION NOT NULL, a DOUBLE PRECISION NOT NULL, sv DOUBLE PRECISION NOT NULL, sa DOUBLE PRECISION NOT NULL,
+  q0 DOUBLE PRECISION NOT NULL, q1 DOUBLE PRECISION NOT NULL, q2 DOUBLE PRECISION NOT NULL, q3 DOUBLE PRECISION NOT NULL
+);
+CREATE INDEX pulse_points_space_at ON pulse_points(space_id, at, id);
+CREATE TABLE space_links (
+  space_id TEXT NOT NULL REFERENCES spaces(id),
+  other_id TEXT NOT NULL,
+  at BIGINT NOT NULL,
+  PRIMARY KEY (space_id, other_id)
+);
+
+-- A run of inputs (S3, S8), in call order (the arrays' order). An input whose seq is not above
+-- both the stored lastSeq and every earlier seq of the run for its participant is ignored (an
+-- idempotent retry); the others are inserted and the participant's latest point and lastSeq
+-- become its last accepted input. Raises, storing nothing, for an unknown participant (or one
+-- of another space) or an accepted input whose n an event holds; a duplicate n among inputs
+-- violates inputs_space_n.
+CREATE FUNCTION attune_append_inputs(
+  p_space TEXT[], p_participant TEXT[], p_seq BIGINT[], p_v DOUBLE PRECISION[], p_a DOUBLE PRECISION[], p_c DOUBLE PRECISION[],
+  p_src TEXT[], p_at BIGINT[], p_exposed BOOLEAN[], p_shown_v DOUBLE PRECISION[], p_shown_a DOUBLE PRECISION[], p_n BIGINT[], p_heart DOUBLE PRECISION[]
+) RETURNS void LANGUAGE plpgsql AS $fn$
+DECLARE
+  unknown BIGINT;
+  clash BIGINT;
+BEGIN
+  WITH r AS (
+    SELECT * FROM unnest(p_space, p_participant, p_seq, p_v, p_a, p_c, p_src, p_at, p_exposed, p_shown_v, p_shown_a, p_n, p_heart)
+      WITH ORDINALITY AS r(space_id, participant_id, seq, v, a, c, src, at, exposed, shown_v, shown_a, n, heart_bpm, ord)
+  ), j AS (
+    SELECT r.*, p.last_seq AS stored,
+      max(r.seq) OVER (PARTITION BY r.participant_id ORDER BY r.ord ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS earlier
+    FROM r JOIN participants p ON p.id = r.participant_id AND p.space_id = r.space_id
+  ), acc AS (
+    SELECT * FROM j WHERE seq > greatest(stored, coalesce(earlier, 0))
+  ), ins AS (
+    INSERT INTO inputs (space_id, participant_id, seq, v, a, c, src, at, exposed, shown_v, shown_a, n, heart_bpm)
+      SELECT space_id, participant_id, seq, v, a, c, src, at, exposed, shown_v, shown_a, n, heart_bpm FROM acc ORDER BY ord
+      ON CONFLICT (participant_id, seq) DO NOTHING
+  ), upd AS (
+    UPDATE participants p SET last_seq = l.seq, v = l.v, a = l.a, c = l.c, src = l.src, at = l.at
+      FROM (SELECT DISTINCT ON (participant_id) * FROM acc ORDER BY participant_id, ord DESC) l
+      WHERE p.id = l.participant_id
+  )
+  SELECT (SELECT count(*) FROM r) - (SELECT count(*) FROM j),
+         (SELECT count(*) FROM acc JOIN events e ON e.space_id = acc.space_id AND e.n = acc.n)
+    INTO unknown, clash;
+  IF unknown > 0 THEN
+    RAISE EXCEPTION 'unknown participant in appendInputs' USING ERRCODE = 'foreign_key_violation';
+  END IF;
+  IF clash > 0 THEN
+    RAISE EXCEPTION 'duplicate event number: an event holds an input''s n' USING ERRCODE = 'unique_violation';
+  END IF;
+END
+$fn$;
+
+-- A run of events (S7, S8), in call order. Raises, storing nothing, for an n an input holds;
+-- a duplicate n among events violates the primary key.
+CREATE FUNCTION attune_append_events(p_space TEXT[], p_n BIGINT[], p_at BIGINT[], p_kind TEXT[], p_participant TEXT[], p_body TEXT[])
+RETURNS void LANGUAGE plpgsql AS $fn$
+DECLARE
+  clash BIGINT;
+BEGIN
+  WITH r AS (
+    SELECT * FROM unnest(p_space, p_n, p_at, p_kind, p_participant, p_body) WITH ORDINALITY AS r(space_id, n, at, kind, participant_id, body, ord)
+  ), ins AS (
+    INSERT INTO events (space_id, n, at, kind, participant_id, body) SELECT space_id, n, at, kind, participant_id, body FROM r ORDER BY ord
+  )
+  SELECT count(*) FROM r JOIN inputs i ON i.space_id = r.space_id AND i.n = r.n INTO clash;
+  IF clash > 0 THEN
+    RAISE EXCEPTION 'duplicate event number: an input holds an event''s n' USING ERRCODE = 'unique_violation';
+  END IF;
+END
+$fn$;
+`;
+
+/** Version 2: privacy (S12) — each space's secret noise seed and its DP releases (the budget's ledger). */
+const V2 = `
+CREATE TABLE space_secrets (
+  space_id TEXT PRIMARY KEY REFERENCES spaces(id),
+  noise_seed TEXT NOT NULL
+);
+CREATE TABLE privacy_releases (
+  space_id TEXT NOT NULL REFERENCES spaces(id),
+  n BIGINT NOT NULL,
+  at BIGINT NOT NULL,
+  what TEXT NOT NULL,
+  params TEXT NOT NULL,
+  rho_micro BIGINT NOT NULL,
+  body TEXT NOT NULL,
+  PRIMARY KEY (space_id, n)
+);
+`;
+
+/** Schema steps; append only (a released step never changes: existing databases ran it). */
+const MIGRATIONS: readonly string[] = [V1, V2];
+
+/** The schema version this code writes. */
+export const PG_SCHEMA_VERSION = MIGRATIONS.length;
+
+/**
+ * Brings the connection's schema to PG_SCHEMA_VERSION: all missing steps in one transaction or
+ * none. Rejects, changing nothing, when the schema is newer than this code.
+ * @returns the version found before migrating (0: a fresh schema).
+ */
+export async function migratePostgres(pool: Pool): Promise<number> {
+  const client: PoolClient = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATE_LOCK]);
+    await client.query('CREATE TABLE IF NOT EXISTS attune_schema (version INTEGER NOT NULL)');
+    const r = await client.query<{ version: number }>('SELECT version FROM attune_schema');
+    const found = r.rows[0]?.version ?? 0;
+    if (found > PG_SCHEMA_VERSION) throw new Error(`database schema version ${found} is newer than this attune's (${PG_SCHEMA_VERSION}); upgrade attune`);
+    for (let v = found; v < PG_SCHEMA_VERSION; v++) await client.query(MIGRATIONS[v] as string);
+    if (r.rows.length === 0) await client.query('INSERT INTO attune_schema (version) VALUES ($1)', [PG_SCHEMA_VERSION]);
+    else if (found !== PG_SCHEMA_VERSION) await client.query('UPDATE attune_schema SET version = $1', [PG_SCHEMA_VERSION]);
+    await client.query('COMMIT');
+    return found;
+  } catch (e) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw e;
+  } finally {
+    client.release();
+  }
+}

@@ -1,0 +1,438 @@
+/**
+ * PostgreSQL Storage (SPEC S11), for deployments that run several attune processes on one
+ * database (`attune serve --db postgres://…`). Same contract as SQLite and memory
+ * (test/contracts/storage.contract.ts).
+ *
+ * Writes are group-committed exactly as on SQLite (S3): each write call joins one queue; the
+ * calls of a turn of the event loop go, as one group, to the writer (PostgresWriter) on its own
+ * pipelined connection, which applies them in call order in ONE transaction and commits. Each
+ * call's promise settles only once its group's COMMIT returned — with the server's default
+ * `synchronous_commit = on` the COMMIT returns after its WAL is flushed, so only then is the
+ * call durable. The event loop never waits for the database: it only writes the group's bytes
+ * and, later, reads the replies. Groups commit one after another (at most one in flight by
+ * default): while one commits, the next collects every call made meanwhile, so under load a
+ * group grows instead of the queue.
+ *
+ * If the writer's connection breaks (or a COMMIT fails), the group in flight may or may not have
+ * committed, so — as when SQLite's writer thread dies — that group and every later write reject
+ * with one clear error; reads go on through the pool. `healthy()` says so (for `/readyz`).
+ *
+ * Reads run on a second pipelined connection, outside any transaction: each sees the latest
+ * committed group and nothing uncommitted (durable, then visible), and reads settle in the order
+ * they were made (one connection answers in order). The pool (`pool`) is for others that need
+ * transactions of their own on the same database — the transparency log — and for `healthy()`.
+ */
+import pg from 'pg';
+import type { Affect, AffectSource } from '../../core/affect.ts';
+import type { InputRecord, ParticipantRecord, PrivacyReleaseRecord, PulsePoint, SpaceEventRecord, SpaceRecord, Storage } from '../port.ts';
+import { migratePostgres } from './postgresSchema.ts';
+import { type PgGroupOutcome, type PgWriteCall, PostgresWriter } from './postgresWriter.ts';
+
+type Row = Record<string, unknown>;
+
+function spaceFrom(r: Row): SpaceRecord {
+  return {
+    id: String(r.id),
+    code: String(r.code),
+    name: String(r.name),
+    status: r.status === 'closed' ? 'closed' : 'open',
+    capacity: Number(r.capacity),
+    ttlMs: Number(r.ttl_ms),
+    stewardTokenHash: String(r.steward_token_hash),
+    createdAt: Number(r.created_at),
+    closedAt: r.closed_at === null ? null : Number(r.closed_at),
+    ...(typeof r.groups === 'string' ? { groups: JSON.parse(r.groups) as string[] } : {}),
+  };
+}
+
+function affectFrom(r: Row): Affect | null {
+  if (r.v === null || r.v === undefined) return null;
+  return { valence: Number(r.v), arousal: Number(r.a), confidence: Number(r.c), source: String(r.src) as AffectSource, at: Number(r.at) };
+}
+
+function participantFrom(r: Row): ParticipantRecord {
+  return {
+    id: String(r.id),
+    spaceId: String(r.space_id),
+    tokenHash: String(r.token_hash),
+    joinedAt: Number(r.joined_at),
+    lastSeq: Number(r.last_seq),
+    latest: affectFrom(r),
+    ...(typeof r.grp === 'string' ? { group: r.grp } : {}),
+  };
+}
+
+function inputFrom(r: Row): InputRecord {
+  const base = {
+    spaceId: String(r.space_id),
+    participantId: String(r.participant_id),
+    seq: Number(r.seq),
+    affect: affectFrom(r) as Affect,
+    exposed: r.exposed === true,
+    shown: r.shown_v === null || r.shown_v === undefined ? null : { valence: Number(r.shown_v), arousal: Number(r.shown_a) },
+  };
+  const heart = r.heart_bpm === null || r.heart_bpm === undefined ? base : { ...base, heartBpm: Number(r.heart_bpm) };
+  return r.n === null || r.n === undefined ? heart : { ...heart, n: Number(r.n) };
+}
+
+function eventFrom(r: Row): SpaceEventRecord {
+  return {
+    spaceId: String(r.space_id),
+    n: Number(r.n),
+    at: Number(r.at),
+    kind: String(r.kind),
+    participantId: r.participant_id === null ? null : String(r.participant_id),
+    body: r.body === null ? null : String(r.body),
+  };
+}
+
+const INPUT_COLS = 'space_id, participant_id, seq, v, a, c, src, at, exposed, shown_v, shown_a, n, heart_bpm';
+
+/** One queued write call and how to settle its promise. */
+interface Write {
+  readonly call: PgWriteCall;
+  readonly resolve: (value: never) => void;
+  readonly reject: (e: unknown) => void;
+}
+
+/** Settings of {@link PostgresStorage.open}. */
+export interface PostgresStorageOptions {
+  /** `postgres://user@host:port/db` (add `?options=-c%20search_path%3DNAME` for a schema). */
+  readonly connectionString: string;
+  /** Extra libpq-style `options` for every connection (e.g. `-c search_path=NAME`). */
+  readonly options?: string;
+  /** `application_name` of the connections (suffixed `-writer`, `-reader`), default `attune`. */
+  readonly applicationName?: string;
+  /** Connections of `pool` (default 2), for the transparency log and health checks. */
+  readonly poolSize?: number;
+  /**
+   * Merge consecutive calls of a hot kind into one statement (default true) — see
+   * postgresWriter.ts; off only to measure what it is worth.
+   */
+  readonly batched?: boolean;
+  /** Send a group's statements together on the writer connection (default true); see above. */
+  readonly pipeline?: boolean;
+}
+
+/** Storage over one PostgreSQL database (one schema of it). Create with {@link PostgresStorage.open}. */
+export class PostgresStorage implements Storage {
+  /** A pool on the same database and schema: what the transparency log's PostgresLogStore should use. */
+  readonly pool: pg.Pool;
+  readonly #client: pg.Client;
+  #reader: pg.Client;
+  /** How to open a fresh reader when the current one's connection broke. */
+  readonly #newReader: () => pg.Client;
+  #readerBroken = false;
+  readonly #writer: PostgresWriter;
+  #pending: Write[] = [];
+  #flushScheduled = false;
+  #inFlight = false;
+  #idleWaiters: (() => void)[] = [];
+  #closed = false;
+  #closing: Promise<void> | null = null;
+  #failure: Error | null = null;
+  /** Number of group commits made (for tests and metrics). */
+  commits = 0;
+
+  private constructor(pool: pg.Pool, client: pg.Client, reader: pg.Client, newReader: () => pg.Client, writer: PostgresWriter) {
+    this.pool = pool;
+    this.#client = client;
+    this.#reader = reader;
+    this.#newReader = newReader;
+    this.#watchReader(reader);
+    this.#writer = writer;
+  }
+
+  /**
+   * Connects (a pipelined writer connection, a pipelined reader and a small pool), migrates the
+   * schema (S11). Rejects with the connection's error when no server answers.
+   */
+  static async open(o: PostgresStorageOptions): Promise<PostgresStorage> {
+    const base = { connectionString: o.connectionString, ...(o.options ? { options: o.options } : {}) };
+    const name = o.applicationName ?? 'attune';
+    const pool = new pg.Pool({ ...base, max: o.poolSize ?? 2, application_name: name });
+    // An idle pooled connection that breaks must not crash the process; the next query reconnects.
+    pool.on('error', () => {});
+    const pipeline = o.pipeline ?? true;
+    const client = new pg.Client({ ...base, pipeline, application_name: `${name}-writer` });
+    const newReader = () => new pg.Client({ ...base, pipeline, application_name: `${name}-reader` });
+    const reader = newReader();
+    try {
+      await migratePostgres(pool);
+      await Promise.all([client.connect(), reader.connect()]);
+    } catch (e) {
+      await Promise.all([client.end().catch(() => {}), reader.end().catch(() => {}), pool.end().catch(() => {})]);
+      throw e;
+    }
+    const s = new PostgresStorage(pool, client, reader, newReader, new PostgresWriter(client, { batched: o.batched ?? true }));
+    client.on('error', (e) => s.#fail(`its connection failed (${e.message})`, e));
+    client.on('end', () => {
+      if (!s.#closing) s.#fail('its connection ended', undefined);
+    });
+    return s;
+  }
+
+  /** A reader whose connection breaks fails its reads in flight; the next read opens a new one. */
+  #watchReader(reader: pg.Client): void {
+    const broken = () => {
+      if (this.#reader === reader) this.#readerBroken = true;
+    };
+    reader.on('error', broken);
+    reader.on('end', broken);
+  }
+
+  /** The reader, reconnected first if its connection broke. */
+  async #readerNow(): Promise<pg.Client> {
+    if (this.#readerBroken) {
+      this.#readerBroken = false;
+      const fresh = this.#newReader();
+      this.#reader = fresh;
+      this.#watchReader(fresh);
+      await fresh.connect().catch((e: unknown) => {
+        if (this.#reader === fresh) this.#readerBroken = true;
+        throw e;
+      });
+    }
+    return this.#reader;
+  }
+
+  /** Groups that needed one savepoint per call because a statement raised (S11). */
+  get slowGroups(): number {
+    return this.#writer.slowGroups;
+  }
+
+  /** Whether writes are accepted and the database answers (`/readyz`). */
+  async healthy(): Promise<boolean> {
+    if (this.#failure || this.#closed) return false;
+    try {
+      await (await this.#readerNow()).query('SELECT 1');
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  #fail(reason: string, cause: unknown): void {
+    this.#failure ??= new Error(
+      `PostgreSQL writer stopped: ${reason}. Writes in flight may or may not have committed; no further write is accepted (reads still work)`,
+      cause === undefined ? undefined : { cause },
+    );
+  }
+
+  #check(): void {
+    if (this.#closed) throw new Error('storage is closed');
+  }
+
+  #enqueue<T>(call: PgWriteCall): Promise<T> {
+    if (this.#closed) return Promise.reject(new Error('storage is closed'));
+    if (this.#failure) return Promise.reject(this.#failure);
+    return new Promise<T>((resolve, reject) => {
+      this.#pending.push({ call, resolve: resolve as (value: never) => void, reject });
+      this.#schedule();
+    });
+  }
+
+  #schedule(): void {
+    if (this.#flushScheduled || this.#pending.length === 0 || this.#inFlight) return;
+    this.#flushScheduled = true;
+    setImmediate(() => this.#flush());
+  }
+
+  /** Sends every pending call as one group (after the current turn, so a turn's calls are never split). */
+  #flush(): void {
+    this.#flushScheduled = false;
+    if (this.#inFlight || this.#pending.length === 0) return;
+    const group = this.#pending;
+    this.#pending = [];
+    if (this.#failure) {
+      for (const w of group) w.reject(this.#failure);
+      this.#done();
+      return;
+    }
+    this.#inFlight = true;
+    this.#writer.commit(group.map((w) => w.call)).then(
+      (o) => this.#settle(group, o),
+      (e) => {
+        this.#fail(`a group failed (${e instanceof Error ? e.message : String(e)})`, e);
+        for (const w of group) w.reject(this.#failure);
+        this.#inFlight = false;
+        this.#done();
+      },
+    );
+  }
+
+  #settle(group: readonly Write[], o: PgGroupOutcome): void {
+    this.#inFlight = false;
+    if (o.committed) this.commits++;
+    else this.#fail(`a COMMIT failed (${o.groupError instanceof Error ? o.groupError.message : String(o.groupError)})`, o.groupError);
+    group.forEach((w, k) => {
+      if (o.failures.has(k)) w.reject(o.failures.get(k));
+      else if (!o.committed) w.reject(this.#failure);
+      else w.resolve(o.values[k] as never);
+    });
+    this.#done();
+  }
+
+  #done(): void {
+    this.#schedule();
+    if (!this.#inFlight && this.#pending.length === 0) {
+      const waiters = this.#idleWaiters;
+      this.#idleWaiters = [];
+      for (const f of waiters) f();
+    }
+  }
+
+  async #rows(text: string, values: readonly unknown[]): Promise<Row[]> {
+    this.#check();
+    const reader = await this.#readerNow();
+    return (await reader.query(text, values as unknown[])).rows as Row[];
+  }
+
+  createSpace(space: SpaceRecord): Promise<boolean> {
+    return this.#enqueue({ op: 'createSpace', space });
+  }
+
+  async getSpaceByCode(code: string): Promise<SpaceRecord | null> {
+    const r = (await this.#rows('SELECT * FROM spaces WHERE code = $1', [code]))[0];
+    return r ? spaceFrom(r) : null;
+  }
+
+  async getSpace(id: string): Promise<SpaceRecord | null> {
+    const r = (await this.#rows('SELECT * FROM spaces WHERE id = $1', [id]))[0];
+    return r ? spaceFrom(r) : null;
+  }
+
+  async listSpaces(): Promise<SpaceRecord[]> {
+    // COLLATE "C": byte order of ids, as SQLite and the memory store compare them.
+    return (await this.#rows('SELECT * FROM spaces ORDER BY created_at, id COLLATE "C"', [])).map(spaceFrom);
+  }
+
+  closeSpace(id: string, at: number): Promise<void> {
+    return this.#enqueue({ op: 'closeSpace', id, at });
+  }
+
+  updateStewardTokenHash(id: string, hash: string): Promise<void> {
+    return this.#enqueue({ op: 'updateStewardTokenHash', id, hash });
+  }
+
+  createParticipant(p: ParticipantRecord): Promise<void> {
+    return this.#enqueue({ op: 'createParticipant', p });
+  }
+
+  async getParticipantByTokenHash(tokenHash: string): Promise<ParticipantRecord | null> {
+    const r = (await this.#rows('SELECT * FROM participants WHERE token_hash = $1', [tokenHash]))[0];
+    return r ? participantFrom(r) : null;
+  }
+
+  async listActiveParticipants(spaceId: string, since: number): Promise<ParticipantRecord[]> {
+    return (await this.#rows('SELECT * FROM participants WHERE space_id = $1 AND at IS NOT NULL AND at >= $2', [spaceId, since])).map(participantFrom);
+  }
+
+  async countParticipants(spaceId: string): Promise<number> {
+    const r = (await this.#rows('SELECT count(*) AS n FROM participants WHERE space_id = $1', [spaceId]))[0] as Row;
+    return Number(r.n);
+  }
+
+  appendInputs(inputs: readonly InputRecord[]): Promise<void> {
+    return this.#enqueue({ op: 'appendInputs', rows: inputs });
+  }
+
+  async listInputs(spaceId: string, from: number, to: number, limit: number): Promise<InputRecord[]> {
+    return (await this.#rows(`SELECT ${INPUT_COLS} FROM inputs WHERE space_id = $1 AND at >= $2 AND at < $3 ORDER BY at, id LIMIT $4`, [spaceId, from, to, Math.max(0, limit)])).map(inputFrom);
+  }
+
+  async listInputsByN(spaceId: string, fromN: number, limit: number): Promise<(InputRecord & { readonly n: number })[]> {
+    const rows = await this.#rows(`SELECT ${INPUT_COLS} FROM inputs WHERE space_id = $1 AND n >= $2 ORDER BY n LIMIT $3`, [spaceId, fromN, Math.max(0, limit)]);
+    return rows.map((r) => inputFrom(r) as InputRecord & { readonly n: number });
+  }
+
+  clearLatest(participantId: string): Promise<void> {
+    return this.#enqueue({ op: 'clearLatest', id: participantId });
+  }
+
+  setParticipantGroup(participantId: string, group: string | null): Promise<void> {
+    return this.#enqueue({ op: 'setParticipantGroup', id: participantId, group });
+  }
+
+  setSpaceSecret(spaceId: string, noiseSeed: string): Promise<void> {
+    return this.#enqueue({ op: 'setSpaceSecret', spaceId, noiseSeed });
+  }
+
+  async getSpaceSecret(spaceId: string): Promise<string | null> {
+    const r = (await this.#rows('SELECT noise_seed FROM space_secrets WHERE space_id = $1', [spaceId]))[0];
+    return r ? String(r.noise_seed) : null;
+  }
+
+  appendPrivacyRelease(r: PrivacyReleaseRecord): Promise<void> {
+    return this.#enqueue({ op: 'appendPrivacyRelease', r });
+  }
+
+  async listPrivacyReleases(spaceId: string): Promise<PrivacyReleaseRecord[]> {
+    return (await this.#rows('SELECT * FROM privacy_releases WHERE space_id = $1 ORDER BY n', [spaceId])).map((r) => ({
+      spaceId: String(r.space_id),
+      n: Number(r.n),
+      at: Number(r.at),
+      what: String(r.what),
+      params: String(r.params),
+      rhoMicro: Number(r.rho_micro),
+      body: String(r.body),
+    }));
+  }
+
+  setSpaceLink(spaceId: string, otherId: string, agree: boolean, at: number): Promise<void> {
+    return this.#enqueue({ op: 'setSpaceLink', spaceId, otherId, agree, at });
+  }
+
+  async listSpaceLinks(spaceId: string): Promise<string[]> {
+    return (await this.#rows('SELECT other_id FROM space_links WHERE space_id = $1 ORDER BY at, other_id COLLATE "C"', [spaceId])).map((r) => String(r.other_id));
+  }
+
+  appendEvents(events: readonly SpaceEventRecord[]): Promise<void> {
+    return this.#enqueue({ op: 'appendEvents', rows: events });
+  }
+
+  async listEvents(spaceId: string, fromN: number, limit: number): Promise<SpaceEventRecord[]> {
+    return (await this.#rows('SELECT * FROM events WHERE space_id = $1 AND n >= $2 ORDER BY n LIMIT $3', [spaceId, fromN, Math.max(0, limit)])).map(eventFrom);
+  }
+
+  async lastEventN(spaceId: string): Promise<number> {
+    const r = (await this.#rows(
+      'SELECT greatest(coalesce((SELECT max(n) FROM events WHERE space_id = $1), 0), coalesce((SELECT max(n) FROM inputs WHERE space_id = $1 AND n IS NOT NULL), 0)) AS n',
+      [spaceId],
+    ))[0] as Row;
+    return Number(r.n);
+  }
+
+  appendPulsePoints(points: readonly PulsePoint[]): Promise<void> {
+    return this.#enqueue({ op: 'appendPulsePoints', rows: points });
+  }
+
+  async listPulsePoints(spaceId: string, from: number, to: number, limit: number): Promise<PulsePoint[]> {
+    const rows = await this.#rows('SELECT * FROM pulse_points WHERE space_id = $1 AND at >= $2 AND at < $3 ORDER BY at, id LIMIT $4', [spaceId, from, to, Math.max(0, limit)]);
+    return rows.map((r) => ({
+      spaceId: String(r.space_id),
+      at: Number(r.at),
+      count: Number(r.count),
+      valence: Number(r.v),
+      arousal: Number(r.a),
+      spreadValence: Number(r.sv),
+      spreadArousal: Number(r.sa),
+      quadrants: [Number(r.q0), Number(r.q1), Number(r.q2), Number(r.q3)] as const,
+    }));
+  }
+
+  /**
+   * Refuses further calls at once, commits every pending write (their promises settle as
+   * usual), then closes the writer connection and the pool. Idempotent.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#shutdown();
+    return this.#closing;
+  }
+
+  async #shutdown(): Promise<void> {
+    this.#closed = true;
+    if (this.#inFlight || this.#pending.length > 0) await new Promise<void>((r) => this.#idleWaiters.push(r));
+    await Promise.all([this.#client.end().catch(() => {}), this.#reader.end().catch(() => {}), this.pool.end().catch(() => {})]);
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * `attune serve --db postgres://…` (SPEC S11): the composition root on PostgreSQL — spaces, the
+ * public log and a restart — against the machine's real server, in a schema of its own.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createServer } from '../src/server/createServer.ts';
+
+const PG = process.env.ATTUNE_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
+const schema = `attune_serve_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
+
+async function admin(sql: string): Promise<void> {
+  const c = new pg.Client({ connectionString: PG });
+  await c.connect();
+  try {
+    await c.query(sql);
+  } finally {
+    await c.end();
+  }
+}
+
+afterAll(() => admin(`DROP SCHEMA IF EXISTS ${schema} CASCADE`));
+
+describe('attune serve on PostgreSQL', () => {
+  it('[S11][S6] a space, its participant and the public log live in the URL’s schema and survive a restart', async () => {
+    await admin(`CREATE SCHEMA ${schema}`);
+    const url = `${PG}?options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+    const dataDir = mkdtempSync(join(tmpdir(), 'attune-pgserve-'));
+    const config = { dbPath: url, dataDir, port: 0, webRoot: null, text: false, collective: false } as const;
+    let server = await createServer(config);
+    const created = await server.host.createSpace({ name: 'on postgres' });
+    if (!created.ok) throw new Error(created.message);
+    const code = created.value.space.code;
+    const closed = await server.host.closeSpace(code, created.value.stewardToken);
+    expect(closed.ok).toBe(true);
+    const logSize = server.log?.size ?? 0;
+    expect(logSize).toBeGreaterThan(0);
+    await server.close();
+
+    server = await createServer(config);
+    expect((await server.host.spaceByCode(code))?.status).toBe('closed');
+    expect(server.log?.size).toBe(logSize);
+    await server.close();
+    const c = new pg.Client({ connectionString: PG });
+    await c.connect();
+    const tables = await c.query('SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name', [schema]);
+    await c.end();
+    expect(tables.rows.map((r) => r.table_name)).toEqual(expect.arrayContaining(['spaces', 'participants', 'inputs', 'events', 'log_entries', 'attune_schema']));
+  });
+
+  it('[S11] an unreachable PostgreSQL is a clear, coded error', async () => {
+    await expect(createServer({ dbPath: 'postgres://nobody@127.0.0.1:1/none', dataDir: mkdtempSync(join(tmpdir(), 'attune-pgserve-')), port: 0, webRoot: null })).rejects.toMatchObject({
+      code: 'ATTUNE_DB_UNAVAILABLE',
+      message: expect.stringMatching(/could not open the PostgreSQL database postgres:\/\/nobody@127\.0\.0\.1:1\/none/),
+    });
+  });
+});
