@@ -37,6 +37,12 @@ export interface WorkerPlan {
   readonly probeEveryMs: number;
   readonly joinConcurrency: number;
   readonly joinTimeoutMs: number;
+  /** More nodes of a cluster (SPEC §K, `attune load --url` repeated): clients spread over `[url, ...urls]`, each knowing the others for failover. */
+  readonly urls?: readonly string[];
+  /** Spread the participants' joins over this long, ms (`attune load --ramp`). */
+  readonly rampMs?: number;
+  /** Report every participant's acknowledged seqs (to check a store for lost inputs). */
+  readonly reportAcked?: boolean;
 }
 
 /** What this process measured in the window. */
@@ -59,6 +65,12 @@ export interface WorkerResult {
   readonly pulseBytes: number;
   readonly disconnects: number;
   readonly errors: Record<string, number>;
+  /** Socket lost → welcome again (resume), ms, for every reconnection. */
+  readonly resumes: { counts: number[]; max: number };
+  /** Participants that joined. */
+  readonly joined: number;
+  /** With `reportAcked`: participant id → every seq acknowledged to them. */
+  readonly acked?: Record<string, number[]>;
 }
 
 const plan = JSON.parse(process.argv[2] ?? '{}') as WorkerPlan;
@@ -67,6 +79,14 @@ const send = (m: unknown): void => {
   process.send?.(m);
 };
 const connect = (url: string): WebSocket => new WebSocket(url, { perMessageDeflate: false });
+const nodes = [plan.url, ...(plan.urls ?? [])];
+let spread = 0;
+/** The next client's node and its fallbacks, round robin over the nodes (SPEC K7). */
+const where = (): { url: string; urls?: string[] } => {
+  if (nodes.length === 1) return { url: plan.url };
+  const i = spread++ % nodes.length;
+  return { url: nodes[i] as string, urls: [...nodes.slice(i + 1), ...nodes.slice(0, i)] };
+};
 
 let from = Number.POSITIVE_INFINITY;
 let to = Number.NEGATIVE_INFINITY;
@@ -75,6 +95,7 @@ let tapping = false;
 
 const errors: Record<string, number> = {};
 let disconnects = 0;
+const resumes = new LatencyHistogram();
 const acks = new LatencyHistogram();
 const tapToDisplay = new LatencyHistogram();
 let tapsSent = 0;
@@ -91,8 +112,15 @@ function watch(c: AttuneClient): void {
   c.on('full', () => {
     errors.SPACE_FULL = (errors.SPACE_FULL ?? 0) + 1;
   });
+  let lostAt: number | null = null;
   c.on('status', (s) => {
-    if (s.state === 'waiting') disconnects++;
+    if (s.state === 'waiting') {
+      disconnects++;
+      lostAt ??= performance.now();
+    } else if (s.state === 'live' && lostAt !== null) {
+      resumes.record(performance.now() - lostAt);
+      lostAt = null;
+    }
   });
 }
 
@@ -171,14 +199,14 @@ async function openDisplays(): Promise<{ ok: number; failed: number }> {
       probe = { code: s.code, group: [], target: 1, sentAt: 0, waiting: false, countIt: false, timer: null };
       probes.push(probe);
       for (let i = 0; i < s.probes; i++) {
-        const c = new AttuneClient({ url: plan.url, code: s.code, role: 'participant', consent: true, connect });
+        const c = new AttuneClient({ ...where(), code: s.code, role: 'participant', consent: true, connect });
         watch(c);
         probe.group.push(c);
         jobs.push(open(c, plan.joinTimeoutMs));
       }
     }
     for (let i = 0; i < s.displays; i++) {
-      const c = new AttuneClient({ url: plan.url, code: s.code, role: 'display', connect });
+      const c = new AttuneClient({ ...where(), code: s.code, role: 'display', connect });
       watch(c);
       const d = { client: c, count: 0 };
       displays.push(d);
@@ -204,6 +232,8 @@ interface Person {
   readonly client: AttuneClient;
   count: number;
   readonly sent: Map<number, number>;
+  id: string | null;
+  readonly acked: Set<number>;
 }
 
 const people: Person[] = [];
@@ -218,13 +248,20 @@ async function joinParticipants(): Promise<{ firstSentAt: number; welcomes: numb
   const lane = async (): Promise<void> => {
     while (next < todo.length) {
       const code = todo[next++] as string;
-      const c = new AttuneClient({ url: plan.url, code, role: 'participant', consent: true, connect });
+      // --ramp: join i starts no sooner than its share of the ramp.
+      const due = firstSentAt + ((plan.rampMs ?? 0) * (next - 1)) / Math.max(1, todo.length);
+      if (due > epoch()) await new Promise((r) => setTimeout(r, due - epoch()));
+      const c = new AttuneClient({ ...where(), code, role: 'participant', consent: true, connect });
       watch(c);
-      const p: Person = { client: c, count: 0, sent: new Map() };
+      const p: Person = { client: c, count: 0, sent: new Map(), id: null, acked: new Set() };
+      c.on('welcome', (w) => {
+        p.id ??= w.participant ?? null;
+      });
       c.on('pulse', (m) => {
         if (inWindow(m.at)) p.count++;
       });
       c.on('ack', (a) => {
+        if (plan.reportAcked) p.acked.add(a.seq);
         const t = p.sent.get(a.seq);
         if (t === undefined) return;
         p.sent.delete(a.seq);
@@ -278,6 +315,9 @@ function result(): WorkerResult {
     pulseBytes: pulseByteN ? pulseByteSum / pulseByteN : 0,
     disconnects,
     errors,
+    resumes: resumes.toJSON(),
+    joined: people.filter((p) => p.id !== null).length,
+    ...(plan.reportAcked ? { acked: Object.fromEntries(people.filter((p) => p.id !== null).map((p) => [p.id as string, [...p.acked].sort((a, b) => a - b)])) } : {}),
   };
 }
 
@@ -295,7 +335,7 @@ process.on('message', (m: { cmd: string; from?: number; to?: number }) => {
       }, Math.max(0, to - epoch()));
     } else if (m.cmd === 'progress') {
       const r = result();
-      send({ ev: 'progress', participantPulses: r.participantPulses, displayPulses: r.displayPulses, tapsSent, tapsAcked, probeSeen, probeMoves, ackP95: acks.quantile(0.95), tapP95: tapToDisplay.quantile(0.95), disconnects });
+      send({ ev: 'progress', joined: r.joined, participantPulses: r.participantPulses, displayPulses: r.displayPulses, tapsSent, tapsAcked, probeSeen, probeMoves, ackP95: acks.quantile(0.95), tapP95: tapToDisplay.quantile(0.95), disconnects });
     } else if (m.cmd === 'exit') {
       tapping = false;
       for (const p of people) p.client.stop();

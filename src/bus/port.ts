@@ -41,3 +41,33 @@ export function subjectMatches(pattern: string, subject: string): boolean {
   if (pattern.endsWith('.>')) return subject.startsWith(pattern.slice(0, -1)) && subject.length > pattern.length - 1;
   return pattern === subject;
 }
+
+/** One stored value of a {@link KvStore} key and the revision that wrote it. */
+export interface KvEntry {
+  readonly value: Uint8Array;
+  /** Increases with every write to the store (NATS KV: the stream sequence). */
+  readonly revision: number;
+}
+
+/**
+ * A small key-value store with compare-and-set (SPEC K1: the cluster's tick leases, node slots).
+ * Adapters: in-process (`MemoryKv`) and NATS JetStream KV (`NatsKv`); one contract suite
+ * (test/contracts/kv.contract.ts). There is no expiry: nats-server 2.9 silently ignores
+ * per-message TTLs, so whoever needs expiry builds it from revisions and its own clock.
+ */
+export interface KvStore {
+  get(key: string): Promise<KvEntry | null>;
+  /** Writes `key` only if it holds nothing; resolves its revision, or null when it exists. */
+  create(key: string, value: Uint8Array): Promise<number | null>;
+  /** Writes `key` only if its latest revision is `revision`; resolves the new revision, or null when it moved on. */
+  update(key: string, value: Uint8Array, revision: number): Promise<number | null>;
+  /** Removes every key (tests, a deployment's teardown). */
+  destroy(): Promise<void>;
+  /** Releases the connection. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Keys are dot-separated tokens of `[A-Za-z0-9_=-]`, as NATS KV allows. */
+export function assertKvKey(key: string): void {
+  if (!/^[A-Za-z0-9_=-]+(\.[A-Za-z0-9_=-]+)*$/.test(key) || key.length > 256) throw new Error(`invalid kv key '${key}'`);
+}

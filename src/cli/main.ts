@@ -16,6 +16,7 @@ const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   play: () => import('./commands/play.ts'),
   log: () => import('./commands/log.ts'),
   audit: () => import('./commands/audit.ts'),
+  load: () => import('./commands/load.ts'),
 };
 
 async function topHelp(): Promise<string> {

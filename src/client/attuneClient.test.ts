@@ -97,6 +97,30 @@ describe('AttuneClient (in memory)', () => {
     expect(s.client.send({ valence: 0, arousal: 0 })).toEqual({ ok: true, value: 6 });
   });
 
+  it('[K7] with a cluster\'s node URLs, each reconnection goes to the next node, and resumes there', () => {
+    const sockets = memorySockets();
+    const s = setup({ urls: ['ws://b/ws', 'ws://c/ws'], connect: sockets.connect });
+    s.client.start();
+    const p1 = sockets.last();
+    p1.accept();
+    p1.send(welcome({ token: 'tok-123456789' }));
+    s.client.send({ valence: 0.5, arousal: 0.5 });
+    p1.close(1006);
+    s.clock.advance(500);
+    const p2 = sockets.last();
+    p2.accept();
+    expect(p2.received[0]).toEqual({ t: 'resume', token: 'tok-123456789' });
+    expect(inputs(p2)).toEqual([]);
+    p2.send(welcome({ lastSeq: 0 }));
+    expect(inputs(p2)).toEqual([1]);
+    p2.close(1006);
+    s.clock.advance(500);
+    sockets.last().close(1006);
+    s.clock.advance(1000);
+    expect(sockets.peers.map((p) => p.url)).toEqual(['ws://test/ws', 'ws://b/ws', 'ws://c/ws', 'ws://test/ws']);
+    expect(s.client.url).toBe('ws://test/ws');
+  });
+
   it('[E2][W5] drops an input refused by an error carrying its seq; it is not sent again', () => {
     const s = setup();
     s.client.start();

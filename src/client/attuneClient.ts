@@ -114,6 +114,11 @@ export interface ClientEvents {
 export interface AttuneClientOptions {
   /** The server's WebSocket URL, `ws(s)://host/ws`. */
   readonly url: string;
+  /**
+   * More nodes of the same cluster (SPEC §K), tried in turn after `url`: each reconnection goes
+   * to the next URL of the list, so a client whose node died resumes on another one.
+   */
+  readonly urls?: readonly string[];
   /** Join code of the space (any case, any separators). */
   readonly code: string;
   readonly role: 'participant' | 'display';
@@ -213,6 +218,8 @@ export class AttuneClient {
     return this.#group;
   }
   #seq: number;
+  /** Which of `[url, ...urls]` the next connection goes to. */
+  #node = 0;
   /** Unacknowledged inputs by seq, in seq order (Map keeps insertion order). */
   #pending = new Map<number, string>();
   /** Whether the current socket resumed (a NOT_FOUND then means: join afresh). */
@@ -232,6 +239,12 @@ export class AttuneClient {
     this.#keys = sessionKeys(this.code);
     const stored = Number(this.#storage.getItem(this.#keys.seq) ?? '0');
     this.#seq = Number.isSafeInteger(stored) && stored > 0 ? stored : 0;
+  }
+
+  /** The URL the client connects (or connected) to now. */
+  get url(): string {
+    const all = this.#o.urls?.length ? [this.#o.url, ...this.#o.urls] : null;
+    return all ? (all[this.#node % all.length] as string) : this.#o.url;
   }
 
   /** Where the client is now. */
@@ -343,7 +356,7 @@ export class AttuneClient {
     this.#setState('connecting');
     let ws: WebSocketLike;
     try {
-      ws = this.#o.connect(this.#o.url);
+      ws = this.#o.connect(this.url);
     } catch {
       this.#wait(undefined);
       return;
@@ -383,6 +396,8 @@ export class AttuneClient {
 
   #wait(closeCode: number | undefined): void {
     this.#attempt++;
+    // A cluster's other nodes (§K): the next attempt goes to the next one.
+    if (this.#o.urls?.length) this.#node++;
     const delayMs = backoffDelay(this.#attempt, this.#random, this.#o.backoff ?? DEFAULT_BACKOFF);
     this.#timer = this.#clock.setTimeout(() => this.#open(), delayMs);
     this.#setState('waiting', { delayMs, ...(closeCode !== undefined ? { closeCode } : {}) });

@@ -94,7 +94,7 @@ function requestTls(c: Context, trustProxyHops: number): boolean {
 
 /** Which kind of response a path gets (for its security headers). */
 function responseKind(path: string): 'page' | 'api' | 'asset' {
-  if (path.startsWith('/api/') || path === '/api' || path.startsWith('/log') || path === '/healthz') return 'api';
+  if (path.startsWith('/api/') || path === '/api' || path.startsWith('/log') || path === '/healthz' || path === '/readyz' || path === '/metrics') return 'api';
   if (path.startsWith('/assets/') || /\.[A-Za-z0-9]+$/.test(path)) return 'asset';
   return 'page';
 }

@@ -50,6 +50,13 @@ import { openDatabase } from '../storage/sqlite/openDatabase.ts';
 import { SqliteLogStore } from '../storage/sqlite/sqliteLogStore.ts';
 import { SqliteStorage } from '../storage/sqlite/sqliteStorage.ts';
 import { WsEdge } from '../ws/wsEdge.ts';
+import pino, { type Logger } from 'pino';
+import { createOpsRoutes } from '../http/opsRoutes.ts';
+import { busCheck, Readiness, storageCheck } from './health.ts';
+import { Metrics, timedScheduler } from './metrics.ts';
+import { NatsKv } from '../bus/nats/natsKv.ts';
+import { ClusterNode, type ClusterTimings } from '../cluster/clusterNode.ts';
+import { allocateSlot, nodeStorage } from '../cluster/nodeStorage.ts';
 
 /** The repository root (for web/dist). */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -101,6 +108,28 @@ export interface ServerConfig {
   readonly tls?: { readonly cert: Buffer | string; readonly key: Buffer | string };
   /** OSC targets (`HOST:PORT`) every space's released display pulses go to (src/feeds/osc). */
   readonly osc?: readonly string[];
+  /**
+   * On close (SIGTERM), how long `/readyz` answers 503 before the sockets get `bye`
+   * (`reason: shutdown`), so a load balancer stops routing here first (O4); default 0.
+   */
+  readonly drainMs?: number;
+  /**
+   * One space on several nodes (SPEC §K): NATS for the bus and the tick leases, the database
+   * shared by every node. Replaces `bus`.
+   */
+  readonly cluster?: ClusterConfig;
+}
+
+/** Settings of a cluster node (`attune serve --cluster`). */
+export interface ClusterConfig {
+  /** `nats://HOST:PORT` (JetStream on, for the KV bucket). */
+  readonly nats: string;
+  /** This node's id, unique in the cluster (it keeps its event-number slot across restarts). */
+  readonly nodeId: string;
+  /** Names the deployment: the bus subject prefix and the KV bucket `<name>_cluster` (default `attune`). */
+  readonly name?: string;
+  /** Lease and partial timings (tests). */
+  readonly timings?: Partial<ClusterTimings>;
 }
 
 /** Parts a caller may supply instead of the configured ones (tests, benchmarks). */
@@ -116,6 +145,8 @@ export interface ServerDeps {
   readonly analyseText?: TextAnalyser;
   /** Extra sub-apps to mount. */
   readonly mounts?: readonly { readonly path: string; readonly app: Hono }[];
+  /** Structured logs (pino); default none. `attune serve` logs JSON lines to stderr. */
+  readonly logger?: Logger;
 }
 
 /** A running server. */
@@ -134,6 +165,16 @@ export interface RunningServer {
   readonly adminToken: string;
   /** The live feeds of released views (OSC, SSE history, webhooks, display modes). */
   readonly feeds: Feeds;
+  /** This node of a cluster (null on a single node). */
+  readonly cluster: ClusterNode | null;
+  /** The process's Prometheus metrics (`/metrics`, SPEC O1); a cluster node sets its lease gauges here. */
+  readonly metrics: Metrics;
+  /** Storage, bus and drain state behind `/readyz` (O3). */
+  readonly readiness: Readiness;
+  /**
+   * Drains (O4) and stops: `/readyz` turns 503, after `drainMs` every socket gets `bye`
+   * (`reason: shutdown`) and closes with 1001 once pending writes committed, then the rest stops.
+   */
   close(): Promise<void>;
 }
 
@@ -235,8 +276,37 @@ export async function createServer(config: ServerConfig = {}, deps: ServerDeps =
     }
     const governance = deps.governance ?? governanceSink(log as TransparencyLog);
 
-    const bus = deps.bus ?? (await openBus(config.bus ?? 'local'));
+    // A cluster node (SPEC §K): NATS bus under the deployment's prefix, the leases' KV bucket,
+    // and this node's event-number slot in the shared storage.
+    let cluster: ClusterNode | null = null;
+    let hostStorage: Storage = storage;
+    let clusterBus: Bus | null = null;
+    if (config.cluster) {
+      const cc = config.cluster;
+      if (!/^nats:\/\/[^\s/]+$/.test(cc.nats)) throw new RangeError(`the cluster must be nats://HOST:PORT, got '${cc.nats}'`);
+      const name = cc.name ?? 'attune';
+      const servers = cc.nats.slice('nats://'.length);
+      clusterBus = deps.bus ?? (await NatsBus.connect({ servers, prefix: name, name: `attune-${cc.nodeId}` }));
+      const kv = await NatsKv.connect({ servers, bucket: `${name}_cluster`, name: `attune-${cc.nodeId}-kv` });
+      cleanups.push(() => kv.close());
+      hostStorage = nodeStorage(storage, await allocateSlot(kv, cc.nodeId));
+      cluster = new ClusterNode({ nodeId: cc.nodeId, bus: clusterBus, kv, scheduler, storage, ...(cc.timings ? { timings: cc.timings } : {}) });
+    }
+    const bus = clusterBus ?? deps.bus ?? (await openBus(config.bus ?? 'local'));
     cleanups.push(() => bus.close());
+
+    // Operations (SPEC §O): what /readyz and the dependency gauge check, and the metrics.
+    const logger = deps.logger ?? pino({ enabled: false });
+    const storageKind = deps.storage ? (storage instanceof PostgresStorage ? 'postgres' : storage instanceof SqliteStorage ? 'sqlite' : storage instanceof MemoryStorage ? 'memory' : 'custom') : pgStorage ? 'postgres' : db ? 'sqlite' : 'memory';
+    const busKind = bus instanceof NatsBus ? 'nats' : bus instanceof LocalBus ? 'local' : 'custom';
+    const checks = [storageCheck(storage, storageKind), busCheck(bus, busKind)];
+    const readiness = new Readiness(checks);
+    let edgeRef: WsEdge | null = null;
+    const metrics = new Metrics({
+      connections: () => edgeRef?.connectionsByRole() ?? { participant: 0, display: 0, other: 0 },
+      dependencies: checks,
+      ...(config.cluster ? { nodeId: config.cluster.nodeId } : {}),
+    });
 
     const adminToken = dataDir ? loadOrCreateSecret(join(dataDir, 'admin-token')) : randomBytes(32).toString('base64url');
     const adminHash = createHash('sha256').update(adminToken).digest();
@@ -249,17 +319,26 @@ export async function createServer(config: ServerConfig = {}, deps: ServerDeps =
     };
     const analyseText = deps.analyseText ?? (config.text === false ? undefined : analyzeText);
     const host = new SpaceHost({
-      storage,
+      storage: hostStorage,
       bus,
+      ...(cluster ? { cluster: cluster.hooks } : {}),
       governance,
-      scheduler,
+      // The host's only periodic work is a space's beat: timing `every` times the ticks (O1).
+      scheduler: timedScheduler(scheduler, metrics),
       machine,
+      ...(deps.logger ? { report: (what: string, e: unknown) => logger.error({ err: e }, what) } : {}),
       ...(analyseText ? { analyseText } : {}),
       ...(config.capacity !== undefined ? { capacity: config.capacity } : {}),
       ...(config.ttlMs !== undefined ? { ttlMs: config.ttlMs } : {}),
     });
     await host.start();
     cleanups.push(() => host.stop());
+    if (cluster) {
+      const node = cluster;
+      node.start(host);
+      // Hands its leases over before the host stops (another node ticks at once).
+      cleanups.push(() => node.stop());
+    }
 
     const feeds = startFeeds({ host, bus, scheduler, osc: config.osc ?? [] });
     cleanups.push(() => feeds.close());
@@ -269,11 +348,14 @@ export async function createServer(config: ServerConfig = {}, deps: ServerDeps =
     const joinThrottle = new JoinThrottle(config.joinThrottle ?? {});
     const edge = new WsEdge({
       host,
+      scheduler,
+      observer: metrics,
       trustProxyHops,
       joinThrottle,
       ...(config.fanoutSlice !== undefined ? { fanoutSlice: config.fanoutSlice } : {}),
       ...(config.ratePerSec !== undefined ? { ratePerSec: config.ratePerSec, burst: Math.max(1, config.ratePerSec * 2) } : {}),
     });
+    edgeRef = edge;
     // The edge closes first on shutdown (clients get bye), then the listener, then the rest.
     cleanups.push(() => edge.close());
 
@@ -287,7 +369,7 @@ export async function createServer(config: ServerConfig = {}, deps: ServerDeps =
         return timingSafeEqual(createHash('sha256').update(t).digest(), adminHash);
       },
       webRoot: config.webRoot === undefined ? join(REPO_ROOT, 'web', 'dist') : config.webRoot,
-      mounts: [...(log ? [{ path: '/log', app: createLogRoutes(log) }] : []), ...(deps.mounts ?? [])],
+      mounts: [...(log ? [{ path: '/log', app: createLogRoutes(log) }] : []), { path: '/', app: createOpsRoutes({ metrics, readiness }) }, ...(deps.mounts ?? [])],
       trustProxyHops,
       joinThrottle,
       clock: () => scheduler.now(),
@@ -329,6 +411,7 @@ export async function createServer(config: ServerConfig = {}, deps: ServerDeps =
     if (!publicUrl) publicUrl = url;
     publicUrl = publicUrl.replace(/\/+$/, '');
 
+    logger.info({ url, db: shownDb(deps.storage ? storageKind : dbPath), storage: storageKind, bus: busKind, ...(config.cluster ? { nodeId: config.cluster.nodeId } : {}) }, 'listening');
     let closed = false;
     return {
       url,
@@ -341,15 +424,26 @@ export async function createServer(config: ServerConfig = {}, deps: ServerDeps =
       keyPath,
       adminToken,
       feeds,
+      cluster,
+      metrics,
+      readiness,
       async close() {
         if (closed) return;
         closed = true;
+        // Drain (O4): not ready first, so a balancer routes new clients elsewhere; then every
+        // acknowledged-to-be input commits (its ack goes out) before the sockets get bye.
+        readiness.drain();
+        logger.info({ drainMs: config.drainMs ?? 0, connections: edge.connectionCount }, 'draining');
+        const drainMs = config.drainMs ?? 0;
+        if (drainMs > 0) await new Promise<void>((r) => scheduler.at(scheduler.now() + drainMs, r));
+        await host.drain();
         const closeEdge = cleanups.pop();
         await closeEdge?.();
         feeds.history.close(); // ends the SSE streams, which would keep the listener open
         await new Promise<void>((r) => server.close(() => r()));
         server.closeAllConnections?.();
         await cleanup();
+        logger.info('stopped');
       },
     };
   } catch (e) {

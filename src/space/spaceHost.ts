@@ -108,6 +108,22 @@ export interface SpaceHostOptions {
   readonly ttlMs?: number;
   /** Where unexpected failures are reported (default console.error). */
   readonly report?: (what: string, e: unknown) => void;
+  /** One space on several nodes (SPEC §K, src/cluster): pulses come from the space's tick owner. */
+  readonly cluster?: ClusterHooks;
+}
+
+/**
+ * What a cluster node (src/cluster/clusterNode.ts) gives the host (SPEC §K). With it, the host's
+ * machines hold only this node's participants (their partial aggregates), publish no pulses of
+ * their own, and count the participants connected on other nodes against a space's capacity.
+ */
+export interface ClusterHooks {
+  /** Participants of the space connected to other nodes, as last heard. */
+  elsewhere(spaceId: string): number;
+  /** Every event that changed a space's state, after its effects (claims, announcements). */
+  stepped(spaceId: string, e: SpaceEvent): void;
+  /** The whole space's presence over every node (H2), or null before any partial arrived. */
+  presence(spaceId: string): { present: number; connected: number; displays: number } | null;
 }
 
 interface LiveSpace {
@@ -205,6 +221,76 @@ export class SpaceHost {
     }
   }
 
+  // ——— cluster (SPEC §K; used by src/cluster) ———
+
+  /** Ids of the spaces open on this host. */
+  liveSpaceIds(): string[] {
+    return [...this.byId.keys()];
+  }
+
+  private opening = new Map<string, Promise<boolean>>();
+
+  /**
+   * Opens a space another node created (it is open in the shared storage but not live here):
+   * rebuilt like a restart, from its participants' stored points. Resolves whether it is live.
+   */
+  openStored(spaceId: string): Promise<boolean> {
+    if (this.byId.has(spaceId)) return Promise.resolve(true);
+    let p = this.opening.get(spaceId);
+    if (!p) {
+      p = (async () => {
+        const space = await this.o.storage.getSpace(spaceId);
+        if (space?.status !== 'open' || this.byId.has(spaceId) || this.stopped) return this.byId.has(spaceId);
+        const now = this.o.scheduler.now();
+        const state = createSpaceState(this.settingsOf(space, await this.noiseSeedOf(space.id)), this.options, await this.o.storage.lastEventN(space.id));
+        const live = this.adopt(space, state);
+        this.stepIn(live, { kind: 'started', at: now, pulseSeq: 0 });
+        this.beginTicking(live);
+        return true;
+      })().finally(() => this.opening.delete(spaceId));
+      this.opening.set(spaceId, p);
+    }
+    return p;
+  }
+
+  /**
+   * The participant continued on another node (§K): a socket of theirs still open here gets
+   * `bye` `replaced`, and their point and seq state leave this node's machine.
+   */
+  forget(spaceId: string, participantId: string): void {
+    const live = this.byId.get(spaceId);
+    if (!live) return;
+    const ref = live.participantConn.get(participantId);
+    if (ref !== undefined) {
+      live.participantConn.delete(participantId);
+      const c = this.conns.get(ref);
+      if (c?.session) {
+        c.session = null;
+        c.sink.send(JSON.stringify({ t: 'bye', reason: 'replaced' } satisfies ServerByeMessage));
+        c.sink.close(1000, 'replaced');
+      }
+    }
+    this.stepIn(live, { kind: 'moved', at: this.o.scheduler.now(), participantId });
+  }
+
+  /** A cluster space closed on another node (§K), which stored and logged it: it stops here too. */
+  retire(spaceId: string): void {
+    const live = this.byId.get(spaceId);
+    if (!live) return;
+    live.beat?.cancel();
+    live.beat = null;
+    live.record = { ...live.record, status: 'closed' };
+    this.byCode.delete(live.record.code);
+    this.byId.delete(spaceId);
+  }
+
+  /** The tick owner's pulse of a cluster space, as every node's sockets got it (reads and welcomes return it). */
+  setClusterPulse(spaceId: string, bytes: Uint8Array): void {
+    const live = this.byId.get(spaceId);
+    if (live) live.lastBytes = bytes;
+  }
+
+
   private settingsOf(space: SpaceRecord, noiseSeed: string | null) {
     return { id: space.id, code: space.code, name: space.name, capacity: space.capacity, ttlMs: space.ttlMs, ...(space.groups?.length ? { groups: space.groups } : {}), ...(noiseSeed ? { noiseSeed } : {}) };
   }
@@ -274,6 +360,7 @@ export class SpaceHost {
         tickSeq = h.seq;
       }
     }
+    if (r.recorded && this.o.cluster) this.o.cluster.stepped(live.record.id, e);
     if (r.recorded && e.kind !== 'input') {
       const rec = recordOf(e, live.state.n, { ...(tickHash ? { hash: tickHash } : {}), ...(tickSeq !== undefined ? { seq: tickSeq } : {}), ...(e.kind === 'started' ? { options: this.options } : {}) });
       if (!rec) return;
@@ -324,6 +411,8 @@ export class SpaceHost {
         return null;
       case 'publish': {
         const text = encodeView(fx.view);
+        // In a cluster this machine holds one node's partial; the tick owner publishes the space's pulse (§K).
+        if (this.o.cluster) return { hash: hashPulse(text), seq: fx.view.seq };
         const bytes = encoder.encode(text);
         live.lastBytes = bytes;
         const id = live.record.id;
@@ -497,11 +586,13 @@ export class SpaceHost {
     if (!c) return fail('BAD_REQUEST', 'connection is gone');
     if (c.session) return fail('BAD_REQUEST', 'already joined on this connection');
     const norm = normaliseCode(code);
-    const live = this.byCode.get(norm);
+    let live = this.byCode.get(norm);
     if (!live) {
       const stored = await this.o.storage.getSpaceByCode(norm);
       if (stored?.status === 'closed') return fail('SPACE_CLOSED', 'this space has closed');
-      return fail('NOT_FOUND', 'no space has that join code');
+      // A cluster space another node created opens here on its first join (§K).
+      if (stored && this.o.cluster && (await this.openStored(stored.id))) live = this.byId.get(stored.id);
+      if (!live) return fail('NOT_FOUND', 'no space has that join code');
     }
     const at = this.o.scheduler.now();
     if (role === 'display') {
@@ -513,7 +604,7 @@ export class SpaceHost {
     const participantId = newId();
     c.session = { spaceId: live.record.id, role: 'participant', participantId };
     const before = live.state.connected;
-    this.stepIn(live, { kind: 'joined', at, conn: ref, participantId, tokenHash: hashToken(token), token, consent, ...(group !== null ? { group } : {}) });
+    this.stepIn(live, { kind: 'joined', at, conn: ref, participantId, tokenHash: hashToken(token), token, consent, ...(group !== null ? { group } : {}), ...this.elsewhere(live) });
     if (live.state.connected > before) live.participantConn.set(participantId, ref);
     else c.session = null;
     return ok(true);
@@ -526,6 +617,7 @@ export class SpaceHost {
     if (c.session) return fail('BAD_REQUEST', 'already joined on this connection');
     const p = await this.o.storage.getParticipantByTokenHash(hashToken(token));
     if (!p) return fail('NOT_FOUND', 'that session is unknown or was erased; join again');
+    if (!this.byId.has(p.spaceId) && this.o.cluster) await this.openStored(p.spaceId);
     const live = this.byId.get(p.spaceId);
     if (!live) {
       const stored = await this.o.storage.getSpace(p.spaceId);
@@ -534,7 +626,7 @@ export class SpaceHost {
     if (!this.conns.has(ref)) return fail('BAD_REQUEST', 'connection is gone');
     c.session = { spaceId: live.record.id, role: 'participant', participantId: p.id };
     const older = live.participantConn.get(p.id);
-    const r = this.stepRecorded(live, { kind: 'resumed', at: this.o.scheduler.now(), conn: ref, participantId: p.id, stored: { lastSeq: p.lastSeq, latest: p.latest, ...(p.group ? { group: p.group } : {}) } });
+    const r = this.stepRecorded(live, { kind: 'resumed', at: this.o.scheduler.now(), conn: ref, participantId: p.id, stored: { lastSeq: p.lastSeq, latest: p.latest, ...(p.group ? { group: p.group } : {}) }, ...this.elsewhere(live) });
     if (!r) {
       c.session = null;
       return ok(true);
@@ -542,6 +634,12 @@ export class SpaceHost {
     live.participantConn.set(p.id, ref);
     if (older !== undefined && older !== ref) this.replace(live, older);
     return ok(true);
+  }
+
+  /** Participants connected on other nodes of a cluster (§K), for the capacity check. */
+  private elsewhere(live: LiveSpace): { elsewhere?: number } {
+    const n = this.o.cluster?.elsewhere(live.record.id) ?? 0;
+    return n > 0 ? { elsewhere: n } : {};
   }
 
   /** Steps an event and tells whether it was recorded (changed the state). */
@@ -778,6 +876,8 @@ export class SpaceHost {
   presence(spaceId: string): { present: number; connected: number; displays: number } {
     const live = this.byId.get(spaceId);
     if (!live) return { present: 0, connected: 0, displays: 0 };
+    const whole = this.o.cluster?.presence(spaceId);
+    if (whole) return whole;
     return { present: live.state.pulse.count, connected: live.state.connected, displays: live.state.displays };
   }
 

@@ -27,7 +27,7 @@ import { ByeSchema, CLIENT_TYPES, type ClientMessage, GroupSchema, JoinSchema, M
 import { TokenBucket } from '../core/rateLimit.ts';
 import type { ConnRef } from '../core/space/events.ts';
 import type { Disposable } from '../bus/port.ts';
-import type { Cancel } from '../space/scheduler.ts';
+import type { Cancel, Scheduler } from '../space/scheduler.ts';
 import { type Session, type SpaceHost, subjects } from '../space/spaceHost.ts';
 
 /** Settings of the edge. */
@@ -51,7 +51,24 @@ export interface WsEdgeOptions {
   readonly trustProxyHops?: number;
   /** Sockets written per event-loop turn during a fan-out. */
   readonly fanoutSlice?: number;
+  /** Told about inputs, acks and skipped pulses (metrics, SPEC O1). */
+  readonly observer?: WsEdgeObserver;
+  /** The edge's time (pings, join waits, fan-out slices); default the host's. */
+  readonly scheduler?: Scheduler;
 }
+
+/** What the edge reports as it works (src/server/metrics.ts implements it). */
+export interface WsEdgeObserver {
+  /** A participant's input was handed to the host. */
+  inputReceived(): void;
+  /** An input was acknowledged, `ms` after its frame was handled. */
+  inputAcked(ms: number): void;
+  /** A pulse was not sent to a socket whose send buffer was backed up (W9). */
+  pulseSkipped(role: 'participant' | 'display'): void;
+}
+
+/** Every ack frame starts so (machine.ts builds it `{ t, seq, affect }`); the seq follows. */
+const ACK_PREFIX = '{"t":"ack","seq":';
 
 type ConnPhase = 'connecting' | 'joining' | 'joined' | 'leaving' | 'closed';
 
@@ -70,6 +87,8 @@ interface Conn {
   lastPulseAt: number;
   lastRateNoticeAt: number;
   alive: boolean;
+  /** With an observer: when each unacknowledged input's frame was handled (ms, performance.now). */
+  readonly inputsAt: Map<number, number> | null;
 }
 
 interface FanJob {
@@ -81,6 +100,7 @@ interface FanJob {
 }
 
 interface Audience {
+  readonly role: 'participant' | 'display';
   readonly set: Set<Conn>;
   job: FanJob | null;
 }
@@ -129,7 +149,9 @@ export function parseClientFrame(text: string): { ok: true; msg: ClientMessage }
 /** The WebSocket edge: attach `handleUpgrade` to an HTTP server's `upgrade` event for `/ws`. */
 export class WsEdge {
   private readonly host: SpaceHost;
-  private readonly o: Required<Omit<WsEdgeOptions, 'joinThrottle' | 'host'>>;
+  private readonly o: Required<Omit<WsEdgeOptions, 'joinThrottle' | 'host' | 'observer' | 'scheduler'>>;
+  private readonly sch: Scheduler;
+  private readonly observer: WsEdgeObserver | null;
   private readonly wss: WebSocketServer;
   private readonly conns = new Set<Conn>();
   private readonly spaces = new Map<string, SpaceSubs>();
@@ -139,8 +161,10 @@ export class WsEdge {
   private readonly throttle: JoinThrottle;
 
   constructor(opts: WsEdgeOptions) {
-    const { joinThrottle, host, ...rest } = opts;
+    const { joinThrottle, host, observer, scheduler, ...rest } = opts;
     this.host = host;
+    this.sch = scheduler ?? host.scheduler;
+    this.observer = observer ?? null;
     this.o = { ratePerSec: 20, burst: 40, exposureWindowMs: 10_000, pingIntervalMs: 30_000, maxBufferedBytes: 256 * 1024, failedJoinsPerMinute: 30, trustProxyHops: 0, fanoutSlice: 1500, ...rest };
     this.throttle = joinThrottle ?? new JoinThrottle({ freeGuesses: this.o.failedJoinsPerMinute, guessesPerMinute: this.o.failedJoinsPerMinute });
     this.wss = new WebSocketServer({ noServer: true, maxPayload: MAX_CLIENT_FRAME_BYTES, perMessageDeflate: false });
@@ -148,16 +172,27 @@ export class WsEdge {
     // falls in), so 20,000 sockets never take one synchronous burst of 20,000 writes that would
     // hold back a pulse pass (W12).
     const step = this.o.pingIntervalMs / PING_STEPS;
-    this.pinger = host.scheduler.every(step, () => this.ping(), host.scheduler.now() + step);
+    this.pinger = this.sch.every(step, () => this.ping(), this.sch.now() + step);
   }
 
   private now(): number {
-    return this.host.scheduler.now();
+    return this.sch.now();
   }
 
   /** Open connections (for metrics and tests). */
   get connectionCount(): number {
     return this.conns.size;
+  }
+
+  /** Open connections by role (for metrics): joined participants, joined displays, the rest. */
+  connectionsByRole(): { participant: number; display: number; other: number } {
+    let participant = 0;
+    let display = 0;
+    for (const subs of this.spaces.values()) {
+      participant += subs.participants.set.size;
+      display += subs.displays.set.size;
+    }
+    return { participant, display, other: Math.max(0, this.conns.size - participant - display) };
   }
 
   /** Accepts an upgrade request for the edge's path. */
@@ -168,8 +203,10 @@ export class WsEdge {
 
   private accept(ws: WebSocket, address: string): void {
     let conn: Conn | null = null;
+    const observer = this.observer;
     const ref = this.host.attach({
       send: (frame) => {
+        if (observer && conn?.inputsAt && typeof frame === 'string') this.observeReply(conn.inputsAt, frame, observer);
         if (ws.readyState === ws.OPEN) ws.send(frame, { binary: false });
       },
       close: (code, reason) => {
@@ -182,7 +219,7 @@ export class WsEdge {
         this.register(conn, session);
       },
     });
-    conn = { ws, ref, address, bucket: new TokenBucket(this.o.ratePerSec, this.o.burst, this.now()), phase: 'connecting', session: null, queue: Promise.resolve(), waiting: null, lastPulseAt: -Infinity, lastRateNoticeAt: -Infinity, alive: true };
+    conn = { ws, ref, address, bucket: new TokenBucket(this.o.ratePerSec, this.o.burst, this.now()), phase: 'connecting', session: null, queue: Promise.resolve(), waiting: null, lastPulseAt: -Infinity, lastRateNoticeAt: -Infinity, alive: true, inputsAt: observer ? new Map() : null };
     const c = conn;
     this.conns.add(c);
     ws.on('pong', () => {
@@ -191,6 +228,19 @@ export class WsEdge {
     ws.on('message', (data, isBinary) => this.onMessage(c, data as Buffer, isBinary));
     ws.on('close', () => this.cleanup(c));
     ws.on('error', () => this.cleanup(c));
+  }
+
+  /** An ack (or an error naming a seq) ends that input's wait: report its latency. */
+  private observeReply(inputsAt: Map<number, number>, frame: string, observer: WsEdgeObserver): void {
+    if (inputsAt.size === 0) return;
+    let seq: number | undefined;
+    if (frame.startsWith(ACK_PREFIX)) seq = Number.parseInt(frame.slice(ACK_PREFIX.length), 10);
+    else if (frame.startsWith('{"t":"error"')) seq = (JSON.parse(frame) as { seq?: number }).seq;
+    if (seq === undefined) return;
+    const t0 = inputsAt.get(seq);
+    if (t0 === undefined) return;
+    inputsAt.delete(seq);
+    if (frame.startsWith(ACK_PREFIX)) observer.inputAcked(performance.now() - t0);
   }
 
   private send(conn: Conn, msg: object): void {
@@ -273,8 +323,14 @@ export class WsEdge {
         if (!this.host.sessionOf(conn.ref)) return this.sendError(conn, 'NOT_JOINED', 'join or resume first', msg.seq);
         const now = this.now();
         const exposed = msg.seen !== false && now - conn.lastPulseAt <= this.o.exposureWindowMs;
+        // Noted before the host sees it, so an ack however soon finds it.
+        conn.inputsAt?.set(msg.seq, performance.now());
         const r = this.host.input(conn.ref, msg, exposed);
-        if (!r.ok) return this.sendError(conn, r.code, r.message, msg.seq);
+        if (!r.ok) {
+          conn.inputsAt?.delete(msg.seq);
+          return this.sendError(conn, r.code, r.message, msg.seq);
+        }
+        this.observer?.inputReceived();
         return;
       }
       case 'group': {
@@ -295,7 +351,7 @@ export class WsEdge {
    * if the address has used its own up; `closed` if the socket went away while waiting.
    */
   private async admitJoin(conn: Conn, code: string): Promise<'evaluate' | 'known-bad' | 'closed' | { retryAfterMs: number }> {
-    const sch = this.host.scheduler;
+    const sch = this.sch;
     const d = await awaitAdmission(this.throttle, conn.address, code, {
       now: () => sch.now(),
       sleep: (ms) =>
@@ -315,7 +371,7 @@ export class WsEdge {
   private subsOf(spaceId: string): SpaceSubs {
     let subs = this.spaces.get(spaceId);
     if (subs) return subs;
-    const created: SpaceSubs = { participants: { set: new Set(), job: null }, displays: { set: new Set(), job: null }, disposables: [] };
+    const created: SpaceSubs = { participants: { role: 'participant', set: new Set(), job: null }, displays: { role: 'display', set: new Set(), job: null }, disposables: [] };
     const bus = this.host.bus;
     created.disposables.push(
       bus.subscribe(subjects.participantPulse(spaceId), (bytes) => this.fanOut(created.participants, bytes)),
@@ -357,11 +413,15 @@ export class WsEdge {
       const now = this.now();
       for (; job.i < end; job.i++) {
         const c = job.list[job.i] as Conn;
-        if (c.phase !== 'joined' || c.ws.readyState !== c.ws.OPEN || c.ws.bufferedAmount > this.o.maxBufferedBytes) continue;
+        if (c.phase !== 'joined' || c.ws.readyState !== c.ws.OPEN) continue;
+        if (c.ws.bufferedAmount > this.o.maxBufferedBytes) {
+          this.observer?.pulseSkipped(aud.role);
+          continue;
+        }
         c.ws.send(job.bytes, { binary: false });
         c.lastPulseAt = now;
       }
-      if (job.i < job.list.length) return this.host.scheduler.defer(run);
+      if (job.i < job.list.length) return this.sch.defer(run);
       aud.job = null;
       if (job.next) this.fanOut(aud, job.next);
     };

@@ -5,8 +5,10 @@
  */
 import { MIN_COHORT_FLOOR } from '../../core/release/release.ts';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync, chmodSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import pino from 'pino';
 import QRCode from 'qrcode';
 import type { CliIO, Command } from '../command.ts';
 import { UsageError } from '../command.ts';
@@ -52,7 +54,23 @@ Options:
   --tls-key FILE      its private key (PEM; env ATTUNE_TLS_KEY)
   --osc HOST:PORT     send every space's released display pulses as OSC bundles over UDP
                       to HOST:PORT (repeat for several; address space in ARTISTS.md)
+  --cluster NATS      serve every space together with other nodes (SPEC §K): nats://HOST:PORT
+                      with JetStream, for the pulses, partial aggregates and tick leases
+                      (env ATTUNE_CLUSTER). Every node needs the same --db (PostgreSQL) and
+                      --cluster-name; replaces --bus. See DEPLOY.md
+  --node-id ID        this node's id, unique in the cluster, kept across restarts
+                      (env ATTUNE_NODE_ID, default the host name and port)
+  --cluster-name NAME the deployment's name: NATS subject prefix and KV bucket NAME_cluster
+                      (env ATTUNE_CLUSTER_NAME, default attune)
+  --drain-seconds N   on SIGTERM, answer /readyz with 503 for N seconds before telling
+                      clients bye (reason: shutdown) so they reconnect elsewhere (env
+                      ATTUNE_DRAIN_SECONDS, default 0)
+  --log-level LEVEL   structured logs (JSON lines on stderr): fatal, error, warn, info,
+                      debug, trace or silent (env ATTUNE_LOG_LEVEL, default info)
   --no-build          do not build the web app, even if it is missing or stale
+
+Operations: GET /metrics (Prometheus), /healthz (alive), /readyz (storage and bus reachable,
+not draining). See SPEC.md §O.
   -h, --help          show this help
 `;
 
@@ -131,7 +149,12 @@ export const command: Command = {
         'tls-cert': { type: 'string' },
         'tls-key': { type: 'string' },
         'no-build': { type: 'boolean', default: false },
+        'drain-seconds': { type: 'string' },
+        'log-level': { type: 'string' },
         osc: { type: 'string', multiple: true },
+        cluster: { type: 'string' },
+        'node-id': { type: 'string' },
+        'cluster-name': { type: 'string' },
       },
       allowPositionals: true,
       strict: true,
@@ -174,6 +197,16 @@ export const command: Command = {
       const t = parseOscTarget(spec);
       if (typeof t === 'string') throw new UsageError(`--osc: ${t}`);
     }
+    const clusterUrl = values.cluster ?? io.env.ATTUNE_CLUSTER;
+    if (clusterUrl !== undefined && !/^nats:\/\/[^\s/]+$/.test(clusterUrl)) throw new UsageError(`--cluster must be nats://HOST:PORT, got '${clusterUrl}'`);
+    const nodeId = values['node-id'] ?? io.env.ATTUNE_NODE_ID ?? `${hostname()}-${port}`;
+    if (!/^[A-Za-z0-9_-]{1,64}$/.test(nodeId)) throw new UsageError(`--node-id must be 1–64 characters of [A-Za-z0-9_-], got '${nodeId}'`);
+    const clusterName = values['cluster-name'] ?? io.env.ATTUNE_CLUSTER_NAME ?? 'attune';
+    if (!/^[A-Za-z0-9_-]{1,64}$/.test(clusterName)) throw new UsageError(`--cluster-name must be 1–64 characters of [A-Za-z0-9_-], got '${clusterName}'`);
+    const drainSeconds = num('drain-seconds', values['drain-seconds'] ?? io.env.ATTUNE_DRAIN_SECONDS, 0, 600);
+    const logLevel = values['log-level'] ?? io.env.ATTUNE_LOG_LEVEL ?? 'info';
+    if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) throw new UsageError(`--log-level must be fatal, error, warn, info, debug, trace or silent, got '${logLevel}'`);
+    const logger = pino({ level: logLevel, base: { pid: process.pid, ...(clusterUrl ? { node: nodeId } : {}) } }, io.stderr);
     let server: RunningServer;
     try {
       server = await createServer({
@@ -193,7 +226,9 @@ export const command: Command = {
         ...(trustProxyHops !== undefined ? { trustProxyHops } : {}),
         ...(io.env.ATTUNE_LOG_ORIGIN ? { logOrigin: io.env.ATTUNE_LOG_ORIGIN } : {}),
         ...(osc.length > 0 ? { osc } : {}),
-      });
+        ...(clusterUrl ? { cluster: { nats: clusterUrl, nodeId, name: clusterName } } : {}),
+        ...(drainSeconds ? { drainMs: drainSeconds * 1000 } : {}),
+      }, { logger });
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
       if (err.code === 'EADDRINUSE') {
@@ -212,6 +247,10 @@ export const command: Command = {
         io.stderr.write(`attune serve: ${err.message}. Start PostgreSQL (or check the URL), or use a SQLite file with --db PATH.\n`);
         return 1;
       }
+      if (err.code === 'ECONNREFUSED' && clusterUrl) {
+        io.stderr.write(`attune serve: no NATS server answers at ${clusterUrl}. Start nats-server with JetStream (-js).\n`);
+        return 1;
+      }
       if (err.code === 'ECONNREFUSED' && bus !== 'local') {
         io.stderr.write(`attune serve: no NATS server answers at ${bus}. Start nats-server, or use --bus local.\n`);
         return 1;
@@ -223,6 +262,7 @@ export const command: Command = {
       throw e;
     }
     io.stdout.write(`attune is running at ${server.url}  (database: ${shownDb(resolvedDb)})\n`);
+    if (server.cluster) io.stdout.write(`  cluster node:    ${server.cluster.nodeId} of '${clusterName}' on ${clusterUrl}\n`);
     io.stdout.write(`  create a space:  ${server.publicUrl}/\n`);
     io.stdout.write(`  public log:      ${server.publicUrl}/audit  (verifier key: ${server.log?.verifierKeys[0] ?? 'none'})\n`);
     if (server.keyCreated && server.keyPath) io.stdout.write(`  a new log signing key was created in ${server.keyPath} (mode 0600) — back it up\n`);

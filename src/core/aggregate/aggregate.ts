@@ -126,6 +126,20 @@ export class Aggregate implements GridView {
     return this;
   }
 
+  /** Becomes a copy of `other` (a cluster's merged counts, §K). O(bins²). */
+  assign(other: Aggregate): this {
+    if (other.bins !== this.bins) throw new RangeError('cannot assign aggregates of different grids');
+    this.version++;
+    this.counts.set(other.counts);
+    for (let q = 0; q < 4; q++) this.quadrantCounts[q as 0] = other.quadrantCounts[q as 0];
+    this.n = other.n;
+    this.sv = other.sv;
+    this.sa = other.sa;
+    this.svv = other.svv;
+    this.saa = other.saa;
+    return this;
+  }
+
   /** A copy. */
   clone(): Aggregate {
     return new Aggregate(this.bins).merge(this);

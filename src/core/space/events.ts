@@ -6,6 +6,7 @@
  * gives the same state and the same effects, on any node, in a replay.
  */
 import type { Affect } from '../affect.ts';
+import type { Aggregate } from '../aggregate/aggregate.ts';
 import type { CollectiveState } from '../collective/collectiveTracker.ts';
 import type { ReleasedHeartSynchrony } from '../collective/heartSynchrony.ts';
 import type { Bridging } from '../collective/bridging.ts';
@@ -34,13 +35,13 @@ export type SpaceAct =
 /** Events folded by {@link step}. `at` is the host's clock when the event was taken in. */
 export type SpaceEvent =
   /** The host (re)started the space: every connection is gone; derived state (smoothing, collective) starts afresh; the pulse numbering continues after `pulseSeq`. */
-  | { readonly kind: 'started'; readonly at: number; readonly pulseSeq: number }
+  | { readonly kind: 'started'; readonly at: number; readonly pulseSeq: number; readonly smoothed?: { readonly valence: number; readonly arousal: number } | null; readonly smoothedAt?: number }
   /** A new participant joined (consent given). `tokenHash` is stored; the token itself only goes back to them. */
-  | { readonly kind: 'joined'; readonly at: number; readonly conn: ConnRef; readonly participantId: string; readonly tokenHash: string; readonly token: string; readonly consent: boolean; readonly group?: string | null }
+  | { readonly kind: 'joined'; readonly at: number; readonly conn: ConnRef; readonly participantId: string; readonly tokenHash: string; readonly token: string; readonly consent: boolean; readonly group?: string | null; readonly elsewhere?: number }
   /** A participant chose, changed or dropped (null) their group (R6; personal data, recorded for replay). */
   | { readonly kind: 'group-changed'; readonly at: number; readonly conn: ConnRef; readonly participantId: string; readonly group: string | null }
   /** A participant re-entered with their token on a new connection. */
-  | { readonly kind: 'resumed'; readonly at: number; readonly conn: ConnRef; readonly participantId: string; readonly stored: StoredParticipant }
+  | { readonly kind: 'resumed'; readonly at: number; readonly conn: ConnRef; readonly participantId: string; readonly stored: StoredParticipant; readonly elsewhere?: number }
   /** A display connected. */
   | { readonly kind: 'display-joined'; readonly at: number; readonly conn: ConnRef }
   /** A display's connection ended. */
@@ -54,11 +55,27 @@ export type SpaceEvent =
   /** One of the participant's connections ended (their point stays until its TTL). */
   | { readonly kind: 'disconnected'; readonly at: number; readonly participantId: string }
   /** A pulse tick: at the display rate, with `participant` set on the participant-rate beats. */
-  | { readonly kind: 'tick'; readonly at: number; readonly participant: boolean }
+  | { readonly kind: 'tick'; readonly at: number; readonly participant: boolean; readonly merged?: MergedCounts }
   /** A governance act was asked for; the machine answers with `logAct` (or refuses). */
   | { readonly kind: 'act-requested'; readonly at: number; readonly act: SpaceAct; readonly reply: ConnRef }
   /** The act's log entry is durable: apply it. */
-  | { readonly kind: 'act-logged'; readonly at: number; readonly act: SpaceAct; readonly reply: ConnRef };
+  | { readonly kind: 'act-logged'; readonly at: number; readonly act: SpaceAct; readonly reply: ConnRef }
+  /** Cluster (SPEC §K): the participant continued on another node; their point and seq state leave this node's machine. */
+  | { readonly kind: 'moved'; readonly at: number; readonly participantId: string };
+
+/**
+ * Cluster (SPEC §K): the whole space's counts, merged by the tick owner from every node's
+ * partial aggregate. A tick carrying them measures and releases these counts instead of the
+ * machine's own (the owner's machine holds no participants of its own).
+ */
+export interface MergedCounts {
+  readonly grid: Aggregate;
+  /** One aggregate per declared group, in the space's order. */
+  readonly groups: readonly Aggregate[];
+  /** Participants connected and displays watching, over every node. */
+  readonly connected: number;
+  readonly displays: number;
+}
 
 /** Kinds of event. */
 export type SpaceEventKind = SpaceEvent['kind'];

@@ -23,12 +23,13 @@ import type { Affect } from '../affect.ts';
 import { type CollectiveState, CollectiveTracker, type CollectiveTrackerOptions, collectiveInputOf } from '../collective/collectiveTracker.ts';
 import { HeartSynchrony, type HeartSynchronyOptions } from '../collective/heartSynchrony.ts';
 import { type Bridging, bridgingOf } from '../collective/bridging.ts';
+import type { Aggregate } from '../aggregate/aggregate.ts';
 import { PulseState } from '../pulse.ts';
 import { type ReleasedGroups, releaseGroups } from '../release/groups.ts';
 import { keyOfSeed } from '../release/chacha20.ts';
 import { figuresOf, type LiveRelease, newLiveRelease, smoothReleased, snapshotDue, snapshotOf } from '../release/live.ts';
 import { DEFAULT_RELEASE_POLICY, newReleaseCache, type ReleaseCache, type ReleasePolicy, type ReleasedPulse, releaseCollective, releaseHeartSynchrony, releasePulse } from '../release/release.ts';
-import type { Effect, Notice, PulseView, SpaceEvent } from './events.ts';
+import type { Effect, MergedCounts, Notice, PulseView, SpaceEvent } from './events.ts';
 
 /**
  * How many recently accepted inputs per participant are remembered for duplicate acks (M3): a
@@ -205,7 +206,8 @@ export function step(state: SpaceState, e: SpaceEvent): StepResult {
       state.connected = 0;
       state.displays = 0;
       for (const p of state.participants.values()) p.sockets = 0;
-      state.pulse.resumeFrom(e.pulseSeq, null, null);
+      // A tick owner taking over a cluster space continues the smoothing it last saw published (§K).
+      state.pulse.resumeFrom(e.pulseSeq, e.smoothed ?? null, e.smoothed ? (e.smoothedAt ?? e.at) : null);
       state.tracker = state.options.collective === false ? null : new CollectiveTracker(state.options.collective);
       state.collective = null;
       state.heart = heartOf(state.space, state.options);
@@ -221,7 +223,7 @@ export function step(state: SpaceState, e: SpaceEvent): StepResult {
       if (!e.consent) return done(state, [notify(e.conn, { t: 'error', code: 'CONSENT_REQUIRED', message: 'join needs consent: true after the consent screen' }, false)], false);
       const g = groupIndex(state, e.group);
       if (g === undefined) return done(state, [notify(e.conn, { t: 'error', code: 'BAD_REQUEST', message: 'group: this space has no such group' }, false)], false);
-      if (state.connected >= state.space.capacity) return done(state, [notify(e.conn, { t: 'full', message: `this space is full (${state.space.capacity} people)`, capacity: state.space.capacity }, false)], false);
+      if (state.connected + (e.elsewhere ?? 0) >= state.space.capacity) return done(state, [notify(e.conn, { t: 'full', message: `this space is full (${state.space.capacity} people)`, capacity: state.space.capacity }, false)], false);
       const joiner = participantOf(state, e.participantId);
       joiner.sockets = 1;
       if (g >= 0) joiner.group = g;
@@ -239,7 +241,7 @@ export function step(state: SpaceState, e: SpaceEvent): StepResult {
     case 'resumed': {
       if (closed) return done(state, [notify(e.conn, { t: 'error', code: 'SPACE_CLOSED', message: 'this space has closed' }, false)], false);
       const known = state.participants.get(e.participantId);
-      if ((!known || known.sockets === 0) && state.connected >= state.space.capacity) {
+      if ((!known || known.sockets === 0) && state.connected + (e.elsewhere ?? 0) >= state.space.capacity) {
         return done(state, [notify(e.conn, { t: 'full', message: `this space is full (${state.space.capacity} people)`, capacity: state.space.capacity }, false)], false);
       }
       const p = known ?? participantOf(state, e.participantId);
@@ -248,6 +250,10 @@ export function step(state: SpaceState, e: SpaceEvent): StepResult {
         if (e.stored.latest) p.recent.push({ seq: e.stored.lastSeq, affect: e.stored.latest });
         const g = groupIndex(state, e.stored.group) ?? -1;
         if (g >= 0) p.group = g;
+        // Resumed on this node after another held them (cluster failover, §K): their stored,
+        // unexpired point counts here now. (On one node an unknown participant's point has expired.)
+        const latest = e.stored.latest;
+        if (latest && latest.at + state.space.ttlMs > e.at) state.pulse.upsert(e.participantId, latest, latest.at, g);
       }
       p.sockets++;
       if (p.sockets === 1) state.connected++;
@@ -326,7 +332,18 @@ export function step(state: SpaceState, e: SpaceEvent): StepResult {
       return done(state, [], true);
     }
     case 'tick':
+      if (e.merged) mergeCounts(state, e.merged);
       return tick(state, e.at, e.participant);
+    case 'moved': {
+      // §K: the participant resumed on another node, which holds their point and seq from now on.
+      const p = state.participants.get(e.participantId);
+      const counted = state.pulse.remove(e.participantId);
+      state.heart?.forget(e.participantId);
+      if (!p && !counted) return done(state, [], false);
+      if (p && p.sockets > 0) state.connected--;
+      state.participants.delete(e.participantId);
+      return done(state, [], true);
+    }
     case 'act-requested': {
       if (closed) return done(state, [notify(e.reply, { t: 'error', code: 'SPACE_CLOSED', message: 'the space is already closed' }, false)], false);
       const act =
@@ -357,7 +374,7 @@ export function step(state: SpaceState, e: SpaceEvent): StepResult {
 export function wantsTick(state: SpaceState, participant: boolean): boolean {
   if (state.status === 'closed') return false;
   if (!participant) return state.displays > 0;
-  if (state.connected > 0 || state.displays > 0 || state.pulse.count > 0) return true;
+  if (state.connected > 0 || state.displays > 0 || state.pulse.grid.n > 0) return true;
   // An empty, unwatched room publishes once that it is empty, then rests.
   return state.lastView === null || state.lastView.count > 0;
 }
@@ -395,7 +412,11 @@ function releaseLive(state: SpaceState, at: number): ReleasedPulse {
   const livePolicy = policy.live as NonNullable<ReleasePolicy['live']>;
   const m = state.pulse.measure(at);
   const live = state.live;
-  if (snapshotDue(live, state.pulse.changed.size, m.count, livePolicy)) {
+  // People whose points changed since the snapshot: the machine's own record of them, or — on a
+  // cluster's tick owner, whose counts are the nodes' merged partials (§K) — a lower bound read
+  // off the grids (a move changes two cells by one, a join or a leave one), which only waits longer.
+  const changed = Math.max(state.pulse.changed.size, live.snapshot ? changedAtLeast(live.snapshot, state.pulse.grid) : 0);
+  if (snapshotDue(live, changed, m.count, livePolicy)) {
     live.snapshot = snapshotOf(state.pulse.grid);
     live.groupSnapshots = state.pulse.groupGrids.map(snapshotOf);
     live.epoch = m.seq;
@@ -410,6 +431,27 @@ function releaseLive(state: SpaceState, at: number): ReleasedPulse {
   const smoothed = smoothReleased(live, suppressed ? null : f.mean, at, state.options.smoothingMs);
   if (suppressed) return { t: 'pulse', seq: m.seq, at, count: m.count, suppressed, minCohort: k, mean: null, smoothed: null, spread: null, quadrants: null, bins: state.pulse.grid.bins, hist: null };
   return { t: 'pulse', seq: m.seq, at, count: m.count, suppressed, minCohort: k, mean: f.mean, smoothed, spread: f.spread, quadrants: f.quadrants, bins: state.pulse.grid.bins, hist: f.hist };
+}
+
+/** A lower bound on the people whose points differ between two aggregates: ⌈Σ|Δcell| / 2⌉. O(bins²). */
+function changedAtLeast(before: Aggregate, now: Aggregate): number {
+  let l1 = 0;
+  for (let i = 0; i < now.counts.length; i++) l1 += Math.abs((now.counts[i] ?? 0) - (before.counts[i] ?? 0));
+  return Math.ceil(l1 / 2);
+}
+
+/**
+ * The tick owner's machine of a cluster space (§K) takes the whole space's merged counts: it holds
+ * no participants itself, so its aggregate is exactly the merge of the nodes' partials.
+ */
+function mergeCounts(state: SpaceState, m: MergedCounts): void {
+  state.pulse.grid.assign(m.grid);
+  state.pulse.groupGrids.forEach((g, i) => {
+    const other = m.groups[i];
+    if (other) g.assign(other);
+  });
+  state.connected = m.connected;
+  state.displays = m.displays;
 }
 
 /** Adds the released groups (R6) and their bridging measures to a view (spaces that declare groups). */

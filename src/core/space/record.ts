@@ -59,6 +59,8 @@ export function recordOf(e: SpaceEvent, n: number, extra: { readonly hash?: stri
       return { ...base, kind: e.kind, participantId: null, body: JSON.stringify({ participant: e.participant, seq: extra.seq ?? null, hash: extra.hash ?? null }) };
     case 'act-logged':
       return { ...base, kind: e.kind, participantId: null, body: JSON.stringify({ act: e.act }) };
+    case 'moved':
+      return { ...base, kind: e.kind, participantId: e.participantId, body: null };
     case 'input':
     case 'input-failed':
     case 'act-requested':
@@ -92,6 +94,8 @@ export function eventOf(r: RecordedEvent): SpaceEvent {
       return { kind: 'tick', at, participant: body.participant === true };
     case 'act-logged':
       return { kind: 'act-logged', at, act: body.act as SpaceAct, reply: 0 };
+    case 'moved':
+      return { kind: 'moved', at, participantId: pid };
     default:
       throw new Error(`unknown recorded event kind '${r.kind}' at n=${r.n}`);
   }

@@ -110,7 +110,7 @@ export interface PostgresStorageOptions {
    * postgresWriter.ts; off only to measure what it is worth.
    */
   readonly batched?: boolean;
-  /** Send a group's statements together on the writer connection (default true); see above. */
+  /** Send a group's statements together on the writer connection (default true); off only to measure it. */
   readonly pipeline?: boolean;
 }
 
@@ -155,7 +155,8 @@ export class PostgresStorage implements Storage {
     pool.on('error', () => {});
     const pipeline = o.pipeline ?? true;
     const client = new pg.Client({ ...base, pipeline, application_name: `${name}-writer` });
-    const newReader = () => new pg.Client({ ...base, pipeline, application_name: `${name}-reader` });
+    // The reader always pipelines: reads come concurrently from many callers.
+    const newReader = () => new pg.Client({ ...base, pipeline: true, application_name: `${name}-reader` });
     const reader = newReader();
     try {
       await migratePostgres(pool);

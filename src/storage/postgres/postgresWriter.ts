@@ -321,6 +321,7 @@ export class PostgresWriter {
   async #fast(steps: readonly Step[], values: unknown[], failures: Map<number, unknown>): Promise<boolean> {
     const c = this.#client;
     const settle = <T>(p: Promise<T>) => p.then((r) => ({ ok: true as const, r }), (e: unknown) => ({ ok: false as const, e }));
+    if (!(c as Client & { pipeline?: boolean }).pipeline) return this.#sequential(steps, values, failures);
     const begin = settle(c.query('BEGIN'));
     const results = steps.map((s) => settle(c.query(s.text, s.values as unknown[])));
     // Every promise is settled-wrapped at once: one that rejects while an earlier one is awaited
@@ -343,13 +344,41 @@ export class PostgresWriter {
     return true;
   }
 
+  /** The fast path without pipelining: one round trip per statement (to measure what pipelining is worth). */
+  async #sequential(steps: readonly Step[], values: unknown[], failures: Map<number, unknown>): Promise<boolean> {
+    const c = this.#client;
+    await c.query('BEGIN');
+    const rs: QueryResult[] = [];
+    for (const s of steps) {
+      try {
+        rs.push(await c.query(s.text, s.values as unknown[]));
+      } catch {
+        await c.query('ROLLBACK');
+        return false;
+      }
+    }
+    const done = await c.query('COMMIT');
+    if (done.command !== 'COMMIT') return false;
+    steps.forEach((s, i) => {
+      const out = s.read(rs[i] as QueryResult);
+      s.calls.forEach((k, j) => {
+        const v = out[j];
+        if (v instanceof Error) failures.set(k, v);
+        else values[k] = v;
+      });
+    });
+    return true;
+  }
+
   /** One call at a time, each in a savepoint; a raising call rolls back alone. */
   async #slow(group: readonly PgWriteCall[], live: readonly number[], values: unknown[], failures: Map<number, unknown>): Promise<void> {
     const c = this.#client;
+    const pipelined = (c as Client & { pipeline?: boolean }).pipeline === true;
     await c.query('BEGIN');
     for (const k of live) {
       const s = stepOf(group, [k]);
       const sp = c.query('SAVEPOINT one');
+      if (!pipelined) await sp;
       const run = c.query(s.text, s.values as unknown[]).then(
         (r) => ({ ok: true as const, r }),
         (e: unknown) => ({ ok: false as const, e }),

@@ -1,0 +1,233 @@
+/**
+ * `npm run bench:scale` — one space on 1, 2 and 3 `attune serve --cluster` nodes on this machine
+ * (NATS + PostgreSQL), each figure beside its baseline from the same run: one plain `attune serve`
+ * on SQLite (no cluster) under the same load. Figures, never pass/fail. The load is `attune load`
+ * (src/cli/commands/load.ts: several client processes of bench/support/cadenceClients.ts), on the
+ * same 2 cores as the servers, so every figure here is a floor of what the servers can do.
+ *
+ *   1. participants held: pulses that arrive (participants, displays) against the expected
+ *      count, tap → display p50/p95, ack p99, and the servers' CPU per delivered message;
+ *   2. durable inputs/s: input rates stepped up until ack p99 passes 250 ms, PostgreSQL
+ *      (cluster of 1 and 3 nodes) beside SQLite (one node);
+ *   3. failover: kill -9 a node that does not own the tick, then the owner, during a run: time
+ *      for its clients to resume (p50/p95), time until a surviving display gets the new owner's
+ *      first pulse, and acknowledged inputs missing from PostgreSQL (must be 0).
+ *
+ * Usage:
+ *   npm run bench:scale                                   # modest sizes: a few minutes
+ *   npm run bench:scale -- --participants 10000 --displays 10 --seconds 60
+ *   npm run bench:scale -- --rates 2000,4000,8000,16000 --rate-seconds 10
+ *   npm run bench:scale -- --sections held,failover
+ */
+import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { parseArgs } from 'node:util';
+import WebSocket from 'ws';
+import { type LoadReport, runLoad } from '../src/cli/commands/load.ts';
+import { NatsKv } from '../src/bus/nats/natsKv.ts';
+import { decodeLease } from '../src/core/cluster/lease.ts';
+import { type AttuneNode, adminQuery, type ClusterEnv, clusterEnv, NATS_URL } from './support/attuneNodes.ts';
+
+const { values } = parseArgs({
+  options: {
+    participants: { type: 'string', default: '1500' },
+    displays: { type: 'string', default: '4' },
+    seconds: { type: 'string', default: '15' },
+    ramp: { type: 'string', default: '5' },
+    'input-every': { type: 'string', default: '2000' },
+    rates: { type: 'string', default: '500,1000,2000,4000' },
+    'rate-seconds': { type: 'string', default: '6' },
+    'rate-participants': { type: 'string', default: '1000' },
+    'failover-participants': { type: 'string', default: '300' },
+    nodes: { type: 'string', default: '1,2,3' },
+    sections: { type: 'string', default: 'held,rates,failover' },
+  },
+  strict: true,
+});
+const num = (k: keyof typeof values) => Number(values[k]);
+const sections = new Set(String(values.sections).split(','));
+const TICK = 100; // clock ticks per second of /proc/<pid>/stat (getconf CLK_TCK on Linux x86_64)
+
+/** CPU seconds a process has used so far (user + system), from /proc. */
+function cpuOf(pid: number): number {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
+    return (Number(rest[11]) + Number(rest[12])) / TICK;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+const fmt = (x: number, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : '–');
+const pct = (a: number, b: number) => (b > 0 ? `${fmt((100 * a) / b)} %` : '–');
+const log = (s: string) => process.stdout.write(`${s}\n`);
+
+interface Setup {
+  readonly label: string;
+  readonly env: ClusterEnv;
+  readonly nodes: AttuneNode[];
+}
+
+async function setup(label: string, n: number, database: 'postgres' | 'sqlite'): Promise<Setup> {
+  const env = await clusterEnv({ prefix: 'bs', database });
+  const nodes: AttuneNode[] = [];
+  // --capacity: the space holds everyone; --ttl long enough that nobody's point expires mid-run.
+  for (let i = 0; i < n; i++) nodes.push(await env.start(`n${i + 1}`, ['--capacity', '100000']));
+  return { label, env, nodes };
+}
+
+/** Runs a load against a setup and measures the servers' CPU over the run. */
+async function measure(s: Setup, o: Omit<Parameters<typeof runLoad>[0], 'urls'>): Promise<{ r: LoadReport; cpuS: number; wallS: number }> {
+  // The servers' CPU over the measured window only (joins excluded).
+  const cpu = () => s.nodes.reduce((a, n) => a + (n.proc.exitCode === null && n.proc.signalCode === null ? cpuOf(n.pid) : 0), 0);
+  let cpu0 = Number.NaN;
+  let cpu1 = Number.NaN;
+  let t0 = 0;
+  let t1 = 0;
+  const r = await runLoad({
+    urls: s.nodes.map((n) => n.url),
+    ...o,
+    onWindow: (edge) => {
+      if (edge === 'open') {
+        cpu0 = cpu();
+        t0 = Date.now();
+      } else {
+        cpu1 = cpu();
+        t1 = Date.now();
+      }
+    },
+  });
+  return { r, cpuS: cpu1 - cpu0, wallS: (t1 - t0) / 1000 };
+}
+
+async function held(): Promise<void> {
+  const participants = num('participants');
+  const displays = num('displays');
+  const seconds = num('seconds');
+  log(`\n## 1. One space, ${participants} participants (an input every ${num('input-every')} ms each) and ${displays} displays, ${seconds} s measured`);
+  log('setup                          | participant pulses | display pulses | tap→display p50 / p95 | ack p99  | servers’ CPU | CPU / delivered msg');
+  log('-------------------------------|--------------------|----------------|-----------------------|----------|--------------|--------------------');
+  const rows: [string, number, 'postgres' | 'sqlite'][] = [['baseline: 1 node, SQLite, no cluster', 1, 'sqlite'], ...String(values.nodes).split(',').map((n) => [`cluster of ${n}, PostgreSQL`, Number(n), 'postgres'] as [string, number, 'postgres'])];
+  for (const [label, n, db] of rows) {
+    const s = await setup(label, n, db);
+    try {
+      const { r, cpuS, wallS } = await measure(s, { participants, displays, inputEveryMs: num('input-every'), durationS: seconds, rampS: num('ramp') });
+      // Server CPU in the window per pulse delivered in it (acks and inputs ride along: the model's unit).
+      const delivered = r.participantPulses.received + r.displayPulses.received;
+      const perMsgUs = (cpuS / delivered) * 1e6;
+      log(`${label.padEnd(31)}| ${pct(r.participantPulses.received, r.participantPulses.expected).padStart(18)} | ${pct(r.displayPulses.received, r.displayPulses.expected).padStart(14)} | ${`${fmt(r.tapToDisplayMs.p50, 0)} / ${fmt(r.tapToDisplayMs.p95, 0)} ms`.padStart(21)} | ${`${fmt(r.ackMs.p99, 0)} ms`.padStart(8)} | ${`${fmt((100 * cpuS) / wallS, 0)} % of a core`.padStart(12)} | ${fmt(perMsgUs, 1)} µs (joined ${r.joined}, errors ${JSON.stringify(r.errors)})`);
+    } finally {
+      await s.env.dispose();
+    }
+  }
+}
+
+async function rates(): Promise<void> {
+  const steps = String(values.rates).split(',').map(Number);
+  const people = num('rate-participants');
+  const secs = num('rate-seconds');
+  log(`\n## 2. Durable inputs/s: ${people} participants, input rate stepped ${steps.join(', ')}/s, ${secs} s each; the figure is the highest acknowledged rate with ack p99 ≤ 250 ms`);
+  const rows: [string, number, 'postgres' | 'sqlite'][] = [
+    ['baseline: 1 node, SQLite', 1, 'sqlite'],
+    ['cluster of 1, PostgreSQL', 1, 'postgres'],
+    ['cluster of 3, PostgreSQL', 3, 'postgres'],
+  ];
+  for (const [label, n, db] of rows) {
+    const s = await setup(label, n, db);
+    let best = 0;
+    const seen: string[] = [];
+    try {
+      for (const rate of steps) {
+        const { r } = await measure(s, { participants: people, displays: 1, inputEveryMs: Math.max(50, Math.round((1000 * people) / rate)), durationS: secs, rampS: 2 });
+        const acked = r.inputsAcked / secs;
+        seen.push(`${rate}/s → ${fmt(acked, 0)}/s acked, p99 ${fmt(r.ackMs.p99, 0)} ms`);
+        if (r.ackMs.p99 <= 250) best = Math.max(best, acked);
+        else break;
+      }
+    } finally {
+      await s.env.dispose();
+    }
+    log(`${label.padEnd(28)}: ${fmt(best, 0)} inputs/s   (${seen.join('; ')})`);
+  }
+}
+
+async function failover(): Promise<void> {
+  const people = num('failover-participants');
+  log(`\n## 3. Failover: 3 nodes, ${people} participants (an input every 500 ms), 2 displays; kill -9 a non-owner 9 s into the run, then the owner 7 s later`);
+  const s = await setup('failover', 3, 'postgres');
+  try {
+    const created = await fetch(`${s.nodes[0]?.url}/api/spaces`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'failover', capacity: people + 10 }) });
+    const { code, id } = (await created.json()) as { code: string; id: string };
+    const kv = await NatsKv.connect({ servers: NATS_URL.slice('nats://'.length), bucket: `${s.env.name}_cluster` });
+    const owner = async () => {
+      const e = await kv.get(`lease.${id}`);
+      return e ? decodeLease(e.value).node : null;
+    };
+    // A watcher display on every node notes when pulses arrive (one clock: this process).
+    const watch = s.nodes.map((n) => {
+      const arrivals: [number, number][] = [];
+      const ws = new WebSocket(n.wsUrl, { perMessageDeflate: false });
+      ws.on('open', () => ws.send(JSON.stringify({ t: 'join', code, role: 'display' })));
+      ws.on('message', (d) => {
+        const m = JSON.parse(String(d)) as { t: string; seq?: number };
+        if (m.t === 'pulse' && typeof m.seq === 'number') arrivals.push([m.seq, Date.now()]);
+      });
+      ws.on('error', () => {});
+      return { node: n, ws, arrivals };
+    });
+    let nonOwnerKill = 0;
+    let victimId = '?';
+    const runStart = Date.now();
+    let ownerKill = 0;
+    let ownerNode: AttuneNode | null = null;
+    let survivor: AttuneNode | null = null;
+    const run = measure(s, { code, participants: people, displays: 2, inputEveryMs: 500, durationS: 20, rampS: 3, acked: true });
+    const killer = (async () => {
+      await new Promise((r) => setTimeout(r, 9000));
+      const first = await owner();
+      const victim = s.nodes.find((n) => n.id !== first) as AttuneNode;
+      nonOwnerKill = Date.now();
+      victimId = victim.id;
+      victim.kill();
+      await new Promise((r) => setTimeout(r, 7000));
+      const o = await owner();
+      ownerNode = s.nodes.find((n) => n.id === o) ?? null;
+      survivor = s.nodes.find((n) => n !== victim && n !== ownerNode) ?? null;
+      ownerKill = Date.now();
+      ownerNode?.kill();
+    })();
+    const [{ r }] = await Promise.all([run, killer]);
+    const w = watch.find((x) => x.node === survivor);
+    const firstAfter = w?.arrivals.find(([, t]) => t > ownerKill);
+    const takeoverMs = firstAfter ? firstAfter[1] - ownerKill : Number.NaN;
+    const seqs = w?.arrivals.map(([q]) => q) ?? [];
+    const monotonic = seqs.every((q, i) => i === 0 || q > (seqs[i - 1] as number));
+    const rows = await adminQuery<{ participant_id: string; seq: string }>(`SELECT participant_id, seq FROM ${s.env.schema}.inputs WHERE space_id = $1`, [id]);
+    const stored = new Set(rows.map((x) => `${x.participant_id}:${x.seq}`));
+    let ackedN = 0;
+    let lost = 0;
+    for (const [pid, list] of Object.entries(r.acked ?? {})) {
+      for (const q of list) {
+        ackedN++;
+        if (!stored.has(`${pid}:${q}`)) lost++;
+      }
+    }
+    log(`baseline: steady ack p50 / p99 over the whole run        ${fmt(r.ackMs.p50, 0)} / ${fmt(r.ackMs.p99, 0)} ms`);
+    log(`reconnections after the two kills                          ${r.reconnects} (of ${r.joined} clients)`);
+    log(`resume after kill -9 (socket lost → welcome), p50 / p95 / max  ${fmt(r.resumeMs.p50, 0)} / ${fmt(r.resumeMs.p95, 0)} / ${fmt(r.resumeMs.max, 0)} ms (n = ${r.resumeMs.n})`);
+    log(`tick taken over after kill -9 of the owner (first new pulse on a survivor)  ${fmt(takeoverMs, 0)} ms; seq ${monotonic ? 'strictly increasing' : 'NOT monotonic'} on that display`);
+    log(`acknowledged inputs lost                                    ${lost} of ${ackedN} acknowledged (stored in PostgreSQL: ${rows.length})`);
+    log(`killed: ${victimId} (not the owner) at ${fmt((nonOwnerKill - runStart) / 1000)} s, then the owner ${(ownerNode as AttuneNode | null)?.id ?? '?'} at ${fmt((ownerKill - runStart) / 1000)} s; errors by code ${JSON.stringify(r.errors)}`);
+    for (const x of watch) x.ws.terminate();
+    await kv.close();
+  } finally {
+    await s.env.dispose();
+  }
+}
+
+log(`# bench:scale — ${new Date().toISOString()}, load average ${loadavg().map((x) => x.toFixed(2)).join(' ')} (2 cores shared with the load driver)`);
+if (sections.has('held')) await held();
+if (sections.has('rates')) await rates();
+if (sections.has('failover')) await failover();
+log(`\nload average at the end ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);

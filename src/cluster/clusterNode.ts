@@ -1,0 +1,435 @@
+/**
+ * One node of a cluster space (SPEC §K): several `attune serve --cluster` processes serve the same
+ * spaces over one NATS (bus and KV) and one shared database.
+ *
+ *   participants/displays ─▶ any node ─▶ its SpaceHost machine (its own participants only:
+ *        seq checks, acks after the durable write, capacity with the others' counts)
+ *                                 │ partial aggregate, ≤ every 50 ms when it changed, ≥ every 250 ms
+ *                                 ▼
+ *     NATS space.<id>.cluster.partial ─▶ every node keeps the fresh partials of every node
+ *                                 │
+ *   tick owner (KV lease, K2) ─ merges the fresh partials, steps its owner machine's tick
+ *        (release stage, collective tracker, groups) ─▶ NATS space.<id>.pulse.* once
+ *                                 ▼
+ *     every node's WebSocket edge fans the same bytes out to its own sockets
+ *
+ * A participant who resumes on another node is claimed there (`space.<id>.cluster.claim`): the
+ * node that held them drops their point and seq state (machine event `moved`), so they count
+ * once. A node that stops publishing partials for `partialTtlMs` is taken for dead: its points
+ * leave the merge until its participants resume elsewhere (their stored point comes with them).
+ * When the owner dies its lease stops moving; after `leaseMs` (by the watcher's own clock) the
+ * first node to compare-and-set the lease owns the tick and continues the pulse `seq` and
+ * smoothing from the last pulse it saw (or the lease's copy of it).
+ */
+import type { Bus, Disposable, KvStore } from '../bus/port.ts';
+import { decideLease, decodeLease, encodeLease, type LeaseSighting, type LeaseValue, sight } from '../core/cluster/lease.ts';
+import { decodePartial, encodePartial, mergePartials, type PartialAggregate } from '../core/cluster/partial.ts';
+import { beatPeriodMs, isParticipantBeat } from '../core/space/beats.ts';
+import type { SpaceEvent } from '../core/space/events.ts';
+import { createSpaceState, type SpaceState, step } from '../core/space/machine.ts';
+import { encodeView } from '../core/space/record.ts';
+import type { Cancel, Scheduler } from '../space/scheduler.ts';
+import { type ClusterHooks, type SpaceHost, subjects } from '../space/spaceHost.ts';
+import type { Storage } from '../storage/port.ts';
+
+/** Timings of a cluster (defaults fit loopback and a LAN; SPEC K2). */
+export interface ClusterTimings {
+  /** A lease whose revision has not moved for this long (own clock) may be taken over, ms. */
+  readonly leaseMs: number;
+  /** How often the owner renews and the others look, ms. */
+  readonly renewMs: number;
+  /** How often a node checks whether its partial changed, ms. */
+  readonly partialMs: number;
+  /** A node republishes an unchanged partial this often (its heartbeat), ms. */
+  readonly heartbeatMs: number;
+  /** A partial not refreshed for this long is dropped (its node is taken for dead), ms. */
+  readonly partialTtlMs: number;
+}
+
+/** Defaults: takeover ≈ 1.5–1.8 s after the owner's last renewal; a dead node's partial drops after 1 s. */
+export const DEFAULT_CLUSTER_TIMINGS: ClusterTimings = { leaseMs: 1500, renewMs: 300, partialMs: 50, heartbeatMs: 250, partialTtlMs: 1000 };
+
+/** Settings of a cluster node. */
+export interface ClusterNodeOptions {
+  readonly nodeId: string;
+  readonly bus: Bus;
+  readonly kv: KvStore;
+  readonly scheduler: Scheduler;
+  /** Where the owner stores the series (P7) of the spaces it ticks. */
+  readonly storage: Storage;
+  readonly timings?: Partial<ClusterTimings>;
+  readonly report?: (what: string, e: unknown) => void;
+}
+
+/** Bus subjects of the cluster (below the bus's own prefix). */
+export const clusterSubjects = {
+  partial: (spaceId: string) => `space.${spaceId}.cluster.partial`,
+  claim: (spaceId: string) => `space.${spaceId}.cluster.claim`,
+  spaces: 'cluster.spaces',
+} as const;
+
+/** The KV key of a space's tick lease. */
+export const leaseKey = (spaceId: string) => `lease.${spaceId}`;
+
+interface Held {
+  readonly partial: PartialAggregate;
+  readonly receivedAt: number;
+}
+
+interface ClusterSpace {
+  readonly id: string;
+  readonly partials: Map<string, Held>;
+  readonly subs: Disposable[];
+  seen: LeaseSighting | null;
+  /** The lease revision this node holds, when it owns the tick. */
+  ownedRevision: number | null;
+  /** When the last renewal that succeeded began (own clock). */
+  renewedAt: number;
+  owner: string | null;
+  busy: boolean;
+  /** The owner machine and its beats, while this node owns the tick. */
+  machine: SpaceState | null;
+  beat: Cancel | null;
+  lastPulse: { seq: number; smoothed: { valence: number; arousal: number } | null; at: number } | null;
+  lastKey: string;
+  lastSentAt: number;
+}
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+/** What a node reports about one space (tests, metrics, `attune load`). */
+export interface ClusterSpaceStatus {
+  readonly owner: string | null;
+  readonly owned: boolean;
+  readonly nodes: readonly string[];
+  readonly lastSeq: number;
+}
+
+/** A node of a cluster: give {@link hooks} to the SpaceHost, then {@link start}. */
+export class ClusterNode {
+  readonly nodeId: string;
+  private readonly o: ClusterNodeOptions;
+  private readonly t: ClusterTimings;
+  private host: SpaceHost | null = null;
+  private readonly spaces = new Map<string, ClusterSpace>();
+  private timers: Cancel[] = [];
+  private announce: Disposable | null = null;
+  private stopped = false;
+  /** Takeovers by this node: when, and how long since the last pulse it saw (failover figures). */
+  readonly takeovers: { readonly spaceId: string; readonly at: number; readonly sincePulseMs: number | null }[] = [];
+
+  constructor(o: ClusterNodeOptions) {
+    this.o = o;
+    this.nodeId = o.nodeId;
+    this.t = { ...DEFAULT_CLUSTER_TIMINGS, ...o.timings };
+    if (!(this.t.renewMs < this.t.leaseMs)) throw new RangeError('renewMs must be below leaseMs');
+  }
+
+  /** The hooks the SpaceHost calls (SpaceHostOptions.cluster). */
+  readonly hooks: ClusterHooks = {
+    elsewhere: (spaceId) => {
+      const cs = this.spaces.get(spaceId);
+      if (!cs) return 0;
+      const now = this.o.scheduler.now();
+      let n = 0;
+      for (const [node, h] of cs.partials) if (node !== this.nodeId && now - h.receivedAt <= this.t.partialTtlMs) n += h.partial.connected;
+      return n;
+    },
+    stepped: (spaceId, e) => this.stepped(spaceId, e),
+    presence: (spaceId) => {
+      const cs = this.spaces.get(spaceId);
+      if (!cs || cs.partials.size === 0) return null;
+      const now = this.o.scheduler.now();
+      const p = { present: 0, connected: 0, displays: 0 };
+      for (const h of cs.partials.values()) {
+        if (now - h.receivedAt > this.t.partialTtlMs) continue;
+        p.present += h.partial.grid.n;
+        p.connected += h.partial.connected;
+        p.displays += h.partial.displays;
+      }
+      return p;
+    },
+  };
+
+  private report(what: string, e: unknown): void {
+    if (this.stopped) return;
+    (this.o.report ?? ((w, err) => console.error(`attune cluster: ${w}`, err)))(what, e);
+  }
+
+  /** Joins the cluster: every space open on the host, and those announced later. */
+  start(host: SpaceHost): void {
+    this.host = host;
+    const sch = this.o.scheduler;
+    this.announce = this.o.bus.subscribe(clusterSubjects.spaces, (bytes) => {
+      const id = dec.decode(bytes);
+      if (!/^[A-Za-z0-9_-]{1,64}$/.test(id)) return;
+      host.openStored(id).then(
+        (open) => open && this.track(id),
+        (e) => this.report(`could not open space ${id}`, e),
+      );
+    });
+    for (const id of host.liveSpaceIds()) this.track(id);
+    this.timers.push(
+      sch.every(this.t.partialMs, () => this.publishPartials(), sch.now() + this.t.partialMs),
+      sch.every(this.t.renewMs, () => this.leases(), sch.now()),
+    );
+  }
+
+  /** What this node knows of a space. */
+  status(spaceId: string): ClusterSpaceStatus | null {
+    const cs = this.spaces.get(spaceId);
+    if (!cs) return null;
+    const now = this.o.scheduler.now();
+    return { owner: cs.owner, owned: cs.ownedRevision !== null, nodes: [...cs.partials].filter(([, h]) => now - h.receivedAt <= this.t.partialTtlMs).map(([n]) => n).sort(), lastSeq: cs.lastPulse?.seq ?? 0 };
+  }
+
+  private stepped(spaceId: string, e: SpaceEvent): void {
+    if (this.stopped) return;
+    if (e.kind === 'started') {
+      this.track(spaceId);
+      this.o.bus.publish(clusterSubjects.spaces, enc.encode(spaceId));
+    } else if (e.kind === 'resumed') {
+      // This node holds them now; whichever node held them before lets go (machine `moved`).
+      this.o.bus.publish(clusterSubjects.claim(spaceId), enc.encode(JSON.stringify({ node: this.nodeId, participant: e.participantId })));
+    }
+  }
+
+  private track(spaceId: string): void {
+    if (this.spaces.has(spaceId) || this.stopped) return;
+    const cs: ClusterSpace = { id: spaceId, partials: new Map(), subs: [], seen: null, ownedRevision: null, renewedAt: -Infinity, owner: null, busy: false, machine: null, beat: null, lastPulse: null, lastKey: '', lastSentAt: -Infinity };
+    this.spaces.set(spaceId, cs);
+    const bus = this.o.bus;
+    const onPulse = (bytes: Uint8Array) => this.onPulse(cs, bytes);
+    cs.subs.push(
+      bus.subscribe(clusterSubjects.partial(spaceId), (bytes) => this.onPartial(cs, bytes)),
+      bus.subscribe(clusterSubjects.claim(spaceId), (bytes) => this.onClaim(cs, bytes)),
+      bus.subscribe(subjects.participantPulse(spaceId), onPulse),
+      bus.subscribe(subjects.displayPulse(spaceId), onPulse),
+      bus.subscribe(subjects.control(spaceId), () => this.untrack(cs, true)),
+    );
+  }
+
+  private untrack(cs: ClusterSpace, closed: boolean): void {
+    this.stopTicking(cs);
+    for (const d of cs.subs) d.dispose();
+    this.spaces.delete(cs.id);
+    if (closed) this.host?.retire(cs.id);
+  }
+
+  private onPartial(cs: ClusterSpace, bytes: Uint8Array): void {
+    const st = this.host?.stateOf(cs.id);
+    if (!st) return;
+    const p = decodePartial(dec.decode(bytes), st.pulse.grid.bins, st.pulse.groupGrids.length);
+    if (!p) return;
+    cs.partials.set(p.node, { partial: p, receivedAt: this.o.scheduler.now() });
+  }
+
+  private onClaim(cs: ClusterSpace, bytes: Uint8Array): void {
+    let m: { node?: unknown; participant?: unknown };
+    try {
+      m = JSON.parse(dec.decode(bytes)) as typeof m;
+    } catch {
+      return;
+    }
+    if (m.node === this.nodeId || typeof m.participant !== 'string') return;
+    const st = this.host?.stateOf(cs.id);
+    if (st?.participants.has(m.participant) || st?.pulse.has(m.participant)) this.host?.forget(cs.id, m.participant);
+  }
+
+  private onPulse(cs: ClusterSpace, bytes: Uint8Array): void {
+    let p: { seq?: unknown; at?: unknown; smoothed?: unknown };
+    try {
+      p = JSON.parse(dec.decode(bytes)) as typeof p;
+    } catch {
+      return;
+    }
+    if (typeof p.seq !== 'number' || (cs.lastPulse && p.seq <= cs.lastPulse.seq)) return;
+    const sm = p.smoothed as { valence?: unknown; arousal?: unknown } | null | undefined;
+    cs.lastPulse = { seq: p.seq, at: typeof p.at === 'number' ? p.at : this.o.scheduler.now(), smoothed: sm && typeof sm.valence === 'number' && typeof sm.arousal === 'number' ? { valence: sm.valence, arousal: sm.arousal } : null };
+    this.host?.setClusterPulse(cs.id, bytes);
+  }
+
+  /** Publishes this node's partial of each space when it changed, and as a heartbeat. */
+  private publishPartials(): void {
+    const host = this.host;
+    if (!host || this.stopped) return;
+    const now = this.o.scheduler.now();
+    for (const cs of this.spaces.values()) {
+      const st = host.stateOf(cs.id);
+      if (!st) continue;
+      const key = `${st.pulse.grid.version}:${st.pulse.groupGrids.map((g) => g.version).join(',')}:${st.connected}:${st.displays}`;
+      if (key === cs.lastKey && now - cs.lastSentAt < this.t.heartbeatMs) continue;
+      cs.lastKey = key;
+      cs.lastSentAt = now;
+      const p: PartialAggregate = { node: this.nodeId, at: now, connected: st.connected, displays: st.displays, grid: st.pulse.grid, groups: st.pulse.groupGrids };
+      this.o.bus.publish(clusterSubjects.partial(cs.id), enc.encode(encodePartial(p)));
+    }
+  }
+
+  /** One round of the lease protocol for every space (K2). */
+  private leases(): void {
+    if (this.stopped) return;
+    for (const cs of this.spaces.values()) {
+      if (cs.busy) continue;
+      cs.busy = true;
+      this.leaseRound(cs)
+        .catch((e) => this.report(`lease of space ${cs.id}`, e))
+        .finally(() => {
+          cs.busy = false;
+        });
+    }
+  }
+
+  private leaseValue(cs: ClusterSpace, node: string | null): Uint8Array {
+    const last = cs.lastPulse;
+    const v: LeaseValue = { node, seq: Math.max(last?.seq ?? 0, cs.machine?.pulse.lastSeq ?? 0), smoothed: last?.smoothed ?? null, at: last?.at ?? 0 };
+    return encodeLease(v);
+  }
+
+  private async leaseRound(cs: ClusterSpace): Promise<void> {
+    const sch = this.o.scheduler;
+    const kv = this.o.kv;
+    const key = leaseKey(cs.id);
+    const began = sch.now();
+    // An owner that could not renew in time stops ticking before anyone may take over.
+    if (cs.ownedRevision !== null && began - cs.renewedAt > this.t.leaseMs - this.t.renewMs) this.stopTicking(cs);
+    let entry: { revision: number; value: LeaseValue } | null;
+    try {
+      const raw = await kv.get(key);
+      entry = raw ? { revision: raw.revision, value: decodeLease(raw.value) } : null;
+    } catch (e) {
+      this.lostContact(cs);
+      throw e;
+    }
+    if (this.stopped || !this.spaces.has(cs.id)) return;
+    const now = sch.now();
+    if (entry) cs.seen = sight(cs.seen, entry.revision, now);
+    const action = decideLease(this.nodeId, entry, cs.seen, now, this.t.leaseMs);
+    switch (action.kind) {
+      case 'wait':
+        cs.owner = action.owner;
+        if (cs.ownedRevision !== null) this.stopTicking(cs);
+        return;
+      case 'create': {
+        const r = await kv.create(key, this.leaseValue(cs, this.nodeId));
+        if (r !== null) this.own(cs, r, began, entry);
+        return;
+      }
+      case 'renew':
+      case 'take': {
+        const r = await kv.update(key, this.leaseValue(cs, this.nodeId), action.revision);
+        if (r === null) {
+          // Someone else wrote first: not ours (any more).
+          this.stopTicking(cs);
+          cs.seen = null;
+          return;
+        }
+        this.own(cs, r, began, entry);
+        return;
+      }
+    }
+  }
+
+  private lostContact(cs: ClusterSpace): void {
+    if (cs.ownedRevision !== null && this.o.scheduler.now() - cs.renewedAt > this.t.leaseMs - this.t.renewMs) this.stopTicking(cs);
+  }
+
+  private own(cs: ClusterSpace, revision: number, began: number, entry: { revision: number; value: LeaseValue } | null): void {
+    if (this.stopped) return;
+    const had = cs.ownedRevision !== null && cs.machine !== null;
+    cs.ownedRevision = revision;
+    cs.renewedAt = began;
+    cs.owner = this.nodeId;
+    cs.seen = { revision, since: this.o.scheduler.now() };
+    if (!had) this.startTicking(cs, entry?.value ?? null);
+  }
+
+  /** Becomes the space's tick owner: a machine with no participants of its own, continuing the pulse. */
+  private startTicking(cs: ClusterSpace, lease: LeaseValue | null): void {
+    const host = this.host;
+    const st = host?.stateOf(cs.id);
+    if (!host || !st) return;
+    const sch = this.o.scheduler;
+    const now = sch.now();
+    const fromBus = cs.lastPulse;
+    const useLease = lease && lease.seq > (fromBus?.seq ?? 0);
+    const seq = useLease ? lease.seq : (fromBus?.seq ?? 0);
+    const smoothed = useLease ? lease.smoothed : (fromBus?.smoothed ?? null);
+    const smoothedAt = useLease ? lease.at : (fromBus?.at ?? now);
+    const machine = createSpaceState(st.space, host.options);
+    step(machine, { kind: 'started', at: now, pulseSeq: seq, ...(smoothed ? { smoothed, smoothedAt } : {}) });
+    cs.machine = machine;
+    if (fromBus || lease) this.takeovers.push({ spaceId: cs.id, at: now, sincePulseMs: fromBus ? now - fromBus.at : null });
+    const { displayHz, participantHz } = host.options;
+    const period = beatPeriodMs(displayHz, participantHz);
+    const beat = (i: number, at: number) => this.tick(cs, at, isParticipantBeat(i, displayHz, participantHz));
+    beat(0, now);
+    cs.beat = sch.every(period, (at, k) => beat(k + 1, at), now + period);
+  }
+
+  private stopTicking(cs: ClusterSpace): void {
+    cs.beat?.cancel();
+    cs.beat = null;
+    cs.machine = null;
+    cs.ownedRevision = null;
+  }
+
+  /** One beat of the owner: merge the fresh partials, step the tick, publish once (K3, K4). */
+  private tick(cs: ClusterSpace, at: number, participant: boolean): void {
+    const machine = cs.machine;
+    if (!machine || this.stopped) return;
+    const now = this.o.scheduler.now();
+    // Never tick on a lease another node may already have taken (K2).
+    if (now - cs.renewedAt > this.t.leaseMs - this.t.renewMs) {
+      this.stopTicking(cs);
+      return;
+    }
+    const fresh: PartialAggregate[] = [];
+    for (const [node, h] of cs.partials) {
+      if (now - h.receivedAt <= this.t.partialTtlMs) fresh.push(h.partial);
+      else cs.partials.delete(node);
+    }
+    const merged = mergePartials(fresh, machine.pulse.grid.bins, machine.pulse.groupGrids.length);
+    let r: ReturnType<typeof step>;
+    try {
+      r = step(machine, { kind: 'tick', at, participant, merged });
+    } catch (e) {
+      this.report(`tick of space ${cs.id}`, e);
+      return;
+    }
+    for (const fx of r.effects) {
+      if (fx.type === 'publish') {
+        const bytes = enc.encode(encodeView(fx.view));
+        if (fx.displays) this.o.bus.publish(subjects.displayPulse(cs.id), bytes);
+        if (fx.participants) this.o.bus.publish(subjects.participantPulse(cs.id), bytes);
+        if (!fx.displays && !fx.participants) this.onPulse(cs, bytes);
+      } else if (fx.type === 'persist' && fx.write.kind === 'series') {
+        const w = fx.write;
+        this.o.storage.appendPulsePoints([{ spaceId: cs.id, at: w.at, count: w.count, valence: w.mean.valence, arousal: w.mean.arousal, spreadValence: w.spread.valence, spreadArousal: w.spread.arousal, quadrants: w.quadrants }]).catch((e) => this.report('could not store the pulse series', e));
+      }
+    }
+  }
+
+  /**
+   * Leaves the cluster: stops ticking and hands every lease it owns over at once (released, so
+   * another node takes the tick on its next round instead of waiting for expiry). With
+   * `handOver: false` it just goes silent, as a node cut off from NATS does: the others wait for
+   * its lease to expire.
+   */
+  async stop(o: { readonly handOver?: boolean } = {}): Promise<void> {
+    if (this.stopped) return;
+    const handOver = o.handOver ?? true;
+    this.stopped = true;
+    for (const t of this.timers) t.cancel();
+    this.timers = [];
+    this.announce?.dispose();
+    const releases: Promise<unknown>[] = [];
+    for (const cs of [...this.spaces.values()]) {
+      const rev = cs.ownedRevision;
+      this.untrack(cs, false);
+      if (rev !== null && handOver) releases.push(this.o.kv.update(leaseKey(cs.id), this.leaseValue(cs, null), rev).catch(() => null));
+    }
+    await Promise.all(releases);
+  }
+}

@@ -1,0 +1,100 @@
+/**
+ * Partial aggregates of a cluster space (SPEC K3): each node folds its own participants' inputs
+ * into its machine's aggregate and publishes it; the tick owner merges the fresh ones. Because
+ * the aggregate is exact (core/aggregate: integer sums, cell and quadrant counts), the merge of
+ * the partials equals, bit for bit, the aggregate of the whole crowd.
+ *
+ * Wire form: one JSON object per partial, `{v:1,node,at,connected,displays,grid,groups}` with each
+ * aggregate as `{n,sv,sa,svv,saa,q:[4],k:[bins²]}` (≈ 0.7 KB for a 16 × 16 grid).
+ */
+import { Aggregate } from '../aggregate/aggregate.ts';
+import type { MergedCounts } from '../space/events.ts';
+
+/** One node's partial of one space. */
+export interface PartialAggregate {
+  readonly node: string;
+  /** The node's clock when it was taken (informational: freshness is judged by the receiver's clock). */
+  readonly at: number;
+  /** Participants connected to that node. */
+  readonly connected: number;
+  readonly displays: number;
+  readonly grid: Aggregate;
+  readonly groups: readonly Aggregate[];
+}
+
+interface AggregateWire {
+  readonly n: number;
+  readonly sv: number;
+  readonly sa: number;
+  readonly svv: number;
+  readonly saa: number;
+  readonly q: readonly number[];
+  readonly k: readonly number[];
+}
+
+function wireOf(a: Aggregate): AggregateWire {
+  return { n: a.n, sv: a.sv, sa: a.sa, svv: a.svv, saa: a.saa, q: [...a.quadrantCounts], k: Array.from(a.counts) };
+}
+
+const isInt = (x: unknown): x is number => typeof x === 'number' && Number.isSafeInteger(x);
+
+function aggregateOf(w: unknown, bins: number): Aggregate | null {
+  if (typeof w !== 'object' || w === null) return null;
+  const o = w as Partial<Record<keyof AggregateWire, unknown>>;
+  if (!isInt(o.n) || !isInt(o.sv) || !isInt(o.sa) || !isInt(o.svv) || !isInt(o.saa) || o.n < 0) return null;
+  if (!Array.isArray(o.q) || o.q.length !== 4 || !o.q.every(isInt)) return null;
+  if (!Array.isArray(o.k) || o.k.length !== bins * bins || !o.k.every(isInt)) return null;
+  const a = new Aggregate(bins);
+  a.n = o.n;
+  a.sv = o.sv;
+  a.sa = o.sa;
+  a.svv = o.svv;
+  a.saa = o.saa;
+  for (let i = 0; i < 4; i++) a.quadrantCounts[i as 0] = o.q[i] as number;
+  a.counts.set(o.k as number[]);
+  return a;
+}
+
+/** The wire text of a partial. */
+export function encodePartial(p: PartialAggregate): string {
+  return JSON.stringify({ v: 1, node: p.node, at: p.at, connected: p.connected, displays: p.displays, grid: wireOf(p.grid), groups: p.groups.map(wireOf) });
+}
+
+/** Parses a partial of a `bins` × `bins` grid with `groups` declared groups; null when malformed. */
+export function decodePartial(text: string, bins: number, groups: number): PartialAggregate | null {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  if (typeof raw !== 'object' || raw === null) return null;
+  const o = raw as Record<string, unknown>;
+  if (o.v !== 1 || typeof o.node !== 'string' || !isInt(o.at) || !isInt(o.connected) || !isInt(o.displays) || !Array.isArray(o.groups) || o.groups.length !== groups) return null;
+  const grid = aggregateOf(o.grid, bins);
+  if (!grid) return null;
+  const gs: Aggregate[] = [];
+  for (const g of o.groups) {
+    const a = aggregateOf(g, bins);
+    if (!a) return null;
+    gs.push(a);
+  }
+  return { node: o.node, at: o.at, connected: o.connected, displays: o.displays, grid, groups: gs };
+}
+
+/** Merges partials into the whole space's counts (SPEC K3). O(nodes · bins²). */
+export function mergePartials(partials: Iterable<PartialAggregate>, bins: number, groups: number): MergedCounts {
+  const grid = new Aggregate(bins);
+  const gs = Array.from({ length: groups }, () => new Aggregate(bins));
+  let connected = 0;
+  let displays = 0;
+  for (const p of partials) {
+    grid.merge(p.grid);
+    p.groups.forEach((g, i) => {
+      gs[i]?.merge(g);
+    });
+    connected += p.connected;
+    displays += p.displays;
+  }
+  return { grid, groups: gs, connected, displays };
+}

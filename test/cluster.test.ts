@@ -1,0 +1,236 @@
+/**
+ * One space on three nodes in one process (SPEC §K): three SpaceHosts, one shared storage, one
+ * bus and one KV store, on a manual scheduler — the lease, the merge of partial aggregates, the
+ * takeover when the owner goes silent, and a participant moving to another node.
+ * test/clusterProcesses.test.ts runs the same over real processes, NATS and PostgreSQL.
+ */
+import { describe, expect, it } from 'vitest';
+import { LocalBus } from '../src/bus/local/localBus.ts';
+import { MemoryKv } from '../src/bus/local/memoryKv.ts';
+import { ClusterNode, leaseKey } from '../src/cluster/clusterNode.ts';
+import { allocateSlot, NODE_SLOTS, nodeStorage } from '../src/cluster/nodeStorage.ts';
+import { Aggregate } from '../src/core/aggregate/aggregate.ts';
+import { decodeLease, decideLease } from '../src/core/cluster/lease.ts';
+import { MemoryGovernance } from '../src/server/createServer.ts';
+import { ManualScheduler } from '../src/space/scheduler.ts';
+import { type ConnSink, SpaceHost, subjects } from '../src/space/spaceHost.ts';
+import { MemoryStorage } from '../src/storage/memory/memoryStorage.ts';
+
+const dec = new TextDecoder();
+
+interface Frames {
+  readonly list: string[];
+  readonly sink: ConnSink;
+}
+
+function frames(): Frames {
+  const list: string[] = [];
+  return { list, sink: { send: (f) => list.push(typeof f === 'string' ? f : dec.decode(f)), close: (code) => list.push(`close:${code}`), welcomed: () => {} } };
+}
+
+const tap = (seq: number, valence: number, arousal: number) => ({ t: 'input' as const, seq, valence, arousal, confidence: 1, source: 'tap' as const });
+
+const settle = () => new Promise<void>((r) => setImmediate(r));
+
+async function cluster(n: number) {
+  const sch = new ManualScheduler();
+  const storage = new MemoryStorage();
+  const bus = new LocalBus();
+  const kv = new MemoryKv();
+  const governance = new MemoryGovernance();
+  const nodes: { id: string; host: SpaceHost; node: ClusterNode }[] = [];
+  for (let i = 0; i < n; i++) {
+    const id = `node-${i}`;
+    const slot = await allocateSlot(kv, id);
+    const node = new ClusterNode({ nodeId: id, bus, kv, scheduler: sch, storage, report: () => {} });
+    const host = new SpaceHost({ storage: nodeStorage(storage, slot), bus, governance, scheduler: sch, machine: { release: { minCohort: 1 }, collective: false }, cluster: node.hooks, report: () => {} });
+    await host.start();
+    node.start(host);
+    nodes.push({ id, host, node });
+  }
+  /** Advances time in small steps, letting promises (KV, storage) settle in between. */
+  const run = async (ms: number, stepMs = 10) => {
+    for (let t = 0; t < ms; t += stepMs) {
+      sch.advance(stepMs);
+      await settle();
+      await settle();
+    }
+  };
+  const pulses: string[] = [];
+  return { sch, storage, bus, kv, nodes, run, pulses };
+}
+
+async function join(host: SpaceHost, code: string) {
+  const f = frames();
+  const ref = host.attach(f.sink);
+  await host.join(ref, code, 'participant', true);
+  return { ref, f };
+}
+
+const parsed = (list: readonly string[]) => list.filter((s) => s.startsWith('{')).map((s) => JSON.parse(s) as Record<string, unknown>);
+
+describe('cluster (one space on several nodes, in one process)', () => {
+  it('[K2] exactly one node owns the tick; [K3] its pulse is the exact merge of every node’s partial', async () => {
+    const c = await cluster(3);
+    const [a, b, d] = c.nodes as [(typeof c.nodes)[0], (typeof c.nodes)[0], (typeof c.nodes)[0]];
+    const created = await a.host.createSpace({ name: 'city' });
+    if (!created.ok) throw new Error(created.message);
+    const { id, code } = created.value.space;
+    const got: string[] = [];
+    c.bus.subscribe(subjects.displayPulse(id), (bytes) => got.push(dec.decode(bytes)));
+    const points: [number, number][] = [];
+    const hosts = [a.host, b.host, d.host];
+    for (let i = 0; i < 9; i++) {
+      const host = hosts[i % 3] as SpaceHost;
+      const p = await join(host, code);
+      await c.run(20);
+      const v = Math.round(Math.sin(i + 1) * 1000) / 1000;
+      const ar = Math.round(Math.cos(i * 2) * 1000) / 1000;
+      points.push([v, ar]);
+      host.input(p.ref, tap(1, v, ar), true);
+    }
+    // A display on node b, so the owner ticks at the display rate.
+    const disp = frames();
+    const dref = b.host.attach(disp.sink);
+    await b.host.join(dref, code, 'display', false);
+    await c.run(2000);
+    const owners = c.nodes.filter((x) => x.node.status(id)?.owned);
+    expect(owners).toHaveLength(1);
+    const lease = decodeLease(((await c.kv.get(leaseKey(id))) as { value: Uint8Array }).value);
+    expect(lease.node).toBe(owners[0]?.id);
+    // Every node saw every node's partial, and counts the others' connected participants.
+    for (const x of c.nodes) expect(x.node.status(id)?.nodes).toEqual(['node-0', 'node-1', 'node-2']);
+    expect(a.node.hooks.elsewhere(id)).toBe(6);
+    // [K6] presence (H2) is the whole space's, on every node.
+    for (const x of c.nodes) expect(x.host.presence(id)).toEqual({ present: 9, connected: 9, displays: 1 });
+    // The merged pulse equals the aggregate of the whole crowd, bit for bit.
+    const whole = new Aggregate(16);
+    for (const [v, ar] of points) whole.add(whole.pointOf(v, ar));
+    const last = JSON.parse(got.at(-1) as string) as { count: number; mean: { valence: number; arousal: number }; spread: { valence: number; arousal: number } };
+    const m = whole.moments();
+    expect(last.count).toBe(9);
+    expect(last.mean).toEqual(m.mean);
+    expect(last.spread).toEqual(m.spread);
+    // Published once per beat: seqs strictly increase by one, with no duplicates.
+    const seqs = got.map((g) => (JSON.parse(g) as { seq: number }).seq);
+    for (let i = 1; i < seqs.length; i++) expect(seqs[i]).toBe((seqs[i - 1] as number) + 1);
+    // Every node's host serves the owner's pulse (reads, welcomes), not its own partial.
+    for (const x of c.nodes) expect(dec.decode(x.host.latestPulse(id) as Uint8Array)).toBe(got.at(-1));
+    // The display on b got the same bytes through its edge's subscription (here: the bus).
+    for (const x of c.nodes) await x.node.stop();
+  });
+
+  it('[K2] when the owner goes silent another node takes the tick within leaseMs + renewMs; seq and smoothing continue', async () => {
+    const c = await cluster(3);
+    const [a, b] = c.nodes as [(typeof c.nodes)[0], (typeof c.nodes)[0]];
+    const created = await a.host.createSpace({ name: 'failover' });
+    if (!created.ok) throw new Error(created.message);
+    const { id, code } = created.value.space;
+    const got: { seq: number; at: number; smoothed: unknown }[] = [];
+    c.bus.subscribe(subjects.participantPulse(id), (bytes) => got.push(JSON.parse(dec.decode(bytes)) as { seq: number; at: number; smoothed: unknown }));
+    for (const x of c.nodes) {
+      const p = await join(x.host, code);
+      await c.run(20);
+      x.host.input(p.ref, tap(1, 0.5, -0.25), true);
+    }
+    await c.run(3000);
+    const owner = c.nodes.find((x) => x.node.status(id)?.owned);
+    if (!owner) throw new Error('no owner');
+    const before = got.at(-1) as { seq: number; at: number; smoothed: unknown };
+    const silentAt = c.sch.now();
+    await owner.node.stop({ handOver: false });
+    // Its partial is gone too: its participant leaves the merge (until they resume elsewhere).
+    let takenAt: number | null = null;
+    for (let t = 0; t < 4000 && takenAt === null; t += 10) {
+      await c.run(10);
+      if (c.nodes.some((x) => x !== owner && x.node.status(id)?.owned)) takenAt = c.sch.now();
+    }
+    expect(takenAt).not.toBeNull();
+    expect((takenAt as number) - silentAt).toBeLessThanOrEqual(1500 + 300 + 20);
+    await c.run(1500);
+    const after = got.filter((g) => g.seq > before.seq);
+    expect(after.length).toBeGreaterThan(0);
+    // seq continues: no pulse number is reused, none goes backwards.
+    const seqs = got.map((g) => g.seq);
+    for (let i = 1; i < seqs.length; i++) expect(seqs[i] as number).toBeGreaterThan(seqs[i - 1] as number);
+    expect(after[0]?.seq).toBe(before.seq + 1);
+    expect(after[0]?.smoothed).toEqual(before.smoothed);
+    const newOwner = c.nodes.find((x) => x.node.status(id)?.owned);
+    expect(newOwner?.node.takeovers.at(-1)?.spaceId).toBe(id);
+    expect(b === owner || a === owner || newOwner !== owner).toBe(true);
+    for (const x of c.nodes) await x.node.stop();
+  });
+
+  it('[K4] a participant who resumes on another node counts once there, keeps their point and seq; [K6] capacity spans the nodes', async () => {
+    const c = await cluster(2);
+    const [a, b] = c.nodes as [(typeof c.nodes)[0], (typeof c.nodes)[0]];
+    const created = await a.host.createSpace({ name: 'move', capacity: 3 });
+    if (!created.ok) throw new Error(created.message);
+    const { id, code } = created.value.space;
+    const p = await join(a.host, code);
+    await c.run(20);
+    const token = String(parsed(p.f.list).find((m) => m.t === 'welcome')?.token);
+    a.host.input(p.ref, tap(1, 0.75, 0.5), true);
+    a.host.input(p.ref, tap(2, -0.75, 0.5), true);
+    const q = await join(b.host, code);
+    await c.run(500);
+    expect(parsed(p.f.list).filter((m) => m.t === 'ack').map((m) => m.seq)).toEqual([1, 2]);
+    // Capacity 3 over both nodes: one more fits on b, then b refuses although it holds only 2.
+    await join(b.host, code);
+    await c.run(500);
+    const refused = await join(b.host, code);
+    await c.run(20);
+    expect(parsed(refused.f.list).map((m) => m.t)).toContain('full');
+    // p's socket on a is gone (a crashed, say); p resumes on b.
+    a.host.detach(p.ref);
+    // (b counts a's connected participants as a last published them: ≤ one partial period later.)
+    await c.run(100);
+    const moved = frames();
+    const ref = b.host.attach(moved.sink);
+    await b.host.resume(ref, token);
+    await c.run(500);
+    const w = parsed(moved.list).find((m) => m.t === 'welcome');
+    expect(w).toMatchObject({ lastSeq: 2, you: { valence: -0.75, arousal: 0.5 } });
+    // a let go of them: their point and seq state left a's machine, and the merged count holds them once.
+    expect(a.host.stateOf(id)?.participants.has(String(w?.participant))).toBe(false);
+    expect(a.host.stateOf(id)?.pulse.grid.n).toBe(0);
+    const pulse = JSON.parse(dec.decode(b.host.latestPulse(id) as Uint8Array)) as { count: number };
+    expect(pulse.count).toBe(1);
+    // The replayed seq 2 is acked again, not counted twice; seq 1 is refused (never acknowledged twice).
+    b.host.input(ref, tap(2, -0.75, 0.5), true);
+    b.host.input(ref, tap(3, 0.25, 0.25), true);
+    await c.run(100);
+    expect(parsed(moved.list).filter((m) => m.t === 'ack').map((m) => m.seq)).toEqual([2, 3]);
+    void q;
+    for (const x of c.nodes) await x.node.stop();
+  });
+
+  it('[K5] nodes number their events apart in the shared storage', async () => {
+    const kv = new MemoryKv();
+    expect(await allocateSlot(kv, 'x')).toBe(0);
+    expect(await allocateSlot(kv, 'y')).toBe(1);
+    expect(await allocateSlot(kv, 'x')).toBe(0);
+    const storage = new MemoryStorage();
+    await storage.createSpace({ id: 's1', code: 'AAAAAAAA', name: 's', status: 'open', capacity: 10, ttlMs: 60_000, stewardTokenHash: 'h', createdAt: 1, closedAt: null });
+    const x = nodeStorage(storage, 0);
+    const y = nodeStorage(storage, 1);
+    await x.appendEvents([{ spaceId: 's1', n: 1, at: 1, kind: 'started', participantId: null, body: null }]);
+    await y.appendEvents([{ spaceId: 's1', n: 1, at: 1, kind: 'started', participantId: null, body: null }]);
+    const all = await storage.listEvents('s1', 0, 10);
+    expect(all.map((e) => e.n)).toEqual([NODE_SLOTS, NODE_SLOTS + 1]);
+    // Every node continues above every number any node used.
+    expect(await x.lastEventN('s1')).toBe(2);
+    expect(await y.getSpace('s1')).toMatchObject({ code: 'AAAAAAAA' });
+  });
+
+  it('[K2] the lease decision: create, renew, wait, take only after leaseMs by the watcher’s clock', () => {
+    const v = (node: string | null) => ({ node, seq: 0, smoothed: null, at: 0 });
+    expect(decideLease('a', null, null, 0, 1500).kind).toBe('create');
+    expect(decideLease('a', { revision: 3, value: v('a') }, null, 0, 1500)).toEqual({ kind: 'renew', revision: 3 });
+    expect(decideLease('a', { revision: 3, value: v(null) }, null, 0, 1500)).toEqual({ kind: 'take', revision: 3 });
+    expect(decideLease('a', { revision: 3, value: v('b') }, { revision: 3, since: 100 }, 1599, 1500).kind).toBe('wait');
+    expect(decideLease('a', { revision: 3, value: v('b') }, { revision: 3, since: 100 }, 1600, 1500)).toEqual({ kind: 'take', revision: 3 });
+    // A revision that moved restarts the watch, whatever time the owner wrote into it.
+    expect(decideLease('a', { revision: 4, value: v('b') }, { revision: 3, since: 100 }, 5000, 1500).kind).toBe('wait');
+  });
+});

@@ -1,0 +1,145 @@
+/**
+ * One space on three real `attune serve --cluster` processes (SPEC §K), with the machine's real
+ * nats-server (JetStream KV) and PostgreSQL, each run in a cluster name and a schema of its own:
+ * participants on different nodes, the same pulse bytes on every node, then `kill -9` of a node
+ * that does not own the tick and of the owner — every acknowledged input stored once, clients
+ * resumed on the survivors, the pulse `seq` continuing.
+ */
+import WebSocket from 'ws';
+import { afterAll, describe, expect, it } from 'vitest';
+import { NatsKv } from '../src/bus/nats/natsKv.ts';
+import { decodeLease } from '../src/core/cluster/lease.ts';
+import { type AttuneNode, adminQuery, type ClusterEnv, clusterEnv, NATS_URL } from '../bench/support/attuneNodes.ts';
+import { joinSpace, type RecordedClient } from './support/wsClient.ts';
+
+let env: ClusterEnv | null = null;
+const clients: RecordedClient[] = [];
+const sockets: WebSocket[] = [];
+
+afterAll(async () => {
+  for (const c of clients) c.stop();
+  for (const s of sockets) s.terminate();
+  await env?.dispose();
+});
+
+/** A display socket that keeps every pulse frame exactly as it arrived. */
+function display(node: AttuneNode, code: string): { readonly frames: Map<number, string>; readonly order: number[]; readonly arrivals: Map<number, number> } {
+  const frames = new Map<number, string>();
+  const order: number[] = [];
+  const arrivals = new Map<number, number>();
+  const ws = new WebSocket(node.wsUrl, { perMessageDeflate: false });
+  sockets.push(ws);
+  ws.on('open', () => ws.send(JSON.stringify({ t: 'join', code, role: 'display' })));
+  ws.on('message', (data) => {
+    const text = String(data);
+    const m = JSON.parse(text) as { t: string; seq?: number };
+    if (m.t !== 'pulse' || typeof m.seq !== 'number') return;
+    order.push(m.seq);
+    if (!frames.has(m.seq)) {
+      frames.set(m.seq, text);
+      arrivals.set(m.seq, Date.now());
+    }
+  });
+  ws.on('error', () => {});
+  return { frames, order, arrivals };
+}
+
+async function until(what: string, cond: () => boolean | Promise<boolean>, ms = 15_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+const countOf = (frames: Map<number, string>) => {
+  const last = [...frames.keys()].sort((a, b) => a - b).at(-1);
+  return last === undefined ? -1 : (JSON.parse(frames.get(last) as string) as { count: number }).count;
+};
+
+describe('cluster of three attune processes (NATS + PostgreSQL)', () => {
+  it('[K1][K2][K3][K4][K7] one space on three nodes: same pulse bytes everywhere; kill -9 of a non-owner, then of the owner, loses no acknowledged input', { timeout: 120_000 }, async () => {
+    env = await clusterEnv({ prefix: 'clt' });
+    const nodes = [await env.start('n1'), await env.start('n2'), await env.start('n3')];
+    const r = await fetch(`${nodes[0]?.url}/api/spaces`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'three nodes' }) });
+    expect(r.status).toBe(201);
+    const { code, id } = (await r.json()) as { code: string; id: string };
+    const displays = nodes.map((n) => display(n, code));
+
+    // Two participants on each node; each one knows every node (its own first).
+    const acked = new Map<RecordedClient, Set<number>>();
+    const people: { c: RecordedClient; node: AttuneNode; participant: string }[] = [];
+    for (const [i, node] of nodes.entries()) {
+      for (let k = 0; k < 2; k++) {
+        const others = nodes.filter((n) => n !== node).map((n) => n.wsUrl);
+        const c = joinSpace(node.wsUrl, code, { urls: others, backoff: { initialMs: 200, maxMs: 2000 } });
+        clients.push(c);
+        const set = new Set<number>();
+        acked.set(c, set);
+        c.client.on('ack', (a) => set.add(a.seq));
+        const w = await c.next('welcome', undefined, 10_000);
+        people.push({ c, node, participant: String(w.participant) });
+        c.client.send({ valence: (i - 1) / 2, arousal: k === 0 ? 0.5 : -0.5 });
+      }
+    }
+    await until('6 people in every node’s pulse', () => displays.every((d) => countOf(d.frames) === 6));
+
+    // [K3] The same bytes for the same pulse on every node.
+    await new Promise((res) => setTimeout(res, 1000));
+    const common = [...(displays[0]?.frames.keys() ?? [])].filter((s) => displays.every((d) => d.frames.has(s)));
+    expect(common.length).toBeGreaterThan(10);
+    for (const s of common) {
+      expect(displays[1]?.frames.get(s)).toBe(displays[0]?.frames.get(s));
+      expect(displays[2]?.frames.get(s)).toBe(displays[0]?.frames.get(s));
+    }
+
+    const kv = await NatsKv.connect({ servers: NATS_URL.slice('nats://'.length), bucket: `${env.name}_cluster` });
+    const ownerId = async () => {
+      const e = await kv.get(`lease.${id}`);
+      return e ? decodeLease(e.value).node : null;
+    };
+    const first = await ownerId();
+    const owner = nodes.find((n) => n.id === first) as AttuneNode;
+    expect(owner).toBeDefined();
+
+    // [K7] kill -9 a node that does not own the tick: its participants resume on another node.
+    const victim = nodes.find((n) => n !== owner) as AttuneNode;
+    const moved = people.filter((p) => p.node === victim);
+    for (const p of moved) p.c.client.send({ valence: 0.9, arousal: 0.9 });
+    await until('acks before the kill', () => moved.every((p) => (acked.get(p.c)?.size ?? 0) >= 2));
+    const killedAt = Date.now();
+    victim.kill();
+    const resumed = await Promise.all(moved.map((p) => p.c.next('welcome', undefined, 10_000).then(() => Date.now() - killedAt)));
+    for (const ms of resumed) expect(ms).toBeLessThan(5000);
+    for (const p of moved) expect(p.c.client.url).not.toBe(victim.wsUrl);
+    for (const p of people) p.c.client.send({ valence: -0.25, arousal: 0.75 });
+    const survivors = displays.filter((_, i) => nodes[i] !== victim);
+    await until('6 people after the non-owner died', () => survivors.every((d) => countOf(d.frames) === 6) && [...acked.values()].every((s) => s.size >= 2));
+
+    // [K2] kill -9 the owner: another node takes the tick over; seq continues.
+    const last = nodes.filter((n) => n !== victim && n !== owner)[0] as AttuneNode;
+    const lastDisplay = displays[nodes.indexOf(last)] as ReturnType<typeof display>;
+    const seqBefore = Math.max(...lastDisplay.frames.keys());
+    const ownerKilledAt = Date.now();
+    owner.kill();
+    await until('a pulse from the new owner', () => Math.max(...lastDisplay.frames.keys()) > seqBefore + 2, 10_000);
+    const firstNew = [...lastDisplay.arrivals].filter(([s]) => s > seqBefore).sort((a, b) => a[0] - b[0])[0] as [number, number];
+    const takeoverMs = firstNew[1] - ownerKilledAt;
+    expect(takeoverMs).toBeLessThan(3000);
+    expect(await ownerId()).toBe(last.id);
+    // Pulse numbers never repeat or go back on a display.
+    for (let i = 1; i < lastDisplay.order.length; i++) expect(lastDisplay.order[i] as number).toBeGreaterThan(lastDisplay.order[i - 1] as number);
+    for (const p of people) p.c.client.send({ valence: 0.1, arousal: 0.1 });
+    await until('everyone back on the last node', () => countOf(lastDisplay.frames) === 6 && [...acked.values()].every((s) => s.size >= 3), 20_000);
+    for (const p of people) expect(p.c.client.url).toBe(last.wsUrl);
+
+    // No acknowledged input lost or doubled: exactly the acknowledged seqs are stored, once each.
+    const rows = await adminQuery<{ participant_id: string; seq: string }>(`SELECT participant_id, seq FROM ${env.schema}.inputs WHERE space_id = $1`, [id]);
+    for (const p of people) {
+      const stored = rows.filter((r) => r.participant_id === p.participant).map((r) => Number(r.seq)).sort((a, b) => a - b);
+      expect(stored).toEqual([...(acked.get(p.c) ?? [])].sort((a, b) => a - b));
+    }
+    await kv.close();
+    console.log(`cluster test: resumed after kill -9 of a non-owner in ${resumed.join(', ')} ms; tick taken over ${takeoverMs} ms after kill -9 of the owner`);
+  });
+});
