@@ -36,6 +36,8 @@ import {
   type PulseMessage,
   type ServerByeMessage,
   ServerMessageSchema,
+  type StoriesMessage,
+  type StoryStateMessage,
   TextInputSchema,
   type WelcomeMessage,
 } from '../core/protocol.ts';
@@ -108,6 +110,10 @@ export interface ClientEvents {
   readonly status: StatusEvent;
   /** The participant's group choice is stored (R6). */
   readonly group: GroupChosenMessage;
+  /** Displays: the gathering display's stories view (SPEC ST10). */
+  readonly stories: StoriesMessage;
+  /** Participants: one of their own stories changed state or was withdrawn (ST12). */
+  readonly story: StoryStateMessage;
 }
 
 /** Settings of a client. */
@@ -216,6 +222,13 @@ export class AttuneClient {
   /** The participant's group as the server last confirmed it (or as chosen at join). */
   get group(): string | null {
     return this.#group;
+  }
+  /**
+   * The participant's secret resume token, once a welcome gave one: it also authorises this
+   * participant's own story calls over HTTP (SPEC ST2, src/client/storiesClient.ts). Null before.
+   */
+  get token(): string | null {
+    return this.role === 'participant' ? this.#storage.getItem(this.#keys.token) : null;
   }
   #seq: number;
   /** Which of `[url, ...urls]` the next connection goes to. */
@@ -475,6 +488,12 @@ export class AttuneClient {
       case 'group':
         this.#group = m.group;
         this.#emit('group', m);
+        return;
+      case 'stories':
+        this.#emit('stories', m);
+        return;
+      case 'story':
+        this.#emit('story', m);
         return;
       case 'full':
         this.#end = { reason: 'SPACE_FULL', message: m.message };

@@ -6,7 +6,7 @@
  */
 
 /** The display modes, in the order the steward page offers them. */
-export const DISPLAY_MODES = ['field', 'threads', 'kaleidoscope', 'dissonance'] as const;
+export const DISPLAY_MODES = ['field', 'threads', 'kaleidoscope', 'dissonance', 'stories'] as const;
 
 /** A display mode. */
 export type DisplayMode = (typeof DISPLAY_MODES)[number];

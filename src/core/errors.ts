@@ -45,6 +45,12 @@ export const ERROR_CODES = {
   PRIVACY_BUDGET_EXHAUSTED: { http: 403, ws: 4403, fatal: false },
   /** A name or resource that already exists. */
   CONFLICT: { http: 409, ws: 4409, fatal: false },
+  /** A story longer than 1,000 characters, or a pseudonym longer than 40 (SPEC ST3). Nothing is stored. */
+  STORY_TOO_LONG: { http: 400, ws: 4400, fatal: false },
+  /** Text holding a character that could disguise it: a direction override, a control or invisible character (SPEC ST3). */
+  BAD_CHARACTER: { http: 400, ws: 4400, fatal: false },
+  /** The space does not take stories (its steward has not turned them on, SPEC ST1). */
+  STORIES_OFF: { http: 403, ws: 4403, fatal: false },
   /** The server is shutting down or a dependency is unavailable; try again. */
   UNAVAILABLE: { http: 503, ws: 1012, fatal: true },
   /** An unexpected failure on our side; details are logged, not sent. */

@@ -11,6 +11,8 @@ import type { ReleasedHeartSynchrony } from './collective/heartSynchrony.ts';
 import { ERROR_CODES, type ErrorCode } from './errors.ts';
 import type { PulseSnapshot } from './pulse.ts';
 import type { ReleasedGroups } from './release/groups.ts';
+import type { StoriesView } from './release/stories.ts';
+import type { StoryStateNotice } from './space/events.ts';
 
 /** Largest client frame accepted, in bytes (SPEC W2). */
 export const MAX_CLIENT_FRAME_BYTES = 4096;
@@ -157,8 +159,14 @@ export interface ServerByeMessage {
   readonly reason: 'space-closed' | 'shutdown' | 'replaced' | 'left';
 }
 
+/** `stories` (to displays, SPEC ST10): the gathering display's released view. */
+export type StoriesMessage = StoriesView;
+
+/** `story` (to its author only, SPEC ST12): one of their stories changed state or was withdrawn. */
+export type StoryStateMessage = StoryStateNotice;
+
 /** Server message types other than `pulse` (whose shape lives in pulse.ts). */
-export type ServerMessage = WelcomeMessage | AckMessage | ErrorMessage | FullMessage | ServerByeMessage | GroupChosenMessage;
+export type ServerMessage = WelcomeMessage | AckMessage | ErrorMessage | FullMessage | ServerByeMessage | GroupChosenMessage | StoriesMessage | StoryStateMessage;
 
 // ——— Shared by every client (src/client) and the server ———————————————————————————————
 
@@ -234,4 +242,7 @@ export const ServerMessageSchema = v.variant('t', [
   v.looseObject({ t: v.literal('bye'), reason: v.picklist(['space-closed', 'shutdown', 'replaced', 'left']) }),
   v.looseObject({ t: v.literal('pulse'), seq: num, at: num, count: num }),
   v.looseObject({ t: v.literal('group'), group: v.nullable(v.string()) }),
+  // Stories (SPEC ST10, ST12): the gathering display's view (displays) and a story's new state (its author).
+  v.looseObject({ t: v.literal('stories'), suppressed: v.boolean(), current: v.nullable(v.looseObject({ id: v.string(), text: v.string(), name: v.nullable(v.string()), valence: num, arousal: num })), themes: v.nullable(v.array(v.looseObject({ term: v.string(), stories: num }))) }),
+  v.looseObject({ t: v.literal('story'), id: v.string(), status: v.picklist(['waiting', 'shown', 'declined', 'hidden', 'withdrawn']), reason: v.nullable(v.string()) }),
 ]);

@@ -40,6 +40,10 @@ export const ENTRY_TYPES = {
   'space.closed': [],
   /** The steward of a space changed (token rotated or handed over). Payload: `reason`; optional `from`, `to` (commitments). */
   'steward.changed': ['reason'],
+  /** A steward's moderation decision about a story (SPEC ST7). Payload: `decision`, `count`; `reason` (category) when declined. Never the text. */
+  'story.moderated': ['decision', 'count'],
+  /** A space's story settings changed (SPEC ST1). Payload: `enabled`, `moderation`. */
+  'stories.settings': ['enabled', 'moderation'],
   /** A differentially private release from a space's stored inputs (SPEC R8). Payload: `n`, `what`, `rho`, `spentRho`, `budgetRho`; for a series `periodStart`, `periodEnd`, `bucketMs`. */
   'privacy.release': ['n', 'what', 'rho', 'spentRho', 'budgetRho'],
 } as const satisfies Record<string, readonly string[]>;

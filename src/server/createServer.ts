@@ -33,6 +33,8 @@ import type { MachineOptions } from '../core/space/machine.ts';
 import { createApp } from '../http/app.ts';
 import { createLogRoutes } from '../http/logRoutes.ts';
 import { createFeedRoutes } from '../http/feedRoutes.ts';
+import { createStoryRoutes } from '../http/storyRoutes.ts';
+import { screenStory } from '../analyze/profanity/screenStory.ts';
 import { type Feeds, startFeeds } from './feeds.ts';
 import { upgradeRefusal } from '../http/originCheck.ts';
 import { governanceSink } from '../log/governanceSink.ts';
@@ -328,6 +330,7 @@ export async function createServer(config: ServerConfig = {}, deps: ServerDeps =
       machine,
       ...(deps.logger ? { report: (what: string, e: unknown) => logger.error({ err: e }, what) } : {}),
       ...(analyseText ? { analyseText } : {}),
+      screenStory,
       ...(config.capacity !== undefined ? { capacity: config.capacity } : {}),
       ...(config.ttlMs !== undefined ? { ttlMs: config.ttlMs } : {}),
     });
@@ -373,7 +376,7 @@ export async function createServer(config: ServerConfig = {}, deps: ServerDeps =
       trustProxyHops,
       joinThrottle,
       clock: () => scheduler.now(),
-      spaceRoutes: [createFeedRoutes({ host, ...feeds }), createPrivacyRoutes({ host, desk: privacy })],
+      spaceRoutes: [createFeedRoutes({ host, ...feeds }), createStoryRoutes({ host }), createPrivacyRoutes({ host, desk: privacy })],
       frameAncestorsOf: (path) => feeds.embeds.frameAncestorsOf(path),
     });
 

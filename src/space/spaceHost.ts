@@ -23,6 +23,10 @@ import { beatPeriodMs, isParticipantBeat } from '../core/space/beats.ts';
 import type { ConnRef, Effect, Notice, PulseView, SpaceAct, SpaceEvent, Write } from '../core/space/events.ts';
 import { createSpaceState, DEFAULT_MACHINE_OPTIONS, type MachineOptions, restoreParticipant, type SpaceState, step } from '../core/space/machine.ts';
 import { encodeView, recordOf } from '../core/space/record.ts';
+import { authorView, restoreStory } from '../core/space/storySteps.ts';
+import { releaseQueueEntry, type QueueEntry, releaseStories, type StoriesView } from '../core/release/stories.ts';
+import type { Decision, DeclineReason, StoryControl, StorySettings } from '../core/stories/stories.ts';
+import { checkPseudonym, checkStoryText } from '../core/stories/storyText.ts';
 import { checkSpaceName } from '../core/spaceName.ts';
 import { checkGroupNames } from '../core/groups/groupNames.ts';
 import type { Bus } from '../bus/port.ts';
@@ -39,6 +43,8 @@ export const subjects = {
   participantPulse: (spaceId: string) => `space.${spaceId}.pulse.participant`,
   displayPulse: (spaceId: string) => `space.${spaceId}.pulse.display`,
   control: (spaceId: string) => `space.${spaceId}.control`,
+  /** The gathering display's released stories view (`{"t":"stories",…}`, SPEC ST10), for displays. */
+  stories: (spaceId: string) => `space.${spaceId}.stories`,
 } as const;
 
 /** SHA-256 hex of a secret token (tokens are stored only as hashes). */
@@ -108,6 +114,8 @@ export interface SpaceHostOptions {
   readonly ttlMs?: number;
   /** Where unexpected failures are reported (default console.error). */
   readonly report?: (what: string, e: unknown) => void;
+  /** The automatic first pass over a story (SPEC ST4): flags, never a refusal. Default: no flags. */
+  readonly screenStory?: (text: string) => string[];
   /** One space on several nodes (SPEC §K, src/cluster): pulses come from the space's tick owner. */
   readonly cluster?: ClusterHooks;
 }
@@ -156,6 +164,8 @@ export class SpaceHost {
   private readonly byId = new Map<string, LiveSpace>();
   private readonly conns = new Map<ConnRef, ConnState>();
   private readonly replies = new Map<ConnRef, (r: Result<true>) => void>();
+  /** Requests waiting for an `answer` effect (stories). */
+  private readonly answers = new Map<ConnRef, (r: Result<unknown>) => void>();
   private nextRef = 1;
   /** The most recent write: a durable notify waits for it (writes commit in call order, S3). */
   private lastWrite: Promise<void> = Promise.resolve();
@@ -214,6 +224,12 @@ export class SpaceHost {
       for (const other of await this.o.storage.listSpaceLinks(space.id)) {
         const o = await this.o.storage.getSpace(other);
         if (o) state.links.set(other, o.code);
+      }
+      // Stories and their settings are restored like points: derived from what was recorded (ST13).
+      const storySettings = await this.o.storage.getStorySettings(space.id);
+      if (storySettings) state.stories.settings = storySettings;
+      for (const st of await this.o.storage.listStories(space.id)) {
+        restoreStory(state.stories, { id: st.id, author: st.participantId, text: st.text, name: st.name, affect: { valence: st.valence, arousal: st.arousal, confidence: st.confidence }, flags: st.flags, status: st.status, reason: st.reason as DeclineReason | null, at: st.createdAt });
       }
       const live = this.adopt(space, state);
       this.stepIn(live, { kind: 'started', at: now, pulseSeq });
@@ -437,6 +453,21 @@ export class SpaceHost {
         );
         return null;
       }
+      case 'stories':
+        this.o.bus.publish(subjects.stories(live.record.id), encoder.encode(JSON.stringify(fx.view)));
+        return null;
+      case 'tell': {
+        const ref = live.participantConn.get(fx.participantId);
+        const c = ref === undefined ? undefined : this.conns.get(ref);
+        if (c) c.sink.send(JSON.stringify(fx.msg));
+        return null;
+      }
+      case 'answer': {
+        const give = () => this.answerNow(fx.ref, fx.result);
+        if (fx.durable) this.lastWrite.then(give, () => this.answerNow(fx.ref, fail('UNAVAILABLE', 'storage failed; try again')));
+        else give();
+        return null;
+      }
       case 'closed': {
         live.beat?.cancel();
         live.beat = null;
@@ -476,6 +507,21 @@ export class SpaceHost {
         live.record = { ...live.record, stewardTokenHash: w.tokenHash };
         this.write(() => s.updateStewardTokenHash(spaceId, w.tokenHash), 'change a steward token');
         return;
+      case 'story':
+        this.write(
+          () => s.createStory({ id: w.storyId, spaceId, participantId: w.participantId, text: w.text, name: w.name, valence: w.affect.valence, arousal: w.affect.arousal, confidence: w.affect.confidence, flags: w.flags, status: w.status, reason: null, createdAt: w.at, decidedAt: null }),
+          'store a story',
+        );
+        return;
+      case 'story-status':
+        this.write(() => s.setStoryStatus(w.storyId, w.status, w.reason, w.at), "store a story's state");
+        return;
+      case 'story-erase':
+        this.write(() => s.eraseStory(w.storyId), 'erase a story');
+        return;
+      case 'story-settings':
+        this.write(() => s.setStorySettings(spaceId, w.settings, w.at), 'store story settings');
+        return;
       case 'series': {
         const point: PulsePoint = { spaceId, at: w.at, count: w.count, valence: w.mean.valence, arousal: w.mean.arousal, spreadValence: w.spread.valence, spreadArousal: w.spread.arousal, quadrants: w.quadrants };
         this.lazySeries.push(point);
@@ -485,7 +531,18 @@ export class SpaceHost {
     }
   }
 
+  private answerNow(ref: ConnRef, r: Result<unknown>): void {
+    const f = this.answers.get(ref);
+    if (!f) return;
+    this.answers.delete(ref);
+    f(r);
+  }
+
   private settle(ref: ConnRef, r: Result<true>): void {
+    if (this.answers.has(ref)) {
+      this.answerNow(ref, r);
+      return;
+    }
     const f = this.replies.get(ref);
     if (!f) return;
     this.replies.delete(ref);
@@ -540,6 +597,9 @@ export class SpaceHost {
         return;
       case 'group':
         c.sink.send(JSON.stringify(msg satisfies GroupChosenMessage));
+        return;
+      case 'stories':
+        c.sink.send(JSON.stringify(msg));
         return;
       case 'full':
         c.sink.send(JSON.stringify(msg));
@@ -912,6 +972,116 @@ export class SpaceHost {
   /** The stored pulse series (P7: only released, unsuppressed points are ever stored). */
   series(spaceId: string, from: number, to: number, limit: number): Promise<PulsePoint[]> {
     return this.o.storage.listPulsePoints(spaceId, from, to, limit);
+  }
+
+  // ——— stories (SPEC §ST; the HTTP edge, src/http/storyRoutes.ts) ———
+
+  /** Steps a story event or act that answers through an `answer` effect, and waits for it. */
+  private ask<T>(live: LiveSpace, make: (reply: ConnRef) => SpaceEvent): Promise<Result<T>> {
+    const reply = this.nextRef++;
+    const done = new Promise<Result<T>>((res) => this.answers.set(reply, res as (r: Result<unknown>) => void));
+    this.stepIn(live, make(reply));
+    return done;
+  }
+
+  /** The open space and the participant a resume token names, who must belong to it. */
+  private async author(code: string, token: string | null | undefined): Promise<Result<{ live: LiveSpace; participantId: string }>> {
+    const space = await this.spaceByCode(code);
+    if (!space) return fail('NOT_FOUND', 'no such space');
+    const live = this.byId.get(space.id);
+    if (!live) return fail('SPACE_CLOSED', 'this space has closed');
+    if (!token) return fail('UNAUTHORIZED', "send your participant token (the one this device got when it joined)");
+    const p = await this.o.storage.getParticipantByTokenHash(hashToken(token));
+    if (!p || p.spaceId !== space.id) return fail('UNAUTHORIZED', 'that participant token does not belong to this space');
+    return ok({ live, participantId: p.id });
+  }
+
+  private async stewarded(code: string, stewardToken: string | null | undefined): Promise<Result<LiveSpace>> {
+    const auth = await this.authorise(code, stewardToken);
+    if (!auth.ok) return auth;
+    const live = this.byId.get(auth.value.id);
+    return live ? ok(live) : fail('SPACE_CLOSED', 'this space has closed');
+  }
+
+  /**
+   * A participant shares a story (ST2–ST5): consent first, then the text and pseudonym are
+   * checked (coded refusals), analysed (its affect) and screened (flags), and the machine decides.
+   */
+  async submitStory(code: string, token: string | null | undefined, req: { readonly text: string; readonly name?: string | null | undefined; readonly consent: boolean }): Promise<Result<ReturnType<typeof authorView>>> {
+    const who = await this.author(code, token);
+    if (!who.ok) return who;
+    if (req.consent !== true) return fail('CONSENT_REQUIRED', 'a story is shared only after its own consent step (consent: true)');
+    const text = checkStoryText(req.text);
+    if (!text.ok) return fail(text.code, text.message);
+    const name = checkPseudonym(req.name);
+    if (!name.ok) return fail(name.code, name.message);
+    const a = this.o.analyseText ? this.o.analyseText(text.text) : { valence: 0, arousal: 0, confidence: 0 };
+    const affect = { valence: a.valence, arousal: a.arousal, confidence: a.confidence };
+    const flags = this.o.screenStory?.(text.text) ?? [];
+    const { live, participantId } = who.value;
+    return this.ask(live, (reply) => ({ kind: 'story-submitted', at: this.o.scheduler.now(), reply, participantId, storyId: newId(), text: text.text, name: name.name, affect, flags }));
+  }
+
+  /** The author's own stories with their states (their own data, ST12). */
+  async myStories(code: string, token: string | null | undefined): Promise<Result<{ enabled: boolean; moderation: StorySettings['moderation']; stories: ReturnType<typeof authorView>[] }>> {
+    const who = await this.author(code, token);
+    if (!who.ok) return who;
+    const { live, participantId } = who.value;
+    const st = live.state.stories;
+    return ok({ enabled: st.settings.enabled, moderation: st.settings.moderation, stories: [...st.byId.values()].filter((s) => s.author === participantId).map(authorView) });
+  }
+
+  /** The author withdraws a story: off every screen at once, erased from storage (ST11). */
+  async withdrawStory(code: string, token: string | null | undefined, storyId: string): Promise<Result<{ id: string; withdrawn: true }>> {
+    const who = await this.author(code, token);
+    if (!who.ok) return who;
+    const { live, participantId } = who.value;
+    return this.ask(live, (reply) => ({ kind: 'story-withdrawn', at: this.o.scheduler.now(), reply, participantId, storyId }));
+  }
+
+  /** The steward's moderation queue: every story of the space, oldest first, never its author (ST6). */
+  async storyQueue(code: string, stewardToken: string | null | undefined): Promise<Result<{ settings: StorySettings; stories: QueueEntry[] }>> {
+    const r = await this.stewarded(code, stewardToken);
+    if (!r.ok) return r;
+    const st = r.value.state.stories;
+    const stories = [...st.byId.values()].map((s) => releaseQueueEntry({ id: s.id, text: s.text, name: s.name, valence: s.affect.valence, arousal: s.affect.arousal, status: s.status, reason: s.reason, flags: s.flags, at: s.at }));
+    return ok({ settings: st.settings, stories });
+  }
+
+  /** A moderation decision (ST6): an act — `story.moderated` on the public log — then applied. */
+  async moderateStory(code: string, stewardToken: string | null | undefined, storyId: string, decision: Decision, reason: DeclineReason | null): Promise<Result<unknown>> {
+    const r = await this.stewarded(code, stewardToken);
+    if (!r.ok) return r;
+    return this.ask(r.value, (reply) => ({ kind: 'act-requested', at: this.o.scheduler.now(), act: { kind: 'story-decision', storyId, decision, reason: decision === 'decline' ? (reason ?? 'other') : null }, reply }));
+  }
+
+  /** Turns stories on or off, or switches pre/post-moderation (ST1): an act, logged first. */
+  async setStorySettings(code: string, stewardToken: string | null | undefined, settings: StorySettings): Promise<Result<unknown>> {
+    const r = await this.stewarded(code, stewardToken);
+    if (!r.ok) return r;
+    return this.ask(r.value, (reply) => ({ kind: 'act-requested', at: this.o.scheduler.now(), act: { kind: 'story-settings', settings }, reply }));
+  }
+
+  /** Pin, unpin, skip, pause or resume the gathering display (ST8). */
+  async controlStories(code: string, stewardToken: string | null | undefined, control: StoryControl, storyId: string | null): Promise<Result<unknown>> {
+    const r = await this.stewarded(code, stewardToken);
+    if (!r.ok) return r;
+    return this.ask(r.value, (reply) => ({ kind: 'story-control', at: this.o.scheduler.now(), reply, control, storyId }));
+  }
+
+  /** The gathering display's last released stories view (ST10); a read never steps the machine. */
+  storiesView(spaceId: string): StoriesView | null {
+    const live = this.byId.get(spaceId);
+    if (!live) return null;
+    const st = live.state.stories;
+    return st.lastView ?? releaseStories({ current: null, themes: [], present: live.state.pulse.count, pinned: st.pinned, paused: st.paused }, this.options.release);
+  }
+
+  /** The session export of stories (ST2): the shown ones, as the author consented, never the author. */
+  async storyExport(code: string, stewardToken: string | null | undefined): Promise<Result<QueueEntry[]>> {
+    const q = await this.storyQueue(code, stewardToken);
+    if (!q.ok) return q;
+    return ok(q.value.stories.filter((s) => s.status === 'shown'));
   }
 
   /** Writes what waits and resolves once every write asked for so far has settled. */

@@ -89,6 +89,36 @@ export interface PulsePoint {
   readonly quadrants: readonly [number, number, number, number];
 }
 
+/** A participant's story (SPEC ST13): personal data, deleted outright when its author withdraws it. */
+export interface StoryRecord {
+  readonly id: string;
+  readonly spaceId: string;
+  /** The author (never published; the author alone sees their stories' states). */
+  readonly participantId: string;
+  /** The text as checked (core/stories/storyText.ts): stored verbatim, shown only as inert text. */
+  readonly text: string;
+  /** The pseudonym chosen by the author, or null (anonymous). */
+  readonly name: string | null;
+  /** The text analyser's affect of the story. */
+  readonly valence: number;
+  readonly arousal: number;
+  readonly confidence: number;
+  /** The automatic first pass's flags (e.g. `profanity:…`). */
+  readonly flags: readonly string[];
+  readonly status: 'waiting' | 'shown' | 'declined' | 'hidden';
+  /** The decline reason category, when declined. */
+  readonly reason: string | null;
+  readonly createdAt: number;
+  /** When the last decision about it was applied, or null. */
+  readonly decidedAt: number | null;
+}
+
+/** A space's story settings (SPEC ST1). */
+export interface StorySettingsRecord {
+  readonly enabled: boolean;
+  readonly moderation: 'pre' | 'post';
+}
+
 /** One differentially private release from a space's stored inputs (SPEC R8, S12). */
 export interface PrivacyReleaseRecord {
   readonly spaceId: string;
@@ -108,7 +138,8 @@ export interface PrivacyReleaseRecord {
 /**
  * The space/participant/input/event store (SPEC §S). Writes: `createSpace`, `closeSpace`,
  * `updateStewardTokenHash`, `createParticipant`, `appendInputs`, `appendEvents`, `clearLatest`,
- * `setParticipantGroup`, `setSpaceLink`, `appendPulsePoints` — all ordered and group-committed (S3).
+ * `setParticipantGroup`, `setSpaceLink`, `appendPulsePoints`, `createStory`, `setStoryStatus`,
+ * `eraseStory`, `setStorySettings` — all ordered and group-committed (S3).
  */
 export interface Storage {
   /** Creates a space; fails with CONFLICT semantics (returns false) if the id or code is taken. */
@@ -184,6 +215,22 @@ export interface Storage {
 
   appendPulsePoints(points: readonly PulsePoint[]): Promise<void>;
   listPulsePoints(spaceId: string, from: number, to: number, limit: number): Promise<PulsePoint[]>;
+
+  /**
+   * Stores a new story (SPEC ST13). Rejects, storing nothing, for an unknown space, an unknown
+   * participant of that space, or an id already stored.
+   */
+  createStory(story: StoryRecord): Promise<void>;
+  /** Sets a story's state (and reason, when declined) after a decision. Rejects for an unknown story. */
+  setStoryStatus(id: string, status: StoryRecord['status'], reason: string | null, at: number): Promise<void>;
+  /** Erases a story: the row is deleted, text and all (ST11). Idempotent. */
+  eraseStory(id: string): Promise<void>;
+  /** A space's stories, oldest first (ties: by id). */
+  listStories(spaceId: string): Promise<StoryRecord[]>;
+  /** Sets a space's story settings. Rejects for an unknown space. */
+  setStorySettings(spaceId: string, settings: StorySettingsRecord, at: number): Promise<void>;
+  /** A space's story settings, or null when they were never set (stories off). */
+  getStorySettings(spaceId: string): Promise<StorySettingsRecord | null>;
 
   /** Flushes pending writes and releases resources. Idempotent. */
   close(): Promise<void>;

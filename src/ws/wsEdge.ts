@@ -376,6 +376,10 @@ export class WsEdge {
     created.disposables.push(
       bus.subscribe(subjects.participantPulse(spaceId), (bytes) => this.fanOut(created.participants, bytes)),
       bus.subscribe(subjects.displayPulse(spaceId), (bytes) => this.fanOut(created.displays, bytes)),
+      // The gathering display's stories view (SPEC ST10): rare and small, so each goes to every display at once.
+      bus.subscribe(subjects.stories(spaceId), (bytes) => {
+        for (const c of created.displays.set) if (c.phase === 'joined' && c.ws.readyState === c.ws.OPEN) c.ws.send(bytes, { binary: false });
+      }),
       bus.subscribe(subjects.control(spaceId), (bytes) => {
         for (const c of [...created.participants.set, ...created.displays.set]) {
           if (c.ws.readyState === c.ws.OPEN) c.ws.send(bytes, { binary: false });

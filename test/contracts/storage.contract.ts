@@ -2,7 +2,7 @@
  * The Storage contract (SPEC.md §S), run against every adapter by storage.test.ts.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { InputRecord, ParticipantRecord, SpaceEventRecord, SpaceRecord, Storage } from '../../src/storage/port.ts';
+import type { InputRecord, ParticipantRecord, SpaceEventRecord, SpaceRecord, Storage, StoryRecord } from '../../src/storage/port.ts';
 
 /** A factory for a fresh, empty store, and how to reopen it (null when it does not persist). */
 export interface StorageHarness {
@@ -413,6 +413,64 @@ export function storageContract(h: StorageHarness): void {
       expect(await s.listSpaceLinks('b')).toEqual(['a']);
     });
 
+    const story = (id: string, over: Partial<StoryRecord> = {}): StoryRecord => ({
+      id,
+      spaceId: 'a',
+      participantId: 'p1',
+      text: `<script>alert("${id}")</script> 🌊\nline two`,
+      name: null,
+      valence: 0.25,
+      arousal: -0.5,
+      confidence: 0.6,
+      flags: [],
+      status: 'waiting',
+      reason: null,
+      createdAt: 10,
+      decidedAt: null,
+      ...over,
+    });
+
+    it('[ST13] a story is stored verbatim, listed oldest first, its state changes, and erasing deletes it', async () => {
+      await s.createSpace(space('a', 'CODEA'));
+      await s.createSpace(space('b', 'CODEB'));
+      await s.createParticipant(participant('p1', 'a'));
+      await s.createStory(story('s2', { createdAt: 20, name: 'River', flags: ['profanity:shit'] }));
+      await s.createStory(story('s1'));
+      expect(await s.listStories('a')).toEqual([story('s1'), story('s2', { createdAt: 20, name: 'River', flags: ['profanity:shit'] })]);
+      expect(await s.listStories('b')).toEqual([]);
+      await s.setStoryStatus('s1', 'declined', 'hurtful', 30);
+      expect((await s.listStories('a'))[0]).toEqual(story('s1', { status: 'declined', reason: 'hurtful', decidedAt: 30 }));
+      await s.eraseStory('s1');
+      await s.eraseStory('s1');
+      expect((await s.listStories('a')).map((x) => x.id)).toEqual(['s2']);
+    });
+
+    it('[ST13][S3] a story for an unknown space or participant, or a duplicate id, rejects alone; an unknown story cannot change state', async () => {
+      await s.createSpace(space('a', 'CODEA'));
+      await s.createSpace(space('b', 'CODEB'));
+      await s.createParticipant(participant('p1', 'a'));
+      await s.createParticipant(participant('p2', 'b'));
+      const r = await fulfilled([
+        s.createStory(story('x1', { spaceId: 'nope' })),
+        s.createStory(story('x2', { participantId: 'ghost' })),
+        s.createStory(story('x3', { participantId: 'p2' })),
+        s.createStory(story('ok')),
+        s.createStory(story('ok')),
+        s.setStoryStatus('missing', 'shown', null, 1),
+      ]);
+      expect(r).toEqual([false, false, false, true, false, false]);
+      expect((await s.listStories('a')).map((x) => x.id)).toEqual(['ok']);
+    });
+
+    it('[ST13] story settings: null until set, then the latest; an unknown space rejects', async () => {
+      await s.createSpace(space('a', 'CODEA'));
+      expect(await s.getStorySettings('a')).toBeNull();
+      await s.setStorySettings('a', { enabled: true, moderation: 'post' }, 5);
+      await s.setStorySettings('a', { enabled: true, moderation: 'pre' }, 6);
+      expect(await s.getStorySettings('a')).toEqual({ enabled: true, moderation: 'pre' });
+      expect(await fulfilled([s.setStorySettings('zz', { enabled: true, moderation: 'pre' }, 7)])).toEqual([false]);
+    });
+
     it('[S12] a space’s noise seed is stored once, read back, never part of the space record; an unknown space rejects', async () => {
       await s.createSpace(space('a', 'CODEA'));
       expect(await s.getSpaceSecret('a')).toBeNull();
@@ -457,6 +515,19 @@ export function storageContract(h: StorageHarness): void {
         expect((await s.getSpace('a'))?.groups).toEqual(['east']);
         expect((await s.getParticipantByTokenHash('tok-p1'))?.group).toBe('east');
         expect(await s.listSpaceLinks('a')).toEqual(['b']);
+      });
+
+      it('[S6][ST13] stories and their settings survive a reopen; an erased one stays erased', async () => {
+        await s.createSpace(space('a', 'CODEA'));
+        await s.createParticipant(participant('p1', 'a'));
+        await s.createStory(story('kept', { status: 'shown' }));
+        await s.createStory(story('gone'));
+        await s.setStorySettings('a', { enabled: true, moderation: 'post' }, 5);
+        await s.eraseStory('gone');
+        await s.close();
+        s = await reopen();
+        expect(await s.listStories('a')).toEqual([story('kept', { status: 'shown' })]);
+        expect(await s.getStorySettings('a')).toEqual({ enabled: true, moderation: 'post' });
       });
 
       it('[S6] keeps everything acknowledged across a reopen', async () => {

@@ -14,6 +14,8 @@ import { html, render } from './lib/ui.ts';
 import { feedbackLabel, feedbackOf, type DisplayMode } from '../../src/core/displayMode.ts';
 import { artState, drawArt } from './display/modes.ts';
 import { useDisplayMode } from './display/displayMode.ts';
+import { StoriesOverlay } from './display/storiesOverlay.ts';
+import type { StoriesView } from '../../src/core/release/stories.ts';
 
 interface View {
   mv: number;
@@ -192,9 +194,11 @@ function Canvas({ pulse, mode }: { pulse: Pulse | null; mode: DisplayMode }) {
       }
       const m = modeRef.current;
       const p = pulseRef.current;
-      // field is today's view; every mode shows the calm placeholder while the room is suppressed.
-      if (m === 'field' && p && !p.suppressed) draw(ctx, w, h, p, view, Math.min(100, now - last), now);
-      else drawArt(ctx, w, h, m === 'field' ? 'dissonance' : m, p, art, Math.min(100, now - last), now);
+      // field is today's view (and the pulse under the gathering's stories); every mode shows the
+      // calm placeholder while the room is suppressed.
+      const flat = m === 'field' || m === 'stories';
+      if (flat && p && !p.suppressed) draw(ctx, w, h, p, view, Math.min(100, now - last), now);
+      else drawArt(ctx, w, h, flat ? 'dissonance' : m, p, art, Math.min(100, now - last), now);
       last = now;
       frames++;
       if (now - windowStart >= 1000) {
@@ -218,7 +222,9 @@ function App() {
   const [name, setName] = useState('');
   const [groups, setGroups] = useState<readonly string[]>([]);
   const [ended, setEnded] = useState<string | null>(null);
+  const [stories, setStories] = useState<StoriesView | null>(null);
   useSpaceSocket(code, 'display', {
+    onStories: setStories,
     onStatus: setStatus,
     onWelcome: (m) => {
       setName(m.space.name);
@@ -234,6 +240,7 @@ function App() {
   const feedback = feedbackOf(pulse);
   return html`
     <${Canvas} pulse=${pulse} mode=${display.mode} />
+    ${display.mode === 'stories' ? html`<${StoriesOverlay} view=${stories} />` : null}
     <aside>
       <div>
         <div class="muted">${name || 'attune'}</div>

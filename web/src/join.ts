@@ -8,6 +8,7 @@ import { QUADRANT_STYLE } from './lib/affect.ts';
 import { Grid } from './lib/grid.ts';
 import { GroupPicker } from './lib/groups.ts';
 import { HeartPanel } from './lib/heartPanel.ts';
+import { StoryPanel } from './lib/storyPanel.ts';
 import { codeFromPath, type InputPayload, useSpaceSocket, hasConsented, recordConsent, type Status } from './lib/socket.ts';
 import { api, html, render } from './lib/ui.ts';
 
@@ -63,6 +64,8 @@ function Room({ space, group: chosen }: { space: SpaceInfo; group: string | null
   // The person's own last valence (tap or words): a heart strap sets the energy, never this.
   const [said, setSaid] = useState<{ valence: number; at: number } | null>(null);
   const [heartAcks, setHeartAcks] = useState(0);
+  // Bumped when the server tells this participant one of their stories changed (ST12).
+  const [storyBump, setStoryBump] = useState(0);
 
   const socket = useSpaceSocket(space.code, 'participant', {
     onStatus: (s) => setStatus(s),
@@ -88,6 +91,7 @@ function Room({ space, group: chosen }: { space: SpaceInfo; group: string | null
       setNote(m.message);
     },
     onEnd: (_r, msg) => setEnded(msg),
+    onStory: () => setStoryBump((n) => n + 1),
   }, chosen);
 
   const pick = (valence: number, arousal: number) => {
@@ -139,6 +143,7 @@ function Room({ space, group: chosen }: { space: SpaceInfo; group: string | null
       </div>
       <p class="muted" style="margin-bottom:0">Your words are read by the server, turned into a point, and discarded.</p>
     </form>
+    <${StoryPanel} code=${space.code} token=${status === 'live' ? socket.client.token : null} bump=${storyBump} />
     ${
       space.groups?.length
         ? html`<${GroupPicker}

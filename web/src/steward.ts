@@ -9,6 +9,8 @@ import { GroupsPanel } from './lib/groups.ts';
 import { HeartRoom } from './lib/heartRoom.ts';
 import { LinkPanel } from './lib/links.ts';
 import { FeedsPanel } from './steward/feedsPanel.ts';
+import { StoriesPanel } from './steward/storiesPanel.ts';
+import type { StoriesView } from '../../src/core/release/stories.ts';
 import { PrivacyPanel } from './steward/privacyPanel.ts';
 import { codeFromPath, useSpaceSocket, type Status } from './lib/socket.ts';
 import { api, html, render } from './lib/ui.ts';
@@ -35,6 +37,7 @@ function App() {
   const [closed, setClosed] = useState(false);
   const [seen, setSeen] = useState<Set<string>>(new Set());
   const [contagion, setContagion] = useState<string | null>(null);
+  const [stories, setStories] = useState<StoriesView | null>(null);
 
   useSpaceSocket(code, 'display', {
     onStatus: setStatus,
@@ -43,6 +46,7 @@ function App() {
       setGroups(m.space.groups ?? []);
     },
     onPulse: setPulse,
+    onStories: setStories,
     onEnd: (_r, msg) => {
       setClosed(true);
       setMessage(msg);
@@ -115,6 +119,8 @@ function App() {
     ${groups.length ? html`<h2>Groups</h2><${GroupsPanel} names=${groups} pulse=${pulse} />` : null}
     <h2>Linked spaces</h2>
     <${LinkPanel} code=${code} token=${token} />
+    <h2>Stories</h2>
+    <${StoriesPanel} code=${code} token=${token} view=${stories} />
     <h2>Displays, OSC, webhooks and embedding</h2>
     <${FeedsPanel} code=${code} token=${token} />
     <h2>Alerts</h2>

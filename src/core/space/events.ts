@@ -13,6 +13,9 @@ import type { Bridging } from '../collective/bridging.ts';
 import type { GovernanceAct } from '../governance.ts';
 import type { ReleasedGroups } from '../release/groups.ts';
 import type { ReleasedPulse } from '../release/release.ts';
+import type { StoriesView } from '../release/stories.ts';
+import type { Result } from '../errors.ts';
+import type { Decision, DeclineReason, StoryControl, StorySettings, StoryStatus } from '../stories/stories.ts';
 
 /** A host-side handle of one connection; echoed in `notify`, never recorded. */
 export type ConnRef = number;
@@ -30,7 +33,18 @@ export type SpaceAct =
   | { readonly kind: 'close' }
   | { readonly kind: 'steward-changed'; readonly tokenHash: string; readonly reason: string }
   /** This space's steward agrees (`agree`) or stops agreeing to be linked with another space (docs/bridging.md). */
-  | { readonly kind: 'link'; readonly other: string; readonly otherCode: string; readonly agree: boolean };
+  | { readonly kind: 'link'; readonly other: string; readonly otherCode: string; readonly agree: boolean }
+  /** A steward's moderation decision about a story (SPEC ST6): logged as `story.moderated` (category only), then applied. */
+  | { readonly kind: 'story-decision'; readonly storyId: string; readonly decision: Decision; readonly reason: DeclineReason | null }
+  /** A steward turns stories on or off or changes how they are moderated (ST1): logged as `stories.settings`, then applied. */
+  | { readonly kind: 'story-settings'; readonly settings: StorySettings };
+
+/** What the text analyser said of a story (its affect, shown to the author and used to place it on the field). */
+export interface StoryAffect {
+  readonly valence: number;
+  readonly arousal: number;
+  readonly confidence: number;
+}
 
 /** Events folded by {@link step}. `at` is the host's clock when the event was taken in. */
 export type SpaceEvent =
@@ -60,6 +74,16 @@ export type SpaceEvent =
   | { readonly kind: 'act-requested'; readonly at: number; readonly act: SpaceAct; readonly reply: ConnRef }
   /** The act's log entry is durable: apply it. */
   | { readonly kind: 'act-logged'; readonly at: number; readonly act: SpaceAct; readonly reply: ConnRef }
+  /**
+   * A participant shared a story (SPEC ST2–ST5), with consent, checked text, the analyser's affect
+   * and the automatic pass's flags. The record keeps the id, affect and flags, never the text
+   * (the text lives only in the stories table, so withdrawing it erases it).
+   */
+  | { readonly kind: 'story-submitted'; readonly at: number; readonly reply: ConnRef; readonly participantId: string; readonly storyId: string; readonly text: string; readonly name: string | null; readonly affect: StoryAffect; readonly flags: readonly string[] }
+  /** The author withdrew a story: it leaves every screen at once and is erased (ST11). */
+  | { readonly kind: 'story-withdrawn'; readonly at: number; readonly reply: ConnRef; readonly participantId: string; readonly storyId: string }
+  /** A facilitator pins, unpins, skips, pauses or resumes the gathering display (ST8). */
+  | { readonly kind: 'story-control'; readonly at: number; readonly reply: ConnRef; readonly control: StoryControl; readonly storyId: string | null }
   /** Cluster (SPEC §K): the participant continued on another node; their point and seq state leave this node's machine. */
   | { readonly kind: 'moved'; readonly at: number; readonly participantId: string };
 
@@ -89,6 +113,10 @@ export type Write =
   | { readonly kind: 'clear-latest'; readonly participantId: string }
   | { readonly kind: 'close'; readonly at: number }
   | { readonly kind: 'steward-token'; readonly tokenHash: string }
+  | { readonly kind: 'story'; readonly storyId: string; readonly participantId: string; readonly text: string; readonly name: string | null; readonly affect: StoryAffect; readonly flags: readonly string[]; readonly status: StoryStatus; readonly at: number }
+  | { readonly kind: 'story-status'; readonly storyId: string; readonly status: StoryStatus; readonly reason: DeclineReason | null; readonly at: number }
+  | { readonly kind: 'story-erase'; readonly storyId: string }
+  | { readonly kind: 'story-settings'; readonly settings: StorySettings; readonly at: number }
   | { readonly kind: 'series'; readonly at: number; readonly count: number; readonly mean: { readonly valence: number; readonly arousal: number }; readonly spread: { readonly valence: number; readonly arousal: number }; readonly quadrants: readonly [number, number, number, number] };
 
 /** The released pulse with the space's code and collective state: what every socket of the space gets. */
@@ -111,7 +139,18 @@ export type Notice =
   | { readonly t: 'error'; readonly code: 'BAD_REQUEST' | 'NOT_JOINED' | 'SPACE_CLOSED' | 'SPACE_FULL' | 'CONSENT_REQUIRED' | 'UNAVAILABLE'; readonly message: string; readonly seq?: number }
   | { readonly t: 'full'; readonly message: string; readonly capacity: number }
   | { readonly t: 'bye'; readonly reason: 'left' }
-  | { readonly t: 'done'; readonly ok: true };
+  | { readonly t: 'done'; readonly ok: true }
+  /** The gathering display's stories view (after the display's welcome, ST10). */
+  | StoriesView;
+
+/** What an author is told, live, about one of their stories (ST12). */
+export interface StoryStateNotice {
+  readonly t: 'story';
+  readonly id: string;
+  /** `withdrawn`: erased at the author's request. */
+  readonly status: StoryStatus | 'withdrawn';
+  readonly reason: DeclineReason | null;
+}
 
 /** Effects, carried out by the host in order. */
 export type Effect =
@@ -126,4 +165,10 @@ export type Effect =
    */
   | { readonly type: 'notify'; readonly conn: ConnRef; readonly msg: Notice; readonly durable: boolean; readonly pulse?: boolean }
   /** The space closed: say bye to every connection and stop ticking. */
-  | { readonly type: 'closed' };
+  | { readonly type: 'closed' }
+  /** Send the gathering display's stories view to every display of the space (ST10). */
+  | { readonly type: 'stories'; readonly view: StoriesView }
+  /** Tell a participant (on their live connection, if any) about their own story (ST12). */
+  | { readonly type: 'tell'; readonly participantId: string; readonly msg: StoryStateNotice }
+  /** Answer the request `ref` (an HTTP call waiting on the host); `durable`: once every write asked for so far is durable. */
+  | { readonly type: 'answer'; readonly ref: ConnRef; readonly result: Result<unknown>; readonly durable: boolean };

@@ -30,6 +30,7 @@ import { keyOfSeed } from '../release/chacha20.ts';
 import { figuresOf, type LiveRelease, newLiveRelease, smoothReleased, snapshotDue, snapshotOf } from '../release/live.ts';
 import { DEFAULT_RELEASE_POLICY, newReleaseCache, type ReleaseCache, type ReleasePolicy, type ReleasedPulse, releaseCollective, releaseHeartSynchrony, releasePulse } from '../release/release.ts';
 import type { Effect, MergedCounts, Notice, PulseView, SpaceEvent } from './events.ts';
+import { applyStoryAct, checkStoryAct, isStoryAct, newStoriesState, restartStories, type StoriesState, storiesEffects, storyActEntry, stepStoryEvent } from './storySteps.ts';
 
 /**
  * How many recently accepted inputs per participant are remembered for duplicate acks (M3): a
@@ -119,6 +120,8 @@ export interface SpaceState {
   groupRelease: { readonly key: string; readonly groups: ReleasedGroups; readonly bridging: Bridging | null } | null;
   /** Ids of the spaces this space's steward agreed to link with (an act on the public log). */
   readonly links: Map<string, string>;
+  /** Personal stories shared with consent, their moderation and the gathering display (SPEC §ST). */
+  readonly stories: StoriesState;
   /** The live release (R7): batches, snapshot, noise (derived from recorded events; replay rebuilds it). */
   live: LiveRelease;
   /** ChaCha20 key of the space's noise seed, or null without one. */
@@ -154,6 +157,7 @@ export function createSpaceState(space: SpaceSettings, options: Partial<MachineO
     releaseCache: newReleaseCache(),
     groupRelease: null,
     links: new Map(),
+    stories: newStoriesState(),
     live: newLiveRelease(),
     noiseKey: space.noiseSeed ? keyOfSeed(space.noiseSeed) : null,
   };
@@ -214,6 +218,11 @@ export function step(state: SpaceState, e: SpaceEvent): StepResult {
       state.lastView = null;
       state.lastParticipantAt = -Infinity;
       state.lastSeriesAt = -Infinity;
+      // The gathering display starts afresh (its controls were for the displays that are gone).
+      // Rate windows start afresh, and the rotation follows the stories' own order, so a host
+      // rebuilt from storage and a replay from the first event hold the same story state (ST13).
+      Object.assign(state.stories, { current: null, since: e.at, pinned: false, paused: false, lastView: null, lastKey: '' });
+      restartStories(state.stories);
       state.live = newLiveRelease();
       state.groupRelease = null;
       return done(state, [], true);
@@ -263,7 +272,8 @@ export function step(state: SpaceState, e: SpaceEvent): StepResult {
     case 'display-joined': {
       if (closed) return done(state, [notify(e.conn, { t: 'error', code: 'SPACE_CLOSED', message: 'this space has closed' }, false)], false);
       state.displays++;
-      return done(state, [notify(e.conn, { t: 'welcome', role: 'display', you: null, lastSeq: 0 }, false, true)], true);
+      const storiesView = state.stories.lastView;
+      return done(state, [notify(e.conn, { t: 'welcome', role: 'display', you: null, lastSeq: 0 }, false, true), ...(storiesView ? [notify(e.conn, storiesView, false)] : [])], true);
     }
     case 'display-left': {
       state.displays = Math.max(0, state.displays - 1);
@@ -334,6 +344,12 @@ export function step(state: SpaceState, e: SpaceEvent): StepResult {
     case 'tick':
       if (e.merged) mergeCounts(state, e.merged);
       return tick(state, e.at, e.participant);
+    case 'story-submitted':
+    case 'story-withdrawn':
+    case 'story-control': {
+      const r = stepStoryEvent(state.stories, e, closed);
+      return done(state, r.recorded ? [...r.effects, ...storiesEffects(state.stories, e.at, state.pulse.count, state.options.release)] : r.effects, r.recorded);
+    }
     case 'moved': {
       // §K: the participant resumed on another node, which holds their point and seq from now on.
       const p = state.participants.get(e.participantId);
@@ -345,6 +361,13 @@ export function step(state: SpaceState, e: SpaceEvent): StepResult {
       return done(state, [], true);
     }
     case 'act-requested': {
+      if (isStoryAct(e.act)) {
+        if (closed) return done(state, [{ type: 'answer', ref: e.reply, result: { ok: false, code: 'SPACE_CLOSED', message: 'this space has closed' }, durable: false }], false);
+        const why = checkStoryAct(state.stories, e.act);
+        if (why) return done(state, [{ type: 'answer', ref: e.reply, result: { ok: false, code: 'CONFLICT', message: why }, durable: false }], false);
+        const entry = storyActEntry(e.act);
+        return done(state, [{ type: 'logAct', act: { type: entry.type, space: state.space.id, at: e.at, payload: entry.payload }, next: { kind: 'act-logged', at: e.at, act: e.act, reply: e.reply } }], false);
+      }
       if (closed) return done(state, [notify(e.reply, { t: 'error', code: 'SPACE_CLOSED', message: 'the space is already closed' }, false)], false);
       const act =
         e.act.kind === 'close'
@@ -355,6 +378,11 @@ export function step(state: SpaceState, e: SpaceEvent): StepResult {
       return done(state, [{ type: 'logAct', act, next: { kind: 'act-logged', at: e.at, act: e.act, reply: e.reply } }], false);
     }
     case 'act-logged': {
+      if (isStoryAct(e.act)) {
+        if (closed) return done(state, [{ type: 'answer', ref: e.reply, result: { ok: false, code: 'SPACE_CLOSED', message: 'this space has closed' }, durable: false }], false);
+        const r = applyStoryAct(state.stories, e.act, e.at, e.reply);
+        return done(state, [...r.effects, ...storiesEffects(state.stories, e.at, state.pulse.count, state.options.release)], r.recorded);
+      }
       if (closed) return done(state, [notify(e.reply, { t: 'error', code: 'SPACE_CLOSED', message: 'the space is already closed' }, false)], false);
       if (e.act.kind === 'close') {
         state.status = 'closed';
@@ -396,6 +424,8 @@ function tick(state: SpaceState, at: number, participant: boolean): StepResult {
   const view = state.space.groups?.length ? withGroups(state, hearts) : hearts;
   state.lastView = view;
   const effects: Effect[] = [{ type: 'publish', participants: participant && state.connected > 0, displays: state.displays > 0, view }];
+  // The gathering display moves on with the room's clock, and goes dark below the cohort (ST8, ST9).
+  if (participant) effects.push(...storiesEffects(state.stories, at, released.count, o.release));
   if (at - state.lastSeriesAt >= o.seriesEveryMs && !released.suppressed && released.mean && released.spread && released.quadrants) {
     state.lastSeriesAt = at;
     effects.push({ type: 'persist', write: { kind: 'series', at, count: released.count, mean: released.mean, spread: released.spread, quadrants: released.quadrants } });

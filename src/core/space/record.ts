@@ -6,7 +6,8 @@
  * events, and replaying it through {@link step} must publish the same bytes.
  */
 import type { Affect } from '../affect.ts';
-import type { PulseView, SpaceAct, SpaceEvent, StoredParticipant } from './events.ts';
+import type { StoryControl } from '../stories/stories.ts';
+import type { PulseView, SpaceAct, SpaceEvent, StoredParticipant, StoryAffect } from './events.ts';
 import { createSpaceState, type MachineOptions, type SpaceSettings, step } from './machine.ts';
 
 /** A recorded event as stored (the Storage port's SpaceEventRecord without the space id). */
@@ -59,6 +60,14 @@ export function recordOf(e: SpaceEvent, n: number, extra: { readonly hash?: stri
       return { ...base, kind: e.kind, participantId: null, body: JSON.stringify({ participant: e.participant, seq: extra.seq ?? null, hash: extra.hash ?? null }) };
     case 'act-logged':
       return { ...base, kind: e.kind, participantId: null, body: JSON.stringify({ act: e.act }) };
+    // Stories (SPEC ST13): the record keeps the id, the affect and the flags — never the text or
+    // the pseudonym, which live only in the stories table and are erased with it.
+    case 'story-submitted':
+      return { ...base, kind: e.kind, participantId: e.participantId, body: JSON.stringify({ storyId: e.storyId, affect: e.affect, flags: e.flags }) };
+    case 'story-withdrawn':
+      return { ...base, kind: e.kind, participantId: e.participantId, body: JSON.stringify({ storyId: e.storyId }) };
+    case 'story-control':
+      return { ...base, kind: e.kind, participantId: null, body: JSON.stringify({ control: e.control, storyId: e.storyId }) };
     case 'moved':
       return { ...base, kind: e.kind, participantId: e.participantId, body: null };
     case 'input':
@@ -94,6 +103,12 @@ export function eventOf(r: RecordedEvent): SpaceEvent {
       return { kind: 'tick', at, participant: body.participant === true };
     case 'act-logged':
       return { kind: 'act-logged', at, act: body.act as SpaceAct, reply: 0 };
+    case 'story-submitted':
+      return { kind: 'story-submitted', at, reply: 0, participantId: pid, storyId: String(body.storyId ?? ''), text: '', name: null, affect: body.affect as StoryAffect, flags: (body.flags as string[] | undefined) ?? [] };
+    case 'story-withdrawn':
+      return { kind: 'story-withdrawn', at, reply: 0, participantId: pid, storyId: String(body.storyId ?? '') };
+    case 'story-control':
+      return { kind: 'story-control', at, reply: 0, control: body.control as StoryControl, storyId: typeof body.storyId === 'string' ? body.storyId : null };
     case 'moved':
       return { kind: 'moved', at, participantId: pid };
     default:

@@ -8,7 +8,7 @@
  * SQLite adapter) and the others apply. Promises settle only after the whole group applied, like
  * a COMMIT, so callers cannot come to depend on a memory store being faster than a real one.
  */
-import type { InputRecord, ParticipantRecord, PrivacyReleaseRecord, PulsePoint, SpaceEventRecord, SpaceRecord, Storage } from '../port.ts';
+import type { InputRecord, ParticipantRecord, PrivacyReleaseRecord, PulsePoint, SpaceEventRecord, SpaceRecord, Storage, StoryRecord, StorySettingsRecord } from '../port.ts';
 
 /** An input that carries its machine event number. */
 type NumberedInput = InputRecord & { readonly n: number };
@@ -71,6 +71,9 @@ export class MemoryStorage implements Storage {
   private readonly pulses = new Map<string, PulsePoint[]>();
   /** Per space, the spaces its steward agreed to link with (S10), in agreement order. */
   private readonly links = new Map<string, Map<string, number>>();
+  /** Stories by id (ST13), and each space's story settings. */
+  private readonly stories = new Map<string, StoryRecord>();
+  private readonly storySettings = new Map<string, StorySettingsRecord>();
   /** Space id → secret noise seed (S12). */
   private readonly secrets = new Map<string, string>();
   /** Space id → DP releases, by n (S12). */
@@ -354,5 +357,48 @@ export class MemoryStorage implements Storage {
     if (this.closed) return;
     this.flush();
     this.closed = true;
+  }
+
+  createStory(story: StoryRecord): Promise<void> {
+    const copy: StoryRecord = { ...story, flags: [...story.flags] };
+    return this.enqueue(() => {
+      if (!this.spaces.has(story.spaceId)) throw new Error(`unknown space ${story.spaceId}`);
+      if (this.participants.get(story.participantId)?.spaceId !== story.spaceId) throw new Error(`unknown participant ${story.participantId}`);
+      if (this.stories.has(story.id)) throw new Error(`duplicate story ${story.id}`);
+      this.stories.set(story.id, copy);
+    });
+  }
+
+  setStoryStatus(id: string, status: StoryRecord['status'], reason: string | null, at: number): Promise<void> {
+    return this.enqueue(() => {
+      const s = this.stories.get(id);
+      if (!s) throw new Error(`unknown story ${id}`);
+      this.stories.set(id, { ...s, status, reason, decidedAt: at });
+    });
+  }
+
+  eraseStory(id: string): Promise<void> {
+    return this.enqueue(() => {
+      this.stories.delete(id);
+    });
+  }
+
+  async listStories(spaceId: string): Promise<StoryRecord[]> {
+    this.check();
+    return [...this.stories.values()].filter((s) => s.spaceId === spaceId).sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)).map((s) => ({ ...s, flags: [...s.flags] }));
+  }
+
+  setStorySettings(spaceId: string, settings: StorySettingsRecord, _at: number): Promise<void> {
+    const copy = { enabled: settings.enabled, moderation: settings.moderation };
+    return this.enqueue(() => {
+      if (!this.spaces.has(spaceId)) throw new Error(`unknown space ${spaceId}`);
+      this.storySettings.set(spaceId, copy);
+    });
+  }
+
+  async getStorySettings(spaceId: string): Promise<StorySettingsRecord | null> {
+    this.check();
+    const s = this.storySettings.get(spaceId);
+    return s ? { ...s } : null;
   }
 }

@@ -148,8 +148,35 @@ END
 $fn$;
 `;
 
-/** Version 2: privacy (S12) — each space's secret noise seed and its DP releases (the budget's ledger). */
+/**
+ * Version 2: stories (SPEC ST13), as SQLite's schema 5. A withdrawn story's row is deleted; its
+ * dead tuple is gone from the table's visible data at once and reclaimed by (auto)vacuum.
+ */
 const V2 = `
+CREATE TABLE stories (
+  id TEXT PRIMARY KEY,
+  space_id TEXT NOT NULL REFERENCES spaces(id),
+  participant_id TEXT NOT NULL REFERENCES participants(id),
+  text TEXT NOT NULL,
+  name TEXT,
+  v DOUBLE PRECISION NOT NULL, a DOUBLE PRECISION NOT NULL, c DOUBLE PRECISION NOT NULL,
+  flags TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('waiting','shown','declined','hidden')),
+  reason TEXT,
+  created_at BIGINT NOT NULL,
+  decided_at BIGINT
+);
+CREATE INDEX stories_space ON stories(space_id, created_at);
+CREATE TABLE story_settings (
+  space_id TEXT PRIMARY KEY REFERENCES spaces(id),
+  enabled BOOLEAN NOT NULL,
+  moderation TEXT NOT NULL CHECK (moderation IN ('pre','post')),
+  at BIGINT NOT NULL
+);
+`;
+
+/** Version 3: privacy (S12) — each space's secret noise seed and its DP releases (the budget's ledger). */
+const V3 = `
 CREATE TABLE space_secrets (
   space_id TEXT PRIMARY KEY REFERENCES spaces(id),
   noise_seed TEXT NOT NULL
@@ -167,7 +194,7 @@ CREATE TABLE privacy_releases (
 `;
 
 /** Schema steps; append only (a released step never changes: existing databases ran it). */
-const MIGRATIONS: readonly string[] = [V1, V2];
+const MIGRATIONS: readonly string[] = [V1, V2, V3];
 
 /** The schema version this code writes. */
 export const PG_SCHEMA_VERSION = MIGRATIONS.length;

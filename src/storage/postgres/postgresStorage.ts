@@ -24,7 +24,7 @@
  */
 import pg from 'pg';
 import type { Affect, AffectSource } from '../../core/affect.ts';
-import type { InputRecord, ParticipantRecord, PrivacyReleaseRecord, PulsePoint, SpaceEventRecord, SpaceRecord, Storage } from '../port.ts';
+import type { InputRecord, ParticipantRecord, PrivacyReleaseRecord, PulsePoint, SpaceEventRecord, SpaceRecord, Storage, StoryRecord, StorySettingsRecord } from '../port.ts';
 import { migratePostgres } from './postgresSchema.ts';
 import { type PgGroupOutcome, type PgWriteCall, PostgresWriter } from './postgresWriter.ts';
 
@@ -420,6 +420,46 @@ export class PostgresStorage implements Storage {
       spreadArousal: Number(r.sa),
       quadrants: [Number(r.q0), Number(r.q1), Number(r.q2), Number(r.q3)] as const,
     }));
+  }
+
+  createStory(story: StoryRecord): Promise<void> {
+    return this.#enqueue({ op: 'createStory', story: { ...story, flags: [...story.flags] } });
+  }
+
+  setStoryStatus(id: string, status: StoryRecord['status'], reason: string | null, at: number): Promise<void> {
+    return this.#enqueue({ op: 'setStoryStatus', id, status, reason, at });
+  }
+
+  eraseStory(id: string): Promise<void> {
+    return this.#enqueue({ op: 'eraseStory', id });
+  }
+
+  async listStories(spaceId: string): Promise<StoryRecord[]> {
+    const rows = await this.#rows('SELECT * FROM stories WHERE space_id = $1 ORDER BY created_at, id COLLATE "C"', [spaceId]);
+    return rows.map((r) => ({
+      id: String(r.id),
+      spaceId: String(r.space_id),
+      participantId: String(r.participant_id),
+      text: String(r.text),
+      name: r.name === null ? null : String(r.name),
+      valence: Number(r.v),
+      arousal: Number(r.a),
+      confidence: Number(r.c),
+      flags: JSON.parse(String(r.flags)) as string[],
+      status: String(r.status) as StoryRecord['status'],
+      reason: r.reason === null ? null : String(r.reason),
+      createdAt: Number(r.created_at),
+      decidedAt: r.decided_at === null ? null : Number(r.decided_at),
+    }));
+  }
+
+  setStorySettings(spaceId: string, settings: StorySettingsRecord, at: number): Promise<void> {
+    return this.#enqueue({ op: 'setStorySettings', spaceId, settings: { enabled: settings.enabled, moderation: settings.moderation }, at });
+  }
+
+  async getStorySettings(spaceId: string): Promise<StorySettingsRecord | null> {
+    const r = (await this.#rows('SELECT enabled, moderation FROM story_settings WHERE space_id = $1', [spaceId]))[0];
+    return r ? { enabled: r.enabled === true, moderation: r.moderation === 'post' ? 'post' : 'pre' } : null;
   }
 
   /**

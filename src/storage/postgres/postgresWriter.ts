@@ -20,7 +20,7 @@
  * measures what each is worth (bench/durable.ts).
  */
 import type { Client, QueryResult } from 'pg';
-import type { InputRecord, ParticipantRecord, PrivacyReleaseRecord, PulsePoint, SpaceEventRecord, SpaceRecord } from '../port.ts';
+import type { InputRecord, ParticipantRecord, PrivacyReleaseRecord, PulsePoint, SpaceEventRecord, SpaceRecord, StoryRecord, StorySettingsRecord } from '../port.ts';
 
 /** One write call of the Storage port, as given. */
 export type PgWriteCall =
@@ -34,6 +34,10 @@ export type PgWriteCall =
   | { readonly op: 'appendInputs'; readonly rows: readonly InputRecord[] }
   | { readonly op: 'appendEvents'; readonly rows: readonly SpaceEventRecord[] }
   | { readonly op: 'appendPulsePoints'; readonly rows: readonly PulsePoint[] }
+  | { readonly op: 'createStory'; readonly story: StoryRecord }
+  | { readonly op: 'setStoryStatus'; readonly id: string; readonly status: string; readonly reason: string | null; readonly at: number }
+  | { readonly op: 'eraseStory'; readonly id: string }
+  | { readonly op: 'setStorySettings'; readonly spaceId: string; readonly settings: StorySettingsRecord; readonly at: number }
   | { readonly op: 'setSpaceSecret'; readonly spaceId: string; readonly noiseSeed: string }
   | { readonly op: 'appendPrivacyRelease'; readonly r: PrivacyReleaseRecord };
 
@@ -101,6 +105,41 @@ function stepOf(group: readonly PgWriteCall[], ks: readonly number[]): Step {
     case 'setParticipantGroup': {
       const id = first.id;
       return { calls: ks, text: 'UPDATE participants SET grp = $1 WHERE id = $2', values: [first.group, id], read: (r) => [r.rowCount === 1 ? undefined : new Error(`unknown participant ${id}`)] };
+    }
+    // Stories (SPEC ST13): each statement decides its own failure, leaving no trace, like setSpaceLink.
+    case 'createStory': {
+      const st = first.story;
+      return {
+        calls: ks,
+        text: `WITH ok AS (SELECT 1 FROM participants WHERE id = $3 AND space_id = $2),
+          ins AS (INSERT INTO stories (id, space_id, participant_id, text, name, v, a, c, flags, status, reason, created_at, decided_at)
+            SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13 FROM ok ON CONFLICT (id) DO NOTHING RETURNING 1)
+          SELECT (SELECT count(*) FROM ok)::int AS known, (SELECT count(*) FROM ins)::int AS inserted`,
+        values: [st.id, st.spaceId, st.participantId, st.text, st.name, st.valence, st.arousal, st.confidence, JSON.stringify(st.flags), st.status, st.reason, st.createdAt, st.decidedAt],
+        read: (r) => {
+          const row = r.rows[0] as { known: number; inserted: number } | undefined;
+          if (!row?.known) return [new Error(`unknown participant ${st.participantId} of space ${st.spaceId}`)];
+          return [row.inserted === 1 ? undefined : new Error(`duplicate story ${st.id}`)];
+        },
+      };
+    }
+    case 'setStoryStatus': {
+      const id = first.id;
+      return { calls: ks, text: 'UPDATE stories SET status = $1, reason = $2, decided_at = $3 WHERE id = $4', values: [first.status, first.reason, first.at, id], read: (r) => [r.rowCount === 1 ? undefined : new Error(`unknown story ${id}`)] };
+    }
+    case 'eraseStory':
+      return { calls: ks, text: 'DELETE FROM stories WHERE id = $1', values: [first.id], read: same(ks) };
+    case 'setStorySettings': {
+      const c = first;
+      return {
+        calls: ks,
+        text: `WITH s AS (SELECT id FROM spaces WHERE id = $1),
+          u AS (INSERT INTO story_settings (space_id, enabled, moderation, at) SELECT id, $2, $3, $4 FROM s
+            ON CONFLICT (space_id) DO UPDATE SET enabled = excluded.enabled, moderation = excluded.moderation, at = excluded.at)
+          SELECT count(*)::int AS n FROM s`,
+        values: [c.spaceId, c.settings.enabled, c.settings.moderation, c.at],
+        read: (r) => [(r.rows[0] as { n: number } | undefined)?.n === 1 ? undefined : new Error(`unknown space ${c.spaceId}`)],
+      };
     }
     case 'setSpaceLink': {
       const c = first;

@@ -15,5 +15,8 @@ export function openDatabase(path: string): DatabaseSync {
   db.exec('PRAGMA synchronous = FULL');
   db.exec('PRAGMA foreign_keys = ON');
   db.exec('PRAGMA busy_timeout = 5000');
+  // An erased story (SPEC ST11) is overwritten with zeros in its page, not just unlinked; attune
+  // deletes rarely (stories, link withdrawals), so this costs nothing that matters.
+  db.exec('PRAGMA secure_delete = ON');
   return db;
 }

@@ -22,7 +22,7 @@
  */
 import type { DatabaseSync } from 'node:sqlite';
 import type { Affect, AffectSource } from '../../core/affect.ts';
-import type { InputRecord, ParticipantRecord, PrivacyReleaseRecord, PulsePoint, SpaceEventRecord, SpaceRecord, Storage } from '../port.ts';
+import type { InputRecord, ParticipantRecord, PrivacyReleaseRecord, PulsePoint, SpaceEventRecord, SpaceRecord, Storage, StoryRecord, StorySettingsRecord } from '../port.ts';
 import { type EventRow, type GroupOutcome, type InputRow, type PulseRow, SqliteWriter, type WriteCall } from './sqliteWriter.ts';
 import { type GroupCommitter, SqliteWriterThread } from './sqliteWriterThread.ts';
 
@@ -119,7 +119,34 @@ CREATE TABLE IF NOT EXISTS space_links (
 ) WITHOUT ROWID;
 `);
   },
-  // 4 → 5: privacy (S12): each space's secret noise seed, kept apart from the spaces row.
+  // 4 → 5: stories (SPEC ST13): a participant's story, deleted outright when withdrawn (so the
+  // text is gone from the table; SQLite's secure_delete, set by openDatabase, overwrites the
+  // freed page content too), and each space's story settings.
+  (db) => {
+    db.exec(`
+CREATE TABLE IF NOT EXISTS stories (
+  id TEXT PRIMARY KEY,
+  space_id TEXT NOT NULL REFERENCES spaces(id),
+  participant_id TEXT NOT NULL REFERENCES participants(id),
+  text TEXT NOT NULL,
+  name TEXT,
+  v REAL NOT NULL, a REAL NOT NULL, c REAL NOT NULL,
+  flags TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('waiting','shown','declined','hidden')),
+  reason TEXT,
+  created_at INTEGER NOT NULL,
+  decided_at INTEGER
+);
+CREATE INDEX IF NOT EXISTS stories_space ON stories(space_id, created_at);
+CREATE TABLE IF NOT EXISTS story_settings (
+  space_id TEXT PRIMARY KEY REFERENCES spaces(id),
+  enabled INTEGER NOT NULL,
+  moderation TEXT NOT NULL CHECK (moderation IN ('pre','post')),
+  at INTEGER NOT NULL
+) WITHOUT ROWID;
+`);
+  },
+  // 5 → 6: privacy (S12): each space's secret noise seed, kept apart from the spaces row.
   (db) => {
     db.exec(`
 CREATE TABLE IF NOT EXISTS space_secrets (
@@ -235,6 +262,8 @@ function prepareReads(db: DatabaseSync) {
     lastEventN: db.prepare(
       'SELECT max(coalesce((SELECT max(n) FROM events WHERE space_id = ?), 0), coalesce((SELECT max(n) FROM inputs WHERE space_id = ? AND n IS NOT NULL), 0)) AS n',
     ),
+    listStories: db.prepare('SELECT * FROM stories WHERE space_id = ? ORDER BY created_at, id'),
+    storySettings: db.prepare('SELECT enabled, moderation FROM story_settings WHERE space_id = ?'),
     listReleases: db.prepare('SELECT * FROM privacy_releases WHERE space_id = ? ORDER BY n'),
     spaceSecret: db.prepare('SELECT noise_seed FROM space_secrets WHERE space_id = ?'),
     listPulses: db.prepare('SELECT * FROM pulse_points WHERE space_id = ? AND at >= ? AND at < ? ORDER BY at, rowid LIMIT ?'),
@@ -526,6 +555,47 @@ export class SqliteStorage implements Storage {
       spreadArousal: Number(r.sa),
       quadrants: [Number(r.q0), Number(r.q1), Number(r.q2), Number(r.q3)] as const,
     }));
+  }
+
+  createStory(st: StoryRecord): Promise<void> {
+    return this.enqueue({ op: 'createStory', row: [st.id, st.spaceId, st.participantId, st.text, st.name, st.valence, st.arousal, st.confidence, JSON.stringify(st.flags), st.status, st.reason, st.createdAt, st.decidedAt] });
+  }
+
+  setStoryStatus(id: string, status: StoryRecord['status'], reason: string | null, at: number): Promise<void> {
+    return this.enqueue({ op: 'setStoryStatus', id, status, reason, at });
+  }
+
+  eraseStory(id: string): Promise<void> {
+    return this.enqueue({ op: 'eraseStory', id });
+  }
+
+  async listStories(spaceId: string): Promise<StoryRecord[]> {
+    this.check();
+    return (this.st.listStories.all(spaceId) as Row[]).map((r) => ({
+      id: String(r.id),
+      spaceId: String(r.space_id),
+      participantId: String(r.participant_id),
+      text: String(r.text),
+      name: r.name === null ? null : String(r.name),
+      valence: Number(r.v),
+      arousal: Number(r.a),
+      confidence: Number(r.c),
+      flags: JSON.parse(String(r.flags)) as string[],
+      status: String(r.status) as StoryRecord['status'],
+      reason: r.reason === null ? null : String(r.reason),
+      createdAt: Number(r.created_at),
+      decidedAt: r.decided_at === null ? null : Number(r.decided_at),
+    }));
+  }
+
+  setStorySettings(spaceId: string, settings: StorySettingsRecord, at: number): Promise<void> {
+    return this.enqueue({ op: 'setStorySettings', spaceId, enabled: settings.enabled, moderation: settings.moderation, at });
+  }
+
+  async getStorySettings(spaceId: string): Promise<StorySettingsRecord | null> {
+    this.check();
+    const r = this.st.storySettings.get(spaceId) as Row | undefined;
+    return r ? { enabled: Number(r.enabled) === 1, moderation: r.moderation === 'post' ? 'post' : 'pre' } : null;
   }
 
   /**

@@ -25,6 +25,9 @@ export type EventRow = readonly [string, number, number, string, string | null, 
 /** A pulse point: space_id, at, count, v, a, sv, sa, q0, q1, q2, q3. */
 export type PulseRow = readonly [string, number, number, number, number, number, number, number, number, number, number];
 
+/** A story: id, space_id, participant_id, text, name, v, a, c, flags (JSON array), status, reason, created_at, decided_at. */
+export type StoryRow = readonly [string, string, string, string, string | null, number, number, number, string, string, string | null, number, number | null];
+
 /** One write call of the Storage port, as plain data (structured-cloneable). */
 export type WriteCall =
   | { readonly op: 'createSpace'; readonly row: SpaceRow }
@@ -37,6 +40,10 @@ export type WriteCall =
   | { readonly op: 'appendInputs'; readonly rows: readonly InputRow[] }
   | { readonly op: 'appendEvents'; readonly rows: readonly EventRow[] }
   | { readonly op: 'appendPulsePoints'; readonly rows: readonly PulseRow[] }
+  | { readonly op: 'createStory'; readonly row: StoryRow }
+  | { readonly op: 'setStoryStatus'; readonly id: string; readonly status: string; readonly reason: string | null; readonly at: number }
+  | { readonly op: 'eraseStory'; readonly id: string }
+  | { readonly op: 'setStorySettings'; readonly spaceId: string; readonly enabled: boolean; readonly moderation: string; readonly at: number }
   | { readonly op: 'setSpaceSecret'; readonly spaceId: string; readonly noiseSeed: string }
   /** space_id, n, at, what, params, rho_micro, body. */
   | { readonly op: 'appendPrivacyRelease'; readonly row: readonly [string, number, number, string, string, number, string] };
@@ -124,6 +131,11 @@ function prepareWrites(db: DatabaseSync) {
     clearLatest: db.prepare('UPDATE participants SET v = NULL, a = NULL, c = NULL, src = NULL, at = NULL WHERE id = ?'),
     insertEvent: db.prepare('INSERT INTO events (space_id, n, at, kind, participant_id, body) VALUES (?,?,?,?,?,?)'),
     eventHasN: db.prepare('SELECT 1 AS x FROM events WHERE space_id = ? AND n = ?'),
+    insertStory: db.prepare('INSERT INTO stories (id, space_id, participant_id, text, name, v, a, c, flags, status, reason, created_at, decided_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)'),
+    participantSpace: db.prepare('SELECT space_id FROM participants WHERE id = ?'),
+    storyStatus: db.prepare('UPDATE stories SET status = ?, reason = ?, decided_at = ? WHERE id = ?'),
+    eraseStory: db.prepare('DELETE FROM stories WHERE id = ?'),
+    storySettings: db.prepare('INSERT INTO story_settings (space_id, enabled, moderation, at) VALUES (?,?,?,?) ON CONFLICT (space_id) DO UPDATE SET enabled = excluded.enabled, moderation = excluded.moderation, at = excluded.at'),
     insertRelease: db.prepare('INSERT INTO privacy_releases (space_id, n, at, what, params, rho_micro, body) VALUES (?,?,?,?,?,?,?)'),
     insertSecret: db.prepare('INSERT OR IGNORE INTO space_secrets (space_id, noise_seed) VALUES (?,?)'),
     insertPulse: db.prepare('INSERT INTO pulse_points (space_id, at, count, v, a, sv, sa, q0, q1, q2, q3) VALUES (?,?,?,?,?,?,?,?,?,?,?)'),
@@ -238,6 +250,24 @@ export class SqliteWriter {
         return undefined;
       case 'appendPulsePoints':
         for (const p of c.rows) st.insertPulse.run(...p);
+        return undefined;
+      case 'createStory': {
+        // Checked here, not by foreign keys alone: the connection may run without them.
+        if (!st.spaceExists.get(c.row[1])) throw new Error(`unknown space ${c.row[1]}`);
+        const p = st.participantSpace.get(c.row[2]) as { space_id: string } | undefined;
+        if (!p || String(p.space_id) !== c.row[1]) throw new Error(`unknown participant ${c.row[2]}`);
+        st.insertStory.run(...c.row);
+        return undefined;
+      }
+      case 'setStoryStatus':
+        if (Number(st.storyStatus.run(c.status, c.reason, c.at, c.id).changes) !== 1) throw new Error(`unknown story ${c.id}`);
+        return undefined;
+      case 'eraseStory':
+        st.eraseStory.run(c.id);
+        return undefined;
+      case 'setStorySettings':
+        if (!st.spaceExists.get(c.spaceId)) throw new Error(`unknown space ${c.spaceId}`);
+        st.storySettings.run(c.spaceId, c.enabled ? 1 : 0, c.moderation, c.at);
         return undefined;
       case 'setSpaceSecret':
         if (!st.spaceExists.get(c.spaceId)) throw new Error(`unknown space ${c.spaceId}`);

@@ -6,7 +6,7 @@
  */
 import { useEffect, useMemo } from 'preact/hooks';
 import { AttuneClient, sessionKeys } from '../../../src/client/attuneClient.ts';
-import { type AckMessage, type AnyServerMessage, type ErrorMessage, normaliseCode, type PulseMessage, type WelcomeMessage } from '../../../src/core/protocol.ts';
+import { type AckMessage, type AnyServerMessage, type ErrorMessage, normaliseCode, type PulseMessage, type StoriesMessage, type StoryStateMessage, type WelcomeMessage } from '../../../src/core/protocol.ts';
 
 /** Connection status shown to people. */
 export type Status = 'connecting' | 'live' | 'reconnecting' | 'stopped';
@@ -23,6 +23,10 @@ export interface SocketHandlers {
   onError?(m: ErrorMessage): void;
   /** The session ended for good (space closed, full, replaced…). */
   onEnd?(reason: string, message: string): void;
+  /** Displays: the gathering display's stories view (SPEC ST10). */
+  onStories?(m: StoriesMessage): void;
+  /** Participants: one of their own stories changed state or was withdrawn (ST12). */
+  onStory?(m: StoryStateMessage): void;
 }
 
 /** Input payload (without t/seq). */
@@ -90,6 +94,8 @@ export class AttuneSocket {
     c.on('pulse', (p) => h.onPulse?.(p));
     c.on('ack', (m) => h.onAck?.(m));
     c.on('error', (m) => h.onError?.(m));
+    c.on('stories', (m) => h.onStories?.(m));
+    c.on('story', (m) => h.onStory?.(m));
   }
 
   /** Opens the connection (and keeps it open). */
