@@ -16,6 +16,8 @@ const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   play: () => import('./commands/play.ts'),
   log: () => import('./commands/log.ts'),
   audit: () => import('./commands/audit.ts'),
+  council: () => import('./commands/council.ts'),
+  policy: () => import('./commands/policy.ts'),
   load: () => import('./commands/load.ts'),
 };
 

@@ -53,6 +53,26 @@ export const ERROR_CODES = {
   STORIES_OFF: { http: 403, ws: 4403, fatal: false },
   /** The server is shutting down or a dependency is unavailable; try again. */
   UNAVAILABLE: { http: 503, ws: 1012, fatal: true },
+  /** A policy is malformed (fields, name, reason) — SPEC Q3. */
+  POLICY_INVALID: { http: 400, ws: 4400, fatal: false },
+  /** A policy's expression does not parse (Q3). */
+  POLICY_SYNTAX: { http: 400, ws: 4400, fatal: false },
+  /** A policy's expression names a field or variable the released pulse does not have (Q3). */
+  POLICY_UNKNOWN_FIELD: { http: 400, ws: 4400, fatal: false },
+  /** A policy's expression has a type error (Q3). */
+  POLICY_TYPE: { http: 400, ws: 4400, fatal: false },
+  /** A policy's expression does not give a bool (Q3). */
+  POLICY_NOT_BOOL: { http: 400, ws: 4400, fatal: false },
+  /** A policy's expression uses `matches` (regular expressions are refused, Q3). */
+  POLICY_REGEX: { http: 400, ws: 4400, fatal: false },
+  /** A policy's expression is over 2 KB (Q3). */
+  POLICY_TOO_LARGE: { http: 400, ws: 4400, fatal: false },
+  /** A policy's expression has too many AST nodes or is nested too deeply (Q3). */
+  POLICY_TOO_COMPLEX: { http: 400, ws: 4400, fatal: false },
+  /** A policy's action is not in the vocabulary, or outside its bounds (Q5). */
+  POLICY_BOUNDS: { http: 400, ws: 4400, fatal: false },
+  /** A space template is malformed (SPEC Q12). */
+  TEMPLATE_INVALID: { http: 400, ws: 4400, fatal: false },
   /** An unexpected failure on our side; details are logged, not sent. */
   INTERNAL: { http: 500, ws: 1011, fatal: true },
 } as const;

@@ -16,7 +16,11 @@ export interface GovernanceAct {
   readonly payload: Readonly<Record<string, unknown>>;
 }
 
-/** Where governance acts go. `record` resolves once the act is durably logged. */
+/**
+ * Where governance acts go. `record` resolves once the act is durably logged — with the entry's
+ * index in the public log when the sink has one (screens link to it, SPEC Q8).
+ */
 export interface GovernanceSink {
-  record(act: GovernanceAct): Promise<void>;
+  // biome-ignore lint/suspicious/noConfusingVoidType: sinks without indices (tests, the demo) keep returning Promise<void>.
+  record(act: GovernanceAct): Promise<number | void>;
 }

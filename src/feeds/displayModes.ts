@@ -4,9 +4,10 @@
  * listeners — the SSE stream (`event: mode`, which open display pages follow), the webhooks
  * (`display.mode`) — and the OSC feed sends the mode in force as `/mode`.
  *
- * Held in memory by the composition root: a restart returns every space to `field`. Making the
- * choice an act of the space machine (recorded, replayed, logged when a council decides it) is
- * the lead's wiring (see docs/living-art.md, "what the host needs").
+ * The choice itself is a governance act of the space machine (SPEC Q9: `display.changed` by the
+ * steward, or a council policy's `display` action) — logged first, recorded, replayed, restored
+ * after a restart. This book mirrors what the host applied (server/feeds.ts wires it), and reads
+ * the host's state for a space it has not heard of yet (`seed`).
  */
 import { DEFAULT_DISPLAY_MODE, type DisplayMode } from '../core/displayMode.ts';
 
@@ -26,15 +27,22 @@ export type ModeListener = (spaceId: string, choice: ModeChoice) => void;
 export class DisplayModeBook {
   private readonly modes = new Map<string, ModeChoice>();
   private readonly listeners = new Set<ModeListener>();
+  private readonly seed: ((spaceId: string) => ModeChoice | null) | null;
+
+  /** `seed`: the mode in force of a space this book has not heard of (e.g. restored after a restart). */
+  constructor(seed: ((spaceId: string) => ModeChoice | null) | null = null) {
+    this.seed = seed;
+  }
 
   /** The mode in force for a space (the default when none was chosen). */
   get(spaceId: string): ModeChoice {
-    return this.modes.get(spaceId) ?? { mode: DEFAULT_DISPLAY_MODE, at: 0, by: 'default' };
+    return this.modes.get(spaceId) ?? this.seed?.(spaceId) ?? { mode: DEFAULT_DISPLAY_MODE, at: 0, by: 'default' };
   }
 
   /** Chooses a mode; listeners hear of it only when it changes. Returns whether it changed. */
   set(spaceId: string, mode: DisplayMode, at: number, by: 'steward' | 'policy'): boolean {
-    if (this.get(spaceId).mode === mode) return false;
+    // Compared with what listeners last heard (not the seed, which already shows the applied act).
+    if ((this.modes.get(spaceId)?.mode ?? DEFAULT_DISPLAY_MODE) === mode) return false;
     const choice: ModeChoice = { mode, at, by };
     this.modes.set(spaceId, choice);
     for (const l of this.listeners) l(spaceId, choice);

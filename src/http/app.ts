@@ -374,6 +374,7 @@ export function createApp(o: AppOptions): Hono {
     app.get('/s/:code', page('steward.html'));
     app.get('/audit', page('audit.html'));
     app.get('/compare', page('compare.html'));
+    app.get('/c/:code', page('council.html'));
     app.use('/assets/*', serveStatic({ root, onFound: (_p, c) => c.header('cache-control', 'public, max-age=31536000, immutable') }));
     app.use('/*', serveStatic({ root }));
   }

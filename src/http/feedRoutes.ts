@@ -157,7 +157,10 @@ export function createFeedRoutes(o: FeedRoutesOptions): (withSpace: SpaceLookup)
       const body = await json(c);
       const parsed = v.safeParse(ModeBody, body);
       if (!parsed.success || !isDisplayMode(parsed.output.mode)) return bodyError(c, body, parsed.issues);
-      o.modes.set(s.id, parsed.output.mode, o.host.scheduler.now(), 'steward');
+      // A governance act (issue 15, SPEC Q9): on the public log first, then in the released view;
+      // the book hears of it from the host once applied (server/feeds.ts).
+      const r = await o.host.setDisplayMode(s.code, bearer(c), parsed.output.mode);
+      if (!r.ok) return errorResponse(c, r.code, r.message);
       return c.json({ space: s.code, ...o.modes.get(s.id) });
     });
 

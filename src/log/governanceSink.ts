@@ -16,10 +16,10 @@ export interface EntryAppender {
 /** A GovernanceSink that appends every act to `log`. */
 export function governanceSink(log: EntryAppender): GovernanceSink {
   return {
-    async record(act: GovernanceAct): Promise<void> {
+    async record(act: GovernanceAct): Promise<number> {
       if (!Number.isFinite(act.at)) throw new AttuneError('BAD_REQUEST', 'governance act time must be finite');
       // `payload` is typed as unknown values; the canonical encoder checks it is plain JSON.
-      await log.append({ type: act.type, space: act.space, time: Math.floor(act.at), payload: act.payload as JsonObject });
+      return log.append({ type: act.type, space: act.space, time: Math.floor(act.at), payload: act.payload as JsonObject });
     },
   };
 }

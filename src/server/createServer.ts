@@ -33,6 +33,7 @@ import type { MachineOptions } from '../core/space/machine.ts';
 import { createApp } from '../http/app.ts';
 import { createLogRoutes } from '../http/logRoutes.ts';
 import { createFeedRoutes } from '../http/feedRoutes.ts';
+import { createCouncilRoutes } from '../http/councilRoutes.ts';
 import { createStoryRoutes } from '../http/storyRoutes.ts';
 import { screenStory } from '../analyze/profanity/screenStory.ts';
 import { type Feeds, startFeeds } from './feeds.ts';
@@ -376,7 +377,7 @@ export async function createServer(config: ServerConfig = {}, deps: ServerDeps =
       trustProxyHops,
       joinThrottle,
       clock: () => scheduler.now(),
-      spaceRoutes: [createFeedRoutes({ host, ...feeds }), createStoryRoutes({ host }), createPrivacyRoutes({ host, desk: privacy })],
+      spaceRoutes: [createFeedRoutes({ host, ...feeds }), createStoryRoutes({ host }), createCouncilRoutes({ host, publicUrl: () => publicUrl }), createPrivacyRoutes({ host, desk: privacy })],
       frameAncestorsOf: (path) => feeds.embeds.frameAncestorsOf(path),
     });
 

@@ -63,7 +63,27 @@ function subscribeReleasedParticipantViews(bus: Bus, f: (spaceId: string, code: 
 
 /** Starts every feed. */
 export function startFeeds(o: FeedsOptions): Feeds {
-  const modes = new DisplayModeBook();
+  const modeOf = (spaceId: string) => {
+    const d = o.host.displayModeOf(spaceId);
+    return d.by === 'default' ? null : { mode: d.mode, at: d.at, by: d.by === 'policy' ? ('policy' as const) : ('steward' as const) };
+  };
+  const modes = new DisplayModeBook(modeOf);
+  // The mode is a governance act (SPEC Q9): the book follows what the host applied, and
+  // webhooks hear of every council decision.
+  const acts = o.host.listenActs((spaceId, e) => {
+    if (e.kind !== 'act-logged') return;
+    const d = o.host.displayModeOf(spaceId);
+    modes.set(spaceId, d.mode, e.at, d.by === 'policy' ? 'policy' : 'steward');
+    const k = e.act.kind;
+    if (k === 'policy-fire' || k === 'policy-adopt' || k === 'policy-retire' || k === 'feedback-set' || k === 'council-create') {
+      const fields = o.host.councilView(spaceId);
+      webhooks.emit(spaceId, 'decision', k === 'policy-fire' ? 'policy.fired' : k === 'policy-adopt' ? 'policy.adopted' : k === 'policy-retire' ? 'policy.retired' : k === 'feedback-set' ? 'feedback.changed' : 'council.created', e.at, {
+        act: e.act,
+        entry: e.entry ?? null,
+        feedback: fields.ok ? fields.value.feedback : null,
+      });
+    }
+  });
   const history = new PulseHistory({ bus: o.bus });
   const osc = new OscFeed({ bus: o.bus, targets: oscTargetsOf(o.osc ?? []), modeOf: (id) => modes.get(id).mode, report: o.report ?? ((m) => console.error(`attune: ${m}`)) }).start();
   const webhooks = new WebhookBook({ bus: o.bus, scheduler: o.scheduler, modes, ...(o.fetch ? { fetch: o.fetch } : {}) });
@@ -93,6 +113,7 @@ export function startFeeds(o: FeedsOptions): Feeds {
     audience,
     embeds: new EmbedBook(),
     async close() {
+      acts.dispose();
       discovery?.dispose();
       ended.dispose();
       audience.close();

@@ -32,6 +32,14 @@ import { checkGroupNames } from '../core/groups/groupNames.ts';
 import type { Bus } from '../bus/port.ts';
 import type { PulsePoint, SpaceEventRecord, SpaceRecord, Storage } from '../storage/port.ts';
 import type { Cancel, Scheduler } from './scheduler.ts';
+import { type GovernanceSnapshot, governanceFields, isDerived, type Member, restoreGovernance } from '../core/policy/governance.ts';
+import { checkPolicy } from '../core/policy/checkPolicy.ts';
+import { type DryRunReport, dryRun } from '../core/policy/dryRun.ts';
+import { recordedOptions } from '../core/space/record.ts';
+import { loadSession } from './rehearse.ts';
+import { checkMemberName, checkRules, type CouncilRules, votesNeeded } from '../core/policy/council.ts';
+import type { FeedbackMode } from '../core/policy/actions.ts';
+import type { DisplayMode } from '../core/displayMode.ts';
 
 /** Join-code alphabet: no 0/O, 1/I/L, so codes survive being read aloud or off a projector. */
 const CODE_ALPHABET = '23456789ABCDEFGHJKMNPQRSTUVWXYZ';
@@ -142,6 +150,8 @@ interface LiveSpace {
   lastBytes: Uint8Array | null;
   /** The connection of each connected participant (the newest one). */
   readonly participantConn: Map<string, ConnRef>;
+  /** Acts asked for by people run one at a time, so what is checked before logging is what is applied (Q10). */
+  acts: Promise<unknown>;
 }
 
 interface ConnState {
@@ -178,6 +188,7 @@ export class SpaceHost {
   private readonly capacity: number;
   private readonly maxCapacity: number;
   private readonly ttlMs: number;
+  private readonly actListeners = new Set<(spaceId: string, e: Extract<SpaceEvent, { kind: 'act-logged' | 'act-failed' }>) => void>();
 
   constructor(o: SpaceHostOptions) {
     this.o = o;
@@ -225,6 +236,9 @@ export class SpaceHost {
         const o = await this.o.storage.getSpace(other);
         if (o) state.links.set(other, o.code);
       }
+      // The council and what it set are acts already applied (logged, then stored, S12).
+      const gov = await this.o.storage.getGovernance(space.id);
+      if (gov) restoreGovernance(state.gov, JSON.parse(gov) as GovernanceSnapshot, space.groups ?? []);
       // Stories and their settings are restored like points: derived from what was recorded (ST13).
       const storySettings = await this.o.storage.getStorySettings(space.id);
       if (storySettings) state.stories.settings = storySettings;
@@ -312,7 +326,7 @@ export class SpaceHost {
   }
 
   /**
-   * The space's secret noise seed (R7, S12); a space from before R7 gets one now, stored before
+   * The space's secret noise seed (R7, S13); a space from before R7 gets one now, stored before
    * its machine starts (so replay of what follows finds it). Never leaves the server.
    */
   private async noiseSeedOf(spaceId: string): Promise<string> {
@@ -323,7 +337,7 @@ export class SpaceHost {
   }
 
   private adopt(space: SpaceRecord, state: SpaceState): LiveSpace {
-    const live: LiveSpace = { record: space, state, beat: null, lastBytes: null, participantConn: new Map() };
+    const live: LiveSpace = { record: space, state, beat: null, lastBytes: null, participantConn: new Map(), acts: Promise.resolve() };
     this.byCode.set(space.code, live);
     this.byId.set(space.id, live);
     return live;
@@ -376,6 +390,7 @@ export class SpaceHost {
         tickSeq = h.seq;
       }
     }
+    if (r.recorded && (e.kind === 'act-logged' || e.kind === 'act-failed')) for (const l of this.actListeners) l(live.record.id, e);
     if (r.recorded && this.o.cluster) this.o.cluster.stepped(live.record.id, e);
     if (r.recorded && e.kind !== 'input') {
       const rec = recordOf(e, live.state.n, { ...(tickHash ? { hash: tickHash } : {}), ...(tickSeq !== undefined ? { seq: tickSeq } : {}), ...(e.kind === 'started' ? { options: this.options } : {}) });
@@ -442,12 +457,16 @@ export class SpaceHost {
       case 'logAct': {
         const then = fx.next;
         this.o.governance.record(fx.act).then(
-          () => {
-            if (this.byId.get(live.record.id) === live) this.stepIn(live, then);
+          (entry) => {
+            // The log's index of the entry goes with the act, so screens can link to it (Q8).
+            const next = then.kind === 'act-logged' && typeof entry === 'number' ? { ...then, entry } : then;
+            if (this.byId.get(live.record.id) === live) this.stepIn(live, next);
             else this.settle(then.kind === 'act-logged' ? then.reply : 0, fail('SPACE_CLOSED', 'the space has closed'));
           },
           (err) => {
             this.report(`could not log ${fx.act.type}; nothing was changed`, err);
+            // Recorded, so a decision the machine took clears in replay as it did here (Q10).
+            if (then.kind === 'act-logged' && isDerived(then.act) && this.byId.get(live.record.id) === live) this.stepIn(live, { kind: 'act-failed', at: this.o.scheduler.now(), act: then.act });
             this.settle(then.kind === 'act-logged' ? then.reply : 0, fail('UNAVAILABLE', 'the public log is unavailable, so nothing was changed; try again'));
           },
         );
@@ -507,6 +526,9 @@ export class SpaceHost {
         live.record = { ...live.record, stewardTokenHash: w.tokenHash };
         this.write(() => s.updateStewardTokenHash(spaceId, w.tokenHash), 'change a steward token');
         return;
+      case 'governance':
+        this.write(() => s.putGovernance(spaceId, JSON.stringify(w.snapshot)), 'store the council');
+        return;
       case 'story':
         this.write(
           () => s.createStory({ id: w.storyId, spaceId, participantId: w.participantId, text: w.text, name: w.name, valence: w.affect.valence, arousal: w.affect.arousal, confidence: w.affect.confidence, flags: w.flags, status: w.status, reason: null, createdAt: w.at, decidedAt: null }),
@@ -550,6 +572,10 @@ export class SpaceHost {
   }
 
   private notify(live: LiveSpace, e: SpaceEvent, ref: ConnRef, msg: Notice, durable: boolean, withPulse: boolean): void {
+    if (msg.t === 'error' && this.replies.has(ref)) {
+      this.settle(ref, fail(msg.code, msg.message));
+      return;
+    }
     if (msg.t === 'done') {
       const settleIt = () => this.settle(ref, ok(true));
       if (durable) this.lastWrite.then(settleIt, () => this.settle(ref, fail('UNAVAILABLE', 'storage failed; try again')));
@@ -844,10 +870,230 @@ export class SpaceHost {
   }
 
   private act(live: LiveSpace, act: SpaceAct): Promise<Result<true>> {
-    const reply = this.nextRef++;
-    const done = new Promise<Result<true>>((res) => this.replies.set(reply, res));
-    this.stepIn(live, { kind: 'act-requested', at: this.o.scheduler.now(), act, reply });
-    return done;
+    const run = (): Promise<Result<true>> => {
+      const reply = this.nextRef++;
+      const done = new Promise<Result<true>>((res) => this.replies.set(reply, res));
+      this.stepIn(live, { kind: 'act-requested', at: this.o.scheduler.now(), act, reply });
+      return done;
+    };
+    const next = live.acts.then(run, run);
+    live.acts = next;
+    return next;
+  }
+
+  // ——— councils and policies (SPEC §Q) ———
+
+  /** Listens to every applied act (feeds: webhooks, the display-mode book). */
+  listenActs(l: (spaceId: string, e: Extract<SpaceEvent, { kind: 'act-logged' | 'act-failed' }>) => void): { dispose(): void } {
+    this.actListeners.add(l);
+    return { dispose: () => this.actListeners.delete(l) };
+  }
+
+  private async liveFor(code: string, stewardToken: string | null | undefined): Promise<Result<LiveSpace>> {
+    const auth = await this.authorise(code, stewardToken);
+    if (!auth.ok) return auth;
+    const live = this.byId.get(auth.value.id);
+    return live ? ok(live) : fail('SPACE_CLOSED', 'the space has closed');
+  }
+
+  /** The live space and member a member token names (constant-time hash comparison). */
+  private async memberFor(code: string, memberToken: string | null | undefined): Promise<Result<{ live: LiveSpace; member: Member }>> {
+    const space = await this.spaceByCode(code);
+    if (!space) return fail('NOT_FOUND', 'no such space');
+    const live = this.byId.get(space.id);
+    if (!live) return fail('SPACE_CLOSED', 'the space has closed');
+    if (!memberToken) return fail('UNAUTHORIZED', 'a council member token is required');
+    const h = hashToken(memberToken);
+    let found: Member | null = null;
+    for (const m of live.state.gov.members.values()) if (sameHash(h, m.tokenHash)) found = m;
+    return found ? ok({ live, member: found }) : fail('UNAUTHORIZED', 'that member token is not (or no longer) valid');
+  }
+
+  /** The steward creates the space's council (Q1): logged (`council.created`), then in force. */
+  async createCouncil(code: string, stewardToken: string | null | undefined, rules: unknown): Promise<Result<{ readonly council: string; readonly rules: CouncilRules }>> {
+    const l = await this.liveFor(code, stewardToken);
+    if (!l.ok) return l;
+    const checked = checkRules(rules);
+    if (!checked.ok) return fail('BAD_REQUEST', `rules: ${checked.message}`);
+    const councilId = newId();
+    const r = await this.act(l.value, { kind: 'council-create', councilId, rules: checked.rules });
+    return r.ok ? ok({ council: councilId, rules: checked.rules }) : r;
+  }
+
+  /** The steward invites a member (Q1): the token is returned once and stored only as its hash. */
+  async addMember(code: string, stewardToken: string | null | undefined, name: unknown): Promise<Result<{ readonly member: string; readonly name: string; readonly memberToken: string }>> {
+    const l = await this.liveFor(code, stewardToken);
+    if (!l.ok) return l;
+    const n = checkMemberName(name);
+    if (!n.ok) return fail('BAD_REQUEST', n.message);
+    const memberToken = newToken();
+    const memberId = newId();
+    const r = await this.act(l.value, { kind: 'member-add', memberId, name: n.name, tokenHash: hashToken(memberToken) });
+    return r.ok ? ok({ member: memberId, name: n.name, memberToken }) : r;
+  }
+
+  /** The steward removes a member (Q1); their token stops working once logged. */
+  async removeMember(code: string, stewardToken: string | null | undefined, memberId: string): Promise<Result<true>> {
+    const l = await this.liveFor(code, stewardToken);
+    if (!l.ok) return l;
+    return this.act(l.value, { kind: 'member-remove', memberId, by: { steward: true } });
+  }
+
+  /** Who a member token belongs to. */
+  async whoIs(code: string, memberToken: string | null | undefined): Promise<Result<{ readonly member: string; readonly name: string }>> {
+    const m = await this.memberFor(code, memberToken);
+    return m.ok ? ok({ member: m.value.member.id, name: m.value.member.name }) : m;
+  }
+
+  /**
+   * A member proposes a policy (checked now against the schema and bounds, Q3–Q5), a change of
+   * an active policy (`amends`), or new council rules (Q2).
+   */
+  async propose(code: string, memberToken: string | null | undefined, body: { readonly policy?: unknown; readonly rules?: unknown; readonly amends?: string | undefined }): Promise<Result<{ readonly proposal: string; readonly expiresAt: number }>> {
+    const m = await this.memberFor(code, memberToken);
+    if (!m.ok) return m;
+    const { live, member } = m.value;
+    const council = live.state.gov.council;
+    if (!council) return fail('NOT_FOUND', 'this space has no council');
+    const proposalId = newId();
+    let act: SpaceAct;
+    if (body.rules !== undefined) {
+      const r = checkRules(body.rules);
+      if (!r.ok) return fail('BAD_REQUEST', `rules: ${r.message}`);
+      act = { kind: 'rules-propose', proposalId, by: member.id, rules: r.rules };
+    } else {
+      const c = checkPolicy(body.policy, live.record.groups ?? [], council.rules.prompts.length);
+      if (!c.ok) return fail(c.problem.code, c.problem.message);
+      act = { kind: 'policy-propose', proposalId, by: member.id, policy: c.spec, ...(body.amends ? { amends: body.amends } : {}) };
+    }
+    const at = this.o.scheduler.now();
+    const r = await this.act(live, act);
+    return r.ok ? ok({ proposal: proposalId, expiresAt: at + council.rules.proposalSeconds * 1000 }) : r;
+  }
+
+  /** A member votes (Q2); adoption follows, logged, as soon as the quorum is reached before expiry. */
+  async vote(code: string, memberToken: string | null | undefined, proposalId: string, vote: 'yes' | 'no'): Promise<Result<{ readonly proposal: string; readonly status: string }>> {
+    const m = await this.memberFor(code, memberToken);
+    if (!m.ok) return m;
+    const { live } = m.value;
+    // An adoption is decided by the machine and logged right after the vote: wait for it, so the
+    // answer says what happened.
+    let stop: { dispose(): void } | null = null;
+    const adopted = new Promise<void>((res) => {
+      stop = this.listenActs((id, e) => {
+        if (id === live.record.id && e.act.kind === 'policy-adopt' && e.act.proposalId === proposalId) res();
+      });
+    });
+    const g = live.state.gov;
+    const p = g.proposals.get(proposalId);
+    const yes = p ? Object.values(p.votes).filter((x) => x === 'yes').length + (vote === 'yes' ? 1 : 0) : 0;
+    const reaches = p !== undefined && g.council !== null && vote === 'yes' && yes >= votesNeeded(g.council.rules, g.members.size);
+    try {
+      const r = await this.act(live, { kind: 'policy-vote', proposalId, memberId: m.value.member.id, vote });
+      if (!r.ok) return r;
+      if (reaches) {
+        let timer: Cancel | null = null;
+        await Promise.race([adopted, new Promise<void>((res) => (timer = this.o.scheduler.at(this.o.scheduler.now() + 5000, res)))]);
+        (timer as Cancel | null)?.cancel();
+      }
+    } finally {
+      (stop as { dispose(): void } | null)?.dispose();
+    }
+    return ok({ proposal: proposalId, status: g.proposals.get(proposalId)?.status ?? 'open' });
+  }
+
+  /** The steward or any member retires an active policy (Q6): stopping is never harder than starting. */
+  async retirePolicy(code: string, token: string | null | undefined, policyId: string): Promise<Result<true>> {
+    const asSteward = await this.authorise(code, token);
+    if (asSteward.ok) {
+      const live = this.byId.get(asSteward.value.id);
+      if (!live) return fail('SPACE_CLOSED', 'the space has closed');
+      return this.act(live, { kind: 'policy-retire', policyId, by: { steward: true } });
+    }
+    const m = await this.memberFor(code, token);
+    if (!m.ok) return fail('UNAUTHORIZED', 'the steward token or a council member token is required');
+    return this.act(m.value.live, { kind: 'policy-retire', policyId, by: { member: m.value.member.id } });
+  }
+
+  /** The steward sets the feedback by hand (e.g. back to mirror at once): `feedback.changed`. */
+  async setFeedback(code: string, stewardToken: string | null | undefined, mode: FeedbackMode, minutes: number | null): Promise<Result<true>> {
+    const l = await this.liveFor(code, stewardToken);
+    if (!l.ok) return l;
+    if (minutes !== null && !(Number.isFinite(minutes) && minutes >= 1 && minutes <= 30)) return fail('POLICY_BOUNDS', 'minutes must be in [1, 30] (or null: until changed)');
+    return this.act(l.value, { kind: 'feedback-set', slot: 'feedback', at: this.o.scheduler.now(), mode, minutes: mode === 'mirror' ? null : minutes, by: { steward: true } });
+  }
+
+  /** The steward chooses the display mode (issue 15): an act on the public log (`display.changed`), then in the released view. */
+  async setDisplayMode(code: string, stewardToken: string | null | undefined, mode: DisplayMode): Promise<Result<true>> {
+    const l = await this.liveFor(code, stewardToken);
+    if (!l.ok) return l;
+    return this.act(l.value, { kind: 'display-mode', mode, by: { steward: true } });
+  }
+
+  /** The display mode in force for an open space (the default for others). */
+  displayModeOf(spaceId: string): { readonly mode: DisplayMode; readonly by: string; readonly at: number; readonly entry: number | null } {
+    const d = this.byId.get(spaceId)?.state.gov.display;
+    if (!d) return { mode: 'field', by: 'default', at: 0, entry: null };
+    const mode = d.override?.mode ?? d.mode;
+    return { mode, by: d.override?.mode ? 'policy' : d.by, at: d.since, entry: d.override?.mode ? d.override.entry : d.entry };
+  }
+
+  /** A participant opts out of (or back into) adaptive feedback (Q8), by their resume token. */
+  async optOut(participantToken: string | null | undefined, optOut: boolean): Promise<Result<{ readonly optOut: boolean }>> {
+    if (!participantToken) return fail('UNAUTHORIZED', 'your participant token is required');
+    const p = await this.o.storage.getParticipantByTokenHash(hashToken(participantToken));
+    if (!p) return fail('NOT_FOUND', 'that session is unknown or was erased');
+    const live = this.byId.get(p.spaceId);
+    if (!live) return fail('SPACE_CLOSED', 'this space has closed');
+    this.stepIn(live, { kind: 'feedback-opted', at: this.o.scheduler.now(), participantId: p.id, optOut });
+    await this.drain();
+    return ok({ optOut });
+  }
+
+  /** How many reflection prompts the space's council approved (0 without a council). */
+  councilPrompts(spaceId: string): number {
+    return this.byId.get(spaceId)?.state.gov.council?.rules.prompts.length ?? 0;
+  }
+
+  /**
+   * A dry run of a proposed policy over this space's recorded session so far (Q11a): when it
+   * would have fired, and the figures it reads over time. Nothing is logged or changed.
+   */
+  async dryRun(code: string, policy: unknown): Promise<Result<DryRunReport>> {
+    await this.drain();
+    const session = await loadSession(this.o.storage, normaliseCode(code));
+    if (!session) return fail('NOT_FOUND', 'no such space');
+    const { space, events, inputs } = session;
+    const options = recordedOptions(events) ?? this.options;
+    const r = dryRun(policy, this.settingsOf(space, session.noiseSeed), options, events, inputs);
+    return r.ok ? ok(r.report) : fail(r.problem.code, r.problem.message);
+  }
+
+  /**
+   * The council's public view (Q1, Q8): rules, members (names), proposals and votes, policies,
+   * the feedback and display in force, recent notices, and the opt-out count — released only
+   * when 0 or at least the minimum cohort (R1), else null.
+   */
+  councilView(spaceId: string): Result<Record<string, unknown>> {
+    const live = this.byId.get(spaceId);
+    if (!live) return fail('SPACE_CLOSED', 'this space has closed');
+    const g = live.state.gov;
+    const now = this.o.scheduler.now();
+    const k = this.options.release.minCohort;
+    const opted = g.optedOut.size;
+    const fields = governanceFields(g);
+    return ok({
+      space: live.record.code,
+      council: g.council ? { id: g.council.id, createdAt: g.council.createdAt, rules: g.council.rules, needed: votesNeeded(g.council.rules, g.members.size) } : null,
+      members: [...g.members.values()].map((m) => ({ id: m.id, name: m.name, addedAt: m.addedAt })),
+      proposals: [...g.proposals.values()].map((p) => ({ ...p, status: p.status === 'open' && now >= p.expiresAt ? 'expired' : p.status, yes: Object.values(p.votes).filter((v) => v === 'yes').length, no: Object.values(p.votes).filter((v) => v === 'no').length })),
+      policies: [...g.policies.values()].map((p) => ({ id: p.id, version: p.version, status: p.status, adoptedAt: p.adoptedAt, retiredAt: p.retiredAt, lastFiredAt: p.lastFiredAt, fired: p.fired, cooldownUntil: p.lastFiredAt === null ? null : p.lastFiredAt + p.spec.cooldownSeconds * 1000, ...p.spec })),
+      feedback: fields.feedback,
+      display: fields.display,
+      notices: g.notices,
+      optOuts: opted === 0 || opted >= k ? opted : null,
+      evalErrors: g.evalErrors,
+    });
   }
 
   /** Closes a space (H3): logged first, then closed; connected clients get `bye`. */

@@ -119,7 +119,7 @@ export interface StorySettingsRecord {
   readonly moderation: 'pre' | 'post';
 }
 
-/** One differentially private release from a space's stored inputs (SPEC R8, S12). */
+/** One differentially private release from a space's stored inputs (SPEC R8, S13). */
 export interface PrivacyReleaseRecord {
   readonly spaceId: string;
   /** Per-space release number, 1, 2, … (the noise nonce). */
@@ -182,6 +182,16 @@ export interface Storage {
   listSpaceLinks(spaceId: string): Promise<string[]>;
 
   /**
+   * Stores (replaces) a space's governance state — its council, members (token hashes only),
+   * proposals, policies and the feedback in force — as the JSON text the space machine gives
+   * (SPEC S12), so that a council survives a restart. Ordered and group-committed like every
+   * write; rejects for an unknown space.
+   */
+  putGovernance(spaceId: string, snapshot: string): Promise<void>;
+  /** The last governance state stored for a space, or null when none (SPEC S12). */
+  getGovernance(spaceId: string): Promise<string | null>;
+
+  /**
    * Appends machine events durably (resolves after the commit). (spaceId, n) is unique across
    * events and inputs: a call holding an n already stored rejects, storing none of its events,
    * and the other calls of the group commit (SPEC S8).
@@ -198,7 +208,7 @@ export interface Storage {
   lastEventN(spaceId: string): Promise<number>;
 
   /**
-   * Stores the space's secret noise seed (SPEC S12, R7) once: a second call keeps the first
+   * Stores the space's secret noise seed (SPEC S13, R7) once: a second call keeps the first
    * seed (idempotent, so a seed once used for released noise never changes). Rejects for an
    * unknown space. The seed is never part of a SpaceRecord, so no listing can carry it out.
    */
@@ -206,7 +216,7 @@ export interface Storage {
   /** The space's noise seed, or null when it has none (spaces created before R7). */
   getSpaceSecret(spaceId: string): Promise<string | null>;
   /**
-   * Stores a DP release (S12, R8): the ledger of the space's privacy budget is the sum of its
+   * Stores a DP release (S13, R8): the ledger of the space's privacy budget is the sum of its
    * releases' ρ. Rejects, storing nothing, for an unknown space or an n already stored.
    */
   appendPrivacyRelease(r: PrivacyReleaseRecord): Promise<void>;

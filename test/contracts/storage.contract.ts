@@ -413,6 +413,18 @@ export function storageContract(h: StorageHarness): void {
       expect(await s.listSpaceLinks('b')).toEqual(['a']);
     });
 
+    it('[S12] governance: null before any, replaced by each put, per space, in call order; an unknown space rejects alone', async () => {
+      await s.createSpace(space('a', 'CODEA'));
+      await s.createSpace(space('b', 'CODEB'));
+      expect(await s.getGovernance('a')).toBeNull();
+      // Not awaited one by one: the later put wins because writes apply in call order (S3).
+      const puts = [s.putGovernance('a', '{"v":1,"n":1}'), s.putGovernance('nowhere', '{}'), s.putGovernance('a', '{"v":1,"n":2}'), s.putGovernance('b', '{"v":1,"n":9}')];
+      expect(await fulfilled(puts)).toEqual([true, false, true, true]);
+      expect(await s.getGovernance('a')).toBe('{"v":1,"n":2}');
+      expect(await s.getGovernance('b')).toBe('{"v":1,"n":9}');
+      expect(await s.getGovernance('nowhere')).toBeNull();
+    });
+
     const story = (id: string, over: Partial<StoryRecord> = {}): StoryRecord => ({
       id,
       spaceId: 'a',
@@ -471,7 +483,7 @@ export function storageContract(h: StorageHarness): void {
       expect(await fulfilled([s.setStorySettings('zz', { enabled: true, moderation: 'pre' }, 7)])).toEqual([false]);
     });
 
-    it('[S12] a space’s noise seed is stored once, read back, never part of the space record; an unknown space rejects', async () => {
+    it('[S13] a space’s noise seed is stored once, read back, never part of the space record; an unknown space rejects', async () => {
       await s.createSpace(space('a', 'CODEA'));
       expect(await s.getSpaceSecret('a')).toBeNull();
       const seed = 'ab'.repeat(32);
@@ -484,7 +496,7 @@ export function storageContract(h: StorageHarness): void {
       expect(await s.getSpaceSecret('nowhere')).toBeNull();
     });
 
-    it('[S12] DP releases are stored and listed by n; a duplicate n or an unknown space rejects', async () => {
+    it('[S13] DP releases are stored and listed by n; a duplicate n or an unknown space rejects', async () => {
       await s.createSpace(space('a', 'CODEA'));
       const rel = (n: number) => ({ spaceId: 'a', n, at: 100 + n, what: 'series', params: '{"from":0}', rhoMicro: 50_000, body: `{"points":[${n}]}` });
       await s.appendPrivacyRelease(rel(2));
@@ -497,7 +509,7 @@ export function storageContract(h: StorageHarness): void {
 
     if (h.reopen) {
       const reopen = h.reopen;
-      it('[S6][S12] the noise seed survives a reopen', async () => {
+      it('[S6][S13] the noise seed survives a reopen', async () => {
         await s.createSpace(space('a', 'CODEA'));
         await s.setSpaceSecret('a', 'ef'.repeat(32));
         await s.close();
@@ -515,6 +527,14 @@ export function storageContract(h: StorageHarness): void {
         expect((await s.getSpace('a'))?.groups).toEqual(['east']);
         expect((await s.getParticipantByTokenHash('tok-p1'))?.group).toBe('east');
         expect(await s.listSpaceLinks('a')).toEqual(['b']);
+      });
+
+      it('[S6][S12] governance survives a reopen', async () => {
+        await s.createSpace(space('a', 'CODEA'));
+        await s.putGovernance('a', '{"v":1,"council":null}');
+        await s.close();
+        s = await reopen();
+        expect(await s.getGovernance('a')).toBe('{"v":1,"council":null}');
       });
 
       it('[S6][ST13] stories and their settings survive a reopen; an erased one stays erased', async () => {

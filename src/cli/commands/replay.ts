@@ -21,8 +21,14 @@ leaves, disconnects, ticks, governance acts) is read back from the database in t
 space machine stepped it, folded through the same machine, and every pulse it publishes is
 compared with the hash of the pulse that was published at the time.
 
-Prints "replayed N pulses: N identical, 0 differ" and exits 0 when the replay reproduces the
-session; exits 1 when any pulse differs, and 2 on bad arguments.
+It also re-derives every decision the machine took itself — each council policy.fired, each
+policy.adopted once a vote reached the quorum, each feedback.changed on expiry (SPEC Q11) —
+and compares them, bit for bit and in order, with the decisions that were recorded.
+
+Prints "replayed N pulses: N identical, 0 differ" (and, when the session has any decisions,
+"re-derived N decisions: N identical,
+0 differ"), and exits 0 when the replay reproduces the session; exits 1 when any pulse or
+decision differs, and 2 on bad arguments.
 
 Options:
   --db PATH      the SQLite database the server ran on (env ATTUNE_DB, default ./data/attune.db)
@@ -72,9 +78,12 @@ export const command: Command = {
         for (const d of report.differences) io.stdout.write(`  differs at event ${d.n} (pulse seq ${d.seq}): recorded ${d.recorded ?? 'none'}, replayed ${d.replayed}\n`);
         if (report.gaps.length > 0) io.stdout.write(`  events missing from the record before n = ${report.gaps.join(', ')}\n`);
         if (report.unexpected > 0) io.stdout.write(`  ${report.unexpected} recorded events changed nothing when replayed\n`);
+        const d = report.decisions;
+        if (d.recorded > 0 || d.rederived > 0) io.stdout.write(`re-derived ${d.rederived} decisions (${d.recorded} recorded): ${d.identical} identical, ${Math.max(d.recorded, d.rederived) - d.identical} differ\n`);
+        for (const x of d.differences) io.stdout.write(`  decision ${x.index + 1} differs:\n    recorded   ${x.recorded ?? 'none'}\n    re-derived ${x.rederived ?? 'none'}\n`);
         if (report.configChanges.length > 0) io.stdout.write(`  the server restarted with other settings at n = ${report.configChanges.join(', ')}; pulses after that are replayed with the first settings\n`);
       }
-      return report.differ === 0 && report.unexpected === 0 ? 0 : 1;
+      return report.differ === 0 && report.unexpected === 0 && report.decisions.differences.length === 0 ? 0 : 1;
     } finally {
       await storage.close();
       db.close();

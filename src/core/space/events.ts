@@ -12,6 +12,7 @@ import type { ReleasedHeartSynchrony } from '../collective/heartSynchrony.ts';
 import type { Bridging } from '../collective/bridging.ts';
 import type { GovernanceAct } from '../governance.ts';
 import type { ReleasedGroups } from '../release/groups.ts';
+import type { CouncilAct, GovernanceSnapshot } from '../policy/governance.ts';
 import type { ReleasedPulse } from '../release/release.ts';
 import type { StoriesView } from '../release/stories.ts';
 import type { Result } from '../errors.ts';
@@ -34,6 +35,8 @@ export type SpaceAct =
   | { readonly kind: 'steward-changed'; readonly tokenHash: string; readonly reason: string }
   /** This space's steward agrees (`agree`) or stops agreeing to be linked with another space (docs/bridging.md). */
   | { readonly kind: 'link'; readonly other: string; readonly otherCode: string; readonly agree: boolean }
+  /** Councils, policies, feedback and display modes (SPEC §Q, src/core/policy/governance.ts). */
+  | CouncilAct
   /** A steward's moderation decision about a story (SPEC ST6): logged as `story.moderated` (category only), then applied. */
   | { readonly kind: 'story-decision'; readonly storyId: string; readonly decision: Decision; readonly reason: DeclineReason | null }
   /** A steward turns stories on or off or changes how they are moderated (ST1): logged as `stories.settings`, then applied. */
@@ -72,8 +75,12 @@ export type SpaceEvent =
   | { readonly kind: 'tick'; readonly at: number; readonly participant: boolean; readonly merged?: MergedCounts }
   /** A governance act was asked for; the machine answers with `logAct` (or refuses). */
   | { readonly kind: 'act-requested'; readonly at: number; readonly act: SpaceAct; readonly reply: ConnRef }
-  /** The act's log entry is durable: apply it. */
-  | { readonly kind: 'act-logged'; readonly at: number; readonly act: SpaceAct; readonly reply: ConnRef }
+  /** The act's log entry is durable: apply it. `entry` is its index in the public log, when the log tells. */
+  | { readonly kind: 'act-logged'; readonly at: number; readonly act: SpaceAct; readonly reply: ConnRef; readonly entry?: number }
+  /** The act's log write failed: nothing takes effect (recorded, so a pending decision clears in replay too; SPEC Q10). */
+  | { readonly kind: 'act-failed'; readonly at: number; readonly act: SpaceAct }
+  /** A participant opted out of (or back into) adaptive feedback (SPEC Q8): they keep seeing mirror. */
+  | { readonly kind: 'feedback-opted'; readonly at: number; readonly participantId: string; readonly optOut: boolean }
   /**
    * A participant shared a story (SPEC ST2–ST5), with consent, checked text, the analyser's affect
    * and the automatic pass's flags. The record keeps the id, affect and flags, never the text
@@ -113,6 +120,8 @@ export type Write =
   | { readonly kind: 'clear-latest'; readonly participantId: string }
   | { readonly kind: 'close'; readonly at: number }
   | { readonly kind: 'steward-token'; readonly tokenHash: string }
+  /** The space's council, policies and feedback after an applied act (SPEC S12). */
+  | { readonly kind: 'governance'; readonly snapshot: GovernanceSnapshot }
   | { readonly kind: 'story'; readonly storyId: string; readonly participantId: string; readonly text: string; readonly name: string | null; readonly affect: StoryAffect; readonly flags: readonly string[]; readonly status: StoryStatus; readonly at: number }
   | { readonly kind: 'story-status'; readonly storyId: string; readonly status: StoryStatus; readonly reason: DeclineReason | null; readonly at: number }
   | { readonly kind: 'story-erase'; readonly storyId: string }
@@ -129,6 +138,10 @@ export interface PulseView extends ReleasedPulse {
   readonly groups?: ReleasedGroups;
   /** How much the shown groups' feelings overlap (docs/bridging.md); null below two shown groups. */
   readonly bridging?: Bridging | null;
+  /** The feedback mode in force, the policy that set it, why, and its log entry (SPEC Q8; spaces with a council). */
+  readonly feedback?: Readonly<Record<string, unknown>>;
+  /** The display mode and any policy override in force (SPEC Q8, issue 15). */
+  readonly display?: Readonly<Record<string, unknown>>;
 }
 
 /** Messages the machine addresses to one connection. */
@@ -136,7 +149,7 @@ export type Notice =
   | { readonly t: 'welcome'; readonly role: 'participant' | 'display'; readonly participant?: string; readonly token?: string; readonly you: Affect | null; readonly lastSeq: number; readonly group?: string | null }
   | { readonly t: 'group'; readonly group: string | null }
   | { readonly t: 'ack'; readonly seq: number; readonly affect: Affect }
-  | { readonly t: 'error'; readonly code: 'BAD_REQUEST' | 'NOT_JOINED' | 'SPACE_CLOSED' | 'SPACE_FULL' | 'CONSENT_REQUIRED' | 'UNAVAILABLE'; readonly message: string; readonly seq?: number }
+  | { readonly t: 'error'; readonly code: 'BAD_REQUEST' | 'NOT_JOINED' | 'SPACE_CLOSED' | 'SPACE_FULL' | 'CONSENT_REQUIRED' | 'UNAVAILABLE' | 'CONFLICT' | 'NOT_FOUND' | 'UNAUTHORIZED'; readonly message: string; readonly seq?: number }
   | { readonly t: 'full'; readonly message: string; readonly capacity: number }
   | { readonly t: 'bye'; readonly reason: 'left' }
   | { readonly t: 'done'; readonly ok: true }

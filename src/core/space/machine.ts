@@ -27,9 +27,11 @@ import type { Aggregate } from '../aggregate/aggregate.ts';
 import { PulseState } from '../pulse.ts';
 import { type ReleasedGroups, releaseGroups } from '../release/groups.ts';
 import { keyOfSeed } from '../release/chacha20.ts';
-import { figuresOf, type LiveRelease, newLiveRelease, smoothReleased, snapshotDue, snapshotOf } from '../release/live.ts';
+import { figuresOf, type LiveRelease, newLiveRelease, smoothReleased, snapshotDue, snapshotOf as snapshotAggregate } from '../release/live.ts';
 import { DEFAULT_RELEASE_POLICY, newReleaseCache, type ReleaseCache, type ReleasePolicy, type ReleasedPulse, releaseCollective, releaseHeartSynchrony, releasePulse } from '../release/release.ts';
-import type { Effect, MergedCounts, Notice, PulseView, SpaceEvent } from './events.ts';
+import type { Effect, MergedCounts, Notice, PulseView, SpaceAct, SpaceEvent } from './events.ts';
+import { applyAct, type CouncilAct, decide, decisionFailed, type GovernanceState, governanceActOf, governanceFields, governanceShown, newGovernance, refuseAct, snapshotOf } from '../policy/governance.ts';
+import { PolicyHistory } from '../policy/policyInput.ts';
 import { applyStoryAct, checkStoryAct, isStoryAct, newStoriesState, restartStories, type StoriesState, storiesEffects, storyActEntry, stepStoryEvent } from './storySteps.ts';
 
 /**
@@ -120,6 +122,8 @@ export interface SpaceState {
   groupRelease: { readonly key: string; readonly groups: ReleasedGroups; readonly bridging: Bridging | null } | null;
   /** Ids of the spaces this space's steward agreed to link with (an act on the public log). */
   readonly links: Map<string, string>;
+  /** The council, its policies and what they set (SPEC §Q). */
+  readonly gov: GovernanceState;
   /** Personal stories shared with consent, their moderation and the gathering display (SPEC §ST). */
   readonly stories: StoriesState;
   /** The live release (R7): batches, snapshot, noise (derived from recorded events; replay rebuilds it). */
@@ -157,6 +161,7 @@ export function createSpaceState(space: SpaceSettings, options: Partial<MachineO
     releaseCache: newReleaseCache(),
     groupRelease: null,
     links: new Map(),
+    gov: newGovernance(),
     stories: newStoriesState(),
     live: newLiveRelease(),
     noiseKey: space.noiseSeed ? keyOfSeed(space.noiseSeed) : null,
@@ -218,12 +223,18 @@ export function step(state: SpaceState, e: SpaceEvent): StepResult {
       state.lastView = null;
       state.lastParticipantAt = -Infinity;
       state.lastSeriesAt = -Infinity;
+      // Derived governance state starts afresh too: the history window, and any decision whose entry was lost.
+      state.gov.history = new PolicyHistory();
+      state.gov.pending = false;
+      state.gov.optedOut.clear();
       // The gathering display starts afresh (its controls were for the displays that are gone).
       // Rate windows start afresh, and the rotation follows the stories' own order, so a host
       // rebuilt from storage and a replay from the first event hold the same story state (ST13).
       Object.assign(state.stories, { current: null, since: e.at, pinned: false, paused: false, lastView: null, lastKey: '' });
       restartStories(state.stories);
       state.live = newLiveRelease();
+      // A takeover (§K) continues the released smoothed mean as it continues the pulse's.
+      if (e.smoothed) Object.assign(state.live, { smoothed: { ...e.smoothed }, lastAt: e.smoothedAt ?? e.at });
       state.groupRelease = null;
       return done(state, [], true);
     }
@@ -369,6 +380,11 @@ export function step(state: SpaceState, e: SpaceEvent): StepResult {
         return done(state, [{ type: 'logAct', act: { type: entry.type, space: state.space.id, at: e.at, payload: entry.payload }, next: { kind: 'act-logged', at: e.at, act: e.act, reply: e.reply } }], false);
       }
       if (closed) return done(state, [notify(e.reply, { t: 'error', code: 'SPACE_CLOSED', message: 'the space is already closed' }, false)], false);
+      if (isCouncilAct(e.act)) {
+        const refused = refuseAct(state.gov, e.act, e.at, state.space.groups ?? []);
+        if (refused) return done(state, [notify(e.reply, { t: 'error', code: refused.code, message: refused.message }, false)], false);
+        return done(state, [{ type: 'logAct', act: governanceActOf(state.space.id, e.act, e.at, state.gov), next: { kind: 'act-logged', at: e.at, act: e.act, reply: e.reply } }], false);
+      }
       const act =
         e.act.kind === 'close'
           ? { type: 'space.closed', space: state.space.id, at: e.at, payload: {} }
@@ -384,6 +400,15 @@ export function step(state: SpaceState, e: SpaceEvent): StepResult {
         return done(state, [...r.effects, ...storiesEffects(state.stories, e.at, state.pulse.count, state.options.release)], r.recorded);
       }
       if (closed) return done(state, [notify(e.reply, { t: 'error', code: 'SPACE_CLOSED', message: 'the space is already closed' }, false)], false);
+      if (isCouncilAct(e.act)) {
+        const then = applyAct(state.gov, e.act, e.at, e.entry ?? null, state.space.groups ?? []);
+        // The next participant beat publishes, even in an empty room: screens show every change (Q8).
+        state.gov.changed = true;
+        const fx: Effect[] = [{ type: 'persist', write: { kind: 'governance', snapshot: snapshotOf(state.gov) } }];
+        for (const a of then) fx.push({ type: 'logAct', act: governanceActOf(state.space.id, a, e.at, state.gov), next: { kind: 'act-logged', at: e.at, act: a, reply: 0 } });
+        if (e.reply !== 0) fx.push(notify(e.reply, { t: 'done', ok: true }, true));
+        return done(state, fx, true);
+      }
       if (e.act.kind === 'close') {
         state.status = 'closed';
         return done(state, [{ type: 'persist', write: { kind: 'close', at: e.at } }, { type: 'closed' }, notify(e.reply, { t: 'done', ok: true }, true)], true);
@@ -395,14 +420,30 @@ export function step(state: SpaceState, e: SpaceEvent): StepResult {
       }
       return done(state, [{ type: 'persist', write: { kind: 'steward-token', tokenHash: e.act.tokenHash } }, notify(e.reply, { t: 'done', ok: true }, true)], true);
     }
+    case 'act-failed': {
+      if (isCouncilAct(e.act)) decisionFailed(state.gov, e.act);
+      return done(state, [], true);
+    }
+    case 'feedback-opted': {
+      if (e.optOut) state.gov.optedOut.add(e.participantId);
+      else state.gov.optedOut.delete(e.participantId);
+      return done(state, [], true);
+    }
   }
+}
+
+const COUNCIL_ACT_KINDS = new Set<string>(['council-create', 'member-add', 'member-remove', 'policy-propose', 'rules-propose', 'policy-vote', 'policy-adopt', 'policy-retire', 'policy-fire', 'feedback-set', 'display-mode'] satisfies CouncilAct['kind'][]);
+
+/** Whether a space act is a council/governance act (SPEC §Q). */
+export function isCouncilAct(a: SpaceAct): a is CouncilAct {
+  return COUNCIL_ACT_KINDS.has(a.kind);
 }
 
 /** Whether a tick at this beat would change anything (the host skips ticks that would not). */
 export function wantsTick(state: SpaceState, participant: boolean): boolean {
   if (state.status === 'closed') return false;
   if (!participant) return state.displays > 0;
-  if (state.connected > 0 || state.displays > 0 || state.pulse.grid.n > 0) return true;
+  if (state.connected > 0 || state.displays > 0 || state.pulse.grid.n > 0 || state.gov.changed) return true;
   // An empty, unwatched room publishes once that it is empty, then rests.
   return state.lastView === null || state.lastView.count > 0;
 }
@@ -421,9 +462,16 @@ function tick(state: SpaceState, at: number, participant: boolean): StepResult {
   const base: PulseView = state.tracker ? { ...released, space: state.space.code, collective: releaseCollective(state.collective, released.count, o.release) } : { ...released, space: state.space.code };
   // Heart figures only while someone shares a heart signal, so rooms without straps look as before.
   const hearts: PulseView = state.heart && state.heart.tracked > 0 ? { ...base, heart: releaseHeartSynchrony(state.heart.measure(at), o.release.minCohort) } : base;
-  const view = state.space.groups?.length ? withGroups(state, hearts) : hearts;
+  const grouped = state.space.groups?.length ? withGroups(state, hearts) : hearts;
+  // Feedback and display fields only once governance is in use, so other spaces' bytes stay as they were.
+  const view: PulseView = governanceShown(state.gov) ? { ...grouped, ...governanceFields(state.gov) } : grouped;
   state.lastView = view;
   const effects: Effect[] = [{ type: 'publish', participants: participant && state.connected > 0, displays: state.displays > 0, view }];
+  state.gov.changed = false;
+  if (participant) {
+    const decision = decide(state.gov, view, at, state.space.groups ?? []);
+    if (decision) effects.push({ type: 'logAct', act: governanceActOf(state.space.id, decision, at, state.gov), next: { kind: 'act-logged', at, act: decision, reply: 0 } });
+  }
   // The gathering display moves on with the room's clock, and goes dark below the cohort (ST8, ST9).
   if (participant) effects.push(...storiesEffects(state.stories, at, released.count, o.release));
   if (at - state.lastSeriesAt >= o.seriesEveryMs && !released.suppressed && released.mean && released.spread && released.quadrants) {
@@ -447,8 +495,8 @@ function releaseLive(state: SpaceState, at: number): ReleasedPulse {
   // off the grids (a move changes two cells by one, a join or a leave one), which only waits longer.
   const changed = Math.max(state.pulse.changed.size, live.snapshot ? changedAtLeast(live.snapshot, state.pulse.grid) : 0);
   if (snapshotDue(live, changed, m.count, livePolicy)) {
-    live.snapshot = snapshotOf(state.pulse.grid);
-    live.groupSnapshots = state.pulse.groupGrids.map(snapshotOf);
+    live.snapshot = snapshotAggregate(state.pulse.grid);
+    live.groupSnapshots = state.pulse.groupGrids.map(snapshotAggregate);
     live.epoch = m.seq;
     live.figures = figuresOf(live.snapshot, policy.minCohort, livePolicy, state.noiseKey, m.seq);
     state.pulse.changed.clear();

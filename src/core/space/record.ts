@@ -9,6 +9,7 @@ import type { Affect } from '../affect.ts';
 import type { StoryControl } from '../stories/stories.ts';
 import type { PulseView, SpaceAct, SpaceEvent, StoredParticipant, StoryAffect } from './events.ts';
 import { createSpaceState, type MachineOptions, type SpaceSettings, step } from './machine.ts';
+import { isDerived } from '../policy/governance.ts';
 
 /** A recorded event as stored (the Storage port's SpaceEventRecord without the space id). */
 export interface RecordedEvent {
@@ -59,7 +60,11 @@ export function recordOf(e: SpaceEvent, n: number, extra: { readonly hash?: stri
     case 'tick':
       return { ...base, kind: e.kind, participantId: null, body: JSON.stringify({ participant: e.participant, seq: extra.seq ?? null, hash: extra.hash ?? null }) };
     case 'act-logged':
+      return { ...base, kind: e.kind, participantId: null, body: JSON.stringify({ act: e.act, ...(e.entry !== undefined ? { entry: e.entry } : {}) }) };
+    case 'act-failed':
       return { ...base, kind: e.kind, participantId: null, body: JSON.stringify({ act: e.act }) };
+    case 'feedback-opted':
+      return { ...base, kind: e.kind, participantId: e.participantId, body: JSON.stringify({ optOut: e.optOut }) };
     // Stories (SPEC ST13): the record keeps the id, the affect and the flags — never the text or
     // the pseudonym, which live only in the stories table and are erased with it.
     case 'story-submitted':
@@ -102,7 +107,11 @@ export function eventOf(r: RecordedEvent): SpaceEvent {
     case 'tick':
       return { kind: 'tick', at, participant: body.participant === true };
     case 'act-logged':
-      return { kind: 'act-logged', at, act: body.act as SpaceAct, reply: 0 };
+      return { kind: 'act-logged', at, act: body.act as SpaceAct, reply: 0, ...(typeof body.entry === 'number' ? { entry: body.entry } : {}) };
+    case 'act-failed':
+      return { kind: 'act-failed', at, act: body.act as SpaceAct };
+    case 'feedback-opted':
+      return { kind: 'feedback-opted', at, participantId: pid, optOut: body.optOut === true };
     case 'story-submitted':
       return { kind: 'story-submitted', at, reply: 0, participantId: pid, storyId: String(body.storyId ?? ''), text: '', name: null, affect: body.affect as StoryAffect, flags: (body.flags as string[] | undefined) ?? [] };
     case 'story-withdrawn':
@@ -130,6 +139,17 @@ export interface ReplayReport {
   readonly gaps: readonly number[];
   /** Numbers of `started` events recorded with other machine settings than the replay's, at most 10. */
   readonly configChanges: readonly number[];
+  /**
+   * Decisions the machine takes itself — `policy.fired`, `policy.adopted`, `feedback.changed` on
+   * expiry (SPEC Q11): how many were recorded, how many the replay re-derived, how many are
+   * identical (same act, bit for bit, in the same order), and the first differences.
+   */
+  readonly decisions: {
+    readonly recorded: number;
+    readonly rederived: number;
+    readonly identical: number;
+    readonly differences: readonly { readonly index: number; readonly recorded: string | null; readonly rederived: string | null }[];
+  };
 }
 
 /**
@@ -161,6 +181,8 @@ export function replay(space: SpaceSettings, options: Partial<MachineOptions>, e
   let unexpected = 0;
   let expectN = 1;
   const differences: { n: number; seq: number | null; recorded: string | null; replayed: string }[] = [];
+  const recordedDecisions: string[] = [];
+  const rederived: string[] = [];
   const gaps: number[] = [];
   while (!nextEv.done || !nextIn.done) {
     const takeInput = nextEv.done || (!nextIn.done && nextIn.value.n < nextEv.value.n);
@@ -185,10 +207,12 @@ export function replay(space: SpaceSettings, options: Partial<MachineOptions>, e
         if (o && JSON.stringify(o) !== shown && configChanges.length < 10) configChanges.push(rec.n);
       }
       nextEv = ev.next();
+      if ((event.kind === 'act-logged' || event.kind === 'act-failed') && isDerived(event.act)) recordedDecisions.push(JSON.stringify(event.act));
       const r = step(state, event);
       state = r.state;
       if (!r.recorded) unexpected++;
       for (const fx of r.effects) {
+        if (fx.type === 'logAct' && fx.next.kind === 'act-logged' && isDerived(fx.next.act)) rederived.push(JSON.stringify(fx.next.act));
         if (fx.type !== 'publish') continue;
         pulses++;
         const h = hash(encodeView(fx.view));
@@ -200,5 +224,13 @@ export function replay(space: SpaceSettings, options: Partial<MachineOptions>, e
     expectN = n + 1;
     count++;
   }
-  return { events: count, pulses, identical, differ: pulses - identical, unexpected, differences, gaps, configChanges };
+  let same = 0;
+  const decisionDiffs: { index: number; recorded: string | null; rederived: string | null }[] = [];
+  for (let i = 0; i < Math.max(recordedDecisions.length, rederived.length); i++) {
+    const a = recordedDecisions[i] ?? null;
+    const b = rederived[i] ?? null;
+    if (a === b) same++;
+    else if (decisionDiffs.length < 10) decisionDiffs.push({ index: i, recorded: a, rederived: b });
+  }
+  return { events: count, pulses, identical, differ: pulses - identical, unexpected, differences, gaps, configChanges, decisions: { recorded: recordedDecisions.length, rederived: rederived.length, identical: same, differences: decisionDiffs } };
 }

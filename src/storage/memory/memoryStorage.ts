@@ -71,12 +71,13 @@ export class MemoryStorage implements Storage {
   private readonly pulses = new Map<string, PulsePoint[]>();
   /** Per space, the spaces its steward agreed to link with (S10), in agreement order. */
   private readonly links = new Map<string, Map<string, number>>();
+  private readonly governance = new Map<string, string>();
   /** Stories by id (ST13), and each space's story settings. */
   private readonly stories = new Map<string, StoryRecord>();
   private readonly storySettings = new Map<string, StorySettingsRecord>();
-  /** Space id → secret noise seed (S12). */
+  /** Space id → secret noise seed (S13). */
   private readonly secrets = new Map<string, string>();
-  /** Space id → DP releases, by n (S12). */
+  /** Space id → DP releases, by n (S13). */
   private readonly releases = new Map<string, PrivacyReleaseRecord[]>();
   private pending: Write[] = [];
   private flushScheduled = false;
@@ -268,6 +269,18 @@ export class MemoryStorage implements Storage {
         if (!m.has(otherId)) m.set(otherId, at);
       } else m.delete(otherId);
     });
+  }
+
+  putGovernance(spaceId: string, snapshot: string): Promise<void> {
+    return this.enqueue(() => {
+      if (!this.spaces.has(spaceId)) throw new Error(`unknown space ${spaceId}`);
+      this.governance.set(spaceId, snapshot);
+    });
+  }
+
+  async getGovernance(spaceId: string): Promise<string | null> {
+    this.check();
+    return this.governance.get(spaceId) ?? null;
   }
 
   async listSpaceLinks(spaceId: string): Promise<string[]> {

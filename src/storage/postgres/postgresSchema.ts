@@ -175,8 +175,16 @@ CREATE TABLE story_settings (
 );
 `;
 
-/** Version 3: privacy (S12) — each space's secret noise seed and its DP releases (the budget's ledger). */
+/** Version 3: governance (S12): a space's council, policies and feedback in force, as one JSON text. */
 const V3 = `
+CREATE TABLE governance (
+  space_id TEXT PRIMARY KEY REFERENCES spaces(id),
+  snapshot TEXT NOT NULL
+);
+`;
+
+/** Version 4: privacy (S13) — each space's secret noise seed and its DP releases (the budget's ledger). */
+const V4 = `
 CREATE TABLE space_secrets (
   space_id TEXT PRIMARY KEY REFERENCES spaces(id),
   noise_seed TEXT NOT NULL
@@ -194,7 +202,7 @@ CREATE TABLE privacy_releases (
 `;
 
 /** Schema steps; append only (a released step never changes: existing databases ran it). */
-const MIGRATIONS: readonly string[] = [V1, V2, V3];
+const MIGRATIONS: readonly string[] = [V1, V2, V3, V4];
 
 /** The schema version this code writes. */
 export const PG_SCHEMA_VERSION = MIGRATIONS.length;

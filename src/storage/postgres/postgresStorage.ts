@@ -384,6 +384,15 @@ export class PostgresStorage implements Storage {
     return this.#enqueue({ op: 'setSpaceLink', spaceId, otherId, agree, at });
   }
 
+  putGovernance(spaceId: string, snapshot: string): Promise<void> {
+    return this.#enqueue({ op: 'putGovernance', spaceId, snapshot });
+  }
+
+  async getGovernance(spaceId: string): Promise<string | null> {
+    const rows = await this.#rows('SELECT snapshot FROM governance WHERE space_id = $1', [spaceId]);
+    return rows[0] ? String(rows[0].snapshot) : null;
+  }
+
   async listSpaceLinks(spaceId: string): Promise<string[]> {
     return (await this.#rows('SELECT other_id FROM space_links WHERE space_id = $1 ORDER BY at, other_id COLLATE "C"', [spaceId])).map((r) => String(r.other_id));
   }

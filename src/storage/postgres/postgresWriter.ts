@@ -31,6 +31,7 @@ export type PgWriteCall =
   | { readonly op: 'clearLatest'; readonly id: string }
   | { readonly op: 'setParticipantGroup'; readonly id: string; readonly group: string | null }
   | { readonly op: 'setSpaceLink'; readonly spaceId: string; readonly otherId: string; readonly agree: boolean; readonly at: number }
+  | { readonly op: 'putGovernance'; readonly spaceId: string; readonly snapshot: string }
   | { readonly op: 'appendInputs'; readonly rows: readonly InputRecord[] }
   | { readonly op: 'appendEvents'; readonly rows: readonly SpaceEventRecord[] }
   | { readonly op: 'appendPulsePoints'; readonly rows: readonly PulsePoint[] }
@@ -154,9 +155,19 @@ function stepOf(group: readonly PgWriteCall[], ks: readonly number[]): Step {
         read: (r) => [(r.rows[0] as { n: number } | undefined)?.n === 1 ? undefined : new Error(`unknown space ${c.spaceId}`)],
       };
     }
+    case 'putGovernance': {
+      const c = first;
+      // Reports whether the space exists and changes nothing when it does not (no savepoint needed).
+      return {
+        calls: ks,
+        text: 'WITH s AS (SELECT id FROM spaces WHERE id = $1), u AS (INSERT INTO governance (space_id, snapshot) SELECT id, $2 FROM s ON CONFLICT (space_id) DO UPDATE SET snapshot = excluded.snapshot) SELECT count(*)::int AS n FROM s',
+        values: [c.spaceId, c.snapshot],
+        read: (r) => [(r.rows[0] as { n: number } | undefined)?.n === 1 ? undefined : new Error(`unknown space ${c.spaceId}`)],
+      };
+    }
     case 'setSpaceSecret': {
       const c = first;
-      // The first seed stays (S12): a second call changes nothing; an unknown space is reported.
+      // The first seed stays (S13): a second call changes nothing; an unknown space is reported.
       return {
         calls: ks,
         text: 'WITH s AS (SELECT id FROM spaces WHERE id = $1), i AS (INSERT INTO space_secrets (space_id, noise_seed) SELECT id, $2 FROM s ON CONFLICT DO NOTHING) SELECT count(*)::int AS n FROM s',

@@ -146,7 +146,16 @@ CREATE TABLE IF NOT EXISTS story_settings (
 ) WITHOUT ROWID;
 `);
   },
-  // 5 → 6: privacy (S12): each space's secret noise seed, kept apart from the spaces row.
+  // 5 → 6: governance (S12): a space's council, policies and feedback in force, as one JSON text.
+  (db) => {
+    db.exec(`
+CREATE TABLE IF NOT EXISTS governance (
+  space_id TEXT PRIMARY KEY REFERENCES spaces(id),
+  snapshot TEXT NOT NULL
+) WITHOUT ROWID;
+`);
+  },
+  // 6 → 7: privacy (S13): each space's secret noise seed, kept apart from the spaces row.
   (db) => {
     db.exec(`
 CREATE TABLE IF NOT EXISTS space_secrets (
@@ -256,6 +265,7 @@ function prepareReads(db: DatabaseSync) {
     activeParticipants: db.prepare('SELECT * FROM participants WHERE space_id = ? AND at IS NOT NULL AND at >= ?'),
     countParticipants: db.prepare('SELECT COUNT(*) AS n FROM participants WHERE space_id = ?'),
     listSpaceLinks: db.prepare('SELECT other_id FROM space_links WHERE space_id = ? ORDER BY at, other_id'),
+    getGovernance: db.prepare('SELECT snapshot FROM governance WHERE space_id = ?'),
     listInputs: db.prepare('SELECT * FROM inputs WHERE space_id = ? AND at >= ? AND at < ? ORDER BY at, rowid LIMIT ?'),
     listInputsByN: db.prepare('SELECT * FROM inputs WHERE space_id = ? AND n >= ? ORDER BY n LIMIT ?'),
     listEvents: db.prepare('SELECT * FROM events WHERE space_id = ? AND n >= ? ORDER BY n LIMIT ?'),
@@ -496,6 +506,16 @@ export class SqliteStorage implements Storage {
 
   setSpaceLink(spaceId: string, otherId: string, agree: boolean, at: number): Promise<void> {
     return this.enqueue({ op: 'setSpaceLink', spaceId, otherId, agree, at });
+  }
+
+  putGovernance(spaceId: string, snapshot: string): Promise<void> {
+    return this.enqueue({ op: 'putGovernance', spaceId, snapshot });
+  }
+
+  async getGovernance(spaceId: string): Promise<string | null> {
+    this.check();
+    const r = this.st.getGovernance.get(spaceId) as Row | undefined;
+    return r ? String(r.snapshot) : null;
   }
 
   async listSpaceLinks(spaceId: string): Promise<string[]> {

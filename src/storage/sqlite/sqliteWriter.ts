@@ -37,6 +37,7 @@ export type WriteCall =
   | { readonly op: 'clearLatest'; readonly id: string }
   | { readonly op: 'setParticipantGroup'; readonly id: string; readonly group: string | null }
   | { readonly op: 'setSpaceLink'; readonly spaceId: string; readonly otherId: string; readonly agree: boolean; readonly at: number }
+  | { readonly op: 'putGovernance'; readonly spaceId: string; readonly snapshot: string }
   | { readonly op: 'appendInputs'; readonly rows: readonly InputRow[] }
   | { readonly op: 'appendEvents'; readonly rows: readonly EventRow[] }
   | { readonly op: 'appendPulsePoints'; readonly rows: readonly PulseRow[] }
@@ -121,6 +122,7 @@ function prepareWrites(db: DatabaseSync) {
     addLink: db.prepare('INSERT OR IGNORE INTO space_links (space_id, other_id, at) VALUES (?,?,?)'),
     removeLink: db.prepare('DELETE FROM space_links WHERE space_id = ? AND other_id = ?'),
     spaceExists: db.prepare('SELECT 1 AS x FROM spaces WHERE id = ?'),
+    putGovernance: db.prepare('INSERT INTO governance (space_id, snapshot) VALUES (?, ?) ON CONFLICT (space_id) DO UPDATE SET snapshot = excluded.snapshot'),
     participantLastSeq: db.prepare('SELECT last_seq, space_id FROM participants WHERE id = ?'),
     // Only a replayed (participant, seq) is skipped; a duplicate n still fails (S8).
     insertInput: db.prepare(
@@ -236,6 +238,10 @@ export class SqliteWriter {
         if (!st.spaceExists.get(c.spaceId)) throw new Error(`unknown space ${c.spaceId}`);
         if (c.agree) st.addLink.run(c.spaceId, c.otherId, c.at);
         else st.removeLink.run(c.spaceId, c.otherId);
+        return undefined;
+      case 'putGovernance':
+        if (!st.spaceExists.get(c.spaceId)) throw new Error(`unknown space ${c.spaceId}`);
+        st.putGovernance.run(c.spaceId, c.snapshot);
         return undefined;
       case 'appendInputs':
         for (const r of c.rows) this.#writeInput(r);

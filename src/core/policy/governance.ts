@@ -1,0 +1,471 @@
+/**
+ * The governed response loop of one space (SPEC §Q), as part of the space machine: a council,
+ * its proposals and votes, the active policies, and what they set — the feedback mode, display
+ * overrides, notices. Pure and deterministic: time comes from events, ids from the host, and a
+ * policy is evaluated only on participant ticks over the released view, so replay re-derives
+ * every `policy.fired` and `feedback.changed` bit for bit.
+ *
+ *   request (host, with ids) ─▶ checkAct ─▶ logAct ─(durable)─▶ act-logged ─▶ applyAct
+ *
+ *   proposed ──votes──▶ adopted (quorum reached before expiry) = active ──▶ retired
+ *        └──(expiry)──▶ expired
+ *
+ *   participant tick: history ← view; if nothing is pending: expiry of feedback/overrides →
+ *   `feedback.changed`; else the first active policy (in adoption order) out of cooldown whose
+ *   expression is true → `policy.fired`. At most one decision is in flight at a time (`pending`),
+ *   cleared when its entry is durable (applied) or its log write failed (nothing happens).
+ */
+import type { DisplayMode } from '../displayMode.ts';
+import type { GovernanceAct } from '../governance.ts';
+import type { PulseView } from '../space/events.ts';
+import { actionKind, boundsOf, type FeedbackMode, type PolicyAction } from './actions.ts';
+import { checkPolicy, type CompiledWhen, type PolicyJson, type PolicySpec } from './checkPolicy.ts';
+import { type CouncilRules, MAX_MEMBERS, votesNeeded } from './council.ts';
+import { historyPointOf, PolicyHistory, policyInputOf } from './policyInput.ts';
+import { sha256Hex } from './sha256.ts';
+
+/** Who did something: the steward, a member (by id), or the machine itself (expiry). */
+export type Actor = { readonly steward: true } | { readonly member: string } | { readonly machine: 'expiry' | 'quorum' };
+
+/** A council and governance act (a SpaceAct the machine applies once logged). Ids come from the host. */
+export type CouncilAct =
+  | { readonly kind: 'council-create'; readonly councilId: string; readonly rules: CouncilRules }
+  | { readonly kind: 'member-add'; readonly memberId: string; readonly name: string; readonly tokenHash: string }
+  | { readonly kind: 'member-remove'; readonly memberId: string; readonly by: Actor }
+  | { readonly kind: 'policy-propose'; readonly proposalId: string; readonly by: string; readonly policy: PolicyJson; readonly amends?: string }
+  | { readonly kind: 'rules-propose'; readonly proposalId: string; readonly by: string; readonly rules: CouncilRules }
+  | { readonly kind: 'policy-vote'; readonly proposalId: string; readonly memberId: string; readonly vote: 'yes' | 'no' }
+  | { readonly kind: 'policy-adopt'; readonly proposalId: string; readonly at: number }
+  | { readonly kind: 'policy-retire'; readonly policyId: string; readonly by: Actor }
+  | { readonly kind: 'policy-fire'; readonly policyId: string; readonly version: number; readonly at: number; readonly pulseSeq: number; readonly pulseHash: string; readonly action: PolicyAction }
+  | { readonly kind: 'feedback-set'; readonly slot: 'feedback' | 'display'; readonly at: number; readonly mode: string; readonly minutes: number | null; readonly by: Actor }
+  | { readonly kind: 'display-mode'; readonly mode: DisplayMode; readonly by: Actor };
+
+/** A council member (the token is only ever stored as its hash). */
+export interface Member {
+  readonly id: string;
+  readonly name: string;
+  readonly tokenHash: string;
+  readonly addedAt: number;
+}
+
+/** A proposal and its votes. */
+export interface Proposal {
+  readonly id: string;
+  readonly kind: 'policy' | 'rules';
+  readonly by: string;
+  readonly at: number;
+  readonly expiresAt: number;
+  readonly policy?: PolicyJson;
+  readonly amends?: string;
+  readonly rules?: CouncilRules;
+  readonly votes: Record<string, 'yes' | 'no'>;
+  status: 'open' | 'adopted' | 'expired';
+}
+
+/** An adopted policy. */
+export interface PolicyEntry {
+  readonly id: string;
+  readonly version: number;
+  readonly spec: PolicySpec;
+  readonly proposalId: string;
+  readonly adoptedAt: number;
+  status: 'active' | 'retired';
+  retiredAt: number | null;
+  lastFiredAt: number | null;
+  fired: number;
+}
+
+/** Which policy set something, as screens show it. */
+export interface SetBy {
+  readonly id: string;
+  readonly version: number;
+  readonly name: string;
+}
+
+/** The feedback in force (what participants' and displays' screens show). */
+export interface FeedbackState {
+  readonly mode: FeedbackMode;
+  readonly policy: SetBy | null;
+  readonly reason: string;
+  readonly since: number;
+  readonly until: number | null;
+  /** The public log entry that set it (null when the log did not say, e.g. a test sink). */
+  readonly entry: number | null;
+  readonly breathsPerMinute?: number;
+  readonly prompt?: string;
+}
+
+/** Display settings in force: the steward's mode, and a policy's temporary override. */
+export interface DisplayState {
+  readonly mode: DisplayMode;
+  readonly by: 'default' | 'steward' | 'policy';
+  readonly since: number;
+  readonly entry: number | null;
+  readonly override: {
+    readonly mode?: DisplayMode;
+    readonly smoothingSeconds?: number;
+    readonly showCrowd?: boolean;
+    readonly paused: boolean;
+    readonly until: number;
+    readonly policy: SetBy;
+    readonly reason: string;
+    readonly entry: number | null;
+  } | null;
+}
+
+/** A notice a policy sent (the council page and steward page show the last ones). */
+export interface Notice {
+  readonly at: number;
+  readonly audience: 'steward' | 'council';
+  readonly message: string;
+  readonly policy: SetBy;
+  readonly entry: number | null;
+}
+
+/** The governance state of a space (inside SpaceState). */
+export interface GovernanceState {
+  council: { readonly id: string; readonly createdAt: number; rules: CouncilRules } | null;
+  readonly members: Map<string, Member>;
+  readonly proposals: Map<string, Proposal>;
+  /** Adopted policies by id (newest version), in adoption order. */
+  readonly policies: Map<string, PolicyEntry>;
+  feedback: FeedbackState | null;
+  display: DisplayState;
+  readonly notices: Notice[];
+  /** A decision (fire or expiry) awaiting its log entry: no other decision until it settles. */
+  pending: boolean;
+  /** Derived: compiled expressions of the active policies, in adoption order. */
+  readonly compiled: { readonly entry: PolicyEntry; readonly run: CompiledWhen }[];
+  /** Derived: recent released figures (reset when the space restarts). */
+  history: PolicyHistory;
+  /** Participants who opted out of adaptive feedback (they keep seeing mirror). */
+  readonly optedOut: Set<string>;
+  /** Expressions that failed at run time (counted, treated as false). */
+  evalErrors: number;
+  /** An applied act changed what screens show: the next participant beat publishes. */
+  changed: boolean;
+}
+
+/** A fresh governance state: no council, mirror, the default display mode. */
+export function newGovernance(): GovernanceState {
+  return {
+    council: null,
+    members: new Map(),
+    proposals: new Map(),
+    policies: new Map(),
+    feedback: null,
+    display: { mode: 'field', by: 'default', since: 0, entry: null, override: null },
+    notices: [],
+    pending: false,
+    compiled: [],
+    history: new PolicyHistory(),
+    optedOut: new Set(),
+    evalErrors: 0,
+    changed: false,
+  };
+}
+
+/** Whether screens are told about governance (a council exists, or something was set): older spaces' pulses stay byte-identical. */
+export function governanceShown(g: GovernanceState): boolean {
+  return g.council !== null || g.feedback !== null || g.display.by !== 'default';
+}
+
+/** The feedback and display fields a released view carries (P6, Q8). */
+export function governanceFields(g: GovernanceState): { feedback: Record<string, unknown>; display: Record<string, unknown> } {
+  const f = g.feedback;
+  const feedback = f
+    ? { mode: f.mode, policy: f.policy, reason: f.reason, since: f.since, until: f.until, entry: f.entry, ...(f.breathsPerMinute !== undefined ? { breathsPerMinute: f.breathsPerMinute } : {}), ...(f.prompt !== undefined ? { prompt: f.prompt } : {}) }
+    : { mode: 'mirror', policy: null, reason: 'the room as it is', since: null, until: null, entry: null };
+  const d = g.display;
+  const o = d.override;
+  const display = {
+    mode: o?.mode ?? d.mode,
+    by: o ? 'policy' : d.by,
+    entry: o ? o.entry : d.entry,
+    smoothingSeconds: o?.smoothingSeconds ?? null,
+    showCrowd: o?.showCrowd ?? true,
+    paused: o?.paused ?? false,
+    until: o?.until ?? null,
+    policy: o?.policy ?? null,
+    reason: o?.reason ?? null,
+  };
+  return { feedback, display };
+}
+
+function rebuildCompiled(g: GovernanceState, groups: readonly string[]): void {
+  g.compiled.length = 0;
+  const prompts = g.council?.rules.prompts.length ?? 0;
+  for (const entry of g.policies.values()) {
+    if (entry.status !== 'active') continue;
+    const c = checkPolicy(entry.spec, groups, prompts);
+    // A policy adopted under an older schema that no longer checks stays adopted but never fires.
+    if (c.ok) g.compiled.push({ entry, run: c.run });
+  }
+}
+
+const actorOf = (a: Actor) => ('steward' in a ? 'steward' : 'member' in a ? a.member : a.machine);
+
+/**
+ * Whether an act may be asked for now (before it is logged); null = yes, else the refusal.
+ * The same rules are applied again, silently, when the logged act is applied.
+ */
+export function refuseAct(g: GovernanceState, act: CouncilAct, at: number, groups: readonly string[]): { code: 'BAD_REQUEST' | 'CONFLICT' | 'NOT_FOUND' | 'UNAUTHORIZED'; message: string } | null {
+  const council = g.council;
+  switch (act.kind) {
+    case 'council-create':
+      return council ? { code: 'CONFLICT', message: 'this space already has a council' } : null;
+    case 'display-mode':
+    case 'feedback-set':
+      return null;
+    default:
+      if (!council) return { code: 'NOT_FOUND', message: 'this space has no council; the steward creates one first' };
+  }
+  switch (act.kind) {
+    case 'member-add':
+      if (g.members.size >= MAX_MEMBERS) return { code: 'CONFLICT', message: `a council has at most ${MAX_MEMBERS} members` };
+      return null;
+    case 'member-remove':
+      return g.members.has(act.memberId) ? null : { code: 'NOT_FOUND', message: 'no such member' };
+    case 'policy-propose':
+    case 'rules-propose': {
+      if (!g.members.has(act.by)) return { code: 'UNAUTHORIZED', message: 'only a council member may propose' };
+      if (act.kind === 'policy-propose') {
+        const c = checkPolicy(act.policy, groups, council.rules.prompts.length);
+        if (!c.ok) return { code: 'BAD_REQUEST', message: c.problem.message };
+        if (act.amends !== undefined && g.policies.get(act.amends)?.status !== 'active') return { code: 'NOT_FOUND', message: 'amends: no active policy has that id' };
+      }
+      return null;
+    }
+    case 'policy-vote': {
+      const p = g.proposals.get(act.proposalId);
+      if (!p) return { code: 'NOT_FOUND', message: 'no such proposal' };
+      if (!g.members.has(act.memberId)) return { code: 'UNAUTHORIZED', message: 'only a council member may vote' };
+      if (p.status !== 'open' || at >= p.expiresAt) return { code: 'CONFLICT', message: `the proposal is ${p.status === 'open' ? 'expired' : p.status}` };
+      if (p.votes[act.memberId] !== undefined) return { code: 'CONFLICT', message: 'you already voted on this proposal' };
+      return null;
+    }
+    case 'policy-retire': {
+      const p = g.policies.get(act.policyId);
+      return p?.status === 'active' ? null : { code: 'NOT_FOUND', message: 'no active policy has that id' };
+    }
+    default:
+      return null;
+  }
+}
+
+/** The public log entry of an act (SPEC Q10). Never a token, a token hash or anything about a participant. */
+export function governanceActOf(spaceId: string, act: CouncilAct, at: number, g: GovernanceState): GovernanceAct {
+  const councilId = g.council?.id ?? (act.kind === 'council-create' ? act.councilId : null);
+  const base = { space: spaceId, at };
+  switch (act.kind) {
+    case 'council-create':
+      return { ...base, type: 'council.created', payload: { council: act.councilId, rules: { ...act.rules, prompts: [...act.rules.prompts] } } };
+    case 'member-add':
+      return { ...base, type: 'council.member.added', payload: { council: councilId, seat: act.memberId, name: act.name } };
+    case 'member-remove':
+      return { ...base, type: 'council.member.removed', payload: { council: councilId, seat: act.memberId, by: actorOf(act.by) } };
+    case 'policy-propose':
+      return { ...base, type: 'policy.proposed', payload: { council: councilId, proposal: act.proposalId, by: act.by, kind: 'policy', policy: act.policy as unknown as Record<string, unknown>, amends: act.amends ?? null, expiresAt: at + (g.council?.rules.proposalSeconds ?? 0) * 1000 } };
+    case 'rules-propose':
+      return { ...base, type: 'policy.proposed', payload: { council: councilId, proposal: act.proposalId, by: act.by, kind: 'rules', rules: { ...act.rules, prompts: [...act.rules.prompts] }, expiresAt: at + (g.council?.rules.proposalSeconds ?? 0) * 1000 } };
+    case 'policy-vote':
+      return { ...base, type: 'policy.vote', payload: { council: councilId, proposal: act.proposalId, seat: act.memberId, vote: act.vote } };
+    case 'policy-adopt': {
+      const p = g.proposals.get(act.proposalId);
+      const yes = p ? Object.values(p.votes).filter((v) => v === 'yes').length : 0;
+      const id = p?.amends ?? act.proposalId;
+      const version = p?.kind === 'policy' ? (p.amends ? (g.policies.get(p.amends)?.version ?? 0) + 1 : 1) : null;
+      return { ...base, type: 'policy.adopted', payload: { council: councilId, proposal: act.proposalId, kind: p?.kind ?? 'policy', policy: p?.kind === 'policy' ? id : null, version, yes, seats: g.members.size, needed: g.council ? votesNeeded(g.council.rules, g.members.size) : null } };
+    }
+    case 'policy-retire': {
+      const p = g.policies.get(act.policyId);
+      return { ...base, type: 'policy.retired', payload: { council: councilId, policy: act.policyId, version: p?.version ?? null, by: actorOf(act.by) } };
+    }
+    case 'policy-fire': {
+      const p = g.policies.get(act.policyId);
+      return { ...base, type: 'policy.fired', payload: { council: councilId, policy: act.policyId, version: act.version, name: p?.spec.name ?? null, pulseSeq: act.pulseSeq, pulseHash: act.pulseHash, action: act.action as unknown as Record<string, unknown>, bounds: boundsOf(act.action) as unknown as Record<string, unknown> } };
+    }
+    case 'feedback-set':
+      return { ...base, type: 'feedback.changed', payload: { slot: act.slot, mode: act.mode, minutes: act.minutes, by: actorOf(act.by) } };
+    case 'display-mode':
+      return { ...base, type: 'display.changed', payload: { mode: act.mode, by: actorOf(act.by) } };
+  }
+}
+
+/** The kinds of act the machine decides itself (re-derived by replay, SPEC Q11). */
+export function isDerived(act: { readonly kind: string }): boolean {
+  return act.kind === 'policy-fire' || act.kind === 'policy-adopt' || (act.kind === 'feedback-set' && 'by' in act && typeof act.by === 'object' && act.by !== null && 'machine' in act.by);
+}
+
+/**
+ * Applies a logged act. Returns the acts the machine now decides (e.g. adoption once a vote
+ * reaches quorum), to be logged in turn.
+ */
+export function applyAct(g: GovernanceState, act: CouncilAct, at: number, entry: number | null, groups: readonly string[]): CouncilAct[] {
+  const then: CouncilAct[] = [];
+  switch (act.kind) {
+    case 'council-create':
+      if (!g.council) g.council = { id: act.councilId, createdAt: at, rules: act.rules };
+      break;
+    case 'member-add':
+      if (g.council && !g.members.has(act.memberId)) g.members.set(act.memberId, { id: act.memberId, name: act.name, tokenHash: act.tokenHash, addedAt: at });
+      break;
+    case 'member-remove':
+      g.members.delete(act.memberId);
+      break;
+    case 'policy-propose':
+    case 'rules-propose': {
+      if (!g.council || g.proposals.has(act.proposalId)) break;
+      const expiresAt = at + g.council.rules.proposalSeconds * 1000;
+      const p: Proposal = act.kind === 'policy-propose'
+        ? { id: act.proposalId, kind: 'policy', by: act.by, at, expiresAt, policy: act.policy, ...(act.amends !== undefined ? { amends: act.amends } : {}), votes: {}, status: 'open' }
+        : { id: act.proposalId, kind: 'rules', by: act.by, at, expiresAt, rules: act.rules, votes: {}, status: 'open' };
+      g.proposals.set(p.id, p);
+      break;
+    }
+    case 'policy-vote': {
+      const p = g.proposals.get(act.proposalId);
+      if (!p || !g.council || p.status !== 'open' || at >= p.expiresAt || !g.members.has(act.memberId)) break;
+      p.votes[act.memberId] = act.vote;
+      const yes = Object.entries(p.votes).filter(([m, v]) => v === 'yes' && g.members.has(m)).length;
+      if (yes >= votesNeeded(g.council.rules, g.members.size)) then.push({ kind: 'policy-adopt', proposalId: p.id, at });
+      break;
+    }
+    case 'policy-adopt': {
+      const p = g.proposals.get(act.proposalId);
+      if (p?.status !== 'open' || !g.council) break;
+      p.status = 'adopted';
+      if (p.kind === 'rules' && p.rules) g.council.rules = p.rules;
+      else if (p.policy) {
+        const c = checkPolicy(p.policy, groups, g.council.rules.prompts.length);
+        if (!c.ok) break;
+        const prior = p.amends ? g.policies.get(p.amends) : undefined;
+        if (prior) {
+          prior.status = 'retired';
+          prior.retiredAt = at;
+          g.policies.delete(prior.id);
+        }
+        const id = prior?.id ?? p.id;
+        g.policies.set(id, { id, version: (prior?.version ?? 0) + 1, spec: c.spec, proposalId: p.id, adoptedAt: at, status: 'active', retiredAt: null, lastFiredAt: prior?.lastFiredAt ?? null, fired: 0 });
+      }
+      rebuildCompiled(g, groups);
+      break;
+    }
+    case 'policy-retire': {
+      const p = g.policies.get(act.policyId);
+      if (p?.status !== 'active') break;
+      p.status = 'retired';
+      p.retiredAt = at;
+      rebuildCompiled(g, groups);
+      break;
+    }
+    case 'policy-fire': {
+      g.pending = false;
+      const p = g.policies.get(act.policyId);
+      if (!p) break;
+      p.lastFiredAt = act.at;
+      p.fired++;
+      const by: SetBy = { id: p.id, version: act.version, name: p.spec.name };
+      const a = act.action;
+      if ('feedback' in a) {
+        const f = a.feedback;
+        const prompt = f.prompt !== undefined ? g.council?.rules.prompts[f.prompt] : undefined;
+        g.feedback = { mode: f.mode, policy: by, reason: p.spec.reason, since: act.at, until: act.at + f.minutes * 60_000, entry, ...(f.breathsPerMinute !== undefined ? { breathsPerMinute: f.breathsPerMinute } : {}), ...(prompt !== undefined ? { prompt } : {}) };
+      } else if ('display' in a || 'pause' in a) {
+        const d = 'display' in a ? a.display : null;
+        const minutes = d ? d.minutes : 'pause' in a ? a.pause.minutes : 1;
+        g.display = {
+          ...g.display,
+          override: { ...(d?.mode !== undefined ? { mode: d.mode } : {}), ...(d?.smoothingSeconds !== undefined ? { smoothingSeconds: d.smoothingSeconds } : {}), ...(d?.showCrowd !== undefined ? { showCrowd: d.showCrowd } : {}), paused: !d, until: act.at + minutes * 60_000, policy: by, reason: p.spec.reason, entry },
+        };
+      } else if ('notify' in a) {
+        g.notices.unshift({ at: act.at, audience: a.notify.audience, message: a.notify.message ?? p.spec.reason, policy: by, entry });
+        if (g.notices.length > 20) g.notices.pop();
+      }
+      break;
+    }
+    case 'feedback-set': {
+      if ('machine' in act.by) g.pending = false;
+      if (act.slot === 'feedback') {
+        g.feedback = 'machine' in act.by || act.mode === 'mirror' ? null : { mode: act.mode as FeedbackMode, policy: null, reason: 'set by the steward', since: act.at, until: act.minutes === null ? null : act.at + act.minutes * 60_000, entry };
+      } else g.display = { ...g.display, override: null };
+      break;
+    }
+    case 'display-mode':
+      g.display = { ...g.display, mode: act.mode, by: 'steward' in act.by ? 'steward' : 'policy', since: at, entry };
+      break;
+  }
+  return then;
+}
+
+/** A decision's log write failed: nothing happened; the machine may decide again. */
+export function decisionFailed(g: GovernanceState, act: CouncilAct): void {
+  if (isDerived(act) && act.kind !== 'policy-adopt') g.pending = false;
+}
+
+/**
+ * One participant tick over the released view (Q6–Q9): records history, then at most one
+ * decision — an expiry (back to mirror / the steward's display) or a policy firing. Returns the
+ * act to log, or null. O(active policies) CEL evaluations.
+ */
+export function decide(g: GovernanceState, view: PulseView, at: number, groups: readonly string[]): CouncilAct | null {
+  if (!view.suppressed) g.history.push(historyPointOf(view));
+  if (g.pending) return null;
+  // Expiry does not depend on who is in the room: it happens on time even when the pulse is withheld.
+  if (g.feedback?.until !== null && g.feedback !== null && at >= (g.feedback.until as number)) {
+    g.pending = true;
+    return { kind: 'feedback-set', slot: 'feedback', at, mode: 'mirror', minutes: null, by: { machine: 'expiry' } };
+  }
+  if (g.display.override && at >= g.display.override.until) {
+    g.pending = true;
+    return { kind: 'feedback-set', slot: 'display', at, mode: g.display.mode, minutes: null, by: { machine: 'expiry' } };
+  }
+  if (g.compiled.length === 0 || view.suppressed) return null;
+  const input = policyInputOf(view, g.history, groups);
+  for (const { entry, run } of g.compiled) {
+    if (entry.lastFiredAt !== null && at < entry.lastFiredAt + entry.spec.cooldownSeconds * 1000) continue;
+    let fire = false;
+    try {
+      fire = run(input);
+    } catch {
+      g.evalErrors++;
+    }
+    if (!fire) continue;
+    g.pending = true;
+    return { kind: 'policy-fire', policyId: entry.id, version: entry.version, at, pulseSeq: view.seq, pulseHash: sha256Hex(JSON.stringify(view)), action: entry.spec.then };
+  }
+  return null;
+}
+
+/** What survives a restart (storage): everything but derived state. */
+export interface GovernanceSnapshot {
+  readonly v: 1;
+  readonly council: GovernanceState['council'];
+  readonly members: readonly Member[];
+  readonly proposals: readonly Proposal[];
+  readonly policies: readonly PolicyEntry[];
+  readonly feedback: FeedbackState | null;
+  readonly display: DisplayState;
+  readonly notices: readonly Notice[];
+}
+
+/** The snapshot of a state. */
+export function snapshotOf(g: GovernanceState): GovernanceSnapshot {
+  return { v: 1, council: g.council, members: [...g.members.values()], proposals: [...g.proposals.values()], policies: [...g.policies.values()], feedback: g.feedback, display: g.display, notices: g.notices };
+}
+
+/** Restores a snapshot into a fresh state (policies are compiled again). */
+export function restoreGovernance(g: GovernanceState, s: GovernanceSnapshot, groups: readonly string[]): void {
+  g.council = s.council;
+  for (const m of s.members) g.members.set(m.id, m);
+  for (const p of s.proposals) g.proposals.set(p.id, { ...p, votes: { ...p.votes } });
+  for (const p of s.policies) g.policies.set(p.id, { ...p });
+  g.feedback = s.feedback;
+  g.display = s.display;
+  g.notices.push(...s.notices);
+  rebuildCompiled(g, groups);
+}
+
+/** The kind of an action, re-exported for readers of fired acts. */
+export { actionKind };
