@@ -116,8 +116,23 @@ describe('cluster (one space on several nodes, in one process)', () => {
     for (let i = 1; i < seqs.length; i++) expect(seqs[i]).toBe((seqs[i - 1] as number) + 1);
     // Every node's host serves the owner's pulse (reads, welcomes), not its own partial.
     for (const x of c.nodes) expect(dec.decode(x.host.latestPulse(id) as Uint8Array)).toBe(got.at(-1));
-    // The display on b got the same bytes through its edge's subscription (here: the bus).
-    for (const x of c.nodes) await x.node.stop();
+    // [K4] A node that starts (or restarts) later restores nobody from storage: they are held
+    // elsewhere, and each comes back with their resume — so the count stays whole, not doubled.
+    const slot = await allocateSlot(c.kv, 'node-late');
+    const late = new ClusterNode({ nodeId: 'node-late', bus: c.bus, kv: c.kv, scheduler: c.sch, storage: c.storage, report: () => {} });
+    const lateHost = new SpaceHost({ storage: nodeStorage(c.storage, slot), bus: c.bus, governance: new MemoryGovernance(), scheduler: c.sch, machine: { release: { minCohort: 1 }, collective: false }, cluster: late.hooks, report: () => {} });
+    await lateHost.start();
+    late.start(lateHost);
+    await c.run(1000);
+    expect(lateHost.stateOf(id)?.pulse.grid.n).toBe(0);
+    expect((JSON.parse(got.at(-1) as string) as { count: number }).count).toBe(9);
+    // [K3] The series (P7) holds the owner's merged figures only, never a node's partial.
+    const series = await c.storage.listPulsePoints(id, 0, Number.MAX_SAFE_INTEGER, 1000);
+    expect(series.length).toBeGreaterThan(0);
+    const whole9 = series.findIndex((p) => p.count === 9);
+    expect(whole9).toBeGreaterThanOrEqual(0);
+    expect(series.slice(whole9).every((p) => p.count === 9)).toBe(true);
+    for (const x of [...c.nodes, { node: late }]) await x.node.stop();
   });
 
   it('[K2] when the owner goes silent another node takes the tick within leaseMs + renewMs; seq and smoothing continue', async () => {
@@ -183,8 +198,8 @@ describe('cluster (one space on several nodes, in one process)', () => {
     expect(parsed(refused.f.list).map((m) => m.t)).toContain('full');
     // p's socket on a is gone (a crashed, say); p resumes on b.
     a.host.detach(p.ref);
-    // (b counts a's connected participants as a last published them: ≤ one partial period later.)
-    await c.run(100);
+    // At once: a's last partial still counts p as connected there, but a resume is someone
+    // already admitted coming back, so only b's own connections count against the capacity.
     const moved = frames();
     const ref = b.host.attach(moved.sink);
     await b.host.resume(ref, token);
@@ -203,6 +218,52 @@ describe('cluster (one space on several nodes, in one process)', () => {
     expect(parsed(moved.list).filter((m) => m.t === 'ack').map((m) => m.seq)).toEqual([2, 3]);
     void q;
     for (const x of c.nodes) await x.node.stop();
+  });
+
+  it('[K2] an owner whose renewals are late pauses before anyone may take over, then goes on with the same machine', async () => {
+    const c = await cluster(1);
+    const [a] = c.nodes as [(typeof c.nodes)[0]];
+    const acquired: string[] = [];
+    const owned: boolean[] = [];
+    a.node.leaseObserver = { leaseAcquired: (id) => acquired.push(id), setLeaseOwned: (_id, o) => owned.push(o), forgetLease: () => {} };
+    const created = await a.host.createSpace({ name: 'slow kv' });
+    if (!created.ok) throw new Error(created.message);
+    const { id, code } = created.value.space;
+    const got: number[] = [];
+    c.bus.subscribe(subjects.participantPulse(id), (bytes) => got.push((JSON.parse(dec.decode(bytes)) as { seq: number }).seq));
+    await join(a.host, code);
+    await c.run(1000);
+    expect(acquired).toEqual([id]);
+    const machine = (a.node as unknown as { spaces: Map<string, { machine: unknown }> }).spaces.get(id)?.machine;
+    // The KV store stops answering updates (a slow NATS, a starved process).
+    const kv = c.kv as unknown as { update: (...x: unknown[]) => Promise<number | null> };
+    const update = kv.update.bind(c.kv);
+    let release: () => void = () => {};
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    kv.update = async (...x: unknown[]) => {
+      await gate;
+      return update(...x);
+    };
+    const before = got.length;
+    await c.run(1500);
+    const during = got.length;
+    await c.run(500);
+    // Paused: no pulse for the last 500 ms (and none after leaseMs − renewMs without a renewal).
+    expect(got.length).toBe(during);
+    expect(during - before).toBeLessThanOrEqual(3);
+    release();
+    kv.update = update;
+    await c.run(1000);
+    expect(got.length).toBeGreaterThan(during);
+    for (let i = 1; i < got.length; i++) expect(got[i] as number).toBeGreaterThan(got[i - 1] as number);
+    // The same owner machine (tracker, smoothing) goes on; the lease was not acquired again.
+    expect((a.node as unknown as { spaces: Map<string, { machine: unknown }> }).spaces.get(id)?.machine).toBe(machine);
+    expect(acquired).toEqual([id]);
+    expect(owned.at(-1)).toBe(true);
+    expect(owned).toContain(false);
+    await a.node.stop();
   });
 
   it('[K5] nodes number their events apart in the shared storage', async () => {

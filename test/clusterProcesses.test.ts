@@ -23,25 +23,28 @@ afterAll(async () => {
 });
 
 /** A display socket that keeps every pulse frame exactly as it arrived. */
-function display(node: AttuneNode, code: string): { readonly frames: Map<number, string>; readonly order: number[]; readonly arrivals: Map<number, number> } {
+function display(node: AttuneNode, code: string): { readonly frames: Map<number, string>; readonly order: number[]; readonly arrivals: Map<number, number>; readonly ticks: Map<number, number> } {
   const frames = new Map<number, string>();
   const order: number[] = [];
   const arrivals = new Map<number, number>();
+  /** seq → the pulse's `at` (its beat, on the owner's clock: this machine's). */
+  const ticks = new Map<number, number>();
   const ws = new WebSocket(node.wsUrl, { perMessageDeflate: false });
   sockets.push(ws);
   ws.on('open', () => ws.send(JSON.stringify({ t: 'join', code, role: 'display' })));
   ws.on('message', (data) => {
     const text = String(data);
-    const m = JSON.parse(text) as { t: string; seq?: number };
+    const m = JSON.parse(text) as { t: string; seq?: number; at?: number };
     if (m.t !== 'pulse' || typeof m.seq !== 'number') return;
     order.push(m.seq);
     if (!frames.has(m.seq)) {
       frames.set(m.seq, text);
       arrivals.set(m.seq, Date.now());
+      ticks.set(m.seq, m.at ?? 0);
     }
   });
   ws.on('error', () => {});
-  return { frames, order, arrivals };
+  return { frames, order, arrivals, ticks };
 }
 
 async function until(what: string, cond: () => boolean | Promise<boolean>, ms = 15_000): Promise<void> {
@@ -101,6 +104,11 @@ describe('cluster of three attune processes (NATS + PostgreSQL)', () => {
     const first = await ownerId();
     const owner = nodes.find((n) => n.id === first) as AttuneNode;
     expect(owner).toBeDefined();
+    // The owner says so on /metrics (SPEC O1); the others do not.
+    for (const n of nodes) {
+      const text = await (await fetch(`${n.url}/metrics`)).text();
+      expect(text).toContain(`attune_tick_lease_owned{space="${id}"} ${n === owner ? 1 : 0}`);
+    }
 
     // [K7] kill -9 a node that does not own the tick: its participants resume on another node.
     const victim = nodes.find((n) => n !== owner) as AttuneNode;
@@ -122,9 +130,13 @@ describe('cluster of three attune processes (NATS + PostgreSQL)', () => {
     const seqBefore = Math.max(...lastDisplay.frames.keys());
     const ownerKilledAt = Date.now();
     owner.kill();
-    await until('a pulse from the new owner', () => Math.max(...lastDisplay.frames.keys()) > seqBefore + 2, 10_000);
-    const firstNew = [...lastDisplay.arrivals].filter(([s]) => s > seqBefore).sort((a, b) => a[0] - b[0])[0] as [number, number];
-    const takeoverMs = firstNew[1] - ownerKilledAt;
+    // The new owner's first pulse is the first beat after the kill (pulses of the old owner still
+    // in flight may arrive later than the kill, but their beats are before it).
+    const fromNewOwner = () => [...lastDisplay.ticks].filter(([, at]) => at > ownerKilledAt).sort((a, b) => a[0] - b[0]);
+    await until('a pulse from the new owner', () => fromNewOwner().length > 2, 10_000);
+    const firstNew = fromNewOwner()[0] as [number, number];
+    expect(firstNew[0]).toBeGreaterThan(seqBefore);
+    const takeoverMs = (lastDisplay.arrivals.get(firstNew[0]) as number) - ownerKilledAt;
     expect(takeoverMs).toBeLessThan(3000);
     expect(await ownerId()).toBe(last.id);
     // Pulse numbers never repeat or go back on a display.

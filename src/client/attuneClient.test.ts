@@ -204,6 +204,23 @@ describe('AttuneClient (in memory)', () => {
     expect(s.clock.pending).toEqual([]);
   });
 
+  it('[O4][W8] a draining server says bye (shutdown) and closes 1001: the client does not stop, it resumes on the next node and re-sends what was not acknowledged', () => {
+    const s = setup({ urls: ['ws://other/ws'] });
+    s.client.start();
+    const p = live(s);
+    s.client.send({ valence: 0.2, arousal: 0.2 });
+    p.send({ t: 'bye', reason: 'shutdown' });
+    p.close(1001);
+    expect(s.client.state).toBe('waiting');
+    s.clock.advance(10_000);
+    const q = s.sockets.last();
+    expect(q.url).toBe('ws://other/ws');
+    q.accept();
+    expect(q.received[0]).toEqual({ t: 'resume', token: 'tok-123456789' });
+    q.send(welcome({ lastSeq: 0 }));
+    expect(inputs(q)).toEqual([1]);
+  });
+
   it('[W4] an unknown resume token is forgotten and the participant joins afresh at once', () => {
     const storage = memoryStorage();
     storage.setItem('attune:ABCD2345:token', 'stale-token-123');

@@ -98,6 +98,13 @@ interface ClusterSpace {
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
+/** Who hears about this node's tick leases (the Prometheus gauges, src/server/metrics.ts). */
+export interface LeaseObserver {
+  setLeaseOwned(spaceId: string, owned: boolean): void;
+  leaseAcquired(spaceId: string): void;
+  forgetLease(spaceId: string): void;
+}
+
 /** What a node reports about one space (tests, metrics, `attune load`). */
 export interface ClusterSpaceStatus {
   readonly owner: string | null;
@@ -116,6 +123,8 @@ export class ClusterNode {
   private timers: Cancel[] = [];
   private announce: Disposable | null = null;
   private stopped = false;
+  /** Told when this node gains or loses a tick lease (metrics). */
+  leaseObserver: LeaseObserver | null = null;
   /** Takeovers by this node: when, and how long since the last pulse it saw (failover figures). */
   readonly takeovers: { readonly spaceId: string; readonly at: number; readonly sincePulseMs: number | null }[] = [];
 
@@ -132,8 +141,11 @@ export class ClusterNode {
       const cs = this.spaces.get(spaceId);
       if (!cs) return 0;
       const now = this.o.scheduler.now();
+      // Only partials no older than two heartbeats: a node that died stops counting against
+      // capacity within 0.5 s, before most of its participants are back on other nodes.
+      const fresh = Math.min(this.t.partialTtlMs, 2 * this.t.heartbeatMs);
       let n = 0;
-      for (const [node, h] of cs.partials) if (node !== this.nodeId && now - h.receivedAt <= this.t.partialTtlMs) n += h.partial.connected;
+      for (const [node, h] of cs.partials) if (node !== this.nodeId && now - h.receivedAt <= fresh) n += h.partial.connected;
       return n;
     },
     stepped: (spaceId, e) => this.stepped(spaceId, e),
@@ -199,6 +211,7 @@ export class ClusterNode {
     if (this.spaces.has(spaceId) || this.stopped) return;
     const cs: ClusterSpace = { id: spaceId, partials: new Map(), subs: [], seen: null, ownedRevision: null, renewedAt: -Infinity, owner: null, busy: false, machine: null, beat: null, lastPulse: null, lastKey: '', lastSentAt: -Infinity };
     this.spaces.set(spaceId, cs);
+    this.leaseObserver?.setLeaseOwned(spaceId, false);
     const bus = this.o.bus;
     const onPulse = (bytes: Uint8Array) => this.onPulse(cs, bytes);
     cs.subs.push(
@@ -214,6 +227,7 @@ export class ClusterNode {
     this.stopTicking(cs);
     for (const d of cs.subs) d.dispose();
     this.spaces.delete(cs.id);
+    this.leaseObserver?.forgetLease(cs.id);
     if (closed) this.host?.retire(cs.id);
   }
 
@@ -292,8 +306,23 @@ export class ClusterNode {
     const kv = this.o.kv;
     const key = leaseKey(cs.id);
     const began = sch.now();
-    // An owner that could not renew in time stops ticking before anyone may take over.
-    if (cs.ownedRevision !== null && began - cs.renewedAt > this.t.leaseMs - this.t.renewMs) this.stopTicking(cs);
+    // An owner that could not renew in time pauses before anyone may take over.
+    if (cs.ownedRevision !== null && began - cs.renewedAt > this.t.leaseMs - this.t.renewMs) this.pause(cs);
+    // The owner renews in one round trip: compare-and-set on the revision it wrote last.
+    if (cs.ownedRevision !== null) {
+      const held = cs.ownedRevision;
+      const r = await kv.update(key, this.leaseValue(cs, this.nodeId), held).catch((e: unknown) => {
+        this.lostContact(cs);
+        throw e;
+      });
+      if (this.stopped || !this.spaces.has(cs.id)) return;
+      if (r !== null) {
+        this.own(cs, r, began, null, cs.ownedRevision === held);
+        return;
+      }
+      // Someone else wrote it since: read it below and act on what it says.
+      this.stopTicking(cs);
+    }
     let entry: { revision: number; value: LeaseValue } | null;
     try {
       const raw = await kv.get(key);
@@ -309,7 +338,7 @@ export class ClusterNode {
     switch (action.kind) {
       case 'wait':
         cs.owner = action.owner;
-        if (cs.ownedRevision !== null) this.stopTicking(cs);
+        if (cs.machine) this.stopTicking(cs);
         return;
       case 'create': {
         const r = await kv.create(key, this.leaseValue(cs, this.nodeId));
@@ -325,24 +354,33 @@ export class ClusterNode {
           cs.seen = null;
           return;
         }
-        this.own(cs, r, began, entry);
+        // Our own renewal of the revision we wrote last: nobody ticked meanwhile, so a pause
+        // (late renewals on a busy machine) resumes with the same machine, tracker and all.
+        this.own(cs, r, began, entry, action.kind === 'renew' && entry?.revision === cs.ownedRevision);
         return;
       }
     }
   }
 
   private lostContact(cs: ClusterSpace): void {
-    if (cs.ownedRevision !== null && this.o.scheduler.now() - cs.renewedAt > this.t.leaseMs - this.t.renewMs) this.stopTicking(cs);
+    if (cs.ownedRevision !== null && this.o.scheduler.now() - cs.renewedAt > this.t.leaseMs - this.t.renewMs) this.pause(cs);
   }
 
-  private own(cs: ClusterSpace, revision: number, began: number, entry: { revision: number; value: LeaseValue } | null): void {
+  private own(cs: ClusterSpace, revision: number, began: number, entry: { revision: number; value: LeaseValue } | null, continued = false): void {
     if (this.stopped) return;
-    const had = cs.ownedRevision !== null && cs.machine !== null;
     cs.ownedRevision = revision;
     cs.renewedAt = began;
     cs.owner = this.nodeId;
     cs.seen = { revision, since: this.o.scheduler.now() };
-    if (!had) this.startTicking(cs, entry?.value ?? null);
+    if (cs.machine && cs.beat) return;
+    if (cs.machine && continued) {
+      this.startBeats(cs);
+      this.leaseObserver?.setLeaseOwned(cs.id, true);
+      return;
+    }
+    this.startTicking(cs, entry?.value ?? null);
+    this.leaseObserver?.leaseAcquired(cs.id);
+    this.leaseObserver?.setLeaseOwned(cs.id, true);
   }
 
   /** Becomes the space's tick owner: a machine with no participants of its own, continuing the pulse. */
@@ -361,6 +399,16 @@ export class ClusterNode {
     step(machine, { kind: 'started', at: now, pulseSeq: seq, ...(smoothed ? { smoothed, smoothedAt } : {}) });
     cs.machine = machine;
     if (fromBus || lease) this.takeovers.push({ spaceId: cs.id, at: now, sincePulseMs: fromBus ? now - fromBus.at : null });
+    this.startBeats(cs);
+  }
+
+  /** The owner's drift-free beats, from now (M2's beat plan: beat 0 is a participant beat). */
+  private startBeats(cs: ClusterSpace): void {
+    const host = this.host;
+    if (!host) return;
+    const sch = this.o.scheduler;
+    const now = sch.now();
+    cs.beat?.cancel();
     const { displayHz, participantHz } = host.options;
     const period = beatPeriodMs(displayHz, participantHz);
     const beat = (i: number, at: number) => this.tick(cs, at, isParticipantBeat(i, displayHz, participantHz));
@@ -368,11 +416,25 @@ export class ClusterNode {
     cs.beat = sch.every(period, (at, k) => beat(k + 1, at), now + period);
   }
 
+  /** The lease is someone else's (or gone): stop ticking and drop the owner machine. */
   private stopTicking(cs: ClusterSpace): void {
+    if (cs.machine) this.leaseObserver?.setLeaseOwned(cs.id, false);
     cs.beat?.cancel();
     cs.beat = null;
     cs.machine = null;
     cs.ownedRevision = null;
+  }
+
+  /**
+   * Renewals are late (a busy machine, a slow NATS): stop ticking before anyone may take over,
+   * but keep the machine — if the next renewal of our own revision succeeds, nobody ticked
+   * meanwhile and we go on with it (K2).
+   */
+  private pause(cs: ClusterSpace): void {
+    if (!cs.beat) return;
+    cs.beat.cancel();
+    cs.beat = null;
+    this.leaseObserver?.setLeaseOwned(cs.id, false);
   }
 
   /** One beat of the owner: merge the fresh partials, step the tick, publish once (K3, K4). */
@@ -382,7 +444,7 @@ export class ClusterNode {
     const now = this.o.scheduler.now();
     // Never tick on a lease another node may already have taken (K2).
     if (now - cs.renewedAt > this.t.leaseMs - this.t.renewMs) {
-      this.stopTicking(cs);
+      this.pause(cs);
       return;
     }
     const fresh: PartialAggregate[] = [];

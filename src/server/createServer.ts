@@ -339,6 +339,7 @@ export async function createServer(config: ServerConfig = {}, deps: ServerDeps =
     cleanups.push(() => host.stop());
     if (cluster) {
       const node = cluster;
+      node.leaseObserver = metrics;
       node.start(host);
       // Hands its leases over before the host stops (another node ticks at once).
       cleanups.push(() => node.stop());

@@ -227,7 +227,9 @@ export class SpaceHost {
       if (space.status !== 'open') continue;
       const lastN = await this.o.storage.lastEventN(space.id);
       const state = createSpaceState(this.settingsOf(space, await this.noiseSeedOf(space.id)), this.options, lastN);
-      for (const p of await this.o.storage.listActiveParticipants(space.id, now - space.ttlMs)) restoreParticipant(state, p.id, p.lastSeq, p.latest, p.group ?? null);
+      // In a cluster the other nodes may hold these participants: each comes back with their
+      // resume (stored point and seq, K4), so nobody is counted on two nodes.
+      if (!this.o.cluster) for (const p of await this.o.storage.listActiveParticipants(space.id, now - space.ttlMs)) restoreParticipant(state, p.id, p.lastSeq, p.latest, p.group ?? null);
       let pulseSeq = 0;
       const tail = await this.o.storage.listEvents(space.id, Math.max(1, lastN - 4000), 4000);
       for (const r of tail) if (r.kind === 'tick' && r.body) pulseSeq = Math.max(pulseSeq, Number((JSON.parse(r.body) as { seq?: number }).seq ?? 0));
@@ -456,6 +458,13 @@ export class SpaceHost {
         return null;
       case 'logAct': {
         const then = fx.next;
+        // In a cluster a tick of this machine sees one node's partial: a policy decision taken on
+        // it is not the room's, so it is not logged, and fails as a failed log append would
+        // (K3: policies do not run on a cluster space yet).
+        if (this.o.cluster && e.kind === 'tick') {
+          if (then.kind === 'act-logged' && isDerived(then.act)) this.stepIn(live, { kind: 'act-failed', at: this.o.scheduler.now(), act: then.act });
+          return null;
+        }
         this.o.governance.record(fx.act).then(
           (entry) => {
             // The log's index of the entry goes with the act, so screens can link to it (Q8).
@@ -473,6 +482,8 @@ export class SpaceHost {
         return null;
       }
       case 'stories':
+        // The gathering display follows the room's count, which a cluster node's machine does not have (K3).
+        if (this.o.cluster) return null;
         this.o.bus.publish(subjects.stories(live.record.id), encoder.encode(JSON.stringify(fx.view)));
         return null;
       case 'tell': {
@@ -545,6 +556,8 @@ export class SpaceHost {
         this.write(() => s.setStorySettings(spaceId, w.settings, w.at), 'store story settings');
         return;
       case 'series': {
+        // In a cluster this machine's figures are one node's partial; the tick owner stores the series (K3).
+        if (this.o.cluster) return;
         const point: PulsePoint = { spaceId, at: w.at, count: w.count, valence: w.mean.valence, arousal: w.mean.arousal, spreadValence: w.spread.valence, spreadArousal: w.spread.arousal, quadrants: w.quadrants };
         this.lazySeries.push(point);
         if (!this.lazyTimer) this.lazyTimer = this.o.scheduler.at(this.o.scheduler.now() + LAZY_FLUSH_MS, () => this.flushLazy());
@@ -712,7 +725,10 @@ export class SpaceHost {
     if (!this.conns.has(ref)) return fail('BAD_REQUEST', 'connection is gone');
     c.session = { spaceId: live.record.id, role: 'participant', participantId: p.id };
     const older = live.participantConn.get(p.id);
-    const r = this.stepRecorded(live, { kind: 'resumed', at: this.o.scheduler.now(), conn: ref, participantId: p.id, stored: { lastSeq: p.lastSeq, latest: p.latest, ...(p.group ? { group: p.group } : {}) }, ...this.elsewhere(live) });
+    // A resume is someone already admitted coming back — in a cluster usually from a node that
+    // died, whose last partial still counts them for a moment — so only this node's own
+    // connections count against the capacity here (K6).
+    const r = this.stepRecorded(live, { kind: 'resumed', at: this.o.scheduler.now(), conn: ref, participantId: p.id, stored: { lastSeq: p.lastSeq, latest: p.latest, ...(p.group ? { group: p.group } : {}) } });
     if (!r) {
       c.session = null;
       return ok(true);

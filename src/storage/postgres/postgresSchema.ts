@@ -10,17 +10,18 @@
  * integers; pg returns them as strings, the adapter turns them back into numbers); affect values
  * are DOUBLE PRECISION, which round-trips a JavaScript number exactly.
  *
- * The two PL/pgSQL functions apply a whole run of `appendInputs` (or `appendEvents`) rows in
- * one set-based statement, in call order, and raise on what the port calls a bug (an unknown
- * participant, an event number already taken) — so the writer can merge consecutive calls into
- * one statement and fall back to one savepoint per call only when a statement raised.
+ * The two PL/pgSQL functions (replaced on every open, see FUNCTIONS) apply a whole run of
+ * `appendInputs` (or `appendEvents`) rows in one set-based statement, in call order, and raise on
+ * what the port calls a bug (an unknown participant, an event number already taken) — so the
+ * writer can merge consecutive calls into one statement and fall back to one savepoint per call
+ * only when a statement raised.
  */
 import type { Pool, PoolClient } from 'pg';
 
 /** Advisory lock key serialising migrations (any constant unique to attune's tables). */
 const MIGRATE_LOCK = 0x6174_6d67; // 'atmg'
 
-/** Version 1: everything the SQLite schema holds at its version 4 (S7–S10). */
+/** Version 1: the tables of everything the SQLite schema holds at its version 4 (S7–S10). */
 const V1 = `
 CREATE TABLE spaces (
   id TEXT PRIMARY KEY,
@@ -83,6 +84,14 @@ CREATE TABLE space_links (
   at BIGINT NOT NULL,
   PRIMARY KEY (space_id, other_id)
 );
+`;
+
+/**
+ * The writer's functions: code, not data, so they are replaced on every open (in the migration
+ * transaction, after the steps) instead of being versioned — a fix reaches every schema, and a
+ * step never has to repeat a function's text.
+ */
+const FUNCTIONS = `
 
 -- A run of inputs (S3, S8), in call order (the arrays' order). An input whose seq is not above
 -- both the stored lastSeq and every earlier seq of the run for its participant is ignored (an
@@ -90,7 +99,7 @@ CREATE TABLE space_links (
 -- become its last accepted input. Raises, storing nothing, for an unknown participant (or one
 -- of another space) or an accepted input whose n an event holds; a duplicate n among inputs
 -- violates inputs_space_n.
-CREATE FUNCTION attune_append_inputs(
+CREATE OR REPLACE FUNCTION attune_append_inputs(
   p_space TEXT[], p_participant TEXT[], p_seq BIGINT[], p_v DOUBLE PRECISION[], p_a DOUBLE PRECISION[], p_c DOUBLE PRECISION[],
   p_src TEXT[], p_at BIGINT[], p_exposed BOOLEAN[], p_shown_v DOUBLE PRECISION[], p_shown_a DOUBLE PRECISION[], p_n BIGINT[], p_heart DOUBLE PRECISION[]
 ) RETURNS void LANGUAGE plpgsql AS $fn$
@@ -103,7 +112,7 @@ BEGIN
       WITH ORDINALITY AS r(space_id, participant_id, seq, v, a, c, src, at, exposed, shown_v, shown_a, n, heart_bpm, ord)
   ), j AS (
     SELECT r.*, p.last_seq AS stored,
-      max(r.seq) OVER (PARTITION BY r.participant_id ORDER BY r.ord ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS earlier
+      max(r.seq) OVER (PARTITION BY r.participant_id COLLATE "C" ORDER BY r.ord ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS earlier
     FROM r JOIN participants p ON p.id = r.participant_id AND p.space_id = r.space_id
   ), acc AS (
     SELECT * FROM j WHERE seq > greatest(stored, coalesce(earlier, 0))
@@ -113,7 +122,7 @@ BEGIN
       ON CONFLICT (participant_id, seq) DO NOTHING
   ), upd AS (
     UPDATE participants p SET last_seq = l.seq, v = l.v, a = l.a, c = l.c, src = l.src, at = l.at
-      FROM (SELECT DISTINCT ON (participant_id) * FROM acc ORDER BY participant_id, ord DESC) l
+      FROM (SELECT DISTINCT ON (participant_id COLLATE "C") * FROM acc ORDER BY participant_id COLLATE "C", ord DESC) l
       WHERE p.id = l.participant_id
   )
   SELECT (SELECT count(*) FROM r) - (SELECT count(*) FROM j),
@@ -130,7 +139,7 @@ $fn$;
 
 -- A run of events (S7, S8), in call order. Raises, storing nothing, for an n an input holds;
 -- a duplicate n among events violates the primary key.
-CREATE FUNCTION attune_append_events(p_space TEXT[], p_n BIGINT[], p_at BIGINT[], p_kind TEXT[], p_participant TEXT[], p_body TEXT[])
+CREATE OR REPLACE FUNCTION attune_append_events(p_space TEXT[], p_n BIGINT[], p_at BIGINT[], p_kind TEXT[], p_participant TEXT[], p_body TEXT[])
 RETURNS void LANGUAGE plpgsql AS $fn$
 DECLARE
   clash BIGINT;
@@ -222,6 +231,7 @@ export async function migratePostgres(pool: Pool): Promise<number> {
     const found = r.rows[0]?.version ?? 0;
     if (found > PG_SCHEMA_VERSION) throw new Error(`database schema version ${found} is newer than this attune's (${PG_SCHEMA_VERSION}); upgrade attune`);
     for (let v = found; v < PG_SCHEMA_VERSION; v++) await client.query(MIGRATIONS[v] as string);
+    await client.query(FUNCTIONS);
     if (r.rows.length === 0) await client.query('INSERT INTO attune_schema (version) VALUES ($1)', [PG_SCHEMA_VERSION]);
     else if (found !== PG_SCHEMA_VERSION) await client.query('UPDATE attune_schema SET version = $1', [PG_SCHEMA_VERSION]);
     await client.query('COMMIT');

@@ -124,6 +124,7 @@ export class PostgresStorage implements Storage {
   readonly #newReader: () => pg.Client;
   #readerBroken = false;
   readonly #writer: PostgresWriter;
+  readonly #pipelined: boolean;
   #pending: Write[] = [];
   #flushScheduled = false;
   #inFlight = false;
@@ -134,9 +135,10 @@ export class PostgresStorage implements Storage {
   /** Number of group commits made (for tests and metrics). */
   commits = 0;
 
-  private constructor(pool: pg.Pool, client: pg.Client, reader: pg.Client, newReader: () => pg.Client, writer: PostgresWriter) {
+  private constructor(pool: pg.Pool, client: pg.Client, reader: pg.Client, newReader: () => pg.Client, writer: PostgresWriter, pipelined: boolean) {
     this.pool = pool;
     this.#client = client;
+    this.#pipelined = pipelined;
     this.#reader = reader;
     this.#newReader = newReader;
     this.#watchReader(reader);
@@ -165,7 +167,7 @@ export class PostgresStorage implements Storage {
       await Promise.all([client.end().catch(() => {}), reader.end().catch(() => {}), pool.end().catch(() => {})]);
       throw e;
     }
-    const s = new PostgresStorage(pool, client, reader, newReader, new PostgresWriter(client, { batched: o.batched ?? true }));
+    const s = new PostgresStorage(pool, client, reader, newReader, new PostgresWriter(client, { batched: o.batched ?? true }), pipeline);
     client.on('error', (e) => s.#fail(`its connection failed (${e.message})`, e));
     client.on('end', () => {
       if (!s.#closing) s.#fail('its connection ended', undefined);
@@ -283,10 +285,20 @@ export class PostgresStorage implements Storage {
     }
   }
 
+  /**
+   * Runs a read. While writes are outstanding it goes on the writer's own pipelined connection,
+   * queued behind what was sent before it and ahead of what is sent after, so a read is ordered
+   * with the writes exactly as calls are (a read made before a write's group was sent never sees
+   * it, even if the other connection's backend were scheduled late) — except while the writer
+   * sends a group one statement at a time (savepoints, no pipelining), when a query queued there
+   * would run inside the open transaction: then, and when nothing is outstanding, on the reader.
+   */
   async #rows(text: string, values: readonly unknown[]): Promise<Row[]> {
     this.#check();
-    const reader = await this.#readerNow();
-    return (await reader.query(text, values as unknown[])).rows as Row[];
+    const outstanding = this.#pending.length > 0 || this.#inFlight;
+    const viaWriter = outstanding && !this.#failure && (!this.#inFlight || (this.#pipelined && !this.#writer.serial));
+    const client = viaWriter ? this.#client : await this.#readerNow();
+    return (await client.query(text, values as unknown[])).rows as Row[];
   }
 
   createSpace(space: SpaceRecord): Promise<boolean> {

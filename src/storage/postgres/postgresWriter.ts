@@ -311,6 +311,11 @@ export class PostgresWriter {
   readonly #batched: boolean;
   /** Groups that needed the slow path (for tests and metrics). */
   slowGroups = 0;
+  /**
+   * True while a group's statements go out one at a time (the savepoint path, or no pipelining):
+   * a query queued on the connection now would run inside the open transaction.
+   */
+  serial = false;
 
   constructor(client: Client, options: PostgresWriterOptions = {}) {
     this.#client = client;
@@ -397,6 +402,15 @@ export class PostgresWriter {
   /** The fast path without pipelining: one round trip per statement (to measure what pipelining is worth). */
   async #sequential(steps: readonly Step[], values: unknown[], failures: Map<number, unknown>): Promise<boolean> {
     const c = this.#client;
+    this.serial = true;
+    try {
+      return await this.#sequentialIn(c, steps, values, failures);
+    } finally {
+      this.serial = false;
+    }
+  }
+
+  async #sequentialIn(c: Client, steps: readonly Step[], values: unknown[], failures: Map<number, unknown>): Promise<boolean> {
     await c.query('BEGIN');
     const rs: QueryResult[] = [];
     for (const s of steps) {
@@ -422,6 +436,15 @@ export class PostgresWriter {
 
   /** One call at a time, each in a savepoint; a raising call rolls back alone. */
   async #slow(group: readonly PgWriteCall[], live: readonly number[], values: unknown[], failures: Map<number, unknown>): Promise<void> {
+    this.serial = true;
+    try {
+      await this.#slowIn(group, live, values, failures);
+    } finally {
+      this.serial = false;
+    }
+  }
+
+  async #slowIn(group: readonly PgWriteCall[], live: readonly number[], values: unknown[], failures: Map<number, unknown>): Promise<void> {
     const c = this.#client;
     const pipelined = (c as Client & { pipeline?: boolean }).pipeline === true;
     await c.query('BEGIN');

@@ -314,6 +314,12 @@ export interface SqliteStorageOptions {
    * without waiting for the main thread, at the price of smaller groups (more fsyncs).
    */
   readonly maxGroupsInFlight?: number;
+  /**
+   * Where a file's groups commit: on the writer thread (default) or on the calling thread —
+   * the COMMIT and its fsync then block the event loop, as before the writer thread; kept as the
+   * baseline of `npm run bench:durable`.
+   */
+  readonly commitOn?: 'thread' | 'loop';
 }
 
 /** Storage over one SQLite database (see openDatabase.ts); writes are committed off the event loop. */
@@ -343,7 +349,7 @@ export class SqliteStorage implements Storage {
     migrate(db);
     this.st = prepareReads(db);
     const path = db.location();
-    if (path === null || path === '') {
+    if (path === null || path === '' || options.commitOn === 'loop') {
       this.committer = new InThreadCommitter(db);
     } else {
       // The main connection now writes only the rare log batch: let the writer thread, which
