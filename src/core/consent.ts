@@ -19,7 +19,7 @@ export const CONSENT_TEXT = {
   seen: 'Only the whole room: how many people, and how feelings are spread, always with a little noise and in steps of several people. Never your own point — and nothing at all until at least 5 people have joined.',
   groups:
     "You may say which group you belong to. If you do, your group's pulse is shown beside the room's — how many of the group are here and how they feel, together — but only while enough of the group share that no one can be picked out; smaller groups stay hidden. Your choice is stored with your random key and never shown. You can change it or take it back at any time.",
-  kept: 'Your point counts in the room for {minutes} after your last input; you can leave at any time and it disappears at once. Your inputs are stored on this server under the random key only, encrypted with a key of your own, and deleted after the room closes (30 days by default). You can download everything stored about you, or erase it, from this page at any time.',
+  kept: 'Your point counts in the room for {minutes} after your last input; you can leave at any time and it disappears at once. Your inputs are stored on this server under the random key only, encrypted with a key of your own. You can download everything stored about you, or erase it, from this page at any time.',
 } as const;
 
 /** The canonical text whose SHA-256 is the consent version (sections joined, in order). */
