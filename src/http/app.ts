@@ -54,6 +54,8 @@ export interface AppOptions {
   /** A display's frame-ancestors allow-list by path (src/feeds/embedBook.ts); absent = any site. */
   readonly frameAncestorsOf?: (path: string) => readonly string[] | undefined;
   readonly spaceRoutes?: readonly ((withSpace: (c: Context) => Promise<SpaceRecord | Response>) => Hono)[];
+  /** Other API routes with their own full paths (e.g. `/api/me/…`, src/http/meRoutes.ts), mounted before the API's catch-all. */
+  readonly apiRoutes?: readonly Hono[];
 }
 
 /** Resolves true after `ms`, or false as soon as `signal` aborts (the client went away). */
@@ -354,6 +356,7 @@ export function createApp(o: AppOptions): Hono {
   });
 
   for (const routes of o.spaceRoutes ?? []) app.route('/api/spaces', routes(withSpace));
+  for (const routes of o.apiRoutes ?? []) app.route('/', routes);
 
   app.all('/api/*', (c) => errorResponse(c, 'NOT_FOUND', `no API route ${c.req.method} ${new URL(c.req.url).pathname}`));
 

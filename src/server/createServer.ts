@@ -27,6 +27,8 @@ import { JoinThrottle, type JoinThrottleOptions } from '../core/joinThrottle.ts'
 import type { LivePolicy } from '../core/release/live.ts';
 import { DEFAULT_BUDGET_RHO } from '../core/release/budget.ts';
 import { createPrivacyRoutes } from '../http/privacyRoutes.ts';
+import { createMeRoutes } from '../http/meRoutes.ts';
+import { exportEmotionML } from '../analyze/emotionml/emotionml.ts';
 import { PrivacyDesk } from '../space/privacyDesk.ts';
 import { checkReleasePolicy, DEFAULT_LIVE_POLICY, DEFAULT_RELEASE_POLICY, MIN_COHORT_FLOOR, type ReleasePolicy } from '../core/release/release.ts';
 import type { MachineOptions } from '../core/space/machine.ts';
@@ -379,6 +381,7 @@ export async function createServer(config: ServerConfig = {}, deps: ServerDeps =
       joinThrottle,
       clock: () => scheduler.now(),
       spaceRoutes: [createFeedRoutes({ host, ...feeds }), createStoryRoutes({ host }), createCouncilRoutes({ host, publicUrl: () => publicUrl }), createPrivacyRoutes({ host, desk: privacy })],
+      apiRoutes: [createMeRoutes({ host, toEmotionML: (records) => exportEmotionML(records) })],
       frameAncestorsOf: (path) => feeds.embeds.frameAncestorsOf(path),
     });
 

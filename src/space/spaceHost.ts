@@ -30,7 +30,8 @@ import { checkPseudonym, checkStoryText } from '../core/stories/storyText.ts';
 import { checkSpaceName } from '../core/spaceName.ts';
 import { checkGroupNames } from '../core/groups/groupNames.ts';
 import type { Bus } from '../bus/port.ts';
-import type { PulsePoint, SpaceEventRecord, SpaceRecord, Storage } from '../storage/port.ts';
+import type { ParticipantRecord, PulsePoint, SpaceEventRecord, SpaceRecord, Storage } from '../storage/port.ts';
+import { CONSENT_PURPOSES, consentDocument } from '../core/consent.ts';
 import type { Cancel, Scheduler } from './scheduler.ts';
 import { type GovernanceSnapshot, governanceFields, isDerived, type Member, restoreGovernance } from '../core/policy/governance.ts';
 import { checkPolicy } from '../core/policy/checkPolicy.ts';
@@ -179,6 +180,10 @@ export class SpaceHost {
   private nextRef = 1;
   /** The most recent write: a durable notify waits for it (writes commit in call order, S3). */
   private lastWrite: Promise<void> = Promise.resolve();
+  /** Erasures asked for by the machine (V2), until the HTTP call that caused them reads their outcome. */
+  private readonly erasures = new Map<string, Promise<{ readonly inputs: number }>>();
+  /** The consent text's version: SHA-256 (hex) of src/core/consent.ts's document (V1). */
+  readonly consentVersion = createHash('sha256').update(consentDocument()).digest('hex');
   private lazyEvents: SpaceEventRecord[] = [];
   private readonly pending: [LiveSpace, SpaceEvent][] = [];
   private stepping = false;
@@ -524,6 +529,12 @@ export class SpaceHost {
       case 'clear-latest':
         this.write(() => s.clearLatest(w.participantId), 'clear a point');
         return;
+      case 'erase': {
+        const done = s.eraseParticipant(w.participantId);
+        this.erasures.set(w.participantId, done);
+        this.write(() => done.then(() => {}), 'erase a participant');
+        return;
+      }
       case 'group':
         this.write(() => s.setParticipantGroup(w.participantId, w.group), "store a participant's group");
         return;
@@ -704,8 +715,11 @@ export class SpaceHost {
     c.session = { spaceId: live.record.id, role: 'participant', participantId };
     const before = live.state.connected;
     this.stepIn(live, { kind: 'joined', at, conn: ref, participantId, tokenHash: hashToken(token), token, consent, ...(group !== null ? { group } : {}), ...this.elsewhere(live) });
-    if (live.state.connected > before) live.participantConn.set(participantId, ref);
-    else c.session = null;
+    if (live.state.connected > before) {
+      live.participantConn.set(participantId, ref);
+      // V1: which consent text they agreed to, when, for what — after their row, in the same order.
+      this.write(() => this.o.storage.recordConsent({ participantId, at, hash: this.consentVersion, purposes: [...CONSENT_PURPOSES] }), 'record a consent');
+    } else c.session = null;
     return ok(true);
   }
 
@@ -810,6 +824,79 @@ export class SpaceHost {
       return;
     }
     this.stepIn(live, { kind: 'left', at: this.o.scheduler.now(), conn: ref, participantId: c.session.participantId });
+  }
+
+  // ——— a participant's own data (V1–V3; the HTTP edge, authorised by their resume token) ———
+
+  /** A participant by resume token, or a coded failure. */
+  private async participantByToken(token: string | null): Promise<Result<ParticipantRecord>> {
+    if (!token) return fail('UNAUTHORIZED', 'send your session key as Authorization: Bearer <token>');
+    const p = await this.o.storage.getParticipantByTokenHash(hashToken(token));
+    return p ? ok(p) : fail('NOT_FOUND', 'that session is unknown or was erased');
+  }
+
+  /** A participant agrees again to the consent text (V1): only to the current version. */
+  async consentAgain(token: string | null, version: string): Promise<Result<{ version: string }>> {
+    const found = await this.participantByToken(token);
+    if (!found.ok) return found;
+    if (version !== this.consentVersion) return fail('CONSENT_REQUIRED', 'that is not the current consent text; reload the page and read it again');
+    await this.o.storage.recordConsent({ participantId: found.value.id, at: this.o.scheduler.now(), hash: version, purposes: [...CONSENT_PURPOSES] });
+    return ok({ version });
+  }
+
+  /** Everything stored about a participant (V2): the JSON export and their inputs as records for EmotionML (formatted at the edge). */
+  async exportParticipant(token: string | null): Promise<Result<{ json: Record<string, unknown>; records: { valence: number; arousal: number; confidence: number; source: Affect['source']; at: number; id: string }[] }>> {
+    await this.drain();
+    const found = await this.participantByToken(token);
+    if (!found.ok) return found;
+    const p = found.value;
+    const space = await this.o.storage.getSpace(p.spaceId);
+    const inputs = await this.o.storage.listParticipantInputs(p.id);
+    const consents = await this.o.storage.listConsents(p.id);
+    const json = {
+      what: 'everything attune stores about you in this space (PRIVACY.md)',
+      exportedAt: this.o.scheduler.now(),
+      space: space ? { code: space.code, name: space.name, status: space.status, closedAt: space.closedAt } : null,
+      participant: { id: p.id, joinedAt: p.joinedAt, lastSeq: p.lastSeq, latest: p.latest, group: p.group ?? null, tokenHash: p.tokenHash },
+      consents: consents.map((c) => ({ at: c.at, version: c.hash, purposes: c.purposes })),
+      inputs: inputs.map((i) => ({ seq: i.seq, at: i.affect.at, valence: i.affect.valence, arousal: i.affect.arousal, confidence: i.affect.confidence, source: i.affect.source, exposed: i.exposed, shown: i.shown, ...(i.heartBpm !== undefined ? { heartBpm: i.heartBpm } : {}) })),
+    };
+    const records = inputs.map((i) => ({ valence: i.affect.valence, arousal: i.affect.arousal, confidence: i.affect.confidence, source: i.affect.source, at: i.affect.at, id: `input-${i.seq}` }));
+    return ok({ json, records });
+  }
+
+  /**
+   * Erases a participant (V2): in an open space their point leaves the pulse at once (an `erased`
+   * event through the machine) and their connections close; then their inputs, point, consents,
+   * events, session and sealing key are deleted. Resolves once that is durable.
+   */
+  async eraseParticipant(token: string | null): Promise<Result<{ erased: true; inputs: number }>> {
+    const found = await this.participantByToken(token);
+    if (!found.ok) return found;
+    const p = found.value;
+    const live = this.byId.get(p.spaceId);
+    let done: Promise<{ readonly inputs: number }>;
+    if (live) {
+      for (const c of this.conns.values()) {
+        if (c.session?.participantId !== p.id) continue;
+        c.session = null;
+        c.sink.send(JSON.stringify({ t: 'bye', reason: 'left' }));
+        c.sink.close(1000, 'bye');
+      }
+      live.participantConn.delete(p.id);
+      this.stepIn(live, { kind: 'erased', at: this.o.scheduler.now(), participantId: p.id });
+      done = this.erasures.get(p.id) ?? this.o.storage.eraseParticipant(p.id);
+      this.erasures.delete(p.id);
+    } else {
+      done = this.o.storage.eraseParticipant(p.id);
+    }
+    try {
+      const r = await done;
+      return ok({ erased: true, inputs: r.inputs });
+    } catch (e) {
+      this.report('could not erase a participant', e);
+      return fail('UNAVAILABLE', 'could not erase now; try again');
+    }
   }
 
   /** The connection ended (their point stays until its TTL). */

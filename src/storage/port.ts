@@ -119,6 +119,15 @@ export interface StorySettingsRecord {
   readonly moderation: 'pre' | 'post';
 }
 
+/** A participant's consent (SPEC V1): which consent text (its SHA-256), when, for what. */
+export interface ConsentRecord {
+  readonly participantId: string;
+  readonly at: number;
+  /** SHA-256 (hex) of the consent text agreed to (src/core/consent.ts). */
+  readonly hash: string;
+  readonly purposes: readonly string[];
+}
+
 /** One differentially private release from a space's stored inputs (SPEC R8, S13). */
 export interface PrivacyReleaseRecord {
   readonly spaceId: string;
@@ -222,6 +231,19 @@ export interface Storage {
   appendPrivacyRelease(r: PrivacyReleaseRecord): Promise<void>;
   /** A space's DP releases, ascending by n. */
   listPrivacyReleases(spaceId: string): Promise<PrivacyReleaseRecord[]>;
+
+  /**
+   * Erases a participant (SPEC S14, V2): their inputs, latest point, group, consents, events and
+   * session (the participant row, so the resume token stops working) and their sealing key.
+   * Resolves with the number of inputs deleted; rejects for an unknown participant.
+   */
+  eraseParticipant(participantId: string): Promise<{ readonly inputs: number }>;
+  /** Every stored input of one participant, by seq (their export, V2). */
+  listParticipantInputs(participantId: string): Promise<InputRecord[]>;
+  /** Records a participant's consent (S14). Rejects for an unknown participant. */
+  recordConsent(c: ConsentRecord): Promise<void>;
+  /** A participant's consents, oldest first. */
+  listConsents(participantId: string): Promise<ConsentRecord[]>;
 
   appendPulsePoints(points: readonly PulsePoint[]): Promise<void>;
   listPulsePoints(spaceId: string, from: number, to: number, limit: number): Promise<PulsePoint[]>;

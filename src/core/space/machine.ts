@@ -334,6 +334,16 @@ export function step(state: SpaceState, e: SpaceEvent): StepResult {
       state.heart?.forget(e.participantId);
       return done(state, [{ type: 'persist', write: { kind: 'clear-latest', participantId: e.participantId } }, notify(e.conn, { t: 'bye', reason: 'left' }, true)], true);
     }
+    case 'erased': {
+      // Recorded without the participant (their other records are erased with them): a replay steps it as a no-op.
+      const p = state.participants.get(e.participantId);
+      if (!p) return done(state, [], true);
+      state.pulse.remove(e.participantId);
+      state.heart?.forget(e.participantId);
+      if (p.sockets > 0) state.connected--;
+      state.participants.delete(e.participantId);
+      return done(state, [{ type: 'persist', write: { kind: 'erase', participantId: e.participantId } }], true);
+    }
     case 'group-changed': {
       if (closed) return done(state, [notify(e.conn, { t: 'error', code: 'SPACE_CLOSED', message: 'this space has closed' }, false)], false);
       const p = state.participants.get(e.participantId);

@@ -8,7 +8,7 @@
  * SQLite adapter) and the others apply. Promises settle only after the whole group applied, like
  * a COMMIT, so callers cannot come to depend on a memory store being faster than a real one.
  */
-import type { InputRecord, ParticipantRecord, PrivacyReleaseRecord, PulsePoint, SpaceEventRecord, SpaceRecord, Storage, StoryRecord, StorySettingsRecord } from '../port.ts';
+import type { ConsentRecord, InputRecord, ParticipantRecord, PrivacyReleaseRecord, PulsePoint, SpaceEventRecord, SpaceRecord, Storage, StoryRecord, StorySettingsRecord } from '../port.ts';
 
 /** An input that carries its machine event number. */
 type NumberedInput = InputRecord & { readonly n: number };
@@ -79,6 +79,8 @@ export class MemoryStorage implements Storage {
   private readonly secrets = new Map<string, string>();
   /** Space id → DP releases, by n (S13). */
   private readonly releases = new Map<string, PrivacyReleaseRecord[]>();
+  /** Participant id → consents (S14). */
+  private readonly consents = new Map<string, ConsentRecord[]>();
   private pending: Write[] = [];
   private flushScheduled = false;
   private closed = false;
@@ -335,6 +337,57 @@ export class MemoryStorage implements Storage {
   async getSpaceSecret(spaceId: string): Promise<string | null> {
     this.check();
     return this.secrets.get(spaceId) ?? null;
+  }
+
+  eraseParticipant(participantId: string): Promise<{ readonly inputs: number }> {
+    return this.enqueue(() => {
+      const p = this.participants.get(participantId);
+      if (!p) throw new Error(`unknown participant ${participantId}`);
+      this.participants.delete(participantId);
+      this.byToken.delete(p.tokenHash);
+      this.consents.delete(participantId);
+      for (const [id, story] of this.stories) if (story.participantId === participantId) this.stories.delete(id);
+      const all = this.inputs.get(p.spaceId) ?? [];
+      const mine = all.filter((i) => i.participantId === participantId);
+      this.inputs.set(
+        p.spaceId,
+        all.filter((i) => i.participantId !== participantId),
+      );
+      const numbered = this.inputsByN.get(p.spaceId);
+      if (numbered)
+        this.inputsByN.set(
+          p.spaceId,
+          numbered.filter((i) => i.participantId !== participantId),
+        );
+      const events = this.events.get(p.spaceId);
+      if (events)
+        this.events.set(
+          p.spaceId,
+          events.filter((e) => e.participantId !== participantId),
+        );
+      return { inputs: mine.length };
+    });
+  }
+
+  async listParticipantInputs(participantId: string): Promise<InputRecord[]> {
+    this.check();
+    const p = this.participants.get(participantId);
+    if (!p) return [];
+    return (this.inputs.get(p.spaceId) ?? []).filter((i) => i.participantId === participantId).sort((a, b) => a.seq - b.seq);
+  }
+
+  recordConsent(c: ConsentRecord): Promise<void> {
+    return this.enqueue(() => {
+      if (!this.participants.has(c.participantId)) throw new Error(`unknown participant ${c.participantId}`);
+      const list = this.consents.get(c.participantId) ?? [];
+      list.push({ ...c, purposes: [...c.purposes] });
+      this.consents.set(c.participantId, list);
+    });
+  }
+
+  async listConsents(participantId: string): Promise<ConsentRecord[]> {
+    this.check();
+    return (this.consents.get(participantId) ?? []).map((c) => ({ ...c, purposes: [...c.purposes] }));
   }
 
   appendPrivacyRelease(r: PrivacyReleaseRecord): Promise<void> {

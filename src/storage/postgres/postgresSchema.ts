@@ -211,7 +211,18 @@ CREATE TABLE privacy_releases (
 `;
 
 /** Schema steps; append only (a released step never changes: existing databases ran it). */
-const MIGRATIONS: readonly string[] = [V1, V2, V3, V4];
+/** Version 5: consent records (S14). Erasure deletes rows; sealing inputs is SQLite's only (PRIVACY.md). */
+const V5 = `
+CREATE TABLE consents (
+  participant_id TEXT NOT NULL,
+  at BIGINT NOT NULL,
+  hash TEXT NOT NULL,
+  purposes TEXT NOT NULL
+);
+CREATE INDEX consents_participant ON consents (participant_id, at);
+`;
+
+const MIGRATIONS: readonly string[] = [V1, V2, V3, V4, V5];
 
 /** The schema version this code writes. */
 export const PG_SCHEMA_VERSION = MIGRATIONS.length;

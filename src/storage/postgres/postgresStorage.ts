@@ -24,7 +24,7 @@
  */
 import pg from 'pg';
 import type { Affect, AffectSource } from '../../core/affect.ts';
-import type { InputRecord, ParticipantRecord, PrivacyReleaseRecord, PulsePoint, SpaceEventRecord, SpaceRecord, Storage, StoryRecord, StorySettingsRecord } from '../port.ts';
+import type { ConsentRecord, InputRecord, ParticipantRecord, PrivacyReleaseRecord, PulsePoint, SpaceEventRecord, SpaceRecord, Storage, StoryRecord, StorySettingsRecord } from '../port.ts';
 import { migratePostgres } from './postgresSchema.ts';
 import { type PgGroupOutcome, type PgWriteCall, PostgresWriter } from './postgresWriter.ts';
 
@@ -365,6 +365,22 @@ export class PostgresStorage implements Storage {
 
   setParticipantGroup(participantId: string, group: string | null): Promise<void> {
     return this.#enqueue({ op: 'setParticipantGroup', id: participantId, group });
+  }
+
+  eraseParticipant(participantId: string): Promise<{ readonly inputs: number }> {
+    return this.#enqueue({ op: 'eraseParticipant', id: participantId });
+  }
+
+  async listParticipantInputs(participantId: string): Promise<InputRecord[]> {
+    return (await this.#rows(`SELECT ${INPUT_COLS} FROM inputs WHERE participant_id = $1 ORDER BY seq`, [participantId])).map(inputFrom);
+  }
+
+  recordConsent(c: ConsentRecord): Promise<void> {
+    return this.#enqueue({ op: 'recordConsent', c });
+  }
+
+  async listConsents(participantId: string): Promise<ConsentRecord[]> {
+    return (await this.#rows('SELECT * FROM consents WHERE participant_id = $1 ORDER BY at', [participantId])).map((r) => ({ participantId: String(r.participant_id), at: Number(r.at), hash: String(r.hash), purposes: JSON.parse(String(r.purposes)) as string[] }));
   }
 
   setSpaceSecret(spaceId: string, noiseSeed: string): Promise<void> {

@@ -20,7 +20,7 @@
  * measures what each is worth (bench/durable.ts).
  */
 import type { Client, QueryResult } from 'pg';
-import type { InputRecord, ParticipantRecord, PrivacyReleaseRecord, PulsePoint, SpaceEventRecord, SpaceRecord, StoryRecord, StorySettingsRecord } from '../port.ts';
+import type { ConsentRecord, InputRecord, ParticipantRecord, PrivacyReleaseRecord, PulsePoint, SpaceEventRecord, SpaceRecord, StoryRecord, StorySettingsRecord } from '../port.ts';
 
 /** One write call of the Storage port, as given. */
 export type PgWriteCall =
@@ -40,6 +40,8 @@ export type PgWriteCall =
   | { readonly op: 'eraseStory'; readonly id: string }
   | { readonly op: 'setStorySettings'; readonly spaceId: string; readonly settings: StorySettingsRecord; readonly at: number }
   | { readonly op: 'setSpaceSecret'; readonly spaceId: string; readonly noiseSeed: string }
+  | { readonly op: 'eraseParticipant'; readonly id: string }
+  | { readonly op: 'recordConsent'; readonly c: ConsentRecord }
   | { readonly op: 'appendPrivacyRelease'; readonly r: PrivacyReleaseRecord };
 
 /** What became of a group (as SqliteWriter's GroupOutcome). */
@@ -163,6 +165,34 @@ function stepOf(group: readonly PgWriteCall[], ks: readonly number[]): Step {
         text: 'WITH s AS (SELECT id FROM spaces WHERE id = $1), u AS (INSERT INTO governance (space_id, snapshot) SELECT id, $2 FROM s ON CONFLICT (space_id) DO UPDATE SET snapshot = excluded.snapshot) SELECT count(*)::int AS n FROM s',
         values: [c.spaceId, c.snapshot],
         read: (r) => [(r.rows[0] as { n: number } | undefined)?.n === 1 ? undefined : new Error(`unknown space ${c.spaceId}`)],
+      };
+    }
+    case 'eraseParticipant': {
+      const id = first.id;
+      // One statement: every trace of the participant, and whether they existed.
+      return {
+        calls: ks,
+        text: `WITH p AS (SELECT id, space_id FROM participants WHERE id = $1),
+  i AS (DELETE FROM inputs WHERE participant_id IN (SELECT id FROM p) RETURNING 1),
+  e AS (DELETE FROM events WHERE space_id IN (SELECT space_id FROM p) AND participant_id IN (SELECT id FROM p)),
+  c AS (DELETE FROM consents WHERE participant_id IN (SELECT id FROM p)),
+  st AS (DELETE FROM stories WHERE participant_id IN (SELECT id FROM p)),
+  d AS (DELETE FROM participants WHERE id IN (SELECT id FROM p))
+SELECT (SELECT count(*) FROM p)::int AS p, (SELECT count(*) FROM i)::int AS i`,
+        values: [id],
+        read: (r) => {
+          const row = r.rows[0] as { p: number; i: number } | undefined;
+          return [row?.p === 1 ? { inputs: row.i } : new Error(`unknown participant ${id}`)];
+        },
+      };
+    }
+    case 'recordConsent': {
+      const c = first.c;
+      return {
+        calls: ks,
+        text: 'WITH p AS (SELECT id FROM participants WHERE id = $1), i AS (INSERT INTO consents (participant_id, at, hash, purposes) SELECT id, $2, $3, $4 FROM p) SELECT count(*)::int AS n FROM p',
+        values: [c.participantId, c.at, c.hash, JSON.stringify(c.purposes)],
+        read: (r) => [(r.rows[0] as { n: number } | undefined)?.n === 1 ? undefined : new Error(`unknown participant ${c.participantId}`)],
       };
     }
     case 'setSpaceSecret': {
