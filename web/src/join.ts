@@ -235,6 +235,8 @@ function App() {
       space=${space}
       onYes=${(g: string | null) => {
         recordConsent(code, version);
+        // The room opens at its top (the consent screen was read down to its button).
+        window.scrollTo(0, 0);
         // A person coming back to a changed text agrees again: recorded on the server too.
         const token = localStorage.getItem(sessionKeys(code).token);
         if (token) fetch('/api/me/consent', { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ version }) }).catch(() => {});
