@@ -159,7 +159,7 @@ describe('record and replay', () => {
 
   it('[M8] a changed stored input makes the replay differ and exit 1', async () => {
     const db = new DatabaseSync(dbPath);
-    // Inputs are sealed (S14): a changed byte fails AES-GCM's tag, so the input no longer opens.
+    // Inputs are sealed (S16): a changed byte fails AES-GCM's tag, so the input no longer opens.
     db.exec("UPDATE inputs SET sealed = (CASE substr(sealed, 1, 1) WHEN 'A' THEN 'B' ELSE 'A' END) || substr(sealed, 2) WHERE rowid = (SELECT rowid FROM inputs ORDER BY n LIMIT 1 OFFSET 500)");
     db.close();
     const cap = captureIO();

@@ -25,7 +25,7 @@ export interface RecordedSession {
   readonly space: SpaceRecord;
   readonly events: readonly RecordedEvent[];
   readonly inputs: readonly RecordedInput[];
-  /** The space's secret noise seed (R7, S13), which replay needs to reproduce the noise; null without one. */
+  /** The space's secret noise seed (R7, S15), which replay needs to reproduce the noise; null without one. */
   readonly noiseSeed: string | null;
 }
 

@@ -119,6 +119,48 @@ export interface StorySettingsRecord {
   readonly moderation: 'pre' | 'post';
 }
 
+/** A per-space feed setting (SPEC S13, §F): the steward's OSC targets, or the display's frame-ancestors allow-list. */
+export type FeedSettingKind = 'osc-targets' | 'frame-ancestors';
+
+/** A space's feed setting: a list of strings (OSC targets as `HOST:PORT`, or origins). */
+export interface FeedSettingRecord {
+  readonly spaceId: string;
+  readonly kind: FeedSettingKind;
+  /** Never empty: an empty list is no setting. */
+  readonly values: readonly string[];
+  readonly at: number;
+}
+
+/**
+ * A webhook subscription (SPEC S13, F3). It holds no secret: the server derives each signing
+ * secret from its own feed key and the subscription's id, so a copy of the database alone signs
+ * nothing.
+ */
+export interface WebhookRecord {
+  readonly id: string;
+  readonly spaceId: string;
+  readonly url: string;
+  /** The kinds of event it wants (`alert`, `decision`, `display.mode`). */
+  readonly events: readonly string[];
+  readonly createdAt: number;
+}
+
+/** One attempt of a webhook delivery, as the steward's delivery log shows it (F3). */
+export interface WebhookDeliveryRecord {
+  readonly spaceId: string;
+  readonly delivery: string;
+  readonly webhook: string;
+  readonly event: string;
+  readonly type: string;
+  readonly attempt: number;
+  readonly at: number;
+  /** HTTP status, or null on a network error or timeout. */
+  readonly status: number | null;
+  readonly outcome: 'delivered' | 'retrying' | 'failed';
+  readonly error?: string;
+  readonly nextAttemptAt?: number;
+}
+
 /** A participant's consent (SPEC V1): which consent text (its SHA-256), when, for what. */
 export interface ConsentRecord {
   readonly participantId: string;
@@ -128,7 +170,7 @@ export interface ConsentRecord {
   readonly purposes: readonly string[];
 }
 
-/** One differentially private release from a space's stored inputs (SPEC R8, S13). */
+/** One differentially private release from a space's stored inputs (SPEC R8, S15). */
 export interface PrivacyReleaseRecord {
   readonly spaceId: string;
   /** Per-space release number, 1, 2, … (the noise nonce). */
@@ -148,7 +190,8 @@ export interface PrivacyReleaseRecord {
  * The space/participant/input/event store (SPEC §S). Writes: `createSpace`, `closeSpace`,
  * `updateStewardTokenHash`, `createParticipant`, `appendInputs`, `appendEvents`, `clearLatest`,
  * `setParticipantGroup`, `setSpaceLink`, `appendPulsePoints`, `createStory`, `setStoryStatus`,
- * `eraseStory`, `setStorySettings` — all ordered and group-committed (S3).
+ * `eraseStory`, `setStorySettings`, and the feed settings' `setFeedSetting`, `addWebhook`,
+ * `removeWebhook`, `appendWebhookDeliveries` — all ordered and group-committed (S3).
  */
 export interface Storage {
   /** Creates a space; fails with CONFLICT semantics (returns false) if the id or code is taken. */
@@ -217,7 +260,7 @@ export interface Storage {
   lastEventN(spaceId: string): Promise<number>;
 
   /**
-   * Stores the space's secret noise seed (SPEC S13, R7) once: a second call keeps the first
+   * Stores the space's secret noise seed (SPEC S15, R7) once: a second call keeps the first
    * seed (idempotent, so a seed once used for released noise never changes). Rejects for an
    * unknown space. The seed is never part of a SpaceRecord, so no listing can carry it out.
    */
@@ -225,7 +268,7 @@ export interface Storage {
   /** The space's noise seed, or null when it has none (spaces created before R7). */
   getSpaceSecret(spaceId: string): Promise<string | null>;
   /**
-   * Stores a DP release (S13, R8): the ledger of the space's privacy budget is the sum of its
+   * Stores a DP release (S15, R8): the ledger of the space's privacy budget is the sum of its
    * releases' ρ. Rejects, storing nothing, for an unknown space or an n already stored.
    */
   appendPrivacyRelease(r: PrivacyReleaseRecord): Promise<void>;
@@ -233,14 +276,14 @@ export interface Storage {
   listPrivacyReleases(spaceId: string): Promise<PrivacyReleaseRecord[]>;
 
   /**
-   * Erases a participant (SPEC S14, V2): their inputs, latest point, group, consents, events and
+   * Erases a participant (SPEC S16, V2): their inputs, latest point, group, consents, events and
    * session (the participant row, so the resume token stops working) and their sealing key.
    * Resolves with the number of inputs deleted; rejects for an unknown participant.
    */
   eraseParticipant(participantId: string): Promise<{ readonly inputs: number }>;
   /** Every stored input of one participant, by seq (their export, V2). */
   listParticipantInputs(participantId: string): Promise<InputRecord[]>;
-  /** Records a participant's consent (S14). Rejects for an unknown participant. */
+  /** Records a participant's consent (S16). Rejects for an unknown participant. */
   recordConsent(c: ConsentRecord): Promise<void>;
   /** A participant's consents, oldest first. */
   listConsents(participantId: string): Promise<ConsentRecord[]>;
@@ -263,6 +306,27 @@ export interface Storage {
   setStorySettings(spaceId: string, settings: StorySettingsRecord, at: number): Promise<void>;
   /** A space's story settings, or null when they were never set (stories off). */
   getStorySettings(spaceId: string): Promise<StorySettingsRecord | null>;
+
+  /**
+   * Replaces a space's feed setting of one kind (SPEC S13); an empty list removes it. Rejects
+   * for an unknown space.
+   */
+  setFeedSetting(spaceId: string, kind: FeedSettingKind, values: readonly string[], at: number): Promise<void>;
+  /** Every stored feed setting, of every space (a server loads them on start), by space then kind. */
+  listFeedSettings(): Promise<FeedSettingRecord[]>;
+  /** Stores a webhook subscription (S13); rejects for an unknown space or an id already stored. */
+  addWebhook(w: WebhookRecord): Promise<void>;
+  /** Removes a webhook subscription; idempotent. Its delivery log stays until trimmed. */
+  removeWebhook(id: string): Promise<void>;
+  /** Every stored webhook subscription, oldest first. */
+  listWebhooks(): Promise<WebhookRecord[]>;
+  /**
+   * Appends delivery attempts in order, then keeps only the newest `keepPerSpace` of each space
+   * they touched (S13).
+   */
+  appendWebhookDeliveries(records: readonly WebhookDeliveryRecord[], keepPerSpace: number): Promise<void>;
+  /** The newest `limit` delivery attempts of a space, oldest first (append order). */
+  listWebhookDeliveries(spaceId: string, limit: number): Promise<WebhookDeliveryRecord[]>;
 
   /** Flushes pending writes and releases resources. Idempotent. */
   close(): Promise<void>;

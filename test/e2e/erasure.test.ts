@@ -1,5 +1,5 @@
 /**
- * Export and erasure end to end in a real headless Chromium (SPEC V2, S14): a person joins and
+ * Export and erasure end to end in a real headless Chromium (SPEC V2, S16): a person joins and
  * taps; their inputs are stored sealed (nothing readable in the database file); they download
  * their data as JSON and EmotionML from their screen, then erase it: their point leaves the
  * display at once, the database holds nothing of theirs, and a restart does not bring it back.
@@ -53,7 +53,7 @@ const rows = (dbPath: string, sql: string, ...args: string[]) => {
 };
 
 describe('export and erasure in a real browser', () => {
-  it('[V2][S14] download JSON and EmotionML, erase: the point leaves the display, nothing readable stays, a restart does not bring it back', async () => {
+  it('[V2][S16] download JSON and EmotionML, erase: the point leaves the display, nothing readable stays, a restart does not bring it back', async () => {
     const dbPath = join(dir, 'attune.db');
     let server: RunningServer = await createServer({ port: 0, dbPath, minCohort: 1 });
     const port = server.port;

@@ -120,7 +120,7 @@ export type Write =
   | { readonly kind: 'link'; readonly other: string; readonly agree: boolean; readonly at: number }
   | { readonly kind: 'input'; readonly n: number; readonly participantId: string; readonly seq: number; readonly affect: Affect; readonly exposed: boolean; readonly shown: { readonly valence: number; readonly arousal: number } | null; readonly heartBpm?: number }
   | { readonly kind: 'clear-latest'; readonly participantId: string }
-  /** Erase the participant's inputs, point, consents, events, session and key (V2, S14). */
+  /** Erase the participant's inputs, point, consents, events, session and key (V2, S16). */
   | { readonly kind: 'erase'; readonly participantId: string }
   | { readonly kind: 'close'; readonly at: number }
   | { readonly kind: 'steward-token'; readonly tokenHash: string }

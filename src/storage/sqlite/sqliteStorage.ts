@@ -22,9 +22,9 @@
  */
 import type { DatabaseSync } from 'node:sqlite';
 import type { Affect, AffectSource } from '../../core/affect.ts';
+import { type DeliveryRow, type EventRow, type GroupOutcome, type InputRow, type PulseRow, SqliteWriter, type WriteCall } from './sqliteWriter.ts';
 import { newParticipantKey, seal, unseal } from '../sealing.ts';
-import type { ConsentRecord, InputRecord, ParticipantRecord, PrivacyReleaseRecord, PulsePoint, SpaceEventRecord, SpaceRecord, Storage, StoryRecord, StorySettingsRecord } from '../port.ts';
-import { type EventRow, type GroupOutcome, type InputRow, type PulseRow, SqliteWriter, type WriteCall } from './sqliteWriter.ts';
+import type { ConsentRecord, FeedSettingKind, FeedSettingRecord, InputRecord, ParticipantRecord, PrivacyReleaseRecord, PulsePoint, SpaceEventRecord, SpaceRecord, Storage, StoryRecord, StorySettingsRecord, WebhookDeliveryRecord, WebhookRecord } from '../port.ts';
 import { type GroupCommitter, SqliteWriterThread } from './sqliteWriterThread.ts';
 
 /** The schema before versioning (user_version 0): what every database had up to event numbers. */
@@ -156,7 +156,42 @@ CREATE TABLE IF NOT EXISTS governance (
 ) WITHOUT ROWID;
 `);
   },
-  // 6 → 7: privacy (S13): each space's secret noise seed, kept apart from the spaces row.
+  // 6 → 7: feed settings (S13): a space's OSC targets and frame-ancestors allow-list (a JSON
+  // array per kind), its webhook subscriptions (no secrets: the server derives them from its own
+  // key) and the webhooks' delivery log, trimmed per space on append.
+  (db) => {
+    db.exec(`
+CREATE TABLE IF NOT EXISTS feed_settings (
+  space_id TEXT NOT NULL REFERENCES spaces(id),
+  kind TEXT NOT NULL,
+  vals TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  PRIMARY KEY (space_id, kind)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS webhooks (
+  id TEXT PRIMARY KEY,
+  space_id TEXT NOT NULL REFERENCES spaces(id),
+  url TEXT NOT NULL,
+  events TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS webhook_deliveries (
+  space_id TEXT NOT NULL,
+  delivery TEXT NOT NULL,
+  webhook TEXT NOT NULL,
+  event TEXT NOT NULL,
+  type TEXT NOT NULL,
+  attempt INTEGER NOT NULL,
+  at INTEGER NOT NULL,
+  status INTEGER,
+  outcome TEXT NOT NULL,
+  error TEXT,
+  next_attempt_at INTEGER
+);
+CREATE INDEX IF NOT EXISTS webhook_deliveries_space ON webhook_deliveries(space_id);
+`);
+  },
+  // 7 → 8: privacy (S15): each space's secret noise seed, kept apart from the spaces row.
   (db) => {
     db.exec(`
 CREATE TABLE IF NOT EXISTS space_secrets (
@@ -175,7 +210,7 @@ CREATE TABLE IF NOT EXISTS privacy_releases (
 ) WITHOUT ROWID;
 `);
   },
-  // 7 → 8: erasure and consent (S14): per-participant sealing keys, sealed inputs and latest
+  // 8 → 9: erasure and consent (S16): per-participant sealing keys, sealed inputs and latest
   // points (the plain columns then hold placeholders), consent records.
   (db) => {
     if (!columnsOf(db, 'inputs').has('sealed')) db.exec('ALTER TABLE inputs ADD COLUMN sealed TEXT');
@@ -234,7 +269,7 @@ function spaceFrom(r: Row): SpaceRecord {
   };
 }
 
-/** What a sealed input holds (S14). */
+/** What a sealed input holds (S16). */
 interface SealedInput {
   readonly v: number;
   readonly a: number;
@@ -321,6 +356,9 @@ function prepareReads(db: DatabaseSync) {
     participantInputs: db.prepare('SELECT * FROM inputs WHERE participant_id = ? ORDER BY seq'),
     listConsents: db.prepare('SELECT * FROM consents WHERE participant_id = ? ORDER BY at, rowid'),
     listPulses: db.prepare('SELECT * FROM pulse_points WHERE space_id = ? AND at >= ? AND at < ? ORDER BY at, rowid LIMIT ?'),
+    listFeedSettings: db.prepare('SELECT * FROM feed_settings ORDER BY space_id, kind'),
+    listWebhooks: db.prepare('SELECT * FROM webhooks ORDER BY created_at, rowid'),
+    listDeliveries: db.prepare('SELECT * FROM (SELECT rowid AS r, * FROM webhook_deliveries WHERE space_id = ? ORDER BY rowid DESC LIMIT ?) ORDER BY r'),
   };
 }
 
@@ -381,7 +419,7 @@ export class SqliteStorage implements Storage {
   private restore: () => void = () => {};
   /** Number of group commits made (COMMITs that returned; for tests and metrics). */
   commits = 0;
-  /** Participants' sealing keys (S14) as read or made on this connection; null: none (erased, or from before sealing). */
+  /** Participants' sealing keys (S16) as read or made on this connection; null: none (erased, or from before sealing). */
   private readonly keys = new Map<string, Uint8Array | null>();
   private readonly open: Opener = (participantId, sealed) => {
     const key = this.keyOf(participantId);
@@ -552,7 +590,7 @@ export class SqliteStorage implements Storage {
       const a = i.affect;
       const key = this.keyOf(i.participantId);
       if (key) {
-        // Sealed (S14): the feeling, what was shown and the heart rate only under the participant's key; time and exposure stay plain (queries, contagion).
+        // Sealed (S16): the feeling, what was shown and the heart rate only under the participant's key; time and exposure stay plain (queries, contagion).
         const sealed = seal(key, i.participantId, JSON.stringify({ v: a.valence, a: a.arousal, c: a.confidence, src: a.source, sv: i.shown?.valence ?? null, sa: i.shown?.arousal ?? null, hb: i.heartBpm ?? null } satisfies SealedInput));
         return [i.spaceId, i.participantId, i.seq, 0, 0, 0, 'sealed', a.at, i.exposed ? 1 : 0, null, null, i.n ?? null, null, sealed];
       }
@@ -711,6 +749,50 @@ export class SqliteStorage implements Storage {
     this.check();
     const r = this.st.storySettings.get(spaceId) as Row | undefined;
     return r ? { enabled: Number(r.enabled) === 1, moderation: r.moderation === 'post' ? 'post' : 'pre' } : null;
+  }
+
+  setFeedSetting(spaceId: string, kind: FeedSettingKind, values: readonly string[], at: number): Promise<void> {
+    return this.enqueue({ op: 'setFeedSetting', spaceId, kind, values: values.length ? JSON.stringify(values) : null, at });
+  }
+
+  async listFeedSettings(): Promise<FeedSettingRecord[]> {
+    this.check();
+    return (this.st.listFeedSettings.all() as Row[]).map((r) => ({ spaceId: String(r.space_id), kind: String(r.kind) as FeedSettingKind, values: JSON.parse(String(r.vals)) as string[], at: Number(r.at) }));
+  }
+
+  addWebhook(w: WebhookRecord): Promise<void> {
+    return this.enqueue({ op: 'addWebhook', row: [w.id, w.spaceId, w.url, JSON.stringify(w.events), w.createdAt] });
+  }
+
+  removeWebhook(id: string): Promise<void> {
+    return this.enqueue({ op: 'removeWebhook', id });
+  }
+
+  async listWebhooks(): Promise<WebhookRecord[]> {
+    this.check();
+    return (this.st.listWebhooks.all() as Row[]).map((r) => ({ id: String(r.id), spaceId: String(r.space_id), url: String(r.url), events: JSON.parse(String(r.events)) as string[], createdAt: Number(r.created_at) }));
+  }
+
+  appendWebhookDeliveries(records: readonly WebhookDeliveryRecord[], keepPerSpace: number): Promise<void> {
+    const rows = records.map((d): DeliveryRow => [d.spaceId, d.delivery, d.webhook, d.event, d.type, d.attempt, d.at, d.status, d.outcome, d.error ?? null, d.nextAttemptAt ?? null]);
+    return this.enqueue({ op: 'appendWebhookDeliveries', rows, keepPerSpace });
+  }
+
+  async listWebhookDeliveries(spaceId: string, limit: number): Promise<WebhookDeliveryRecord[]> {
+    this.check();
+    return (this.st.listDeliveries.all(spaceId, Math.max(0, limit)) as Row[]).map((r) => ({
+      spaceId: String(r.space_id),
+      delivery: String(r.delivery),
+      webhook: String(r.webhook),
+      event: String(r.event),
+      type: String(r.type),
+      attempt: Number(r.attempt),
+      at: Number(r.at),
+      status: r.status === null ? null : Number(r.status),
+      outcome: String(r.outcome) as WebhookDeliveryRecord['outcome'],
+      ...(r.error === null ? {} : { error: String(r.error) }),
+      ...(r.next_attempt_at === null ? {} : { nextAttemptAt: Number(r.next_attempt_at) }),
+    }));
   }
 
   /**
