@@ -62,7 +62,7 @@ describe('attune CLI', () => {
 
   it('serve runs until aborted and shuts down cleanly', async () => {
     const a = io();
-    const run = main(['serve', '--port', '0', '--db', ':memory:', '--no-build', '--demo', '--min-cohort', '1'], a.io);
+    const run = main(['serve', '--port', '0', '--db', ':memory:', '--no-build', '--demo', '--min-cohort', '3'], a.io);
     await expect.poll(() => a.out(), { timeout: 10_000 }).toContain('Demo space — join code');
     expect(a.out()).toMatch(/join \(phones\): +http:\/\/127\.0\.0\.1:\d+\/j\/[2-9A-Z]{8}/);
     a.abort();

@@ -147,23 +147,6 @@ describe('HTTP API', () => {
     expect(await r.json()).toMatchObject({ t: 'pulse', count: 0, space: s.code });
   });
 
-  it('[H6] serves the time series as JSON and CSV, and validates the query', async () => {
-    const s = await create();
-    const join = await joinDirect(service, s.code as string);
-    expect(service.input(join.ref, { t: 'input', seq: 1, valence: 0.5, arousal: 0.5, confidence: 1, source: 'tap' }, false).ok).toBe(true);
-    scheduler.advance(1000); // participant ticks store a series point once a second (P7)
-    await service.drain();
-    const j = await app.request(`/api/spaces/${s.code}/series`);
-    const points = ((await j.json()) as { points: { count: number; valence: number }[] }).points;
-    expect(points.length).toBeGreaterThanOrEqual(1);
-    expect(points[0]).toMatchObject({ count: 1, valence: 0.5 });
-    const csv = await (await app.request(`/api/spaces/${s.code}/series?format=csv`)).text();
-    expect(csv.split('\r\n')[0]).toBe('at,count,valence,arousal,spread_valence,spread_arousal,pleasant_energised,pleasant_calm,unpleasant_calm,unpleasant_energised');
-    expect(csv.split('\r\n')[1]).toMatch(/^\d+,1,0\.500000,0\.500000,/);
-    expect((await app.request(`/api/spaces/${s.code}/series?from=yesterday`)).status).toBe(400);
-    expect((await app.request(`/api/spaces/${s.code}/series?format=xml`)).status).toBe(400);
-  });
-
   it('[H7] renders the join QR code as SVG and PNG', async () => {
     const s = await create();
     const svg = await app.request(`/api/spaces/${s.code}/qr.svg`);

@@ -159,7 +159,8 @@ describe('record and replay', () => {
 
   it('[M8] a changed stored input makes the replay differ and exit 1', async () => {
     const db = new DatabaseSync(dbPath);
-    db.exec('UPDATE inputs SET v = -v WHERE rowid = (SELECT rowid FROM inputs ORDER BY n LIMIT 1 OFFSET 500)');
+    // Inputs are sealed (S16): a changed byte fails AES-GCM's tag, so the input no longer opens.
+    db.exec("UPDATE inputs SET sealed = (CASE substr(sealed, 1, 1) WHEN 'A' THEN 'B' ELSE 'A' END) || substr(sealed, 2) WHERE rowid = (SELECT rowid FROM inputs ORDER BY n LIMIT 1 OFFSET 500)");
     db.close();
     const cap = captureIO();
     expect(await main(['replay', '--db', dbPath, '--space', code], cap.io)).toBe(1);

@@ -41,6 +41,8 @@ export const ERROR_CODES = {
   NOT_JOINED: { http: 409, ws: 4403, fatal: false },
   /** Consent was not given; nothing is collected without it. */
   CONSENT_REQUIRED: { http: 403, ws: 4403, fatal: false },
+  /** A release from stored inputs would take the space past its privacy budget (R8); nothing was released or spent. */
+  PRIVACY_BUDGET_EXHAUSTED: { http: 403, ws: 4403, fatal: false },
   /** A name or resource that already exists. */
   CONFLICT: { http: 409, ws: 4409, fatal: false },
   /** A story longer than 1,000 characters, or a pseudonym longer than 40 (SPEC ST3). Nothing is stored. */

@@ -67,6 +67,11 @@ export class PulseState {
   /** One aggregate per declared group of the space (core/groups), kept in step with `grid`. */
   readonly groupGrids: Aggregate[] = [];
   private readonly members = new Map<string, Member>();
+  /**
+   * Participants whose point changed (added, moved, removed, expired, regrouped) since the live
+   * release last took a snapshot (release/live.ts) — it clears this when it does.
+   */
+  readonly changed = new Set<string>();
   // Expiry queue in non-decreasing expiresAt order; stale entries are skipped lazily.
   private queueIds: string[] = [];
   private queueAt: number[] = [];
@@ -118,6 +123,7 @@ export class PulseState {
    */
   upsert(participantId: string, affect: Affect, receivedAt: number, group = -1): void {
     this.removeMember(participantId);
+    this.changed.add(participantId);
     const point = this.grid.pointOf(affect.valence, affect.arousal);
     const expiresAt = receivedAt + this.config.ttlMs;
     this.grid.add(point);
@@ -135,6 +141,7 @@ export class PulseState {
   regroup(participantId: string, group: number): void {
     const m = this.members.get(participantId);
     if (!m || m.group === group) return;
+    this.changed.add(participantId);
     this.groupGrids[m.group]?.remove(m.point);
     m.group = group;
     this.groupGrids[group]?.add(m.point);
@@ -212,6 +219,7 @@ export class PulseState {
   private removeMember(id: string): boolean {
     const m = this.members.get(id);
     if (!m) return false;
+    this.changed.add(id);
     this.members.delete(id);
     this.grid.remove(m.point);
     this.groupGrids[m.group]?.remove(m.point);

@@ -54,6 +54,8 @@ export interface AppOptions {
   /** A display's frame-ancestors allow-list by path (src/feeds/embedBook.ts); absent = any site. */
   readonly frameAncestorsOf?: (path: string) => readonly string[] | undefined;
   readonly spaceRoutes?: readonly ((withSpace: (c: Context) => Promise<SpaceRecord | Response>) => Hono)[];
+  /** Other API routes with their own full paths (e.g. `/api/me/…`, src/http/meRoutes.ts), mounted before the API's catch-all. */
+  readonly apiRoutes?: readonly Hono[];
   /** The shipped space templates (Q14), served at `GET /api/templates` for the front page's picker. */
   readonly templates?: readonly { readonly name: string; readonly json: unknown }[];
 }
@@ -331,20 +333,7 @@ export function createApp(o: AppOptions): Hono {
     return c.body(bytes as Uint8Array<ArrayBuffer>, 200, { 'content-type': 'application/json' });
   });
 
-  app.get('/api/spaces/:code/series', async (c) => {
-    const s = await withSpace(c);
-    if (s instanceof Response) return s;
-    const q = v.safeParse(SeriesQuerySchema, c.req.query());
-    if (!q.success) return errorResponse(c, 'BAD_REQUEST', q.issues[0]?.message ?? 'invalid query');
-    const from = q.output.from ?? 0;
-    const to = q.output.to ?? Number.MAX_SAFE_INTEGER;
-    if (from > to) return errorResponse(c, 'BAD_REQUEST', 'from must not be after to');
-    const points = await svc.series(s.id, from, to, q.output.limit ?? 10_000);
-    if ((q.output.format ?? 'json') === 'csv') {
-      return c.body(seriesCsv(points), 200, { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': `attachment; filename="attune-${s.code}-series.csv"` });
-    }
-    return c.json({ space: s.code, points });
-  });
+  // GET …/series (H6) is a differentially private release: src/http/privacyRoutes.ts (R8).
 
   app.get('/api/spaces/:code/contagion', async (c) => {
     const s = await withSpace(c);
@@ -373,6 +362,7 @@ export function createApp(o: AppOptions): Hono {
   });
 
   for (const routes of o.spaceRoutes ?? []) app.route('/api/spaces', routes(withSpace));
+  for (const routes of o.apiRoutes ?? []) app.route('/', routes);
 
   app.all('/api/*', (c) => errorResponse(c, 'NOT_FOUND', `no API route ${c.req.method} ${new URL(c.req.url).pathname}`));
 

@@ -44,6 +44,8 @@ export const ENTRY_TYPES = {
   'story.moderated': ['decision', 'count'],
   /** A space's story settings changed (SPEC ST1). Payload: `enabled`, `moderation`. */
   'stories.settings': ['enabled', 'moderation'],
+  /** A differentially private release from a space's stored inputs (SPEC R8). Payload: `n`, `what`, `rho`, `spentRho`, `budgetRho`; for a series `periodStart`, `periodEnd`, `bucketMs`. */
+  'privacy.release': ['n', 'what', 'rho', 'spentRho', 'budgetRho'],
 } as const satisfies Record<string, readonly string[]>;
 
 /** A known entry type. */

@@ -24,7 +24,13 @@ import type { Bus } from '../bus/port.ts';
 import type { CollectiveTrackerOptions } from '../core/collective/collectiveTracker.ts';
 import type { GovernanceAct, GovernanceSink } from '../core/governance.ts';
 import { JoinThrottle, type JoinThrottleOptions } from '../core/joinThrottle.ts';
-import { checkReleasePolicy } from '../core/release/release.ts';
+import type { LivePolicy } from '../core/release/live.ts';
+import { DEFAULT_BUDGET_RHO } from '../core/release/budget.ts';
+import { createPrivacyRoutes } from '../http/privacyRoutes.ts';
+import { createMeRoutes } from '../http/meRoutes.ts';
+import { exportEmotionML } from '../analyze/emotionml/emotionml.ts';
+import { PrivacyDesk } from '../space/privacyDesk.ts';
+import { checkReleasePolicy, DEFAULT_LIVE_POLICY, DEFAULT_RELEASE_POLICY, MIN_COHORT_FLOOR, type ReleasePolicy } from '../core/release/release.ts';
 import type { MachineOptions } from '../core/space/machine.ts';
 import { createApp } from '../http/app.ts';
 import { createLogRoutes } from '../http/logRoutes.ts';
@@ -78,8 +84,17 @@ export interface ServerConfig {
   readonly bus?: string;
   readonly capacity?: number;
   readonly ttlMs?: number;
-  /** The release stage's minimum cohort (R1). */
+  /** The release stage's minimum cohort (R1; default 5; the CLI's floor is 3). */
   readonly minCohort?: number;
+  /**
+   * The live release against differencing (R7): batches of changed people and noise. Default:
+   * batch = the minimum cohort, noise σ 1 person per unit, σ 0.5 on the coordinate sums — when
+   * the minimum cohort is ≥ 3; below that floor (tests, development) the release is exact
+   * unless this is given. `false`: exact, every tick.
+   */
+  readonly liveRelease?: LivePolicy | false;
+  /** Each space's privacy budget, ρ (zCDP) for DP releases of stored inputs (R8; default 0.5). */
+  readonly privacyBudget?: number;
   readonly participantHz?: number;
   readonly displayHz?: number;
   readonly ratePerSec?: number;
@@ -228,8 +243,10 @@ export async function createServer(config: ServerConfig = {}, deps: ServerDeps =
   };
   try {
     const scheduler = deps.scheduler ?? new RealScheduler();
-    const minCohort = config.minCohort ?? 3;
-    const bad = checkReleasePolicy({ minCohort });
+    const minCohort = config.minCohort ?? DEFAULT_RELEASE_POLICY.minCohort;
+    const live = config.liveRelease === undefined ? (minCohort >= MIN_COHORT_FLOOR ? { ...DEFAULT_LIVE_POLICY, batch: minCohort } : false) : config.liveRelease;
+    const release: ReleasePolicy = live ? { minCohort, live } : { minCohort };
+    const bad = checkReleasePolicy(release);
     if (bad) throw new RangeError(bad);
 
     let db: DatabaseSync | null = deps.db ?? null;
@@ -301,7 +318,7 @@ export async function createServer(config: ServerConfig = {}, deps: ServerDeps =
     const adminHash = createHash('sha256').update(adminToken).digest();
 
     const machine: Partial<MachineOptions> = {
-      release: { minCohort },
+      release,
       collective: config.collective ?? {},
       ...(config.participantHz !== undefined ? { participantHz: config.participantHz } : {}),
       ...(config.displayHz !== undefined ? { displayHz: config.displayHz } : {}),
@@ -352,6 +369,7 @@ export async function createServer(config: ServerConfig = {}, deps: ServerDeps =
     // The edge closes first on shutdown (clients get bye), then the listener, then the rest.
     cleanups.push(() => edge.close());
 
+    const privacy = new PrivacyDesk({ storage, governance, scheduler, budgetRho: config.privacyBudget ?? DEFAULT_BUDGET_RHO, minCohort, live: live || null });
     let publicUrl = config.publicUrl ?? '';
     const app = createApp({
       host,
@@ -365,7 +383,8 @@ export async function createServer(config: ServerConfig = {}, deps: ServerDeps =
       trustProxyHops,
       joinThrottle,
       clock: () => scheduler.now(),
-      spaceRoutes: [createFeedRoutes({ host, ...feeds }), createStoryRoutes({ host }), createCouncilRoutes({ host, publicUrl: () => publicUrl })],
+      spaceRoutes: [createFeedRoutes({ host, ...feeds }), createStoryRoutes({ host }), createCouncilRoutes({ host, publicUrl: () => publicUrl }), createPrivacyRoutes({ host, desk: privacy })],
+      apiRoutes: [createMeRoutes({ host, toEmotionML: (records) => exportEmotionML(records) })],
       frameAncestorsOf: (path) => feeds.embeds.frameAncestorsOf(path),
       templates: shippedTemplates(),
     });

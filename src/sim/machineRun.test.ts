@@ -17,11 +17,12 @@ const strip = (v: PulseView) => encodeView({ ...v, space: '' });
 describe('the simulator on the space machine', () => {
   it('[M1][M9] publishes, pulse for pulse, what the host publishes for the same crowd', async () => {
     const viaMachine: string[] = [];
-    runCrowdOnMachine({ crowd: new Crowd(CROWD), durationMs: CROWD.durationMs, epoch: EPOCH, onParticipantView: (v) => viaMachine.push(strip(v)) });
+    const noiseSeed = '4e'.repeat(32);
+    runCrowdOnMachine({ crowd: new Crowd(CROWD), durationMs: CROWD.durationMs, epoch: EPOCH, noiseSeed, onParticipantView: (v) => viaMachine.push(strip(v)) });
 
     const scheduler = new ManualScheduler(EPOCH);
     const host = new SpaceHost({ storage: new MemoryStorage(), bus: new LocalBus(), governance: new MemoryGovernance(), scheduler, report: () => {} });
-    const made = await host.createSpace({ name: 'compare', capacity: CROWD.participants + 10, ttlSeconds: 120 });
+    const made = await host.createSpace({ name: 'compare', capacity: CROWD.participants + 10, ttlSeconds: 120, noiseSeed });
     if (!made.ok) throw new Error(made.message);
     const viaHost: string[] = [];
     host.bus.subscribe(subjects.participantPulse(made.value.space.id), (bytes) => viaHost.push(strip(JSON.parse(new TextDecoder().decode(bytes)) as PulseView)));

@@ -17,6 +17,8 @@ import type { Crowd, Tap } from './crowd.ts';
 
 /** Options of a run on the machine. */
 export interface MachineRunOptions {
+  /** The space's noise seed (R7; 64 hex); without one the release adds no noise. */
+  readonly noiseSeed?: string;
   readonly crowd: Crowd;
   readonly durationMs: number;
   /** Epoch ms the run pretends to start at (default 1.7e12). */
@@ -52,7 +54,7 @@ export interface MachineRunResult {
 export function runCrowdOnMachine(o: MachineRunOptions): MachineRunResult {
   const epoch = o.epoch ?? 1_700_000_000_000;
   const sch = new ManualScheduler(epoch);
-  const space = { id: 'sim', code: 'SIMULATE', name: 'simulated room', capacity: o.crowd.size + 10, ttlMs: o.ttlMs ?? 120_000 };
+  const space = { id: 'sim', code: 'SIMULATE', name: 'simulated room', capacity: o.crowd.size + 10, ttlMs: o.ttlMs ?? 120_000, ...(o.noiseSeed ? { noiseSeed: o.noiseSeed } : {}) };
   const state = createSpaceState(space, o.machine ?? {});
   const { displayHz, participantHz } = state.options;
   let participantViews = 0;

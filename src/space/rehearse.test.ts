@@ -35,7 +35,7 @@ describe('rehearsal', () => {
     // each checked against the hash the live host recorded when it published it.
     const recorded: string[] = [];
     const sp = session.space;
-    const state = createSpaceState({ id: sp.id, code: sp.code, name: sp.name, capacity: sp.capacity, ttlMs: sp.ttlMs }, recordedOptions(session.events as never) ?? {});
+    const state = createSpaceState({ id: sp.id, code: sp.code, name: sp.name, capacity: sp.capacity, ttlMs: sp.ttlMs, ...(session.noiseSeed ? { noiseSeed: session.noiseSeed } : {}) }, recordedOptions(session.events as never) ?? {});
     let i = 0;
     let checked = 0;
     for (const rec of session.events) {

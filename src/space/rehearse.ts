@@ -25,6 +25,8 @@ export interface RecordedSession {
   readonly space: SpaceRecord;
   readonly events: readonly RecordedEvent[];
   readonly inputs: readonly RecordedInput[];
+  /** The space's secret noise seed (R7, S15), which replay needs to reproduce the noise; null without one. */
+  readonly noiseSeed: string | null;
 }
 
 const PAGE = 10_000;
@@ -47,7 +49,7 @@ export async function loadSession(storage: Storage, code: string): Promise<Recor
     if (page.length < PAGE) break;
     from = (page[page.length - 1] as RecordedInput).n + 1;
   }
-  return { space, events, inputs };
+  return { space, events, inputs, noiseSeed: await storage.getSpaceSecret(space.id) };
 }
 
 /** One step of the plan: what to do to the rehearsal space at `at`. */
@@ -117,7 +119,9 @@ export interface Rehearsal {
 export async function rehearse(o: RehearseOptions): Promise<Rehearsal> {
   const plan = planOf(o.session);
   const rec = o.session.space;
-  const made = await o.host.createSpace({ name: o.name ?? `rehearsal: ${rec.name}`.slice(0, 80), capacity: rec.capacity, ttlSeconds: rec.ttlMs / 1000 });
+  // The rehearsal releases what the recording released: the same inputs with the same noise (R7),
+  // so it reveals nothing the recording did not.
+  const made = await o.host.createSpace({ name: o.name ?? `rehearsal: ${rec.name}`.slice(0, 80), capacity: rec.capacity, ttlSeconds: rec.ttlMs / 1000, ...(o.session.noiseSeed ? { noiseSeed: o.session.noiseSeed } : {}) });
   if (!made.ok) throw new Error(`could not open the rehearsal space: ${made.message}`);
   const { code } = made.value.space;
   const host = o.host;

@@ -30,7 +30,8 @@ import { checkPseudonym, checkStoryText } from '../core/stories/storyText.ts';
 import { checkSpaceName } from '../core/spaceName.ts';
 import { checkGroupNames } from '../core/groups/groupNames.ts';
 import type { Bus } from '../bus/port.ts';
-import type { PulsePoint, SpaceEventRecord, SpaceRecord, Storage } from '../storage/port.ts';
+import type { ParticipantRecord, PulsePoint, SpaceEventRecord, SpaceRecord, Storage } from '../storage/port.ts';
+import { CONSENT_PURPOSES, consentDocument } from '../core/consent.ts';
 import type { Cancel, Scheduler } from './scheduler.ts';
 import { checkTemplate } from '../core/templates/spaceTemplate.ts';
 import { isDisplayMode } from '../core/displayMode.ts';
@@ -191,6 +192,10 @@ export class SpaceHost {
   private nextRef = 1;
   /** The most recent write: a durable notify waits for it (writes commit in call order, S3). */
   private lastWrite: Promise<void> = Promise.resolve();
+  /** Erasures asked for by the machine (V2), until the HTTP call that caused them reads their outcome. */
+  private readonly erasures = new Map<string, Promise<{ readonly inputs: number }>>();
+  /** The consent text's version: SHA-256 (hex) of src/core/consent.ts's document (V1). */
+  readonly consentVersion = createHash('sha256').update(consentDocument()).digest('hex');
   private lazyEvents: SpaceEventRecord[] = [];
   private readonly pending: [LiveSpace, SpaceEvent][] = [];
   private stepping = false;
@@ -238,7 +243,7 @@ export class SpaceHost {
     for (const space of await this.o.storage.listSpaces()) {
       if (space.status !== 'open') continue;
       const lastN = await this.o.storage.lastEventN(space.id);
-      const state = createSpaceState(this.settingsOf(space), this.options, lastN);
+      const state = createSpaceState(this.settingsOf(space, await this.noiseSeedOf(space.id)), this.options, lastN);
       // In a cluster the other nodes may hold these participants: each comes back with their
       // resume (stored point and seq, K4), so nobody is counted on two nodes.
       if (!this.o.cluster) for (const p of await this.o.storage.listActiveParticipants(space.id, now - space.ttlMs)) restoreParticipant(state, p.id, p.lastSeq, p.latest, p.group ?? null);
@@ -286,7 +291,7 @@ export class SpaceHost {
         const space = await this.o.storage.getSpace(spaceId);
         if (space?.status !== 'open' || this.byId.has(spaceId) || this.stopped) return this.byId.has(spaceId);
         const now = this.o.scheduler.now();
-        const state = createSpaceState(this.settingsOf(space), this.options, await this.o.storage.lastEventN(space.id));
+        const state = createSpaceState(this.settingsOf(space, await this.noiseSeedOf(space.id)), this.options, await this.o.storage.lastEventN(space.id));
         const live = this.adopt(space, state);
         this.stepIn(live, { kind: 'started', at: now, pulseSeq: 0 });
         this.beginTicking(live);
@@ -334,8 +339,20 @@ export class SpaceHost {
     if (live) live.lastBytes = bytes;
   }
 
-  private settingsOf(space: SpaceRecord) {
-    return { id: space.id, code: space.code, name: space.name, capacity: space.capacity, ttlMs: space.ttlMs, ...(space.groups?.length ? { groups: space.groups } : {}) };
+
+  private settingsOf(space: SpaceRecord, noiseSeed: string | null) {
+    return { id: space.id, code: space.code, name: space.name, capacity: space.capacity, ttlMs: space.ttlMs, ...(space.groups?.length ? { groups: space.groups } : {}), ...(noiseSeed ? { noiseSeed } : {}) };
+  }
+
+  /**
+   * The space's secret noise seed (R7, S15); a space from before R7 gets one now, stored before
+   * its machine starts (so replay of what follows finds it). Never leaves the server.
+   */
+  private async noiseSeedOf(spaceId: string): Promise<string> {
+    const stored = await this.o.storage.getSpaceSecret(spaceId);
+    if (stored) return stored;
+    await this.o.storage.setSpaceSecret(spaceId, randomBytes(32).toString('hex'));
+    return (await this.o.storage.getSpaceSecret(spaceId)) as string;
   }
 
   private adopt(space: SpaceRecord, state: SpaceState): LiveSpace {
@@ -527,6 +544,12 @@ export class SpaceHost {
       case 'clear-latest':
         this.write(() => s.clearLatest(w.participantId), 'clear a point');
         return;
+      case 'erase': {
+        const done = s.eraseParticipant(w.participantId);
+        this.erasures.set(w.participantId, done);
+        this.write(() => done.then(() => {}), 'erase a participant');
+        return;
+      }
       case 'group':
         this.write(() => s.setParticipantGroup(w.participantId, w.group), "store a participant's group");
         return;
@@ -707,8 +730,11 @@ export class SpaceHost {
     c.session = { spaceId: live.record.id, role: 'participant', participantId };
     const before = live.state.connected;
     this.stepIn(live, { kind: 'joined', at, conn: ref, participantId, tokenHash: hashToken(token), token, consent, ...(group !== null ? { group } : {}), ...this.elsewhere(live) });
-    if (live.state.connected > before) live.participantConn.set(participantId, ref);
-    else c.session = null;
+    if (live.state.connected > before) {
+      live.participantConn.set(participantId, ref);
+      // V1: which consent text they agreed to, when, for what — after their row, in the same order.
+      this.write(() => this.o.storage.recordConsent({ participantId, at, hash: this.consentVersion, purposes: [...CONSENT_PURPOSES] }), 'record a consent');
+    } else c.session = null;
     return ok(true);
   }
 
@@ -849,6 +875,79 @@ export class SpaceHost {
     this.stepIn(live, { kind: 'left', at: this.o.scheduler.now(), conn: ref, participantId: c.session.participantId });
   }
 
+  // ——— a participant's own data (V1–V3; the HTTP edge, authorised by their resume token) ———
+
+  /** A participant by resume token, or a coded failure. */
+  private async participantByToken(token: string | null): Promise<Result<ParticipantRecord>> {
+    if (!token) return fail('UNAUTHORIZED', 'send your session key as Authorization: Bearer <token>');
+    const p = await this.o.storage.getParticipantByTokenHash(hashToken(token));
+    return p ? ok(p) : fail('NOT_FOUND', 'that session is unknown or was erased');
+  }
+
+  /** A participant agrees again to the consent text (V1): only to the current version. */
+  async consentAgain(token: string | null, version: string): Promise<Result<{ version: string }>> {
+    const found = await this.participantByToken(token);
+    if (!found.ok) return found;
+    if (version !== this.consentVersion) return fail('CONSENT_REQUIRED', 'that is not the current consent text; reload the page and read it again');
+    await this.o.storage.recordConsent({ participantId: found.value.id, at: this.o.scheduler.now(), hash: version, purposes: [...CONSENT_PURPOSES] });
+    return ok({ version });
+  }
+
+  /** Everything stored about a participant (V2): the JSON export and their inputs as records for EmotionML (formatted at the edge). */
+  async exportParticipant(token: string | null): Promise<Result<{ json: Record<string, unknown>; records: { valence: number; arousal: number; confidence: number; source: Affect['source']; at: number; id: string }[] }>> {
+    await this.drain();
+    const found = await this.participantByToken(token);
+    if (!found.ok) return found;
+    const p = found.value;
+    const space = await this.o.storage.getSpace(p.spaceId);
+    const inputs = await this.o.storage.listParticipantInputs(p.id);
+    const consents = await this.o.storage.listConsents(p.id);
+    const json = {
+      what: 'everything attune stores about you in this space (PRIVACY.md)',
+      exportedAt: this.o.scheduler.now(),
+      space: space ? { code: space.code, name: space.name, status: space.status, closedAt: space.closedAt } : null,
+      participant: { id: p.id, joinedAt: p.joinedAt, lastSeq: p.lastSeq, latest: p.latest, group: p.group ?? null, tokenHash: p.tokenHash },
+      consents: consents.map((c) => ({ at: c.at, version: c.hash, purposes: c.purposes })),
+      inputs: inputs.map((i) => ({ seq: i.seq, at: i.affect.at, valence: i.affect.valence, arousal: i.affect.arousal, confidence: i.affect.confidence, source: i.affect.source, exposed: i.exposed, shown: i.shown, ...(i.heartBpm !== undefined ? { heartBpm: i.heartBpm } : {}) })),
+    };
+    const records = inputs.map((i) => ({ valence: i.affect.valence, arousal: i.affect.arousal, confidence: i.affect.confidence, source: i.affect.source, at: i.affect.at, id: `input-${i.seq}` }));
+    return ok({ json, records });
+  }
+
+  /**
+   * Erases a participant (V2): in an open space their point leaves the pulse at once (an `erased`
+   * event through the machine) and their connections close; then their inputs, point, consents,
+   * events, session and sealing key are deleted. Resolves once that is durable.
+   */
+  async eraseParticipant(token: string | null): Promise<Result<{ erased: true; inputs: number }>> {
+    const found = await this.participantByToken(token);
+    if (!found.ok) return found;
+    const p = found.value;
+    const live = this.byId.get(p.spaceId);
+    let done: Promise<{ readonly inputs: number }>;
+    if (live) {
+      for (const c of this.conns.values()) {
+        if (c.session?.participantId !== p.id) continue;
+        c.session = null;
+        c.sink.send(JSON.stringify({ t: 'bye', reason: 'left' }));
+        c.sink.close(1000, 'bye');
+      }
+      live.participantConn.delete(p.id);
+      this.stepIn(live, { kind: 'erased', at: this.o.scheduler.now(), participantId: p.id });
+      done = this.erasures.get(p.id) ?? this.o.storage.eraseParticipant(p.id);
+      this.erasures.delete(p.id);
+    } else {
+      done = this.o.storage.eraseParticipant(p.id);
+    }
+    try {
+      const r = await done;
+      return ok({ erased: true, inputs: r.inputs });
+    } catch (e) {
+      this.report('could not erase a participant', e);
+      return fail('UNAVAILABLE', 'could not erase now; try again');
+    }
+  }
+
   /** The connection ended (their point stays until its TTL). */
   detach(ref: ConnRef): void {
     const c = this.conns.get(ref);
@@ -870,7 +969,7 @@ export class SpaceHost {
   // ——— spaces (the HTTP edge) ———
 
   /** Creates a space (H1): stored, logged (`space.created`), then opened. */
-  async createSpace(req: { name: string; capacity?: number | undefined; ttlSeconds?: number | undefined; groups?: readonly string[] | undefined; template?: unknown }): Promise<Result<CreatedSpace>> {
+  async createSpace(req: { name: string; capacity?: number | undefined; ttlSeconds?: number | undefined; groups?: readonly string[] | undefined; template?: unknown; /** Internal (rehearsals, F6): reuse a recording's noise seed. Never from HTTP. */ noiseSeed?: string }): Promise<Result<CreatedSpace>> {
     if (req.template !== undefined) return this.createFromTemplate({ ...req, template: req.template });
     const checked = checkSpaceName(req.name);
     if (!checked.ok) return fail('BAD_REQUEST', `name: ${checked.message}`);
@@ -886,7 +985,9 @@ export class SpaceHost {
     for (let attempt = 0; attempt < 5; attempt++) {
       const space: SpaceRecord = { id: newId(), code: newCode(), name, status: 'open', capacity, ttlMs, stewardTokenHash: hashToken(stewardToken), createdAt: this.o.scheduler.now(), closedAt: null, ...(groups.length ? { groups } : {}) };
       if (!(await this.o.storage.createSpace(space))) continue;
+      const noiseSeed = req.noiseSeed ?? randomBytes(32).toString('hex');
       try {
+        await this.o.storage.setSpaceSecret(space.id, noiseSeed);
         await this.o.governance.record({ type: 'space.created', space: space.id, at: space.createdAt, payload: { name, capacity, ttlMs, ...(groups.length ? { groups } : {}) } });
       } catch (e) {
         // Never open a space the public log does not know: it stays closed, unreachable.
@@ -894,7 +995,7 @@ export class SpaceHost {
         await this.o.storage.closeSpace(space.id, space.createdAt).catch(() => {});
         return fail('UNAVAILABLE', 'the public log is unavailable, so the space was not created; try again');
       }
-      const live = this.adopt(space, createSpaceState(this.settingsOf(space), this.options));
+      const live = this.adopt(space, createSpaceState(this.settingsOf(space, noiseSeed), this.options));
       this.stepIn(live, { kind: 'started', at: space.createdAt, pulseSeq: 0 });
       this.beginTicking(live);
       return ok({ space, stewardToken });
@@ -1153,7 +1254,7 @@ export class SpaceHost {
     if (!session) return fail('NOT_FOUND', 'no such space');
     const { space, events, inputs } = session;
     const options = recordedOptions(events) ?? this.options;
-    const r = dryRun(policy, this.settingsOf(space), options, events, inputs);
+    const r = dryRun(policy, this.settingsOf(space, session.noiseSeed), options, events, inputs);
     return r.ok ? ok(r.report) : fail(r.problem.code, r.problem.message);
   }
 

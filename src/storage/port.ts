@@ -161,6 +161,31 @@ export interface WebhookDeliveryRecord {
   readonly nextAttemptAt?: number;
 }
 
+/** A participant's consent (SPEC V1): which consent text (its SHA-256), when, for what. */
+export interface ConsentRecord {
+  readonly participantId: string;
+  readonly at: number;
+  /** SHA-256 (hex) of the consent text agreed to (src/core/consent.ts). */
+  readonly hash: string;
+  readonly purposes: readonly string[];
+}
+
+/** One differentially private release from a space's stored inputs (SPEC R8, S15). */
+export interface PrivacyReleaseRecord {
+  readonly spaceId: string;
+  /** Per-space release number, 1, 2, … (the noise nonce). */
+  readonly n: number;
+  readonly at: number;
+  /** What was released, e.g. 'series'. */
+  readonly what: string;
+  /** The query, as JSON text. */
+  readonly params: string;
+  /** ρ spent, in micro-ρ (an integer). */
+  readonly rhoMicro: number;
+  /** The released figures, as JSON text (a release is published: returned again, never recomputed). */
+  readonly body: string;
+}
+
 /**
  * The space/participant/input/event store (SPEC §S). Writes: `createSpace`, `closeSpace`,
  * `updateStewardTokenHash`, `createParticipant`, `appendInputs`, `appendEvents`, `clearLatest`,
@@ -233,6 +258,35 @@ export interface Storage {
    * starts at 1), so that a restarted host continues the numbering (SPEC S7).
    */
   lastEventN(spaceId: string): Promise<number>;
+
+  /**
+   * Stores the space's secret noise seed (SPEC S15, R7) once: a second call keeps the first
+   * seed (idempotent, so a seed once used for released noise never changes). Rejects for an
+   * unknown space. The seed is never part of a SpaceRecord, so no listing can carry it out.
+   */
+  setSpaceSecret(spaceId: string, noiseSeed: string): Promise<void>;
+  /** The space's noise seed, or null when it has none (spaces created before R7). */
+  getSpaceSecret(spaceId: string): Promise<string | null>;
+  /**
+   * Stores a DP release (S15, R8): the ledger of the space's privacy budget is the sum of its
+   * releases' ρ. Rejects, storing nothing, for an unknown space or an n already stored.
+   */
+  appendPrivacyRelease(r: PrivacyReleaseRecord): Promise<void>;
+  /** A space's DP releases, ascending by n. */
+  listPrivacyReleases(spaceId: string): Promise<PrivacyReleaseRecord[]>;
+
+  /**
+   * Erases a participant (SPEC S16, V2): their inputs, latest point, group, consents, events and
+   * session (the participant row, so the resume token stops working) and their sealing key.
+   * Resolves with the number of inputs deleted; rejects for an unknown participant.
+   */
+  eraseParticipant(participantId: string): Promise<{ readonly inputs: number }>;
+  /** Every stored input of one participant, by seq (their export, V2). */
+  listParticipantInputs(participantId: string): Promise<InputRecord[]>;
+  /** Records a participant's consent (S16). Rejects for an unknown participant. */
+  recordConsent(c: ConsentRecord): Promise<void>;
+  /** A participant's consents, oldest first. */
+  listConsents(participantId: string): Promise<ConsentRecord[]>;
 
   appendPulsePoints(points: readonly PulsePoint[]): Promise<void>;
   listPulsePoints(spaceId: string, from: number, to: number, limit: number): Promise<PulsePoint[]>;

@@ -547,6 +547,64 @@ export function storageContract(h: StorageHarness): void {
       expect(await s.listWebhookDeliveries('b', 10)).toEqual([delivery('b', 2), delivery('b', 3)]);
     });
 
+    it('[S15] a space’s noise seed is stored once, read back, never part of the space record; an unknown space rejects', async () => {
+      await s.createSpace(space('a', 'CODEA'));
+      expect(await s.getSpaceSecret('a')).toBeNull();
+      const seed = 'ab'.repeat(32);
+      await s.setSpaceSecret('a', seed);
+      await s.setSpaceSecret('a', 'cd'.repeat(32));
+      expect(await s.getSpaceSecret('a')).toBe(seed);
+      expect(JSON.stringify(await s.getSpace('a'))).not.toContain(seed);
+      expect(JSON.stringify(await s.listSpaces())).not.toContain(seed);
+      expect(await fulfilled([s.setSpaceSecret('nowhere', seed)])).toEqual([false]);
+      expect(await s.getSpaceSecret('nowhere')).toBeNull();
+    });
+
+    it('[S15] DP releases are stored and listed by n; a duplicate n or an unknown space rejects', async () => {
+      await s.createSpace(space('a', 'CODEA'));
+      const rel = (n: number) => ({ spaceId: 'a', n, at: 100 + n, what: 'series', params: '{"from":0}', rhoMicro: 50_000, body: `{"points":[${n}]}` });
+      await s.appendPrivacyRelease(rel(2));
+      await s.appendPrivacyRelease(rel(1));
+      expect(await s.listPrivacyReleases('a')).toEqual([rel(1), rel(2)]);
+      expect(await fulfilled([s.appendPrivacyRelease(rel(2)), s.appendPrivacyRelease({ ...rel(3), spaceId: 'nowhere' }), s.appendPrivacyRelease(rel(0)), s.appendPrivacyRelease(rel(3))])).toEqual([false, false, false, true]);
+      expect((await s.listPrivacyReleases('a')).map((r) => r.n)).toEqual([1, 2, 3]);
+      expect(await s.listPrivacyReleases('nowhere')).toEqual([]);
+    });
+
+    it('[S16] erasing a participant deletes their inputs, point, consents, events and session — nobody else’s; an unknown participant rejects', async () => {
+      await s.createSpace(space('a', 'CODEA'));
+      await s.createParticipant(participant('p1', 'a'));
+      await s.createParticipant(participant('p2', 'a'));
+      await s.appendEvents([event(1, 'joined', 'a', 'p1'), event(2, 'joined', 'a', 'p2')]);
+      await s.appendInputs([input('p1', 1, 10, 3), input('p2', 1, 11, 4), input('p1', 2, 12, 5)]);
+      await s.recordConsent({ participantId: 'p1', at: 9, hash: 'h1', purposes: ['pulse'] });
+      await s.recordConsent({ participantId: 'p1', at: 20, hash: 'h2', purposes: ['pulse'] });
+      expect((await s.listConsents('p1')).map((c) => c.hash)).toEqual(['h1', 'h2']);
+      expect((await s.listParticipantInputs('p1')).map((i) => [i.seq, i.affect.valence])).toEqual([
+        [1, 0.1],
+        [2, 0.2],
+      ]);
+      expect(await s.eraseParticipant('p1')).toEqual({ inputs: 2 });
+      expect(await s.getParticipantByTokenHash('tok-p1')).toBeNull();
+      expect(await s.listParticipantInputs('p1')).toEqual([]);
+      expect(await s.listConsents('p1')).toEqual([]);
+      expect((await s.listInputs('a', 0, 100, 10)).map((i) => i.participantId)).toEqual(['p2']);
+      expect((await s.listInputsByN('a', 0, 10)).map((i) => i.participantId)).toEqual(['p2']);
+      expect((await s.listEvents('a', 0, 10)).map((e) => e.participantId)).toEqual(['p2']);
+      expect((await s.listActiveParticipants('a', 0)).map((p) => p.id)).toEqual(['p2']);
+      expect(await fulfilled([s.eraseParticipant('p1'), s.recordConsent({ participantId: 'nobody', at: 1, hash: 'h', purposes: [] })])).toEqual([false, false]);
+    });
+
+    it('[S16] a participant’s latest point survives sealing: read back exactly, and cleared by clearLatest', async () => {
+      await s.createSpace(space('a', 'CODEA'));
+      await s.createParticipant(participant('p1', 'a'));
+      await s.appendInputs([{ ...input('p1', 1, 10), shown: { valence: 0.25, arousal: -0.5 }, heartBpm: 71 }]);
+      expect((await s.getParticipantByTokenHash('tok-p1'))?.latest).toEqual(affect(0.1, 10));
+      expect((await s.listInputs('a', 0, 100, 10))[0]).toMatchObject({ shown: { valence: 0.25, arousal: -0.5 }, heartBpm: 71, affect: affect(0.1, 10) });
+      await s.clearLatest('p1');
+      expect((await s.getParticipantByTokenHash('tok-p1'))?.latest).toBeNull();
+    });
+
     if (h.reopen) {
       const reopen = h.reopen;
       it('[S6][S13] feed settings, webhooks and their delivery log survive a reopen', async () => {
@@ -564,6 +622,14 @@ export function storageContract(h: StorageHarness): void {
         ]);
         expect(await s.listWebhooks()).toEqual([webhook('wh_1', 'a', 10)]);
         expect(await s.listWebhookDeliveries('a', 50)).toEqual([delivery('a', 1, 'retrying')]);
+      });
+
+      it('[S6][S15] the noise seed survives a reopen', async () => {
+        await s.createSpace(space('a', 'CODEA'));
+        await s.setSpaceSecret('a', 'ef'.repeat(32));
+        await s.close();
+        s = await reopen();
+        expect(await s.getSpaceSecret('a')).toBe('ef'.repeat(32));
       });
 
       it('[S6][S10] groups, participants’ groups and links survive a reopen', async () => {

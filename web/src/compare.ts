@@ -3,7 +3,7 @@
  * cities or nights whose stewards each agreed to the link (an act on the public log) — side by
  * side: each one's released pulse on its own field, the bridging score between them (the same
  * measures as between groups, `core/collective/bridging.ts`, read off their released histograms),
- * and their histories on one time axis (the stored series, H6, and the bridging score as it
+ * and their histories on one time axis (the released pulses as they arrive, and the bridging score as it
  * moved while this page was open). The server refuses spaces that are not linked both ways.
  */
 import { useEffect, useState } from 'preact/hooks';
@@ -19,9 +19,7 @@ import { api, html, render } from './lib/ui.ts';
 
 interface SeriesPoint {
   readonly at: number;
-  readonly count: number;
   readonly valence: number;
-  readonly arousal: number;
 }
 
 /** One linked space, live: a display connection of its own. */
@@ -81,18 +79,19 @@ function App() {
       (e: Error) => setError(e.message),
     );
   }, []);
-  useEffect(() => {
-    if (!ready) return;
-    const load = () =>
-      Promise.all(codes.map((c) => api<{ points: SeriesPoint[] }>(`/api/spaces/${c}/series?from=${Date.now() - 3_600_000}`).then((r) => [c, r.points] as const))).then(
-        (rows) => setSeries(Object.fromEntries(rows)),
-        () => {},
-      );
-    load();
-    const t = setInterval(load, 5000);
-    return () => clearInterval(t);
-  }, [ready]);
-  const onPulse = (code: string, p: PulseMessage) => setPulses((all) => ({ ...all, [code]: p }));
+  // Each space's history is drawn from the released pulses this page receives (at most one point
+  // a second, the last hour): what leaves a space about a period otherwise is a DP release (R8).
+  const onPulse = (code: string, p: PulseMessage) => {
+    setPulses((all) => ({ ...all, [code]: p }));
+    const mean = p.mean;
+    if (p.suppressed || !mean) return;
+    setSeries((all) => {
+      const mine = all[code] ?? [];
+      const last = mine[mine.length - 1];
+      if (last && p.at - last.at < 1000) return all;
+      return { ...all, [code]: [...mine.filter((x) => x.at > p.at - 3_600_000), { at: p.at, valence: mean.valence }] };
+    });
+  };
   const live = codes.map((c) => pulses[c]);
   const bridging: Bridging | null = live.every((p) => p)
     ? bridgingOf(

@@ -9,8 +9,9 @@ import { Grid } from './lib/grid.ts';
 import { GroupPicker } from './lib/groups.ts';
 import { HeartPanel } from './lib/heartPanel.ts';
 import { StoryPanel } from './lib/storyPanel.ts';
-import { codeFromPath, type InputPayload, useSpaceSocket, hasConsented, recordConsent, type Status } from './lib/socket.ts';
 import { sessionKeys } from '../../src/client/attuneClient.ts';
+import { CONSENT_TEXT } from '../../src/core/consent.ts';
+import { codeFromPath, forgetSession, type InputPayload, useSpaceSocket, hasConsented, recordConsent, type Status } from './lib/socket.ts';
 import { api, html, render } from './lib/ui.ts';
 import { FeedbackBanner, feedbackFieldOf, shownMode } from './lib/feedback.ts';
 
@@ -34,20 +35,20 @@ function Consent({ space, onYes }: { space: SpaceInfo; onYes: (group: string | n
     <p>You're invited to share how you feel, together with everyone here.</p>
     <div class="card" data-testid="consent">
       <h2>What is collected</h2>
-      <p>Where you tap on a feelings grid (how pleasant, how energised), or a sentence you type — which is turned into such a point on the server and then thrown away. No name, no account, no contacts, no location. This device keeps a random session key so you can come back.</p>
+      <p>${CONSENT_TEXT.collected}</p>
       <h2>What others see</h2>
-      <p>Only the whole room: how many people, and how feelings are spread. <strong>Never your own point</strong> — and nothing at all until at least a few people have joined.</p>
+      <p>${CONSENT_TEXT.seen}</p>
       ${
         groups.length
           ? html`<h2>Groups</h2>
-            <p data-testid="consent-groups">You may say which group you belong to (${groups.join(', ')}). If you do, <strong>your group's pulse is shown</strong> beside the room's — how many of the group are here and how they feel, together — but only while enough of the group share that no one can be picked out; smaller groups stay hidden. Your choice is stored with your random key and never shown. You can change it or take it back at any time.</p>
+            <p data-testid="consent-groups">(${groups.join(', ')}) ${CONSENT_TEXT.groups}</p>
             <${GroupPicker} groups=${groups} value=${group} onChange=${setGroup} />`
           : null
       }
       <h2>Councils may change what the screen shows</h2>
       <p data-testid="consent-council">This space may have a council: people responsible for the room who can, through rules they adopted in the open, change what screens show for a few minutes — for example a calmer screen when the room is racing. They see only the whole room, never you. Whenever that happens your screen says so, which rule did it and why, with a link to the public record. You can refuse it at any time with <strong>“Keep showing me the room as it is”</strong>; it never changes what your own taps record.</p>
       <h2>How long it is kept</h2>
-      <p>Your point counts in the room for ${minutes >= 1 ? `${minutes} minute${minutes === 1 ? '' : 's'}` : `${Math.round(space.ttlMs / 1000)} seconds`} after your last input; you can leave at any time and it disappears at once. Your inputs are stored on this server under the random key only, for the room's record.</p>
+      <p>${CONSENT_TEXT.kept.replace('{minutes}', minutes >= 1 ? `${minutes} minute${minutes === 1 ? '' : 's'}` : `${Math.round(space.ttlMs / 1000)} seconds`)}</p>
     </div>
     <div class="row">
       <button onClick=${() => onYes(group)} data-testid="consent-yes">I agree — let me in</button>
@@ -203,26 +204,79 @@ function Room({ space, group: chosen }: { space: SpaceInfo; group: string | null
       }}
       data-testid="leave"
     >Leave and remove my point</button>
+    <${YourData} code=${space.code} onErased=${() => {
+      socket.stop();
+      forgetSession(space.code);
+      setEnded('Everything stored about you here was erased. Your point left the room.');
+    }} />
   `;
+}
+
+/** Export and erasure (V2): everything stored about this person, downloaded or erased, with their session key. */
+function YourData({ code, onErased }: { code: string; onErased: () => void }) {
+  const [sure, setSure] = useState(false);
+  const [note, setNote] = useState('');
+  const token = () => localStorage.getItem(sessionKeys(code).token);
+  const download = async (format: 'json' | 'emotionml') => {
+    const t = token();
+    if (!t) return setNote('Tap first: nothing is stored about you yet.');
+    const r = await fetch(`/api/me/export?format=${format}`, { headers: { authorization: `Bearer ${t}` } });
+    if (!r.ok) return setNote('Could not download your data now.');
+    const a = document.createElement('a');
+    a.href = URL.createObjectURL(await r.blob());
+    a.download = format === 'json' ? 'attune-my-data.json' : 'attune-my-data.emotionml';
+    a.click();
+  };
+  const erase = async () => {
+    const t = token();
+    if (!t) return onErased();
+    const r = await fetch('/api/me/erase', { method: 'POST', headers: { authorization: `Bearer ${t}` } });
+    if (r.ok || r.status === 404) onErased();
+    else setNote('Could not erase now; try again.');
+  };
+  return html`<details class="card" data-testid="your-data">
+    <summary>Your data</summary>
+    <p class="muted">Everything this server stores about you here: your inputs, your latest point, your consent.</p>
+    <div class="row">
+      <button class="secondary" data-testid="export-json" onClick=${() => download('json')}>Download (JSON)</button>
+      <button class="secondary" data-testid="export-emotionml" onClick=${() => download('emotionml')}>Download (EmotionML)</button>
+    </div>
+    ${sure ? html`<p>This deletes your inputs, your point and your session for good. Aggregates already shown to the room stay, as they never described you alone.</p><div class="row"><button class="danger" data-testid="erase-confirm" onClick=${erase}>Yes, erase everything</button><button class="secondary" onClick=${() => setSure(false)}>Keep it</button></div>` : html`<button class="danger" data-testid="erase" onClick=${() => setSure(true)}>Erase everything about me</button>`}
+    ${note ? html`<p class="status">${note}</p>` : null}
+  </details>`;
 }
 
 function App() {
   const code = codeFromPath();
   const [space, setSpace] = useState<SpaceInfo | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const [consented, setConsented] = useState(hasConsented(code));
+  // V1: the consent screen shows again whenever the consent text's version changed since this device agreed.
+  const [version, setVersion] = useState<string | null>(null);
+  const [consented, setConsented] = useState(false);
   const [group, setGroup] = useState<string | null>(null);
   useEffect(() => {
     api<SpaceInfo>(`/api/spaces/${code}`).then(setSpace, (e: Error) => setError(e.message));
+    api<{ version: string }>('/api/consent').then(
+      (c) => {
+        setVersion(c.version);
+        setConsented(hasConsented(code, c.version));
+      },
+      (e: Error) => setError(e.message),
+    );
   }, [code]);
   if (error) return html`<h1>attune</h1><p class="error" data-testid="error">${error === 'no space has that join code' ? `No space has the code ${code}. Check the code and try again.` : error}</p>`;
-  if (!space) return html`<p class="muted">Loading…</p>`;
+  if (!space || !version) return html`<p class="muted">Loading…</p>`;
   if (space.status === 'closed') return html`<h1>${space.name}</h1><p data-testid="ended">This space has closed. Thank you.</p><${StoryPanel} code=${space.code} token=${localStorage.getItem(sessionKeys(code).token)} bump=${0} />`;
   if (!consented)
     return html`<${Consent}
       space=${space}
       onYes=${(g: string | null) => {
-        recordConsent(code);
+        recordConsent(code, version);
+        // The room opens at its top (the consent screen was read down to its button).
+        window.scrollTo(0, 0);
+        // A person coming back to a changed text agrees again: recorded on the server too.
+        const token = localStorage.getItem(sessionKeys(code).token);
+        if (token) fetch('/api/me/consent', { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ version }) }).catch(() => {});
         setGroup(g);
         setConsented(true);
       }}

@@ -11,6 +11,7 @@ import { LinkPanel } from './lib/links.ts';
 import { FeedsPanel } from './steward/feedsPanel.ts';
 import { StoriesPanel } from './steward/storiesPanel.ts';
 import type { StoriesView } from '../../src/core/release/stories.ts';
+import { PrivacyPanel } from './steward/privacyPanel.ts';
 import { codeFromPath, useSpaceSocket, type Status } from './lib/socket.ts';
 import { api, html, render } from './lib/ui.ts';
 
@@ -138,7 +139,8 @@ function App() {
     }}>Compute contagion</button>
     ${contagion ? html`<p data-testid="contagion">${contagion}</p>` : null}
     <h2>Data</h2>
-    <p><a href=${`/api/spaces/${code}/series?format=csv`}>Download the pulse time series (CSV)</a> — aggregates only.</p>
+    <p class="muted">The time series leaves the server only as a differentially private release, which spends this space's privacy budget (PRIVACY.md).</p>
+    <${PrivacyPanel} code=${code} token=${token} />
     <h2>Steward acts</h2>
     ${
       token

@@ -70,7 +70,8 @@ export const command: Command = {
         return 2;
       }
       io.stderr.write(`attune replay: ${events.length} events and ${inputs.length} inputs of space ${space.code}…\n`);
-      const report = replay({ id: space.id, code: space.code, name: space.name, capacity: space.capacity, ttlMs: space.ttlMs, ...(space.groups?.length ? { groups: space.groups } : {}) }, options, events, inputs, hashPulse);
+      const settings = { id: space.id, code: space.code, name: space.name, capacity: space.capacity, ttlMs: space.ttlMs, ...(space.groups?.length ? { groups: space.groups } : {}), ...(session.noiseSeed ? { noiseSeed: session.noiseSeed } : {}) };
+      const report = replay(settings, options, events, inputs, hashPulse);
       if (values.json) io.stdout.write(`${JSON.stringify({ space: space.code, ...report }, null, 2)}\n`);
       else {
         io.stdout.write(`replayed ${report.pulses} pulses: ${report.identical} identical, ${report.differ} differ\n`);

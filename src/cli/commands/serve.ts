@@ -3,6 +3,7 @@
  * `--db postgres://…`), building the web app first when its build is missing or older than its
  * sources.
  */
+import { MIN_COHORT_FLOOR } from '../../core/release/release.ts';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync, chmodSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -36,7 +37,11 @@ Options:
   --demo              create (first time) or reuse a demo space and print its links
   --capacity N        default capacity of new spaces (default 1000)
   --ttl SECONDS       how long a person's last input counts (default 120)
-  --min-cohort N      fewest people before aggregates are shown (default 3)
+  --min-cohort N      fewest people any shown aggregate describes, room and groups alike
+                      (default 5, at least 3; PRIVACY.md). The live pulse also waits
+                      for N people's points to change before it shows a new picture
+  --privacy-budget R  each space's privacy budget for DP releases of stored inputs
+                      (series, exports), zCDP ρ (default 0.5 ≈ ε 5.76 at δ 1e-6)
   --participant-hz N  pulses per second to participants (default 2)
   --display-hz N      pulses per second to displays (default 20)
   --trust-proxy HOPS  trust X-Forwarded-For/-Proto from this many reverse proxies in
@@ -136,6 +141,7 @@ export const command: Command = {
         capacity: { type: 'string' },
         ttl: { type: 'string' },
         'min-cohort': { type: 'string' },
+        'privacy-budget': { type: 'string' },
         'participant-hz': { type: 'string' },
         'display-hz': { type: 'string' },
         'trust-proxy': { type: 'string' },
@@ -161,7 +167,10 @@ export const command: Command = {
     if (publicUrl !== undefined && !/^https?:\/\/[^\s/]+/.test(publicUrl)) throw new UsageError(`--public-url must be an http(s) URL, got '${publicUrl}'`);
     const capacity = num('capacity', values.capacity, 1, 100_000);
     const ttl = num('ttl', values.ttl, 5, 86_400);
-    const minCohort = num('min-cohort', values['min-cohort'], 1, 1000);
+    const minCohort = num('min-cohort', values['min-cohort'], MIN_COHORT_FLOOR, 1000);
+    const budgetRaw = values['privacy-budget'];
+    const privacyBudget = budgetRaw === undefined ? undefined : Number(budgetRaw);
+    if (privacyBudget !== undefined && !(privacyBudget > 0 && privacyBudget <= 100)) throw new UsageError(`--privacy-budget must be a number in (0, 100], got '${budgetRaw}'`);
     const participantHz = num('participant-hz', values['participant-hz'], 1, 60);
     const displayHz = num('display-hz', values['display-hz'], 1, 60);
     const trustProxyHops = num('trust-proxy', values['trust-proxy'] ?? io.env.ATTUNE_TRUST_PROXY, 0, 10);
@@ -211,6 +220,7 @@ export const command: Command = {
         ...(capacity !== undefined ? { capacity } : {}),
         ...(ttl !== undefined ? { ttlMs: ttl * 1000 } : {}),
         ...(minCohort !== undefined ? { minCohort } : {}),
+        ...(privacyBudget !== undefined ? { privacyBudget } : {}),
         ...(participantHz !== undefined ? { participantHz } : {}),
         ...(displayHz !== undefined ? { displayHz } : {}),
         ...(trustProxyHops !== undefined ? { trustProxyHops } : {}),

@@ -30,19 +30,36 @@ import type { CollectiveState } from '../collective/collectiveTracker.ts';
 import type { HeartSynchronyMeasure, ReleasedHeartSynchrony } from '../collective/heartSynchrony.ts';
 import type { Aggregate } from '../aggregate/aggregate.ts';
 import { fail, ok, type Result } from '../errors.ts';
+import type { LivePolicy } from './live.ts';
 
 /** The release stage's settings: one threshold for everything. */
 export interface ReleasePolicy {
   /** Minimum cohort k: no released figure describes fewer than k people. */
   readonly minCohort: number;
+  /**
+   * The live release against differencing (R7, live.ts): batches, noise. Absent: every tick
+   * releases the room afresh and exactly (the design before R7; sessions recorded then replay so).
+   */
+  readonly live?: LivePolicy;
 }
 
-/** Default policy (SPEC P1). */
-export const DEFAULT_RELEASE_POLICY: ReleasePolicy = { minCohort: 3 };
+/** The live release's defaults (R7; the figures behind them: PRIVACY.md, `npm run bench:privacy`). */
+export const DEFAULT_LIVE_POLICY: LivePolicy = { batch: 5, noise: 1, meanNoise: 0.5 };
+
+/** The lowest minimum cohort an operator may set (R1); lower values are for tests and development. */
+export const MIN_COHORT_FLOOR = 3;
+
+/** Default policy (SPEC P1, R1, R7). */
+export const DEFAULT_RELEASE_POLICY: ReleasePolicy = { minCohort: 5, live: DEFAULT_LIVE_POLICY };
 
 /** Checks a policy. */
 export function checkReleasePolicy(p: ReleasePolicy): string | null {
   if (!Number.isInteger(p.minCohort) || p.minCohort < 1 || p.minCohort > 1000) return 'minCohort must be an integer in [1, 1000]';
+  if (p.live) {
+    if (!Number.isInteger(p.live.batch) || p.live.batch < 1 || p.live.batch > 1000) return 'live.batch must be an integer in [1, 1000]';
+    if (!(p.live.noise >= 0 && p.live.noise <= 100)) return 'live.noise must be in [0, 100]';
+    if (!(p.live.meanNoise >= 0 && p.live.meanNoise <= 100)) return 'live.meanNoise must be in [0, 100]';
+  }
   return null;
 }
 

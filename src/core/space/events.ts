@@ -69,6 +69,8 @@ export type SpaceEvent =
   | { readonly kind: 'input-failed'; readonly at: number; readonly participantId: string; readonly seq: number }
   /** The participant said bye: their point leaves the pulse now (W7). */
   | { readonly kind: 'left'; readonly at: number; readonly conn: ConnRef; readonly participantId: string }
+  /** The participant erased everything stored about them (V2): their point leaves the pulse now and they are forgotten. */
+  | { readonly kind: 'erased'; readonly at: number; readonly participantId: string }
   /** One of the participant's connections ended (their point stays until its TTL). */
   | { readonly kind: 'disconnected'; readonly at: number; readonly participantId: string }
   /** A pulse tick: at the display rate, with `participant` set on the participant-rate beats. */
@@ -118,6 +120,8 @@ export type Write =
   | { readonly kind: 'link'; readonly other: string; readonly agree: boolean; readonly at: number }
   | { readonly kind: 'input'; readonly n: number; readonly participantId: string; readonly seq: number; readonly affect: Affect; readonly exposed: boolean; readonly shown: { readonly valence: number; readonly arousal: number } | null; readonly heartBpm?: number }
   | { readonly kind: 'clear-latest'; readonly participantId: string }
+  /** Erase the participant's inputs, point, consents, events, session and key (V2, S16). */
+  | { readonly kind: 'erase'; readonly participantId: string }
   | { readonly kind: 'close'; readonly at: number }
   | { readonly kind: 'steward-token'; readonly tokenHash: string }
   /** The space's council, policies and feedback after an applied act (SPEC S12). */

@@ -23,9 +23,12 @@ import type { Affect } from '../affect.ts';
 import { type CollectiveState, CollectiveTracker, type CollectiveTrackerOptions, collectiveInputOf } from '../collective/collectiveTracker.ts';
 import { HeartSynchrony, type HeartSynchronyOptions } from '../collective/heartSynchrony.ts';
 import { type Bridging, bridgingOf } from '../collective/bridging.ts';
+import type { Aggregate } from '../aggregate/aggregate.ts';
 import { PulseState } from '../pulse.ts';
 import { type ReleasedGroups, releaseGroups } from '../release/groups.ts';
-import { DEFAULT_RELEASE_POLICY, newReleaseCache, type ReleaseCache, type ReleasePolicy, releaseCollective, releaseHeartSynchrony, releasePulse } from '../release/release.ts';
+import { keyOfSeed } from '../release/chacha20.ts';
+import { figuresOf, type LiveRelease, newLiveRelease, smoothReleased, snapshotDue, snapshotOf as snapshotAggregate } from '../release/live.ts';
+import { DEFAULT_RELEASE_POLICY, newReleaseCache, type ReleaseCache, type ReleasePolicy, type ReleasedPulse, releaseCollective, releaseHeartSynchrony, releasePulse } from '../release/release.ts';
 import type { Effect, MergedCounts, Notice, PulseView, SpaceAct, SpaceEvent } from './events.ts';
 import { applyAct, type CouncilAct, decide, decisionFailed, type GovernanceState, governanceActOf, governanceFields, governanceShown, newGovernance, refuseAct, snapshotOf } from '../policy/governance.ts';
 import { PolicyHistory } from '../policy/policyInput.ts';
@@ -47,6 +50,11 @@ export interface SpaceSettings {
   readonly ttlMs: number;
   /** Named groups a participant may choose from (R6), at most 8; none when absent. */
   readonly groups?: readonly string[];
+  /**
+   * The space's secret noise seed (64 hex, R7): keys the release stage's noise. Kept on the
+   * server only; never published, never logged. Absent on spaces created before R7 (no noise).
+   */
+  readonly noiseSeed?: string;
 }
 
 /** Settings shared by every space of a server. */
@@ -118,6 +126,10 @@ export interface SpaceState {
   readonly gov: GovernanceState;
   /** Personal stories shared with consent, their moderation and the gathering display (SPEC §ST). */
   readonly stories: StoriesState;
+  /** The live release (R7): batches, snapshot, noise (derived from recorded events; replay rebuilds it). */
+  live: LiveRelease;
+  /** ChaCha20 key of the space's noise seed, or null without one. */
+  readonly noiseKey: Uint32Array | null;
 }
 
 /** The result of one step. */
@@ -151,6 +163,8 @@ export function createSpaceState(space: SpaceSettings, options: Partial<MachineO
     links: new Map(),
     gov: newGovernance(),
     stories: newStoriesState(),
+    live: newLiveRelease(),
+    noiseKey: space.noiseSeed ? keyOfSeed(space.noiseSeed) : null,
   };
   state.pulse.defineGroups(space.groups?.length ?? 0);
   return state;
@@ -218,6 +232,10 @@ export function step(state: SpaceState, e: SpaceEvent): StepResult {
       // rebuilt from storage and a replay from the first event hold the same story state (ST13).
       Object.assign(state.stories, { current: null, since: e.at, pinned: false, paused: false, lastView: null, lastKey: '' });
       restartStories(state.stories);
+      state.live = newLiveRelease();
+      // A takeover (§K) continues the released smoothed mean as it continues the pulse's.
+      if (e.smoothed) Object.assign(state.live, { smoothed: { ...e.smoothed }, lastAt: e.smoothedAt ?? e.at });
+      state.groupRelease = null;
       return done(state, [], true);
     }
     case 'joined': {
@@ -315,6 +333,16 @@ export function step(state: SpaceState, e: SpaceEvent): StepResult {
       state.pulse.remove(e.participantId);
       state.heart?.forget(e.participantId);
       return done(state, [{ type: 'persist', write: { kind: 'clear-latest', participantId: e.participantId } }, notify(e.conn, { t: 'bye', reason: 'left' }, true)], true);
+    }
+    case 'erased': {
+      // Recorded without the participant (their other records are erased with them): a replay steps it as a no-op.
+      const p = state.participants.get(e.participantId);
+      if (!p) return done(state, [], true);
+      state.pulse.remove(e.participantId);
+      state.heart?.forget(e.participantId);
+      if (p.sockets > 0) state.connected--;
+      state.participants.delete(e.participantId);
+      return done(state, [{ type: 'persist', write: { kind: 'erase', participantId: e.participantId } }], true);
     }
     case 'group-changed': {
       if (closed) return done(state, [notify(e.conn, { t: 'error', code: 'SPACE_CLOSED', message: 'this space has closed' }, false)], false);
@@ -433,9 +461,12 @@ export function wantsTick(state: SpaceState, participant: boolean): boolean {
 function tick(state: SpaceState, at: number, participant: boolean): StepResult {
   if (!wantsTick(state, participant)) return done(state, [], false);
   const o = state.options;
-  const released = releasePulse(state.pulse.measure(at), state.pulse.grid, o.release, state.releaseCache);
+  const released = o.release.live ? releaseLive(state, at) : releasePulse(state.pulse.measure(at), state.pulse.grid, o.release, state.releaseCache);
+  if (!o.release.live) state.pulse.changed.clear();
+  // The collective state reads the released snapshot's grid under R7 (never the live one).
+  const grid = o.release.live && state.live.snapshot ? state.live.snapshot : state.pulse.grid;
   if (participant && state.tracker) {
-    state.collective = state.tracker.update(collectiveInputOf(state.pulse.grid, released));
+    state.collective = state.tracker.update(collectiveInputOf(grid, released));
     state.lastParticipantAt = at;
   } else if (participant) state.lastParticipantAt = at;
   const base: PulseView = state.tracker ? { ...released, space: state.space.code, collective: releaseCollective(state.collective, released.count, o.release) } : { ...released, space: state.space.code };
@@ -461,6 +492,43 @@ function tick(state: SpaceState, at: number, participant: boolean): StepResult {
 }
 
 /**
+ * The live release of one tick (R7): measure (expiring points, advancing the seq), take a new
+ * snapshot when one is due, and release the snapshot's figures with the released smoothed mean.
+ */
+function releaseLive(state: SpaceState, at: number): ReleasedPulse {
+  const policy = state.options.release;
+  const livePolicy = policy.live as NonNullable<ReleasePolicy['live']>;
+  const m = state.pulse.measure(at);
+  const live = state.live;
+  // People whose points changed since the snapshot: the machine's own record of them, or — on a
+  // cluster's tick owner, whose counts are the nodes' merged partials (§K) — a lower bound read
+  // off the grids (a move changes two cells by one, a join or a leave one), which only waits longer.
+  const changed = Math.max(state.pulse.changed.size, live.snapshot ? changedAtLeast(live.snapshot, state.pulse.grid) : 0);
+  if (snapshotDue(live, changed, m.count, livePolicy)) {
+    live.snapshot = snapshotAggregate(state.pulse.grid);
+    live.groupSnapshots = state.pulse.groupGrids.map(snapshotAggregate);
+    live.epoch = m.seq;
+    live.figures = figuresOf(live.snapshot, policy.minCohort, livePolicy, state.noiseKey, m.seq);
+    state.pulse.changed.clear();
+  }
+  const f = live.figures as NonNullable<LiveRelease['figures']>;
+  const k = policy.minCohort;
+  // The count is live (who is here says nothing about how anyone feels); every figure about
+  // feelings is the snapshot's, and all of them are withheld while either holds fewer than k.
+  const suppressed = f.count < k || m.count < k;
+  const smoothed = smoothReleased(live, suppressed ? null : f.mean, at, state.options.smoothingMs);
+  if (suppressed) return { t: 'pulse', seq: m.seq, at, count: m.count, suppressed, minCohort: k, mean: null, smoothed: null, spread: null, quadrants: null, bins: state.pulse.grid.bins, hist: null };
+  return { t: 'pulse', seq: m.seq, at, count: m.count, suppressed, minCohort: k, mean: f.mean, smoothed, spread: f.spread, quadrants: f.quadrants, bins: state.pulse.grid.bins, hist: f.hist };
+}
+
+/** A lower bound on the people whose points differ between two aggregates: ⌈Σ|Δcell| / 2⌉. O(bins²). */
+function changedAtLeast(before: Aggregate, now: Aggregate): number {
+  let l1 = 0;
+  for (let i = 0; i < now.counts.length; i++) l1 += Math.abs((now.counts[i] ?? 0) - (before.counts[i] ?? 0));
+  return Math.ceil(l1 / 2);
+}
+
+/**
  * The tick owner's machine of a cluster space (§K) takes the whole space's merged counts: it holds
  * no participants itself, so its aggregate is exactly the merge of the nodes' partials.
  */
@@ -477,10 +545,13 @@ function mergeCounts(state: SpaceState, m: MergedCounts): void {
 /** Adds the released groups (R6) and their bridging measures to a view (spaces that declare groups). */
 function withGroups(state: SpaceState, view: PulseView): PulseView {
   const names = state.space.groups ?? [];
-  // A pure function of the aggregates: equal versions give equal releases (deterministic reuse).
-  const key = `${state.pulse.grid.version}:${state.pulse.groupGrids.map((g) => g.version).join(',')}:${state.options.release.minCohort}`;
+  const live = state.options.release.live ? state.live : null;
+  const room = live?.snapshot ?? state.pulse.grid;
+  const groupGrids = live?.snapshot ? live.groupSnapshots : state.pulse.groupGrids;
+  // A pure function of the aggregates: equal versions (or, under R7, the same snapshot) give equal releases (deterministic reuse).
+  const key = live ? `epoch:${live.epoch}:${state.options.release.minCohort}` : `${state.pulse.grid.version}:${state.pulse.groupGrids.map((g) => g.version).join(',')}:${state.options.release.minCohort}`;
   if (state.groupRelease?.key !== key) {
-    const groups = releaseGroups(names, state.pulse.groupGrids, state.pulse.grid, state.options.release);
+    const groups = releaseGroups(names, groupGrids, room, state.options.release);
     const bridging = bridgingOf(
       names,
       names.map((name) => groups[name]?.hist ?? null),

@@ -57,6 +57,8 @@ export function recordOf(e: SpaceEvent, n: number, extra: { readonly hash?: stri
     case 'left':
     case 'disconnected':
       return { ...base, kind: e.kind, participantId: e.participantId, body: null };
+    case 'erased':
+      return { ...base, kind: e.kind, participantId: null, body: null };
     case 'tick':
       return { ...base, kind: e.kind, participantId: null, body: JSON.stringify({ participant: e.participant, seq: extra.seq ?? null, hash: extra.hash ?? null }) };
     case 'act-logged':
@@ -104,6 +106,8 @@ export function eventOf(r: RecordedEvent): SpaceEvent {
       return { kind: 'left', at, conn: 0, participantId: pid };
     case 'disconnected':
       return { kind: 'disconnected', at, participantId: pid };
+    case 'erased':
+      return { kind: 'erased', at, participantId: pid };
     case 'tick':
       return { kind: 'tick', at, participant: body.participant === true };
     case 'act-logged':

@@ -8,7 +8,7 @@
  * SQLite adapter) and the others apply. Promises settle only after the whole group applied, like
  * a COMMIT, so callers cannot come to depend on a memory store being faster than a real one.
  */
-import type { FeedSettingKind, FeedSettingRecord, InputRecord, ParticipantRecord, PulsePoint, SpaceEventRecord, SpaceRecord, Storage, StoryRecord, StorySettingsRecord, WebhookDeliveryRecord, WebhookRecord } from '../port.ts';
+import type { ConsentRecord, FeedSettingKind, FeedSettingRecord, InputRecord, ParticipantRecord, PrivacyReleaseRecord, PulsePoint, SpaceEventRecord, SpaceRecord, Storage, StoryRecord, StorySettingsRecord, WebhookDeliveryRecord, WebhookRecord } from '../port.ts';
 
 /** An input that carries its machine event number. */
 type NumberedInput = InputRecord & { readonly n: number };
@@ -91,6 +91,12 @@ export class MemoryStorage implements Storage {
   private readonly webhooks = new Map<string, WebhookRecord>();
   /** Per space, delivery attempts in append order (trimmed). */
   private readonly deliveries = new Map<string, WebhookDeliveryRecord[]>();
+  /** Space id → secret noise seed (S15). */
+  private readonly secrets = new Map<string, string>();
+  /** Space id → DP releases, by n (S15). */
+  private readonly releases = new Map<string, PrivacyReleaseRecord[]>();
+  /** Participant id → consents (S16). */
+  private readonly consents = new Map<string, ConsentRecord[]>();
   private pending: Write[] = [];
   private flushScheduled = false;
   private closed = false;
@@ -331,6 +337,86 @@ export class MemoryStorage implements Storage {
     const lastEvent = this.events.get(spaceId)?.at(-1)?.n ?? 0;
     const lastInput = this.inputsByN.get(spaceId)?.at(-1)?.n ?? 0;
     return Math.max(lastEvent, lastInput);
+  }
+
+  setSpaceSecret(spaceId: string, noiseSeed: string): Promise<void> {
+    return this.enqueue(() => {
+      if (!this.spaces.has(spaceId)) throw new Error(`unknown space ${spaceId}`);
+      if (!this.secrets.has(spaceId)) this.secrets.set(spaceId, noiseSeed);
+    });
+  }
+
+  async getSpaceSecret(spaceId: string): Promise<string | null> {
+    this.check();
+    return this.secrets.get(spaceId) ?? null;
+  }
+
+  eraseParticipant(participantId: string): Promise<{ readonly inputs: number }> {
+    return this.enqueue(() => {
+      const p = this.participants.get(participantId);
+      if (!p) throw new Error(`unknown participant ${participantId}`);
+      this.participants.delete(participantId);
+      this.byToken.delete(p.tokenHash);
+      this.consents.delete(participantId);
+      for (const [id, story] of this.stories) if (story.participantId === participantId) this.stories.delete(id);
+      const all = this.inputs.get(p.spaceId) ?? [];
+      const mine = all.filter((i) => i.participantId === participantId);
+      this.inputs.set(
+        p.spaceId,
+        all.filter((i) => i.participantId !== participantId),
+      );
+      const numbered = this.inputsByN.get(p.spaceId);
+      if (numbered)
+        this.inputsByN.set(
+          p.spaceId,
+          numbered.filter((i) => i.participantId !== participantId),
+        );
+      const events = this.events.get(p.spaceId);
+      if (events)
+        this.events.set(
+          p.spaceId,
+          events.filter((e) => e.participantId !== participantId),
+        );
+      return { inputs: mine.length };
+    });
+  }
+
+  async listParticipantInputs(participantId: string): Promise<InputRecord[]> {
+    this.check();
+    const p = this.participants.get(participantId);
+    if (!p) return [];
+    return (this.inputs.get(p.spaceId) ?? []).filter((i) => i.participantId === participantId).sort((a, b) => a.seq - b.seq);
+  }
+
+  recordConsent(c: ConsentRecord): Promise<void> {
+    return this.enqueue(() => {
+      if (!this.participants.has(c.participantId)) throw new Error(`unknown participant ${c.participantId}`);
+      const list = this.consents.get(c.participantId) ?? [];
+      list.push({ ...c, purposes: [...c.purposes] });
+      this.consents.set(c.participantId, list);
+    });
+  }
+
+  async listConsents(participantId: string): Promise<ConsentRecord[]> {
+    this.check();
+    return (this.consents.get(participantId) ?? []).map((c) => ({ ...c, purposes: [...c.purposes] }));
+  }
+
+  appendPrivacyRelease(r: PrivacyReleaseRecord): Promise<void> {
+    return this.enqueue(() => {
+      if (!this.spaces.has(r.spaceId)) throw new Error(`unknown space ${r.spaceId}`);
+      if (!Number.isSafeInteger(r.n) || r.n < 1) throw new RangeError(`release number must be a positive integer, got ${r.n}`);
+      const list = this.releases.get(r.spaceId) ?? [];
+      if (list.some((x) => x.n === r.n)) throw new Error(`duplicate release number ${r.n} in space ${r.spaceId}`);
+      list.push({ ...r });
+      list.sort((a, b) => a.n - b.n);
+      this.releases.set(r.spaceId, list);
+    });
+  }
+
+  async listPrivacyReleases(spaceId: string): Promise<PrivacyReleaseRecord[]> {
+    this.check();
+    return (this.releases.get(spaceId) ?? []).map((r) => ({ ...r }));
   }
 
   appendPulsePoints(points: readonly PulsePoint[]): Promise<void> {

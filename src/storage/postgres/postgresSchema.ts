@@ -231,7 +231,37 @@ CREATE INDEX webhook_deliveries_space ON webhook_deliveries(space_id, id);
 `;
 
 /** Schema steps; append only (a released step never changes: existing databases ran it). */
-export const MIGRATIONS: readonly string[] = [V1, V2, V3, V4];
+/** Version 5: privacy (S15) — each space's secret noise seed and its DP releases (the budget's ledger). */
+const V5 = `
+CREATE TABLE space_secrets (
+  space_id TEXT PRIMARY KEY REFERENCES spaces(id),
+  noise_seed TEXT NOT NULL
+);
+CREATE TABLE privacy_releases (
+  space_id TEXT NOT NULL REFERENCES spaces(id),
+  n BIGINT NOT NULL,
+  at BIGINT NOT NULL,
+  what TEXT NOT NULL,
+  params TEXT NOT NULL,
+  rho_micro BIGINT NOT NULL,
+  body TEXT NOT NULL,
+  PRIMARY KEY (space_id, n)
+);
+`;
+
+/** Schema steps; append only (a released step never changes: existing databases ran it). */
+/** Version 6: consent records (S16). Erasure deletes rows; sealing inputs is SQLite's only (PRIVACY.md). */
+const V6 = `
+CREATE TABLE consents (
+  participant_id TEXT NOT NULL,
+  at BIGINT NOT NULL,
+  hash TEXT NOT NULL,
+  purposes TEXT NOT NULL
+);
+CREATE INDEX consents_participant ON consents (participant_id, at);
+`;
+
+export const MIGRATIONS: readonly string[] = [V1, V2, V3, V4, V5, V6];
 
 /** The schema version this code writes. */
 export const PG_SCHEMA_VERSION = MIGRATIONS.length;

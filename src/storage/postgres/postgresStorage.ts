@@ -24,7 +24,7 @@
  */
 import pg from 'pg';
 import type { Affect, AffectSource } from '../../core/affect.ts';
-import type { FeedSettingKind, FeedSettingRecord, InputRecord, ParticipantRecord, PulsePoint, SpaceEventRecord, SpaceRecord, Storage, StoryRecord, StorySettingsRecord, WebhookDeliveryRecord, WebhookRecord } from '../port.ts';
+import type { ConsentRecord, FeedSettingKind, FeedSettingRecord, InputRecord, ParticipantRecord, PrivacyReleaseRecord, PulsePoint, SpaceEventRecord, SpaceRecord, Storage, StoryRecord, StorySettingsRecord, WebhookDeliveryRecord, WebhookRecord } from '../port.ts';
 import { migratePostgres } from './postgresSchema.ts';
 import { type PgGroupOutcome, type PgWriteCall, PostgresWriter } from './postgresWriter.ts';
 
@@ -365,6 +365,47 @@ export class PostgresStorage implements Storage {
 
   setParticipantGroup(participantId: string, group: string | null): Promise<void> {
     return this.#enqueue({ op: 'setParticipantGroup', id: participantId, group });
+  }
+
+  eraseParticipant(participantId: string): Promise<{ readonly inputs: number }> {
+    return this.#enqueue({ op: 'eraseParticipant', id: participantId });
+  }
+
+  async listParticipantInputs(participantId: string): Promise<InputRecord[]> {
+    return (await this.#rows(`SELECT ${INPUT_COLS} FROM inputs WHERE participant_id = $1 ORDER BY seq`, [participantId])).map(inputFrom);
+  }
+
+  recordConsent(c: ConsentRecord): Promise<void> {
+    return this.#enqueue({ op: 'recordConsent', c });
+  }
+
+  async listConsents(participantId: string): Promise<ConsentRecord[]> {
+    return (await this.#rows('SELECT * FROM consents WHERE participant_id = $1 ORDER BY at', [participantId])).map((r) => ({ participantId: String(r.participant_id), at: Number(r.at), hash: String(r.hash), purposes: JSON.parse(String(r.purposes)) as string[] }));
+  }
+
+  setSpaceSecret(spaceId: string, noiseSeed: string): Promise<void> {
+    return this.#enqueue({ op: 'setSpaceSecret', spaceId, noiseSeed });
+  }
+
+  async getSpaceSecret(spaceId: string): Promise<string | null> {
+    const r = (await this.#rows('SELECT noise_seed FROM space_secrets WHERE space_id = $1', [spaceId]))[0];
+    return r ? String(r.noise_seed) : null;
+  }
+
+  appendPrivacyRelease(r: PrivacyReleaseRecord): Promise<void> {
+    return this.#enqueue({ op: 'appendPrivacyRelease', r });
+  }
+
+  async listPrivacyReleases(spaceId: string): Promise<PrivacyReleaseRecord[]> {
+    return (await this.#rows('SELECT * FROM privacy_releases WHERE space_id = $1 ORDER BY n', [spaceId])).map((r) => ({
+      spaceId: String(r.space_id),
+      n: Number(r.n),
+      at: Number(r.at),
+      what: String(r.what),
+      params: String(r.params),
+      rhoMicro: Number(r.rho_micro),
+      body: String(r.body),
+    }));
   }
 
   setSpaceLink(spaceId: string, otherId: string, agree: boolean, at: number): Promise<void> {

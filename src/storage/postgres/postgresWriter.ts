@@ -20,7 +20,7 @@
  * measures what each is worth (bench/durable.ts).
  */
 import type { Client, QueryResult } from 'pg';
-import type { FeedSettingKind, InputRecord, ParticipantRecord, PulsePoint, SpaceEventRecord, SpaceRecord, StoryRecord, StorySettingsRecord, WebhookDeliveryRecord, WebhookRecord } from '../port.ts';
+import type { ConsentRecord, FeedSettingKind, InputRecord, ParticipantRecord, PrivacyReleaseRecord, PulsePoint, SpaceEventRecord, SpaceRecord, StoryRecord, StorySettingsRecord, WebhookDeliveryRecord, WebhookRecord } from '../port.ts';
 
 /** One write call of the Storage port, as given. */
 export type PgWriteCall =
@@ -42,7 +42,11 @@ export type PgWriteCall =
   | { readonly op: 'setFeedSetting'; readonly spaceId: string; readonly kind: FeedSettingKind; readonly values: readonly string[]; readonly at: number }
   | { readonly op: 'addWebhook'; readonly w: WebhookRecord }
   | { readonly op: 'removeWebhook'; readonly id: string }
-  | { readonly op: 'appendWebhookDeliveries'; readonly rows: readonly WebhookDeliveryRecord[]; readonly keepPerSpace: number };
+  | { readonly op: 'appendWebhookDeliveries'; readonly rows: readonly WebhookDeliveryRecord[]; readonly keepPerSpace: number }
+  | { readonly op: 'setSpaceSecret'; readonly spaceId: string; readonly noiseSeed: string }
+  | { readonly op: 'eraseParticipant'; readonly id: string }
+  | { readonly op: 'recordConsent'; readonly c: ConsentRecord }
+  | { readonly op: 'appendPrivacyRelease'; readonly r: PrivacyReleaseRecord };
 
 /** What became of a group (as SqliteWriter's GroupOutcome). */
 export interface PgGroupOutcome {
@@ -65,6 +69,7 @@ function precheck(c: PgWriteCall): Error | null {
   try {
     if (c.op === 'appendEvents') for (const e of c.rows) checkEventNumber(e.n);
     if (c.op === 'appendInputs') for (const i of c.rows) if (i.n !== undefined) checkEventNumber(i.n);
+    if (c.op === 'appendPrivacyRelease' && (!Number.isSafeInteger(c.r.n) || c.r.n < 1)) throw new RangeError(`release number must be a positive integer, got ${c.r.n}`);
     return null;
   } catch (e) {
     return e as Error;
@@ -164,6 +169,57 @@ function stepOf(group: readonly PgWriteCall[], ks: readonly number[]): Step {
         text: 'WITH s AS (SELECT id FROM spaces WHERE id = $1), u AS (INSERT INTO governance (space_id, snapshot) SELECT id, $2 FROM s ON CONFLICT (space_id) DO UPDATE SET snapshot = excluded.snapshot) SELECT count(*)::int AS n FROM s',
         values: [c.spaceId, c.snapshot],
         read: (r) => [(r.rows[0] as { n: number } | undefined)?.n === 1 ? undefined : new Error(`unknown space ${c.spaceId}`)],
+      };
+    }
+    case 'eraseParticipant': {
+      const id = first.id;
+      // One statement: every trace of the participant, and whether they existed.
+      return {
+        calls: ks,
+        text: `WITH p AS (SELECT id, space_id FROM participants WHERE id = $1),
+  i AS (DELETE FROM inputs WHERE participant_id IN (SELECT id FROM p) RETURNING 1),
+  e AS (DELETE FROM events WHERE space_id IN (SELECT space_id FROM p) AND participant_id IN (SELECT id FROM p)),
+  c AS (DELETE FROM consents WHERE participant_id IN (SELECT id FROM p)),
+  st AS (DELETE FROM stories WHERE participant_id IN (SELECT id FROM p)),
+  d AS (DELETE FROM participants WHERE id IN (SELECT id FROM p))
+SELECT (SELECT count(*) FROM p)::int AS p, (SELECT count(*) FROM i)::int AS i`,
+        values: [id],
+        read: (r) => {
+          const row = r.rows[0] as { p: number; i: number } | undefined;
+          return [row?.p === 1 ? { inputs: row.i } : new Error(`unknown participant ${id}`)];
+        },
+      };
+    }
+    case 'recordConsent': {
+      const c = first.c;
+      return {
+        calls: ks,
+        text: 'WITH p AS (SELECT id FROM participants WHERE id = $1), i AS (INSERT INTO consents (participant_id, at, hash, purposes) SELECT id, $2, $3, $4 FROM p) SELECT count(*)::int AS n FROM p',
+        values: [c.participantId, c.at, c.hash, JSON.stringify(c.purposes)],
+        read: (r) => [(r.rows[0] as { n: number } | undefined)?.n === 1 ? undefined : new Error(`unknown participant ${c.participantId}`)],
+      };
+    }
+    case 'setSpaceSecret': {
+      const c = first;
+      // The first seed stays (S15): a second call changes nothing; an unknown space is reported.
+      return {
+        calls: ks,
+        text: 'WITH s AS (SELECT id FROM spaces WHERE id = $1), i AS (INSERT INTO space_secrets (space_id, noise_seed) SELECT id, $2 FROM s ON CONFLICT DO NOTHING) SELECT count(*)::int AS n FROM s',
+        values: [c.spaceId, c.noiseSeed],
+        read: (r) => [(r.rows[0] as { n: number } | undefined)?.n === 1 ? undefined : new Error(`unknown space ${c.spaceId}`)],
+      };
+    }
+    case 'appendPrivacyRelease': {
+      const r0 = first.r;
+      return {
+        calls: ks,
+        text: 'WITH s AS (SELECT id FROM spaces WHERE id = $1), i AS (INSERT INTO privacy_releases (space_id, n, at, what, params, rho_micro, body) SELECT id, $2, $3, $4, $5, $6, $7 FROM s ON CONFLICT DO NOTHING RETURNING 1) SELECT (SELECT count(*) FROM s)::int AS s, (SELECT count(*) FROM i)::int AS i',
+        values: [r0.spaceId, r0.n, r0.at, r0.what, r0.params, r0.rhoMicro, r0.body],
+        read: (r) => {
+          const row = r.rows[0] as { s: number; i: number } | undefined;
+          if (row?.s !== 1) return [new Error(`unknown space ${r0.spaceId}`)];
+          return [row.i === 1 ? undefined : new Error(`duplicate release number ${r0.n} in space ${r0.spaceId}`)];
+        },
       };
     }
     case 'createParticipant': {

@@ -14,6 +14,8 @@ export function openDatabase(path: string): DatabaseSync {
   db.exec('PRAGMA journal_mode = WAL');
   db.exec('PRAGMA synchronous = FULL');
   db.exec('PRAGMA foreign_keys = ON');
+  // Deleted content is overwritten, not left in free pages: erasure (S16) is real in the file.
+  db.exec('PRAGMA secure_delete = ON');
   db.exec('PRAGMA busy_timeout = 5000');
   // An erased story (SPEC ST11) is overwritten with zeros in its page, not just unlinked; attune
   // deletes rarely (stories, link withdrawals), so this costs nothing that matters.

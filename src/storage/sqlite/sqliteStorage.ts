@@ -22,8 +22,9 @@
  */
 import type { DatabaseSync } from 'node:sqlite';
 import type { Affect, AffectSource } from '../../core/affect.ts';
-import type { FeedSettingKind, FeedSettingRecord, InputRecord, ParticipantRecord, PulsePoint, SpaceEventRecord, SpaceRecord, Storage, StoryRecord, StorySettingsRecord, WebhookDeliveryRecord, WebhookRecord } from '../port.ts';
 import { type DeliveryRow, type EventRow, type GroupOutcome, type InputRow, type PulseRow, SqliteWriter, type WriteCall } from './sqliteWriter.ts';
+import { newParticipantKey, seal, unseal } from '../sealing.ts';
+import type { ConsentRecord, FeedSettingKind, FeedSettingRecord, InputRecord, ParticipantRecord, PrivacyReleaseRecord, PulsePoint, SpaceEventRecord, SpaceRecord, Storage, StoryRecord, StorySettingsRecord, WebhookDeliveryRecord, WebhookRecord } from '../port.ts';
 import { type GroupCommitter, SqliteWriterThread } from './sqliteWriterThread.ts';
 
 /** The schema before versioning (user_version 0): what every database had up to event numbers. */
@@ -190,6 +191,44 @@ CREATE TABLE IF NOT EXISTS webhook_deliveries (
 CREATE INDEX IF NOT EXISTS webhook_deliveries_space ON webhook_deliveries(space_id);
 `);
   },
+  // 7 → 8: privacy (S15): each space's secret noise seed, kept apart from the spaces row.
+  (db) => {
+    db.exec(`
+CREATE TABLE IF NOT EXISTS space_secrets (
+  space_id TEXT PRIMARY KEY REFERENCES spaces(id),
+  noise_seed TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS privacy_releases (
+  space_id TEXT NOT NULL REFERENCES spaces(id),
+  n INTEGER NOT NULL,
+  at INTEGER NOT NULL,
+  what TEXT NOT NULL,
+  params TEXT NOT NULL,
+  rho_micro INTEGER NOT NULL,
+  body TEXT NOT NULL,
+  PRIMARY KEY (space_id, n)
+) WITHOUT ROWID;
+`);
+  },
+  // 8 → 9: erasure and consent (S16): per-participant sealing keys, sealed inputs and latest
+  // points (the plain columns then hold placeholders), consent records.
+  (db) => {
+    if (!columnsOf(db, 'inputs').has('sealed')) db.exec('ALTER TABLE inputs ADD COLUMN sealed TEXT');
+    if (!columnsOf(db, 'participants').has('sealed')) db.exec('ALTER TABLE participants ADD COLUMN sealed TEXT');
+    db.exec(`
+CREATE TABLE IF NOT EXISTS participant_keys (
+  participant_id TEXT PRIMARY KEY,
+  key BLOB NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS consents (
+  participant_id TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  hash TEXT NOT NULL,
+  purposes TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS consents_participant ON consents(participant_id, at);
+`);
+  },
 ];
 
 /** The schema version this code writes (`PRAGMA user_version`). */
@@ -230,24 +269,45 @@ function spaceFrom(r: Row): SpaceRecord {
   };
 }
 
+/** What a sealed input holds (S16). */
+interface SealedInput {
+  readonly v: number;
+  readonly a: number;
+  readonly c: number;
+  readonly src: AffectSource;
+  readonly sv: number | null;
+  readonly sa: number | null;
+  readonly hb: number | null;
+}
+
+/** Opens sealed values: the participant's key, or null once erased (or never sealed). */
+type Opener = (participantId: string, sealed: string) => SealedInput | null;
+
 function affectFrom(r: Row): Affect | null {
   if (r.v === null || r.v === undefined) return null;
   return { valence: Number(r.v), arousal: Number(r.a), confidence: Number(r.c), source: String(r.src) as AffectSource, at: Number(r.at) };
 }
 
-function participantFrom(r: Row): ParticipantRecord {
+function participantFrom(r: Row, open: Opener): ParticipantRecord {
+  const sealed = typeof r.sealed === 'string' ? open(String(r.id), r.sealed) : null;
+  const latest = typeof r.sealed === 'string' ? (sealed ? { valence: sealed.v, arousal: sealed.a, confidence: sealed.c, source: sealed.src, at: Number(r.at) } : null) : affectFrom(r);
   return {
     id: String(r.id),
     spaceId: String(r.space_id),
     tokenHash: String(r.token_hash),
     joinedAt: Number(r.joined_at),
     lastSeq: Number(r.last_seq),
-    latest: affectFrom(r),
+    latest,
     ...(typeof r.grp === 'string' ? { group: r.grp } : {}),
   };
 }
 
-function inputFrom(r: Row): InputRecord {
+function inputFrom(r: Row, open: Opener): InputRecord | null {
+  if (typeof r.sealed === 'string') {
+    const s = open(String(r.participant_id), r.sealed);
+    if (!s) return null;
+    r = { ...r, v: s.v, a: s.a, c: s.c, src: s.src, shown_v: s.sv, shown_a: s.sv === null ? null : s.sa, heart_bpm: s.hb };
+  }
   const base = {
     spaceId: String(r.space_id),
     participantId: String(r.participant_id),
@@ -290,6 +350,11 @@ function prepareReads(db: DatabaseSync) {
     ),
     listStories: db.prepare('SELECT * FROM stories WHERE space_id = ? ORDER BY created_at, id'),
     storySettings: db.prepare('SELECT enabled, moderation FROM story_settings WHERE space_id = ?'),
+    listReleases: db.prepare('SELECT * FROM privacy_releases WHERE space_id = ? ORDER BY n'),
+    spaceSecret: db.prepare('SELECT noise_seed FROM space_secrets WHERE space_id = ?'),
+    participantKey: db.prepare('SELECT key FROM participant_keys WHERE participant_id = ?'),
+    participantInputs: db.prepare('SELECT * FROM inputs WHERE participant_id = ? ORDER BY seq'),
+    listConsents: db.prepare('SELECT * FROM consents WHERE participant_id = ? ORDER BY at, rowid'),
     listPulses: db.prepare('SELECT * FROM pulse_points WHERE space_id = ? AND at >= ? AND at < ? ORDER BY at, rowid LIMIT ?'),
     listFeedSettings: db.prepare('SELECT * FROM feed_settings ORDER BY space_id, kind'),
     listWebhooks: db.prepare('SELECT * FROM webhooks ORDER BY created_at, rowid'),
@@ -354,6 +419,22 @@ export class SqliteStorage implements Storage {
   private restore: () => void = () => {};
   /** Number of group commits made (COMMITs that returned; for tests and metrics). */
   commits = 0;
+  /** Participants' sealing keys (S16) as read or made on this connection; null: none (erased, or from before sealing). */
+  private readonly keys = new Map<string, Uint8Array | null>();
+  private readonly open: Opener = (participantId, sealed) => {
+    const key = this.keyOf(participantId);
+    const text = key ? unseal(key, participantId, sealed) : null;
+    return text === null ? null : (JSON.parse(text) as SealedInput);
+  };
+
+  private keyOf(participantId: string): Uint8Array | null {
+    const known = this.keys.get(participantId);
+    if (known !== undefined) return known;
+    const r = this.st.participantKey.get(participantId) as Row | undefined;
+    const key = r ? new Uint8Array(r.key as Uint8Array) : null;
+    if (key) this.keys.set(participantId, key);
+    return key;
+  }
 
   /**
    * @param db the main connection (from openDatabase); it is migrated here and serves the reads.
@@ -479,21 +560,24 @@ export class SqliteStorage implements Storage {
 
   createParticipant(p: ParticipantRecord): Promise<void> {
     const l = p.latest;
+    const key = newParticipantKey();
+    this.keys.set(p.id, key);
     return this.enqueue({
       op: 'createParticipant',
       row: [p.id, p.spaceId, p.tokenHash, p.joinedAt, p.lastSeq, l?.valence ?? null, l?.arousal ?? null, l?.confidence ?? null, l?.source ?? null, l?.at ?? null, p.group ?? null],
+      key,
     });
   }
 
   async getParticipantByTokenHash(tokenHash: string): Promise<ParticipantRecord | null> {
     this.check();
     const r = this.st.participantByToken.get(tokenHash) as Row | undefined;
-    return r ? participantFrom(r) : null;
+    return r ? participantFrom(r, this.open) : null;
   }
 
   async listActiveParticipants(spaceId: string, since: number): Promise<ParticipantRecord[]> {
     this.check();
-    return (this.st.activeParticipants.all(spaceId, since) as Row[]).map(participantFrom);
+    return (this.st.activeParticipants.all(spaceId, since) as Row[]).map((r) => participantFrom(r, this.open));
   }
 
   async countParticipants(spaceId: string): Promise<number> {
@@ -504,19 +588,25 @@ export class SqliteStorage implements Storage {
   appendInputs(inputs: readonly InputRecord[]): Promise<void> {
     const rows = inputs.map((i): InputRow => {
       const a = i.affect;
-      return [i.spaceId, i.participantId, i.seq, a.valence, a.arousal, a.confidence, a.source, a.at, i.exposed ? 1 : 0, i.shown?.valence ?? null, i.shown?.arousal ?? null, i.n ?? null, i.heartBpm ?? null];
+      const key = this.keyOf(i.participantId);
+      if (key) {
+        // Sealed (S16): the feeling, what was shown and the heart rate only under the participant's key; time and exposure stay plain (queries, contagion).
+        const sealed = seal(key, i.participantId, JSON.stringify({ v: a.valence, a: a.arousal, c: a.confidence, src: a.source, sv: i.shown?.valence ?? null, sa: i.shown?.arousal ?? null, hb: i.heartBpm ?? null } satisfies SealedInput));
+        return [i.spaceId, i.participantId, i.seq, 0, 0, 0, 'sealed', a.at, i.exposed ? 1 : 0, null, null, i.n ?? null, null, sealed];
+      }
+      return [i.spaceId, i.participantId, i.seq, a.valence, a.arousal, a.confidence, a.source, a.at, i.exposed ? 1 : 0, i.shown?.valence ?? null, i.shown?.arousal ?? null, i.n ?? null, i.heartBpm ?? null, null];
     });
     return this.enqueue({ op: 'appendInputs', rows });
   }
 
   async listInputs(spaceId: string, from: number, to: number, limit: number): Promise<InputRecord[]> {
     this.check();
-    return (this.st.listInputs.all(spaceId, from, to, limit) as Row[]).map(inputFrom);
+    return (this.st.listInputs.all(spaceId, from, to, limit) as Row[]).flatMap((r) => inputFrom(r, this.open) ?? []);
   }
 
   async listInputsByN(spaceId: string, fromN: number, limit: number): Promise<(InputRecord & { readonly n: number })[]> {
     this.check();
-    return (this.st.listInputsByN.all(spaceId, fromN, limit) as Row[]).map((r) => inputFrom(r) as InputRecord & { readonly n: number });
+    return (this.st.listInputsByN.all(spaceId, fromN, limit) as Row[]).flatMap((r) => (inputFrom(r, this.open) as (InputRecord & { readonly n: number }) | null) ?? []);
   }
 
   clearLatest(participantId: string): Promise<void> {
@@ -558,6 +648,45 @@ export class SqliteStorage implements Storage {
   async lastEventN(spaceId: string): Promise<number> {
     this.check();
     return Number((this.st.lastEventN.get(spaceId, spaceId) as Row).n);
+  }
+
+  async eraseParticipant(participantId: string): Promise<{ readonly inputs: number }> {
+    // Forget the key here at once: nothing read from now on opens their inputs.
+    this.keys.set(participantId, null);
+    return this.enqueue<{ inputs: number }>({ op: 'eraseParticipant', id: participantId });
+  }
+
+  async listParticipantInputs(participantId: string): Promise<InputRecord[]> {
+    this.check();
+    return (this.st.participantInputs.all(participantId) as Row[]).flatMap((r) => inputFrom(r, this.open) ?? []);
+  }
+
+  recordConsent(c: ConsentRecord): Promise<void> {
+    return this.enqueue({ op: 'recordConsent', row: [c.participantId, c.at, c.hash, JSON.stringify(c.purposes)] });
+  }
+
+  async listConsents(participantId: string): Promise<ConsentRecord[]> {
+    this.check();
+    return (this.st.listConsents.all(participantId) as Row[]).map((r) => ({ participantId: String(r.participant_id), at: Number(r.at), hash: String(r.hash), purposes: JSON.parse(String(r.purposes)) as string[] }));
+  }
+
+  setSpaceSecret(spaceId: string, noiseSeed: string): Promise<void> {
+    return this.enqueue({ op: 'setSpaceSecret', spaceId, noiseSeed });
+  }
+
+  async getSpaceSecret(spaceId: string): Promise<string | null> {
+    this.check();
+    const r = this.st.spaceSecret.get(spaceId) as Row | undefined;
+    return r ? String(r.noise_seed) : null;
+  }
+
+  appendPrivacyRelease(r: PrivacyReleaseRecord): Promise<void> {
+    return this.enqueue({ op: 'appendPrivacyRelease', row: [r.spaceId, r.n, r.at, r.what, r.params, r.rhoMicro, r.body] });
+  }
+
+  async listPrivacyReleases(spaceId: string): Promise<PrivacyReleaseRecord[]> {
+    this.check();
+    return (this.st.listReleases.all(spaceId) as Row[]).map((r) => ({ spaceId: String(r.space_id), n: Number(r.n), at: Number(r.at), what: String(r.what), params: String(r.params), rhoMicro: Number(r.rho_micro), body: String(r.body) }));
   }
 
   appendPulsePoints(points: readonly PulsePoint[]): Promise<void> {

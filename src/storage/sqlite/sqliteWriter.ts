@@ -18,8 +18,8 @@ import type { DatabaseSync, SQLInputValue } from 'node:sqlite';
 export type SpaceRow = readonly [string, string, string, string, number, number, string, number, number | null, string | null];
 /** `participants` columns in insert order: id, space_id, token_hash, joined_at, last_seq, v, a, c, src, at, grp (the chosen group, or null). */
 export type ParticipantRow = readonly [string, string, string, number, number, number | null, number | null, number | null, string | null, number | null, string | null];
-/** An input: space_id, participant_id, seq, v, a, c, src, at, exposed (0/1), shown_v, shown_a, n (null: unnumbered), heart_bpm (null: none). */
-export type InputRow = readonly [string, string, number, number, number, number, string, number, 0 | 1, number | null, number | null, number | null, number | null];
+/** An input: space_id, participant_id, seq, v, a, c, src, at, exposed (0/1), shown_v, shown_a, n (null: unnumbered), heart_bpm (null: none), sealed (null: plaintext; else v…heart_bpm hold placeholders, S13). */
+export type InputRow = readonly [string, string, number, number, number, number, string, number, 0 | 1, number | null, number | null, number | null, number | null, string | null];
 /** An event: space_id, n, at, kind, participant_id, body. */
 export type EventRow = readonly [string, number, number, string, string | null, string | null];
 /** A pulse point: space_id, at, count, v, a, sv, sa, q0, q1, q2, q3. */
@@ -37,7 +37,10 @@ export type WriteCall =
   | { readonly op: 'createSpace'; readonly row: SpaceRow }
   | { readonly op: 'closeSpace'; readonly at: number; readonly id: string }
   | { readonly op: 'updateStewardTokenHash'; readonly id: string; readonly hash: string }
-  | { readonly op: 'createParticipant'; readonly row: ParticipantRow }
+  | { readonly op: 'createParticipant'; readonly row: ParticipantRow; readonly key: Uint8Array | null }
+  | { readonly op: 'eraseParticipant'; readonly id: string }
+  /** participant_id, at, hash, purposes (JSON). */
+  | { readonly op: 'recordConsent'; readonly row: readonly [string, number, string, string] }
   | { readonly op: 'clearLatest'; readonly id: string }
   | { readonly op: 'setParticipantGroup'; readonly id: string; readonly group: string | null }
   | { readonly op: 'setSpaceLink'; readonly spaceId: string; readonly otherId: string; readonly agree: boolean; readonly at: number }
@@ -52,7 +55,10 @@ export type WriteCall =
   | { readonly op: 'setFeedSetting'; readonly spaceId: string; readonly kind: string; readonly values: string | null; readonly at: number }
   | { readonly op: 'addWebhook'; readonly row: WebhookRow }
   | { readonly op: 'removeWebhook'; readonly id: string }
-  | { readonly op: 'appendWebhookDeliveries'; readonly rows: readonly DeliveryRow[]; readonly keepPerSpace: number };
+  | { readonly op: 'appendWebhookDeliveries'; readonly rows: readonly DeliveryRow[]; readonly keepPerSpace: number }
+  | { readonly op: 'setSpaceSecret'; readonly spaceId: string; readonly noiseSeed: string }
+  /** space_id, n, at, what, params, rho_micro, body. */
+  | { readonly op: 'appendPrivacyRelease'; readonly row: readonly [string, number, number, string, string, number, string] };
 
 /**
  * What became of a group. `committed`: the COMMIT returned, so every call not in `failures` is
@@ -131,11 +137,19 @@ function prepareWrites(db: DatabaseSync) {
     participantLastSeq: db.prepare('SELECT last_seq, space_id FROM participants WHERE id = ?'),
     // Only a replayed (participant, seq) is skipped; a duplicate n still fails (S8).
     insertInput: db.prepare(
-      'INSERT INTO inputs (space_id, participant_id, seq, v, a, c, src, at, exposed, shown_v, shown_a, n, heart_bpm) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (participant_id, seq) DO NOTHING',
+      'INSERT INTO inputs (space_id, participant_id, seq, v, a, c, src, at, exposed, shown_v, shown_a, n, heart_bpm, sealed) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (participant_id, seq) DO NOTHING',
     ),
-    updateLatest: db.prepare('UPDATE participants SET last_seq = ?, v = ?, a = ?, c = ?, src = ?, at = ? WHERE id = ?'),
+    updateLatest: db.prepare('UPDATE participants SET last_seq = ?, v = ?, a = ?, c = ?, src = ?, at = ?, sealed = ? WHERE id = ?'),
+    insertKey: db.prepare('INSERT OR REPLACE INTO participant_keys (participant_id, key) VALUES (?,?)'),
+    eraseInputs: db.prepare('DELETE FROM inputs WHERE participant_id = ?'),
+    eraseEvents: db.prepare('DELETE FROM events WHERE space_id = ? AND participant_id = ?'),
+    eraseKey: db.prepare('DELETE FROM participant_keys WHERE participant_id = ?'),
+    eraseConsents: db.prepare('DELETE FROM consents WHERE participant_id = ?'),
+    eraseStories: db.prepare('DELETE FROM stories WHERE participant_id = ?'),
+    eraseParticipant: db.prepare('DELETE FROM participants WHERE id = ?'),
+    insertConsent: db.prepare('INSERT INTO consents (participant_id, at, hash, purposes) VALUES (?,?,?,?)'),
     inputHasN: db.prepare('SELECT 1 AS x FROM inputs WHERE space_id = ? AND n = ?'),
-    clearLatest: db.prepare('UPDATE participants SET v = NULL, a = NULL, c = NULL, src = NULL, at = NULL WHERE id = ?'),
+    clearLatest: db.prepare('UPDATE participants SET v = NULL, a = NULL, c = NULL, src = NULL, at = NULL, sealed = NULL WHERE id = ?'),
     insertEvent: db.prepare('INSERT INTO events (space_id, n, at, kind, participant_id, body) VALUES (?,?,?,?,?,?)'),
     eventHasN: db.prepare('SELECT 1 AS x FROM events WHERE space_id = ? AND n = ?'),
     insertStory: db.prepare('INSERT INTO stories (id, space_id, participant_id, text, name, v, a, c, flags, status, reason, created_at, decided_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)'),
@@ -143,6 +157,8 @@ function prepareWrites(db: DatabaseSync) {
     storyStatus: db.prepare('UPDATE stories SET status = ?, reason = ?, decided_at = ? WHERE id = ?'),
     eraseStory: db.prepare('DELETE FROM stories WHERE id = ?'),
     storySettings: db.prepare('INSERT INTO story_settings (space_id, enabled, moderation, at) VALUES (?,?,?,?) ON CONFLICT (space_id) DO UPDATE SET enabled = excluded.enabled, moderation = excluded.moderation, at = excluded.at'),
+    insertRelease: db.prepare('INSERT INTO privacy_releases (space_id, n, at, what, params, rho_micro, body) VALUES (?,?,?,?,?,?,?)'),
+    insertSecret: db.prepare('INSERT OR IGNORE INTO space_secrets (space_id, noise_seed) VALUES (?,?)'),
     insertPulse: db.prepare('INSERT INTO pulse_points (space_id, at, count, v, a, sv, sa, q0, q1, q2, q3) VALUES (?,?,?,?,?,?,?,?,?,?,?)'),
     putFeedSetting: db.prepare('INSERT INTO feed_settings (space_id, kind, vals, at) VALUES (?,?,?,?) ON CONFLICT (space_id, kind) DO UPDATE SET vals = excluded.vals, at = excluded.at'),
     deleteFeedSetting: db.prepare('DELETE FROM feed_settings WHERE space_id = ? AND kind = ?'),
@@ -158,6 +174,7 @@ function prepareWrites(db: DatabaseSync) {
 function isSingle(c: WriteCall): boolean {
   switch (c.op) {
     case 'appendInputs':
+    case 'eraseParticipant':
       return false;
     case 'appendEvents':
     case 'appendPulsePoints':
@@ -239,6 +256,24 @@ export class SqliteWriter {
         return undefined;
       case 'createParticipant':
         st.insertParticipant.run(...c.row);
+        // The participant's sealing key (S16) commits with them, before any input sealed with it.
+        if (c.key) st.insertKey.run(c.row[0], c.key);
+        return undefined;
+      case 'eraseParticipant': {
+        const r = st.participantSpace.get(c.id) as { space_id: string } | undefined;
+        if (!r) throw new Error(`unknown participant ${c.id}`);
+        // The key first: whatever else a copy of this file still holds, it cannot be opened.
+        st.eraseKey.run(c.id);
+        const inputs = Number(st.eraseInputs.run(c.id).changes);
+        st.eraseEvents.run(String(r.space_id), c.id);
+        st.eraseConsents.run(c.id);
+        st.eraseStories.run(c.id);
+        st.eraseParticipant.run(c.id);
+        return { inputs };
+      }
+      case 'recordConsent':
+        if (!st.participantLastSeq.get(c.row[0])) throw new Error(`unknown participant ${c.row[0]}`);
+        st.insertConsent.run(...c.row);
         return undefined;
       case 'clearLatest':
         st.clearLatest.run(c.id);
@@ -309,11 +344,20 @@ export class SqliteWriter {
         for (const id of touched) st.trimDeliveries.run(id, id, Math.max(0, c.keepPerSpace));
         return undefined;
       }
+      case 'setSpaceSecret':
+        if (!st.spaceExists.get(c.spaceId)) throw new Error(`unknown space ${c.spaceId}`);
+        st.insertSecret.run(c.spaceId, c.noiseSeed);
+        return undefined;
+      case 'appendPrivacyRelease':
+        if (!st.spaceExists.get(c.row[0])) throw new Error(`unknown space ${c.row[0]}`);
+        checkEventNumber(c.row[1]);
+        st.insertRelease.run(...c.row);
+        return undefined;
     }
   }
 
   #writeInput(i: InputRow): void {
-    const [spaceId, participantId, seq, v, a, c, src, at, , , , n] = i;
+    const [spaceId, participantId, seq, v, a, c, src, at, , , , n, , sealed] = i;
     const r = this.#st.participantLastSeq.get(participantId) as { last_seq: number; space_id: string } | undefined;
     if (!r || String(r.space_id) !== spaceId) throw new Error(`unknown participant ${participantId}`);
     if (seq <= Number(r.last_seq)) return;
@@ -323,6 +367,6 @@ export class SqliteWriter {
       if (this.#st.eventHasN.get(spaceId, n)) throw new Error(`duplicate event number ${n} in space ${spaceId}`);
     }
     this.#st.insertInput.run(...(i as readonly SQLInputValue[]));
-    this.#st.updateLatest.run(seq, v, a, c, src, at, participantId);
+    this.#st.updateLatest.run(seq, v, a, c, src, at, sealed, participantId);
   }
 }

@@ -34,14 +34,14 @@ export type InputPayload = { valence: number; arousal: number; confidence?: numb
 
 const consentKey = (code: string) => `attune:${code}:consent`;
 
-/** Whether this device already consented for this space. */
-export function hasConsented(code: string): boolean {
-  return localStorage.getItem(consentKey(code)) === 'yes';
+/** Whether this device already consented for this space to this version of the consent text (V1). */
+export function hasConsented(code: string, version: string): boolean {
+  return localStorage.getItem(consentKey(code)) === version;
 }
 
-/** Records consent on this device. */
-export function recordConsent(code: string): void {
-  localStorage.setItem(consentKey(code), 'yes');
+/** Records on this device which version of the consent text it agreed to. */
+export function recordConsent(code: string, version: string): void {
+  localStorage.setItem(consentKey(code), version);
 }
 
 /** Forgets this device's session for a space (leave). */

@@ -1,0 +1,61 @@
+/**
+ * A participant's own data (SPEC H18–H20, V1–V3), authorised by their resume token
+ * (`Authorization: Bearer <token>`, the 256-bit secret only their device holds):
+ *
+ * - `GET /api/consent` (public): the consent text's version (SHA-256), its purposes and sections.
+ * - `GET /api/me/export?format=json|emotionml`: everything stored about the participant (EmotionML
+ *   formatted by the function the composition root passes in: src/analyze/emotionml).
+ * - `POST /api/me/consent` `{"version"}`: agrees (again) to the current consent text.
+ * - `POST /api/me/erase`: erases it — their point leaves the pulse at once, their inputs, latest
+ *   point, consents and session are deleted and their key is destroyed (crypto-shredding).
+ *
+ * Thin: translate, call the host, answer.
+ */
+import { Hono } from 'hono';
+import * as v from 'valibot';
+import { CONSENT_PURPOSES, CONSENT_TEXT } from '../core/consent.ts';
+import type { SpaceHost } from '../space/spaceHost.ts';
+import { errorResponse } from './app.ts';
+
+const ConsentBody = v.strictObject({ version: v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/, 'version must be the consent text’s SHA-256')) });
+const ExportQuery = v.strictObject({ format: v.optional(v.picklist(['json', 'emotionml'], 'format must be json or emotionml')) });
+
+/** The routes, to mount at the root. */
+export function createMeRoutes(o: { readonly host: SpaceHost; readonly toEmotionML: (records: readonly { valence: number; arousal: number; confidence: number; source: 'tap' | 'text' | 'heart'; at: number; id: string }[]) => string }): Hono {
+  const app = new Hono();
+  const tokenOf = (h: string | undefined) => /^Bearer\s+(\S+)$/i.exec(h ?? '')?.[1] ?? null;
+
+  app.get('/api/consent', (c) => c.json({ version: o.host.consentVersion, purposes: CONSENT_PURPOSES, text: CONSENT_TEXT }));
+
+  app.get('/api/me/export', async (c) => {
+    const q = v.safeParse(ExportQuery, c.req.query());
+    if (!q.success) return errorResponse(c, 'BAD_REQUEST', q.issues[0]?.message ?? 'invalid query');
+    const r = await o.host.exportParticipant(tokenOf(c.req.header('authorization')));
+    if (!r.ok) return errorResponse(c, r.code, r.message);
+    c.header('cache-control', 'no-store');
+    if (q.output.format === 'emotionml') return c.body(o.toEmotionML(r.value.records), 200, { 'content-type': 'application/emotionml+xml; charset=utf-8', 'content-disposition': 'attachment; filename="attune-my-data.emotionml"' });
+    return c.body(`${JSON.stringify(r.value.json, null, 2)}\n`, 200, { 'content-type': 'application/json; charset=utf-8', 'content-disposition': 'attachment; filename="attune-my-data.json"' });
+  });
+
+  app.post('/api/me/consent', async (c) => {
+    let body: unknown;
+    try {
+      body = await c.req.json();
+    } catch {
+      return errorResponse(c, 'BAD_REQUEST', 'body must be JSON');
+    }
+    const parsed = v.safeParse(ConsentBody, body);
+    if (!parsed.success) return errorResponse(c, 'BAD_REQUEST', parsed.issues[0]?.message ?? 'invalid body');
+    const r = await o.host.consentAgain(tokenOf(c.req.header('authorization')), parsed.output.version);
+    if (!r.ok) return errorResponse(c, r.code, r.message);
+    return c.json(r.value);
+  });
+
+  app.post('/api/me/erase', async (c) => {
+    const r = await o.host.eraseParticipant(tokenOf(c.req.header('authorization')));
+    if (!r.ok) return errorResponse(c, r.code, r.message);
+    return c.json(r.value);
+  });
+
+  return app;
+}
