@@ -102,7 +102,7 @@ describe('cluster (one space on several nodes, in one process)', () => {
     for (const x of c.nodes) expect(x.node.status(id)?.nodes).toEqual(['node-0', 'node-1', 'node-2']);
     expect(a.node.hooks.elsewhere(id)).toBe(6);
     // [K6] presence (H2) is the whole space's, on every node.
-    for (const x of c.nodes) expect(x.host.presence(id)).toEqual({ present: 9, connected: 9, displays: 1 });
+    for (const x of c.nodes) expect(x.host.presence(id)).toEqual({ present: 9, connected: 9, displays: 1, feeds: 0 });
     // The merged pulse equals the aggregate of the whole crowd, bit for bit.
     const whole = new Aggregate(16);
     for (const [v, ar] of points) whole.add(whole.pointOf(v, ar));

@@ -48,8 +48,9 @@ const ALLOWED: Record<string, (target: string) => boolean> = {
   storage: (t) => t === 'core',
   bus: (t) => t === 'core',
   http: (t) => t === 'core' || t === 'space' || t === 'storage' || t === 'log' || t === 'feeds',
-  // Feeds (OSC, SSE, webhooks) subscribe to released views on the bus and run on the host's scheduler.
-  feeds: (t) => t === 'core' || t === 'space' || t === 'bus',
+  // Feeds (OSC, SSE, webhooks) subscribe to released views on the bus and run on the host's
+  // scheduler; the steward's feed settings are kept through the Storage port (S13), never an adapter.
+  feeds: (t) => t === 'core' || t === 'space' || t === 'bus' || t === 'storage',
   // Rehearsals play a recorded session (read through the Storage port) into a space host.
   ws: (t) => t === 'core' || t === 'space' || t === 'bus',
   // A cluster node (SPEC §K) drives the space host over the Bus and KvStore ports and the Storage port.

@@ -2,7 +2,8 @@
  * Which sites may frame a space's display (`<iframe src="…/d/CODE">` on a venue's page): a
  * per-space allow-list of origins, sent as the display page's CSP `frame-ancestors` (CSP Level
  * 2 §7.7; it supersedes X-Frame-Options). An empty list keeps the default: any site may frame a
- * display (it shows only what any display shows). Held in memory, like the other feed settings.
+ * display (it shows only what any display shows). Kept through the Storage port by
+ * FeedSettings (SPEC S13); this book is the in-memory view the CSP middleware reads.
  */
 import { normaliseCode } from '../core/protocol.ts';
 

@@ -1,18 +1,17 @@
 /**
  * A feed is an audience of a space's displays. The space machine publishes display-rate pulses
  * only while a display watches (SPEC M1: `publish(displays)` when `displays > 0`), so a feed
- * that needs them — an SSE reader, an OSC rig, a webhook subscriber — joins the space as one
- * display through the host's ordinary `join(…, 'display')`, exactly as a projector's page does.
- * The join is an event like any other (`display-joined`, recorded and replayed), and the feed
- * still sees only what the bus carries: the released view.
+ * that needs them — an SSE reader, an OSC rig, a webhook subscriber — watches the space as one
+ * display through the host (`SpaceHost.watch`): a `display-joined` like a projector's page,
+ * recorded and replayed, without a connection, and counted in presence as a feed rather than a
+ * display. The feed still sees only what the bus carries: the released view.
  *
  * Holds are counted per space; when the last is released the display stays joined for
  * `lingerMs` more, so an EventSource that reconnects finds the pulses of its absence kept.
  */
 import { normaliseCode } from '../core/protocol.ts';
-import type { ConnRef } from '../core/space/events.ts';
 import type { Cancel, Scheduler } from '../space/scheduler.ts';
-import type { SpaceHost } from '../space/spaceHost.ts';
+import type { DisplayWatch, SpaceHost } from '../space/spaceHost.ts';
 
 /** A hold on a space's display pulses. */
 export interface AudienceHold {
@@ -20,7 +19,7 @@ export interface AudienceHold {
 }
 
 interface Entry {
-  ref: ConnRef | null;
+  watch: DisplayWatch | null;
   holds: number;
   linger: Cancel | null;
   joining: Promise<boolean> | null;
@@ -50,15 +49,15 @@ export class FeedAudience {
     const key = normaliseCode(code);
     let e = this.entries.get(key);
     if (!e) {
-      e = { ref: null, holds: 0, linger: null, joining: null };
+      e = { watch: null, holds: 0, linger: null, joining: null };
       this.entries.set(key, e);
     }
     e.holds++;
     e.linger?.cancel();
     e.linger = null;
     const entry = e;
-    if (entry.ref === null) entry.joining ??= this.join(key, entry);
-    const joined = entry.joining ? await entry.joining : entry.ref !== null;
+    if (entry.watch === null) entry.joining ??= this.join(key, entry);
+    const joined = entry.joining ? await entry.joining : entry.watch !== null;
     let released = false;
     const release = () => {
       if (released) return;
@@ -75,43 +74,36 @@ export class FeedAudience {
   }
 
   private async join(key: string, e: Entry): Promise<boolean> {
-    // Never step the host from inside one of its own effects: a hold may be asked for by a bus
-    // handler that a publish is running (the LocalBus delivers synchronously), and a nested
-    // step there would number its event inside the outer one's. Join after the current turn.
+    // Join after the current turn: a hold may be asked for by a bus handler that a publish is
+    // running (the LocalBus delivers synchronously); the host queues such a step, but the
+    // watch would then not be in force when this resolves.
     await Promise.resolve();
-    const host = this.o.host;
-    const ref = host.attach({
-      send: () => {},
-      close: () => {
-        // The space closed (or the host dropped us): forget the entry; a later hold joins anew.
-        if (this.entries.get(key) === e) this.entries.delete(key);
-        e.ref = null;
-      },
-      welcomed: () => {},
+    const r = await this.o.host.watch(key, () => {
+      // The space closed: forget the entry; a later hold watches anew.
+      if (this.entries.get(key) === e) this.entries.delete(key);
+      e.watch = null;
     });
-    const r = await host.join(ref, key, 'display', false);
     e.joining = null;
     if (!r.ok) {
-      host.detach(ref);
       if (this.entries.get(key) === e && e.holds <= 1) this.entries.delete(key);
       return false;
     }
-    e.ref = ref;
+    e.watch = r.value;
     return true;
   }
 
   private leave(key: string, e: Entry): void {
     e.linger = null;
     if (e.holds > 0) return;
-    if (e.ref !== null) this.o.host.detach(e.ref);
-    e.ref = null;
+    e.watch?.end();
+    e.watch = null;
     if (this.entries.get(key) === e) this.entries.delete(key);
   }
 
   /** Spaces joined now (tests). */
   get joined(): number {
     let n = 0;
-    for (const e of this.entries.values()) if (e.ref !== null) n++;
+    for (const e of this.entries.values()) if (e.watch !== null) n++;
     return n;
   }
 

@@ -20,7 +20,8 @@ import * as v from 'valibot';
 import { DISPLAY_MODES, isDisplayMode } from '../core/displayMode.ts';
 import type { DisplayModeBook } from '../feeds/displayModes.ts';
 import { checkOrigins, type EmbedBook } from '../feeds/embedBook.ts';
-import type { AudienceHold, FeedAudience } from '../feeds/feedAudience.ts';
+import type { FeedAudience } from '../feeds/feedAudience.ts';
+import type { FeedSettings } from '../feeds/feedSettings.ts';
 import { formatOscTarget, type OscFeed, type OscTarget, parseOscTarget } from '../feeds/osc/oscFeed.ts';
 import type { PulseHistory } from '../feeds/sse/pulseHistory.ts';
 import type { WebhookBook } from '../feeds/webhooks/webhookBook.ts';
@@ -39,6 +40,8 @@ export interface FeedRoutesOptions {
   readonly webhooks?: WebhookBook | null;
   /** The display's frame-ancestors allow-lists. */
   readonly embeds?: EmbedBook | null;
+  /** Changes the steward's settings (OSC targets, allow-list, webhooks): stored, then in force (S13). */
+  readonly settings: FeedSettings;
   /** Client retry delay sent to EventSource, ms. */
   readonly retryMs?: number;
 }
@@ -85,17 +88,6 @@ function bodyError(c: Context, body: unknown, issues?: readonly v.BaseIssue<unkn
 export function createFeedRoutes(o: FeedRoutesOptions): (withSpace: SpaceLookup) => Hono {
   return (withSpace) => {
     const app = new Hono();
-    // Per-space holds of the OSC targets and webhooks the steward set (released when emptied).
-    const oscHolds = new Map<string, Promise<AudienceHold | null>>();
-    const hookHolds = new Map<string, Promise<AudienceHold | null>>();
-    const holdWhile = (holds: Map<string, Promise<AudienceHold | null>>, s: SpaceRecord, want: boolean) => {
-      const held = holds.get(s.id);
-      if (want && !held) holds.set(s.id, o.audience.hold(s.code));
-      if (!want && held) {
-        holds.delete(s.id);
-        void held.then((h) => h?.release());
-      }
-    };
     const steward = async (c: Context): Promise<SpaceRecord | Response> => {
       const s = await withSpace(c);
       if (s instanceof Response) return s;
@@ -184,10 +176,9 @@ export function createFeedRoutes(o: FeedRoutesOptions): (withSpace: SpaceLookup)
         if (typeof t === 'string') return errorResponse(c, 'BAD_REQUEST', t);
         targets.push(t);
       }
-      const refused = o.osc.setSpaceTargets(s.id, targets);
-      if (refused) return errorResponse(c, 'BAD_REQUEST', refused);
-      holdWhile(oscHolds, s, targets.length > 0);
-      return c.json({ targets: o.osc.spaceTargets(s.id).map(formatOscTarget) });
+      const r = await o.settings.setOscTargets(s, targets);
+      if (!r.ok) return errorResponse(c, r.code, r.message);
+      return c.json({ targets: r.value.map(formatOscTarget) });
     });
 
     app.get('/:code/embed', async (c) => {
@@ -205,8 +196,9 @@ export function createFeedRoutes(o: FeedRoutesOptions): (withSpace: SpaceLookup)
       if (!parsed.success) return bodyError(c, body, parsed.issues);
       const bad = checkOrigins(parsed.output.origins);
       if (bad) return errorResponse(c, 'BAD_REQUEST', bad);
-      o.embeds.set(s.code, parsed.output.origins);
-      return c.json({ origins: o.embeds.origins(s.code) });
+      const r = await o.settings.setFrameAncestors(s, parsed.output.origins);
+      if (!r.ok) return errorResponse(c, r.code, r.message);
+      return c.json({ origins: r.value });
     });
 
     app.get('/:code/webhooks', async (c) => {
@@ -223,9 +215,8 @@ export function createFeedRoutes(o: FeedRoutesOptions): (withSpace: SpaceLookup)
       const body = await json(c);
       const parsed = v.safeParse(WebhookBody, body);
       if (!parsed.success) return bodyError(c, body, parsed.issues);
-      const r = o.webhooks.add(s.id, s.code, parsed.output.url, parsed.output.events);
+      const r = await o.settings.addWebhook(s, parsed.output.url, parsed.output.events);
       if (!r.ok) return errorResponse(c, r.code, r.message);
-      holdWhile(hookHolds, s, true);
       return c.json(r.value, 201);
     });
 
@@ -233,8 +224,8 @@ export function createFeedRoutes(o: FeedRoutesOptions): (withSpace: SpaceLookup)
       const s = await steward(c);
       if (s instanceof Response) return s;
       if (!o.webhooks) return errorResponse(c, 'NOT_FOUND', 'this server sends no webhooks');
-      if (!o.webhooks.remove(s.id, c.req.param('id'))) return errorResponse(c, 'NOT_FOUND', 'no such webhook');
-      holdWhile(hookHolds, s, o.webhooks.list(s.id).length > 0);
+      const r = await o.settings.removeWebhook(s, c.req.param('id'));
+      if (!r.ok) return errorResponse(c, r.code, r.message);
       return c.json({ ok: true });
     });
 

@@ -330,7 +330,9 @@ export async function createServer(config: ServerConfig = {}, deps: ServerDeps =
       cleanups.push(() => node.stop());
     }
 
-    const feeds = startFeeds({ host, bus, scheduler, osc: config.osc ?? [] });
+    // Webhook secrets are derived from a key beside the database (0600), never stored in it (S13).
+    const feedKey = dataDir ? loadOrCreateSecret(join(dataDir, 'feeds-key')) : randomBytes(32).toString('base64url');
+    const feeds = await startFeeds({ host, bus, scheduler, storage, secretKey: feedKey, osc: config.osc ?? [] });
     cleanups.push(() => feeds.close());
 
     const trustProxyHops = config.trustProxyHops ?? 0;

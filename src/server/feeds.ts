@@ -7,11 +7,13 @@ import type { Bus } from '../bus/port.ts';
 import { DisplayModeBook } from '../feeds/displayModes.ts';
 import { EmbedBook } from '../feeds/embedBook.ts';
 import { type AudienceHold, FeedAudience } from '../feeds/feedAudience.ts';
+import { FeedSettings } from '../feeds/feedSettings.ts';
 import { OscFeed, type OscTarget, parseOscTarget } from '../feeds/osc/oscFeed.ts';
 import { PulseHistory } from '../feeds/sse/pulseHistory.ts';
 import { WebhookBook } from '../feeds/webhooks/webhookBook.ts';
 import type { Scheduler } from '../space/scheduler.ts';
 import type { SpaceHost } from '../space/spaceHost.ts';
+import type { Storage } from '../storage/port.ts';
 
 /** The feeds of one server. */
 export interface Feeds {
@@ -23,6 +25,8 @@ export interface Feeds {
   readonly audience: FeedAudience;
   /** Per-space frame-ancestors allow-lists of the display. */
   readonly embeds: EmbedBook;
+  /** The steward's settings (OSC targets, allow-lists, webhooks): stored, then in force (S13). */
+  readonly settings: FeedSettings;
   close(): Promise<void>;
 }
 
@@ -35,6 +39,10 @@ export interface FeedsOptions {
   readonly osc?: readonly string[];
   /** The HTTP client webhooks use (default fetch). */
   readonly fetch?: typeof fetch;
+  /** Where the steward's feed settings are kept (S13); without it they live in memory only. */
+  readonly storage?: Storage;
+  /** The key webhook secrets are derived from (default: random for this process). */
+  readonly secretKey?: Uint8Array | string;
   readonly report?: (message: string) => void;
 }
 
@@ -61,8 +69,9 @@ function subscribeReleasedParticipantViews(bus: Bus, f: (spaceId: string, code: 
   });
 }
 
-/** Starts every feed. */
-export function startFeeds(o: FeedsOptions): Feeds {
+/** Starts every feed, with the feed settings stored for the open spaces in force (S13). */
+export async function startFeeds(o: FeedsOptions): Promise<Feeds> {
+  const report = o.report ?? ((m: string) => console.error(`attune: ${m}`));
   const modeOf = (spaceId: string) => {
     const d = o.host.displayModeOf(spaceId);
     return d.by === 'default' ? null : { mode: d.mode, at: d.at, by: d.by === 'policy' ? ('policy' as const) : ('steward' as const) };
@@ -85,9 +94,19 @@ export function startFeeds(o: FeedsOptions): Feeds {
     }
   });
   const history = new PulseHistory({ bus: o.bus });
-  const osc = new OscFeed({ bus: o.bus, targets: oscTargetsOf(o.osc ?? []), modeOf: (id) => modes.get(id).mode, report: o.report ?? ((m) => console.error(`attune: ${m}`)) }).start();
-  const webhooks = new WebhookBook({ bus: o.bus, scheduler: o.scheduler, modes, ...(o.fetch ? { fetch: o.fetch } : {}) });
+  const osc = new OscFeed({ bus: o.bus, targets: oscTargetsOf(o.osc ?? []), modeOf: (id) => modes.get(id).mode, report }).start();
+  const webhooks = new WebhookBook({
+    bus: o.bus,
+    scheduler: o.scheduler,
+    modes,
+    report,
+    ...(o.fetch ? { fetch: o.fetch } : {}),
+    ...(o.storage ? { storage: o.storage } : {}),
+    ...(o.secretKey !== undefined ? { secretKey: o.secretKey } : {}),
+  });
   const audience = new FeedAudience({ host: o.host, scheduler: o.scheduler });
+  const embeds = new EmbedBook();
+  const settings = new FeedSettings({ osc, embeds, webhooks, audience, now: () => o.scheduler.now(), report, ...(o.storage ? { storage: o.storage } : {}) });
   // Server-wide OSC targets follow every space that is in use: a space announces itself with
   // its participant-rate pulses (published while anyone is connected or counted), and the feed
   // then watches it as a display, so its bundles come at the display rate.
@@ -105,13 +124,14 @@ export function startFeeds(o: FeedsOptions): Feeds {
       watched.delete(m[1]);
     }
   });
-  return {
+  const feeds: Feeds = {
     modes,
     history,
     osc,
     webhooks,
     audience,
-    embeds: new EmbedBook(),
+    embeds,
+    settings,
     async close() {
       acts.dispose();
       discovery?.dispose();
@@ -122,4 +142,11 @@ export function startFeeds(o: FeedsOptions): Feeds {
       await webhooks.close();
     },
   };
+  try {
+    await settings.load(await o.host.listSpaces());
+  } catch (e) {
+    await feeds.close();
+    throw e;
+  }
+  return feeds;
 }

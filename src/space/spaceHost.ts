@@ -152,6 +152,16 @@ interface LiveSpace {
   readonly participantConn: Map<string, ConnRef>;
   /** Acts asked for by people run one at a time, so what is checked before logging is what is applied (Q10). */
   acts: Promise<unknown>;
+  /** Feeds watching as displays without a connection (F5), each with what to call if the space closes. */
+  readonly watchers: Map<ConnRef, () => void>;
+}
+
+/** A feed's watch of a space (see {@link SpaceHost.watch}). */
+export interface DisplayWatch {
+  readonly spaceId: string;
+  readonly code: string;
+  /** Stops watching (a recorded `display-left`); idempotent. */
+  end(): void;
 }
 
 interface ConnState {
@@ -327,7 +337,7 @@ export class SpaceHost {
   }
 
   private adopt(space: SpaceRecord, state: SpaceState): LiveSpace {
-    const live: LiveSpace = { record: space, state, beat: null, lastBytes: null, participantConn: new Map(), acts: Promise.resolve() };
+    const live: LiveSpace = { record: space, state, beat: null, lastBytes: null, participantConn: new Map(), acts: Promise.resolve(), watchers: new Map() };
     this.byCode.set(space.code, live);
     this.byId.set(space.id, live);
     return live;
@@ -494,6 +504,9 @@ export class SpaceHost {
         this.byCode.delete(live.record.code);
         this.byId.delete(live.record.id);
         this.o.bus.publish(subjects.control(live.record.id), encoder.encode(JSON.stringify({ t: 'bye', reason: 'space-closed' })));
+        const ended = [...live.watchers.values()];
+        live.watchers.clear();
+        for (const f of ended) f();
         return null;
       }
     }
@@ -695,6 +708,36 @@ export class SpaceHost {
     if (live.state.connected > before) live.participantConn.set(participantId, ref);
     else c.session = null;
     return ok(true);
+  }
+
+  /** Why a join code has no open space: NOT_FOUND or SPACE_CLOSED, as values (W13). */
+  private async missing(code: string): Promise<Result<never>> {
+    const stored = await this.o.storage.getSpaceByCode(normaliseCode(code));
+    if (stored?.status === 'closed') return fail('SPACE_CLOSED', 'this space has closed');
+    return fail('NOT_FOUND', 'no space has that join code');
+  }
+
+  /**
+   * Watches a space as one display, without a connection (F5): a feed (SSE, OSC, webhooks)
+   * that needs the display-rate pulses. It steps `display-joined` like a projector's socket —
+   * recorded and replayed, so the machine publishes to displays while it watches — and the feed
+   * reads those pulses where every display's socket gets them: the released views on the bus.
+   * `presence` counts it under `feeds`, not `displays`. `onEnd` is called if the space closes.
+   */
+  async watch(code: string, onEnd: () => void = () => {}): Promise<Result<DisplayWatch>> {
+    const live = this.byCode.get(normaliseCode(code));
+    if (!live) return this.missing(code);
+    const ref = this.nextRef++;
+    live.watchers.set(ref, onEnd);
+    this.stepIn(live, { kind: 'display-joined', at: this.o.scheduler.now(), conn: ref });
+    return ok({
+      spaceId: live.record.id,
+      code: live.record.code,
+      end: () => {
+        if (!live.watchers.delete(ref) || this.byId.get(live.record.id) !== live) return;
+        this.stepIn(live, { kind: 'display-left', at: this.o.scheduler.now() });
+      },
+    });
   }
 
   /** A resume by token (W4). Unknown tokens resolve NOT_FOUND as a value (W13). */
@@ -1180,13 +1223,15 @@ export class SpaceHost {
     return { code: space.code, name: space.name, status: space.status, capacity: space.capacity, ttlMs: space.ttlMs, ...(space.groups?.length ? { groups: space.groups } : {}) };
   }
 
-  /** Live figures of an open space (people counted, participants connected, displays). */
-  presence(spaceId: string): { present: number; connected: number; displays: number } {
+  /** Live figures of an open space (people counted, participants connected, display sockets, feeds watching as displays). */
+  presence(spaceId: string): { present: number; connected: number; displays: number; feeds: number } {
     const live = this.byId.get(spaceId);
-    if (!live) return { present: 0, connected: 0, displays: 0 };
+    if (!live) return { present: 0, connected: 0, displays: 0, feeds: 0 };
+    // Feeds watch on this node; the cluster's figures (H2) count them among its displays.
+    const feeds = live.watchers.size;
     const whole = this.o.cluster?.presence(spaceId);
-    if (whole) return whole;
-    return { present: live.state.pulse.count, connected: live.state.connected, displays: live.state.displays };
+    if (whole) return { ...whole, displays: Math.max(0, whole.displays - feeds), feeds };
+    return { present: live.state.pulse.count, connected: live.state.connected, displays: Math.max(0, live.state.displays - feeds), feeds };
   }
 
   /** The last published pulse of an open space, as sent (H5): a read never steps the machine. */

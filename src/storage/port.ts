@@ -119,11 +119,54 @@ export interface StorySettingsRecord {
   readonly moderation: 'pre' | 'post';
 }
 
+/** A per-space feed setting (SPEC S13, §F): the steward's OSC targets, or the display's frame-ancestors allow-list. */
+export type FeedSettingKind = 'osc-targets' | 'frame-ancestors';
+
+/** A space's feed setting: a list of strings (OSC targets as `HOST:PORT`, or origins). */
+export interface FeedSettingRecord {
+  readonly spaceId: string;
+  readonly kind: FeedSettingKind;
+  /** Never empty: an empty list is no setting. */
+  readonly values: readonly string[];
+  readonly at: number;
+}
+
+/**
+ * A webhook subscription (SPEC S13, F3). It holds no secret: the server derives each signing
+ * secret from its own feed key and the subscription's id, so a copy of the database alone signs
+ * nothing.
+ */
+export interface WebhookRecord {
+  readonly id: string;
+  readonly spaceId: string;
+  readonly url: string;
+  /** The kinds of event it wants (`alert`, `decision`, `display.mode`). */
+  readonly events: readonly string[];
+  readonly createdAt: number;
+}
+
+/** One attempt of a webhook delivery, as the steward's delivery log shows it (F3). */
+export interface WebhookDeliveryRecord {
+  readonly spaceId: string;
+  readonly delivery: string;
+  readonly webhook: string;
+  readonly event: string;
+  readonly type: string;
+  readonly attempt: number;
+  readonly at: number;
+  /** HTTP status, or null on a network error or timeout. */
+  readonly status: number | null;
+  readonly outcome: 'delivered' | 'retrying' | 'failed';
+  readonly error?: string;
+  readonly nextAttemptAt?: number;
+}
+
 /**
  * The space/participant/input/event store (SPEC §S). Writes: `createSpace`, `closeSpace`,
  * `updateStewardTokenHash`, `createParticipant`, `appendInputs`, `appendEvents`, `clearLatest`,
  * `setParticipantGroup`, `setSpaceLink`, `appendPulsePoints`, `createStory`, `setStoryStatus`,
- * `eraseStory`, `setStorySettings` — all ordered and group-committed (S3).
+ * `eraseStory`, `setStorySettings`, and the feed settings' `setFeedSetting`, `addWebhook`,
+ * `removeWebhook`, `appendWebhookDeliveries` — all ordered and group-committed (S3).
  */
 export interface Storage {
   /** Creates a space; fails with CONFLICT semantics (returns false) if the id or code is taken. */
@@ -209,6 +252,27 @@ export interface Storage {
   setStorySettings(spaceId: string, settings: StorySettingsRecord, at: number): Promise<void>;
   /** A space's story settings, or null when they were never set (stories off). */
   getStorySettings(spaceId: string): Promise<StorySettingsRecord | null>;
+
+  /**
+   * Replaces a space's feed setting of one kind (SPEC S13); an empty list removes it. Rejects
+   * for an unknown space.
+   */
+  setFeedSetting(spaceId: string, kind: FeedSettingKind, values: readonly string[], at: number): Promise<void>;
+  /** Every stored feed setting, of every space (a server loads them on start), by space then kind. */
+  listFeedSettings(): Promise<FeedSettingRecord[]>;
+  /** Stores a webhook subscription (S13); rejects for an unknown space or an id already stored. */
+  addWebhook(w: WebhookRecord): Promise<void>;
+  /** Removes a webhook subscription; idempotent. Its delivery log stays until trimmed. */
+  removeWebhook(id: string): Promise<void>;
+  /** Every stored webhook subscription, oldest first. */
+  listWebhooks(): Promise<WebhookRecord[]>;
+  /**
+   * Appends delivery attempts in order, then keeps only the newest `keepPerSpace` of each space
+   * they touched (S13).
+   */
+  appendWebhookDeliveries(records: readonly WebhookDeliveryRecord[], keepPerSpace: number): Promise<void>;
+  /** The newest `limit` delivery attempts of a space, oldest first (append order). */
+  listWebhookDeliveries(spaceId: string, limit: number): Promise<WebhookDeliveryRecord[]>;
 
   /** Flushes pending writes and releases resources. Idempotent. */
   close(): Promise<void>;

@@ -2,7 +2,7 @@
  * The Storage contract (SPEC.md §S), run against every adapter by storage.test.ts.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { InputRecord, ParticipantRecord, SpaceEventRecord, SpaceRecord, Storage, StoryRecord } from '../../src/storage/port.ts';
+import type { InputRecord, ParticipantRecord, SpaceEventRecord, SpaceRecord, Storage, StoryRecord, WebhookDeliveryRecord, WebhookRecord } from '../../src/storage/port.ts';
 
 /** A factory for a fresh, empty store, and how to reopen it (null when it does not persist). */
 export interface StorageHarness {
@@ -46,6 +46,22 @@ const event = (n: number, kind = 'tick', spaceId = 'a', participantId: string | 
   kind,
   participantId,
   body,
+});
+
+const webhook = (id: string, spaceId: string, createdAt: number): WebhookRecord => ({ id, spaceId, url: `https://venue.example/${id}`, events: ['alert', 'display.mode'], createdAt });
+
+const delivery = (spaceId: string, k: number, outcome: WebhookDeliveryRecord['outcome'] = 'delivered'): WebhookDeliveryRecord => ({
+  spaceId,
+  delivery: `evt_${k}`,
+  webhook: 'wh_1',
+  event: 'alert',
+  type: 'alert.raised',
+  attempt: 1,
+  at: 100 + k,
+  status: outcome === 'delivered' ? 200 : null,
+  outcome,
+  ...(outcome === 'delivered' ? {} : { error: 'timed out' }),
+  ...(outcome === 'retrying' ? { nextAttemptAt: 1100 + k } : {}),
 });
 
 /** Settles every promise and returns which were fulfilled, in order. */
@@ -483,8 +499,73 @@ export function storageContract(h: StorageHarness): void {
       expect(await fulfilled([s.setStorySettings('zz', { enabled: true, moderation: 'pre' }, 7)])).toEqual([false]);
     });
 
+    it('[S13] feed settings: set, replaced, removed by an empty list, listed by space and kind; an unknown space rejects', async () => {
+      await s.createSpace(space('a', 'CODEA'));
+      await s.createSpace(space('b', 'CODEB'));
+      await s.setFeedSetting('b', 'osc-targets', ['127.0.0.1:57120'], 3);
+      await s.setFeedSetting('a', 'osc-targets', ['10.0.0.5:9000', '[::1]:7000'], 4);
+      await s.setFeedSetting('a', 'frame-ancestors', ['https://venue.example'], 5);
+      expect(await s.listFeedSettings()).toEqual([
+        { spaceId: 'a', kind: 'frame-ancestors', values: ['https://venue.example'], at: 5 },
+        { spaceId: 'a', kind: 'osc-targets', values: ['10.0.0.5:9000', '[::1]:7000'], at: 4 },
+        { spaceId: 'b', kind: 'osc-targets', values: ['127.0.0.1:57120'], at: 3 },
+      ]);
+      await s.setFeedSetting('a', 'osc-targets', ['10.0.0.6:9001'], 6);
+      await s.setFeedSetting('b', 'osc-targets', [], 7);
+      expect(await s.listFeedSettings()).toEqual([
+        { spaceId: 'a', kind: 'frame-ancestors', values: ['https://venue.example'], at: 5 },
+        { spaceId: 'a', kind: 'osc-targets', values: ['10.0.0.6:9001'], at: 6 },
+      ]);
+      expect(await fulfilled([s.setFeedSetting('nowhere', 'osc-targets', ['h:1'], 8), s.setFeedSetting('b', 'frame-ancestors', ['https://b.example'], 9)])).toEqual([false, true]);
+      expect((await s.listFeedSettings()).map((f) => `${f.spaceId}/${f.kind}`)).toEqual(['a/frame-ancestors', 'a/osc-targets', 'b/frame-ancestors']);
+    });
+
+    it('[S13] webhooks: stored without a secret, listed oldest first, removed idempotently; a taken id or an unknown space rejects alone', async () => {
+      await s.createSpace(space('a', 'CODEA'));
+      await s.createSpace(space('b', 'CODEB'));
+      await s.addWebhook(webhook('wh_2', 'b', 20));
+      await s.addWebhook(webhook('wh_1', 'a', 10));
+      expect(await s.listWebhooks()).toEqual([webhook('wh_1', 'a', 10), webhook('wh_2', 'b', 20)]);
+      expect(await fulfilled([s.addWebhook(webhook('wh_1', 'b', 30)), s.addWebhook(webhook('wh_3', 'nowhere', 31)), s.addWebhook(webhook('wh_4', 'a', 32))])).toEqual([false, false, true]);
+      await s.removeWebhook('wh_2');
+      await s.removeWebhook('wh_2');
+      expect((await s.listWebhooks()).map((w) => w.id)).toEqual(['wh_1', 'wh_4']);
+      expect(JSON.stringify(await s.listWebhooks())).not.toMatch(/secret/);
+    });
+
+    it('[S13] webhook deliveries: appended in order, trimmed to the newest per space, listed oldest first', async () => {
+      await s.createSpace(space('a', 'CODEA'));
+      await s.createSpace(space('b', 'CODEB'));
+      await s.appendWebhookDeliveries([delivery('a', 1, 'retrying'), delivery('a', 2, 'failed'), delivery('b', 1)], 3);
+      await s.appendWebhookDeliveries([delivery('a', 3), delivery('a', 4)], 3);
+      expect(await s.listWebhookDeliveries('a', 10)).toEqual([delivery('a', 2, 'failed'), delivery('a', 3), delivery('a', 4)]);
+      expect(await s.listWebhookDeliveries('a', 2)).toEqual([delivery('a', 3), delivery('a', 4)]);
+      expect(await s.listWebhookDeliveries('b', 10)).toEqual([delivery('b', 1)]);
+      expect(await s.listWebhookDeliveries('c', 10)).toEqual([]);
+      // Calls of one turn commit in call order: the trim of the second sees the first's rows.
+      await Promise.all([s.appendWebhookDeliveries([delivery('b', 2)], 5), s.appendWebhookDeliveries([delivery('b', 3)], 2)]);
+      expect(await s.listWebhookDeliveries('b', 10)).toEqual([delivery('b', 2), delivery('b', 3)]);
+    });
+
     if (h.reopen) {
       const reopen = h.reopen;
+      it('[S6][S13] feed settings, webhooks and their delivery log survive a reopen', async () => {
+        await s.createSpace(space('a', 'CODEA'));
+        await s.setFeedSetting('a', 'osc-targets', ['127.0.0.1:57120'], 3);
+        await s.setFeedSetting('a', 'frame-ancestors', ['https://venue.example'], 4);
+        await s.addWebhook(webhook('wh_1', 'a', 10));
+        const last = s.appendWebhookDeliveries([delivery('a', 1, 'retrying')], 50);
+        await s.close();
+        await last;
+        s = await reopen();
+        expect((await s.listFeedSettings()).map((f) => [f.kind, f.values])).toEqual([
+          ['frame-ancestors', ['https://venue.example']],
+          ['osc-targets', ['127.0.0.1:57120']],
+        ]);
+        expect(await s.listWebhooks()).toEqual([webhook('wh_1', 'a', 10)]);
+        expect(await s.listWebhookDeliveries('a', 50)).toEqual([delivery('a', 1, 'retrying')]);
+      });
+
       it('[S6][S10] groups, participants’ groups and links survive a reopen', async () => {
         await s.createSpace({ ...space('a', 'CODEA'), groups: ['east'] });
         await s.createSpace(space('b', 'CODEB'));

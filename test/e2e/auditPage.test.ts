@@ -3,22 +3,22 @@
  * the pinned key and every listed entry's inclusion proof with WebCrypto, and flags a tampered
  * entry. The page is built with Vite into a temporary directory and served with the log routes.
  */
-import { existsSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
 import { serveStatic } from '@hono/node-server/serve-static';
 import { Hono } from 'hono';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogRoutes } from '../../src/http/logRoutes.ts';
 import { signerFromSeed } from '../../src/log/note.ts';
 import { TransparencyLog } from '../../src/log/transparencyLog.ts';
 import { MemoryLogStore } from '../../src/storage/memory/memoryLogStore.ts';
+import { launchChromium } from '../support/chromium.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const signer = signerFromSeed('page.test/log', new Uint8Array(32).fill(21));
 const store = new MemoryLogStore();
 let server: ServerType;
@@ -26,7 +26,6 @@ let browser: Browser;
 let url = '';
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install chromium (the CI script does)`);
   const out = mkdtempSync(join(tmpdir(), 'attune-audit-page-'));
   await build({ configFile: resolve(import.meta.dirname, '../../web/vite.config.ts'), logLevel: 'error', build: { outDir: out, emptyOutDir: true } });
   const log = await TransparencyLog.open({ store, signer, now: () => 1_763_000_000_000 });
@@ -38,7 +37,8 @@ beforeAll(async () => {
     server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => ok());
   });
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+  // The page is this test's own build (above), so the shared launcher builds nothing.
+  browser = await launchChromium([], { buildWeb: false });
 }, 120_000);
 
 afterAll(async () => {

@@ -58,8 +58,8 @@ describe('SSE stream', () => {
     const got = () => page.evaluate(() => (window as unknown as { got: { id: string; seq: number; count: number }[] }).got);
     const readyState = () => page.evaluate(() => (window as unknown as { es: EventSource }).es.readyState);
     await expect.poll(readyState, { timeout: 10_000 }).toBe(1);
-    // The stream made the feed watch the space as a display (display pulses flow only then).
-    await expect.poll(() => server.host.presence(made.value.space.id).displays, { timeout: 10_000 }).toBe(1);
+    // The stream made the feed watch the space as a display (a feed in presence, not a display socket).
+    await expect.poll(() => server.host.presence(made.value.space.id).feeds, { timeout: 10_000 }).toBe(1);
 
     scheduler.advance(1000); // 20 pulses at 20 Hz
     await expect.poll(async () => (await got()).length, { timeout: 10_000 }).toBe(20);

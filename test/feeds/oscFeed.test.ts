@@ -4,8 +4,6 @@
  * released display pulse asks for, value for value (floats as float32), for a real space host
  * running a crowd that splits (so camps, dissonance and alerts are in the pulses).
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { createSocket } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LocalBus } from '../../src/bus/local/localBus.ts';
 import type { PulseView } from '../../src/core/space/events.ts';
@@ -17,22 +15,14 @@ import { Crowd } from '../../src/sim/crowd.ts';
 import { ManualScheduler } from '../../src/space/scheduler.ts';
 import { SpaceHost } from '../../src/space/spaceHost.ts';
 import { MemoryStorage } from '../../src/storage/memory/memoryStorage.ts';
+import { hasOscdump, type Oscdump, startOscdump } from '../support/oscdump.ts';
 
 const EPOCH = 1_700_000_000_000;
-const hasOscdump = spawnSync('sh', ['-c', 'command -v oscdump']).status === 0;
-const children: ChildProcess[] = [];
+const dumps: Oscdump[] = [];
 
 afterEach(() => {
-  for (const c of children.splice(0)) c.kill();
+  for (const d of dumps.splice(0)) d.stop();
 });
-
-async function freeUdpPort(): Promise<number> {
-  const s = createSocket('udp4');
-  await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
-  const { port } = s.address();
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 /** How oscdump prints one argument: `%f` for floats (of the float32 sent), quoted strings. */
 function printed(a: OscArg): string {
@@ -43,15 +33,9 @@ function printed(a: OscArg): string {
 
 describe('OSC feed', () => {
   it.runIf(hasOscdump)('[F1] bundles decoded by oscdump match the released pulse, message for message', async () => {
-    const port = await freeUdpPort();
-    const dump = spawn('oscdump', ['-L', String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
-    children.push(dump);
-    let out = '';
-    dump.stdout.setEncoding('utf8').on('data', (d: string) => {
-      out += d;
-    });
-    // oscdump prints nothing until it receives; wait until its socket is bound (ss lists it).
-    await expect.poll(() => spawnSync('sh', ['-c', `ss -lunH 'sport = :${port}'`]).stdout.toString().length > 0, { timeout: 5000 }).toBe(true);
+    const dump = await startOscdump();
+    dumps.push(dump);
+    const { port } = dump;
 
     const bus = new LocalBus();
     const scheduler = new ManualScheduler(EPOCH);
@@ -90,7 +74,7 @@ describe('OSC feed', () => {
     expect(feed.stats.bundles).toBe(60);
 
     const expected = sent.flatMap((v) => oscMessagesOf(v, { mode: 'threads' }).map((m) => `${m.address} ${m.args.map((a) => a.type).join('')} ${m.args.map(printed).join(' ')}`.trimEnd()));
-    const lines = () => out.split('\n').filter((l) => l.length > 0).map((l) => l.replace(/^[0-9a-f]{8}\.[0-9a-f]{8} /, '').trimEnd());
+    const lines = () => dump.output().split('\n').filter((l) => l.length > 0).map((l) => l.replace(/^[0-9a-f]{8}\.[0-9a-f]{8} /, '').trimEnd());
     await expect.poll(() => lines().length, { timeout: 10_000 }).toBeGreaterThanOrEqual(expected.length);
     const got = lines();
     expect(got).toEqual(expected);

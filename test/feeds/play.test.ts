@@ -3,36 +3,21 @@
  * into a rehearsal space on the command's own server, and followed by the feeds as a live room —
  * the SSE stream carries its pulses, and Debian's `oscdump` receives its OSC bundles.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { createSocket } from 'node:dgram';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { command } from '../../src/cli/commands/play.ts';
 import { captureIO } from '../support/captureIO.ts';
+import { hasOscdump, type Oscdump, startOscdump } from '../support/oscdump.ts';
 
-const hasOscdump = spawnSync('sh', ['-c', 'command -v oscdump']).status === 0;
-const children: ChildProcess[] = [];
+const dumps: Oscdump[] = [];
 afterEach(() => {
-  for (const c of children.splice(0)) c.kill();
+  for (const d of dumps.splice(0)) d.stop();
 });
-
-async function freeUdpPort(): Promise<number> {
-  const s = createSocket('udp4');
-  await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
-  const { port } = s.address();
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 describe('attune play', () => {
   it.runIf(hasOscdump)('[F6] --demo plays into a rehearsal space that SSE and OSC follow as live', async () => {
-    const port = await freeUdpPort();
-    const dump = spawn('oscdump', ['-L', String(port)], { stdio: ['ignore', 'pipe', 'ignore'] });
-    children.push(dump);
-    let osc = '';
-    dump.stdout.setEncoding('utf8').on('data', (d: string) => {
-      osc += d;
-    });
-    await expect.poll(() => spawnSync('sh', ['-c', `ss -lunH 'sport = :${port}'`]).stdout.toString().length > 0, { timeout: 5000 }).toBe(true);
+    const dump = await startOscdump();
+    dumps.push(dump);
+    const { port } = dump;
 
     // The server reports failures on stderr through console.error: a rehearsal must cause none.
     const reported: string[] = [];
@@ -58,7 +43,7 @@ describe('attune play', () => {
     expect(counted).toBeGreaterThan(0);
     expect(text).toContain(`"space":"${code}"`);
     // OSC: bundles for the rehearsal space reached the receiver.
-    await expect.poll(() => osc.includes(`/attune/${code}/count i`), { timeout: 10_000 }).toBe(true);
+    await expect.poll(() => dump.output().includes(`/attune/${code}/count i`), { timeout: 10_000 }).toBe(true);
     // The whole minute plays in about 3 s at 20×.
     await expect.poll(() => cap.out(), { timeout: 30_000 }).toMatch(/played (\d+) of \1 steps/);
     cap.abort();

@@ -10,8 +10,21 @@ import { buildWebIfNeeded } from '../../src/cli/commands/serve.ts';
 /** The browser binary. */
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
-/** Flags: headless as root, no GPU, and no background networking (the machine's network is closed). */
-export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-dev-shm-usage'] as const;
+/**
+ * Flags: headless as root, no GPU, and nothing that reaches out on its own (background
+ * networking, QUIC, component updates, sync, first-run): the machine's network is closed.
+ */
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-dev-shm-usage',
+  '--disable-background-networking',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-component-update',
+  '--disable-sync',
+] as const;
 
 /**
  * Launches Chromium (with `extraArgs`), first building web/dist if it is missing or stale —

@@ -23,13 +23,22 @@ interface View {
   phase: number;
   hist: Float32Array;
   fps: number;
+  /** The grid, its quadrants and words: drawn once per canvas size, then stamped each frame. */
+  backdrop: HTMLCanvasElement | null;
 }
 
-function draw(ctx: CanvasRenderingContext2D, w: number, h: number, p: Pulse | null, view: View, dt: number, t: number): void {
+/** The still part of the field (background, quadrant tints, axes, words) for a w × h canvas. */
+function backdropOf(view: View, w: number, h: number): HTMLCanvasElement | null {
+  if (view.backdrop && view.backdrop.width === w && view.backdrop.height === h) return view.backdrop;
+  const b = view.backdrop ?? document.createElement('canvas');
+  b.width = w;
+  b.height = h;
+  const ctx = b.getContext('2d', { alpha: false });
+  if (!ctx) return null;
+  view.backdrop = b;
   const size = Math.min(w, h) * 0.92;
   const ox = (w - size) / 2;
   const oy = (h - size) / 2;
-  ctx.clearRect(0, 0, w, h);
   ctx.fillStyle = '#14161c';
   ctx.fillRect(0, 0, w, h);
   // Quadrants.
@@ -61,6 +70,18 @@ function draw(ctx: CanvasRenderingContext2D, w: number, h: number, p: Pulse | nu
   ctx.fillText(QUADRANT_STYLE[3].words.join(' · '), ox + size * 0.25, oy + size * 0.05);
   ctx.fillText(QUADRANT_STYLE[1].words.join(' · '), ox + size * 0.75, oy + size * 0.97);
   ctx.fillText(QUADRANT_STYLE[2].words.join(' · '), ox + size * 0.25, oy + size * 0.97);
+  return b;
+}
+
+function draw(ctx: CanvasRenderingContext2D, w: number, h: number, p: Pulse | null, view: View, dt: number, t: number): void {
+  const size = Math.min(w, h) * 0.92;
+  const ox = (w - size) / 2;
+  const oy = (h - size) / 2;
+  const backdrop = backdropOf(view, w, h);
+  ctx.globalCompositeOperation = 'source-over';
+  ctx.globalAlpha = 1;
+  if (backdrop) ctx.drawImage(backdrop, 0, 0);
+  ctx.textAlign = 'center';
 
   // Distribution: eased toward the latest histogram each frame.
   const bins = p?.bins ?? 16;
@@ -178,7 +199,7 @@ function Canvas({ pulse, mode }: { pulse: Pulse | null; mode: DisplayMode }) {
     if (!canvas) return;
     const ctx = canvas.getContext('2d');
     if (!ctx) return;
-    const view: View = { mv: 0, ma: 0, phase: 0, hist: new Float32Array(0), fps: 0 };
+    const view: View = { mv: 0, ma: 0, phase: 0, hist: new Float32Array(0), fps: 0, backdrop: null };
     const art = artState();
     let last = performance.now();
     let frames = 0;
@@ -236,7 +257,7 @@ function App() {
   const shares = pulse?.quadrants;
   const alerts = pulse?.collective?.alerts ?? [];
   const dis = pulse?.collective?.dissonance?.score;
-  const display = useDisplayMode(code);
+  const display = useDisplayMode(code, (pulse as { display?: unknown } | null)?.display);
   const feedback = feedbackOf(pulse);
   return html`
     <${Canvas} pulse=${pulse} mode=${display.mode} />

@@ -338,10 +338,37 @@ export class RoomChangeDetector {
   slopeOver(i: number, from: number, to: number): number {
     const a = this.clampTick(from);
     const b = this.clampTick(to);
-    const n = b - a + 1;
-    if (n < 10) return 0;
+    if (b - a + 1 < 10) return 0;
+    return this.line(i, a, b)?.perSecond ?? 0;
+  }
+
+  /** Least-squares slope (per second) of feature `i` over the last `ticks` ticks, with its fitted change. */
+  slope(i: number, ticks: number): { perSecond: number; residualSd: number; n: number; seconds: number } | null {
+    const n = Math.min(ticks, this.held);
+    if (n < 10) return null;
+    const fit = this.line(i, this.tick - n + 1, this.tick);
+    if (!fit) return null;
+    const ring = this.ring[i] as Float64Array;
+    const t0 = this.times[this.slot(this.tick)] as number;
+    let rss = 0;
+    for (let j = 0; j < n; j++) {
+      const sl = this.slot(this.tick - j);
+      const t = ((this.times[sl] as number) - t0) / 1000;
+      const e = (ring[sl] as number) - fit.intercept - fit.perSecond * t;
+      rss += e * e;
+    }
+    const seconds = (t0 - (this.times[this.slot(this.tick - n + 1)] as number)) / 1000;
+    return { perSecond: fit.perSecond, residualSd: Math.sqrt(rss / Math.max(1, n - 2)), n, seconds };
+  }
+
+  /**
+   * The least-squares line of feature `i` over absolute ticks [a, b], time in seconds from tick
+   * b (so the intercept is the fitted value now); null when the times do not spread.
+   */
+  private line(i: number, a: number, b: number): { perSecond: number; intercept: number } | null {
     const ring = this.ring[i] as Float64Array;
     const t0 = this.times[this.slot(b)] as number;
+    const n = b - a + 1;
     let st = 0;
     let sx = 0;
     let stt = 0;
@@ -356,41 +383,9 @@ export class RoomChangeDetector {
       stx += u * v;
     }
     const den = n * stt - st * st;
-    return den > 0 ? (n * stx - st * sx) / den : 0;
-  }
-
-  /** Least-squares slope (per second) of feature `i` over the last `ticks` ticks, with its fitted change. */
-  slope(i: number, ticks: number): { perSecond: number; residualSd: number; n: number; seconds: number } | null {
-    const n = Math.min(ticks, this.held);
-    if (n < 10) return null;
-    const ring = this.ring[i] as Float64Array;
-    const t0 = this.times[this.slot(this.tick)] as number;
-    let st = 0;
-    let sx = 0;
-    let stt = 0;
-    let stx = 0;
-    for (let j = 0; j < n; j++) {
-      const sl = this.slot(this.tick - j);
-      const t = ((this.times[sl] as number) - t0) / 1000;
-      const v = ring[sl] as number;
-      st += t;
-      sx += v;
-      stt += t * t;
-      stx += t * v;
-    }
-    const den = n * stt - st * st;
     if (!(den > 0)) return null;
-    const b = (n * stx - st * sx) / den;
-    const a = (sx - b * st) / n;
-    let rss = 0;
-    for (let j = 0; j < n; j++) {
-      const sl = this.slot(this.tick - j);
-      const t = ((this.times[sl] as number) - t0) / 1000;
-      const e = (ring[sl] as number) - a - b * t;
-      rss += e * e;
-    }
-    const seconds = (t0 - (this.times[this.slot(this.tick - n + 1)] as number)) / 1000;
-    return { perSecond: b, residualSd: Math.sqrt(rss / Math.max(1, n - 2)), n, seconds };
+    const perSecond = (n * stx - st * sx) / den;
+    return { perSecond, intercept: (sx - perSecond * st) / n };
   }
 
   private shareFloor(): number {

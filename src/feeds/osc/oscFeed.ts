@@ -114,9 +114,15 @@ export class OscFeed {
     return this.perSpace.get(spaceId) ?? [];
   }
 
+  /** Why a space may not have these targets (more than {@link MAX_SPACE_TARGETS}), or null. */
+  checkSpaceTargets(targets: readonly OscTarget[]): string | null {
+    return targets.length > MAX_SPACE_TARGETS ? `at most ${MAX_SPACE_TARGETS} OSC targets per space` : null;
+  }
+
   /** Replaces the space's own targets; refuses more than {@link MAX_SPACE_TARGETS}. */
   setSpaceTargets(spaceId: string, targets: readonly OscTarget[]): string | null {
-    if (targets.length > MAX_SPACE_TARGETS) return `at most ${MAX_SPACE_TARGETS} OSC targets per space`;
+    const refused = this.checkSpaceTargets(targets);
+    if (refused) return refused;
     if (targets.length === 0) this.perSpace.delete(spaceId);
     else this.perSpace.set(spaceId, [...targets]);
     return null;

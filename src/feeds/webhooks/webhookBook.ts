@@ -11,12 +11,18 @@
  * back-off — 1 s, 2 s, 4 s, 8 s, 16 s — on the host's scheduler, then given up; 4xx other than
  * 408/429 is final. The last deliveries per space are kept as a log for the steward page.
  *
- * Subscriptions live in memory (a restart forgets them; the steward adds them again).
+ * Subscriptions and the delivery log are kept through the Storage port (SPEC S13) when one is
+ * given: a subscription is stored before it is in force, and a restarted server loads them
+ * ({@link WebhookBook.load}). Secrets are never stored: each is HMAC-SHA256 of the server's feed
+ * key over the space and subscription ids ({@link webhookSecret}), so a copy of the database
+ * without the key file signs nothing, and the same key gives back the same secrets after a
+ * restart. Retries pending at a shutdown are not resumed (the log shows them as `retrying`).
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import type { Bus, Disposable } from '../../bus/port.ts';
 import { fail, ok, type Result } from '../../core/errors.ts';
 import type { Cancel, Scheduler } from '../../space/scheduler.ts';
+import type { Storage, WebhookDeliveryRecord } from '../../storage/port.ts';
 import type { DisplayModeBook } from '../displayModes.ts';
 import { subscribeReleasedViews } from '../releasedViews.ts';
 
@@ -33,20 +39,8 @@ export interface WebhookInfo {
   readonly createdAt: number;
 }
 
-/** One line of the delivery log. */
-export interface DeliveryRecord {
-  readonly delivery: string;
-  readonly webhook: string;
-  readonly event: WebhookEventKind;
-  readonly type: string;
-  readonly attempt: number;
-  readonly at: number;
-  /** HTTP status, or null on a network error or timeout. */
-  readonly status: number | null;
-  readonly outcome: 'delivered' | 'retrying' | 'failed';
-  readonly error?: string;
-  readonly nextAttemptAt?: number;
-}
+/** One line of the delivery log: a stored attempt (S13) without its space, of a known kind. */
+export type DeliveryRecord = Omit<WebhookDeliveryRecord, 'spaceId' | 'event'> & { readonly event: WebhookEventKind };
 
 /** The body of a delivery. */
 export interface WebhookPayload {
@@ -65,6 +59,16 @@ export const RETRY_DELAYS_MS = [1000, 2000, 4000, 8000, 16000] as const;
 export const DELIVERY_LOG_SIZE = 50;
 /** Most subscriptions per space. */
 export const MAX_WEBHOOKS = 10;
+
+/**
+ * A subscription's signing secret: `whsec_` and base64url of HMAC-SHA256(feed key,
+ * "attune-webhook-secret/v1" NUL space id NUL webhook id). Derived, never stored.
+ */
+export function webhookSecret(key: Uint8Array | string, spaceId: string, webhookId: string): string {
+  return `whsec_${createHmac('sha256', key).update(`attune-webhook-secret/v1\u0000${spaceId}\u0000${webhookId}`).digest('base64url')}`;
+}
+
+const isEventKind = (e: string): e is WebhookEventKind => (WEBHOOK_EVENTS as readonly string[]).includes(e);
 
 /** The `attune-signature` header value for a body sent at unix second `t`. */
 export function signWebhook(secret: string, t: number, body: string): string {
@@ -87,6 +91,12 @@ export interface WebhookBookOptions {
   readonly wallClock?: () => number;
   /** Code of a space by id (mode changes carry only the id). */
   readonly codeOf?: (spaceId: string) => string | undefined;
+  /** Where subscriptions and the delivery log are kept (S13); without it they live in memory only. */
+  readonly storage?: Storage;
+  /** The key secrets are derived from (default: random, so secrets last as long as the process). */
+  readonly secretKey?: Uint8Array | string;
+  /** Where a failed write of the delivery log is reported. */
+  readonly report?: (message: string) => void;
 }
 
 interface Sub extends WebhookInfo {
@@ -94,6 +104,7 @@ interface Sub extends WebhookInfo {
 }
 
 interface SpaceBook {
+  readonly spaceId: string;
   code: string;
   readonly subs: Sub[];
   readonly log: DeliveryRecord[];
@@ -109,10 +120,14 @@ export class WebhookBook {
   private readonly subs: Disposable[] = [];
   private readonly timers = new Set<Cancel>();
   private readonly inFlight = new Set<Promise<void>>();
+  private readonly key: Uint8Array | string;
+  /** Per space, subscriptions being stored (counted against the limit). */
+  private readonly adding = new Map<string, number>();
   private closed = false;
 
   constructor(o: WebhookBookOptions) {
     this.o = o;
+    this.key = o.secretKey ?? randomBytes(32);
     this.subs.push(
       subscribeReleasedViews(o.bus, '*', ({ spaceId, view }) => {
         const book = this.spaces.get(spaceId);
@@ -138,8 +153,11 @@ export class WebhookBook {
     if (o.modes) this.subs.push(o.modes.listen((spaceId, choice) => this.emit(spaceId, 'display.mode', 'display.mode', choice.at, choice)));
   }
 
-  /** Subscribes a URL; returns the subscription with its signing secret (shown only now). */
-  add(spaceId: string, code: string, url: string, events: readonly WebhookEventKind[] = WEBHOOK_EVENTS): Result<WebhookInfo & { secret: string }> {
+  /**
+   * Subscribes a URL; returns the subscription with its signing secret (shown only now). With a
+   * storage, it is in force only once stored (UNAVAILABLE if the write fails).
+   */
+  async add(spaceId: string, code: string, url: string, events: readonly WebhookEventKind[] = WEBHOOK_EVENTS): Promise<Result<WebhookInfo & { secret: string }>> {
     let u: URL;
     try {
       u = new URL(url);
@@ -148,22 +166,72 @@ export class WebhookBook {
     }
     if (u.protocol !== 'https:' && u.protocol !== 'http:') return fail('BAD_REQUEST', 'a webhook URL must be http: or https:');
     if (u.username || u.password) return fail('BAD_REQUEST', 'put no credentials in a webhook URL; verify the signature instead');
-    const book = this.spaces.get(spaceId) ?? { code, subs: [], log: [] };
-    if (book.subs.length >= MAX_WEBHOOKS) return fail('BAD_REQUEST', `at most ${MAX_WEBHOOKS} webhooks per space`);
-    const sub: Sub = { id: newId('wh'), url: u.toString(), events: [...new Set(events)], createdAt: this.o.scheduler.now(), secret: `whsec_${randomBytes(24).toString('base64url')}` };
-    book.subs.push(sub);
-    this.spaces.set(spaceId, book);
-    const { secret, ...info } = sub;
-    return ok({ ...info, secret });
+    const adding = this.adding.get(spaceId) ?? 0;
+    if ((this.spaces.get(spaceId)?.subs.length ?? 0) + adding >= MAX_WEBHOOKS) return fail('BAD_REQUEST', `at most ${MAX_WEBHOOKS} webhooks per space`);
+    const info: WebhookInfo = { id: newId('wh'), url: u.toString(), events: [...new Set(events)], createdAt: this.o.scheduler.now() };
+    if (this.o.storage) {
+      this.adding.set(spaceId, adding + 1);
+      try {
+        await this.o.storage.addWebhook({ spaceId, ...info });
+      } catch (e) {
+        this.o.report?.(`could not store a webhook: ${e instanceof Error ? e.message : String(e)}`);
+        return fail('UNAVAILABLE', 'the webhook could not be stored; try again');
+      } finally {
+        const n = (this.adding.get(spaceId) ?? 1) - 1;
+        if (n > 0) this.adding.set(spaceId, n);
+        else this.adding.delete(spaceId);
+      }
+    }
+    const sub = this.adopt(spaceId, code, info);
+    return ok({ ...info, secret: sub.secret });
   }
 
-  /** Removes a subscription. */
-  remove(spaceId: string, id: string): boolean {
+  private adopt(spaceId: string, code: string, info: WebhookInfo): Sub {
+    const book = this.spaces.get(spaceId) ?? { spaceId, code, subs: [], log: [] };
+    const sub: Sub = { ...info, secret: webhookSecret(this.key, spaceId, info.id) };
+    book.subs.push(sub);
+    this.spaces.set(spaceId, book);
+    return sub;
+  }
+
+  /**
+   * Loads the stored subscriptions and delivery logs of the spaces in `codes` (id → join code:
+   * the open spaces; others stay stored but idle). Returns the ids of the spaces with a
+   * subscription.
+   */
+  async load(codes: ReadonlyMap<string, string>): Promise<string[]> {
+    const storage = this.o.storage;
+    if (!storage) return [];
+    for (const w of await storage.listWebhooks()) {
+      const code = codes.get(w.spaceId);
+      if (code === undefined || this.spaces.get(w.spaceId)?.subs.some((s) => s.id === w.id)) continue;
+      this.adopt(w.spaceId, code, { id: w.id, url: w.url, events: w.events.filter(isEventKind), createdAt: w.createdAt });
+    }
+    for (const [spaceId, book] of this.spaces) {
+      if (book.log.length > 0) continue;
+      for (const d of await storage.listWebhookDeliveries(spaceId, DELIVERY_LOG_SIZE)) {
+        const { spaceId: _id, event, ...rest } = d;
+        if (isEventKind(event)) book.log.push({ ...rest, event });
+      }
+    }
+    return [...this.spaces.entries()].filter(([, b]) => b.subs.length > 0).map(([id]) => id);
+  }
+
+  /** Removes a subscription (from storage first, when there is one). */
+  async remove(spaceId: string, id: string): Promise<Result<true>> {
     const book = this.spaces.get(spaceId);
-    const i = book?.subs.findIndex((s) => s.id === id) ?? -1;
-    if (!book || i < 0) return false;
-    book.subs.splice(i, 1);
-    return true;
+    if (!book?.subs.some((s) => s.id === id)) return fail('NOT_FOUND', 'no such webhook');
+    if (this.o.storage) {
+      try {
+        await this.o.storage.removeWebhook(id);
+      } catch (e) {
+        this.o.report?.(`could not remove a webhook: ${e instanceof Error ? e.message : String(e)}`);
+        return fail('UNAVAILABLE', 'the webhook could not be removed; try again');
+      }
+    }
+    const i = book.subs.findIndex((s) => s.id === id);
+    if (i >= 0) book.subs.splice(i, 1);
+    return ok(true);
   }
 
   /** A space's subscriptions (without secrets). */
@@ -191,6 +259,7 @@ export class WebhookBook {
   private log(book: SpaceBook, r: DeliveryRecord): void {
     book.log.push(r);
     if (book.log.length > DELIVERY_LOG_SIZE) book.log.splice(0, book.log.length - DELIVERY_LOG_SIZE);
+    this.o.storage?.appendWebhookDeliveries([{ spaceId: book.spaceId, ...r }], DELIVERY_LOG_SIZE).catch((e: unknown) => this.o.report?.(`could not store a webhook delivery: ${e instanceof Error ? e.message : String(e)}`));
   }
 
   private attempt(book: SpaceBook, sub: Sub, payload: WebhookPayload, body: string, attempt: number): void {

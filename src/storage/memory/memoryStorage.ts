@@ -8,7 +8,7 @@
  * SQLite adapter) and the others apply. Promises settle only after the whole group applied, like
  * a COMMIT, so callers cannot come to depend on a memory store being faster than a real one.
  */
-import type { InputRecord, ParticipantRecord, PulsePoint, SpaceEventRecord, SpaceRecord, Storage, StoryRecord, StorySettingsRecord } from '../port.ts';
+import type { FeedSettingKind, FeedSettingRecord, InputRecord, ParticipantRecord, PulsePoint, SpaceEventRecord, SpaceRecord, Storage, StoryRecord, StorySettingsRecord, WebhookDeliveryRecord, WebhookRecord } from '../port.ts';
 
 /** An input that carries its machine event number. */
 type NumberedInput = InputRecord & { readonly n: number };
@@ -54,6 +54,16 @@ function listOf<T>(map: Map<string, T[]>, key: string): T[] {
   return list;
 }
 
+/** `map.get(key)`, creating an empty map first. */
+function innerMap<K, V>(map: Map<string, Map<K, V>>, key: string): Map<K, V> {
+  let inner = map.get(key);
+  if (!inner) {
+    inner = new Map();
+    map.set(key, inner);
+  }
+  return inner;
+}
+
 /** A Storage that keeps everything in maps. */
 export class MemoryStorage implements Storage {
   private readonly spaces = new Map<string, SpaceRecord>();
@@ -75,6 +85,12 @@ export class MemoryStorage implements Storage {
   /** Stories by id (ST13), and each space's story settings. */
   private readonly stories = new Map<string, StoryRecord>();
   private readonly storySettings = new Map<string, StorySettingsRecord>();
+  /** Feed settings (S13) by space, then kind. */
+  private readonly feedSettings = new Map<string, Map<FeedSettingKind, FeedSettingRecord>>();
+  /** Webhook subscriptions in creation order, by id. */
+  private readonly webhooks = new Map<string, WebhookRecord>();
+  /** Per space, delivery attempts in append order (trimmed). */
+  private readonly deliveries = new Map<string, WebhookDeliveryRecord[]>();
   private pending: Write[] = [];
   private flushScheduled = false;
   private closed = false;
@@ -256,11 +272,7 @@ export class MemoryStorage implements Storage {
   setSpaceLink(spaceId: string, otherId: string, agree: boolean, at: number): Promise<void> {
     return this.enqueue(() => {
       if (!this.spaces.has(spaceId)) throw new Error(`unknown space ${spaceId}`);
-      let m = this.links.get(spaceId);
-      if (!m) {
-        m = new Map();
-        this.links.set(spaceId, m);
-      }
+      const m = innerMap(this.links, spaceId);
       if (agree) {
         if (!m.has(otherId)) m.set(otherId, at);
       } else m.delete(otherId);
@@ -330,6 +342,64 @@ export class MemoryStorage implements Storage {
   async listPulsePoints(spaceId: string, from: number, to: number, limit: number): Promise<PulsePoint[]> {
     this.check();
     return (this.pulses.get(spaceId) ?? []).filter((p) => p.at >= from && p.at < to).slice(0, limit);
+  }
+
+  setFeedSetting(spaceId: string, kind: FeedSettingKind, values: readonly string[], at: number): Promise<void> {
+    const copy = [...values];
+    return this.enqueue(() => {
+      if (!this.spaces.has(spaceId)) throw new Error(`unknown space ${spaceId}`);
+      const m = innerMap(this.feedSettings, spaceId);
+      if (copy.length === 0) m.delete(kind);
+      else m.set(kind, { spaceId, kind, values: copy, at });
+    });
+  }
+
+  async listFeedSettings(): Promise<FeedSettingRecord[]> {
+    this.check();
+    const all = [...this.feedSettings.values()].flatMap((m) => [...m.values()]);
+    return all.sort((a, b) => (a.spaceId < b.spaceId ? -1 : a.spaceId > b.spaceId ? 1 : a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : 0));
+  }
+
+  addWebhook(w: WebhookRecord): Promise<void> {
+    const copy: WebhookRecord = { ...w, events: [...w.events] };
+    return this.enqueue(() => {
+      if (!this.spaces.has(w.spaceId)) throw new Error(`unknown space ${w.spaceId}`);
+      if (this.webhooks.has(w.id)) throw new Error(`webhook ${w.id} exists`);
+      this.webhooks.set(w.id, copy);
+    });
+  }
+
+  removeWebhook(id: string): Promise<void> {
+    return this.enqueue(() => {
+      this.webhooks.delete(id);
+    });
+  }
+
+  async listWebhooks(): Promise<WebhookRecord[]> {
+    this.check();
+    // Oldest first, as SQLite orders by (created_at, rowid): a stable sort of insertion order.
+    return [...this.webhooks.values()].sort((a, b) => a.createdAt - b.createdAt);
+  }
+
+  appendWebhookDeliveries(records: readonly WebhookDeliveryRecord[], keepPerSpace: number): Promise<void> {
+    const copy = records.map((r) => ({ ...r }));
+    return this.enqueue(() => {
+      const touched = new Set<string>();
+      for (const r of copy) {
+        listOf(this.deliveries, r.spaceId).push(r);
+        touched.add(r.spaceId);
+      }
+      for (const id of touched) {
+        const list = listOf(this.deliveries, id);
+        if (list.length > keepPerSpace) list.splice(0, list.length - Math.max(0, keepPerSpace));
+      }
+    });
+  }
+
+  async listWebhookDeliveries(spaceId: string, limit: number): Promise<WebhookDeliveryRecord[]> {
+    this.check();
+    const list = this.deliveries.get(spaceId) ?? [];
+    return list.slice(Math.max(0, list.length - Math.max(0, limit)));
   }
 
   /** Applies pending writes, then refuses everything. Idempotent. */

@@ -192,8 +192,46 @@ CREATE TABLE governance (
 );
 `;
 
+/**
+ * Version 4: the feed settings (S13) — a space's OSC targets and frame-ancestors allow-list (a
+ * JSON array per kind), its webhook subscriptions (no secrets: the server derives them) and
+ * their delivery log (`id` is append order; trimmed per space on append).
+ */
+const V4 = `
+CREATE TABLE feed_settings (
+  space_id TEXT NOT NULL REFERENCES spaces(id),
+  kind TEXT NOT NULL,
+  vals TEXT NOT NULL,
+  at BIGINT NOT NULL,
+  PRIMARY KEY (space_id, kind)
+);
+CREATE TABLE webhooks (
+  ord BIGINT GENERATED ALWAYS AS IDENTITY,
+  id TEXT PRIMARY KEY,
+  space_id TEXT NOT NULL REFERENCES spaces(id),
+  url TEXT NOT NULL,
+  events TEXT NOT NULL,
+  created_at BIGINT NOT NULL
+);
+CREATE TABLE webhook_deliveries (
+  id BIGINT GENERATED ALWAYS AS IDENTITY,
+  space_id TEXT NOT NULL,
+  delivery TEXT NOT NULL,
+  webhook TEXT NOT NULL,
+  event TEXT NOT NULL,
+  type TEXT NOT NULL,
+  attempt INTEGER NOT NULL,
+  at BIGINT NOT NULL,
+  status INTEGER,
+  outcome TEXT NOT NULL,
+  error TEXT,
+  next_attempt_at BIGINT
+);
+CREATE INDEX webhook_deliveries_space ON webhook_deliveries(space_id, id);
+`;
+
 /** Schema steps; append only (a released step never changes: existing databases ran it). */
-const MIGRATIONS: readonly string[] = [V1, V2, V3];
+const MIGRATIONS: readonly string[] = [V1, V2, V3, V4];
 
 /** The schema version this code writes. */
 export const PG_SCHEMA_VERSION = MIGRATIONS.length;

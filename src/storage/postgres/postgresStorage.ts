@@ -24,7 +24,7 @@
  */
 import pg from 'pg';
 import type { Affect, AffectSource } from '../../core/affect.ts';
-import type { InputRecord, ParticipantRecord, PulsePoint, SpaceEventRecord, SpaceRecord, Storage, StoryRecord, StorySettingsRecord } from '../port.ts';
+import type { FeedSettingKind, FeedSettingRecord, InputRecord, ParticipantRecord, PulsePoint, SpaceEventRecord, SpaceRecord, Storage, StoryRecord, StorySettingsRecord, WebhookDeliveryRecord, WebhookRecord } from '../port.ts';
 import { migratePostgres } from './postgresSchema.ts';
 import { type PgGroupOutcome, type PgWriteCall, PostgresWriter } from './postgresWriter.ts';
 
@@ -456,6 +456,49 @@ export class PostgresStorage implements Storage {
   async getStorySettings(spaceId: string): Promise<StorySettingsRecord | null> {
     const r = (await this.#rows('SELECT enabled, moderation FROM story_settings WHERE space_id = $1', [spaceId]))[0];
     return r ? { enabled: r.enabled === true, moderation: r.moderation === 'post' ? 'post' : 'pre' } : null;
+  }
+
+  setFeedSetting(spaceId: string, kind: FeedSettingKind, values: readonly string[], at: number): Promise<void> {
+    return this.#enqueue({ op: 'setFeedSetting', spaceId, kind, values: [...values], at });
+  }
+
+  async listFeedSettings(): Promise<FeedSettingRecord[]> {
+    const rows = await this.#rows('SELECT * FROM feed_settings ORDER BY space_id COLLATE "C", kind COLLATE "C"', []);
+    return rows.map((r) => ({ spaceId: String(r.space_id), kind: String(r.kind) as FeedSettingKind, values: JSON.parse(String(r.vals)) as string[], at: Number(r.at) }));
+  }
+
+  addWebhook(w: WebhookRecord): Promise<void> {
+    return this.#enqueue({ op: 'addWebhook', w: { ...w, events: [...w.events] } });
+  }
+
+  removeWebhook(id: string): Promise<void> {
+    return this.#enqueue({ op: 'removeWebhook', id });
+  }
+
+  async listWebhooks(): Promise<WebhookRecord[]> {
+    const rows = await this.#rows('SELECT * FROM webhooks ORDER BY created_at, ord', []);
+    return rows.map((r) => ({ id: String(r.id), spaceId: String(r.space_id), url: String(r.url), events: JSON.parse(String(r.events)) as string[], createdAt: Number(r.created_at) }));
+  }
+
+  appendWebhookDeliveries(records: readonly WebhookDeliveryRecord[], keepPerSpace: number): Promise<void> {
+    return this.#enqueue({ op: 'appendWebhookDeliveries', rows: records.map((d) => ({ ...d })), keepPerSpace });
+  }
+
+  async listWebhookDeliveries(spaceId: string, limit: number): Promise<WebhookDeliveryRecord[]> {
+    const rows = await this.#rows('SELECT * FROM (SELECT * FROM webhook_deliveries WHERE space_id = $1 ORDER BY id DESC LIMIT $2) d ORDER BY id', [spaceId, Math.max(0, limit)]);
+    return rows.map((r) => ({
+      spaceId: String(r.space_id),
+      delivery: String(r.delivery),
+      webhook: String(r.webhook),
+      event: String(r.event),
+      type: String(r.type),
+      attempt: Number(r.attempt),
+      at: Number(r.at),
+      status: r.status === null ? null : Number(r.status),
+      outcome: String(r.outcome) as WebhookDeliveryRecord['outcome'],
+      ...(r.error === null ? {} : { error: String(r.error) }),
+      ...(r.next_attempt_at === null ? {} : { nextAttemptAt: Number(r.next_attempt_at) }),
+    }));
   }
 
   /**

@@ -20,7 +20,7 @@
  * measures what each is worth (bench/durable.ts).
  */
 import type { Client, QueryResult } from 'pg';
-import type { InputRecord, ParticipantRecord, PulsePoint, SpaceEventRecord, SpaceRecord, StoryRecord, StorySettingsRecord } from '../port.ts';
+import type { FeedSettingKind, InputRecord, ParticipantRecord, PulsePoint, SpaceEventRecord, SpaceRecord, StoryRecord, StorySettingsRecord, WebhookDeliveryRecord, WebhookRecord } from '../port.ts';
 
 /** One write call of the Storage port, as given. */
 export type PgWriteCall =
@@ -38,7 +38,11 @@ export type PgWriteCall =
   | { readonly op: 'createStory'; readonly story: StoryRecord }
   | { readonly op: 'setStoryStatus'; readonly id: string; readonly status: string; readonly reason: string | null; readonly at: number }
   | { readonly op: 'eraseStory'; readonly id: string }
-  | { readonly op: 'setStorySettings'; readonly spaceId: string; readonly settings: StorySettingsRecord; readonly at: number };
+  | { readonly op: 'setStorySettings'; readonly spaceId: string; readonly settings: StorySettingsRecord; readonly at: number }
+  | { readonly op: 'setFeedSetting'; readonly spaceId: string; readonly kind: FeedSettingKind; readonly values: readonly string[]; readonly at: number }
+  | { readonly op: 'addWebhook'; readonly w: WebhookRecord }
+  | { readonly op: 'removeWebhook'; readonly id: string }
+  | { readonly op: 'appendWebhookDeliveries'; readonly rows: readonly WebhookDeliveryRecord[]; readonly keepPerSpace: number };
 
 /** What became of a group (as SqliteWriter's GroupOutcome). */
 export interface PgGroupOutcome {
@@ -266,6 +270,71 @@ ORDER BY ord`,
           col((p) => p.quadrants[1]),
           col((p) => p.quadrants[2]),
           col((p) => p.quadrants[3]),
+        ],
+        read: same(ks),
+      };
+    }
+    case 'setFeedSetting': {
+      const c = first;
+      // Both forms report whether the space exists and change nothing when it does not (S13).
+      const text =
+        c.values.length > 0
+          ? 'WITH s AS (SELECT id FROM spaces WHERE id = $1), u AS (INSERT INTO feed_settings (space_id, kind, vals, at) SELECT id, $2, $3, $4 FROM s ON CONFLICT (space_id, kind) DO UPDATE SET vals = excluded.vals, at = excluded.at) SELECT count(*)::int AS n FROM s'
+          : 'WITH s AS (SELECT id FROM spaces WHERE id = $1), d AS (DELETE FROM feed_settings WHERE space_id IN (SELECT id FROM s) AND kind = $2) SELECT count(*)::int AS n FROM s';
+      return {
+        calls: ks,
+        text,
+        values: c.values.length > 0 ? [c.spaceId, c.kind, JSON.stringify(c.values), c.at] : [c.spaceId, c.kind],
+        read: (r) => [(r.rows[0] as { n: number } | undefined)?.n === 1 ? undefined : new Error(`unknown space ${c.spaceId}`)],
+      };
+    }
+    case 'addWebhook': {
+      const w = first.w;
+      return {
+        calls: ks,
+        // Reports an unknown space and a taken id alike without raising: nothing is stored then.
+        text: 'WITH s AS (SELECT id FROM spaces WHERE id = $2), i AS (INSERT INTO webhooks (id, space_id, url, events, created_at) SELECT $1, id, $3, $4, $5 FROM s ON CONFLICT (id) DO NOTHING RETURNING id) SELECT (SELECT count(*)::int FROM s) AS s, (SELECT count(*)::int FROM i) AS i',
+        values: [w.id, w.spaceId, w.url, JSON.stringify(w.events), w.createdAt],
+        read: (r) => {
+          const row = r.rows[0] as { s: number; i: number } | undefined;
+          return [row?.s !== 1 ? new Error(`unknown space ${w.spaceId}`) : row.i !== 1 ? new Error(`webhook ${w.id} exists`) : undefined];
+        },
+      };
+    }
+    case 'removeWebhook':
+      return { calls: ks, text: 'DELETE FROM webhooks WHERE id = $1', values: [first.id], read: same(ks) };
+    case 'appendWebhookDeliveries': {
+      const rows = first.rows;
+      const col = <T>(f: (d: WebhookDeliveryRecord) => T) => rows.map(f);
+      return {
+        calls: ks,
+        // One statement sees the table as it was before it: it inserts the newest `keep` of the
+        // call's rows per space, and deletes the stored rows that those push out of the newest `keep`.
+        text: `WITH r AS (
+  SELECT r.*, count(*) OVER (PARTITION BY space_id) AS k, row_number() OVER (PARTITION BY space_id ORDER BY ord) AS rn
+  FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::bigint[], $8::int[], $9::text[], $10::text[], $11::bigint[])
+    WITH ORDINALITY AS r(space_id, delivery, webhook, event, type, attempt, at, status, outcome, error, next_attempt_at, ord)
+), ins AS (
+  INSERT INTO webhook_deliveries (space_id, delivery, webhook, event, type, attempt, at, status, outcome, error, next_attempt_at)
+  SELECT space_id, delivery, webhook, event, type, attempt, at, status, outcome, error, next_attempt_at FROM r WHERE rn > k - $12 ORDER BY ord
+), touched AS (SELECT DISTINCT space_id, k FROM r), old AS (
+  SELECT d.id, row_number() OVER (PARTITION BY d.space_id ORDER BY d.id DESC) AS rn, t.k
+  FROM webhook_deliveries d JOIN touched t ON t.space_id = d.space_id
+)
+DELETE FROM webhook_deliveries w USING old WHERE w.id = old.id AND old.rn + old.k > $12`,
+        values: [
+          col((d) => d.spaceId),
+          col((d) => d.delivery),
+          col((d) => d.webhook),
+          col((d) => d.event),
+          col((d) => d.type),
+          col((d) => d.attempt),
+          col((d) => d.at),
+          col((d) => d.status),
+          col((d) => d.outcome),
+          col((d) => d.error ?? null),
+          col((d) => d.nextAttemptAt ?? null),
+          Math.max(0, first.keepPerSpace),
         ],
         read: same(ks),
       };

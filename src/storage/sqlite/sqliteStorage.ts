@@ -22,8 +22,8 @@
  */
 import type { DatabaseSync } from 'node:sqlite';
 import type { Affect, AffectSource } from '../../core/affect.ts';
-import type { InputRecord, ParticipantRecord, PulsePoint, SpaceEventRecord, SpaceRecord, Storage, StoryRecord, StorySettingsRecord } from '../port.ts';
-import { type EventRow, type GroupOutcome, type InputRow, type PulseRow, SqliteWriter, type WriteCall } from './sqliteWriter.ts';
+import type { FeedSettingKind, FeedSettingRecord, InputRecord, ParticipantRecord, PulsePoint, SpaceEventRecord, SpaceRecord, Storage, StoryRecord, StorySettingsRecord, WebhookDeliveryRecord, WebhookRecord } from '../port.ts';
+import { type DeliveryRow, type EventRow, type GroupOutcome, type InputRow, type PulseRow, SqliteWriter, type WriteCall } from './sqliteWriter.ts';
 import { type GroupCommitter, SqliteWriterThread } from './sqliteWriterThread.ts';
 
 /** The schema before versioning (user_version 0): what every database had up to event numbers. */
@@ -155,6 +155,41 @@ CREATE TABLE IF NOT EXISTS governance (
 ) WITHOUT ROWID;
 `);
   },
+  // 6 → 7: feed settings (S13): a space's OSC targets and frame-ancestors allow-list (a JSON
+  // array per kind), its webhook subscriptions (no secrets: the server derives them from its own
+  // key) and the webhooks' delivery log, trimmed per space on append.
+  (db) => {
+    db.exec(`
+CREATE TABLE IF NOT EXISTS feed_settings (
+  space_id TEXT NOT NULL REFERENCES spaces(id),
+  kind TEXT NOT NULL,
+  vals TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  PRIMARY KEY (space_id, kind)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS webhooks (
+  id TEXT PRIMARY KEY,
+  space_id TEXT NOT NULL REFERENCES spaces(id),
+  url TEXT NOT NULL,
+  events TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS webhook_deliveries (
+  space_id TEXT NOT NULL,
+  delivery TEXT NOT NULL,
+  webhook TEXT NOT NULL,
+  event TEXT NOT NULL,
+  type TEXT NOT NULL,
+  attempt INTEGER NOT NULL,
+  at INTEGER NOT NULL,
+  status INTEGER,
+  outcome TEXT NOT NULL,
+  error TEXT,
+  next_attempt_at INTEGER
+);
+CREATE INDEX IF NOT EXISTS webhook_deliveries_space ON webhook_deliveries(space_id);
+`);
+  },
 ];
 
 /** The schema version this code writes (`PRAGMA user_version`). */
@@ -256,6 +291,9 @@ function prepareReads(db: DatabaseSync) {
     listStories: db.prepare('SELECT * FROM stories WHERE space_id = ? ORDER BY created_at, id'),
     storySettings: db.prepare('SELECT enabled, moderation FROM story_settings WHERE space_id = ?'),
     listPulses: db.prepare('SELECT * FROM pulse_points WHERE space_id = ? AND at >= ? AND at < ? ORDER BY at, rowid LIMIT ?'),
+    listFeedSettings: db.prepare('SELECT * FROM feed_settings ORDER BY space_id, kind'),
+    listWebhooks: db.prepare('SELECT * FROM webhooks ORDER BY created_at, rowid'),
+    listDeliveries: db.prepare('SELECT * FROM (SELECT rowid AS r, * FROM webhook_deliveries WHERE space_id = ? ORDER BY rowid DESC LIMIT ?) ORDER BY r'),
   };
 }
 
@@ -582,6 +620,50 @@ export class SqliteStorage implements Storage {
     this.check();
     const r = this.st.storySettings.get(spaceId) as Row | undefined;
     return r ? { enabled: Number(r.enabled) === 1, moderation: r.moderation === 'post' ? 'post' : 'pre' } : null;
+  }
+
+  setFeedSetting(spaceId: string, kind: FeedSettingKind, values: readonly string[], at: number): Promise<void> {
+    return this.enqueue({ op: 'setFeedSetting', spaceId, kind, values: values.length ? JSON.stringify(values) : null, at });
+  }
+
+  async listFeedSettings(): Promise<FeedSettingRecord[]> {
+    this.check();
+    return (this.st.listFeedSettings.all() as Row[]).map((r) => ({ spaceId: String(r.space_id), kind: String(r.kind) as FeedSettingKind, values: JSON.parse(String(r.vals)) as string[], at: Number(r.at) }));
+  }
+
+  addWebhook(w: WebhookRecord): Promise<void> {
+    return this.enqueue({ op: 'addWebhook', row: [w.id, w.spaceId, w.url, JSON.stringify(w.events), w.createdAt] });
+  }
+
+  removeWebhook(id: string): Promise<void> {
+    return this.enqueue({ op: 'removeWebhook', id });
+  }
+
+  async listWebhooks(): Promise<WebhookRecord[]> {
+    this.check();
+    return (this.st.listWebhooks.all() as Row[]).map((r) => ({ id: String(r.id), spaceId: String(r.space_id), url: String(r.url), events: JSON.parse(String(r.events)) as string[], createdAt: Number(r.created_at) }));
+  }
+
+  appendWebhookDeliveries(records: readonly WebhookDeliveryRecord[], keepPerSpace: number): Promise<void> {
+    const rows = records.map((d): DeliveryRow => [d.spaceId, d.delivery, d.webhook, d.event, d.type, d.attempt, d.at, d.status, d.outcome, d.error ?? null, d.nextAttemptAt ?? null]);
+    return this.enqueue({ op: 'appendWebhookDeliveries', rows, keepPerSpace });
+  }
+
+  async listWebhookDeliveries(spaceId: string, limit: number): Promise<WebhookDeliveryRecord[]> {
+    this.check();
+    return (this.st.listDeliveries.all(spaceId, Math.max(0, limit)) as Row[]).map((r) => ({
+      spaceId: String(r.space_id),
+      delivery: String(r.delivery),
+      webhook: String(r.webhook),
+      event: String(r.event),
+      type: String(r.type),
+      attempt: Number(r.attempt),
+      at: Number(r.at),
+      status: r.status === null ? null : Number(r.status),
+      outcome: String(r.outcome) as WebhookDeliveryRecord['outcome'],
+      ...(r.error === null ? {} : { error: String(r.error) }),
+      ...(r.next_attempt_at === null ? {} : { nextAttemptAt: Number(r.next_attempt_at) }),
+    }));
   }
 
   /**

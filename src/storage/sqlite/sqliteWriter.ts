@@ -27,6 +27,10 @@ export type PulseRow = readonly [string, number, number, number, number, number,
 
 /** A story: id, space_id, participant_id, text, name, v, a, c, flags (JSON array), status, reason, created_at, decided_at. */
 export type StoryRow = readonly [string, string, string, string, string | null, number, number, number, string, string, string | null, number, number | null];
+/** A webhook subscription: id, space_id, url, events (JSON array), created_at. */
+export type WebhookRow = readonly [string, string, string, string, number];
+/** A webhook delivery attempt: space_id, delivery, webhook, event, type, attempt, at, status, outcome, error, next_attempt_at. */
+export type DeliveryRow = readonly [string, string, string, string, string, number, number, number | null, string, string | null, number | null];
 
 /** One write call of the Storage port, as plain data (structured-cloneable). */
 export type WriteCall =
@@ -44,7 +48,11 @@ export type WriteCall =
   | { readonly op: 'createStory'; readonly row: StoryRow }
   | { readonly op: 'setStoryStatus'; readonly id: string; readonly status: string; readonly reason: string | null; readonly at: number }
   | { readonly op: 'eraseStory'; readonly id: string }
-  | { readonly op: 'setStorySettings'; readonly spaceId: string; readonly enabled: boolean; readonly moderation: string; readonly at: number };
+  | { readonly op: 'setStorySettings'; readonly spaceId: string; readonly enabled: boolean; readonly moderation: string; readonly at: number }
+  | { readonly op: 'setFeedSetting'; readonly spaceId: string; readonly kind: string; readonly values: string | null; readonly at: number }
+  | { readonly op: 'addWebhook'; readonly row: WebhookRow }
+  | { readonly op: 'removeWebhook'; readonly id: string }
+  | { readonly op: 'appendWebhookDeliveries'; readonly rows: readonly DeliveryRow[]; readonly keepPerSpace: number };
 
 /**
  * What became of a group. `committed`: the COMMIT returned, so every call not in `failures` is
@@ -136,6 +144,13 @@ function prepareWrites(db: DatabaseSync) {
     eraseStory: db.prepare('DELETE FROM stories WHERE id = ?'),
     storySettings: db.prepare('INSERT INTO story_settings (space_id, enabled, moderation, at) VALUES (?,?,?,?) ON CONFLICT (space_id) DO UPDATE SET enabled = excluded.enabled, moderation = excluded.moderation, at = excluded.at'),
     insertPulse: db.prepare('INSERT INTO pulse_points (space_id, at, count, v, a, sv, sa, q0, q1, q2, q3) VALUES (?,?,?,?,?,?,?,?,?,?,?)'),
+    putFeedSetting: db.prepare('INSERT INTO feed_settings (space_id, kind, vals, at) VALUES (?,?,?,?) ON CONFLICT (space_id, kind) DO UPDATE SET vals = excluded.vals, at = excluded.at'),
+    deleteFeedSetting: db.prepare('DELETE FROM feed_settings WHERE space_id = ? AND kind = ?'),
+    insertWebhook: db.prepare('INSERT INTO webhooks (id, space_id, url, events, created_at) VALUES (?,?,?,?,?)'),
+    deleteWebhook: db.prepare('DELETE FROM webhooks WHERE id = ?'),
+    insertDelivery: db.prepare('INSERT INTO webhook_deliveries (space_id, delivery, webhook, event, type, attempt, at, status, outcome, error, next_attempt_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)'),
+    // Keeps the newest `keep` rows of a space (rowid is append order).
+    trimDeliveries: db.prepare('DELETE FROM webhook_deliveries WHERE space_id = ? AND rowid <= coalesce((SELECT rowid FROM webhook_deliveries WHERE space_id = ? ORDER BY rowid DESC LIMIT 1 OFFSET ?), -1)'),
   };
 }
 
@@ -147,6 +162,8 @@ function isSingle(c: WriteCall): boolean {
     case 'appendEvents':
     case 'appendPulsePoints':
       return c.rows.length <= 1;
+    case 'appendWebhookDeliveries':
+      return false;
     default:
       return true;
   }
@@ -270,6 +287,28 @@ export class SqliteWriter {
         if (!st.spaceExists.get(c.spaceId)) throw new Error(`unknown space ${c.spaceId}`);
         st.storySettings.run(c.spaceId, c.enabled ? 1 : 0, c.moderation, c.at);
         return undefined;
+      case 'setFeedSetting':
+        if (!st.spaceExists.get(c.spaceId)) throw new Error(`unknown space ${c.spaceId}`);
+        if (c.values === null) st.deleteFeedSetting.run(c.spaceId, c.kind);
+        else st.putFeedSetting.run(c.spaceId, c.kind, c.values, c.at);
+        return undefined;
+      case 'addWebhook':
+        // The primary key rejects a taken id; the foreign key an unknown space (checked here for a clear message).
+        if (!st.spaceExists.get(c.row[1])) throw new Error(`unknown space ${c.row[1]}`);
+        st.insertWebhook.run(...c.row);
+        return undefined;
+      case 'removeWebhook':
+        st.deleteWebhook.run(c.id);
+        return undefined;
+      case 'appendWebhookDeliveries': {
+        const touched = new Set<string>();
+        for (const d of c.rows) {
+          st.insertDelivery.run(...d);
+          touched.add(d[0]);
+        }
+        for (const id of touched) st.trimDeliveries.run(id, id, Math.max(0, c.keepPerSpace));
+        return undefined;
+      }
     }
   }
 

@@ -1,7 +1,8 @@
 /**
  * Which mode the display draws: `?mode=…` pins it for this screen (a venue's projector set up
- * once); otherwise the steward's choice, followed live over the space's event stream
- * (`/api/spaces/CODE/stream?events=mode`, ARTISTS.md), else `field`.
+ * once); otherwise the mode the pulse itself carries (`display.mode`, SPEC Q8: the steward's or
+ * a council policy's act, in force once logged), else the steward's choice followed over the
+ * space's event stream (`/api/spaces/CODE/stream?events=mode`, ARTISTS.md), else `field`.
  */
 import { useEffect, useState } from 'preact/hooks';
 import { DEFAULT_DISPLAY_MODE, type DisplayMode, isDisplayMode } from '../../../src/core/displayMode.ts';
@@ -12,8 +13,16 @@ export function modeFromQuery(search: string = location.search): DisplayMode | n
   return isDisplayMode(m) ? m : null;
 }
 
-/** The mode in force for this display, and who chose it. */
-export function useDisplayMode(code: string): { mode: DisplayMode; by: 'page' | 'steward' | 'default' } {
+/** The mode a pulse's `display` field carries (Q8), when it names one that was chosen. */
+export function modeOfPulse(display: unknown): { mode: DisplayMode; by: 'steward' | 'policy' } | null {
+  if (typeof display !== 'object' || display === null) return null;
+  const d = display as { mode?: unknown; by?: unknown };
+  if (!isDisplayMode(d.mode) || d.by === 'default' || d.by === undefined) return null;
+  return { mode: d.mode, by: d.by === 'policy' ? 'policy' : 'steward' };
+}
+
+/** The mode in force for this display, and who chose it (`fromPulse`: the latest pulse's `display`). */
+export function useDisplayMode(code: string, fromPulse?: unknown): { mode: DisplayMode; by: 'page' | 'steward' | 'policy' | 'default' } {
   const pinned = modeFromQuery();
   const [chosen, setChosen] = useState<{ mode: DisplayMode; by: 'steward' | 'default' }>({ mode: DEFAULT_DISPLAY_MODE, by: 'default' });
   useEffect(() => {
@@ -27,5 +36,6 @@ export function useDisplayMode(code: string): { mode: DisplayMode; by: 'page' | 
     });
     return () => es.close();
   }, [code, pinned]);
-  return pinned ? { mode: pinned, by: 'page' } : chosen;
+  if (pinned) return { mode: pinned, by: 'page' };
+  return modeOfPulse(fromPulse) ?? chosen;
 }

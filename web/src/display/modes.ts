@@ -125,6 +125,9 @@ function drawThreads(ctx: CanvasRenderingContext2D, w: number, h: number, s: Art
   const dis = s.dis;
   ctx.globalCompositeOperation = 'lighter';
   ctx.lineCap = 'round';
+  // The faint, empty stretches share one style: one path, stroked once at the end (the light
+  // adds up, so the order of strokes does not change the picture).
+  const faint = new Path2D();
   for (let iy = 0; iy < bins; iy++) {
     const a = ((iy + 0.5) / bins) * 2 - 1;
     for (let k = 0; k < strands; k++) {
@@ -152,18 +155,17 @@ function drawThreads(ctx: CanvasRenderingContext2D, w: number, h: number, s: Art
           ctx.lineWidth = 2;
           ctx.stroke();
         } else {
-          ctx.strokeStyle = 'rgba(255,255,255,0.05)';
-          ctx.lineWidth = 1;
-          ctx.beginPath();
-          ctx.moveTo(x0, y0);
-          ctx.lineTo(x1, y1);
-          ctx.stroke();
+          faint.moveTo(x0, y0);
+          faint.lineTo(x1, y1);
         }
         x0 = x1;
         y0 = y1;
       }
     }
   }
+  ctx.strokeStyle = 'rgba(255,255,255,0.05)';
+  ctx.lineWidth = 1;
+  ctx.stroke(faint);
   ctx.globalCompositeOperation = 'source-over';
 }
 
