@@ -54,6 +54,8 @@ export interface AppOptions {
   /** A display's frame-ancestors allow-list by path (src/feeds/embedBook.ts); absent = any site. */
   readonly frameAncestorsOf?: (path: string) => readonly string[] | undefined;
   readonly spaceRoutes?: readonly ((withSpace: (c: Context) => Promise<SpaceRecord | Response>) => Hono)[];
+  /** The shipped space templates (Q14), served at `GET /api/templates` for the front page's picker. */
+  readonly templates?: readonly { readonly name: string; readonly json: unknown }[];
 }
 
 /** Resolves true after `ms`, or false as soon as `signal` aborts (the client went away). */
@@ -113,6 +115,8 @@ const CreateSpaceSchema = v.strictObject({
   ttlSeconds: v.optional(v.pipe(v.number(), v.finite(), v.minValue(5), v.maxValue(86_400))),
   // R6: up to 8 named groups; names are checked by the service (core/groups/groupNames.ts).
   groups: v.optional(v.pipe(v.array(v.pipe(v.string(), v.maxLength(400, 'a group name is far too long'))), v.maxLength(8, 'at most 8 groups'))),
+  // Q14: a template (a shipped one's JSON or the steward's own), checked by the service.
+  template: v.optional(v.unknown()),
 });
 
 const LinkSchema = v.strictObject({ with: v.pipe(v.string(), v.minLength(4), v.maxLength(32)), agree: v.optional(v.boolean(), true) });
@@ -227,6 +231,8 @@ export function createApp(o: AppOptions): Hono {
     throttle.record(address, space.code, 'found', clock());
     return c.json({ id: space.id, ...pub(space), ...spaceLinks(o.publicUrl(c), space.code), stewardToken }, 201);
   });
+
+  app.get('/api/templates', (c) => c.json({ templates: (o.templates ?? []).map((t) => t.json) }));
 
   app.get('/api/spaces', async (c) => {
     if (!o.isAdmin(bearer(c))) return errorResponse(c, 'UNAUTHORIZED', 'listing spaces needs the admin token (see data/admin-token)');

@@ -30,6 +30,7 @@ import { createApp } from '../http/app.ts';
 import { createLogRoutes } from '../http/logRoutes.ts';
 import { createFeedRoutes } from '../http/feedRoutes.ts';
 import { createCouncilRoutes } from '../http/councilRoutes.ts';
+import { shippedTemplates } from './templates.ts';
 import { createStoryRoutes } from '../http/storyRoutes.ts';
 import { screenStory } from '../analyze/profanity/screenStory.ts';
 import { type Feeds, startFeeds } from './feeds.ts';
@@ -366,6 +367,7 @@ export async function createServer(config: ServerConfig = {}, deps: ServerDeps =
       clock: () => scheduler.now(),
       spaceRoutes: [createFeedRoutes({ host, ...feeds }), createStoryRoutes({ host }), createCouncilRoutes({ host, publicUrl: () => publicUrl })],
       frameAncestorsOf: (path) => feeds.embeds.frameAncestorsOf(path),
+      templates: shippedTemplates(),
     });
 
     const server = (config.tls ? createAdaptorServer({ fetch: app.fetch, createServer: createHttpsServer, serverOptions: { cert: config.tls.cert, key: config.tls.key } }) : createAdaptorServer({ fetch: app.fetch })) as Server;

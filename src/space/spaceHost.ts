@@ -32,7 +32,9 @@ import { checkGroupNames } from '../core/groups/groupNames.ts';
 import type { Bus } from '../bus/port.ts';
 import type { PulsePoint, SpaceEventRecord, SpaceRecord, Storage } from '../storage/port.ts';
 import type { Cancel, Scheduler } from './scheduler.ts';
-import { type GovernanceSnapshot, governanceFields, isDerived, type Member, restoreGovernance } from '../core/policy/governance.ts';
+import { checkTemplate } from '../core/templates/spaceTemplate.ts';
+import { isDisplayMode } from '../core/displayMode.ts';
+import { type GovernanceSnapshot, type GovernanceState, governanceFields, isDerived, type Member, restoreGovernance } from '../core/policy/governance.ts';
 import { checkPolicy } from '../core/policy/checkPolicy.ts';
 import { type DryRunReport, dryRun } from '../core/policy/dryRun.ts';
 import { recordedOptions } from '../core/space/record.ts';
@@ -801,6 +803,10 @@ export class SpaceHost {
     const live = this.byId.get(c.session.spaceId);
     if (!live) return fail('SPACE_CLOSED', 'this space has closed');
     const at = this.o.scheduler.now();
+    // The space's template may allow only some inputs (Q14).
+    const allowed = live.state.gov.settings?.inputs;
+    const source = 'text' in msg ? 'text' : msg.source === 'heart' ? 'heart' : 'tap';
+    if (allowed && !allowed[source]) return fail('BAD_REQUEST', `this space does not take ${source === 'tap' ? 'taps' : source === 'text' ? 'words' : 'heart-rate'} inputs`);
     let affect: Affect;
     if ('text' in msg) {
       if (!this.o.analyseText) return fail('BAD_REQUEST', 'this server does not analyse text');
@@ -864,7 +870,8 @@ export class SpaceHost {
   // ——— spaces (the HTTP edge) ———
 
   /** Creates a space (H1): stored, logged (`space.created`), then opened. */
-  async createSpace(req: { name: string; capacity?: number | undefined; ttlSeconds?: number | undefined; groups?: readonly string[] | undefined }): Promise<Result<CreatedSpace>> {
+  async createSpace(req: { name: string; capacity?: number | undefined; ttlSeconds?: number | undefined; groups?: readonly string[] | undefined; template?: unknown }): Promise<Result<CreatedSpace>> {
+    if (req.template !== undefined) return this.createFromTemplate({ ...req, template: req.template });
     const checked = checkSpaceName(req.name);
     if (!checked.ok) return fail('BAD_REQUEST', `name: ${checked.message}`);
     const name = checked.name;
@@ -893,6 +900,42 @@ export class SpaceHost {
       return ok({ space, stewardToken });
     }
     return fail('INTERNAL', 'could not allocate a join code');
+  }
+
+  /**
+   * Creates a space from a template (Q14): checked with the same rules and codes as the API, the
+   * space created with the template's capacity, TTL and groups (the request's own values win),
+   * then — each an act on the public log — the template recorded (`space.template`), its council
+   * created, its display mode chosen and its policies proposed by the steward for the council to
+   * vote on. A failing act stops there and is reported (the space exists, partly set up).
+   */
+  private async createFromTemplate(req: { name: string; capacity?: number | undefined; ttlSeconds?: number | undefined; groups?: readonly string[] | undefined; template: unknown }): Promise<Result<CreatedSpace>> {
+    const t = checkTemplate(req.template);
+    if (!t.ok) return fail(t.problem.code, `template: ${t.problem.message}`);
+    const tpl = t.template;
+    const made = await this.createSpace({
+      name: req.name,
+      capacity: req.capacity ?? tpl.capacity ?? undefined,
+      ttlSeconds: req.ttlSeconds ?? tpl.ttlSeconds ?? undefined,
+      groups: req.groups?.length ? req.groups : tpl.groups,
+    });
+    if (!made.ok) return made;
+    const live = this.byId.get(made.value.space.id);
+    if (!live) return fail('SPACE_CLOSED', 'the space closed before its template was applied');
+    const steps: SpaceAct[] = [{ kind: 'space-template', template: tpl.name, inputs: tpl.inputs, words: tpl.words }];
+    if (tpl.council) steps.push({ kind: 'council-create', councilId: newId(), rules: tpl.council });
+    if (tpl.displayMode && isDisplayMode(tpl.displayMode)) steps.push({ kind: 'display-mode', mode: tpl.displayMode, by: { steward: true } });
+    for (const policy of tpl.policies) steps.push({ kind: 'policy-propose', proposalId: newId(), by: 'steward', policy });
+    for (const a of steps) {
+      const r = await this.act(live, a);
+      if (!r.ok) return fail(r.code, `the space ${made.value.space.code} was created, but its template was applied only in part: ${r.message}`);
+    }
+    return made;
+  }
+
+  /** What the space's template allows and calls things (Q14), or null. */
+  templateOf(spaceId: string): GovernanceState['settings'] {
+    return this.byId.get(spaceId)?.state.gov.settings ?? null;
   }
 
   /** A space by its (normalised) join code: the live record of an open space, else storage's. */
@@ -1136,6 +1179,7 @@ export class SpaceHost {
       feedback: fields.feedback,
       display: fields.display,
       notices: g.notices,
+      settings: g.settings,
       optOuts: opted === 0 || opted >= k ? opted : null,
       evalErrors: g.evalErrors,
     });

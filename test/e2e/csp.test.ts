@@ -108,8 +108,13 @@ describe('pages under the Content-Security-Policy (H12)', () => {
     await open(compare, `/compare?spaces=${made[0]?.code},${made[1]?.code}`);
     await expect.poll(() => compare.page.getByTestId(`side-${made[1]?.code}`).isVisible(), { timeout: 15_000 }).toBe(true);
 
+    // The council page (/c/CODE, SPEC §Q), served at its route like the others.
+    const council = await watched();
+    await open(council, `/c/${code}`);
+    await expect.poll(() => council.page.getByTestId('no-council').isVisible(), { timeout: 15_000 }).toBe(true);
+
     // Any other page the app has (e.g. one added later) loads cleanly too.
-    const known = new Set(['index', 'join', 'display', 'steward', 'audit', 'compare']);
+    const known = new Set(['index', 'join', 'display', 'steward', 'audit', 'compare', 'council']);
     const others: Watched[] = [];
     for (const f of readdirSync(out).filter((f) => f.endsWith('.html') && !known.has(f.replace(/\.html$/, '')))) {
       const w = await watched();
@@ -117,7 +122,7 @@ describe('pages under the Content-Security-Policy (H12)', () => {
       others.push(w);
     }
 
-    for (const w of [front, phone, display, steward, audit, compare, ...others]) expect(await violations(w), w.page.url()).toEqual([]);
+    for (const w of [front, phone, display, steward, audit, compare, council, ...others]) expect(await violations(w), w.page.url()).toEqual([]);
   }, 120_000);
 
   it('[H12] the watcher does see a violation (the check above can fail)', async () => {

@@ -16,6 +16,7 @@ import { artState, drawArt } from './display/modes.ts';
 import { useDisplayMode } from './display/displayMode.ts';
 import { StoriesOverlay } from './display/storiesOverlay.ts';
 import type { StoriesView } from '../../src/core/release/stories.ts';
+import { displayFieldOf, FeedbackBanner, feedbackFieldOf } from './lib/feedback.ts';
 
 interface View {
   mv: number;
@@ -259,8 +260,14 @@ function App() {
   const dis = pulse?.collective?.dissonance?.score;
   const display = useDisplayMode(code, (pulse as { display?: unknown } | null)?.display);
   const feedback = feedbackOf(pulse);
+  // What a council set (Q8, Q9): the mode in force, its policy and reason; calm cools the screen;
+  // a pause holds a still image.
+  const councilFeedback = feedbackFieldOf(pulse);
+  const councilDisplay = displayFieldOf(pulse);
+  if (typeof document !== 'undefined') document.body.classList.toggle('calm', councilFeedback?.mode === 'calm');
   return html`
     <${Canvas} pulse=${pulse} mode=${display.mode} />
+    ${councilDisplay?.paused ? html`<div class="paused" data-testid="paused">A moment of stillness${councilDisplay.policy ? ` — policy “${councilDisplay.policy.name}”` : ''}</div>` : null}
     ${display.mode === 'stories' ? html`<${StoriesOverlay} view=${stories} />` : null}
     <aside>
       <div>
@@ -270,6 +277,7 @@ function App() {
         <div class="muted mode-line" data-testid="suppressed">${pulse?.suppressed && pulse.count > 0 ? `the shape appears at ${pulse.minCohort}` : ''}</div>
         <div class="muted mode-line"><span data-testid="mode">mode: ${display.mode}</span>${feedback ? html` · <span data-testid="feedback">${feedbackLabel(feedback)}</span>` : null}</div>
       </div>
+      <${FeedbackBanner} pulse=${pulse} camps=${pulse?.collective?.camps ?? []} />
       <div data-testid="quadrants">
         ${QUADRANT_STYLE.map(
           (q, i) => html`<div style="margin-bottom:1vh">

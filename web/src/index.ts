@@ -1,5 +1,5 @@
 /** The front page: join with a code, or create a space as a steward. */
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { api, html, render } from './lib/ui.ts';
 
 interface Created {
@@ -20,6 +20,12 @@ function App() {
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [created, setCreated] = useState<Created | null>(null);
+  // Templates — "emotional environments" (SPEC Q14): the shipped ones, picked here.
+  const [templates, setTemplates] = useState<{ name: string; title: string; description: string }[]>([]);
+  const [template, setTemplate] = useState('');
+  useEffect(() => {
+    api<{ templates: { name: string; title: string; description: string }[] }>('/api/templates').then((r) => setTemplates(r.templates), () => setTemplates([]));
+  }, []);
 
   const create = async (e: Event) => {
     e.preventDefault();
@@ -30,6 +36,7 @@ function App() {
       if (capacity.trim()) body.capacity = Number(capacity);
       const named = groups.split(',').map((g) => g.trim()).filter((g) => g.length > 0);
       if (named.length) body.groups = named;
+      if (template) body.template = templates.find((t) => t.name === template);
       const c = await api<Created>('/api/spaces', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
       localStorage.setItem(`attune:${c.code}:steward`, c.stewardToken);
       setCreated(c);
@@ -69,6 +76,16 @@ function App() {
             <label for="name">Name</label>
             <input id="name" required value=${name} onInput=${(e: Event) => setName((e.target as HTMLInputElement).value)} placeholder="Tuesday town hall" aria-describedby="name-note" />
             <p class="muted" id="name-note" style="margin:4px 0 0">The name is public: creating a space is written to the public log.</p>
+            ${
+              templates.length
+                ? html`<label for="template">Template (optional)</label>
+                  <select id="template" data-testid="template" value=${template} onChange=${(e: Event) => setTemplate((e.target as HTMLSelectElement).value)}>
+                    <option value="">none — set it up yourself</option>
+                    ${templates.map((t) => html`<option value=${t.name}>${t.title}</option>`)}
+                  </select>
+                  <p class="muted" style="margin:4px 0 0" data-testid="template-description">${templates.find((t) => t.name === template)?.description ?? 'A template brings its inputs, grid words, display mode, a council and the policies it proposes — every one of them on the public log.'}</p>`
+                : null
+            }
             <label for="cap">Capacity (optional)</label>
             <input id="cap" inputmode="numeric" pattern="[0-9]*" value=${capacity} onInput=${(e: Event) => setCapacity((e.target as HTMLInputElement).value)} placeholder="1000" />
             <label for="groups">Groups (optional, up to 8, comma-separated)</label>

@@ -11,6 +11,7 @@ import { HeartPanel } from './lib/heartPanel.ts';
 import { StoryPanel } from './lib/storyPanel.ts';
 import { codeFromPath, type InputPayload, useSpaceSocket, hasConsented, recordConsent, type Status } from './lib/socket.ts';
 import { api, html, render } from './lib/ui.ts';
+import { FeedbackBanner, feedbackFieldOf, shownMode } from './lib/feedback.ts';
 
 interface SpaceInfo {
   code: string;
@@ -42,6 +43,8 @@ function Consent({ space, onYes }: { space: SpaceInfo; onYes: (group: string | n
             <${GroupPicker} groups=${groups} value=${group} onChange=${setGroup} />`
           : null
       }
+      <h2>Councils may change what the screen shows</h2>
+      <p data-testid="consent-council">This space may have a council: people responsible for the room who can, through rules they adopted in the open, change what screens show for a few minutes — for example a calmer screen when the room is racing. They see only the whole room, never you. Whenever that happens your screen says so, which rule did it and why, with a link to the public record. You can refuse it at any time with <strong>“Keep showing me the room as it is”</strong>; it never changes what your own taps record.</p>
       <h2>How long it is kept</h2>
       <p>Your point counts in the room for ${minutes >= 1 ? `${minutes} minute${minutes === 1 ? '' : 's'}` : `${Math.round(space.ttlMs / 1000)} seconds`} after your last input; you can leave at any time and it disappears at once. Your inputs are stored on this server under the random key only, for the room's record.</p>
     </div>
@@ -67,6 +70,14 @@ function Room({ space, group: chosen }: { space: SpaceInfo; group: string | null
   // Bumped when the server tells this participant one of their stories changed (ST12).
   const [storyBump, setStoryBump] = useState(0);
 
+  const [optedOut, setOptedOut] = useState(() => localStorage.getItem(`attune:${space.code}:optout`) === 'yes');
+  // After the (long) consent screen, the room starts at its top: the grid is the first thing seen.
+  useEffect(() => window.scrollTo(0, 0), []);
+  // The space's template may allow only some inputs and name the grid's corners (Q14).
+  const [settings, setSettings] = useState<{ inputs: { tap: boolean; text: boolean; heart: boolean }; words: Record<string, string> | null } | null>(null);
+  useEffect(() => {
+    api<{ settings: typeof settings }>(`/api/spaces/${space.code}/council`).then((v) => setSettings(v.settings ?? null), () => {});
+  }, [space.code]);
   const socket = useSpaceSocket(space.code, 'participant', {
     onStatus: (s) => setStatus(s),
     onWelcome: (m) => {
@@ -102,11 +113,26 @@ function Room({ space, group: chosen }: { space: SpaceInfo; group: string | null
     socket.sendInput({ valence, arousal });
   };
 
+  // An opt-out is told again on every (re)connection: a restarted server counts afresh (Q12).
+  useEffect(() => {
+    const token = socket.client.token;
+    if (status === 'live' && optedOut && token) void fetch(`/api/spaces/${space.code}/feedback/opt-out`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ optOut: true }) }).catch(() => {});
+  }, [status]);
   if (ended) {
     return html`<h1>${space.name}</h1><div class="card" data-testid="ended"><p>${ended}</p></div><p><a href="/">attune</a></p>`;
   }
 
   const shares = pulse?.quadrants;
+  const feedback = feedbackFieldOf(pulse);
+  const calm = shownMode(feedback, optedOut) === 'calm';
+  if (typeof document !== 'undefined') document.body.classList.toggle('calm', calm);
+  const setOptOut = (value: boolean) => {
+    setOptedOut(value);
+    localStorage.setItem(`attune:${space.code}:optout`, value ? 'yes' : 'no');
+    const token = socket.client.token;
+    // The council sees only the count (under the cohort rule); the choice also lives on this device.
+    if (token) void fetch(`/api/spaces/${space.code}/feedback/opt-out`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ optOut: value }) }).catch(() => {});
+  };
   return html`
     <div class="row" style="justify-content: space-between">
       <h1>${space.name}</h1>
@@ -116,7 +142,13 @@ function Room({ space, group: chosen }: { space: SpaceInfo; group: string | null
       ${pulse ? `${pulse.count} ${pulse.count === 1 ? 'person' : 'people'} here` : '…'}
       ${pulse?.suppressed ? ` — the room's shape appears once ${pulse.minCohort} people have shared` : ''}
     </p>
+    <${FeedbackBanner} pulse=${pulse} optedOut=${optedOut} camps=${pulse?.collective?.camps ?? []} />
     <${Grid} pulse=${pulse} you=${you} onPick=${pick} label="How do you feel right now?" />
+    ${
+      feedback
+        ? html`<label class="row" style="font-weight:400"><input type="checkbox" style="width:auto" checked=${optedOut} data-testid="optout" onChange=${(e: Event) => setOptOut((e.target as HTMLInputElement).checked)} /> Keep showing me the room as it is (opt out of adaptive feedback)</label>`
+        : null
+    }
     <p class="status" aria-live="polite" data-testid="note">${saving ? 'Saving…' : note || (you ? '' : 'Tap where you are right now.')}</p>
     ${
       shares
@@ -125,7 +157,8 @@ function Room({ space, group: chosen }: { space: SpaceInfo; group: string | null
           </p>`
         : null
     }
-    <form
+    ${settings?.words ? html`<p class="muted" data-testid="template-words">corners: ${settings.words.pleasant} · ${settings.words.unpleasant} · ${settings.words.calm} · ${settings.words.energised}</p>` : null}
+    ${settings && !settings.inputs.text ? null : html`<form
       class="card"
       onSubmit=${(e: Event) => {
         e.preventDefault();
@@ -142,7 +175,7 @@ function Room({ space, group: chosen }: { space: SpaceInfo; group: string | null
         <button type="submit" class="secondary">Send</button>
       </div>
       <p class="muted" style="margin-bottom:0">Your words are read by the server, turned into a point, and discarded.</p>
-    </form>
+    </form>`}
     <${StoryPanel} code=${space.code} token=${status === 'live' ? socket.client.token : null} bump=${storyBump} />
     ${
       space.groups?.length
@@ -156,7 +189,7 @@ function Room({ space, group: chosen }: { space: SpaceInfo; group: string | null
           />`
         : null
     }
-    <${HeartPanel} send=${(input: InputPayload) => socket.sendInput(input)} said=${said} acked=${heartAcks} />
+    ${settings && !settings.inputs.heart ? null : html`<${HeartPanel} send=${(input: InputPayload) => socket.sendInput(input)} said=${said} acked=${heartAcks} />`}
     <button
       class="secondary"
       onClick=${() => {

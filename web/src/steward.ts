@@ -108,7 +108,7 @@ function App() {
       <img src=${`/api/spaces/${code}/qr.svg`} alt="join QR code" style="background:#fff;border-radius:10px;padding:6px;width:140px" />
       <div>
         <div>Join code <code class="big">${code}</code></div>
-        <div><a href=${`/j/${code}`}>join link</a> · <a href=${`/d/${code}`} target="_blank">open display</a></div>
+        <div><a href=${`/j/${code}`}>join link</a> · <a href=${`/d/${code}`} target="_blank">open display</a> · <a href=${`/c/${code}`} data-testid="council-link">council</a></div>
         <div style="margin-top:8px"><strong data-testid="steward-count">${pulse?.count ?? 0}</strong> present${pulse?.suppressed ? ` (aggregates hidden below ${pulse.minCohort})` : ''}</div>
         ${dis ? html`<div>dissonance <strong>${Math.round(dis.score * 100)}%</strong></div>` : null}
         <${HeartRoom} heart=${pulse?.heart} minCohort=${pulse?.minCohort ?? 3} />

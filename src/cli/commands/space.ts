@@ -7,15 +7,20 @@ import { parseArgs } from 'node:util';
 import QRCode from 'qrcode';
 import type { CliIO, Command } from '../command.ts';
 import { UsageError } from '../command.ts';
+import { checkTemplate } from '../../core/templates/spaceTemplate.ts';
+import { readTemplate, shippedTemplates } from '../../server/templates.ts';
 
 const HELP = `Usage: attune space <create|list|close> [options]
 
 Manages spaces on a running attune server (see 'attune serve').
 
-  attune space create NAME [--capacity N] [--ttl SECONDS] [--group NAME]…
+  attune space create NAME [--capacity N] [--ttl SECONDS] [--group NAME]… [--template NAME|FILE]
       Creates a space (each --group declares one of up to 8 named groups a participant
       may choose at join; their pulses are shown per group, SPEC R6); prints its join code, join/display/steward links, the steward
-      token (keep it secret: it closes the space) and the join QR code.
+      token (keep it secret: it closes the space) and the join QR code. --template sets the
+      space up from a shipped template (performance, sanctuary, town-hall, festival) or your
+      own JSON file: allowed inputs, grid words, display mode, groups, capacity, TTL, a council
+      and the policies it proposes (SPEC Q14, docs/templates.md); checked before it is sent.
   attune space list [--admin-token TOKEN]
       Lists every space (needs the server's admin token: --admin-token, env
       ATTUNE_ADMIN_TOKEN, or the file admin-token beside the database, ./data/admin-token).
@@ -76,6 +81,7 @@ export const command: Command = {
         capacity: { type: 'string' },
         ttl: { type: 'string' },
         group: { type: 'string', multiple: true },
+        template: { type: 'string' },
         with: { type: 'string' },
         unlink: { type: 'boolean', default: false },
         token: { type: 'string' },
@@ -95,6 +101,22 @@ export const command: Command = {
           const name = rest.join(' ').trim();
           if (!name) throw new UsageError('space create needs a NAME');
           const body: Record<string, unknown> = { name, ...(values.group?.length ? { groups: values.group } : {}) };
+          if (values.template !== undefined) {
+            let json: unknown;
+            try {
+              json = readTemplate(values.template, io.cwd);
+            } catch (e) {
+              io.stderr.write(`attune space create: ${values.template} is not JSON: ${(e as Error).message}\n`);
+              return 1;
+            }
+            if (json === null) throw new UsageError(`--template: no shipped template or file named '${values.template}' (shipped: ${shippedTemplates().map((t) => t.name).join(', ')})`);
+            const checked = checkTemplate(json);
+            if (!checked.ok) {
+              io.stderr.write(`attune space create: ${checked.problem.code}: template: ${checked.problem.message}\n`);
+              return 1;
+            }
+            body.template = json;
+          }
           for (const [flag, key] of [
             ['capacity', 'capacity'],
             ['ttl', 'ttlSeconds'],

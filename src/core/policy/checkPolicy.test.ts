@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkPolicy, compileWhen, MAX_EXPRESSION_BYTES } from './checkPolicy.ts';
+import { checkPolicy, compileWhen, MAX_EXPRESSION_BYTES, runTyped } from './checkPolicy.ts';
 import { checkAction } from './actions.ts';
 import { HISTORY_LENGTH, PolicyHistory, policyInputOf } from './policyInput.ts';
 import type { PulseView } from '../space/events.ts';
@@ -95,5 +95,40 @@ describe('the action vocabulary and its bounds (outside CEL)', () => {
     expect(checkAction({ feedback: { mode: 'reflect', minutes: 5, prompt: 1 } }, 2).ok).toBe(true);
     expect(code(checkPolicy({ ...policy('pulse.count > 1.0'), cooldownSeconds: -1 }, [], 0))).toBe('POLICY_BOUNDS');
     expect(code(checkPolicy({ ...policy('pulse.count > 1.0'), extra: 1 }, [], 0))).toBe('POLICY_INVALID');
+  });
+});
+
+describe('the fast evaluation path', () => {
+  it('[Q6] gives the typed environment’s result on random released views', async () => {
+    const fc = (await import('fast-check')).default;
+    const exprs = [
+      'pulse.collective.dissonance > 0.5 && history.dissonance[5] > 0.4',
+      'pulse.mean.arousal - pulse.smoothed.arousal > 0.1 || pulse.count > 20.0',
+      'pulse.quadrants.unpleasantEnergised > 0.3 && !pulse.collective.bimodal',
+      'history.arousal[0] - history.arousal[29] > 0.2 && pulse.count >= 3',
+      'groups["east"].shown && groups["east"].mean.valence < groups["west"].mean.valence - 0.2',
+      'bridging.shown && bridging.score < 0.5',
+      'pulse.collective.camps >= 2.0 && pulse.collective.largestCamp < 0.7',
+      'pulse.count / 10.0 > 2.5',
+    ];
+    const compiled = exprs.map((e) => {
+      const c = compileWhen(e, ['east', 'west']);
+      if (!c.ok) throw new Error(`${e}: ${c.problem.message}`);
+      return [e, c.run] as const;
+    });
+    const unit = fc.double({ min: -1, max: 1, noNaN: true });
+    const pair = fc.record({ valence: unit, arousal: unit });
+    const group = fc.record({ suppressed: fc.boolean(), count: fc.integer({ min: 3, max: 50 }), mean: pair, spread: pair, quadrants: fc.constant([0.25, 0.25, 0.25, 0.25] as const), hist: fc.constant(null) });
+    fc.assert(
+      fc.property(fc.integer({ min: 3, max: 100 }), pair, pair, fc.array(fc.record({ count: fc.integer({ min: 0, max: 100 }), valence: unit, arousal: unit, dissonance: fc.double({ min: 0, max: 1, noNaN: true }) }), { maxLength: 40 }), group, group, fc.double({ min: 0, max: 1, noNaN: true }), (count, mean, smoothed, hist, east, west, score) => {
+        const h = new PolicyHistory();
+        for (const p of hist) h.push(p);
+        const v = view({ count, mean, smoothed, groups: { east, west }, bridging: { between: ['east', 'west'], score, closeness: score, commonGround: { share: 0.1, regionBins: 4, regions: [] } } });
+        const input = policyInputOf(v, h, ['east', 'west']);
+        for (const [e, run] of compiled) if (run(input) !== (runTyped(e, ['east', 'west'], input) === true)) return false;
+        return true;
+      }),
+      { numRuns: 300 },
+    );
   });
 });

@@ -39,7 +39,16 @@ export type CouncilAct =
   | { readonly kind: 'policy-retire'; readonly policyId: string; readonly by: Actor }
   | { readonly kind: 'policy-fire'; readonly policyId: string; readonly version: number; readonly at: number; readonly pulseSeq: number; readonly pulseHash: string; readonly action: PolicyAction }
   | { readonly kind: 'feedback-set'; readonly slot: 'feedback' | 'display'; readonly at: number; readonly mode: string; readonly minutes: number | null; readonly by: Actor }
-  | { readonly kind: 'display-mode'; readonly mode: DisplayMode; readonly by: Actor };
+  | { readonly kind: 'display-mode'; readonly mode: DisplayMode; readonly by: Actor }
+  /** The space was set up from a template (Q14): its name, allowed inputs and grid words. */
+  | { readonly kind: 'space-template'; readonly template: string; readonly inputs: SpaceSettingsFromTemplate['inputs']; readonly words: SpaceSettingsFromTemplate['words'] };
+
+/** What a template set that the space keeps (Q14). */
+export interface SpaceSettingsFromTemplate {
+  readonly template: string;
+  readonly inputs: { readonly tap: boolean; readonly text: boolean; readonly heart: boolean };
+  readonly words: { readonly pleasant: string; readonly unpleasant: string; readonly calm: string; readonly energised: string } | null;
+}
 
 /** A council member (the token is only ever stored as its hash). */
 export interface Member {
@@ -145,6 +154,8 @@ export interface GovernanceState {
   evalErrors: number;
   /** An applied act changed what screens show: the next participant beat publishes. */
   changed: boolean;
+  /** What the space's template set (Q14), or null. */
+  settings: SpaceSettingsFromTemplate | null;
 }
 
 /** A fresh governance state: no council, mirror, the default display mode. */
@@ -163,6 +174,7 @@ export function newGovernance(): GovernanceState {
     optedOut: new Set(),
     evalErrors: 0,
     changed: false,
+    settings: null,
   };
 }
 
@@ -172,7 +184,7 @@ export function governanceShown(g: GovernanceState): boolean {
 }
 
 /** The feedback and display fields a released view carries (P6, Q8). */
-export function governanceFields(g: GovernanceState): { feedback: Record<string, unknown>; display: Record<string, unknown> } {
+export function governanceFields(g: GovernanceState): { feedback?: Record<string, unknown>; display: Record<string, unknown> } {
   const f = g.feedback;
   const feedback = f
     ? { mode: f.mode, policy: f.policy, reason: f.reason, since: f.since, until: f.until, entry: f.entry, ...(f.breathsPerMinute !== undefined ? { breathsPerMinute: f.breathsPerMinute } : {}), ...(f.prompt !== undefined ? { prompt: f.prompt } : {}) }
@@ -190,7 +202,9 @@ export function governanceFields(g: GovernanceState): { feedback: Record<string,
     policy: o?.policy ?? null,
     reason: o?.reason ?? null,
   };
-  return { feedback, display };
+  // Feedback only where a council could set it (or the steward did): a space whose steward only
+  // chose a display mode shows no feedback banner.
+  return g.council !== null || g.feedback !== null ? { feedback, display } : { display };
 }
 
 function rebuildCompiled(g: GovernanceState, groups: readonly string[]): void {
@@ -217,6 +231,7 @@ export function refuseAct(g: GovernanceState, act: CouncilAct, at: number, group
       return council ? { code: 'CONFLICT', message: 'this space already has a council' } : null;
     case 'display-mode':
     case 'feedback-set':
+    case 'space-template':
       return null;
     default:
       if (!council) return { code: 'NOT_FOUND', message: 'this space has no council; the steward creates one first' };
@@ -229,7 +244,8 @@ export function refuseAct(g: GovernanceState, act: CouncilAct, at: number, group
       return g.members.has(act.memberId) ? null : { code: 'NOT_FOUND', message: 'no such member' };
     case 'policy-propose':
     case 'rules-propose': {
-      if (!g.members.has(act.by)) return { code: 'UNAUTHORIZED', message: 'only a council member may propose' };
+      // The steward proposes only the policies of the space's template, at creation (Q14).
+      if (!g.members.has(act.by) && act.by !== 'steward') return { code: 'UNAUTHORIZED', message: 'only a council member may propose' };
       if (act.kind === 'policy-propose') {
         const c = checkPolicy(act.policy, groups, council.rules.prompts.length);
         if (!c.ok) return { code: 'BAD_REQUEST', message: c.problem.message };
@@ -290,6 +306,8 @@ export function governanceActOf(spaceId: string, act: CouncilAct, at: number, g:
       return { ...base, type: 'feedback.changed', payload: { slot: act.slot, mode: act.mode, minutes: act.minutes, by: actorOf(act.by) } };
     case 'display-mode':
       return { ...base, type: 'display.changed', payload: { mode: act.mode, by: actorOf(act.by) } };
+    case 'space-template':
+      return { ...base, type: 'space.template', payload: { template: act.template, allow: (['tap', 'text', 'heart'] as const).filter((k) => act.inputs[k]), words: act.words ? { ...act.words } : null } };
   }
 }
 
@@ -395,6 +413,9 @@ export function applyAct(g: GovernanceState, act: CouncilAct, at: number, entry:
     case 'display-mode':
       g.display = { ...g.display, mode: act.mode, by: 'steward' in act.by ? 'steward' : 'policy', since: at, entry };
       break;
+    case 'space-template':
+      g.settings = { template: act.template, inputs: act.inputs, words: act.words };
+      break;
   }
   return then;
 }
@@ -448,11 +469,12 @@ export interface GovernanceSnapshot {
   readonly feedback: FeedbackState | null;
   readonly display: DisplayState;
   readonly notices: readonly Notice[];
+  readonly settings?: SpaceSettingsFromTemplate | null;
 }
 
 /** The snapshot of a state. */
 export function snapshotOf(g: GovernanceState): GovernanceSnapshot {
-  return { v: 1, council: g.council, members: [...g.members.values()], proposals: [...g.proposals.values()], policies: [...g.policies.values()], feedback: g.feedback, display: g.display, notices: g.notices };
+  return { v: 1, council: g.council, members: [...g.members.values()], proposals: [...g.proposals.values()], policies: [...g.policies.values()], feedback: g.feedback, display: g.display, notices: g.notices, settings: g.settings };
 }
 
 /** Restores a snapshot into a fresh state (policies are compiled again). */
@@ -464,6 +486,7 @@ export function restoreGovernance(g: GovernanceState, s: GovernanceSnapshot, gro
   g.feedback = s.feedback;
   g.display = s.display;
   g.notices.push(...s.notices);
+  g.settings = s.settings ?? null;
   rebuildCompiled(g, groups);
 }
 

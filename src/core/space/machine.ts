@@ -414,7 +414,7 @@ export function step(state: SpaceState, e: SpaceEvent): StepResult {
   }
 }
 
-const COUNCIL_ACT_KINDS = new Set<string>(['council-create', 'member-add', 'member-remove', 'policy-propose', 'rules-propose', 'policy-vote', 'policy-adopt', 'policy-retire', 'policy-fire', 'feedback-set', 'display-mode'] satisfies CouncilAct['kind'][]);
+const COUNCIL_ACT_KINDS = new Set<string>(['council-create', 'member-add', 'member-remove', 'policy-propose', 'rules-propose', 'policy-vote', 'policy-adopt', 'policy-retire', 'policy-fire', 'feedback-set', 'display-mode', 'space-template'] satisfies CouncilAct['kind'][]);
 
 /** Whether a space act is a council/governance act (SPEC §Q). */
 export function isCouncilAct(a: SpaceAct): a is CouncilAct {

@@ -5,7 +5,7 @@
  * link never silently replaces a pinned key: the page asks, and says when the key changed
  * (keyPin.ts).
  */
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { encodeBase64 } from '../../../src/core/note/base64.ts';
 import { html, render } from '../lib/ui.ts';
 import { decidePin, loadPin, needsConfirmation, type PinState, replacePin, savePin } from './keyPin.ts';
@@ -34,6 +34,7 @@ function App() {
   const [cp, setCp] = useState<CheckedCheckpoint | null>(null);
   const [rows, setRows] = useState<EntryRow[]>([]);
   const [start, setStart] = useState(0);
+  const jumped = useRef(false);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
 
@@ -44,6 +45,15 @@ function App() {
     (async () => {
       const verifier = key ? await webNoteVerifier(key) : null;
       const checked = await fetchCheckpoint(fetch, '', verifier);
+      // `#entry-N` (links from participants' and displays' screens, SPEC Q8): show the page holding N.
+      const target = /^#entry-(\d+)$/.exec(location.hash);
+      const want = target ? Math.max(0, checked.checkpoint.size - 1 - Number(target[1])) : null;
+      if (want !== null && !jumped.current && want !== start && want < checked.checkpoint.size) {
+        jumped.current = true;
+        if (!cancelled) setStart(want);
+        return;
+      }
+      jumped.current = true;
       const first = Math.max(0, checked.checkpoint.size - PAGE - start);
       const list = await checkEntries(fetch, '', webCryptoHasher(), checked.checkpoint, first, Math.min(PAGE, checked.checkpoint.size - start) || 1);
       if (!cancelled) {
@@ -125,9 +135,9 @@ function App() {
       <thead><tr><th align="left">#</th><th align="left">act</th><th align="left">when</th><th align="left">included</th></tr></thead>
       <tbody>
         ${rows.map(
-          (r) => html`<tr style="border-top:1px solid #2a2e38">
+          (r) => html`<tr style="border-top:1px solid #2a2e38" id=${`entry-${r.index}`} class=${location.hash === `#entry-${r.index}` ? 'target' : ''} data-testid="audit-row">
             <td>${r.index}</td>
-            <td><div>${r.entry?.type ?? '(not an attune entry)'}</div><div class="muted" style="font-size:0.8rem">${r.entry?.space ?? ''}</div></td>
+            <td><div data-testid="audit-type">${r.entry?.type ?? '(not an attune entry)'}</div><div class="muted" style="font-size:0.8rem">${r.entry?.space ?? ''}</div></td>
             <td class="muted">${r.entry ? new Date(r.entry.time).toISOString().replace('T', ' ').slice(0, 19) : ''}</td>
             <td>${r.status.included ? html`<span style="color:var(--ok)" title="inclusion proof verified">✓</span>` : html`<span class="error" title=${r.status.reason}>✗ ${r.status.reason}</span>`}</td>
           </tr>`,
