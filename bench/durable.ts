@@ -105,7 +105,8 @@ const pgTarget = (name: string, o: { batched: boolean; pipeline: boolean }): Tar
     const servers = async () => {
       const c = new pg.Client({ connectionString: PG });
       await c.connect();
-      const r = await c.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE application_name LIKE $1', [`${app}%`]);
+      // The writer and the reader (the pool's idle connections come and go).
+      const r = await c.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE application_name IN ($1, $2)', [`${app}-writer`, `${app}-reader`]);
       await c.end();
       return r.rows.map((x) => x.pid);
     };
