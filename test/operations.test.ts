@@ -7,32 +7,21 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { NatsBus } from '../src/bus/nats/natsBus.ts';
 import { createServer, type RunningServer } from '../src/server/createServer.ts';
 import { Metrics, timedScheduler } from '../src/server/metrics.ts';
 import { ManualScheduler } from '../src/space/scheduler.ts';
 import { PostgresStorage } from '../src/storage/postgres/postgresStorage.ts';
+import { pgAdmin, TEST_PG, testSchemas } from './support/postgres.ts';
 import { connect, isType, type TestClient } from './support/wsClient.ts';
 
 const PROMTOOL = '/usr/bin/promtool';
-const PG = process.env.ATTUNE_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
-const schemas: string[] = [];
+const PG = TEST_PG;
+const schemas = testSchemas();
+const admin = pgAdmin;
 
-async function admin<T>(f: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: PG });
-  await c.connect();
-  try {
-    return await f(c);
-  } finally {
-    await c.end();
-  }
-}
-
-afterAll(async () => {
-  for (const s of schemas.splice(0)) await admin((c) => c.query(`DROP SCHEMA IF EXISTS ${s} CASCADE`));
-});
+afterAll(() => schemas.dropAll());
 
 /** `promtool check metrics` on `text`: its exit status and what it printed. */
 function promtool(text: string): { status: number | null; output: string } {
@@ -131,9 +120,7 @@ describe('operations (SPEC §O)', () => {
   });
 
   it('[O3] /readyz is 200 with storage and bus up; 503 naming postgres when its connection is killed, and nats when the bus connection is gone', async () => {
-    const schema = `attune_ops_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
-    await admin((c) => c.query(`CREATE SCHEMA ${schema}`));
-    schemas.push(schema);
+    const schema = await schemas.fresh('attune_ops');
     const name = `attune_ops_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
     const storage = await PostgresStorage.open({ connectionString: PG, options: `-c search_path=${schema}`, applicationName: name });
     const bus = await NatsBus.connect({ servers: '127.0.0.1:4222', prefix: name });

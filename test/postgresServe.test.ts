@@ -5,24 +5,16 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createServer } from '../src/server/createServer.ts';
+import { pgAdmin, TEST_PG, testSchemas } from './support/postgres.ts';
 
-const PG = process.env.ATTUNE_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
-const schema = `attune_serve_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
+const PG = TEST_PG;
+const schemas = testSchemas();
+const schema = schemas.reserve('attune_serve');
+const admin = (sql: string) => pgAdmin((c) => c.query(sql));
 
-async function admin(sql: string): Promise<void> {
-  const c = new pg.Client({ connectionString: PG });
-  await c.connect();
-  try {
-    await c.query(sql);
-  } finally {
-    await c.end();
-  }
-}
-
-afterAll(() => admin(`DROP SCHEMA IF EXISTS ${schema} CASCADE`));
+afterAll(() => schemas.dropAll());
 
 describe('attune serve on PostgreSQL', () => {
   it('[S11][S6] a space, its participant and the public log live in the URL’s schema and survive a restart', async () => {
@@ -44,10 +36,7 @@ describe('attune serve on PostgreSQL', () => {
     expect((await server.host.spaceByCode(code))?.status).toBe('closed');
     expect(server.log?.size).toBe(logSize);
     await server.close();
-    const c = new pg.Client({ connectionString: PG });
-    await c.connect();
-    const tables = await c.query('SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name', [schema]);
-    await c.end();
+    const tables = await pgAdmin((c) => c.query<{ table_name: string }>('SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name', [schema]));
     expect(tables.rows.map((r) => r.table_name)).toEqual(expect.arrayContaining(['spaces', 'participants', 'inputs', 'events', 'log_entries', 'attune_schema']));
   });
 

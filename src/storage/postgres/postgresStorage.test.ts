@@ -8,30 +8,15 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { InputRecord, SpaceRecord } from '../port.ts';
 import { migratePostgres, PG_SCHEMA_VERSION } from './postgresSchema.ts';
 import { PostgresStorage } from './postgresStorage.ts';
+import { pgAdmin, TEST_PG, testSchemas } from '../../../test/support/postgres.ts';
 
-const PG = process.env.ATTUNE_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
-const schemas: string[] = [];
+const PG = TEST_PG;
+const schemas = testSchemas();
+const admin = pgAdmin;
 
-async function admin<T>(f: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: PG });
-  await c.connect();
-  try {
-    return await f(c);
-  } finally {
-    await c.end();
-  }
-}
+const freshSchema = () => schemas.fresh('attune_pgtest');
 
-async function freshSchema(): Promise<string> {
-  const name = `attune_pgtest_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
-  await admin((c) => c.query(`CREATE SCHEMA ${name}`));
-  schemas.push(name);
-  return name;
-}
-
-afterAll(async () => {
-  for (const s of schemas.splice(0)) await admin((c) => c.query(`DROP SCHEMA IF EXISTS ${s} CASCADE`));
-});
+afterAll(() => schemas.dropAll());
 
 const open = (schema: string, extra: { applicationName?: string } = {}) => PostgresStorage.open({ connectionString: PG, options: `-c search_path=${schema}`, ...extra });
 

@@ -3,27 +3,17 @@
  * before stories) migrates to version 2 keeping its data, and then stores stories. Against the
  * machine's real server, in a schema of its own, dropped afterwards.
  */
-import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MIGRATIONS, PG_SCHEMA_VERSION } from './postgresSchema.ts';
 import { PostgresStorage } from './postgresStorage.ts';
+import { pgAdmin, TEST_PG, testSchemas } from '../../../test/support/postgres.ts';
 
-const PG = process.env.ATTUNE_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
-const schema = `attune_pgstories_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
+const PG = TEST_PG;
+const schemas = testSchemas();
+const schema = schemas.reserve('attune_pgstories');
+const admin = pgAdmin;
 
-async function admin<T>(f: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: PG });
-  await c.connect();
-  try {
-    return await f(c);
-  } finally {
-    await c.end();
-  }
-}
-
-afterAll(async () => {
-  await admin((c) => c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`));
-});
+afterAll(() => schemas.dropAll());
 
 const open = () => PostgresStorage.open({ connectionString: PG, options: `-c search_path=${schema}` });
 
