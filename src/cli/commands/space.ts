@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import QRCode from 'qrcode';
 import type { CliIO, Command } from '../command.ts';
 import { UsageError } from '../command.ts';
+import { apiCall as call, apiErrorText as errorText, ServerUnreachable } from '../httpApi.ts';
 import { checkTemplate } from '../../core/templates/spaceTemplate.ts';
 import { readTemplate, shippedTemplates } from '../../server/templates.ts';
 
@@ -36,39 +37,6 @@ Options:
   --json              print the server's JSON instead of text
   -h, --help          show this help
 `;
-
-interface ApiError {
-  error?: { code?: string; message?: string };
-}
-
-async function call(io: CliIO, base: string, method: string, path: string, body?: unknown, token?: string): Promise<{ status: number; json: unknown }> {
-  let r: Response;
-  try {
-    r = await fetch(`${base}${path}`, {
-      method,
-      headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}) },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-      signal: AbortSignal.any([io.signal, AbortSignal.timeout(10_000)]),
-    });
-  } catch (e) {
-    throw new ServerUnreachable(`could not reach attune at ${base} (${(e as Error).cause ?? (e as Error).message}). Is 'attune serve' running? Use --url to point elsewhere.`);
-  }
-  const text = await r.text();
-  let json: unknown = null;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = { error: { code: 'BAD_RESPONSE', message: `the server answered ${r.status} with non-JSON` } };
-  }
-  return { status: r.status, json };
-}
-
-class ServerUnreachable extends Error {}
-
-function errorText(json: unknown): string {
-  const e = (json as ApiError).error;
-  return e ? `${e.code}: ${e.message}` : JSON.stringify(json);
-}
 
 export const command: Command = {
   summary: 'create, list or close spaces on a running server',
