@@ -68,8 +68,13 @@ export function hashPulse(bytes: string): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
-const newToken = () => randomBytes(32).toString('base64url');
-const newId = () => randomBytes(12).toString('base64url');
+/**
+ * base64url never starting with '-': a token or id that begins with '-' reads as an option to
+ * `attune … --token X` (and to any CLI that parses its arguments), which 1 in 64 would.
+ */
+export const noLeadingDash = (s: string): string => (s.startsWith('-') ? `_${s.slice(1)}` : s);
+const newToken = () => noLeadingDash(randomBytes(32).toString('base64url'));
+const newId = () => noLeadingDash(randomBytes(12).toString('base64url'));
 function newCode(): string {
   let s = '';
   for (let i = 0; i < CODE_LENGTH; i++) s += CODE_ALPHABET[randomInt(CODE_ALPHABET.length)];
