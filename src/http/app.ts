@@ -22,6 +22,7 @@ import type { PulsePoint, SpaceRecord } from '../storage/port.ts';
 import type { SpaceHost } from '../space/spaceHost.ts';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { bearer } from './request.ts';
 
 /** Settings of the HTTP app. */
 export interface AppOptions {
@@ -103,12 +104,6 @@ function responseKind(path: string): 'page' | 'api' | 'asset' {
   return 'page';
 }
 
-function bearer(c: Context): string | null {
-  const h = c.req.header('authorization');
-  if (!h) return null;
-  const m = /^Bearer\s+(\S+)$/i.exec(h);
-  return m?.[1] ?? null;
-}
 
 const CreateSpaceSchema = v.strictObject({
   // Length and characters are checked by the service (core/spaceName.ts), in graphemes.

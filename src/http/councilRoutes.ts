@@ -22,6 +22,7 @@ import { FEEDBACK_MODES, type FeedbackMode } from '../core/policy/actions.ts';
 import { checkPolicy } from '../core/policy/checkPolicy.ts';
 import type { SpaceHost } from '../space/spaceHost.ts';
 import type { SpaceRecord } from '../storage/port.ts';
+import { bearer } from './request.ts';
 
 /** What the routes need. */
 export interface CouncilRoutesOptions {
@@ -31,11 +32,6 @@ export interface CouncilRoutesOptions {
 }
 
 type SpaceLookup = (c: Context) => Promise<SpaceRecord | Response>;
-
-function bearer(c: Context): string | null {
-  const m = /^Bearer\s+(\S+)$/i.exec(c.req.header('authorization') ?? '');
-  return m?.[1] ?? null;
-}
 
 /** A coded JSON error; `position` locates a policy expression problem (0-based, end exclusive). */
 function problem(c: Context, code: ErrorCode, message: string, position?: { start: number; end: number }): Response {

@@ -28,6 +28,7 @@ import type { WebhookBook } from '../feeds/webhooks/webhookBook.ts';
 import type { SpaceHost } from '../space/spaceHost.ts';
 import type { SpaceRecord } from '../storage/port.ts';
 import { errorResponse } from './app.ts';
+import { bearer } from './request.ts';
 
 /** What the routes need. */
 export interface FeedRoutesOptions {
@@ -48,11 +49,6 @@ export interface FeedRoutesOptions {
 
 /** Looks a space up by the route's `:code` (the app's, which spends the join-guess budget, W13). */
 export type SpaceLookup = (c: Context) => Promise<SpaceRecord | Response>;
-
-function bearer(c: Context): string | null {
-  const m = /^Bearer\s+(\S+)$/i.exec(c.req.header('authorization') ?? '');
-  return m?.[1] ?? null;
-}
 
 /** `Last-Event-ID` (or `?lastEventId=` for clients that cannot set headers) as a seq, or null. */
 export function resumePoint(header: string | undefined, query: string | undefined): number | null {

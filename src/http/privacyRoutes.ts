@@ -18,6 +18,7 @@ import type { PrivacyDesk } from '../space/privacyDesk.ts';
 import type { SpaceHost } from '../space/spaceHost.ts';
 import type { SpaceRecord } from '../storage/port.ts';
 import { errorResponse } from './app.ts';
+import { bearer, readJsonBody } from './request.ts';
 
 /** What the routes need. */
 export interface PrivacyRoutesOptions {
@@ -37,11 +38,6 @@ const SeriesQuery = v.strictObject({
   release: v.optional(v.pipe(v.string(), v.regex(/^\d{1,9}$/, 'release must be a release number'), v.transform(Number))),
   format: v.optional(v.picklist(['json', 'csv'], 'format must be json or csv')),
 });
-
-function bearer(c: Context): string | null {
-  const m = /^Bearer\s+(\S+)$/i.exec(c.req.header('authorization') ?? '');
-  return m?.[1] ?? null;
-}
 
 /** The CSV of a DP series (H6): withheld windows have empty fields. */
 export function dpSeriesCsv(points: readonly DpSeriesPoint[]): string {
@@ -68,14 +64,9 @@ export function createPrivacyRoutes(o: PrivacyRoutesOptions): (withSpace: (c: Co
       if (s instanceof Response) return s;
       const auth = await o.host.authorise(s.code, bearer(c));
       if (!auth.ok) return errorResponse(c, auth.code, auth.message);
-      if (!/^application\/json\s*(?:;|$)/i.test(c.req.header('content-type') ?? '')) return errorResponse(c, 'UNSUPPORTED_MEDIA_TYPE', 'send the body as Content-Type: application/json');
-      let body: unknown;
-      try {
-        body = await c.req.json();
-      } catch {
-        return errorResponse(c, 'BAD_REQUEST', 'body must be JSON');
-      }
-      const parsed = v.safeParse(ReleaseBody, body);
+      const read = await readJsonBody(c);
+      if (read instanceof Response) return read;
+      const parsed = v.safeParse(ReleaseBody, read.body);
       if (!parsed.success) return errorResponse(c, 'BAD_REQUEST', parsed.issues[0]?.message ?? 'invalid body');
       const r = await o.desk.releaseSeries(auth.value, parsed.output);
       if (!r.ok) return errorResponse(c, r.code, r.message);

@@ -20,11 +20,7 @@ import { DECISIONS, DECLINE_REASONS, MODERATION_MODES, STORY_CONTROLS } from '..
 import type { SpaceHost } from '../space/spaceHost.ts';
 import { errorResponse } from './app.ts';
 import type { SpaceLookup } from './feedRoutes.ts';
-
-function bearer(c: Context): string | null {
-  const m = /^Bearer\s+(\S+)$/i.exec(c.req.header('authorization') ?? '');
-  return m?.[1] ?? null;
-}
+import { bearer, readJsonBody } from './request.ts';
 
 // Lengths are checked by core/stories/storyText.ts in characters, with their own codes; the
 // schema only bounds the raw string so nothing absurd is normalised.
@@ -42,14 +38,9 @@ const ControlBody = v.strictObject({ control: v.picklist(STORY_CONTROLS, `contro
 
 /** Parses a JSON body against a schema, or answers with the coded error. */
 async function parse<T extends v.GenericSchema>(c: Context, schema: T): Promise<v.InferOutput<T> | Response> {
-  if (!/^application\/json\s*(?:;|$)/i.test(c.req.header('content-type') ?? '')) return errorResponse(c, 'UNSUPPORTED_MEDIA_TYPE', 'send the body as Content-Type: application/json');
-  let body: unknown;
-  try {
-    body = await c.req.json();
-  } catch {
-    return errorResponse(c, 'BAD_REQUEST', 'body must be JSON');
-  }
-  const r = v.safeParse(schema, body);
+  const read = await readJsonBody(c);
+  if (read instanceof Response) return read;
+  const r = v.safeParse(schema, read.body);
   if (!r.success) {
     const i = r.issues[0];
     const path = i?.path?.map((p) => String(p.key)).join('.');
