@@ -167,6 +167,17 @@ function nextMessage<T>(child: ChildProcess, ev: string, timeoutMs = 600_000): P
 }
 
 /** CPU seconds (user + system) a process has used, from /proc (Linux). */
+/** A process's resident memory, bytes (VmRSS), or NaN. */
+function rssBytes(pid: number | undefined): number {
+  if (pid === undefined) return Number.NaN;
+  try {
+    const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : Number.NaN;
+  } catch {
+    return Number.NaN;
+  }
+}
+
 function cpuSeconds(pid: number | undefined): number {
   if (pid === undefined) return Number.NaN;
   try {
@@ -266,6 +277,11 @@ interface Measured {
   readonly tapsSent: number;
   readonly tapsAcked: number;
   readonly serverCpu: number;
+  /** Server RSS growth from before the participants joined to the end of the window, per participant. */
+  readonly rssPerParticipant: number;
+  readonly rssEnd: number;
+  /** Server CPU in the window over the pulses delivered in it (participants' and displays'). */
+  readonly cpuPerMessageUs: number;
   readonly clientCpuMax: number;
   readonly pulseBytes: number;
   readonly disconnects: number;
@@ -320,6 +336,7 @@ async function measure(target: 'attune' | 'ws', sc: Scenario, pulseBytes: number
       );
     const d = await all<{ ok: number; failed: number }>('displays', { cmd: 'displays' });
     log(`${target}: ${d.reduce((a, x) => a + x.ok, 0)} displays and probes in${observer ? ' (the observer process)' : ''}${d.some((x) => x.failed) ? ` (${d.reduce((a, x) => a + x.failed, 0)} failed)` : ''}; ${sc.spaces * sc.perSpace} participants joining from ${W} processes…`);
+    const rss0 = rssBytes(server.pid);
     const joins = await all<{ firstSentAt: number; welcomes: number[]; failed: number }>('joined', { cmd: 'join' });
     const first = Math.min(...joins.map((j) => j.firstSentAt));
     const welcomes = joins.flatMap((j) => j.welcomes).sort((a, b) => a - b);
@@ -352,6 +369,7 @@ async function measure(target: 'attune' | 'ws', sc: Scenario, pulseBytes: number
     }
     await sleep(Math.max(0, to - Date.now()));
     cpu1 = [cpuSeconds(server.pid), ...workers.map((w) => cpuSeconds(w.pid))];
+    const rss1 = rssBytes(server.pid);
     t1 = Date.now();
     const rs = await results;
     const span = (t1 - t0) / 1000;
@@ -390,6 +408,9 @@ async function measure(target: 'attune' | 'ws', sc: Scenario, pulseBytes: number
       tapsSent: rs.reduce((a, r) => a + r.tapsSent, 0),
       tapsAcked: rs.reduce((a, r) => a + r.tapsAcked, 0),
       serverCpu: cpuShare(0),
+      rssPerParticipant: (rss1 - rss0) / Math.max(1, welcomes.length),
+      cpuPerMessageUs: (((cpu1[0] as number) - (cpu0[0] as number)) * 1e6) / Math.max(1, rs.reduce((a, r) => a + r.participantPulses + r.displayPulses, 0)),
+      rssEnd: rss1,
       clientCpuMax: Math.max(...workers.map((_, i) => cpuShare(i + 1))),
       pulseBytes: pb.length ? pb.reduce((a, r) => a + r.pulseBytes, 0) / pb.length : 0,
       disconnects: rs.reduce((a, r) => a + r.disconnects, 0),
@@ -428,6 +449,8 @@ function report(sc: Scenario, rows: Measured[]): void {
   line('tap → display p50 / p95 / p99', (r) => `${lat(r.tap)} (${r.probeSeen}/${r.probeMoves})`, 'p95 ≤ 100 ms', (m) => m.tap.quantile(0.95));
   line('ack p50 / p95 / p99', (r) => `${lat(r.ack)} (${r.tapsAcked}/${r.tapsSent})`, '', (m) => m.ack.quantile(0.95));
   line('server CPU (cores)', (r) => r.serverCpu.toFixed(2), '', (m) => m.serverCpu);
+  line('server CPU per delivered pulse (µs; everything the server did, over pulses that arrived)', (r) => r.cpuPerMessageUs.toFixed(1), '', (m) => m.cpuPerMessageUs);
+  line('server memory per participant (RSS growth, joins → end) / RSS at end', (r) => `${(r.rssPerParticipant / 1024).toFixed(1)} KB / ${(r.rssEnd / 1048576).toFixed(0)} MiB`, '≤ 9 KB', (m) => m.rssPerParticipant);
   line('busiest client process CPU (cores)', (r) => `${r.clientCpuMax.toFixed(2)}${r.clientCpuMax > 0.9 ? ' ⚠ saturated' : ''}`, '');
   line('pulse size seen by displays (bytes)', (r) => r.pulseBytes.toFixed(0), '');
   line('machine load, 1-min average (start → end)', (r) => `${r.load[0].toFixed(1)} → ${r.load[1].toFixed(1)}`, '');

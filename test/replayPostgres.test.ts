@@ -84,7 +84,7 @@ describe('[M8][S11] replaying a session recorded in PostgreSQL', () => {
 
   it('attune policy test --db postgres://… dry-runs a policy over it', async () => {
     const file = join(dir, 'policy.json');
-    writeFileSync(file, JSON.stringify({ name: 'count', when: 'pulse.count > 10', then: { feedback: { mode: 'calm', minutes: 1 } }, cooldownSeconds: 30 }));
+    writeFileSync(file, '{"name": "count", "when": "pulse.count > 10", "then": {"feedback": {"mode": "calm", "minutes": 1}}, "cooldownSeconds": 30}');
     const cap = captureIO();
     expect(await main(['policy', 'test', file, '--db', url, '--space', code], cap.io)).toBe(0);
     expect(cap.out()).toMatch(/released pulses evaluated/);
