@@ -4,6 +4,8 @@
  * takeover when the owner goes silent, and a participant moving to another node.
  * test/clusterProcesses.test.ts runs the same over real processes, NATS and PostgreSQL.
  */
+import { createSocket } from 'node:dgram';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { LocalBus } from '../src/bus/local/localBus.ts';
 import { MemoryKv } from '../src/bus/local/memoryKv.ts';
@@ -12,6 +14,7 @@ import { allocateSlot, NODE_SLOTS, nodeStorage } from '../src/cluster/nodeStorag
 import { Aggregate } from '../src/core/aggregate/aggregate.ts';
 import { decodeLease, decideLease } from '../src/core/cluster/lease.ts';
 import { MemoryGovernance } from '../src/server/createServer.ts';
+import { type Feeds, startFeeds } from '../src/server/feeds.ts';
 import { ManualScheduler } from '../src/space/scheduler.ts';
 import { type ConnSink, SpaceHost, subjects } from '../src/space/spaceHost.ts';
 import { MemoryStorage } from '../src/storage/memory/memoryStorage.ts';
@@ -264,6 +267,71 @@ describe('cluster (one space on several nodes, in one process)', () => {
     expect(owned.at(-1)).toBe(true);
     expect(owned).toContain(false);
     await a.node.stop();
+  });
+
+  it('[F8] push feeds leave a cluster once: OSC bundles and webhooks from the node that published the pulse or applied the close; settings reach every node', async () => {
+    const c = await cluster(3);
+    const [a, b, d] = c.nodes as [(typeof c.nodes)[0], (typeof c.nodes)[0], (typeof c.nodes)[0]];
+    const posts: { url: string; type: string }[] = [];
+    const fakeFetch = (async (url: string | URL | Request, init?: RequestInit) => {
+      posts.push({ url: String(url), type: String((init?.headers as Record<string, string>)['attune-event']) });
+      return new Response(null, { status: 204 });
+    }) as typeof fetch;
+    const feeds: Feeds[] = [];
+    for (const x of c.nodes) {
+      const delivery = { pulse: (spaceId: string, seq: number) => x.node.published(spaceId, seq), closed: (spaceId: string) => x.host.closedHere(spaceId) };
+      feeds.push(await startFeeds({ host: x.host, bus: c.bus, scheduler: c.sch, storage: c.storage, fetch: fakeFetch, secretKey: 'one key on every node', report: () => {}, cluster: { delivery } }));
+    }
+    const [fa, fb, fd] = feeds as [Feeds, Feeds, Feeds];
+    const created = await a.host.createSpace({ name: 'light show' });
+    if (!created.ok) throw new Error(created.message);
+    const { id, code } = created.value.space;
+    const record = created.value.space;
+    for (const x of c.nodes) {
+      const p = await join(x.host, code);
+      await c.run(20);
+      x.host.input(p.ref, tap(1, 0.5, 0.5), true);
+    }
+    // A venue's rig: a real UDP socket; the steward sets it on node b.
+    const rig = createSocket('udp4');
+    let received = 0;
+    rig.on('message', () => received++);
+    await new Promise<void>((r) => rig.bind(0, '127.0.0.1', () => r()));
+    const port = (rig.address() as AddressInfo).port;
+    expect((await fb.settings.setOscTargets(record, [{ host: '127.0.0.1', port }])).ok).toBe(true);
+    // And a webhook, subscribed through node d.
+    expect((await fd.settings.addWebhook(record, 'https://venue.example/hook', ['decision'])).ok).toBe(true);
+    await c.run(100);
+    // Every node holds the same settings (stored, announced, reloaded).
+    for (const f of feeds) {
+      expect(f.osc.spaceTargets(id)).toEqual([{ host: '127.0.0.1', port }]);
+      expect(f.webhooks.list(id).map((w) => w.url)).toEqual(['https://venue.example/hook']);
+    }
+    const displayPulses: number[] = [];
+    c.bus.subscribe(subjects.displayPulse(id), (bytes) => displayPulses.push((JSON.parse(dec.decode(bytes)) as { seq: number }).seq));
+    const sentBefore = feeds.map((f) => f.osc.stats.bundles);
+    await c.run(2000);
+    const owner = c.nodes.findIndex((x) => x.node.status(id)?.owned);
+    expect(owner).toBeGreaterThanOrEqual(0);
+    const sent = feeds.map((f, i) => f.osc.stats.bundles - (sentBefore[i] as number));
+    // Display-rate pulses flow (the feeds watch on every node) and each went out exactly once, from the owner.
+    expect(displayPulses.length).toBeGreaterThan(20);
+    expect(sent.reduce((x, y) => x + y, 0)).toBe(displayPulses.length);
+    expect(sent.filter((n, i) => i !== owner && n > 0)).toEqual([]);
+    await expect.poll(() => received, { timeout: 5000 }).toBe(feeds.reduce((x, f) => x + f.osc.stats.bundles, 0));
+    // [K6] The feeds' watches count as feeds, not displays, on every node.
+    for (const x of c.nodes) expect(x.host.presence(id)).toMatchObject({ displays: 0, feeds: 3 });
+    // The close, applied on node a, is announced to the webhook once (not once per node).
+    expect((await a.host.closeSpace(code, created.value.stewardToken)).ok).toBe(true);
+    await c.run(100);
+    await Promise.all(feeds.map((f) => f.webhooks.idle()));
+    expect(posts).toEqual([{ url: 'https://venue.example/hook', type: 'space.closed' }]);
+    // The delivery log every node shows the steward is the stored one: node b lists a's delivery.
+    expect((await fb.webhooks.listDeliveries(id)).map((r) => r.outcome)).toEqual(['delivered']);
+    rig.close();
+    for (const f of feeds) await f.close();
+    for (const x of c.nodes) await x.node.stop();
+    void fa;
   });
 
   it('[K5] nodes number their events apart in the shared storage', async () => {

@@ -93,7 +93,12 @@ interface ClusterSpace {
   lastPulse: { seq: number; smoothed: { valence: number; arousal: number } | null; at: number } | null;
   lastKey: string;
   lastSentAt: number;
+  /** The seqs of the last pulses this node published (the push feeds' one sender, F8). */
+  readonly published: number[];
 }
+
+/** Published seqs remembered per space: far more than NATS can have in flight to this node's own subscriptions. */
+const PUBLISHED_KEPT = 64;
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -153,12 +158,13 @@ export class ClusterNode {
       const cs = this.spaces.get(spaceId);
       if (!cs || cs.partials.size === 0) return null;
       const now = this.o.scheduler.now();
-      const p = { present: 0, connected: 0, displays: 0 };
+      const p = { present: 0, connected: 0, displays: 0, feeds: 0 };
       for (const h of cs.partials.values()) {
         if (now - h.receivedAt > this.t.partialTtlMs) continue;
         p.present += h.partial.grid.n;
         p.connected += h.partial.connected;
         p.displays += h.partial.displays;
+        p.feeds += h.partial.feeds;
       }
       return p;
     },
@@ -196,6 +202,15 @@ export class ClusterNode {
     return { owner: cs.owner, owned: cs.ownedRevision !== null, nodes: [...cs.partials].filter(([, h]) => now - h.receivedAt <= this.t.partialTtlMs).map(([n]) => n).sort(), lastSeq: cs.lastPulse?.seq ?? 0 };
   }
 
+  /**
+   * Whether this node published the pulse `seq` of the space, whatever the lease did since (a
+   * pulse published just before a takeover is still this node's; the taker's seqs follow it). So
+   * each pulse reaches the push feeds from exactly the node that published it (F8).
+   */
+  published(spaceId: string, seq: number): boolean {
+    return this.spaces.get(spaceId)?.published.includes(seq) ?? false;
+  }
+
   private stepped(spaceId: string, e: SpaceEvent): void {
     if (this.stopped) return;
     if (e.kind === 'started') {
@@ -209,7 +224,7 @@ export class ClusterNode {
 
   private track(spaceId: string): void {
     if (this.spaces.has(spaceId) || this.stopped) return;
-    const cs: ClusterSpace = { id: spaceId, partials: new Map(), subs: [], seen: null, ownedRevision: null, renewedAt: -Infinity, owner: null, busy: false, machine: null, beat: null, lastPulse: null, lastKey: '', lastSentAt: -Infinity };
+    const cs: ClusterSpace = { id: spaceId, partials: new Map(), subs: [], seen: null, ownedRevision: null, renewedAt: -Infinity, owner: null, busy: false, machine: null, beat: null, lastPulse: null, lastKey: '', lastSentAt: -Infinity, published: [] };
     this.spaces.set(spaceId, cs);
     this.leaseObserver?.setLeaseOwned(spaceId, false);
     const bus = this.o.bus;
@@ -272,11 +287,12 @@ export class ClusterNode {
     for (const cs of this.spaces.values()) {
       const st = host.stateOf(cs.id);
       if (!st) continue;
-      const key = `${st.pulse.grid.version}:${st.pulse.groupGrids.map((g) => g.version).join(',')}:${st.connected}:${st.displays}`;
+      const feeds = host.feedWatches(cs.id);
+      const key = `${st.pulse.grid.version}:${st.pulse.groupGrids.map((g) => g.version).join(',')}:${st.connected}:${st.displays}:${feeds}`;
       if (key === cs.lastKey && now - cs.lastSentAt < this.t.heartbeatMs) continue;
       cs.lastKey = key;
       cs.lastSentAt = now;
-      const p: PartialAggregate = { node: this.nodeId, at: now, connected: st.connected, displays: st.displays, grid: st.pulse.grid, groups: st.pulse.groupGrids };
+      const p: PartialAggregate = { node: this.nodeId, at: now, connected: st.connected, displays: st.displays, feeds, grid: st.pulse.grid, groups: st.pulse.groupGrids };
       this.o.bus.publish(clusterSubjects.partial(cs.id), enc.encode(encodePartial(p)));
     }
   }
@@ -463,6 +479,10 @@ export class ClusterNode {
     for (const fx of r.effects) {
       if (fx.type === 'publish') {
         const bytes = enc.encode(encodeView(fx.view));
+        if (cs.published.at(-1) !== fx.view.seq) {
+          cs.published.push(fx.view.seq);
+          if (cs.published.length > PUBLISHED_KEPT) cs.published.shift();
+        }
         if (fx.displays) this.o.bus.publish(subjects.displayPulse(cs.id), bytes);
         if (fx.participants) this.o.bus.publish(subjects.participantPulse(cs.id), bytes);
         if (!fx.displays && !fx.participants) this.onPulse(cs, bytes);

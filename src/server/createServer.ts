@@ -359,7 +359,11 @@ export async function createServer(config: ServerConfig = {}, deps: ServerDeps =
 
     // Webhook secrets are derived from a key beside the database (0600), never stored in it (S13).
     const feedKey = dataDir ? loadOrCreateSecret(join(dataDir, 'feeds-key')) : randomBytes(32).toString('base64url');
-    const feeds = await startFeeds({ host, bus, scheduler, storage, secretKey: feedKey, osc: config.osc ?? [] });
+    // On a cluster the push feeds (OSC, webhooks) leave from one node per pulse: the one that
+    // published it, the tick owner (F8); every node still serves SSE and reads.
+    const clusterNode = cluster;
+    const delivery = clusterNode ? { pulse: (spaceId: string, seq: number) => clusterNode.published(spaceId, seq), closed: (spaceId: string) => host.closedHere(spaceId) } : null;
+    const feeds = await startFeeds({ host, bus, scheduler, storage, secretKey: feedKey, osc: config.osc ?? [], ...(delivery ? { cluster: { delivery } } : {}) });
     cleanups.push(() => feeds.close());
 
     const trustProxyHops = config.trustProxyHops ?? 0;

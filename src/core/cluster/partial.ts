@@ -4,7 +4,7 @@
  * the aggregate is exact (core/aggregate: integer sums, cell and quadrant counts), the merge of
  * the partials equals, bit for bit, the aggregate of the whole crowd.
  *
- * Wire form: one JSON object per partial, `{v:1,node,at,connected,displays,grid,groups}` with each
+ * Wire form: one JSON object per partial, `{v:1,node,at,connected,displays,feeds,grid,groups}` with each
  * aggregate as `{n,sv,sa,svv,saa,q:[4],k:[bins²]}` (≈ 0.7 KB for a 16 × 16 grid).
  */
 import { Aggregate } from '../aggregate/aggregate.ts';
@@ -17,6 +17,8 @@ export interface PartialAggregate {
   readonly at: number;
   /** Participants connected to that node. */
   readonly connected: number;
+  /** Displays watched by feeds on that node (F5), among `displays`. */
+  readonly feeds: number;
   readonly displays: number;
   readonly grid: Aggregate;
   readonly groups: readonly Aggregate[];
@@ -57,7 +59,7 @@ function aggregateOf(w: unknown, bins: number): Aggregate | null {
 
 /** The wire text of a partial. */
 export function encodePartial(p: PartialAggregate): string {
-  return JSON.stringify({ v: 1, node: p.node, at: p.at, connected: p.connected, displays: p.displays, grid: wireOf(p.grid), groups: p.groups.map(wireOf) });
+  return JSON.stringify({ v: 1, node: p.node, at: p.at, connected: p.connected, displays: p.displays, feeds: p.feeds, grid: wireOf(p.grid), groups: p.groups.map(wireOf) });
 }
 
 /** Parses a partial of a `bins` × `bins` grid with `groups` declared groups; null when malformed. */
@@ -79,7 +81,10 @@ export function decodePartial(text: string, bins: number, groups: number): Parti
     if (!a) return null;
     gs.push(a);
   }
-  return { node: o.node, at: o.at, connected: o.connected, displays: o.displays, grid, groups: gs };
+  // `feeds` came after v1's first form: absent means none.
+  const feeds = o.feeds === undefined ? 0 : o.feeds;
+  if (!isInt(feeds) || feeds < 0) return null;
+  return { node: o.node, at: o.at, connected: o.connected, displays: o.displays, feeds, grid, groups: gs };
 }
 
 /** Merges partials into the whole space's counts (SPEC K3). O(nodes · bins²). */
