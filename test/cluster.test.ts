@@ -13,6 +13,8 @@ import { ClusterNode, leaseKey } from '../src/cluster/clusterNode.ts';
 import { allocateSlot, NODE_SLOTS, nodeStorage } from '../src/cluster/nodeStorage.ts';
 import { Aggregate } from '../src/core/aggregate/aggregate.ts';
 import { decodeLease, decideLease } from '../src/core/cluster/lease.ts';
+import { decodePartial, encodePartial } from '../src/core/cluster/partial.ts';
+import { HeartSynchrony, type ReleasedHeartSynchrony } from '../src/core/collective/heartSynchrony.ts';
 import { MemoryGovernance } from '../src/server/createServer.ts';
 import { type Feeds, startFeeds } from '../src/server/feeds.ts';
 import { ManualScheduler } from '../src/space/scheduler.ts';
@@ -271,10 +273,10 @@ describe('cluster (one space on several nodes, in one process)', () => {
 
   it('[F8] push feeds leave a cluster once: OSC bundles and webhooks from the node that published the pulse or applied the close; settings reach every node', async () => {
     const c = await cluster(3);
-    const [a, b, d] = c.nodes as [(typeof c.nodes)[0], (typeof c.nodes)[0], (typeof c.nodes)[0]];
+    const [a] = c.nodes as [(typeof c.nodes)[0]];
     const posts: { url: string; type: string }[] = [];
     const fakeFetch = (async (url: string | URL | Request, init?: RequestInit) => {
-      posts.push({ url: String(url), type: String((init?.headers as Record<string, string>)['attune-event']) });
+      posts.push({ url: String(url), type: String((init?.headers as Record<string, string> | undefined)?.['attune-event']) });
       return new Response(null, { status: 204 });
     }) as typeof fetch;
     const feeds: Feeds[] = [];
@@ -282,7 +284,7 @@ describe('cluster (one space on several nodes, in one process)', () => {
       const delivery = { pulse: (spaceId: string, seq: number) => x.node.published(spaceId, seq), closed: (spaceId: string) => x.host.closedHere(spaceId) };
       feeds.push(await startFeeds({ host: x.host, bus: c.bus, scheduler: c.sch, storage: c.storage, fetch: fakeFetch, secretKey: 'one key on every node', report: () => {}, cluster: { delivery } }));
     }
-    const [fa, fb, fd] = feeds as [Feeds, Feeds, Feeds];
+    const [, fb, fd] = feeds as [Feeds, Feeds, Feeds];
     const created = await a.host.createSpace({ name: 'light show' });
     if (!created.ok) throw new Error(created.message);
     const { id, code } = created.value.space;
@@ -331,7 +333,68 @@ describe('cluster (one space on several nodes, in one process)', () => {
     rig.close();
     for (const f of feeds) await f.close();
     for (const x of c.nodes) await x.node.stop();
-    void fa;
+  });
+
+  it('[K9][R5] heart synchrony on a cluster: the owner measures every node’s sharers, as one node measuring them all would', async () => {
+    const c = await cluster(3);
+    const [a] = c.nodes as [(typeof c.nodes)[0]];
+    const created = await a.host.createSpace({ name: 'hearts' });
+    if (!created.ok) throw new Error(created.message);
+    const { id, code } = created.value.space;
+    const people: { host: SpaceHost; ref: string; seq: number }[] = [];
+    for (let i = 0; i < 9; i++) {
+      const host = (c.nodes[i % 3] as (typeof c.nodes)[0]).host;
+      const p = await join(host, code);
+      people.push({ host, ref: p.ref as unknown as string, seq: 0 });
+      await c.run(20);
+    }
+    // The reference: one HeartSynchrony (seeded like the space's) fed every reading.
+    const reference = new HeartSynchrony({ seed: id });
+    const got: { heart?: ReleasedHeartSynchrony; at: number }[] = [];
+    c.bus.subscribe(subjects.participantPulse(id), (bytes) => got.push(JSON.parse(dec.decode(bytes)) as { heart?: ReleasedHeartSynchrony; at: number }));
+    // 70 s of readings every 2 s: a shared slow swell, each heart its own level and wobble.
+    for (let k = 0; k < 35; k++) {
+      people.forEach((p, j) => {
+        const bpm = Math.round((70 + j + 8 * Math.sin(k / 3) + 3 * Math.sin(k * (j + 1.7))) * 10) / 10;
+        p.seq++;
+        reference.observe(`p${j}`, bpm, c.sch.now());
+        p.host.input(p.ref as never, { t: 'input', seq: p.seq, valence: 0.2, arousal: 0.1, confidence: 1, source: 'heart', heart: { bpm } }, true);
+      });
+      await c.run(2000, 50);
+    }
+    const last = got.at(-1);
+    const heart = last?.heart;
+    expect(heart?.sharing).toBe(9);
+    const sync = heart?.synchrony;
+    if (!sync) throw new Error('no synchrony on the cluster pulse');
+    const ref = reference.compute(sync.at);
+    expect(sync.people).toBe(9);
+    expect(ref.people).toBe(9);
+    // The observed ISC is the same statistic over the same series (to rounding: sums in another order).
+    expect(Math.abs((sync.isc as number) - (ref.isc as number))).toBeLessThan(1e-9);
+    expect(sync.isc as number).toBeGreaterThan(0.3);
+    // The interval and the surrogates are the same estimator; their seeded draws follow the rows' order.
+    expect(sync.lower as number).toBeLessThanOrEqual(sync.isc as number);
+    expect(sync.upper as number).toBeGreaterThanOrEqual(sync.isc as number);
+    expect(sync.p).not.toBeNull();
+    // A node that dies takes its sharers' rows out of the measure with its partial (1 s, K8).
+    const dead = c.nodes.find((x) => !x.node.status(id)?.owned) as (typeof c.nodes)[0];
+    await dead.node.stop({ handOver: false });
+    await c.run(1500, 50);
+    expect(got.at(-1)?.heart?.sharing).toBe(6);
+    expect(got.at(-1)?.heart?.synchrony?.people).toBe(6);
+    for (const x of c.nodes) await x.node.stop();
+  });
+
+  it('[K9] a partial carries a heart window only as rows of the window’s slots within 25–250 bpm', () => {
+    const grid = new Aggregate(4);
+    const base = { node: 'n', at: 1, connected: 1, displays: 0, feeds: 0, grid, groups: [] };
+    const row = Float64Array.from({ length: 30 }, (_, i) => 60 + i / 10);
+    const text = encodePartial({ ...base, heart: { end: 7, tracked: 2, sharing: 1, rows: [row] } });
+    expect(decodePartial(text, 4, 0, 30)?.heart).toEqual({ end: 7, tracked: 2, sharing: 1, rows: [row] });
+    expect(decodePartial(text, 4, 0, 15)).toBeNull();
+    expect(decodePartial(text.replace('"rows":[[60', '"rows":[[6'), 4, 0, 30)).toBeNull();
+    expect(decodePartial(encodePartial(base), 4, 0, 30)?.heart).toBeUndefined();
   });
 
   it('[K5] nodes number their events apart in the shared storage', async () => {

@@ -24,6 +24,7 @@
 import type { Bus, Disposable, KvStore } from '../bus/port.ts';
 import { decideLease, decodeLease, encodeLease, type LeaseSighting, type LeaseValue, sight } from '../core/cluster/lease.ts';
 import { decodePartial, encodePartial, mergePartials, type PartialAggregate } from '../core/cluster/partial.ts';
+import type { HeartWindow } from '../core/collective/heartSynchrony.ts';
 import { beatPeriodMs, isParticipantBeat } from '../core/space/beats.ts';
 import type { SpaceEvent } from '../core/space/events.ts';
 import { createSpaceState, type SpaceState, step } from '../core/space/machine.ts';
@@ -95,6 +96,10 @@ interface ClusterSpace {
   lastSentAt: number;
   /** The seqs of the last pulses this node published (the push feeds' one sender, F8). */
   readonly published: number[];
+  /** Each node's last heart window (K9), kept while its partials stay fresh. */
+  readonly hearts: Map<string, HeartWindow>;
+  /** What this node last sent of its own heart window: `end:tracked:sharing:rows`. */
+  heartKey: string;
 }
 
 /** Published seqs remembered per space: far more than NATS can have in flight to this node's own subscriptions. */
@@ -224,7 +229,7 @@ export class ClusterNode {
 
   private track(spaceId: string): void {
     if (this.spaces.has(spaceId) || this.stopped) return;
-    const cs: ClusterSpace = { id: spaceId, partials: new Map(), subs: [], seen: null, ownedRevision: null, renewedAt: -Infinity, owner: null, busy: false, machine: null, beat: null, lastPulse: null, lastKey: '', lastSentAt: -Infinity, published: [] };
+    const cs: ClusterSpace = { id: spaceId, partials: new Map(), subs: [], seen: null, ownedRevision: null, renewedAt: -Infinity, owner: null, busy: false, machine: null, beat: null, lastPulse: null, lastKey: '', lastSentAt: -Infinity, published: [], hearts: new Map(), heartKey: '' };
     this.spaces.set(spaceId, cs);
     this.leaseObserver?.setLeaseOwned(spaceId, false);
     const bus = this.o.bus;
@@ -249,9 +254,10 @@ export class ClusterNode {
   private onPartial(cs: ClusterSpace, bytes: Uint8Array): void {
     const st = this.host?.stateOf(cs.id);
     if (!st) return;
-    const p = decodePartial(dec.decode(bytes), st.pulse.grid.bins, st.pulse.groupGrids.length);
+    const p = decodePartial(dec.decode(bytes), st.pulse.grid.bins, st.pulse.groupGrids.length, st.heart?.windowSlots);
     if (!p) return;
     cs.partials.set(p.node, { partial: p, receivedAt: this.o.scheduler.now() });
+    if (p.heart) cs.hearts.set(p.node, p.heart);
   }
 
   private onClaim(cs: ClusterSpace, bytes: Uint8Array): void {
@@ -288,11 +294,17 @@ export class ClusterNode {
       const st = host.stateOf(cs.id);
       if (!st) continue;
       const feeds = host.feedWatches(cs.id);
+      // The heart window (K9) travels only when it changed: a new slot, someone starting or
+      // stopping sharing (≤ 500 rows of 30 numbers, so not with every heartbeat).
+      const heart = st.heart && (st.heart.tracked > 0 || cs.heartKey !== '') ? st.heart.window(now) : null;
+      const heartKey = heart ? `${heart.end}:${heart.tracked}:${heart.sharing}:${heart.rows.length}` : '';
+      const heartChanged = heart !== null && heartKey !== cs.heartKey;
       const key = `${st.pulse.grid.version}:${st.pulse.groupGrids.map((g) => g.version).join(',')}:${st.connected}:${st.displays}:${feeds}`;
-      if (key === cs.lastKey && now - cs.lastSentAt < this.t.heartbeatMs) continue;
+      if (key === cs.lastKey && !heartChanged && now - cs.lastSentAt < this.t.heartbeatMs) continue;
       cs.lastKey = key;
       cs.lastSentAt = now;
-      const p: PartialAggregate = { node: this.nodeId, at: now, connected: st.connected, displays: st.displays, feeds, grid: st.pulse.grid, groups: st.pulse.groupGrids };
+      if (heart) cs.heartKey = heart.tracked > 0 ? heartKey : '';
+      const p: PartialAggregate = { node: this.nodeId, at: now, connected: st.connected, displays: st.displays, feeds, grid: st.pulse.grid, groups: st.pulse.groupGrids, ...(heartChanged ? { heart } : {}) };
       this.o.bus.publish(clusterSubjects.partial(cs.id), enc.encode(encodePartial(p)));
     }
   }
@@ -466,9 +478,20 @@ export class ClusterNode {
     const fresh: PartialAggregate[] = [];
     for (const [node, h] of cs.partials) {
       if (now - h.receivedAt <= this.t.partialTtlMs) fresh.push(h.partial);
-      else cs.partials.delete(node);
+      else {
+        cs.partials.delete(node);
+        cs.hearts.delete(node);
+      }
     }
-    const merged = mergePartials(fresh, machine.pulse.grid.bins, machine.pulse.groupGrids.length);
+    // Every fresh node's last heart window, by node id, so the merge's order does not depend on arrival (K9).
+    const hearts = fresh
+      .map((p) => p.node)
+      .sort()
+      .flatMap((n) => {
+        const w = cs.hearts.get(n);
+        return w ? [w] : [];
+      });
+    const merged = { ...mergePartials(fresh, machine.pulse.grid.bins, machine.pulse.groupGrids.length), heart: hearts };
     let r: ReturnType<typeof step>;
     try {
       r = step(machine, { kind: 'tick', at, participant, merged });
