@@ -9,7 +9,7 @@
  * On a cluster (§K, F8) the settings live in the shared database and every node must hold the
  * same ones, since the node that delivers a space's OSC bundles and webhooks is its tick owner,
  * not the node the steward's request reached: after a change is stored the node announces it on
- * the bus (`space.<id>.feeds`, carrying only the join code) and every node, itself included,
+ * the bus (`cluster.feeds`, carrying the space's id and join code) and every node, itself included,
  * reloads that space's settings from storage ({@link FeedSettings.reloadSpace}).
  */
 import type { Bus, Disposable } from '../bus/port.ts';
@@ -35,10 +35,11 @@ export interface FeedSettingsOptions {
   readonly shareOn?: Bus;
 }
 
-/** The bus subject announcing that a space's feed settings changed (F8). */
-export const feedSettingsSubject = (spaceId: string) => `space.${spaceId}.feeds`;
-
-const FEEDS_SUBJECT = /^space\.([^.]+)\.feeds$/;
+/**
+ * The bus subject announcing that a space's feed settings changed (F8): one subject for every
+ * space, so listening to it is not a wildcard over every space's pulses.
+ */
+export const FEED_SETTINGS_SUBJECT = 'cluster.feeds';
 
 /** Why a space is watched on the feeds' behalf. */
 type HoldReason = 'osc' | 'webhooks';
@@ -52,23 +53,22 @@ export class FeedSettings {
   constructor(o: FeedSettingsOptions) {
     this.o = o;
     this.shared =
-      o.shareOn?.subscribe('space.>', (bytes, subject) => {
-        const m = FEEDS_SUBJECT.exec(subject);
-        if (!m?.[1]) return;
-        let code: unknown;
+      o.shareOn?.subscribe(FEED_SETTINGS_SUBJECT, (bytes) => {
+        let m: { space?: unknown; code?: unknown };
         try {
-          code = (JSON.parse(new TextDecoder().decode(bytes)) as { code?: unknown }).code;
+          m = JSON.parse(new TextDecoder().decode(bytes)) as typeof m;
         } catch {
           return;
         }
-        if (typeof code !== 'string') return;
-        this.reloadSpace({ id: m[1], code }).catch((e: unknown) => this.o.report?.(`could not reload the feed settings of space ${code}: ${e instanceof Error ? e.message : String(e)}`));
+        const { space: id, code } = m;
+        if (typeof id !== 'string' || typeof code !== 'string') return;
+        this.reloadSpace({ id, code }).catch((e: unknown) => this.o.report?.(`could not reload the feed settings of space ${code}: ${e instanceof Error ? e.message : String(e)}`));
       }) ?? null;
   }
 
   /** Tells the other nodes of a cluster that the space's settings changed (they reload them). */
   private announce(space: Pick<SpaceRecord, 'id' | 'code'>): void {
-    this.o.shareOn?.publish(feedSettingsSubject(space.id), new TextEncoder().encode(JSON.stringify({ code: space.code })));
+    this.o.shareOn?.publish(FEED_SETTINGS_SUBJECT, new TextEncoder().encode(JSON.stringify({ space: space.id, code: space.code })));
   }
 
   /**
