@@ -335,7 +335,7 @@ describe('cluster (one space on several nodes, in one process)', () => {
     for (const x of c.nodes) await x.node.stop();
   });
 
-  it('[K9][R5] heart synchrony on a cluster: the owner measures every node’s sharers, as one node measuring them all would', async () => {
+  it('[K10][R5] heart synchrony on a cluster: the owner measures every node’s sharers, as one node measuring them all would', async () => {
     const c = await cluster(3);
     const [a] = c.nodes as [(typeof c.nodes)[0]];
     const created = await a.host.createSpace({ name: 'hearts' });
@@ -386,7 +386,7 @@ describe('cluster (one space on several nodes, in one process)', () => {
     for (const x of c.nodes) await x.node.stop();
   });
 
-  it('[K9] a partial carries a heart window only as rows of the window’s slots within 25–250 bpm', () => {
+  it('[K10] a partial carries a heart window only as rows of the window’s slots within 25–250 bpm', () => {
     const grid = new Aggregate(4);
     const base = { node: 'n', at: 1, connected: 1, displays: 0, feeds: 0, grid, groups: [] };
     const row = Float64Array.from({ length: 30 }, (_, i) => 60 + i / 10);

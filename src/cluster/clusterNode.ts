@@ -96,7 +96,7 @@ interface ClusterSpace {
   lastSentAt: number;
   /** The seqs of the last pulses this node published (the push feeds' one sender, F8). */
   readonly published: number[];
-  /** Each node's last heart window (K9), kept while its partials stay fresh. */
+  /** Each node's last heart window (K10), kept while its partials stay fresh. */
   readonly hearts: Map<string, HeartWindow>;
   /** What this node last sent of its own heart window: `end:tracked:sharing:rows`. */
   heartKey: string;
@@ -294,7 +294,7 @@ export class ClusterNode {
       const st = host.stateOf(cs.id);
       if (!st) continue;
       const feeds = host.feedWatches(cs.id);
-      // The heart window (K9) travels only when it changed: a new slot, someone starting or
+      // The heart window (K10) travels only when it changed: a new slot, someone starting or
       // stopping sharing (≤ 500 rows of 30 numbers, so not with every heartbeat).
       const heart = st.heart && (st.heart.tracked > 0 || cs.heartKey !== '') ? st.heart.window(now) : null;
       const heartKey = heart ? `${heart.end}:${heart.tracked}:${heart.sharing}:${heart.rows.length}` : '';
@@ -483,7 +483,7 @@ export class ClusterNode {
         cs.hearts.delete(node);
       }
     }
-    // Every fresh node's last heart window, by node id, so the merge's order does not depend on arrival (K9).
+    // Every fresh node's last heart window, by node id, so the merge's order does not depend on arrival (K10).
     const hearts = fresh
       .map((p) => p.node)
       .sort()

@@ -24,7 +24,7 @@ export interface PartialAggregate {
   readonly grid: Aggregate;
   readonly groups: readonly Aggregate[];
   /**
-   * The node's heart window (SPEC K9), sent when it changed (a new 2-s slot, someone starting or
+   * The node's heart window (SPEC K10), sent when it changed (a new 2-s slot, someone starting or
    * stopping sharing); absent otherwise — the owner keeps each node's last one.
    */
   readonly heart?: HeartWindow;

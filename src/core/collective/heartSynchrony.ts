@@ -97,7 +97,7 @@ export interface ReleasedHeartSynchrony {
 }
 
 /**
- * What one node of a cluster contributes to the room's heart synchrony (SPEC K9): its sharers'
+ * What one node of a cluster contributes to the room's heart synchrony (SPEC K10): its sharers'
  * gap-filled series over the window, without ids, in its own order. The tick owner measures the
  * union of every node's rows exactly as one node measures its own people
  * ({@link HeartSynchrony.useMerged}), because the leave-one-out ISC needs each person's series
@@ -234,7 +234,7 @@ export class HeartSynchrony {
   #merged: readonly HeartWindow[] | null = null;
 
   /**
-   * The tick owner of a cluster space (SPEC K9): from now on {@link measure} and {@link tracked}
+   * The tick owner of a cluster space (SPEC K10): from now on {@link measure} and {@link tracked}
    * read these windows of every node (ordered by node id), not this instance's own readings
    * (the owner holds no participants). The measure is recomputed whenever a window changes.
    */
@@ -246,7 +246,7 @@ export class HeartSynchrony {
   }
 
   /**
-   * This node's contribution to a cluster's measure (SPEC K9): the people counted over the
+   * This node's contribution to a cluster's measure (SPEC K10): the people counted over the
    * window ending at `now`'s slot, capped at `maxPeople` rows by a seeded sample (so one partial
    * stays bounded: ≤ 500 × 30 numbers).
    */

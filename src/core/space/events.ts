@@ -108,7 +108,7 @@ export interface MergedCounts {
   /** Participants connected and displays watching, over every node. */
   readonly connected: number;
   readonly displays: number;
-  /** Every node's last heart window, ordered by node id (SPEC K9); absent: no heart figures. */
+  /** Every node's last heart window, ordered by node id (SPEC K10); absent: no heart figures. */
   readonly heart?: readonly HeartWindow[];
 }
 
