@@ -482,9 +482,11 @@ export class SpaceHost {
         const then = fx.next;
         // In a cluster a tick of this machine sees one node's partial: a policy decision taken on
         // it is not the room's, so it is not logged, and fails as a failed log append would
-        // (K3: policies do not run on a cluster space yet).
-        if (this.o.cluster && e.kind === 'tick') {
-          if (then.kind === 'act-logged' && isDerived(then.act)) this.stepIn(live, { kind: 'act-failed', at: this.o.scheduler.now(), act: then.act });
+        // (K3: policies do not run on a cluster space yet). Expiries depend only on the clock and
+        // the council state this machine holds, so they are logged (else they would be retried on
+        // every beat).
+        if (this.o.cluster && e.kind === 'tick' && then.kind === 'act-logged' && then.act.kind === 'policy-fire') {
+          this.stepIn(live, { kind: 'act-failed', at: this.o.scheduler.now(), act: then.act });
           return null;
         }
         this.o.governance.record(fx.act).then(
