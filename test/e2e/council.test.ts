@@ -134,7 +134,7 @@ describe('[Q1][Q2][Q8][Q10] a council in the browser', () => {
 
   it('[Q14] the front page’s template picker creates a space from a template; its join page offers only the inputs it allows', async () => {
     const page = await open('/');
-    await expect.poll(() => page.getByTestId('template').locator('option').count(), { timeout: 10_000 }).toBe(5);
+    await expect.poll(() => page.getByTestId('template').locator('option').count(), { timeout: 10_000 }).toBe(6);
     await page.getByTestId('template').selectOption('performance');
     expect(await page.getByTestId('template-description').textContent()).toContain('concert');
     await page.locator('#name').fill('Friday concert');
