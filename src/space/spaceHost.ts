@@ -113,7 +113,6 @@ export interface CreatedSpace {
   readonly stewardToken: string;
 }
 
-/** Settings of the host. */
 /** Where a participant stands with the story consent step (ST12): the current version, whether they agreed to it, and whether they had agreed to an older text. */
 export interface StoryConsentStatus {
   readonly version: string;
@@ -121,6 +120,7 @@ export interface StoryConsentStatus {
   readonly changed: boolean;
 }
 
+/** Settings of the host. */
 export interface SpaceHostOptions {
   readonly storage: Storage;
   readonly bus: Bus;
@@ -1036,7 +1036,8 @@ export class SpaceHost {
    * space created with the template's capacity, TTL and groups (the request's own values win),
    * then — each an act on the public log — the template recorded (`space.template`), its council
    * created, its display mode chosen, its policies proposed by the steward for the council to
-   * vote on, and its stories settings applied (`stories.settings`, ST1). A failing act stops there and is reported (the space exists, partly set up).
+   * vote on, and its stories settings applied (`stories.settings`, ST1). A failing act stops
+   * there and is reported (the space exists, partly set up).
    */
   private async createFromTemplate(req: { name: string; capacity?: number | undefined; ttlSeconds?: number | undefined; groups?: readonly string[] | undefined; template: unknown }): Promise<Result<CreatedSpace>> {
     const t = checkSpaceTemplate(req.template);

@@ -61,7 +61,13 @@ describe('[Q1][Q2][Q8][Q10] a council in the browser', () => {
     for (const name of ['Ada', 'Bo']) {
       await steward.getByTestId('invite-name').fill(name);
       await steward.getByTestId('invite').click();
-      await expect.poll(async () => (await steward.getByTestId('invite-link').count()) > 0 && (await steward.getByTestId('invite-link').inputValue()).includes('#member='), { timeout: 10_000 }).toBe(true);
+      // Wait for this invite's own link: the field still shows the previous member's until the answer arrives.
+      const fresh = async () => {
+        if ((await steward.getByTestId('invite-link').count()) === 0) return false;
+        const link = await steward.getByTestId('invite-link').inputValue();
+        return link.includes('#member=') && !links.includes(new URL(link).hash);
+      };
+      await expect.poll(fresh, { timeout: 10_000 }).toBe(true);
       links.push(new URL(await steward.getByTestId('invite-link').inputValue()).hash);
       await expect.poll(() => steward.getByTestId('members').textContent(), { timeout: 10_000 }).toContain(name);
     }
