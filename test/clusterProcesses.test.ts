@@ -67,7 +67,7 @@ const countOf = (frames: Map<number, string>) => {
 };
 
 describe('cluster of three attune processes (NATS + PostgreSQL)', () => {
-  it('[K1][K2][K3][K4][K7][K9] one space on three nodes: same pulse bytes everywhere; one audited log of acts on every node; kill -9 of a non-owner, then of the owner, loses no acknowledged input', { timeout: 120_000 }, async () => {
+  it('[K1][K2][K3][K4][K7][K9][O3] one space on three nodes: same pulse bytes everywhere; one audited log of acts on every node; kill -9 of a non-owner, then of the owner, loses no acknowledged input', { timeout: 120_000 }, async () => {
     env = await clusterEnv({ prefix: 'clt' });
     const nodes = [await env.start('n1'), await env.start('n2'), await env.start('n3')];
     const r = await fetch(`${nodes[0]?.url}/api/spaces`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'three nodes' }) });
@@ -130,6 +130,10 @@ describe('cluster of three attune processes (NATS + PostgreSQL)', () => {
     for (const n of nodes) {
       const text = await (await fetch(`${n.url}/metrics`)).text();
       expect(text).toContain(`attune_tick_lease_owned{space="${id}"} ${n === owner ? 1 : 0}`);
+      // [O3] Ready means storage, bus and the lease bucket all answer.
+      const ready = await fetch(`${n.url}/readyz`);
+      expect(ready.status).toBe(200);
+      expect(((await ready.json()) as { checks: { name: string; up: boolean }[] }).checks.map((c) => `${c.name}:${c.up}`)).toEqual(['storage:true', 'bus:true', 'kv:true']);
     }
 
     // [K7] kill -9 a node that does not own the tick: its participants resume on another node.

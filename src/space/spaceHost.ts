@@ -153,8 +153,11 @@ export interface ClusterHooks {
   elsewhere(spaceId: string): number;
   /** Every event that changed a space's state, after its effects (claims, announcements). */
   stepped(spaceId: string, e: SpaceEvent): void;
-  /** The whole space's presence over every node (H2), or null before any partial arrived. */
-  presence(spaceId: string): { present: number; connected: number; displays: number } | null;
+  /**
+   * The whole space's presence over every node (H2), or null before any partial arrived;
+   * `displays` includes the feeds watching on every node (`feeds`).
+   */
+  presence(spaceId: string): { present: number; connected: number; displays: number; feeds: number } | null;
 }
 
 interface LiveSpace {
@@ -292,6 +295,8 @@ export class SpaceHost {
   }
 
   private opening = new Map<string, Promise<boolean>>();
+  /** Spaces whose close this host applied (F8: it announces `space.closed` to webhooks). */
+  private readonly closedOnThisHost = new Set<string>();
 
   /**
    * Opens a space another node created (it is open in the shared storage but not live here):
@@ -536,6 +541,7 @@ export class SpaceHost {
         live.record = { ...live.record, status: 'closed', closedAt: at };
         this.byCode.delete(live.record.code);
         this.byId.delete(live.record.id);
+        this.closedOnThisHost.add(live.record.id);
         this.o.bus.publish(subjects.control(live.record.id), encoder.encode(JSON.stringify({ t: 'bye', reason: 'space-closed' })));
         const ended = [...live.watchers.values()];
         live.watchers.clear();
@@ -1440,8 +1446,18 @@ export class SpaceHost {
     // Feeds watch on this node; the cluster's figures (H2) count them among its displays.
     const feeds = live.watchers.size;
     const whole = this.o.cluster?.presence(spaceId);
-    if (whole) return { ...whole, displays: Math.max(0, whole.displays - feeds), feeds };
+    if (whole) return { ...whole, displays: Math.max(0, whole.displays - whole.feeds) };
     return { present: live.state.pulse.count, connected: live.state.connected, displays: Math.max(0, live.state.displays - feeds), feeds };
+  }
+
+  /** Feeds watching an open space on this node as displays (F5), counted among its displays. */
+  feedWatches(spaceId: string): number {
+    return this.byId.get(spaceId)?.watchers.size ?? 0;
+  }
+
+  /** Whether this host applied the close of the space (a cluster's other nodes only retire it, §K). */
+  closedHere(spaceId: string): boolean {
+    return this.closedOnThisHost.has(spaceId);
   }
 
   /** The last published pulse of an open space, as sent (H5): a read never steps the machine. */

@@ -540,6 +540,8 @@ function mergeCounts(state: SpaceState, m: MergedCounts): void {
   });
   state.connected = m.connected;
   state.displays = m.displays;
+  // Heart synchrony over every node's sharers (K10): the owner measures their rows, not its own.
+  if (m.heart) state.heart?.useMerged(m.heart);
 }
 
 /** Adds the released groups (R6) and their bridging measures to a view (spaces that declare groups). */
