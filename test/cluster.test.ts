@@ -323,6 +323,13 @@ describe('cluster (one space on several nodes, in one process)', () => {
     await expect.poll(() => received, { timeout: 5000 }).toBe(feeds.reduce((x, f) => x + f.osc.stats.bundles, 0));
     // [K6] The feeds' watches count as feeds, not displays, on every node.
     for (const x of c.nodes) expect(x.host.presence(id)).toMatchObject({ displays: 0, feeds: 3 });
+    // Pull feeds on every node serve the owner's bytes: the SSE history (F2) and reads (H5).
+    const lastDisplay = displayPulses.at(-1) as number;
+    for (const [i, f] of feeds.entries()) {
+      expect(f.history.latest(id)?.seq).toBe(lastDisplay);
+      expect(f.history.latest(id)?.data).toBe(feeds[owner]?.history.latest(id)?.data);
+      expect((JSON.parse(dec.decode(c.nodes[i]?.host.latestPulse(id) as Uint8Array)) as { seq: number }).seq).toBe(lastDisplay);
+    }
     // The close, applied on node a, is announced to the webhook once (not once per node).
     expect((await a.host.closeSpace(code, created.value.stewardToken)).ok).toBe(true);
     await c.run(100);
