@@ -140,7 +140,7 @@ describe('cluster (one space on several nodes, in one process)', () => {
     for (const x of [...c.nodes, { node: late }]) await x.node.stop();
   });
 
-  it('[K2] when the owner goes silent another node takes the tick within leaseMs + renewMs; seq and smoothing continue', async () => {
+  it('[K2][K11] when the owner goes silent another node takes the tick within leaseMs + renewMs; seq and smoothing continue', async () => {
     const c = await cluster(3);
     const [a, b] = c.nodes as [(typeof c.nodes)[0], (typeof c.nodes)[0]];
     const created = await a.host.createSpace({ name: 'failover' });
@@ -175,6 +175,8 @@ describe('cluster (one space on several nodes, in one process)', () => {
     for (let i = 1; i < seqs.length; i++) expect(seqs[i] as number).toBeGreaterThan(seqs[i - 1] as number);
     expect(after[0]?.seq).toBe(before.seq + 1);
     expect(after[0]?.smoothed).toEqual(before.smoothed);
+    // [K8][K11] The silent node's participant has left the pulse (its partial is gone) until they resume elsewhere.
+    expect((got.at(-1) as unknown as { count: number }).count).toBe(2);
     const newOwner = c.nodes.find((x) => x.node.status(id)?.owned);
     expect(newOwner?.node.takeovers.at(-1)?.spaceId).toBe(id);
     expect(b === owner || a === owner || newOwner !== owner).toBe(true);
