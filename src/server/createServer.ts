@@ -393,6 +393,7 @@ export async function createServer(config: ServerConfig = {}, deps: ServerDeps =
       apiRoutes: [createMeRoutes({ host, toEmotionML: (records) => exportEmotionML(records) })],
       frameAncestorsOf: (path) => feeds.embeds.frameAncestorsOf(path),
       templates: shippedTemplates(),
+      releasedSeries: (spaceId) => privacy.series(spaceId),
     });
 
     const server = (config.tls ? createAdaptorServer({ fetch: app.fetch, createServer: createHttpsServer, serverOptions: { cert: config.tls.cert, key: config.tls.key } }) : createAdaptorServer({ fetch: app.fetch })) as Server;
