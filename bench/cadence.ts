@@ -166,7 +166,6 @@ function nextMessage<T>(child: ChildProcess, ev: string, timeoutMs = 600_000): P
   });
 }
 
-/** CPU seconds (user + system) a process has used, from /proc (Linux). */
 /** A process's resident memory, bytes (VmRSS), or NaN. */
 function rssBytes(pid: number | undefined): number {
   if (pid === undefined) return Number.NaN;
@@ -178,6 +177,7 @@ function rssBytes(pid: number | undefined): number {
   }
 }
 
+/** CPU seconds (user + system) a process has used, from /proc (Linux). */
 function cpuSeconds(pid: number | undefined): number {
   if (pid === undefined) return Number.NaN;
   try {
