@@ -110,6 +110,8 @@ const CreateSpaceSchema = v.strictObject({
   name: v.pipe(v.string(), v.maxLength(4096, 'name is far too long')),
   capacity: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
   ttlSeconds: v.optional(v.pipe(v.number(), v.finite(), v.minValue(5), v.maxValue(86_400))),
+  // V3: days raw data about people is kept after the space closes (checked by the service, as in templates).
+  retentionDays: v.optional(v.number()),
   // R6: up to 8 named groups; names are checked by the service (core/groups/groupNames.ts).
   groups: v.optional(v.pipe(v.array(v.pipe(v.string(), v.maxLength(400, 'a group name is far too long'))), v.maxLength(8, 'at most 8 groups'))),
   // Q14: a template (a shipped one's JSON or the steward's own), checked by the service.
@@ -184,7 +186,7 @@ export function createApp(o: AppOptions): Hono {
   const throttle = o.joinThrottle ?? new JoinThrottle();
   const pub = (space: SpaceRecord) => {
     const live = svc.presence(space.id);
-    return { ...svc.info(space), present: live.present, connected: live.connected, createdAt: space.createdAt, closedAt: space.closedAt };
+    return { ...svc.info(space), present: live.present, connected: live.connected, createdAt: space.createdAt, closedAt: space.closedAt, ...svc.retentionOf(space) };
   };
 
   const createsPerHour = o.createsPerHour ?? 60;

@@ -9,27 +9,32 @@
  *                                         │ yes
  *                                         ▼
  *        compute (release/dpSeries.ts) ─▶ log `privacy.release` (durable) ─▶ store ─▶ answer
+ *                                           (an act of the space machine, M5)
  *
  * A release once made is published: asking again returns the same figures and spends nothing
  * (re-drawing the noise would let repeated queries average it away). Requests of one space run
  * one after another, so two at once cannot both pass the same remaining budget.
  *
- * This runs in the host, not in the space machine, because exports are asked for after a space
- * closes too, when its machine no longer runs; the ledger lives in storage (listPrivacyReleases).
+ * The figures are computed here, in the host, because exports are asked for after a space closes
+ * too, when its machine no longer runs; the ledger lives in storage (listPrivacyReleases). The
+ * log entry goes through the space's machine while it is open (`logRelease`).
  */
 import { epsilonOf, MICRO, microOf, SHOWN_DELTA, spend } from '../core/release/budget.ts';
 import { keyOfSeed } from '../core/release/chacha20.ts';
 import { type DpSeriesPoint, MAX_WINDOWS, releaseDpSeries, seriesSigma2, windowsOf } from '../core/release/dpSeries.ts';
 import type { LivePolicy } from '../core/release/live.ts';
 import { fail, ok, type Result } from '../core/errors.ts';
-import type { GovernanceSink } from '../core/governance.ts';
 import type { Scheduler } from './scheduler.ts';
 import type { PrivacyReleaseRecord, SpaceRecord, Storage } from '../storage/port.ts';
 
 /** Options of a {@link PrivacyDesk}. */
 export interface PrivacyDeskOptions {
   readonly storage: Storage;
-  readonly governance: GovernanceSink;
+  /**
+   * Logs a release's `privacy.release` entry, durably, before it is stored or answered — the
+   * space host's {@link SpaceHost.logPrivacyRelease} (through the space machine, M5).
+   */
+  readonly logRelease: (spaceId: string, entry: Readonly<Record<string, unknown>>) => Promise<Result<unknown>>;
   readonly scheduler: Scheduler;
   /** Each space's budget, ρ (zCDP). */
   readonly budgetRho: number;
@@ -133,6 +138,8 @@ export class PrivacyDesk {
     if (!Number.isInteger(bucketMs) || bucketMs < 10_000) return fail('BAD_REQUEST', 'bucketSeconds must be a whole number ≥ 10');
     if (windowsOf({ from, to, bucketMs }) > MAX_WINDOWS) return fail('BAD_REQUEST', `a release holds at most ${MAX_WINDOWS} windows; use a longer bucket or a shorter period`);
     if (!(rho > 0 && rho <= 10)) return fail('BAD_REQUEST', 'rho must be in (0, 10]');
+    const fresh = await this.#o.storage.getSpace(space.id);
+    if (fresh?.purgedAt != null) return fail('DATA_EXPIRED', `this space's raw inputs were deleted at the end of its retention (${new Date(fresh.purgedAt).toISOString()}); the releases published before remain`);
     const rhoMicro = microOf(rho);
     const params = { from, to, bucketMs };
     const key = JSON.stringify(params);
@@ -156,16 +163,8 @@ export class PrivacyDesk {
     );
     const s2 = seriesSigma2(query);
     const sigma = Math.sqrt(Number(s2.num) / Number(s2.den));
-    try {
-      await this.#o.governance.record({
-        type: 'privacy.release',
-        space: space.id,
-        at: now,
-        payload: { n, what: 'series', periodStart: from, periodEnd: to, bucketMs, rho: rhoMicro / MICRO, spentRho: ledger.value.spentMicro / MICRO, budgetRho: ledger.value.budgetMicro / MICRO },
-      });
-    } catch {
-      return fail('UNAVAILABLE', 'the public log is unavailable, so nothing was released; try again');
-    }
+    const logged = await this.#o.logRelease(space.id, { n, what: 'series', periodStart: from, periodEnd: to, bucketMs, rho: rhoMicro / MICRO, spentRho: ledger.value.spentMicro / MICRO, budgetRho: ledger.value.budgetMicro / MICRO });
+    if (!logged.ok) return logged;
     const record: PrivacyReleaseRecord = { spaceId: space.id, n, at: now, what: 'series', params: key, rhoMicro, body: JSON.stringify({ points, sigma }) };
     await this.#o.storage.appendPrivacyRelease(record);
     return ok({ ...published(record), points, sigma, spent: true });

@@ -34,6 +34,7 @@ import type { ParticipantRecord, PulsePoint, SpaceEventRecord, SpaceRecord, Stor
 import { CONSENT_PURPOSES, consentDocument } from '../core/consent.ts';
 import type { Cancel, Scheduler } from './scheduler.ts';
 import { checkTemplate } from '../core/templates/spaceTemplate.ts';
+import { checkRetentionDays, DAY_MS, DEFAULT_RETENTION_MS, retentionDue } from '../core/retention.ts';
 import { isDisplayMode } from '../core/displayMode.ts';
 import { type GovernanceSnapshot, type GovernanceState, governanceFields, isDerived, type Member, restoreGovernance } from '../core/policy/governance.ts';
 import { checkPolicy } from '../core/policy/checkPolicy.ts';
@@ -128,6 +129,8 @@ export interface SpaceHostOptions {
   readonly maxCapacity?: number;
   /** Default TTL of a point, ms. */
   readonly ttlMs?: number;
+  /** How long raw data about people is kept after a space closes, ms (`--retention`, V3; default 30 days). */
+  readonly retentionMs?: number;
   /** Where unexpected failures are reported (default console.error). */
   readonly report?: (what: string, e: unknown) => void;
   /** The automatic first pass over a story (SPEC ST4): flags, never a refusal. Default: no flags. */
@@ -210,6 +213,8 @@ export class SpaceHost {
   private readonly capacity: number;
   private readonly maxCapacity: number;
   private readonly ttlMs: number;
+  /** The server's retention (V3): given to each new space that does not ask for its own. */
+  readonly retentionMs: number;
   private readonly actListeners = new Set<(spaceId: string, e: Extract<SpaceEvent, { kind: 'act-logged' | 'act-failed' }>) => void>();
 
   constructor(o: SpaceHostOptions) {
@@ -218,6 +223,7 @@ export class SpaceHost {
     this.capacity = o.capacity ?? 1000;
     this.maxCapacity = o.maxCapacity ?? 100_000;
     this.ttlMs = o.ttlMs ?? 120_000;
+    this.retentionMs = o.retentionMs ?? DEFAULT_RETENTION_MS;
   }
 
   /** The host's scheduler (edges read the time from it, so every part shares one clock). */
@@ -974,7 +980,7 @@ export class SpaceHost {
   // ——— spaces (the HTTP edge) ———
 
   /** Creates a space (H1): stored, logged (`space.created`), then opened. */
-  async createSpace(req: { name: string; capacity?: number | undefined; ttlSeconds?: number | undefined; groups?: readonly string[] | undefined; template?: unknown; /** Internal (rehearsals, F6): reuse a recording's noise seed. Never from HTTP. */ noiseSeed?: string }): Promise<Result<CreatedSpace>> {
+  async createSpace(req: { name: string; capacity?: number | undefined; ttlSeconds?: number | undefined; retentionDays?: number | undefined; groups?: readonly string[] | undefined; template?: unknown; /** Internal (rehearsals, F6): reuse a recording's noise seed. Never from HTTP. */ noiseSeed?: string }): Promise<Result<CreatedSpace>> {
     if (req.template !== undefined) return this.createFromTemplate({ ...req, template: req.template });
     const checked = checkSpaceName(req.name);
     if (!checked.ok) return fail('BAD_REQUEST', `name: ${checked.message}`);
@@ -986,14 +992,21 @@ export class SpaceHost {
     if (!Number.isInteger(capacity) || capacity < 1 || capacity > this.maxCapacity) return fail('BAD_REQUEST', `capacity must be an integer in [1, ${this.maxCapacity}]`);
     const ttlMs = req.ttlSeconds === undefined ? this.ttlMs : req.ttlSeconds * 1000;
     if (!Number.isFinite(ttlMs) || ttlMs < 5000 || ttlMs > 86_400_000) return fail('BAD_REQUEST', 'ttlSeconds must be in [5, 86400]');
+    // V3: fixed at creation, so what a space promised its participants never changes with the server's setting.
+    let retentionMs = this.retentionMs;
+    if (req.retentionDays !== undefined) {
+      const r = checkRetentionDays(req.retentionDays);
+      if (!r.ok) return fail('BAD_REQUEST', r.message);
+      retentionMs = r.ms;
+    }
     const stewardToken = newToken();
     for (let attempt = 0; attempt < 5; attempt++) {
-      const space: SpaceRecord = { id: newId(), code: newCode(), name, status: 'open', capacity, ttlMs, stewardTokenHash: hashToken(stewardToken), createdAt: this.o.scheduler.now(), closedAt: null, ...(groups.length ? { groups } : {}) };
+      const space: SpaceRecord = { id: newId(), code: newCode(), name, status: 'open', capacity, ttlMs, stewardTokenHash: hashToken(stewardToken), createdAt: this.o.scheduler.now(), closedAt: null, ...(groups.length ? { groups } : {}), retentionMs, purgedAt: null };
       if (!(await this.o.storage.createSpace(space))) continue;
       const noiseSeed = req.noiseSeed ?? randomBytes(32).toString('hex');
       try {
         await this.o.storage.setSpaceSecret(space.id, noiseSeed);
-        await this.o.governance.record({ type: 'space.created', space: space.id, at: space.createdAt, payload: { name, capacity, ttlMs, ...(groups.length ? { groups } : {}) } });
+        await this.o.governance.record({ type: 'space.created', space: space.id, at: space.createdAt, payload: { name, capacity, ttlMs, ...(groups.length ? { groups } : {}), retentionDays: retentionMs / DAY_MS } });
       } catch (e) {
         // Never open a space the public log does not know: it stays closed, unreachable.
         this.report('could not log space.created; the space was not opened', e);
@@ -1015,7 +1028,7 @@ export class SpaceHost {
    * created, its display mode chosen and its policies proposed by the steward for the council to
    * vote on. A failing act stops there and is reported (the space exists, partly set up).
    */
-  private async createFromTemplate(req: { name: string; capacity?: number | undefined; ttlSeconds?: number | undefined; groups?: readonly string[] | undefined; template: unknown }): Promise<Result<CreatedSpace>> {
+  private async createFromTemplate(req: { name: string; capacity?: number | undefined; ttlSeconds?: number | undefined; retentionDays?: number | undefined; groups?: readonly string[] | undefined; template: unknown }): Promise<Result<CreatedSpace>> {
     const t = checkTemplate(req.template);
     if (!t.ok) return fail(t.problem.code, `template: ${t.problem.message}`);
     const tpl = t.template;
@@ -1023,6 +1036,7 @@ export class SpaceHost {
       name: req.name,
       capacity: req.capacity ?? tpl.capacity ?? undefined,
       ttlSeconds: req.ttlSeconds ?? tpl.ttlSeconds ?? undefined,
+      retentionDays: req.retentionDays ?? tpl.retentionDays ?? undefined,
       groups: req.groups?.length ? req.groups : tpl.groups,
     });
     if (!made.ok) return made;
@@ -1373,6 +1387,14 @@ export class SpaceHost {
     return { code: space.code, name: space.name, status: space.status, capacity: space.capacity, ttlMs: space.ttlMs, ...(space.groups?.length ? { groups: space.groups } : {}) };
   }
 
+  /**
+   * A space's retention (V3, H2): days kept after it closes, the date its raw data is due for
+   * deletion (null while open) and when it was deleted (null while kept).
+   */
+  retentionOf(space: SpaceRecord): { readonly retentionDays: number; readonly retainUntil: number | null; readonly purgedAt: number | null } {
+    return { retentionDays: (space.retentionMs ?? this.retentionMs) / DAY_MS, retainUntil: retentionDue(space, this.retentionMs), purgedAt: space.purgedAt ?? null };
+  }
+
   /** Live figures of an open space (people counted, participants connected, display sockets, feeds watching as displays). */
   presence(spaceId: string): { present: number; connected: number; displays: number; feeds: number } {
     const live = this.byId.get(spaceId);
@@ -1392,6 +1414,23 @@ export class SpaceHost {
   /** The machine state of an open space (read only: tests, metrics). */
   stateOf(spaceId: string): Readonly<SpaceState> | null {
     return this.byId.get(spaceId)?.state ?? null;
+  }
+
+  /**
+   * Logs a DP release's `privacy.release` entry (R8) before the release is stored or answered:
+   * through the space's machine (an act: `logAct`, then `act-logged`) while the space is open;
+   * once it has closed its machine no longer runs, and the host appends the same entry itself.
+   * Resolves ok once the entry is durable, or UNAVAILABLE when the log failed (nothing released).
+   */
+  async logPrivacyRelease(spaceId: string, entry: Readonly<Record<string, unknown>>): Promise<Result<unknown>> {
+    const live = this.byId.get(spaceId);
+    if (live) return this.ask(live, (reply) => ({ kind: 'act-requested', at: this.o.scheduler.now(), act: { kind: 'privacy-release', entry }, reply }));
+    try {
+      return ok(await this.o.governance.record({ type: 'privacy.release', space: spaceId, at: this.o.scheduler.now(), payload: entry }));
+    } catch (e) {
+      this.report('could not log privacy.release; nothing was released', e);
+      return fail('UNAVAILABLE', 'the public log is unavailable, so nothing was released; try again');
+    }
   }
 
   /** The contagion index over [from, to) (H10), released only for ≥ k people (R4). */

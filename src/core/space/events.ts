@@ -40,7 +40,13 @@ export type SpaceAct =
   /** A steward's moderation decision about a story (SPEC ST6): logged as `story.moderated` (category only), then applied. */
   | { readonly kind: 'story-decision'; readonly storyId: string; readonly decision: Decision; readonly reason: DeclineReason | null }
   /** A steward turns stories on or off or changes how they are moderated (ST1): logged as `stories.settings`, then applied. */
-  | { readonly kind: 'story-settings'; readonly settings: StorySettings };
+  | { readonly kind: 'story-settings'; readonly settings: StorySettings }
+  /**
+   * A DP release from the space's stored inputs (R8), computed by the host's privacy desk:
+   * logged as `privacy.release` with `entry` (figures of the budget, never the release), and only
+   * then answered, so the desk stores and publishes it after its log entry is durable.
+   */
+  | { readonly kind: 'privacy-release'; readonly entry: Readonly<Record<string, unknown>> };
 
 /** What the text analyser said of a story (its affect, shown to the author and used to place it on the field). */
 export interface StoryAffect {

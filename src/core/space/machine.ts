@@ -382,6 +382,8 @@ export function step(state: SpaceState, e: SpaceEvent): StepResult {
       return done(state, [], true);
     }
     case 'act-requested': {
+      // R8: a release is logged whether or not the space is open (exports come after a close too).
+      if (e.act.kind === 'privacy-release') return done(state, [{ type: 'logAct', act: { type: 'privacy.release', space: state.space.id, at: e.at, payload: e.act.entry }, next: { kind: 'act-logged', at: e.at, act: e.act, reply: e.reply } }], false);
       if (isStoryAct(e.act)) {
         if (closed) return done(state, [{ type: 'answer', ref: e.reply, result: { ok: false, code: 'SPACE_CLOSED', message: 'this space has closed' }, durable: false }], false);
         const why = checkStoryAct(state.stories, e.act);
@@ -404,6 +406,8 @@ export function step(state: SpaceState, e: SpaceEvent): StepResult {
       return done(state, [{ type: 'logAct', act, next: { kind: 'act-logged', at: e.at, act: e.act, reply: e.reply } }], false);
     }
     case 'act-logged': {
+      // The entry is durable: the desk may now store and answer the release (it changes no state here).
+      if (e.act.kind === 'privacy-release') return done(state, [{ type: 'answer', ref: e.reply, result: { ok: true, value: e.entry ?? null }, durable: false }], false);
       if (isStoryAct(e.act)) {
         if (closed) return done(state, [{ type: 'answer', ref: e.reply, result: { ok: false, code: 'SPACE_CLOSED', message: 'this space has closed' }, durable: false }], false);
         const r = applyStoryAct(state.stories, e.act, e.at, e.reply);

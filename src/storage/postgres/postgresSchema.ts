@@ -261,7 +261,13 @@ CREATE TABLE consents (
 CREATE INDEX consents_participant ON consents (participant_id, at);
 `;
 
-export const MIGRATIONS: readonly string[] = [V1, V2, V3, V4, V5, V6];
+/** Version 7: retention (S17, V3) — how long a space's raw data is kept after it closes (NULL: the server's setting), and when retention deleted it. */
+const V7 = `
+ALTER TABLE spaces ADD COLUMN retention_ms BIGINT;
+ALTER TABLE spaces ADD COLUMN purged_at BIGINT;
+`;
+
+export const MIGRATIONS: readonly string[] = [V1, V2, V3, V4, V5, V6, V7];
 
 /** The schema version this code writes. */
 export const PG_SCHEMA_VERSION = MIGRATIONS.length;

@@ -24,7 +24,7 @@
  */
 import pg from 'pg';
 import type { Affect, AffectSource } from '../../core/affect.ts';
-import type { ConsentRecord, FeedSettingKind, FeedSettingRecord, InputRecord, ParticipantRecord, PrivacyReleaseRecord, PulsePoint, SpaceEventRecord, SpaceRecord, Storage, StoryRecord, StorySettingsRecord, WebhookDeliveryRecord, WebhookRecord } from '../port.ts';
+import type { ConsentRecord, FeedSettingKind, FeedSettingRecord, InputRecord, ParticipantRecord, PrivacyReleaseRecord, PulsePoint, SpaceEventRecord, SpaceRecord, Storage, StoredCounts, StoryRecord, StorySettingsRecord, WebhookDeliveryRecord, WebhookRecord } from '../port.ts';
 import { migratePostgres } from './postgresSchema.ts';
 import { type PgGroupOutcome, type PgWriteCall, PostgresWriter } from './postgresWriter.ts';
 
@@ -42,6 +42,8 @@ function spaceFrom(r: Row): SpaceRecord {
     createdAt: Number(r.created_at),
     closedAt: r.closed_at === null ? null : Number(r.closed_at),
     ...(typeof r.groups === 'string' ? { groups: JSON.parse(r.groups) as string[] } : {}),
+    ...(r.retention_ms === null || r.retention_ms === undefined ? {} : { retentionMs: Number(r.retention_ms) }),
+    purgedAt: r.purged_at === null || r.purged_at === undefined ? null : Number(r.purged_at),
   };
 }
 
@@ -369,6 +371,28 @@ export class PostgresStorage implements Storage {
 
   eraseParticipant(participantId: string): Promise<{ readonly inputs: number }> {
     return this.#enqueue({ op: 'eraseParticipant', id: participantId });
+  }
+
+  async storedCounts(spaceId: string): Promise<StoredCounts> {
+    const r = (
+      await this.#rows(
+        `SELECT (SELECT count(*) FROM spaces WHERE id = $1)::int AS s,
+  (SELECT count(*) FROM participants WHERE space_id = $1)::int AS participants,
+  (SELECT count(*) FROM inputs WHERE space_id = $1)::int AS inputs,
+  0 AS sealed,
+  (SELECT count(*) FROM events WHERE space_id = $1)::int AS events,
+  (SELECT count(*) FROM events WHERE space_id = $1 AND kind = 'erased')::int AS erased,
+  (SELECT count(*) FROM consents WHERE participant_id IN (SELECT id FROM participants WHERE space_id = $1))::int AS consents,
+  (SELECT count(*) FROM stories WHERE space_id = $1)::int AS stories`,
+        [spaceId],
+      )
+    )[0] as Row;
+    if (Number(r.s) !== 1) throw new Error(`unknown space ${spaceId}`);
+    return { participants: Number(r.participants), inputs: Number(r.inputs), sealedInputs: Number(r.sealed), erased: Number(r.erased), consents: Number(r.consents), stories: Number(r.stories), events: Number(r.events) };
+  }
+
+  purgeSpace(spaceId: string, at: number): Promise<StoredCounts> {
+    return this.#enqueue({ op: 'purgeSpace', spaceId, at });
   }
 
   async listParticipantInputs(participantId: string): Promise<InputRecord[]> {

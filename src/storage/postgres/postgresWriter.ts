@@ -45,6 +45,7 @@ export type PgWriteCall =
   | { readonly op: 'appendWebhookDeliveries'; readonly rows: readonly WebhookDeliveryRecord[]; readonly keepPerSpace: number }
   | { readonly op: 'setSpaceSecret'; readonly spaceId: string; readonly noiseSeed: string }
   | { readonly op: 'eraseParticipant'; readonly id: string }
+  | { readonly op: 'purgeSpace'; readonly spaceId: string; readonly at: number }
   | { readonly op: 'recordConsent'; readonly c: ConsentRecord }
   | { readonly op: 'appendPrivacyRelease'; readonly r: PrivacyReleaseRecord };
 
@@ -98,8 +99,8 @@ function stepOf(group: readonly PgWriteCall[], ks: readonly number[]): Step {
       return {
         calls: ks,
         // ON CONFLICT DO NOTHING without a target skips a clash on the id or the code alike (S1).
-        text: 'INSERT INTO spaces (id, code, name, status, capacity, ttl_ms, steward_token_hash, created_at, closed_at, groups) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10) ON CONFLICT DO NOTHING',
-        values: [s.id, s.code, s.name, s.status, s.capacity, s.ttlMs, s.stewardTokenHash, s.createdAt, s.closedAt, s.groups?.length ? JSON.stringify(s.groups) : null],
+        text: 'INSERT INTO spaces (id, code, name, status, capacity, ttl_ms, steward_token_hash, created_at, closed_at, groups, retention_ms) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11) ON CONFLICT DO NOTHING',
+        values: [s.id, s.code, s.name, s.status, s.capacity, s.ttlMs, s.stewardTokenHash, s.createdAt, s.closedAt, s.groups?.length ? JSON.stringify(s.groups) : null, s.retentionMs ?? null],
         read: (r) => [r.rowCount === 1],
       };
     }
@@ -187,6 +188,32 @@ SELECT (SELECT count(*) FROM p)::int AS p, (SELECT count(*) FROM i)::int AS i`,
         read: (r) => {
           const row = r.rows[0] as { p: number; i: number } | undefined;
           return [row?.p === 1 ? { inputs: row.i } : new Error(`unknown participant ${id}`)];
+        },
+      };
+    }
+    case 'purgeSpace': {
+      const id = first.spaceId;
+      // One statement (S17): what is deleted, counted from the same snapshot, and whether the space exists.
+      return {
+        calls: ks,
+        text: `WITH s AS (SELECT id FROM spaces WHERE id = $1),
+  pp AS (SELECT id FROM participants WHERE space_id IN (SELECT id FROM s)),
+  i AS (DELETE FROM inputs WHERE space_id IN (SELECT id FROM s) RETURNING 1),
+  e AS (DELETE FROM events WHERE space_id IN (SELECT id FROM s) RETURNING kind),
+  c AS (DELETE FROM consents WHERE participant_id IN (SELECT id FROM pp) RETURNING 1),
+  st AS (DELETE FROM stories WHERE space_id IN (SELECT id FROM s) RETURNING 1),
+  d AS (DELETE FROM participants WHERE id IN (SELECT id FROM pp)),
+  sec AS (DELETE FROM space_secrets WHERE space_id IN (SELECT id FROM s)),
+  m AS (UPDATE spaces SET purged_at = coalesce(purged_at, $2) WHERE id IN (SELECT id FROM s))
+SELECT (SELECT count(*) FROM s)::int AS s, (SELECT count(*) FROM pp)::int AS participants,
+  (SELECT count(*) FROM i)::int AS inputs, 0 AS sealed,
+  (SELECT count(*) FROM e)::int AS events, (SELECT count(*) FROM e WHERE kind = 'erased')::int AS erased,
+  (SELECT count(*) FROM c)::int AS consents, (SELECT count(*) FROM st)::int AS stories`,
+        values: [id, first.at],
+        read: (r) => {
+          const row = r.rows[0] as { s: number; participants: number; inputs: number; sealed: number; events: number; erased: number; consents: number; stories: number } | undefined;
+          if (row?.s !== 1) return [new Error(`unknown space ${id}`)];
+          return [{ participants: row.participants, inputs: row.inputs, sealedInputs: row.sealed, erased: row.erased, consents: row.consents, stories: row.stories, events: row.events }];
         },
       };
     }

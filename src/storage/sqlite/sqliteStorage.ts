@@ -24,7 +24,7 @@ import type { DatabaseSync } from 'node:sqlite';
 import type { Affect, AffectSource } from '../../core/affect.ts';
 import { type DeliveryRow, type EventRow, type GroupOutcome, type InputRow, type PulseRow, SqliteWriter, type WriteCall } from './sqliteWriter.ts';
 import { newParticipantKey, seal, unseal } from '../sealing.ts';
-import type { ConsentRecord, FeedSettingKind, FeedSettingRecord, InputRecord, ParticipantRecord, PrivacyReleaseRecord, PulsePoint, SpaceEventRecord, SpaceRecord, Storage, StoryRecord, StorySettingsRecord, WebhookDeliveryRecord, WebhookRecord } from '../port.ts';
+import type { ConsentRecord, FeedSettingKind, FeedSettingRecord, InputRecord, ParticipantRecord, PrivacyReleaseRecord, PulsePoint, SpaceEventRecord, SpaceRecord, Storage, StoredCounts, StoryRecord, StorySettingsRecord, WebhookDeliveryRecord, WebhookRecord } from '../port.ts';
 import { type GroupCommitter, SqliteWriterThread } from './sqliteWriterThread.ts';
 
 /** The schema before versioning (user_version 0): what every database had up to event numbers. */
@@ -229,6 +229,13 @@ CREATE TABLE IF NOT EXISTS consents (
 CREATE INDEX IF NOT EXISTS consents_participant ON consents(participant_id, at);
 `);
   },
+  // 9 → 10: retention (S17, V3): how long a space's raw data is kept after it closes (NULL: the
+  // server's setting), and when retention deleted it.
+  (db) => {
+    const cols = columnsOf(db, 'spaces');
+    if (!cols.has('retention_ms')) db.exec('ALTER TABLE spaces ADD COLUMN retention_ms INTEGER');
+    if (!cols.has('purged_at')) db.exec('ALTER TABLE spaces ADD COLUMN purged_at INTEGER');
+  },
 ];
 
 /** The schema version this code writes (`PRAGMA user_version`). */
@@ -266,6 +273,8 @@ function spaceFrom(r: Row): SpaceRecord {
     createdAt: Number(r.created_at),
     closedAt: r.closed_at === null ? null : Number(r.closed_at),
     ...(typeof r.groups === 'string' ? { groups: JSON.parse(r.groups) as string[] } : {}),
+    ...(r.retention_ms === null || r.retention_ms === undefined ? {} : { retentionMs: Number(r.retention_ms) }),
+    purgedAt: r.purged_at === null || r.purged_at === undefined ? null : Number(r.purged_at),
   };
 }
 
@@ -352,6 +361,12 @@ function prepareReads(db: DatabaseSync) {
     storySettings: db.prepare('SELECT enabled, moderation FROM story_settings WHERE space_id = ?'),
     listReleases: db.prepare('SELECT * FROM privacy_releases WHERE space_id = ? ORDER BY n'),
     spaceSecret: db.prepare('SELECT noise_seed FROM space_secrets WHERE space_id = ?'),
+    participantIdsOf: db.prepare('SELECT id FROM participants WHERE space_id = ?'),
+    countParticipantsOf: db.prepare('SELECT COUNT(*) AS n FROM participants WHERE space_id = ?'),
+    countInputs: db.prepare('SELECT COUNT(*) AS n, COUNT(sealed) AS sealed FROM inputs WHERE space_id = ?'),
+    countEvents: db.prepare("SELECT COUNT(*) AS n, COALESCE(SUM(kind = 'erased'), 0) AS erased FROM events WHERE space_id = ?"),
+    countConsents: db.prepare('SELECT COUNT(*) AS n FROM consents WHERE participant_id IN (SELECT id FROM participants WHERE space_id = ?)'),
+    countStories: db.prepare('SELECT COUNT(*) AS n FROM stories WHERE space_id = ?'),
     participantKey: db.prepare('SELECT key FROM participant_keys WHERE participant_id = ?'),
     participantInputs: db.prepare('SELECT * FROM inputs WHERE participant_id = ? ORDER BY seq'),
     listConsents: db.prepare('SELECT * FROM consents WHERE participant_id = ? ORDER BY at, rowid'),
@@ -530,7 +545,7 @@ export class SqliteStorage implements Storage {
   }
 
   createSpace(s: SpaceRecord): Promise<boolean> {
-    return this.enqueue({ op: 'createSpace', row: [s.id, s.code, s.name, s.status, s.capacity, s.ttlMs, s.stewardTokenHash, s.createdAt, s.closedAt, s.groups?.length ? JSON.stringify(s.groups) : null] });
+    return this.enqueue({ op: 'createSpace', row: [s.id, s.code, s.name, s.status, s.capacity, s.ttlMs, s.stewardTokenHash, s.createdAt, s.closedAt, s.groups?.length ? JSON.stringify(s.groups) : null, s.retentionMs ?? null] });
   }
 
   async getSpaceByCode(code: string): Promise<SpaceRecord | null> {
@@ -654,6 +669,28 @@ export class SqliteStorage implements Storage {
     // Forget the key here at once: nothing read from now on opens their inputs.
     this.keys.set(participantId, null);
     return this.enqueue<{ inputs: number }>({ op: 'eraseParticipant', id: participantId });
+  }
+
+  async storedCounts(spaceId: string): Promise<StoredCounts> {
+    this.check();
+    if (!this.st.spaceById.get(spaceId)) throw new Error(`unknown space ${spaceId}`);
+    const inputs = this.st.countInputs.get(spaceId) as Row;
+    const events = this.st.countEvents.get(spaceId) as Row;
+    return {
+      participants: Number((this.st.countParticipantsOf.get(spaceId) as Row).n),
+      inputs: Number(inputs.n),
+      sealedInputs: Number(inputs.sealed),
+      erased: Number(events.erased),
+      consents: Number((this.st.countConsents.get(spaceId) as Row).n),
+      stories: Number((this.st.countStories.get(spaceId) as Row).n),
+      events: Number(events.n),
+    };
+  }
+
+  purgeSpace(spaceId: string, at: number): Promise<StoredCounts> {
+    // Forget the space's keys here at once, like an erasure: nothing read from now on opens them.
+    for (const r of this.st.participantIdsOf.all(spaceId) as Row[]) this.keys.set(String(r.id), null);
+    return this.enqueue<StoredCounts>({ op: 'purgeSpace', spaceId, at });
   }
 
   async listParticipantInputs(participantId: string): Promise<InputRecord[]> {
