@@ -161,6 +161,8 @@ export interface ServerDeps {
   readonly mounts?: readonly { readonly path: string; readonly app: Hono }[];
   /** Structured logs (pino); default none. `attune serve` logs JSON lines to stderr. */
   readonly logger?: Logger;
+  /** The consent text's version (V1; default the SHA-256 of src/core/consent.ts's document) — tests stand in an upgraded text. */
+  readonly consentVersion?: string;
 }
 
 /** A running server. */
@@ -348,6 +350,7 @@ export async function createServer(config: ServerConfig = {}, deps: ServerDeps =
       ...(config.capacity !== undefined ? { capacity: config.capacity } : {}),
       ...(config.ttlMs !== undefined ? { ttlMs: config.ttlMs } : {}),
       ...(config.retentionMs !== undefined ? { retentionMs: config.retentionMs } : {}),
+      ...(deps.consentVersion !== undefined ? { consentVersion: deps.consentVersion } : {}),
     });
     await host.start();
     cleanups.push(() => host.stop());

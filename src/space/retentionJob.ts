@@ -8,7 +8,8 @@
  *
  * The log entry comes first, like every act (M5): a failing log deletes nothing and the space is
  * tried again at the next run. A space is due `retentionMs` (its own, fixed at creation, else
- * the server's `--retention`) after it closed. Runs never overlap; time comes from the injected
+ * the server's `--retention`) after it closed. Runs never overlap (one asked for during a run
+ * follows it); time comes from the injected
  * Scheduler, so tests drive it with the manual scheduler.
  *
  * It runs in the host, not in a space machine, because a space's machine stops when it closes:
@@ -49,6 +50,7 @@ export class RetentionJob {
   readonly #o: RetentionJobOptions;
   #beat: Cancel | null = null;
   #running: Promise<RetentionRun> | null = null;
+  #next: Promise<RetentionRun> | null = null;
 
   constructor(o: RetentionJobOptions) {
     this.#o = o;
@@ -67,14 +69,27 @@ export class RetentionJob {
     this.#beat?.cancel();
     this.#beat = null;
     await this.#running?.catch(() => {});
+    await this.#next?.catch(() => {});
   }
 
-  /** One run (a run already in progress is joined, not doubled). */
+  /**
+   * One run. Runs never overlap: asked while one is in progress, it runs once more after it (the
+   * calls meanwhile share that one), so a space that became due during a run is not missed.
+   */
   run(): Promise<RetentionRun> {
-    this.#running ??= this.#run().finally(() => {
-      this.#running = null;
-    });
-    return this.#running;
+    if (!this.#running) {
+      this.#running = this.#run().finally(() => {
+        this.#running = null;
+      });
+      return this.#running;
+    }
+    this.#next ??= this.#running
+      .catch(() => {})
+      .then(() => {
+        this.#next = null;
+        return this.run();
+      });
+    return this.#next;
   }
 
   async #run(): Promise<RetentionRun> {

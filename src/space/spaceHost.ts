@@ -13,12 +13,10 @@
 import { createHash, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 import type { Affect } from '../core/affect.ts';
 import { checkAffect } from '../core/affect.ts';
-import { type ContagionIndex, type ContagionRecord, contagionIndex } from '../core/collective/contagion.ts';
 import { fail, ok, type ErrorCode, isFatal, type Result, wsCloseCodeOf } from '../core/errors.ts';
 import type { GovernanceSink } from '../core/governance.ts';
 import { type AckMessage, type ErrorMessage, normaliseCode, type PointInputMessage, type GroupChosenMessage, type ServerByeMessage, type SpaceInfo, type TextInputMessage, type WelcomeMessage } from '../core/protocol.ts';
 import { type Bridging, bridgingOf } from '../core/collective/bridging.ts';
-import { releasePeriod } from '../core/release/release.ts';
 import { beatPeriodMs, isParticipantBeat } from '../core/space/beats.ts';
 import type { ConnRef, Effect, Notice, PulseView, SpaceAct, SpaceEvent, Write } from '../core/space/events.ts';
 import { createSpaceState, DEFAULT_MACHINE_OPTIONS, type MachineOptions, restoreParticipant, type SpaceState, step } from '../core/space/machine.ts';
@@ -131,6 +129,8 @@ export interface SpaceHostOptions {
   readonly ttlMs?: number;
   /** How long raw data about people is kept after a space closes, ms (`--retention`, V3; default 30 days). */
   readonly retentionMs?: number;
+  /** The consent text's version (V1; default the SHA-256 of consentDocument()). Tests: a text changed by an upgrade. */
+  readonly consentVersion?: string;
   /** Where unexpected failures are reported (default console.error). */
   readonly report?: (what: string, e: unknown) => void;
   /** The automatic first pass over a story (SPEC ST4): flags, never a refusal. Default: no flags. */
@@ -203,7 +203,7 @@ export class SpaceHost {
   /** Erasures asked for by the machine (V2), until the HTTP call that caused them reads their outcome. */
   private readonly erasures = new Map<string, Promise<{ readonly inputs: number }>>();
   /** The consent text's version: SHA-256 (hex) of src/core/consent.ts's document (V1). */
-  readonly consentVersion = createHash('sha256').update(consentDocument()).digest('hex');
+  readonly consentVersion: string;
   private lazyEvents: SpaceEventRecord[] = [];
   private readonly pending: [LiveSpace, SpaceEvent][] = [];
   private stepping = false;
@@ -224,6 +224,7 @@ export class SpaceHost {
     this.maxCapacity = o.maxCapacity ?? 100_000;
     this.ttlMs = o.ttlMs ?? 120_000;
     this.retentionMs = o.retentionMs ?? DEFAULT_RETENTION_MS;
+    this.consentVersion = o.consentVersion ?? createHash('sha256').update(consentDocument()).digest('hex');
   }
 
   /** The host's scheduler (edges read the time from it, so every part shares one clock). */
@@ -717,10 +718,12 @@ export class SpaceHost {
    * A join (W3). Resolves NOT_FOUND (and SPACE_CLOSED for a closed space) as values so the edge
    * can throttle guessing (W13); every other outcome reaches the connection through the machine.
    */
-  async join(ref: ConnRef, code: string, role: 'participant' | 'display', consent: boolean, group: string | null = null): Promise<Result<true>> {
+  async join(ref: ConnRef, code: string, role: 'participant' | 'display', consent: boolean, group: string | null = null, consentVersion?: string): Promise<Result<true>> {
     const c = this.conns.get(ref);
     if (!c) return fail('BAD_REQUEST', 'connection is gone');
     if (c.session) return fail('BAD_REQUEST', 'already joined on this connection');
+    // V1: a page that read an older consent text is asked again before anyone joins under it.
+    if (role === 'participant' && consentVersion !== undefined && consentVersion !== this.consentVersion) return this.consentChanged(consentVersion);
     const norm = normaliseCode(code);
     let live = this.byCode.get(norm);
     if (!live) {
@@ -779,13 +782,32 @@ export class SpaceHost {
     });
   }
 
-  /** A resume by token (W4). Unknown tokens resolve NOT_FOUND as a value (W13). */
-  async resume(ref: ConnRef, token: string): Promise<Result<true>> {
+  /** CONSENT_CHANGED (V1), naming the version agreed to and the current one. */
+  private consentChanged(agreed: string): Result<never> {
+    return fail('CONSENT_CHANGED', `the consent text changed since you agreed (you agreed to version ${agreed.slice(0, 12)}…, the current one is ${this.consentVersion.slice(0, 12)}…): read it again (GET /api/consent) and agree to continue`);
+  }
+
+  /**
+   * A resume by token (W4). Unknown tokens resolve NOT_FOUND as a value (W13). A participant
+   * whose last recorded consent is to an older consent text is refused with CONSENT_CHANGED
+   * (V1) — unless the resume carries the current version (`consentVersion`: they have just
+   * agreed to it on their screen), which is then recorded before they re-enter.
+   */
+  async resume(ref: ConnRef, token: string, consentVersion?: string): Promise<Result<true>> {
     const c = this.conns.get(ref);
     if (!c) return fail('BAD_REQUEST', 'connection is gone');
     if (c.session) return fail('BAD_REQUEST', 'already joined on this connection');
     const p = await this.o.storage.getParticipantByTokenHash(hashToken(token));
     if (!p) return fail('NOT_FOUND', 'that session is unknown or was erased; join again');
+    if (consentVersion !== undefined && consentVersion !== this.consentVersion) return this.consentChanged(consentVersion);
+    // Their join's consent record may still be committing: wait for what was asked before.
+    await this.lastWrite.catch(() => {});
+    const agreed = (await this.o.storage.listConsents(p.id)).at(-1)?.hash;
+    // Sessions from before consent records (none stored) are not refused: nothing says what they saw.
+    if (agreed !== undefined && agreed !== this.consentVersion) {
+      if (consentVersion !== this.consentVersion) return this.consentChanged(agreed);
+      await this.o.storage.recordConsent({ participantId: p.id, at: this.o.scheduler.now(), hash: this.consentVersion, purposes: [...CONSENT_PURPOSES] });
+    }
     if (!this.byId.has(p.spaceId) && this.o.cluster) await this.openStored(p.spaceId);
     const live = this.byId.get(p.spaceId);
     if (!live) {
@@ -1431,24 +1453,6 @@ export class SpaceHost {
       this.report('could not log privacy.release; nothing was released', e);
       return fail('UNAVAILABLE', 'the public log is unavailable, so nothing was released; try again');
     }
-  }
-
-  /** The contagion index over [from, to) (H10), released only for ≥ k people (R4). */
-  async contagion(spaceId: string, from: number, to: number): Promise<Result<ContagionIndex & { inputs: number }>> {
-    const inputs = await this.o.storage.listInputs(spaceId, from, to, 1_000_000);
-    const people = new Set(inputs.map((i) => i.participantId)).size;
-    const allowed = releasePeriod(people, 'the contagion index', this.options.release);
-    if (!allowed.ok) return allowed;
-    const records: ContagionRecord[] = inputs.map((i) => ({
-      participantId: i.participantId,
-      at: i.affect.at,
-      valence: i.affect.valence,
-      arousal: i.affect.arousal,
-      exposed: i.exposed,
-      shownValence: i.shown?.valence ?? null,
-      shownArousal: i.shown?.arousal ?? null,
-    }));
-    return ok({ ...contagionIndex(records, { seed: spaceId }), inputs: inputs.length });
   }
 
   /** The stored pulse series (P7: only released, unsuppressed points are ever stored). */
