@@ -10,7 +10,7 @@ import { JoinThrottle } from '../src/core/joinThrottle.ts';
 import { createApp } from '../src/http/app.ts';
 import { MemoryGovernance } from '../src/server/createServer.ts';
 import { ManualScheduler } from '../src/space/scheduler.ts';
-import { type ConnSink, SpaceHost } from '../src/space/spaceHost.ts';
+import { SpaceHost } from '../src/space/spaceHost.ts';
 import { MemoryStorage } from '../src/storage/memory/memoryStorage.ts';
 
 let service: SpaceHost;
@@ -33,17 +33,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await service.stop();
 });
-
-/** A participant joined straight through the host (no socket): its frames are collected. */
-async function joinDirect(host: SpaceHost, code: string): Promise<{ ref: number; frames: string[] }> {
-  const frames: string[] = [];
-  const sink: ConnSink = { send: (f) => frames.push(typeof f === 'string' ? f : new TextDecoder().decode(f)), close: () => {}, welcomed: () => {} };
-  const ref = host.attach(sink);
-  const r = await host.join(ref, code, 'participant', true);
-  if (!r.ok) throw new Error(r.message);
-  await host.drain();
-  return { ref, frames };
-}
 
 const post = (path: string, body?: unknown, token?: string) =>
   app.request(path, {
