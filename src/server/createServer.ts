@@ -77,6 +77,11 @@ export interface ServerConfig {
   readonly dbPath?: string;
   /** Where keys and tokens live (admin token, log signing key); default beside the database. */
   readonly dataDir?: string;
+  /**
+   * SQLite: the key store, the file of the participants' sealing keys (S18), kept apart from the
+   * database so a backup of the database holds no key (`--keys`; default `NAME.keys.db` beside it).
+   */
+  readonly keysPath?: string;
   /** Base URL printed and used in links; default http://host:port. */
   readonly publicUrl?: string;
   /** The built web app; null serves the API only. Default: <repo>/web/dist. */
@@ -269,7 +274,7 @@ export async function createServer(config: ServerConfig = {}, deps: ServerDeps =
     }
     // PostgreSQL (S11): the spaces and the public log in one database (the URL's schema).
     const pgStorage = postgres ? await openPostgres(dbPath) : null;
-    const storage = deps.storage ?? pgStorage ?? (db ? new SqliteStorage(db) : new MemoryStorage());
+    const storage = deps.storage ?? pgStorage ?? (db ? new SqliteStorage(db, config.keysPath !== undefined ? { keysPath: config.keysPath } : {}) : new MemoryStorage());
     cleanups.push(() => storage.close());
 
     // The public log: its tables beside the spaces, its key beside the database (0600).

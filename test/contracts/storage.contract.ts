@@ -11,6 +11,12 @@ export interface StorageHarness {
   reopen: (() => Promise<Storage>) | null;
   /** The adapter's count of group commits so far. */
   commitsOf(s: Storage): number;
+  /**
+   * For adapters that store inputs on disk (S16): the raw `inputs` rows of a participant as the
+   * database holds them (`v` the plain valence column, `sealed` the sealed text or null) and
+   * how many keys are stored for them.
+   */
+  raw?: { inputs(participantId: string): Promise<{ v: number; sealed: string | null }[]>; keys(participantId: string): Promise<number> };
 }
 
 const space = (id: string, code: string, createdAt = 1): SpaceRecord => ({
@@ -638,6 +644,27 @@ export function storageContract(h: StorageHarness): void {
       expect(await fulfilled([s.purgeSpace('nowhere', 1), s.storedCounts('nowhere')])).toEqual([false, false]);
     });
 
+    if (h.raw) {
+      const raw = h.raw;
+      it('[S16][S18] inputs are stored sealed under the participant’s own key: the plain columns hold placeholders; erasure deletes the key and the rows', async () => {
+        await s.createSpace(space('a', 'CODEA'));
+        await s.createParticipant(participant('p1', 'a'));
+        await s.appendInputs([{ ...input('p1', 1, 10), shown: { valence: 0.25, arousal: -0.5 } }, input('p1', 2, 11)]);
+        const rows = await raw.inputs('p1');
+        expect(rows.map((r) => r.v)).toEqual([0, 0]);
+        for (const r of rows) expect(typeof r.sealed).toBe('string');
+        expect(rows.map((r) => r.sealed).join('')).not.toMatch(/0\.25|valence|arousal/);
+        expect(await raw.keys('p1')).toBe(1);
+        expect((await s.listInputs('a', 0, 100, 10)).map((i) => [i.affect.valence, i.shown])).toEqual([
+          [0.1, { valence: 0.25, arousal: -0.5 }],
+          [0.2, null],
+        ]);
+        await s.eraseParticipant('p1');
+        expect(await raw.keys('p1')).toBe(0);
+        expect(await raw.inputs('p1')).toEqual([]);
+      });
+    }
+
     it('[S16] a participant’s latest point survives sealing: read back exactly, and cleared by clearLatest', async () => {
       await s.createSpace(space('a', 'CODEA'));
       await s.createParticipant(participant('p1', 'a'));
@@ -665,6 +692,21 @@ export function storageContract(h: StorageHarness): void {
         ]);
         expect(await s.listWebhooks()).toEqual([webhook('wh_1', 'a', 10)]);
         expect(await s.listWebhookDeliveries('a', 50)).toEqual([delivery('a', 1, 'retrying')]);
+      });
+
+      it('[S6][S16] after a reopen, new inputs of a participant are sealed under their stored key and read back; erasure still reaches them', async () => {
+        await s.createSpace(space('a', 'CODEA'));
+        await s.createParticipant(participant('p1', 'a'));
+        await s.appendInputs([input('p1', 1, 10)]);
+        await s.close();
+        s = await reopen();
+        // No read of p1 first: the key is found in storage, not in this instance's memory.
+        await s.appendInputs([{ ...input('p1', 2, 20), affect: affect(-0.6, 20) }]);
+        expect((await s.listInputs('a', 0, 100, 10)).map((i) => i.affect.valence)).toEqual([0.1, -0.6]);
+        expect((await s.getParticipantByTokenHash('tok-p1'))?.latest).toEqual(affect(-0.6, 20));
+        if (h.raw) expect((await h.raw.inputs('p1')).every((r) => typeof r.sealed === 'string')).toBe(true);
+        expect(await s.eraseParticipant('p1')).toEqual({ inputs: 2 });
+        expect(await s.listInputs('a', 0, 100, 10)).toEqual([]);
       });
 
       it('[S6][S15] the noise seed survives a reopen', async () => {

@@ -30,6 +30,8 @@ Reading it changes nothing and spends nothing (PRIVACY.md, SPEC V4).
 
 Options:
   --db PATH|URL         the database (env ATTUNE_DB; e.g. ./data/attune.db)
+  --keys PATH           with a SQLite --db: its key store, if the server ran with --keys
+                        (env ATTUNE_KEYS; default beside the database, NAME.keys.db)
   --privacy-budget R    with --db: the server's per-space budget ρ (default 0.5)
   --retention DAYS      with --db: the server's --retention, for spaces created before
                         spaces carried their own (default 30)
@@ -40,7 +42,7 @@ Options:
 `;
 
 /** Opens the storage named by `db` (read side: nothing is written). */
-async function openStorage(io: CliIO, db: string): Promise<{ storage: Storage; close: () => Promise<void> } | string> {
+async function openStorage(io: CliIO, db: string, keys: string | undefined): Promise<{ storage: Storage; close: () => Promise<void> } | string> {
   if (/^postgres(ql)?:\/\//.test(db)) {
     const { PostgresStorage } = await import('../../storage/postgres/postgresStorage.ts');
     const storage = await PostgresStorage.open({ connectionString: db });
@@ -51,7 +53,13 @@ async function openStorage(io: CliIO, db: string): Promise<{ storage: Storage; c
   const { openDatabase } = await import('../../storage/sqlite/openDatabase.ts');
   const { SqliteStorage } = await import('../../storage/sqlite/sqliteStorage.ts');
   const d = openDatabase(path);
-  const storage = new SqliteStorage(d);
+  let storage: InstanceType<typeof SqliteStorage>;
+  try {
+    storage = new SqliteStorage(d, keys !== undefined ? { keysPath: resolve(io.cwd, keys) } : {});
+  } catch (e) {
+    d.close();
+    return (e as Error).message;
+  }
   return {
     storage,
     close: async () => {
@@ -67,7 +75,7 @@ export const command: Command = {
   async run(argv: readonly string[], io: CliIO): Promise<number> {
     const { values, positionals } = parseArgs({
       args: [...argv],
-      options: { db: { type: 'string' }, url: { type: 'string' }, token: { type: 'string' }, 'privacy-budget': { type: 'string' }, retention: { type: 'string' }, json: { type: 'boolean', default: false } },
+      options: { db: { type: 'string' }, keys: { type: 'string' }, url: { type: 'string' }, token: { type: 'string' }, 'privacy-budget': { type: 'string' }, retention: { type: 'string' }, json: { type: 'boolean', default: false } },
       allowPositionals: true,
       strict: true,
     });
@@ -88,7 +96,7 @@ export const command: Command = {
         if (!r.ok) throw new UsageError(`--retention: ${r.message}`);
         retentionMs = r.ms;
       }
-      const opened = await openStorage(io, db);
+      const opened = await openStorage(io, db, values.keys ?? io.env.ATTUNE_KEYS);
       if (typeof opened === 'string') {
         io.stderr.write(`attune privacy: ${opened}\n`);
         return 2;

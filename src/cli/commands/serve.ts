@@ -30,6 +30,11 @@ Options:
                       ':memory:' keeps nothing), or a PostgreSQL database:
                       postgres://USER@HOST:PORT/DB (schema migrated on start; for a schema
                       other than public add ?options=-c%20search_path%3DNAME)
+  --keys PATH         SQLite: the key store, the file of the participants' sealing keys
+                      (env ATTUNE_KEYS; default beside the database, attune.keys.db). It is
+                      kept apart so that a backup of the database holds no key: back up the
+                      database, never restore an old key store (erased people's keys would
+                      come back). PRIVACY.md, DEPLOY.md
   --data-dir DIR      where the admin token and the log signing key live (env
                       ATTUNE_DATA_DIR; default beside the SQLite file, ./data with
                       PostgreSQL — every node of a cluster needs the same keys)
@@ -142,6 +147,7 @@ export const command: Command = {
         port: { type: 'string' },
         db: { type: 'string' },
         'data-dir': { type: 'string' },
+        keys: { type: 'string' },
         'public-url': { type: 'string' },
         demo: { type: 'boolean', default: false },
         capacity: { type: 'string' },
@@ -190,6 +196,9 @@ export const command: Command = {
     const trustProxyHops = num('trust-proxy', values['trust-proxy'] ?? io.env.ATTUNE_TRUST_PROXY, 0, 10);
     const postgres = isPostgresUrl(dbPath);
     const resolvedDb = dbPath === ':memory:' || postgres ? dbPath : resolve(io.cwd, dbPath);
+    const keysOpt = values.keys ?? io.env.ATTUNE_KEYS;
+    if (keysOpt !== undefined && (postgres || resolvedDb === ':memory:')) throw new UsageError('--keys names the key store of a SQLite database file; PostgreSQL keeps its keys in its own table (PRIVACY.md)');
+    const keysPath = keysOpt === undefined ? undefined : resolve(io.cwd, keysOpt);
     const dataDirOpt = values['data-dir'] ?? io.env.ATTUNE_DATA_DIR;
     const dataDir = dataDirOpt !== undefined ? resolve(io.cwd, dataDirOpt) : resolvedDb === ':memory:' ? null : postgres ? resolve(io.cwd, 'data') : resolve(resolvedDb, '..');
 
@@ -229,6 +238,7 @@ export const command: Command = {
         port,
         dbPath: resolvedDb,
         ...(dataDir !== null ? { dataDir } : {}),
+        ...(keysPath !== undefined ? { keysPath } : {}),
         bus,
         ...(publicUrl ? { publicUrl } : {}),
         ...(capacity !== undefined ? { capacity } : {}),

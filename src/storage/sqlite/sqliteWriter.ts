@@ -40,6 +40,8 @@ export type WriteCall =
   | { readonly op: 'createParticipant'; readonly row: ParticipantRow; readonly key: Uint8Array | null }
   | { readonly op: 'eraseParticipant'; readonly id: string }
   | { readonly op: 'purgeSpace'; readonly spaceId: string; readonly at: number }
+  /** A sealing key for an existing participant who has none (S18); ignored for an unknown one. */
+  | { readonly op: 'putKey'; readonly id: string; readonly key: Uint8Array }
   /** participant_id, at, hash, purposes (JSON). */
   | { readonly op: 'recordConsent'; readonly row: readonly [string, number, string, string] }
   | { readonly op: 'clearLatest'; readonly id: string }
@@ -141,10 +143,12 @@ function prepareWrites(db: DatabaseSync) {
       'INSERT INTO inputs (space_id, participant_id, seq, v, a, c, src, at, exposed, shown_v, shown_a, n, heart_bpm, sealed) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (participant_id, seq) DO NOTHING',
     ),
     updateLatest: db.prepare('UPDATE participants SET last_seq = ?, v = ?, a = ?, c = ?, src = ?, at = ?, sealed = ? WHERE id = ?'),
-    insertKey: db.prepare('INSERT OR REPLACE INTO participant_keys (participant_id, key) VALUES (?,?)'),
+    // The keys live in the key store, attached as `keys` (S18).
+    insertKey: db.prepare('INSERT OR REPLACE INTO keys.participant_keys (participant_id, key) VALUES (?,?)'),
+    putKey: db.prepare('INSERT OR IGNORE INTO keys.participant_keys (participant_id, key) SELECT ?, ? WHERE EXISTS (SELECT 1 FROM main.participants WHERE id = ?)'),
     eraseInputs: db.prepare('DELETE FROM inputs WHERE participant_id = ?'),
     eraseEvents: db.prepare('DELETE FROM events WHERE space_id = ? AND participant_id = ?'),
-    eraseKey: db.prepare('DELETE FROM participant_keys WHERE participant_id = ?'),
+    eraseKey: db.prepare('DELETE FROM keys.participant_keys WHERE participant_id = ?'),
     eraseConsents: db.prepare('DELETE FROM consents WHERE participant_id = ?'),
     eraseStories: db.prepare('DELETE FROM stories WHERE participant_id = ?'),
     eraseParticipant: db.prepare('DELETE FROM participants WHERE id = ?'),
@@ -154,7 +158,7 @@ function prepareWrites(db: DatabaseSync) {
     countEvents: db.prepare("SELECT COUNT(*) AS n, COALESCE(SUM(kind = 'erased'), 0) AS erased FROM events WHERE space_id = ?"),
     countConsents: db.prepare('SELECT COUNT(*) AS n FROM consents WHERE participant_id IN (SELECT id FROM participants WHERE space_id = ?)'),
     countStories: db.prepare('SELECT COUNT(*) AS n FROM stories WHERE space_id = ?'),
-    purgeKeys: db.prepare('DELETE FROM participant_keys WHERE participant_id IN (SELECT id FROM participants WHERE space_id = ?)'),
+    purgeKeys: db.prepare('DELETE FROM keys.participant_keys WHERE participant_id IN (SELECT id FROM main.participants WHERE space_id = ?)'),
     purgeInputs: db.prepare('DELETE FROM inputs WHERE space_id = ?'),
     purgeEvents: db.prepare('DELETE FROM events WHERE space_id = ?'),
     purgeConsents: db.prepare('DELETE FROM consents WHERE participant_id IN (SELECT id FROM participants WHERE space_id = ?)'),
@@ -311,6 +315,9 @@ export class SqliteWriter {
         st.markPurged.run(c.at, id);
         return counts;
       }
+      case 'putKey':
+        st.putKey.run(c.id, c.key, c.id);
+        return undefined;
       case 'recordConsent':
         if (!st.participantLastSeq.get(c.row[0])) throw new Error(`unknown participant ${c.row[0]}`);
         st.insertConsent.run(...c.row);
