@@ -5,11 +5,17 @@
  * that does not own the tick and of the owner — every acknowledged input stored once, clients
  * resumed on the survivors, the pulse `seq` continuing.
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import WebSocket from 'ws';
 import { afterAll, describe, expect, it } from 'vitest';
 import { NatsKv } from '../src/bus/nats/natsKv.ts';
+import { command as audit } from '../src/cli/commands/audit.ts';
 import { decodeLease } from '../src/core/cluster/lease.ts';
+import { loadLogKeys } from '../src/log/keyFile.ts';
 import { type AttuneNode, adminQuery, type ClusterEnv, clusterEnv, NATS_URL } from '../bench/support/attuneNodes.ts';
+import { captureIO } from './support/captureIO.ts';
 import { joinSpace, type RecordedClient } from './support/wsClient.ts';
 
 let env: ClusterEnv | null = null;
@@ -61,7 +67,7 @@ const countOf = (frames: Map<number, string>) => {
 };
 
 describe('cluster of three attune processes (NATS + PostgreSQL)', () => {
-  it('[K1][K2][K3][K4][K7] one space on three nodes: same pulse bytes everywhere; kill -9 of a non-owner, then of the owner, loses no acknowledged input', { timeout: 120_000 }, async () => {
+  it('[K1][K2][K3][K4][K7][K9][O3] one space on three nodes: same pulse bytes everywhere; one audited log of acts on every node; kill -9 of a non-owner, then of the owner, loses no acknowledged input', { timeout: 120_000 }, async () => {
     env = await clusterEnv({ prefix: 'clt' });
     const nodes = [await env.start('n1'), await env.start('n2'), await env.start('n3')];
     const r = await fetch(`${nodes[0]?.url}/api/spaces`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'three nodes' }) });
@@ -96,6 +102,22 @@ describe('cluster of three attune processes (NATS + PostgreSQL)', () => {
       expect(displays[2]?.frames.get(s)).toBe(displays[0]?.frames.get(s));
     }
 
+    // [K9] Governance acts on every node at once go to the one public log: spaces created on all
+    // three nodes concurrently each get their own entry, and `attune audit` verifies the log
+    // through either of the other nodes.
+    const made = await Promise.all(
+      [0, 1, 2, 0, 1, 2, 0, 1, 2].map((i) => fetch(`${nodes[i]?.url}/api/spaces`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: `log ${i}` }) }).then((x) => x.status)),
+    );
+    expect(made).toEqual(Array(9).fill(201));
+    const verifier = (loadLogKeys(join(env.dataDir, 'log-key'))[0] as { verifierKey: string }).verifierKey;
+    for (const n of [nodes[1], nodes[2]] as AttuneNode[]) {
+      const io = captureIO();
+      const code = await audit.run([n.url, '--key', verifier, '--state', join(mkdtempSync(join(tmpdir(), 'attune-clt-audit-')), 'state.json')], io.io);
+      expect(io.err()).toBe('');
+      expect(code).toBe(0);
+      expect(io.out()).toContain('space.created 10');
+    }
+
     const kv = await NatsKv.connect({ servers: NATS_URL.slice('nats://'.length), bucket: `${env.name}_cluster` });
     const ownerId = async () => {
       const e = await kv.get(`lease.${id}`);
@@ -108,6 +130,10 @@ describe('cluster of three attune processes (NATS + PostgreSQL)', () => {
     for (const n of nodes) {
       const text = await (await fetch(`${n.url}/metrics`)).text();
       expect(text).toContain(`attune_tick_lease_owned{space="${id}"} ${n === owner ? 1 : 0}`);
+      // [O3] Ready means storage, bus and the lease bucket all answer.
+      const ready = await fetch(`${n.url}/readyz`);
+      expect(ready.status).toBe(200);
+      expect(((await ready.json()) as { checks: { name: string; up: boolean }[] }).checks.map((c) => `${c.name}:${c.up}`)).toEqual(['storage:true', 'bus:true', 'kv:true']);
     }
 
     // [K7] kill -9 a node that does not own the tick: its participants resume on another node.

@@ -24,6 +24,7 @@
 import type { Bus, Disposable, KvStore } from '../bus/port.ts';
 import { decideLease, decodeLease, encodeLease, type LeaseSighting, type LeaseValue, sight } from '../core/cluster/lease.ts';
 import { decodePartial, encodePartial, mergePartials, type PartialAggregate } from '../core/cluster/partial.ts';
+import type { HeartWindow } from '../core/collective/heartSynchrony.ts';
 import { beatPeriodMs, isParticipantBeat } from '../core/space/beats.ts';
 import type { SpaceEvent } from '../core/space/events.ts';
 import { createSpaceState, type SpaceState, step } from '../core/space/machine.ts';
@@ -93,7 +94,16 @@ interface ClusterSpace {
   lastPulse: { seq: number; smoothed: { valence: number; arousal: number } | null; at: number } | null;
   lastKey: string;
   lastSentAt: number;
+  /** The seqs of the last pulses this node published (the push feeds' one sender, F8). */
+  readonly published: number[];
+  /** Each node's last heart window (K10), kept while its partials stay fresh. */
+  readonly hearts: Map<string, HeartWindow>;
+  /** What this node last sent of its own heart window: `end:tracked:sharing:rows`. */
+  heartKey: string;
 }
+
+/** Published seqs remembered per space: far more than NATS can have in flight to this node's own subscriptions. */
+const PUBLISHED_KEPT = 64;
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -153,12 +163,13 @@ export class ClusterNode {
       const cs = this.spaces.get(spaceId);
       if (!cs || cs.partials.size === 0) return null;
       const now = this.o.scheduler.now();
-      const p = { present: 0, connected: 0, displays: 0 };
+      const p = { present: 0, connected: 0, displays: 0, feeds: 0 };
       for (const h of cs.partials.values()) {
         if (now - h.receivedAt > this.t.partialTtlMs) continue;
         p.present += h.partial.grid.n;
         p.connected += h.partial.connected;
         p.displays += h.partial.displays;
+        p.feeds += h.partial.feeds;
       }
       return p;
     },
@@ -196,6 +207,15 @@ export class ClusterNode {
     return { owner: cs.owner, owned: cs.ownedRevision !== null, nodes: [...cs.partials].filter(([, h]) => now - h.receivedAt <= this.t.partialTtlMs).map(([n]) => n).sort(), lastSeq: cs.lastPulse?.seq ?? 0 };
   }
 
+  /**
+   * Whether this node published the pulse `seq` of the space, whatever the lease did since (a
+   * pulse published just before a takeover is still this node's; the taker's seqs follow it). So
+   * each pulse reaches the push feeds from exactly the node that published it (F8).
+   */
+  published(spaceId: string, seq: number): boolean {
+    return this.spaces.get(spaceId)?.published.includes(seq) ?? false;
+  }
+
   private stepped(spaceId: string, e: SpaceEvent): void {
     if (this.stopped) return;
     if (e.kind === 'started') {
@@ -209,7 +229,7 @@ export class ClusterNode {
 
   private track(spaceId: string): void {
     if (this.spaces.has(spaceId) || this.stopped) return;
-    const cs: ClusterSpace = { id: spaceId, partials: new Map(), subs: [], seen: null, ownedRevision: null, renewedAt: -Infinity, owner: null, busy: false, machine: null, beat: null, lastPulse: null, lastKey: '', lastSentAt: -Infinity };
+    const cs: ClusterSpace = { id: spaceId, partials: new Map(), subs: [], seen: null, ownedRevision: null, renewedAt: -Infinity, owner: null, busy: false, machine: null, beat: null, lastPulse: null, lastKey: '', lastSentAt: -Infinity, published: [], hearts: new Map(), heartKey: '' };
     this.spaces.set(spaceId, cs);
     this.leaseObserver?.setLeaseOwned(spaceId, false);
     const bus = this.o.bus;
@@ -234,9 +254,10 @@ export class ClusterNode {
   private onPartial(cs: ClusterSpace, bytes: Uint8Array): void {
     const st = this.host?.stateOf(cs.id);
     if (!st) return;
-    const p = decodePartial(dec.decode(bytes), st.pulse.grid.bins, st.pulse.groupGrids.length);
+    const p = decodePartial(dec.decode(bytes), st.pulse.grid.bins, st.pulse.groupGrids.length, st.heart?.windowSlots);
     if (!p) return;
     cs.partials.set(p.node, { partial: p, receivedAt: this.o.scheduler.now() });
+    if (p.heart) cs.hearts.set(p.node, p.heart);
   }
 
   private onClaim(cs: ClusterSpace, bytes: Uint8Array): void {
@@ -272,11 +293,18 @@ export class ClusterNode {
     for (const cs of this.spaces.values()) {
       const st = host.stateOf(cs.id);
       if (!st) continue;
-      const key = `${st.pulse.grid.version}:${st.pulse.groupGrids.map((g) => g.version).join(',')}:${st.connected}:${st.displays}`;
-      if (key === cs.lastKey && now - cs.lastSentAt < this.t.heartbeatMs) continue;
+      const feeds = host.feedWatches(cs.id);
+      // The heart window (K10) travels only when it changed: a new slot, someone starting or
+      // stopping sharing (≤ 500 rows of 30 numbers, so not with every heartbeat).
+      const heart = st.heart && (st.heart.tracked > 0 || cs.heartKey !== '') ? st.heart.window(now) : null;
+      const heartKey = heart ? `${heart.end}:${heart.tracked}:${heart.sharing}:${heart.rows.length}` : '';
+      const heartChanged = heart !== null && heartKey !== cs.heartKey;
+      const key = `${st.pulse.grid.version}:${st.pulse.groupGrids.map((g) => g.version).join(',')}:${st.connected}:${st.displays}:${feeds}`;
+      if (key === cs.lastKey && !heartChanged && now - cs.lastSentAt < this.t.heartbeatMs) continue;
       cs.lastKey = key;
       cs.lastSentAt = now;
-      const p: PartialAggregate = { node: this.nodeId, at: now, connected: st.connected, displays: st.displays, grid: st.pulse.grid, groups: st.pulse.groupGrids };
+      if (heart) cs.heartKey = heart.tracked > 0 ? heartKey : '';
+      const p: PartialAggregate = { node: this.nodeId, at: now, connected: st.connected, displays: st.displays, feeds, grid: st.pulse.grid, groups: st.pulse.groupGrids, ...(heartChanged ? { heart } : {}) };
       this.o.bus.publish(clusterSubjects.partial(cs.id), enc.encode(encodePartial(p)));
     }
   }
@@ -450,9 +478,20 @@ export class ClusterNode {
     const fresh: PartialAggregate[] = [];
     for (const [node, h] of cs.partials) {
       if (now - h.receivedAt <= this.t.partialTtlMs) fresh.push(h.partial);
-      else cs.partials.delete(node);
+      else {
+        cs.partials.delete(node);
+        cs.hearts.delete(node);
+      }
     }
-    const merged = mergePartials(fresh, machine.pulse.grid.bins, machine.pulse.groupGrids.length);
+    // Every fresh node's last heart window, by node id, so the merge's order does not depend on arrival (K10).
+    const hearts = fresh
+      .map((p) => p.node)
+      .sort()
+      .flatMap((n) => {
+        const w = cs.hearts.get(n);
+        return w ? [w] : [];
+      });
+    const merged = { ...mergePartials(fresh, machine.pulse.grid.bins, machine.pulse.groupGrids.length), heart: hearts };
     let r: ReturnType<typeof step>;
     try {
       r = step(machine, { kind: 'tick', at, participant, merged });
@@ -463,6 +502,10 @@ export class ClusterNode {
     for (const fx of r.effects) {
       if (fx.type === 'publish') {
         const bytes = enc.encode(encodeView(fx.view));
+        if (cs.published.at(-1) !== fx.view.seq) {
+          cs.published.push(fx.view.seq);
+          if (cs.published.length > PUBLISHED_KEPT) cs.published.shift();
+        }
         if (fx.displays) this.o.bus.publish(subjects.displayPulse(cs.id), bytes);
         if (fx.participants) this.o.bus.publish(subjects.participantPulse(cs.id), bytes);
         if (!fx.displays && !fx.participants) this.onPulse(cs, bytes);

@@ -25,6 +25,8 @@ import { decodeEntry } from '../log/entry.ts';
 /** What the routes need from the log (satisfied by TransparencyLog). */
 export interface LogReader {
   readonly size: number;
+  /** Catches up with what other writers of a shared store appended (SPEC K9); resolves the size. */
+  sync(): Promise<number>;
   checkpoint(): Promise<{ readonly note: string }>;
   readTile(level: number, index: number, width: number): Promise<Uint8Array | null>;
   readEntryBundle(index: number, width: number): Promise<Uint8Array | null>;
@@ -107,7 +109,7 @@ export function createLogRoutes(log: LogReader): Hono {
     const index = intParam(c, 'index');
     const size = intParam(c, 'size');
     if (index === null || size === null) return error(c, 'BAD_REQUEST', 'index and size must be non-negative integers');
-    if (size > log.size) return error(c, 'NOT_FOUND', `the log has only ${log.size} entries`);
+    if (size > log.size && size > (await log.sync())) return error(c, 'NOT_FOUND', `the log has only ${log.size} entries`);
     if (index >= size) return error(c, 'BAD_REQUEST', 'index must be below size');
     const [data] = await log.readEntries(index, index + 1);
     const proof = await log.inclusionProof(index, size);
@@ -119,7 +121,7 @@ export function createLogRoutes(log: LogReader): Hono {
     const from = intParam(c, 'from');
     const to = intParam(c, 'to');
     if (from === null || to === null) return error(c, 'BAD_REQUEST', 'from and to must be non-negative integers');
-    if (to > log.size) return error(c, 'NOT_FOUND', `the log has only ${log.size} entries`);
+    if (to > log.size && to > (await log.sync())) return error(c, 'NOT_FOUND', `the log has only ${log.size} entries`);
     if (from < 1 || from > to) return error(c, 'BAD_REQUEST', 'a consistency proof needs 0 < from ≤ to');
     const proof = await log.consistencyProof(from, to);
     c.header('Cache-Control', IMMUTABLE);
@@ -132,7 +134,7 @@ export function createLogRoutes(log: LogReader): Hono {
     if (start === null || limit === null || limit < 1 || limit > MAX_ENTRIES_PAGE) {
       return error(c, 'BAD_REQUEST', `start must be a non-negative integer and limit 1…${MAX_ENTRIES_PAGE}`);
     }
-    const size = log.size;
+    const size = await log.sync();
     const rows = await log.readEntries(Math.min(start, size), Math.min(start + limit, size));
     c.header('Cache-Control', REVALIDATE);
     return c.json({

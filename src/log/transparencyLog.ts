@@ -10,6 +10,14 @@
  *
  * Appends are group-committed: every append made while a batch is being written joins the next
  * batch; each append's promise resolves with its index once its batch is durable.
+ *
+ * Several writers may share one store (the nodes of a cluster over one PostgreSQL, SPEC K9). The
+ * store decides: a batch commits only at the store's current size (LS3; PostgreSQL reads it under
+ * an advisory lock in the batch's transaction). A writer whose tree is behind gets
+ * `LogSizeConflict`, catches up — rebuilds its right edge from the store, after checking that the
+ * stored tree at its old size has the root it had (so the log was extended, never rewritten) —
+ * and recomputes its batch on top. Reads that depend on the size (checkpoint, proofs, tiles past
+ * the known size) catch up first, so every node serves the whole log.
  */
 import { AttuneError } from '../core/errors.ts';
 import type { Hasher } from '../core/merkle/hasher.ts';
@@ -29,7 +37,7 @@ import {
 import { formatCheckpoint, parseCheckpoint } from '../core/note/checkpoint.ts';
 import { parseNote } from '../core/note/signedNote.ts';
 import { encodeBase64 } from '../core/note/base64.ts';
-import type { LogStore, LogTileRecord } from '../storage/port.ts';
+import { LogSizeConflict, type LogStore, type LogTileRecord } from '../storage/port.ts';
 import { ENTRY_VERSION, encodeEntry, type LogEntryInput } from './entry.ts';
 import { type NoteSigner, signNote } from './note.ts';
 import { sha256Hasher } from './sha256Hasher.ts';
@@ -56,6 +64,35 @@ function lruSet<V>(map: Map<string, V>, key: string, value: V, limit: number): v
 
 /** Meta key under which the latest signed checkpoint is stored. */
 const CHECKPOINT_META = 'checkpoint';
+
+/** How often one batch is recomputed after other writers appended first, before it fails. */
+const MAX_CONFLICTS = 16;
+
+/**
+ * The right edge of the tree of `size` entries in `store`: per tile level, the hashes of the
+ * partial tile (at most 255 entries and 255 tiles per level are read).
+ */
+async function readEdge(store: LogStore, size: number, hasher: Hasher): Promise<Uint8Array[][]> {
+  const edge: Uint8Array[][] = [];
+  for (let level = 0; hashesAtLevel(level, size) > 0; level++) {
+    const count = hashesAtLevel(level, size);
+    const first = count - (count % TILE_WIDTH);
+    const row: Uint8Array[] = [];
+    if (level === 0) {
+      for (const e of await store.readEntries(first, count)) row.push(hasher.leaf(e));
+    } else {
+      for (let j = first; j < count; j++) {
+        const below = await store.readTile(level - 1, j);
+        if (below === null) throw new Error(`transparency log store is missing tile ${level - 1}/${j}`);
+        row.push(tileRoot(below, hasher));
+      }
+    }
+    edge[level] = row;
+  }
+  return edge;
+}
+
+const sameBytes = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
 
 /** Options of `TransparencyLog.open`. */
 export interface TransparencyLogOptions {
@@ -113,6 +150,8 @@ export class TransparencyLog {
   #checkpoint: SignedCheckpoint | null = null;
   #signing: Promise<SignedCheckpoint> | null = null;
   #closed = false;
+  /** Commits and catch-ups run one at a time (both change the size and the edge). */
+  #tail: Promise<unknown> = Promise.resolve();
 
   private constructor(o: TransparencyLogOptions, origin: string, size: number, edge: Uint8Array[][]) {
     this.#store = o.store;
@@ -138,22 +177,7 @@ export class TransparencyLog {
     const hasher = options.hasher ?? sha256Hasher;
     const { store } = options;
     const size = await store.size();
-    const edge: Uint8Array[][] = [];
-    for (let level = 0; hashesAtLevel(level, size) > 0; level++) {
-      const count = hashesAtLevel(level, size);
-      const first = count - (count % TILE_WIDTH);
-      const row: Uint8Array[] = [];
-      if (level === 0) {
-        for (const e of await store.readEntries(first, count)) row.push(hasher.leaf(e));
-      } else {
-        for (let j = first; j < count; j++) {
-          const below = await store.readTile(level - 1, j);
-          if (below === null) throw new Error(`transparency log store is missing tile ${level - 1}/${j}`);
-          row.push(tileRoot(below, hasher));
-        }
-      }
-      edge[level] = row;
-    }
+    const edge = await readEdge(store, size, hasher);
     const log = new TransparencyLog(options, origin, size, edge);
     await log.#checkStoredCheckpoint();
     return log;
@@ -179,9 +203,44 @@ export class TransparencyLog {
     return this.#origin;
   }
 
-  /** The number of durably appended entries. */
+  /** The number of durably appended entries this log knows of (see {@link sync}). */
   get size(): number {
     return this.#size;
+  }
+
+  /**
+   * Catches up with entries other writers of the same store appended (K9) and resolves the size.
+   * Rejects, changing nothing, if the store no longer extends the tree this log knew.
+   */
+  sync(): Promise<number> {
+    return this.#exclusive(async () => {
+      await this.#catchUp();
+      return this.#size;
+    });
+  }
+
+  #exclusive<T>(f: () => Promise<T>): Promise<T> {
+    const run = this.#tail.then(f, f);
+    this.#tail = run.catch(() => {});
+    return run;
+  }
+
+  /** Adopts the store's larger tree, once its root at our size is the root we had (append-only). */
+  async #catchUp(): Promise<void> {
+    const size = await this.#store.size();
+    if (size === this.#size) return;
+    if (size < this.#size) throw new Error(`the transparency log store holds ${size} entries, fewer than the ${this.#size} this log appended: it was truncated`);
+    const before = { size: this.#size, edge: this.#edge, edgeTrees: this.#edgeTrees };
+    const oldRoot = before.size > 0 ? await this.root(before.size) : null;
+    this.#edge = await readEdge(this.#store, size, this.#hasher);
+    this.#size = size;
+    this.#edgeTrees = new Map();
+    if (oldRoot !== null && !sameBytes(await this.root(before.size), oldRoot)) {
+      this.#size = before.size;
+      this.#edge = before.edge;
+      this.#edgeTrees = before.edgeTrees;
+      throw new Error(`the transparency log store no longer holds the tree of ${before.size} entries this log had: it was rewritten`);
+    }
   }
 
   /** The verifier keys of the signing keys (`name+hex8+base64`), primary first. */
@@ -224,7 +283,7 @@ export class TransparencyLog {
     try {
       while (this.#pending.length > 0) {
         const batch = this.#pending.splice(0, this.#maxBatch);
-        await this.#commit(batch);
+        await this.#exclusive(() => this.#commit(batch));
       }
     } finally {
       this.#flushing = null;
@@ -232,6 +291,30 @@ export class TransparencyLog {
   }
 
   async #commit(batch: readonly Pending[]): Promise<void> {
+    for (let conflicts = 0; ; conflicts++) {
+      try {
+        if (await this.#tryCommit(batch)) return;
+      } catch (e) {
+        for (const p of batch) p.reject(e);
+        return;
+      }
+      // Another writer appended first: catch up, then compute the batch again on top (K9).
+      if (conflicts === MAX_CONFLICTS) {
+        const e = new AttuneError('UNAVAILABLE', `the transparency log is too busy: other writers appended first ${MAX_CONFLICTS} times`);
+        for (const p of batch) p.reject(e);
+        return;
+      }
+      try {
+        await this.#catchUp();
+      } catch (e) {
+        for (const p of batch) p.reject(e);
+        return;
+      }
+    }
+  }
+
+  /** One attempt: false when the store's size moved on (LogSizeConflict), after which nothing changed. */
+  async #tryCommit(batch: readonly Pending[]): Promise<boolean> {
     const start = this.#size;
     const edge = this.#edge.map((row) => row.slice());
     const tiles: LogTileRecord[] = [];
@@ -253,8 +336,8 @@ export class TransparencyLog {
     try {
       await this.#store.append({ start, entries: batch.map((p) => p.data), tiles });
     } catch (e) {
-      for (const p of batch) p.reject(e);
-      return;
+      if (e instanceof LogSizeConflict) return false;
+      throw e;
     }
     for (const t of tiles) lruSet(this.#tileCache, `${t.level}/${t.index}`, t.hashes, this.#cacheSize);
     this.#size = size;
@@ -263,6 +346,7 @@ export class TransparencyLog {
     batch.forEach((p, i) => {
       p.resolve(start + i);
     });
+    return true;
   }
 
   /** The bytes of tile (level, index) as currently known: full from the store, or the edge. */
@@ -340,6 +424,7 @@ export class TransparencyLog {
    * has grown since the last one.
    */
   async checkpoint(): Promise<SignedCheckpoint> {
+    await this.sync();
     if (this.#checkpoint !== null && this.#checkpoint.size === this.#size) return this.#checkpoint;
     // Concurrent callers share one signature; under a steady stream of appends it may be a few
     // entries behind by the time it resolves, which any checkpoint is.
@@ -367,7 +452,9 @@ export class TransparencyLog {
    * width up to the current one is served, including from a tile that has since become full.
    */
   async readTile(level: number, index: number, width: number): Promise<Uint8Array | null> {
-    if (width < 1 || width > TILE_WIDTH || tileWidth(level, index, this.#size) < width) return null;
+    if (width < 1 || width > TILE_WIDTH) return null;
+    if (tileWidth(level, index, this.#size) < width) await this.sync();
+    if (tileWidth(level, index, this.#size) < width) return null;
     const bytes = await this.#tileBytes(level, index);
     if (bytes === null) return null;
     return width === TILE_WIDTH ? bytes : bytes.subarray(0, width * 32);
@@ -375,7 +462,9 @@ export class TransparencyLog {
 
   /** The entry bundle `index` at `width` (same rules as `readTile` at level 0). */
   async readEntryBundle(index: number, width: number): Promise<Uint8Array | null> {
-    if (width < 1 || width > TILE_WIDTH || tileWidth(0, index, this.#size) < width) return null;
+    if (width < 1 || width > TILE_WIDTH) return null;
+    if (tileWidth(0, index, this.#size) < width) await this.sync();
+    if (tileWidth(0, index, this.#size) < width) return null;
     const key = String(index);
     const cached = width === TILE_WIDTH ? lruGet(this.#bundleCache, key) : undefined;
     if (cached !== undefined) return cached;
@@ -386,6 +475,7 @@ export class TransparencyLog {
 
   /** Raw entries [start, end); end is clipped to the size. */
   async readEntries(start: number, end: number): Promise<Uint8Array[]> {
+    if (end > this.#size) await this.sync();
     const to = Math.min(end, this.#size);
     if (!Number.isSafeInteger(start) || start < 0 || start > to) return [];
     return this.#store.readEntries(start, to);

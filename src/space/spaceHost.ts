@@ -34,7 +34,7 @@ import type { Cancel, Scheduler } from './scheduler.ts';
 import { checkTemplate } from '../core/templates/spaceTemplate.ts';
 import { checkRetentionDays, DAY_MS, DEFAULT_RETENTION_MS, retentionDue } from '../core/retention.ts';
 import { isDisplayMode } from '../core/displayMode.ts';
-import { type GovernanceSnapshot, type GovernanceState, governanceFields, isDerived, type Member, restoreGovernance } from '../core/policy/governance.ts';
+import { type GovernanceSnapshot, type GovernanceState, governanceFields, isDerived, type Member, type Notice as PolicyNotice, restoreGovernance } from '../core/policy/governance.ts';
 import { checkPolicy } from '../core/policy/checkPolicy.ts';
 import { type DryRunReport, dryRun } from '../core/policy/dryRun.ts';
 import { recordedOptions } from '../core/space/record.ts';
@@ -149,8 +149,11 @@ export interface ClusterHooks {
   elsewhere(spaceId: string): number;
   /** Every event that changed a space's state, after its effects (claims, announcements). */
   stepped(spaceId: string, e: SpaceEvent): void;
-  /** The whole space's presence over every node (H2), or null before any partial arrived. */
-  presence(spaceId: string): { present: number; connected: number; displays: number } | null;
+  /**
+   * The whole space's presence over every node (H2), or null before any partial arrived;
+   * `displays` includes the feeds watching on every node (`feeds`).
+   */
+  presence(spaceId: string): { present: number; connected: number; displays: number; feeds: number } | null;
 }
 
 interface LiveSpace {
@@ -290,6 +293,8 @@ export class SpaceHost {
   }
 
   private opening = new Map<string, Promise<boolean>>();
+  /** Spaces whose close this host applied (F8: it announces `space.closed` to webhooks). */
+  private readonly closedOnThisHost = new Set<string>();
 
   /**
    * Opens a space another node created (it is open in the shared storage but not live here):
@@ -534,6 +539,7 @@ export class SpaceHost {
         live.record = { ...live.record, status: 'closed', closedAt: at };
         this.byCode.delete(live.record.code);
         this.byId.delete(live.record.id);
+        this.closedOnThisHost.add(live.record.id);
         this.o.bus.publish(subjects.control(live.record.id), encoder.encode(JSON.stringify({ t: 'bye', reason: 'space-closed' })));
         const ended = [...live.watchers.values()];
         live.watchers.clear();
@@ -1245,6 +1251,34 @@ export class SpaceHost {
     return this.act(m.value.live, { kind: 'policy-retire', policyId, by: { member: m.value.member.id } });
   }
 
+  /**
+   * The notifications policies sent (Q5, Q13), numbered per space: every one for the steward, those
+   * addressed to the council for a member's token; oldest first, only those numbered above `after`.
+   */
+  async notifications(code: string, token: string | null | undefined, after = 0): Promise<Result<{ readonly audience: 'steward' | 'council'; readonly latest: number; readonly notifications: readonly PolicyNotice[] }>> {
+    let live: LiveSpace | undefined;
+    let audience: 'steward' | 'council';
+    const asSteward = await this.authorise(code, token);
+    if (asSteward.ok) {
+      live = this.byId.get(asSteward.value.id);
+      if (!live) return fail('SPACE_CLOSED', 'the space has closed');
+      audience = 'steward';
+    } else {
+      const m = await this.memberFor(code, token);
+      if (!m.ok) return m.code === 'UNAUTHORIZED' ? fail('UNAUTHORIZED', 'the steward token or a council member token is required') : m;
+      live = m.value.live;
+      audience = 'council';
+    }
+    const g = live.state.gov;
+    const notifications = g.notices.filter((x) => x.n > after && (audience === 'steward' || x.audience === 'council')).reverse();
+    return ok({ audience, latest: g.noticeSeq, notifications });
+  }
+
+  /** The newest notification of an open space (the signed `notify` webhook sends it), or null. */
+  latestNotice(spaceId: string): PolicyNotice | null {
+    return this.byId.get(spaceId)?.state.gov.notices[0] ?? null;
+  }
+
   /** The steward sets the feedback by hand (e.g. back to mirror at once): `feedback.changed`. */
   async setFeedback(code: string, stewardToken: string | null | undefined, mode: FeedbackMode, minutes: number | null): Promise<Result<true>> {
     const l = await this.liveFor(code, stewardToken);
@@ -1308,7 +1342,6 @@ export class SpaceHost {
     const live = this.byId.get(spaceId);
     if (!live) return fail('SPACE_CLOSED', 'this space has closed');
     const g = live.state.gov;
-    const now = this.o.scheduler.now();
     const k = this.options.release.minCohort;
     const opted = g.optedOut.size;
     const fields = governanceFields(g);
@@ -1316,11 +1349,12 @@ export class SpaceHost {
       space: live.record.code,
       council: g.council ? { id: g.council.id, createdAt: g.council.createdAt, rules: g.council.rules, needed: votesNeeded(g.council.rules, g.members.size) } : null,
       members: [...g.members.values()].map((m) => ({ id: m.id, name: m.name, addedAt: m.addedAt })),
-      proposals: [...g.proposals.values()].map((p) => ({ ...p, status: p.status === 'open' && now >= p.expiresAt ? 'expired' : p.status, yes: Object.values(p.votes).filter((v) => v === 'yes').length, no: Object.values(p.votes).filter((v) => v === 'no').length })),
+      proposals: [...g.proposals.values()].map((p) => ({ ...p, yes: Object.values(p.votes).filter((v) => v === 'yes').length, no: Object.values(p.votes).filter((v) => v === 'no').length })),
       policies: [...g.policies.values()].map((p) => ({ id: p.id, version: p.version, status: p.status, adoptedAt: p.adoptedAt, retiredAt: p.retiredAt, lastFiredAt: p.lastFiredAt, fired: p.fired, cooldownUntil: p.lastFiredAt === null ? null : p.lastFiredAt + p.spec.cooldownSeconds * 1000, ...p.spec })),
       feedback: fields.feedback,
       display: fields.display,
-      notices: g.notices,
+      // The notifications themselves are read with a token (`notifications`): this says how many were sent.
+      notifications: g.noticeSeq,
       settings: g.settings,
       optOuts: opted === 0 || opted >= k ? opted : null,
       evalErrors: g.evalErrors,
@@ -1424,8 +1458,18 @@ export class SpaceHost {
     // Feeds watch on this node; the cluster's figures (H2) count them among its displays.
     const feeds = live.watchers.size;
     const whole = this.o.cluster?.presence(spaceId);
-    if (whole) return { ...whole, displays: Math.max(0, whole.displays - feeds), feeds };
+    if (whole) return { ...whole, displays: Math.max(0, whole.displays - whole.feeds) };
     return { present: live.state.pulse.count, connected: live.state.connected, displays: Math.max(0, live.state.displays - feeds), feeds };
+  }
+
+  /** Feeds watching an open space on this node as displays (F5), counted among its displays. */
+  feedWatches(spaceId: string): number {
+    return this.byId.get(spaceId)?.watchers.size ?? 0;
+  }
+
+  /** Whether this host applied the close of the space (a cluster's other nodes only retire it, §K). */
+  closedHere(spaceId: string): boolean {
+    return this.closedOnThisHost.has(spaceId);
   }
 
   /** The last published pulse of an open space, as sent (H5): a read never steps the machine. */

@@ -379,6 +379,20 @@ export interface LogTileRecord {
 }
 
 /** Entries appended at `start` together with the full tiles they complete. */
+/**
+ * A log append whose `start` is not the store's size: another writer (another node of a cluster,
+ * SPEC K9) appended first. Nothing was stored; `size` is the store's size at the time, so the
+ * writer can read what it missed and try again (LS3).
+ */
+export class LogSizeConflict extends RangeError {
+  readonly size: number;
+  constructor(start: number, size: number) {
+    super(`append at ${start} but the log has ${size} entries`);
+    this.name = 'LogSizeConflict';
+    this.size = size;
+  }
+}
+
 export interface LogAppendBatch {
   /** Must equal the store's size; anything else is rejected (an append-only log has no gaps). */
   readonly start: number;

@@ -3,7 +3,7 @@
  * adapter by logStore.test.ts.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { LogStore } from '../../src/storage/port.ts';
+import { LogSizeConflict, type LogStore } from '../../src/storage/port.ts';
 
 /** A factory for a fresh, empty store, and how to reopen it (null when it does not persist). */
 export interface LogStoreHarness {
@@ -41,10 +41,10 @@ export function logStoreContract(h: LogStoreHarness): void {
       expect(await s.readEntries(1, 3)).toEqual([bytes(), bytes(2, 3)]);
     });
 
-    it('[LS3] an append that does not start at the current size is rejected and stores nothing', async () => {
+    it('[LS3] an append that does not start at the current size is rejected (LogSizeConflict, with the size) and stores nothing', async () => {
       await s.append({ start: 0, entries: [bytes(1)], tiles: [] });
-      await expect(s.append({ start: 0, entries: [bytes(9)], tiles: [] })).rejects.toThrow();
-      await expect(s.append({ start: 2, entries: [bytes(9)], tiles: [] })).rejects.toThrow();
+      await expect(s.append({ start: 0, entries: [bytes(9)], tiles: [] })).rejects.toThrow(LogSizeConflict);
+      await expect(s.append({ start: 2, entries: [bytes(9)], tiles: [] })).rejects.toMatchObject({ name: 'LogSizeConflict', size: 1 });
       expect(await s.size()).toBe(1);
       expect(await s.readEntries(0, 1)).toEqual([bytes(1)]);
     });

@@ -8,7 +8,7 @@
 import type { Affect } from '../affect.ts';
 import type { Aggregate } from '../aggregate/aggregate.ts';
 import type { CollectiveState } from '../collective/collectiveTracker.ts';
-import type { ReleasedHeartSynchrony } from '../collective/heartSynchrony.ts';
+import type { HeartWindow, ReleasedHeartSynchrony } from '../collective/heartSynchrony.ts';
 import type { Bridging } from '../collective/bridging.ts';
 import type { GovernanceAct } from '../governance.ts';
 import type { ReleasedGroups } from '../release/groups.ts';
@@ -114,6 +114,8 @@ export interface MergedCounts {
   /** Participants connected and displays watching, over every node. */
   readonly connected: number;
   readonly displays: number;
+  /** Every node's last heart window, ordered by node id (SPEC K10); absent: no heart figures. */
+  readonly heart?: readonly HeartWindow[];
 }
 
 /** Kinds of event. */

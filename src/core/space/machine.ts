@@ -30,7 +30,7 @@ import { keyOfSeed } from '../release/chacha20.ts';
 import { figuresOf, type LiveRelease, newLiveRelease, smoothReleased, snapshotDue, snapshotOf as snapshotAggregate } from '../release/live.ts';
 import { DEFAULT_RELEASE_POLICY, newReleaseCache, type ReleaseCache, type ReleasePolicy, type ReleasedPulse, releaseCollective, releaseHeartSynchrony, releasePulse } from '../release/release.ts';
 import type { Effect, MergedCounts, Notice, PulseView, SpaceAct, SpaceEvent } from './events.ts';
-import { applyAct, type CouncilAct, decide, decisionFailed, type GovernanceState, governanceActOf, governanceFields, governanceShown, newGovernance, refuseAct, snapshotOf } from '../policy/governance.ts';
+import { applyAct, type CouncilAct, decide, decisionDue, decisionFailed, type GovernanceState, governanceActOf, governanceFields, governanceShown, newGovernance, refuseAct, snapshotOf } from '../policy/governance.ts';
 import { PolicyHistory } from '../policy/policyInput.ts';
 import { applyStoryAct, checkStoryAct, isStoryAct, newStoriesState, restartStories, type StoriesState, storiesEffects, storyActEntry, stepStoryEvent } from './storySteps.ts';
 
@@ -446,7 +446,7 @@ export function step(state: SpaceState, e: SpaceEvent): StepResult {
   }
 }
 
-const COUNCIL_ACT_KINDS = new Set<string>(['council-create', 'member-add', 'member-remove', 'policy-propose', 'rules-propose', 'policy-vote', 'policy-adopt', 'policy-retire', 'policy-fire', 'feedback-set', 'display-mode', 'space-template'] satisfies CouncilAct['kind'][]);
+const COUNCIL_ACT_KINDS = new Set<string>(['council-create', 'member-add', 'member-remove', 'policy-propose', 'rules-propose', 'policy-vote', 'policy-adopt', 'proposal-expire', 'policy-retire', 'policy-fire', 'feedback-set', 'display-mode', 'space-template'] satisfies CouncilAct['kind'][]);
 
 /** Whether a space act is a council/governance act (SPEC §Q). */
 export function isCouncilAct(a: SpaceAct): a is CouncilAct {
@@ -454,16 +454,16 @@ export function isCouncilAct(a: SpaceAct): a is CouncilAct {
 }
 
 /** Whether a tick at this beat would change anything (the host skips ticks that would not). */
-export function wantsTick(state: SpaceState, participant: boolean): boolean {
+export function wantsTick(state: SpaceState, participant: boolean, at: number): boolean {
   if (state.status === 'closed') return false;
   if (!participant) return state.displays > 0;
-  if (state.connected > 0 || state.displays > 0 || state.pulse.grid.n > 0 || state.gov.changed) return true;
+  if (state.connected > 0 || state.displays > 0 || state.pulse.grid.n > 0 || state.gov.changed || decisionDue(state.gov, at)) return true;
   // An empty, unwatched room publishes once that it is empty, then rests.
   return state.lastView === null || state.lastView.count > 0;
 }
 
 function tick(state: SpaceState, at: number, participant: boolean): StepResult {
-  if (!wantsTick(state, participant)) return done(state, [], false);
+  if (!wantsTick(state, participant, at)) return done(state, [], false);
   const o = state.options;
   const released = o.release.live ? releaseLive(state, at) : releasePulse(state.pulse.measure(at), state.pulse.grid, o.release, state.releaseCache);
   if (!o.release.live) state.pulse.changed.clear();
@@ -544,6 +544,8 @@ function mergeCounts(state: SpaceState, m: MergedCounts): void {
   });
   state.connected = m.connected;
   state.displays = m.displays;
+  // Heart synchrony over every node's sharers (K10): the owner measures their rows, not its own.
+  if (m.heart) state.heart?.useMerged(m.heart);
 }
 
 /** Adds the released groups (R6) and their bridging measures to a view (spaces that declare groups). */

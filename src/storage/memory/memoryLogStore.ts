@@ -2,7 +2,7 @@
  * In-memory LogStore (tests, demos). Same contract as the SQLite store; nothing survives a
  * restart. Stores and returns copies so callers cannot mutate the log through shared buffers.
  */
-import type { LogAppendBatch, LogStore } from '../port.ts';
+import { type LogAppendBatch, LogSizeConflict, type LogStore } from '../port.ts';
 
 const TILE_BYTES = 8192;
 
@@ -14,7 +14,7 @@ export class MemoryLogStore implements LogStore {
 
   async append(batch: LogAppendBatch): Promise<void> {
     if (batch.start !== this.#entries.length) {
-      throw new RangeError(`append at ${batch.start} but the log has ${this.#entries.length} entries`);
+      throw new LogSizeConflict(batch.start, this.#entries.length);
     }
     for (const t of batch.tiles) {
       if (t.hashes.length !== TILE_BYTES) throw new RangeError(`tile ${t.level}/${t.index} is ${t.hashes.length} bytes, not ${TILE_BYTES}`);

@@ -6,7 +6,7 @@
  * default `synchronous_commit = on`). Tables are prefixed `log_` in the connection's schema.
  */
 import type { Pool, PoolClient } from 'pg';
-import type { LogAppendBatch, LogStore } from '../port.ts';
+import { type LogAppendBatch, LogSizeConflict, type LogStore } from '../port.ts';
 
 const TILE_BYTES = 8192;
 /** Advisory lock key serialising appends (any constant unique to this table set). */
@@ -29,9 +29,24 @@ export class PostgresLogStore implements LogStore {
     this.#ownsPool = ownsPool;
   }
 
-  /** Creates the tables if needed. `ownsPool`: end the pool in `close()` (default false). */
+  /**
+   * Creates the tables if needed — under the append lock, since `CREATE TABLE IF NOT EXISTS` run
+   * at once by nodes starting together can fail on PostgreSQL's catalogue (K9). `ownsPool`: end
+   * the pool in `close()` (default false).
+   */
   static async open(pool: Pool, options: { readonly ownsPool?: boolean } = {}): Promise<PostgresLogStore> {
-    await pool.query(SCHEMA);
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query('SELECT pg_advisory_xact_lock($1)', [APPEND_LOCK]);
+      await client.query(SCHEMA);
+      await client.query('COMMIT');
+    } catch (e) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw e;
+    } finally {
+      client.release();
+    }
     return new PostgresLogStore(pool, options.ownsPool ?? false);
   }
 
@@ -49,7 +64,7 @@ export class PostgresLogStore implements LogStore {
       await client.query('BEGIN');
       await client.query('SELECT pg_advisory_xact_lock($1)', [APPEND_LOCK]);
       const size = await this.#count(client);
-      if (batch.start !== size) throw new RangeError(`append at ${batch.start} but the log has ${size} entries`);
+      if (batch.start !== size) throw new LogSizeConflict(batch.start, size);
       if (batch.entries.length > 0) {
         await client.query('INSERT INTO log_entries (idx, data) SELECT * FROM unnest($1::bigint[], $2::bytea[])', [
           batch.entries.map((_, i) => String(batch.start + i)),

@@ -13,7 +13,7 @@
  * lock with the busy handler by themselves.
  */
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
-import type { LogAppendBatch, LogStore } from '../port.ts';
+import { type LogAppendBatch, LogSizeConflict, type LogStore } from '../port.ts';
 
 const TILE_BYTES = 8192;
 
@@ -76,7 +76,7 @@ export class SqliteLogStore implements LogStore {
     this.#db.exec(outer ? 'SAVEPOINT log_append' : 'BEGIN IMMEDIATE');
     try {
       const size = this.#count();
-      if (batch.start !== size) throw new RangeError(`append at ${batch.start} but the log has ${size} entries`);
+      if (batch.start !== size) throw new LogSizeConflict(batch.start, size);
       let idx = batch.start;
       for (const e of batch.entries) this.#insertEntry.run(idx++, e);
       for (const t of batch.tiles) this.#insertTile.run(t.level, t.index, t.hashes);
