@@ -80,6 +80,18 @@ describe('consent version (V1)', () => {
     expect((await again.next(isType('welcome'))).participant).toBe(participant);
   });
 
+  it('[V1][ST2a] only the pulse consent counts: a story consent recorded since (its own text) does not block a resume', async () => {
+    const c = await client();
+    c.send({ t: 'join', code, consent: true });
+    const w = await c.next(isType('welcome'));
+    c.close();
+    await server.host.drain();
+    await storage.recordConsent({ participantId: String(w.participant), at: 2, hash: server.host.storyConsentVersion, purposes: ['stories'] });
+    const again = await client();
+    again.send({ t: 'resume', token: String(w.token) });
+    expect((await again.next(isType('welcome'))).participant).toBe(w.participant);
+  });
+
   it('[V1] a join from a page that read an older text is refused; with the current version it joins and records it', async () => {
     const c = await client();
     c.send({ t: 'join', code, consent: true, consentVersion: OLD });
