@@ -30,7 +30,7 @@ import { keyOfSeed } from '../release/chacha20.ts';
 import { figuresOf, type LiveRelease, newLiveRelease, smoothReleased, snapshotDue, snapshotOf as snapshotAggregate } from '../release/live.ts';
 import { DEFAULT_RELEASE_POLICY, newReleaseCache, type ReleaseCache, type ReleasePolicy, type ReleasedPulse, releaseCollective, releaseHeartSynchrony, releasePulse } from '../release/release.ts';
 import type { Effect, MergedCounts, Notice, PulseView, SpaceAct, SpaceEvent } from './events.ts';
-import { applyAct, type CouncilAct, decide, decisionFailed, type GovernanceState, governanceActOf, governanceFields, governanceShown, newGovernance, refuseAct, snapshotOf } from '../policy/governance.ts';
+import { applyAct, type CouncilAct, decide, decisionFailed, type GovernanceState, governanceActOf, governanceFields, governanceShown, newGovernance, refuseAct, replaceGovernance, snapshotOf } from '../policy/governance.ts';
 import { PolicyHistory } from '../policy/policyInput.ts';
 import { applyStoryAct, checkStoryAct, isStoryAct, newStoriesState, restartStories, type StoriesState, storiesEffects, storyActEntry, stepStoryEvent } from './storySteps.ts';
 
@@ -167,6 +167,23 @@ export function createSpaceState(space: SpaceSettings, options: Partial<MachineO
     noiseKey: space.noiseSeed ? keyOfSeed(space.noiseSeed) : null,
   };
   state.pulse.defineGroups(space.groups?.length ?? 0);
+  return state;
+}
+
+/**
+ * The tick owner's machine of a cluster space (SPEC K3, K10): a fresh machine (no participants;
+ * each tick takes the merged partials) that decides over `gov`, the governance state of the
+ * owner node's own machine of the space — one state per node, so an act applied there is what
+ * the owner's next tick shows and evaluates. Its derived parts start afresh, as after a restart
+ * (Q12): the history window, and no decision in flight.
+ */
+export function createOwnerState(space: SpaceSettings, options: Partial<MachineOptions>, gov: GovernanceState, started: Extract<SpaceEvent, { kind: 'started' }>): SpaceState {
+  const own = createSpaceState(space, options);
+  step(own, started);
+  const state: SpaceState = { ...own, gov };
+  gov.history = new PolicyHistory();
+  gov.pending = false;
+  gov.changed = true;
   return state;
 }
 
@@ -364,7 +381,7 @@ export function step(state: SpaceState, e: SpaceEvent): StepResult {
     }
     case 'tick':
       if (e.merged) mergeCounts(state, e.merged);
-      return tick(state, e.at, e.participant);
+      return tick(state, e.at, e.participant, e.partial === true);
     case 'story-submitted':
     case 'story-withdrawn':
     case 'story-control': {
@@ -439,6 +456,11 @@ export function step(state: SpaceState, e: SpaceEvent): StepResult {
       else state.gov.optedOut.delete(e.participantId);
       return done(state, [], true);
     }
+    case 'governance-synced': {
+      replaceGovernance(state.gov, e.snapshot, state.space.groups ?? []);
+      state.gov.changed = true;
+      return done(state, [], false);
+    }
   }
 }
 
@@ -458,7 +480,7 @@ export function wantsTick(state: SpaceState, participant: boolean): boolean {
   return state.lastView === null || state.lastView.count > 0;
 }
 
-function tick(state: SpaceState, at: number, participant: boolean): StepResult {
+function tick(state: SpaceState, at: number, participant: boolean, partial: boolean): StepResult {
   if (!wantsTick(state, participant)) return done(state, [], false);
   const o = state.options;
   const released = o.release.live ? releaseLive(state, at) : releasePulse(state.pulse.measure(at), state.pulse.grid, o.release, state.releaseCache);
@@ -474,11 +496,12 @@ function tick(state: SpaceState, at: number, participant: boolean): StepResult {
   const hearts: PulseView = state.heart && state.heart.tracked > 0 ? { ...base, heart: releaseHeartSynchrony(state.heart.measure(at), o.release.minCohort) } : base;
   const grouped = state.space.groups?.length ? withGroups(state, hearts) : hearts;
   // Feedback and display fields only once governance is in use, so other spaces' bytes stay as they were.
-  const view: PulseView = governanceShown(state.gov) ? { ...grouped, ...governanceFields(state.gov) } : grouped;
+  // A cluster node's own tick sees one node's partial: the owner's merged tick shows and decides (K10).
+  const view: PulseView = !partial && governanceShown(state.gov) ? { ...grouped, ...governanceFields(state.gov) } : grouped;
   state.lastView = view;
   const effects: Effect[] = [{ type: 'publish', participants: participant && state.connected > 0, displays: state.displays > 0, view }];
-  state.gov.changed = false;
-  if (participant) {
+  if (!partial) state.gov.changed = false;
+  if (participant && !partial) {
     const decision = decide(state.gov, view, at, state.space.groups ?? []);
     if (decision) effects.push({ type: 'logAct', act: governanceActOf(state.space.id, decision, at, state.gov), next: { kind: 'act-logged', at, act: decision, reply: 0 } });
   }
