@@ -59,6 +59,11 @@ describe('attune council and policy', () => {
     expect((await run(['policy', 'vote', id, 'yes', '--space', space.code, '--url', url, '--token', ada.memberToken])).out).toContain('open');
     expect((await run(['policy', 'vote', id, 'yes', '--space', space.code, '--url', url, '--token', bo.memberToken])).out).toContain('adopted');
     expect((await run(['policy', 'list', '--space', space.code, '--url', url])).out).toContain('[active] "calm when racing"');
+    // A second policy tells the council when the room races (Q16).
+    writeFileSync(join(dir, 'tell.json'), JSON.stringify(policyJson({ name: 'tell the council', when: 'pulse.mean.arousal > 0.5', action: { notify: { audience: 'council', message: 'racing again' } }, cooldownSeconds: 30 })));
+    const told = JSON.parse((await run(['policy', 'propose', 'tell.json', '--space', space.code, '--url', url, '--token', bo.memberToken, '--json'])).out) as { proposal: string };
+    await run(['policy', 'vote', told.proposal, 'yes', '--space', space.code, '--url', url, '--token', ada.memberToken]);
+    await run(['policy', 'vote', told.proposal, 'yes', '--space', space.code, '--url', url, '--token', bo.memberToken]);
 
     // A room that races, calms, races again (through the host, on the manual clock).
     const host = server.host;
@@ -76,6 +81,15 @@ describe('attune council and policy', () => {
     await host.drain();
     const shown = await run(['council', 'show', space.code, '--url', url]);
     expect(shown.out).toMatch(/fired [1-9]/);
+    const notes = await run(['council', 'notifications', space.code, ...steward]);
+    expect(notes.code).toBe(0);
+    expect(notes.out).toMatch(/^[1-9]\d* notification\(s\) for the steward/);
+    expect(notes.out).toContain('#1 ');
+    expect(notes.out).toContain('to the council: racing again — policy "tell the council" v1, log entry');
+    const forAda = await run(['council', 'notifications', space.code, '--url', url, '--token', ada.memberToken, '--after', '1', '--json']);
+    expect(JSON.parse(forAda.out)).toMatchObject({ audience: 'council' });
+    expect((JSON.parse(forAda.out) as { notifications: { n: number }[] }).notifications.every((x) => x.n > 1)).toBe(true);
+    expect((await run(['council', 'notifications', space.code, '--url', url])).code).toBe(1);
 
     const dry = await run(['policy', 'test', 'calm.json', '--db', join(dir, 'attune.db'), '--space', space.code]);
     expect(dry.code).toBe(0);

@@ -45,7 +45,7 @@ const LOG_KEY = signerFromSeed('cluster.test/log', new Uint8Array(32).fill(3));
  * `n` nodes over one storage, bus and KV store. With `log`, each node has its own public log over
  * one shared log store (as nodes over one PostgreSQL do, K9); `log` reads it.
  */
-async function cluster(n: number, o: { readonly log?: boolean } = {}) {
+async function cluster(n: number, o: { readonly log?: boolean; readonly machine?: ConstructorParameters<typeof SpaceHost>[0]['machine'] } = {}) {
   const sch = new ManualScheduler();
   const storage = new MemoryStorage();
   const bus = new LocalBus();
@@ -61,7 +61,7 @@ async function cluster(n: number, o: { readonly log?: boolean } = {}) {
     log ??= own;
     const governance = own ? governanceSink(own) : shared;
     const node = new ClusterNode({ nodeId: id, bus, kv, scheduler: sch, storage, report: () => {} });
-    const host = new SpaceHost({ storage: nodeStorage(storage, slot), bus, governance, scheduler: sch, machine: { release: { minCohort: 1 }, collective: false }, cluster: node.hooks, report: () => {} });
+    const host = new SpaceHost({ storage: nodeStorage(storage, slot), bus, governance, scheduler: sch, machine: o.machine ?? { release: { minCohort: 1 }, collective: false }, cluster: node.hooks, report: () => {} });
     await host.start();
     node.start(host);
     nodes.push({ id, host, node });
@@ -374,6 +374,28 @@ describe('cluster (one space on several nodes, in one process)', () => {
     // One consistent log, every act once, as a node opening it afresh rebuilds it.
     const reopened = await TransparencyLog.open({ store: c.logStore as MemoryLogStore, signer: LOG_KEY });
     expect(reopened.size).toBe((await entries()).length);
+    for (const x of c.nodes) await x.node.stop();
+  });
+
+  it('[K3][R7] under the live release, six people spread over three nodes are released once they are in (the owner reads who changed off the merged grids)', async () => {
+    const c = await cluster(3, { machine: {} });
+    const created = await (c.nodes[0] as (typeof c.nodes)[0]).host.createSpace({ name: 'live' });
+    if (!created.ok) throw new Error(created.message);
+    const { id, code } = created.value.space;
+    let last = '';
+    c.bus.subscribe(subjects.participantPulse(id), (bytes) => {
+      last = dec.decode(bytes);
+    });
+    await c.run(500);
+    // The first snapshot is of the empty room; then six join, two on each node: 6 changed ≥ k = 5.
+    for (let i = 0; i < 6; i++) {
+      const x = c.nodes[i % 3] as (typeof c.nodes)[0];
+      const p = await join(x.host, code);
+      await c.run(20);
+      x.host.input(p.ref, tap(1, ((i % 3) - 1) / 2, i < 3 ? 0.5 : -0.5), true);
+    }
+    await c.run(2000);
+    expect(JSON.parse(last)).toMatchObject({ count: 6, suppressed: false });
     for (const x of c.nodes) await x.node.stop();
   });
 

@@ -192,6 +192,70 @@ describe('councils and policies', () => {
     await again.host.stop();
   });
 
+  it('[Q2][Q10][Q11] a proposal that expires before its quorum is logged (policy.expired) before it shows as expired, and replay re-derives it', async () => {
+    const log = new IndexedLog();
+    const storage = new MemoryStorage();
+    const { host, scheduler } = await hostWith(storage, log);
+    const { made, code, a } = await councilOfTwo(host);
+    const p = await host.propose(code, a.memberToken, { policy: CALM });
+    if (!p.ok) throw new Error(p.message);
+    await host.vote(code, a.memberToken, p.value.proposal, 'yes');
+    const statusOf = () => ((host.councilView(made.value.space.id) as { ok: true; value: { proposals: { id: string; status: string }[] } }).value.proposals.find((x) => x.id === p.value.proposal)?.status);
+    // The room is empty and nobody watches: the machine still ticks to log the expiry on time.
+    log.fail = true;
+    scheduler.advance(600_000);
+    await settle();
+    expect(statusOf()).toBe('open');
+    expect(log.types()).not.toContain('policy.expired');
+    log.fail = false;
+    scheduler.advance(500);
+    await settle();
+    const entry = log.acts.findIndex((x) => x.type === 'policy.expired');
+    expect(log.acts[entry]?.payload).toMatchObject({ proposal: p.value.proposal, kind: 'policy', yes: 1, no: 0, seats: 2, needed: 2 });
+    expect(statusOf()).toBe('expired');
+    expect(log.types().filter((t) => t === 'policy.expired')).toHaveLength(1);
+    await host.drain();
+    const session = await loadSession(storage, code);
+    if (!session) throw new Error('no session');
+    const report = replay({ id: made.value.space.id, code, name: 'council room', capacity: made.value.space.capacity, ttlMs: made.value.space.ttlMs }, host.options, session.events, session.inputs, hashPulse);
+    // The failed attempt and the logged one are both recorded decisions, re-derived in order.
+    expect(report.decisions.recorded).toBe(2);
+    expect(report.decisions.differences).toEqual([]);
+    expect(report.decisions.identical).toBe(2);
+    await host.stop();
+  });
+
+  it('[Q5][Q12][Q13] notifications: a steward-addressed one is the steward’s alone; numbered; kept across a restart', async () => {
+    const log = new IndexedLog();
+    const storage = new MemoryStorage();
+    const { host, scheduler } = await hostWith(storage, log);
+    const { made, code, steward, a, b } = await councilOfTwo(host);
+    const tell = policyJson({ name: 'tell the steward', when: 'pulse.count >= 3.0', action: { notify: { audience: 'steward' } }, cooldownSeconds: 60, reason: 'the room filled up' });
+    const p = await host.propose(code, a.memberToken, { policy: tell });
+    if (!p.ok) throw new Error(p.message);
+    await host.vote(code, a.memberToken, p.value.proposal, 'yes');
+    await host.vote(code, b.memberToken, p.value.proposal, 'yes');
+    await crowd(host, code, 4, 0.2, 1);
+    for (let i = 0; i < 4; i++) {
+      scheduler.advance(500);
+      await settle();
+    }
+    const fired = log.acts.findIndex((x) => x.type === 'policy.fired');
+    expect(fired).toBeGreaterThan(0);
+    const forSteward = await host.notifications(code, steward);
+    expect(forSteward).toMatchObject({ ok: true, value: { audience: 'steward', latest: 1, notifications: [{ n: 1, audience: 'steward', message: 'the room filled up', policy: { id: p.value.proposal, name: 'tell the steward' }, entry: fired }] } });
+    // Addressed to the steward: a member sees none of it, only that one was sent (public view).
+    expect(await host.notifications(code, a.memberToken)).toMatchObject({ ok: true, value: { audience: 'council', latest: 1, notifications: [] } });
+    expect(host.councilView(made.value.space.id)).toMatchObject({ ok: true, value: { notifications: 1 } });
+    expect((host.councilView(made.value.space.id) as { ok: true; value: Record<string, unknown> }).value).not.toHaveProperty('notices');
+    expect(await host.notifications(code, 'nope')).toMatchObject({ ok: false, code: 'UNAUTHORIZED' });
+    await host.drain();
+    await host.stop();
+    const again = await hostWith(storage, log, scheduler);
+    expect(await again.host.notifications(code, steward, 0)).toMatchObject({ ok: true, value: { latest: 1, notifications: [{ n: 1 }] } });
+    await again.host.stop();
+  });
+
   it('[Q8] opting out is counted, and the count is released only at or above the minimum cohort', async () => {
     const { host } = await hostWith(new MemoryStorage(), new IndexedLog());
     const { made, code } = await councilOfTwo(host);

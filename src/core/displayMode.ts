@@ -19,13 +19,17 @@ export function isDisplayMode(s: unknown): s is DisplayMode {
   return typeof s === 'string' && (DISPLAY_MODES as readonly string[]).includes(s);
 }
 
+/** Under `calm` feedback (SPEC Q5) the heartbeat every screen draws runs at this share of its rate. */
+export const CALM_HEARTBEAT_FACTOR = 0.6;
+
 /**
  * The room's heartbeat in beats per minute for a smoothed arousal in [-1, 1]: 48 (calm) → 132
- * (energised). The same formula as the display's (`web/src/lib/affect.ts` `bpmOf`), so an OSC
- * rig and the projector beat together.
+ * (energised); under a council's `calm` feedback 0.6 of that (29 → 79). The same formula as the
+ * screens' (`web/src/lib/affect.ts` `bpmOf`), so an OSC rig and the projector beat together.
  */
-export function heartbeatBpm(arousal: number): number {
-  return 90 + Math.max(-1, Math.min(1, arousal)) * 42;
+export function heartbeatBpm(arousal: number, calm = false): number {
+  const bpm = 90 + Math.max(-1, Math.min(1, arousal)) * 42;
+  return calm ? bpm * CALM_HEARTBEAT_FACTOR : bpm;
 }
 
 /**

@@ -12,6 +12,7 @@
  *   POST   /:code/policies/check                   public: check a policy (coded error with position, or ok)
  *   POST   /:code/policies/test                    steward or member: dry run over the recorded session
  *   POST   /:code/policies/:id/retire              steward or member
+ *   GET    /:code/notifications?after=N            steward (all) or member (those to the council): what `notify` policies sent
  *   PUT    /:code/feedback                         steward: {mode, minutes?} (mirror = back to the room as it is)
  *   POST   /:code/feedback/opt-out                 participant (resume token): {optOut: bool}
  */
@@ -153,6 +154,16 @@ export function createCouncilRoutes(o: CouncilRoutesOptions): (withSpace: SpaceL
       if (s instanceof Response) return s;
       const r = await host.retirePolicy(s.code, bearer(c), c.req.param('id'));
       return r.ok ? c.json({ retired: c.req.param('id') }) : problem(c, r.code, r.message);
+    });
+
+    app.get('/:code/notifications', async (c) => {
+      const s = await withSpace(c);
+      if (s instanceof Response) return s;
+      const raw = c.req.query('after');
+      const after = raw === undefined || raw === '' ? 0 : Number(raw);
+      if (!Number.isInteger(after) || after < 0) return problem(c, 'BAD_REQUEST', 'after must be a notification number (an integer ≥ 0)');
+      c.header('cache-control', 'no-store');
+      return answer(c, await host.notifications(s.code, bearer(c), after));
     });
 
     app.put('/:code/feedback', async (c) => {

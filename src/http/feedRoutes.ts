@@ -24,7 +24,7 @@ import type { FeedAudience } from '../feeds/feedAudience.ts';
 import type { FeedSettings } from '../feeds/feedSettings.ts';
 import { formatOscTarget, type OscFeed, type OscTarget, parseOscTarget } from '../feeds/osc/oscFeed.ts';
 import type { PulseHistory } from '../feeds/sse/pulseHistory.ts';
-import type { WebhookBook } from '../feeds/webhooks/webhookBook.ts';
+import { WEBHOOK_EVENTS, type WebhookBook } from '../feeds/webhooks/webhookBook.ts';
 import type { SpaceHost } from '../space/spaceHost.ts';
 import type { SpaceRecord } from '../storage/port.ts';
 import { errorResponse } from './app.ts';
@@ -62,7 +62,7 @@ const OscBody = v.strictObject({ targets: v.pipe(v.array(v.pipe(v.string(), v.ma
 const EmbedBody = v.strictObject({ origins: v.pipe(v.array(v.pipe(v.string(), v.maxLength(300))), v.maxLength(64)) });
 const WebhookBody = v.strictObject({
   url: v.pipe(v.string(), v.maxLength(2000), v.url('url must be an absolute URL')),
-  events: v.optional(v.pipe(v.array(v.picklist(['alert', 'decision', 'display.mode'])), v.maxLength(3))),
+  events: v.optional(v.pipe(v.array(v.picklist(WEBHOOK_EVENTS)), v.maxLength(WEBHOOK_EVENTS.length))),
 });
 
 async function json(c: Context): Promise<unknown> {

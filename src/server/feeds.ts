@@ -84,13 +84,19 @@ export async function startFeeds(o: FeedsOptions): Promise<Feeds> {
     const d = o.host.displayModeOf(spaceId);
     modes.set(spaceId, d.mode, e.at, d.by === 'policy' ? 'policy' : 'steward');
     const k = e.act.kind;
-    if (k === 'policy-fire' || k === 'policy-adopt' || k === 'policy-retire' || k === 'feedback-set' || k === 'council-create') {
+    if (k === 'policy-fire' || k === 'policy-adopt' || k === 'proposal-expire' || k === 'policy-retire' || k === 'feedback-set' || k === 'council-create') {
       const fields = o.host.councilView(spaceId);
-      webhooks.emit(spaceId, 'decision', k === 'policy-fire' ? 'policy.fired' : k === 'policy-adopt' ? 'policy.adopted' : k === 'policy-retire' ? 'policy.retired' : k === 'feedback-set' ? 'feedback.changed' : 'council.created', e.at, {
+      const type = k === 'policy-fire' ? 'policy.fired' : k === 'policy-adopt' ? 'policy.adopted' : k === 'proposal-expire' ? 'policy.expired' : k === 'policy-retire' ? 'policy.retired' : k === 'feedback-set' ? 'feedback.changed' : 'council.created';
+      webhooks.emit(spaceId, 'decision', type, e.at, {
         act: e.act,
         entry: e.entry ?? null,
         feedback: fields.ok ? fields.value.feedback : null,
       });
+    }
+    // A `notify` policy's notification, on its own signed channel (SPEC Q5): the notice as the steward and council read it.
+    if (k === 'policy-fire' && 'notify' in e.act.action) {
+      const notice = o.host.latestNotice(spaceId);
+      if (notice) webhooks.emit(spaceId, 'notify', `notify.${notice.audience}`, e.at, notice);
     }
   });
   const history = new PulseHistory({ bus: o.bus });

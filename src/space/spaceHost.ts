@@ -35,7 +35,7 @@ import { CONSENT_PURPOSES, consentDocument } from '../core/consent.ts';
 import type { Cancel, Scheduler } from './scheduler.ts';
 import { checkTemplate } from '../core/templates/spaceTemplate.ts';
 import { isDisplayMode } from '../core/displayMode.ts';
-import { type GovernanceSnapshot, type GovernanceState, governanceFields, isDerived, type Member, restoreGovernance } from '../core/policy/governance.ts';
+import { type GovernanceSnapshot, type GovernanceState, governanceFields, isDerived, type Member, type Notice as PolicyNotice, restoreGovernance } from '../core/policy/governance.ts';
 import { checkPolicy } from '../core/policy/checkPolicy.ts';
 import { type DryRunReport, dryRun } from '../core/policy/dryRun.ts';
 import { recordedOptions } from '../core/space/record.ts';
@@ -1165,8 +1165,18 @@ export class SpaceHost {
     if (!live) return fail('SPACE_CLOSED', 'the space has closed');
     if (!memberToken) return fail('UNAUTHORIZED', 'a council member token is required');
     const h = hashToken(memberToken);
-    let found: Member | null = null;
-    for (const m of live.state.gov.members.values()) if (sameHash(h, m.tokenHash)) found = m;
+    const find = () => {
+      let found: Member | null = null;
+      for (const m of live.state.gov.members.values()) if (sameHash(h, m.tokenHash)) found = m;
+      return found;
+    };
+    let found = find();
+    // On a cluster, a member invited through another node a moment ago may not have reached this
+    // node's copy yet (K10): read the stored council once before refusing.
+    if (!found && this.o.cluster) {
+      await this.syncGovernance(space.id);
+      found = find();
+    }
     return found ? ok({ live, member: found }) : fail('UNAUTHORIZED', 'that member token is not (or no longer) valid');
   }
 
@@ -1283,6 +1293,34 @@ export class SpaceHost {
     return this.act(m.value.live, { kind: 'policy-retire', policyId, by: { member: m.value.member.id } });
   }
 
+  /**
+   * The notifications policies sent (Q5, Q13), numbered per space: every one for the steward, those
+   * addressed to the council for a member's token; oldest first, only those numbered above `after`.
+   */
+  async notifications(code: string, token: string | null | undefined, after = 0): Promise<Result<{ readonly audience: 'steward' | 'council'; readonly latest: number; readonly notifications: readonly PolicyNotice[] }>> {
+    let live: LiveSpace | undefined;
+    let audience: 'steward' | 'council';
+    const asSteward = await this.authorise(code, token);
+    if (asSteward.ok) {
+      live = this.byId.get(asSteward.value.id);
+      if (!live) return fail('SPACE_CLOSED', 'the space has closed');
+      audience = 'steward';
+    } else {
+      const m = await this.memberFor(code, token);
+      if (!m.ok) return m.code === 'UNAUTHORIZED' ? fail('UNAUTHORIZED', 'the steward token or a council member token is required') : m;
+      live = m.value.live;
+      audience = 'council';
+    }
+    const g = live.state.gov;
+    const notifications = g.notices.filter((x) => x.n > after && (audience === 'steward' || x.audience === 'council')).reverse();
+    return ok({ audience, latest: g.noticeSeq, notifications });
+  }
+
+  /** The newest notification of an open space (the signed `notify` webhook sends it), or null. */
+  latestNotice(spaceId: string): PolicyNotice | null {
+    return this.byId.get(spaceId)?.state.gov.notices[0] ?? null;
+  }
+
   /** The steward sets the feedback by hand (e.g. back to mirror at once): `feedback.changed`. */
   async setFeedback(code: string, stewardToken: string | null | undefined, mode: FeedbackMode, minutes: number | null): Promise<Result<true>> {
     const l = await this.liveFor(code, stewardToken);
@@ -1346,7 +1384,6 @@ export class SpaceHost {
     const live = this.byId.get(spaceId);
     if (!live) return fail('SPACE_CLOSED', 'this space has closed');
     const g = live.state.gov;
-    const now = this.o.scheduler.now();
     const k = this.options.release.minCohort;
     const opted = g.optedOut.size;
     const fields = governanceFields(g);
@@ -1354,11 +1391,12 @@ export class SpaceHost {
       space: live.record.code,
       council: g.council ? { id: g.council.id, createdAt: g.council.createdAt, rules: g.council.rules, needed: votesNeeded(g.council.rules, g.members.size) } : null,
       members: [...g.members.values()].map((m) => ({ id: m.id, name: m.name, addedAt: m.addedAt })),
-      proposals: [...g.proposals.values()].map((p) => ({ ...p, status: p.status === 'open' && now >= p.expiresAt ? 'expired' : p.status, yes: Object.values(p.votes).filter((v) => v === 'yes').length, no: Object.values(p.votes).filter((v) => v === 'no').length })),
+      proposals: [...g.proposals.values()].map((p) => ({ ...p, yes: Object.values(p.votes).filter((v) => v === 'yes').length, no: Object.values(p.votes).filter((v) => v === 'no').length })),
       policies: [...g.policies.values()].map((p) => ({ id: p.id, version: p.version, status: p.status, adoptedAt: p.adoptedAt, retiredAt: p.retiredAt, lastFiredAt: p.lastFiredAt, fired: p.fired, cooldownUntil: p.lastFiredAt === null ? null : p.lastFiredAt + p.spec.cooldownSeconds * 1000, ...p.spec })),
       feedback: fields.feedback,
       display: fields.display,
-      notices: g.notices,
+      // The notifications themselves are read with a token (`notifications`): this says how many were sent.
+      notifications: g.noticeSeq,
       settings: g.settings,
       optOuts: opted === 0 || opted >= k ? opted : null,
       evalErrors: g.evalErrors,

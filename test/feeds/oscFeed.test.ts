@@ -92,6 +92,14 @@ describe('OSC feed', () => {
     expect(oscMessagesOf(view).find((m) => m.address.endsWith('/heartbeat'))?.args).toEqual([{ type: 'f', value: 60 }]);
   });
 
+  it('[F1][Q5] under a council’s calm feedback the heartbeat runs at 0.6 of its rate, as on the screens', () => {
+    const base = { t: 'pulse', seq: 8, at: EPOCH, count: 5, suppressed: false, minCohort: 3, mean: { valence: 0, arousal: 0.5 }, smoothed: { valence: 0, arousal: 0.5 }, spread: { valence: 0, arousal: 0 }, quadrants: [1, 0, 0, 0], bins: 16, hist: null, space: 'ABCD2345', collective: null } as const satisfies PulseView;
+    const beat = (v: PulseView) => (oscMessagesOf(v).find((m) => m.address.endsWith('/heartbeat'))?.args[0] as { value: number } | undefined)?.value;
+    const calm = { ...base, feedback: { mode: 'calm', policy: null, reason: 'r', since: EPOCH, until: null, entry: 3 } } as PulseView;
+    expect(beat(base)).toBeCloseTo(111, 4);
+    expect(beat(calm)).toBeCloseTo(111 * 0.6, 4);
+  });
+
   it('[F1] parses targets and refuses malformed ones as values', () => {
     expect(parseOscTarget('127.0.0.1:9000')).toEqual({ host: '127.0.0.1', port: 9000 });
     expect(parseOscTarget('[::1]:7000')).toEqual({ host: '::1', port: 7000 });

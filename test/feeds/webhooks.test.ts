@@ -8,6 +8,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { policyJson } from '../../src/core/policy/policyJson.ts';
 import { signWebhook } from '../../src/feeds/webhooks/webhookBook.ts';
 import { createServer, type RunningServer } from '../../src/server/createServer.ts';
 import { ManualScheduler } from '../../src/space/scheduler.ts';
@@ -24,6 +25,7 @@ let receiver: Server;
 let receiverUrl = '';
 let secret = '';
 const received: Received[] = [];
+const notified: Received[] = [];
 let failuresLeft = 2;
 const scheduler = new ManualScheduler(Date.now());
 
@@ -46,7 +48,15 @@ beforeAll(async () => {
     });
     req.on('end', () => {
       const signature = String(req.headers['attune-signature'] ?? '');
-      received.push({ body, signature, attempt: String(req.headers['attune-attempt'] ?? ''), verified: verify(secret, signature, body, Math.floor(Date.now() / 1000)) });
+      const entry = { body, signature, attempt: String(req.headers['attune-attempt'] ?? ''), verified: verify(secret, signature, body, Math.floor(Date.now() / 1000)) };
+      // The notify test has its own path (other spaces' hooks keep delivering meanwhile).
+      if (req.url === '/notify') {
+        notified.push(entry);
+        res.statusCode = notified.length === 1 ? 500 : 200;
+        res.end();
+        return;
+      }
+      received.push(entry);
       res.statusCode = failuresLeft-- > 0 ? 500 : 200;
       res.end();
     });
@@ -137,6 +147,49 @@ describe('webhooks', () => {
     const payload = JSON.parse(raised?.body ?? '{}') as { event: string; space: string; data: { id: string; metrics: unknown[] } };
     expect(payload).toMatchObject({ event: 'alert', space: code });
     expect(payload.data.metrics.length).toBeGreaterThan(0);
+  });
+
+  it('[Q5][Q13][F3] a notify policy sends a notification: stored for the steward and council, and a signed notify webhook, retried after a 500', async () => {
+    const made = await server.host.createSpace({ name: 'notify' });
+    if (!made.ok) throw new Error(made.message);
+    const { code } = made.value.space;
+    const steward = made.value.stewardToken;
+    const json = (token: string) => ({ authorization: `Bearer ${token}`, 'content-type': 'application/json' });
+    const api = `${server.url}/api/spaces/${code}`;
+    const add = await fetch(`${api}/webhooks`, { method: 'POST', headers: json(steward), body: JSON.stringify({ url: receiverUrl.replace(/\/hook$/, '/notify'), events: ['notify'] }) });
+    secret = ((await add.json()) as { secret: string }).secret;
+    expect((await fetch(`${api}/council`, { method: 'POST', headers: json(steward), body: JSON.stringify({ rules: { quorum: 1 } }) })).status).toBe(201);
+    const member = ((await (await fetch(`${api}/council/members`, { method: 'POST', headers: json(steward), body: JSON.stringify({ name: 'Ada' }) })).json()) as { memberToken: string }).memberToken;
+    const policy = policyJson({ name: 'tell the council', when: 'pulse.count >= 3.0', action: { notify: { audience: 'council', message: 'the room is full' } }, cooldownSeconds: 3600 });
+    const proposed = (await (await fetch(`${api}/council/proposals`, { method: 'POST', headers: json(member), body: JSON.stringify({ policy }) })).json()) as { proposal: string };
+    await fetch(`${api}/council/proposals/${proposed.proposal}/votes`, { method: 'POST', headers: json(member), body: JSON.stringify({ vote: 'yes' }) });
+    // Nothing sent yet; a notification list needs a steward or member token.
+    expect((await fetch(`${api}/notifications`)).status).toBe(401);
+    expect(await (await fetch(`${api}/notifications`, { headers: json(member) })).json()).toEqual({ audience: 'council', latest: 0, notifications: [] });
+    for (let i = 0; i < 6; i++) {
+      const ref = server.host.attach({ send: () => {}, close: () => {}, welcomed: () => {} });
+      await server.host.join(ref, code, 'participant', true);
+      server.host.input(ref, { t: 'input', seq: 1, valence: 0.1, arousal: 0.2, confidence: 1, source: 'tap' }, false);
+    }
+    for (let s = 0; s < 20 && notified.length === 0; s++) {
+      scheduler.advance(500);
+      await new Promise((r) => setTimeout(r, 5));
+      await server.feeds.webhooks.idle();
+    }
+    await expect.poll(() => notified.length, { timeout: 5000 }).toBe(1);
+    await server.feeds.webhooks.idle();
+    scheduler.advance(1000);
+    await expect.poll(() => notified.length, { timeout: 5000 }).toBe(2);
+    expect(notified.every((r) => r.verified)).toBe(true);
+    expect(notified.map((r) => r.attempt)).toEqual(['1', '2']);
+    const payload = JSON.parse(notified[1]?.body ?? '{}') as { event: string; type: string; data: { n: number; audience: string; message: string; policy: { name: string }; entry: number } };
+    expect(payload).toMatchObject({ event: 'notify', type: 'notify.council', data: { n: 1, audience: 'council', message: 'the room is full', policy: { name: 'tell the council' }, entry: expect.any(Number) } });
+    // The same notification on its own channel: the member and the steward read it with their tokens.
+    const asMember = (await (await fetch(`${api}/notifications`, { headers: json(member) })).json()) as { audience: string; latest: number; notifications: { n: number; message: string }[] };
+    expect(asMember).toMatchObject({ audience: 'council', latest: 1, notifications: [{ n: 1, message: 'the room is full' }] });
+    expect(await (await fetch(`${api}/notifications?after=1`, { headers: json(steward) })).json()).toEqual({ audience: 'steward', latest: 1, notifications: [] });
+    expect((await fetch(`${api}/notifications?after=-1`, { headers: json(steward) })).status).toBe(400);
+    expect((await fetch(`${api}/notifications`, { headers: json('not-a-token') })).status).toBe(401);
   });
 
   it('[F3] the signature is HMAC-SHA256 over "<t>.<body>" (a known answer)', () => {

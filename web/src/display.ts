@@ -16,7 +16,9 @@ import { artState, drawArt } from './display/modes.ts';
 import { useDisplayMode } from './display/displayMode.ts';
 import { StoriesOverlay } from './display/storiesOverlay.ts';
 import type { StoriesView } from '../../src/core/release/stories.ts';
-import { displayFieldOf, FeedbackBanner, feedbackFieldOf } from './lib/feedback.ts';
+import { DisplayOverrideNote, displayFieldOf, FeedbackBanner, feedbackFieldOf } from './lib/feedback.ts';
+import { type AxisWords, axisWordsOf, CALM_TINT, CALM_TINT_ALPHA, DEFAULT_AXIS_WORDS, ScreenSmoother, smoothedForScreen, smoothingOf } from './lib/screen.ts';
+import { api } from './lib/ui.ts';
 
 interface View {
   mv: number;
@@ -24,13 +26,18 @@ interface View {
   phase: number;
   hist: Float32Array;
   fps: number;
-  /** The grid, its quadrants and words: drawn once per canvas size, then stamped each frame. */
+  /** The heartbeat's rate this frame, bpm. */
+  bpm: number;
+  /** The grid, its quadrants and words: drawn once per canvas size and words, then stamped each frame. */
   backdrop: HTMLCanvasElement | null;
+  /** The axis words the backdrop was drawn with. */
+  backdropWords: AxisWords | null;
 }
 
 /** The still part of the field (background, quadrant tints, axes, words) for a w × h canvas. */
-function backdropOf(view: View, w: number, h: number): HTMLCanvasElement | null {
-  if (view.backdrop && view.backdrop.width === w && view.backdrop.height === h) return view.backdrop;
+function backdropOf(view: View, w: number, h: number, words: AxisWords): HTMLCanvasElement | null {
+  if (view.backdrop && view.backdrop.width === w && view.backdrop.height === h && view.backdropWords === words) return view.backdrop;
+  view.backdropWords = words;
   const b = view.backdrop ?? document.createElement('canvas');
   b.width = w;
   b.height = h;
@@ -71,14 +78,35 @@ function backdropOf(view: View, w: number, h: number): HTMLCanvasElement | null 
   ctx.fillText(QUADRANT_STYLE[3].words.join(' · '), ox + size * 0.25, oy + size * 0.05);
   ctx.fillText(QUADRANT_STYLE[1].words.join(' · '), ox + size * 0.75, oy + size * 0.97);
   ctx.fillText(QUADRANT_STYLE[2].words.join(' · '), ox + size * 0.25, oy + size * 0.97);
+  // The axes' ends, in the space's words (a template's, Q14), in the margin around the grid.
+  ctx.fillStyle = '#ffffffd0';
+  ctx.font = `600 ${Math.round(size / 34)}px system-ui, sans-serif`;
+  ctx.textBaseline = 'middle';
+  ctx.fillText(`↑ ${words.energised}`, ox + half, Math.max(oy / 2, size / 60));
+  ctx.fillText(`↓ ${words.calm}`, ox + half, h - Math.max(oy / 2, size / 60));
+  ctx.textAlign = 'right';
+  ctx.fillText(`← ${words.unpleasant}`, ox - size / 60, oy + half);
+  ctx.textAlign = 'left';
+  ctx.fillText(`${words.pleasant} →`, ox + size + size / 60, oy + half);
+  ctx.textBaseline = 'alphabetic';
   return b;
 }
 
-function draw(ctx: CanvasRenderingContext2D, w: number, h: number, p: Pulse | null, view: View, dt: number, t: number): void {
+/** Calm feedback (Q5): a cool tint over everything drawn, keeping its lightness. */
+function tintCalm(ctx: CanvasRenderingContext2D, w: number, h: number): void {
+  ctx.save();
+  ctx.globalCompositeOperation = 'color';
+  ctx.globalAlpha = CALM_TINT_ALPHA;
+  ctx.fillStyle = CALM_TINT;
+  ctx.fillRect(0, 0, w, h);
+  ctx.restore();
+}
+
+function draw(ctx: CanvasRenderingContext2D, w: number, h: number, p: Pulse | null, view: View, dt: number, t: number, words: AxisWords, calm: boolean): void {
   const size = Math.min(w, h) * 0.92;
   const ox = (w - size) / 2;
   const oy = (h - size) / 2;
-  const backdrop = backdropOf(view, w, h);
+  const backdrop = backdropOf(view, w, h, words);
   ctx.globalCompositeOperation = 'source-over';
   ctx.globalAlpha = 1;
   if (backdrop) ctx.drawImage(backdrop, 0, 0);
@@ -166,7 +194,8 @@ function draw(ctx: CanvasRenderingContext2D, w: number, h: number, p: Pulse | nu
     const k = 1 - Math.exp(-dt / 250);
     view.mv += (m.valence - view.mv) * k;
     view.ma += (m.arousal - view.ma) * k;
-    const bpm = bpmOf(view.ma);
+    const bpm = bpmOf(view.ma, calm);
+    view.bpm = bpm;
     view.phase = (view.phase + (dt / 60000) * bpm) % 1;
     const ph = view.phase;
     const beat = Math.exp(-((ph * 9) ** 2)) + 0.6 * Math.exp(-(((ph - 0.2) * 9) ** 2));
@@ -189,10 +218,12 @@ function draw(ctx: CanvasRenderingContext2D, w: number, h: number, p: Pulse | nu
   }
 }
 
-function Canvas({ pulse, mode }: { pulse: Pulse | null; mode: DisplayMode }) {
+function Canvas({ pulse, mode, words }: { pulse: Pulse | null; mode: DisplayMode; words: AxisWords }) {
   const ref = useRef<HTMLCanvasElement>(null);
   const pulseRef = useRef<Pulse | null>(null);
   pulseRef.current = pulse;
+  const wordsRef = useRef<AxisWords>(words);
+  wordsRef.current = words;
   const modeRef = useRef<DisplayMode>(mode);
   modeRef.current = mode;
   useEffect(() => {
@@ -200,7 +231,7 @@ function Canvas({ pulse, mode }: { pulse: Pulse | null; mode: DisplayMode }) {
     if (!canvas) return;
     const ctx = canvas.getContext('2d');
     if (!ctx) return;
-    const view: View = { mv: 0, ma: 0, phase: 0, hist: new Float32Array(0), fps: 0, backdrop: null };
+    const view: View = { mv: 0, ma: 0, phase: 0, hist: new Float32Array(0), fps: 0, bpm: 0, backdrop: null, backdropWords: null };
     const art = artState();
     let last = performance.now();
     let frames = 0;
@@ -219,13 +250,22 @@ function Canvas({ pulse, mode }: { pulse: Pulse | null; mode: DisplayMode }) {
       // field is today's view (and the pulse under the gathering's stories); every mode shows the
       // calm placeholder while the room is suppressed.
       const flat = m === 'field' || m === 'stories';
-      if (flat && p && !p.suppressed) draw(ctx, w, h, p, view, Math.min(100, now - last), now);
-      else drawArt(ctx, w, h, flat ? 'dissonance' : m, p, art, Math.min(100, now - last), now);
+      // Calm feedback (Q5): a slower heartbeat and a cooler screen, in every mode.
+      const calm = feedbackFieldOf(p)?.mode === 'calm';
+      const drawn = flat && p && !p.suppressed;
+      if (drawn) draw(ctx, w, h, p, view, Math.min(100, now - last), now, wordsRef.current, calm);
+      else drawArt(ctx, w, h, flat ? 'dissonance' : m, p, art, Math.min(100, now - last), now, calm);
+      if (calm) tintCalm(ctx, w, h);
       last = now;
       frames++;
       if (now - windowStart >= 1000) {
         view.fps = (frames * 1000) / (now - windowStart);
         canvas.dataset.fps = view.fps.toFixed(1);
+        // What the screen beats at and how it is tinted, for people checking a rig (and tests).
+        canvas.dataset.bpm = (drawn ? view.bpm : art.bpm).toFixed(1);
+        canvas.dataset.palette = calm ? 'calm' : 'mood';
+        const aw = view.backdropWords;
+        if (drawn && aw) canvas.dataset.axes = `${aw.unpleasant}|${aw.pleasant}|${aw.calm}|${aw.energised}`;
         frames = 0;
         windowStart = now;
       }
@@ -245,6 +285,13 @@ function App() {
   const [groups, setGroups] = useState<readonly string[]>([]);
   const [ended, setEnded] = useState<string | null>(null);
   const [stories, setStories] = useState<StoriesView | null>(null);
+  // A template's grid words name the axes (Q14).
+  const [words, setWords] = useState<AxisWords>(DEFAULT_AXIS_WORDS);
+  useEffect(() => {
+    api<{ settings?: { words?: Partial<AxisWords> | null } | null }>(`/api/spaces/${code}/council`).then((v) => setWords(axisWordsOf(v.settings)), () => {});
+  }, [code]);
+  // A council's smoothing (Q5), applied pulse by pulse in order.
+  const smoother = useRef(new ScreenSmoother());
   useSpaceSocket(code, 'display', {
     onStories: setStories,
     onStatus: setStatus,
@@ -252,7 +299,7 @@ function App() {
       setName(m.space.name);
       setGroups(m.space.groups ?? []);
     },
-    onPulse: setPulse,
+    onPulse: (p) => setPulse(smoothedForScreen(smoother.current, p, smoothingOf(displayFieldOf(p)))),
     onEnd: (_r, msg) => setEnded(msg),
   });
   const shares = pulse?.quadrants;
@@ -266,7 +313,7 @@ function App() {
   const councilDisplay = displayFieldOf(pulse);
   if (typeof document !== 'undefined') document.body.classList.toggle('calm', councilFeedback?.mode === 'calm');
   return html`
-    <${Canvas} pulse=${pulse} mode=${display.mode} />
+    <${Canvas} pulse=${pulse} mode=${display.mode} words=${words} />
     ${councilDisplay?.paused ? html`<div class="paused" data-testid="paused">A moment of stillness${councilDisplay.policy ? ` — policy “${councilDisplay.policy.name}”` : ''}</div>` : null}
     ${display.mode === 'stories' ? html`<${StoriesOverlay} view=${stories} />` : null}
     <aside>
@@ -278,6 +325,7 @@ function App() {
         <div class="muted mode-line"><span data-testid="mode">mode: ${display.mode}</span>${feedback ? html` · <span data-testid="feedback">${feedbackLabel(feedback)}</span>` : null}</div>
       </div>
       <${FeedbackBanner} pulse=${pulse} camps=${pulse?.collective?.camps ?? []} />
+      <${DisplayOverrideNote} pulse=${pulse} />
       <div data-testid="quadrants">
         ${QUADRANT_STYLE.map(
           (q, i) => html`<div style="margin-bottom:1vh">

@@ -2,7 +2,7 @@
  * The participant page: consent, then the grid. A tap (or arrow keys + Enter, or a sentence)
  * sets how the person feels now; their own point stays visible against the crowd.
  */
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Pulse } from './lib/affect.ts';
 import { QUADRANT_STYLE } from './lib/affect.ts';
 import { Grid } from './lib/grid.ts';
@@ -13,7 +13,8 @@ import { sessionKeys } from '../../src/client/attuneClient.ts';
 import { CONSENT_TEXT } from '../../src/core/consent.ts';
 import { codeFromPath, forgetSession, type InputPayload, useSpaceSocket, hasConsented, recordConsent, type Status } from './lib/socket.ts';
 import { api, html, render } from './lib/ui.ts';
-import { FeedbackBanner, feedbackFieldOf, shownMode } from './lib/feedback.ts';
+import { DisplayOverrideNote, displayFieldOf, FeedbackBanner, feedbackFieldOf } from './lib/feedback.ts';
+import { axisWordsOf, calmShown, crowdShown, ScreenSmoother, smoothedForScreen, smoothingOf } from './lib/screen.ts';
 
 interface SpaceInfo {
   code: string;
@@ -75,6 +76,10 @@ function Room({ space, group: chosen }: { space: SpaceInfo; group: string | null
   const [storyToken, setStoryToken] = useState<string | null>(null);
 
   const [optedOut, setOptedOut] = useState(() => localStorage.getItem(`attune:${space.code}:optout`) === 'yes');
+  // A council's smoothing (Q5) is applied pulse by pulse, in order, whatever the render rate.
+  const smoother = useRef(new ScreenSmoother());
+  const optedOutNow = useRef(optedOut);
+  optedOutNow.current = optedOut;
   // After the (long) consent screen, the room starts at its top: the grid is the first thing seen.
   useEffect(() => window.scrollTo(0, 0), []);
   // The space's template may allow only some inputs and name the grid's corners (Q14).
@@ -89,7 +94,7 @@ function Room({ space, group: chosen }: { space: SpaceInfo; group: string | null
       if (m.you) setYou(m.you);
       if (m.you) setSaid({ valence: m.you.valence, at: m.you.at });
     },
-    onPulse: (p) => setPulse(p),
+    onPulse: (p) => setPulse(smoothedForScreen(smoother.current, p, smoothingOf(displayFieldOf(p), optedOutNow.current))),
     onAck: (m) => {
       if (m.affect.source === 'heart') {
         setYou(m.affect);
@@ -127,9 +132,11 @@ function Room({ space, group: chosen }: { space: SpaceInfo; group: string | null
     return html`<h1>${space.name}</h1><div class="card" data-testid="ended"><p>${ended}</p></div><${StoryPanel} code=${space.code} token=${storyToken ?? localStorage.getItem(sessionKeys(space.code).token)} bump=${storyBump} /><p><a href="/">attune</a></p>`;
   }
 
-  const shares = pulse?.quadrants;
   const feedback = feedbackFieldOf(pulse);
-  const calm = shownMode(feedback, optedOut) === 'calm';
+  const calm = calmShown(feedback, optedOut);
+  // A council may hide the crowd on participants' screens for a while; their own point stays (Q5).
+  const crowd = crowdShown(displayFieldOf(pulse), optedOut);
+  const shares = crowd ? pulse?.quadrants : undefined;
   if (typeof document !== 'undefined') document.body.classList.toggle('calm', calm);
   const setOptOut = (value: boolean) => {
     setOptedOut(value);
@@ -147,10 +154,11 @@ function Room({ space, group: chosen }: { space: SpaceInfo; group: string | null
       ${pulse ? `${pulse.count} ${pulse.count === 1 ? 'person' : 'people'} here` : '…'}
       ${pulse?.suppressed ? ` — the room's shape appears once ${pulse.minCohort} people have shared` : ''}
     </p>
-    <${FeedbackBanner} pulse=${pulse} optedOut=${optedOut} camps=${pulse?.collective?.camps ?? []} />
-    <${Grid} pulse=${pulse} you=${you} onPick=${pick} label="How do you feel right now?" />
+    <${FeedbackBanner} pulse=${pulse} optedOut=${optedOut} camps=${crowd ? (pulse?.collective?.camps ?? []) : []} />
+    <${DisplayOverrideNote} pulse=${pulse} optedOut=${optedOut} participant=${true} />
+    <${Grid} pulse=${pulse} you=${you} onPick=${pick} label="How do you feel right now?" crowd=${crowd} words=${axisWordsOf(settings)} calm=${calm} />
     ${
-      feedback
+      feedback || displayFieldOf(pulse)?.by === 'policy'
         ? html`<label class="row" style="font-weight:400"><input type="checkbox" style="width:auto" checked=${optedOut} data-testid="optout" onChange=${(e: Event) => setOptOut((e.target as HTMLInputElement).checked)} /> Keep showing me the room as it is (opt out of adaptive feedback)</label>`
         : null
     }
@@ -162,7 +170,6 @@ function Room({ space, group: chosen }: { space: SpaceInfo; group: string | null
           </p>`
         : null
     }
-    ${settings?.words ? html`<p class="muted" data-testid="template-words">corners: ${settings.words.pleasant} · ${settings.words.unpleasant} · ${settings.words.calm} · ${settings.words.energised}</p>` : null}
     ${settings && !settings.inputs.text ? null : html`<form
       class="card"
       onSubmit=${(e: Event) => {

@@ -14,6 +14,7 @@ import type { StoriesView } from '../../src/core/release/stories.ts';
 import { PrivacyPanel } from './steward/privacyPanel.ts';
 import { codeFromPath, useSpaceSocket, type Status } from './lib/socket.ts';
 import { api, html, render } from './lib/ui.ts';
+import { Notifications } from './lib/notifications.ts';
 
 
 function tokenFromHash(code: string): string | null {
@@ -123,6 +124,7 @@ function App() {
     <${StoriesPanel} code=${code} token=${token} view=${stories} />
     <h2>Displays, OSC, webhooks and embedding</h2>
     <${FeedsPanel} code=${code} token=${token} />
+    <${Notifications} code=${code} token=${token} />
     <h2>Alerts</h2>
     <div class="card" aria-live="polite" data-testid="alerts">
       ${log.length === 0 ? html`<span class="muted">No alerts so far.</span>` : log.map((e) => html`<div>${new Date(e.at).toLocaleTimeString()} — ${e.text}</div>`)}

@@ -1,12 +1,12 @@
 /**
- * `attune council create|invite|remove|show`: a space's council (SPEC §Q) on a running server.
+ * `attune council create|invite|remove|show|notifications`: a space's council (SPEC §Q) on a running server.
  */
 import { parseArgs } from 'node:util';
 import type { CliIO, Command } from '../command.ts';
 import { UsageError } from '../command.ts';
 import { apiCall, apiErrorText, baseUrl, ServerUnreachable } from '../httpApi.ts';
 
-const HELP = `Usage: attune council <create|invite|remove|show> CODE [options]
+const HELP = `Usage: attune council <create|invite|remove|show|notifications> CODE [options]
 
 A council responds to the room only through policies it adopts in the open (SPEC §Q). Every
 step is an act on the public log before it takes effect.
@@ -23,26 +23,31 @@ step is an act on the public log before it takes effect.
   attune council show CODE
       The council's public view: rules, members, proposals and votes, policies, the feedback
       in force and the opt-out count (shown only at or above the minimum cohort).
+  attune council notifications CODE [--after N]
+      What the council's notify policies sent: every notification with the steward token,
+      those addressed to the council with a member token; only those numbered above N.
 
 Options:
-  --token TOKEN   the steward token (env ATTUNE_STEWARD_TOKEN)
+  --token TOKEN   the steward token (env ATTUNE_STEWARD_TOKEN), or a member token for
+                  notifications
+  --after N       notifications: only those numbered above N (default 0)
   --url URL       the server (env ATTUNE_URL, default http://127.0.0.1:8787)
   --json          print the server's JSON
   -h, --help      show this help
 `;
 
 export const command: Command = {
-  summary: "create a space's council, invite or remove members, show it",
+  summary: "create a space's council, invite or remove members, show it, read its notifications",
   help: HELP,
   async run(argv: readonly string[], io: CliIO): Promise<number> {
     const { values, positionals } = parseArgs({
       args: [...argv],
-      options: { url: { type: 'string' }, token: { type: 'string' }, quorum: { type: 'string' }, lifetime: { type: 'string' }, prompt: { type: 'string', multiple: true }, json: { type: 'boolean', default: false } },
+      options: { url: { type: 'string' }, token: { type: 'string' }, quorum: { type: 'string' }, lifetime: { type: 'string' }, prompt: { type: 'string', multiple: true }, after: { type: 'string' }, json: { type: 'boolean', default: false } },
       allowPositionals: true,
       strict: true,
     });
     const [sub, code, ...rest] = positionals;
-    if (!sub) throw new UsageError('which council command? create, invite, remove or show');
+    if (!sub) throw new UsageError('which council command? create, invite, remove, show or notifications');
     if (!code) throw new UsageError(`council ${sub} needs the space's CODE`);
     let base: string;
     try {
@@ -108,6 +113,21 @@ export const command: Command = {
           for (const p of v.policies) out(`  policy ${p.id} v${p.version} [${p.status}] "${p.name}" when ${p.when} — fired ${p.fired}×\n`);
           out(`  feedback now: ${v.feedback.mode}${v.feedback.policy ? ` (policy "${v.feedback.policy.name}": ${v.feedback.reason})` : ''}\n`);
           out(`  opted out of adaptive feedback: ${v.optOuts ?? 'fewer than the minimum cohort'}\n`);
+          return 0;
+        }
+        case 'notifications': {
+          if (rest.length > 0) throw new UsageError(`unexpected argument '${rest[0]}'`);
+          const after = values.after ?? '0';
+          if (!/^\d+$/.test(after)) throw new UsageError(`--after must be a notification number, got '${after}'`);
+          const r = await apiCall(io, base, 'GET', `/api/spaces/${encodeURIComponent(code)}/notifications?after=${after}`, undefined, token);
+          if (r.status !== 200) return failed(r);
+          if (values.json) {
+            out(`${JSON.stringify(r.json, null, 2)}\n`);
+            return 0;
+          }
+          const v = r.json as { audience: string; latest: number; notifications: { n: number; at: number; audience: string; message: string; policy: { name: string; version: number }; entry: number | null }[] };
+          out(`${v.notifications.length} notification(s) for the ${v.audience} (latest #${v.latest})\n`);
+          for (const x of v.notifications) out(`  #${x.n} ${new Date(x.at).toISOString()} to the ${x.audience}: ${x.message} — policy "${x.policy.name}" v${x.policy.version}${x.entry !== null ? `, log entry ${x.entry}` : ''}\n`);
           return 0;
         }
         default:

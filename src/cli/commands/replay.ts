@@ -22,7 +22,8 @@ space machine stepped it, folded through the same machine, and every pulse it pu
 compared with the hash of the pulse that was published at the time.
 
 It also re-derives every decision the machine took itself — each council policy.fired, each
-policy.adopted once a vote reached the quorum, each feedback.changed on expiry (SPEC Q11) —
+policy.adopted once a vote reached the quorum, each policy.expired (a proposal whose lifetime
+ended without its quorum) and each feedback.changed on expiry (SPEC Q11) —
 and compares them, bit for bit and in order, with the decisions that were recorded.
 
 Prints "replayed N pulses: N identical, 0 differ" (and, when the session has any decisions,

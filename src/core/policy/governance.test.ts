@@ -84,6 +84,48 @@ describe('council rules', () => {
     expect(s.gov.council?.rules.quorum).toBe(1);
   });
 
+  it('[Q2][Q10][Q11] a proposal that expires without its quorum becomes policy.expired on the log before its state changes; a failed write changes nothing', () => {
+    const s = machine();
+    council(s, { quorum: 'majority', proposalSeconds: 60 }, 3);
+    act(s, { kind: 'policy-propose', proposalId: 'p1', by: 'm0', policy: POLICY }, 10);
+    act(s, { kind: 'policy-vote', proposalId: 'p1', memberId: 'm0', vote: 'yes' }, 11);
+    act(s, { kind: 'policy-vote', proposalId: 'p1', memberId: 'm1', vote: 'no' }, 12);
+    // Before its end: nothing to decide. The room is empty and unwatched, yet the tick runs once it is due.
+    expect(tickWith(s, 30_000).filter((f) => f.type === 'logAct')).toHaveLength(0);
+    const due = tickWith(s, 10 + 60_000).filter((f) => f.type === 'logAct') as Extract<Effect, { type: 'logAct' }>[];
+    expect(due).toHaveLength(1);
+    expect(due[0]?.act).toMatchObject({ type: 'policy.expired', payload: { council: 'c1', proposal: 'p1', kind: 'policy', expiresAt: 10 + 60_000, yes: 1, no: 1, seats: 3, needed: 2 } });
+    // Not applied until the entry is durable; one decision in flight.
+    expect(s.gov.proposals.get('p1')?.status).toBe('open');
+    expect(tickWith(s, 60_500).filter((f) => f.type === 'logAct')).toHaveLength(0);
+    // The log write failed: still open, and the machine decides again at the next tick.
+    step(s, { kind: 'act-failed', at: 60_600, act: ((due[0] as Extract<Effect, { type: 'logAct' }>).next as Extract<SpaceEvent, { kind: 'act-logged' }>).act });
+    expect(s.gov.proposals.get('p1')?.status).toBe('open');
+    const again = tickWith(s, 61_000).filter((f) => f.type === 'logAct') as Extract<Effect, { type: 'logAct' }>[];
+    expect(again[0]?.act.type).toBe('policy.expired');
+    const r = step(s, again[0]?.next as SpaceEvent);
+    expect(r.recorded).toBe(true);
+    expect(s.gov.proposals.get('p1')?.status).toBe('expired');
+    // Once expired it is decided for good: no second entry, and votes are refused.
+    expect(tickWith(s, 61_500).filter((f) => f.type === 'logAct')).toHaveLength(0);
+    expect(act(s, { kind: 'policy-vote', proposalId: 'p1', memberId: 'm2', vote: 'yes' }, 62_000)).toEqual(['refused:CONFLICT']);
+  });
+
+  it('[Q2] a proposal whose quorum was reached is adopted, never expired, even when its adoption is logged after its end', () => {
+    const s = machine();
+    council(s, { quorum: 1, proposalSeconds: 60 }, 1);
+    act(s, { kind: 'policy-propose', proposalId: 'p1', by: 'm0', policy: POLICY }, 10);
+    // The vote is applied just before the end; its adoption is still on its way to the log when the tick comes.
+    const vote = step(s, { kind: 'act-requested', at: 60_000, act: { kind: 'policy-vote', proposalId: 'p1', memberId: 'm0', vote: 'yes' }, reply: 1 });
+    const logVote = vote.effects.find((f) => f.type === 'logAct') as Extract<Effect, { type: 'logAct' }>;
+    const applied = step(s, logVote.next);
+    expect(tickWith(s, 60_500).filter((f) => f.type === 'logAct' && f.act.type === 'policy.expired')).toHaveLength(0);
+    const adopt = applied.effects.find((f) => f.type === 'logAct') as Extract<Effect, { type: 'logAct' }>;
+    expect(adopt.act.type).toBe('policy.adopted');
+    step(s, adopt.next);
+    expect(s.gov.proposals.get('p1')?.status).toBe('adopted');
+  });
+
   it('[Q2] an amendment replaces the active policy with the next version', () => {
     const s = machine();
     council(s, { quorum: 1 }, 1);

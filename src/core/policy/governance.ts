@@ -8,12 +8,13 @@
  *   request (host, with ids) ─▶ checkAct ─▶ logAct ─(durable)─▶ act-logged ─▶ applyAct
  *
  *   proposed ──votes──▶ adopted (quorum reached before expiry) = active ──▶ retired
- *        └──(expiry)──▶ expired
+ *        └──(expiry, logged: `policy.expired`)──▶ expired
  *
- *   participant tick: history ← view; if nothing is pending: expiry of feedback/overrides →
- *   `feedback.changed`; else the first active policy (in adoption order) out of cooldown whose
- *   expression is true → `policy.fired`. At most one decision is in flight at a time (`pending`),
- *   cleared when its entry is durable (applied) or its log write failed (nothing happens).
+ *   participant tick: history ← view; if nothing is pending: a proposal past its expiry without
+ *   its quorum → `policy.expired`; expiry of feedback/overrides → `feedback.changed`; else the
+ *   first active policy (in adoption order) out of cooldown whose expression is true →
+ *   `policy.fired`. At most one decision is in flight at a time (`pending`), cleared when its
+ *   entry is durable (applied) or its log write failed (nothing happens).
  */
 import type { DisplayMode } from '../displayMode.ts';
 import type { GovernanceAct } from '../governance.ts';
@@ -36,6 +37,8 @@ export type CouncilAct =
   | { readonly kind: 'rules-propose'; readonly proposalId: string; readonly by: string; readonly rules: CouncilRules }
   | { readonly kind: 'policy-vote'; readonly proposalId: string; readonly memberId: string; readonly vote: 'yes' | 'no' }
   | { readonly kind: 'policy-adopt'; readonly proposalId: string; readonly at: number }
+  /** The machine's decision that an open proposal's lifetime ended without its quorum (Q2, Q10). */
+  | { readonly kind: 'proposal-expire'; readonly proposalId: string; readonly at: number }
   | { readonly kind: 'policy-retire'; readonly policyId: string; readonly by: Actor }
   | { readonly kind: 'policy-fire'; readonly policyId: string; readonly version: number; readonly at: number; readonly pulseSeq: number; readonly pulseHash: string; readonly action: PolicyAction }
   | { readonly kind: 'feedback-set'; readonly slot: 'feedback' | 'display'; readonly at: number; readonly mode: string; readonly minutes: number | null; readonly by: Actor }
@@ -123,8 +126,13 @@ export interface DisplayState {
   } | null;
 }
 
-/** A notice a policy sent (the council page and steward page show the last ones). */
+/**
+ * A notification a policy's `notify` action sent (Q5): addressed to the steward or the council,
+ * numbered per space (`n` = 1, 2, …) so the pages read only what is new. Stored with the rest of
+ * the governance state (S12); read with the steward's or a member's token (Q13).
+ */
 export interface Notice {
+  readonly n: number;
   readonly at: number;
   readonly audience: 'steward' | 'council';
   readonly message: string;
@@ -141,7 +149,10 @@ export interface GovernanceState {
   readonly policies: Map<string, PolicyEntry>;
   feedback: FeedbackState | null;
   display: DisplayState;
+  /** The last {@link MAX_NOTICES} notifications, newest first. */
   readonly notices: Notice[];
+  /** The number of the last notification sent (0: none yet). */
+  noticeSeq: number;
   /** A decision (fire or expiry) awaiting its log entry: no other decision until it settles. */
   pending: boolean;
   /** Derived: compiled expressions of the active policies, in adoption order. */
@@ -158,6 +169,9 @@ export interface GovernanceState {
   settings: SpaceSettingsFromTemplate | null;
 }
 
+/** Notifications kept per space (older ones remain on the public log as `policy.fired`). */
+export const MAX_NOTICES = 100;
+
 /** A fresh governance state: no council, mirror, the default display mode. */
 export function newGovernance(): GovernanceState {
   return {
@@ -168,6 +182,7 @@ export function newGovernance(): GovernanceState {
     feedback: null,
     display: { mode: 'field', by: 'default', since: 0, entry: null, override: null },
     notices: [],
+    noticeSeq: 0,
     pending: false,
     compiled: [],
     history: new PolicyHistory(),
@@ -294,6 +309,11 @@ export function governanceActOf(spaceId: string, act: CouncilAct, at: number, g:
       const version = p?.kind === 'policy' ? (p.amends ? (g.policies.get(p.amends)?.version ?? 0) + 1 : 1) : null;
       return { ...base, type: 'policy.adopted', payload: { council: councilId, proposal: act.proposalId, kind: p?.kind ?? 'policy', policy: p?.kind === 'policy' ? id : null, version, yes, seats: g.members.size, needed: g.council ? votesNeeded(g.council.rules, g.members.size) : null } };
     }
+    case 'proposal-expire': {
+      const p = g.proposals.get(act.proposalId);
+      const votes = p ? Object.values(p.votes) : [];
+      return { ...base, type: 'policy.expired', payload: { council: councilId, proposal: act.proposalId, kind: p?.kind ?? 'policy', expiresAt: p?.expiresAt ?? null, yes: votes.filter((v) => v === 'yes').length, no: votes.filter((v) => v === 'no').length, seats: g.members.size, needed: g.council ? votesNeeded(g.council.rules, g.members.size) : null } };
+    }
     case 'policy-retire': {
       const p = g.policies.get(act.policyId);
       return { ...base, type: 'policy.retired', payload: { council: councilId, policy: act.policyId, version: p?.version ?? null, by: actorOf(act.by) } };
@@ -313,7 +333,7 @@ export function governanceActOf(spaceId: string, act: CouncilAct, at: number, g:
 
 /** The kinds of act the machine decides itself (re-derived by replay, SPEC Q11). */
 export function isDerived(act: { readonly kind: string }): boolean {
-  return act.kind === 'policy-fire' || act.kind === 'policy-adopt' || (act.kind === 'feedback-set' && 'by' in act && typeof act.by === 'object' && act.by !== null && 'machine' in act.by);
+  return act.kind === 'policy-fire' || act.kind === 'policy-adopt' || act.kind === 'proposal-expire' || (act.kind === 'feedback-set' && 'by' in act && typeof act.by === 'object' && act.by !== null && 'machine' in act.by);
 }
 
 /**
@@ -370,6 +390,12 @@ export function applyAct(g: GovernanceState, act: CouncilAct, at: number, entry:
       rebuildCompiled(g, groups);
       break;
     }
+    case 'proposal-expire': {
+      g.pending = false;
+      const p = g.proposals.get(act.proposalId);
+      if (p?.status === 'open') p.status = 'expired';
+      break;
+    }
     case 'policy-retire': {
       const p = g.policies.get(act.policyId);
       if (p?.status !== 'active') break;
@@ -398,8 +424,9 @@ export function applyAct(g: GovernanceState, act: CouncilAct, at: number, entry:
           override: { ...(d?.mode !== undefined ? { mode: d.mode } : {}), ...(d?.smoothingSeconds !== undefined ? { smoothingSeconds: d.smoothingSeconds } : {}), ...(d?.showCrowd !== undefined ? { showCrowd: d.showCrowd } : {}), paused: !d, until: act.at + minutes * 60_000, policy: by, reason: p.spec.reason, entry },
         };
       } else if ('notify' in a) {
-        g.notices.unshift({ at: act.at, audience: a.notify.audience, message: a.notify.message ?? p.spec.reason, policy: by, entry });
-        if (g.notices.length > 20) g.notices.pop();
+        g.noticeSeq++;
+        g.notices.unshift({ n: g.noticeSeq, at: act.at, audience: a.notify.audience, message: a.notify.message ?? p.spec.reason, policy: by, entry });
+        if (g.notices.length > MAX_NOTICES) g.notices.pop();
       }
       break;
     }
@@ -425,14 +452,50 @@ export function decisionFailed(g: GovernanceState, act: CouncilAct): void {
   if (isDerived(act) && act.kind !== 'policy-adopt') g.pending = false;
 }
 
+/** Yes votes of current members on a proposal. */
+function yesOf(g: GovernanceState, p: Proposal): number {
+  let yes = 0;
+  for (const [m, v] of Object.entries(p.votes)) if (v === 'yes' && g.members.has(m)) yes++;
+  return yes;
+}
+
+/**
+ * The first open proposal whose lifetime is over at `at` and that has not reached its quorum
+ * (one that has is being adopted: its `policy.adopted` is on its way to the log).
+ */
+function expiredProposal(g: GovernanceState, at: number): Proposal | null {
+  if (!g.council) return null;
+  const needed = votesNeeded(g.council.rules, g.members.size);
+  for (const p of g.proposals.values()) if (p.status === 'open' && at >= p.expiresAt && yesOf(g, p) < needed) return p;
+  return null;
+}
+
+/**
+ * Whether a decision on time is due at `at` (a proposal, feedback or display override past its
+ * end): the machine then ticks even in an empty, unwatched room, so expiries are logged on time.
+ */
+export function decisionDue(g: GovernanceState, at: number): boolean {
+  if (g.pending) return false;
+  if (g.feedback !== null && g.feedback.until !== null && at >= g.feedback.until) return true;
+  if (g.display.override && at >= g.display.override.until) return true;
+  return expiredProposal(g, at) !== null;
+}
+
 /**
  * One participant tick over the released view (Q6–Q9): records history, then at most one
- * decision — an expiry (back to mirror / the steward's display) or a policy firing. Returns the
- * act to log, or null. O(active policies) CEL evaluations.
+ * decision — a proposal's expiry (`policy.expired`), a feedback or display expiry (back to
+ * mirror / the steward's display) or a policy firing. Returns the act to log, or null.
+ * O(proposals + active policies); CEL evaluations only for active policies.
  */
 export function decide(g: GovernanceState, view: PulseView, at: number, groups: readonly string[]): CouncilAct | null {
   if (!view.suppressed) g.history.push(historyPointOf(view));
   if (g.pending) return null;
+  // A proposal's lifetime ends on the log before its state changes (Q2, Q10).
+  const expired = expiredProposal(g, at);
+  if (expired) {
+    g.pending = true;
+    return { kind: 'proposal-expire', proposalId: expired.id, at };
+  }
   // Expiry does not depend on who is in the room: it happens on time even when the pulse is withheld.
   if (g.feedback?.until !== null && g.feedback !== null && at >= (g.feedback.until as number)) {
     g.pending = true;
@@ -485,7 +548,10 @@ export function restoreGovernance(g: GovernanceState, s: GovernanceSnapshot, gro
   for (const p of s.policies) g.policies.set(p.id, { ...p });
   g.feedback = s.feedback;
   g.display = s.display;
-  g.notices.push(...s.notices);
+  // Notices stored before they were numbered get numbers in the order they were sent.
+  const count = s.notices.length;
+  g.notices.push(...s.notices.map((x, i) => (typeof x.n === 'number' ? x : { ...x, n: count - i })));
+  g.noticeSeq = g.notices.reduce((m, x) => Math.max(m, x.n), 0);
   g.settings = s.settings ?? null;
   rebuildCompiled(g, groups);
 }

@@ -30,7 +30,7 @@ import { keyOfSeed } from '../release/chacha20.ts';
 import { figuresOf, type LiveRelease, newLiveRelease, smoothReleased, snapshotDue, snapshotOf as snapshotAggregate } from '../release/live.ts';
 import { DEFAULT_RELEASE_POLICY, newReleaseCache, type ReleaseCache, type ReleasePolicy, type ReleasedPulse, releaseCollective, releaseHeartSynchrony, releasePulse } from '../release/release.ts';
 import type { Effect, MergedCounts, Notice, PulseView, SpaceAct, SpaceEvent } from './events.ts';
-import { applyAct, type CouncilAct, decide, decisionFailed, type GovernanceState, governanceActOf, governanceFields, governanceShown, newGovernance, refuseAct, replaceGovernance, snapshotOf } from '../policy/governance.ts';
+import { applyAct, type CouncilAct, decide, decisionDue, decisionFailed, type GovernanceState, governanceActOf, governanceFields, governanceShown, newGovernance, refuseAct, replaceGovernance, snapshotOf } from '../policy/governance.ts';
 import { PolicyHistory } from '../policy/policyInput.ts';
 import { applyStoryAct, checkStoryAct, isStoryAct, newStoriesState, restartStories, type StoriesState, storiesEffects, storyActEntry, stepStoryEvent } from './storySteps.ts';
 
@@ -464,7 +464,7 @@ export function step(state: SpaceState, e: SpaceEvent): StepResult {
   }
 }
 
-const COUNCIL_ACT_KINDS = new Set<string>(['council-create', 'member-add', 'member-remove', 'policy-propose', 'rules-propose', 'policy-vote', 'policy-adopt', 'policy-retire', 'policy-fire', 'feedback-set', 'display-mode', 'space-template'] satisfies CouncilAct['kind'][]);
+const COUNCIL_ACT_KINDS = new Set<string>(['council-create', 'member-add', 'member-remove', 'policy-propose', 'rules-propose', 'policy-vote', 'policy-adopt', 'proposal-expire', 'policy-retire', 'policy-fire', 'feedback-set', 'display-mode', 'space-template'] satisfies CouncilAct['kind'][]);
 
 /** Whether a space act is a council/governance act (SPEC §Q). */
 export function isCouncilAct(a: SpaceAct): a is CouncilAct {
@@ -472,16 +472,16 @@ export function isCouncilAct(a: SpaceAct): a is CouncilAct {
 }
 
 /** Whether a tick at this beat would change anything (the host skips ticks that would not). */
-export function wantsTick(state: SpaceState, participant: boolean): boolean {
+export function wantsTick(state: SpaceState, participant: boolean, at: number): boolean {
   if (state.status === 'closed') return false;
   if (!participant) return state.displays > 0;
-  if (state.connected > 0 || state.displays > 0 || state.pulse.grid.n > 0 || state.gov.changed) return true;
+  if (state.connected > 0 || state.displays > 0 || state.pulse.grid.n > 0 || state.gov.changed || decisionDue(state.gov, at)) return true;
   // An empty, unwatched room publishes once that it is empty, then rests.
   return state.lastView === null || state.lastView.count > 0;
 }
 
 function tick(state: SpaceState, at: number, participant: boolean, partial: boolean): StepResult {
-  if (!wantsTick(state, participant)) return done(state, [], false);
+  if (!wantsTick(state, participant, at)) return done(state, [], false);
   const o = state.options;
   const released = o.release.live ? releaseLive(state, at) : releasePulse(state.pulse.measure(at), state.pulse.grid, o.release, state.releaseCache);
   if (!o.release.live) state.pulse.changed.clear();
@@ -525,7 +525,8 @@ function releaseLive(state: SpaceState, at: number): ReleasedPulse {
   const live = state.live;
   // People whose points changed since the snapshot: the machine's own record of them, or — on a
   // cluster's tick owner, whose counts are the nodes' merged partials (§K) — a lower bound read
-  // off the grids (a move changes two cells by one, a join or a leave one), which only waits longer.
+  // off the grids (a move changes two cells by one and the count not at all, a join or a leave
+  // one cell and the count by one), which only waits longer.
   const changed = Math.max(state.pulse.changed.size, live.snapshot ? changedAtLeast(live.snapshot, state.pulse.grid) : 0);
   if (snapshotDue(live, changed, m.count, livePolicy)) {
     live.snapshot = snapshotAggregate(state.pulse.grid);
@@ -544,11 +545,16 @@ function releaseLive(state: SpaceState, at: number): ReleasedPulse {
   return { t: 'pulse', seq: m.seq, at, count: m.count, suppressed, minCohort: k, mean: f.mean, smoothed, spread: f.spread, quadrants: f.quadrants, bins: state.pulse.grid.bins, hist: f.hist };
 }
 
-/** A lower bound on the people whose points differ between two aggregates: ⌈Σ|Δcell| / 2⌉. O(bins²). */
+/**
+ * A lower bound on the people whose points differ between two aggregates: ⌈(Σ|Δcell| + |Δn|) / 2⌉.
+ * With j joins, l leaves and m moves, Σ|Δcell| ≤ j + l + 2m and |Δn| = |j − l| ≤ j + l, so
+ * j + l + m is at least that. (Without |Δn|, people arriving in a room after its first,
+ * empty snapshot counted half and a small cluster room stayed withheld.) O(bins²).
+ */
 function changedAtLeast(before: Aggregate, now: Aggregate): number {
   let l1 = 0;
   for (let i = 0; i < now.counts.length; i++) l1 += Math.abs((now.counts[i] ?? 0) - (before.counts[i] ?? 0));
-  return Math.ceil(l1 / 2);
+  return Math.ceil((l1 + Math.abs(now.n - before.n)) / 2);
 }
 
 /**

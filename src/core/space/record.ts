@@ -146,8 +146,8 @@ export interface ReplayReport {
   /** Numbers of `started` events recorded with other machine settings than the replay's, at most 10. */
   readonly configChanges: readonly number[];
   /**
-   * Decisions the machine takes itself — `policy.fired`, `policy.adopted`, `feedback.changed` on
-   * expiry (SPEC Q11): how many were recorded, how many the replay re-derived, how many are
+   * Decisions the machine takes itself — `policy.fired`, `policy.adopted`, `policy.expired`,
+   * `feedback.changed` on expiry (SPEC Q11): how many were recorded, how many the replay re-derived, how many are
    * identical (same act, bit for bit, in the same order), and the first differences.
    */
   readonly decisions: {

@@ -76,9 +76,9 @@ export function oscMessagesOf(view: PulseView, o: OscPulseOptions = {}): OscMess
       add('/alert', i(a ? 1 : 0), s(a?.metric ?? ''), s(a?.direction ?? ''), f(a?.probability ?? 0));
     }
   }
-  add('/heartbeat', f(!view.suppressed && view.smoothed ? heartbeatBpm(view.smoothed.arousal) : RESTING_BPM));
-  if (o.mode) add('/mode', s(o.mode));
   const fb = feedbackOf(view);
+  add('/heartbeat', f(!view.suppressed && view.smoothed ? heartbeatBpm(view.smoothed.arousal, fb?.mode === 'calm') : RESTING_BPM));
+  if (o.mode) add('/mode', s(o.mode));
   if (fb) add('/feedback', s(fb.mode), s(fb.policy?.name ?? ''));
   if (view.heart) add('/heart', i(view.heart.sharing ?? -1), f(view.heart.synchrony?.isc ?? -1));
   if (o.hist && !view.suppressed && view.hist) add('/hist', i(view.bins), ...view.hist.map(f));

@@ -1,7 +1,7 @@
 /**
  * Signed webhooks (ARTISTS.md "Webhooks"): a space's steward subscribes URLs to its alerts
- * (raised and cleared, from the released pulse's collective state), decisions (today: the space
- * closing; council decisions when councils land) and display-mode changes. Each delivery is a
+ * (raised and cleared, from the released pulse's collective state), decisions (the space closing,
+ * council decisions), display-mode changes and the notifications of `notify` policies (SPEC Q5). Each delivery is a
  * JSON POST signed like Stripe's and Standard Webhooks' schemes:
  *
  *   attune-signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>
@@ -27,7 +27,7 @@ import type { DisplayModeBook } from '../displayModes.ts';
 import { subscribeReleasedViews } from '../releasedViews.ts';
 
 /** Kinds of webhook event. */
-export const WEBHOOK_EVENTS = ['alert', 'decision', 'display.mode'] as const;
+export const WEBHOOK_EVENTS = ['alert', 'decision', 'display.mode', 'notify'] as const;
 /** A kind of webhook event. */
 export type WebhookEventKind = (typeof WEBHOOK_EVENTS)[number];
 
@@ -46,7 +46,7 @@ export type DeliveryRecord = Omit<WebhookDeliveryRecord, 'spaceId' | 'event'> & 
 export interface WebhookPayload {
   readonly id: string;
   readonly event: WebhookEventKind;
-  /** e.g. `alert.raised`, `alert.cleared`, `space.closed`, `display.mode`. */
+  /** e.g. `alert.raised`, `alert.cleared`, `space.closed`, `policy.fired`, `display.mode`, `notify.steward`. */
   readonly type: string;
   readonly space: string;
   readonly at: number;

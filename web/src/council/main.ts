@@ -7,6 +7,7 @@
  */
 import { useEffect, useState } from 'preact/hooks';
 import { codeFromPath } from '../lib/socket.ts';
+import { Notifications } from '../lib/notifications.ts';
 import { html, render } from '../lib/ui.ts';
 
 interface CouncilView {
@@ -16,7 +17,8 @@ interface CouncilView {
   policies: { id: string; version: number; status: string; name: string; when: string; then: unknown; reason: string; fired: number; lastFiredAt: number | null; cooldownSeconds: number }[];
   feedback: { mode: string; policy: { name: string } | null; reason: string; entry: number | null };
   display: { mode: string; by: string };
-  notices: { at: number; audience: string; message: string; policy: { name: string } }[];
+  /** How many notifications policies sent (read them with a token: Notifications). */
+  notifications: number;
   optOuts: number | null;
 }
 
@@ -219,7 +221,7 @@ function App() {
               )}
             </tbody></table>
           </section>
-          ${view.notices.length ? html`<section class="card"><h2>Notices</h2>${view.notices.map((n) => html`<div>${new Date(n.at).toLocaleTimeString()} · to the ${n.audience}: ${n.message} <span class="muted">(${n.policy.name})</span></div>`)}</section>` : null}`
+          <${Notifications} code=${code} token=${me ? member : steward} />`
         : null
     }
   `;

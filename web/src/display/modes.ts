@@ -25,6 +25,8 @@ export interface ArtState {
   phase: number;
   /** Beat envelope this frame, 0…1. */
   beat: number;
+  /** The heartbeat's rate this frame, bpm (slower under calm feedback). */
+  bpm: number;
   /** Eased dissonance, 0…1. */
   dis: number;
   /** Rotation of the kaleidoscope, radians. */
@@ -46,6 +48,7 @@ export function artState(): ArtState {
     ma: 0,
     phase: 0,
     beat: 0,
+    bpm: 0,
     dis: 0,
     turn: 0,
     wedge: null,
@@ -55,7 +58,7 @@ export function artState(): ArtState {
 }
 
 /** Eases the state toward the pulse and advances the heartbeat. */
-function advance(s: ArtState, p: Pulse | null, dt: number): void {
+function advance(s: ArtState, p: Pulse | null, dt: number, calm: boolean): void {
   const bins = p?.bins ?? 16;
   if (s.hist.length !== bins * bins) s.hist = new Float32Array(bins * bins);
   const ease = 1 - Math.exp(-dt / 400);
@@ -76,7 +79,8 @@ function advance(s: ArtState, p: Pulse | null, dt: number): void {
   }
   const d = p?.collective?.dissonance?.score ?? 0;
   s.dis += (d - s.dis) * (1 - Math.exp(-dt / 600));
-  s.phase = (s.phase + (dt / 60000) * bpmOf(s.ma)) % 1;
+  s.bpm = bpmOf(s.ma, calm);
+  s.phase = (s.phase + (dt / 60000) * s.bpm) % 1;
   const ph = s.phase;
   s.beat = Math.exp(-((ph * 9) ** 2)) + 0.6 * Math.exp(-(((ph - 0.2) * 9) ** 2));
 }
@@ -337,9 +341,9 @@ function drawDissonance(ctx: CanvasRenderingContext2D, w: number, h: number, p: 
   for (const c of camps) ctx.fillText(`${Math.round(c.share * 100)}%`, ox + xOf(c.valence, size), oy + yOf(c.arousal, size) + size * 0.008);
 }
 
-/** Draws one frame of an art mode (the placeholder while the room is suppressed). */
-export function drawArt(ctx: CanvasRenderingContext2D, w: number, h: number, mode: ArtMode, p: Pulse | null, s: ArtState, dt: number, t: number): void {
-  advance(s, p, dt);
+/** Draws one frame of an art mode (the placeholder while the room is suppressed); `calm`: the council's calm feedback slows the heartbeat. */
+export function drawArt(ctx: CanvasRenderingContext2D, w: number, h: number, mode: ArtMode, p: Pulse | null, s: ArtState, dt: number, t: number, calm = false): void {
+  advance(s, p, dt, calm);
   if (!p || p.suppressed) {
     drawCalm(ctx, w, h, p?.minCohort ?? 3, t);
     return;

@@ -7,6 +7,7 @@ import type { ReleasedHeartSynchrony } from '../../../src/core/collective/heartS
 import { clamp, type Quadrant, QUADRANTS, quadrantOf } from '../../../src/core/affect.ts';
 import type { CollectiveState } from '../../../src/core/collective/collectiveTracker.ts';
 import type { PulseSnapshot } from '../../../src/core/pulse.ts';
+import { heartbeatBpm } from '../../../src/core/displayMode.ts';
 
 
 const LOOK = {
@@ -66,9 +67,12 @@ export function moodColour(valence: number, arousal: number, alpha = 1): string 
   return `rgba(${mix(0).toFixed(0)}, ${mix(1).toFixed(0)}, ${mix(2).toFixed(0)}, ${alpha})`;
 }
 
-/** Heartbeat rate for an arousal: 48 bpm (calm) → 132 bpm (energised). */
-export function bpmOf(arousal: number): number {
-  return 90 + arousal * 42;
+/**
+ * Heartbeat rate for an arousal: 48 bpm (calm) → 132 bpm (energised); under a council's `calm`
+ * feedback 0.6 of that (the core's `heartbeatBpm`, which the OSC feed sends too).
+ */
+export function bpmOf(arousal: number, calm = false): number {
+  return heartbeatBpm(arousal, calm);
 }
 
 /** A pulse as the pages receive it (SPEC P6): the core snapshot plus its space and collective state. */

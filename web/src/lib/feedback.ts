@@ -84,3 +84,28 @@ export function FeedbackBanner({ pulse, optedOut = false, camps }: { pulse: unkn
     }
   </section>`;
 }
+
+/**
+ * What a policy's `display` action set on the screens while it lasts (Q5, Q8): the smoothing,
+ * a hidden crowd, a display mode — with the policy, its reason and its log entry. Nothing when
+ * no policy overrides the display (or, on a participant's screen, once they opted out).
+ */
+export function DisplayOverrideNote({ pulse, optedOut = false, participant = false }: { pulse: unknown; optedOut?: boolean; participant?: boolean }) {
+  const d = displayFieldOf(pulse);
+  if (d?.by !== 'policy' || !d.policy || d.paused) return null;
+  const parts: string[] = [];
+  if (d.smoothingSeconds !== null) parts.push(`the room's mean smoothed over ${d.smoothingSeconds} s`);
+  if (d.showCrowd === false) parts.push(participant ? 'the crowd hidden on your screen (your own point stays)' : "the crowd hidden on participants' screens");
+  if (!participant && parts.length === 0) parts.push(`display mode ${d.mode}`);
+  if (parts.length === 0) return null;
+  const left = minutesLeft(d.until);
+  return html`<section class="card feedback display-override" data-testid="display-override" data-smoothing=${d.smoothingSeconds ?? ''} data-crowd=${d.showCrowd ? 'shown' : 'hidden'}>
+    ${
+      optedOut
+        ? html`<div class="muted" data-testid="display-override-optout">You opted out of adaptive feedback: you see the room as it is. The council set ${parts.join(' and ')}.</div>`
+        : html`<div><strong data-testid="display-override-what">${parts.join(' · ')}</strong>${left !== null ? html` <span class="muted">· ${left} min left</span>` : null}</div>`
+    }
+    <div data-testid="display-override-policy">set by the council's policy <strong>“${d.policy.name}”</strong> (v${d.policy.version})${d.reason ? `: ${d.reason}` : ''}</div>
+    ${d.entry !== null ? html`<div><a href=${`/audit#entry-${d.entry}`} data-testid="display-override-entry">see this decision on the public log (entry ${d.entry})</a></div>` : null}
+  </section>`;
+}

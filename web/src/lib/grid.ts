@@ -1,10 +1,14 @@
 /**
  * The valence × energy grid as an SVG component: quadrant colours and words, the crowd's
- * distribution (from the pulse histogram), the crowd mean, and the person's own point.
- * Works with touch, mouse and keyboard (arrows move, Enter/Space sets).
+ * distribution (from the pulse histogram), the crowd mean beating at the room's heartbeat, and
+ * the person's own point. The axes' ends carry the space's words (a template's, Q14); a
+ * council's settings may hide the crowd (their own point stays) or calm the grid: a slower beat,
+ * cooler colours (Q5, `screen.ts`). Works with touch, mouse and keyboard (arrows move,
+ * Enter/Space sets).
  */
 import { useRef, useState } from 'preact/hooks';
-import { clamp1, QUADRANT_STYLE, styleOf, type Pulse, xOf, yOf, valenceAt, arousalAt } from './affect.ts';
+import { bpmOf, clamp1, QUADRANT_STYLE, styleOf, type Pulse, xOf, yOf, valenceAt, arousalAt } from './affect.ts';
+import { type AxisWords, CALM_TINT, CALM_TINT_ALPHA, DEFAULT_AXIS_WORDS } from './screen.ts';
 import { html } from './ui.ts';
 
 const S = 1000; // SVG user units
@@ -16,6 +20,12 @@ export interface GridProps {
   /** Called with a new point; absent for read-only grids. */
   onPick?: (valence: number, arousal: number) => void;
   label?: string;
+  /** Whether the crowd is drawn (false: only the person's own point; a council's `showCrowd`). */
+  crowd?: boolean;
+  /** The names of the axes' ends (a template's words). */
+  words?: AxisWords;
+  /** Calm feedback: a slower heartbeat and cooler colours. */
+  calm?: boolean;
 }
 
 function describe(v: number, a: number): string {
@@ -26,7 +36,7 @@ function describe(v: number, a: number): string {
 }
 
 /** The grid component. */
-export function Grid({ pulse, you, onPick, label }: GridProps) {
+export function Grid({ pulse, you, onPick, label, crowd = true, words = DEFAULT_AXIS_WORDS, calm = false }: GridProps) {
   const ref = useRef<HTMLDivElement>(null);
   const [cursor, setCursor] = useState<{ v: number; a: number } | null>(null);
 
@@ -56,7 +66,7 @@ export function Grid({ pulse, you, onPick, label }: GridProps) {
   };
 
   const bins = pulse?.bins ?? 16;
-  const hist = pulse?.hist ?? null;
+  const hist = crowd ? (pulse?.hist ?? null) : null;
   const max = hist ? Math.max(1, ...hist) : 1;
   const cell = S / bins;
   const blobs = [];
@@ -72,13 +82,17 @@ export function Grid({ pulse, you, onPick, label }: GridProps) {
       blobs.push(html`<circle cx=${cx} cy=${cy} r=${r} fill="#fff" opacity=${0.18 + 0.42 * (n / max)} />`);
     }
   }
-  const mean = pulse?.smoothed ?? null;
+  const mean = crowd ? (pulse?.smoothed ?? null) : null;
+  // The crowd's mean beats at the room's heartbeat (slower under calm), like the display's.
+  const bpm = mean ? bpmOf(mean.arousal, calm) : null;
   const desc = you ? `Your point: ${describe(you.valence, you.arousal)}.` : 'No point set yet.';
   return html`
     <div>
-      <div class="axis" aria-hidden="true"><span>↑ energised</span></div>
+      <div class="axis" aria-hidden="true"><span data-testid="axis-energised">↑ ${words.energised}</span></div>
       <div
-        class="grid"
+        class=${calm ? 'grid calm-grid' : 'grid'}
+        data-crowd=${crowd ? 'shown' : 'hidden'}
+        data-calm=${calm ? 'yes' : 'no'}
         ref=${ref}
         role=${onPick ? 'application' : 'img'}
         tabindex=${onPick ? 0 : -1}
@@ -108,7 +122,12 @@ export function Grid({ pulse, you, onPick, label }: GridProps) {
               html`<text x=${x} y=${y} text-anchor="middle" fill="#ffffffc0" font-size="38" font-family="system-ui, sans-serif">${QUADRANT_STYLE[q as number]?.words.join(' · ')}</text>`,
           )}
           ${blobs}
-          ${mean ? html`<g data-testid="crowd-mean"><circle cx=${xOf(mean.valence, S)} cy=${yOf(mean.arousal, S)} r="26" fill="none" stroke="#fff" stroke-width="6" stroke-dasharray="10 8" /></g>` : null}
+          ${calm ? html`<rect x="0" y="0" width=${S} height=${S} fill=${CALM_TINT} opacity=${CALM_TINT_ALPHA} style="mix-blend-mode:color" data-testid="calm-tint" />` : null}
+          ${
+            mean && bpm !== null
+              ? html`<g data-testid="crowd-mean" data-bpm=${bpm.toFixed(1)}><circle class="beat" style=${`animation-duration:${(60 / bpm).toFixed(3)}s`} cx=${xOf(mean.valence, S)} cy=${yOf(mean.arousal, S)} r="26" fill="none" stroke="#fff" stroke-width="6" stroke-dasharray="10 8" /></g>`
+              : null
+          }
           ${cursor ? html`<circle cx=${xOf(cursor.v, S)} cy=${yOf(cursor.a, S)} r="30" fill="none" stroke="#fff" stroke-width="4" stroke-dasharray="6 6" />` : null}
           ${
             you
@@ -120,7 +139,7 @@ export function Grid({ pulse, you, onPick, label }: GridProps) {
           }
         </svg>
       </div>
-      <div class="axis" aria-hidden="true"><span>← unpleasant</span><span>↓ calm</span><span>pleasant →</span></div>
+      <div class="axis" aria-hidden="true"><span data-testid="axis-unpleasant">← ${words.unpleasant}</span><span data-testid="axis-calm">↓ ${words.calm}</span><span data-testid="axis-pleasant">${words.pleasant} →</span></div>
     </div>
   `;
 }
