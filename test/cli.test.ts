@@ -69,6 +69,21 @@ describe('attune CLI', () => {
     expect(await run).toBe(0);
   });
 
+  it('[O6] serve --metrics-token (env ATTUNE_METRICS_TOKEN) guards /metrics; a short token is a usage error', async () => {
+    const short = io();
+    expect(await main(['serve', '--port', '0', '--db', ':memory:', '--no-build', '--metrics-token', 'abc'], short.io)).toBe(2);
+    expect(short.err()).toContain('--metrics-token must be 16–512 printable characters');
+    const token = 'cli-scrape-token-5d1e8b';
+    const a = io({ ATTUNE_METRICS_TOKEN: token });
+    const run = main(['serve', '--port', '0', '--db', ':memory:', '--no-build'], a.io);
+    await expect.poll(() => a.out(), { timeout: 10_000 }).toContain('attune is running at');
+    const url = /attune is running at (\S+)/.exec(a.out())?.[1] as string;
+    expect((await fetch(`${url}/metrics`)).status).toBe(401);
+    expect((await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
+    a.abort();
+    expect(await run).toBe(0);
+  });
+
   it('space create, list and close against a running server', async () => {
     const c = io();
     expect(await main(['space', 'create', 'CLI', 'room', '--capacity', '50', '--url', server.url, '--json'], c.io)).toBe(0);

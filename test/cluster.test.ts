@@ -5,6 +5,8 @@
  * test/clusterProcesses.test.ts runs the same over real processes, NATS and PostgreSQL.
  */
 import { createHash } from 'node:crypto';
+import { createSocket } from 'node:dgram';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { LocalBus } from '../src/bus/local/localBus.ts';
 import { MemoryKv } from '../src/bus/local/memoryKv.ts';
@@ -12,15 +14,18 @@ import { ClusterNode, leaseKey } from '../src/cluster/clusterNode.ts';
 import { allocateSlot, NODE_SLOTS, nodeStorage } from '../src/cluster/nodeStorage.ts';
 import { Aggregate } from '../src/core/aggregate/aggregate.ts';
 import { decodeLease, decideLease } from '../src/core/cluster/lease.ts';
+import { decodePartial, encodePartial } from '../src/core/cluster/partial.ts';
+import { HeartSynchrony, type ReleasedHeartSynchrony } from '../src/core/collective/heartSynchrony.ts';
 import { policyJson } from '../src/core/policy/policyJson.ts';
 import { decodeEntry } from '../src/log/entry.ts';
 import { governanceSink } from '../src/log/governanceSink.ts';
 import { signerFromSeed } from '../src/log/note.ts';
 import { TransparencyLog } from '../src/log/transparencyLog.ts';
 import { MemoryGovernance } from '../src/server/createServer.ts';
-import { MemoryLogStore } from '../src/storage/memory/memoryLogStore.ts';
+import { type Feeds, startFeeds } from '../src/server/feeds.ts';
 import { ManualScheduler } from '../src/space/scheduler.ts';
 import { type ConnSink, SpaceHost, subjects } from '../src/space/spaceHost.ts';
+import { MemoryLogStore } from '../src/storage/memory/memoryLogStore.ts';
 import { MemoryStorage } from '../src/storage/memory/memoryStorage.ts';
 
 const dec = new TextDecoder();
@@ -284,7 +289,133 @@ describe('cluster (one space on several nodes, in one process)', () => {
     await a.node.stop();
   });
 
-  it('[K10][K9] a policy adopted via other nodes fires on the owner over the merged pulse; every node serves the same bytes with its feedback; each act is logged once; a taker goes on', async () => {
+  it('[F8] push feeds leave a cluster once: OSC bundles and webhooks from the node that published the pulse or applied the close; settings reach every node', async () => {
+    const c = await cluster(3);
+    const [a] = c.nodes as [(typeof c.nodes)[0]];
+    const posts: { url: string; type: string }[] = [];
+    const fakeFetch = (async (url: string | URL | Request, init?: RequestInit) => {
+      posts.push({ url: String(url), type: String((init?.headers as Record<string, string> | undefined)?.['attune-event']) });
+      return new Response(null, { status: 204 });
+    }) as typeof fetch;
+    const feeds: Feeds[] = [];
+    for (const x of c.nodes) {
+      const delivery = { pulse: (spaceId: string, seq: number) => x.node.published(spaceId, seq), closed: (spaceId: string) => x.host.closedHere(spaceId) };
+      feeds.push(await startFeeds({ host: x.host, bus: c.bus, scheduler: c.sch, storage: c.storage, fetch: fakeFetch, secretKey: 'one key on every node', report: () => {}, cluster: { delivery } }));
+    }
+    const [, fb, fd] = feeds as [Feeds, Feeds, Feeds];
+    const created = await a.host.createSpace({ name: 'light show' });
+    if (!created.ok) throw new Error(created.message);
+    const { id, code } = created.value.space;
+    const record = created.value.space;
+    for (const x of c.nodes) {
+      const p = await join(x.host, code);
+      await c.run(20);
+      x.host.input(p.ref, tap(1, 0.5, 0.5), true);
+    }
+    // A venue's rig: a real UDP socket; the steward sets it on node b.
+    const rig = createSocket('udp4');
+    let received = 0;
+    rig.on('message', () => received++);
+    await new Promise<void>((r) => rig.bind(0, '127.0.0.1', () => r()));
+    const port = (rig.address() as AddressInfo).port;
+    expect((await fb.settings.setOscTargets(record, [{ host: '127.0.0.1', port }])).ok).toBe(true);
+    // And a webhook, subscribed through node d.
+    expect((await fd.settings.addWebhook(record, 'https://venue.example/hook', ['decision'])).ok).toBe(true);
+    await c.run(100);
+    // Every node holds the same settings (stored, announced, reloaded).
+    for (const f of feeds) {
+      expect(f.osc.spaceTargets(id)).toEqual([{ host: '127.0.0.1', port }]);
+      expect(f.webhooks.list(id).map((w) => w.url)).toEqual(['https://venue.example/hook']);
+    }
+    const displayPulses: number[] = [];
+    c.bus.subscribe(subjects.displayPulse(id), (bytes) => displayPulses.push((JSON.parse(dec.decode(bytes)) as { seq: number }).seq));
+    const sentBefore = feeds.map((f) => f.osc.stats.bundles);
+    await c.run(2000);
+    const owner = c.nodes.findIndex((x) => x.node.status(id)?.owned);
+    expect(owner).toBeGreaterThanOrEqual(0);
+    const sent = feeds.map((f, i) => f.osc.stats.bundles - (sentBefore[i] as number));
+    // Display-rate pulses flow (the feeds watch on every node) and each went out exactly once, from the owner.
+    expect(displayPulses.length).toBeGreaterThan(20);
+    expect(sent.reduce((x, y) => x + y, 0)).toBe(displayPulses.length);
+    expect(sent.filter((n, i) => i !== owner && n > 0)).toEqual([]);
+    await expect.poll(() => received, { timeout: 5000 }).toBe(feeds.reduce((x, f) => x + f.osc.stats.bundles, 0));
+    // [K6] The feeds' watches count as feeds, not displays, on every node.
+    for (const x of c.nodes) expect(x.host.presence(id)).toMatchObject({ displays: 0, feeds: 3 });
+    // The close, applied on node a, is announced to the webhook once (not once per node).
+    expect((await a.host.closeSpace(code, created.value.stewardToken)).ok).toBe(true);
+    await c.run(100);
+    await Promise.all(feeds.map((f) => f.webhooks.idle()));
+    expect(posts).toEqual([{ url: 'https://venue.example/hook', type: 'space.closed' }]);
+    // The delivery log every node shows the steward is the stored one: node b lists a's delivery.
+    expect((await fb.webhooks.listDeliveries(id)).map((r) => r.outcome)).toEqual(['delivered']);
+    rig.close();
+    for (const f of feeds) await f.close();
+    for (const x of c.nodes) await x.node.stop();
+  });
+
+  it('[K10][R5] heart synchrony on a cluster: the owner measures every node’s sharers, as one node measuring them all would', async () => {
+    const c = await cluster(3);
+    const [a] = c.nodes as [(typeof c.nodes)[0]];
+    const created = await a.host.createSpace({ name: 'hearts' });
+    if (!created.ok) throw new Error(created.message);
+    const { id, code } = created.value.space;
+    const people: { host: SpaceHost; ref: string; seq: number }[] = [];
+    for (let i = 0; i < 9; i++) {
+      const host = (c.nodes[i % 3] as (typeof c.nodes)[0]).host;
+      const p = await join(host, code);
+      people.push({ host, ref: p.ref as unknown as string, seq: 0 });
+      await c.run(20);
+    }
+    // The reference: one HeartSynchrony (seeded like the space's) fed every reading.
+    const reference = new HeartSynchrony({ seed: id });
+    const got: { heart?: ReleasedHeartSynchrony; at: number }[] = [];
+    c.bus.subscribe(subjects.participantPulse(id), (bytes) => got.push(JSON.parse(dec.decode(bytes)) as { heart?: ReleasedHeartSynchrony; at: number }));
+    // 70 s of readings every 2 s: a shared slow swell, each heart its own level and wobble.
+    for (let k = 0; k < 35; k++) {
+      people.forEach((p, j) => {
+        const bpm = Math.round((70 + j + 8 * Math.sin(k / 3) + 3 * Math.sin(k * (j + 1.7))) * 10) / 10;
+        p.seq++;
+        reference.observe(`p${j}`, bpm, c.sch.now());
+        p.host.input(p.ref as never, { t: 'input', seq: p.seq, valence: 0.2, arousal: 0.1, confidence: 1, source: 'heart', heart: { bpm } }, true);
+      });
+      await c.run(2000, 50);
+    }
+    const last = got.at(-1);
+    const heart = last?.heart;
+    expect(heart?.sharing).toBe(9);
+    const sync = heart?.synchrony;
+    if (!sync) throw new Error('no synchrony on the cluster pulse');
+    const ref = reference.compute(sync.at);
+    expect(sync.people).toBe(9);
+    expect(ref.people).toBe(9);
+    // The observed ISC is the same statistic over the same series (to rounding: sums in another order).
+    expect(Math.abs((sync.isc as number) - (ref.isc as number))).toBeLessThan(1e-9);
+    expect(sync.isc as number).toBeGreaterThan(0.3);
+    // The interval and the surrogates are the same estimator; their seeded draws follow the rows' order.
+    expect(sync.lower as number).toBeLessThanOrEqual(sync.isc as number);
+    expect(sync.upper as number).toBeGreaterThanOrEqual(sync.isc as number);
+    expect(sync.p).not.toBeNull();
+    // A node that dies takes its sharers' rows out of the measure with its partial (1 s, K8).
+    const dead = c.nodes.find((x) => !x.node.status(id)?.owned) as (typeof c.nodes)[0];
+    await dead.node.stop({ handOver: false });
+    await c.run(1500, 50);
+    expect(got.at(-1)?.heart?.sharing).toBe(6);
+    expect(got.at(-1)?.heart?.synchrony?.people).toBe(6);
+    for (const x of c.nodes) await x.node.stop();
+  });
+
+  it('[K10] a partial carries a heart window only as rows of the window’s slots within 25–250 bpm', () => {
+    const grid = new Aggregate(4);
+    const base = { node: 'n', at: 1, connected: 1, displays: 0, feeds: 0, grid, groups: [] };
+    const row = Float64Array.from({ length: 30 }, (_, i) => 60 + i / 10);
+    const text = encodePartial({ ...base, heart: { end: 7, tracked: 2, sharing: 1, rows: [row] } });
+    expect(decodePartial(text, 4, 0, 30)?.heart).toEqual({ end: 7, tracked: 2, sharing: 1, rows: [row] });
+    expect(decodePartial(text, 4, 0, 15)).toBeNull();
+    expect(decodePartial(text.replace('"rows":[[60', '"rows":[[6'), 4, 0, 30)).toBeNull();
+    expect(decodePartial(encodePartial(base), 4, 0, 30)?.heart).toBeUndefined();
+  });
+
+  it('[K12][K9] a policy adopted via other nodes fires on the owner over the merged pulse; every node serves the same bytes with its feedback; each act is logged once; a taker goes on', async () => {
     const c = await cluster(3, { log: true });
     const first = c.nodes[0] as (typeof c.nodes)[0];
     const created = await first.host.createSpace({ name: 'council city' });

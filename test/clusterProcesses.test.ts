@@ -68,7 +68,7 @@ const countOf = (frames: Map<number, string>) => {
 };
 
 describe('cluster of three attune processes (NATS + PostgreSQL)', () => {
-  it('[K1][K2][K3][K4][K7][K9][K10] one space on three nodes: same pulse bytes everywhere; one audited log of acts on every node; a council’s policy over the whole room; kill -9 of a non-owner, then of the owner, loses no acknowledged input', { timeout: 120_000 }, async () => {
+  it('[K1][K2][K3][K4][K7][K9][K12][O3] one space on three nodes: same pulse bytes everywhere; one audited log of acts on every node; a council’s policy over the whole room; kill -9 of a non-owner, then of the owner, loses no acknowledged input', { timeout: 120_000 }, async () => {
     env = await clusterEnv({ prefix: 'clt' });
     const nodes = [await env.start('n1'), await env.start('n2'), await env.start('n3')];
     const r = await fetch(`${nodes[0]?.url}/api/spaces`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'three nodes' }) });
@@ -131,13 +131,17 @@ describe('cluster of three attune processes (NATS + PostgreSQL)', () => {
     for (const n of nodes) {
       const text = await (await fetch(`${n.url}/metrics`)).text();
       expect(text).toContain(`attune_tick_lease_owned{space="${id}"} ${n === owner ? 1 : 0}`);
+      // [O3] Ready means storage, bus and the lease bucket all answer.
+      const ready = await fetch(`${n.url}/readyz`);
+      expect(ready.status).toBe(200);
+      expect(((await ready.json()) as { checks: { name: string; up: boolean }[] }).checks.map((c) => `${c.name}:${c.up}`)).toEqual(['storage:true', 'bus:true', 'kv:true']);
     }
 
     // Everyone moves, so the live release (R7) takes a snapshot of all six and the pulse is
     // released (a policy is evaluated only on a released pulse, Q6).
     for (const p of people) p.c.client.send({ valence: 0.3, arousal: -0.3 });
     await until('a released pulse of six', () => displays.every((d) => (JSON.parse(d.frames.get(Math.max(...d.frames.keys())) as string) as { suppressed: boolean }).suppressed === false));
-    // [K10] A council made and a policy adopted through the two nodes that do not own the tick:
+    // [K12] A council made and a policy adopted through the two nodes that do not own the tick:
     // it fires on the owner over all six people, and every node's displays show its feedback.
     const [p1, p2] = nodes.filter((n) => n !== owner) as [AttuneNode, AttuneNode];
     const post = async (n: AttuneNode, path: string, token: string, body: unknown) => {
@@ -198,7 +202,7 @@ describe('cluster of three attune processes (NATS + PostgreSQL)', () => {
     for (const p of people) p.c.client.send({ valence: 0.1, arousal: 0.1 });
     await until('everyone back on the last node', () => countOf(lastDisplay.frames) === 6 && [...acked.values()].every((s) => s.size >= 4), 20_000);
     for (const p of people) expect(p.c.client.url).toBe(last.wsUrl);
-    // [K10] The taker went on with the council: the feedback in force, and the cooldown (six
+    // [K12] The taker went on with the council: the feedback in force, and the cooldown (six
     // people again, but the policy does not fire a second time).
     expect(lastOf(lastDisplay).feedback?.mode).toBe('calm');
     expect(await firedCount(last)).toBe(1);

@@ -4,14 +4,16 @@
  * NATS whose connections go away, and the drain on close (bye with reason shutdown, 1001).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { NatsBus } from '../src/bus/nats/natsBus.ts';
+import { NatsKv } from '../src/bus/nats/natsKv.ts';
 import { createServer, type RunningServer } from '../src/server/createServer.ts';
 import { Metrics, timedScheduler } from '../src/server/metrics.ts';
 import { ManualScheduler } from '../src/space/scheduler.ts';
+import { MemoryStorage } from '../src/storage/memory/memoryStorage.ts';
 import { PostgresStorage } from '../src/storage/postgres/postgresStorage.ts';
 import { pgAdmin, TEST_PG, testSchemas } from './support/postgres.ts';
 import { connect, isType, type TestClient } from './support/wsClient.ts';
@@ -152,6 +154,70 @@ describe('operations (SPEC §O)', () => {
     await bus.close();
     const both = (await (await fetch(`${server.url}/readyz`)).json()) as { checks: { up: boolean }[] };
     expect(both.checks.map((c) => c.up)).toEqual([false, false]);
+  });
+
+  it('[O3][K1] a cluster node is ready only while its lease store (the NATS KV bucket) answers too', async () => {
+    const name = `attune_opskv_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
+    const storage = new MemoryStorage();
+    server = await createServer({ port: 0, webRoot: null, minCohort: 1, cluster: { nats: 'nats://127.0.0.1:4222', nodeId: 'ops-kv', name } }, { storage });
+    const ready = await fetch(`${server.url}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(((await ready.json()) as { checks: unknown[] }).checks).toEqual([
+      { name: 'storage', kind: 'memory', up: true },
+      { name: 'bus', kind: 'nats', up: true },
+      { name: 'kv', kind: 'nats', up: true },
+    ]);
+    expect(sample(await (await fetch(`${server.url}/metrics`)).text(), 'attune_dependency_up{dependency="kv",kind="nats"}')).toBe(1);
+    // The bucket goes away (an operator's mistake, a JetStream reset): NATS itself still answers.
+    const other = await NatsKv.connect({ servers: '127.0.0.1:4222', bucket: `${name}_cluster` });
+    await other.destroy();
+    await other.close();
+    const down = await fetch(`${server.url}/readyz`);
+    expect(down.status).toBe(503);
+    expect(((await down.json()) as { checks: unknown[] }).checks).toEqual([
+      { name: 'storage', kind: 'memory', up: true },
+      { name: 'bus', kind: 'nats', up: true },
+      { name: 'kv', kind: 'nats', up: false },
+    ]);
+  });
+
+  it('[O6] with a metrics token /metrics answers only its bearer: 401 UNAUTHORIZED without it or with another, 200 with it; /readyz and /healthz stay open', async () => {
+    const token = 'scrape-9f2c41d0a7b3e6';
+    server = await createServer({ port: 0, dbPath: ':memory:', webRoot: null, minCohort: 1, metricsToken: token });
+    const none = await fetch(`${server.url}/metrics`);
+    expect(none.status).toBe(401);
+    expect(none.headers.get('www-authenticate')).toBe('Bearer realm="attune-metrics"');
+    expect(((await none.json()) as { error: { code: string } }).error.code).toBe('UNAUTHORIZED');
+    const wrong = await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${token}x` } });
+    expect(wrong.status).toBe(401);
+    expect(((await wrong.json()) as { error: { code: string } }).error.code).toBe('UNAUTHORIZED');
+    const basic = await fetch(`${server.url}/metrics`, { headers: { authorization: `Basic ${Buffer.from(`x:${token}`).toString('base64')}` } });
+    expect(basic.status).toBe(401);
+    const right = await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${token}` } });
+    expect(right.status).toBe(200);
+    const text = await right.text();
+    expect(text).toMatch(/^attune_inputs_received_total 0$/m);
+    expect(promtool(text).status).toBe(0);
+    expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+  });
+
+  it('[O6] the Prometheus scrape configuration in DEPLOY.md (bearer token from a file) passes promtool check config', () => {
+    const deploy = readFileSync(join(import.meta.dirname, '..', 'DEPLOY.md'), 'utf8');
+    const yaml = /```yaml\n(scrape_configs:[\s\S]*?)```/.exec(deploy)?.[1];
+    expect(yaml, 'DEPLOY.md has a yaml block starting scrape_configs:').toBeDefined();
+    expect(yaml).toMatch(/authorization:\s+type: Bearer\s+credentials_file: /);
+    const dir = mkdtempSync(join(tmpdir(), 'attune-prom-'));
+    const tokenFile = join(dir, 'token');
+    writeFileSync(tokenFile, 'scrape-9f2c41d0a7b3e6\n');
+    const config = join(dir, 'prometheus.yml');
+    writeFileSync(config, (yaml as string).replace(/credentials_file: \S+/, `credentials_file: ${tokenFile}`));
+    const r = spawnSync(PROMTOOL, ['check', 'config', config], { encoding: 'utf8' });
+    expect(`${r.stdout}${r.stderr}`).toContain('SUCCESS');
+    expect(r.status).toBe(0);
+    // And it can fail: a misspelt authorization type is refused.
+    writeFileSync(config, (yaml as string).replace('type: Bearer', 'type: Bearer\n      credentials: inline-too').replace(/credentials_file: \S+/, `credentials_file: ${tokenFile}`));
+    expect(spawnSync(PROMTOOL, ['check', 'config', config], { encoding: 'utf8' }).status).not.toBe(0);
   });
 
   it('[O4][W8] close drains: /readyz answers 503 while sockets stay open for drainMs, then every client gets bye (shutdown) and 1001', async () => {

@@ -21,7 +21,7 @@
  * first node to compare-and-set the lease owns the tick and continues the pulse `seq` and
  * smoothing from the last pulse it saw (or the lease's copy of it).
  *
- * Governance (K10): the owner's machine decides over the governance state of the owner node's
+ * Governance (K12): the owner's machine decides over the governance state of the owner node's
  * own machine of the space. A council act asked for on another node is sent to the owner
  * (`space.<id>.cluster.act`, answered on `cluster.reply.<node>`), which takes it — checked,
  * logged, applied and stored (S12), one at a time — and the node that applied an act tells the
@@ -31,6 +31,7 @@
 import type { Bus, Disposable, KvStore } from '../bus/port.ts';
 import { decideLease, decodeLease, encodeLease, type LeaseSighting, type LeaseValue, sight } from '../core/cluster/lease.ts';
 import { decodePartial, encodePartial, mergePartials, type PartialAggregate } from '../core/cluster/partial.ts';
+import type { HeartWindow } from '../core/collective/heartSynchrony.ts';
 import { beatPeriodMs, isParticipantBeat } from '../core/space/beats.ts';
 import { type ErrorCode, fail, type Result } from '../core/errors.ts';
 import type { SpaceAct, SpaceEvent } from '../core/space/events.ts';
@@ -52,7 +53,7 @@ export interface ClusterTimings {
   readonly heartbeatMs: number;
   /** A partial not refreshed for this long is dropped (its node is taken for dead), ms. */
   readonly partialTtlMs: number;
-  /** How long a node waits for the tick owner to answer a council act it sent (K10), ms. */
+  /** How long a node waits for the tick owner to answer a council act it sent (K12), ms. */
   readonly actTimeoutMs: number;
 }
 
@@ -75,9 +76,9 @@ export interface ClusterNodeOptions {
 export const clusterSubjects = {
   partial: (spaceId: string) => `space.${spaceId}.cluster.partial`,
   claim: (spaceId: string) => `space.${spaceId}.cluster.claim`,
-  /** A council act for the tick owner to take (K10). */
+  /** A council act for the tick owner to take (K12). */
   act: (spaceId: string) => `space.${spaceId}.cluster.act`,
-  /** A node applied a council act and stored the space's governance (K10). */
+  /** A node applied a council act and stored the space's governance (K12). */
   governance: (spaceId: string) => `space.${spaceId}.cluster.governance`,
   /** The owner's answers to the acts a node sent it. */
   reply: (nodeId: string) => `cluster.reply.${nodeId}`,
@@ -117,7 +118,16 @@ interface ClusterSpace {
   lastPulse: { seq: number; smoothed: { valence: number; arousal: number } | null; at: number } | null;
   lastKey: string;
   lastSentAt: number;
+  /** The seqs of the last pulses this node published (the push feeds' one sender, F8). */
+  readonly published: number[];
+  /** Each node's last heart window (K10), kept while its partials stay fresh. */
+  readonly hearts: Map<string, HeartWindow>;
+  /** What this node last sent of its own heart window: `end:tracked:sharing:rows`. */
+  heartKey: string;
 }
+
+/** Published seqs remembered per space: far more than NATS can have in flight to this node's own subscriptions. */
+const PUBLISHED_KEPT = 64;
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -180,12 +190,13 @@ export class ClusterNode {
       const cs = this.spaces.get(spaceId);
       if (!cs || cs.partials.size === 0) return null;
       const now = this.o.scheduler.now();
-      const p = { present: 0, connected: 0, displays: 0 };
+      const p = { present: 0, connected: 0, displays: 0, feeds: 0 };
       for (const h of cs.partials.values()) {
         if (now - h.receivedAt > this.t.partialTtlMs) continue;
         p.present += h.partial.grid.n;
         p.connected += h.partial.connected;
         p.displays += h.partial.displays;
+        p.feeds += h.partial.feeds;
       }
       return p;
     },
@@ -197,7 +208,7 @@ export class ClusterNode {
   };
 
   /**
-   * Sends a council act to the space's tick owner and resolves its answer (K10). If that node no
+   * Sends a council act to the space's tick owner and resolves its answer (K12). If that node no
    * longer owns the tick, sends it again to whoever does — or takes it here when that is this
    * node, or nobody.
    */
@@ -229,7 +240,7 @@ export class ClusterNode {
     return this.sendAct(cs, act, attempt + 1);
   }
 
-  /** An act sent to this node as the tick owner (K10): take it, and answer. */
+  /** An act sent to this node as the tick owner (K12): take it, and answer. */
   private onAct(cs: ClusterSpace, bytes: Uint8Array): void {
     let m: { id?: unknown; from?: unknown; to?: unknown; act?: unknown };
     try {
@@ -303,6 +314,15 @@ export class ClusterNode {
     return { owner: cs.owner, owned: cs.ownedRevision !== null, nodes: [...cs.partials].filter(([, h]) => now - h.receivedAt <= this.t.partialTtlMs).map(([n]) => n).sort(), lastSeq: cs.lastPulse?.seq ?? 0 };
   }
 
+  /**
+   * Whether this node published the pulse `seq` of the space, whatever the lease did since (a
+   * pulse published just before a takeover is still this node's; the taker's seqs follow it). So
+   * each pulse reaches the push feeds from exactly the node that published it (F8).
+   */
+  published(spaceId: string, seq: number): boolean {
+    return this.spaces.get(spaceId)?.published.includes(seq) ?? false;
+  }
+
   private stepped(spaceId: string, e: SpaceEvent): void {
     if (this.stopped) return;
     if (e.kind === 'started') {
@@ -312,7 +332,7 @@ export class ClusterNode {
       // This node holds them now; whichever node held them before lets go (machine `moved`).
       this.o.bus.publish(clusterSubjects.claim(spaceId), enc.encode(JSON.stringify({ node: this.nodeId, participant: e.participantId })));
     } else if (e.kind === 'act-logged' && isCouncilAct(e.act)) {
-      // Once the governance it stored is durable, the others read it back (K10).
+      // Once the governance it stored is durable, the others read it back (K12).
       this.host?.drain().then(() => {
         if (!this.stopped) this.o.bus.publish(clusterSubjects.governance(spaceId), enc.encode(JSON.stringify({ node: this.nodeId })));
       });
@@ -321,7 +341,7 @@ export class ClusterNode {
 
   private track(spaceId: string): void {
     if (this.spaces.has(spaceId) || this.stopped) return;
-    const cs: ClusterSpace = { id: spaceId, partials: new Map(), subs: [], seen: null, ownedRevision: null, renewedAt: -Infinity, owner: null, busy: false, machine: null, beat: null, lastPulse: null, lastKey: '', lastSentAt: -Infinity };
+    const cs: ClusterSpace = { id: spaceId, partials: new Map(), subs: [], seen: null, ownedRevision: null, renewedAt: -Infinity, owner: null, busy: false, machine: null, beat: null, lastPulse: null, lastKey: '', lastSentAt: -Infinity, published: [], hearts: new Map(), heartKey: '' };
     this.spaces.set(spaceId, cs);
     this.leaseObserver?.setLeaseOwned(spaceId, false);
     const bus = this.o.bus;
@@ -348,9 +368,10 @@ export class ClusterNode {
   private onPartial(cs: ClusterSpace, bytes: Uint8Array): void {
     const st = this.host?.stateOf(cs.id);
     if (!st) return;
-    const p = decodePartial(dec.decode(bytes), st.pulse.grid.bins, st.pulse.groupGrids.length);
+    const p = decodePartial(dec.decode(bytes), st.pulse.grid.bins, st.pulse.groupGrids.length, st.heart?.windowSlots);
     if (!p) return;
     cs.partials.set(p.node, { partial: p, receivedAt: this.o.scheduler.now() });
+    if (p.heart) cs.hearts.set(p.node, p.heart);
   }
 
   private onClaim(cs: ClusterSpace, bytes: Uint8Array): void {
@@ -365,7 +386,7 @@ export class ClusterNode {
     if (st?.participants.has(m.participant) || st?.pulse.has(m.participant)) this.host?.forget(cs.id, m.participant);
   }
 
-  /** Another node applied a council act: read the space's stored governance back (K10). */
+  /** Another node applied a council act: read the space's stored governance back (K12). */
   private onGovernance(cs: ClusterSpace, bytes: Uint8Array): void {
     let m: { node?: unknown };
     try {
@@ -398,11 +419,18 @@ export class ClusterNode {
     for (const cs of this.spaces.values()) {
       const st = host.stateOf(cs.id);
       if (!st) continue;
-      const key = `${st.pulse.grid.version}:${st.pulse.groupGrids.map((g) => g.version).join(',')}:${st.connected}:${st.displays}`;
-      if (key === cs.lastKey && now - cs.lastSentAt < this.t.heartbeatMs) continue;
+      const feeds = host.feedWatches(cs.id);
+      // The heart window (K10) travels only when it changed: a new slot, someone starting or
+      // stopping sharing (≤ 500 rows of 30 numbers, so not with every heartbeat).
+      const heart = st.heart && (st.heart.tracked > 0 || cs.heartKey !== '') ? st.heart.window(now) : null;
+      const heartKey = heart ? `${heart.end}:${heart.tracked}:${heart.sharing}:${heart.rows.length}` : '';
+      const heartChanged = heart !== null && heartKey !== cs.heartKey;
+      const key = `${st.pulse.grid.version}:${st.pulse.groupGrids.map((g) => g.version).join(',')}:${st.connected}:${st.displays}:${feeds}`;
+      if (key === cs.lastKey && !heartChanged && now - cs.lastSentAt < this.t.heartbeatMs) continue;
       cs.lastKey = key;
       cs.lastSentAt = now;
-      const p: PartialAggregate = { node: this.nodeId, at: now, connected: st.connected, displays: st.displays, grid: st.pulse.grid, groups: st.pulse.groupGrids };
+      if (heart) cs.heartKey = heart.tracked > 0 ? heartKey : '';
+      const p: PartialAggregate = { node: this.nodeId, at: now, connected: st.connected, displays: st.displays, feeds, grid: st.pulse.grid, groups: st.pulse.groupGrids, ...(heartChanged ? { heart } : {}) };
       this.o.bus.publish(clusterSubjects.partial(cs.id), enc.encode(encodePartial(p)));
     }
   }
@@ -522,7 +550,7 @@ export class ClusterNode {
     const smoothed = useLease ? lease.smoothed : (fromBus?.smoothed ?? null);
     const smoothedAt = useLease ? lease.at : (fromBus?.at ?? now);
     // It decides over this node's governance state of the space, read back from storage first
-    // (Q12): the council, policies and their cooldowns, the feedback in force go on (K10).
+    // (Q12): the council, policies and their cooldowns, the feedback in force go on (K12).
     const machine = createOwnerState(st.space, host.options, st.gov, { kind: 'started', at: now, pulseSeq: seq, ...(smoothed ? { smoothed, smoothedAt } : {}) });
     host.syncGovernance(cs.id).catch((e) => this.report(`could not read the council of space ${cs.id}`, e));
     cs.machine = machine;
@@ -578,9 +606,20 @@ export class ClusterNode {
     const fresh: PartialAggregate[] = [];
     for (const [node, h] of cs.partials) {
       if (now - h.receivedAt <= this.t.partialTtlMs) fresh.push(h.partial);
-      else cs.partials.delete(node);
+      else {
+        cs.partials.delete(node);
+        cs.hearts.delete(node);
+      }
     }
-    const merged = mergePartials(fresh, machine.pulse.grid.bins, machine.pulse.groupGrids.length);
+    // Every fresh node's last heart window, by node id, so the merge's order does not depend on arrival (K10).
+    const hearts = fresh
+      .map((p) => p.node)
+      .sort()
+      .flatMap((n) => {
+        const w = cs.hearts.get(n);
+        return w ? [w] : [];
+      });
+    const merged = { ...mergePartials(fresh, machine.pulse.grid.bins, machine.pulse.groupGrids.length), heart: hearts };
     let r: ReturnType<typeof step>;
     try {
       r = step(machine, { kind: 'tick', at, participant, merged });
@@ -591,11 +630,15 @@ export class ClusterNode {
     for (const fx of r.effects) {
       if (fx.type === 'publish') {
         const bytes = enc.encode(encodeView(fx.view));
+        if (cs.published.at(-1) !== fx.view.seq) {
+          cs.published.push(fx.view.seq);
+          if (cs.published.length > PUBLISHED_KEPT) cs.published.shift();
+        }
         if (fx.displays) this.o.bus.publish(subjects.displayPulse(cs.id), bytes);
         if (fx.participants) this.o.bus.publish(subjects.participantPulse(cs.id), bytes);
         if (!fx.displays && !fx.participants) this.onPulse(cs, bytes);
       } else if (fx.type === 'logAct') {
-        // A decision over the merged pulse: logged, then applied on this node's machine (K10).
+        // A decision over the merged pulse: logged, then applied on this node's machine (K12).
         this.host?.logDecision(cs.id, fx);
       } else if (fx.type === 'persist' && fx.write.kind === 'series') {
         const w = fx.write;

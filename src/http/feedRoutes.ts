@@ -201,7 +201,7 @@ export function createFeedRoutes(o: FeedRoutesOptions): (withSpace: SpaceLookup)
       const s = await steward(c);
       if (s instanceof Response) return s;
       if (!o.webhooks) return errorResponse(c, 'NOT_FOUND', 'this server sends no webhooks');
-      return c.json({ webhooks: o.webhooks.list(s.id), deliveries: o.webhooks.deliveries(s.id) });
+      return c.json({ webhooks: o.webhooks.list(s.id), deliveries: await o.webhooks.listDeliveries(s.id) });
     });
 
     app.post('/:code/webhooks', async (c) => {

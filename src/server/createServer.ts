@@ -58,7 +58,7 @@ import { SqliteStorage } from '../storage/sqlite/sqliteStorage.ts';
 import { WsEdge } from '../ws/wsEdge.ts';
 import pino, { type Logger } from 'pino';
 import { createOpsRoutes } from '../http/opsRoutes.ts';
-import { busCheck, Readiness, storageCheck } from './health.ts';
+import { busCheck, kvCheck, Readiness, storageCheck } from './health.ts';
 import { Metrics, timedScheduler } from './metrics.ts';
 import { NatsKv } from '../bus/nats/natsKv.ts';
 import { ClusterNode, type ClusterTimings } from '../cluster/clusterNode.ts';
@@ -119,6 +119,11 @@ export interface ServerConfig {
    * (`reason: shutdown`), so a load balancer stops routing here first (O4); default 0.
    */
   readonly drainMs?: number;
+  /**
+   * When set, `GET /metrics` answers only `Authorization: Bearer <metricsToken>` (401
+   * `UNAUTHORIZED` otherwise; SPEC O6). Default: open, as Prometheus exporters usually are.
+   */
+  readonly metricsToken?: string;
   /**
    * One space on several nodes (SPEC §K): NATS for the bus and the tick leases, the database
    * shared by every node. Replaces `bus`.
@@ -287,6 +292,7 @@ export async function createServer(config: ServerConfig = {}, deps: ServerDeps =
     let cluster: ClusterNode | null = null;
     let hostStorage: Storage = storage;
     let clusterBus: Bus | null = null;
+    let clusterKv: NatsKv | null = null;
     if (config.cluster) {
       const cc = config.cluster;
       if (!/^nats:\/\/[^\s/]+$/.test(cc.nats)) throw new RangeError(`the cluster must be nats://HOST:PORT, got '${cc.nats}'`);
@@ -295,6 +301,7 @@ export async function createServer(config: ServerConfig = {}, deps: ServerDeps =
       clusterBus = deps.bus ?? (await NatsBus.connect({ servers, prefix: name, name: `attune-${cc.nodeId}` }));
       const kv = await NatsKv.connect({ servers, bucket: `${name}_cluster`, name: `attune-${cc.nodeId}-kv` });
       cleanups.push(() => kv.close());
+      clusterKv = kv;
       hostStorage = nodeStorage(storage, await allocateSlot(kv, cc.nodeId));
       cluster = new ClusterNode({ nodeId: cc.nodeId, bus: clusterBus, kv, scheduler, storage, ...(cc.timings ? { timings: cc.timings } : {}) });
     }
@@ -305,7 +312,9 @@ export async function createServer(config: ServerConfig = {}, deps: ServerDeps =
     const logger = deps.logger ?? pino({ enabled: false });
     const storageKind = deps.storage ? (storage instanceof PostgresStorage ? 'postgres' : storage instanceof SqliteStorage ? 'sqlite' : storage instanceof MemoryStorage ? 'memory' : 'custom') : pgStorage ? 'postgres' : db ? 'sqlite' : 'memory';
     const busKind = bus instanceof NatsBus ? 'nats' : bus instanceof LocalBus ? 'local' : 'custom';
-    const checks = [storageCheck(storage, storageKind), busCheck(bus, busKind)];
+    // A cluster node also needs its lease store (O3): without the KV bucket it can neither
+    // renew nor take a tick lease, nor get an event-number slot on a restart.
+    const checks = [storageCheck(storage, storageKind), busCheck(bus, busKind), ...(clusterKv ? [kvCheck(clusterKv, 'nats')] : [])];
     const readiness = new Readiness(checks);
     let edgeRef: WsEdge | null = null;
     const metrics = new Metrics({
@@ -350,7 +359,11 @@ export async function createServer(config: ServerConfig = {}, deps: ServerDeps =
 
     // Webhook secrets are derived from a key beside the database (0600), never stored in it (S13).
     const feedKey = dataDir ? loadOrCreateSecret(join(dataDir, 'feeds-key')) : randomBytes(32).toString('base64url');
-    const feeds = await startFeeds({ host, bus, scheduler, storage, secretKey: feedKey, osc: config.osc ?? [] });
+    // On a cluster the push feeds (OSC, webhooks) leave from one node per pulse: the one that
+    // published it, the tick owner (F8); every node still serves SSE and reads.
+    const clusterNode = cluster;
+    const delivery = clusterNode ? { pulse: (spaceId: string, seq: number) => clusterNode.published(spaceId, seq), closed: (spaceId: string) => host.closedHere(spaceId) } : null;
+    const feeds = await startFeeds({ host, bus, scheduler, storage, secretKey: feedKey, osc: config.osc ?? [], ...(delivery ? { cluster: { delivery } } : {}) });
     cleanups.push(() => feeds.close());
 
     const trustProxyHops = config.trustProxyHops ?? 0;
@@ -379,7 +392,7 @@ export async function createServer(config: ServerConfig = {}, deps: ServerDeps =
         return timingSafeEqual(createHash('sha256').update(t).digest(), adminHash);
       },
       webRoot: config.webRoot === undefined ? join(REPO_ROOT, 'web', 'dist') : config.webRoot,
-      mounts: [...(log ? [{ path: '/log', app: createLogRoutes(log) }] : []), { path: '/', app: createOpsRoutes({ metrics, readiness }) }, ...(deps.mounts ?? [])],
+      mounts: [...(log ? [{ path: '/log', app: createLogRoutes(log) }] : []), { path: '/', app: createOpsRoutes({ metrics, readiness, metricsToken: config.metricsToken ?? null }) }, ...(deps.mounts ?? [])],
       trustProxyHops,
       joinThrottle,
       clock: () => scheduler.now(),

@@ -6,6 +6,7 @@
 import type { Bus } from '../bus/port.ts';
 import { DisplayModeBook } from '../feeds/displayModes.ts';
 import { EmbedBook } from '../feeds/embedBook.ts';
+import type { FeedDelivery } from '../feeds/feedDelivery.ts';
 import { type AudienceHold, FeedAudience } from '../feeds/feedAudience.ts';
 import { FeedSettings } from '../feeds/feedSettings.ts';
 import { OscFeed, type OscTarget, parseOscTarget } from '../feeds/osc/oscFeed.ts';
@@ -44,6 +45,12 @@ export interface FeedsOptions {
   /** The key webhook secrets are derived from (default: random for this process). */
   readonly secretKey?: Uint8Array | string;
   readonly report?: (message: string) => void;
+  /**
+   * A cluster node (§K, F8): which pulses and closes this node delivers to the push feeds (OSC,
+   * webhooks) — those it published or applied — and settings changes are announced on the bus
+   * so every node holds the same ones. Absent on a single node: it delivers everything.
+   */
+  readonly cluster?: { readonly delivery: FeedDelivery };
 }
 
 /** Parses server-wide OSC targets; throws a RangeError naming the first bad one. */
@@ -100,7 +107,8 @@ export async function startFeeds(o: FeedsOptions): Promise<Feeds> {
     }
   });
   const history = new PulseHistory({ bus: o.bus });
-  const osc = new OscFeed({ bus: o.bus, targets: oscTargetsOf(o.osc ?? []), modeOf: (id) => modes.get(id).mode, report }).start();
+  const delivery = o.cluster?.delivery;
+  const osc = new OscFeed({ bus: o.bus, targets: oscTargetsOf(o.osc ?? []), modeOf: (id) => modes.get(id).mode, report, ...(delivery ? { delivery } : {}) }).start();
   const webhooks = new WebhookBook({
     bus: o.bus,
     scheduler: o.scheduler,
@@ -109,10 +117,11 @@ export async function startFeeds(o: FeedsOptions): Promise<Feeds> {
     ...(o.fetch ? { fetch: o.fetch } : {}),
     ...(o.storage ? { storage: o.storage } : {}),
     ...(o.secretKey !== undefined ? { secretKey: o.secretKey } : {}),
+    ...(delivery ? { delivery } : {}),
   });
   const audience = new FeedAudience({ host: o.host, scheduler: o.scheduler });
   const embeds = new EmbedBook();
-  const settings = new FeedSettings({ osc, embeds, webhooks, audience, now: () => o.scheduler.now(), report, ...(o.storage ? { storage: o.storage } : {}) });
+  const settings = new FeedSettings({ osc, embeds, webhooks, audience, now: () => o.scheduler.now(), report, ...(o.storage ? { storage: o.storage } : {}), ...(o.cluster ? { shareOn: o.bus } : {}) });
   // Server-wide OSC targets follow every space that is in use: a space announces itself with
   // its participant-rate pulses (published while anyone is connected or counted), and the feed
   // then watches it as a display, so its bundles come at the display rate.
@@ -140,6 +149,7 @@ export async function startFeeds(o: FeedsOptions): Promise<Feeds> {
     settings,
     async close() {
       acts.dispose();
+      settings.close();
       discovery?.dispose();
       ended.dispose();
       audience.close();

@@ -1,10 +1,11 @@
 /**
  * Liveness and readiness (SPEC O2, O3). `/healthz` answers while the process serves HTTP at all
- * (src/http/app.ts); `/readyz` is ready only when storage and bus both answer a check within
- * CHECK_TIMEOUT_MS and the server is not draining — what a load balancer or an orchestrator
+ * (src/http/app.ts); `/readyz` is ready only when storage and bus (and, on a cluster node, the
+ * KV bucket of its tick leases) each answer a check within CHECK_TIMEOUT_MS and the server is
+ * not draining — what a load balancer or an orchestrator
  * should route on. The same checks feed the `attune_dependency_up` gauge (metrics.ts).
  */
-import type { Bus } from '../bus/port.ts';
+import type { Bus, KvStore } from '../bus/port.ts';
 import type { Storage } from '../storage/port.ts';
 import { type DependencyCheck, runCheck } from './metrics.ts';
 
@@ -29,6 +30,22 @@ export function busCheck(bus: Bus, kind: string): DependencyCheck {
     kind,
     check: async () => {
       await bus.flush();
+      return true;
+    },
+  };
+}
+
+/**
+ * A probe of a cluster's lease store (SPEC K1, O3): a read of a key nobody writes, which on NATS
+ * is a JetStream request to the bucket's stream — it fails when the connection is gone, JetStream
+ * is off or the bucket was deleted, each of which stops lease renewals and takeovers.
+ */
+export function kvCheck(kv: Pick<KvStore, 'get'>, kind: string): DependencyCheck {
+  return {
+    name: 'kv',
+    kind,
+    check: async () => {
+      await kv.get('readyz.probe');
       return true;
     },
   };

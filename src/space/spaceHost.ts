@@ -146,10 +146,13 @@ export interface ClusterHooks {
   elsewhere(spaceId: string): number;
   /** Every event that changed a space's state, after its effects (claims, announcements). */
   stepped(spaceId: string, e: SpaceEvent): void;
-  /** The whole space's presence over every node (H2), or null before any partial arrived. */
-  presence(spaceId: string): { present: number; connected: number; displays: number } | null;
   /**
-   * A council act asked for on this node (K10): sent to the node that owns the space's tick,
+   * The whole space's presence over every node (H2), or null before any partial arrived;
+   * `displays` includes the feeds watching on every node (`feeds`).
+   */
+  presence(spaceId: string): { present: number; connected: number; displays: number; feeds: number } | null;
+  /**
+   * A council act asked for on this node (K12): sent to the node that owns the space's tick,
    * which takes it; resolves its answer. Null when this node takes it itself (it owns the tick,
    * or nobody does).
    */
@@ -289,6 +292,8 @@ export class SpaceHost {
   }
 
   private opening = new Map<string, Promise<boolean>>();
+  /** Spaces whose close this host applied (F8: it announces `space.closed` to webhooks). */
+  private readonly closedOnThisHost = new Set<string>();
 
   /**
    * Opens a space another node created (it is open in the shared storage but not live here):
@@ -303,7 +308,7 @@ export class SpaceHost {
         if (space?.status !== 'open' || this.byId.has(spaceId) || this.stopped) return this.byId.has(spaceId);
         const now = this.o.scheduler.now();
         const state = createSpaceState(this.settingsOf(space, await this.noiseSeedOf(space.id)), this.options, await this.o.storage.lastEventN(space.id));
-        // The council and what it set, as the node that applied them stored them (S12, K10).
+        // The council and what it set, as the node that applied them stored them (S12, K12).
         const gov = await this.o.storage.getGovernance(space.id);
         if (gov) restoreGovernance(state.gov, JSON.parse(gov) as GovernanceSnapshot, space.groups ?? []);
         if (this.byId.has(spaceId) || this.stopped) return this.byId.has(spaceId);
@@ -349,7 +354,7 @@ export class SpaceHost {
   }
 
   /**
-   * Another node applied a council act (K10): this node's copy of the space's governance is
+   * Another node applied a council act (K12): this node's copy of the space's governance is
    * replaced by the stored one (S12). Resolves once stepped.
    */
   async syncGovernance(spaceId: string): Promise<void> {
@@ -360,7 +365,7 @@ export class SpaceHost {
   }
 
   /**
-   * A council act another node asked this node, the tick owner, to take (K10): checked, logged,
+   * A council act another node asked this node, the tick owner, to take (K12): checked, logged,
    * applied and stored here, one at a time with this node's own; resolves once what it changed
    * is durable, so the asking node reads it back from storage.
    */
@@ -373,7 +378,7 @@ export class SpaceHost {
   }
 
   /**
-   * A decision of the tick owner's machine (K10: `policy.fired`, `feedback.changed` on expiry),
+   * A decision of the tick owner's machine (K12: `policy.fired`, `feedback.changed` on expiry),
    * logged like any act — awaited, before it takes effect — and then applied to this node's
    * machine of the space, whose governance state the owner's machine decides over.
    */
@@ -419,7 +424,7 @@ export class SpaceHost {
     // Beat 0 is a participant beat, taken now, so the space has a published pulse at once.
     const start = sch.now();
     // A tick is stamped with its beat's target time: beats caught up after a stall keep their slots.
-    // A cluster node's machine holds one node's partial: its ticks decide and show nothing (K10).
+    // A cluster node's machine holds one node's partial: its ticks decide and show nothing (K12).
     const partial = this.o.cluster ? { partial: true } : {};
     const beat = (i: number, at: number) => this.stepIn(live, { kind: 'tick', at, participant: isParticipantBeat(i, displayHz, participantHz), ...partial });
     beat(0, start);
@@ -551,6 +556,7 @@ export class SpaceHost {
         live.record = { ...live.record, status: 'closed', closedAt: at };
         this.byCode.delete(live.record.code);
         this.byId.delete(live.record.id);
+        this.closedOnThisHost.add(live.record.id);
         this.o.bus.publish(subjects.control(live.record.id), encoder.encode(JSON.stringify({ t: 'bye', reason: 'space-closed' })));
         const ended = [...live.watchers.values()];
         live.watchers.clear();
@@ -1108,7 +1114,7 @@ export class SpaceHost {
 
   /**
    * An act asked for by someone. On a cluster space a council act goes to the node that owns the
-   * tick (K10), which takes it; this node then reads the governance it stored back, so what the
+   * tick (K12), which takes it; this node then reads the governance it stored back, so what the
    * caller reads next includes the act.
    */
   private act(live: LiveSpace, act: SpaceAct): Promise<Result<true>> {
@@ -1172,7 +1178,7 @@ export class SpaceHost {
     };
     let found = find();
     // On a cluster, a member invited through another node a moment ago may not have reached this
-    // node's copy yet (K10): read the stored council once before refusing.
+    // node's copy yet (K12): read the stored council once before refusing.
     if (!found && this.o.cluster) {
       await this.syncGovernance(space.id);
       found = find();
@@ -1492,8 +1498,18 @@ export class SpaceHost {
     // Feeds watch on this node; the cluster's figures (H2) count them among its displays.
     const feeds = live.watchers.size;
     const whole = this.o.cluster?.presence(spaceId);
-    if (whole) return { ...whole, displays: Math.max(0, whole.displays - feeds), feeds };
+    if (whole) return { ...whole, displays: Math.max(0, whole.displays - whole.feeds) };
     return { present: live.state.pulse.count, connected: live.state.connected, displays: Math.max(0, live.state.displays - feeds), feeds };
+  }
+
+  /** Feeds watching an open space on this node as displays (F5), counted among its displays. */
+  feedWatches(spaceId: string): number {
+    return this.byId.get(spaceId)?.watchers.size ?? 0;
+  }
+
+  /** Whether this host applied the close of the space (a cluster's other nodes only retire it, §K). */
+  closedHere(spaceId: string): boolean {
+    return this.closedOnThisHost.has(spaceId);
   }
 
   /** The last published pulse of an open space, as sent (H5): a read never steps the machine. */

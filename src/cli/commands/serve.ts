@@ -65,12 +65,15 @@ Options:
   --drain-seconds N   on SIGTERM, answer /readyz with 503 for N seconds before telling
                       clients bye (reason: shutdown) so they reconnect elsewhere (env
                       ATTUNE_DRAIN_SECONDS, default 0)
+  --metrics-token T   GET /metrics answers only Authorization: Bearer T (401 otherwise);
+                      at least 16 characters. Prefer the env var ATTUNE_METRICS_TOKEN: a
+                      flag shows in the process list. Default: /metrics is open
   --log-level LEVEL   structured logs (JSON lines on stderr): fatal, error, warn, info,
                       debug, trace or silent (env ATTUNE_LOG_LEVEL, default info)
   --no-build          do not build the web app, even if it is missing or stale
 
-Operations: GET /metrics (Prometheus), /healthz (alive), /readyz (storage and bus reachable,
-not draining). See SPEC.md §O.
+Operations: GET /metrics (Prometheus; behind --metrics-token when set), /healthz (alive),
+/readyz (storage and bus — and a cluster's KV bucket — reachable, not draining). See SPEC.md §O.
   -h, --help          show this help
 `;
 
@@ -151,6 +154,7 @@ export const command: Command = {
         'no-build': { type: 'boolean', default: false },
         'drain-seconds': { type: 'string' },
         'log-level': { type: 'string' },
+        'metrics-token': { type: 'string' },
         osc: { type: 'string', multiple: true },
         cluster: { type: 'string' },
         'node-id': { type: 'string' },
@@ -206,6 +210,8 @@ export const command: Command = {
     const drainSeconds = num('drain-seconds', values['drain-seconds'] ?? io.env.ATTUNE_DRAIN_SECONDS, 0, 600);
     const logLevel = values['log-level'] ?? io.env.ATTUNE_LOG_LEVEL ?? 'info';
     if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) throw new UsageError(`--log-level must be fatal, error, warn, info, debug, trace or silent, got '${logLevel}'`);
+    const metricsToken = values['metrics-token'] ?? io.env.ATTUNE_METRICS_TOKEN;
+    if (metricsToken !== undefined && !/^[\x21-\x7e]{16,512}$/.test(metricsToken)) throw new UsageError('--metrics-token must be 16–512 printable characters without spaces (a bearer token); make one with: openssl rand -hex 24');
     const logger = pino({ level: logLevel, base: { pid: process.pid, ...(clusterUrl ? { node: nodeId } : {}) } }, io.stderr);
     let server: RunningServer;
     try {
@@ -228,6 +234,7 @@ export const command: Command = {
         ...(osc.length > 0 ? { osc } : {}),
         ...(clusterUrl ? { cluster: { nats: clusterUrl, nodeId, name: clusterName } } : {}),
         ...(drainSeconds ? { drainMs: drainSeconds * 1000 } : {}),
+        ...(metricsToken !== undefined ? { metricsToken } : {}),
       }, { logger });
     } catch (e) {
       const err = e as NodeJS.ErrnoException;

@@ -4,10 +4,11 @@
  * the aggregate is exact (core/aggregate: integer sums, cell and quadrant counts), the merge of
  * the partials equals, bit for bit, the aggregate of the whole crowd.
  *
- * Wire form: one JSON object per partial, `{v:1,node,at,connected,displays,grid,groups}` with each
+ * Wire form: one JSON object per partial, `{v:1,node,at,connected,displays,feeds,grid,groups}` with each
  * aggregate as `{n,sv,sa,svv,saa,q:[4],k:[bins²]}` (≈ 0.7 KB for a 16 × 16 grid).
  */
 import { Aggregate } from '../aggregate/aggregate.ts';
+import type { HeartWindow } from '../collective/heartSynchrony.ts';
 import type { MergedCounts } from '../space/events.ts';
 
 /** One node's partial of one space. */
@@ -17,9 +18,16 @@ export interface PartialAggregate {
   readonly at: number;
   /** Participants connected to that node. */
   readonly connected: number;
+  /** Displays watched by feeds on that node (F5), among `displays`. */
+  readonly feeds: number;
   readonly displays: number;
   readonly grid: Aggregate;
   readonly groups: readonly Aggregate[];
+  /**
+   * The node's heart window (SPEC K10), sent when it changed (a new 2-s slot, someone starting or
+   * stopping sharing); absent otherwise — the owner keeps each node's last one.
+   */
+  readonly heart?: HeartWindow;
 }
 
 interface AggregateWire {
@@ -57,11 +65,28 @@ function aggregateOf(w: unknown, bins: number): Aggregate | null {
 
 /** The wire text of a partial. */
 export function encodePartial(p: PartialAggregate): string {
-  return JSON.stringify({ v: 1, node: p.node, at: p.at, connected: p.connected, displays: p.displays, grid: wireOf(p.grid), groups: p.groups.map(wireOf) });
+  const heart = p.heart ? { end: p.heart.end, tracked: p.heart.tracked, sharing: p.heart.sharing, rows: p.heart.rows.map((r) => Array.from(r)) } : undefined;
+  return JSON.stringify({ v: 1, node: p.node, at: p.at, connected: p.connected, displays: p.displays, feeds: p.feeds, grid: wireOf(p.grid), groups: p.groups.map(wireOf), ...(heart ? { heart } : {}) });
 }
 
-/** Parses a partial of a `bins` × `bins` grid with `groups` declared groups; null when malformed. */
-export function decodePartial(text: string, bins: number, groups: number): PartialAggregate | null {
+/** A heart window off the wire: rows of `slots` readings within 25–250 bpm; null when malformed. */
+function heartOf(w: unknown, slots: number): HeartWindow | null {
+  if (typeof w !== 'object' || w === null) return null;
+  const o = w as Record<string, unknown>;
+  if (!isInt(o.end) || !isInt(o.tracked) || !isInt(o.sharing) || o.tracked < 0 || o.sharing < 0 || !Array.isArray(o.rows) || o.rows.length > o.tracked) return null;
+  const rows: Float64Array[] = [];
+  for (const r of o.rows) {
+    if (!Array.isArray(r) || r.length !== slots || !r.every((x) => typeof x === 'number' && x >= 25 && x <= 250)) return null;
+    rows.push(Float64Array.from(r as number[]));
+  }
+  return { end: o.end, tracked: o.tracked, sharing: o.sharing, rows };
+}
+
+/**
+ * Parses a partial of a `bins` × `bins` grid with `groups` declared groups (and heart windows of
+ * `heartSlots` slots; without it a heart window is ignored); null when malformed.
+ */
+export function decodePartial(text: string, bins: number, groups: number, heartSlots?: number): PartialAggregate | null {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -79,7 +104,15 @@ export function decodePartial(text: string, bins: number, groups: number): Parti
     if (!a) return null;
     gs.push(a);
   }
-  return { node: o.node, at: o.at, connected: o.connected, displays: o.displays, grid, groups: gs };
+  // `feeds` came after v1's first form: absent means none.
+  const feeds = o.feeds === undefined ? 0 : o.feeds;
+  if (!isInt(feeds) || feeds < 0) return null;
+  let heart: HeartWindow | null = null;
+  if (o.heart !== undefined && heartSlots !== undefined) {
+    heart = heartOf(o.heart, heartSlots);
+    if (!heart) return null;
+  }
+  return { node: o.node, at: o.at, connected: o.connected, displays: o.displays, feeds, grid, groups: gs, ...(heart ? { heart } : {}) };
 }
 
 /** Merges partials into the whole space's counts (SPEC K3). O(nodes · bins²). */

@@ -96,6 +96,24 @@ export interface ReleasedHeartSynchrony {
   readonly synchrony: Omit<HeartSynchronyMeasure, 'sharing'> | null;
 }
 
+/**
+ * What one node of a cluster contributes to the room's heart synchrony (SPEC K10): its sharers'
+ * gap-filled series over the window, without ids, in its own order. The tick owner measures the
+ * union of every node's rows exactly as one node measures its own people
+ * ({@link HeartSynchrony.useMerged}), because the leave-one-out ISC needs each person's series
+ * against everyone else's — no fixed-size summary of a node's sharers gives it.
+ */
+export interface HeartWindow {
+  /** The window ends before this slot (exclusive): `floor(now / sampleMs)` on that node. */
+  readonly end: number;
+  /** People the node tracks (any reading in the last two windows). */
+  readonly tracked: number;
+  /** People with a reading in the last `freshMs`. */
+  readonly sharing: number;
+  /** Each counted person's series, `windowSlots` values; at most `maxPeople` (a seeded sample). */
+  readonly rows: readonly Float64Array[];
+}
+
 interface Person {
   /** Slot index each ring cell holds (−1: empty). */
   readonly slot: Float64Array;
@@ -202,9 +220,40 @@ export class HeartSynchrony {
     this.#w = Math.round(windowMs / this.#o.sampleMs);
   }
 
-  /** People currently tracked. */
+  /** People currently tracked (on a cluster's tick owner: over every node's windows). */
   get tracked(): number {
+    if (this.#merged) return this.#merged.reduce((n, w) => n + w.tracked, 0);
     return this.#people.size;
+  }
+
+  /** Slots in a window (the length of every {@link HeartWindow} row). */
+  get windowSlots(): number {
+    return this.#w;
+  }
+
+  #merged: readonly HeartWindow[] | null = null;
+
+  /**
+   * The tick owner of a cluster space (SPEC K10): from now on {@link measure} and {@link tracked}
+   * read these windows of every node (ordered by node id), not this instance's own readings
+   * (the owner holds no participants). The measure is recomputed whenever a window changes.
+   */
+  useMerged(windows: readonly HeartWindow[]): void {
+    const prev = this.#merged;
+    if (prev && prev.length === windows.length && prev.every((w, i) => w === windows[i])) return;
+    this.#merged = windows;
+    this.#cached = null;
+  }
+
+  /**
+   * This node's contribution to a cluster's measure (SPEC K10): the people counted over the
+   * window ending at `now`'s slot, capped at `maxPeople` rows by a seeded sample (so one partial
+   * stays bounded: ≤ 500 × 30 numbers).
+   */
+  window(now: number): HeartWindow {
+    const w = this.#collect(now);
+    const rows = w.rows.length > this.#o.maxPeople ? sampleIndices(w.rows.length, this.#o.maxPeople, createRng(`${this.#o.seed}:${w.end}:rows`)).map((i) => w.rows[i] as Float64Array) : w.rows;
+    return { end: w.end, tracked: this.#people.size, sharing: w.sharing, rows };
   }
 
   /**
@@ -238,9 +287,26 @@ export class HeartSynchrony {
    * `sharing` and `at` are the first computation's of the slot.
    */
   measure(now: number): HeartSynchronyMeasure {
+    if (this.#merged) {
+      this.#cached ??= { end: -1, m: this.#computeMerged(now, this.#merged) };
+      return this.#cached.m;
+    }
     const end = Math.floor(now / this.#o.sampleMs);
     if (this.#cached?.end !== end) this.#cached = { end, m: this.compute(now) };
     return this.#cached.m;
+  }
+
+  /** The measure over every node's rows, in the windows' order; the window's end is the latest node's. */
+  #computeMerged(now: number, windows: readonly HeartWindow[]): HeartSynchronyMeasure {
+    let end = Math.floor(now / this.#o.sampleMs);
+    if (windows.length > 0) end = Math.max(...windows.map((w) => w.end));
+    const rows: Float64Array[] = [];
+    let sharing = 0;
+    for (const w of windows) {
+      sharing += w.sharing;
+      for (const r of w.rows) if (r.length === this.#w) rows.push(r);
+    }
+    return this.#computeRows(now, end, sharing, rows);
   }
 
   /** A participant stopped sharing or left: forget their readings at once. */
@@ -282,8 +348,13 @@ export class HeartSynchrony {
 
   /** Measures the synchrony over the window that ends at the last complete slot before `now`. */
   compute(now: number): HeartSynchronyMeasure {
+    const w = this.#collect(now);
+    return this.#computeRows(now, w.end, w.sharing, w.rows);
+  }
+
+  /** The window ending at `now`'s slot: who shares, and the series of those who count. */
+  #collect(now: number): { end: number; sharing: number; rows: Float64Array[] } {
     const o = this.#o;
-    const W = this.#w;
     const end = Math.floor(now / o.sampleMs);
     let sharing = 0;
     const rows: Float64Array[] = [];
@@ -296,6 +367,13 @@ export class HeartSynchrony {
       const s = this.#seriesOf(p, end);
       if (s) rows.push(s);
     }
+    return { end, sharing, rows };
+  }
+
+  /** The ISC, its interval and its surrogates over `rows` (module header, steps 2–4). */
+  #computeRows(now: number, end: number, sharing: number, rows: readonly Float64Array[]): HeartSynchronyMeasure {
+    const o = this.#o;
+    const W = this.#w;
     const rng = createRng(`${o.seed}:${end}`);
     const chosen = rows.length > o.maxPeople ? sampleIndices(rows.length, o.maxPeople, rng).map((i) => rows[i] as Float64Array) : rows;
     const P = chosen.length;

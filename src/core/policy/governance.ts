@@ -558,7 +558,7 @@ export function restoreGovernance(g: GovernanceState, s: GovernanceSnapshot, gro
 
 /**
  * Replaces a state's council, members, proposals, policies and what they set with a stored
- * snapshot (a cluster node's copy after another node applied an act, K10). Derived state —
+ * snapshot (a cluster node's copy after another node applied an act, K12). Derived state —
  * the history window, opt-outs, a decision in flight — stays.
  */
 export function replaceGovernance(g: GovernanceState, s: GovernanceSnapshot, groups: readonly string[]): void {

@@ -8,7 +8,7 @@
 import type { Affect } from '../affect.ts';
 import type { Aggregate } from '../aggregate/aggregate.ts';
 import type { CollectiveState } from '../collective/collectiveTracker.ts';
-import type { ReleasedHeartSynchrony } from '../collective/heartSynchrony.ts';
+import type { HeartWindow, ReleasedHeartSynchrony } from '../collective/heartSynchrony.ts';
 import type { Bridging } from '../collective/bridging.ts';
 import type { GovernanceAct } from '../governance.ts';
 import type { ReleasedGroups } from '../release/groups.ts';
@@ -103,7 +103,7 @@ export type SpaceEvent =
   /** Cluster (SPEC §K): the participant continued on another node; their point and seq state leave this node's machine. */
   | { readonly kind: 'moved'; readonly at: number; readonly participantId: string }
   /**
-   * Cluster (SPEC K10): another node applied a governance act and stored the space's governance
+   * Cluster (SPEC K12): another node applied a governance act and stored the space's governance
    * (S12); this node's copy is replaced by the stored one. Derived from storage, like the
    * restore at a restart (Q12), so not recorded.
    */
@@ -121,6 +121,8 @@ export interface MergedCounts {
   /** Participants connected and displays watching, over every node. */
   readonly connected: number;
   readonly displays: number;
+  /** Every node's last heart window, ordered by node id (SPEC K10); absent: no heart figures. */
+  readonly heart?: readonly HeartWindow[];
 }
 
 /** Kinds of event. */

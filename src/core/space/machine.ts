@@ -171,7 +171,7 @@ export function createSpaceState(space: SpaceSettings, options: Partial<MachineO
 }
 
 /**
- * The tick owner's machine of a cluster space (SPEC K3, K10): a fresh machine (no participants;
+ * The tick owner's machine of a cluster space (SPEC K3, K12): a fresh machine (no participants;
  * each tick takes the merged partials) that decides over `gov`, the governance state of the
  * owner node's own machine of the space — one state per node, so an act applied there is what
  * the owner's next tick shows and evaluates. Its derived parts start afresh, as after a restart
@@ -496,7 +496,7 @@ function tick(state: SpaceState, at: number, participant: boolean, partial: bool
   const hearts: PulseView = state.heart && state.heart.tracked > 0 ? { ...base, heart: releaseHeartSynchrony(state.heart.measure(at), o.release.minCohort) } : base;
   const grouped = state.space.groups?.length ? withGroups(state, hearts) : hearts;
   // Feedback and display fields only once governance is in use, so other spaces' bytes stay as they were.
-  // A cluster node's own tick sees one node's partial: the owner's merged tick shows and decides (K10).
+  // A cluster node's own tick sees one node's partial: the owner's merged tick shows and decides (K12).
   const view: PulseView = !partial && governanceShown(state.gov) ? { ...grouped, ...governanceFields(state.gov) } : grouped;
   state.lastView = view;
   const effects: Effect[] = [{ type: 'publish', participants: participant && state.connected > 0, displays: state.displays > 0, view }];
@@ -569,6 +569,8 @@ function mergeCounts(state: SpaceState, m: MergedCounts): void {
   });
   state.connected = m.connected;
   state.displays = m.displays;
+  // Heart synchrony over every node's sharers (K10): the owner measures their rows, not its own.
+  if (m.heart) state.heart?.useMerged(m.heart);
 }
 
 /** Adds the released groups (R6) and their bridging measures to a view (spaces that declare groups). */

@@ -13,6 +13,7 @@ import { isIP } from 'node:net';
 import { Bundle, encode, Message } from 'node-osc';
 import type { Bus, Disposable } from '../../bus/port.ts';
 import type { DisplayMode } from '../../core/displayMode.ts';
+import type { FeedDelivery } from '../feedDelivery.ts';
 import { subscribeReleasedViews } from '../releasedViews.ts';
 import { type OscMessageSpec, oscMessagesOf } from './oscPulse.ts';
 
@@ -65,6 +66,8 @@ export interface OscFeedOptions {
   readonly hist?: boolean;
   /** Where a failing target is reported (once per target until it works again). */
   readonly report?: (message: string) => void;
+  /** Which pulses this node sends (a cluster: those it published, F8); default every one. */
+  readonly delivery?: FeedDelivery;
 }
 
 /** Figures for the steward page and tests. */
@@ -94,7 +97,7 @@ export class OscFeed {
   start(): this {
     this.sub ??= subscribeReleasedViews(this.o.bus, '*', ({ spaceId, view }) => {
       const targets = this.targetsOf(spaceId);
-      if (targets.length === 0) return;
+      if (targets.length === 0 || (this.o.delivery && !this.o.delivery.pulse(spaceId, view.seq))) return;
       const mode = this.o.modeOf?.(spaceId);
       const bytes = encodeOscBundle(oscMessagesOf(view, { ...(mode ? { mode } : {}), ...(this.o.hist ? { hist: true } : {}) }));
       this.s.bundles++;

@@ -24,6 +24,7 @@ import { fail, ok, type Result } from '../../core/errors.ts';
 import type { Cancel, Scheduler } from '../../space/scheduler.ts';
 import type { Storage, WebhookDeliveryRecord } from '../../storage/port.ts';
 import type { DisplayModeBook } from '../displayModes.ts';
+import type { FeedDelivery } from '../feedDelivery.ts';
 import { subscribeReleasedViews } from '../releasedViews.ts';
 
 /** Kinds of webhook event. */
@@ -97,6 +98,12 @@ export interface WebhookBookOptions {
   readonly secretKey?: Uint8Array | string;
   /** Where a failed write of the delivery log is reported. */
   readonly report?: (message: string) => void;
+  /**
+   * Which alerts and closings this node delivers (a cluster: the pulses it published, the
+   * closes it applied; F8); default every one. With it, the delivery log is read from storage,
+   * where every node appends its attempts.
+   */
+  readonly delivery?: FeedDelivery;
 }
 
 interface Sub extends WebhookInfo {
@@ -131,7 +138,7 @@ export class WebhookBook {
     this.subs.push(
       subscribeReleasedViews(o.bus, '*', ({ spaceId, view }) => {
         const book = this.spaces.get(spaceId);
-        if (!book || !view.collective) return;
+        if (!book || !view.collective || (o.delivery && !o.delivery.pulse(spaceId, view.seq))) return;
         for (const m of view.collective.events) {
           if (m.type === 'updated') continue;
           this.emit(spaceId, 'alert', `alert.${m.type}`, m.at, m.alert);
@@ -143,6 +150,7 @@ export class WebhookBook {
         const m = /^space\.([^.]+)\.control$/.exec(subject);
         if (!m?.[1]) return;
         const spaceId = m[1];
+        if (o.delivery && !o.delivery.closed(spaceId)) return;
         let msg: { t?: string; reason?: string } = {};
         try {
           msg = JSON.parse(new TextDecoder().decode(bytes)) as typeof msg;
@@ -239,9 +247,45 @@ export class WebhookBook {
     return (this.spaces.get(spaceId)?.subs ?? []).map(({ secret: _s, ...info }) => info);
   }
 
-  /** A space's delivery log, newest first. */
+  /** A space's delivery log as this node made it, newest first. */
   deliveries(spaceId: string): readonly DeliveryRecord[] {
     return [...(this.spaces.get(spaceId)?.log ?? [])].reverse();
+  }
+
+  /**
+   * A space's delivery log for the steward, newest first: this node's ({@link deliveries}), or on
+   * a cluster (a `delivery` given, and storage) the stored log every node appends to, since the
+   * node that delivers a space's alerts is its tick owner, not the node the steward asks.
+   */
+  async listDeliveries(spaceId: string): Promise<readonly DeliveryRecord[]> {
+    if (!this.o.delivery || !this.o.storage) return this.deliveries(spaceId);
+    const out: DeliveryRecord[] = [];
+    for (const d of await this.o.storage.listWebhookDeliveries(spaceId, DELIVERY_LOG_SIZE)) {
+      const { spaceId: _id, event, ...rest } = d;
+      if (isEventKind(event)) out.push({ ...rest, event });
+    }
+    return out.reverse();
+  }
+
+  /**
+   * Puts the stored subscriptions of one space in force again (another node of a cluster changed
+   * them, F8): new ones are adopted, removed ones dropped, the others kept as they are (with their
+   * retries). Returns how many the space has now.
+   */
+  async reload(spaceId: string, code: string): Promise<number> {
+    const storage = this.o.storage;
+    if (!storage) return this.spaces.get(spaceId)?.subs.length ?? 0;
+    const stored = (await storage.listWebhooks()).filter((w) => w.spaceId === spaceId);
+    const book = this.spaces.get(spaceId);
+    if (book) {
+      const keep = new Set(stored.map((w) => w.id));
+      for (let i = book.subs.length - 1; i >= 0; i--) if (!keep.has((book.subs[i] as Sub).id)) book.subs.splice(i, 1);
+    }
+    for (const w of stored) {
+      if (this.spaces.get(spaceId)?.subs.some((s) => s.id === w.id)) continue;
+      this.adopt(spaceId, code, { id: w.id, url: w.url, events: w.events.filter(isEventKind), createdAt: w.createdAt });
+    }
+    return this.spaces.get(spaceId)?.subs.length ?? 0;
   }
 
   /** Sends an event to every subscription of the space that wants it. */
