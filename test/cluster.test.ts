@@ -158,7 +158,7 @@ describe('cluster (one space on several nodes, in one process)', () => {
     for (const x of [...c.nodes, { node: late }]) await x.node.stop();
   });
 
-  it('[K2] when the owner goes silent another node takes the tick within leaseMs + renewMs; seq and smoothing continue', async () => {
+  it('[K2][K11] when the owner goes silent another node takes the tick within leaseMs + renewMs; seq and smoothing continue', async () => {
     const c = await cluster(3);
     const [a, b] = c.nodes as [(typeof c.nodes)[0], (typeof c.nodes)[0]];
     const created = await a.host.createSpace({ name: 'failover' });
@@ -193,6 +193,8 @@ describe('cluster (one space on several nodes, in one process)', () => {
     for (let i = 1; i < seqs.length; i++) expect(seqs[i] as number).toBeGreaterThan(seqs[i - 1] as number);
     expect(after[0]?.seq).toBe(before.seq + 1);
     expect(after[0]?.smoothed).toEqual(before.smoothed);
+    // [K8][K11] The silent node's participant has left the pulse (its partial is gone) until they resume elsewhere.
+    expect((got.at(-1) as unknown as { count: number }).count).toBe(2);
     const newOwner = c.nodes.find((x) => x.node.status(id)?.owned);
     expect(newOwner?.node.takeovers.at(-1)?.spaceId).toBe(id);
     expect(b === owner || a === owner || newOwner !== owner).toBe(true);
@@ -341,6 +343,13 @@ describe('cluster (one space on several nodes, in one process)', () => {
     await expect.poll(() => received, { timeout: 5000 }).toBe(feeds.reduce((x, f) => x + f.osc.stats.bundles, 0));
     // [K6] The feeds' watches count as feeds, not displays, on every node.
     for (const x of c.nodes) expect(x.host.presence(id)).toMatchObject({ displays: 0, feeds: 3 });
+    // Pull feeds on every node serve the owner's bytes: the SSE history (F2) and reads (H5).
+    const lastDisplay = displayPulses.at(-1) as number;
+    for (const [i, f] of feeds.entries()) {
+      expect(f.history.latest(id)?.seq).toBe(lastDisplay);
+      expect(f.history.latest(id)?.data).toBe(feeds[owner]?.history.latest(id)?.data);
+      expect((JSON.parse(dec.decode(c.nodes[i]?.host.latestPulse(id) as Uint8Array)) as { seq: number }).seq).toBe(lastDisplay);
+    }
     // The close, applied on node a, is announced to the webhook once (not once per node).
     expect((await a.host.closeSpace(code, created.value.stewardToken)).ok).toBe(true);
     await c.run(100);

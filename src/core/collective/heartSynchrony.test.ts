@@ -104,6 +104,40 @@ describe('heart synchrony (leave-one-out ISC with circular-shift surrogates)', (
     expect(() => new HeartSynchrony({ windowMs: 10_000 })).toThrow(RangeError);
   });
 
+  it('[K10] one node’s window, measured by a tick owner, gives exactly that node’s figures; windows of several nodes give one node’s ISC over everyone', () => {
+    const now = T0 + 120_000;
+    const one = room(12, 120, 0.6, 7);
+    const owner = new HeartSynchrony({ seed: 7 });
+    owner.useMerged([one.window(now)]);
+    expect(owner.tracked).toBe(12);
+    expect(owner.measure(now)).toEqual(one.compute(now));
+    // Split the same people over three "nodes": the observed ISC is the same to rounding.
+    const rng = createRng(9);
+    const common = ar1(rng, 60, 2, 12);
+    const whole = new HeartSynchrony({ seed: 9 });
+    const nodes = [0, 1, 2].map(() => new HeartSynchrony({ seed: 9 }));
+    for (let p = 0; p < 12; p++) {
+      const own = ar1(rng, 60, 2, 12);
+      for (let i = 0; i < 60; i++) {
+        const bpm = 70 + p + 4 * (0.6 * (common[i] as number) + 0.8 * (own[i] as number));
+        whole.observe(`p${p}`, bpm, T0 + i * 2000);
+        nodes[p % 3]?.observe(`p${p}`, bpm, T0 + i * 2000);
+      }
+    }
+    const merged = new HeartSynchrony({ seed: 9 });
+    merged.useMerged(nodes.map((n) => n.window(now)));
+    const m = merged.measure(now);
+    const w = whole.compute(now);
+    expect(m.people).toBe(w.people);
+    expect(m.sharing).toBe(w.sharing);
+    expect(Math.abs((m.isc as number) - (w.isc as number))).toBeLessThan(1e-12);
+    // A window is rebuilt when someone is forgotten, not only at a new slot.
+    const n0 = nodes[0] as HeartSynchrony;
+    expect(n0.window(now).rows).toHaveLength(4);
+    n0.forget('p0');
+    expect(n0.window(now).rows).toHaveLength(3);
+  });
+
   it('leave-one-out z matches a direct computation', () => {
     const rng = createRng(5);
     const P = 4;

@@ -251,10 +251,23 @@ export class HeartSynchrony {
    * stays bounded: ≤ 500 × 30 numbers).
    */
   window(now: number): HeartWindow {
-    const w = this.#collect(now);
-    const rows = w.rows.length > this.#o.maxPeople ? sampleIndices(w.rows.length, this.#o.maxPeople, createRng(`${this.#o.seed}:${w.end}:rows`)).map((i) => w.rows[i] as Float64Array) : w.rows;
-    return { end: w.end, tracked: this.#people.size, sharing: w.sharing, rows };
+    const o = this.#o;
+    const end = Math.floor(now / o.sampleMs);
+    // The rows depend only on complete slots: built once per slot (and again after someone is
+    // forgotten), like the single-node measure; who shares is counted afresh, O(people).
+    if (this.#rows?.end !== end || this.#rows.forgets !== this.#forgets) {
+      const w = this.#collect(now);
+      const rows = w.rows.length > o.maxPeople ? sampleIndices(w.rows.length, o.maxPeople, createRng(`${o.seed}:${w.end}:rows`)).map((i) => w.rows[i] as Float64Array) : w.rows;
+      this.#rows = { end, forgets: this.#forgets, rows };
+    }
+    let sharing = 0;
+    for (const p of this.#people.values()) if (now - p.lastAt <= o.freshMs) sharing++;
+    return { end, tracked: this.#people.size, sharing, rows: this.#rows.rows };
   }
+
+  #rows: { readonly end: number; readonly forgets: number; readonly rows: readonly Float64Array[] } | null = null;
+  /** Counts people forgotten (left, or silent for two windows): a row cached for a slot is then stale. */
+  #forgets = 0;
 
   /**
    * One heart-rate reading (bpm) from a participant at epoch ms `at` — from a `source: "heart"`
@@ -311,7 +324,7 @@ export class HeartSynchrony {
 
   /** A participant stopped sharing or left: forget their readings at once. */
   forget(participant: string): void {
-    this.#people.delete(participant);
+    if (this.#people.delete(participant)) this.#forgets++;
   }
 
   /** The series of the window ending before slot `end` (exclusive), gap-filled, or null. */
@@ -361,6 +374,7 @@ export class HeartSynchrony {
     for (const [id, p] of this.#people) {
       if (now - p.lastAt > 2 * o.windowMs) {
         this.#people.delete(id); // bounded state: silent for two windows
+        this.#forgets++;
         continue;
       }
       if (now - p.lastAt <= o.freshMs) sharing++;
