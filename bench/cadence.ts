@@ -26,7 +26,9 @@
  * --workers W, --join-concurrency C (joins in flight over all client processes, 400), --warmup S, --participant-hz N (2),
  * --display-hz N (20), --client-nice N (10: the client processes run at this lower priority so the
  * load generator does not starve the server it measures; the same for both targets), --targets attune,ws, --attune-root DIR (run the server of another checkout,
- * e.g. an exported older commit, for an A/B). Every flag can also be set as CADENCE_<FLAG>
+ * e.g. an exported older commit, for an A/B), --observer true|false (true: every space's displays
+ * and probes in one process of their own, apart from the participants' load generators, as a
+ * venue's screen is apart from the phones). Every flag can also be set as CADENCE_<FLAG>
  * (e.g. CADENCE_MINUTES=10).
  */
 import { type ChildProcess, fork, spawn } from 'node:child_process';
@@ -59,6 +61,7 @@ const FLAGS = {
   targets: { type: 'string' },
   'attune-root': { type: 'string' },
   'client-nice': { type: 'string' },
+  observer: { type: 'string' },
 } as const;
 
 const { values: argv } = parseArgs({ args: process.argv.slice(2), options: FLAGS, strict: true });
@@ -101,6 +104,7 @@ const clientNice = num('client-nice', 10);
 const tapEveryMs = num('tap-every', 10) * 1000;
 const probeGroup = Math.max(1, Math.round(num('probe-group', 1)));
 const probeEveryMs = num('probe-every', 500);
+const observer = (flag('observer') ?? 'true') !== 'false';
 // Joins in flight at once, over all client processes: below Node's default listen backlog
 // (511) so that the kernel's accept queue never overflows (a dropped SYN costs a 1 s retransmit,
 // which would time the kernel, not the server).
@@ -163,6 +167,17 @@ function nextMessage<T>(child: ChildProcess, ev: string, timeoutMs = 600_000): P
 }
 
 /** CPU seconds (user + system) a process has used, from /proc (Linux). */
+/** A process's resident memory, bytes (VmRSS), or NaN. */
+function rssBytes(pid: number | undefined): number {
+  if (pid === undefined) return Number.NaN;
+  try {
+    const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : Number.NaN;
+  } catch {
+    return Number.NaN;
+  }
+}
+
 function cpuSeconds(pid: number | undefined): number {
   if (pid === undefined) return Number.NaN;
   try {
@@ -262,6 +277,11 @@ interface Measured {
   readonly tapsSent: number;
   readonly tapsAcked: number;
   readonly serverCpu: number;
+  /** Server RSS growth from before the participants joined to the end of the window, per participant. */
+  readonly rssPerParticipant: number;
+  readonly rssEnd: number;
+  /** Server CPU in the window over the pulses delivered in it (participants' and displays'). */
+  readonly cpuPerMessageUs: number;
   readonly clientCpuMax: number;
   readonly pulseBytes: number;
   readonly disconnects: number;
@@ -284,13 +304,19 @@ async function measure(target: 'attune' | 'ws', sc: Scenario, pulseBytes: number
   const W = workerCount(sc);
   const workers: ChildProcess[] = [];
   try {
-    for (let w = 0; w < W; w++) {
+    // W processes of participants, and one more — the observer — holding every space's displays
+    // and probes: a venue's screen and a phone are devices of their own, not one of thousands of
+    // emulated phones in a saturated load generator, so what they see is timed by a process that
+    // is free to read it (one clock for a space's probe and display). --observer false puts them
+    // back among the participants, as before.
+    for (let w = 0; w < W + (observer ? 1 : 0); w++) {
+      const isObserver = w === W;
       const spaces = server.codes.map((code, s) => {
-        const share = Math.floor(sc.perSpace / W) + (w < sc.perSpace % W ? 1 : 0);
-        const home = s % W === w; // this space's displays and probe live here, so one clock times both
+        const share = isObserver ? 0 : Math.floor(sc.perSpace / W) + (w < sc.perSpace % W ? 1 : 0);
+        const home = observer ? isObserver : s % W === w; // this space's displays and probe live here, so one clock times both
         return { code, participants: share, displays: home ? sc.displaysPerSpace : 0, probes: home && sc.displaysPerSpace > 0 ? probeGroup : 0 };
       });
-      const lanes = Math.max(1, Math.floor(joinConcurrency / W) + (w < joinConcurrency % W ? 1 : 0));
+      const lanes = isObserver ? 1 : Math.max(1, Math.floor(joinConcurrency / W) + (w < joinConcurrency % W ? 1 : 0));
       const plan: WorkerPlan = { url: server.wsUrl, spaces, tapEveryMs, probeEveryMs, joinConcurrency: lanes, joinTimeoutMs: 120_000 };
       const child = forkNode(join(import.meta.dirname, 'support', 'cadenceClients.ts'), [JSON.stringify(plan)]);
       // The load generator must not starve the server it measures: on a real venue the phones
@@ -309,7 +335,8 @@ async function measure(target: 'attune' | 'ws', sc: Scenario, pulseBytes: number
         }),
       );
     const d = await all<{ ok: number; failed: number }>('displays', { cmd: 'displays' });
-    log(`${target}: ${d.reduce((a, x) => a + x.ok, 0)} displays and probes in${d.some((x) => x.failed) ? ` (${d.reduce((a, x) => a + x.failed, 0)} failed)` : ''}; ${sc.spaces * sc.perSpace} participants joining from ${W} processes…`);
+    log(`${target}: ${d.reduce((a, x) => a + x.ok, 0)} displays and probes in${observer ? ' (the observer process)' : ''}${d.some((x) => x.failed) ? ` (${d.reduce((a, x) => a + x.failed, 0)} failed)` : ''}; ${sc.spaces * sc.perSpace} participants joining from ${W} processes…`);
+    const rss0 = rssBytes(server.pid);
     const joins = await all<{ firstSentAt: number; welcomes: number[]; failed: number }>('joined', { cmd: 'join' });
     const first = Math.min(...joins.map((j) => j.firstSentAt));
     const welcomes = joins.flatMap((j) => j.welcomes).sort((a, b) => a - b);
@@ -342,6 +369,7 @@ async function measure(target: 'attune' | 'ws', sc: Scenario, pulseBytes: number
     }
     await sleep(Math.max(0, to - Date.now()));
     cpu1 = [cpuSeconds(server.pid), ...workers.map((w) => cpuSeconds(w.pid))];
+    const rss1 = rssBytes(server.pid);
     t1 = Date.now();
     const rs = await results;
     const span = (t1 - t0) / 1000;
@@ -380,6 +408,9 @@ async function measure(target: 'attune' | 'ws', sc: Scenario, pulseBytes: number
       tapsSent: rs.reduce((a, r) => a + r.tapsSent, 0),
       tapsAcked: rs.reduce((a, r) => a + r.tapsAcked, 0),
       serverCpu: cpuShare(0),
+      rssPerParticipant: (rss1 - rss0) / Math.max(1, welcomes.length),
+      cpuPerMessageUs: (((cpu1[0] as number) - (cpu0[0] as number)) * 1e6) / Math.max(1, rs.reduce((a, r) => a + r.participantPulses + r.displayPulses, 0)),
+      rssEnd: rss1,
       clientCpuMax: Math.max(...workers.map((_, i) => cpuShare(i + 1))),
       pulseBytes: pb.length ? pb.reduce((a, r) => a + r.pulseBytes, 0) / pb.length : 0,
       disconnects: rs.reduce((a, r) => a + r.disconnects, 0),
@@ -418,6 +449,8 @@ function report(sc: Scenario, rows: Measured[]): void {
   line('tap → display p50 / p95 / p99', (r) => `${lat(r.tap)} (${r.probeSeen}/${r.probeMoves})`, 'p95 ≤ 100 ms', (m) => m.tap.quantile(0.95));
   line('ack p50 / p95 / p99', (r) => `${lat(r.ack)} (${r.tapsAcked}/${r.tapsSent})`, '', (m) => m.ack.quantile(0.95));
   line('server CPU (cores)', (r) => r.serverCpu.toFixed(2), '', (m) => m.serverCpu);
+  line('server CPU per delivered pulse (µs; everything the server did, over pulses that arrived)', (r) => r.cpuPerMessageUs.toFixed(1), '', (m) => m.cpuPerMessageUs);
+  line('server memory per participant (RSS growth, joins → end) / RSS at end', (r) => `${(r.rssPerParticipant / 1024).toFixed(1)} KB / ${(r.rssEnd / 1048576).toFixed(0)} MiB`, '≤ 9 KB', (m) => m.rssPerParticipant);
   line('busiest client process CPU (cores)', (r) => `${r.clientCpuMax.toFixed(2)}${r.clientCpuMax > 0.9 ? ' ⚠ saturated' : ''}`, '');
   line('pulse size seen by displays (bytes)', (r) => r.pulseBytes.toFixed(0), '');
   line('machine load, 1-min average (start → end)', (r) => `${r.load[0].toFixed(1)} → ${r.load[1].toFixed(1)}`, '');

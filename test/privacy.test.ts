@@ -91,4 +91,26 @@ describe('DP releases and the published budget (R8)', () => {
     expect(small.status).toBe(201);
     expect((await post(`/api/spaces/${code}/privacy/releases`, { what: 'series', bucketSeconds: 30, rho: 0.000001 }, token)).status).toBe(403);
   });
+
+  it('[H15][R8] the compare view serves each linked space’s published DP series (none: null) from the store, spending nothing', async () => {
+    const other = await server.host.createSpace({ name: 'unreleased' });
+    if (!other.ok) throw new Error(other.message);
+    const b = other.value;
+    expect((await post(`/api/spaces/${code}/links`, { with: b.space.code }, token)).status).toBe(200);
+    expect((await post(`/api/spaces/${b.space.code}/links`, { with: code }, b.stewardToken)).status).toBe(200);
+    const before = (await (await fetch(`${server.url}/api/spaces/${code}/privacy`)).json()) as { spent: { rho: number }; releases: unknown[] };
+    const logged = governance.acts.length;
+    const r = await fetch(`${server.url}/api/compare?spaces=${code},${b.space.code}`);
+    expect(r.status).toBe(200);
+    const j = (await r.json()) as { spaces: { code: string; series: { n: number; params: { bucketMs: number }; sigma: number; points: unknown[] } | null }[] };
+    const latest = (await (await fetch(`${server.url}/api/spaces/${code}/series`)).json()) as { n: number; params: unknown; sigma: number; points: unknown[] };
+    expect(j.spaces[0]?.code).toBe(code);
+    expect(j.spaces[0]?.series).toEqual({ n: latest.n, at: expect.any(Number), params: latest.params, rho: expect.any(Number), sigma: latest.sigma, points: latest.points });
+    expect(j.spaces[1]).toMatchObject({ code: b.space.code, series: null });
+    // Served again, not released again: no budget, no log entry.
+    const after = (await (await fetch(`${server.url}/api/spaces/${code}/privacy`)).json()) as { spent: { rho: number }; releases: unknown[] };
+    expect(after.spent.rho).toBe(before.spent.rho);
+    expect(after.releases).toHaveLength(before.releases.length);
+    expect(governance.acts.slice(logged).filter((a) => a.type === 'privacy.release')).toEqual([]);
+  });
 });

@@ -9,7 +9,10 @@ import { analyzeText } from '../src/analyze/text/analyzeText.ts';
 import { screenStory } from '../src/analyze/profanity/screenStory.ts';
 import { LocalBus } from '../src/bus/local/localBus.ts';
 import { STORY_DWELL_MS } from '../src/core/stories/stories.ts';
+import { createHash } from 'node:crypto';
+import { storyConsentDocument } from '../src/core/consent.ts';
 import { createApp } from '../src/http/app.ts';
+import { createMeRoutes } from '../src/http/meRoutes.ts';
 import { createStoryRoutes } from '../src/http/storyRoutes.ts';
 import { MemoryGovernance } from '../src/server/createServer.ts';
 import { ManualScheduler } from '../src/space/scheduler.ts';
@@ -54,7 +57,7 @@ const settle = async () => {
 };
 
 /** A participant joined straight through the host; their frames are collected. */
-async function person(valence = 0.2): Promise<{ ref: number; token: string; frames: string[] }> {
+async function person(valence = 0.2, storyConsent = true): Promise<{ ref: number; token: string; frames: string[] }> {
   const frames: string[] = [];
   const sink: ConnSink = { send: (f) => frames.push(typeof f === 'string' ? f : new TextDecoder().decode(f)), close: () => {}, welcomed: () => {} };
   const ref = host.attach(sink);
@@ -64,6 +67,11 @@ async function person(valence = 0.2): Promise<{ ref: number; token: string; fram
   const token = (frames.map((f) => JSON.parse(f)).find((m) => m.t === 'welcome') as { token: string }).token;
   host.input(ref, { t: 'input', seq: 1, valence, arousal: 0.1, confidence: 1, source: 'tap' }, true);
   await settle();
+  // The story's own consent step, recorded on the server (ST2, V1).
+  if (storyConsent) {
+    const agreed = await host.consentAgain(token, host.storyConsentVersion, 'stories');
+    if (!agreed.ok) throw new Error(agreed.message);
+  }
   return { ref, token, frames };
 }
 
@@ -109,6 +117,50 @@ describe('stories', () => {
     expect((await call('POST', '', undefined, { text: 'a story', consent: true })).status).toBe(401);
     expect((await call('POST', '', 'not-a-token-of-anyone', { text: 'a story', consent: true })).status).toBe(401);
     expect(await storage.listStories(spaceId)).toEqual([]);
+  });
+
+  it('[ST2][V1] the story consent is recorded on the server (which text, when, for stories); without it, or after its text changed, a story is refused and the step asks again', async () => {
+    const meApp = createApp({ host, publicUrl: () => 'http://attune.test', isAdmin: () => false, webRoot: null, clock: () => scheduler.now(), spaceRoutes: [createStoryRoutes({ host })], apiRoutes: [createMeRoutes({ host, toEmotionML: () => '' })] });
+    await turnOn();
+    const p = await person(0.2, false);
+    // Never agreed: refused with a coded error, nothing stored; the author's view asks for it.
+    const never = await share(p.token, 'We carried water up the hill.');
+    expect(never.status).toBe(403);
+    expect(never.body.error).toMatchObject({ code: 'CONSENT_REQUIRED', message: expect.stringContaining('story consent') });
+    expect(await storage.listStories(spaceId)).toEqual([]);
+    const served = (await (await meApp.request('/api/consent')).json()) as { version: string; stories: { version: string; purposes: string[]; text: Record<string, { label: string; text: string }>; when: { pre: string } } };
+    expect(served.stories.version).toBe(createHash('sha256').update(storyConsentDocument()).digest('hex'));
+    expect(served.stories.version).not.toBe(served.version);
+    expect(served.stories.purposes).toEqual(['stories']);
+    expect(served.stories.text.where?.text).toContain('moderation queue');
+    const mine = async () => (await (await call('GET', '/mine', p.token)).json()) as { consent: { version: string; agreed: boolean; changed: boolean } };
+    expect((await mine()).consent).toEqual({ version: served.stories.version, agreed: false, changed: false });
+    // Agreeing to another text than the current one is refused; to the current one, recorded.
+    const agree = (version: string, token = p.token) => meApp.request('/api/me/consent', { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ version, purpose: 'stories' }) });
+    expect((await agree(served.version)).status).toBe(403);
+    expect((await agree(served.stories.version, 'nobody')).status).toBe(404);
+    scheduler.advance(1000);
+    const ok = await agree(served.stories.version);
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toEqual({ version: served.stories.version, purposes: ['stories'] });
+    const pid = (await storage.getParticipantByTokenHash(createHash('sha256').update(p.token).digest('hex')))?.id as string;
+    expect((await storage.listConsents(pid)).map((c) => [c.hash, c.purposes])).toEqual([
+      [served.version, ['pulse']],
+      [served.stories.version, ['stories']],
+    ]);
+    expect((await storage.listConsents(pid)).at(-1)?.at).toBe(scheduler.now());
+    expect((await mine()).consent).toMatchObject({ agreed: true, changed: false });
+    expect((await share(p.token, 'We carried water up the hill.')).status).toBe(201);
+    // The story consent text changed since they agreed (an older version on record): asked again.
+    await storage.recordConsent({ participantId: pid, at: scheduler.now(), hash: 'f'.repeat(64), purposes: ['stories'] });
+    const changed = await share(p.token, 'And then the lights came back.');
+    expect(changed.status).toBe(403);
+    expect(changed.body.error).toMatchObject({ code: 'CONSENT_REQUIRED', message: expect.stringContaining('changed') });
+    expect((await mine()).consent).toMatchObject({ agreed: false, changed: true });
+    expect((await agree(served.stories.version)).status).toBe(200);
+    expect((await share(p.token, 'And then the lights came back.')).status).toBe(201);
+    // The pulse's own consent is unaffected by a story consent, and vice versa.
+    expect((await storage.listConsents(pid)).filter((c) => c.purposes.includes('pulse'))).toHaveLength(1);
   });
 
   it('[ST3] hostile stories: markup, emoji and line breaks are kept as text; overlong, control and direction characters are refused with codes', async () => {
@@ -263,7 +315,7 @@ describe('stories', () => {
     await settle();
     expect(await storage.listStories(spaceId)).toEqual([]);
     expect(p.frames.map((f) => JSON.parse(f)).filter((m) => m.t === 'story').at(-1)).toMatchObject({ id, status: 'withdrawn' });
-    expect((await (await call('GET', '/mine', p.token)).json()) as object).toEqual({ enabled: true, moderation: 'post', stories: [] });
+    expect((await (await call('GET', '/mine', p.token)).json()) as object).toEqual({ enabled: true, moderation: 'post', consent: { version: host.storyConsentVersion, agreed: true, changed: false }, stories: [] });
     expect((await decide(id, 'hide')).status).toBe(409);
   });
 

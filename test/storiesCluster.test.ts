@@ -9,12 +9,13 @@ import { MemoryKv } from '../src/bus/local/memoryKv.ts';
 import { ClusterNode } from '../src/cluster/clusterNode.ts';
 import { allocateSlot, nodeStorage } from '../src/cluster/nodeStorage.ts';
 import { MemoryGovernance } from '../src/server/createServer.ts';
+import { shippedTemplates } from '../src/server/templates.ts';
 import { ManualScheduler } from '../src/space/scheduler.ts';
 import { SpaceHost } from '../src/space/spaceHost.ts';
 import { MemoryStorage } from '../src/storage/memory/memoryStorage.ts';
 
 describe('stories on a cluster', () => {
-  it('[ST15] a cluster node refuses to turn stories on; nothing is logged', async () => {
+  it('[ST15][Q14] a cluster node refuses to turn stories on, and a template that would; nothing is logged', async () => {
     const sch = new ManualScheduler();
     const storage = new MemoryStorage();
     const bus = new LocalBus();
@@ -31,6 +32,12 @@ describe('stories on a cluster', () => {
     expect(r).toMatchObject({ ok: false, code: 'STORIES_OFF' });
     expect(governance.acts.length).toBe(before);
     expect(host.stateOf(made.value.space.id)?.stories.settings.enabled).toBe(false);
+    // A template that turns stories on (reflective-gathering) is refused before anything is created.
+    const spaces = (await storage.listSpaces()).length;
+    const tpl = shippedTemplates().find((t) => t.name === 'reflective-gathering');
+    expect(await host.createSpace({ name: 'a circle', template: tpl?.json })).toMatchObject({ ok: false, code: 'STORIES_OFF' });
+    expect((await storage.listSpaces()).length).toBe(spaces);
+    expect(governance.acts.length).toBe(before);
     await node.stop();
     await host.stop();
   });

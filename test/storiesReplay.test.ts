@@ -59,7 +59,11 @@ beforeAll(async () => {
     const ref = attach(host, frames);
     await host.join(ref, code, 'participant', true);
     await settle();
-    tokens.push((frames.map((f) => JSON.parse(f)).find((m) => m.t === 'welcome') as { token: string }).token);
+    const token = (frames.map((f) => JSON.parse(f)).find((m) => m.t === 'welcome') as { token: string }).token;
+    tokens.push(token);
+    // Each author's story consent is recorded on the server (ST2) and survives the restart below.
+    const agreed = await host.consentAgain(token, host.storyConsentVersion, 'stories');
+    if (!agreed.ok) throw new Error(agreed.message);
     host.input(ref, { t: 'input', seq: 1, valence: 0.1 * i, arousal: -0.1 * i, confidence: 1, source: 'tap' }, true);
   }
   const tick = async (ms: number) => {

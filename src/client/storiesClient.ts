@@ -22,6 +22,14 @@ export interface MyStory {
   readonly at: number;
 }
 
+/** The story consent step as the server serves it (`GET /api/consent` → `stories`). */
+export interface StoryConsentText {
+  readonly version: string;
+  readonly purposes: readonly string[];
+  readonly text: Readonly<Record<string, { readonly label: string; readonly text: string }>>;
+  readonly when: { readonly pre: string; readonly post: string };
+}
+
 /** What a call gives: the body, or the server's coded error. */
 export type StoryCallResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly code: ErrorCode; readonly message: string; readonly status: number };
 
@@ -39,23 +47,38 @@ export class StoriesClient {
     this.#fetch = o.fetch ?? ((i, init) => globalThis.fetch(i, init));
   }
 
-  async #call<T>(method: string, path: string, token: string | null, body?: unknown): Promise<StoryCallResult<T>> {
+  #call<T>(method: string, path: string, token: string | null, body?: unknown): Promise<StoryCallResult<T>> {
+    return this.#request(method, `/api/spaces/${this.#code}/stories${path}`, token, body);
+  }
+
+  async #request<T>(method: string, url: string, token: string | null, body?: unknown): Promise<StoryCallResult<T>> {
     const headers: Record<string, string> = {};
     if (token) headers.authorization = `Bearer ${token}`;
     if (body !== undefined) headers['content-type'] = 'application/json';
-    const res = await this.#fetch(`${this.#base}/api/spaces/${this.#code}/stories${path}`, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+    const res = await this.#fetch(`${this.#base}${url}`, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
     const json = (await res.json().catch(() => null)) as { error?: { code: ErrorCode; message: string } } | null;
     if (!res.ok) return { ok: false, code: json?.error?.code ?? 'INTERNAL', message: json?.error?.message ?? `HTTP ${res.status}`, status: res.status };
     return { ok: true, value: json as T };
   }
 
-  /** Shares a story (after its own consent step). */
+  /** The story consent step's text and its current version (public, SPEC V1). */
+  async consentText(): Promise<StoryCallResult<StoryConsentText>> {
+    const r = await this.#request<{ stories: StoryConsentText }>('GET', '/api/consent', null);
+    return r.ok ? { ok: true, value: r.value.stories } : r;
+  }
+
+  /** Records the participant's agreement to the story consent text of `version` on the server (ST2). */
+  agree(token: string, version: string): Promise<StoryCallResult<{ version: string; purposes: string[] }>> {
+    return this.#request('POST', '/api/me/consent', token, { version, purpose: 'stories' });
+  }
+
+  /** Shares a story (after its own consent step, recorded with {@link agree}). */
   share(token: string, story: { readonly text: string; readonly name?: string | null; readonly consent: true }): Promise<StoryCallResult<MyStory>> {
     return this.#call('POST', '', token, story);
   }
 
   /** The participant's own stories with their states. */
-  mine(token: string): Promise<StoryCallResult<{ enabled: boolean; moderation: 'pre' | 'post'; stories: MyStory[] }>> {
+  mine(token: string): Promise<StoryCallResult<{ enabled: boolean; moderation: 'pre' | 'post'; consent: { version: string; agreed: boolean; changed: boolean }; stories: MyStory[] }>> {
     return this.#call('GET', '/mine', token);
   }
 

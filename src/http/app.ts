@@ -20,9 +20,13 @@ import { isCrossOrigin, originOf } from './originCheck.ts';
 import { securityHeaders } from './securityHeaders.ts';
 import type { PulsePoint, SpaceRecord } from '../storage/port.ts';
 import type { SpaceHost } from '../space/spaceHost.ts';
+import type { SeriesRelease } from '../space/privacyDesk.ts';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bearer } from './request.ts';
+
+/** A published DP series release as the compare view serves it (H6, H15). */
+export type ReleasedSeries = Pick<SeriesRelease, 'n' | 'at' | 'params' | 'rho' | 'sigma' | 'points'>;
 
 /** Settings of the HTTP app. */
 export interface AppOptions {
@@ -57,6 +61,11 @@ export interface AppOptions {
   readonly spaceRoutes?: readonly ((withSpace: (c: Context) => Promise<SpaceRecord | Response>) => Hono)[];
   /** Other API routes with their own full paths (e.g. `/api/me/…`, src/http/meRoutes.ts), mounted before the API's catch-all. */
   readonly apiRoutes?: readonly Hono[];
+  /**
+   * A space's latest published DP series release (R8, H6; src/space/privacyDesk.ts), or null while
+   * none was made: the compare view's histories (H15). Answered from the store, spending nothing.
+   */
+  readonly releasedSeries?: (spaceId: string) => Promise<ReleasedSeries | null>;
   /** The shipped space templates (Q14), served at `GET /api/templates` for the front page's picker. */
   readonly templates?: readonly { readonly name: string; readonly json: unknown }[];
 }
@@ -301,21 +310,34 @@ export function createApp(o: AppOptions): Hono {
     return c.json({ space: s.code, linked: svc.linksOf(s.id) });
   });
 
-  // The compare view's data: linked spaces' released pulses side by side, and their bridging.
+  // The compare view's data (H15): linked spaces' released pulses side by side, their bridging,
+  // and each one's published DP series (R8) for the histories — a release once made is public and
+  // is served again from the store at no privacy cost; null while its steward has made none.
   app.get('/api/compare', async (c) => {
     const codes = (c.req.query('spaces') ?? '').split(',').map((x) => x.trim()).filter((x) => x.length > 0);
     if (codes.length < 2 || codes.length > 8) return errorResponse(c, 'BAD_REQUEST', 'spaces must name 2 to 8 linked spaces: ?spaces=CODE,CODE');
     const address = requestAddress(c, hops);
+    const ids = new Map<string, string>();
     for (const code of codes) {
       const norm = normaliseCode(code);
       const d = await awaitAdmission(throttle, address, norm, { now: clock, sleep: (ms) => sleepUnlessAborted(ms, c.req.raw.signal) });
       if (d.kind !== 'evaluate') return errorResponse(c, d.kind === 'refuse' ? 'RATE_LIMITED' : 'NOT_FOUND', 'too many codes tried, or an unknown code');
-      throttle.record(address, norm, (await svc.spaceByCode(norm)) ? 'found' : 'not-found', clock());
+      const found = await svc.spaceByCode(norm);
+      if (found) ids.set(found.code, found.id);
+      throttle.record(address, norm, found ? 'found' : 'not-found', clock());
     }
     const r = svc.compare(codes);
     if (!r.ok) return errorResponse(c, r.code, r.message);
+    const releasedSeries = o.releasedSeries;
+    const spaces = await Promise.all(
+      r.value.spaces.map(async (s) => {
+        const id = ids.get(s.code);
+        const series = releasedSeries && id ? await releasedSeries(id) : null;
+        return { ...s, series: series ? { n: series.n, at: series.at, params: series.params, rho: series.rho, sigma: series.sigma, points: series.points } : null };
+      }),
+    );
     c.header('cache-control', 'no-store');
-    return c.json(r.value);
+    return c.json({ ...r.value, spaces });
   });
 
   app.get('/api/spaces/:code/pulse', async (c) => {

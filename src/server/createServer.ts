@@ -50,6 +50,7 @@ import { SpaceHost, type TextAnalyser } from '../space/spaceHost.ts';
 import { MemoryLogStore } from '../storage/memory/memoryLogStore.ts';
 import { MemoryStorage } from '../storage/memory/memoryStorage.ts';
 import { PostgresLogStore } from '../storage/postgres/postgresLogStore.ts';
+import { isPostgresUrl, shownDb } from '../storage/postgres/databaseUrl.ts';
 import { PostgresStorage } from '../storage/postgres/postgresStorage.ts';
 import type { Storage } from '../storage/port.ts';
 import { openDatabase } from '../storage/sqlite/openDatabase.ts';
@@ -214,15 +215,7 @@ export async function openBus(spec: string): Promise<Bus> {
   throw new RangeError(`the bus must be 'local' or nats://HOST:PORT, got '${spec}'`);
 }
 
-/** Whether a `--db` value names a PostgreSQL database rather than a SQLite file. */
-export function isPostgresUrl(db: string): boolean {
-  return /^postgres(ql)?:\/\//.test(db);
-}
-
-/** A database for printing and logs: a URL without its password. */
-export function shownDb(db: string): string {
-  return isPostgresUrl(db) ? db.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@') : db;
-}
+export { isPostgresUrl, shownDb };
 
 /** Opens PostgreSQL storage; a failure to reach the server says where, coded `ATTUNE_DB_UNAVAILABLE`. */
 async function openPostgres(url: string): Promise<PostgresStorage> {
@@ -400,6 +393,7 @@ export async function createServer(config: ServerConfig = {}, deps: ServerDeps =
       apiRoutes: [createMeRoutes({ host, toEmotionML: (records) => exportEmotionML(records) })],
       frameAncestorsOf: (path) => feeds.embeds.frameAncestorsOf(path),
       templates: shippedTemplates(),
+      releasedSeries: (spaceId) => privacy.series(spaceId),
     });
 
     const server = (config.tls ? createAdaptorServer({ fetch: app.fetch, createServer: createHttpsServer, serverOptions: { cert: config.tls.cert, key: config.tls.key } }) : createAdaptorServer({ fetch: app.fetch })) as Server;

@@ -6,20 +6,20 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { checkTemplate, type SpaceTemplate } from '../core/templates/spaceTemplate.ts';
+import { checkSpaceTemplate, type FullSpaceTemplate } from '../core/templates/spaceTemplateFields.ts';
 
 /** Where the shipped templates live. */
 export const TEMPLATES_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'templates');
 
 /** Every shipped template, checked, by name (a broken one throws: it is our bug). */
-export function shippedTemplates(dir = TEMPLATES_DIR): { readonly name: string; readonly json: unknown; readonly template: SpaceTemplate }[] {
+export function shippedTemplates(dir = TEMPLATES_DIR): { readonly name: string; readonly json: unknown; readonly template: FullSpaceTemplate }[] {
   if (!existsSync(dir)) return [];
   return readdirSync(dir)
     .filter((f) => f.endsWith('.json'))
     .sort()
     .map((f) => {
       const json = JSON.parse(readFileSync(join(dir, f), 'utf8')) as unknown;
-      const r = checkTemplate(json);
+      const r = checkSpaceTemplate(json);
       if (!r.ok) throw new Error(`templates/${f}: ${r.problem.code}: ${r.problem.message}`);
       return { name: r.template.name, json, template: r.template };
     });

@@ -31,9 +31,9 @@ import { checkSpaceName } from '../core/spaceName.ts';
 import { checkGroupNames } from '../core/groups/groupNames.ts';
 import type { Bus } from '../bus/port.ts';
 import type { ParticipantRecord, PulsePoint, SpaceEventRecord, SpaceRecord, Storage } from '../storage/port.ts';
-import { CONSENT_PURPOSES, consentDocument } from '../core/consent.ts';
+import { CONSENT_PURPOSES, type ConsentPurpose, consentDocument, STORY_CONSENT_PURPOSES, storyConsentDocument } from '../core/consent.ts';
 import type { Cancel, Scheduler } from './scheduler.ts';
-import { checkTemplate } from '../core/templates/spaceTemplate.ts';
+import { checkSpaceTemplate } from '../core/templates/spaceTemplateFields.ts';
 import { isDisplayMode } from '../core/displayMode.ts';
 import { type GovernanceSnapshot, type GovernanceState, governanceFields, isDerived, type Member, type Notice as PolicyNotice, restoreGovernance } from '../core/policy/governance.ts';
 import { checkPolicy } from '../core/policy/checkPolicy.ts';
@@ -111,6 +111,13 @@ export interface Session {
 export interface CreatedSpace {
   readonly space: SpaceRecord;
   readonly stewardToken: string;
+}
+
+/** Where a participant stands with the story consent step (ST12): the current version, whether they agreed to it, and whether they had agreed to an older text. */
+export interface StoryConsentStatus {
+  readonly version: string;
+  readonly agreed: boolean;
+  readonly changed: boolean;
 }
 
 /** Settings of the host. */
@@ -210,6 +217,8 @@ export class SpaceHost {
   private readonly erasures = new Map<string, Promise<{ readonly inputs: number }>>();
   /** The consent text's version: SHA-256 (hex) of src/core/consent.ts's document (V1). */
   readonly consentVersion = createHash('sha256').update(consentDocument()).digest('hex');
+  /** The story consent text's version: SHA-256 (hex) of `storyConsentDocument()` (ST2, V1). */
+  readonly storyConsentVersion = createHash('sha256').update(storyConsentDocument()).digest('hex');
   private lazyEvents: SpaceEventRecord[] = [];
   private readonly pending: [LiveSpace, SpaceEvent][] = [];
   private stepping = false;
@@ -938,13 +947,27 @@ export class SpaceHost {
     return p ? ok(p) : fail('NOT_FOUND', 'that session is unknown or was erased');
   }
 
-  /** A participant agrees again to the consent text (V1): only to the current version. */
-  async consentAgain(token: string | null, version: string): Promise<Result<{ version: string }>> {
+  /**
+   * A participant agrees (again) to a consent text (V1): the pulse's consent screen, or a story's
+   * own consent step (`stories`, ST2) — only to the current version. Recorded durably before the
+   * answer: which text (its SHA-256), when, for what.
+   */
+  async consentAgain(token: string | null, version: string, purpose: 'pulse' | 'stories' = 'pulse'): Promise<Result<{ version: string; purposes: ConsentPurpose[] }>> {
     const found = await this.participantByToken(token);
     if (!found.ok) return found;
-    if (version !== this.consentVersion) return fail('CONSENT_REQUIRED', 'that is not the current consent text; reload the page and read it again');
-    await this.o.storage.recordConsent({ participantId: found.value.id, at: this.o.scheduler.now(), hash: version, purposes: [...CONSENT_PURPOSES] });
-    return ok({ version });
+    const current = purpose === 'stories' ? this.storyConsentVersion : this.consentVersion;
+    if (version !== current) return fail('CONSENT_REQUIRED', `that is not the current ${purpose === 'stories' ? 'story consent' : 'consent'} text; reload the page and read it again`);
+    const purposes: ConsentPurpose[] = purpose === 'stories' ? [...STORY_CONSENT_PURPOSES] : [...CONSENT_PURPOSES];
+    await this.drain();
+    await this.o.storage.recordConsent({ participantId: found.value.id, at: this.o.scheduler.now(), hash: version, purposes });
+    return ok({ version, purposes });
+  }
+
+  /** Whether a participant's latest `stories` consent is to the current story consent text (ST2). */
+  private async storyConsentState(participantId: string): Promise<'agreed' | 'never' | 'changed'> {
+    const consents = await this.o.storage.listConsents(participantId);
+    const last = consents.filter((c) => c.purposes.includes('stories')).at(-1);
+    return !last ? 'never' : last.hash === this.storyConsentVersion ? 'agreed' : 'changed';
   }
 
   /** Everything stored about a participant (V2): the JSON export and their inputs as records for EmotionML (formatted at the edge). */
@@ -1061,13 +1084,16 @@ export class SpaceHost {
    * Creates a space from a template (Q14): checked with the same rules and codes as the API, the
    * space created with the template's capacity, TTL and groups (the request's own values win),
    * then — each an act on the public log — the template recorded (`space.template`), its council
-   * created, its display mode chosen and its policies proposed by the steward for the council to
-   * vote on. A failing act stops there and is reported (the space exists, partly set up).
+   * created, its display mode chosen, its policies proposed by the steward for the council to
+   * vote on, and its stories settings applied (`stories.settings`, ST1). A failing act stops
+   * there and is reported (the space exists, partly set up).
    */
   private async createFromTemplate(req: { name: string; capacity?: number | undefined; ttlSeconds?: number | undefined; groups?: readonly string[] | undefined; template: unknown }): Promise<Result<CreatedSpace>> {
-    const t = checkTemplate(req.template);
+    const t = checkSpaceTemplate(req.template);
     if (!t.ok) return fail(t.problem.code, `template: ${t.problem.message}`);
     const tpl = t.template;
+    // Stories run on a single node for now (ST15): refuse before anything is created.
+    if (tpl.stories?.enabled && this.o.cluster) return fail('STORIES_OFF', `template: ${tpl.name} turns stories on, and stories run on a single attune node for now; this server is one node of a cluster (SPEC ST15)`);
     const made = await this.createSpace({
       name: req.name,
       capacity: req.capacity ?? tpl.capacity ?? undefined,
@@ -1083,6 +1109,12 @@ export class SpaceHost {
     for (const policy of tpl.policies) steps.push({ kind: 'policy-propose', proposalId: newId(), by: 'steward', policy });
     for (const a of steps) {
       const r = await this.act(live, a);
+      if (!r.ok) return fail(r.code, `the space ${made.value.space.code} was created, but its template was applied only in part: ${r.message}`);
+    }
+    // The template's stories settings (ST1): an act like the steward's, logged before it applies.
+    const stories = tpl.stories;
+    if (stories) {
+      const r = await this.ask(live, (reply) => ({ kind: 'act-requested', at: this.o.scheduler.now(), act: { kind: 'story-settings', settings: stories }, reply }));
       if (!r.ok) return fail(r.code, `the space ${made.value.space.code} was created, but its template was applied only in part: ${r.message}`);
     }
     return made;
@@ -1600,20 +1632,34 @@ export class SpaceHost {
     const affect = { valence: a.valence, arousal: a.arousal, confidence: a.confidence };
     const flags = this.o.screenStory?.(text.text) ?? [];
     const { live, participantId } = who.value;
+    // The story's own consent, recorded on the server (ST2, V1): to the current text, or asked again.
+    // (While stories are off the machine refuses with STORIES_OFF, whatever was agreed.)
+    if (live.state.stories.settings.enabled) {
+      const consent = await this.storyConsentState(participantId);
+      if (consent !== 'agreed')
+        return fail(
+          'CONSENT_REQUIRED',
+          consent === 'never'
+            ? 'agree to the story consent step first: POST /api/me/consent {"version": the stories version of GET /api/consent, "purpose": "stories"}'
+            : 'the story consent text has changed since you agreed; read it again and agree to the new version (POST /api/me/consent with "purpose": "stories")',
+        );
+    }
     return this.ask(live, (reply) => ({ kind: 'story-submitted', at: this.o.scheduler.now(), reply, participantId, storyId: newId(), text: text.text, name: name.name, affect, flags }));
   }
 
   /** The author's own stories with their states (their own data, ST12). */
-  async myStories(code: string, token: string | null | undefined): Promise<Result<{ enabled: boolean; moderation: StorySettings['moderation']; stories: ReturnType<typeof authorView>[] }>> {
+  async myStories(code: string, token: string | null | undefined): Promise<Result<{ enabled: boolean; moderation: StorySettings['moderation']; consent: StoryConsentStatus; stories: ReturnType<typeof authorView>[] }>> {
     const who = await this.authorOf(code, token);
     if (!who.ok) return who;
     const { live, participantId } = who.value;
+    const state = await this.storyConsentState(participantId);
+    const consent: StoryConsentStatus = { version: this.storyConsentVersion, agreed: state === 'agreed', changed: state === 'changed' };
     if (!live) {
       // A closed space takes no stories, but its authors still see (and can erase) theirs.
-      return ok({ enabled: false, moderation: 'pre', stories: (await this.storedStories(who.value.spaceId)).filter((s) => s.author === participantId).map(authorView) });
+      return ok({ enabled: false, moderation: 'pre', consent, stories: (await this.storedStories(who.value.spaceId)).filter((s) => s.author === participantId).map(authorView) });
     }
     const st = live.state.stories;
-    return ok({ enabled: st.settings.enabled, moderation: st.settings.moderation, stories: [...st.byId.values()].filter((s) => s.author === participantId).map(authorView) });
+    return ok({ enabled: st.settings.enabled, moderation: st.settings.moderation, consent, stories: [...st.byId.values()].filter((s) => s.author === participantId).map(authorView) });
   }
 
   /** The author withdraws a story: off every screen at once, erased from storage (ST11). */

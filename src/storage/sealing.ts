@@ -7,7 +7,35 @@
  *
  * Storage-side only (node:crypto): core never sees a key.
  */
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createSecretKey, type KeyObject, randomBytes, randomFillSync } from 'node:crypto';
+
+// A raw key handed to createCipheriv is re-validated and wrapped as a KeyObject on every call
+// (≈ 4 % of the server's time at 19,000 participants tapping); the adapters keep one Uint8Array
+// per participant, so its KeyObject is kept beside it for as long as the array lives.
+const keyObjects = new WeakMap<Uint8Array, KeyObject>();
+function keyObjectOf(key: Uint8Array): KeyObject {
+  let k = keyObjects.get(key);
+  if (!k) {
+    k = createSecretKey(key);
+    keyObjects.set(key, k);
+  }
+  return k;
+}
+
+// IVs from the CSPRNG, 12 bytes each, drawn 4 KiB at a time (one syscall for 341 seals). Each
+// IV is used once: the pool advances past it before the next draw.
+const IV = 12;
+const pool = Buffer.alloc(IV * 341);
+let poolAt = pool.length;
+function nextIv(): Buffer {
+  if (poolAt + IV > pool.length) {
+    randomFillSync(pool);
+    poolAt = 0;
+  }
+  const iv = Buffer.from(pool.subarray(poolAt, poolAt + IV));
+  poolAt += IV;
+  return iv;
+}
 
 /** A new 256-bit participant key. */
 export function newParticipantKey(): Uint8Array {
@@ -16,8 +44,8 @@ export function newParticipantKey(): Uint8Array {
 
 /** Seals a text for a participant: base64(iv ‖ tag ‖ ciphertext). */
 export function seal(key: Uint8Array, participantId: string, plaintext: string): string {
-  const iv = randomBytes(12);
-  const c = createCipheriv('aes-256-gcm', key, iv);
+  const iv = nextIv();
+  const c = createCipheriv('aes-256-gcm', keyObjectOf(key), iv);
   c.setAAD(Buffer.from(participantId, 'utf8'));
   const ct = Buffer.concat([c.update(plaintext, 'utf8'), c.final()]);
   return Buffer.concat([iv, c.getAuthTag(), ct]).toString('base64');
@@ -27,7 +55,7 @@ export function seal(key: Uint8Array, participantId: string, plaintext: string):
 export function unseal(key: Uint8Array, participantId: string, sealed: string): string | null {
   try {
     const b = Buffer.from(sealed, 'base64');
-    const d = createDecipheriv('aes-256-gcm', key, b.subarray(0, 12));
+    const d = createDecipheriv('aes-256-gcm', keyObjectOf(key), b.subarray(0, 12));
     d.setAAD(Buffer.from(participantId, 'utf8'));
     d.setAuthTag(b.subarray(12, 28));
     return Buffer.concat([d.update(b.subarray(28)), d.final()]).toString('utf8');

@@ -19,6 +19,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import * as v from 'valibot';
+import * as wsLib from 'ws';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { addressKey, clientIp } from '../core/clientAddress.ts';
 import { type ErrorCode, isFatal, wsCloseCodeOf } from '../core/errors.ts';
@@ -93,10 +94,47 @@ interface Conn {
 
 interface FanJob {
   readonly bytes: Uint8Array;
+  /** The same bytes as one WebSocket text frame, built once for the whole audience. */
+  readonly frame: Buffer;
   readonly list: Conn[];
   i: number;
   /** The newest pulse published while this pass runs: the next pass sends it. */
   next: Uint8Array | null;
+}
+
+// ——— prepared frames ———————————————————————————————————————————————————————————————————
+// A fan-out sends the same pulse to thousands of sockets. `ws.send` frames it anew for each one
+// (a header, then cork, two writes, uncork: a writev per socket); a server's frames are never
+// masked (RFC 6455 §5.1), so the frame is the same bytes for everyone and is built once, then
+// written to each socket as one buffer — what uWebSockets calls a prepared message. It goes
+// straight to the socket only when ws's sender has nothing queued (permessage-deflate is off
+// here, so its queue is empty unless a Blob is being read), so frames keep their order; else, or
+// if the pinned ws ever changes these internals, it falls back to `ws.send`.
+
+interface SenderStatic {
+  frame(data: Buffer, options: { fin: boolean; opcode: number; mask: boolean; readOnly: boolean; rsv1: boolean }): Buffer[];
+}
+const Sender = (wsLib as unknown as { Sender?: SenderStatic }).Sender;
+
+/** The unmasked, final text frame (opcode 1) carrying `bytes`. */
+export function textFrame(bytes: Uint8Array): Buffer {
+  const data = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (!Sender) return data;
+  return Buffer.concat(Sender.frame(data, { fin: true, opcode: 1, mask: false, readOnly: true, rsv1: false }));
+}
+
+interface WsInternals {
+  readonly _socket?: Duplex | null;
+  readonly _sender?: { readonly _state?: number; readonly _queue?: readonly unknown[] } | null;
+}
+
+/** Writes a prepared frame to an open socket, or sends the bytes the ordinary way when it can't be written directly. */
+export function sendFrame(ws: WebSocket, frame: Buffer, bytes: Uint8Array): void {
+  const w = ws as unknown as WsInternals;
+  const socket = w._socket;
+  const sender = w._sender;
+  if (Sender && socket && !socket.destroyed && sender && sender._state === 0 && sender._queue?.length === 0) socket.write(frame);
+  else ws.send(bytes, { binary: false });
 }
 
 interface Audience {
@@ -410,7 +448,7 @@ export class WsEdge {
       aud.job.next = bytes;
       return;
     }
-    const job: FanJob = { bytes, list: [...aud.set], i: 0, next: null };
+    const job: FanJob = { bytes, frame: textFrame(bytes), list: [...aud.set], i: 0, next: null };
     aud.job = job;
     const run = () => {
       const end = Math.min(job.list.length, job.i + this.o.fanoutSlice);
@@ -422,7 +460,7 @@ export class WsEdge {
           this.observer?.pulseSkipped(aud.role);
           continue;
         }
-        c.ws.send(job.bytes, { binary: false });
+        sendFrame(c.ws, job.frame, job.bytes);
         c.lastPulseAt = now;
       }
       if (job.i < job.list.length) return this.sch.defer(run);

@@ -70,7 +70,13 @@ describe('[Q1][Q2][Q8][Q10] a council in the browser', () => {
     for (const name of ['Ada', 'Bo']) {
       await steward.getByTestId('invite-name').fill(name);
       await steward.getByTestId('invite').click();
-      await expect.poll(async () => (await steward.getByTestId('invite-link').count()) > 0 && (await steward.getByTestId('invite-link').inputValue()).includes('#member='), { timeout: 10_000 }).toBe(true);
+      // Wait for this invite's own link: the field still shows the previous member's until the answer arrives.
+      const fresh = async () => {
+        if ((await steward.getByTestId('invite-link').count()) === 0) return false;
+        const link = await steward.getByTestId('invite-link').inputValue();
+        return link.includes('#member=') && !links.includes(new URL(link).hash);
+      };
+      await expect.poll(fresh, { timeout: 10_000 }).toBe(true);
       links.push(new URL(await steward.getByTestId('invite-link').inputValue()).hash);
       await expect.poll(() => steward.getByTestId('members').textContent(), { timeout: 10_000 }).toContain(name);
     }
@@ -199,7 +205,7 @@ describe('[Q1][Q2][Q8][Q10] a council in the browser', () => {
 
   it('[Q14] the front page’s template picker creates a space from a template; its join page offers only the inputs it allows', async () => {
     const page = await open('/');
-    await expect.poll(() => page.getByTestId('template').locator('option').count(), { timeout: 10_000 }).toBe(5);
+    await expect.poll(() => page.getByTestId('template').locator('option').count(), { timeout: 10_000 }).toBe(6);
     await page.getByTestId('template').selectOption('performance');
     expect(await page.getByTestId('template-description').textContent()).toContain('concert');
     await page.locator('#name').fill('Friday concert');

@@ -3,7 +3,8 @@
  * a real server: a phone joins through the consent screen and chooses its group; the simulator
  * (src/sim/groupCrowd.ts) drives two groups that converge while the display shows them side by
  * side and the bridging score rises; two live spaces linked by both stewards are shown on the
- * compare view with the bridging between them and their histories.
+ * compare view with the bridging between them and their histories: the live tail, and each one's
+ * released DP series once its steward made one (none before: the page says so).
  */
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,7 +16,8 @@ let server: RunningServer;
 let browser: Browser;
 
 beforeAll(async () => {
-  server = await createServer({ port: 0, dbPath: ':memory:', minCohort: 3 });
+  // A generous privacy budget, so that one release of a few 10-second windows has little noise.
+  server = await createServer({ port: 0, dbPath: ':memory:', minCohort: 3, privacyBudget: 20 });
   browser = await launchChromium();
 }, 120_000);
 
@@ -120,9 +122,36 @@ describe('groups and linked spaces in a real browser', () => {
       const apart = (await scoreOf(cmp, 'compare-bridging')) as number;
       for (let i = 0; i < 5; i++) for (const c of crowds) c.step();
       await expect.poll(async () => ((await scoreOf(cmp, 'compare-bridging')) ?? 0) > apart + 0.3, { timeout: 20_000 }).toBe(true);
-      // Both histories on one time axis, from the stored series (H6).
+      // Both live tails on one time axis.
       await expect.poll(async () => ((await cmp.getByTestId(`history-${a.code}`).getAttribute('points')) ?? '').length > 0, { timeout: 20_000 }).toBe(true);
       await expect.poll(async () => ((await cmp.getByTestId(`history-${b.code}`).getAttribute('points')) ?? '').length > 0, { timeout: 20_000 }).toBe(true);
+      // No released series yet: the page says so plainly, and how a steward releases one.
+      for (const s of [a, b]) {
+        await expect.poll(() => cmp.getByTestId(`history-note-${s.code}`).getAttribute('data-released')).toBe('no');
+        expect(await cmp.getByTestId(`history-note-${s.code}`).textContent()).toContain('has no released history yet');
+        expect(await cmp.getByTestId(`history-note-${s.code}`).textContent()).toContain('Release the series so far');
+      }
+      // A's steward releases its series (R8: a DP release, on the public log first); the page
+      // draws it on the same axis without a reload, and B still has none.
+      const release = (s: { code: string; stewardToken: string }) =>
+        fetch(`${server.url}/api/spaces/${s.code}/privacy/releases`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${s.stewardToken}` }, body: JSON.stringify({ what: 'series', bucketSeconds: 10, rho: 10 }) });
+      const ra = await release(a);
+      expect(ra.status).toBe(201);
+      const relA = (await ra.json()) as { n: number; points: { valence: number | null }[] };
+      expect(relA.points.some((p) => p.valence !== null)).toBe(true);
+      await expect.poll(() => cmp.getByTestId(`history-note-${a.code}`).getAttribute('data-released'), { timeout: 20_000 }).toBe('yes');
+      expect(await cmp.getByTestId(`history-note-${a.code}`).textContent()).toContain(`released history #${relA.n}`);
+      expect(((await cmp.getByTestId(`history-released-${a.code}`).getAttribute('d')) ?? '').length).toBeGreaterThan(0);
+      expect(await cmp.getByTestId(`history-note-${b.code}`).getAttribute('data-released')).toBe('no');
+      expect(await cmp.getByTestId(`history-released-${b.code}`).getAttribute('d')).toBe('');
+      const spentAfterA = ((await (await fetch(`${server.url}/api/spaces/${a.code}/privacy`)).json()) as { spent: { rho: number } }).spent.rho;
+      expect((await release(b)).status).toBe(201);
+      await expect.poll(() => cmp.getByTestId(`history-note-${b.code}`).getAttribute('data-released'), { timeout: 20_000 }).toBe('yes');
+      expect(((await cmp.getByTestId(`history-released-${b.code}`).getAttribute('d')) ?? '').length).toBeGreaterThan(0);
+      // Both released series and both live tails on one axis; re-serving them spent nothing more.
+      await cmp.reload();
+      await expect.poll(async () => ((await cmp.getByTestId(`history-released-${a.code}`).getAttribute('d')) ?? '').length > 0, { timeout: 15_000 }).toBe(true);
+      expect(((await (await fetch(`${server.url}/api/spaces/${a.code}/privacy`)).json()) as { spent: { rho: number } }).spent.rho).toBe(spentAfterA);
     } finally {
       for (const c of crowds) c.stop();
     }

@@ -17,7 +17,7 @@ import { useDisplayMode } from './display/displayMode.ts';
 import { StoriesOverlay } from './display/storiesOverlay.ts';
 import type { StoriesView } from '../../src/core/release/stories.ts';
 import { DisplayOverrideNote, displayFieldOf, FeedbackBanner, feedbackFieldOf } from './lib/feedback.ts';
-import { type AxisWords, axisWordsOf, CALM_TINT, CALM_TINT_ALPHA, DEFAULT_AXIS_WORDS, ScreenSmoother, smoothedForScreen, smoothingOf } from './lib/screen.ts';
+import { type AxisWords, axisWordsOf, CALM_TINT, CALM_TINT_ALPHA, DEFAULT_AXIS_WORDS, quadrantLabel, ScreenSmoother, smoothedForScreen, smoothingOf } from './lib/screen.ts';
 import { api } from './lib/ui.ts';
 
 interface View {
@@ -78,17 +78,18 @@ function backdropOf(view: View, w: number, h: number, words: AxisWords): HTMLCan
   ctx.fillText(QUADRANT_STYLE[3].words.join(' · '), ox + size * 0.25, oy + size * 0.05);
   ctx.fillText(QUADRANT_STYLE[1].words.join(' · '), ox + size * 0.75, oy + size * 0.97);
   ctx.fillText(QUADRANT_STYLE[2].words.join(' · '), ox + size * 0.25, oy + size * 0.97);
-  // The axes' ends, in the space's words (a template's, Q14), in the margin around the grid.
+  // The axes' ends, in the space's words (a template's, Q14), inside the grid beside the axis
+  // lines (the margins may be too narrow for them), clear of the quadrant words.
   ctx.fillStyle = '#ffffffd0';
-  ctx.font = `600 ${Math.round(size / 34)}px system-ui, sans-serif`;
-  ctx.textBaseline = 'middle';
-  ctx.fillText(`↑ ${words.energised}`, ox + half, Math.max(oy / 2, size / 60));
-  ctx.fillText(`↓ ${words.calm}`, ox + half, h - Math.max(oy / 2, size / 60));
-  ctx.textAlign = 'right';
-  ctx.fillText(`← ${words.unpleasant}`, ox - size / 60, oy + half);
+  ctx.font = `600 ${Math.round(size / 36)}px system-ui, sans-serif`;
+  const pad = size / 80;
   ctx.textAlign = 'left';
-  ctx.fillText(`${words.pleasant} →`, ox + size + size / 60, oy + half);
-  ctx.textBaseline = 'alphabetic';
+  ctx.fillText(`↑ ${words.energised}`, ox + half + pad, oy + size * 0.12);
+  ctx.fillText(`↓ ${words.calm}`, ox + half + pad, oy + size * 0.9);
+  ctx.fillText(`← ${words.unpleasant}`, ox + pad, oy + half - pad);
+  ctx.textAlign = 'right';
+  ctx.fillText(`${words.pleasant} →`, ox + size - pad, oy + half - pad);
+  ctx.textAlign = 'center';
   return b;
 }
 
@@ -329,7 +330,7 @@ function App() {
       <div data-testid="quadrants">
         ${QUADRANT_STYLE.map(
           (q, i) => html`<div style="margin-bottom:1vh">
-            <div class="row" style="justify-content:space-between"><span>${q.label}</span><span data-testid=${`quadrant-${i}`}>${shares ? `${Math.round((shares[i] ?? 0) * 100)}%` : '–'}</span></div>
+            <div class="row" style="justify-content:space-between"><span>${quadrantLabel(q.key, words)}</span><span data-testid=${`quadrant-${i}`}>${shares ? `${Math.round((shares[i] ?? 0) * 100)}%` : '–'}</span></div>
             <div class="bar"><div style=${`width:${shares ? (shares[i] ?? 0) * 100 : 0}%;background:${q.colour}`}></div></div>
           </div>`,
         )}

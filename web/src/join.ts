@@ -14,7 +14,7 @@ import { CONSENT_TEXT } from '../../src/core/consent.ts';
 import { codeFromPath, forgetSession, type InputPayload, useSpaceSocket, hasConsented, recordConsent, type Status } from './lib/socket.ts';
 import { api, html, render } from './lib/ui.ts';
 import { DisplayOverrideNote, displayFieldOf, FeedbackBanner, feedbackFieldOf } from './lib/feedback.ts';
-import { axisWordsOf, calmShown, crowdShown, ScreenSmoother, smoothedForScreen, smoothingOf } from './lib/screen.ts';
+import { axisWordsOf, calmShown, crowdShown, quadrantLabel, ScreenSmoother, smoothedForScreen, smoothingOf } from './lib/screen.ts';
 
 interface SpaceInfo {
   code: string;
@@ -166,7 +166,7 @@ function Room({ space, group: chosen }: { space: SpaceInfo; group: string | null
     ${
       shares
         ? html`<p class="muted" aria-label="How the room feels">
-            ${QUADRANT_STYLE.map((q, i) => html`<span style=${`color:${q.colour};margin-right:12px`}>${q.label} ${Math.round((shares[i] ?? 0) * 100)}%</span>`)}
+            ${QUADRANT_STYLE.map((q, i) => html`<span style=${`color:${q.colour};margin-right:12px`}>${quadrantLabel(q.key, axisWordsOf(settings))} ${Math.round((shares[i] ?? 0) * 100)}%</span>`)}
           </p>`
         : null
     }

@@ -116,6 +116,7 @@ function App() {
         <${HeartRoom} heart=${pulse?.heart} minCohort=${pulse?.minCohort ?? 3} />
       </div>
     </div>
+    <${Notifications} code=${code} token=${token} />
     <${Grid} pulse=${pulse} you=${null} label="The room right now" />
     ${groups.length ? html`<h2>Groups</h2><${GroupsPanel} names=${groups} pulse=${pulse} />` : null}
     <h2>Linked spaces</h2>
@@ -124,7 +125,6 @@ function App() {
     <${StoriesPanel} code=${code} token=${token} view=${stories} />
     <h2>Displays, OSC, webhooks and embedding</h2>
     <${FeedsPanel} code=${code} token=${token} />
-    <${Notifications} code=${code} token=${token} />
     <h2>Alerts</h2>
     <div class="card" aria-live="polite" data-testid="alerts">
       ${log.length === 0 ? html`<span class="muted">No alerts so far.</span>` : log.map((e) => html`<div>${new Date(e.at).toLocaleTimeString()} — ${e.text}</div>`)}

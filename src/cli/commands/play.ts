@@ -6,23 +6,19 @@
  * machine at their recorded times, so its displays (every mode), OSC, SSE and webhooks follow it
  * exactly as a live room, and its pulses are the recorded ones (src/space/rehearse.ts).
  */
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseOscTarget } from '../../feeds/osc/oscFeed.ts';
-import { normaliseCode } from '../../core/protocol.ts';
-import { loadSession, planOf, type RecordedSession, rehearse } from '../../space/rehearse.ts';
+import { planOf, type RecordedSession, rehearse } from '../../space/rehearse.ts';
+import { readRecordedSession } from '../recordedSession.ts';
 import { createServer } from '../../server/createServer.ts';
 import { recordDemoSession } from '../../server/demoSession.ts';
 import { SCENARIOS, type ScenarioName } from '../../sim/scenarios.ts';
 import { ScaledScheduler } from '../../space/scaledScheduler.ts';
-import { openDatabase } from '../../storage/sqlite/openDatabase.ts';
-import { SqliteStorage } from '../../storage/sqlite/sqliteStorage.ts';
 import type { CliIO, Command } from '../command.ts';
 import { UsageError } from '../command.ts';
 import { buildWebIfNeeded } from './serve.ts';
 
-const HELP = `Usage: attune play (--db PATH --space CODE | --demo SCENARIO) [--speed N] [--osc HOST:PORT]...
+const HELP = `Usage: attune play (--db PATH|URL --space CODE | --demo SCENARIO) [--speed N] [--osc HOST:PORT]...
                    [--serve] [--host H] [--port P] [--no-build]
 
 Plays a recorded session into a new "rehearsal" space on a server it starts (--serve, the
@@ -31,7 +27,8 @@ webhooks follow it exactly as they follow a live room. Prints the rehearsal's li
 far it has played; keeps serving after the end until Ctrl-C.
 
 Options:
-  --db PATH         the SQLite database a server recorded the session in (env ATTUNE_DB)
+  --db PATH|URL     the database a server recorded the session in: a SQLite file or a
+                    postgres:// URL (env ATTUNE_DB, default ./data/attune.db)
   --space CODE      the recorded space's join code
   --demo SCENARIO   instead, record a simulated room now and play it: ${SCENARIOS.join(', ')}
   --people N        people in a demo (default 120)
@@ -96,23 +93,8 @@ export const command: Command = {
       io.stderr.write(`attune play: recording the ${values.demo} scenario with ${people} simulated people for ${minutes} min…\n`);
       session = await recordDemoSession({ scenario: values.demo as ScenarioName, participants: people, durationMs: minutes * 60_000, epoch: Date.now() - minutes * 60_000 });
     } else {
-      const dbPath = resolve(io.cwd, values.db ?? io.env.ATTUNE_DB ?? './data/attune.db');
-      if (!existsSync(dbPath)) {
-        io.stderr.write(`attune play: no database at ${dbPath}\n`);
-        return 2;
-      }
-      const db = openDatabase(dbPath);
-      const storage = new SqliteStorage(db);
-      try {
-        session = await loadSession(storage, normaliseCode(values.space ?? ''));
-      } finally {
-        await storage.close();
-        db.close();
-      }
-      if (!session) {
-        io.stderr.write(`attune play: no space with the code ${values.space} in ${dbPath}\n`);
-        return 2;
-      }
+      session = await readRecordedSession('attune play', values.db, values.space ?? '', io);
+      if (!session) return 2;
     }
     const plan = planOf(session);
     if (!values['no-build']) await buildWebIfNeeded(io);

@@ -7,14 +7,11 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { checkPolicy } from '../../core/policy/checkPolicy.ts';
 import { dryRun, textChart } from '../../core/policy/dryRun.ts';
-import { normaliseCode } from '../../core/protocol.ts';
 import { recordedOptions } from '../../core/space/record.ts';
-import { loadSession } from '../../space/rehearse.ts';
-import { openDatabase } from '../../storage/sqlite/openDatabase.ts';
-import { SqliteStorage } from '../../storage/sqlite/sqliteStorage.ts';
 import type { CliIO, Command } from '../command.ts';
 import { UsageError } from '../command.ts';
 import { apiCall, apiErrorText, baseUrl, ServerUnreachable } from '../httpApi.ts';
+import { RECORDED_DB_HELP, readRecordedSession } from '../recordedSession.ts';
 
 const HELP = `Usage: attune policy <check|test|propose|vote|retire|list> [options]
 
@@ -29,7 +26,7 @@ notify (steward|council).
 
   attune policy check FILE [--group NAME]…
       Checks a policy offline; a refusal names its code and position. Exit 1 when refused.
-  attune policy test FILE --db PATH --space CODE [--json]
+  attune policy test FILE --db PATH|URL --space CODE [--json]
       Dry run: evaluates the policy over the space's recorded session, shows when it would
       have fired and a chart of the figures its expression reads. Nothing is logged.
   attune policy propose FILE --space CODE --token MEMBER_TOKEN [--amends POLICY_ID]
@@ -40,7 +37,7 @@ notify (steward|council).
 Options:
   --space CODE   the space's join code
   --token TOKEN  a council member token (env ATTUNE_MEMBER_TOKEN) or, to retire, the steward's
-  --db PATH      the SQLite database (env ATTUNE_DB, default ./data/attune.db)
+  --db PATH|URL  ${RECORDED_DB_HELP}
   --url URL      the server (env ATTUNE_URL, default http://127.0.0.1:8787)
   --json         print JSON
   -h, --help     show this help
@@ -89,49 +86,34 @@ export const command: Command = {
       case 'test': {
         const policy = readPolicy(io, rest[0]);
         if (!values.space) throw new UsageError('--space CODE is required');
-        const dbPath = resolve(io.cwd, values.db ?? io.env.ATTUNE_DB ?? './data/attune.db');
-        if (!existsSync(dbPath)) {
-          io.stderr.write(`attune policy test: no database at ${dbPath}\n`);
+        const session = await readRecordedSession('attune policy test', values.db, values.space, io);
+        if (!session) return 2;
+        const { space, events, inputs } = session;
+        const options = recordedOptions(events);
+        if (!options) {
+          io.stderr.write(`attune policy test: space ${space.code} has no recorded start; nothing to replay\n`);
           return 2;
         }
-        const db = openDatabase(dbPath);
-        const storage = new SqliteStorage(db);
-        try {
-          const session = await loadSession(storage, normaliseCode(values.space));
-          if (!session) {
-            io.stderr.write(`attune policy test: no space with the code ${values.space} in ${dbPath}\n`);
-            return 2;
-          }
-          const { space, events, inputs } = session;
-          const options = recordedOptions(events);
-          if (!options) {
-            io.stderr.write(`attune policy test: space ${space.code} has no recorded start; nothing to replay\n`);
-            return 2;
-          }
-          const r = dryRun(policy, { id: space.id, code: space.code, name: space.name, capacity: space.capacity, ttlMs: space.ttlMs, ...(space.groups?.length ? { groups: space.groups } : {}) }, options, events, inputs);
-          if (!r.ok) {
-            io.stderr.write(`attune policy test: ${r.problem.code}: ${r.problem.message}\n`);
-            pointAt(io, (policy as { when?: unknown }).when, r.problem.position);
-            return 1;
-          }
-          const rep = r.report;
-          if (values.json) {
-            out(`${JSON.stringify(rep, null, 2)}\n`);
-            return 0;
-          }
-          const t = (ms: number) => new Date(ms).toISOString().slice(11, 19);
-          out(`"${rep.policy.name}" over ${space.code}: ${rep.evaluated} released pulses evaluated${rep.from !== null && rep.to !== null ? ` (${t(rep.from)}–${t(rep.to)} UTC)` : ''}\n`);
-          out(rep.fires.length === 0 ? '  it would never have fired\n' : `  it would have fired ${rep.fires.length}× (cooldown ${rep.policy.cooldownSeconds} s): ${rep.fires.map((f) => t(f.at)).join(', ')}\n`);
-          if (rep.errors > 0) out(`  ${rep.errors} evaluations failed at run time (counted as false)\n`);
-          for (const [path, series] of Object.entries(rep.series)) {
-            out(`\n  ${path}\n`);
-            for (const line of textChart(series, rep.fires)) out(`  ${line}\n`);
-          }
-          return 0;
-        } finally {
-          await storage.close();
-          db.close();
+        const r = dryRun(policy, { id: space.id, code: space.code, name: space.name, capacity: space.capacity, ttlMs: space.ttlMs, ...(space.groups?.length ? { groups: space.groups } : {}) }, options, events, inputs);
+        if (!r.ok) {
+          io.stderr.write(`attune policy test: ${r.problem.code}: ${r.problem.message}\n`);
+          pointAt(io, (policy as { when?: unknown }).when, r.problem.position);
+          return 1;
         }
+        const rep = r.report;
+        if (values.json) {
+          out(`${JSON.stringify(rep, null, 2)}\n`);
+          return 0;
+        }
+        const t = (ms: number) => new Date(ms).toISOString().slice(11, 19);
+        out(`"${rep.policy.name}" over ${space.code}: ${rep.evaluated} released pulses evaluated${rep.from !== null && rep.to !== null ? ` (${t(rep.from)}–${t(rep.to)} UTC)` : ''}\n`);
+        out(rep.fires.length === 0 ? '  it would never have fired\n' : `  it would have fired ${rep.fires.length}× (cooldown ${rep.policy.cooldownSeconds} s): ${rep.fires.map((f) => t(f.at)).join(', ')}\n`);
+        if (rep.errors > 0) out(`  ${rep.errors} evaluations failed at run time (counted as false)\n`);
+        for (const [path, series] of Object.entries(rep.series)) {
+          out(`\n  ${path}\n`);
+          for (const line of textChart(series, rep.fires)) out(`  ${line}\n`);
+        }
+        return 0;
       }
       case 'propose':
       case 'vote':

@@ -2,19 +2,14 @@
  * `attune replay`: folds a recorded session (SPEC M6–M8) through the space machine and compares
  * every pulse it publishes with the hash recorded when it was published.
  */
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { normaliseCode } from '../../core/protocol.ts';
 import { recordedOptions, replay } from '../../core/space/record.ts';
-import { loadSession } from '../../space/rehearse.ts';
 import { hashPulse } from '../../space/spaceHost.ts';
-import { openDatabase } from '../../storage/sqlite/openDatabase.ts';
-import { SqliteStorage } from '../../storage/sqlite/sqliteStorage.ts';
 import type { CliIO, Command } from '../command.ts';
 import { UsageError } from '../command.ts';
+import { RECORDED_DB_HELP, readRecordedSession } from '../recordedSession.ts';
 
-const HELP = `Usage: attune replay --db PATH --space CODE [--json]
+const HELP = `Usage: attune replay --db PATH|URL --space CODE [--json]
 
 Replays a recorded space: every event the space's state depended on (joins, resumes, inputs,
 leaves, disconnects, ticks, governance acts) is read back from the database in the order the
@@ -32,7 +27,7 @@ Prints "replayed N pulses: N identical, 0 differ" (and, when the session has any
 decision differs, and 2 on bad arguments.
 
 Options:
-  --db PATH      the SQLite database the server ran on (env ATTUNE_DB, default ./data/attune.db)
+  --db PATH|URL  ${RECORDED_DB_HELP}
   --space CODE   the space's join code (case and separators do not matter)
   --json         print the whole report as JSON
   -h, --help     show this help
@@ -51,43 +46,28 @@ export const command: Command = {
     });
     if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
     if (!values.space) throw new UsageError('--space CODE is required');
-    const dbPath = resolve(io.cwd, values.db ?? io.env.ATTUNE_DB ?? './data/attune.db');
-    if (!existsSync(dbPath)) {
-      io.stderr.write(`attune replay: no database at ${dbPath}\n`);
+    const session = await readRecordedSession('attune replay', values.db, values.space, io);
+    if (!session) return 2;
+    const { space, events, inputs } = session;
+    const options = recordedOptions(events);
+    if (!options) {
+      io.stderr.write(`attune replay: space ${space.code} has no recorded start (it was recorded before this version of attune); nothing to replay\n`);
       return 2;
     }
-    const db = openDatabase(dbPath);
-    const storage = new SqliteStorage(db);
-    try {
-      const session = await loadSession(storage, normaliseCode(values.space));
-      if (!session) {
-        io.stderr.write(`attune replay: no space with the code ${values.space} in ${dbPath}\n`);
-        return 2;
-      }
-      const { space, events, inputs } = session;
-      const options = recordedOptions(events);
-      if (!options) {
-        io.stderr.write(`attune replay: space ${space.code} has no recorded start (it was recorded before this version of attune); nothing to replay\n`);
-        return 2;
-      }
-      io.stderr.write(`attune replay: ${events.length} events and ${inputs.length} inputs of space ${space.code}…\n`);
-      const settings = { id: space.id, code: space.code, name: space.name, capacity: space.capacity, ttlMs: space.ttlMs, ...(space.groups?.length ? { groups: space.groups } : {}), ...(session.noiseSeed ? { noiseSeed: session.noiseSeed } : {}) };
-      const report = replay(settings, options, events, inputs, hashPulse);
-      if (values.json) io.stdout.write(`${JSON.stringify({ space: space.code, ...report }, null, 2)}\n`);
-      else {
-        io.stdout.write(`replayed ${report.pulses} pulses: ${report.identical} identical, ${report.differ} differ\n`);
-        for (const d of report.differences) io.stdout.write(`  differs at event ${d.n} (pulse seq ${d.seq}): recorded ${d.recorded ?? 'none'}, replayed ${d.replayed}\n`);
-        if (report.gaps.length > 0) io.stdout.write(`  events missing from the record before n = ${report.gaps.join(', ')}\n`);
-        if (report.unexpected > 0) io.stdout.write(`  ${report.unexpected} recorded events changed nothing when replayed\n`);
-        const d = report.decisions;
-        if (d.recorded > 0 || d.rederived > 0) io.stdout.write(`re-derived ${d.rederived} decisions (${d.recorded} recorded): ${d.identical} identical, ${Math.max(d.recorded, d.rederived) - d.identical} differ\n`);
-        for (const x of d.differences) io.stdout.write(`  decision ${x.index + 1} differs:\n    recorded   ${x.recorded ?? 'none'}\n    re-derived ${x.rederived ?? 'none'}\n`);
-        if (report.configChanges.length > 0) io.stdout.write(`  the server restarted with other settings at n = ${report.configChanges.join(', ')}; pulses after that are replayed with the first settings\n`);
-      }
-      return report.differ === 0 && report.unexpected === 0 && report.decisions.differences.length === 0 ? 0 : 1;
-    } finally {
-      await storage.close();
-      db.close();
+    io.stderr.write(`attune replay: ${events.length} events and ${inputs.length} inputs of space ${space.code}…\n`);
+    const settings = { id: space.id, code: space.code, name: space.name, capacity: space.capacity, ttlMs: space.ttlMs, ...(space.groups?.length ? { groups: space.groups } : {}), ...(session.noiseSeed ? { noiseSeed: session.noiseSeed } : {}) };
+    const report = replay(settings, options, events, inputs, hashPulse);
+    if (values.json) io.stdout.write(`${JSON.stringify({ space: space.code, ...report }, null, 2)}\n`);
+    else {
+      io.stdout.write(`replayed ${report.pulses} pulses: ${report.identical} identical, ${report.differ} differ\n`);
+      for (const d of report.differences) io.stdout.write(`  differs at event ${d.n} (pulse seq ${d.seq}): recorded ${d.recorded ?? 'none'}, replayed ${d.replayed}\n`);
+      if (report.gaps.length > 0) io.stdout.write(`  events missing from the record before n = ${report.gaps.join(', ')}\n`);
+      if (report.unexpected > 0) io.stdout.write(`  ${report.unexpected} recorded events changed nothing when replayed\n`);
+      const d = report.decisions;
+      if (d.recorded > 0 || d.rederived > 0) io.stdout.write(`re-derived ${d.rederived} decisions (${d.recorded} recorded): ${d.identical} identical, ${Math.max(d.recorded, d.rederived) - d.identical} differ\n`);
+      for (const x of d.differences) io.stdout.write(`  decision ${x.index + 1} differs:\n    recorded   ${x.recorded ?? 'none'}\n    re-derived ${x.rederived ?? 'none'}\n`);
+      if (report.configChanges.length > 0) io.stdout.write(`  the server restarted with other settings at n = ${report.configChanges.join(', ')}; pulses after that are replayed with the first settings\n`);
     }
+    return report.differ === 0 && report.unexpected === 0 && report.decisions.differences.length === 0 ? 0 : 1;
   },
 };

@@ -8,7 +8,7 @@ import QRCode from 'qrcode';
 import type { CliIO, Command } from '../command.ts';
 import { UsageError } from '../command.ts';
 import { apiCall as call, apiErrorText as errorText, ServerUnreachable } from '../httpApi.ts';
-import { checkTemplate } from '../../core/templates/spaceTemplate.ts';
+import { checkSpaceTemplate } from '../../core/templates/spaceTemplateFields.ts';
 import { readTemplate, shippedTemplates } from '../../server/templates.ts';
 
 const HELP = `Usage: attune space <create|list|close> [options]
@@ -19,9 +19,10 @@ Manages spaces on a running attune server (see 'attune serve').
       Creates a space (each --group declares one of up to 8 named groups a participant
       may choose at join; their pulses are shown per group, SPEC R6); prints its join code, join/display/steward links, the steward
       token (keep it secret: it closes the space) and the join QR code. --template sets the
-      space up from a shipped template (performance, sanctuary, town-hall, festival) or your
-      own JSON file: allowed inputs, grid words, display mode, groups, capacity, TTL, a council
-      and the policies it proposes (SPEC Q14, docs/templates.md); checked before it is sent.
+      space up from a shipped template (performance, sanctuary, town-hall, festival,
+      reflective-gathering) or your own JSON file: allowed inputs, grid words, display mode,
+      groups, capacity, TTL, a council and the policies it proposes, stories on or off (SPEC
+      Q14, docs/templates.md); checked before it is sent.
   attune space list [--admin-token TOKEN]
       Lists every space (needs the server's admin token: --admin-token, env
       ATTUNE_ADMIN_TOKEN, or the file admin-token beside the database, ./data/admin-token).
@@ -78,7 +79,7 @@ export const command: Command = {
               return 1;
             }
             if (json === null) throw new UsageError(`--template: no shipped template or file named '${values.template}' (shipped: ${shippedTemplates().map((t) => t.name).join(', ')})`);
-            const checked = checkTemplate(json);
+            const checked = checkSpaceTemplate(json);
             if (!checked.ok) {
               io.stderr.write(`attune space create: ${checked.problem.code}: template: ${checked.problem.message}\n`);
               return 1;

@@ -3,7 +3,7 @@ import { CALM_HEARTBEAT_FACTOR, heartbeatBpm } from '../../../src/core/displayMo
 import { bpmOf } from './affect.ts';
 import type { DisplayField } from './feedback.ts';
 import { mergeNotifications, type NotificationItem } from './notifications.ts';
-import { axisWordsOf, calmShown, crowdShown, DEFAULT_AXIS_WORDS, ScreenSmoother, smoothedForScreen, smoothingOf } from './screen.ts';
+import { axisWordsOf, calmShown, crowdShown, DEFAULT_AXIS_WORDS, quadrantLabel, ScreenSmoother, smoothedForScreen, smoothingOf } from './screen.ts';
 
 const display = (o: Partial<DisplayField>): DisplayField => ({ mode: 'field', by: 'policy', entry: 4, paused: false, showCrowd: true, smoothingSeconds: null, until: 60_000, policy: { id: 'p', version: 1, name: 'quiet' }, reason: 'r', ...o });
 
@@ -68,6 +68,9 @@ describe('what a council changes on the screens', () => {
     expect(axisWordsOf(null)).toBe(DEFAULT_AXIS_WORDS);
     expect(axisWordsOf({ words: { pleasant: 'moved', unpleasant: 'unsettled', calm: 'still', energised: 'electric' } })).toEqual({ pleasant: 'moved', unpleasant: 'unsettled', calm: 'still', energised: 'electric' });
     expect(axisWordsOf({ words: { pleasant: ' ', calm: 'still' } })).toEqual({ ...DEFAULT_AXIS_WORDS, calm: 'still' });
+    // Quadrants are named by their axes' words (the shares lines of the phone and display).
+    expect(quadrantLabel('pleasant-energised', DEFAULT_AXIS_WORDS)).toBe('pleasant · energised');
+    expect(quadrantLabel('unpleasant-calm', { pleasant: 'moved', unpleasant: 'unsettled', calm: 'still', energised: 'electric' })).toBe('unsettled · still');
   });
 
   it('[Q13] notifications read again are shown once, newest first', () => {

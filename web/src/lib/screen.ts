@@ -89,3 +89,9 @@ export function smoothedForScreen<P extends Pick<Pulse, 'at' | 'mean' | 'smoothe
   const m = smoother.next(pulse, smoothingSeconds);
   return smoothingSeconds === null ? pulse : { ...pulse, smoothed: m };
 }
+
+/** A quadrant's name in the space's axis words: `pleasant-energised` → "moved · electric". */
+export function quadrantLabel(key: string, words: AxisWords): string {
+  const [v, a] = key.split('-') as [keyof AxisWords, keyof AxisWords];
+  return `${words[v] ?? v} · ${words[a] ?? a}`;
+}

@@ -6,6 +6,7 @@
  */
 import { useEffect, useState } from 'preact/hooks';
 import { type MyStory, StoriesClient } from '../../../src/client/storiesClient.ts';
+import { STORY_CONSENT_TEXT, STORY_CONSENT_WHEN } from '../../../src/core/consent.ts';
 import { MAX_STORY_CHARS } from '../../../src/core/stories/storyText.ts';
 import { html } from './ui.ts';
 
@@ -40,7 +41,6 @@ export function affectWords(a: { valence: number; arousal: number; confidence: n
   return `${v} and ${e} (valence ${a.valence.toFixed(2)}, energy ${a.arousal.toFixed(2)}, confidence ${Math.round(a.confidence * 100)}%)`;
 }
 
-const consentKey = (code: string) => `attune:${code}:story-consent`;
 
 /** The panel. `token` is this device's participant token (null until the welcome); `bump` changes when the server told us a story changed. */
 export function StoryPanel({ code, token, bump }: { code: string; token: string | null; bump: number }) {
@@ -48,7 +48,8 @@ export function StoryPanel({ code, token, bump }: { code: string; token: string 
   const [enabled, setEnabled] = useState<{ enabled: boolean; moderation: 'pre' | 'post' } | null>(null);
   const [mine, setMine] = useState<MyStory[]>([]);
   const [open, setOpen] = useState(false);
-  const [consented, setConsented] = useState(() => localStorage.getItem(consentKey(code)) === 'yes');
+  // The story consent is recorded on the server (ST2): which text, when, for `stories`.
+  const [consent, setConsent] = useState<{ version: string; agreed: boolean; changed: boolean } | null>(null);
   const [text, setText] = useState('');
   const [name, setName] = useState('');
   const [anonymous, setAnonymous] = useState(true);
@@ -61,6 +62,7 @@ export function StoryPanel({ code, token, bump }: { code: string; token: string 
     if (r.ok) {
       setMine(r.value.stories);
       setEnabled({ enabled: r.value.enabled, moderation: r.value.moderation });
+      setConsent(r.value.consent);
     }
   };
   useEffect(() => {
@@ -78,11 +80,24 @@ export function StoryPanel({ code, token, bump }: { code: string; token: string 
     setSending(false);
     if (!r.ok) {
       setNote(r.message);
+      // The story consent text changed (or was never agreed): the consent step shows again.
+      if (r.code === 'CONSENT_REQUIRED') await refresh();
       return;
     }
     setText('');
     setNote(`Thank you. ${r.value.status === 'shown' ? 'Your story can appear on the gathering display now.' : 'Your story is waiting for the steward.'} Its words read as ${affectWords(r.value.affect)}.`);
     await refresh();
+  };
+  const agree = async () => {
+    if (!token || !consent) return;
+    const r = await client.agree(token, consent.version);
+    if (!r.ok) {
+      setNote(r.message);
+      await refresh();
+      return;
+    }
+    setNote('');
+    setConsent({ ...consent, agreed: true, changed: false });
   };
   const withdraw = async (id: string) => {
     if (!token) return;
@@ -97,21 +112,18 @@ export function StoryPanel({ code, token, bump }: { code: string; token: string 
         enabled?.enabled
           ? !open
             ? html`<button class="secondary" data-testid="story-open" onClick=${() => setOpen(true)}>Share a story</button>`
-            : !consented
+            : !consent?.agreed
               ? html`<div data-testid="story-consent">
                   <h2>Share a story</h2>
-                  <p>A story is separate from your taps. Before you write one, here is exactly what happens to it:</p>
+                  ${consent?.changed ? html`<p class="error" data-testid="story-consent-changed">What happens to a story has been reworded since you last agreed. Please read it again.</p>` : null}
+                  <p>${STORY_CONSENT_TEXT.intro.text}</p>
                   <ul>
-                    <li><strong>Where it may appear:</strong> on this room's gathering display, ${enabled.moderation === 'pre' ? 'once the steward approves it' : 'at once (the steward can take it down)'}; in the steward's moderation queue; and in this session's story export.</li>
-                    <li><strong>Your name:</strong> it is shown under a pseudonym you choose, or with no name at all.</li>
-                    <li><strong>Your words:</strong> the server reads them to place the story on the feelings field and shows you that reading. The story is never linked to your taps in anything anyone else sees.</li>
-                    <li><strong>Taking it back:</strong> you can withdraw it at any time; it leaves every screen at once and is deleted.</li>
+                    ${[STORY_CONSENT_TEXT.where, STORY_CONSENT_TEXT.name, STORY_CONSENT_TEXT.words, STORY_CONSENT_TEXT.withdraw].map(
+                      (section) => html`<li><strong>${section.label}:</strong> ${section.text.replace('{when}', STORY_CONSENT_WHEN[enabled.moderation])}</li>`,
+                    )}
                   </ul>
                   <div class="row">
-                    <button data-testid="story-consent-yes" onClick=${() => {
-                      localStorage.setItem(consentKey(code), 'yes');
-                      setConsented(true);
-                    }}>I understand — let me write</button>
+                    <button data-testid="story-consent-yes" disabled=${!token || !consent} onClick=${agree}>I understand — let me write</button>
                     <button class="secondary" onClick=${() => setOpen(false)}>Not now</button>
                   </div>
                 </div>`
