@@ -19,7 +19,7 @@ import { type AckMessage, type ErrorMessage, normaliseCode, type PointInputMessa
 import { type Bridging, bridgingOf } from '../core/collective/bridging.ts';
 import { beatPeriodMs, isParticipantBeat } from '../core/space/beats.ts';
 import type { ConnRef, Effect, Notice, PulseView, SpaceAct, SpaceEvent, Write } from '../core/space/events.ts';
-import { createSpaceState, DEFAULT_MACHINE_OPTIONS, type MachineOptions, restoreParticipant, type SpaceState, step } from '../core/space/machine.ts';
+import { createSpaceState, DEFAULT_MACHINE_OPTIONS, isCouncilAct, type MachineOptions, restoreParticipant, type SpaceState, step } from '../core/space/machine.ts';
 import { encodeView, recordOf } from '../core/space/record.ts';
 import { authorView, restoreStory } from '../core/space/storySteps.ts';
 import { releaseQueueEntry, type QueueEntry, releaseStories, type StoriesView } from '../core/release/stories.ts';
@@ -161,6 +161,12 @@ export interface ClusterHooks {
    * `displays` includes the feeds watching on every node (`feeds`).
    */
   presence(spaceId: string): { present: number; connected: number; displays: number; feeds: number } | null;
+  /**
+   * A council act asked for on this node (K12): sent to the node that owns the space's tick,
+   * which takes it; resolves its answer. Null when this node takes it itself (it owns the tick,
+   * or nobody does).
+   */
+  forward(spaceId: string, act: SpaceAct): Promise<Result<true>> | null;
 }
 
 interface LiveSpace {
@@ -318,6 +324,10 @@ export class SpaceHost {
         if (space?.status !== 'open' || this.byId.has(spaceId) || this.stopped) return this.byId.has(spaceId);
         const now = this.o.scheduler.now();
         const state = createSpaceState(this.settingsOf(space, await this.noiseSeedOf(space.id)), this.options, await this.o.storage.lastEventN(space.id));
+        // The council and what it set, as the node that applied them stored them (S12, K12).
+        const gov = await this.o.storage.getGovernance(space.id);
+        if (gov) restoreGovernance(state.gov, JSON.parse(gov) as GovernanceSnapshot, space.groups ?? []);
+        if (this.byId.has(spaceId) || this.stopped) return this.byId.has(spaceId);
         const live = this.adopt(space, state);
         this.stepIn(live, { kind: 'started', at: now, pulseSeq: 0 });
         this.beginTicking(live);
@@ -359,6 +369,40 @@ export class SpaceHost {
     this.byId.delete(spaceId);
   }
 
+  /**
+   * Another node applied a council act (K12): this node's copy of the space's governance is
+   * replaced by the stored one (S12). Resolves once stepped.
+   */
+  async syncGovernance(spaceId: string): Promise<void> {
+    const stored = await this.o.storage.getGovernance(spaceId);
+    const live = this.byId.get(spaceId);
+    if (!live || stored === null) return;
+    this.stepIn(live, { kind: 'governance-synced', at: this.o.scheduler.now(), snapshot: JSON.parse(stored) as GovernanceSnapshot });
+  }
+
+  /**
+   * A council act another node asked this node, the tick owner, to take (K12): checked, logged,
+   * applied and stored here, one at a time with this node's own; resolves once what it changed
+   * is durable, so the asking node reads it back from storage.
+   */
+  async takeAct(spaceId: string, act: SpaceAct): Promise<Result<true>> {
+    const live = this.byId.get(spaceId);
+    if (!live) return fail('SPACE_CLOSED', 'the space has closed');
+    const r = await this.actHere(live, act);
+    await this.drain();
+    return r;
+  }
+
+  /**
+   * A decision of the tick owner's machine (K12: `policy.fired`, `feedback.changed` on expiry),
+   * logged like any act — awaited, before it takes effect — and then applied to this node's
+   * machine of the space, whose governance state the owner's machine decides over.
+   */
+  logDecision(spaceId: string, fx: Extract<Effect, { type: 'logAct' }>): void {
+    const live = this.byId.get(spaceId);
+    if (live) this.logThen(live, fx);
+  }
+
   /** The tick owner's pulse of a cluster space, as every node's sockets got it (reads and welcomes return it). */
   setClusterPulse(spaceId: string, bytes: Uint8Array): void {
     const live = this.byId.get(spaceId);
@@ -396,7 +440,9 @@ export class SpaceHost {
     // Beat 0 is a participant beat, taken now, so the space has a published pulse at once.
     const start = sch.now();
     // A tick is stamped with its beat's target time: beats caught up after a stall keep their slots.
-    const beat = (i: number, at: number) => this.stepIn(live, { kind: 'tick', at, participant: isParticipantBeat(i, displayHz, participantHz) });
+    // A cluster node's machine holds one node's partial: its ticks decide and show nothing (K12).
+    const partial = this.o.cluster ? { partial: true } : {};
+    const beat = (i: number, at: number) => this.stepIn(live, { kind: 'tick', at, participant: isParticipantBeat(i, displayHz, participantHz), ...partial });
     beat(0, start);
     live.beat = sch.every(period, (at, k) => beat(k + 1, at), start + period);
   }
@@ -499,33 +545,9 @@ export class SpaceHost {
       case 'notify':
         this.notify(live, e, fx.conn, fx.msg, fx.durable, fx.pulse === true);
         return null;
-      case 'logAct': {
-        const then = fx.next;
-        // In a cluster a tick of this machine sees one node's partial: a policy decision taken on
-        // it is not the room's, so it is not logged, and fails as a failed log append would
-        // (K3: policies do not run on a cluster space yet). Expiries depend only on the clock and
-        // the council state this machine holds, so they are logged (else they would be retried on
-        // every beat).
-        if (this.o.cluster && e.kind === 'tick' && then.kind === 'act-logged' && then.act.kind === 'policy-fire') {
-          this.stepIn(live, { kind: 'act-failed', at: this.o.scheduler.now(), act: then.act });
-          return null;
-        }
-        this.o.governance.record(fx.act).then(
-          (entry) => {
-            // The log's index of the entry goes with the act, so screens can link to it (Q8).
-            const next = then.kind === 'act-logged' && typeof entry === 'number' ? { ...then, entry } : then;
-            if (this.byId.get(live.record.id) === live) this.stepIn(live, next);
-            else this.settle(then.kind === 'act-logged' ? then.reply : 0, fail('SPACE_CLOSED', 'the space has closed'));
-          },
-          (err) => {
-            this.report(`could not log ${fx.act.type}; nothing was changed`, err);
-            // Recorded, so a decision the machine took clears in replay as it did here (Q10).
-            if (then.kind === 'act-logged' && isDerived(then.act) && this.byId.get(live.record.id) === live) this.stepIn(live, { kind: 'act-failed', at: this.o.scheduler.now(), act: then.act });
-            this.settle(then.kind === 'act-logged' ? then.reply : 0, fail('UNAVAILABLE', 'the public log is unavailable, so nothing was changed; try again'));
-          },
-        );
+      case 'logAct':
+        this.logThen(live, fx);
         return null;
-      }
       case 'stories':
         // The gathering display follows the room's count, which a cluster node's machine does not have (K3).
         if (this.o.cluster) return null;
@@ -558,6 +580,25 @@ export class SpaceHost {
         return null;
       }
     }
+  }
+
+  /** Appends an act to the public log and steps what follows only once it is durable (M5, Q10). */
+  private logThen(live: LiveSpace, fx: Extract<Effect, { type: 'logAct' }>): void {
+    const then = fx.next;
+    this.o.governance.record(fx.act).then(
+      (entry) => {
+        // The log's index of the entry goes with the act, so screens can link to it (Q8).
+        const next = then.kind === 'act-logged' && typeof entry === 'number' ? { ...then, entry } : then;
+        if (this.byId.get(live.record.id) === live) this.stepIn(live, next);
+        else this.settle(then.kind === 'act-logged' ? then.reply : 0, fail('SPACE_CLOSED', 'the space has closed'));
+      },
+      (err) => {
+        this.report(`could not log ${fx.act.type}; nothing was changed`, err);
+        // Recorded, so a decision the machine took clears in replay as it did here (Q10).
+        if (then.kind === 'act-logged' && isDerived(then.act) && this.byId.get(live.record.id) === live) this.stepIn(live, { kind: 'act-failed', at: this.o.scheduler.now(), act: then.act });
+        this.settle(then.kind === 'act-logged' ? then.reply : 0, fail('UNAVAILABLE', 'the public log is unavailable, so nothing was changed; try again'));
+      },
+    );
   }
 
   private persist(live: LiveSpace, w: Write): void {
@@ -1140,12 +1181,36 @@ export class SpaceHost {
     return ok(space);
   }
 
+  /**
+   * An act asked for by someone. On a cluster space a council act goes to the node that owns the
+   * tick (K12), which takes it; this node then reads the governance it stored back, so what the
+   * caller reads next includes the act.
+   */
   private act(live: LiveSpace, act: SpaceAct): Promise<Result<true>> {
-    const run = (): Promise<Result<true>> => {
+    const away = this.o.cluster && isCouncilAct(act) ? this.o.cluster.forward(live.record.id, act) : null;
+    if (!away) return this.actHere(live, act);
+    return away.then(async (r) => {
+      if (r.ok) await this.syncGovernance(live.record.id);
+      return r;
+    });
+  }
+
+  /** Takes an act on this node, after the ones asked for before it (Q10). */
+  private actHere(live: LiveSpace, act: SpaceAct): Promise<Result<true>> {
+    const run = async (): Promise<Result<true>> => {
       const reply = this.nextRef++;
       const done = new Promise<Result<true>>((res) => this.replies.set(reply, res));
-      this.stepIn(live, { kind: 'act-requested', at: this.o.scheduler.now(), act, reply });
-      return done;
+      // An adoption is decided by the machine and logged right after the vote that reaches the
+      // quorum: wait for it, so the answer says what happened.
+      const adoption = act.kind === 'policy-vote' && this.reachesQuorum(live, act) ? this.adoptionOf(live, act.proposalId) : null;
+      try {
+        this.stepIn(live, { kind: 'act-requested', at: this.o.scheduler.now(), act, reply });
+        const r = await done;
+        if (r.ok && adoption) await adoption.settled;
+        return r;
+      } finally {
+        adoption?.stop();
+      }
     };
     const next = live.acts.then(run, run);
     live.acts = next;
@@ -1175,8 +1240,18 @@ export class SpaceHost {
     if (!live) return fail('SPACE_CLOSED', 'the space has closed');
     if (!memberToken) return fail('UNAUTHORIZED', 'a council member token is required');
     const h = hashToken(memberToken);
-    let found: Member | null = null;
-    for (const m of live.state.gov.members.values()) if (sameHash(h, m.tokenHash)) found = m;
+    const find = () => {
+      let found: Member | null = null;
+      for (const m of live.state.gov.members.values()) if (sameHash(h, m.tokenHash)) found = m;
+      return found;
+    };
+    let found = find();
+    // On a cluster, a member invited through another node a moment ago may not have reached this
+    // node's copy yet (K12): read the stored council once before refusing.
+    if (!found && this.o.cluster) {
+      await this.syncGovernance(space.id);
+      found = find();
+    }
     return found ? ok({ live, member: found }) : fail('UNAUTHORIZED', 'that member token is not (or no longer) valid');
   }
 
@@ -1242,35 +1317,42 @@ export class SpaceHost {
     return r.ok ? ok({ proposal: proposalId, expiresAt: at + council.rules.proposalSeconds * 1000 }) : r;
   }
 
+  /** Whether this vote, added to the proposal's, reaches its quorum. */
+  private reachesQuorum(live: LiveSpace, act: Extract<SpaceAct, { kind: 'policy-vote' }>): boolean {
+    const g = live.state.gov;
+    const p = g.proposals.get(act.proposalId);
+    if (!p || !g.council || act.vote !== 'yes') return false;
+    const yes = Object.values(p.votes).filter((x) => x === 'yes').length + 1;
+    return yes >= votesNeeded(g.council.rules, g.members.size);
+  }
+
+  /** Settles once the proposal's adoption is applied (or after 5 s, if it never comes). */
+  private adoptionOf(live: LiveSpace, proposalId: string): { readonly settled: Promise<void>; stop(): void } {
+    let stop: { dispose(): void } | null = null;
+    let timer: Cancel | null = null;
+    const settled = new Promise<void>((res) => {
+      stop = this.listenActs((id, e) => {
+        if (id === live.record.id && e.act.kind === 'policy-adopt' && e.act.proposalId === proposalId) res();
+      });
+      timer = this.o.scheduler.at(this.o.scheduler.now() + 5000, res);
+    });
+    return {
+      settled,
+      stop: () => {
+        (stop as { dispose(): void } | null)?.dispose();
+        (timer as Cancel | null)?.cancel();
+      },
+    };
+  }
+
   /** A member votes (Q2); adoption follows, logged, as soon as the quorum is reached before expiry. */
   async vote(code: string, memberToken: string | null | undefined, proposalId: string, vote: 'yes' | 'no'): Promise<Result<{ readonly proposal: string; readonly status: string }>> {
     const m = await this.memberFor(code, memberToken);
     if (!m.ok) return m;
     const { live } = m.value;
-    // An adoption is decided by the machine and logged right after the vote: wait for it, so the
-    // answer says what happened.
-    let stop: { dispose(): void } | null = null;
-    const adopted = new Promise<void>((res) => {
-      stop = this.listenActs((id, e) => {
-        if (id === live.record.id && e.act.kind === 'policy-adopt' && e.act.proposalId === proposalId) res();
-      });
-    });
-    const g = live.state.gov;
-    const p = g.proposals.get(proposalId);
-    const yes = p ? Object.values(p.votes).filter((x) => x === 'yes').length + (vote === 'yes' ? 1 : 0) : 0;
-    const reaches = p !== undefined && g.council !== null && vote === 'yes' && yes >= votesNeeded(g.council.rules, g.members.size);
-    try {
-      const r = await this.act(live, { kind: 'policy-vote', proposalId, memberId: m.value.member.id, vote });
-      if (!r.ok) return r;
-      if (reaches) {
-        let timer: Cancel | null = null;
-        await Promise.race([adopted, new Promise<void>((res) => (timer = this.o.scheduler.at(this.o.scheduler.now() + 5000, res)))]);
-        (timer as Cancel | null)?.cancel();
-      }
-    } finally {
-      (stop as { dispose(): void } | null)?.dispose();
-    }
-    return ok({ proposal: proposalId, status: g.proposals.get(proposalId)?.status ?? 'open' });
+    const r = await this.act(live, { kind: 'policy-vote', proposalId, memberId: m.value.member.id, vote });
+    if (!r.ok) return r;
+    return ok({ proposal: proposalId, status: live.state.gov.proposals.get(proposalId)?.status ?? 'open' });
   }
 
   /** The steward or any member retires an active policy (Q6): stopping is never harder than starting. */
