@@ -4,6 +4,7 @@
  * takeover when the owner goes silent, and a participant moving to another node.
  * test/clusterProcesses.test.ts runs the same over real processes, NATS and PostgreSQL.
  */
+import { createHash } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
@@ -15,10 +16,16 @@ import { Aggregate } from '../src/core/aggregate/aggregate.ts';
 import { decodeLease, decideLease } from '../src/core/cluster/lease.ts';
 import { decodePartial, encodePartial } from '../src/core/cluster/partial.ts';
 import { HeartSynchrony, type ReleasedHeartSynchrony } from '../src/core/collective/heartSynchrony.ts';
+import { policyJson } from '../src/core/policy/policyJson.ts';
+import { decodeEntry } from '../src/log/entry.ts';
+import { governanceSink } from '../src/log/governanceSink.ts';
+import { signerFromSeed } from '../src/log/note.ts';
+import { TransparencyLog } from '../src/log/transparencyLog.ts';
 import { MemoryGovernance } from '../src/server/createServer.ts';
 import { type Feeds, startFeeds } from '../src/server/feeds.ts';
 import { ManualScheduler } from '../src/space/scheduler.ts';
 import { type ConnSink, SpaceHost, subjects } from '../src/space/spaceHost.ts';
+import { MemoryLogStore } from '../src/storage/memory/memoryLogStore.ts';
 import { MemoryStorage } from '../src/storage/memory/memoryStorage.ts';
 
 const dec = new TextDecoder();
@@ -37,18 +44,29 @@ const tap = (seq: number, valence: number, arousal: number) => ({ t: 'input' as 
 
 const settle = () => new Promise<void>((r) => setImmediate(r));
 
-async function cluster(n: number) {
+const LOG_KEY = signerFromSeed('cluster.test/log', new Uint8Array(32).fill(3));
+
+/**
+ * `n` nodes over one storage, bus and KV store. With `log`, each node has its own public log over
+ * one shared log store (as nodes over one PostgreSQL do, K9); `log` reads it.
+ */
+async function cluster(n: number, o: { readonly log?: boolean; readonly machine?: ConstructorParameters<typeof SpaceHost>[0]['machine'] } = {}) {
   const sch = new ManualScheduler();
   const storage = new MemoryStorage();
   const bus = new LocalBus();
   const kv = new MemoryKv();
-  const governance = new MemoryGovernance();
+  const shared = new MemoryGovernance();
+  const logStore = o.log ? new MemoryLogStore() : null;
+  let log: TransparencyLog | null = null;
   const nodes: { id: string; host: SpaceHost; node: ClusterNode }[] = [];
   for (let i = 0; i < n; i++) {
     const id = `node-${i}`;
     const slot = await allocateSlot(kv, id);
+    const own = logStore ? await TransparencyLog.open({ store: logStore, signer: LOG_KEY, now: () => sch.now() }) : null;
+    log ??= own;
+    const governance = own ? governanceSink(own) : shared;
     const node = new ClusterNode({ nodeId: id, bus, kv, scheduler: sch, storage, report: () => {} });
-    const host = new SpaceHost({ storage: nodeStorage(storage, slot), bus, governance, scheduler: sch, machine: { release: { minCohort: 1 }, collective: false }, cluster: node.hooks, report: () => {} });
+    const host = new SpaceHost({ storage: nodeStorage(storage, slot), bus, governance, scheduler: sch, machine: o.machine ?? { release: { minCohort: 1 }, collective: false }, cluster: node.hooks, report: () => {} });
     await host.start();
     node.start(host);
     nodes.push({ id, host, node });
@@ -62,7 +80,7 @@ async function cluster(n: number) {
     }
   };
   const pulses: string[] = [];
-  return { sch, storage, bus, kv, nodes, run, pulses };
+  return { sch, storage, bus, kv, nodes, run, pulses, log, logStore };
 }
 
 async function join(host: SpaceHost, code: string) {
@@ -404,6 +422,121 @@ describe('cluster (one space on several nodes, in one process)', () => {
     expect(decodePartial(text, 4, 0, 15)).toBeNull();
     expect(decodePartial(text.replace('"rows":[[60', '"rows":[[6'), 4, 0, 30)).toBeNull();
     expect(decodePartial(encodePartial(base), 4, 0, 30)?.heart).toBeUndefined();
+  });
+
+  it('[K12][K9] a policy adopted via other nodes fires on the owner over the merged pulse; every node serves the same bytes with its feedback; each act is logged once; a taker goes on', async () => {
+    const c = await cluster(3, { log: true });
+    const first = c.nodes[0] as (typeof c.nodes)[0];
+    const created = await first.host.createSpace({ name: 'council city' });
+    if (!created.ok) throw new Error(created.message);
+    const { id, code } = created.value.space;
+    const steward = created.value.stewardToken;
+    const got: string[] = [];
+    c.bus.subscribe(subjects.participantPulse(id), (bytes) => got.push(dec.decode(bytes)));
+    // One participant on each node: no node's partial alone reaches 3 people; the merge does.
+    const people: { x: (typeof c.nodes)[0]; ref: number; token: string }[] = [];
+    for (const x of c.nodes) {
+      const p = await join(x.host, code);
+      await c.run(20);
+      x.host.input(p.ref, tap(1, 0.5, 0.5), true);
+      people.push({ x, ref: p.ref, token: String(parsed(p.f.list).find((m) => m.t === 'welcome')?.token) });
+    }
+    await c.run(1000);
+    const owner = c.nodes.find((x) => x.node.status(id)?.owned);
+    if (!owner) throw new Error('no owner');
+    const [b, d] = c.nodes.filter((x) => x !== owner) as [(typeof c.nodes)[0], (typeof c.nodes)[0]];
+    // The council is made, its members added, the policy proposed and voted on via b and d — never on the owner.
+    expect(await b.host.createCouncil(code, steward, { quorum: 'majority', proposalSeconds: 600 })).toMatchObject({ ok: true });
+    const m1 = await b.host.addMember(code, steward, 'Ada');
+    const m2 = await d.host.addMember(code, steward, 'Bo');
+    if (!m1.ok || !m2.ok) throw new Error('members');
+    const policy = policyJson({ name: 'calm when the whole room is here', when: 'pulse.count >= 3.0', action: { feedback: { mode: 'calm', minutes: 1 } }, cooldownSeconds: 600 });
+    const proposed = await b.host.propose(code, m1.value.memberToken, { policy });
+    if (!proposed.ok) throw new Error(proposed.message);
+    expect(await b.host.vote(code, m1.value.memberToken, proposed.value.proposal, 'yes')).toMatchObject({ ok: true, value: { status: 'open' } });
+    expect(await d.host.vote(code, m2.value.memberToken, proposed.value.proposal, 'yes')).toMatchObject({ ok: true, value: { status: 'adopted' } });
+    await c.run(1000);
+    // Every node's copy of the council has the adopted policy (read back from storage).
+    for (const x of c.nodes) expect((x.host.councilView(id) as { ok: true; value: { policies: { status: string }[] } }).value.policies.map((p) => p.status)).toEqual(['active']);
+    const entries = async () => {
+      const log = c.log as TransparencyLog;
+      const raw = await log.readEntries(0, await log.sync());
+      return raw.map((e) => {
+        const d0 = decodeEntry(e);
+        if (!d0.ok) throw new Error('bad entry');
+        return d0.value as { type: string; payload: Record<string, unknown> };
+      });
+    };
+    const types = (await entries()).map((e) => e.type);
+    expect(types.filter((t) => t !== 'space.created')).toEqual(['council.created', 'council.member.added', 'council.member.added', 'policy.proposed', 'policy.vote', 'policy.vote', 'policy.adopted', 'policy.fired']);
+    // It fired on the owner over the merged pulse it published: the logged hash is that pulse's.
+    const fired = (await entries()).find((e) => e.type === 'policy.fired') as unknown as { payload: { pulseSeq: number; pulseHash: string } };
+    const seen = got.find((g) => (JSON.parse(g) as { seq: number }).seq === fired.payload.pulseSeq) as string;
+    expect(JSON.parse(seen)).toMatchObject({ count: 3 });
+    expect(createHash('sha256').update(seen).digest('hex')).toBe(fired.payload.pulseHash);
+    // Published once on the bus; every node serves those same bytes, with the feedback in force.
+    const last = got.at(-1) as string;
+    const view = JSON.parse(last) as { count: number; feedback: { mode: string; policy: { name: string } | null; entry: number } };
+    expect(view.count).toBe(3);
+    expect(view.feedback).toMatchObject({ mode: 'calm', policy: { name: policy.name } });
+    expect(view.feedback.entry).toBe(types.indexOf('policy.fired'));
+    for (const x of c.nodes) expect(dec.decode(x.host.latestPulse(id) as Uint8Array)).toBe(last);
+    const seqs = got.map((g) => (JSON.parse(g) as { seq: number }).seq);
+    expect(new Set(seqs).size).toBe(seqs.length);
+
+    // The owner dies. Its participant resumes on b; the taker restores the council from storage.
+    await owner.node.stop({ handOver: false });
+    owner.host.detach((people.find((p) => p.x === owner) as { ref: number }).ref);
+    const moved = frames();
+    const ref = b.host.attach(moved.sink);
+    await b.host.resume(ref, (people.find((p) => p.x === owner) as { token: string }).token);
+    await c.run(3000);
+    const taker = [b, d].find((x) => x.node.status(id)?.owned);
+    if (!taker) throw new Error('no taker');
+    const after = JSON.parse(got.at(-1) as string) as { seq: number; count: number; feedback: { mode: string; entry: number } };
+    expect(after.count).toBe(3);
+    // The feedback in force goes on, and so does the cooldown: the policy is still true, but it does not fire again.
+    expect(after.feedback).toMatchObject({ mode: 'calm', entry: view.feedback.entry });
+    expect((await entries()).filter((e) => e.type === 'policy.fired')).toHaveLength(1);
+    // Its minute runs out on the taker's clock: back to mirror, logged once (by expiry) before it shows.
+    await c.run(60_000, 50);
+    const expiry = (await entries()).filter((e) => e.type === 'feedback.changed');
+    expect(expiry).toHaveLength(1);
+    expect(expiry[0]?.payload).toMatchObject({ slot: 'feedback', mode: 'mirror', by: 'expiry' });
+    expect((JSON.parse(got.at(-1) as string) as { feedback: { mode: string } }).feedback.mode).toBe('mirror');
+    // Retiring it via the other survivor goes to the taker; logged once, seen on both.
+    const other = taker === b ? d : b;
+    const pid = ((other.host.councilView(id) as { ok: true; value: { policies: { id: string }[] } }).value.policies[0] as { id: string }).id;
+    expect(await other.host.retirePolicy(code, steward, pid)).toMatchObject({ ok: true });
+    await c.run(500);
+    expect((await entries()).filter((e) => e.type === 'policy.retired')).toHaveLength(1);
+    for (const x of [b, d]) expect((x.host.councilView(id) as { ok: true; value: { policies: { status: string }[] } }).value.policies.map((p) => p.status)).toEqual(['retired']);
+    // One consistent log, every act once, as a node opening it afresh rebuilds it.
+    const reopened = await TransparencyLog.open({ store: c.logStore as MemoryLogStore, signer: LOG_KEY });
+    expect(reopened.size).toBe((await entries()).length);
+    for (const x of c.nodes) await x.node.stop();
+  });
+
+  it('[K3][R7] under the live release, six people spread over three nodes are released once they are in (the owner reads who changed off the merged grids)', async () => {
+    const c = await cluster(3, { machine: {} });
+    const created = await (c.nodes[0] as (typeof c.nodes)[0]).host.createSpace({ name: 'live' });
+    if (!created.ok) throw new Error(created.message);
+    const { id, code } = created.value.space;
+    let last = '';
+    c.bus.subscribe(subjects.participantPulse(id), (bytes) => {
+      last = dec.decode(bytes);
+    });
+    await c.run(500);
+    // The first snapshot is of the empty room; then six join, two on each node: 6 changed ≥ k = 5.
+    for (let i = 0; i < 6; i++) {
+      const x = c.nodes[i % 3] as (typeof c.nodes)[0];
+      const p = await join(x.host, code);
+      await c.run(20);
+      x.host.input(p.ref, tap(1, ((i % 3) - 1) / 2, i < 3 ? 0.5 : -0.5), true);
+    }
+    await c.run(2000);
+    expect(JSON.parse(last)).toMatchObject({ count: 6, suppressed: false });
+    for (const x of c.nodes) await x.node.stop();
   });
 
   it('[K5] nodes number their events apart in the shared storage', async () => {

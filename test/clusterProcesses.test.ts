@@ -13,6 +13,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { NatsKv } from '../src/bus/nats/natsKv.ts';
 import { command as audit } from '../src/cli/commands/audit.ts';
 import { decodeLease } from '../src/core/cluster/lease.ts';
+import { policyJson } from '../src/core/policy/policyJson.ts';
 import { loadLogKeys } from '../src/log/keyFile.ts';
 import { type AttuneNode, adminQuery, type ClusterEnv, clusterEnv, NATS_URL } from '../bench/support/attuneNodes.ts';
 import { captureIO } from './support/captureIO.ts';
@@ -67,12 +68,12 @@ const countOf = (frames: Map<number, string>) => {
 };
 
 describe('cluster of three attune processes (NATS + PostgreSQL)', () => {
-  it('[K1][K2][K3][K4][K7][K9][O3] one space on three nodes: same pulse bytes everywhere; one audited log of acts on every node; kill -9 of a non-owner, then of the owner, loses no acknowledged input', { timeout: 120_000 }, async () => {
+  it('[K1][K2][K3][K4][K7][K9][K12][O3] one space on three nodes: same pulse bytes everywhere; one audited log of acts on every node; a council’s policy over the whole room; kill -9 of a non-owner, then of the owner, loses no acknowledged input', { timeout: 120_000 }, async () => {
     env = await clusterEnv({ prefix: 'clt' });
     const nodes = [await env.start('n1'), await env.start('n2'), await env.start('n3')];
     const r = await fetch(`${nodes[0]?.url}/api/spaces`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'three nodes' }) });
     expect(r.status).toBe(201);
-    const { code, id } = (await r.json()) as { code: string; id: string };
+    const { code, id, stewardToken } = (await r.json()) as { code: string; id: string; stewardToken: string };
     const displays = nodes.map((n) => display(n, code));
 
     // Two participants on each node; each one knows every node (its own first).
@@ -136,11 +137,42 @@ describe('cluster of three attune processes (NATS + PostgreSQL)', () => {
       expect(((await ready.json()) as { checks: { name: string; up: boolean }[] }).checks.map((c) => `${c.name}:${c.up}`)).toEqual(['storage:true', 'bus:true', 'kv:true']);
     }
 
+    // Everyone moves, so the live release (R7) takes a snapshot of all six and the pulse is
+    // released (a policy is evaluated only on a released pulse, Q6).
+    for (const p of people) p.c.client.send({ valence: 0.3, arousal: -0.3 });
+    await until('a released pulse of six', () => displays.every((d) => (JSON.parse(d.frames.get(Math.max(...d.frames.keys())) as string) as { suppressed: boolean }).suppressed === false));
+    // [K12] A council made and a policy adopted through the two nodes that do not own the tick:
+    // it fires on the owner over all six people, and every node's displays show its feedback.
+    const [p1, p2] = nodes.filter((n) => n !== owner) as [AttuneNode, AttuneNode];
+    const post = async (n: AttuneNode, path: string, token: string, body: unknown) => {
+      const x = await fetch(`${n.url}/api/spaces/${code}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(body) });
+      return { status: x.status, json: (await x.json()) as Record<string, unknown> };
+    };
+    expect((await post(p1, '/council', stewardToken, { rules: { quorum: 1 } })).status).toBe(201);
+    const member = await post(p2, '/council/members', stewardToken, { name: 'Ada' });
+    expect(member.status).toBe(201);
+    const memberToken = String(member.json.memberToken);
+    const calm = policyJson({ name: 'calm with everyone here', when: 'pulse.count >= 6.0', action: { feedback: { mode: 'calm', minutes: 10 } }, cooldownSeconds: 600 });
+    const proposal = await post(p1, '/council/proposals', memberToken, { policy: calm });
+    expect(proposal.status).toBe(201);
+    expect((await post(p2, `/council/proposals/${String(proposal.json.proposal)}/votes`, memberToken, { vote: 'yes' })).json).toMatchObject({ status: 'adopted' });
+    const lastOf = (d: ReturnType<typeof display>) => JSON.parse(d.frames.get(Math.max(...d.frames.keys())) as string) as { feedback?: { mode: string; policy: { name: string } | null } };
+    await until('calm on every node', () => displays.every((d) => lastOf(d).feedback?.mode === 'calm'));
+    expect(lastOf(displays[0] as ReturnType<typeof display>).feedback?.policy?.name).toBe(calm.name);
+    const calmSeq = Math.max(...(displays[0]?.frames.keys() ?? []));
+    await until('that pulse on every node', () => displays.every((d) => d.frames.has(calmSeq)));
+    for (const d of displays) expect(d.frames.get(calmSeq)).toBe(displays[0]?.frames.get(calmSeq));
+    const firedCount = async (n: AttuneNode) => {
+      const page = (await (await fetch(`${n.url}/log/entries?start=0&limit=256`)).json()) as { entries: { entry: { type: string } | null }[] };
+      return page.entries.filter((e) => e.entry?.type === 'policy.fired').length;
+    };
+    expect(await firedCount(p1)).toBe(1);
+
     // [K7] kill -9 a node that does not own the tick: its participants resume on another node.
     const victim = nodes.find((n) => n !== owner) as AttuneNode;
     const moved = people.filter((p) => p.node === victim);
     for (const p of moved) p.c.client.send({ valence: 0.9, arousal: 0.9 });
-    await until('acks before the kill', () => moved.every((p) => (acked.get(p.c)?.size ?? 0) >= 2));
+    await until('acks before the kill', () => moved.every((p) => (acked.get(p.c)?.size ?? 0) >= 3));
     const killedAt = Date.now();
     victim.kill();
     const resumed = await Promise.all(moved.map((p) => p.c.next('welcome', undefined, 10_000).then(() => Date.now() - killedAt)));
@@ -148,7 +180,7 @@ describe('cluster of three attune processes (NATS + PostgreSQL)', () => {
     for (const p of moved) expect(p.c.client.url).not.toBe(victim.wsUrl);
     for (const p of people) p.c.client.send({ valence: -0.25, arousal: 0.75 });
     const survivors = displays.filter((_, i) => nodes[i] !== victim);
-    await until('6 people after the non-owner died', () => survivors.every((d) => countOf(d.frames) === 6) && [...acked.values()].every((s) => s.size >= 2));
+    await until('6 people after the non-owner died', () => survivors.every((d) => countOf(d.frames) === 6) && [...acked.values()].every((s) => s.size >= 3));
 
     // [K2] kill -9 the owner: another node takes the tick over; seq continues.
     const last = nodes.filter((n) => n !== victim && n !== owner)[0] as AttuneNode;
@@ -168,8 +200,12 @@ describe('cluster of three attune processes (NATS + PostgreSQL)', () => {
     // Pulse numbers never repeat or go back on a display.
     for (let i = 1; i < lastDisplay.order.length; i++) expect(lastDisplay.order[i] as number).toBeGreaterThan(lastDisplay.order[i - 1] as number);
     for (const p of people) p.c.client.send({ valence: 0.1, arousal: 0.1 });
-    await until('everyone back on the last node', () => countOf(lastDisplay.frames) === 6 && [...acked.values()].every((s) => s.size >= 3), 20_000);
+    await until('everyone back on the last node', () => countOf(lastDisplay.frames) === 6 && [...acked.values()].every((s) => s.size >= 4), 20_000);
     for (const p of people) expect(p.c.client.url).toBe(last.wsUrl);
+    // [K12] The taker went on with the council: the feedback in force, and the cooldown (six
+    // people again, but the policy does not fire a second time).
+    expect(lastOf(lastDisplay).feedback?.mode).toBe('calm');
+    expect(await firedCount(last)).toBe(1);
 
     // No acknowledged input lost or doubled: exactly the acknowledged seqs are stored, once each.
     const rows = await adminQuery<{ participant_id: string; seq: string }>(`SELECT participant_id, seq FROM ${env.schema}.inputs WHERE space_id = $1`, [id]);

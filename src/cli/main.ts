@@ -18,6 +18,7 @@ const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   audit: () => import('./commands/audit.ts'),
   council: () => import('./commands/council.ts'),
   policy: () => import('./commands/policy.ts'),
+  privacy: () => import('./commands/privacy.ts'),
   load: () => import('./commands/load.ts'),
 };
 

@@ -130,6 +130,12 @@ export interface AttuneClientOptions {
   readonly role: 'participant' | 'display';
   /** Participants: consent was given on the consent screen (SPEC W3). */
   readonly consent?: boolean;
+  /**
+   * Participants: the consent text's version (`GET /api/consent`) the person agreed to on this
+   * device (V1), sent with join and resume. A server whose text is newer answers
+   * `CONSENT_CHANGED`, and the client stops with that reason: show the new text, then start again.
+   */
+  readonly consentVersion?: string;
   /** Participants: the group chosen at join (R6; null or absent: prefer not to say). */
   readonly group?: string | null;
   /** Opens a socket: `(url) => new WebSocket(url)` in the browser or with `ws`. */
@@ -380,7 +386,8 @@ export class AttuneClient {
       const token = this.role === 'participant' ? this.#storage.getItem(this.#keys.token) : null;
       this.#resuming = token !== null;
       this.#setState('joining');
-      ws.send(JSON.stringify(token !== null ? { t: 'resume', token } : { t: 'join', code: this.code, role: this.role, consent: this.#o.consent ?? false, ...(this.#group !== null ? { group: this.#group } : {}) }));
+      const version = this.role === 'participant' && this.#o.consentVersion !== undefined ? { consentVersion: this.#o.consentVersion } : {};
+      ws.send(JSON.stringify(token !== null ? { t: 'resume', token, ...version } : { t: 'join', code: this.code, role: this.role, consent: this.#o.consent ?? false, ...(this.#group !== null ? { group: this.#group } : {}), ...version }));
     };
     ws.onmessage = (ev) => {
       if (this.#ws !== ws) return;
@@ -484,6 +491,8 @@ export class AttuneClient {
         if (m.seq !== undefined) this.#pending.delete(m.seq);
         if (isFatal(m.code) && FATAL_CLOSE_CODES.has(wsCloseCodeOf(m.code))) this.#end = { reason: m.code, message: m.message };
         this.#emit('error', m);
+        // V1: no retry can fix an older consent: the person must read the new text first.
+        if (m.code === 'CONSENT_CHANGED' && this.#state === 'joining') this.#finish({ reason: m.code, message: m.message }, true);
         return;
       case 'group':
         this.#group = m.group;

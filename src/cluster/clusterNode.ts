@@ -20,14 +20,22 @@
  * When the owner dies its lease stops moving; after `leaseMs` (by the watcher's own clock) the
  * first node to compare-and-set the lease owns the tick and continues the pulse `seq` and
  * smoothing from the last pulse it saw (or the lease's copy of it).
+ *
+ * Governance (K12): the owner's machine decides over the governance state of the owner node's
+ * own machine of the space. A council act asked for on another node is sent to the owner
+ * (`space.<id>.cluster.act`, answered on `cluster.reply.<node>`), which takes it — checked,
+ * logged, applied and stored (S12), one at a time — and the node that applied an act tells the
+ * others (`space.<id>.cluster.governance`), which read the stored state back. A taker starts
+ * from the stored state (Q12): policies, their cooldowns and the feedback in force go on.
  */
 import type { Bus, Disposable, KvStore } from '../bus/port.ts';
 import { decideLease, decodeLease, encodeLease, type LeaseSighting, type LeaseValue, sight } from '../core/cluster/lease.ts';
 import { decodePartial, encodePartial, mergePartials, type PartialAggregate } from '../core/cluster/partial.ts';
 import type { HeartWindow } from '../core/collective/heartSynchrony.ts';
 import { beatPeriodMs, isParticipantBeat } from '../core/space/beats.ts';
-import type { SpaceEvent } from '../core/space/events.ts';
-import { createSpaceState, type SpaceState, step } from '../core/space/machine.ts';
+import { type ErrorCode, fail, type Result } from '../core/errors.ts';
+import type { SpaceAct, SpaceEvent } from '../core/space/events.ts';
+import { createOwnerState, isCouncilAct, type SpaceState, step } from '../core/space/machine.ts';
 import { encodeView } from '../core/space/record.ts';
 import type { Cancel, Scheduler } from '../space/scheduler.ts';
 import { type ClusterHooks, type SpaceHost, subjects } from '../space/spaceHost.ts';
@@ -45,10 +53,12 @@ export interface ClusterTimings {
   readonly heartbeatMs: number;
   /** A partial not refreshed for this long is dropped (its node is taken for dead), ms. */
   readonly partialTtlMs: number;
+  /** How long a node waits for the tick owner to answer a council act it sent (K12), ms. */
+  readonly actTimeoutMs: number;
 }
 
 /** Defaults: takeover ≈ 1.5–1.8 s after the owner's last renewal; a dead node's partial drops after 1 s. */
-export const DEFAULT_CLUSTER_TIMINGS: ClusterTimings = { leaseMs: 1500, renewMs: 300, partialMs: 50, heartbeatMs: 250, partialTtlMs: 1000 };
+export const DEFAULT_CLUSTER_TIMINGS: ClusterTimings = { leaseMs: 1500, renewMs: 300, partialMs: 50, heartbeatMs: 250, partialTtlMs: 1000, actTimeoutMs: 5000 };
 
 /** Settings of a cluster node. */
 export interface ClusterNodeOptions {
@@ -66,8 +76,22 @@ export interface ClusterNodeOptions {
 export const clusterSubjects = {
   partial: (spaceId: string) => `space.${spaceId}.cluster.partial`,
   claim: (spaceId: string) => `space.${spaceId}.cluster.claim`,
+  /** A council act for the tick owner to take (K12). */
+  act: (spaceId: string) => `space.${spaceId}.cluster.act`,
+  /** A node applied a council act and stored the space's governance (K12). */
+  governance: (spaceId: string) => `space.${spaceId}.cluster.governance`,
+  /** The owner's answers to the acts a node sent it. */
+  reply: (nodeId: string) => `cluster.reply.${nodeId}`,
   spaces: 'cluster.spaces',
 } as const;
+
+/** How many times a node sends an act again when the node it sent it to no longer owns the tick. */
+const ACT_ATTEMPTS = 3;
+
+/** An act sent to the tick owner, awaiting its answer. */
+interface SentAct {
+  readonly resolve: (r: Result<true> | 'moved') => void;
+}
 
 /** The KV key of a space's tick lease. */
 export const leaseKey = (spaceId: string) => `lease.${spaceId}`;
@@ -133,6 +157,9 @@ export class ClusterNode {
   private timers: Cancel[] = [];
   private announce: Disposable | null = null;
   private stopped = false;
+  private replies: Disposable | null = null;
+  private readonly sent = new Map<string, SentAct>();
+  private nextAct = 1;
   /** Told when this node gains or loses a tick lease (metrics). */
   leaseObserver: LeaseObserver | null = null;
   /** Takeovers by this node: when, and how long since the last pulse it saw (failover figures). */
@@ -173,7 +200,86 @@ export class ClusterNode {
       }
       return p;
     },
+    forward: (spaceId, act) => {
+      const cs = this.spaces.get(spaceId);
+      if (!cs || this.stopped || cs.ownedRevision !== null || cs.owner === null || cs.owner === this.nodeId) return null;
+      return this.sendAct(cs, act, 1);
+    },
   };
+
+  /**
+   * Sends a council act to the space's tick owner and resolves its answer (K12). If that node no
+   * longer owns the tick, sends it again to whoever does — or takes it here when that is this
+   * node, or nobody.
+   */
+  private async sendAct(cs: ClusterSpace, act: SpaceAct, attempt: number): Promise<Result<true>> {
+    const host = this.host;
+    if (!host) return fail('UNAVAILABLE', 'this node is not serving spaces');
+    const to = cs.owner;
+    if (to === null || to === this.nodeId || cs.ownedRevision !== null) return host.takeAct(cs.id, act);
+    const id = `${this.nodeId}-${this.nextAct++}`;
+    const sch = this.o.scheduler;
+    const answer = await new Promise<Result<true> | 'moved'>((resolve) => {
+      const timer = sch.at(sch.now() + this.t.actTimeoutMs, () => {
+        this.sent.delete(id);
+        resolve(fail('UNAVAILABLE', 'the node that runs this space did not answer; the act may not have been taken — check the council page, then try again'));
+      });
+      this.sent.set(id, {
+        resolve: (r) => {
+          timer.cancel();
+          this.sent.delete(id);
+          resolve(r);
+        },
+      });
+      this.o.bus.publish(clusterSubjects.act(cs.id), enc.encode(JSON.stringify({ id, from: this.nodeId, to, act })));
+    });
+    if (answer !== 'moved') return answer;
+    if (attempt >= ACT_ATTEMPTS || this.stopped) return fail('UNAVAILABLE', 'the space is changing nodes; try again');
+    // The owner changed: wait for a lease round to learn who owns it now.
+    await new Promise<void>((r) => sch.at(sch.now() + this.t.renewMs, r));
+    return this.sendAct(cs, act, attempt + 1);
+  }
+
+  /** An act sent to this node as the tick owner (K12): take it, and answer. */
+  private onAct(cs: ClusterSpace, bytes: Uint8Array): void {
+    let m: { id?: unknown; from?: unknown; to?: unknown; act?: unknown };
+    try {
+      m = JSON.parse(dec.decode(bytes)) as typeof m;
+    } catch {
+      return;
+    }
+    if (m.to !== this.nodeId || typeof m.id !== 'string' || typeof m.from !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(m.from)) return;
+    const act = m.act as SpaceAct | null;
+    const answer = (r: Result<true> | 'moved') => this.o.bus.publish(clusterSubjects.reply(m.from as string), enc.encode(JSON.stringify({ id: m.id, ...(r === 'moved' ? { moved: true } : { result: r }) })));
+    if (typeof act !== 'object' || act === null || typeof act.kind !== 'string' || !isCouncilAct(act)) {
+      answer(fail('BAD_REQUEST', 'not a council act'));
+      return;
+    }
+    if (cs.ownedRevision === null || !this.host) {
+      answer('moved');
+      return;
+    }
+    this.host.takeAct(cs.id, act).then(answer, (e: unknown) => {
+      this.report(`could not take a council act of space ${cs.id}`, e);
+      answer(fail('INTERNAL', 'the act failed on the node that runs this space'));
+    });
+  }
+
+  private onReply(bytes: Uint8Array): void {
+    let m: { id?: unknown; moved?: unknown; result?: unknown };
+    try {
+      m = JSON.parse(dec.decode(bytes)) as typeof m;
+    } catch {
+      return;
+    }
+    if (typeof m.id !== 'string') return;
+    const waiting = this.sent.get(m.id);
+    if (!waiting) return;
+    const r = m.result as { ok?: unknown; code?: unknown; message?: unknown } | undefined;
+    if (m.moved === true) waiting.resolve('moved');
+    else if (r?.ok === true) waiting.resolve({ ok: true, value: true });
+    else if (r && typeof r.code === 'string') waiting.resolve(fail(r.code as ErrorCode, typeof r.message === 'string' ? r.message : r.code));
+  }
 
   private report(what: string, e: unknown): void {
     if (this.stopped) return;
@@ -184,6 +290,7 @@ export class ClusterNode {
   start(host: SpaceHost): void {
     this.host = host;
     const sch = this.o.scheduler;
+    this.replies = this.o.bus.subscribe(clusterSubjects.reply(this.nodeId), (bytes) => this.onReply(bytes));
     this.announce = this.o.bus.subscribe(clusterSubjects.spaces, (bytes) => {
       const id = dec.decode(bytes);
       if (!/^[A-Za-z0-9_-]{1,64}$/.test(id)) return;
@@ -224,6 +331,11 @@ export class ClusterNode {
     } else if (e.kind === 'resumed') {
       // This node holds them now; whichever node held them before lets go (machine `moved`).
       this.o.bus.publish(clusterSubjects.claim(spaceId), enc.encode(JSON.stringify({ node: this.nodeId, participant: e.participantId })));
+    } else if (e.kind === 'act-logged' && isCouncilAct(e.act)) {
+      // Once the governance it stored is durable, the others read it back (K12).
+      this.host?.drain().then(() => {
+        if (!this.stopped) this.o.bus.publish(clusterSubjects.governance(spaceId), enc.encode(JSON.stringify({ node: this.nodeId })));
+      });
     }
   }
 
@@ -237,6 +349,8 @@ export class ClusterNode {
     cs.subs.push(
       bus.subscribe(clusterSubjects.partial(spaceId), (bytes) => this.onPartial(cs, bytes)),
       bus.subscribe(clusterSubjects.claim(spaceId), (bytes) => this.onClaim(cs, bytes)),
+      bus.subscribe(clusterSubjects.act(spaceId), (bytes) => this.onAct(cs, bytes)),
+      bus.subscribe(clusterSubjects.governance(spaceId), (bytes) => this.onGovernance(cs, bytes)),
       bus.subscribe(subjects.participantPulse(spaceId), onPulse),
       bus.subscribe(subjects.displayPulse(spaceId), onPulse),
       bus.subscribe(subjects.control(spaceId), () => this.untrack(cs, true)),
@@ -270,6 +384,18 @@ export class ClusterNode {
     if (m.node === this.nodeId || typeof m.participant !== 'string') return;
     const st = this.host?.stateOf(cs.id);
     if (st?.participants.has(m.participant) || st?.pulse.has(m.participant)) this.host?.forget(cs.id, m.participant);
+  }
+
+  /** Another node applied a council act: read the space's stored governance back (K12). */
+  private onGovernance(cs: ClusterSpace, bytes: Uint8Array): void {
+    let m: { node?: unknown };
+    try {
+      m = JSON.parse(dec.decode(bytes)) as typeof m;
+    } catch {
+      return;
+    }
+    if (m.node === this.nodeId) return;
+    this.host?.syncGovernance(cs.id).catch((e) => this.report(`could not read the council of space ${cs.id}`, e));
   }
 
   private onPulse(cs: ClusterSpace, bytes: Uint8Array): void {
@@ -423,8 +549,10 @@ export class ClusterNode {
     const seq = useLease ? lease.seq : (fromBus?.seq ?? 0);
     const smoothed = useLease ? lease.smoothed : (fromBus?.smoothed ?? null);
     const smoothedAt = useLease ? lease.at : (fromBus?.at ?? now);
-    const machine = createSpaceState(st.space, host.options);
-    step(machine, { kind: 'started', at: now, pulseSeq: seq, ...(smoothed ? { smoothed, smoothedAt } : {}) });
+    // It decides over this node's governance state of the space, read back from storage first
+    // (Q12): the council, policies and their cooldowns, the feedback in force go on (K12).
+    const machine = createOwnerState(st.space, host.options, st.gov, { kind: 'started', at: now, pulseSeq: seq, ...(smoothed ? { smoothed, smoothedAt } : {}) });
+    host.syncGovernance(cs.id).catch((e) => this.report(`could not read the council of space ${cs.id}`, e));
     cs.machine = machine;
     if (fromBus || lease) this.takeovers.push({ spaceId: cs.id, at: now, sincePulseMs: fromBus ? now - fromBus.at : null });
     this.startBeats(cs);
@@ -509,6 +637,9 @@ export class ClusterNode {
         if (fx.displays) this.o.bus.publish(subjects.displayPulse(cs.id), bytes);
         if (fx.participants) this.o.bus.publish(subjects.participantPulse(cs.id), bytes);
         if (!fx.displays && !fx.participants) this.onPulse(cs, bytes);
+      } else if (fx.type === 'logAct') {
+        // A decision over the merged pulse: logged, then applied on this node's machine (K12).
+        this.host?.logDecision(cs.id, fx);
       } else if (fx.type === 'persist' && fx.write.kind === 'series') {
         const w = fx.write;
         this.o.storage.appendPulsePoints([{ spaceId: cs.id, at: w.at, count: w.count, valence: w.mean.valence, arousal: w.mean.arousal, spreadValence: w.spread.valence, spreadArousal: w.spread.arousal, quadrants: w.quadrants }]).catch((e) => this.report('could not store the pulse series', e));
@@ -529,6 +660,8 @@ export class ClusterNode {
     for (const t of this.timers) t.cancel();
     this.timers = [];
     this.announce?.dispose();
+    this.replies?.dispose();
+    for (const w of [...this.sent.values()]) w.resolve(fail('UNAVAILABLE', 'this node is shutting down; try again'));
     const releases: Promise<unknown>[] = [];
     for (const cs of [...this.spaces.values()]) {
       const rev = cs.ownedRevision;

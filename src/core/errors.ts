@@ -41,6 +41,14 @@ export const ERROR_CODES = {
   NOT_JOINED: { http: 409, ws: 4403, fatal: false },
   /** Consent was not given; nothing is collected without it. */
   CONSENT_REQUIRED: { http: 403, ws: 4403, fatal: false },
+  /**
+   * The consent text changed since this participant agreed (V1): a resume or a join under the
+   * older version is refused until they agree to the current one (`GET /api/consent`); the
+   * message names both versions. Not fatal: the client shows the new consent screen and resumes.
+   */
+  CONSENT_CHANGED: { http: 409, ws: 4403, fatal: false },
+  /** The space's raw inputs were deleted when its retention ran out (V3); only what was released remains. */
+  DATA_EXPIRED: { http: 410, ws: 4410, fatal: false },
   /** A release from stored inputs would take the space past its privacy budget (R8); nothing was released or spent. */
   PRIVACY_BUDGET_EXHAUSTED: { http: 403, ws: 4403, fatal: false },
   /** A name or resource that already exists. */

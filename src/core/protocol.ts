@@ -32,6 +32,8 @@ export const JoinSchema = v.strictObject({
   consent: v.optional(v.boolean(), false),
   /** The group the participant chose (optional; null or absent: prefer not to say). */
   group: v.optional(v.nullable(GroupNameSchema)),
+  /** The consent text's version (SHA-256 hex, `GET /api/consent`) the person agreed to (V1); an older one is `CONSENT_CHANGED`. */
+  consentVersion: v.optional(v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/, 'consentVersion is the SHA-256 (hex) of the consent text'))),
 });
 
 /** `group`: choose, change or (null) drop one's group; answered `{"t":"group","group"}` once stored. */
@@ -41,6 +43,12 @@ export const GroupSchema = v.strictObject({ t: v.literal('group'), group: v.null
 export const ResumeSchema = v.strictObject({
   t: v.literal('resume'),
   token: v.pipe(v.string(), v.minLength(8), v.maxLength(128)),
+  /**
+   * The consent version the person has just agreed to on this device (V1): when their stored
+   * consent is older, a resume carrying the current version records the new agreement; without
+   * it the resume is refused with `CONSENT_CHANGED`.
+   */
+  consentVersion: v.optional(v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/, 'consentVersion is the SHA-256 (hex) of the consent text'))),
 });
 
 /**

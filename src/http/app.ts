@@ -119,6 +119,8 @@ const CreateSpaceSchema = v.strictObject({
   name: v.pipe(v.string(), v.maxLength(4096, 'name is far too long')),
   capacity: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
   ttlSeconds: v.optional(v.pipe(v.number(), v.finite(), v.minValue(5), v.maxValue(86_400))),
+  // V3: days raw data about people is kept after the space closes (checked by the service, as in templates).
+  retentionDays: v.optional(v.number()),
   // R6: up to 8 named groups; names are checked by the service (core/groups/groupNames.ts).
   groups: v.optional(v.pipe(v.array(v.pipe(v.string(), v.maxLength(400, 'a group name is far too long'))), v.maxLength(8, 'at most 8 groups'))),
   // Q14: a template (a shipped one's JSON or the steward's own), checked by the service.
@@ -127,12 +129,6 @@ const CreateSpaceSchema = v.strictObject({
 
 const LinkSchema = v.strictObject({ with: v.pipe(v.string(), v.minLength(4), v.maxLength(32)), agree: v.optional(v.boolean(), true) });
 
-const SeriesQuerySchema = v.object({
-  from: v.optional(v.pipe(v.string(), v.regex(/^\d{1,15}$/, 'from must be epoch milliseconds'), v.transform(Number))),
-  to: v.optional(v.pipe(v.string(), v.regex(/^\d{1,15}$/, 'to must be epoch milliseconds'), v.transform(Number))),
-  limit: v.optional(v.pipe(v.string(), v.regex(/^\d{1,6}$/, 'limit must be an integer'), v.transform(Number), v.minValue(1), v.maxValue(100_000))),
-  format: v.optional(v.picklist(['json', 'csv'], 'format must be json or csv')),
-});
 
 /** Links a steward needs for a space. */
 export function spaceLinks(base: string, code: string): { joinUrl: string; displayUrl: string; stewardUrl: string; qrSvgUrl: string; qrPngUrl: string } {
@@ -193,7 +189,7 @@ export function createApp(o: AppOptions): Hono {
   const throttle = o.joinThrottle ?? new JoinThrottle();
   const pub = (space: SpaceRecord) => {
     const live = svc.presence(space.id);
-    return { ...svc.info(space), present: live.present, connected: live.connected, createdAt: space.createdAt, closedAt: space.closedAt };
+    return { ...svc.info(space), present: live.present, connected: live.connected, createdAt: space.createdAt, closedAt: space.closedAt, ...svc.retentionOf(space) };
   };
 
   const createsPerHour = o.createsPerHour ?? 60;
@@ -352,17 +348,7 @@ export function createApp(o: AppOptions): Hono {
 
   // GET …/series (H6) is a differentially private release: src/http/privacyRoutes.ts (R8).
 
-  app.get('/api/spaces/:code/contagion', async (c) => {
-    const s = await withSpace(c);
-    if (s instanceof Response) return s;
-    const auth = await svc.authorise(c.req.param('code'), bearer(c));
-    if (!auth.ok) return errorResponse(c, auth.code, auth.message);
-    const q = v.safeParse(SeriesQuerySchema, c.req.query());
-    if (!q.success) return errorResponse(c, 'BAD_REQUEST', q.issues[0]?.message ?? 'invalid query');
-    const r = await svc.contagion(auth.value.id, q.output.from ?? 0, q.output.to ?? Number.MAX_SAFE_INTEGER);
-    if (!r.ok) return errorResponse(c, r.code, r.message);
-    return c.json(r.value);
-  });
+  // GET …/contagion (H10) is a differentially private release too: src/http/privacyRoutes.ts (R8).
 
   app.get('/api/spaces/:code/qr.svg', async (c) => {
     const s = await withSpace(c);

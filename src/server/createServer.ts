@@ -30,6 +30,7 @@ import { createPrivacyRoutes } from '../http/privacyRoutes.ts';
 import { createMeRoutes } from '../http/meRoutes.ts';
 import { exportEmotionML } from '../analyze/emotionml/emotionml.ts';
 import { PrivacyDesk } from '../space/privacyDesk.ts';
+import { RetentionJob } from '../space/retentionJob.ts';
 import { checkReleasePolicy, DEFAULT_LIVE_POLICY, DEFAULT_RELEASE_POLICY, MIN_COHORT_FLOOR, type ReleasePolicy } from '../core/release/release.ts';
 import type { MachineOptions } from '../core/space/machine.ts';
 import { createApp } from '../http/app.ts';
@@ -77,6 +78,11 @@ export interface ServerConfig {
   readonly dbPath?: string;
   /** Where keys and tokens live (admin token, log signing key); default beside the database. */
   readonly dataDir?: string;
+  /**
+   * SQLite: the key store, the file of the participants' sealing keys (S18), kept apart from the
+   * database so a backup of the database holds no key (`--keys`; default `NAME.keys.db` beside it).
+   */
+  readonly keysPath?: string;
   /** Base URL printed and used in links; default http://host:port. */
   readonly publicUrl?: string;
   /** The built web app; null serves the API only. Default: <repo>/web/dist. */
@@ -96,6 +102,13 @@ export interface ServerConfig {
   readonly liveRelease?: LivePolicy | false;
   /** Each space's privacy budget, ρ (zCDP) for DP releases of stored inputs (R8; default 0.5). */
   readonly privacyBudget?: number;
+  /**
+   * How long raw data about people is kept after a space closes, ms (V3, `--retention`; default
+   * 30 days). A new space keeps the value it was created with.
+   */
+  readonly retentionMs?: number;
+  /** How often the retention job looks for spaces due, ms (default hourly). */
+  readonly retentionCheckMs?: number;
   readonly participantHz?: number;
   readonly displayHz?: number;
   readonly ratePerSec?: number;
@@ -159,6 +172,8 @@ export interface ServerDeps {
   readonly mounts?: readonly { readonly path: string; readonly app: Hono }[];
   /** Structured logs (pino); default none. `attune serve` logs JSON lines to stderr. */
   readonly logger?: Logger;
+  /** The consent text's version (V1; default the SHA-256 of src/core/consent.ts's document) — tests stand in an upgraded text. */
+  readonly consentVersion?: string;
 }
 
 /** A running server. */
@@ -181,6 +196,8 @@ export interface RunningServer {
   readonly cluster: ClusterNode | null;
   /** The process's Prometheus metrics (`/metrics`, SPEC O1); a cluster node sets its lease gauges here. */
   readonly metrics: Metrics;
+  /** The retention job (V3), on the server's scheduler; tests call `run()` after moving time. */
+  readonly retention: RetentionJob;
   /** Storage, bus and drain state behind `/readyz` (O3). */
   readonly readiness: Readiness;
   /**
@@ -255,7 +272,7 @@ export async function createServer(config: ServerConfig = {}, deps: ServerDeps =
     }
     // PostgreSQL (S11): the spaces and the public log in one database (the URL's schema).
     const pgStorage = postgres ? await openPostgres(dbPath) : null;
-    const storage = deps.storage ?? pgStorage ?? (db ? new SqliteStorage(db) : new MemoryStorage());
+    const storage = deps.storage ?? pgStorage ?? (db ? new SqliteStorage(db, config.keysPath !== undefined ? { keysPath: config.keysPath } : {}) : new MemoryStorage());
     cleanups.push(() => storage.close());
 
     // The public log: its tables beside the spaces, its key beside the database (0600).
@@ -339,9 +356,22 @@ export async function createServer(config: ServerConfig = {}, deps: ServerDeps =
       screenStory,
       ...(config.capacity !== undefined ? { capacity: config.capacity } : {}),
       ...(config.ttlMs !== undefined ? { ttlMs: config.ttlMs } : {}),
+      ...(config.retentionMs !== undefined ? { retentionMs: config.retentionMs } : {}),
+      ...(deps.consentVersion !== undefined ? { consentVersion: deps.consentVersion } : {}),
     });
     await host.start();
     cleanups.push(() => host.stop());
+    // V3: raw data about people goes once a closed space's retention ran out (logged first).
+    const retention = new RetentionJob({
+      storage,
+      governance,
+      scheduler,
+      retentionMs: host.retentionMs,
+      ...(config.retentionCheckMs !== undefined ? { periodMs: config.retentionCheckMs } : {}),
+      report: (what, e) => logger.error({ err: e }, what),
+    });
+    retention.start();
+    cleanups.push(() => retention.stop());
     if (cluster) {
       const node = cluster;
       node.leaseObserver = metrics;
@@ -375,7 +405,7 @@ export async function createServer(config: ServerConfig = {}, deps: ServerDeps =
     // The edge closes first on shutdown (clients get bye), then the listener, then the rest.
     cleanups.push(() => edge.close());
 
-    const privacy = new PrivacyDesk({ storage, governance, scheduler, budgetRho: config.privacyBudget ?? DEFAULT_BUDGET_RHO, minCohort, live: live || null });
+    const privacy = new PrivacyDesk({ storage, logRelease: (spaceId, entry) => host.logPrivacyRelease(spaceId, entry), scheduler, budgetRho: config.privacyBudget ?? DEFAULT_BUDGET_RHO, minCohort, live: live || null });
     let publicUrl = config.publicUrl ?? '';
     const app = createApp({
       host,
@@ -445,6 +475,7 @@ export async function createServer(config: ServerConfig = {}, deps: ServerDeps =
       feeds,
       cluster,
       metrics,
+      retention,
       readiness,
       async close() {
         if (closed) return;

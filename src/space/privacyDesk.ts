@@ -9,27 +9,35 @@
  *                                         │ yes
  *                                         ▼
  *        compute (release/dpSeries.ts) ─▶ log `privacy.release` (durable) ─▶ store ─▶ answer
+ *                                           (an act of the space machine, M5)
  *
  * A release once made is published: asking again returns the same figures and spends nothing
  * (re-drawing the noise would let repeated queries average it away). Requests of one space run
  * one after another, so two at once cannot both pass the same remaining budget.
  *
- * This runs in the host, not in the space machine, because exports are asked for after a space
- * closes too, when its machine no longer runs; the ledger lives in storage (listPrivacyReleases).
+ * The figures are computed here, in the host, because exports are asked for after a space closes
+ * too, when its machine no longer runs; the ledger lives in storage (listPrivacyReleases). The
+ * log entry goes through the space's machine while it is open (`logRelease`).
  */
 import { epsilonOf, MICRO, microOf, SHOWN_DELTA, spend } from '../core/release/budget.ts';
 import { keyOfSeed } from '../core/release/chacha20.ts';
+import type { ContagionRecord } from '../core/collective/contagion.ts';
+import { type DpContagion, releaseDpContagion } from '../core/release/dpContagion.ts';
 import { type DpSeriesPoint, MAX_WINDOWS, releaseDpSeries, seriesSigma2, windowsOf } from '../core/release/dpSeries.ts';
 import type { LivePolicy } from '../core/release/live.ts';
 import { fail, ok, type Result } from '../core/errors.ts';
-import type { GovernanceSink } from '../core/governance.ts';
+import { type PrivacyReport, privacyReport } from './privacyReport.ts';
 import type { Scheduler } from './scheduler.ts';
 import type { PrivacyReleaseRecord, SpaceRecord, Storage } from '../storage/port.ts';
 
 /** Options of a {@link PrivacyDesk}. */
 export interface PrivacyDeskOptions {
   readonly storage: Storage;
-  readonly governance: GovernanceSink;
+  /**
+   * Logs a release's `privacy.release` entry, durably, before it is stored or answered — the
+   * space host's {@link SpaceHost.logPrivacyRelease} (through the space machine, M5).
+   */
+  readonly logRelease: (spaceId: string, entry: Readonly<Record<string, unknown>>) => Promise<Result<unknown>>;
   readonly scheduler: Scheduler;
   /** Each space's budget, ρ (zCDP). */
   readonly budgetRho: number;
@@ -46,6 +54,19 @@ export interface SeriesRequest {
   readonly to?: number | undefined;
   readonly bucketSeconds?: number | undefined;
   readonly rho?: number | undefined;
+}
+
+/** A contagion query as a steward asks it (H10, H17). */
+export interface ContagionRequest {
+  readonly from?: number | undefined;
+  readonly to?: number | undefined;
+  readonly rho?: number | undefined;
+}
+
+/** A released contagion index (R8). */
+export interface ContagionRelease extends PublishedRelease, DpContagion {
+  /** Whether this answer spent budget (false: the same period was released before). */
+  readonly spent: boolean;
 }
 
 /** One release as published. */
@@ -106,6 +127,11 @@ export class PrivacyDesk {
     };
   }
 
+  /** The space's privacy report (V4): what is stored, budget use, retention — read-only. */
+  report(space: SpaceRecord, retentionMs: number): Promise<PrivacyReport> {
+    return privacyReport(this.#o.storage, space, { budgetRho: this.#o.budgetRho, retentionMs });
+  }
+
   /** A published series release by number, or the latest one (n absent). */
   async series(spaceId: string, n?: number): Promise<SeriesRelease | null> {
     const releases = (await this.#o.storage.listPrivacyReleases(spaceId)).filter((r) => r.what === 'series');
@@ -115,12 +141,74 @@ export class PrivacyDesk {
 
   /** Releases the series of a period (steward), spending ρ unless the same query was released. */
   releaseSeries(space: SpaceRecord, req: SeriesRequest): Promise<Result<SeriesRelease>> {
-    const run = (this.#queues.get(space.id) ?? Promise.resolve()).then(() => this.#releaseSeries(space, req));
+    return this.#queued(space.id, () => this.#releaseSeries(space, req));
+  }
+
+  /** A published contagion release by number, or the latest one (n absent). */
+  async contagion(spaceId: string, n?: number): Promise<ContagionRelease | null> {
+    const releases = (await this.#o.storage.listPrivacyReleases(spaceId)).filter((r) => r.what === 'contagion');
+    const r = n === undefined ? releases[releases.length - 1] : releases.find((x) => x.n === n);
+    return r ? { ...published(r), ...(JSON.parse(r.body) as DpContagion), spent: false } : null;
+  }
+
+  /** Releases the contagion index of a period (steward, H10), spending ρ unless the same period was released. */
+  releaseContagion(space: SpaceRecord, req: ContagionRequest): Promise<Result<ContagionRelease>> {
+    return this.#queued(space.id, () => this.#releaseContagion(space, req));
+  }
+
+  /** Runs one space's requests one after another (two at once cannot both pass the same remaining budget). */
+  #queued<T>(spaceId: string, f: () => Promise<T>): Promise<T> {
+    const run = (this.#queues.get(spaceId) ?? Promise.resolve()).then(f);
     this.#queues.set(
-      space.id,
+      spaceId,
       run.catch(() => {}),
     );
     return run;
+  }
+
+  /** DATA_EXPIRED once retention deleted the space's raw inputs (V3): nothing new can be released. */
+  async #expired(space: SpaceRecord): Promise<Result<never> | null> {
+    const fresh = await this.#o.storage.getSpace(space.id);
+    const at = fresh?.purgedAt ?? null;
+    return at === null ? null : fail('DATA_EXPIRED', `this space's raw inputs were deleted at the end of its retention (${new Date(at).toISOString()}); the releases published before remain`);
+  }
+
+  async #releaseContagion(space: SpaceRecord, req: ContagionRequest): Promise<Result<ContagionRelease>> {
+    const now = this.#o.scheduler.now();
+    const from = req.from ?? space.createdAt;
+    const to = req.to ?? space.closedAt ?? now;
+    const rho = req.rho ?? this.#o.defaultRho ?? 0.05;
+    if (!(to > from)) return fail('BAD_REQUEST', 'to must be after from');
+    if (!(rho > 0 && rho <= 10)) return fail('BAD_REQUEST', 'rho must be in (0, 10]');
+    const rhoMicro = microOf(rho);
+    const key = JSON.stringify({ from, to });
+    const releases = await this.#o.storage.listPrivacyReleases(space.id);
+    const same = releases.find((r) => r.what === 'contagion' && r.params === key);
+    if (same) return ok({ ...published(same), ...(JSON.parse(same.body) as DpContagion), spent: false });
+    const expired = await this.#expired(space);
+    if (expired) return expired;
+    const spentMicro = releases.reduce((s, r) => s + r.rhoMicro, 0);
+    const ledger = spend({ budgetMicro: microOf(this.#o.budgetRho), spentMicro }, rhoMicro, 'this contagion index');
+    if (!ledger.ok) return ledger;
+    const seed = await this.#o.storage.getSpaceSecret(space.id);
+    if (!seed) return fail('UNAVAILABLE', 'this space has no noise seed yet; try again');
+    const inputs = await this.#o.storage.listInputs(space.id, from, to, 10_000_000);
+    const n = (releases[releases.length - 1]?.n ?? 0) + 1;
+    const records: ContagionRecord[] = inputs.map((i) => ({
+      participantId: i.participantId,
+      at: i.affect.at,
+      valence: i.affect.valence,
+      arousal: i.affect.arousal,
+      exposed: i.exposed,
+      shownValence: i.shown?.valence ?? null,
+      shownArousal: i.shown?.arousal ?? null,
+    }));
+    const body = releaseDpContagion(records, { from, to, rhoMicro }, this.#o.minCohort, keyOfSeed(seed), n);
+    const logged = await this.#o.logRelease(space.id, { n, what: 'contagion', periodStart: from, periodEnd: to, rho: rhoMicro / MICRO, spentRho: ledger.value.spentMicro / MICRO, budgetRho: ledger.value.budgetMicro / MICRO });
+    if (!logged.ok) return logged;
+    const record: PrivacyReleaseRecord = { spaceId: space.id, n, at: now, what: 'contagion', params: key, rhoMicro, body: JSON.stringify(body) };
+    await this.#o.storage.appendPrivacyRelease(record);
+    return ok({ ...published(record), ...body, spent: true });
   }
 
   async #releaseSeries(space: SpaceRecord, req: SeriesRequest): Promise<Result<SeriesRelease>> {
@@ -139,6 +227,8 @@ export class PrivacyDesk {
     const releases = await this.#o.storage.listPrivacyReleases(space.id);
     const same = releases.find((r) => r.what === 'series' && r.params === key);
     if (same) return ok({ ...published(same), ...(JSON.parse(same.body) as { points: DpSeriesPoint[]; sigma: number }), spent: false });
+    const expired = await this.#expired(space);
+    if (expired) return expired;
     const spentMicro = releases.reduce((s, r) => s + r.rhoMicro, 0);
     const ledger = spend({ budgetMicro: microOf(this.#o.budgetRho), spentMicro }, rhoMicro, 'this series');
     if (!ledger.ok) return ledger;
@@ -156,16 +246,8 @@ export class PrivacyDesk {
     );
     const s2 = seriesSigma2(query);
     const sigma = Math.sqrt(Number(s2.num) / Number(s2.den));
-    try {
-      await this.#o.governance.record({
-        type: 'privacy.release',
-        space: space.id,
-        at: now,
-        payload: { n, what: 'series', periodStart: from, periodEnd: to, bucketMs, rho: rhoMicro / MICRO, spentRho: ledger.value.spentMicro / MICRO, budgetRho: ledger.value.budgetMicro / MICRO },
-      });
-    } catch {
-      return fail('UNAVAILABLE', 'the public log is unavailable, so nothing was released; try again');
-    }
+    const logged = await this.#o.logRelease(space.id, { n, what: 'series', periodStart: from, periodEnd: to, bucketMs, rho: rhoMicro / MICRO, spentRho: ledger.value.spentMicro / MICRO, budgetRho: ledger.value.budgetMicro / MICRO });
+    if (!logged.ok) return logged;
     const record: PrivacyReleaseRecord = { spaceId: space.id, n, at: now, what: 'series', params: key, rhoMicro, body: JSON.stringify({ points, sigma }) };
     await this.#o.storage.appendPrivacyRelease(record);
     return ok({ ...published(record), points, sigma, spent: true });

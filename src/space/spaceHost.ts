@@ -13,15 +13,13 @@
 import { createHash, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 import type { Affect } from '../core/affect.ts';
 import { checkAffect } from '../core/affect.ts';
-import { type ContagionIndex, type ContagionRecord, contagionIndex } from '../core/collective/contagion.ts';
 import { fail, ok, type ErrorCode, isFatal, type Result, wsCloseCodeOf } from '../core/errors.ts';
 import type { GovernanceSink } from '../core/governance.ts';
 import { type AckMessage, type ErrorMessage, normaliseCode, type PointInputMessage, type GroupChosenMessage, type ServerByeMessage, type SpaceInfo, type TextInputMessage, type WelcomeMessage } from '../core/protocol.ts';
 import { type Bridging, bridgingOf } from '../core/collective/bridging.ts';
-import { releasePeriod } from '../core/release/release.ts';
 import { beatPeriodMs, isParticipantBeat } from '../core/space/beats.ts';
 import type { ConnRef, Effect, Notice, PulseView, SpaceAct, SpaceEvent, Write } from '../core/space/events.ts';
-import { createSpaceState, DEFAULT_MACHINE_OPTIONS, type MachineOptions, restoreParticipant, type SpaceState, step } from '../core/space/machine.ts';
+import { createSpaceState, DEFAULT_MACHINE_OPTIONS, isCouncilAct, type MachineOptions, restoreParticipant, type SpaceState, step } from '../core/space/machine.ts';
 import { encodeView, recordOf } from '../core/space/record.ts';
 import { authorView, restoreStory } from '../core/space/storySteps.ts';
 import { releaseQueueEntry, type QueueEntry, releaseStories, type StoriesView } from '../core/release/stories.ts';
@@ -34,6 +32,7 @@ import type { ParticipantRecord, PulsePoint, SpaceEventRecord, SpaceRecord, Stor
 import { CONSENT_PURPOSES, type ConsentPurpose, consentDocument, STORY_CONSENT_PURPOSES, storyConsentDocument } from '../core/consent.ts';
 import type { Cancel, Scheduler } from './scheduler.ts';
 import { checkSpaceTemplate } from '../core/templates/spaceTemplateFields.ts';
+import { checkRetentionDays, DAY_MS, DEFAULT_RETENTION_MS, retentionDue } from '../core/retention.ts';
 import { isDisplayMode } from '../core/displayMode.ts';
 import { type GovernanceSnapshot, type GovernanceState, governanceFields, isDerived, type Member, type Notice as PolicyNotice, restoreGovernance } from '../core/policy/governance.ts';
 import { checkPolicy } from '../core/policy/checkPolicy.ts';
@@ -135,6 +134,10 @@ export interface SpaceHostOptions {
   readonly maxCapacity?: number;
   /** Default TTL of a point, ms. */
   readonly ttlMs?: number;
+  /** How long raw data about people is kept after a space closes, ms (`--retention`, V3; default 30 days). */
+  readonly retentionMs?: number;
+  /** The consent text's version (V1; default the SHA-256 of consentDocument()). Tests: a text changed by an upgrade. */
+  readonly consentVersion?: string;
   /** Where unexpected failures are reported (default console.error). */
   readonly report?: (what: string, e: unknown) => void;
   /** The automatic first pass over a story (SPEC ST4): flags, never a refusal. Default: no flags. */
@@ -158,6 +161,12 @@ export interface ClusterHooks {
    * `displays` includes the feeds watching on every node (`feeds`).
    */
   presence(spaceId: string): { present: number; connected: number; displays: number; feeds: number } | null;
+  /**
+   * A council act asked for on this node (K12): sent to the node that owns the space's tick,
+   * which takes it; resolves its answer. Null when this node takes it itself (it owns the tick,
+   * or nobody does).
+   */
+  forward(spaceId: string, act: SpaceAct): Promise<Result<true>> | null;
 }
 
 interface LiveSpace {
@@ -210,7 +219,7 @@ export class SpaceHost {
   /** Erasures asked for by the machine (V2), until the HTTP call that caused them reads their outcome. */
   private readonly erasures = new Map<string, Promise<{ readonly inputs: number }>>();
   /** The consent text's version: SHA-256 (hex) of src/core/consent.ts's document (V1). */
-  readonly consentVersion = createHash('sha256').update(consentDocument()).digest('hex');
+  readonly consentVersion: string;
   /** The story consent text's version: SHA-256 (hex) of `storyConsentDocument()` (ST2, V1). */
   readonly storyConsentVersion = createHash('sha256').update(storyConsentDocument()).digest('hex');
   private lazyEvents: SpaceEventRecord[] = [];
@@ -222,6 +231,8 @@ export class SpaceHost {
   private readonly capacity: number;
   private readonly maxCapacity: number;
   private readonly ttlMs: number;
+  /** The server's retention (V3): given to each new space that does not ask for its own. */
+  readonly retentionMs: number;
   private readonly actListeners = new Set<(spaceId: string, e: Extract<SpaceEvent, { kind: 'act-logged' | 'act-failed' }>) => void>();
 
   constructor(o: SpaceHostOptions) {
@@ -230,6 +241,8 @@ export class SpaceHost {
     this.capacity = o.capacity ?? 1000;
     this.maxCapacity = o.maxCapacity ?? 100_000;
     this.ttlMs = o.ttlMs ?? 120_000;
+    this.retentionMs = o.retentionMs ?? DEFAULT_RETENTION_MS;
+    this.consentVersion = o.consentVersion ?? createHash('sha256').update(consentDocument()).digest('hex');
   }
 
   /** The host's scheduler (edges read the time from it, so every part shares one clock). */
@@ -311,6 +324,10 @@ export class SpaceHost {
         if (space?.status !== 'open' || this.byId.has(spaceId) || this.stopped) return this.byId.has(spaceId);
         const now = this.o.scheduler.now();
         const state = createSpaceState(this.settingsOf(space, await this.noiseSeedOf(space.id)), this.options, await this.o.storage.lastEventN(space.id));
+        // The council and what it set, as the node that applied them stored them (S12, K12).
+        const gov = await this.o.storage.getGovernance(space.id);
+        if (gov) restoreGovernance(state.gov, JSON.parse(gov) as GovernanceSnapshot, space.groups ?? []);
+        if (this.byId.has(spaceId) || this.stopped) return this.byId.has(spaceId);
         const live = this.adopt(space, state);
         this.stepIn(live, { kind: 'started', at: now, pulseSeq: 0 });
         this.beginTicking(live);
@@ -352,6 +369,40 @@ export class SpaceHost {
     this.byId.delete(spaceId);
   }
 
+  /**
+   * Another node applied a council act (K12): this node's copy of the space's governance is
+   * replaced by the stored one (S12). Resolves once stepped.
+   */
+  async syncGovernance(spaceId: string): Promise<void> {
+    const stored = await this.o.storage.getGovernance(spaceId);
+    const live = this.byId.get(spaceId);
+    if (!live || stored === null) return;
+    this.stepIn(live, { kind: 'governance-synced', at: this.o.scheduler.now(), snapshot: JSON.parse(stored) as GovernanceSnapshot });
+  }
+
+  /**
+   * A council act another node asked this node, the tick owner, to take (K12): checked, logged,
+   * applied and stored here, one at a time with this node's own; resolves once what it changed
+   * is durable, so the asking node reads it back from storage.
+   */
+  async takeAct(spaceId: string, act: SpaceAct): Promise<Result<true>> {
+    const live = this.byId.get(spaceId);
+    if (!live) return fail('SPACE_CLOSED', 'the space has closed');
+    const r = await this.actHere(live, act);
+    await this.drain();
+    return r;
+  }
+
+  /**
+   * A decision of the tick owner's machine (K12: `policy.fired`, `feedback.changed` on expiry),
+   * logged like any act — awaited, before it takes effect — and then applied to this node's
+   * machine of the space, whose governance state the owner's machine decides over.
+   */
+  logDecision(spaceId: string, fx: Extract<Effect, { type: 'logAct' }>): void {
+    const live = this.byId.get(spaceId);
+    if (live) this.logThen(live, fx);
+  }
+
   /** The tick owner's pulse of a cluster space, as every node's sockets got it (reads and welcomes return it). */
   setClusterPulse(spaceId: string, bytes: Uint8Array): void {
     const live = this.byId.get(spaceId);
@@ -389,7 +440,9 @@ export class SpaceHost {
     // Beat 0 is a participant beat, taken now, so the space has a published pulse at once.
     const start = sch.now();
     // A tick is stamped with its beat's target time: beats caught up after a stall keep their slots.
-    const beat = (i: number, at: number) => this.stepIn(live, { kind: 'tick', at, participant: isParticipantBeat(i, displayHz, participantHz) });
+    // A cluster node's machine holds one node's partial: its ticks decide and show nothing (K12).
+    const partial = this.o.cluster ? { partial: true } : {};
+    const beat = (i: number, at: number) => this.stepIn(live, { kind: 'tick', at, participant: isParticipantBeat(i, displayHz, participantHz), ...partial });
     beat(0, start);
     live.beat = sch.every(period, (at, k) => beat(k + 1, at), start + period);
   }
@@ -492,33 +545,9 @@ export class SpaceHost {
       case 'notify':
         this.notify(live, e, fx.conn, fx.msg, fx.durable, fx.pulse === true);
         return null;
-      case 'logAct': {
-        const then = fx.next;
-        // In a cluster a tick of this machine sees one node's partial: a policy decision taken on
-        // it is not the room's, so it is not logged, and fails as a failed log append would
-        // (K3: policies do not run on a cluster space yet). Expiries depend only on the clock and
-        // the council state this machine holds, so they are logged (else they would be retried on
-        // every beat).
-        if (this.o.cluster && e.kind === 'tick' && then.kind === 'act-logged' && then.act.kind === 'policy-fire') {
-          this.stepIn(live, { kind: 'act-failed', at: this.o.scheduler.now(), act: then.act });
-          return null;
-        }
-        this.o.governance.record(fx.act).then(
-          (entry) => {
-            // The log's index of the entry goes with the act, so screens can link to it (Q8).
-            const next = then.kind === 'act-logged' && typeof entry === 'number' ? { ...then, entry } : then;
-            if (this.byId.get(live.record.id) === live) this.stepIn(live, next);
-            else this.settle(then.kind === 'act-logged' ? then.reply : 0, fail('SPACE_CLOSED', 'the space has closed'));
-          },
-          (err) => {
-            this.report(`could not log ${fx.act.type}; nothing was changed`, err);
-            // Recorded, so a decision the machine took clears in replay as it did here (Q10).
-            if (then.kind === 'act-logged' && isDerived(then.act) && this.byId.get(live.record.id) === live) this.stepIn(live, { kind: 'act-failed', at: this.o.scheduler.now(), act: then.act });
-            this.settle(then.kind === 'act-logged' ? then.reply : 0, fail('UNAVAILABLE', 'the public log is unavailable, so nothing was changed; try again'));
-          },
-        );
+      case 'logAct':
+        this.logThen(live, fx);
         return null;
-      }
       case 'stories':
         // The gathering display follows the room's count, which a cluster node's machine does not have (K3).
         if (this.o.cluster) return null;
@@ -551,6 +580,25 @@ export class SpaceHost {
         return null;
       }
     }
+  }
+
+  /** Appends an act to the public log and steps what follows only once it is durable (M5, Q10). */
+  private logThen(live: LiveSpace, fx: Extract<Effect, { type: 'logAct' }>): void {
+    const then = fx.next;
+    this.o.governance.record(fx.act).then(
+      (entry) => {
+        // The log's index of the entry goes with the act, so screens can link to it (Q8).
+        const next = then.kind === 'act-logged' && typeof entry === 'number' ? { ...then, entry } : then;
+        if (this.byId.get(live.record.id) === live) this.stepIn(live, next);
+        else this.settle(then.kind === 'act-logged' ? then.reply : 0, fail('SPACE_CLOSED', 'the space has closed'));
+      },
+      (err) => {
+        this.report(`could not log ${fx.act.type}; nothing was changed`, err);
+        // Recorded, so a decision the machine took clears in replay as it did here (Q10).
+        if (then.kind === 'act-logged' && isDerived(then.act) && this.byId.get(live.record.id) === live) this.stepIn(live, { kind: 'act-failed', at: this.o.scheduler.now(), act: then.act });
+        this.settle(then.kind === 'act-logged' ? then.reply : 0, fail('UNAVAILABLE', 'the public log is unavailable, so nothing was changed; try again'));
+      },
+    );
   }
 
   private persist(live: LiveSpace, w: Write): void {
@@ -728,10 +776,12 @@ export class SpaceHost {
    * A join (W3). Resolves NOT_FOUND (and SPACE_CLOSED for a closed space) as values so the edge
    * can throttle guessing (W13); every other outcome reaches the connection through the machine.
    */
-  async join(ref: ConnRef, code: string, role: 'participant' | 'display', consent: boolean, group: string | null = null): Promise<Result<true>> {
+  async join(ref: ConnRef, code: string, role: 'participant' | 'display', consent: boolean, group: string | null = null, consentVersion?: string): Promise<Result<true>> {
     const c = this.conns.get(ref);
     if (!c) return fail('BAD_REQUEST', 'connection is gone');
     if (c.session) return fail('BAD_REQUEST', 'already joined on this connection');
+    // V1: a page that read an older consent text is asked again before anyone joins under it.
+    if (role === 'participant' && consentVersion !== undefined && consentVersion !== this.consentVersion) return this.consentChanged(consentVersion);
     const norm = normaliseCode(code);
     let live = this.byCode.get(norm);
     if (!live) {
@@ -790,13 +840,33 @@ export class SpaceHost {
     });
   }
 
-  /** A resume by token (W4). Unknown tokens resolve NOT_FOUND as a value (W13). */
-  async resume(ref: ConnRef, token: string): Promise<Result<true>> {
+  /** CONSENT_CHANGED (V1), naming the version agreed to and the current one. */
+  private consentChanged(agreed: string): Result<never> {
+    return fail('CONSENT_CHANGED', `the consent text changed since you agreed (you agreed to version ${agreed.slice(0, 12)}…, the current one is ${this.consentVersion.slice(0, 12)}…): read it again (GET /api/consent) and agree to continue`);
+  }
+
+  /**
+   * A resume by token (W4). Unknown tokens resolve NOT_FOUND as a value (W13). A participant
+   * whose last recorded consent is to an older consent text is refused with CONSENT_CHANGED
+   * (V1) — unless the resume carries the current version (`consentVersion`: they have just
+   * agreed to it on their screen), which is then recorded before they re-enter.
+   */
+  async resume(ref: ConnRef, token: string, consentVersion?: string): Promise<Result<true>> {
     const c = this.conns.get(ref);
     if (!c) return fail('BAD_REQUEST', 'connection is gone');
     if (c.session) return fail('BAD_REQUEST', 'already joined on this connection');
     const p = await this.o.storage.getParticipantByTokenHash(hashToken(token));
     if (!p) return fail('NOT_FOUND', 'that session is unknown or was erased; join again');
+    if (consentVersion !== undefined && consentVersion !== this.consentVersion) return this.consentChanged(consentVersion);
+    // Their join's consent record may still be committing: wait for what was asked before.
+    await this.lastWrite.catch(() => {});
+    // The pulse's consent only: a story's own consent step has its own text and version (ST2a).
+    const agreed = (await this.o.storage.listConsents(p.id)).filter((x) => x.purposes.includes('pulse')).at(-1)?.hash;
+    // Sessions from before consent records (none stored) are not refused: nothing says what they saw.
+    if (agreed !== undefined && agreed !== this.consentVersion) {
+      if (consentVersion !== this.consentVersion) return this.consentChanged(agreed);
+      await this.o.storage.recordConsent({ participantId: p.id, at: this.o.scheduler.now(), hash: this.consentVersion, purposes: [...CONSENT_PURPOSES] });
+    }
     if (!this.byId.has(p.spaceId) && this.o.cluster) await this.openStored(p.spaceId);
     const live = this.byId.get(p.spaceId);
     if (!live) {
@@ -1005,7 +1075,7 @@ export class SpaceHost {
   // ——— spaces (the HTTP edge) ———
 
   /** Creates a space (H1): stored, logged (`space.created`), then opened. */
-  async createSpace(req: { name: string; capacity?: number | undefined; ttlSeconds?: number | undefined; groups?: readonly string[] | undefined; template?: unknown; /** Internal (rehearsals, F6): reuse a recording's noise seed. Never from HTTP. */ noiseSeed?: string }): Promise<Result<CreatedSpace>> {
+  async createSpace(req: { name: string; capacity?: number | undefined; ttlSeconds?: number | undefined; retentionDays?: number | undefined; groups?: readonly string[] | undefined; template?: unknown; /** Internal (rehearsals, F6): reuse a recording's noise seed. Never from HTTP. */ noiseSeed?: string }): Promise<Result<CreatedSpace>> {
     if (req.template !== undefined) return this.createFromTemplate({ ...req, template: req.template });
     const checked = checkSpaceName(req.name);
     if (!checked.ok) return fail('BAD_REQUEST', `name: ${checked.message}`);
@@ -1017,14 +1087,21 @@ export class SpaceHost {
     if (!Number.isInteger(capacity) || capacity < 1 || capacity > this.maxCapacity) return fail('BAD_REQUEST', `capacity must be an integer in [1, ${this.maxCapacity}]`);
     const ttlMs = req.ttlSeconds === undefined ? this.ttlMs : req.ttlSeconds * 1000;
     if (!Number.isFinite(ttlMs) || ttlMs < 5000 || ttlMs > 86_400_000) return fail('BAD_REQUEST', 'ttlSeconds must be in [5, 86400]');
+    // V3: fixed at creation, so what a space promised its participants never changes with the server's setting.
+    let retentionMs = this.retentionMs;
+    if (req.retentionDays !== undefined) {
+      const r = checkRetentionDays(req.retentionDays);
+      if (!r.ok) return fail('BAD_REQUEST', r.message);
+      retentionMs = r.ms;
+    }
     const stewardToken = newToken();
     for (let attempt = 0; attempt < 5; attempt++) {
-      const space: SpaceRecord = { id: newId(), code: newCode(), name, status: 'open', capacity, ttlMs, stewardTokenHash: hashToken(stewardToken), createdAt: this.o.scheduler.now(), closedAt: null, ...(groups.length ? { groups } : {}) };
+      const space: SpaceRecord = { id: newId(), code: newCode(), name, status: 'open', capacity, ttlMs, stewardTokenHash: hashToken(stewardToken), createdAt: this.o.scheduler.now(), closedAt: null, ...(groups.length ? { groups } : {}), retentionMs, purgedAt: null };
       if (!(await this.o.storage.createSpace(space))) continue;
       const noiseSeed = req.noiseSeed ?? randomBytes(32).toString('hex');
       try {
         await this.o.storage.setSpaceSecret(space.id, noiseSeed);
-        await this.o.governance.record({ type: 'space.created', space: space.id, at: space.createdAt, payload: { name, capacity, ttlMs, ...(groups.length ? { groups } : {}) } });
+        await this.o.governance.record({ type: 'space.created', space: space.id, at: space.createdAt, payload: { name, capacity, ttlMs, ...(groups.length ? { groups } : {}), retentionDays: retentionMs / DAY_MS } });
       } catch (e) {
         // Never open a space the public log does not know: it stays closed, unreachable.
         this.report('could not log space.created; the space was not opened', e);
@@ -1047,7 +1124,7 @@ export class SpaceHost {
    * vote on, and its stories settings applied (`stories.settings`, ST1). A failing act stops
    * there and is reported (the space exists, partly set up).
    */
-  private async createFromTemplate(req: { name: string; capacity?: number | undefined; ttlSeconds?: number | undefined; groups?: readonly string[] | undefined; template: unknown }): Promise<Result<CreatedSpace>> {
+  private async createFromTemplate(req: { name: string; capacity?: number | undefined; ttlSeconds?: number | undefined; retentionDays?: number | undefined; groups?: readonly string[] | undefined; template: unknown }): Promise<Result<CreatedSpace>> {
     const t = checkSpaceTemplate(req.template);
     if (!t.ok) return fail(t.problem.code, `template: ${t.problem.message}`);
     const tpl = t.template;
@@ -1057,6 +1134,7 @@ export class SpaceHost {
       name: req.name,
       capacity: req.capacity ?? tpl.capacity ?? undefined,
       ttlSeconds: req.ttlSeconds ?? tpl.ttlSeconds ?? undefined,
+      retentionDays: req.retentionDays ?? tpl.retentionDays ?? undefined,
       groups: req.groups?.length ? req.groups : tpl.groups,
     });
     if (!made.ok) return made;
@@ -1103,12 +1181,36 @@ export class SpaceHost {
     return ok(space);
   }
 
+  /**
+   * An act asked for by someone. On a cluster space a council act goes to the node that owns the
+   * tick (K12), which takes it; this node then reads the governance it stored back, so what the
+   * caller reads next includes the act.
+   */
   private act(live: LiveSpace, act: SpaceAct): Promise<Result<true>> {
-    const run = (): Promise<Result<true>> => {
+    const away = this.o.cluster && isCouncilAct(act) ? this.o.cluster.forward(live.record.id, act) : null;
+    if (!away) return this.actHere(live, act);
+    return away.then(async (r) => {
+      if (r.ok) await this.syncGovernance(live.record.id);
+      return r;
+    });
+  }
+
+  /** Takes an act on this node, after the ones asked for before it (Q10). */
+  private actHere(live: LiveSpace, act: SpaceAct): Promise<Result<true>> {
+    const run = async (): Promise<Result<true>> => {
       const reply = this.nextRef++;
       const done = new Promise<Result<true>>((res) => this.replies.set(reply, res));
-      this.stepIn(live, { kind: 'act-requested', at: this.o.scheduler.now(), act, reply });
-      return done;
+      // An adoption is decided by the machine and logged right after the vote that reaches the
+      // quorum: wait for it, so the answer says what happened.
+      const adoption = act.kind === 'policy-vote' && this.reachesQuorum(live, act) ? this.adoptionOf(live, act.proposalId) : null;
+      try {
+        this.stepIn(live, { kind: 'act-requested', at: this.o.scheduler.now(), act, reply });
+        const r = await done;
+        if (r.ok && adoption) await adoption.settled;
+        return r;
+      } finally {
+        adoption?.stop();
+      }
     };
     const next = live.acts.then(run, run);
     live.acts = next;
@@ -1138,8 +1240,18 @@ export class SpaceHost {
     if (!live) return fail('SPACE_CLOSED', 'the space has closed');
     if (!memberToken) return fail('UNAUTHORIZED', 'a council member token is required');
     const h = hashToken(memberToken);
-    let found: Member | null = null;
-    for (const m of live.state.gov.members.values()) if (sameHash(h, m.tokenHash)) found = m;
+    const find = () => {
+      let found: Member | null = null;
+      for (const m of live.state.gov.members.values()) if (sameHash(h, m.tokenHash)) found = m;
+      return found;
+    };
+    let found = find();
+    // On a cluster, a member invited through another node a moment ago may not have reached this
+    // node's copy yet (K12): read the stored council once before refusing.
+    if (!found && this.o.cluster) {
+      await this.syncGovernance(space.id);
+      found = find();
+    }
     return found ? ok({ live, member: found }) : fail('UNAUTHORIZED', 'that member token is not (or no longer) valid');
   }
 
@@ -1205,35 +1317,42 @@ export class SpaceHost {
     return r.ok ? ok({ proposal: proposalId, expiresAt: at + council.rules.proposalSeconds * 1000 }) : r;
   }
 
+  /** Whether this vote, added to the proposal's, reaches its quorum. */
+  private reachesQuorum(live: LiveSpace, act: Extract<SpaceAct, { kind: 'policy-vote' }>): boolean {
+    const g = live.state.gov;
+    const p = g.proposals.get(act.proposalId);
+    if (!p || !g.council || act.vote !== 'yes') return false;
+    const yes = Object.values(p.votes).filter((x) => x === 'yes').length + 1;
+    return yes >= votesNeeded(g.council.rules, g.members.size);
+  }
+
+  /** Settles once the proposal's adoption is applied (or after 5 s, if it never comes). */
+  private adoptionOf(live: LiveSpace, proposalId: string): { readonly settled: Promise<void>; stop(): void } {
+    let stop: { dispose(): void } | null = null;
+    let timer: Cancel | null = null;
+    const settled = new Promise<void>((res) => {
+      stop = this.listenActs((id, e) => {
+        if (id === live.record.id && e.act.kind === 'policy-adopt' && e.act.proposalId === proposalId) res();
+      });
+      timer = this.o.scheduler.at(this.o.scheduler.now() + 5000, res);
+    });
+    return {
+      settled,
+      stop: () => {
+        (stop as { dispose(): void } | null)?.dispose();
+        (timer as Cancel | null)?.cancel();
+      },
+    };
+  }
+
   /** A member votes (Q2); adoption follows, logged, as soon as the quorum is reached before expiry. */
   async vote(code: string, memberToken: string | null | undefined, proposalId: string, vote: 'yes' | 'no'): Promise<Result<{ readonly proposal: string; readonly status: string }>> {
     const m = await this.memberFor(code, memberToken);
     if (!m.ok) return m;
     const { live } = m.value;
-    // An adoption is decided by the machine and logged right after the vote: wait for it, so the
-    // answer says what happened.
-    let stop: { dispose(): void } | null = null;
-    const adopted = new Promise<void>((res) => {
-      stop = this.listenActs((id, e) => {
-        if (id === live.record.id && e.act.kind === 'policy-adopt' && e.act.proposalId === proposalId) res();
-      });
-    });
-    const g = live.state.gov;
-    const p = g.proposals.get(proposalId);
-    const yes = p ? Object.values(p.votes).filter((x) => x === 'yes').length + (vote === 'yes' ? 1 : 0) : 0;
-    const reaches = p !== undefined && g.council !== null && vote === 'yes' && yes >= votesNeeded(g.council.rules, g.members.size);
-    try {
-      const r = await this.act(live, { kind: 'policy-vote', proposalId, memberId: m.value.member.id, vote });
-      if (!r.ok) return r;
-      if (reaches) {
-        let timer: Cancel | null = null;
-        await Promise.race([adopted, new Promise<void>((res) => (timer = this.o.scheduler.at(this.o.scheduler.now() + 5000, res)))]);
-        (timer as Cancel | null)?.cancel();
-      }
-    } finally {
-      (stop as { dispose(): void } | null)?.dispose();
-    }
-    return ok({ proposal: proposalId, status: g.proposals.get(proposalId)?.status ?? 'open' });
+    const r = await this.act(live, { kind: 'policy-vote', proposalId, memberId: m.value.member.id, vote });
+    if (!r.ok) return r;
+    return ok({ proposal: proposalId, status: live.state.gov.proposals.get(proposalId)?.status ?? 'open' });
   }
 
   /** The steward or any member retires an active policy (Q6): stopping is never harder than starting. */
@@ -1441,6 +1560,14 @@ export class SpaceHost {
     return { code: space.code, name: space.name, status: space.status, capacity: space.capacity, ttlMs: space.ttlMs, ...(space.groups?.length ? { groups: space.groups } : {}) };
   }
 
+  /**
+   * A space's retention (V3, H2): days kept after it closes, the date its raw data is due for
+   * deletion (null while open) and when it was deleted (null while kept).
+   */
+  retentionOf(space: SpaceRecord): { readonly retentionDays: number; readonly retainUntil: number | null; readonly purgedAt: number | null } {
+    return { retentionDays: (space.retentionMs ?? this.retentionMs) / DAY_MS, retainUntil: retentionDue(space, this.retentionMs), purgedAt: space.purgedAt ?? null };
+  }
+
   /** Live figures of an open space (people counted, participants connected, display sockets, feeds watching as displays). */
   presence(spaceId: string): { present: number; connected: number; displays: number; feeds: number } {
     const live = this.byId.get(spaceId);
@@ -1472,22 +1599,21 @@ export class SpaceHost {
     return this.byId.get(spaceId)?.state ?? null;
   }
 
-  /** The contagion index over [from, to) (H10), released only for ≥ k people (R4). */
-  async contagion(spaceId: string, from: number, to: number): Promise<Result<ContagionIndex & { inputs: number }>> {
-    const inputs = await this.o.storage.listInputs(spaceId, from, to, 1_000_000);
-    const people = new Set(inputs.map((i) => i.participantId)).size;
-    const allowed = releasePeriod(people, 'the contagion index', this.options.release);
-    if (!allowed.ok) return allowed;
-    const records: ContagionRecord[] = inputs.map((i) => ({
-      participantId: i.participantId,
-      at: i.affect.at,
-      valence: i.affect.valence,
-      arousal: i.affect.arousal,
-      exposed: i.exposed,
-      shownValence: i.shown?.valence ?? null,
-      shownArousal: i.shown?.arousal ?? null,
-    }));
-    return ok({ ...contagionIndex(records, { seed: spaceId }), inputs: inputs.length });
+  /**
+   * Logs a DP release's `privacy.release` entry (R8) before the release is stored or answered:
+   * through the space's machine (an act: `logAct`, then `act-logged`) while the space is open;
+   * once it has closed its machine no longer runs, and the host appends the same entry itself.
+   * Resolves ok once the entry is durable, or UNAVAILABLE when the log failed (nothing released).
+   */
+  async logPrivacyRelease(spaceId: string, entry: Readonly<Record<string, unknown>>): Promise<Result<unknown>> {
+    const live = this.byId.get(spaceId);
+    if (live) return this.ask(live, (reply) => ({ kind: 'act-requested', at: this.o.scheduler.now(), act: { kind: 'privacy-release', entry }, reply }));
+    try {
+      return ok(await this.o.governance.record({ type: 'privacy.release', space: spaceId, at: this.o.scheduler.now(), payload: entry }));
+    } catch (e) {
+      this.report('could not log privacy.release; nothing was released', e);
+      return fail('UNAVAILABLE', 'the public log is unavailable, so nothing was released; try again');
+    }
   }
 
   /** The stored pulse series (P7: only released, unsuppressed points are ever stored). */

@@ -24,6 +24,14 @@ export interface SpaceRecord {
   readonly closedAt: number | null;
   /** The space's declared groups (R6; public, like the name), when it has any. */
   readonly groups?: readonly string[];
+  /**
+   * How long raw data about people is kept after the space closes, ms (SPEC V3): fixed when the
+   * space is created (the request, its template or the server's `--retention`). Absent on spaces
+   * created before retention: the server's setting applies.
+   */
+  readonly retentionMs?: number;
+  /** When retention deleted the space's raw data (SPEC S17), or null/absent while it is kept. */
+  readonly purgedAt?: number | null;
 }
 
 /** A stored participant session (no identity: an opaque id and a hashed resume token). */
@@ -187,6 +195,24 @@ export interface PrivacyReleaseRecord {
 }
 
 /**
+ * What is stored about the people of one space (SPEC S17): what `attune privacy report` prints
+ * and what a `retention.run` deletes (counts only, never contents).
+ */
+export interface StoredCounts {
+  /** Participant sessions (rows) still stored. */
+  readonly participants: number;
+  /** Inputs stored, of which `sealedInputs` are sealed under a participant's key (S16). */
+  readonly inputs: number;
+  readonly sealedInputs: number;
+  /** Participants who erased themselves (V2), as counted by the space's recorded `erased` events. */
+  readonly erased: number;
+  readonly consents: number;
+  readonly stories: number;
+  /** Recorded machine events (S7). */
+  readonly events: number;
+}
+
+/**
  * The space/participant/input/event store (SPEC §S). Writes: `createSpace`, `closeSpace`,
  * `updateStewardTokenHash`, `createParticipant`, `appendInputs`, `appendEvents`, `clearLatest`,
  * `setParticipantGroup`, `setSpaceLink`, `appendPulsePoints`, `createStory`, `setStoryStatus`,
@@ -281,6 +307,19 @@ export interface Storage {
    * Resolves with the number of inputs deleted; rejects for an unknown participant.
    */
   eraseParticipant(participantId: string): Promise<{ readonly inputs: number }>;
+  /**
+   * What is stored about the people of a space (S17), counted; rejects for an unknown space.
+   */
+  storedCounts(spaceId: string): Promise<StoredCounts>;
+  /**
+   * Retention (S17, V3): deletes every raw record about the space's people — participants'
+   * sealing keys first, then inputs, latest points and sessions, groups, consents, stories and
+   * recorded events — and the space's noise seed (with it the released noise could be taken
+   * back out), keeping the space, its released pulse series and DP releases and its governance;
+   * marks the space purged at `at`. Resolves with what it deleted (`erased` is the number of
+   * recorded erasures that went with the events). Idempotent; rejects for an unknown space.
+   */
+  purgeSpace(spaceId: string, at: number): Promise<StoredCounts>;
   /** Every stored input of one participant, by seq (their export, V2). */
   listParticipantInputs(participantId: string): Promise<InputRecord[]>;
   /** Records a participant's consent (S16). Rejects for an unknown participant. */

@@ -341,13 +341,13 @@ export class WsEdge {
             return;
           }
           try {
-            r = await this.host.join(conn.ref, msg.code, msg.role, msg.consent, msg.group ?? null);
+            r = await this.host.join(conn.ref, msg.code, msg.role, msg.consent, msg.group ?? null, msg.consentVersion);
           } catch (e) {
             this.throttle.record(conn.address, code, 'error', this.now());
             throw e;
           }
           this.throttle.record(conn.address, code, r.ok || r.code !== 'NOT_FOUND' ? 'found' : 'not-found', this.now());
-        } else r = await this.host.resume(conn.ref, msg.token);
+        } else r = await this.host.resume(conn.ref, msg.token, msg.consentVersion);
         if (!r.ok) {
           conn.phase = 'connecting';
           return this.sendError(conn, r.code, r.message);

@@ -11,6 +11,12 @@ export interface StorageHarness {
   reopen: (() => Promise<Storage>) | null;
   /** The adapter's count of group commits so far. */
   commitsOf(s: Storage): number;
+  /**
+   * For adapters that store inputs on disk (S16): the raw `inputs` rows of a participant as the
+   * database holds them (`v` the plain valence column, `sealed` the sealed text or null) and
+   * how many keys are stored for them.
+   */
+  raw?: { inputs(participantId: string): Promise<{ v: number; sealed: string | null }[]>; keys(participantId: string): Promise<number> };
 }
 
 const space = (id: string, code: string, createdAt = 1): SpaceRecord => ({
@@ -595,6 +601,70 @@ export function storageContract(h: StorageHarness): void {
       expect(await fulfilled([s.eraseParticipant('p1'), s.recordConsent({ participantId: 'nobody', at: 1, hash: 'h', purposes: [] })])).toEqual([false, false]);
     });
 
+    it('[S17] storedCounts counts what a space holds about people; purgeSpace deletes it all, keeps what was released, and marks the space', async () => {
+      await s.createSpace({ ...space('a', 'CODEA'), retentionMs: 86_400_000 });
+      await s.createSpace(space('b', 'CODEB'));
+      for (const [id, sp] of [['p1', 'a'], ['p2', 'a'], ['p3', 'a'], ['q1', 'b']] as const) await s.createParticipant(participant(id, sp));
+      await s.setSpaceSecret('a', 'ab'.repeat(32));
+      await s.setSpaceSecret('b', 'cd'.repeat(32));
+      await s.appendEvents([event(1, 'joined', 'a', 'p1'), event(2, 'joined', 'a', 'p2'), event(3, 'joined', 'a', 'p3'), event(1, 'joined', 'b', 'q1')]);
+      await s.appendInputs([input('p1', 1, 10, 4), input('p2', 1, 11, 5), input('p3', 1, 12, 6), input('q1', 1, 13, 2, 'b')]);
+      await s.recordConsent({ participantId: 'p1', at: 9, hash: 'h1', purposes: ['pulse'] });
+      await s.recordConsent({ participantId: 'q1', at: 9, hash: 'h1', purposes: ['pulse'] });
+      await s.createStory({ id: 'st1', spaceId: 'a', participantId: 'p2', text: 'a story', name: null, valence: 0, arousal: 0, confidence: 1, flags: [], status: 'waiting', reason: null, createdAt: 20, decidedAt: null });
+      await s.eraseParticipant('p3');
+      await s.appendEvents([event(7, 'erased', 'a')]);
+      await s.appendPulsePoints([{ spaceId: 'a', at: 30, count: 5, valence: 0.1, arousal: 0.2, spreadValence: 0, spreadArousal: 0, quadrants: [0.25, 0.25, 0.25, 0.25] }]);
+      await s.appendPrivacyRelease({ spaceId: 'a', n: 1, at: 40, what: 'series', params: '{}', rhoMicro: 50_000, body: '{}' });
+      const before = await s.storedCounts('a');
+      expect(before).toMatchObject({ participants: 2, inputs: 2, erased: 1, consents: 1, stories: 1, events: 3 });
+      expect(before.sealedInputs === 0 || before.sealedInputs === 2).toBe(true);
+      expect((await s.getSpace('a'))?.retentionMs).toBe(86_400_000);
+      expect((await s.getSpace('a'))?.purgedAt ?? null).toBeNull();
+      await s.closeSpace('a', 50);
+      expect(await s.purgeSpace('a', 100)).toEqual(before);
+      expect(await s.storedCounts('a')).toEqual({ participants: 0, inputs: 0, sealedInputs: 0, erased: 0, consents: 0, stories: 0, events: 0 });
+      expect(await s.getParticipantByTokenHash('tok-p1')).toBeNull();
+      expect(await s.listInputs('a', 0, 1000, 10)).toEqual([]);
+      expect(await s.listEvents('a', 0, 10)).toEqual([]);
+      expect(await s.listStories('a')).toEqual([]);
+      expect(await s.listConsents('p1')).toEqual([]);
+      expect(await s.getSpaceSecret('a')).toBeNull();
+      // What was released stays; so does the space, marked.
+      expect(await s.listPulsePoints('a', 0, 1000, 10)).toHaveLength(1);
+      expect(await s.listPrivacyReleases('a')).toHaveLength(1);
+      expect(await s.getSpace('a')).toMatchObject({ status: 'closed', closedAt: 50, purgedAt: 100, retentionMs: 86_400_000 });
+      // Nobody else's.
+      expect(await s.storedCounts('b')).toMatchObject({ participants: 1, inputs: 1, consents: 1, events: 1 });
+      expect(await s.getSpaceSecret('b')).toBe('cd'.repeat(32));
+      expect((await s.listInputs('b', 0, 1000, 10)).map((i) => i.affect.valence)).toEqual([0.1]);
+      // Idempotent: a second purge deletes nothing and keeps the first time.
+      expect(await s.purgeSpace('a', 200)).toEqual({ participants: 0, inputs: 0, sealedInputs: 0, erased: 0, consents: 0, stories: 0, events: 0 });
+      expect((await s.getSpace('a'))?.purgedAt).toBe(100);
+      expect(await fulfilled([s.purgeSpace('nowhere', 1), s.storedCounts('nowhere')])).toEqual([false, false]);
+    });
+
+    if (h.raw) {
+      const raw = h.raw;
+      it('[S16][S18] inputs are stored sealed under the participant’s own key: the plain columns hold placeholders; erasure deletes the key and the rows', async () => {
+        await s.createSpace(space('a', 'CODEA'));
+        await s.createParticipant(participant('p1', 'a'));
+        await s.appendInputs([{ ...input('p1', 1, 10), shown: { valence: 0.25, arousal: -0.5 } }, input('p1', 2, 11)]);
+        const rows = await raw.inputs('p1');
+        expect(rows.map((r) => r.v)).toEqual([0, 0]);
+        for (const r of rows) expect(typeof r.sealed).toBe('string');
+        expect(rows.map((r) => r.sealed).join('')).not.toMatch(/0\.25|valence|arousal/);
+        expect(await raw.keys('p1')).toBe(1);
+        expect((await s.listInputs('a', 0, 100, 10)).map((i) => [i.affect.valence, i.shown])).toEqual([
+          [0.1, { valence: 0.25, arousal: -0.5 }],
+          [0.2, null],
+        ]);
+        await s.eraseParticipant('p1');
+        expect(await raw.keys('p1')).toBe(0);
+        expect(await raw.inputs('p1')).toEqual([]);
+      });
+    }
+
     it('[S16] a participant’s latest point survives sealing: read back exactly, and cleared by clearLatest', async () => {
       await s.createSpace(space('a', 'CODEA'));
       await s.createParticipant(participant('p1', 'a'));
@@ -622,6 +692,21 @@ export function storageContract(h: StorageHarness): void {
         ]);
         expect(await s.listWebhooks()).toEqual([webhook('wh_1', 'a', 10)]);
         expect(await s.listWebhookDeliveries('a', 50)).toEqual([delivery('a', 1, 'retrying')]);
+      });
+
+      it('[S6][S16] after a reopen, new inputs of a participant are sealed under their stored key and read back; erasure still reaches them', async () => {
+        await s.createSpace(space('a', 'CODEA'));
+        await s.createParticipant(participant('p1', 'a'));
+        await s.appendInputs([input('p1', 1, 10)]);
+        await s.close();
+        s = await reopen();
+        // No read of p1 first: the key is found in storage, not in this instance's memory.
+        await s.appendInputs([{ ...input('p1', 2, 20), affect: affect(-0.6, 20) }]);
+        expect((await s.listInputs('a', 0, 100, 10)).map((i) => i.affect.valence)).toEqual([0.1, -0.6]);
+        expect((await s.getParticipantByTokenHash('tok-p1'))?.latest).toEqual(affect(-0.6, 20));
+        if (h.raw) expect((await h.raw.inputs('p1')).every((r) => typeof r.sealed === 'string')).toBe(true);
+        expect(await s.eraseParticipant('p1')).toEqual({ inputs: 2 });
+        expect(await s.listInputs('a', 0, 100, 10)).toEqual([]);
       });
 
       it('[S6][S15] the noise seed survives a reopen', async () => {

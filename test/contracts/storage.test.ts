@@ -1,7 +1,7 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { DatabaseSync } from 'node:sqlite';
+import { dirname, join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MemoryStorage } from '../../src/storage/memory/memoryStorage.ts';
@@ -20,6 +20,25 @@ const open = async () => {
   db = openDatabase(path);
   return new SqliteStorage(db);
 };
+/** The raw rows of the file at `file` and its key store (read on a connection of their own). */
+const sqliteRaw = (file: () => string) => ({
+  async inputs(participantId: string) {
+    const d = new DatabaseSync(file(), { readOnly: true });
+    try {
+      return d.prepare('SELECT v, sealed FROM inputs WHERE participant_id = ? ORDER BY seq').all(participantId) as { v: number; sealed: string | null }[];
+    } finally {
+      d.close();
+    }
+  },
+  async keys(participantId: string) {
+    const d = new DatabaseSync(file().replace(/\.db$/, '.keys.db'), { readOnly: true });
+    try {
+      return Number((d.prepare('SELECT count(*) AS n FROM participant_keys WHERE participant_id = ?').get(participantId) as { n: number }).n);
+    } finally {
+      d.close();
+    }
+  },
+});
 storageContract({
   name: 'sqlite',
   create: async () => {
@@ -28,6 +47,7 @@ storageContract({
   },
   reopen: open,
   commitsOf: (s) => (s as SqliteStorage).commits,
+  raw: sqliteRaw(() => path),
 });
 
 // Up to three groups committing at once on the writer thread: the same rules hold.
@@ -91,6 +111,26 @@ const pgHarness = (name: string, extra: { batched?: boolean; pipeline?: boolean 
     },
     reopen: openPg,
     commitsOf: (s) => (s as PostgresStorage).commits,
+    raw: {
+      async inputs(participantId: string) {
+        const c = new pg.Client({ connectionString: PG });
+        await c.connect();
+        try {
+          return (await c.query<{ v: number; sealed: string | null }>(`SELECT v, sealed FROM ${schema}.inputs WHERE participant_id = $1 ORDER BY seq`, [participantId])).rows;
+        } finally {
+          await c.end();
+        }
+      },
+      async keys(participantId: string) {
+        const c = new pg.Client({ connectionString: PG });
+        await c.connect();
+        try {
+          return Number((await c.query<{ n: string }>(`SELECT count(*) AS n FROM ${schema}.participant_keys WHERE participant_id = $1`, [participantId])).rows[0]?.n);
+        } finally {
+          await c.end();
+        }
+      },
+    },
   });
 };
 pgHarness('postgres', {});
@@ -275,6 +315,113 @@ describe('SQLite schema migrations', () => {
     expect(plan("SELECT * FROM inputs WHERE space_id = 'a' AND n >= 1 ORDER BY n LIMIT 10")).toMatch(/USING INDEX inputs_space_n/);
     expect(plan("SELECT max(n) FROM inputs WHERE space_id = 'a' AND n IS NOT NULL")).toMatch(/inputs_space_n/);
     expect(plan("SELECT * FROM events WHERE space_id = 'a' AND n >= 1 ORDER BY n LIMIT 10")).toMatch(/USING PRIMARY KEY \(space_id=\? AND n>\?\)/);
+    d.close();
+  });
+});
+
+describe('SQLite key store (S18)', () => {
+  const p1 = { id: 'p1', spaceId: 'a', tokenHash: 'tok-p1', joinedAt: 5, lastSeq: 0, latest: null };
+  const tap = (seq: number, valence: number) => ({ spaceId: 'a', participantId: 'p1', seq, affect: { valence, arousal: 0.5, confidence: 1, source: 'tap' as const, at: 10 + seq }, exposed: false, shown: null });
+  const rowsOf = (file: string, sql: string) => {
+    const d = new DatabaseSync(file, { readOnly: true });
+    try {
+      return d.prepare(sql).all() as Record<string, unknown>[];
+    } finally {
+      d.close();
+    }
+  };
+
+  it('[S18][S16] keys live in their own file beside the database; a copy of the database alone opens nothing, and a new empty key store is refused', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'attune-keys-'));
+    const file = join(dir, 'attune.db');
+    const d = openDatabase(file);
+    const s = new SqliteStorage(d);
+    expect(s.keysPath).toBe(join(dir, 'attune.keys.db'));
+    await s.createSpace(spaceA);
+    await s.createParticipant(p1);
+    await s.appendInputs([tap(1, 0.7)]);
+    expect(rowsOf(file, "SELECT name FROM sqlite_master WHERE name = 'participant_keys'")).toEqual([]);
+    expect(rowsOf(s.keysPath, 'SELECT participant_id FROM participant_keys')).toEqual([{ participant_id: 'p1' }]);
+    expect(statSync(s.keysPath).mode & 0o777).toBe(0o600);
+    // A backup of the database file: sealed inputs, no key.
+    const backup = join(dir, 'backup.db');
+    d.exec(`VACUUM INTO '${backup}'`);
+    await s.close();
+    d.close();
+    // Restored elsewhere without its key store: refused with a clear message, and no empty store is left behind.
+    const elsewhere = join(mkdtempSync(join(tmpdir(), 'attune-keys-')), 'attune.db');
+    copyFileSync(backup, elsewhere);
+    const e = openDatabase(elsewhere);
+    expect(() => new SqliteStorage(e)).toThrow(/key store .* is new, but this database holds inputs sealed .* --keys PATH/);
+    expect(existsSync(join(dirname(elsewhere), 'attune.keys.db'))).toBe(false);
+    e.close();
+    // With the key store that belongs to it (--keys), it opens.
+    const f = openDatabase(elsewhere);
+    const t = new SqliteStorage(f, { keysPath: join(dir, 'attune.keys.db') });
+    expect((await t.listInputs('a', 0, 100, 10)).map((i) => i.affect.valence)).toEqual([0.7]);
+    // Erasure deletes the key from the key store: the backup's sealed inputs open for nobody.
+    await t.eraseParticipant('p1');
+    await t.close();
+    f.close();
+    expect(rowsOf(join(dir, 'attune.keys.db'), 'SELECT participant_id FROM participant_keys')).toEqual([]);
+    const g = openDatabase(backup);
+    const u = new SqliteStorage(g, { keysPath: join(dir, 'attune.keys.db') });
+    expect(rowsOf(backup, 'SELECT sealed FROM inputs')).toHaveLength(1);
+    expect(await u.listInputs('a', 0, 100, 10)).toEqual([]);
+    expect((await u.getParticipantByTokenHash('tok-p1'))?.latest).toBeNull();
+    await u.close();
+    g.close();
+  });
+
+  it('[S18][S9] a database of schema 10 (keys in the file) moves its keys to the key store on open', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'attune-keys-'));
+    const file = join(dir, 'old.db');
+    const d = openDatabase(file);
+    let s = new SqliteStorage(d);
+    await s.createSpace(spaceA);
+    await s.createParticipant(p1);
+    await s.appendInputs([tap(1, 0.3)]);
+    await s.close();
+    d.close();
+    // Put it back as schema 10 left it: the key in the database file, no key store.
+    const keysPath = join(dir, 'old.keys.db');
+    const raw = new DatabaseSync(file);
+    raw.exec(`ATTACH DATABASE '${keysPath}' AS keys; CREATE TABLE main.participant_keys (participant_id TEXT PRIMARY KEY, key BLOB NOT NULL) WITHOUT ROWID; INSERT INTO main.participant_keys SELECT * FROM keys.participant_keys; DETACH DATABASE keys; PRAGMA user_version = 10;`);
+    raw.close();
+    rmSync(keysPath);
+    for (const x of ['-wal', '-shm']) rmSync(`${keysPath}${x}`, { force: true });
+    const e = openDatabase(file);
+    s = new SqliteStorage(e);
+    expect(Number((e.prepare('PRAGMA main.user_version').get() as { user_version: number }).user_version)).toBe(SCHEMA_VERSION);
+    expect((await s.listInputs('a', 0, 100, 10)).map((i) => i.affect.valence)).toEqual([0.3]);
+    await s.close();
+    e.close();
+    expect(rowsOf(file, "SELECT name FROM sqlite_master WHERE name = 'participant_keys'")).toEqual([]);
+    expect(rowsOf(keysPath, 'SELECT participant_id FROM participant_keys')).toEqual([{ participant_id: 'p1' }]);
+  });
+
+  it('[S18] a participant without a stored key (from before sealing, or a key lost between the two files’ commits) gets one: nothing new is stored in the clear', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'attune-keys-'));
+    const file = join(dir, 'a.db');
+    let d = openDatabase(file);
+    let s = new SqliteStorage(d);
+    await s.createSpace(spaceA);
+    await s.createParticipant(p1);
+    await s.close();
+    d.close();
+    const k = new DatabaseSync(join(dir, 'a.keys.db'));
+    k.exec('DELETE FROM participant_keys');
+    k.close();
+    d = openDatabase(file);
+    s = new SqliteStorage(d);
+    await s.appendInputs([tap(1, -0.4)]);
+    expect(rowsOf(file, 'SELECT v, sealed IS NOT NULL AS sealed FROM inputs')).toEqual([{ v: 0, sealed: 1 }]);
+    await s.close();
+    d.close();
+    d = openDatabase(file);
+    s = new SqliteStorage(d);
+    expect((await s.listInputs('a', 0, 100, 10)).map((i) => i.affect.valence)).toEqual([-0.4]);
+    await s.close();
     d.close();
   });
 });

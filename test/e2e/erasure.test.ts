@@ -79,7 +79,13 @@ describe('export and erasure in a real browser', () => {
       const stored = rows(dbPath, 'SELECT v, a, sealed FROM inputs WHERE participant_id = ?', pid);
       expect(stored).toHaveLength(2);
       for (const r of stored) expect([r.v, r.a, typeof r.sealed]).toEqual([0, 0, 'string']);
-      expect(rows(dbPath, 'SELECT 1 FROM participant_keys WHERE participant_id = ?', pid)).toHaveLength(1);
+      // The key is in the key store beside the database (S18), not in the database file.
+      const keysPath = join(dir, 'attune.keys.db');
+      expect(rows(keysPath, 'SELECT key FROM participant_keys WHERE participant_id = ?', pid)).toHaveLength(1);
+      expect(rows(dbPath, "SELECT name FROM sqlite_master WHERE name = 'participant_keys'")).toEqual([]);
+      // A copy of the database taken now (a backup) holds the sealed inputs but no key.
+      const backup = join(dir, 'backup.db');
+      new DatabaseSync(dbPath).exec(`VACUUM INTO '${backup}'`);
       expect(rows(dbPath, 'SELECT hash FROM consents WHERE participant_id = ?', pid).map((r) => r.hash)).toEqual([server.host.consentVersion]);
 
       // Export from their screen: JSON and EmotionML, both holding their two taps.
@@ -100,7 +106,10 @@ describe('export and erasure in a real browser', () => {
       await expect.poll(() => alice.getByTestId('ended').textContent(), { timeout: 10_000 }).toContain('erased');
       await expect.poll(() => display.getByTestId('count').textContent(), { timeout: 10_000 }).toBe('0');
       await server.host.drain();
-      for (const t of ['inputs', 'participant_keys', 'consents']) expect(rows(dbPath, `SELECT * FROM ${t} WHERE participant_id = ?`, pid)).toEqual([]);
+      for (const t of ['inputs', 'consents']) expect(rows(dbPath, `SELECT * FROM ${t} WHERE participant_id = ?`, pid)).toEqual([]);
+      expect(rows(keysPath, 'SELECT * FROM participant_keys WHERE participant_id = ?', pid)).toEqual([]);
+      // The backup still holds their sealed inputs, but the key that opened them is gone everywhere.
+      expect(rows(backup, 'SELECT sealed FROM inputs WHERE participant_id = ?', pid)).toHaveLength(2);
       expect(rows(dbPath, 'SELECT * FROM participants WHERE id = ?', pid)).toEqual([]);
       expect(rows(dbPath, 'SELECT * FROM events WHERE participant_id = ?', pid)).toEqual([]);
       expect(await alice.evaluate((c) => localStorage.getItem(`attune:${c}:token`), code)).toBeNull();

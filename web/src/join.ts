@@ -11,7 +11,7 @@ import { HeartPanel } from './lib/heartPanel.ts';
 import { StoryPanel } from './lib/storyPanel.ts';
 import { sessionKeys } from '../../src/client/attuneClient.ts';
 import { CONSENT_TEXT } from '../../src/core/consent.ts';
-import { codeFromPath, forgetSession, type InputPayload, useSpaceSocket, hasConsented, recordConsent, type Status } from './lib/socket.ts';
+import { codeFromPath, forgetConsent, forgetSession, type InputPayload, useSpaceSocket, hasConsented, recordConsent, type Status } from './lib/socket.ts';
 import { api, html, render } from './lib/ui.ts';
 import { DisplayOverrideNote, displayFieldOf, FeedbackBanner, feedbackFieldOf } from './lib/feedback.ts';
 import { axisWordsOf, calmShown, crowdShown, quadrantLabel, ScreenSmoother, smoothedForScreen, smoothingOf } from './lib/screen.ts';
@@ -58,7 +58,7 @@ function Consent({ space, onYes }: { space: SpaceInfo; onYes: (group: string | n
   `;
 }
 
-function Room({ space, group: chosen }: { space: SpaceInfo; group: string | null }) {
+function Room({ space, group: chosen, consentVersion, onConsentChanged }: { space: SpaceInfo; group: string | null; consentVersion: string; onConsentChanged: () => void }) {
   const [status, setStatus] = useState<Status>('connecting');
   const [group, setGroup] = useState<string | null>(chosen);
   const [pulse, setPulse] = useState<Pulse | null>(null);
@@ -110,9 +110,13 @@ function Room({ space, group: chosen }: { space: SpaceInfo; group: string | null
       setSaving(false);
       setNote(m.message);
     },
-    onEnd: (_r, msg) => setEnded(msg),
+    onEnd: (r, msg) => {
+      // V1: the server's consent text is newer than the one agreed to here: show it again.
+      if (r === 'CONSENT_CHANGED') onConsentChanged();
+      else setEnded(msg);
+    },
     onStory: () => setStoryBump((n) => n + 1),
-  }, chosen);
+  }, chosen, consentVersion);
 
   const pick = (valence: number, arousal: number) => {
     setYou({ valence, arousal, confidence: 1, source: 'tap' });
@@ -261,6 +265,8 @@ function App() {
   const [version, setVersion] = useState<string | null>(null);
   const [consented, setConsented] = useState(false);
   const [group, setGroup] = useState<string | null>(null);
+  // Bumped when the server refuses this device's consent as outdated (CONSENT_CHANGED): read the text again.
+  const [asked, setAsked] = useState(0);
   useEffect(() => {
     api<SpaceInfo>(`/api/spaces/${code}`).then(setSpace, (e: Error) => setError(e.message));
     api<{ version: string }>('/api/consent').then(
@@ -270,7 +276,9 @@ function App() {
       },
       (e: Error) => setError(e.message),
     );
-  }, [code]);
+    // `asked` changes only to re-read the consent text after a CONSENT_CHANGED.
+    void asked;
+  }, [code, asked]);
   if (error) return html`<h1>attune</h1><p class="error" data-testid="error">${error === 'no space has that join code' ? `No space has the code ${code}. Check the code and try again.` : error}</p>`;
   if (!space || !version) return html`<p class="muted">Loading…</p>`;
   if (space.status === 'closed') return html`<h1>${space.name}</h1><p data-testid="ended">This space has closed. Thank you.</p><${StoryPanel} code=${space.code} token=${localStorage.getItem(sessionKeys(code).token)} bump=${0} />`;
@@ -288,7 +296,17 @@ function App() {
         setConsented(true);
       }}
     />`;
-  return html`<${Room} space=${space} group=${group} />`;
+  return html`<${Room}
+    space=${space}
+    group=${group}
+    consentVersion=${version}
+    onConsentChanged=${() => {
+      forgetConsent(code);
+      setConsented(false);
+      setVersion(null);
+      setAsked((n) => n + 1);
+    }}
+  />`;
 }
 
 render(html`<${App} />`, document.getElementById('app') as HTMLElement);

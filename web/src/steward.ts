@@ -38,6 +38,7 @@ function App() {
   const [closed, setClosed] = useState(false);
   const [seen, setSeen] = useState<Set<string>>(new Set());
   const [contagion, setContagion] = useState<string | null>(null);
+  const [contagionRho, setContagionRho] = useState('0.05');
   const [stories, setStories] = useState<StoriesView | null>(null);
 
   useSpaceSocket(code, 'display', {
@@ -130,15 +131,21 @@ function App() {
       ${log.length === 0 ? html`<span class="muted">No alerts so far.</span>` : log.map((e) => html`<div>${new Date(e.at).toLocaleTimeString()} — ${e.text}</div>`)}
     </div>
     <h2>Contagion</h2>
-    <p class="muted">Do people who see the pulse move toward it more than people who do not? (Needs inputs from at least 5 people.)</p>
+    <p class="muted">Do people who see the pulse move toward it more than people who do not? Released with differential privacy: each release spends ρ of this space's privacy budget, is on the public log, and is withheld while fewer than the minimum cohort count on either side (PRIVACY.md).</p>
+    <label>ρ <input type="number" min="0.001" max="10" step="0.01" value=${contagionRho} onInput=${(e: Event) => setContagionRho((e.target as HTMLInputElement).value)} data-testid="contagion-rho" /></label>
     <button class="secondary" disabled=${!token} onClick=${async () => {
       try {
-        const r = await api<{ index: number | null; lower: number | null; upper: number | null; confidence: number; exposedPairs: number; unexposedPairs: number; participants: number }>(`/api/spaces/${code}/contagion`, { headers: { authorization: `Bearer ${token}` } });
-        setContagion(r.index === null ? `Not enough changes yet (exposed pairs ${r.exposedPairs}, unexposed ${r.unexposedPairs}).` : `Contagion index ${r.index.toFixed(2)} (${Math.round(r.confidence * 100)}% CI ${r.lower?.toFixed(2)} to ${r.upper?.toFixed(2)}) over ${r.participants} people, ${r.exposedPairs} exposed and ${r.unexposedPairs} unexposed changes.`);
+        const r = await api<{ n: number; spent: boolean; withheld: boolean; index: number | null; noiseSd: number | null; exposedPeople: number; unexposedPeople: number; sigma: number; rho: number }>(`/api/spaces/${code}/privacy/releases`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+          body: JSON.stringify({ what: 'contagion', rho: Number(contagionRho) }),
+        });
+        const spent = r.spent ? `release #${r.n}, ρ ${r.rho} spent` : `released before as #${r.n}; nothing more spent`;
+        setContagion(r.withheld || r.index === null ? `Withheld: too few people on one side (about ${r.exposedPeople} exposed, ${r.unexposedPeople} not; noise σ ≈ ${r.sigma.toFixed(1)} people) — ${spent}.` : `Contagion index ${r.index.toFixed(2)} ± ${(r.noiseSd ?? 0).toFixed(2)} (noise alone) over about ${r.exposedPeople} exposed and ${r.unexposedPeople} unexposed people — ${spent}.`);
       } catch (e) {
         setContagion((e as Error).message);
       }
-    }}>Compute contagion</button>
+    }}>Release contagion</button>
     ${contagion ? html`<p data-testid="contagion">${contagion}</p>` : null}
     <h2>Data</h2>
     <p class="muted">The time series leaves the server only as a differentially private release, which spends this space's privacy budget (PRIVACY.md).</p>

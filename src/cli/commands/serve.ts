@@ -4,6 +4,7 @@
  * sources.
  */
 import { MIN_COHORT_FLOOR } from '../../core/release/release.ts';
+import { parseRetention } from '../../core/retention.ts';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync, chmodSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -29,6 +30,11 @@ Options:
                       ':memory:' keeps nothing), or a PostgreSQL database:
                       postgres://USER@HOST:PORT/DB (schema migrated on start; for a schema
                       other than public add ?options=-c%20search_path%3DNAME)
+  --keys PATH         SQLite: the key store, the file of the participants' sealing keys
+                      (env ATTUNE_KEYS; default beside the database, attune.keys.db). It is
+                      kept apart so that a backup of the database holds no key: back up the
+                      database, never restore an old key store (erased people's keys would
+                      come back). PRIVACY.md, DEPLOY.md
   --data-dir DIR      where the admin token and the log signing key live (env
                       ATTUNE_DATA_DIR; default beside the SQLite file, ./data with
                       PostgreSQL — every node of a cluster needs the same keys)
@@ -42,6 +48,11 @@ Options:
                       for N people's points to change before it shows a new picture
   --privacy-budget R  each space's privacy budget for DP releases of stored inputs
                       (series, exports), zCDP ρ (default 0.5 ≈ ε 5.76 at δ 1e-6)
+  --retention DAYS    how long raw data about people (inputs, sessions, consents, stories,
+                      recorded events) is kept after a space closes: days (env ATTUNE_RETENTION,
+                      default 30) or a duration (90d, 12h, 45m); then it is deleted and only released
+                      aggregates remain, each run a retention.run entry on the public log.
+                      A space keeps the value it was created with (PRIVACY.md)
   --participant-hz N  pulses per second to participants (default 2)
   --display-hz N      pulses per second to displays (default 20)
   --trust-proxy HOPS  trust X-Forwarded-For/-Proto from this many reverse proxies in
@@ -139,12 +150,14 @@ export const command: Command = {
         port: { type: 'string' },
         db: { type: 'string' },
         'data-dir': { type: 'string' },
+        keys: { type: 'string' },
         'public-url': { type: 'string' },
         demo: { type: 'boolean', default: false },
         capacity: { type: 'string' },
         ttl: { type: 'string' },
         'min-cohort': { type: 'string' },
         'privacy-budget': { type: 'string' },
+        retention: { type: 'string' },
         'participant-hz': { type: 'string' },
         'display-hz': { type: 'string' },
         'trust-proxy': { type: 'string' },
@@ -175,11 +188,21 @@ export const command: Command = {
     const budgetRaw = values['privacy-budget'];
     const privacyBudget = budgetRaw === undefined ? undefined : Number(budgetRaw);
     if (privacyBudget !== undefined && !(privacyBudget > 0 && privacyBudget <= 100)) throw new UsageError(`--privacy-budget must be a number in (0, 100], got '${budgetRaw}'`);
+    let retentionMs: number | undefined;
+    const retentionRaw = values.retention ?? io.env.ATTUNE_RETENTION;
+    if (retentionRaw !== undefined) {
+      const r = parseRetention(retentionRaw);
+      if (!r.ok) throw new UsageError(`--retention: ${r.message}`);
+      retentionMs = r.ms;
+    }
     const participantHz = num('participant-hz', values['participant-hz'], 1, 60);
     const displayHz = num('display-hz', values['display-hz'], 1, 60);
     const trustProxyHops = num('trust-proxy', values['trust-proxy'] ?? io.env.ATTUNE_TRUST_PROXY, 0, 10);
     const postgres = isPostgresUrl(dbPath);
     const resolvedDb = dbPath === ':memory:' || postgres ? dbPath : resolve(io.cwd, dbPath);
+    const keysOpt = values.keys ?? io.env.ATTUNE_KEYS;
+    if (keysOpt !== undefined && (postgres || resolvedDb === ':memory:')) throw new UsageError('--keys names the key store of a SQLite database file; PostgreSQL keeps its keys in its own table (PRIVACY.md)');
+    const keysPath = keysOpt === undefined ? undefined : resolve(io.cwd, keysOpt);
     const dataDirOpt = values['data-dir'] ?? io.env.ATTUNE_DATA_DIR;
     const dataDir = dataDirOpt !== undefined ? resolve(io.cwd, dataDirOpt) : resolvedDb === ':memory:' ? null : postgres ? resolve(io.cwd, 'data') : resolve(resolvedDb, '..');
 
@@ -221,12 +244,14 @@ export const command: Command = {
         port,
         dbPath: resolvedDb,
         ...(dataDir !== null ? { dataDir } : {}),
+        ...(keysPath !== undefined ? { keysPath } : {}),
         bus,
         ...(publicUrl ? { publicUrl } : {}),
         ...(capacity !== undefined ? { capacity } : {}),
         ...(ttl !== undefined ? { ttlMs: ttl * 1000 } : {}),
         ...(minCohort !== undefined ? { minCohort } : {}),
         ...(privacyBudget !== undefined ? { privacyBudget } : {}),
+        ...(retentionMs !== undefined ? { retentionMs } : {}),
         ...(participantHz !== undefined ? { participantHz } : {}),
         ...(displayHz !== undefined ? { displayHz } : {}),
         ...(trustProxyHops !== undefined ? { trustProxyHops } : {}),

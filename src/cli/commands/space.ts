@@ -15,14 +15,16 @@ const HELP = `Usage: attune space <create|list|close> [options]
 
 Manages spaces on a running attune server (see 'attune serve').
 
-  attune space create NAME [--capacity N] [--ttl SECONDS] [--group NAME]… [--template NAME|FILE]
+  attune space create NAME [--capacity N] [--ttl SECONDS] [--retention DAYS] [--group NAME]… [--template NAME|FILE]
       Creates a space (each --group declares one of up to 8 named groups a participant
       may choose at join; their pulses are shown per group, SPEC R6); prints its join code, join/display/steward links, the steward
       token (keep it secret: it closes the space) and the join QR code. --template sets the
       space up from a shipped template (performance, sanctuary, town-hall, festival,
       reflective-gathering) or your own JSON file: allowed inputs, grid words, display mode,
-      groups, capacity, TTL, a council and the policies it proposes, stories on or off (SPEC
-      Q14, docs/templates.md); checked before it is sent.
+      groups, capacity, TTL, retention, a council and the policies it proposes, stories on or
+      off (SPEC Q14, docs/templates.md); checked before it is sent. --retention: how many days
+      raw data about the space's people is kept after it closes (default: the server's
+      --retention, 30 days; PRIVACY.md).
   attune space list [--admin-token TOKEN]
       Lists every space (needs the server's admin token: --admin-token, env
       ATTUNE_ADMIN_TOKEN, or the file admin-token beside the database, ./data/admin-token).
@@ -49,6 +51,7 @@ export const command: Command = {
         url: { type: 'string' },
         capacity: { type: 'string' },
         ttl: { type: 'string' },
+        retention: { type: 'string' },
         group: { type: 'string', multiple: true },
         template: { type: 'string' },
         with: { type: 'string' },
@@ -89,6 +92,7 @@ export const command: Command = {
           for (const [flag, key] of [
             ['capacity', 'capacity'],
             ['ttl', 'ttlSeconds'],
+            ['retention', 'retentionDays'],
           ] as const) {
             const raw = values[flag];
             if (raw === undefined) continue;

@@ -67,18 +67,21 @@ export interface ContagionIndex {
   readonly replicates: number;
 }
 
-interface ParticipantPulls {
+/** One participant's pulls toward the pulse (each clipped to [−clip, clip]), by exposure. */
+export interface ParticipantPulls {
   readonly exposed: number[];
   readonly unexposed: number[];
 }
 
-/** Computes the contagion index over input records (any order). Pure; randomness is the seed. */
-export function contagionIndex(records: readonly ContagionRecord[], options: ContagionOptions = {}): ContagionIndex {
+/**
+ * Every participant's pulls (the pairs of the definition above), sorted by participant id;
+ * participants without a usable pair are left out. Pure. The DP release
+ * (release/dpContagion.ts) starts from these too.
+ */
+export function participantPulls(records: readonly ContagionRecord[], options: Pick<ContagionOptions, 'minGap' | 'clip' | 'maxPairMs'> = {}): ParticipantPulls[] {
   const minGap = options.minGap ?? 0.05;
-  const clip = options.clip ?? 2;
+  const clip = options.clip ?? CONTAGION_CLIP;
   const maxPairMs = options.maxPairMs ?? Infinity;
-  const replicates = options.replicates ?? 1000;
-  const confidence = options.confidence ?? 0.95;
   const byParticipant = new Map<string, ContagionRecord[]>();
   for (const r of records) {
     let list = byParticipant.get(r.participantId);
@@ -109,6 +112,21 @@ export function contagionIndex(records: readonly ContagionRecord[], options: Con
     }
     if (g.exposed.length + g.unexposed.length > 0) groups.push(g);
   }
+  return groups;
+}
+
+/** The default clip of one pull, |m| ≤ 2. */
+export const CONTAGION_CLIP = 2;
+
+/**
+ * Computes the contagion index over input records (any order), exactly. Pure; randomness is the
+ * seed. Exact figures about individuals' inputs: for simulations and tests — what leaves the
+ * server is the differentially private release (release/dpContagion.ts, SPEC R8).
+ */
+export function contagionIndex(records: readonly ContagionRecord[], options: ContagionOptions = {}): ContagionIndex {
+  const replicates = options.replicates ?? 1000;
+  const confidence = options.confidence ?? 0.95;
+  const groups = participantPulls(records, options);
   const estimate = (sample: readonly ParticipantPulls[]): { c: number | null; e: number | null; u: number | null; ne: number; nu: number } => {
     let se = 0;
     let ne = 0;

@@ -556,5 +556,20 @@ export function restoreGovernance(g: GovernanceState, s: GovernanceSnapshot, gro
   rebuildCompiled(g, groups);
 }
 
+/**
+ * Replaces a state's council, members, proposals, policies and what they set with a stored
+ * snapshot (a cluster node's copy after another node applied an act, K12). Derived state —
+ * the history window, opt-outs, a decision in flight — stays.
+ */
+export function replaceGovernance(g: GovernanceState, s: GovernanceSnapshot, groups: readonly string[]): void {
+  g.members.clear();
+  g.proposals.clear();
+  g.policies.clear();
+  g.notices.length = 0;
+  g.council = null;
+  g.feedback = null;
+  restoreGovernance(g, s, groups);
+}
+
 /** The kind of an action, re-exported for readers of fired acts. */
 export { actionKind };

@@ -40,7 +40,13 @@ export type SpaceAct =
   /** A steward's moderation decision about a story (SPEC ST6): logged as `story.moderated` (category only), then applied. */
   | { readonly kind: 'story-decision'; readonly storyId: string; readonly decision: Decision; readonly reason: DeclineReason | null }
   /** A steward turns stories on or off or changes how they are moderated (ST1): logged as `stories.settings`, then applied. */
-  | { readonly kind: 'story-settings'; readonly settings: StorySettings };
+  | { readonly kind: 'story-settings'; readonly settings: StorySettings }
+  /**
+   * A DP release from the space's stored inputs (R8), computed by the host's privacy desk:
+   * logged as `privacy.release` with `entry` (figures of the budget, never the release), and only
+   * then answered, so the desk stores and publishes it after its log entry is durable.
+   */
+  | { readonly kind: 'privacy-release'; readonly entry: Readonly<Record<string, unknown>> };
 
 /** What the text analyser said of a story (its affect, shown to the author and used to place it on the field). */
 export interface StoryAffect {
@@ -74,7 +80,14 @@ export type SpaceEvent =
   /** One of the participant's connections ended (their point stays until its TTL). */
   | { readonly kind: 'disconnected'; readonly at: number; readonly participantId: string }
   /** A pulse tick: at the display rate, with `participant` set on the participant-rate beats. */
-  | { readonly kind: 'tick'; readonly at: number; readonly participant: boolean; readonly merged?: MergedCounts }
+  | {
+      readonly kind: 'tick';
+      readonly at: number;
+      readonly participant: boolean;
+      readonly merged?: MergedCounts;
+      /** A cluster node's own machine (§K): its figures are one node's partial, so nothing is decided or shown on them. */
+      readonly partial?: boolean;
+    }
   /** A governance act was asked for; the machine answers with `logAct` (or refuses). */
   | { readonly kind: 'act-requested'; readonly at: number; readonly act: SpaceAct; readonly reply: ConnRef }
   /** The act's log entry is durable: apply it. `entry` is its index in the public log, when the log tells. */
@@ -94,7 +107,13 @@ export type SpaceEvent =
   /** A facilitator pins, unpins, skips, pauses or resumes the gathering display (ST8). */
   | { readonly kind: 'story-control'; readonly at: number; readonly reply: ConnRef; readonly control: StoryControl; readonly storyId: string | null }
   /** Cluster (SPEC §K): the participant continued on another node; their point and seq state leave this node's machine. */
-  | { readonly kind: 'moved'; readonly at: number; readonly participantId: string };
+  | { readonly kind: 'moved'; readonly at: number; readonly participantId: string }
+  /**
+   * Cluster (SPEC K12): another node applied a governance act and stored the space's governance
+   * (S12); this node's copy is replaced by the stored one. Derived from storage, like the
+   * restore at a restart (Q12), so not recorded.
+   */
+  | { readonly kind: 'governance-synced'; readonly at: number; readonly snapshot: GovernanceSnapshot };
 
 /**
  * Cluster (SPEC §K): the whole space's counts, merged by the tick owner from every node's

@@ -205,6 +205,20 @@ describe('space machine', () => {
     expect(step(s, { kind: 'tick', at: 7, participant: true }).effects).toEqual([]);
   });
 
+  it('[M5][R8] a DP release is an act: privacy.release is logged first, and only act-logged answers the desk', () => {
+    const s = fresh();
+    const entry = { n: 1, what: 'series', rho: 0.05, spentRho: 0.05, budgetRho: 0.5 };
+    const req = step(s, { kind: 'act-requested', at: 5, act: { kind: 'privacy-release', entry }, reply: 9 });
+    expect(req.effects.map((f) => f.type)).toEqual(['logAct']);
+    const logAct = req.effects[0];
+    if (logAct?.type !== 'logAct') throw new Error('expected logAct');
+    expect(logAct.act).toEqual({ type: 'privacy.release', space: 'space-1', at: 5, payload: entry });
+    const applied = step(s, { ...logAct.next, ...(logAct.next.kind === 'act-logged' ? { entry: 42 } : {}) });
+    expect(applied.effects).toEqual([{ type: 'answer', ref: 9, result: { ok: true, value: 42 }, durable: false }]);
+    // It changes nothing the pulse depends on, so it is not recorded for replay.
+    expect(req.recorded || applied.recorded).toBe(false);
+  });
+
   it('[P4][R1] below the cohort the view carries the count only, with no collective state', () => {
     const s = createSpaceState(SPACE, { release: { minCohort: 3 } });
     step(s, { kind: 'joined', at: 0, conn: 1, participantId: 'a', tokenHash: 'h', token: 't', consent: true });

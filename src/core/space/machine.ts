@@ -30,7 +30,7 @@ import { keyOfSeed } from '../release/chacha20.ts';
 import { figuresOf, type LiveRelease, newLiveRelease, smoothReleased, snapshotDue, snapshotOf as snapshotAggregate } from '../release/live.ts';
 import { DEFAULT_RELEASE_POLICY, newReleaseCache, type ReleaseCache, type ReleasePolicy, type ReleasedPulse, releaseCollective, releaseHeartSynchrony, releasePulse } from '../release/release.ts';
 import type { Effect, MergedCounts, Notice, PulseView, SpaceAct, SpaceEvent } from './events.ts';
-import { applyAct, type CouncilAct, decide, decisionDue, decisionFailed, type GovernanceState, governanceActOf, governanceFields, governanceShown, newGovernance, refuseAct, snapshotOf } from '../policy/governance.ts';
+import { applyAct, type CouncilAct, decide, decisionDue, decisionFailed, type GovernanceState, governanceActOf, governanceFields, governanceShown, newGovernance, refuseAct, replaceGovernance, snapshotOf } from '../policy/governance.ts';
 import { PolicyHistory } from '../policy/policyInput.ts';
 import { applyStoryAct, checkStoryAct, isStoryAct, newStoriesState, restartStories, type StoriesState, storiesEffects, storyActEntry, stepStoryEvent } from './storySteps.ts';
 
@@ -167,6 +167,23 @@ export function createSpaceState(space: SpaceSettings, options: Partial<MachineO
     noiseKey: space.noiseSeed ? keyOfSeed(space.noiseSeed) : null,
   };
   state.pulse.defineGroups(space.groups?.length ?? 0);
+  return state;
+}
+
+/**
+ * The tick owner's machine of a cluster space (SPEC K3, K12): a fresh machine (no participants;
+ * each tick takes the merged partials) that decides over `gov`, the governance state of the
+ * owner node's own machine of the space — one state per node, so an act applied there is what
+ * the owner's next tick shows and evaluates. Its derived parts start afresh, as after a restart
+ * (Q12): the history window, and no decision in flight.
+ */
+export function createOwnerState(space: SpaceSettings, options: Partial<MachineOptions>, gov: GovernanceState, started: Extract<SpaceEvent, { kind: 'started' }>): SpaceState {
+  const own = createSpaceState(space, options);
+  step(own, started);
+  const state: SpaceState = { ...own, gov };
+  gov.history = new PolicyHistory();
+  gov.pending = false;
+  gov.changed = true;
   return state;
 }
 
@@ -364,7 +381,7 @@ export function step(state: SpaceState, e: SpaceEvent): StepResult {
     }
     case 'tick':
       if (e.merged) mergeCounts(state, e.merged);
-      return tick(state, e.at, e.participant);
+      return tick(state, e.at, e.participant, e.partial === true);
     case 'story-submitted':
     case 'story-withdrawn':
     case 'story-control': {
@@ -382,6 +399,8 @@ export function step(state: SpaceState, e: SpaceEvent): StepResult {
       return done(state, [], true);
     }
     case 'act-requested': {
+      // R8: a release is logged whether or not the space is open (exports come after a close too).
+      if (e.act.kind === 'privacy-release') return done(state, [{ type: 'logAct', act: { type: 'privacy.release', space: state.space.id, at: e.at, payload: e.act.entry }, next: { kind: 'act-logged', at: e.at, act: e.act, reply: e.reply } }], false);
       if (isStoryAct(e.act)) {
         if (closed) return done(state, [{ type: 'answer', ref: e.reply, result: { ok: false, code: 'SPACE_CLOSED', message: 'this space has closed' }, durable: false }], false);
         const why = checkStoryAct(state.stories, e.act);
@@ -404,6 +423,8 @@ export function step(state: SpaceState, e: SpaceEvent): StepResult {
       return done(state, [{ type: 'logAct', act, next: { kind: 'act-logged', at: e.at, act: e.act, reply: e.reply } }], false);
     }
     case 'act-logged': {
+      // The entry is durable: the desk may now store and answer the release (it changes no state here).
+      if (e.act.kind === 'privacy-release') return done(state, [{ type: 'answer', ref: e.reply, result: { ok: true, value: e.entry ?? null }, durable: false }], false);
       if (isStoryAct(e.act)) {
         if (closed) return done(state, [{ type: 'answer', ref: e.reply, result: { ok: false, code: 'SPACE_CLOSED', message: 'this space has closed' }, durable: false }], false);
         const r = applyStoryAct(state.stories, e.act, e.at, e.reply);
@@ -439,6 +460,11 @@ export function step(state: SpaceState, e: SpaceEvent): StepResult {
       else state.gov.optedOut.delete(e.participantId);
       return done(state, [], true);
     }
+    case 'governance-synced': {
+      replaceGovernance(state.gov, e.snapshot, state.space.groups ?? []);
+      state.gov.changed = true;
+      return done(state, [], false);
+    }
   }
 }
 
@@ -458,7 +484,7 @@ export function wantsTick(state: SpaceState, participant: boolean, at: number): 
   return state.lastView === null || state.lastView.count > 0;
 }
 
-function tick(state: SpaceState, at: number, participant: boolean): StepResult {
+function tick(state: SpaceState, at: number, participant: boolean, partial: boolean): StepResult {
   if (!wantsTick(state, participant, at)) return done(state, [], false);
   const o = state.options;
   const released = o.release.live ? releaseLive(state, at) : releasePulse(state.pulse.measure(at), state.pulse.grid, o.release, state.releaseCache);
@@ -474,11 +500,12 @@ function tick(state: SpaceState, at: number, participant: boolean): StepResult {
   const hearts: PulseView = state.heart && state.heart.tracked > 0 ? { ...base, heart: releaseHeartSynchrony(state.heart.measure(at), o.release.minCohort) } : base;
   const grouped = state.space.groups?.length ? withGroups(state, hearts) : hearts;
   // Feedback and display fields only once governance is in use, so other spaces' bytes stay as they were.
-  const view: PulseView = governanceShown(state.gov) ? { ...grouped, ...governanceFields(state.gov) } : grouped;
+  // A cluster node's own tick sees one node's partial: the owner's merged tick shows and decides (K12).
+  const view: PulseView = !partial && governanceShown(state.gov) ? { ...grouped, ...governanceFields(state.gov) } : grouped;
   state.lastView = view;
   const effects: Effect[] = [{ type: 'publish', participants: participant && state.connected > 0, displays: state.displays > 0, view }];
-  state.gov.changed = false;
-  if (participant) {
+  if (!partial) state.gov.changed = false;
+  if (participant && !partial) {
     const decision = decide(state.gov, view, at, state.space.groups ?? []);
     if (decision) effects.push({ type: 'logAct', act: governanceActOf(state.space.id, decision, at, state.gov), next: { kind: 'act-logged', at, act: decision, reply: 0 } });
   }
@@ -502,7 +529,8 @@ function releaseLive(state: SpaceState, at: number): ReleasedPulse {
   const live = state.live;
   // People whose points changed since the snapshot: the machine's own record of them, or — on a
   // cluster's tick owner, whose counts are the nodes' merged partials (§K) — a lower bound read
-  // off the grids (a move changes two cells by one, a join or a leave one), which only waits longer.
+  // off the grids (a move changes two cells by one and the count not at all, a join or a leave
+  // one cell and the count by one), which only waits longer.
   const changed = Math.max(state.pulse.changed.size, live.snapshot ? changedAtLeast(live.snapshot, state.pulse.grid) : 0);
   if (snapshotDue(live, changed, m.count, livePolicy)) {
     live.snapshot = snapshotAggregate(state.pulse.grid);
@@ -521,11 +549,16 @@ function releaseLive(state: SpaceState, at: number): ReleasedPulse {
   return { t: 'pulse', seq: m.seq, at, count: m.count, suppressed, minCohort: k, mean: f.mean, smoothed, spread: f.spread, quadrants: f.quadrants, bins: state.pulse.grid.bins, hist: f.hist };
 }
 
-/** A lower bound on the people whose points differ between two aggregates: ⌈Σ|Δcell| / 2⌉. O(bins²). */
+/**
+ * A lower bound on the people whose points differ between two aggregates: ⌈(Σ|Δcell| + |Δn|) / 2⌉.
+ * With j joins, l leaves and m moves, Σ|Δcell| ≤ j + l + 2m and |Δn| = |j − l| ≤ j + l, so
+ * j + l + m is at least that. (Without |Δn|, people arriving in a room after its first,
+ * empty snapshot counted half and a small cluster room stayed withheld.) O(bins²).
+ */
 function changedAtLeast(before: Aggregate, now: Aggregate): number {
   let l1 = 0;
   for (let i = 0; i < now.counts.length; i++) l1 += Math.abs((now.counts[i] ?? 0) - (before.counts[i] ?? 0));
-  return Math.ceil(l1 / 2);
+  return Math.ceil((l1 + Math.abs(now.n - before.n)) / 2);
 }
 
 /**

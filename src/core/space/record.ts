@@ -80,6 +80,8 @@ export function recordOf(e: SpaceEvent, n: number, extra: { readonly hash?: stri
     case 'input':
     case 'input-failed':
     case 'act-requested':
+    // Derived from storage (a cluster node's copy of the council, K12), like a restart's restore.
+    case 'governance-synced':
       return null;
   }
 }

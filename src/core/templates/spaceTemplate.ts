@@ -1,6 +1,7 @@
 /**
  * Space templates — "emotional environments" (SPEC Q14): one JSON file bundling what a kind of
- * gathering needs — allowed inputs, the grid's words, the display mode, groups, capacity and TTL,
+ * gathering needs — allowed inputs, the grid's words, the display mode, groups, capacity, TTL and
+ * retention,
  * the council's rules and reflection prompts, and feedback policies to propose at creation.
  * Validated with the same checks and error codes as the API (policies by checkPolicy, with their
  * POLICY_* codes; everything else TEMPLATE_INVALID naming the field).
@@ -15,6 +16,7 @@ import type { ErrorCode } from '../errors.ts';
 import { checkGroupNames } from '../groups/groupNames.ts';
 import { checkPolicy, type PolicySpec } from '../policy/checkPolicy.ts';
 import { checkRules, type CouncilRules } from '../policy/council.ts';
+import { checkRetentionDays } from '../retention.ts';
 
 /** A checked template. Fields added by extensions are kept under their names. */
 export interface SpaceTemplate {
@@ -27,6 +29,8 @@ export interface SpaceTemplate {
   readonly groups: readonly string[];
   readonly capacity: number | null;
   readonly ttlSeconds: number | null;
+  /** Days raw data about people is kept after the space closes (V3), or null: the server's `--retention`. */
+  readonly retentionDays: number | null;
   /** The council created with the space (rules incl. prompts), or null for none. */
   readonly council: CouncilRules | null;
   readonly policies: readonly PolicySpec[];
@@ -84,6 +88,12 @@ export const TEMPLATE_FIELDS: Readonly<Record<string, FieldChecker>> = {
   },
   capacity: (v) => (v === undefined ? good(null) : Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 100_000 ? good(v) : bad('capacity: an integer in [1, 100000]')),
   ttlSeconds: (v) => (v === undefined ? good(null) : typeof v === 'number' && Number.isFinite(v) && v >= 5 && v <= 86_400 ? good(v) : bad('ttlSeconds: a number in [5, 86400]')),
+  // How long raw data about people is kept after the space closes (V3); the API's own check.
+  retentionDays: (v) => {
+    if (v === undefined) return good(null);
+    const r = checkRetentionDays(v);
+    return r.ok ? good(v) : bad(r.message);
+  },
   council: (v, c) => {
     if (v === undefined || v === null) return good(null);
     const prompts = c.raw.prompts;

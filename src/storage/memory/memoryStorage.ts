@@ -8,7 +8,7 @@
  * SQLite adapter) and the others apply. Promises settle only after the whole group applied, like
  * a COMMIT, so callers cannot come to depend on a memory store being faster than a real one.
  */
-import type { ConsentRecord, FeedSettingKind, FeedSettingRecord, InputRecord, ParticipantRecord, PrivacyReleaseRecord, PulsePoint, SpaceEventRecord, SpaceRecord, Storage, StoryRecord, StorySettingsRecord, WebhookDeliveryRecord, WebhookRecord } from '../port.ts';
+import type { ConsentRecord, FeedSettingKind, FeedSettingRecord, InputRecord, ParticipantRecord, PrivacyReleaseRecord, PulsePoint, SpaceEventRecord, SpaceRecord, Storage, StoredCounts, StoryRecord, StorySettingsRecord, WebhookDeliveryRecord, WebhookRecord } from '../port.ts';
 
 /** An input that carries its machine event number. */
 type NumberedInput = InputRecord & { readonly n: number };
@@ -378,6 +378,48 @@ export class MemoryStorage implements Storage {
           events.filter((e) => e.participantId !== participantId),
         );
       return { inputs: mine.length };
+    });
+  }
+
+  /** Counts what a space holds about people; memory seals nothing (it never reaches a disk). */
+  private countsOf(spaceId: string): StoredCounts {
+    const people = [...this.participants.values()].filter((p) => p.spaceId === spaceId);
+    const events = this.events.get(spaceId) ?? [];
+    return {
+      participants: people.length,
+      inputs: (this.inputs.get(spaceId) ?? []).length,
+      sealedInputs: 0,
+      erased: events.filter((e) => e.kind === 'erased').length,
+      consents: people.reduce((n, p) => n + (this.consents.get(p.id)?.length ?? 0), 0),
+      stories: [...this.stories.values()].filter((st) => st.spaceId === spaceId).length,
+      events: events.length,
+    };
+  }
+
+  async storedCounts(spaceId: string): Promise<StoredCounts> {
+    this.check();
+    if (!this.spaces.has(spaceId)) throw new Error(`unknown space ${spaceId}`);
+    return this.countsOf(spaceId);
+  }
+
+  purgeSpace(spaceId: string, at: number): Promise<StoredCounts> {
+    return this.enqueue(() => {
+      const space = this.spaces.get(spaceId);
+      if (!space) throw new Error(`unknown space ${spaceId}`);
+      const counts = this.countsOf(spaceId);
+      for (const [id, p] of this.participants) {
+        if (p.spaceId !== spaceId) continue;
+        this.participants.delete(id);
+        this.byToken.delete(p.tokenHash);
+        this.consents.delete(id);
+      }
+      for (const [id, story] of this.stories) if (story.spaceId === spaceId) this.stories.delete(id);
+      this.inputs.delete(spaceId);
+      this.inputsByN.delete(spaceId);
+      this.events.delete(spaceId);
+      this.secrets.delete(spaceId);
+      this.spaces.set(spaceId, { ...space, purgedAt: space.purgedAt ?? at });
+      return counts;
     });
   }
 

@@ -101,15 +101,16 @@ const FUNCTIONS = `
 -- violates inputs_space_n.
 CREATE OR REPLACE FUNCTION attune_append_inputs(
   p_space TEXT[], p_participant TEXT[], p_seq BIGINT[], p_v DOUBLE PRECISION[], p_a DOUBLE PRECISION[], p_c DOUBLE PRECISION[],
-  p_src TEXT[], p_at BIGINT[], p_exposed BOOLEAN[], p_shown_v DOUBLE PRECISION[], p_shown_a DOUBLE PRECISION[], p_n BIGINT[], p_heart DOUBLE PRECISION[]
+  p_src TEXT[], p_at BIGINT[], p_exposed BOOLEAN[], p_shown_v DOUBLE PRECISION[], p_shown_a DOUBLE PRECISION[], p_n BIGINT[], p_heart DOUBLE PRECISION[],
+  p_sealed TEXT[]
 ) RETURNS void LANGUAGE plpgsql AS $fn$
 DECLARE
   unknown BIGINT;
   clash BIGINT;
 BEGIN
   WITH r AS (
-    SELECT * FROM unnest(p_space, p_participant, p_seq, p_v, p_a, p_c, p_src, p_at, p_exposed, p_shown_v, p_shown_a, p_n, p_heart)
-      WITH ORDINALITY AS r(space_id, participant_id, seq, v, a, c, src, at, exposed, shown_v, shown_a, n, heart_bpm, ord)
+    SELECT * FROM unnest(p_space, p_participant, p_seq, p_v, p_a, p_c, p_src, p_at, p_exposed, p_shown_v, p_shown_a, p_n, p_heart, p_sealed)
+      WITH ORDINALITY AS r(space_id, participant_id, seq, v, a, c, src, at, exposed, shown_v, shown_a, n, heart_bpm, sealed, ord)
   ), j AS (
     SELECT r.*, p.last_seq AS stored,
       max(r.seq) OVER (PARTITION BY r.participant_id COLLATE "C" ORDER BY r.ord ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS earlier
@@ -117,11 +118,11 @@ BEGIN
   ), acc AS (
     SELECT * FROM j WHERE seq > greatest(stored, coalesce(earlier, 0))
   ), ins AS (
-    INSERT INTO inputs (space_id, participant_id, seq, v, a, c, src, at, exposed, shown_v, shown_a, n, heart_bpm)
-      SELECT space_id, participant_id, seq, v, a, c, src, at, exposed, shown_v, shown_a, n, heart_bpm FROM acc ORDER BY ord
+    INSERT INTO inputs (space_id, participant_id, seq, v, a, c, src, at, exposed, shown_v, shown_a, n, heart_bpm, sealed)
+      SELECT space_id, participant_id, seq, v, a, c, src, at, exposed, shown_v, shown_a, n, heart_bpm, sealed FROM acc ORDER BY ord
       ON CONFLICT (participant_id, seq) DO NOTHING
   ), upd AS (
-    UPDATE participants p SET last_seq = l.seq, v = l.v, a = l.a, c = l.c, src = l.src, at = l.at
+    UPDATE participants p SET last_seq = l.seq, v = l.v, a = l.a, c = l.c, src = l.src, at = l.at, sealed = l.sealed
       FROM (SELECT DISTINCT ON (participant_id COLLATE "C") * FROM acc ORDER BY participant_id COLLATE "C", ord DESC) l
       WHERE p.id = l.participant_id
   )
@@ -261,7 +262,29 @@ CREATE TABLE consents (
 CREATE INDEX consents_participant ON consents (participant_id, at);
 `;
 
-export const MIGRATIONS: readonly string[] = [V1, V2, V3, V4, V5, V6];
+/** Version 7: retention (S17, V3) — how long a space's raw data is kept after it closes (NULL: the server's setting), and when retention deleted it. */
+const V7 = `
+ALTER TABLE spaces ADD COLUMN retention_ms BIGINT;
+ALTER TABLE spaces ADD COLUMN purged_at BIGINT;
+`;
+
+/**
+ * Version 8: sealing (S16, S18) as in SQLite — each participant's sealing key, and the sealed
+ * input and latest point (the plain columns then hold placeholders). The keys are in this
+ * database too: PRIVACY.md says what that means for backups. attune_append_inputs gains the
+ * sealed column (the older signature is dropped; FUNCTIONS recreates it).
+ */
+const V8 = `
+CREATE TABLE participant_keys (
+  participant_id TEXT PRIMARY KEY,
+  key BYTEA NOT NULL
+);
+ALTER TABLE inputs ADD COLUMN sealed TEXT;
+ALTER TABLE participants ADD COLUMN sealed TEXT;
+DROP FUNCTION IF EXISTS attune_append_inputs(TEXT[], TEXT[], BIGINT[], DOUBLE PRECISION[], DOUBLE PRECISION[], DOUBLE PRECISION[], TEXT[], BIGINT[], BOOLEAN[], DOUBLE PRECISION[], DOUBLE PRECISION[], BIGINT[], DOUBLE PRECISION[]);
+`;
+
+export const MIGRATIONS: readonly string[] = [V1, V2, V3, V4, V5, V6, V7, V8];
 
 /** The schema version this code writes. */
 export const PG_SCHEMA_VERSION = MIGRATIONS.length;

@@ -24,7 +24,8 @@
  */
 import pg from 'pg';
 import type { Affect, AffectSource } from '../../core/affect.ts';
-import type { ConsentRecord, FeedSettingKind, FeedSettingRecord, InputRecord, ParticipantRecord, PrivacyReleaseRecord, PulsePoint, SpaceEventRecord, SpaceRecord, Storage, StoryRecord, StorySettingsRecord, WebhookDeliveryRecord, WebhookRecord } from '../port.ts';
+import { newParticipantKey, seal, unseal } from '../sealing.ts';
+import type { ConsentRecord, FeedSettingKind, FeedSettingRecord, InputRecord, ParticipantRecord, PrivacyReleaseRecord, PulsePoint, SpaceEventRecord, SpaceRecord, Storage, StoredCounts, StoryRecord, StorySettingsRecord, WebhookDeliveryRecord, WebhookRecord } from '../port.ts';
 import { migratePostgres } from './postgresSchema.ts';
 import { type PgGroupOutcome, type PgWriteCall, PostgresWriter } from './postgresWriter.ts';
 
@@ -42,6 +43,8 @@ function spaceFrom(r: Row): SpaceRecord {
     createdAt: Number(r.created_at),
     closedAt: r.closed_at === null ? null : Number(r.closed_at),
     ...(typeof r.groups === 'string' ? { groups: JSON.parse(r.groups) as string[] } : {}),
+    ...(r.retention_ms === null || r.retention_ms === undefined ? {} : { retentionMs: Number(r.retention_ms) }),
+    purgedAt: r.purged_at === null || r.purged_at === undefined ? null : Number(r.purged_at),
   };
 }
 
@@ -50,19 +53,44 @@ function affectFrom(r: Row): Affect | null {
   return { valence: Number(r.v), arousal: Number(r.a), confidence: Number(r.c), source: String(r.src) as AffectSource, at: Number(r.at) };
 }
 
+/** What a sealed input or latest point holds (S16; the same JSON as SQLite's). */
+interface SealedInput {
+  readonly v: number;
+  readonly a: number;
+  readonly c: number;
+  readonly src: AffectSource;
+  readonly sv: number | null;
+  readonly sa: number | null;
+  readonly hb: number | null;
+}
+
+/** Opens a row's sealed value with the key joined to it (null: no key — erased — or no seal). */
+function opened(r: Row, participantId: string): SealedInput | null {
+  if (typeof r.sealed !== 'string' || !(r.key instanceof Uint8Array)) return null;
+  const text = unseal(new Uint8Array(r.key), participantId, r.sealed);
+  return text === null ? null : (JSON.parse(text) as SealedInput);
+}
+
 function participantFrom(r: Row): ParticipantRecord {
+  const id = String(r.id);
+  const s = typeof r.sealed === 'string' ? opened(r, id) : null;
   return {
-    id: String(r.id),
+    id,
     spaceId: String(r.space_id),
     tokenHash: String(r.token_hash),
     joinedAt: Number(r.joined_at),
     lastSeq: Number(r.last_seq),
-    latest: affectFrom(r),
+    latest: typeof r.sealed === 'string' ? (s ? { valence: s.v, arousal: s.a, confidence: s.c, source: s.src, at: Number(r.at) } : null) : affectFrom(r),
     ...(typeof r.grp === 'string' ? { group: r.grp } : {}),
   };
 }
 
-function inputFrom(r: Row): InputRecord {
+function inputFrom(r: Row): InputRecord | null {
+  if (typeof r.sealed === 'string') {
+    const s = opened(r, String(r.participant_id));
+    if (!s) return null;
+    r = { ...r, v: s.v, a: s.a, c: s.c, src: s.src, shown_v: s.sv, shown_a: s.sv === null ? null : s.sa, heart_bpm: s.hb };
+  }
   const base = {
     spaceId: String(r.space_id),
     participantId: String(r.participant_id),
@@ -86,7 +114,11 @@ function eventFrom(r: Row): SpaceEventRecord {
   };
 }
 
-const INPUT_COLS = 'space_id, participant_id, seq, v, a, c, src, at, exposed, shown_v, shown_a, n, heart_bpm';
+/** Input columns with the participant's key joined, to open sealed rows (S16); the FROM clause is {@link INPUTS}. */
+const INPUT_COLS = 'i.space_id, i.participant_id, i.seq, i.v, i.a, i.c, i.src, i.at, i.exposed, i.shown_v, i.shown_a, i.n, i.heart_bpm, i.sealed, k.key';
+const INPUTS = 'inputs i LEFT JOIN participant_keys k ON k.participant_id = i.participant_id';
+/** Participants with their key joined. */
+const PARTICIPANTS = 'participants p LEFT JOIN participant_keys k ON k.participant_id = p.id';
 
 /** One queued write call and how to settle its promise. */
 interface Write {
@@ -126,6 +158,8 @@ export class PostgresStorage implements Storage {
   readonly #writer: PostgresWriter;
   readonly #pipelined: boolean;
   #pending: Write[] = [];
+  /** Participants' sealing keys (S16) known to this node; null: none stored (erased, or from before sealing). */
+  readonly #keys = new Map<string, Uint8Array | null>();
   #flushScheduled = false;
   #inFlight = false;
   #idleWaiters: (() => void)[] = [];
@@ -253,7 +287,9 @@ export class PostgresStorage implements Storage {
       return;
     }
     this.#inFlight = true;
-    this.#writer.commit(group.map((w) => w.call)).then(
+    this.#sealed(group.map((w) => w.call))
+      .then((calls) => this.#writer.commit(calls))
+      .then(
       (o) => this.#settle(group, o),
       (e) => {
         this.#fail(`a group failed (${e instanceof Error ? e.message : String(e)})`, e);
@@ -329,16 +365,60 @@ export class PostgresStorage implements Storage {
   }
 
   createParticipant(p: ParticipantRecord): Promise<void> {
-    return this.#enqueue({ op: 'createParticipant', p });
+    // A clash on a known id carries the same key, so the key stored and the one inputs are sealed with never differ.
+    const known = this.#keys.get(p.id);
+    const key = known ?? newParticipantKey();
+    this.#keys.set(p.id, key);
+    const done = this.#enqueue<void>({ op: 'createParticipant', p, key });
+    done.catch(() => {
+      if (!known && this.#keys.get(p.id) === key) this.#keys.delete(p.id);
+    });
+    return done;
+  }
+
+  /** Keeps a participant row's joined key (null: none stored) for sealing their next inputs. */
+  #remember(r: Row): void {
+    const id = String(r.id);
+    if (this.#keys.get(id) === null && r.key instanceof Uint8Array) return;
+    this.#keys.set(id, r.key instanceof Uint8Array ? new Uint8Array(r.key) : null);
+  }
+
+  /**
+   * Seals a group's inputs (S16) just before it is sent: each under its participant's key —
+   * loaded now, in queue order, for a participant this node has not seen create, resume or
+   * recover — or left in the clear for a participant with no key (from before schema 8).
+   */
+  async #sealed(calls: readonly PgWriteCall[]): Promise<PgWriteCall[]> {
+    const missing = new Set<string>();
+    for (const c of calls) if (c.op === 'appendInputs') for (const i of c.rows) if (!this.#keys.has(i.participantId)) missing.add(i.participantId);
+    if (missing.size > 0) {
+      const ids = [...missing];
+      const found = await this.#rows('SELECT participant_id, key FROM participant_keys WHERE participant_id = ANY($1::text[])', [ids]);
+      for (const id of ids) this.#keys.set(id, null);
+      for (const r of found) this.#keys.set(String(r.participant_id), new Uint8Array(r.key as Uint8Array));
+    }
+    return calls.map((c) => {
+      if (c.op !== 'appendInputs') return c;
+      const sealed = c.rows.map((i) => {
+        const key = this.#keys.get(i.participantId);
+        if (!key) return null;
+        const a = i.affect;
+        return seal(key, i.participantId, JSON.stringify({ v: a.valence, a: a.arousal, c: a.confidence, src: a.source, sv: i.shown?.valence ?? null, sa: i.shown?.arousal ?? null, hb: i.heartBpm ?? null } satisfies SealedInput));
+      });
+      return { ...c, sealed };
+    });
   }
 
   async getParticipantByTokenHash(tokenHash: string): Promise<ParticipantRecord | null> {
-    const r = (await this.#rows('SELECT * FROM participants WHERE token_hash = $1', [tokenHash]))[0];
+    const r = (await this.#rows(`SELECT p.*, k.key FROM ${PARTICIPANTS} WHERE p.token_hash = $1`, [tokenHash]))[0];
+    if (r) this.#remember(r);
     return r ? participantFrom(r) : null;
   }
 
   async listActiveParticipants(spaceId: string, since: number): Promise<ParticipantRecord[]> {
-    return (await this.#rows('SELECT * FROM participants WHERE space_id = $1 AND at IS NOT NULL AND at >= $2', [spaceId, since])).map(participantFrom);
+    const rows = await this.#rows(`SELECT p.*, k.key FROM ${PARTICIPANTS} WHERE p.space_id = $1 AND p.at IS NOT NULL AND p.at >= $2`, [spaceId, since]);
+    for (const r of rows) this.#remember(r);
+    return rows.map(participantFrom);
   }
 
   async countParticipants(spaceId: string): Promise<number> {
@@ -347,16 +427,17 @@ export class PostgresStorage implements Storage {
   }
 
   appendInputs(inputs: readonly InputRecord[]): Promise<void> {
-    return this.#enqueue({ op: 'appendInputs', rows: inputs });
+    // Sealed when its group is sent (#sealed), so a key still loading never reorders the queue.
+    return this.#enqueue({ op: 'appendInputs', rows: inputs, sealed: [] });
   }
 
   async listInputs(spaceId: string, from: number, to: number, limit: number): Promise<InputRecord[]> {
-    return (await this.#rows(`SELECT ${INPUT_COLS} FROM inputs WHERE space_id = $1 AND at >= $2 AND at < $3 ORDER BY at, id LIMIT $4`, [spaceId, from, to, Math.max(0, limit)])).map(inputFrom);
+    return (await this.#rows(`SELECT ${INPUT_COLS} FROM ${INPUTS} WHERE i.space_id = $1 AND i.at >= $2 AND i.at < $3 ORDER BY i.at, i.id LIMIT $4`, [spaceId, from, to, Math.max(0, limit)])).flatMap((r) => inputFrom(r) ?? []);
   }
 
   async listInputsByN(spaceId: string, fromN: number, limit: number): Promise<(InputRecord & { readonly n: number })[]> {
-    const rows = await this.#rows(`SELECT ${INPUT_COLS} FROM inputs WHERE space_id = $1 AND n >= $2 ORDER BY n LIMIT $3`, [spaceId, fromN, Math.max(0, limit)]);
-    return rows.map((r) => inputFrom(r) as InputRecord & { readonly n: number });
+    const rows = await this.#rows(`SELECT ${INPUT_COLS} FROM ${INPUTS} WHERE i.space_id = $1 AND i.n >= $2 ORDER BY i.n LIMIT $3`, [spaceId, fromN, Math.max(0, limit)]);
+    return rows.flatMap((r) => (inputFrom(r) as (InputRecord & { readonly n: number }) | null) ?? []);
   }
 
   clearLatest(participantId: string): Promise<void> {
@@ -368,11 +449,35 @@ export class PostgresStorage implements Storage {
   }
 
   eraseParticipant(participantId: string): Promise<{ readonly inputs: number }> {
+    // Forget the key here at once: nothing sealed or read from now on uses it.
+    this.#keys.set(participantId, null);
     return this.#enqueue({ op: 'eraseParticipant', id: participantId });
   }
 
+  async storedCounts(spaceId: string): Promise<StoredCounts> {
+    const r = (
+      await this.#rows(
+        `SELECT (SELECT count(*) FROM spaces WHERE id = $1)::int AS s,
+  (SELECT count(*) FROM participants WHERE space_id = $1)::int AS participants,
+  (SELECT count(*) FROM inputs WHERE space_id = $1)::int AS inputs,
+  (SELECT count(sealed) FROM inputs WHERE space_id = $1)::int AS sealed,
+  (SELECT count(*) FROM events WHERE space_id = $1)::int AS events,
+  (SELECT count(*) FROM events WHERE space_id = $1 AND kind = 'erased')::int AS erased,
+  (SELECT count(*) FROM consents WHERE participant_id IN (SELECT id FROM participants WHERE space_id = $1))::int AS consents,
+  (SELECT count(*) FROM stories WHERE space_id = $1)::int AS stories`,
+        [spaceId],
+      )
+    )[0] as Row;
+    if (Number(r.s) !== 1) throw new Error(`unknown space ${spaceId}`);
+    return { participants: Number(r.participants), inputs: Number(r.inputs), sealedInputs: Number(r.sealed), erased: Number(r.erased), consents: Number(r.consents), stories: Number(r.stories), events: Number(r.events) };
+  }
+
+  purgeSpace(spaceId: string, at: number): Promise<StoredCounts> {
+    return this.#enqueue({ op: 'purgeSpace', spaceId, at });
+  }
+
   async listParticipantInputs(participantId: string): Promise<InputRecord[]> {
-    return (await this.#rows(`SELECT ${INPUT_COLS} FROM inputs WHERE participant_id = $1 ORDER BY seq`, [participantId])).map(inputFrom);
+    return (await this.#rows(`SELECT ${INPUT_COLS} FROM ${INPUTS} WHERE i.participant_id = $1 ORDER BY i.seq`, [participantId])).flatMap((r) => inputFrom(r) ?? []);
   }
 
   recordConsent(c: ConsentRecord): Promise<void> {

@@ -27,12 +27,17 @@ export type PgWriteCall =
   | { readonly op: 'createSpace'; readonly space: SpaceRecord }
   | { readonly op: 'closeSpace'; readonly id: string; readonly at: number }
   | { readonly op: 'updateStewardTokenHash'; readonly id: string; readonly hash: string }
-  | { readonly op: 'createParticipant'; readonly p: ParticipantRecord }
+  /** `key`: the participant's new sealing key (S16, S18), stored with them. */
+  | { readonly op: 'createParticipant'; readonly p: ParticipantRecord; readonly key: Uint8Array }
   | { readonly op: 'clearLatest'; readonly id: string }
   | { readonly op: 'setParticipantGroup'; readonly id: string; readonly group: string | null }
   | { readonly op: 'setSpaceLink'; readonly spaceId: string; readonly otherId: string; readonly agree: boolean; readonly at: number }
   | { readonly op: 'putGovernance'; readonly spaceId: string; readonly snapshot: string }
-  | { readonly op: 'appendInputs'; readonly rows: readonly InputRecord[] }
+  /**
+   * `sealed[i]`: row i sealed under its participant's key (then its plain figures are stored as
+   * placeholders), or null for a participant with no key (from before sealing, or unknown).
+   */
+  | { readonly op: 'appendInputs'; readonly rows: readonly InputRecord[]; readonly sealed: readonly (string | null)[] }
   | { readonly op: 'appendEvents'; readonly rows: readonly SpaceEventRecord[] }
   | { readonly op: 'appendPulsePoints'; readonly rows: readonly PulsePoint[] }
   | { readonly op: 'createStory'; readonly story: StoryRecord }
@@ -45,6 +50,7 @@ export type PgWriteCall =
   | { readonly op: 'appendWebhookDeliveries'; readonly rows: readonly WebhookDeliveryRecord[]; readonly keepPerSpace: number }
   | { readonly op: 'setSpaceSecret'; readonly spaceId: string; readonly noiseSeed: string }
   | { readonly op: 'eraseParticipant'; readonly id: string }
+  | { readonly op: 'purgeSpace'; readonly spaceId: string; readonly at: number }
   | { readonly op: 'recordConsent'; readonly c: ConsentRecord }
   | { readonly op: 'appendPrivacyRelease'; readonly r: PrivacyReleaseRecord };
 
@@ -98,8 +104,8 @@ function stepOf(group: readonly PgWriteCall[], ks: readonly number[]): Step {
       return {
         calls: ks,
         // ON CONFLICT DO NOTHING without a target skips a clash on the id or the code alike (S1).
-        text: 'INSERT INTO spaces (id, code, name, status, capacity, ttl_ms, steward_token_hash, created_at, closed_at, groups) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10) ON CONFLICT DO NOTHING',
-        values: [s.id, s.code, s.name, s.status, s.capacity, s.ttlMs, s.stewardTokenHash, s.createdAt, s.closedAt, s.groups?.length ? JSON.stringify(s.groups) : null],
+        text: 'INSERT INTO spaces (id, code, name, status, capacity, ttl_ms, steward_token_hash, created_at, closed_at, groups, retention_ms) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11) ON CONFLICT DO NOTHING',
+        values: [s.id, s.code, s.name, s.status, s.capacity, s.ttlMs, s.stewardTokenHash, s.createdAt, s.closedAt, s.groups?.length ? JSON.stringify(s.groups) : null, s.retentionMs ?? null],
         read: (r) => [r.rowCount === 1],
       };
     }
@@ -108,7 +114,7 @@ function stepOf(group: readonly PgWriteCall[], ks: readonly number[]): Step {
     case 'updateStewardTokenHash':
       return { calls: ks, text: 'UPDATE spaces SET steward_token_hash = $1 WHERE id = $2', values: [first.hash, first.id], read: same(ks) };
     case 'clearLatest':
-      return { calls: ks, text: 'UPDATE participants SET v = NULL, a = NULL, c = NULL, src = NULL, at = NULL WHERE id = $1', values: [first.id], read: same(ks) };
+      return { calls: ks, text: 'UPDATE participants SET v = NULL, a = NULL, c = NULL, src = NULL, at = NULL, sealed = NULL WHERE id = $1', values: [first.id], read: same(ks) };
     case 'setParticipantGroup': {
       const id = first.id;
       return { calls: ks, text: 'UPDATE participants SET grp = $1 WHERE id = $2', values: [first.group, id], read: (r) => [r.rowCount === 1 ? undefined : new Error(`unknown participant ${id}`)] };
@@ -177,6 +183,7 @@ function stepOf(group: readonly PgWriteCall[], ks: readonly number[]): Step {
       return {
         calls: ks,
         text: `WITH p AS (SELECT id, space_id FROM participants WHERE id = $1),
+  k AS (DELETE FROM participant_keys WHERE participant_id IN (SELECT id FROM p)),
   i AS (DELETE FROM inputs WHERE participant_id IN (SELECT id FROM p) RETURNING 1),
   e AS (DELETE FROM events WHERE space_id IN (SELECT space_id FROM p) AND participant_id IN (SELECT id FROM p)),
   c AS (DELETE FROM consents WHERE participant_id IN (SELECT id FROM p)),
@@ -187,6 +194,33 @@ SELECT (SELECT count(*) FROM p)::int AS p, (SELECT count(*) FROM i)::int AS i`,
         read: (r) => {
           const row = r.rows[0] as { p: number; i: number } | undefined;
           return [row?.p === 1 ? { inputs: row.i } : new Error(`unknown participant ${id}`)];
+        },
+      };
+    }
+    case 'purgeSpace': {
+      const id = first.spaceId;
+      // One statement (S17): what is deleted, counted from the same snapshot, and whether the space exists.
+      return {
+        calls: ks,
+        text: `WITH s AS (SELECT id FROM spaces WHERE id = $1),
+  pp AS (SELECT id FROM participants WHERE space_id IN (SELECT id FROM s)),
+  k AS (DELETE FROM participant_keys WHERE participant_id IN (SELECT id FROM pp)),
+  i AS (DELETE FROM inputs WHERE space_id IN (SELECT id FROM s) RETURNING sealed),
+  e AS (DELETE FROM events WHERE space_id IN (SELECT id FROM s) RETURNING kind),
+  c AS (DELETE FROM consents WHERE participant_id IN (SELECT id FROM pp) RETURNING 1),
+  st AS (DELETE FROM stories WHERE space_id IN (SELECT id FROM s) RETURNING 1),
+  d AS (DELETE FROM participants WHERE id IN (SELECT id FROM pp)),
+  sec AS (DELETE FROM space_secrets WHERE space_id IN (SELECT id FROM s)),
+  m AS (UPDATE spaces SET purged_at = coalesce(purged_at, $2) WHERE id IN (SELECT id FROM s))
+SELECT (SELECT count(*) FROM s)::int AS s, (SELECT count(*) FROM pp)::int AS participants,
+  (SELECT count(*) FROM i)::int AS inputs, (SELECT count(sealed) FROM i)::int AS sealed,
+  (SELECT count(*) FROM e)::int AS events, (SELECT count(*) FROM e WHERE kind = 'erased')::int AS erased,
+  (SELECT count(*) FROM c)::int AS consents, (SELECT count(*) FROM st)::int AS stories`,
+        values: [id, first.at],
+        read: (r) => {
+          const row = r.rows[0] as { s: number; participants: number; inputs: number; sealed: number; events: number; erased: number; consents: number; stories: number } | undefined;
+          if (row?.s !== 1) return [new Error(`unknown space ${id}`)];
+          return [{ participants: row.participants, inputs: row.inputs, sealedInputs: row.sealed, erased: row.erased, consents: row.consents, stories: row.stories, events: row.events }];
         },
       };
     }
@@ -229,14 +263,20 @@ SELECT (SELECT count(*) FROM p)::int AS p, (SELECT count(*) FROM i)::int AS i`,
         calls: ks,
         // In call order; a row clashing on its id or token (with a stored row or an earlier one of
         // the run), or of an unknown space, is skipped and reported, the others go in.
-        text: `INSERT INTO participants (id, space_id, token_hash, joined_at, last_seq, v, a, c, src, at, grp)
+        // The keys of the rows that went in commit with them (S16), the first of a run per id.
+        text: `WITH ins AS (INSERT INTO participants (id, space_id, token_hash, joined_at, last_seq, v, a, c, src, at, grp)
 SELECT r.id, r.space_id, r.token_hash, r.joined_at, r.last_seq, r.v, r.a, r.c, r.src, r.at, r.grp
 FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::float8[], $7::float8[], $8::float8[], $9::text[], $10::bigint[], $11::text[])
   WITH ORDINALITY AS r(id, space_id, token_hash, joined_at, last_seq, v, a, c, src, at, grp, ord)
 WHERE EXISTS (SELECT 1 FROM spaces s WHERE s.id = r.space_id)
 ORDER BY r.ord
 ON CONFLICT DO NOTHING
-RETURNING id, token_hash`,
+RETURNING id, token_hash),
+k AS (INSERT INTO participant_keys (participant_id, key)
+SELECT DISTINCT ON (x.id) x.id, x.key FROM unnest($1::text[], $12::bytea[]) WITH ORDINALITY AS x(id, key, ord)
+WHERE x.id IN (SELECT id FROM ins) ORDER BY x.id, x.ord
+ON CONFLICT DO NOTHING)
+SELECT id, token_hash FROM ins`,
         values: [
           col((p) => p.id),
           col((p) => p.spaceId),
@@ -249,6 +289,7 @@ RETURNING id, token_hash`,
           col((p) => p.latest?.source ?? null),
           col((p) => p.latest?.at ?? null),
           col((p) => p.group ?? null),
+          ks.map((k) => Buffer.from((group[k] as Extract<PgWriteCall, { op: 'createParticipant' }>).key)),
         ],
         read: (r) => {
           // (id, token) identifies the row that went in: the first of the run with that pair
@@ -271,25 +312,28 @@ RETURNING id, token_hash`,
       };
     }
     case 'appendInputs': {
-      const rows = ks.flatMap((k) => (group[k] as Extract<PgWriteCall, { op: 'appendInputs' }>).rows);
-      const col = <T>(f: (i: InputRecord) => T) => rows.map(f);
+      const calls = ks.map((k) => group[k] as Extract<PgWriteCall, { op: 'appendInputs' }>);
+      const rows = calls.flatMap((c) => c.rows.map((row, j) => ({ row, sealed: c.sealed[j] ?? null })));
+      // Sealed rows keep only time, exposure, seq and n in the clear (as SQLite, S16).
+      const col = <T>(f: (i: InputRecord) => T, placeholder: T) => rows.map(({ row, sealed }) => (sealed === null ? f(row) : placeholder));
       return {
         calls: ks,
-        text: 'SELECT attune_append_inputs($1::text[], $2::text[], $3::bigint[], $4::float8[], $5::float8[], $6::float8[], $7::text[], $8::bigint[], $9::boolean[], $10::float8[], $11::float8[], $12::bigint[], $13::float8[])',
+        text: 'SELECT attune_append_inputs($1::text[], $2::text[], $3::bigint[], $4::float8[], $5::float8[], $6::float8[], $7::text[], $8::bigint[], $9::boolean[], $10::float8[], $11::float8[], $12::bigint[], $13::float8[], $14::text[])',
         values: [
-          col((i) => i.spaceId),
-          col((i) => i.participantId),
-          col((i) => i.seq),
-          col((i) => i.affect.valence),
-          col((i) => i.affect.arousal),
-          col((i) => i.affect.confidence),
-          col((i) => i.affect.source),
-          col((i) => i.affect.at),
-          col((i) => i.exposed),
-          col((i) => i.shown?.valence ?? null),
-          col((i) => i.shown?.arousal ?? null),
-          col((i) => i.n ?? null),
-          col((i) => i.heartBpm ?? null),
+          rows.map(({ row }) => row.spaceId),
+          rows.map(({ row }) => row.participantId),
+          rows.map(({ row }) => row.seq),
+          col((i) => i.affect.valence, 0),
+          col((i) => i.affect.arousal, 0),
+          col((i) => i.affect.confidence, 0),
+          col((i): string => i.affect.source, 'sealed'),
+          rows.map(({ row }) => row.affect.at),
+          rows.map(({ row }) => row.exposed),
+          col((i) => i.shown?.valence ?? null, null),
+          col((i) => i.shown?.arousal ?? null, null),
+          rows.map(({ row }) => row.n ?? null),
+          col((i) => i.heartBpm ?? null, null),
+          rows.map(({ sealed }) => sealed),
         ],
         read: same(ks),
       };

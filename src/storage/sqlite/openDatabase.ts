@@ -3,8 +3,8 @@
  * build). WAL journal with `synchronous = FULL`, so a committed transaction survives a power
  * loss: an input is acknowledged only after the commit that holds it returns (SPEC S3).
  */
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { chmodSync, existsSync, mkdirSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 
 /** Opens (creating if needed) the database at `path`; `':memory:'` gives a private in-memory one. */
@@ -21,4 +21,34 @@ export function openDatabase(path: string): DatabaseSync {
   // deletes rarely (stories, link withdrawals), so this costs nothing that matters.
   db.exec('PRAGMA secure_delete = ON');
   return db;
+}
+
+/**
+ * Where a database's key store lives by default (SPEC S18): beside it, with its own name —
+ * `attune.db` → `attune.keys.db`; `:memory:` → `:memory:` (a private in-memory one).
+ */
+export function defaultKeyStorePath(dbPath: string): string {
+  if (dbPath === ':memory:' || dbPath === '') return ':memory:';
+  const name = basename(dbPath);
+  return join(dirname(dbPath), name.endsWith('.db') ? `${name.slice(0, -3)}.keys.db` : `${name}.keys`);
+}
+
+/**
+ * Attaches the key store — the separate SQLite file that holds the participants' sealing keys
+ * (S16, S18) — to a connection as schema `keys`, with the same durability as the database (WAL,
+ * `synchronous = FULL`) and `secure_delete`, so an erased key is overwritten in the file. A new
+ * file is created with mode 0600. Keys live apart from the sealed inputs so that a backup of the
+ * database alone holds no key: erasing a key then reaches every such backup too.
+ * @returns whether the file existed before (false: a new, empty key store).
+ */
+export function attachKeyStore(db: DatabaseSync, keysPath: string): boolean {
+  const existed = keysPath === ':memory:' || existsSync(keysPath);
+  if (keysPath !== ':memory:') mkdirSync(dirname(keysPath), { recursive: true });
+  db.prepare('ATTACH DATABASE ? AS keys').run(keysPath);
+  db.exec('PRAGMA keys.journal_mode = WAL');
+  db.exec('PRAGMA keys.synchronous = FULL');
+  db.exec('PRAGMA keys.secure_delete = ON');
+  db.exec('CREATE TABLE IF NOT EXISTS keys.participant_keys (participant_id TEXT PRIMARY KEY, key BLOB NOT NULL) WITHOUT ROWID');
+  if (!existed) chmodSync(keysPath, 0o600);
+  return existed;
 }

@@ -23,8 +23,10 @@
 import type { DatabaseSync } from 'node:sqlite';
 import type { Affect, AffectSource } from '../../core/affect.ts';
 import { type DeliveryRow, type EventRow, type GroupOutcome, type InputRow, type PulseRow, SqliteWriter, type WriteCall } from './sqliteWriter.ts';
+import { rmSync } from 'node:fs';
 import { newParticipantKey, seal, unseal } from '../sealing.ts';
-import type { ConsentRecord, FeedSettingKind, FeedSettingRecord, InputRecord, ParticipantRecord, PrivacyReleaseRecord, PulsePoint, SpaceEventRecord, SpaceRecord, Storage, StoryRecord, StorySettingsRecord, WebhookDeliveryRecord, WebhookRecord } from '../port.ts';
+import { attachKeyStore, defaultKeyStorePath } from './openDatabase.ts';
+import type { ConsentRecord, FeedSettingKind, FeedSettingRecord, InputRecord, ParticipantRecord, PrivacyReleaseRecord, PulsePoint, SpaceEventRecord, SpaceRecord, Storage, StoredCounts, StoryRecord, StorySettingsRecord, WebhookDeliveryRecord, WebhookRecord } from '../port.ts';
 import { type GroupCommitter, SqliteWriterThread } from './sqliteWriterThread.ts';
 
 /** The schema before versioning (user_version 0): what every database had up to event numbers. */
@@ -216,7 +218,7 @@ CREATE TABLE IF NOT EXISTS privacy_releases (
     if (!columnsOf(db, 'inputs').has('sealed')) db.exec('ALTER TABLE inputs ADD COLUMN sealed TEXT');
     if (!columnsOf(db, 'participants').has('sealed')) db.exec('ALTER TABLE participants ADD COLUMN sealed TEXT');
     db.exec(`
-CREATE TABLE IF NOT EXISTS participant_keys (
+CREATE TABLE IF NOT EXISTS main.participant_keys (
   participant_id TEXT PRIMARY KEY,
   key BLOB NOT NULL
 ) WITHOUT ROWID;
@@ -229,7 +231,57 @@ CREATE TABLE IF NOT EXISTS consents (
 CREATE INDEX IF NOT EXISTS consents_participant ON consents(participant_id, at);
 `);
   },
+  // 9 → 10: retention (S17, V3): how long a space's raw data is kept after it closes (NULL: the
+  // server's setting), and when retention deleted it.
+  (db) => {
+    const cols = columnsOf(db, 'spaces');
+    if (!cols.has('retention_ms')) db.exec('ALTER TABLE spaces ADD COLUMN retention_ms INTEGER');
+    if (!cols.has('purged_at')) db.exec('ALTER TABLE spaces ADD COLUMN purged_at INTEGER');
+  },
+  // 10 → 11: the sealing keys leave the database file for the key store (S18, attached as
+  // `keys`; the constructor has already copied them there in a commit of their own, so a crash
+  // between the two files' commits cannot lose a key).
+  (db) => {
+    if (!hasMainTable(db, 'participant_keys')) return;
+    db.exec('INSERT OR IGNORE INTO keys.participant_keys (participant_id, key) SELECT participant_id, key FROM main.participant_keys');
+    db.exec('DROP TABLE main.participant_keys');
+  },
 ];
+
+/** Whether the database file itself (schema main) has a table. */
+function hasMainTable(db: DatabaseSync, name: string): boolean {
+  return db.prepare("SELECT 1 AS x FROM main.sqlite_master WHERE type = 'table' AND name = ?").get(name) !== undefined;
+}
+
+/**
+ * Opens the key store (S18) on the main connection — unless the caller attached one — and makes
+ * sure it can serve this database: keys still in the database file (schema 9–10) are copied
+ * there first, in their own commit; a new, empty key store beside a database whose inputs are
+ * sealed is refused (its keys are elsewhere, and with this store nothing could be opened).
+ */
+function openKeyStore(db: DatabaseSync, keysPath: string): void {
+  const attached = (db.prepare('PRAGMA database_list').all() as Row[]).some((r) => r.name === 'keys');
+  const existed = attached || attachKeyStore(db, keysPath);
+  const version = Number((db.prepare('PRAGMA main.user_version').get() as Row).user_version);
+  if (hasMainTable(db, 'participant_keys')) {
+    db.exec('BEGIN IMMEDIATE');
+    try {
+      db.exec('INSERT OR IGNORE INTO keys.participant_keys (participant_id, key) SELECT participant_id, key FROM main.participant_keys');
+      db.exec('COMMIT');
+    } catch (e) {
+      db.exec('ROLLBACK');
+      throw e;
+    }
+  } else if (!existed && version >= 11) {
+    const sealed = db.prepare('SELECT 1 AS x FROM inputs WHERE sealed IS NOT NULL UNION ALL SELECT 1 FROM participants WHERE sealed IS NOT NULL LIMIT 1').get();
+    if (sealed) {
+      const shown = keysPath;
+      db.exec('DETACH DATABASE keys');
+      rmSync(shown, { force: true });
+      throw new Error(`the key store ${shown} is new, but this database holds inputs sealed under keys kept in another key store: start with --keys PATH of the key store that belongs to it (PRIVACY.md, "Keys and backups")`);
+    }
+  }
+}
 
 /** The schema version this code writes (`PRAGMA user_version`). */
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -266,6 +318,8 @@ function spaceFrom(r: Row): SpaceRecord {
     createdAt: Number(r.created_at),
     closedAt: r.closed_at === null ? null : Number(r.closed_at),
     ...(typeof r.groups === 'string' ? { groups: JSON.parse(r.groups) as string[] } : {}),
+    ...(r.retention_ms === null || r.retention_ms === undefined ? {} : { retentionMs: Number(r.retention_ms) }),
+    purgedAt: r.purged_at === null || r.purged_at === undefined ? null : Number(r.purged_at),
   };
 }
 
@@ -352,7 +406,13 @@ function prepareReads(db: DatabaseSync) {
     storySettings: db.prepare('SELECT enabled, moderation FROM story_settings WHERE space_id = ?'),
     listReleases: db.prepare('SELECT * FROM privacy_releases WHERE space_id = ? ORDER BY n'),
     spaceSecret: db.prepare('SELECT noise_seed FROM space_secrets WHERE space_id = ?'),
-    participantKey: db.prepare('SELECT key FROM participant_keys WHERE participant_id = ?'),
+    participantIdsOf: db.prepare('SELECT id FROM participants WHERE space_id = ?'),
+    countParticipantsOf: db.prepare('SELECT COUNT(*) AS n FROM participants WHERE space_id = ?'),
+    countInputs: db.prepare('SELECT COUNT(*) AS n, COUNT(sealed) AS sealed FROM inputs WHERE space_id = ?'),
+    countEvents: db.prepare("SELECT COUNT(*) AS n, COALESCE(SUM(kind = 'erased'), 0) AS erased FROM events WHERE space_id = ?"),
+    countConsents: db.prepare('SELECT COUNT(*) AS n FROM consents WHERE participant_id IN (SELECT id FROM participants WHERE space_id = ?)'),
+    countStories: db.prepare('SELECT COUNT(*) AS n FROM stories WHERE space_id = ?'),
+    participantKey: db.prepare('SELECT key FROM keys.participant_keys WHERE participant_id = ?'),
     participantInputs: db.prepare('SELECT * FROM inputs WHERE participant_id = ? ORDER BY seq'),
     listConsents: db.prepare('SELECT * FROM consents WHERE participant_id = ? ORDER BY at, rowid'),
     listPulses: db.prepare('SELECT * FROM pulse_points WHERE space_id = ? AND at >= ? AND at < ? ORDER BY at, rowid LIMIT ?'),
@@ -402,6 +462,12 @@ export interface SqliteStorageOptions {
    * baseline of `npm run bench:durable`.
    */
   readonly commitOn?: 'thread' | 'loop';
+  /**
+   * The key store (S18): the SQLite file that holds the participants' sealing keys, apart from
+   * the database (`attune serve --keys`). Default: beside the database, `NAME.keys.db`
+   * (`:memory:` for an in-memory database).
+   */
+  readonly keysPath?: string;
 }
 
 /** Storage over one SQLite database (see openDatabase.ts); writes are committed off the event loop. */
@@ -419,6 +485,8 @@ export class SqliteStorage implements Storage {
   private restore: () => void = () => {};
   /** Number of group commits made (COMMITs that returned; for tests and metrics). */
   commits = 0;
+  /** The key store's file (S18). */
+  readonly keysPath: string;
   /** Participants' sealing keys (S16) as read or made on this connection; null: none (erased, or from before sealing). */
   private readonly keys = new Map<string, Uint8Array | null>();
   private readonly open: Opener = (participantId, sealed) => {
@@ -426,6 +494,21 @@ export class SqliteStorage implements Storage {
     const text = key ? unseal(key, participantId, sealed) : null;
     return text === null ? null : (JSON.parse(text) as SealedInput);
   };
+
+  /**
+   * A key for a participant who has none stored and was not erased — one from before sealing, or
+   * one whose key's commit in the key store was lost to a crash (two files commit apart): made
+   * now and queued ahead of the input it seals, so nothing is stored in the clear from here on.
+   */
+  private keyFor(participantId: string): Uint8Array | null {
+    if (this.keys.get(participantId) === null) return null;
+    const key = newParticipantKey();
+    this.keys.set(participantId, key);
+    this.enqueue<void>({ op: 'putKey', id: participantId, key }).catch(() => {
+      if (this.keys.get(participantId) === key) this.keys.delete(participantId);
+    });
+    return key;
+  }
 
   private keyOf(participantId: string): Uint8Array | null {
     const known = this.keys.get(participantId);
@@ -444,9 +527,14 @@ export class SqliteStorage implements Storage {
   constructor(db: DatabaseSync, options: SqliteStorageOptions = {}) {
     this.maxInFlight = options.maxGroupsInFlight ?? 1;
     if (!Number.isSafeInteger(this.maxInFlight) || this.maxInFlight < 1) throw new RangeError(`maxGroupsInFlight must be a positive integer, got ${this.maxInFlight}`);
+    const path = db.location();
+    this.keysPath = options.keysPath ?? defaultKeyStorePath(path ?? ':memory:');
+    // A newer file is refused before anything is attached or created beside it.
+    const version = Number((db.prepare('PRAGMA main.user_version').get() as Row).user_version);
+    if (version > SCHEMA_VERSION) throw new Error(`database schema version ${version} is newer than this attune's (${SCHEMA_VERSION}); upgrade attune`);
+    openKeyStore(db, this.keysPath);
     migrate(db);
     this.st = prepareReads(db);
-    const path = db.location();
     if (path === null || path === '' || options.commitOn === 'loop') {
       this.committer = new InThreadCommitter(db);
     } else {
@@ -458,7 +546,7 @@ export class SqliteStorage implements Storage {
       this.restore = () => {
         if (db.isOpen) db.exec(`PRAGMA wal_autocheckpoint = ${previous}`);
       };
-      this.committer = new SqliteWriterThread(path);
+      this.committer = new SqliteWriterThread(path, this.keysPath);
     }
   }
 
@@ -530,7 +618,7 @@ export class SqliteStorage implements Storage {
   }
 
   createSpace(s: SpaceRecord): Promise<boolean> {
-    return this.enqueue({ op: 'createSpace', row: [s.id, s.code, s.name, s.status, s.capacity, s.ttlMs, s.stewardTokenHash, s.createdAt, s.closedAt, s.groups?.length ? JSON.stringify(s.groups) : null] });
+    return this.enqueue({ op: 'createSpace', row: [s.id, s.code, s.name, s.status, s.capacity, s.ttlMs, s.stewardTokenHash, s.createdAt, s.closedAt, s.groups?.length ? JSON.stringify(s.groups) : null, s.retentionMs ?? null] });
   }
 
   async getSpaceByCode(code: string): Promise<SpaceRecord | null> {
@@ -560,13 +648,21 @@ export class SqliteStorage implements Storage {
 
   createParticipant(p: ParticipantRecord): Promise<void> {
     const l = p.latest;
-    const key = newParticipantKey();
+    // A second call for an id already known (a clash) carries the same key, so the key stored and
+    // the key inputs are sealed with never differ, whichever call wins.
+    const known = this.keys.get(p.id);
+    const key = known ?? newParticipantKey();
     this.keys.set(p.id, key);
-    return this.enqueue({
+    const done = this.enqueue<void>({
       op: 'createParticipant',
       row: [p.id, p.spaceId, p.tokenHash, p.joinedAt, p.lastSeq, l?.valence ?? null, l?.arousal ?? null, l?.confidence ?? null, l?.source ?? null, l?.at ?? null, p.group ?? null],
       key,
     });
+    // A refused participant (a clash) keeps whatever key the store holds for that id.
+    done.catch(() => {
+      if (!known && this.keys.get(p.id) === key) this.keys.delete(p.id);
+    });
+    return done;
   }
 
   async getParticipantByTokenHash(tokenHash: string): Promise<ParticipantRecord | null> {
@@ -588,7 +684,7 @@ export class SqliteStorage implements Storage {
   appendInputs(inputs: readonly InputRecord[]): Promise<void> {
     const rows = inputs.map((i): InputRow => {
       const a = i.affect;
-      const key = this.keyOf(i.participantId);
+      const key = this.keyOf(i.participantId) ?? this.keyFor(i.participantId);
       if (key) {
         // Sealed (S16): the feeling, what was shown and the heart rate only under the participant's key; time and exposure stay plain (queries, contagion).
         const sealed = seal(key, i.participantId, JSON.stringify({ v: a.valence, a: a.arousal, c: a.confidence, src: a.source, sv: i.shown?.valence ?? null, sa: i.shown?.arousal ?? null, hb: i.heartBpm ?? null } satisfies SealedInput));
@@ -654,6 +750,28 @@ export class SqliteStorage implements Storage {
     // Forget the key here at once: nothing read from now on opens their inputs.
     this.keys.set(participantId, null);
     return this.enqueue<{ inputs: number }>({ op: 'eraseParticipant', id: participantId });
+  }
+
+  async storedCounts(spaceId: string): Promise<StoredCounts> {
+    this.check();
+    if (!this.st.spaceById.get(spaceId)) throw new Error(`unknown space ${spaceId}`);
+    const inputs = this.st.countInputs.get(spaceId) as Row;
+    const events = this.st.countEvents.get(spaceId) as Row;
+    return {
+      participants: Number((this.st.countParticipantsOf.get(spaceId) as Row).n),
+      inputs: Number(inputs.n),
+      sealedInputs: Number(inputs.sealed),
+      erased: Number(events.erased),
+      consents: Number((this.st.countConsents.get(spaceId) as Row).n),
+      stories: Number((this.st.countStories.get(spaceId) as Row).n),
+      events: Number(events.n),
+    };
+  }
+
+  purgeSpace(spaceId: string, at: number): Promise<StoredCounts> {
+    // Forget the space's keys here at once, like an erasure: nothing read from now on opens them.
+    for (const r of this.st.participantIdsOf.all(spaceId) as Row[]) this.keys.set(String(r.id), null);
+    return this.enqueue<StoredCounts>({ op: 'purgeSpace', spaceId, at });
   }
 
   async listParticipantInputs(participantId: string): Promise<InputRecord[]> {

@@ -14,8 +14,8 @@
  */
 import type { DatabaseSync, SQLInputValue } from 'node:sqlite';
 
-/** `spaces` columns in insert order: id, code, name, status, capacity, ttl_ms, steward_token_hash, created_at, closed_at, groups (JSON array, or null: none). */
-export type SpaceRow = readonly [string, string, string, string, number, number, string, number, number | null, string | null];
+/** `spaces` columns in insert order: id, code, name, status, capacity, ttl_ms, steward_token_hash, created_at, closed_at, groups (JSON array, or null: none), retention_ms (null: the server's). */
+export type SpaceRow = readonly [string, string, string, string, number, number, string, number, number | null, string | null, number | null];
 /** `participants` columns in insert order: id, space_id, token_hash, joined_at, last_seq, v, a, c, src, at, grp (the chosen group, or null). */
 export type ParticipantRow = readonly [string, string, string, number, number, number | null, number | null, number | null, string | null, number | null, string | null];
 /** An input: space_id, participant_id, seq, v, a, c, src, at, exposed (0/1), shown_v, shown_a, n (null: unnumbered), heart_bpm (null: none), sealed (null: plaintext; else v…heart_bpm hold placeholders, S13). */
@@ -39,6 +39,9 @@ export type WriteCall =
   | { readonly op: 'updateStewardTokenHash'; readonly id: string; readonly hash: string }
   | { readonly op: 'createParticipant'; readonly row: ParticipantRow; readonly key: Uint8Array | null }
   | { readonly op: 'eraseParticipant'; readonly id: string }
+  | { readonly op: 'purgeSpace'; readonly spaceId: string; readonly at: number }
+  /** A sealing key for an existing participant who has none (S18); ignored for an unknown one. */
+  | { readonly op: 'putKey'; readonly id: string; readonly key: Uint8Array }
   /** participant_id, at, hash, purposes (JSON). */
   | { readonly op: 'recordConsent'; readonly row: readonly [string, number, string, string] }
   | { readonly op: 'clearLatest'; readonly id: string }
@@ -124,7 +127,7 @@ function prepareWrites(db: DatabaseSync) {
     release: db.prepare('RELEASE one'),
     rollbackTo: db.prepare('ROLLBACK TO one'),
     // INSERT OR IGNORE skips a clash on the id (primary key) or the code (unique) alike (S1).
-    insertSpace: db.prepare('INSERT OR IGNORE INTO spaces (id, code, name, status, capacity, ttl_ms, steward_token_hash, created_at, closed_at, groups) VALUES (?,?,?,?,?,?,?,?,?,?)'),
+    insertSpace: db.prepare('INSERT OR IGNORE INTO spaces (id, code, name, status, capacity, ttl_ms, steward_token_hash, created_at, closed_at, groups, retention_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?)'),
     closeSpace: db.prepare("UPDATE spaces SET status = 'closed', closed_at = ? WHERE id = ? AND status = 'open'"),
     stewardHash: db.prepare('UPDATE spaces SET steward_token_hash = ? WHERE id = ?'),
     insertParticipant: db.prepare('INSERT INTO participants (id, space_id, token_hash, joined_at, last_seq, v, a, c, src, at, grp) VALUES (?,?,?,?,?,?,?,?,?,?,?)'),
@@ -140,13 +143,29 @@ function prepareWrites(db: DatabaseSync) {
       'INSERT INTO inputs (space_id, participant_id, seq, v, a, c, src, at, exposed, shown_v, shown_a, n, heart_bpm, sealed) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (participant_id, seq) DO NOTHING',
     ),
     updateLatest: db.prepare('UPDATE participants SET last_seq = ?, v = ?, a = ?, c = ?, src = ?, at = ?, sealed = ? WHERE id = ?'),
-    insertKey: db.prepare('INSERT OR REPLACE INTO participant_keys (participant_id, key) VALUES (?,?)'),
+    // The keys live in the key store, attached as `keys` (S18).
+    insertKey: db.prepare('INSERT OR REPLACE INTO keys.participant_keys (participant_id, key) VALUES (?,?)'),
+    putKey: db.prepare('INSERT OR IGNORE INTO keys.participant_keys (participant_id, key) SELECT ?, ? WHERE EXISTS (SELECT 1 FROM main.participants WHERE id = ?)'),
     eraseInputs: db.prepare('DELETE FROM inputs WHERE participant_id = ?'),
     eraseEvents: db.prepare('DELETE FROM events WHERE space_id = ? AND participant_id = ?'),
-    eraseKey: db.prepare('DELETE FROM participant_keys WHERE participant_id = ?'),
+    eraseKey: db.prepare('DELETE FROM keys.participant_keys WHERE participant_id = ?'),
     eraseConsents: db.prepare('DELETE FROM consents WHERE participant_id = ?'),
     eraseStories: db.prepare('DELETE FROM stories WHERE participant_id = ?'),
     eraseParticipant: db.prepare('DELETE FROM participants WHERE id = ?'),
+    // Retention (S17): the counts first (what the run deleted), then keys first, like an erasure.
+    countParticipants: db.prepare('SELECT COUNT(*) AS n FROM participants WHERE space_id = ?'),
+    countInputs: db.prepare('SELECT COUNT(*) AS n, COUNT(sealed) AS sealed FROM inputs WHERE space_id = ?'),
+    countEvents: db.prepare("SELECT COUNT(*) AS n, COALESCE(SUM(kind = 'erased'), 0) AS erased FROM events WHERE space_id = ?"),
+    countConsents: db.prepare('SELECT COUNT(*) AS n FROM consents WHERE participant_id IN (SELECT id FROM participants WHERE space_id = ?)'),
+    countStories: db.prepare('SELECT COUNT(*) AS n FROM stories WHERE space_id = ?'),
+    purgeKeys: db.prepare('DELETE FROM keys.participant_keys WHERE participant_id IN (SELECT id FROM main.participants WHERE space_id = ?)'),
+    purgeInputs: db.prepare('DELETE FROM inputs WHERE space_id = ?'),
+    purgeEvents: db.prepare('DELETE FROM events WHERE space_id = ?'),
+    purgeConsents: db.prepare('DELETE FROM consents WHERE participant_id IN (SELECT id FROM participants WHERE space_id = ?)'),
+    purgeStories: db.prepare('DELETE FROM stories WHERE space_id = ?'),
+    purgeParticipants: db.prepare('DELETE FROM participants WHERE space_id = ?'),
+    purgeSecret: db.prepare('DELETE FROM space_secrets WHERE space_id = ?'),
+    markPurged: db.prepare('UPDATE spaces SET purged_at = coalesce(purged_at, ?) WHERE id = ?'),
     insertConsent: db.prepare('INSERT INTO consents (participant_id, at, hash, purposes) VALUES (?,?,?,?)'),
     inputHasN: db.prepare('SELECT 1 AS x FROM inputs WHERE space_id = ? AND n = ?'),
     clearLatest: db.prepare('UPDATE participants SET v = NULL, a = NULL, c = NULL, src = NULL, at = NULL, sealed = NULL WHERE id = ?'),
@@ -175,6 +194,7 @@ function isSingle(c: WriteCall): boolean {
   switch (c.op) {
     case 'appendInputs':
     case 'eraseParticipant':
+    case 'purgeSpace':
       return false;
     case 'appendEvents':
     case 'appendPulsePoints':
@@ -271,6 +291,33 @@ export class SqliteWriter {
         st.eraseParticipant.run(c.id);
         return { inputs };
       }
+      case 'purgeSpace': {
+        const id = c.spaceId;
+        if (!st.spaceExists.get(id)) throw new Error(`unknown space ${id}`);
+        const inputs = st.countInputs.get(id) as { n: number; sealed: number };
+        const events = st.countEvents.get(id) as { n: number; erased: number };
+        const counts = {
+          participants: Number((st.countParticipants.get(id) as { n: number }).n),
+          inputs: Number(inputs.n),
+          sealedInputs: Number(inputs.sealed),
+          erased: Number(events.erased),
+          consents: Number((st.countConsents.get(id) as { n: number }).n),
+          stories: Number((st.countStories.get(id) as { n: number }).n),
+          events: Number(events.n),
+        };
+        st.purgeKeys.run(id);
+        st.purgeInputs.run(id);
+        st.purgeEvents.run(id);
+        st.purgeConsents.run(id);
+        st.purgeStories.run(id);
+        st.purgeParticipants.run(id);
+        st.purgeSecret.run(id);
+        st.markPurged.run(c.at, id);
+        return counts;
+      }
+      case 'putKey':
+        st.putKey.run(c.id, c.key, c.id);
+        return undefined;
       case 'recordConsent':
         if (!st.participantLastSeq.get(c.row[0])) throw new Error(`unknown participant ${c.row[0]}`);
         st.insertConsent.run(...c.row);

@@ -38,6 +38,7 @@ interface Waiter {
 /** Commits groups on a worker thread with its own connection to the database file at `path`. */
 export class SqliteWriterThread implements GroupCommitter {
   readonly #path: string;
+  readonly #keysPath: string;
   #worker: Worker | null = null;
   /** Submits awaiting their reply, oldest first. */
   #waiting: Waiter[] = [];
@@ -46,9 +47,13 @@ export class SqliteWriterThread implements GroupCommitter {
   #closing: Promise<void> | null = null;
   #onExit: (() => void) | null = null;
 
-  /** @param path the database file (already migrated by the main connection). */
-  constructor(path: string) {
+  /**
+   * @param path the database file (already migrated by the main connection).
+   * @param keysPath its key store (S18), attached by the thread's connection as `keys`.
+   */
+  constructor(path: string, keysPath: string) {
     this.#path = path;
+    this.#keysPath = keysPath;
   }
 
   /** Whether the worker is running (started and not exited). */
@@ -81,7 +86,7 @@ export class SqliteWriterThread implements GroupCommitter {
   }
 
   #start(): Worker {
-    const worker = new Worker(new URL('./sqliteWriterWorker.ts', import.meta.url), { workerData: { path: this.#path }, name: 'attune-sqlite-writer' });
+    const worker = new Worker(new URL('./sqliteWriterWorker.ts', import.meta.url), { workerData: { path: this.#path, keysPath: this.#keysPath }, name: 'attune-sqlite-writer' });
     worker.unref();
     worker.on('message', (m: WriterReply) => {
       const w = this.#waiting.shift();

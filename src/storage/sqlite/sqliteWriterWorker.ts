@@ -6,14 +6,15 @@
  * consumer of its message queue, it commits groups in exactly the order they were sent.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { openDatabase } from './openDatabase.ts';
+import { attachKeyStore, openDatabase } from './openDatabase.ts';
 import { serializeError, SqliteWriter } from './sqliteWriter.ts';
 import type { WriterRequest, WriterReply } from './sqliteWriterThread.ts';
 
 const port = parentPort;
 if (port === null) throw new Error('sqliteWriterWorker.ts runs only as a worker thread');
-const { path } = workerData as { readonly path: string };
+const { path, keysPath } = workerData as { readonly path: string; readonly keysPath: string };
 const db = openDatabase(path);
+attachKeyStore(db, keysPath);
 const writer = new SqliteWriter(db);
 
 port.on('message', (m: WriterRequest) => {

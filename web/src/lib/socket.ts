@@ -44,6 +44,11 @@ export function recordConsent(code: string, version: string): void {
   localStorage.setItem(consentKey(code), version);
 }
 
+/** Forgets which consent text this device agreed to for a space, so the consent screen shows again (V1). */
+export function forgetConsent(code: string): void {
+  localStorage.removeItem(consentKey(code));
+}
+
 /** Forgets this device's session for a space (leave). */
 export function forgetSession(code: string): void {
   const k = sessionKeys(code);
@@ -66,7 +71,7 @@ export class AttuneSocket {
   private readonly code: string;
   private readonly h: SocketHandlers;
 
-  constructor(code: string, role: 'participant' | 'display', h: SocketHandlers, group: string | null = null) {
+  constructor(code: string, role: 'participant' | 'display', h: SocketHandlers, group: string | null = null, consentVersion: string | null = null) {
     this.code = code;
     this.h = h;
     this.client = new AttuneClient({
@@ -75,6 +80,8 @@ export class AttuneSocket {
       role,
       consent: role === 'participant', // the Room mounts only after the consent screen
       group, // R6: chosen on the consent screen (null: prefer not to say)
+      // V1: the consent text agreed to on this device; a newer one on the server stops us (CONSENT_CHANGED).
+      ...(role === 'participant' && consentVersion ? { consentVersion } : {}),
       connect: (url) => new WebSocket(url),
       storage: localStorage,
       isVisible: () => typeof document === 'undefined' || document.visibilityState === 'visible',
@@ -133,9 +140,9 @@ export function codeFromPath(): string {
  * A page's connection to its space, opened on mount and closed on unmount. The handlers are
  * those of the first render (pass state setters, which are stable).
  */
-export function useSpaceSocket(code: string, role: 'participant' | 'display', handlers: SocketHandlers, group: string | null = null): AttuneSocket {
+export function useSpaceSocket(code: string, role: 'participant' | 'display', handlers: SocketHandlers, group: string | null = null, consentVersion: string | null = null): AttuneSocket {
   // biome-ignore lint/correctness/useExhaustiveDependencies: one socket per space and role
-  const socket = useMemo(() => new AttuneSocket(code, role, handlers, group), [code, role]);
+  const socket = useMemo(() => new AttuneSocket(code, role, handlers, group, consentVersion), [code, role]);
   useEffect(() => {
     socket.start();
     return () => socket.stop();
