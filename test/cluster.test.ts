@@ -539,6 +539,27 @@ describe('cluster (one space on several nodes, in one process)', () => {
     for (const x of c.nodes) await x.node.stop();
   });
 
+  it('[K6] a steward token rotated through one node works on every node at once, and the old one on none', async () => {
+    const c = await cluster(3, { log: true });
+    const [a, b, d] = c.nodes as [(typeof c.nodes)[0], (typeof c.nodes)[0], (typeof c.nodes)[0]];
+    const created = await a.host.createSpace({ name: 'rotated' });
+    if (!created.ok) throw new Error(created.message);
+    const { code } = created.value.space;
+    const old = created.value.stewardToken;
+    for (const x of [a, b, d]) await join(x.host, code);
+    await c.run(1000);
+    for (const x of [a, b, d]) expect((await x.host.authorise(code, old)).ok).toBe(true);
+    const rotated = await b.host.rotateStewardToken(code, old);
+    if (!rotated.ok) throw new Error(rotated.message);
+    // The new token, on a node that has not heard of the rotation yet: read from storage.
+    expect((await d.host.authorise(code, rotated.value)).ok).toBe(true);
+    await c.run(100);
+    for (const x of [a, b, d]) {
+      expect((await x.host.authorise(code, old)).ok).toBe(false);
+      expect((await x.host.authorise(code, rotated.value)).ok).toBe(true);
+    }
+  });
+
   it('[K5] nodes number their events apart in the shared storage', async () => {
     const kv = new MemoryKv();
     expect(await allocateSlot(kv, 'x')).toBe(0);

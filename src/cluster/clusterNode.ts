@@ -331,10 +331,11 @@ export class ClusterNode {
     } else if (e.kind === 'resumed') {
       // This node holds them now; whichever node held them before lets go (machine `moved`).
       this.o.bus.publish(clusterSubjects.claim(spaceId), enc.encode(JSON.stringify({ node: this.nodeId, participant: e.participantId })));
-    } else if (e.kind === 'act-logged' && isCouncilAct(e.act)) {
-      // Once the governance it stored is durable, the others read it back (K12).
+    } else if (e.kind === 'act-logged' && (isCouncilAct(e.act) || e.act.kind === 'steward-changed')) {
+      // Once the governance (or the new steward token's hash) it stored is durable, the others read it back (K12, K6).
+      const what = e.act.kind === 'steward-changed' ? 'steward' : 'council';
       this.host?.drain().then(() => {
-        if (!this.stopped) this.o.bus.publish(clusterSubjects.governance(spaceId), enc.encode(JSON.stringify({ node: this.nodeId })));
+        if (!this.stopped) this.o.bus.publish(clusterSubjects.governance(spaceId), enc.encode(JSON.stringify({ node: this.nodeId, what })));
       });
     }
   }
@@ -386,16 +387,17 @@ export class ClusterNode {
     if (st?.participants.has(m.participant) || st?.pulse.has(m.participant)) this.host?.forget(cs.id, m.participant);
   }
 
-  /** Another node applied a council act: read the space's stored governance back (K12). */
+  /** Another node applied a council act (or rotated the steward token): read it back from storage (K12, K6). */
   private onGovernance(cs: ClusterSpace, bytes: Uint8Array): void {
-    let m: { node?: unknown };
+    let m: { node?: unknown; what?: unknown };
     try {
       m = JSON.parse(dec.decode(bytes)) as typeof m;
     } catch {
       return;
     }
     if (m.node === this.nodeId) return;
-    this.host?.syncGovernance(cs.id).catch((e) => this.report(`could not read the council of space ${cs.id}`, e));
+    if (m.what === 'steward') this.host?.syncSteward(cs.id).catch((e) => this.report(`could not read the steward token of space ${cs.id}`, e));
+    else this.host?.syncGovernance(cs.id).catch((e) => this.report(`could not read the council of space ${cs.id}`, e));
   }
 
   private onPulse(cs: ClusterSpace, bytes: Uint8Array): void {

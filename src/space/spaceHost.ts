@@ -381,6 +381,16 @@ export class SpaceHost {
   }
 
   /**
+   * Another node rotated the space's steward token (K6): the stored hash is the one in force
+   * here too, so the old token stops working on every node, not only the one that rotated it.
+   */
+  async syncSteward(spaceId: string): Promise<void> {
+    const record = await this.o.storage.getSpace(spaceId);
+    const live = this.byId.get(spaceId);
+    if (live && record && record.stewardTokenHash !== live.record.stewardTokenHash) live.record = { ...live.record, stewardTokenHash: record.stewardTokenHash };
+  }
+
+  /**
    * A council act another node asked this node, the tick owner, to take (K12): checked, logged,
    * applied and stored here, one at a time with this node's own; resolves once what it changed
    * is durable, so the asking node reads it back from storage.
@@ -1175,9 +1185,17 @@ export class SpaceHost {
 
   /** Checks a steward token against a space (constant time). */
   async authorise(code: string, stewardToken: string | null | undefined): Promise<Result<SpaceRecord>> {
-    const space = await this.spaceByCode(code);
+    let space = await this.spaceByCode(code);
     if (!space) return fail('NOT_FOUND', 'no such space');
-    if (!stewardToken || !sameHash(hashToken(stewardToken), space.stewardTokenHash)) return fail('UNAUTHORIZED', 'a valid steward token is required');
+    if (!stewardToken) return fail('UNAUTHORIZED', 'a valid steward token is required');
+    const h = hashToken(stewardToken);
+    // On a cluster, a token rotated through another node a moment ago may not have reached this
+    // node's copy yet (K6): read the stored record once before refusing.
+    if (!sameHash(h, space.stewardTokenHash) && this.o.cluster && this.byId.has(space.id)) {
+      await this.syncSteward(space.id);
+      space = (await this.spaceByCode(code)) ?? space;
+    }
+    if (!sameHash(h, space.stewardTokenHash)) return fail('UNAUTHORIZED', 'a valid steward token is required');
     return ok(space);
   }
 
