@@ -18,6 +18,25 @@ CREATE TABLE IF NOT EXISTS log_tiles (level INTEGER NOT NULL, idx BIGINT NOT NUL
 CREATE TABLE IF NOT EXISTS log_meta (key TEXT PRIMARY KEY, value BYTEA NOT NULL);
 `;
 
+/**
+ * Runs `f` in one transaction holding the log's append lock (every node's appends and the
+ * schema's creation queue on it, K9): committed when `f` resolves, rolled back when it throws.
+ */
+async function underAppendLock(pool: Pool, f: (client: PoolClient) => Promise<unknown>): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query('SELECT pg_advisory_xact_lock($1)', [APPEND_LOCK]);
+    await f(client);
+    await client.query('COMMIT');
+  } catch (e) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw e;
+  } finally {
+    client.release();
+  }
+}
+
 /** The PostgreSQL transparency-log store. Create with `PostgresLogStore.open(pool)`. */
 export class PostgresLogStore implements LogStore {
   readonly #pool: Pool;
@@ -35,18 +54,7 @@ export class PostgresLogStore implements LogStore {
    * the pool in `close()` (default false).
    */
   static async open(pool: Pool, options: { readonly ownsPool?: boolean } = {}): Promise<PostgresLogStore> {
-    const client = await pool.connect();
-    try {
-      await client.query('BEGIN');
-      await client.query('SELECT pg_advisory_xact_lock($1)', [APPEND_LOCK]);
-      await client.query(SCHEMA);
-      await client.query('COMMIT');
-    } catch (e) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw e;
-    } finally {
-      client.release();
-    }
+    await underAppendLock(pool, (client) => client.query(SCHEMA));
     return new PostgresLogStore(pool, options.ownsPool ?? false);
   }
 
@@ -59,10 +67,7 @@ export class PostgresLogStore implements LogStore {
     for (const t of batch.tiles) {
       if (t.hashes.length !== TILE_BYTES) throw new RangeError(`tile ${t.level}/${t.index} is ${t.hashes.length} bytes, not ${TILE_BYTES}`);
     }
-    const client = await this.#pool.connect();
-    try {
-      await client.query('BEGIN');
-      await client.query('SELECT pg_advisory_xact_lock($1)', [APPEND_LOCK]);
+    await underAppendLock(this.#pool, async (client) => {
       const size = await this.#count(client);
       if (batch.start !== size) throw new LogSizeConflict(batch.start, size);
       if (batch.entries.length > 0) {
@@ -78,13 +83,7 @@ export class PostgresLogStore implements LogStore {
           Buffer.from(t.hashes),
         ]);
       }
-      await client.query('COMMIT');
-    } catch (e) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw e;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   async size(): Promise<number> {
