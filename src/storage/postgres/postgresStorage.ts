@@ -26,10 +26,10 @@ import pg from 'pg';
 import type { Affect, AffectSource } from '../../core/affect.ts';
 import { newParticipantKey, seal, unseal } from '../sealing.ts';
 import type { ConsentRecord, FeedSettingKind, FeedSettingRecord, InputRecord, ParticipantRecord, PrivacyReleaseRecord, PulsePoint, SpaceEventRecord, SpaceRecord, Storage, StoredCounts, StoryRecord, StorySettingsRecord, WebhookDeliveryRecord, WebhookRecord } from '../port.ts';
+import { consentFrom, eventFrom, feedSettingFrom, privacyReleaseFrom, pulsePointFrom, type Row, storyFrom, webhookDeliveryFrom, webhookFrom } from '../rows.ts';
 import { migratePostgres } from './postgresSchema.ts';
 import { type PgGroupOutcome, type PgWriteCall, PostgresWriter } from './postgresWriter.ts';
 
-type Row = Record<string, unknown>;
 
 function spaceFrom(r: Row): SpaceRecord {
   return {
@@ -103,16 +103,6 @@ function inputFrom(r: Row): InputRecord | null {
   return r.n === null || r.n === undefined ? heart : { ...heart, n: Number(r.n) };
 }
 
-function eventFrom(r: Row): SpaceEventRecord {
-  return {
-    spaceId: String(r.space_id),
-    n: Number(r.n),
-    at: Number(r.at),
-    kind: String(r.kind),
-    participantId: r.participant_id === null ? null : String(r.participant_id),
-    body: r.body === null ? null : String(r.body),
-  };
-}
 
 /** Input columns with the participant's key joined, to open sealed rows (S16); the FROM clause is {@link INPUTS}. */
 const INPUT_COLS = 'i.space_id, i.participant_id, i.seq, i.v, i.a, i.c, i.src, i.at, i.exposed, i.shown_v, i.shown_a, i.n, i.heart_bpm, i.sealed, k.key';
@@ -485,7 +475,7 @@ export class PostgresStorage implements Storage {
   }
 
   async listConsents(participantId: string): Promise<ConsentRecord[]> {
-    return (await this.#rows('SELECT * FROM consents WHERE participant_id = $1 ORDER BY at', [participantId])).map((r) => ({ participantId: String(r.participant_id), at: Number(r.at), hash: String(r.hash), purposes: JSON.parse(String(r.purposes)) as string[] }));
+    return (await this.#rows('SELECT * FROM consents WHERE participant_id = $1 ORDER BY at', [participantId])).map(consentFrom);
   }
 
   setSpaceSecret(spaceId: string, noiseSeed: string): Promise<void> {
@@ -502,15 +492,7 @@ export class PostgresStorage implements Storage {
   }
 
   async listPrivacyReleases(spaceId: string): Promise<PrivacyReleaseRecord[]> {
-    return (await this.#rows('SELECT * FROM privacy_releases WHERE space_id = $1 ORDER BY n', [spaceId])).map((r) => ({
-      spaceId: String(r.space_id),
-      n: Number(r.n),
-      at: Number(r.at),
-      what: String(r.what),
-      params: String(r.params),
-      rhoMicro: Number(r.rho_micro),
-      body: String(r.body),
-    }));
+    return (await this.#rows('SELECT * FROM privacy_releases WHERE space_id = $1 ORDER BY n', [spaceId])).map(privacyReleaseFrom);
   }
 
   setSpaceLink(spaceId: string, otherId: string, agree: boolean, at: number): Promise<void> {
@@ -552,16 +534,7 @@ export class PostgresStorage implements Storage {
 
   async listPulsePoints(spaceId: string, from: number, to: number, limit: number): Promise<PulsePoint[]> {
     const rows = await this.#rows('SELECT * FROM pulse_points WHERE space_id = $1 AND at >= $2 AND at < $3 ORDER BY at, id LIMIT $4', [spaceId, from, to, Math.max(0, limit)]);
-    return rows.map((r) => ({
-      spaceId: String(r.space_id),
-      at: Number(r.at),
-      count: Number(r.count),
-      valence: Number(r.v),
-      arousal: Number(r.a),
-      spreadValence: Number(r.sv),
-      spreadArousal: Number(r.sa),
-      quadrants: [Number(r.q0), Number(r.q1), Number(r.q2), Number(r.q3)] as const,
-    }));
+    return rows.map(pulsePointFrom);
   }
 
   createStory(story: StoryRecord): Promise<void> {
@@ -578,21 +551,7 @@ export class PostgresStorage implements Storage {
 
   async listStories(spaceId: string): Promise<StoryRecord[]> {
     const rows = await this.#rows('SELECT * FROM stories WHERE space_id = $1 ORDER BY created_at, id COLLATE "C"', [spaceId]);
-    return rows.map((r) => ({
-      id: String(r.id),
-      spaceId: String(r.space_id),
-      participantId: String(r.participant_id),
-      text: String(r.text),
-      name: r.name === null ? null : String(r.name),
-      valence: Number(r.v),
-      arousal: Number(r.a),
-      confidence: Number(r.c),
-      flags: JSON.parse(String(r.flags)) as string[],
-      status: String(r.status) as StoryRecord['status'],
-      reason: r.reason === null ? null : String(r.reason),
-      createdAt: Number(r.created_at),
-      decidedAt: r.decided_at === null ? null : Number(r.decided_at),
-    }));
+    return rows.map(storyFrom);
   }
 
   setStorySettings(spaceId: string, settings: StorySettingsRecord, at: number): Promise<void> {
@@ -610,7 +569,7 @@ export class PostgresStorage implements Storage {
 
   async listFeedSettings(): Promise<FeedSettingRecord[]> {
     const rows = await this.#rows('SELECT * FROM feed_settings ORDER BY space_id COLLATE "C", kind COLLATE "C"', []);
-    return rows.map((r) => ({ spaceId: String(r.space_id), kind: String(r.kind) as FeedSettingKind, values: JSON.parse(String(r.vals)) as string[], at: Number(r.at) }));
+    return rows.map(feedSettingFrom);
   }
 
   addWebhook(w: WebhookRecord): Promise<void> {
@@ -623,7 +582,7 @@ export class PostgresStorage implements Storage {
 
   async listWebhooks(): Promise<WebhookRecord[]> {
     const rows = await this.#rows('SELECT * FROM webhooks ORDER BY created_at, ord', []);
-    return rows.map((r) => ({ id: String(r.id), spaceId: String(r.space_id), url: String(r.url), events: JSON.parse(String(r.events)) as string[], createdAt: Number(r.created_at) }));
+    return rows.map(webhookFrom);
   }
 
   appendWebhookDeliveries(records: readonly WebhookDeliveryRecord[], keepPerSpace: number): Promise<void> {
@@ -632,19 +591,7 @@ export class PostgresStorage implements Storage {
 
   async listWebhookDeliveries(spaceId: string, limit: number): Promise<WebhookDeliveryRecord[]> {
     const rows = await this.#rows('SELECT * FROM (SELECT * FROM webhook_deliveries WHERE space_id = $1 ORDER BY id DESC LIMIT $2) d ORDER BY id', [spaceId, Math.max(0, limit)]);
-    return rows.map((r) => ({
-      spaceId: String(r.space_id),
-      delivery: String(r.delivery),
-      webhook: String(r.webhook),
-      event: String(r.event),
-      type: String(r.type),
-      attempt: Number(r.attempt),
-      at: Number(r.at),
-      status: r.status === null ? null : Number(r.status),
-      outcome: String(r.outcome) as WebhookDeliveryRecord['outcome'],
-      ...(r.error === null ? {} : { error: String(r.error) }),
-      ...(r.next_attempt_at === null ? {} : { nextAttemptAt: Number(r.next_attempt_at) }),
-    }));
+    return rows.map(webhookDeliveryFrom);
   }
 
   /**

@@ -27,6 +27,7 @@ import { rmSync } from 'node:fs';
 import { newParticipantKey, seal, unseal } from '../sealing.ts';
 import { attachKeyStore, defaultKeyStorePath } from './openDatabase.ts';
 import type { ConsentRecord, FeedSettingKind, FeedSettingRecord, InputRecord, ParticipantRecord, PrivacyReleaseRecord, PulsePoint, SpaceEventRecord, SpaceRecord, Storage, StoredCounts, StoryRecord, StorySettingsRecord, WebhookDeliveryRecord, WebhookRecord } from '../port.ts';
+import { consentFrom, eventFrom, feedSettingFrom, privacyReleaseFrom, pulsePointFrom, type Row, storyFrom, webhookDeliveryFrom, webhookFrom } from '../rows.ts';
 import { type GroupCommitter, SqliteWriterThread } from './sqliteWriterThread.ts';
 
 /** The schema before versioning (user_version 0): what every database had up to event numbers. */
@@ -304,7 +305,6 @@ function migrate(db: DatabaseSync): void {
   }
 }
 
-type Row = Record<string, unknown>;
 
 function spaceFrom(r: Row): SpaceRecord {
   return {
@@ -374,16 +374,6 @@ function inputFrom(r: Row, open: Opener): InputRecord | null {
   return r.n === null || r.n === undefined ? heart : { ...heart, n: Number(r.n) };
 }
 
-function eventFrom(r: Row): SpaceEventRecord {
-  return {
-    spaceId: String(r.space_id),
-    n: Number(r.n),
-    at: Number(r.at),
-    kind: String(r.kind),
-    participantId: r.participant_id === null ? null : String(r.participant_id),
-    body: r.body === null ? null : String(r.body),
-  };
-}
 
 /** Every read statement, prepared once on the main connection (writes run in SqliteWriter). */
 function prepareReads(db: DatabaseSync) {
@@ -785,7 +775,7 @@ export class SqliteStorage implements Storage {
 
   async listConsents(participantId: string): Promise<ConsentRecord[]> {
     this.check();
-    return (this.st.listConsents.all(participantId) as Row[]).map((r) => ({ participantId: String(r.participant_id), at: Number(r.at), hash: String(r.hash), purposes: JSON.parse(String(r.purposes)) as string[] }));
+    return (this.st.listConsents.all(participantId) as Row[]).map(consentFrom);
   }
 
   setSpaceSecret(spaceId: string, noiseSeed: string): Promise<void> {
@@ -804,7 +794,7 @@ export class SqliteStorage implements Storage {
 
   async listPrivacyReleases(spaceId: string): Promise<PrivacyReleaseRecord[]> {
     this.check();
-    return (this.st.listReleases.all(spaceId) as Row[]).map((r) => ({ spaceId: String(r.space_id), n: Number(r.n), at: Number(r.at), what: String(r.what), params: String(r.params), rhoMicro: Number(r.rho_micro), body: String(r.body) }));
+    return (this.st.listReleases.all(spaceId) as Row[]).map(privacyReleaseFrom);
   }
 
   appendPulsePoints(points: readonly PulsePoint[]): Promise<void> {
@@ -816,16 +806,7 @@ export class SqliteStorage implements Storage {
 
   async listPulsePoints(spaceId: string, from: number, to: number, limit: number): Promise<PulsePoint[]> {
     this.check();
-    return (this.st.listPulses.all(spaceId, from, to, limit) as Row[]).map((r) => ({
-      spaceId: String(r.space_id),
-      at: Number(r.at),
-      count: Number(r.count),
-      valence: Number(r.v),
-      arousal: Number(r.a),
-      spreadValence: Number(r.sv),
-      spreadArousal: Number(r.sa),
-      quadrants: [Number(r.q0), Number(r.q1), Number(r.q2), Number(r.q3)] as const,
-    }));
+    return (this.st.listPulses.all(spaceId, from, to, limit) as Row[]).map(pulsePointFrom);
   }
 
   createStory(st: StoryRecord): Promise<void> {
@@ -842,21 +823,7 @@ export class SqliteStorage implements Storage {
 
   async listStories(spaceId: string): Promise<StoryRecord[]> {
     this.check();
-    return (this.st.listStories.all(spaceId) as Row[]).map((r) => ({
-      id: String(r.id),
-      spaceId: String(r.space_id),
-      participantId: String(r.participant_id),
-      text: String(r.text),
-      name: r.name === null ? null : String(r.name),
-      valence: Number(r.v),
-      arousal: Number(r.a),
-      confidence: Number(r.c),
-      flags: JSON.parse(String(r.flags)) as string[],
-      status: String(r.status) as StoryRecord['status'],
-      reason: r.reason === null ? null : String(r.reason),
-      createdAt: Number(r.created_at),
-      decidedAt: r.decided_at === null ? null : Number(r.decided_at),
-    }));
+    return (this.st.listStories.all(spaceId) as Row[]).map(storyFrom);
   }
 
   setStorySettings(spaceId: string, settings: StorySettingsRecord, at: number): Promise<void> {
@@ -875,7 +842,7 @@ export class SqliteStorage implements Storage {
 
   async listFeedSettings(): Promise<FeedSettingRecord[]> {
     this.check();
-    return (this.st.listFeedSettings.all() as Row[]).map((r) => ({ spaceId: String(r.space_id), kind: String(r.kind) as FeedSettingKind, values: JSON.parse(String(r.vals)) as string[], at: Number(r.at) }));
+    return (this.st.listFeedSettings.all() as Row[]).map(feedSettingFrom);
   }
 
   addWebhook(w: WebhookRecord): Promise<void> {
@@ -888,7 +855,7 @@ export class SqliteStorage implements Storage {
 
   async listWebhooks(): Promise<WebhookRecord[]> {
     this.check();
-    return (this.st.listWebhooks.all() as Row[]).map((r) => ({ id: String(r.id), spaceId: String(r.space_id), url: String(r.url), events: JSON.parse(String(r.events)) as string[], createdAt: Number(r.created_at) }));
+    return (this.st.listWebhooks.all() as Row[]).map(webhookFrom);
   }
 
   appendWebhookDeliveries(records: readonly WebhookDeliveryRecord[], keepPerSpace: number): Promise<void> {
@@ -898,19 +865,7 @@ export class SqliteStorage implements Storage {
 
   async listWebhookDeliveries(spaceId: string, limit: number): Promise<WebhookDeliveryRecord[]> {
     this.check();
-    return (this.st.listDeliveries.all(spaceId, Math.max(0, limit)) as Row[]).map((r) => ({
-      spaceId: String(r.space_id),
-      delivery: String(r.delivery),
-      webhook: String(r.webhook),
-      event: String(r.event),
-      type: String(r.type),
-      attempt: Number(r.attempt),
-      at: Number(r.at),
-      status: r.status === null ? null : Number(r.status),
-      outcome: String(r.outcome) as WebhookDeliveryRecord['outcome'],
-      ...(r.error === null ? {} : { error: String(r.error) }),
-      ...(r.next_attempt_at === null ? {} : { nextAttemptAt: Number(r.next_attempt_at) }),
-    }));
+    return (this.st.listDeliveries.all(spaceId, Math.max(0, limit)) as Row[]).map(webhookDeliveryFrom);
   }
 
   /**
