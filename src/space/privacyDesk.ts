@@ -28,7 +28,7 @@ import type { LivePolicy } from '../core/release/live.ts';
 import { fail, ok, type Result } from '../core/errors.ts';
 import { type PrivacyReport, privacyReport } from './privacyReport.ts';
 import type { Scheduler } from './scheduler.ts';
-import type { PrivacyReleaseRecord, SpaceRecord, Storage } from '../storage/port.ts';
+import type { InputRecord, PrivacyReleaseRecord, SpaceRecord, Storage } from '../storage/port.ts';
 
 /** Options of a {@link PrivacyDesk}. */
 export interface PrivacyDeskOptions {
@@ -181,34 +181,19 @@ export class PrivacyDesk {
     if (!(to > from)) return fail('BAD_REQUEST', 'to must be after from');
     if (!(rho > 0 && rho <= 10)) return fail('BAD_REQUEST', 'rho must be in (0, 10]');
     const rhoMicro = microOf(rho);
-    const key = JSON.stringify({ from, to });
-    const releases = await this.#o.storage.listPrivacyReleases(space.id);
-    const same = releases.find((r) => r.what === 'contagion' && r.params === key);
-    if (same) return ok({ ...published(same), ...(JSON.parse(same.body) as DpContagion), spent: false });
-    const expired = await this.#expired(space);
-    if (expired) return expired;
-    const spentMicro = releases.reduce((s, r) => s + r.rhoMicro, 0);
-    const ledger = spend({ budgetMicro: microOf(this.#o.budgetRho), spentMicro }, rhoMicro, 'this contagion index');
-    if (!ledger.ok) return ledger;
-    const seed = await this.#o.storage.getSpaceSecret(space.id);
-    if (!seed) return fail('UNAVAILABLE', 'this space has no noise seed yet; try again');
-    const inputs = await this.#o.storage.listInputs(space.id, from, to, 10_000_000);
-    const n = (releases[releases.length - 1]?.n ?? 0) + 1;
-    const records: ContagionRecord[] = inputs.map((i) => ({
-      participantId: i.participantId,
-      at: i.affect.at,
-      valence: i.affect.valence,
-      arousal: i.affect.arousal,
-      exposed: i.exposed,
-      shownValence: i.shown?.valence ?? null,
-      shownArousal: i.shown?.arousal ?? null,
-    }));
-    const body = releaseDpContagion(records, { from, to, rhoMicro }, this.#o.minCohort, keyOfSeed(seed), n);
-    const logged = await this.#o.logRelease(space.id, { n, what: 'contagion', periodStart: from, periodEnd: to, rho: rhoMicro / MICRO, spentRho: ledger.value.spentMicro / MICRO, budgetRho: ledger.value.budgetMicro / MICRO });
-    if (!logged.ok) return logged;
-    const record: PrivacyReleaseRecord = { spaceId: space.id, n, at: now, what: 'contagion', params: key, rhoMicro, body: JSON.stringify(body) };
-    await this.#o.storage.appendPrivacyRelease(record);
-    return ok({ ...published(record), ...body, spent: true });
+    const r = await this.#release(space, { what: 'contagion', key: JSON.stringify({ from, to }), at: now, from, to, rhoMicro, label: 'this contagion index', logged: {} }, (inputs, key, n) => {
+      const records: ContagionRecord[] = inputs.map((i) => ({
+        participantId: i.participantId,
+        at: i.affect.at,
+        valence: i.affect.valence,
+        arousal: i.affect.arousal,
+        exposed: i.exposed,
+        shownValence: i.shown?.valence ?? null,
+        shownArousal: i.shown?.arousal ?? null,
+      }));
+      return releaseDpContagion(records, { from, to, rhoMicro }, this.#o.minCohort, key, n);
+    });
+    return r.ok ? ok({ ...published(r.value.record), ...r.value.body, spent: r.value.spent }) : r;
   }
 
   async #releaseSeries(space: SpaceRecord, req: SeriesRequest): Promise<Result<SeriesRelease>> {
@@ -223,33 +208,50 @@ export class PrivacyDesk {
     if (!(rho > 0 && rho <= 10)) return fail('BAD_REQUEST', 'rho must be in (0, 10]');
     const rhoMicro = microOf(rho);
     const params = { from, to, bucketMs };
-    const key = JSON.stringify(params);
+    const query = { from, to, bucketMs, rhoMicro };
+    const r = await this.#release(space, { what: 'series', key: JSON.stringify(params), at: now, from, to, rhoMicro, label: 'this series', logged: { bucketMs } }, (inputs, key, n) => {
+      const points = releaseDpSeries(
+        inputs.map((i) => ({ participantId: i.participantId, at: i.affect.at, valence: i.affect.valence, arousal: i.affect.arousal })),
+        query,
+        this.#o.minCohort,
+        key,
+        n,
+      );
+      const s2 = seriesSigma2(query);
+      return { points, sigma: Math.sqrt(Number(s2.num) / Number(s2.den)) };
+    });
+    return r.ok ? ok({ ...published(r.value.record), ...r.value.body, spent: r.value.spent }) : r;
+  }
+
+  /**
+   * One release of what the stored inputs say (R8), the same steps for every kind: a release
+   * already made with the same parameters is served again (it is public; nothing more is spent);
+   * otherwise it is refused past retention (V3) or past the budget, computed from the inputs with
+   * the space's noise key, logged (`privacy.release`, before anything is kept or answered) and
+   * stored.
+   */
+  async #release<B extends object>(
+    space: SpaceRecord,
+    o: { readonly what: string; readonly key: string; readonly at: number; readonly from: number; readonly to: number; readonly rhoMicro: number; readonly label: string; readonly logged: Readonly<Record<string, number>> },
+    compute: (inputs: readonly InputRecord[], key: ReturnType<typeof keyOfSeed>, n: number) => B,
+  ): Promise<Result<{ readonly record: PrivacyReleaseRecord; readonly body: B; readonly spent: boolean }>> {
     const releases = await this.#o.storage.listPrivacyReleases(space.id);
-    const same = releases.find((r) => r.what === 'series' && r.params === key);
-    if (same) return ok({ ...published(same), ...(JSON.parse(same.body) as { points: DpSeriesPoint[]; sigma: number }), spent: false });
+    const same = releases.find((r) => r.what === o.what && r.params === o.key);
+    if (same) return ok({ record: same, body: JSON.parse(same.body) as B, spent: false });
     const expired = await this.#expired(space);
     if (expired) return expired;
     const spentMicro = releases.reduce((s, r) => s + r.rhoMicro, 0);
-    const ledger = spend({ budgetMicro: microOf(this.#o.budgetRho), spentMicro }, rhoMicro, 'this series');
+    const ledger = spend({ budgetMicro: microOf(this.#o.budgetRho), spentMicro }, o.rhoMicro, o.label);
     if (!ledger.ok) return ledger;
     const seed = await this.#o.storage.getSpaceSecret(space.id);
     if (!seed) return fail('UNAVAILABLE', 'this space has no noise seed yet; try again');
-    const inputs = await this.#o.storage.listInputs(space.id, from, to, 10_000_000);
+    const inputs = await this.#o.storage.listInputs(space.id, o.from, o.to, 10_000_000);
     const n = (releases[releases.length - 1]?.n ?? 0) + 1;
-    const query = { from, to, bucketMs, rhoMicro };
-    const points = releaseDpSeries(
-      inputs.map((i) => ({ participantId: i.participantId, at: i.affect.at, valence: i.affect.valence, arousal: i.affect.arousal })),
-      query,
-      this.#o.minCohort,
-      keyOfSeed(seed),
-      n,
-    );
-    const s2 = seriesSigma2(query);
-    const sigma = Math.sqrt(Number(s2.num) / Number(s2.den));
-    const logged = await this.#o.logRelease(space.id, { n, what: 'series', periodStart: from, periodEnd: to, bucketMs, rho: rhoMicro / MICRO, spentRho: ledger.value.spentMicro / MICRO, budgetRho: ledger.value.budgetMicro / MICRO });
+    const body = compute(inputs, keyOfSeed(seed), n);
+    const logged = await this.#o.logRelease(space.id, { n, what: o.what, periodStart: o.from, periodEnd: o.to, ...o.logged, rho: o.rhoMicro / MICRO, spentRho: ledger.value.spentMicro / MICRO, budgetRho: ledger.value.budgetMicro / MICRO });
     if (!logged.ok) return logged;
-    const record: PrivacyReleaseRecord = { spaceId: space.id, n, at: now, what: 'series', params: key, rhoMicro, body: JSON.stringify({ points, sigma }) };
+    const record: PrivacyReleaseRecord = { spaceId: space.id, n, at: o.at, what: o.what, params: o.key, rhoMicro: o.rhoMicro, body: JSON.stringify(body) };
     await this.#o.storage.appendPrivacyRelease(record);
-    return ok({ ...published(record), points, sigma, spent: true });
+    return ok({ record, body, spent: true });
   }
 }
