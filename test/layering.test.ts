@@ -53,8 +53,6 @@ const ALLOWED: Record<string, (target: string) => boolean> = {
   feeds: (t) => t === 'core' || t === 'space' || t === 'bus' || t === 'storage',
   // Rehearsals play a recorded session (read through the Storage port) into a space host.
   ws: (t) => t === 'core' || t === 'space' || t === 'bus',
-  // A cluster node (SPEC §K) drives the space host over the Bus and KvStore ports and the Storage port.
-  cluster: (t) => t === 'core' || t === 'space' || t === 'bus' || t === 'storage',
   server: () => true,
   cli: () => true,
   types: () => false,

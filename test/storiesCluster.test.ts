@@ -6,8 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { LocalBus } from '../src/bus/local/localBus.ts';
 import { MemoryKv } from '../src/bus/local/memoryKv.ts';
-import { ClusterNode } from '../src/cluster/clusterNode.ts';
-import { allocateSlot, nodeStorage } from '../src/cluster/nodeStorage.ts';
+import { ClusterNode } from '../src/space/cluster/clusterNode.ts';
+import { allocateSlot, nodeStorage } from '../src/space/cluster/nodeStorage.ts';
 import { MemoryGovernance } from '../src/server/createServer.ts';
 import { shippedTemplates } from '../src/server/templates.ts';
 import { ManualScheduler } from '../src/space/scheduler.ts';

@@ -63,8 +63,8 @@ import { createOpsRoutes } from '../http/opsRoutes.ts';
 import { busCheck, kvCheck, Readiness, storageCheck } from './health.ts';
 import { Metrics, timedScheduler } from './metrics.ts';
 import { NatsKv } from '../bus/nats/natsKv.ts';
-import { ClusterNode, type ClusterTimings } from '../cluster/clusterNode.ts';
-import { allocateSlot, nodeStorage } from '../cluster/nodeStorage.ts';
+import { ClusterNode, type ClusterTimings } from '../space/cluster/clusterNode.ts';
+import { allocateSlot, nodeStorage } from '../space/cluster/nodeStorage.ts';
 
 /** The repository root (for web/dist). */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');

@@ -16,7 +16,7 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { BeatHandler, Cancel, Scheduler } from '../space/scheduler.ts';
 
-/** What a cluster node reports about tick leases (SPEC O1; src/cluster calls it). */
+/** What a cluster node reports about tick leases (SPEC O1; src/space/cluster calls it). */
 export interface LeaseMetrics {
   /** Whether this node holds the tick lease of `spaceId` (1) or not (0). */
   setLeaseOwned(spaceId: string, owned: boolean): void;

@@ -142,12 +142,12 @@ export interface SpaceHostOptions {
   readonly report?: (what: string, e: unknown) => void;
   /** The automatic first pass over a story (SPEC ST4): flags, never a refusal. Default: no flags. */
   readonly screenStory?: (text: string) => string[];
-  /** One space on several nodes (SPEC §K, src/cluster): pulses come from the space's tick owner. */
+  /** One space on several nodes (SPEC §K, src/space/cluster): pulses come from the space's tick owner. */
   readonly cluster?: ClusterHooks;
 }
 
 /**
- * What a cluster node (src/cluster/clusterNode.ts) gives the host (SPEC §K). With it, the host's
+ * What a cluster node (src/space/cluster/clusterNode.ts) gives the host (SPEC §K). With it, the host's
  * machines hold only this node's participants (their partial aggregates), publish no pulses of
  * their own, and count the participants connected on other nodes against a space's capacity.
  */
@@ -300,7 +300,7 @@ export class SpaceHost {
     }
   }
 
-  // ——— cluster (SPEC §K; used by src/cluster) ———
+  // ——— cluster (SPEC §K; used by src/space/cluster) ———
 
   /** Ids of the spaces open on this host. */
   liveSpaceIds(): string[] {

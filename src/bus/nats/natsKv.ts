@@ -3,7 +3,7 @@
  * bucket's `create` (only if absent) and `update(key, value, revision)` (only if the key's last
  * revision is `revision`; a stale one fails with "wrong last sequence"). nats-server 2.9 silently
  * ignores per-message TTL and marker TTLs (../shared/TOOLCHAIN.md), so no expiry is asked for:
- * the cluster builds lease expiry from revisions and its own clock (src/cluster/lease.ts).
+ * the cluster builds lease expiry from revisions and its own clock (src/core/cluster/lease.ts).
  */
 import { Kvm, type KV } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';

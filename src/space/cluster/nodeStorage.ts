@@ -7,8 +7,8 @@
  * continues above all of them (gaps are allowed, S7). A node's own records are the subsequence
  * of its slot, in its step order.
  */
-import type { KvStore } from '../bus/port.ts';
-import type { InputRecord, SpaceEventRecord, Storage } from '../storage/port.ts';
+import type { KvStore } from '../../bus/port.ts';
+import type { InputRecord, SpaceEventRecord, Storage } from '../../storage/port.ts';
 
 /** Nodes one cluster may ever number events for. */
 export const NODE_SLOTS = 1024;

@@ -28,18 +28,18 @@
  * others (`space.<id>.cluster.governance`), which read the stored state back. A taker starts
  * from the stored state (Q12): policies, their cooldowns and the feedback in force go on.
  */
-import type { Bus, Disposable, KvStore } from '../bus/port.ts';
-import { decideLease, decodeLease, encodeLease, type LeaseSighting, type LeaseValue, sight } from '../core/cluster/lease.ts';
-import { decodePartial, encodePartial, mergePartials, type PartialAggregate } from '../core/cluster/partial.ts';
-import type { HeartWindow } from '../core/collective/heartSynchrony.ts';
-import { beatPeriodMs, isParticipantBeat } from '../core/space/beats.ts';
-import { type ErrorCode, fail, type Result } from '../core/errors.ts';
-import type { SpaceAct, SpaceEvent } from '../core/space/events.ts';
-import { createOwnerState, isCouncilAct, type SpaceState, step } from '../core/space/machine.ts';
-import { encodeView } from '../core/space/record.ts';
-import type { Cancel, Scheduler } from '../space/scheduler.ts';
-import { type ClusterHooks, type SpaceHost, subjects } from '../space/spaceHost.ts';
-import type { Storage } from '../storage/port.ts';
+import type { Bus, Disposable, KvStore } from '../../bus/port.ts';
+import { decideLease, decodeLease, encodeLease, type LeaseSighting, type LeaseValue, sight } from '../../core/cluster/lease.ts';
+import { decodePartial, encodePartial, mergePartials, type PartialAggregate } from '../../core/cluster/partial.ts';
+import type { HeartWindow } from '../../core/collective/heartSynchrony.ts';
+import { beatPeriodMs, isParticipantBeat } from '../../core/space/beats.ts';
+import { type ErrorCode, fail, type Result } from '../../core/errors.ts';
+import type { SpaceAct, SpaceEvent } from '../../core/space/events.ts';
+import { createOwnerState, isCouncilAct, type SpaceState, step } from '../../core/space/machine.ts';
+import { encodeView } from '../../core/space/record.ts';
+import type { Cancel, Scheduler } from '../scheduler.ts';
+import { type ClusterHooks, type SpaceHost, subjects } from '../spaceHost.ts';
+import type { Storage } from '../../storage/port.ts';
 
 /** Timings of a cluster (defaults fit loopback and a LAN; SPEC K2). */
 export interface ClusterTimings {
