@@ -4,9 +4,10 @@
  * 1. Tick cost of the pulse core at 1k / 10k / 100k participants (incremental histogram and
  *    sums), beside a naive tick that recomputes the same snapshot from every participant.
  * 2. Server CPU per delivered pulse message with N real WebSocket clients on loopback: the
- *    attune server (child process) beside a plain Socket.IO server broadcasting the same bytes
- *    at the same rate (another child), in the same run. CPU is the server process's own
- *    user+system time; deliveries are counted on the client side.
+ *    attune server (child process) beside a plain `ws` server broadcasting pulses of the same
+ *    byte size at the same rate (the raw-ws floor) and a plain Socket.IO server (other
+ *    children), in the same run. CPU is the server process's own user+system time; deliveries
+ *    are counted on the client side.
  *
  * Options (env): BENCH_CLIENTS (default 2000), BENCH_SECONDS (measurement window, default 10).
  */
@@ -103,8 +104,8 @@ interface Child {
   kill(): void;
 }
 
-async function spawnServer(kind: Kind): Promise<Child> {
-  const child = fork(join(import.meta.dirname, 'support', 'fanoutServer.ts'), [kind, String(CLIENTS)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+async function spawnServer(kind: Kind, bytes: number): Promise<Child> {
+  const child = fork(join(import.meta.dirname, 'support', 'fanoutServer.ts'), [kind, String(CLIENTS), String(bytes)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const ready = await new Promise<{ url: string; code?: string }>((res, rej) => {
     child.once('message', (m) => res(m as { url: string; code?: string }));
     child.once('exit', (c) => rej(new Error(`${kind} server exited with ${c}`)));
@@ -124,6 +125,9 @@ function progress(label: string, done: number, total: number): void {
   if (process.stderr.isTTY) process.stderr.write(`\r${label}: ${done}/${total}   `);
 }
 
+/** The byte size of the pulses attune delivered (JSON text), for the ws baseline. */
+let attunePulseBytes = 0;
+
 async function attuneClients(child: Child): Promise<{ count: () => number; close: () => void }> {
   let delivered = 0;
   const clients: AttuneClient[] = [];
@@ -134,8 +138,9 @@ async function attuneClients(child: Child): Promise<{ count: () => number; close
         // The project's own protocol client, as phones run it (src/client), over ws.
         const c = new AttuneClient({ url: child.url, code: child.code ?? '', role: 'participant', consent: true, connect: (url) => new WebSocket(url, { perMessageDeflate: false }) });
         clients.push(c);
-        c.on('pulse', () => {
+        c.on('pulse', (m) => {
           delivered++;
+          if ((delivered & 1023) === 1) attunePulseBytes = Math.max(attunePulseBytes, JSON.stringify(m).length);
         });
         await new Promise<void>((res, rej) => {
           c.on('welcome', () => {
@@ -185,6 +190,34 @@ async function socketioClients(child: Child, label: string): Promise<{ count: ()
   };
 }
 
+async function wsClients(child: Child): Promise<{ count: () => number; close: () => void }> {
+  let delivered = 0;
+  const sockets: WebSocket[] = [];
+  const batch = 200;
+  for (let i = 0; i < CLIENTS; i += batch) {
+    await Promise.all(
+      Array.from({ length: Math.min(batch, CLIENTS - i) }, async () => {
+        const s = new WebSocket(child.url, { perMessageDeflate: false });
+        sockets.push(s);
+        s.on('message', () => {
+          delivered++;
+        });
+        await new Promise<void>((res, rej) => {
+          s.once('open', () => res());
+          s.once('error', rej);
+        });
+      }),
+    );
+    progress('ws clients', Math.min(i + batch, CLIENTS), CLIENTS);
+  }
+  return {
+    count: () => delivered,
+    close: () => {
+      for (const s of sockets) s.terminate();
+    },
+  };
+}
+
 interface Measured {
   cpuPerMsg: number;
   userPerMsg: number;
@@ -193,12 +226,12 @@ interface Measured {
   cpuMs: number;
 }
 
-type Kind = 'attune' | 'socketio' | 'socketio-binary';
+type Kind = 'attune' | 'ws' | 'socketio' | 'socketio-binary';
 
 async function measure(kind: Kind): Promise<Measured> {
-  const child = await spawnServer(kind);
+  const child = await spawnServer(kind, attunePulseBytes || 1500);
   try {
-    const clients = kind === 'attune' ? await attuneClients(child) : await socketioClients(child, kind);
+    const clients = kind === 'attune' ? await attuneClients(child) : kind === 'ws' ? await wsClients(child) : await socketioClients(child, kind);
     await new Promise((r) => setTimeout(r, 3000)); // warm up
     await child.mark();
     const before = clients.count();
@@ -221,6 +254,7 @@ async function fanoutBench(): Promise<void> {
     return;
   }
   const a = await measure('attune');
+  const w = await measure('ws');
   const s = await measure('socketio');
   const sb = await measure('socketio-binary');
   if (process.stderr.isTTY) process.stderr.write('\n');
@@ -228,9 +262,11 @@ async function fanoutBench(): Promise<void> {
   console.log('|---|---:|---:|---:|---:|---:|');
   const row = (name: string, m: Measured) => console.log(`| ${name} | ${m.delivered} | ${m.cpuMs.toFixed(0)} | ${m.cpuPerMsg.toFixed(2)} | ${m.userPerMsg.toFixed(2)} | ${m.systemPerMsg.toFixed(2)} |`);
   row('attune (ws, one encoding per tick, same bytes to every socket)', a);
+  row(`plain ws, ws.send to every client (${attunePulseBytes} B, the raw-ws floor)`, w);
   row('Socket.IO 4 io.emit of the JSON string (baseline)', s);
   row('Socket.IO 4 io.emit of the same bytes as binary (baseline)', sb);
-  console.log(`\nSocket.IO string / attune: total CPU per message ${(s.cpuPerMsg / a.cpuPerMsg).toFixed(2)}×, user-space (JS) ${(s.userPerMsg / a.userPerMsg).toFixed(2)}×`);
+  console.log(`\nattune / plain ws: total CPU per message ${(a.cpuPerMsg / w.cpuPerMsg).toFixed(2)}× (aim ≤ 1.10×), user-space (JS) ${(a.userPerMsg / w.userPerMsg).toFixed(2)}×, kernel ${(a.systemPerMsg / w.systemPerMsg).toFixed(2)}×`);
+  console.log(`Socket.IO string / attune: total CPU per message ${(s.cpuPerMsg / a.cpuPerMsg).toFixed(2)}×, user-space (JS) ${(s.userPerMsg / a.userPerMsg).toFixed(2)}×`);
   console.log(`Socket.IO binary / attune: total CPU per message ${(sb.cpuPerMsg / a.cpuPerMsg).toFixed(2)}×, user-space (JS) ${(sb.userPerMsg / a.userPerMsg).toFixed(2)}×`);
   console.log('(attune\'s figure includes its whole server: ticks, per-space encoding, the participant time series and the collective-state tracker.)');
 }
