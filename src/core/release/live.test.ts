@@ -86,6 +86,21 @@ describe('live release (R7)', () => {
     expect(small.after.hist).toEqual(small.first.hist);
   });
 
+  it('[R7] a crowd with a small declared group (R6) stays on batches: the groups are not noised', () => {
+    const crowd = DEFAULT_LIVE_POLICY.crowd;
+    if (!crowd) throw new Error('the default policy has a crowd setting');
+    const people = crowd.from + 20;
+    let s = createSpaceState({ ...space, capacity: people + 1, groups: ['small', 'big'] }, { collective: false, heart: false, release: DEFAULT_RELEASE_POLICY });
+    s = step(s, { kind: 'started', at: 0, pulseSeq: 0 }).state;
+    for (let i = 0; i < people; i++) s = step(s, { kind: 'joined', at: 0, conn: i + 1, participantId: `p${i}`, tokenHash: `h${i}`, token: '', consent: true, group: i < 10 ? 'small' : 'big' }).state;
+    for (let i = 0; i < people; i++) s = tap(s, i, 1, Math.sin(i * 2.3) * 0.8, Math.cos(i * 1.3) * 0.8, 100);
+    const first = tick(s, 500);
+    s = tap(s, 0, 2, 0.95, 0.95, 600);
+    const after = tick(s, 1050);
+    expect(after.mean).toEqual(first.mean);
+    expect(after.groups).toEqual(first.groups);
+  });
+
   it('[R7] a policy with a bad crowd setting is refused', () => {
     expect(checkReleasePolicy(DEFAULT_RELEASE_POLICY)).toBeNull();
     expect(checkReleasePolicy({ minCohort: 5, live: { ...DEFAULT_LIVE_POLICY, crowd: { from: 0, batch: 1, noise: 2, meanNoise: 2 } } })).toMatch(/crowd\.from/);

@@ -62,7 +62,10 @@ export interface LivePolicy extends LiveSettings {
   readonly crowd?: LiveSettings & { readonly from: number };
 }
 
-/** The settings that apply to a room of `count` people (R7). */
+/**
+ * The settings that apply when the smallest aggregate released from a snapshot (the room, or
+ * its smallest declared group, R6) holds `count` people (R7).
+ */
 export function liveSettingsFor(policy: LivePolicy, count: number): LiveSettings {
   return policy.crowd && count >= policy.crowd.from ? policy.crowd : policy;
 }

@@ -525,7 +525,11 @@ function tick(state: SpaceState, at: number, participant: boolean, partial: bool
 function releaseLive(state: SpaceState, at: number): ReleasedPulse {
   const policy = state.options.release;
   const m = state.pulse.measure(at);
-  const livePolicy = liveSettingsFor(policy.live as NonNullable<ReleasePolicy['live']>, m.count);
+  // A crowd's settings only while every released aggregate is a crowd: the groups' histograms
+  // (R6) are batched with the room but not noised, so a small group keeps the room on batches.
+  let smallest = m.count;
+  for (const g of state.pulse.groupGrids) smallest = Math.min(smallest, g.n);
+  const livePolicy = liveSettingsFor(policy.live as NonNullable<ReleasePolicy['live']>, smallest);
   const live = state.live;
   // People whose points changed since the snapshot: the machine's own record of them, or — on a
   // cluster's tick owner, whose counts are the nodes' merged partials (§K) — a lower bound read
