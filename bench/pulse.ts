@@ -3,6 +3,8 @@
  *
  * 1. Tick cost of the pulse core at 1k / 10k / 100k participants (incremental histogram and
  *    sums), beside a naive tick that recomputes the same snapshot from every participant.
+ *    Then the whole space machine's tick (release included) under the default release beside
+ *    R2 alone, and with 8 declared groups beside none (bench/support/groupTicks.ts).
  * 2. Server CPU per delivered pulse message with N real WebSocket clients on loopback: the
  *    attune server (child process) beside a plain `ws` server broadcasting pulses of the same
  *    byte size at the same rate (the raw-ws floor) and a plain Socket.IO server (other
@@ -21,7 +23,7 @@ import { quadrantOf } from '../src/core/affect.ts';
 import { createRng } from '../src/core/collective/prng.ts';
 import { binIndex } from '../src/core/histogram.ts';
 import { PulseState } from '../src/core/pulse.ts';
-import { groupTickBench } from './support/groupTicks.ts';
+import { groupTickBench, releaseTickBench } from './support/groupTicks.ts';
 
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 2000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -274,5 +276,6 @@ async function fanoutBench(): Promise<void> {
 console.log(`# bench:pulse — ${new Date().toISOString()} — node ${process.version}`);
 // BENCH_ONLY=groups runs the group row alone (no child servers).
 if (process.env.BENCH_ONLY !== 'groups') tickBench();
+if (process.env.BENCH_ONLY !== 'groups') releaseTickBench();
 groupTickBench();
 if (process.env.BENCH_ONLY !== 'groups') await fanoutBench();

@@ -33,7 +33,7 @@
 import { Aggregate, QUANTUM } from '../aggregate/aggregate.ts';
 import type { RandomWords } from './chacha20.ts';
 import { noiseStream } from './chacha20.ts';
-import { rationalOf, sampleDiscreteGaussian } from './discrete.ts';
+import { discreteGaussian, type Rational, rationalOf } from './discrete.ts';
 import { coarsenParts } from './groups.ts';
 import { quadrantSharesOf } from './release.ts';
 
@@ -106,7 +106,17 @@ export function snapshotDue(live: LiveRelease, changed: number, count: number, p
   return count === 0 && live.snapshot.n > 0;
 }
 
-const draw = (rng: RandomWords, sigma: number) => (sigma > 0 ? Number(sampleDiscreteGaussian(rng, rationalOf(sigma * sigma))) : 0);
+/** σ² as a rational, once per σ (a handful of settings). */
+const variances = new Map<number, Rational>();
+const varianceOf = (sigma: number): Rational => {
+  let v = variances.get(sigma);
+  if (!v) {
+    v = rationalOf(sigma * sigma);
+    if (variances.size < 64) variances.set(sigma, v);
+  }
+  return v;
+};
+const draw = (rng: RandomWords, sigma: number) => (sigma > 0 ? discreteGaussian(rng, varianceOf(sigma)) : 0);
 
 /**
  * The figures a snapshot releases: the coarsened histogram (R2) with noise on each unit, the
