@@ -130,95 +130,94 @@ function progress(label: string, done: number, total: number): void {
 /** The byte size of the pulses attune delivered (JSON text), for the ws baseline. */
 let attunePulseBytes = 0;
 
-async function attuneClients(child: Child): Promise<{ count: () => number; close: () => void }> {
-  let delivered = 0;
-  const clients: AttuneClient[] = [];
-  const batch = 200;
-  for (let i = 0; i < CLIENTS; i += batch) {
-    await Promise.all(
-      Array.from({ length: Math.min(batch, CLIENTS - i) }, async () => {
-        // The project's own protocol client, as phones run it (src/client), over ws.
-        const c = new AttuneClient({ url: child.url, code: child.code ?? '', role: 'participant', consent: true, connect: (url) => new WebSocket(url, { perMessageDeflate: false }) });
-        clients.push(c);
-        c.on('pulse', (m) => {
-          delivered++;
-          if ((delivered & 1023) === 1) attunePulseBytes = Math.max(attunePulseBytes, JSON.stringify(m).length);
-        });
-        await new Promise<void>((res, rej) => {
-          c.on('welcome', () => {
-            c.send({ valence: Math.random() * 2 - 1, arousal: Math.random() * 2 - 1 });
-            res();
-          });
-          c.on('status', (st) => {
-            if (st.state === 'stopped' || st.state === 'waiting') rej(new Error(`attune client ${st.state}: ${st.reason ?? st.closeCode ?? ''}`));
-          });
-          c.start();
-        });
-      }),
-    );
-    progress('attune clients', Math.min(i + batch, CLIENTS), CLIENTS);
-  }
-  return {
-    count: () => delivered,
-    close: () => {
-      for (const c of clients) c.stop();
-    },
-  };
+interface Clients {
+  count: () => number;
+  close: () => void;
 }
 
-async function socketioClients(child: Child, label: string): Promise<{ count: () => number; close: () => void }> {
+/**
+ * Connects CLIENTS clients, 200 at a time: `open` connects one, calls `delivered` for each pulse
+ * it gets, and resolves once it is in; `stop` closes it.
+ */
+async function connectAll<C>(label: string, open: (delivered: () => void) => { client: C; ready: Promise<void> }, stop: (c: C) => void): Promise<Clients> {
   let delivered = 0;
-  const sockets: Socket[] = [];
+  const clients: C[] = [];
   const batch = 200;
   for (let i = 0; i < CLIENTS; i += batch) {
     await Promise.all(
-      Array.from({ length: Math.min(batch, CLIENTS - i) }, async () => {
-        const s = ioClient(child.url, { transports: ['websocket'], reconnection: false, forceNew: true });
-        sockets.push(s);
-        s.on('pulse', () => {
+      Array.from({ length: Math.min(batch, CLIENTS - i) }, () => {
+        const o = open(() => {
           delivered++;
         });
-        await new Promise<void>((res, rej) => {
-          s.once('connect', () => res());
-          s.once('connect_error', rej);
-        });
+        clients.push(o.client);
+        return o.ready;
       }),
     );
     progress(`${label} clients`, Math.min(i + batch, CLIENTS), CLIENTS);
   }
-  return { count: () => delivered, close: () => {
-      for (const s of sockets) s.disconnect();
+  return {
+    count: () => delivered,
+    close: () => {
+      for (const c of clients) stop(c);
     },
   };
 }
 
-async function wsClients(child: Child): Promise<{ count: () => number; close: () => void }> {
-  let delivered = 0;
-  const sockets: WebSocket[] = [];
-  const batch = 200;
-  for (let i = 0; i < CLIENTS; i += batch) {
-    await Promise.all(
-      Array.from({ length: Math.min(batch, CLIENTS - i) }, async () => {
-        const s = new WebSocket(child.url, { perMessageDeflate: false });
-        sockets.push(s);
-        s.on('message', () => {
-          delivered++;
+const attuneClients = (child: Child): Promise<Clients> =>
+  connectAll(
+    'attune',
+    (delivered) => {
+      // The project's own protocol client, as phones run it (src/client), over ws.
+      const c = new AttuneClient({ url: child.url, code: child.code ?? '', role: 'participant', consent: true, connect: (url) => new WebSocket(url, { perMessageDeflate: false }) });
+      let n = 0;
+      c.on('pulse', (m) => {
+        delivered();
+        if ((n++ & 1023) === 0) attunePulseBytes = Math.max(attunePulseBytes, JSON.stringify(m).length);
+      });
+      const ready = new Promise<void>((res, rej) => {
+        c.on('welcome', () => {
+          c.send({ valence: Math.random() * 2 - 1, arousal: Math.random() * 2 - 1 });
+          res();
         });
-        await new Promise<void>((res, rej) => {
-          s.once('open', () => res());
-          s.once('error', rej);
+        c.on('status', (st) => {
+          if (st.state === 'stopped' || st.state === 'waiting') rej(new Error(`attune client ${st.state}: ${st.reason ?? st.closeCode ?? ''}`));
         });
-      }),
-    );
-    progress('ws clients', Math.min(i + batch, CLIENTS), CLIENTS);
-  }
-  return {
-    count: () => delivered,
-    close: () => {
-      for (const s of sockets) s.terminate();
+        c.start();
+      });
+      return { client: c, ready };
     },
-  };
-}
+    (c) => c.stop(),
+  );
+
+const socketioClients = (child: Child, label: string): Promise<Clients> =>
+  connectAll(
+    label,
+    (delivered) => {
+      const s = ioClient(child.url, { transports: ['websocket'], reconnection: false, forceNew: true });
+      s.on('pulse', delivered);
+      const ready = new Promise<void>((res, rej) => {
+        s.once('connect', () => res());
+        s.once('connect_error', rej);
+      });
+      return { client: s, ready };
+    },
+    (s: Socket) => s.disconnect(),
+  );
+
+const wsClients = (child: Child): Promise<Clients> =>
+  connectAll(
+    'ws',
+    (delivered) => {
+      const s = new WebSocket(child.url, { perMessageDeflate: false });
+      s.on('message', delivered);
+      const ready = new Promise<void>((res, rej) => {
+        s.once('open', () => res());
+        s.once('error', rej);
+      });
+      return { client: s, ready };
+    },
+    (s) => s.terminate(),
+  );
 
 interface Measured {
   cpuPerMsg: number;
