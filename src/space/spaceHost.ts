@@ -173,6 +173,10 @@ export interface ClusterHooks {
    * pulse to read, H5) from its first beat.
    */
   opened(spaceId: string): Promise<void>;
+  /** A participant opted out of adaptive feedback (or back in) through this node (Q8): every node hears of it (K12). */
+  optedOut(spaceId: string, participantId: string, optOut: boolean): void;
+  /** The tick owner's council figures of the space (K12), or null when this node counts them itself (it owns the tick, or has not heard from an owner). */
+  figures(spaceId: string): { readonly optedOut: number; readonly evalErrors: number } | null;
 }
 
 interface LiveSpace {
@@ -1466,7 +1470,14 @@ export class SpaceHost {
     if (!live) return fail('SPACE_CLOSED', 'this space has closed');
     this.stepIn(live, { kind: 'feedback-opted', at: this.o.scheduler.now(), participantId: p.id, optOut });
     await this.drain();
+    this.o.cluster?.optedOut(live.record.id, p.id, optOut);
     return ok({ optOut });
+  }
+
+  /** A participant opted out (or back in) through another node of the cluster (K12): this node's set follows. */
+  relayOptOut(spaceId: string, participantId: string, optOut: boolean): void {
+    const live = this.byId.get(spaceId);
+    if (live) this.stepIn(live, { kind: 'feedback-opted', at: this.o.scheduler.now(), participantId, optOut });
   }
 
   /** How many reflection prompts the space's council approved (0 without a council). */
@@ -1498,7 +1509,9 @@ export class SpaceHost {
     if (!live) return fail('SPACE_CLOSED', 'this space has closed');
     const g = live.state.gov;
     const k = this.options.release.minCohort;
-    const opted = g.optedOut.size;
+    // On a cluster, the tick owner's figures (K12): one count for the whole space, on every node.
+    const figures = this.o.cluster?.figures(spaceId) ?? { optedOut: g.optedOut.size, evalErrors: g.evalErrors };
+    const opted = figures.optedOut;
     const fields = governanceFields(g);
     return ok({
       space: live.record.code,
@@ -1512,7 +1525,7 @@ export class SpaceHost {
       notifications: g.noticeSeq,
       settings: g.settings,
       optOuts: opted === 0 || opted >= k ? opted : null,
-      evalErrors: g.evalErrors,
+      evalErrors: figures.evalErrors,
     });
   }
 

@@ -175,15 +175,18 @@ export function createSpaceState(space: SpaceSettings, options: Partial<MachineO
  * each tick takes the merged partials) that decides over `gov`, the governance state of the
  * owner node's own machine of the space — one state per node, so an act applied there is what
  * the owner's next tick shows and evaluates. Its derived parts start afresh, as after a restart
- * (Q12): the history window, and no decision in flight.
+ * (Q12): the history window, and no decision in flight; the count of failed evaluations goes on
+ * from `carried` (the previous owners', K12).
  */
-export function createOwnerState(space: SpaceSettings, options: Partial<MachineOptions>, gov: GovernanceState, started: Extract<SpaceEvent, { kind: 'started' }>): SpaceState {
+export function createOwnerState(space: SpaceSettings, options: Partial<MachineOptions>, gov: GovernanceState, started: Extract<SpaceEvent, { kind: 'started' }>, carried: { readonly evalErrors?: number } = {}): SpaceState {
   const own = createSpaceState(space, options);
   step(own, started);
   const state: SpaceState = { ...own, gov };
   gov.history = new PolicyHistory();
   gov.pending = false;
   gov.changed = true;
+  // The space's count of failed evaluations goes on from the owners before this one (K12).
+  gov.evalErrors = Math.max(gov.evalErrors, carried.evalErrors ?? 0);
   return state;
 }
 

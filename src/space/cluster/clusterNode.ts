@@ -30,7 +30,7 @@
  */
 import type { Bus, Disposable, KvStore } from '../../bus/port.ts';
 import { decideLease, decodeLease, encodeLease, type LeaseSighting, type LeaseValue, sight } from '../../core/cluster/lease.ts';
-import { decodePartial, encodePartial, mergePartials, type PartialAggregate } from '../../core/cluster/partial.ts';
+import { type CouncilFigures, decodePartial, encodePartial, mergePartials, type PartialAggregate } from '../../core/cluster/partial.ts';
 import type { HeartWindow } from '../../core/collective/heartSynchrony.ts';
 import { beatPeriodMs, isParticipantBeat } from '../../core/space/beats.ts';
 import { type ErrorCode, fail, type Result } from '../../core/errors.ts';
@@ -80,6 +80,8 @@ export const clusterSubjects = {
   act: (spaceId: string) => `space.${spaceId}.cluster.act`,
   /** A node applied a council act and stored the space's governance (K12). */
   governance: (spaceId: string) => `space.${spaceId}.cluster.governance`,
+  /** A participant opted out of adaptive feedback, or back in, through a node (K12). */
+  opted: (spaceId: string) => `space.${spaceId}.cluster.opted`,
   /** The owner's answers to the acts a node sent it. */
   reply: (nodeId: string) => `cluster.reply.${nodeId}`,
   spaces: 'cluster.spaces',
@@ -125,6 +127,10 @@ interface ClusterSpace {
   readonly hearts: Map<string, HeartWindow>;
   /** What this node last sent of its own heart window: `end:tracked:sharing:rows`. */
   heartKey: string;
+  /** The council figures on the latest partial of a tick owner (K12), and whose they were. */
+  ownerFigures: (CouncilFigures & { readonly node: string }) | null;
+  /** The failed evaluations the lease said when this node last read it (K12). */
+  leaseEvalErrors: number;
 }
 
 /** Published seqs remembered per space: far more than NATS can have in flight to this node's own subscriptions. */
@@ -202,6 +208,17 @@ export class ClusterNode {
       return p;
     },
     opened: (spaceId) => this.spaces.get(spaceId)?.round ?? Promise.resolve(),
+    optedOut: (spaceId, participantId, optOut) => {
+      if (this.stopped || !this.spaces.has(spaceId)) return;
+      this.o.bus.publish(clusterSubjects.opted(spaceId), enc.encode(JSON.stringify({ node: this.nodeId, participant: participantId, optOut })));
+    },
+    figures: (spaceId) => {
+      const cs = this.spaces.get(spaceId);
+      if (!cs || cs.ownedRevision !== null) return null;
+      const f = cs.ownerFigures;
+      // The current owner's figures; between owners, the last owner's (a taker goes on from them).
+      return f ? { optedOut: f.optedOut, evalErrors: Math.max(f.evalErrors, cs.leaseEvalErrors) } : null;
+    },
     forward: (spaceId, act) => {
       const cs = this.spaces.get(spaceId);
       if (!cs || this.stopped || cs.ownedRevision !== null || cs.owner === null || cs.owner === this.nodeId) return null;
@@ -344,7 +361,7 @@ export class ClusterNode {
 
   private track(spaceId: string): void {
     if (this.spaces.has(spaceId) || this.stopped) return;
-    const cs: ClusterSpace = { id: spaceId, partials: new Map(), subs: [], seen: null, ownedRevision: null, renewedAt: -Infinity, owner: null, round: null, machine: null, beat: null, lastPulse: null, lastKey: '', lastSentAt: -Infinity, published: [], hearts: new Map(), heartKey: '' };
+    const cs: ClusterSpace = { id: spaceId, partials: new Map(), subs: [], seen: null, ownedRevision: null, renewedAt: -Infinity, owner: null, round: null, machine: null, beat: null, lastPulse: null, lastKey: '', lastSentAt: -Infinity, published: [], hearts: new Map(), heartKey: '', ownerFigures: null, leaseEvalErrors: 0 };
     this.spaces.set(spaceId, cs);
     this.leaseObserver?.setLeaseOwned(spaceId, false);
     const bus = this.o.bus;
@@ -354,6 +371,7 @@ export class ClusterNode {
       bus.subscribe(clusterSubjects.claim(spaceId), (bytes) => this.onClaim(cs, bytes)),
       bus.subscribe(clusterSubjects.act(spaceId), (bytes) => this.onAct(cs, bytes)),
       bus.subscribe(clusterSubjects.governance(spaceId), (bytes) => this.onGovernance(cs, bytes)),
+      bus.subscribe(clusterSubjects.opted(spaceId), (bytes) => this.onOpted(cs, bytes)),
       bus.subscribe(subjects.participantPulse(spaceId), onPulse),
       bus.subscribe(subjects.displayPulse(spaceId), onPulse),
       bus.subscribe(subjects.control(spaceId), () => this.untrack(cs, true)),
@@ -380,6 +398,7 @@ export class ClusterNode {
     if (!p) return;
     cs.partials.set(p.node, { partial: p, receivedAt: this.o.scheduler.now() });
     if (p.heart) cs.hearts.set(p.node, p.heart);
+    if (p.gov && p.node !== this.nodeId) cs.ownerFigures = { node: p.node, ...p.gov };
   }
 
   private onClaim(cs: ClusterSpace, bytes: Uint8Array): void {
@@ -392,6 +411,18 @@ export class ClusterNode {
     if (m.node === this.nodeId || typeof m.participant !== 'string') return;
     const st = this.host?.stateOf(cs.id);
     if (st?.participants.has(m.participant) || st?.pulse.has(m.participant)) this.host?.forget(cs.id, m.participant);
+  }
+
+  /** A participant opted out (or back in) through another node: every node keeps the same set, so a taker counts them all (K12). */
+  private onOpted(cs: ClusterSpace, bytes: Uint8Array): void {
+    let m: { node?: unknown; participant?: unknown; optOut?: unknown };
+    try {
+      m = JSON.parse(dec.decode(bytes)) as typeof m;
+    } catch {
+      return;
+    }
+    if (m.node === this.nodeId || typeof m.participant !== 'string' || typeof m.optOut !== 'boolean') return;
+    this.host?.relayOptOut(cs.id, m.participant, m.optOut);
   }
 
   /** Another node applied a council act (or rotated the steward token): read it back from storage (K12, K6). */
@@ -434,12 +465,14 @@ export class ClusterNode {
       const heart = st.heart && (st.heart.tracked > 0 || cs.heartKey !== '') ? st.heart.window(now) : null;
       const heartKey = heart ? `${heart.end}:${heart.tracked}:${heart.sharing}:${heart.rows.length}` : '';
       const heartChanged = heart !== null && heartKey !== cs.heartKey;
-      const key = `${st.pulse.grid.version}:${st.pulse.groupGrids.map((g) => g.version).join(',')}:${st.connected}:${st.displays}:${feeds}`;
+      // The owner's partial carries the council figures it counts for the whole space (K12).
+      const gov: CouncilFigures | null = cs.ownedRevision !== null && cs.machine ? { optedOut: st.gov.optedOut.size, evalErrors: st.gov.evalErrors } : null;
+      const key = `${st.pulse.grid.version}:${st.pulse.groupGrids.map((g) => g.version).join(',')}:${st.connected}:${st.displays}:${feeds}:${gov ? `${gov.optedOut}:${gov.evalErrors}` : ''}`;
       if (key === cs.lastKey && !heartChanged && now - cs.lastSentAt < this.t.heartbeatMs) continue;
       cs.lastKey = key;
       cs.lastSentAt = now;
       if (heart) cs.heartKey = heart.tracked > 0 ? heartKey : '';
-      const p: PartialAggregate = { node: this.nodeId, at: now, connected: st.connected, displays: st.displays, feeds, grid: st.pulse.grid, groups: st.pulse.groupGrids, ...(heartChanged ? { heart } : {}) };
+      const p: PartialAggregate = { node: this.nodeId, at: now, connected: st.connected, displays: st.displays, feeds, grid: st.pulse.grid, groups: st.pulse.groupGrids, ...(heartChanged ? { heart } : {}), ...(gov ? { gov } : {}) };
       this.o.bus.publish(clusterSubjects.partial(cs.id), enc.encode(encodePartial(p)));
     }
   }
@@ -464,8 +497,13 @@ export class ClusterNode {
 
   private leaseValue(cs: ClusterSpace, node: string | null): Uint8Array {
     const last = cs.lastPulse;
-    const v: LeaseValue = { node, seq: Math.max(last?.seq ?? 0, cs.machine?.pulse.lastSeq ?? 0), smoothed: last?.smoothed ?? null, at: last?.at ?? 0 };
+    const v: LeaseValue = { node, seq: Math.max(last?.seq ?? 0, cs.machine?.pulse.lastSeq ?? 0), smoothed: last?.smoothed ?? null, at: last?.at ?? 0, evalErrors: this.evalErrorsOf(cs) };
     return encodeLease(v);
+  }
+
+  /** The space's failed evaluations as far as this node knows (K12): its own count as owner, the last owner's, the lease's. */
+  private evalErrorsOf(cs: ClusterSpace): number {
+    return Math.max(this.host?.stateOf(cs.id)?.gov.evalErrors ?? 0, cs.ownerFigures?.evalErrors ?? 0, cs.leaseEvalErrors);
   }
 
   private async leaseRound(cs: ClusterSpace): Promise<void> {
@@ -500,7 +538,10 @@ export class ClusterNode {
     }
     if (this.stopped || !this.spaces.has(cs.id)) return;
     const now = sch.now();
-    if (entry) cs.seen = sight(cs.seen, entry.revision, now);
+    if (entry) {
+      cs.seen = sight(cs.seen, entry.revision, now);
+      cs.leaseEvalErrors = Math.max(cs.leaseEvalErrors, entry.value.evalErrors);
+    }
     const action = decideLease(this.nodeId, entry, cs.seen, now, this.t.leaseMs);
     switch (action.kind) {
       case 'wait':
@@ -564,7 +605,7 @@ export class ClusterNode {
     const smoothedAt = useLease ? lease.at : (fromBus?.at ?? now);
     // It decides over this node's governance state of the space, read back from storage first
     // (Q12): the council, policies and their cooldowns, the feedback in force go on (K12).
-    const machine = createOwnerState(st.space, host.options, st.gov, { kind: 'started', at: now, pulseSeq: seq, ...(smoothed ? { smoothed, smoothedAt } : {}) });
+    const machine = createOwnerState(st.space, host.options, st.gov, { kind: 'started', at: now, pulseSeq: seq, ...(smoothed ? { smoothed, smoothedAt } : {}) }, { evalErrors: Math.max(this.evalErrorsOf(cs), lease?.evalErrors ?? 0) });
     host.syncGovernance(cs.id).catch((e) => this.report(`could not read the council of space ${cs.id}`, e));
     cs.machine = machine;
     if (fromBus || lease) this.takeovers.push({ spaceId: cs.id, at: now, sincePulseMs: fromBus ? now - fromBus.at : null });
