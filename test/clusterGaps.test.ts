@@ -3,7 +3,8 @@
  * processes, the machine's real nats-server (JetStream KV) and PostgreSQL, each run in a cluster
  * name and a schema of its own (bench/support/attuneNodes.ts): a new space has a tick owner from
  * its first beat (K2); a display mode chosen through one node reaches every node's SSE stream
- * (K12); the council's opt-out and failed-evaluation counts are the space's, on every node (K12).
+ * (K12); the council's opt-out and failed-evaluation counts are the space's, on every node (K12);
+ * a decision logged by an owner killed before it applied it takes effect on the taker (K12, M5).
  */
 import WebSocket from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -188,5 +189,57 @@ describe('cluster gaps closed (attune processes, NATS + PostgreSQL)', () => {
     const back = await fetch(`${n3.url}/api/spaces/${code}/feedback/opt-out`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${people[0]?.token}` }, body: JSON.stringify({ optOut: false }) });
     expect(back.status).toBe(200);
     await until('two opt-outs (withheld) on both nodes', async () => (await Promise.all([n2, n3].map(council))).every((v) => v.optOuts === null));
+  });
+
+  it('[K12][M5] a decision the owner logged and died before applying (kill -9 between log and apply) takes effect on the taker, once: logged once, applied from the log', { timeout: 90_000 }, async () => {
+    const env = await clusterEnv({ prefix: 'cgr' });
+    envs.push(env);
+    const k = ['--min-cohort', '3'];
+    // n1 kills itself (SIGKILL) as soon as a policy.fired entry is durable, before it applies it.
+    const n1 = await env.start('n1', k, { ATTUNE_CRASH_AFTER_LOG: 'policy.fired' });
+    const n2 = await env.start('n2', k);
+    const { code, stewardToken } = await createSpace(n1, 'log before effect');
+    // Three people on n2, which survives; they move, so the live release (R7) releases the pulse.
+    const people: RecordedClient[] = [];
+    for (let i = 0; i < 3; i++) {
+      const c = joinSpace(n2.wsUrl, code);
+      clients.push(c);
+      await c.next('welcome', undefined, 10_000);
+      c.client.send({ valence: 0.5, arousal: 0.1 * i });
+      people.push(c);
+    }
+    for (const c of people) c.client.send({ valence: -0.2, arousal: 0.4 });
+    const pulseOf = async () => (await (await fetch(`${n2.url}/api/spaces/${code}/pulse`)).json()) as { suppressed: boolean; feedback?: { mode: string; entry: number | null; policy: { name: string } | null } };
+    await until('a released pulse of three', async () => (await pulseOf()).suppressed === false);
+    // A council and a policy through n2; n1, the owner, takes each act, then fires the policy.
+    const post = async (path: string, token: string, body: unknown) => {
+      const x = await fetch(`${n2.url}/api/spaces/${code}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(body) });
+      return { status: x.status, json: (await x.json()) as Record<string, unknown> };
+    };
+    expect((await post('/council', stewardToken, { rules: { quorum: 1 } })).status).toBe(201);
+    const member = String((await post('/council/members', stewardToken, { name: 'Ada' })).json.memberToken);
+    const calm = policyJson({ name: 'calm with three', when: 'pulse.count >= 3.0', action: { feedback: { mode: 'calm', minutes: 10 } }, cooldownSeconds: 600 });
+    const proposal = await post('/council/proposals', member, { policy: calm });
+    expect(proposal.status).toBe(201);
+    expect((await post(`/council/proposals/${String(proposal.json.proposal)}/votes`, member, { vote: 'yes' })).json).toMatchObject({ status: 'adopted' });
+    // The owner fires, logs policy.fired and dies before the effect.
+    await n1.exited;
+    expect(n1.proc.signalCode).toBe('SIGKILL');
+    const fired = async () => {
+      const page = (await (await fetch(`${n2.url}/log/entries?start=0&limit=256`)).json()) as { entries: { index: number; entry: { type: string } | null }[] };
+      return page.entries.filter((e) => e.entry?.type === 'policy.fired');
+    };
+    const logged = await fired();
+    expect(logged).toHaveLength(1);
+    // n2 takes the tick over and applies the logged decision: calm, linked to that very entry.
+    await until('calm on the taker', async () => (await pulseOf()).feedback?.mode === 'calm', 15_000);
+    const p = await pulseOf();
+    expect(p.feedback?.policy?.name).toBe(calm.name);
+    expect(p.feedback?.entry).toBe(logged[0]?.index);
+    // Applied, not decided again: the cooldown runs from the logged firing, and nothing more is logged.
+    const view = (await (await fetch(`${n2.url}/api/spaces/${code}/council`)).json()) as { policies: { fired: number; lastFiredAt: number | null }[] };
+    expect(view.policies[0]?.fired).toBe(1);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(await fired()).toHaveLength(1);
   });
 });

@@ -42,8 +42,8 @@ export interface ClusterEnv {
   readonly db: string;
   readonly dataDir: string;
   readonly nodes: AttuneNode[];
-  /** Starts a node (`attune serve --cluster … --db … --node-id id`), resolving once it listens. */
-  start(id: string, extra?: readonly string[]): Promise<AttuneNode>;
+  /** Starts a node (`attune serve --cluster … --db … --node-id id`, with `env` added to its environment), resolving once it listens. */
+  start(id: string, extra?: readonly string[], env?: Readonly<Record<string, string>>): Promise<AttuneNode>;
   /** Kills what still runs, drops the schema and the KV bucket. */
   dispose(): Promise<void>;
 }
@@ -69,9 +69,9 @@ export async function clusterEnv(o: { readonly prefix?: string; readonly databas
   if (!sqlite) await adminQuery(`CREATE SCHEMA ${schema}`);
   const db = sqlite ? join(dataDir, 'attune.db') : `${PG_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}`;
   const nodes: AttuneNode[] = [];
-  const start = async (id: string, extra: readonly string[] = []): Promise<AttuneNode> => {
+  const start = async (id: string, extra: readonly string[] = [], env: Readonly<Record<string, string>> = {}): Promise<AttuneNode> => {
     const args = [join(ROOT, 'bin', 'attune.js'), 'serve', '--port', '0', '--no-build', '--db', db, '--data-dir', dataDir, ...(sqlite ? [] : ['--cluster', NATS_URL, '--cluster-name', name, '--node-id', id]), ...extra];
-    const proc = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ATTUNE_LOG_LEVEL: process.env.ATTUNE_LOG_LEVEL ?? 'warn' } });
+    const proc = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ATTUNE_LOG_LEVEL: process.env.ATTUNE_LOG_LEVEL ?? 'warn', ...env } });
     let out = '';
     const exited = new Promise<number | null>((r) => proc.on('exit', (code) => r(code)));
     const url = await new Promise<string>((res, rej) => {

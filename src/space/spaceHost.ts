@@ -34,7 +34,7 @@ import type { Cancel, Scheduler } from './scheduler.ts';
 import { checkSpaceTemplate } from '../core/templates/spaceTemplateFields.ts';
 import { checkRetentionDays, DAY_MS, DEFAULT_RETENTION_MS, retentionDue } from '../core/retention.ts';
 import { isDisplayMode } from '../core/displayMode.ts';
-import { type GovernanceSnapshot, type GovernanceState, governanceFields, isDerived, type Member, type Notice as PolicyNotice, restoreGovernance } from '../core/policy/governance.ts';
+import { councilActOfEntry, type GovernanceSnapshot, type GovernanceState, governanceFields, isDerived, type Member, type Notice as PolicyNotice, restoreGovernance } from '../core/policy/governance.ts';
 import { checkPolicy } from '../core/policy/checkPolicy.ts';
 import { type DryRunReport, dryRun } from '../core/policy/dryRun.ts';
 import { recordedOptions } from '../core/space/record.ts';
@@ -144,6 +144,11 @@ export interface SpaceHostOptions {
   readonly screenStory?: (text: string) => string[];
   /** One space on several nodes (SPEC §K, src/space/cluster): pulses come from the space's tick owner. */
   readonly cluster?: ClusterHooks;
+  /**
+   * Called once an act's log entry is durable, before the act takes effect (its type): a failure
+   * point at the process level for tests (`ATTUNE_CRASH_AFTER_LOG`, src/server/createServer.ts).
+   */
+  readonly afterLogged?: (type: string) => void;
 }
 
 /**
@@ -424,6 +429,31 @@ export class SpaceHost {
     if (live) this.logThen(live, fx);
   }
 
+  /**
+   * Applies the council acts of a space that the public log holds after the last entry its stored
+   * governance applied (K12): a taker calls it once it read the stored state back, before its
+   * machine decides anything, so an act a dead owner logged but never applied (or stored) takes
+   * effect — logged once, before its effect, as everywhere (M5). Resolves how many it applied,
+   * once what they changed is stored.
+   */
+  async applyLoggedGovernance(spaceId: string): Promise<number> {
+    const live = this.byId.get(spaceId);
+    const since = this.o.governance.since;
+    const after = live?.state.gov.applied ?? null;
+    if (!live || !since || after === null) return 0;
+    const tail = await since.call(this.o.governance, spaceId, after);
+    let n = 0;
+    for (const { index, act } of tail) {
+      const a = councilActOfEntry(act.type, act.payload, act.at);
+      const applied = live.state.gov.applied;
+      if (!a || (applied !== null && index <= applied) || this.byId.get(spaceId) !== live) continue;
+      this.stepIn(live, { kind: 'act-logged', at: act.at, act: a, reply: 0, entry: index });
+      n++;
+    }
+    await this.drain();
+    return n;
+  }
+
   /** The tick owner's pulse of a cluster space, as every node's sockets got it (reads and welcomes return it). */
   setClusterPulse(spaceId: string, bytes: Uint8Array): void {
     const live = this.byId.get(spaceId);
@@ -610,6 +640,7 @@ export class SpaceHost {
     const then = fx.next;
     this.o.governance.record(fx.act).then(
       (entry) => {
+        this.o.afterLogged?.(fx.act.type);
         // The log's index of the entry goes with the act, so screens can link to it (Q8).
         const next = then.kind === 'act-logged' && typeof entry === 'number' ? { ...then, entry } : then;
         if (this.byId.get(live.record.id) === live) this.stepIn(live, next);

@@ -131,6 +131,8 @@ interface ClusterSpace {
   ownerFigures: (CouncilFigures & { readonly node: string }) | null;
   /** The failed evaluations the lease said when this node last read it (K12). */
   leaseEvalErrors: number;
+  /** Settles once this node, as the new owner, read the council back and applied the log's tail (K12). */
+  ready: Promise<void> | null;
 }
 
 /** Published seqs remembered per space: far more than NATS can have in flight to this node's own subscriptions. */
@@ -169,6 +171,8 @@ export class ClusterNode {
   private nextAct = 1;
   /** Told when this node gains or loses a tick lease (metrics). */
   leaseObserver: LeaseObserver | null = null;
+  /** Council acts this node applied from the log on taking a space over (K12): logged by an owner that died before applying them. */
+  readonly replayed: { readonly spaceId: string; readonly acts: number }[] = [];
   /** Takeovers by this node: when, and how long since the last pulse it saw (failover figures). */
   readonly takeovers: { readonly spaceId: string; readonly at: number; readonly sincePulseMs: number | null }[] = [];
 
@@ -274,11 +278,13 @@ export class ClusterNode {
       answer(fail('BAD_REQUEST', 'not a council act'));
       return;
     }
-    if (cs.ownedRevision === null || !this.host) {
+    const host = this.host;
+    if (cs.ownedRevision === null || !host) {
       answer('moved');
       return;
     }
-    this.host.takeAct(cs.id, act).then(answer, (e: unknown) => {
+    // A new owner takes acts once it applied what the log holds beyond the stored council (K12).
+    (cs.ready ?? Promise.resolve()).then(() => host.takeAct(cs.id, act)).then(answer, (e: unknown) => {
       this.report(`could not take a council act of space ${cs.id}`, e);
       answer(fail('INTERNAL', 'the act failed on the node that runs this space'));
     });
@@ -361,7 +367,7 @@ export class ClusterNode {
 
   private track(spaceId: string): void {
     if (this.spaces.has(spaceId) || this.stopped) return;
-    const cs: ClusterSpace = { id: spaceId, partials: new Map(), subs: [], seen: null, ownedRevision: null, renewedAt: -Infinity, owner: null, round: null, machine: null, beat: null, lastPulse: null, lastKey: '', lastSentAt: -Infinity, published: [], hearts: new Map(), heartKey: '', ownerFigures: null, leaseEvalErrors: 0 };
+    const cs: ClusterSpace = { id: spaceId, partials: new Map(), subs: [], seen: null, ownedRevision: null, renewedAt: -Infinity, owner: null, round: null, machine: null, beat: null, lastPulse: null, lastKey: '', lastSentAt: -Infinity, published: [], hearts: new Map(), heartKey: '', ownerFigures: null, leaseEvalErrors: 0, ready: null };
     this.spaces.set(spaceId, cs);
     this.leaseObserver?.setLeaseOwned(spaceId, false);
     const bus = this.o.bus;
@@ -522,7 +528,7 @@ export class ClusterNode {
       });
       if (this.stopped || !this.spaces.has(cs.id)) return;
       if (r !== null) {
-        this.own(cs, r, began, null, cs.ownedRevision === held);
+        await this.own(cs, r, began, null, cs.ownedRevision === held);
         return;
       }
       // Someone else wrote it since: read it below and act on what it says.
@@ -550,7 +556,7 @@ export class ClusterNode {
         return;
       case 'create': {
         const r = await kv.create(key, this.leaseValue(cs, this.nodeId));
-        if (r !== null) this.own(cs, r, began, entry);
+        if (r !== null) await this.own(cs, r, began, entry);
         return;
       }
       case 'renew':
@@ -564,7 +570,7 @@ export class ClusterNode {
         }
         // Our own renewal of the revision we wrote last: nobody ticked meanwhile, so a pause
         // (late renewals on a busy machine) resumes with the same machine, tracker and all.
-        this.own(cs, r, began, entry, action.kind === 'renew' && entry?.revision === cs.ownedRevision);
+        await this.own(cs, r, began, entry, action.kind === 'renew' && entry?.revision === cs.ownedRevision);
         return;
       }
     }
@@ -574,7 +580,7 @@ export class ClusterNode {
     if (cs.ownedRevision !== null && this.o.scheduler.now() - cs.renewedAt > this.t.leaseMs - this.t.renewMs) this.pause(cs);
   }
 
-  private own(cs: ClusterSpace, revision: number, began: number, entry: { revision: number; value: LeaseValue } | null, continued = false): void {
+  private async own(cs: ClusterSpace, revision: number, began: number, entry: { revision: number; value: LeaseValue } | null, continued = false): Promise<void> {
     if (this.stopped) return;
     cs.ownedRevision = revision;
     cs.renewedAt = began;
@@ -586,16 +592,29 @@ export class ClusterNode {
       this.leaseObserver?.setLeaseOwned(cs.id, true);
       return;
     }
-    this.startTicking(cs, entry?.value ?? null);
     this.leaseObserver?.leaseAcquired(cs.id);
     this.leaseObserver?.setLeaseOwned(cs.id, true);
+    await this.startTicking(cs, entry?.value ?? null);
   }
 
-  /** Becomes the space's tick owner: a machine with no participants of its own, continuing the pulse. */
-  private startTicking(cs: ClusterSpace, lease: LeaseValue | null): void {
+  /**
+   * Becomes the space's tick owner: reads the council back from storage and applies the acts the
+   * log holds beyond it (K12: a decision a dead owner logged but never applied takes effect now,
+   * before this machine decides anything), then a machine with no participants of its own,
+   * continuing the pulse.
+   */
+  private async startTicking(cs: ClusterSpace, lease: LeaseValue | null): Promise<void> {
     const host = this.host;
-    const st = host?.stateOf(cs.id);
-    if (!host || !st) return;
+    if (!host?.stateOf(cs.id)) return;
+    const ready = (async () => {
+      await host.syncGovernance(cs.id);
+      const applied = await host.applyLoggedGovernance(cs.id);
+      if (applied > 0) this.replayed.push({ spaceId: cs.id, acts: applied });
+    })().catch((e: unknown) => this.report(`could not read the council of space ${cs.id} back`, e));
+    cs.ready = ready;
+    await ready;
+    const st = host.stateOf(cs.id);
+    if (!st || this.stopped || cs.ownedRevision === null || cs.machine || !this.spaces.has(cs.id)) return;
     const sch = this.o.scheduler;
     const now = sch.now();
     const fromBus = cs.lastPulse;
@@ -606,7 +625,6 @@ export class ClusterNode {
     // It decides over this node's governance state of the space, read back from storage first
     // (Q12): the council, policies and their cooldowns, the feedback in force go on (K12).
     const machine = createOwnerState(st.space, host.options, st.gov, { kind: 'started', at: now, pulseSeq: seq, ...(smoothed ? { smoothed, smoothedAt } : {}) }, { evalErrors: Math.max(this.evalErrorsOf(cs), lease?.evalErrors ?? 0) });
-    host.syncGovernance(cs.id).catch((e) => this.report(`could not read the council of space ${cs.id}`, e));
     cs.machine = machine;
     if (fromBus || lease) this.takeovers.push({ spaceId: cs.id, at: now, sincePulseMs: fromBus ? now - fromBus.at : null });
     this.startBeats(cs);
