@@ -894,14 +894,16 @@ export class SpaceHost {
     });
   }
 
-  /** CONSENT_CHANGED (V1), naming the version agreed to and the current one. */
-  private consentChanged(agreed: string): Result<never> {
-    return fail('CONSENT_CHANGED', `the consent text changed since you agreed (you agreed to version ${agreed.slice(0, 12)}…, the current one is ${this.consentVersion.slice(0, 12)}…): read it again (GET /api/consent) and agree to continue`);
+  /** CONSENT_CHANGED (V1), naming the version agreed to (none: a session from before consent records) and the current one. */
+  private consentChanged(agreed: string | undefined): Result<never> {
+    const was = agreed === undefined ? 'no consent of yours is on record (your session is older than consent records)' : `you agreed to version ${agreed.slice(0, 12)}…`;
+    return fail('CONSENT_CHANGED', `the consent text changed since you agreed (${was}, the current one is ${this.consentVersion.slice(0, 12)}…): read it again (GET /api/consent) and agree to continue`);
   }
 
   /**
    * A resume by token (W4). Unknown tokens resolve NOT_FOUND as a value (W13). A participant
-   * whose last recorded consent is to an older consent text is refused with CONSENT_CHANGED
+   * whose last recorded consent is to an older consent text, or who has no consent on record (a
+   * session from before consent records), is refused with CONSENT_CHANGED
    * (V1) — unless the resume carries the current version (`consentVersion`: they have just
    * agreed to it on their screen), which is then recorded before they re-enter.
    */
@@ -916,8 +918,9 @@ export class SpaceHost {
     await this.lastWrite.catch(() => {});
     // The pulse's consent only: a story's own consent step has its own text and version (ST2a).
     const agreed = (await this.o.storage.listConsents(p.id)).filter((x) => x.purposes.includes('pulse')).at(-1)?.hash;
-    // Sessions from before consent records (none stored) are not refused: nothing says what they saw.
-    if (agreed !== undefined && agreed !== this.consentVersion) {
+    // A session from before consent records (none stored) is asked like a changed text: nothing
+    // says what they saw, so the current text is what they must agree to.
+    if (agreed !== this.consentVersion) {
       if (consentVersion !== this.consentVersion) return this.consentChanged(agreed);
       await this.o.storage.recordConsent({ participantId: p.id, at: this.o.scheduler.now(), hash: this.consentVersion, purposes: [...CONSENT_PURPOSES] });
     }
