@@ -182,7 +182,15 @@ export interface ClusterHooks {
   optedOut(spaceId: string, participantId: string, optOut: boolean): void;
   /** The tick owner's council figures of the space (K12), or null when this node counts them itself (it owns the tick, or has not heard from an owner). */
   figures(spaceId: string): { readonly optedOut: number; readonly evalErrors: number } | null;
+  /**
+   * A story act (decision, settings) or a display control asked for on this node (ST15): sent to
+   * the tick owner, which takes it; resolves its answer. Null when this node takes it itself.
+   */
+  forwardStory(spaceId: string, req: StoryRequest): Promise<Result<unknown>> | null;
 }
+
+/** A story act or a gathering-display control, as the tick owner takes it (ST15). */
+export type StoryRequest = { readonly kind: 'act'; readonly act: Extract<SpaceAct, { kind: 'story-decision' | 'story-settings' }> } | { readonly kind: 'control'; readonly control: StoryControl; readonly storyId: string | null };
 
 interface LiveSpace {
   record: SpaceRecord;
@@ -253,7 +261,8 @@ export class SpaceHost {
 
   constructor(o: SpaceHostOptions) {
     this.o = o;
-    this.options = { ...DEFAULT_MACHINE_OPTIONS, ...o.machine };
+    // A cluster node's machines hold one node's partial: the tick owner moves the gathering display (ST15).
+    this.options = { ...DEFAULT_MACHINE_OPTIONS, ...o.machine, ...(o.cluster ? { storiesFromOwner: true } : {}) };
     this.capacity = o.capacity ?? 1000;
     this.maxCapacity = o.maxCapacity ?? 100_000;
     this.ttlMs = o.ttlMs ?? 120_000;
@@ -343,6 +352,10 @@ export class SpaceHost {
         // The council and what it set, as the node that applied them stored them (S12, K12).
         const gov = await this.o.storage.getGovernance(space.id);
         if (gov) restoreGovernance(state.gov, JSON.parse(gov) as GovernanceSnapshot, space.groups ?? []);
+        // The stories and their settings, as the nodes that took them stored them (ST13, ST15).
+        const storySettings = await this.o.storage.getStorySettings(space.id);
+        if (storySettings) state.stories.settings = storySettings;
+        for (const st of await this.storedStories(space.id)) restoreStory(state.stories, st);
         if (this.byId.has(spaceId) || this.stopped) return this.byId.has(spaceId);
         const live = this.adopt(space, state);
         this.stepIn(live, { kind: 'started', at: now, pulseSeq: 0 });
@@ -394,6 +407,55 @@ export class SpaceHost {
     const live = this.byId.get(spaceId);
     if (!live || stored === null) return;
     this.stepIn(live, { kind: 'governance-synced', at: this.o.scheduler.now(), snapshot: JSON.parse(stored) as GovernanceSnapshot });
+  }
+
+  /**
+   * Another node changed the space's stories or their settings and stored it (ST15): this node's
+   * copy becomes the stored one, so it answers the queue and the authors as that node would.
+   */
+  async syncStories(spaceId: string): Promise<void> {
+    const live = this.byId.get(spaceId);
+    if (!live) return;
+    const settings = (await this.o.storage.getStorySettings(spaceId)) ?? { enabled: false, moderation: 'pre' as const };
+    const stories = await this.storedStories(spaceId);
+    if (this.byId.get(spaceId) === live) this.stepIn(live, { kind: 'stories-synced', at: this.o.scheduler.now(), settings, stories });
+  }
+
+  /** The gathering display's view the tick owner published (ST15): what this node's displays get after their welcome, and `GET …/stories/shown`. */
+  storiesViewed(spaceId: string, view: StoriesView): void {
+    const live = this.byId.get(spaceId);
+    if (live) this.stepIn(live, { kind: 'stories-viewed', at: this.o.scheduler.now(), view });
+  }
+
+  /**
+   * A story act or display control another node asked this node, the tick owner, to take (ST15):
+   * taken here, one act at a time with this node's own; resolves once what it changed is durable.
+   */
+  async takeStory(spaceId: string, req: StoryRequest): Promise<Result<unknown>> {
+    const live = this.byId.get(spaceId);
+    if (!live) return fail('SPACE_CLOSED', 'the space has closed');
+    const r = await this.storyHere(live, req);
+    await this.drain();
+    return r;
+  }
+
+  /** A story act or control: on a cluster, taken by the tick owner (ST15); this node then reads the stories back. */
+  private storyRequest(live: LiveSpace, req: StoryRequest): Promise<Result<unknown>> {
+    const away = this.o.cluster?.forwardStory(live.record.id, req) ?? null;
+    if (!away) return this.storyHere(live, req);
+    return away.then(async (r) => {
+      if (r.ok) await this.syncStories(live.record.id);
+      return r;
+    });
+  }
+
+  /** Takes a story act (after the acts asked for before it, so each is checked against the state the one before left, ST6) or a control here. */
+  private storyHere(live: LiveSpace, req: StoryRequest): Promise<Result<unknown>> {
+    if (req.kind === 'control') return this.ask(live, (reply) => ({ kind: 'story-control', at: this.o.scheduler.now(), reply, control: req.control, storyId: req.storyId }));
+    const run = () => this.ask(live, (reply) => ({ kind: 'act-requested', at: this.o.scheduler.now(), act: req.act, reply }));
+    const next = live.acts.then(run, run);
+    live.acts = next;
+    return next;
   }
 
   /**
@@ -1186,8 +1248,6 @@ export class SpaceHost {
     const t = checkSpaceTemplate(req.template);
     if (!t.ok) return fail(t.problem.code, `template: ${t.problem.message}`);
     const tpl = t.template;
-    // Stories run on a single node for now (ST15): refuse before anything is created.
-    if (tpl.stories?.enabled && this.o.cluster) return fail('STORIES_OFF', `template: ${tpl.name} turns stories on, and stories run on a single attune node for now; this server is one node of a cluster (SPEC ST15)`);
     const made = await this.createSpace({
       name: req.name,
       capacity: req.capacity ?? tpl.capacity ?? undefined,
@@ -1209,7 +1269,7 @@ export class SpaceHost {
     // The template's stories settings (ST1): an act like the steward's, logged before it applies.
     const stories = tpl.stories;
     if (stories) {
-      const r = await this.ask(live, (reply) => ({ kind: 'act-requested', at: this.o.scheduler.now(), act: { kind: 'story-settings', settings: stories }, reply }));
+      const r = await this.storyRequest(live, { kind: 'act', act: { kind: 'story-settings', settings: stories } });
       if (!r.ok) return fail(r.code, `the space ${made.value.space.code} was created, but its template was applied only in part: ${r.message}`);
     }
     return made;
@@ -1820,24 +1880,21 @@ export class SpaceHost {
   async moderateStory(code: string, stewardToken: string | null | undefined, storyId: string, decision: Decision, reason: DeclineReason | null): Promise<Result<unknown>> {
     const r = await this.stewarded(code, stewardToken);
     if (!r.ok) return r;
-    return this.ask(r.value, (reply) => ({ kind: 'act-requested', at: this.o.scheduler.now(), act: { kind: 'story-decision', storyId, decision, reason: decision === 'decline' ? (reason ?? 'other') : null }, reply }));
+    return this.storyRequest(r.value, { kind: 'act', act: { kind: 'story-decision', storyId, decision, reason: decision === 'decline' ? (reason ?? 'other') : null } });
   }
 
   /** Turns stories on or off, or switches pre/post-moderation (ST1): an act, logged first. */
   async setStorySettings(code: string, stewardToken: string | null | undefined, settings: StorySettings): Promise<Result<unknown>> {
     const r = await this.stewarded(code, stewardToken);
     if (!r.ok) return r;
-    // Each node's machine would hold only the stories shared through it and show its own view
-    // (SPEC ST15): until stories are merged like the pulse, a cluster does not take them.
-    if (this.o.cluster && settings.enabled) return fail('STORIES_OFF', 'stories run on a single attune node for now; this server is one node of a cluster (SPEC ST15)');
-    return this.ask(r.value, (reply) => ({ kind: 'act-requested', at: this.o.scheduler.now(), act: { kind: 'story-settings', settings }, reply }));
+    return this.storyRequest(r.value, { kind: 'act', act: { kind: 'story-settings', settings } });
   }
 
   /** Pin, unpin, skip, pause or resume the gathering display (ST8). */
   async controlStories(code: string, stewardToken: string | null | undefined, control: StoryControl, storyId: string | null): Promise<Result<unknown>> {
     const r = await this.stewarded(code, stewardToken);
     if (!r.ok) return r;
-    return this.ask(r.value, (reply) => ({ kind: 'story-control', at: this.o.scheduler.now(), reply, control, storyId }));
+    return this.storyRequest(r.value, { kind: 'control', control, storyId });
   }
 
   /** The gathering display's last released stories view (ST10); a read never steps the machine. */

@@ -33,12 +33,14 @@ import { decideLease, decodeLease, encodeLease, type LeaseSighting, type LeaseVa
 import { type CouncilFigures, decodePartial, encodePartial, mergePartials, type PartialAggregate } from '../../core/cluster/partial.ts';
 import type { HeartWindow } from '../../core/collective/heartSynchrony.ts';
 import { beatPeriodMs, isParticipantBeat } from '../../core/space/beats.ts';
-import { type ErrorCode, fail, type Result } from '../../core/errors.ts';
+import { type ErrorCode, fail, ok, type Result } from '../../core/errors.ts';
 import type { SpaceAct, SpaceEvent } from '../../core/space/events.ts';
 import { createOwnerState, isCouncilAct, type SpaceState, step } from '../../core/space/machine.ts';
 import { encodeView } from '../../core/space/record.ts';
+import { isStoryAct } from '../../core/space/storySteps.ts';
+import type { StoriesView } from '../../core/release/stories.ts';
 import type { Cancel, Scheduler } from '../scheduler.ts';
-import { type ClusterHooks, type SpaceHost, subjects } from '../spaceHost.ts';
+import { type ClusterHooks, type SpaceHost, type StoryRequest, subjects } from '../spaceHost.ts';
 import type { Storage } from '../../storage/port.ts';
 
 /** Timings of a cluster (defaults fit loopback and a LAN; SPEC K2). */
@@ -80,6 +82,8 @@ export const clusterSubjects = {
   act: (spaceId: string) => `space.${spaceId}.cluster.act`,
   /** A node applied a council act and stored the space's governance (K12). */
   governance: (spaceId: string) => `space.${spaceId}.cluster.governance`,
+  /** A node stored a change of the space's stories or their settings (ST15). */
+  stories: (spaceId: string) => `space.${spaceId}.cluster.stories`,
   /** A participant opted out of adaptive feedback, or back in, through a node (K12). */
   opted: (spaceId: string) => `space.${spaceId}.cluster.opted`,
   /** The owner's answers to the acts a node sent it. */
@@ -92,7 +96,23 @@ const ACT_ATTEMPTS = 3;
 
 /** An act sent to the tick owner, awaiting its answer. */
 interface SentAct {
-  readonly resolve: (r: Result<true> | 'moved') => void;
+  readonly resolve: (r: Result<unknown> | 'moved') => void;
+}
+
+/** What a node sends the tick owner to take: a council act (K12), or a story act or control (ST15). */
+type Forwarded = { readonly act: SpaceAct } | { readonly story: StoryRequest };
+
+/** A story act or control off the wire (ST15), or null when it is not one. */
+function storyRequestOf(x: unknown): StoryRequest | null {
+  if (typeof x !== 'object' || x === null) return null;
+  const o = x as { kind?: unknown; act?: unknown; control?: unknown; storyId?: unknown };
+  if (o.kind === 'act') {
+    const a = o.act as SpaceAct | null;
+    return typeof a === 'object' && a !== null && typeof a.kind === 'string' && isStoryAct(a) ? { kind: 'act', act: a } : null;
+  }
+  const controls = ['pin', 'unpin', 'skip', 'pause', 'resume'];
+  if (o.kind === 'control' && typeof o.control === 'string' && controls.includes(o.control) && (o.storyId === null || typeof o.storyId === 'string')) return { kind: 'control', control: o.control as Extract<StoryRequest, { kind: 'control' }>['control'], storyId: o.storyId };
+  return null;
 }
 
 /** The KV key of a space's tick lease. */
@@ -226,7 +246,12 @@ export class ClusterNode {
     forward: (spaceId, act) => {
       const cs = this.spaces.get(spaceId);
       if (!cs || this.stopped || cs.ownedRevision !== null || cs.owner === null || cs.owner === this.nodeId) return null;
-      return this.sendAct(cs, act, 1);
+      return this.sendAct(cs, { act }, 1).then((r) => (r.ok ? ok(true as const) : r));
+    },
+    forwardStory: (spaceId, req) => {
+      const cs = this.spaces.get(spaceId);
+      if (!cs || this.stopped || cs.ownedRevision !== null || cs.owner === null || cs.owner === this.nodeId) return null;
+      return this.sendAct(cs, { story: req }, 1);
     },
   };
 
@@ -235,14 +260,14 @@ export class ClusterNode {
    * longer owns the tick, sends it again to whoever does — or takes it here when that is this
    * node, or nobody.
    */
-  private async sendAct(cs: ClusterSpace, act: SpaceAct, attempt: number): Promise<Result<true>> {
+  private async sendAct(cs: ClusterSpace, body: Forwarded, attempt: number): Promise<Result<unknown>> {
     const host = this.host;
     if (!host) return fail('UNAVAILABLE', 'this node is not serving spaces');
     const to = cs.owner;
-    if (to === null || to === this.nodeId || cs.ownedRevision !== null) return host.takeAct(cs.id, act);
+    if (to === null || to === this.nodeId || cs.ownedRevision !== null) return 'act' in body ? host.takeAct(cs.id, body.act) : host.takeStory(cs.id, body.story);
     const id = `${this.nodeId}-${this.nextAct++}`;
     const sch = this.o.scheduler;
-    const answer = await new Promise<Result<true> | 'moved'>((resolve) => {
+    const answer = await new Promise<Result<unknown> | 'moved'>((resolve) => {
       const timer = sch.at(sch.now() + this.t.actTimeoutMs, () => {
         this.sent.delete(id);
         resolve(fail('UNAVAILABLE', 'the node that runs this space did not answer; the act may not have been taken — check the council page, then try again'));
@@ -254,28 +279,30 @@ export class ClusterNode {
           resolve(r);
         },
       });
-      this.o.bus.publish(clusterSubjects.act(cs.id), enc.encode(JSON.stringify({ id, from: this.nodeId, to, act })));
+      this.o.bus.publish(clusterSubjects.act(cs.id), enc.encode(JSON.stringify({ id, from: this.nodeId, to, ...body })));
     });
     if (answer !== 'moved') return answer;
     if (attempt >= ACT_ATTEMPTS || this.stopped) return fail('UNAVAILABLE', 'the space is changing nodes; try again');
     // The owner changed: wait for a lease round to learn who owns it now.
     await new Promise<void>((r) => sch.at(sch.now() + this.t.renewMs, r));
-    return this.sendAct(cs, act, attempt + 1);
+    return this.sendAct(cs, body, attempt + 1);
   }
 
   /** An act sent to this node as the tick owner (K12): take it, and answer. */
   private onAct(cs: ClusterSpace, bytes: Uint8Array): void {
-    let m: { id?: unknown; from?: unknown; to?: unknown; act?: unknown };
+    let m: { id?: unknown; from?: unknown; to?: unknown; act?: unknown; story?: unknown };
     try {
       m = JSON.parse(dec.decode(bytes)) as typeof m;
     } catch {
       return;
     }
     if (m.to !== this.nodeId || typeof m.id !== 'string' || typeof m.from !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(m.from)) return;
-    const act = m.act as SpaceAct | null;
-    const answer = (r: Result<true> | 'moved') => this.o.bus.publish(clusterSubjects.reply(m.from as string), enc.encode(JSON.stringify({ id: m.id, ...(r === 'moved' ? { moved: true } : { result: r }) })));
-    if (typeof act !== 'object' || act === null || typeof act.kind !== 'string' || !isCouncilAct(act)) {
-      answer(fail('BAD_REQUEST', 'not a council act'));
+    const answer = (r: Result<unknown> | 'moved') => this.o.bus.publish(clusterSubjects.reply(m.from as string), enc.encode(JSON.stringify({ id: m.id, ...(r === 'moved' ? { moved: true } : { result: r }) })));
+    const act = m.act as SpaceAct | null | undefined;
+    const story = storyRequestOf(m.story);
+    const isAct = typeof act === 'object' && act !== null && typeof act.kind === 'string' && isCouncilAct(act);
+    if (!isAct && !story) {
+      answer(fail('BAD_REQUEST', 'not a council act, story act or stories control'));
       return;
     }
     const host = this.host;
@@ -284,7 +311,8 @@ export class ClusterNode {
       return;
     }
     // A new owner takes acts once it applied what the log holds beyond the stored council (K12).
-    (cs.ready ?? Promise.resolve()).then(() => host.takeAct(cs.id, act)).then(answer, (e: unknown) => {
+    const take = () => (story ? host.takeStory(cs.id, story) : host.takeAct(cs.id, act as SpaceAct));
+    (cs.ready ?? Promise.resolve()).then(take).then(answer, (e: unknown) => {
       this.report(`could not take a council act of space ${cs.id}`, e);
       answer(fail('INTERNAL', 'the act failed on the node that runs this space'));
     });
@@ -300,9 +328,9 @@ export class ClusterNode {
     if (typeof m.id !== 'string') return;
     const waiting = this.sent.get(m.id);
     if (!waiting) return;
-    const r = m.result as { ok?: unknown; code?: unknown; message?: unknown } | undefined;
+    const r = m.result as { ok?: unknown; value?: unknown; code?: unknown; message?: unknown } | undefined;
     if (m.moved === true) waiting.resolve('moved');
-    else if (r?.ok === true) waiting.resolve({ ok: true, value: true });
+    else if (r?.ok === true) waiting.resolve({ ok: true, value: r.value === undefined ? true : r.value });
     else if (r && typeof r.code === 'string') waiting.resolve(fail(r.code as ErrorCode, typeof r.message === 'string' ? r.message : r.code));
   }
 
@@ -356,6 +384,11 @@ export class ClusterNode {
     } else if (e.kind === 'resumed') {
       // This node holds them now; whichever node held them before lets go (machine `moved`).
       this.o.bus.publish(clusterSubjects.claim(spaceId), enc.encode(JSON.stringify({ node: this.nodeId, participant: e.participantId })));
+    } else if (e.kind === 'story-submitted' || e.kind === 'story-withdrawn' || (e.kind === 'act-logged' && isStoryAct(e.act))) {
+      // Once the story (or its state, or the settings) is stored, the others read the stories back (ST15).
+      this.host?.drain().then(() => {
+        if (!this.stopped) this.o.bus.publish(clusterSubjects.stories(spaceId), enc.encode(JSON.stringify({ node: this.nodeId })));
+      });
     } else if (e.kind === 'act-logged' && (isCouncilAct(e.act) || e.act.kind === 'steward-changed')) {
       // Once the governance (or the new steward token's hash) it stored is durable, the others read it back (K12, K6).
       const what = e.act.kind === 'steward-changed' ? 'steward' : 'council';
@@ -378,6 +411,8 @@ export class ClusterNode {
       bus.subscribe(clusterSubjects.act(spaceId), (bytes) => this.onAct(cs, bytes)),
       bus.subscribe(clusterSubjects.governance(spaceId), (bytes) => this.onGovernance(cs, bytes)),
       bus.subscribe(clusterSubjects.opted(spaceId), (bytes) => this.onOpted(cs, bytes)),
+      bus.subscribe(clusterSubjects.stories(spaceId), (bytes) => this.onStories(cs, bytes)),
+      bus.subscribe(subjects.stories(spaceId), (bytes) => this.onStoriesView(cs, bytes)),
       bus.subscribe(subjects.participantPulse(spaceId), onPulse),
       bus.subscribe(subjects.displayPulse(spaceId), onPulse),
       bus.subscribe(subjects.control(spaceId), () => this.untrack(cs, true)),
@@ -417,6 +452,30 @@ export class ClusterNode {
     if (m.node === this.nodeId || typeof m.participant !== 'string') return;
     const st = this.host?.stateOf(cs.id);
     if (st?.participants.has(m.participant) || st?.pulse.has(m.participant)) this.host?.forget(cs.id, m.participant);
+  }
+
+  /** Another node stored a change of the stories: read them back (ST15). */
+  private onStories(cs: ClusterSpace, bytes: Uint8Array): void {
+    let m: { node?: unknown };
+    try {
+      m = JSON.parse(dec.decode(bytes)) as typeof m;
+    } catch {
+      return;
+    }
+    if (m.node === this.nodeId) return;
+    this.host?.syncStories(cs.id).catch((e) => this.report(`could not read the stories of space ${cs.id}`, e));
+  }
+
+  /** The gathering view the owner published (ST15): kept for this node's displays' welcomes and reads. */
+  private onStoriesView(cs: ClusterSpace, bytes: Uint8Array): void {
+    if (cs.ownedRevision !== null) return;
+    let v: StoriesView;
+    try {
+      v = JSON.parse(dec.decode(bytes)) as StoriesView;
+    } catch {
+      return;
+    }
+    if (v.t === 'stories') this.host?.storiesViewed(cs.id, v);
   }
 
   /** A participant opted out (or back in) through another node: every node keeps the same set, so a taker counts them all (K12). */
@@ -624,7 +683,7 @@ export class ClusterNode {
     const smoothedAt = useLease ? lease.at : (fromBus?.at ?? now);
     // It decides over this node's governance state of the space, read back from storage first
     // (Q12): the council, policies and their cooldowns, the feedback in force go on (K12).
-    const machine = createOwnerState(st.space, host.options, st.gov, { kind: 'started', at: now, pulseSeq: seq, ...(smoothed ? { smoothed, smoothedAt } : {}) }, { evalErrors: Math.max(this.evalErrorsOf(cs), lease?.evalErrors ?? 0) });
+    const machine = createOwnerState(st.space, host.options, st.gov, { kind: 'started', at: now, pulseSeq: seq, ...(smoothed ? { smoothed, smoothedAt } : {}) }, { evalErrors: Math.max(this.evalErrorsOf(cs), lease?.evalErrors ?? 0), stories: st.stories });
     cs.machine = machine;
     if (fromBus || lease) this.takeovers.push({ spaceId: cs.id, at: now, sincePulseMs: fromBus ? now - fromBus.at : null });
     this.startBeats(cs);
@@ -709,6 +768,9 @@ export class ClusterNode {
         if (fx.displays) this.o.bus.publish(subjects.displayPulse(cs.id), bytes);
         if (fx.participants) this.o.bus.publish(subjects.participantPulse(cs.id), bytes);
         if (!fx.displays && !fx.participants) this.onPulse(cs, bytes);
+      } else if (fx.type === 'stories') {
+        // The gathering display over the merged count (ST9, ST15): published once, for every node's displays.
+        this.o.bus.publish(subjects.stories(cs.id), enc.encode(JSON.stringify(fx.view)));
       } else if (fx.type === 'logAct') {
         // A decision over the merged pulse: logged, then applied on this node's machine (K12).
         this.host?.logDecision(cs.id, fx);
