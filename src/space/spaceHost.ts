@@ -1283,7 +1283,13 @@ export class SpaceHost {
   /** A space by its (normalised) join code: the live record of an open space, else storage's. */
   async spaceByCode(code: string): Promise<SpaceRecord | null> {
     const norm = normaliseCode(code);
-    return this.byCode.get(norm)?.record ?? this.o.storage.getSpaceByCode(norm);
+    const live = this.byCode.get(norm);
+    if (live) return live.record;
+    const stored = await this.o.storage.getSpaceByCode(norm);
+    // A cluster space another node created, asked about here before its announcement arrived (§K):
+    // it opens here now, as on its first join, so a steward's or participant's request is served.
+    if (stored?.status === 'open' && this.o.cluster && (await this.openStored(stored.id))) return this.byId.get(stored.id)?.record ?? stored;
+    return stored;
   }
 
   /** Every space, newest last. */

@@ -380,7 +380,14 @@ export class ClusterNode {
     if (this.stopped) return;
     if (e.kind === 'started') {
       this.track(spaceId);
-      this.o.bus.publish(clusterSubjects.spaces, enc.encode(spaceId));
+      // Announced once this node's first lease round for it ended (K2): the creator owns the new
+      // space's tick before any other node opens it and looks at the lease.
+      const announce = () => {
+        if (!this.stopped) this.o.bus.publish(clusterSubjects.spaces, enc.encode(spaceId));
+      };
+      const first = this.spaces.get(spaceId)?.round;
+      if (first) first.then(announce);
+      else announce();
     } else if (e.kind === 'resumed') {
       // This node holds them now; whichever node held them before lets go (machine `moved`).
       this.o.bus.publish(clusterSubjects.claim(spaceId), enc.encode(JSON.stringify({ node: this.nodeId, participant: e.participantId })));
@@ -592,6 +599,19 @@ export class ClusterNode {
       }
       // Someone else wrote it since: read it below and act on what it says.
       this.stopTicking(cs);
+    }
+    // A space this node has never seen a lease of (just created or opened here): compare-and-set
+    // `create` first, in one round trip — it fails, changing nothing, if the lease exists (K2).
+    if (cs.seen === null && cs.ownedRevision === null && cs.owner === null) {
+      const r = await kv.create(key, this.leaseValue(cs, this.nodeId)).catch((e: unknown) => {
+        this.lostContact(cs);
+        throw e;
+      });
+      if (this.stopped || !this.spaces.has(cs.id)) return;
+      if (r !== null) {
+        await this.own(cs, r, began, null);
+        return;
+      }
     }
     let entry: { revision: number; value: LeaseValue } | null;
     try {
