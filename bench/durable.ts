@@ -14,7 +14,8 @@
  * Targets (`--targets`, comma-separated):
  *   memory         no durability at all: the host's own ceiling (baseline)
  *   sqlite-loop    SQLite, COMMIT (fsync) on the event loop — how it was before the writer thread (baseline)
- *   sqlite         SQLite, COMMIT on the writer thread (the default)
+ *   sqlite-rows    SQLite, COMMIT on the writer thread, every input its own statements and savepoint (baseline: before set-based runs)
+ *   sqlite         SQLite, COMMIT on the writer thread, input runs set-based (the default)
  *   pg-naive       PostgreSQL, one statement per call, one round trip each (no pipelining, no merged runs)
  *   pg-pipelined   PostgreSQL, one statement per call, all of a group's statements pipelined
  *   pg-batched     PostgreSQL, merged set-based runs, one round trip per statement
@@ -47,7 +48,7 @@ const { values } = parseArgs({
     rates: { type: 'string', default: '2000,5000,10000,20000,30000,40000,60000' },
     seconds: { type: 'string', default: '4' },
     participants: { type: 'string', default: '5000' },
-    targets: { type: 'string', default: 'memory,sqlite-loop,sqlite,pg-naive,pg-pipelined,pg-batched,pg' },
+    targets: { type: 'string', default: 'memory,sqlite-loop,sqlite-rows,sqlite,pg-naive,pg-pipelined,pg-batched,pg' },
     pg: { type: 'string', default: process.env.ATTUNE_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test' },
   },
   strict: true,
@@ -114,12 +115,12 @@ const pgTarget = (name: string, o: { batched: boolean; pipeline: boolean }): Tar
   },
 });
 
-const sqliteTarget = (name: string, commitOn: 'thread' | 'loop'): Target => ({
+const sqliteTarget = (name: string, commitOn: 'thread' | 'loop', setBased = true): Target => ({
   name,
   open: async () => {
     const dir = mkdtempSync(join(tmpdir(), 'attune-durable-'));
     const db = openDatabase(join(dir, 'bench.db'));
-    const storage = new SqliteStorage(db, { commitOn });
+    const storage = new SqliteStorage(db, { commitOn, setBased });
     return {
       storage,
       groups: () => storage.commits,
@@ -140,6 +141,7 @@ const TARGETS: Record<string, Target> = {
     },
   },
   'sqlite-loop': sqliteTarget('SQLite, COMMIT on the event loop (before)', 'loop'),
+  'sqlite-rows': sqliteTarget('SQLite, writer thread, per-input statements', 'thread', false),
   sqlite: sqliteTarget('SQLite, COMMIT on the writer thread', 'thread'),
   'pg-naive': pgTarget('PostgreSQL, per call, not pipelined', { batched: false, pipeline: false }),
   'pg-pipelined': pgTarget('PostgreSQL, per call, pipelined', { batched: false, pipeline: true }),

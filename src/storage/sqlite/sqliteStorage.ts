@@ -22,7 +22,7 @@
  */
 import type { DatabaseSync } from 'node:sqlite';
 import type { Affect, AffectSource } from '../../core/affect.ts';
-import { type DeliveryRow, type EventRow, type GroupOutcome, type InputRow, type PulseRow, SqliteWriter, type WriteCall } from './sqliteWriter.ts';
+import { type DeliveryRow, type EventRow, type GroupOutcome, type InputRow, type PulseRow, SqliteWriter, type SqliteWriterOptions, type WriteCall } from './sqliteWriter.ts';
 import { rmSync } from 'node:fs';
 import { newParticipantKey, seal, unseal } from '../sealing.ts';
 import { attachKeyStore, defaultKeyStorePath } from './openDatabase.ts';
@@ -417,8 +417,8 @@ class InThreadCommitter implements GroupCommitter {
   readonly #writer: SqliteWriter;
   #closed = false;
 
-  constructor(db: DatabaseSync) {
-    this.#writer = new SqliteWriter(db);
+  constructor(db: DatabaseSync, options: SqliteWriterOptions) {
+    this.#writer = new SqliteWriter(db, options);
   }
 
   submit(calls: readonly WriteCall[]): Promise<GroupOutcome> {
@@ -458,6 +458,11 @@ export interface SqliteStorageOptions {
    * (`:memory:` for an in-memory database).
    */
   readonly keysPath?: string;
+  /**
+   * Write runs of inputs set-based (default true; see SqliteWriter). false: every input with its
+   * own statements and savepoint, as before — the baseline of `npm run bench:durable`.
+   */
+  readonly setBased?: boolean;
 }
 
 /** Storage over one SQLite database (see openDatabase.ts); writes are committed off the event loop. */
@@ -526,7 +531,7 @@ export class SqliteStorage implements Storage {
     migrate(db);
     this.st = prepareReads(db);
     if (path === null || path === '' || options.commitOn === 'loop') {
-      this.committer = new InThreadCommitter(db);
+      this.committer = new InThreadCommitter(db, { setBased: options.setBased ?? true });
     } else {
       // The main connection now writes only the rare log batch: let the writer thread, which
       // commits almost everything, also run the WAL checkpoints (their fsync) off the event loop.
@@ -536,7 +541,7 @@ export class SqliteStorage implements Storage {
       this.restore = () => {
         if (db.isOpen) db.exec(`PRAGMA wal_autocheckpoint = ${previous}`);
       };
-      this.committer = new SqliteWriterThread(path, this.keysPath);
+      this.committer = new SqliteWriterThread(path, this.keysPath, { setBased: options.setBased ?? true });
     }
   }
 

@@ -7,15 +7,15 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { attachKeyStore, openDatabase } from './openDatabase.ts';
-import { serializeError, SqliteWriter } from './sqliteWriter.ts';
+import { type SqliteWriterOptions, serializeError, SqliteWriter } from './sqliteWriter.ts';
 import type { WriterRequest, WriterReply } from './sqliteWriterThread.ts';
 
 const port = parentPort;
 if (port === null) throw new Error('sqliteWriterWorker.ts runs only as a worker thread');
-const { path, keysPath } = workerData as { readonly path: string; readonly keysPath: string };
+const { path, keysPath, options } = workerData as { readonly path: string; readonly keysPath: string; readonly options: SqliteWriterOptions };
 const db = openDatabase(path);
 attachKeyStore(db, keysPath);
-const writer = new SqliteWriter(db);
+const writer = new SqliteWriter(db, options);
 
 port.on('message', (m: WriterRequest) => {
   if (m.kind === 'close') {
