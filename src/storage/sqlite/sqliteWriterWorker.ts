@@ -14,6 +14,10 @@ const port = parentPort;
 if (port === null) throw new Error('sqliteWriterWorker.ts runs only as a worker thread');
 const { path, keysPath, options } = workerData as { readonly path: string; readonly keysPath: string; readonly options: SqliteWriterOptions };
 const db = openDatabase(path);
+// A page cache of 64 MiB instead of SQLite's 2 MiB: inputs land at random places of the
+// (participant, seq) index and participants' rows, so at tens of thousands of inputs/s a small
+// cache re-reads those pages from the OS on every group (measured: ≈ 10 % of the writer's CPU).
+db.exec('PRAGMA cache_size = -65536');
 attachKeyStore(db, keysPath);
 const writer = new SqliteWriter(db, options);
 
