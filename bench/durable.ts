@@ -38,7 +38,7 @@ import { RealScheduler } from '../src/space/scheduler.ts';
 import { SpaceHost } from '../src/space/spaceHost.ts';
 import { MemoryStorage } from '../src/storage/memory/memoryStorage.ts';
 import type { Storage } from '../src/storage/port.ts';
-import { PostgresStorage } from '../src/storage/postgres/postgresStorage.ts';
+import { defaultKeyStoreUrl, PostgresStorage } from '../src/storage/postgres/postgresStorage.ts';
 import { openDatabase } from '../src/storage/sqlite/openDatabase.ts';
 import { SqliteStorage } from '../src/storage/sqlite/sqliteStorage.ts';
 
@@ -93,7 +93,13 @@ async function pgSchema(): Promise<{ name: string; drop: () => Promise<void> }> 
     await c.end();
   };
   await admin(`CREATE SCHEMA ${name}`);
-  return { name, drop: () => admin(`DROP SCHEMA IF EXISTS ${name} CASCADE`) };
+  // The key store's schema of the same name sits in the sibling database (S18).
+  const dropKeys = async () => {
+    const c = new pg.Client({ connectionString: defaultKeyStoreUrl(PG) });
+    await c.connect().then(() => c.query(`DROP SCHEMA IF EXISTS ${name} CASCADE`)).catch(() => {});
+    await c.end().catch(() => {});
+  };
+  return { name, drop: () => admin(`DROP SCHEMA IF EXISTS ${name} CASCADE`).then(dropKeys) };
 }
 
 const pgTarget = (name: string, o: { batched: boolean; pipeline: boolean }): Target => ({

@@ -158,6 +158,20 @@ describe('cluster (one space on several nodes, in one process)', () => {
     for (const x of [...c.nodes, { node: late }]) await x.node.stop();
   });
 
+  it('[K2] the node that creates a space owns its tick before createSpace resolves: its first beat is published, with no time advanced', async () => {
+    const c = await cluster(3);
+    const [a, b] = c.nodes as [(typeof c.nodes)[0], (typeof c.nodes)[0]];
+    for (const [i, x] of [a, b].entries()) {
+      const made = await x.host.createSpace({ name: `at once ${i}` });
+      if (!made.ok) throw new Error(made.message);
+      const { id } = made.value.space;
+      expect(x.node.status(id)?.owned).toBe(true);
+      expect(decodeLease(((await c.kv.get(leaseKey(id))) as { value: Uint8Array }).value).node).toBe(x.id);
+      expect((JSON.parse(dec.decode(x.host.latestPulse(id) as Uint8Array)) as { seq: number }).seq).toBe(1);
+    }
+    for (const x of c.nodes) await x.node.stop();
+  });
+
   it('[K2][K11] when the owner goes silent another node takes the tick within leaseMs + renewMs; seq and smoothing continue', async () => {
     const c = await cluster(3);
     const [a, b] = c.nodes as [(typeof c.nodes)[0], (typeof c.nodes)[0]];

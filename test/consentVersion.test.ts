@@ -8,6 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { AttuneClient, type ClientState, sessionKeys } from '../src/client/attuneClient.ts';
 import { createServer, type RunningServer } from '../src/server/createServer.ts';
+import { hashToken } from '../src/space/spaceHost.ts';
 import { MemoryStorage } from '../src/storage/memory/memoryStorage.ts';
 import { connect, isType, type TestClient } from './support/wsClient.ts';
 
@@ -16,6 +17,7 @@ let server: RunningServer;
 let storage: MemoryStorage;
 let wsUrl: string;
 let code: string;
+let spaceId: string;
 const clients: TestClient[] = [];
 
 beforeEach(async () => {
@@ -25,6 +27,7 @@ beforeEach(async () => {
   const made = await server.host.createSpace({ name: 'consent room' });
   if (!made.ok) throw new Error(made.message);
   code = made.value.space.code;
+  spaceId = made.value.space.id;
 });
 
 afterEach(async () => {
@@ -90,6 +93,27 @@ describe('consent version (V1)', () => {
     const again = await client();
     again.send({ t: 'resume', token: String(w.token) });
     expect((await again.next(isType('welcome'))).participant).toBe(w.participant);
+  });
+
+  it('[V1] a session from before consent records (none on record) is asked again like a changed text; agreeing records it and re-enters', async () => {
+    // Stored as a version before V1 left it: a participant row, no consent record.
+    const token = 'pre-consent-token';
+    await storage.createParticipant({ id: 'old-p', spaceId, tokenHash: hashToken(token), joinedAt: 1, lastSeq: 0, latest: null });
+    const c = await client();
+    c.send({ t: 'resume', token });
+    const e = await c.next(isType('error'));
+    expect(e.code).toBe('CONSENT_CHANGED');
+    expect(String(e.message)).toContain('no consent of yours is on record');
+    expect(String(e.message)).toContain(server.host.consentVersion.slice(0, 12));
+    expect(await storage.listConsents('old-p')).toEqual([]);
+    c.send({ t: 'resume', token, consentVersion: server.host.consentVersion });
+    expect((await c.next(isType('welcome'))).participant).toBe('old-p');
+    expect((await storage.listConsents('old-p')).map((x) => [x.hash, x.purposes])).toEqual([[server.host.consentVersion, ['pulse']]]);
+    c.close();
+    await server.host.drain();
+    const again = await client();
+    again.send({ t: 'resume', token });
+    expect((await again.next(isType('welcome'))).participant).toBe('old-p');
   });
 
   it('[V1] a join from a page that read an older text is refused; with the current version it joins and records it', async () => {

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import pg from 'pg';
 import { NatsKv } from '../../src/bus/nats/natsKv.ts';
+import { defaultKeyStoreUrl } from '../../src/storage/postgres/postgresKeyStore.ts';
 import type { MemoryReading } from './memoryProbe.ts';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
@@ -143,6 +144,10 @@ export async function clusterEnv(o: { readonly prefix?: string; readonly databas
       await Promise.all(nodes.map((n) => n.exited));
       if (!sqlite) {
         await adminQuery(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => {});
+        // The key store's schema of the same name in the sibling database (S18).
+        const keys = new pg.Client({ connectionString: defaultKeyStoreUrl(PG_URL) });
+        await keys.connect().then(() => keys.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`)).catch(() => {});
+        await keys.end().catch(() => {});
         const kv = await NatsKv.connect({ servers: NATS_URL.slice('nats://'.length), bucket: `${name}_cluster` }).catch(() => null);
         await kv?.destroy().catch(() => {});
         await kv?.close();

@@ -30,7 +30,9 @@ export async function readRecordedSession(command: string, db: string | undefine
   let closeDb = () => {};
   if (postgres) {
     try {
-      storage = await PostgresStorage.open({ connectionString: raw });
+      // The key store (S18): ATTUNE_KEYS as the server's --keys, else the default sibling database.
+      const keys = io.env.ATTUNE_KEYS;
+      storage = await PostgresStorage.open({ connectionString: raw, ...(keys !== undefined && isPostgresUrl(keys) ? { keys: { connectionString: keys } } : {}) });
     } catch (e) {
       io.stderr.write(`${command}: could not open the PostgreSQL database ${where}: ${e instanceof Error ? e.message : String(e)}\n`);
       return null;

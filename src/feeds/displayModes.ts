@@ -20,8 +20,11 @@ export interface ModeChoice {
   readonly by: 'default' | 'steward' | 'policy';
 }
 
-/** A change of a space's mode. */
-export type ModeListener = (spaceId: string, choice: ModeChoice) => void;
+/**
+ * A change of a space's mode. `synced`: applied on another node of a cluster and read back here
+ * (K12) — pull feeds (SSE) follow it; push feeds (webhooks) leave from the node that applied it (F8).
+ */
+export type ModeListener = (spaceId: string, choice: ModeChoice, synced: boolean) => void;
 
 /** The modes of every space. */
 export class DisplayModeBook {
@@ -40,12 +43,12 @@ export class DisplayModeBook {
   }
 
   /** Chooses a mode; listeners hear of it only when it changes. Returns whether it changed. */
-  set(spaceId: string, mode: DisplayMode, at: number, by: 'steward' | 'policy'): boolean {
+  set(spaceId: string, mode: DisplayMode, at: number, by: 'steward' | 'policy', synced = false): boolean {
     // Compared with what listeners last heard (not the seed, which already shows the applied act).
     if ((this.modes.get(spaceId)?.mode ?? DEFAULT_DISPLAY_MODE) === mode) return false;
     const choice: ModeChoice = { mode, at, by };
     this.modes.set(spaceId, choice);
-    for (const l of this.listeners) l(spaceId, choice);
+    for (const l of this.listeners) l(spaceId, choice, synced);
     return true;
   }
 

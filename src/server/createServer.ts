@@ -83,6 +83,11 @@ export interface ServerConfig {
    * database so a backup of the database holds no key (`--keys`; default `NAME.keys.db` beside it).
    */
   readonly keysPath?: string;
+  /**
+   * PostgreSQL: the key store, a database of its own for the sealing keys (S18; `--keys URL`).
+   * Default: the sibling database `<db>_keys` on the same server, same options, created if absent.
+   */
+  readonly keysUrl?: string;
   /** Base URL printed and used in links; default http://host:port. */
   readonly publicUrl?: string;
   /** The built web app; null serves the API only. Default: <repo>/web/dist. */
@@ -234,10 +239,10 @@ export async function openBus(spec: string): Promise<Bus> {
 
 export { isPostgresUrl, shownDb };
 
-/** Opens PostgreSQL storage; a failure to reach the server says where, coded `ATTUNE_DB_UNAVAILABLE`. */
-async function openPostgres(url: string): Promise<PostgresStorage> {
+/** Opens PostgreSQL storage (and its key store, S18); a failure to reach the server says where, coded `ATTUNE_DB_UNAVAILABLE`. */
+async function openPostgres(url: string, keysUrl: string | undefined): Promise<PostgresStorage> {
   try {
-    return await PostgresStorage.open({ connectionString: url });
+    return await PostgresStorage.open({ connectionString: url, ...(keysUrl !== undefined ? { keys: { connectionString: keysUrl } } : {}) });
   } catch (e) {
     const err = new Error(`could not open the PostgreSQL database ${shownDb(url)}: ${e instanceof Error ? e.message : String(e)}`, { cause: e }) as Error & { code?: string };
     err.code = 'ATTUNE_DB_UNAVAILABLE';
@@ -271,7 +276,7 @@ export async function createServer(config: ServerConfig = {}, deps: ServerDeps =
       cleanups.push(() => opened.close());
     }
     // PostgreSQL (S11): the spaces and the public log in one database (the URL's schema).
-    const pgStorage = postgres ? await openPostgres(dbPath) : null;
+    const pgStorage = postgres ? await openPostgres(dbPath, config.keysUrl) : null;
     const storage = deps.storage ?? pgStorage ?? (db ? new SqliteStorage(db, config.keysPath !== undefined ? { keysPath: config.keysPath } : {}) : new MemoryStorage());
     cleanups.push(() => storage.close());
 

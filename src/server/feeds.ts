@@ -106,6 +106,12 @@ export async function startFeeds(o: FeedsOptions): Promise<Feeds> {
       if (notice) webhooks.emit(spaceId, 'notify', `notify.${notice.audience}`, e.at, notice);
     }
   });
+  // On a cluster (K12) an act applied on another node reaches this one as a governance sync: the
+  // book follows it too, so this node's SSE `mode` events see the mode in force.
+  const synced = o.host.listenGovernanceSynced((spaceId) => {
+    const d = o.host.displayModeOf(spaceId);
+    if (d.by !== 'default') modes.set(spaceId, d.mode, d.at, d.by === 'policy' ? 'policy' : 'steward', true);
+  });
   const history = new PulseHistory({ bus: o.bus });
   const delivery = o.cluster?.delivery;
   const osc = new OscFeed({ bus: o.bus, targets: oscTargetsOf(o.osc ?? []), modeOf: (id) => modes.get(id).mode, report, ...(delivery ? { delivery } : {}) }).start();
@@ -149,6 +155,7 @@ export async function startFeeds(o: FeedsOptions): Promise<Feeds> {
     settings,
     async close() {
       acts.dispose();
+      synced.dispose();
       settings.close();
       discovery?.dispose();
       ended.dispose();

@@ -167,6 +167,12 @@ export interface ClusterHooks {
    * or nobody does).
    */
   forward(spaceId: string, act: SpaceAct): Promise<Result<true>> | null;
+  /**
+   * Resolves once the lease round a space's `started` began has ended (K2): a space created on a
+   * node is answered only after that node tried to take its tick lease, so it ticks (and has a
+   * pulse to read, H5) from its first beat.
+   */
+  opened(spaceId: string): Promise<void>;
 }
 
 interface LiveSpace {
@@ -234,6 +240,7 @@ export class SpaceHost {
   /** The server's retention (V3): given to each new space that does not ask for its own. */
   readonly retentionMs: number;
   private readonly actListeners = new Set<(spaceId: string, e: Extract<SpaceEvent, { kind: 'act-logged' | 'act-failed' }>) => void>();
+  private readonly syncListeners = new Set<(spaceId: string, at: number) => void>();
 
   constructor(o: SpaceHostOptions) {
     this.o = o;
@@ -492,6 +499,8 @@ export class SpaceHost {
       }
     }
     if (r.recorded && (e.kind === 'act-logged' || e.kind === 'act-failed')) for (const l of this.actListeners) l(live.record.id, e);
+    // Another node's act, read back from storage (K12): not recorded here, but what screens follow changed.
+    if (e.kind === 'governance-synced') for (const l of this.syncListeners) l(live.record.id, e.at);
     if (r.recorded && this.o.cluster) this.o.cluster.stepped(live.record.id, e);
     if (r.recorded && e.kind !== 'input') {
       const rec = recordOf(e, live.state.n, { ...(tickHash ? { hash: tickHash } : {}), ...(tickSeq !== undefined ? { seq: tickSeq } : {}), ...(e.kind === 'started' ? { options: this.options } : {}) });
@@ -850,14 +859,16 @@ export class SpaceHost {
     });
   }
 
-  /** CONSENT_CHANGED (V1), naming the version agreed to and the current one. */
-  private consentChanged(agreed: string): Result<never> {
-    return fail('CONSENT_CHANGED', `the consent text changed since you agreed (you agreed to version ${agreed.slice(0, 12)}…, the current one is ${this.consentVersion.slice(0, 12)}…): read it again (GET /api/consent) and agree to continue`);
+  /** CONSENT_CHANGED (V1), naming the version agreed to (none: a session from before consent records) and the current one. */
+  private consentChanged(agreed: string | undefined): Result<never> {
+    const was = agreed === undefined ? 'no consent of yours is on record (your session is older than consent records)' : `you agreed to version ${agreed.slice(0, 12)}…`;
+    return fail('CONSENT_CHANGED', `the consent text changed since you agreed (${was}, the current one is ${this.consentVersion.slice(0, 12)}…): read it again (GET /api/consent) and agree to continue`);
   }
 
   /**
    * A resume by token (W4). Unknown tokens resolve NOT_FOUND as a value (W13). A participant
-   * whose last recorded consent is to an older consent text is refused with CONSENT_CHANGED
+   * whose last recorded consent is to an older consent text, or who has no consent on record (a
+   * session from before consent records), is refused with CONSENT_CHANGED
    * (V1) — unless the resume carries the current version (`consentVersion`: they have just
    * agreed to it on their screen), which is then recorded before they re-enter.
    */
@@ -872,8 +883,9 @@ export class SpaceHost {
     await this.lastWrite.catch(() => {});
     // The pulse's consent only: a story's own consent step has its own text and version (ST2a).
     const agreed = (await this.o.storage.listConsents(p.id)).filter((x) => x.purposes.includes('pulse')).at(-1)?.hash;
-    // Sessions from before consent records (none stored) are not refused: nothing says what they saw.
-    if (agreed !== undefined && agreed !== this.consentVersion) {
+    // A session from before consent records (none stored) is asked like a changed text: nothing
+    // says what they saw, so the current text is what they must agree to.
+    if (agreed !== this.consentVersion) {
       if (consentVersion !== this.consentVersion) return this.consentChanged(agreed);
       await this.o.storage.recordConsent({ participantId: p.id, at: this.o.scheduler.now(), hash: this.consentVersion, purposes: [...CONSENT_PURPOSES] });
     }
@@ -1121,6 +1133,7 @@ export class SpaceHost {
       const live = this.adopt(space, createSpaceState(this.settingsOf(space, noiseSeed), this.options));
       this.stepIn(live, { kind: 'started', at: space.createdAt, pulseSeq: 0 });
       this.beginTicking(live);
+      await this.o.cluster?.opened(space.id);
       return ok({ space, stewardToken });
     }
     return fail('INTERNAL', 'could not allocate a join code');
@@ -1241,6 +1254,16 @@ export class SpaceHost {
   listenActs(l: (spaceId: string, e: Extract<SpaceEvent, { kind: 'act-logged' | 'act-failed' }>) => void): { dispose(): void } {
     this.actListeners.add(l);
     return { dispose: () => this.actListeners.delete(l) };
+  }
+
+  /**
+   * Listens to a cluster space's governance read back from storage after another node applied an
+   * act (K12: `governance-synced`), which {@link listenActs} does not hear: the display-mode book
+   * follows it, so every node's SSE streams see a mode chosen through any node.
+   */
+  listenGovernanceSynced(l: (spaceId: string, at: number) => void): { dispose(): void } {
+    this.syncListeners.add(l);
+    return { dispose: () => this.syncListeners.delete(l) };
   }
 
   private async liveFor(code: string, stewardToken: string | null | undefined): Promise<Result<LiveSpace>> {

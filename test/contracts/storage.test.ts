@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -5,9 +6,10 @@ import { DatabaseSync } from 'node:sqlite';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MemoryStorage } from '../../src/storage/memory/memoryStorage.ts';
-import { PostgresStorage } from '../../src/storage/postgres/postgresStorage.ts';
+import { defaultKeyStoreUrl, PostgresStorage } from '../../src/storage/postgres/postgresStorage.ts';
 import { openDatabase } from '../../src/storage/sqlite/openDatabase.ts';
 import { SqliteLogStore } from '../../src/storage/sqlite/sqliteLogStore.ts';
+import { PG_SCHEMA_VERSION } from '../../src/storage/postgres/postgresSchema.ts';
 import { SCHEMA_VERSION, SqliteStorage } from '../../src/storage/sqlite/sqliteStorage.ts';
 import { storageContract } from './storage.contract.ts';
 
@@ -79,10 +81,12 @@ storageContract({
 // PostgreSQL (the machine's service at 127.0.0.1:5432, as in CI; env ATTUNE_TEST_PG overrides):
 // every store gets a fresh schema of its own (dropped afterwards), so runs never see each other.
 const PG = process.env.ATTUNE_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
+/** The default key store of PG (S18): its sibling database, the same schema. */
+const PG_KEYS = defaultKeyStoreUrl(PG);
 const pgSchemas: string[] = [];
-/** Runs one statement on a connection of its own. */
-async function pgAdmin(sql: string): Promise<void> {
-  const admin = new pg.Client({ connectionString: PG });
+/** Runs one statement on a connection of its own (on the key store's database with `at`). */
+async function pgAdmin(sql: string, at = PG): Promise<void> {
+  const admin = new pg.Client({ connectionString: at });
   await admin.connect();
   try {
     await admin.query(sql);
@@ -98,7 +102,10 @@ async function pgSchema(tag: string): Promise<string> {
   return name;
 }
 afterAll(async () => {
-  for (const name of pgSchemas.splice(0)) await pgAdmin(`DROP SCHEMA IF EXISTS ${name} CASCADE`);
+  for (const name of pgSchemas.splice(0)) {
+    await pgAdmin(`DROP SCHEMA IF EXISTS ${name} CASCADE`);
+    await pgAdmin(`DROP SCHEMA IF EXISTS ${name} CASCADE`, PG_KEYS).catch(() => {});
+  }
 });
 const pgHarness = (name: string, extra: { batched?: boolean; pipeline?: boolean }) => {
   let schema = '';
@@ -122,7 +129,8 @@ const pgHarness = (name: string, extra: { batched?: boolean; pipeline?: boolean 
         }
       },
       async keys(participantId: string) {
-        const c = new pg.Client({ connectionString: PG });
+        // In the key store's own database (S18), never in the main one.
+        const c = new pg.Client({ connectionString: PG_KEYS });
         await c.connect();
         try {
           return Number((await c.query<{ n: string }>(`SELECT count(*) AS n FROM ${schema}.participant_keys WHERE participant_id = $1`, [participantId])).rows[0]?.n);
@@ -423,5 +431,131 @@ describe('SQLite key store (S18)', () => {
     expect((await s.listInputs('a', 0, 100, 10)).map((i) => i.affect.valence)).toEqual([-0.4]);
     await s.close();
     d.close();
+  });
+});
+
+describe('PostgreSQL key store (S18)', () => {
+  const p = (id: string) => ({ id, spaceId: 'a', tokenHash: `tok-${id}`, joinedAt: 5, lastSeq: 0, latest: null });
+  const tap = (pid: string, seq: number, valence: number) => ({ spaceId: 'a', participantId: pid, seq, affect: { valence, arousal: 0.5, confidence: 1, source: 'tap' as const, at: 10 + seq }, exposed: false, shown: null });
+  /** Rows of a query on the database at `at` (the main one by default). */
+  const q = async <T extends pg.QueryResultRow>(sql: string, params: unknown[] = [], at = PG): Promise<T[]> => {
+    const c = new pg.Client({ connectionString: at });
+    await c.connect();
+    try {
+      return (await c.query<T>(sql, params)).rows;
+    } finally {
+      await c.end();
+    }
+  };
+  /** `pg_dump` of one schema of the database at `at`: what a backup of it holds, as text. */
+  const dump = (schema: string, at = PG) => execFileSync('pg_dump', ['--no-owner', '--schema', schema, '--dbname', at], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  const openAt = (schema: string, keys?: string) => PostgresStorage.open({ connectionString: PG, options: `-c search_path=${schema}`, ...(keys ? { keys: { connectionString: PG_KEYS, options: `-c search_path=${keys}` } } : {}) });
+  /** Every key the key store of `schema` holds, as hex. */
+  const keyHex = async (schema: string) => (await q<{ k: string }>(`SELECT encode(key, 'hex') AS k FROM ${schema}.participant_keys`, [], PG_KEYS)).map((r) => r.k);
+
+  it('[S18][S16] keys live in the sibling database <db>_keys; a dump of the main database holds sealed inputs and no key; after erasure a restored dump opens nothing of theirs, and the key database holds no input', async () => {
+    const schema = await pgSchema('keys_backup');
+    let s = await openAt(schema);
+    expect(s.keyStore.database).toBe('test_keys');
+    await s.createSpace(spaceA);
+    await s.createParticipant(p('alice'));
+    await s.createParticipant(p('bob'));
+    await s.appendInputs([tap('alice', 1, 0.7), tap('bob', 1, -0.3), tap('alice', 2, 0.6)]);
+    // The main database has no key table at all.
+    expect(await q(`SELECT table_name FROM information_schema.tables WHERE table_schema = $1 AND table_name = 'participant_keys'`, [schema])).toEqual([]);
+    const keys = await keyHex(schema);
+    expect(keys).toHaveLength(2);
+    // A backup of the main database, taken before the erasure: ciphertext, no key.
+    const backup = dump(schema);
+    const sealed = (await q<{ sealed: string }>(`SELECT sealed FROM ${schema}.inputs WHERE participant_id = 'alice'`)).map((r) => r.sealed);
+    expect(sealed).toHaveLength(2);
+    for (const c of sealed) expect(backup).toContain(c);
+    for (const k of keys) {
+      expect(backup).not.toContain(k);
+      expect(backup).not.toContain(Buffer.from(k, 'hex').toString('base64'));
+    }
+    // The key database alone: keys and its version, no input, no participant, no sealed value.
+    const keyDump = dump(schema, PG_KEYS);
+    expect((await q<{ t: string }>('SELECT table_name AS t FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1', [schema], PG_KEYS)).map((r) => r.t)).toEqual(['attune_keys_schema', 'participant_keys']);
+    for (const c of sealed) expect(keyDump).not.toContain(c);
+    expect(keyDump).not.toMatch(/0\.7|valence|tok-alice/);
+
+    expect(await s.eraseParticipant('alice')).toEqual({ inputs: 2 });
+    // Everything left in the main database, every table and row as text: nothing of alice's, no key.
+    const tables = (await q<{ t: string }>('SELECT table_name AS t FROM information_schema.tables WHERE table_schema = $1', [schema])).map((r) => r.t);
+    const everything = (await Promise.all(tables.map((t) => q<{ r: string }>(`SELECT t::text AS r FROM ${schema}.${t} t`)))).flat().map((r) => r.r).join('\n');
+    expect(everything).not.toContain('alice');
+    for (const k of keys) expect(everything).not.toContain(k);
+    expect(await keyHex(schema)).toHaveLength(1); // bob's
+
+    // Restore the old backup (into a schema of its own) beside the same key store: bob's inputs
+    // open, alice's are there as ciphertext and open for nobody.
+    const restored = await pgSchema('keys_restored');
+    await pgAdmin(`DROP SCHEMA ${restored}`);
+    execFileSync('psql', ['--quiet', '--set', 'ON_ERROR_STOP=1', '--dbname', PG], { input: backup.replaceAll(schema, restored), encoding: 'utf8' });
+    expect(await q(`SELECT 1 FROM ${restored}.inputs WHERE participant_id = 'alice'`)).toHaveLength(2);
+    await s.close();
+    const r = await openAt(restored, schema);
+    expect((await r.listInputs('a', 0, 100, 10)).map((i) => [i.participantId, i.affect.valence])).toEqual([['bob', -0.3]]);
+    expect(await r.listParticipantInputs('alice')).toEqual([]);
+    expect((await r.getParticipantByTokenHash('tok-alice'))?.latest).toBeNull();
+    await r.close();
+    // A restart of the live database brings nothing back either.
+    s = await openAt(schema);
+    expect(await s.getParticipantByTokenHash('tok-alice')).toBeNull();
+    expect((await s.listInputs('a', 0, 100, 10)).map((i) => i.participantId)).toEqual(['bob']);
+    await s.close();
+  });
+
+  it('[S18][S17] retention deletes the keys in the key database first, then the rows', async () => {
+    const schema = await pgSchema('keys_purge');
+    const s = await openAt(schema);
+    await s.createSpace(spaceA);
+    await s.createParticipant(p('alice'));
+    await s.appendInputs([tap('alice', 1, 0.7)]);
+    expect(await keyHex(schema)).toHaveLength(1);
+    expect(await s.purgeSpace('a', 100)).toMatchObject({ participants: 1, inputs: 1, sealedInputs: 1 });
+    expect(await keyHex(schema)).toEqual([]);
+    await s.close();
+  });
+
+  it('[S18][S11] a database pointed at another key store is refused (a cluster node with another --keys, a restore beside a new empty store); with its own it opens', async () => {
+    const schema = await pgSchema('keys_bound');
+    const s = await openAt(schema);
+    await s.createSpace(spaceA);
+    await s.createParticipant(p('alice'));
+    await s.appendInputs([tap('alice', 1, 0.7)]);
+    // A second node of the same database: the same (default) key store, so it opens what the first sealed.
+    const other = await openAt(schema);
+    expect((await other.listInputs('a', 0, 100, 10)).map((i) => i.affect.valence)).toEqual([0.7]);
+    await other.close();
+    await s.close();
+    const elsewhere = await pgSchema('keys_elsewhere');
+    await expect(openAt(schema, elsewhere)).rejects.toThrow(/key store .* is not the one this database's keys are in.*--keys URL/);
+    const again = await openAt(schema, schema);
+    expect((await again.listInputs('a', 0, 100, 10)).map((i) => i.affect.valence)).toEqual([0.7]);
+    await again.close();
+  });
+
+  it('[S18][S11] a database of schema 8 (keys in participant_keys beside the inputs) moves them to the key store and drops the table', async () => {
+    const schema = await pgSchema('keys_v8');
+    let s = await openAt(schema);
+    await s.createSpace(spaceA);
+    await s.createParticipant(p('alice'));
+    await s.appendInputs([tap('alice', 1, 0.3)]);
+    await s.close();
+    const keys = await keyHex(schema);
+    // Put it back as schema 8 left it: the keys in the main database, no key store at all.
+    await q(`CREATE TABLE ${schema}.participant_keys (participant_id TEXT PRIMARY KEY, key BYTEA NOT NULL)`);
+    await q(`INSERT INTO ${schema}.participant_keys VALUES ('alice', decode($1, 'hex'))`, [keys[0]]);
+    await q(`DROP TABLE ${schema}.key_store`);
+    await q(`UPDATE ${schema}.attune_schema SET version = 8`);
+    await pgAdmin(`DROP SCHEMA ${schema} CASCADE`, PG_KEYS);
+    s = await openAt(schema);
+    expect((await q<{ version: number }>(`SELECT version FROM ${schema}.attune_schema`))[0]?.version).toBe(PG_SCHEMA_VERSION);
+    expect(await q(`SELECT to_regclass('${schema}.participant_keys')::text AS t`)).toEqual([{ t: null }]);
+    expect(await keyHex(schema)).toEqual(keys);
+    expect((await s.listInputs('a', 0, 100, 10)).map((i) => i.affect.valence)).toEqual([0.3]);
+    await s.close();
   });
 });

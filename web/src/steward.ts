@@ -39,6 +39,8 @@ function App() {
   const [seen, setSeen] = useState<Set<string>>(new Set());
   const [contagion, setContagion] = useState<string | null>(null);
   const [contagionRho, setContagionRho] = useState('0.05');
+  // Bumped after a contagion release: it spends the privacy budget, so the privacy panel reloads (R8).
+  const [released, setReleased] = useState(0);
   const [stories, setStories] = useState<StoriesView | null>(null);
 
   useSpaceSocket(code, 'display', {
@@ -140,6 +142,7 @@ function App() {
           headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
           body: JSON.stringify({ what: 'contagion', rho: Number(contagionRho) }),
         });
+        setReleased((n) => n + 1);
         const spent = r.spent ? `release #${r.n}, ρ ${r.rho} spent` : `released before as #${r.n}; nothing more spent`;
         setContagion(r.withheld || r.index === null ? `Withheld: too few people on one side (about ${r.exposedPeople} exposed, ${r.unexposedPeople} not; noise σ ≈ ${r.sigma.toFixed(1)} people) — ${spent}.` : `Contagion index ${r.index.toFixed(2)} ± ${(r.noiseSd ?? 0).toFixed(2)} (noise alone) over about ${r.exposedPeople} exposed and ${r.unexposedPeople} unexposed people — ${spent}.`);
       } catch (e) {
@@ -149,7 +152,7 @@ function App() {
     ${contagion ? html`<p data-testid="contagion">${contagion}</p>` : null}
     <h2>Data</h2>
     <p class="muted">The time series leaves the server only as a differentially private release, which spends this space's privacy budget (PRIVACY.md).</p>
-    <${PrivacyPanel} code=${code} token=${token} />
+    <${PrivacyPanel} code=${code} token=${token} refresh=${released} />
     <h2>Steward acts</h2>
     ${
       token

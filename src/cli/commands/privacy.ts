@@ -30,8 +30,9 @@ Reading it changes nothing and spends nothing (PRIVACY.md, SPEC V4).
 
 Options:
   --db PATH|URL         the database (env ATTUNE_DB; e.g. ./data/attune.db)
-  --keys PATH           with a SQLite --db: its key store, if the server ran with --keys
-                        (env ATTUNE_KEYS; default beside the database, NAME.keys.db)
+  --keys PATH|URL       with --db: its key store, if the server ran with --keys (env
+                        ATTUNE_KEYS; default: SQLite NAME.keys.db beside the database,
+                        PostgreSQL the sibling database DB_keys)
   --privacy-budget R    with --db: the server's per-space budget ρ (default 0.5)
   --retention DAYS      with --db: the server's --retention, for spaces created before
                         spaces carried their own (default 30)
@@ -45,7 +46,7 @@ Options:
 async function openStorage(io: CliIO, db: string, keys: string | undefined): Promise<{ storage: Storage; close: () => Promise<void> } | string> {
   if (/^postgres(ql)?:\/\//.test(db)) {
     const { PostgresStorage } = await import('../../storage/postgres/postgresStorage.ts');
-    const storage = await PostgresStorage.open({ connectionString: db });
+    const storage = await PostgresStorage.open({ connectionString: db, ...(keys !== undefined ? { keys: { connectionString: keys } } : {}) });
     return { storage, close: () => storage.close() };
   }
   const path = resolve(io.cwd, db);

@@ -30,11 +30,15 @@ Options:
                       ':memory:' keeps nothing), or a PostgreSQL database:
                       postgres://USER@HOST:PORT/DB (schema migrated on start; for a schema
                       other than public add ?options=-c%20search_path%3DNAME)
-  --keys PATH         SQLite: the key store, the file of the participants' sealing keys
-                      (env ATTUNE_KEYS; default beside the database, attune.keys.db). It is
-                      kept apart so that a backup of the database holds no key: back up the
-                      database, never restore an old key store (erased people's keys would
-                      come back). PRIVACY.md, DEPLOY.md
+  --keys PATH|URL     the key store, where the participants' sealing keys live (env
+                      ATTUNE_KEYS). SQLite: a file, default beside the database
+                      (attune.keys.db). PostgreSQL: a database, postgres://USER@HOST:PORT/DB,
+                      default the sibling database DB_keys on the same server with the same
+                      options (created on start if absent; needs CREATEDB). Every node of a
+                      cluster uses the same one. It is kept apart so that a backup of the
+                      database holds no key: back the two up separately, the key store with
+                      a short retention, and never restore an old key store (erased people's
+                      keys would come back). PRIVACY.md, DEPLOY.md
   --data-dir DIR      where the admin token and the log signing key live (env
                       ATTUNE_DATA_DIR; default beside the SQLite file, ./data with
                       PostgreSQL — every node of a cluster needs the same keys)
@@ -201,8 +205,10 @@ export const command: Command = {
     const postgres = isPostgresUrl(dbPath);
     const resolvedDb = dbPath === ':memory:' || postgres ? dbPath : resolve(io.cwd, dbPath);
     const keysOpt = values.keys ?? io.env.ATTUNE_KEYS;
-    if (keysOpt !== undefined && (postgres || resolvedDb === ':memory:')) throw new UsageError('--keys names the key store of a SQLite database file; PostgreSQL keeps its keys in its own table (PRIVACY.md)');
-    const keysPath = keysOpt === undefined ? undefined : resolve(io.cwd, keysOpt);
+    if (keysOpt !== undefined && resolvedDb === ':memory:') throw new UsageError("--keys names the key store of a stored database; ':memory:' keeps its keys in memory");
+    if (keysOpt !== undefined && postgres !== isPostgresUrl(keysOpt)) throw new UsageError(postgres ? `with a PostgreSQL --db, --keys must be a PostgreSQL database (postgres://…), got '${keysOpt}'` : `with a SQLite --db, --keys must be a file path, got '${shownDb(keysOpt)}'`);
+    const keysPath = keysOpt === undefined || postgres ? undefined : resolve(io.cwd, keysOpt);
+    const keysUrl = keysOpt !== undefined && postgres ? keysOpt : undefined;
     const dataDirOpt = values['data-dir'] ?? io.env.ATTUNE_DATA_DIR;
     const dataDir = dataDirOpt !== undefined ? resolve(io.cwd, dataDirOpt) : resolvedDb === ':memory:' ? null : postgres ? resolve(io.cwd, 'data') : resolve(resolvedDb, '..');
 
@@ -245,6 +251,7 @@ export const command: Command = {
         dbPath: resolvedDb,
         ...(dataDir !== null ? { dataDir } : {}),
         ...(keysPath !== undefined ? { keysPath } : {}),
+        ...(keysUrl !== undefined ? { keysUrl } : {}),
         bus,
         ...(publicUrl ? { publicUrl } : {}),
         ...(capacity !== undefined ? { capacity } : {}),

@@ -158,7 +158,8 @@ export class WebhookBook {
         if (msg.t === 'bye' && msg.reason === 'space-closed') this.emit(spaceId, 'decision', 'space.closed', o.scheduler.now(), { reason: 'closed by its steward' });
       }),
     );
-    if (o.modes) this.subs.push(o.modes.listen((spaceId, choice) => this.emit(spaceId, 'display.mode', 'display.mode', choice.at, choice)));
+    // A mode another node applied is announced by that node's webhooks (F8).
+    if (o.modes) this.subs.push(o.modes.listen((spaceId, choice, synced) => (synced ? undefined : this.emit(spaceId, 'display.mode', 'display.mode', choice.at, choice))));
   }
 
   /**

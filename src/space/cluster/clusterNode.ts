@@ -111,7 +111,8 @@ interface ClusterSpace {
   /** When the last renewal that succeeded began (own clock). */
   renewedAt: number;
   owner: string | null;
-  busy: boolean;
+  /** The lease round in flight (one at a time per space), or null. */
+  round: Promise<void> | null;
   /** The owner machine and its beats, while this node owns the tick. */
   machine: SpaceState | null;
   beat: Cancel | null;
@@ -200,6 +201,7 @@ export class ClusterNode {
       }
       return p;
     },
+    opened: (spaceId) => this.spaces.get(spaceId)?.round ?? Promise.resolve(),
     forward: (spaceId, act) => {
       const cs = this.spaces.get(spaceId);
       if (!cs || this.stopped || cs.ownedRevision !== null || cs.owner === null || cs.owner === this.nodeId) return null;
@@ -342,7 +344,7 @@ export class ClusterNode {
 
   private track(spaceId: string): void {
     if (this.spaces.has(spaceId) || this.stopped) return;
-    const cs: ClusterSpace = { id: spaceId, partials: new Map(), subs: [], seen: null, ownedRevision: null, renewedAt: -Infinity, owner: null, busy: false, machine: null, beat: null, lastPulse: null, lastKey: '', lastSentAt: -Infinity, published: [], hearts: new Map(), heartKey: '' };
+    const cs: ClusterSpace = { id: spaceId, partials: new Map(), subs: [], seen: null, ownedRevision: null, renewedAt: -Infinity, owner: null, round: null, machine: null, beat: null, lastPulse: null, lastKey: '', lastSentAt: -Infinity, published: [], hearts: new Map(), heartKey: '' };
     this.spaces.set(spaceId, cs);
     this.leaseObserver?.setLeaseOwned(spaceId, false);
     const bus = this.o.bus;
@@ -356,6 +358,11 @@ export class ClusterNode {
       bus.subscribe(subjects.displayPulse(spaceId), onPulse),
       bus.subscribe(subjects.control(spaceId), () => this.untrack(cs, true)),
     );
+    // A space this node just created or opened gets its lease round now, not on the next timer
+    // round (K2): the first node to compare-and-set `create` ticks from its first beat, so no
+    // pulse of a new space waits up to renewMs for an owner. (Before start, the timer's first
+    // round comes at once anyway.)
+    if (this.host) void this.round(cs);
   }
 
   private untrack(cs: ClusterSpace, closed: boolean): void {
@@ -440,15 +447,19 @@ export class ClusterNode {
   /** One round of the lease protocol for every space (K2). */
   private leases(): void {
     if (this.stopped) return;
-    for (const cs of this.spaces.values()) {
-      if (cs.busy) continue;
-      cs.busy = true;
-      this.leaseRound(cs)
-        .catch((e) => this.report(`lease of space ${cs.id}`, e))
-        .finally(() => {
-          cs.busy = false;
-        });
-    }
+    for (const cs of this.spaces.values()) this.round(cs);
+  }
+
+  /** Starts a lease round for one space unless one is in flight; resolves when it ends (never rejects). */
+  private round(cs: ClusterSpace): Promise<void> {
+    if (cs.round) return cs.round;
+    const r = this.leaseRound(cs)
+      .catch((e) => this.report(`lease of space ${cs.id}`, e))
+      .finally(() => {
+        cs.round = null;
+      });
+    cs.round = r;
+    return r;
   }
 
   private leaseValue(cs: ClusterSpace, node: string | null): Uint8Array {

@@ -251,7 +251,7 @@ CREATE TABLE privacy_releases (
 `;
 
 /** Schema steps; append only (a released step never changes: existing databases ran it). */
-/** Version 6: consent records (S16). Erasure deletes rows; sealing inputs is SQLite's only (PRIVACY.md). */
+/** Version 6: consent records (S16). Erasure deletes rows. */
 const V6 = `
 CREATE TABLE consents (
   participant_id TEXT NOT NULL,
@@ -270,8 +270,8 @@ ALTER TABLE spaces ADD COLUMN purged_at BIGINT;
 
 /**
  * Version 8: sealing (S16, S18) as in SQLite — each participant's sealing key, and the sealed
- * input and latest point (the plain columns then hold placeholders). The keys are in this
- * database too: PRIVACY.md says what that means for backups. attune_append_inputs gains the
+ * input and latest point (the plain columns then hold placeholders). The keys were in this
+ * database until version 9 moved them to the key store. attune_append_inputs gains the
  * sealed column (the older signature is dropped; FUNCTIONS recreates it).
  */
 const V8 = `
@@ -284,17 +284,82 @@ ALTER TABLE participants ADD COLUMN sealed TEXT;
 DROP FUNCTION IF EXISTS attune_append_inputs(TEXT[], TEXT[], BIGINT[], DOUBLE PRECISION[], DOUBLE PRECISION[], DOUBLE PRECISION[], TEXT[], BIGINT[], BOOLEAN[], DOUBLE PRECISION[], DOUBLE PRECISION[], BIGINT[], DOUBLE PRECISION[]);
 `;
 
-export const MIGRATIONS: readonly string[] = [V1, V2, V3, V4, V5, V6, V7, V8];
+/**
+ * Version 9: the keys leave this database for the key store (S18, postgresKeyStore.ts) — a
+ * database of their own, so a backup of this one holds no key. {@link migratePostgres} has copied
+ * them there (committed) before this step drops the table. `key_store` records which key store
+ * holds this database's keys (its `store_id`), so a node or a restored copy pointed at another
+ * is refused.
+ */
+const V9 = `
+DROP TABLE IF EXISTS participant_keys;
+CREATE TABLE key_store (store_id TEXT NOT NULL, at BIGINT NOT NULL);
+`;
+
+export const MIGRATIONS: readonly string[] = [V1, V2, V3, V4, V5, V6, V7, V8, V9];
 
 /** The schema version this code writes. */
 export const PG_SCHEMA_VERSION = MIGRATIONS.length;
 
+/** Where the keys go (S18): the key store this database's keys live in. */
+export interface KeyStoreBinding {
+  /** The key store's id (PostgresKeyStore.storeId). */
+  readonly storeId: string;
+  /** The key store, for messages (a database name; never a password). */
+  readonly shown: string;
+  /** Stores keys moved out of this database (committed when it resolves). */
+  put(rows: readonly { readonly id: string; readonly key: Uint8Array }[]): Promise<unknown>;
+}
+
+/** Keys copied per statement when version 9 moves them to the key store. */
+const MOVE_CHUNK = 5_000;
+
+/**
+ * Before version 9 drops `participant_keys`: every key in it is copied to the key store, each
+ * chunk committed there, inside this migration's transaction and lock — so a crash before the
+ * drop commits leaves the keys in both places, and the next start copies them again (a key the
+ * store already holds stays as it is).
+ */
+async function moveKeys(client: PoolClient, keys: KeyStoreBinding | undefined): Promise<number> {
+  const has = (await client.query<{ t: string | null }>("SELECT to_regclass('participant_keys')::text AS t")).rows[0]?.t;
+  if (!has) return 0;
+  let moved = 0;
+  let after = '';
+  for (;;) {
+    const r = await client.query<{ participant_id: string; key: Buffer }>('SELECT participant_id, key FROM participant_keys WHERE participant_id COLLATE "C" > $1 ORDER BY participant_id COLLATE "C" LIMIT $2', [after, MOVE_CHUNK]);
+    if (r.rows.length === 0) return moved;
+    if (!keys) throw new Error('moving the sealing keys out of the database (schema 9) needs the key store');
+    await keys.put(r.rows.map((x) => ({ id: x.participant_id, key: new Uint8Array(x.key) })));
+    moved += r.rows.length;
+    after = (r.rows.at(-1) as { participant_id: string }).participant_id;
+  }
+}
+
+/**
+ * Checks (and on first use records) which key store holds this database's keys (S18): a database
+ * bound to another key store is refused — a cluster node given another `--keys`, or a restored
+ * database beside a new, empty key store, would seal under keys nobody else holds and open none
+ * of the stored inputs. A database with no participant yet is simply bound to the new one.
+ */
+async function bindKeyStore(client: PoolClient, keys: KeyStoreBinding, at: number): Promise<void> {
+  const bound = (await client.query<{ store_id: string }>('SELECT store_id FROM key_store')).rows[0]?.store_id;
+  if (bound === keys.storeId) return;
+  if (bound !== undefined) {
+    const people = (await client.query('SELECT 1 FROM participants LIMIT 1')).rows.length;
+    if (people > 0) throw new Error(`the key store ${keys.shown} is not the one this database's keys are in (it was created apart from them, or is another store): start with --keys URL of the key store that belongs to this database — every node of a cluster uses the same one (PRIVACY.md, "Keys and backups")`);
+    await client.query('DELETE FROM key_store');
+  }
+  await client.query('INSERT INTO key_store (store_id, at) VALUES ($1, $2)', [keys.storeId, at]);
+}
+
 /**
  * Brings the connection's schema to PG_SCHEMA_VERSION: all missing steps in one transaction or
- * none. Rejects, changing nothing, when the schema is newer than this code.
+ * none. Rejects, changing nothing, when the schema is newer than this code. With `keys`, keys
+ * still in this database move to that key store first (version 9) and the database is bound to
+ * it (see {@link bindKeyStore}).
  * @returns the version found before migrating (0: a fresh schema).
  */
-export async function migratePostgres(pool: Pool): Promise<number> {
+export async function migratePostgres(pool: Pool, keys?: KeyStoreBinding): Promise<number> {
   const client: PoolClient = await pool.connect();
   try {
     await client.query('BEGIN');
@@ -303,7 +368,11 @@ export async function migratePostgres(pool: Pool): Promise<number> {
     const r = await client.query<{ version: number }>('SELECT version FROM attune_schema');
     const found = r.rows[0]?.version ?? 0;
     if (found > PG_SCHEMA_VERSION) throw new Error(`database schema version ${found} is newer than this attune's (${PG_SCHEMA_VERSION}); upgrade attune`);
-    for (let v = found; v < PG_SCHEMA_VERSION; v++) await client.query(MIGRATIONS[v] as string);
+    for (let v = found; v < PG_SCHEMA_VERSION; v++) {
+      if (v === 8) await moveKeys(client, keys);
+      await client.query(MIGRATIONS[v] as string);
+    }
+    if (keys) await bindKeyStore(client, keys, Date.now());
     await client.query(FUNCTIONS);
     if (r.rows.length === 0) await client.query('INSERT INTO attune_schema (version) VALUES ($1)', [PG_SCHEMA_VERSION]);
     else if (found !== PG_SCHEMA_VERSION) await client.query('UPDATE attune_schema SET version = $1', [PG_SCHEMA_VERSION]);

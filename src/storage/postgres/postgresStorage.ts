@@ -21,12 +21,19 @@
  * committed group and nothing uncommitted (durable, then visible), and reads settle in the order
  * they were made (one connection answers in order). The pool (`pool`) is for others that need
  * transactions of their own on the same database — the transparency log — and for `healthy()`.
+ *
+ * Sealing keys (S16, S18) live in the key store, a database of its own (postgresKeyStore.ts), so
+ * a backup of this database holds no key. No query joins the two: keys are read by id and kept
+ * in memory; a group's new keys are committed in the key store before the group is sent here
+ * (a participant's key exists before their row and before any input sealed under it), and
+ * erasure and retention delete keys there before the group that deletes the rows.
  */
 import pg from 'pg';
 import type { Affect, AffectSource } from '../../core/affect.ts';
 import { newParticipantKey, seal, unseal } from '../sealing.ts';
 import type { ConsentRecord, FeedSettingKind, FeedSettingRecord, InputRecord, ParticipantRecord, PrivacyReleaseRecord, PulsePoint, SpaceEventRecord, SpaceRecord, Storage, StoredCounts, StoryRecord, StorySettingsRecord, WebhookDeliveryRecord, WebhookRecord } from '../port.ts';
 import { consentFrom, eventFrom, feedSettingFrom, privacyReleaseFrom, pulsePointFrom, type Row, storyFrom, webhookDeliveryFrom, webhookFrom } from '../rows.ts';
+import { defaultKeyStoreUrl, keyStoreDatabase, PostgresKeyStore } from './postgresKeyStore.ts';
 import { migratePostgres } from './postgresSchema.ts';
 import { type PgGroupOutcome, type PgWriteCall, PostgresWriter } from './postgresWriter.ts';
 
@@ -64,16 +71,19 @@ interface SealedInput {
   readonly hb: number | null;
 }
 
-/** Opens a row's sealed value with the key joined to it (null: no key — erased — or no seal). */
-function opened(r: Row, participantId: string): SealedInput | null {
-  if (typeof r.sealed !== 'string' || !(r.key instanceof Uint8Array)) return null;
-  const text = unseal(new Uint8Array(r.key), participantId, r.sealed);
+/** Opens a row's sealed value with its participant's key (null: no key — erased — or no seal). */
+function opened(r: Row, participantId: string, key: Uint8Array | null | undefined): SealedInput | null {
+  if (typeof r.sealed !== 'string' || !key) return null;
+  const text = unseal(key, participantId, r.sealed);
   return text === null ? null : (JSON.parse(text) as SealedInput);
 }
 
-function participantFrom(r: Row): ParticipantRecord {
+/** A participant's key as the reader knows it (undefined or null: none). */
+type KeyOf = (participantId: string) => Uint8Array | null | undefined;
+
+function participantFrom(r: Row, keyOf: KeyOf): ParticipantRecord {
   const id = String(r.id);
-  const s = typeof r.sealed === 'string' ? opened(r, id) : null;
+  const s = typeof r.sealed === 'string' ? opened(r, id, keyOf(id)) : null;
   return {
     id,
     spaceId: String(r.space_id),
@@ -85,9 +95,10 @@ function participantFrom(r: Row): ParticipantRecord {
   };
 }
 
-function inputFrom(r: Row): InputRecord | null {
+function inputFrom(r: Row, keyOf: KeyOf): InputRecord | null {
   if (typeof r.sealed === 'string') {
-    const s = opened(r, String(r.participant_id));
+    const pid = String(r.participant_id);
+    const s = opened(r, pid, keyOf(pid));
     if (!s) return null;
     r = { ...r, v: s.v, a: s.a, c: s.c, src: s.src, shown_v: s.sv, shown_a: s.sv === null ? null : s.sa, heart_bpm: s.hb };
   }
@@ -104,11 +115,8 @@ function inputFrom(r: Row): InputRecord | null {
 }
 
 
-/** Input columns with the participant's key joined, to open sealed rows (S16); the FROM clause is {@link INPUTS}. */
-const INPUT_COLS = 'i.space_id, i.participant_id, i.seq, i.v, i.a, i.c, i.src, i.at, i.exposed, i.shown_v, i.shown_a, i.n, i.heart_bpm, i.sealed, k.key';
-const INPUTS = 'inputs i LEFT JOIN participant_keys k ON k.participant_id = i.participant_id';
-/** Participants with their key joined. */
-const PARTICIPANTS = 'participants p LEFT JOIN participant_keys k ON k.participant_id = p.id';
+/** Input columns (S16); sealed rows open with keys read from the key store by id (S18). */
+const INPUT_COLS = 'space_id, participant_id, seq, v, a, c, src, at, exposed, shown_v, shown_a, n, heart_bpm, sealed';
 
 /** One queued write call and how to settle its promise. */
 interface Write {
@@ -134,6 +142,12 @@ export interface PostgresStorageOptions {
   readonly batched?: boolean;
   /** Send a group's statements together on the writer connection (default true); off only to measure it. */
   readonly pipeline?: boolean;
+  /**
+   * The key store (S18): the database of the participants' sealing keys, apart from this one
+   * (`attune serve --keys URL`). Default: the database `<db>_keys` on the same server with the
+   * same options (see {@link defaultKeyStoreUrl}), created when absent.
+   */
+  readonly keys?: { readonly connectionString: string; readonly options?: string };
 }
 
 /** Storage over one PostgreSQL database (one schema of it). Create with {@link PostgresStorage.open}. */
@@ -147,8 +161,10 @@ export class PostgresStorage implements Storage {
   #readerBroken = false;
   readonly #writer: PostgresWriter;
   readonly #pipelined: boolean;
+  /** The participants' sealing keys, in a database of their own (S18). */
+  readonly keyStore: PostgresKeyStore;
   #pending: Write[] = [];
-  /** Participants' sealing keys (S16) known to this node; null: none stored (erased, or from before sealing). */
+  /** Participants' sealing keys (S16) known to this node; null: erased here (nothing is sealed or opened for them again). */
   readonly #keys = new Map<string, Uint8Array | null>();
   #flushScheduled = false;
   #inFlight = false;
@@ -159,8 +175,9 @@ export class PostgresStorage implements Storage {
   /** Number of group commits made (for tests and metrics). */
   commits = 0;
 
-  private constructor(pool: pg.Pool, client: pg.Client, reader: pg.Client, newReader: () => pg.Client, writer: PostgresWriter, pipelined: boolean) {
+  private constructor(pool: pg.Pool, client: pg.Client, reader: pg.Client, newReader: () => pg.Client, writer: PostgresWriter, pipelined: boolean, keyStore: PostgresKeyStore) {
     this.pool = pool;
+    this.keyStore = keyStore;
     this.#client = client;
     this.#pipelined = pipelined;
     this.#reader = reader;
@@ -170,12 +187,21 @@ export class PostgresStorage implements Storage {
   }
 
   /**
-   * Connects (a pipelined writer connection, a pipelined reader and a small pool), migrates the
-   * schema (S11). Rejects with the connection's error when no server answers.
+   * Connects (a pipelined writer connection, a pipelined reader and a small pool), opens the key
+   * store (S18: creating its database when it is the default one and absent), migrates the schema
+   * (S11; keys still in this database move to the key store) and checks that this database's keys
+   * are in that key store. Rejects with the connection's error when no server answers.
    */
   static async open(o: PostgresStorageOptions): Promise<PostgresStorage> {
     const base = { connectionString: o.connectionString, ...(o.options ? { options: o.options } : {}) };
     const name = o.applicationName ?? 'attune';
+    const keysAt = o.keys ?? { connectionString: defaultKeyStoreUrl(o.connectionString), ...(o.options ? { options: o.options } : {}) };
+    const keyStore = await PostgresKeyStore.open({
+      ...keysAt,
+      applicationName: `${name}-keys`,
+      // The default key store is created from this database's connection; one named with --keys from its own server's `postgres` database.
+      createFrom: o.keys ? { ...keysAt, connectionString: maintenanceUrl(keysAt.connectionString) } : base,
+    });
     const pool = new pg.Pool({ ...base, max: o.poolSize ?? 2, application_name: name });
     // An idle pooled connection that breaks must not crash the process; the next query reconnects.
     pool.on('error', () => {});
@@ -185,13 +211,13 @@ export class PostgresStorage implements Storage {
     const newReader = () => new pg.Client({ ...base, pipeline: true, application_name: `${name}-reader` });
     const reader = newReader();
     try {
-      await migratePostgres(pool);
+      await migratePostgres(pool, { storeId: keyStore.storeId, shown: keyStore.database, put: (rows) => keyStore.put(rows) });
       await Promise.all([client.connect(), reader.connect()]);
     } catch (e) {
-      await Promise.all([client.end().catch(() => {}), reader.end().catch(() => {}), pool.end().catch(() => {})]);
+      await Promise.all([client.end().catch(() => {}), reader.end().catch(() => {}), pool.end().catch(() => {}), keyStore.close().catch(() => {})]);
       throw e;
     }
-    const s = new PostgresStorage(pool, client, reader, newReader, new PostgresWriter(client, { batched: o.batched ?? true }), pipeline);
+    const s = new PostgresStorage(pool, client, reader, newReader, new PostgresWriter(client, { batched: o.batched ?? true }), pipeline, keyStore);
     client.on('error', (e) => s.#fail(`its connection failed (${e.message})`, e));
     client.on('end', () => {
       if (!s.#closing) s.#fail('its connection ended', undefined);
@@ -233,7 +259,7 @@ export class PostgresStorage implements Storage {
     if (this.#failure || this.#closed) return false;
     try {
       await (await this.#readerNow()).query('SELECT 1');
-      return true;
+      return await this.keyStore.healthy();
     } catch {
       return false;
     }
@@ -277,17 +303,66 @@ export class PostgresStorage implements Storage {
       return;
     }
     this.#inFlight = true;
-    this.#sealed(group.map((w) => w.call))
-      .then((calls) => this.#writer.commit(calls))
+    const calls = group.map((w) => w.call);
+    let put: Set<string> = new Set();
+    // Keys first (S18), in the key store's own commits; if that fails, nothing of the group was
+    // sent here: its calls reject and later groups go on.
+    this.#sealed(calls)
+      .then(async (sealed) => {
+        put = await this.#keysFirst(sealed);
+        return sealed;
+      })
       .then(
-      (o) => this.#settle(group, o),
-      (e) => {
-        this.#fail(`a group failed (${e instanceof Error ? e.message : String(e)})`, e);
-        for (const w of group) w.reject(this.#failure);
-        this.#inFlight = false;
-        this.#done();
-      },
-    );
+        (sealed) =>
+          this.#writer.commit(sealed).then(
+            (o) => {
+              this.#settle(group, o);
+              this.#forgetFailedKeys(calls, o, put);
+            },
+            (e) => {
+              this.#fail(`a group failed (${e instanceof Error ? e.message : String(e)})`, e);
+              for (const w of group) w.reject(this.#failure);
+              this.#inFlight = false;
+              this.#done();
+            },
+          ),
+        (e) => {
+          const err = new Error(`the key store failed, so this group was not written (${e instanceof Error ? e.message : String(e)})`, { cause: e });
+          for (const w of group) w.reject(err);
+          this.#inFlight = false;
+          this.#done();
+        },
+      );
+  }
+
+  /**
+   * Before a group is sent (S18): the keys of the participants it creates go into the key store,
+   * and the keys of those it erases or purges come out of it — each its own commit there, ahead
+   * of the group's commit here. Resolves the ids whose new key went in.
+   */
+  async #keysFirst(calls: readonly PgWriteCall[]): Promise<Set<string>> {
+    const fresh = calls.flatMap((c) => (c.op === 'createParticipant' ? [{ id: c.p.id, key: c.key }] : []));
+    const put = await this.keyStore.put(fresh);
+    const gone = new Set<string>();
+    const spaces: string[] = [];
+    for (const c of calls) {
+      if (c.op === 'eraseParticipant') gone.add(c.id);
+      if (c.op === 'purgeSpace') spaces.push(c.spaceId);
+    }
+    if (spaces.length > 0) {
+      // A space's participants: those stored, and those this very group creates in it.
+      for (const r of await this.#rows('SELECT id FROM participants WHERE space_id = ANY($1::text[])', [spaces])) gone.add(String(r.id));
+      for (const c of calls) if (c.op === 'createParticipant' && spaces.includes(c.p.spaceId)) gone.add(c.p.id);
+      for (const id of gone) this.#keys.set(id, null);
+    }
+    await this.keyStore.delete([...gone]);
+    return put;
+  }
+
+  /** A participant whose creation failed leaves no key behind: the key put for them is deleted (if still theirs). */
+  #forgetFailedKeys(calls: readonly PgWriteCall[], o: PgGroupOutcome, put: ReadonlySet<string>): void {
+    const orphans = calls.flatMap((c, k) => (c.op === 'createParticipant' && put.has(c.p.id) && (o.failures.has(k) || !o.committed) ? [{ id: c.p.id, key: c.key }] : []));
+    if (orphans.length > 0) this.keyStore.deleteExact(orphans).catch(() => {});
   }
 
   #settle(group: readonly Write[], o: PgGroupOutcome): void {
@@ -366,26 +441,44 @@ export class PostgresStorage implements Storage {
     return done;
   }
 
-  /** Keeps a participant row's joined key (null: none stored) for sealing their next inputs. */
-  #remember(r: Row): void {
-    const id = String(r.id);
-    if (this.#keys.get(id) === null && r.key instanceof Uint8Array) return;
-    this.#keys.set(id, r.key instanceof Uint8Array ? new Uint8Array(r.key) : null);
+  /** Loads from the key store the keys of `ids` this node does not know yet (S18). */
+  async #load(ids: Iterable<string>): Promise<void> {
+    const missing = [...new Set(ids)].filter((id) => !this.#keys.has(id));
+    if (missing.length === 0) return;
+    for (const [id, key] of await this.keyStore.get(missing)) if (!this.#keys.has(id)) this.#keys.set(id, key);
+  }
+
+  /** The key of a participant as this node knows it (after {@link #load}). */
+  readonly #keyOf: KeyOf = (id) => this.#keys.get(id);
+
+  /** Loads the keys that the sealed ones among `rows` need (`idOf`: the row's participant). */
+  async #open<T>(rows: readonly Row[], idOf: (r: Row) => string, read: (r: Row, keyOf: KeyOf) => T): Promise<T[]> {
+    await this.#load(rows.flatMap((r) => (typeof r.sealed === 'string' ? [idOf(r)] : [])));
+    return rows.map((r) => read(r, this.#keyOf));
   }
 
   /**
    * Seals a group's inputs (S16) just before it is sent: each under its participant's key —
-   * loaded now, in queue order, for a participant this node has not seen create, resume or
-   * recover — or left in the clear for a participant with no key (from before schema 8).
+   * loaded now from the key store, in queue order, for a participant this node has not seen
+   * create or read. A stored participant with no key (from before schema 8, or whose database
+   * was restored beside a key store that lost it) gets one, committed in the key store first:
+   * nothing new is stored in the clear. Participants erased here are not sealed for (their rows
+   * are gone, and the append rejects).
    */
   async #sealed(calls: readonly PgWriteCall[]): Promise<PgWriteCall[]> {
-    const missing = new Set<string>();
-    for (const c of calls) if (c.op === 'appendInputs') for (const i of c.rows) if (!this.#keys.has(i.participantId)) missing.add(i.participantId);
-    if (missing.size > 0) {
-      const ids = [...missing];
-      const found = await this.#rows('SELECT participant_id, key FROM participant_keys WHERE participant_id = ANY($1::text[])', [ids]);
-      for (const id of ids) this.#keys.set(id, null);
-      for (const r of found) this.#keys.set(String(r.participant_id), new Uint8Array(r.key as Uint8Array));
+    const wanted = new Set<string>();
+    for (const c of calls) if (c.op === 'appendInputs') for (const i of c.rows) if (!this.#keys.has(i.participantId)) wanted.add(i.participantId);
+    if (wanted.size > 0) {
+      await this.#load(wanted);
+      const keyless = [...wanted].filter((id) => !this.#keys.has(id));
+      if (keyless.length > 0) {
+        const stored = (await this.#rows('SELECT id FROM participants WHERE id = ANY($1::text[])', [keyless])).map((r) => String(r.id));
+        const made = stored.map((id) => ({ id, key: newParticipantKey() }));
+        const went = await this.keyStore.put(made);
+        for (const m of made) if (went.has(m.id)) this.#keys.set(m.id, m.key);
+        // Another node gave them a key at the same moment: use that one.
+        await this.#load(made.filter((m) => !went.has(m.id)).map((m) => m.id));
+      }
     }
     return calls.map((c) => {
       if (c.op !== 'appendInputs') return c;
@@ -400,15 +493,16 @@ export class PostgresStorage implements Storage {
   }
 
   async getParticipantByTokenHash(tokenHash: string): Promise<ParticipantRecord | null> {
-    const r = (await this.#rows(`SELECT p.*, k.key FROM ${PARTICIPANTS} WHERE p.token_hash = $1`, [tokenHash]))[0];
-    if (r) this.#remember(r);
-    return r ? participantFrom(r) : null;
+    const rows = await this.#rows('SELECT * FROM participants WHERE token_hash = $1', [tokenHash]);
+    // A resumed participant's key is loaded now, so their next inputs seal without a lookup.
+    await this.#load(rows.map((r) => String(r.id)));
+    return rows[0] ? participantFrom(rows[0], this.#keyOf) : null;
   }
 
   async listActiveParticipants(spaceId: string, since: number): Promise<ParticipantRecord[]> {
-    const rows = await this.#rows(`SELECT p.*, k.key FROM ${PARTICIPANTS} WHERE p.space_id = $1 AND p.at IS NOT NULL AND p.at >= $2`, [spaceId, since]);
-    for (const r of rows) this.#remember(r);
-    return rows.map(participantFrom);
+    const rows = await this.#rows('SELECT * FROM participants WHERE space_id = $1 AND at IS NOT NULL AND at >= $2', [spaceId, since]);
+    await this.#load(rows.map((r) => String(r.id)));
+    return rows.map((r) => participantFrom(r, this.#keyOf));
   }
 
   async countParticipants(spaceId: string): Promise<number> {
@@ -421,13 +515,17 @@ export class PostgresStorage implements Storage {
     return this.#enqueue({ op: 'appendInputs', rows: inputs, sealed: [] });
   }
 
-  async listInputs(spaceId: string, from: number, to: number, limit: number): Promise<InputRecord[]> {
-    return (await this.#rows(`SELECT ${INPUT_COLS} FROM ${INPUTS} WHERE i.space_id = $1 AND i.at >= $2 AND i.at < $3 ORDER BY i.at, i.id LIMIT $4`, [spaceId, from, to, Math.max(0, limit)])).flatMap((r) => inputFrom(r) ?? []);
+  /** Input rows, opened (a sealed row whose key is gone is left out: erased). */
+  async #inputs(text: string, values: readonly unknown[]): Promise<InputRecord[]> {
+    return (await this.#open(await this.#rows(text, values), (r) => String(r.participant_id), inputFrom)).flatMap((i) => i ?? []);
+  }
+
+  listInputs(spaceId: string, from: number, to: number, limit: number): Promise<InputRecord[]> {
+    return this.#inputs(`SELECT ${INPUT_COLS} FROM inputs WHERE space_id = $1 AND at >= $2 AND at < $3 ORDER BY at, id LIMIT $4`, [spaceId, from, to, Math.max(0, limit)]);
   }
 
   async listInputsByN(spaceId: string, fromN: number, limit: number): Promise<(InputRecord & { readonly n: number })[]> {
-    const rows = await this.#rows(`SELECT ${INPUT_COLS} FROM ${INPUTS} WHERE i.space_id = $1 AND i.n >= $2 ORDER BY i.n LIMIT $3`, [spaceId, fromN, Math.max(0, limit)]);
-    return rows.flatMap((r) => (inputFrom(r) as (InputRecord & { readonly n: number }) | null) ?? []);
+    return (await this.#inputs(`SELECT ${INPUT_COLS} FROM inputs WHERE space_id = $1 AND n >= $2 ORDER BY n LIMIT $3`, [spaceId, fromN, Math.max(0, limit)])) as (InputRecord & { readonly n: number })[];
   }
 
   clearLatest(participantId: string): Promise<void> {
@@ -466,8 +564,8 @@ export class PostgresStorage implements Storage {
     return this.#enqueue({ op: 'purgeSpace', spaceId, at });
   }
 
-  async listParticipantInputs(participantId: string): Promise<InputRecord[]> {
-    return (await this.#rows(`SELECT ${INPUT_COLS} FROM ${INPUTS} WHERE i.participant_id = $1 ORDER BY i.seq`, [participantId])).flatMap((r) => inputFrom(r) ?? []);
+  listParticipantInputs(participantId: string): Promise<InputRecord[]> {
+    return this.#inputs(`SELECT ${INPUT_COLS} FROM inputs WHERE participant_id = $1 ORDER BY seq`, [participantId]);
   }
 
   recordConsent(c: ConsentRecord): Promise<void> {
@@ -606,6 +704,15 @@ export class PostgresStorage implements Storage {
   async #shutdown(): Promise<void> {
     this.#closed = true;
     if (this.#inFlight || this.#pending.length > 0) await new Promise<void>((r) => this.#idleWaiters.push(r));
-    await Promise.all([this.#client.end().catch(() => {}), this.#reader.end().catch(() => {}), this.pool.end().catch(() => {})]);
+    await Promise.all([this.#client.end().catch(() => {}), this.#reader.end().catch(() => {}), this.pool.end().catch(() => {}), this.keyStore.close().catch(() => {})]);
   }
 }
+
+/** The `postgres` database of the server a URL names (to CREATE DATABASE from, when a named key store's database is absent). */
+function maintenanceUrl(url: string): string {
+  const u = new URL(url);
+  u.pathname = '/postgres';
+  return u.toString();
+}
+
+export { defaultKeyStoreUrl, keyStoreDatabase };

@@ -27,7 +27,7 @@ export type PgWriteCall =
   | { readonly op: 'createSpace'; readonly space: SpaceRecord }
   | { readonly op: 'closeSpace'; readonly id: string; readonly at: number }
   | { readonly op: 'updateStewardTokenHash'; readonly id: string; readonly hash: string }
-  /** `key`: the participant's new sealing key (S16, S18), stored with them. */
+  /** `key`: the participant's new sealing key (S16, S18), put in the key store before the group is sent. */
   | { readonly op: 'createParticipant'; readonly p: ParticipantRecord; readonly key: Uint8Array }
   | { readonly op: 'clearLatest'; readonly id: string }
   | { readonly op: 'setParticipantGroup'; readonly id: string; readonly group: string | null }
@@ -179,11 +179,11 @@ function stepOf(group: readonly PgWriteCall[], ks: readonly number[]): Step {
     }
     case 'eraseParticipant': {
       const id = first.id;
-      // One statement: every trace of the participant, and whether they existed.
+      // One statement: every trace of the participant, and whether they existed. Their key went
+      // first, from the key store (S18), before this group was sent.
       return {
         calls: ks,
         text: `WITH p AS (SELECT id, space_id FROM participants WHERE id = $1),
-  k AS (DELETE FROM participant_keys WHERE participant_id IN (SELECT id FROM p)),
   i AS (DELETE FROM inputs WHERE participant_id IN (SELECT id FROM p) RETURNING 1),
   e AS (DELETE FROM events WHERE space_id IN (SELECT space_id FROM p) AND participant_id IN (SELECT id FROM p)),
   c AS (DELETE FROM consents WHERE participant_id IN (SELECT id FROM p)),
@@ -199,12 +199,12 @@ SELECT (SELECT count(*) FROM p)::int AS p, (SELECT count(*) FROM i)::int AS i`,
     }
     case 'purgeSpace': {
       const id = first.spaceId;
-      // One statement (S17): what is deleted, counted from the same snapshot, and whether the space exists.
+      // One statement (S17): what is deleted, counted from the same snapshot, and whether the
+      // space exists. Its participants' keys went first, from the key store (S18).
       return {
         calls: ks,
         text: `WITH s AS (SELECT id FROM spaces WHERE id = $1),
   pp AS (SELECT id FROM participants WHERE space_id IN (SELECT id FROM s)),
-  k AS (DELETE FROM participant_keys WHERE participant_id IN (SELECT id FROM pp)),
   i AS (DELETE FROM inputs WHERE space_id IN (SELECT id FROM s) RETURNING sealed),
   e AS (DELETE FROM events WHERE space_id IN (SELECT id FROM s) RETURNING kind),
   c AS (DELETE FROM consents WHERE participant_id IN (SELECT id FROM pp) RETURNING 1),
@@ -263,20 +263,15 @@ SELECT (SELECT count(*) FROM s)::int AS s, (SELECT count(*) FROM pp)::int AS par
         calls: ks,
         // In call order; a row clashing on its id or token (with a stored row or an earlier one of
         // the run), or of an unknown space, is skipped and reported, the others go in.
-        // The keys of the rows that went in commit with them (S16), the first of a run per id.
-        text: `WITH ins AS (INSERT INTO participants (id, space_id, token_hash, joined_at, last_seq, v, a, c, src, at, grp)
+        // Their keys are in the key store already (S18): PostgresStorage puts them there first.
+        text: `INSERT INTO participants (id, space_id, token_hash, joined_at, last_seq, v, a, c, src, at, grp)
 SELECT r.id, r.space_id, r.token_hash, r.joined_at, r.last_seq, r.v, r.a, r.c, r.src, r.at, r.grp
 FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::float8[], $7::float8[], $8::float8[], $9::text[], $10::bigint[], $11::text[])
   WITH ORDINALITY AS r(id, space_id, token_hash, joined_at, last_seq, v, a, c, src, at, grp, ord)
 WHERE EXISTS (SELECT 1 FROM spaces s WHERE s.id = r.space_id)
 ORDER BY r.ord
 ON CONFLICT DO NOTHING
-RETURNING id, token_hash),
-k AS (INSERT INTO participant_keys (participant_id, key)
-SELECT DISTINCT ON (x.id) x.id, x.key FROM unnest($1::text[], $12::bytea[]) WITH ORDINALITY AS x(id, key, ord)
-WHERE x.id IN (SELECT id FROM ins) ORDER BY x.id, x.ord
-ON CONFLICT DO NOTHING)
-SELECT id, token_hash FROM ins`,
+RETURNING id, token_hash`,
         values: [
           col((p) => p.id),
           col((p) => p.spaceId),
@@ -289,7 +284,6 @@ SELECT id, token_hash FROM ins`,
           col((p) => p.latest?.source ?? null),
           col((p) => p.latest?.at ?? null),
           col((p) => p.group ?? null),
-          ks.map((k) => Buffer.from((group[k] as Extract<PgWriteCall, { op: 'createParticipant' }>).key)),
         ],
         read: (r) => {
           // (id, token) identifies the row that went in: the first of the run with that pair
