@@ -27,7 +27,8 @@
  *   npm run bench:memory                                  # 5,000 participants, both targets
  *   npm run bench:memory -- --participants 10000 --top 30
  *   npm run bench:memory -- --env MALLOC_ARENA_MAX=2       # the same env for both servers
- *   npm run bench:memory -- --node-args=--max-semi-space-size=1 --targets attune
+ *   npm run bench:memory -- --node-args=--max-semi-space-size=16 --targets attune,ws
+ *   npm run bench:memory -- --targets attune,before --attune-root /tmp/main-checkout --passes rss --smaps /tmp/maps
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -55,6 +56,8 @@ const { values } = parseArgs({
     'node-args': { type: 'string', default: '' },
     'attune-root': { type: 'string' },
     'pulse-bytes': { type: 'string' },
+    /** Keep a copy of each server's /proc/self/smaps at both readings of the RSS pass here. */
+    smaps: { type: 'string' },
   },
   strict: true,
 });
@@ -177,7 +180,8 @@ async function pass(target: Target, snapshots: boolean): Promise<Pass> {
     await sleep(FILL_MS);
     await warm.quiet();
     await sleep(DRAIN_MS);
-    const r0 = await server.memory(dir ? join(dir, '0.heapsnapshot') : undefined);
+    const smaps = !snapshots && values.smaps ? (k: number) => join(values.smaps as string, `${target}-${k}.smaps`) : null;
+    const r0 = await server.memory(dir ? join(dir, '0.heapsnapshot') : undefined, smaps?.(0));
     log(`${target}${snapshots ? ' (heap pass)' : ''}: warm-up of ${WARM} in, RSS ${(r0.rss / 1048576).toFixed(1)} MiB; ${N} joining…`);
     const big = await crowd(server, N);
     crowds.push(big);
@@ -185,7 +189,7 @@ async function pass(target: Target, snapshots: boolean): Promise<Pass> {
     await sleep(FILL_MS);
     await big.quiet();
     await sleep(DRAIN_MS);
-    const r1 = await server.memory(dir ? join(dir, '1.heapsnapshot') : undefined);
+    const r1 = await server.memory(dir ? join(dir, '1.heapsnapshot') : undefined, smaps?.(1));
     if (target === 'attune' && !values['pulse-bytes'] && screen.bytes() > 0) pulseBytes = screen.bytes();
     const classes = dir && r0.snapshot && r1.snapshot ? diffPer(summariseHeapSnapshot(r0.snapshot), summariseHeapSnapshot(r1.snapshot), big.joined) : null;
     return { r0, r1, joined: big.joined, classes };

@@ -9,7 +9,7 @@
  * after it; the next collection frees what those released. Three rounds, each after a macrotask,
  * reach a fixed point here (the third frees < 0.1 % of the heap).
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { getHeapSpaceStatistics, getHeapStatistics, writeHeapSnapshot } from 'node:v8';
 
 /** What the probe reports, bytes. */
@@ -84,10 +84,12 @@ async function settle(): Promise<void> {
   }
 }
 
-process.on('message', (m: { cmd?: string; snapshot?: string }) => {
+process.on('message', (m: { cmd?: string; snapshot?: string; smaps?: string }) => {
   if (m.cmd !== 'mem') return;
   void (async () => {
     await settle();
+    // A copy of the process's mappings at the reading, for a closer look (`--smaps DIR`).
+    if (m.smaps) writeFileSync(m.smaps, readFileSync('/proc/self/smaps', 'utf8'));
     const u = process.memoryUsage();
     const h = getHeapStatistics();
     const reading = { rss: status('VmRSS'), rssAnon: status('RssAnon'), rssFile: status('RssFile'), heapTotal: u.heapTotal, heapUsed: u.heapUsed, external: u.external, arrayBuffers: u.arrayBuffers, mallocedMemory: h.malloced_memory, newSpace: getHeapSpaceStatistics().find((x) => x.space_name === 'new_space')?.physical_space_size ?? 0, workersHeap: workersHeap(), ...mallocResidency() };

@@ -24,7 +24,7 @@ export interface ProbedServer {
   readonly codes: readonly string[];
   readonly pid: number;
   /** Memory after full collections; with `snapshot`, a heap snapshot is written there too (after the reading). */
-  memory(snapshot?: string): Promise<MemoryReading>;
+  memory(snapshot?: string, smaps?: string): Promise<MemoryReading>;
   stop(): Promise<void>;
 }
 
@@ -48,7 +48,7 @@ export interface ProbedServerOptions {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-function ask(child: ChildProcess, snapshot?: string): Promise<MemoryReading> {
+function ask(child: ChildProcess, snapshot?: string, smaps?: string): Promise<MemoryReading> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('the memory probe did not answer in 120 s')), 120_000);
     const onMsg = (m: { ev?: string }) => {
@@ -58,7 +58,7 @@ function ask(child: ChildProcess, snapshot?: string): Promise<MemoryReading> {
       resolve(m as MemoryReading);
     };
     child.on('message', onMsg);
-    child.send({ cmd: 'mem', ...(snapshot ? { snapshot } : {}) });
+    child.send({ cmd: 'mem', ...(snapshot ? { snapshot } : {}), ...(smaps ? { smaps } : {}) });
   });
 }
 
@@ -91,7 +91,7 @@ export async function startProbedServer(target: 'attune' | 'ws', o: ProbedServer
       wsUrl: ready.url,
       codes: Array.from({ length: o.spaces }, (_, i) => `BENCH${String(i).padStart(3, '0')}`),
       pid: child.pid as number,
-      memory: (snapshot) => ask(child, snapshot),
+      memory: (snapshot, smaps) => ask(child, snapshot, smaps),
       async stop() {
         const exited = new Promise<void>((r) => child.once('exit', () => r()));
         child.send({ cmd: 'exit' });
@@ -129,7 +129,7 @@ export async function startProbedServer(target: 'attune' | 'ws', o: ProbedServer
     wsUrl: `${url.replace('http', 'ws')}/ws`,
     codes,
     pid: child.pid as number,
-    memory: (snapshot) => ask(child, snapshot),
+    memory: (snapshot, smaps) => ask(child, snapshot, smaps),
     async stop() {
       const exited = new Promise<void>((r) => child.once('exit', () => r()));
       child.kill('SIGTERM');
