@@ -3,10 +3,13 @@
  *
  * 1. Tick cost of the pulse core at 1k / 10k / 100k participants (incremental histogram and
  *    sums), beside a naive tick that recomputes the same snapshot from every participant.
+ *    Then the whole space machine's tick (release included) under the default release beside
+ *    R2 alone, and with 8 declared groups beside none (bench/support/groupTicks.ts).
  * 2. Server CPU per delivered pulse message with N real WebSocket clients on loopback: the
- *    attune server (child process) beside a plain Socket.IO server broadcasting the same bytes
- *    at the same rate (another child), in the same run. CPU is the server process's own
- *    user+system time; deliveries are counted on the client side.
+ *    attune server (child process) beside a plain `ws` server broadcasting pulses of the same
+ *    byte size at the same rate (the raw-ws floor) and a plain Socket.IO server (other
+ *    children), in the same run. CPU is the server process's own user+system time; deliveries
+ *    are counted on the client side.
  *
  * Options (env): BENCH_CLIENTS (default 2000), BENCH_SECONDS (measurement window, default 10).
  */
@@ -20,7 +23,7 @@ import { quadrantOf } from '../src/core/affect.ts';
 import { createRng } from '../src/core/collective/prng.ts';
 import { binIndex } from '../src/core/histogram.ts';
 import { PulseState } from '../src/core/pulse.ts';
-import { groupTickBench } from './support/groupTicks.ts';
+import { groupTickBench, releaseTickBench } from './support/groupTicks.ts';
 
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 2000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -103,8 +106,8 @@ interface Child {
   kill(): void;
 }
 
-async function spawnServer(kind: Kind): Promise<Child> {
-  const child = fork(join(import.meta.dirname, 'support', 'fanoutServer.ts'), [kind, String(CLIENTS)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+async function spawnServer(kind: Kind, bytes: number): Promise<Child> {
+  const child = fork(join(import.meta.dirname, 'support', 'fanoutServer.ts'), [kind, String(CLIENTS), String(bytes)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const ready = await new Promise<{ url: string; code?: string }>((res, rej) => {
     child.once('message', (m) => res(m as { url: string; code?: string }));
     child.once('exit', (c) => rej(new Error(`${kind} server exited with ${c}`)));
@@ -124,66 +127,97 @@ function progress(label: string, done: number, total: number): void {
   if (process.stderr.isTTY) process.stderr.write(`\r${label}: ${done}/${total}   `);
 }
 
-async function attuneClients(child: Child): Promise<{ count: () => number; close: () => void }> {
-  let delivered = 0;
-  const clients: AttuneClient[] = [];
-  const batch = 200;
-  for (let i = 0; i < CLIENTS; i += batch) {
-    await Promise.all(
-      Array.from({ length: Math.min(batch, CLIENTS - i) }, async () => {
-        // The project's own protocol client, as phones run it (src/client), over ws.
-        const c = new AttuneClient({ url: child.url, code: child.code ?? '', role: 'participant', consent: true, connect: (url) => new WebSocket(url, { perMessageDeflate: false }) });
-        clients.push(c);
-        c.on('pulse', () => {
-          delivered++;
-        });
-        await new Promise<void>((res, rej) => {
-          c.on('welcome', () => {
-            c.send({ valence: Math.random() * 2 - 1, arousal: Math.random() * 2 - 1 });
-            res();
-          });
-          c.on('status', (st) => {
-            if (st.state === 'stopped' || st.state === 'waiting') rej(new Error(`attune client ${st.state}: ${st.reason ?? st.closeCode ?? ''}`));
-          });
-          c.start();
-        });
-      }),
-    );
-    progress('attune clients', Math.min(i + batch, CLIENTS), CLIENTS);
-  }
-  return {
-    count: () => delivered,
-    close: () => {
-      for (const c of clients) c.stop();
-    },
-  };
+/** The byte size of the pulses attune delivered (JSON text), for the ws baseline. */
+let attunePulseBytes = 0;
+
+interface Clients {
+  count: () => number;
+  close: () => void;
 }
 
-async function socketioClients(child: Child, label: string): Promise<{ count: () => number; close: () => void }> {
+/**
+ * Connects CLIENTS clients, 200 at a time: `open` connects one, calls `delivered` for each pulse
+ * it gets, and resolves once it is in; `stop` closes it.
+ */
+async function connectAll<C>(label: string, open: (delivered: () => void) => { client: C; ready: Promise<void> }, stop: (c: C) => void): Promise<Clients> {
   let delivered = 0;
-  const sockets: Socket[] = [];
+  const clients: C[] = [];
   const batch = 200;
   for (let i = 0; i < CLIENTS; i += batch) {
     await Promise.all(
-      Array.from({ length: Math.min(batch, CLIENTS - i) }, async () => {
-        const s = ioClient(child.url, { transports: ['websocket'], reconnection: false, forceNew: true });
-        sockets.push(s);
-        s.on('pulse', () => {
+      Array.from({ length: Math.min(batch, CLIENTS - i) }, () => {
+        const o = open(() => {
           delivered++;
         });
-        await new Promise<void>((res, rej) => {
-          s.once('connect', () => res());
-          s.once('connect_error', rej);
-        });
+        clients.push(o.client);
+        return o.ready;
       }),
     );
     progress(`${label} clients`, Math.min(i + batch, CLIENTS), CLIENTS);
   }
-  return { count: () => delivered, close: () => {
-      for (const s of sockets) s.disconnect();
+  return {
+    count: () => delivered,
+    close: () => {
+      for (const c of clients) stop(c);
     },
   };
 }
+
+const attuneClients = (child: Child): Promise<Clients> =>
+  connectAll(
+    'attune',
+    (delivered) => {
+      // The project's own protocol client, as phones run it (src/client), over ws.
+      const c = new AttuneClient({ url: child.url, code: child.code ?? '', role: 'participant', consent: true, connect: (url) => new WebSocket(url, { perMessageDeflate: false }) });
+      let n = 0;
+      c.on('pulse', (m) => {
+        delivered();
+        if ((n++ & 1023) === 0) attunePulseBytes = Math.max(attunePulseBytes, JSON.stringify(m).length);
+      });
+      const ready = new Promise<void>((res, rej) => {
+        c.on('welcome', () => {
+          c.send({ valence: Math.random() * 2 - 1, arousal: Math.random() * 2 - 1 });
+          res();
+        });
+        c.on('status', (st) => {
+          if (st.state === 'stopped' || st.state === 'waiting') rej(new Error(`attune client ${st.state}: ${st.reason ?? st.closeCode ?? ''}`));
+        });
+        c.start();
+      });
+      return { client: c, ready };
+    },
+    (c) => c.stop(),
+  );
+
+const socketioClients = (child: Child, label: string): Promise<Clients> =>
+  connectAll(
+    label,
+    (delivered) => {
+      const s = ioClient(child.url, { transports: ['websocket'], reconnection: false, forceNew: true });
+      s.on('pulse', delivered);
+      const ready = new Promise<void>((res, rej) => {
+        s.once('connect', () => res());
+        s.once('connect_error', rej);
+      });
+      return { client: s, ready };
+    },
+    (s: Socket) => s.disconnect(),
+  );
+
+const wsClients = (child: Child): Promise<Clients> =>
+  connectAll(
+    'ws',
+    (delivered) => {
+      const s = new WebSocket(child.url, { perMessageDeflate: false });
+      s.on('message', delivered);
+      const ready = new Promise<void>((res, rej) => {
+        s.once('open', () => res());
+        s.once('error', rej);
+      });
+      return { client: s, ready };
+    },
+    (s) => s.terminate(),
+  );
 
 interface Measured {
   cpuPerMsg: number;
@@ -193,12 +227,12 @@ interface Measured {
   cpuMs: number;
 }
 
-type Kind = 'attune' | 'socketio' | 'socketio-binary';
+type Kind = 'attune' | 'ws' | 'socketio' | 'socketio-binary';
 
 async function measure(kind: Kind): Promise<Measured> {
-  const child = await spawnServer(kind);
+  const child = await spawnServer(kind, attunePulseBytes || 1500);
   try {
-    const clients = kind === 'attune' ? await attuneClients(child) : await socketioClients(child, kind);
+    const clients = kind === 'attune' ? await attuneClients(child) : kind === 'ws' ? await wsClients(child) : await socketioClients(child, kind);
     await new Promise((r) => setTimeout(r, 3000)); // warm up
     await child.mark();
     const before = clients.count();
@@ -221,6 +255,7 @@ async function fanoutBench(): Promise<void> {
     return;
   }
   const a = await measure('attune');
+  const w = await measure('ws');
   const s = await measure('socketio');
   const sb = await measure('socketio-binary');
   if (process.stderr.isTTY) process.stderr.write('\n');
@@ -228,9 +263,11 @@ async function fanoutBench(): Promise<void> {
   console.log('|---|---:|---:|---:|---:|---:|');
   const row = (name: string, m: Measured) => console.log(`| ${name} | ${m.delivered} | ${m.cpuMs.toFixed(0)} | ${m.cpuPerMsg.toFixed(2)} | ${m.userPerMsg.toFixed(2)} | ${m.systemPerMsg.toFixed(2)} |`);
   row('attune (ws, one encoding per tick, same bytes to every socket)', a);
+  row(`plain ws, ws.send to every client (${attunePulseBytes} B, the raw-ws floor)`, w);
   row('Socket.IO 4 io.emit of the JSON string (baseline)', s);
   row('Socket.IO 4 io.emit of the same bytes as binary (baseline)', sb);
-  console.log(`\nSocket.IO string / attune: total CPU per message ${(s.cpuPerMsg / a.cpuPerMsg).toFixed(2)}×, user-space (JS) ${(s.userPerMsg / a.userPerMsg).toFixed(2)}×`);
+  console.log(`\nattune / plain ws: total CPU per message ${(a.cpuPerMsg / w.cpuPerMsg).toFixed(2)}× (aim ≤ 1.10×), user-space (JS) ${(a.userPerMsg / w.userPerMsg).toFixed(2)}×, kernel ${(a.systemPerMsg / w.systemPerMsg).toFixed(2)}×`);
+  console.log(`Socket.IO string / attune: total CPU per message ${(s.cpuPerMsg / a.cpuPerMsg).toFixed(2)}×, user-space (JS) ${(s.userPerMsg / a.userPerMsg).toFixed(2)}×`);
   console.log(`Socket.IO binary / attune: total CPU per message ${(sb.cpuPerMsg / a.cpuPerMsg).toFixed(2)}×, user-space (JS) ${(sb.userPerMsg / a.userPerMsg).toFixed(2)}×`);
   console.log('(attune\'s figure includes its whole server: ticks, per-space encoding, the participant time series and the collective-state tracker.)');
 }
@@ -238,5 +275,6 @@ async function fanoutBench(): Promise<void> {
 console.log(`# bench:pulse — ${new Date().toISOString()} — node ${process.version}`);
 // BENCH_ONLY=groups runs the group row alone (no child servers).
 if (process.env.BENCH_ONLY !== 'groups') tickBench();
+if (process.env.BENCH_ONLY !== 'groups') releaseTickBench();
 groupTickBench();
 if (process.env.BENCH_ONLY !== 'groups') await fanoutBench();

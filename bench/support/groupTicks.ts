@@ -7,16 +7,17 @@
  */
 import type { Affect } from '../../src/core/affect.ts';
 import { createRng } from '../../src/core/collective/prng.ts';
+import { DEFAULT_RELEASE_POLICY, type ReleasePolicy } from '../../src/core/release/release.ts';
 import { createSpaceState, restoreParticipant, type SpaceState, step } from '../../src/core/space/machine.ts';
 
 const GROUPS = ['north', 'south', 'east', 'west', 'centre', 'river', 'hill', 'market'];
 
 /** Mean µs per tick of a machine whose people are spread over `groups` groups (0 = none). */
-function ticks(n: number, groups: number, count: number, churning = true): number {
+function ticks(n: number, groups: number, count: number, churning = true, release: ReleasePolicy = { minCohort: 3 }): number {
   const g = createRng(`groups-${n}`);
   const r = () => g.next();
   const space = { id: `bench-${groups}`, code: 'BENCH234', name: 'bench', capacity: n, ttlMs: 3_600_000, ...(groups ? { groups: GROUPS.slice(0, groups) } : {}) };
-  const s: SpaceState = createSpaceState(space, { collective: false, heart: false, release: { minCohort: 3 } });
+  const s: SpaceState = createSpaceState({ ...space, noiseSeed: '5e'.repeat(32) }, { collective: false, heart: false, release });
   const affect = (v: number, a: number, at: number): Affect => ({ valence: v, arousal: a, confidence: 1, source: 'tap', at });
   // Group i gets a share ∝ 1/(i+1) (some groups large, the last few small), its people around a centre of its own.
   const weights = GROUPS.map((_, i) => 1 / (i + 1));
@@ -72,5 +73,24 @@ export function groupTickBench(): void {
     const eight = ticks(n, 8, 1000);
     const still = ticks(n, 8, 1000, false);
     console.log(`| ${n.toLocaleString('en')} | ${none.toFixed(1)} | ${eight.toFixed(1)} | ${(eight / none).toFixed(2)}× | ${still.toFixed(1)} |`);
+  }
+}
+
+/**
+ * Prints the row: the whole machine tick (measure, release, publish effect) under the default
+ * release (k = 5, R7: batches below 200 people, the crowd setting above) beside the same room
+ * released exactly at k = 3 (R2 only, the release before R7), in the same run.
+ */
+export function releaseTickBench(): void {
+  console.log('\n## Space machine tick, default release (R7) beside R2 only (one core, 16×16 bins, no groups, 1 % of people re-tap between ticks)\n');
+  console.log('| participants | R2 only, k = 3 (µs/tick) | R7 default, k = 5 (µs/tick) | R7 / R2 |');
+  console.log('|---:|---:|---:|---:|');
+  for (const n of [1_000, 10_000, 100_000]) {
+    const count = n >= 100_000 ? 200 : 1000;
+    ticks(n, 0, 100);
+    ticks(n, 0, 100, true, DEFAULT_RELEASE_POLICY);
+    const r2 = ticks(n, 0, count);
+    const r7 = ticks(n, 0, count, true, DEFAULT_RELEASE_POLICY);
+    console.log(`| ${n.toLocaleString('en')} | ${r2.toFixed(1)} | ${r7.toFixed(1)} | ${(r7 / r2).toFixed(2)}× |`);
   }
 }

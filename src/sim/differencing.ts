@@ -47,6 +47,14 @@ export interface DifferencingResult {
   readonly cell: number;
   /** Quadrant success of the coordinate-sum strategy. */
   readonly quadrantByMean: number;
+  /**
+   * Quadrant success of the averaging attacker: the mean of the last w distinct releases before
+   * the tap against the mean of the first w after it (counts and coordinate sums, whichever
+   * strategy), the best of the six (w = 2, 4, 8 × the two strategies) — it beats fresh noise on
+   * every release when the rest of the room is still. (The best of six, picked after the fact,
+   * flatters the attacker a little: a conservative figure.)
+   */
+  readonly quadrantAveraged: number;
   /** Quadrant success of guessing the fullest released quadrant without the tap time (the prior). */
   readonly prior: number;
   readonly maeShares: number;
@@ -86,6 +94,35 @@ const argmax = (xs: readonly number[], tie: readonly number[]) => {
   }
   return best;
 };
+
+/** The first position in a sorted list whose value is ≥ x. */
+function lowerBound(xs: readonly number[], x: number): number {
+  let lo = 0;
+  let hi = xs.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((xs[mid] as number) < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** The mean histogram and coordinate sums of some releases (null if any is suppressed or there are none). */
+function averaged(views: readonly PulseView[], idx: readonly number[]): { hist: number[]; sv: number; sa: number } | null {
+  if (idx.length === 0) return null;
+  let hist: number[] | null = null;
+  let sv = 0;
+  let sa = 0;
+  for (const i of idx) {
+    const v = views[i] as PulseView;
+    if (v.suppressed || !v.hist || !v.mean) return null;
+    hist = hist ? hist.map((c, j) => c + (v.hist?.[j] ?? 0)) : [...v.hist];
+    sv += v.mean.valence * v.count;
+    sa += v.mean.arousal * v.count;
+  }
+  const n = idx.length;
+  return { hist: (hist as number[]).map((c) => c / n), sv: sv / n, sa: sa / n };
+}
 
 /** Runs one room and the attack on it. Deterministic for a seed. */
 export function runDifferencing(o: DifferencingOptions): DifferencingResult {
@@ -142,7 +179,16 @@ export function runDifferencing(o: DifferencingOptions): DifferencingResult {
   // Which views differ from the one before (the attacker waits for the first that does).
   const same = (a: PulseView, b: PulseView) => a.count === b.count && a.suppressed === b.suppressed && JSON.stringify(a.hist) === JSON.stringify(b.hist) && a.mean?.valence === b.mean?.valence && a.mean?.arousal === b.mean?.arousal;
   let updates = 0;
-  for (let i = 1; i < views.length; i++) if (!same(views[i] as PulseView, views[i - 1] as PulseView)) updates++;
+  /** The distinct releases, in order: the index of each view that differs from the one before. */
+  const distinct: number[] = views.length ? [0] : [];
+  for (let i = 1; i < views.length; i++) {
+    if (same(views[i] as PulseView, views[i - 1] as PulseView)) continue;
+    updates++;
+    distinct.push(i);
+  }
+  const WIDTHS = [2, 4, 8] as const;
+  // Wins per (width, strategy): counts at 2w, coordinate sums at 2w + 1.
+  const okA = new Array<number>(2 * WIDTHS.length).fill(0);
   let attacked = 0;
   let okQ = 0;
   let okC = 0;
@@ -172,6 +218,20 @@ export function runDifferencing(o: DifferencingOptions): DifferencingResult {
     const da = after.mean.arousal * after.count - before.mean.arousal * before.count;
     const byMean = dv >= 0 ? (da >= 0 ? 0 : 1) : da >= 0 ? 3 : 2;
     if (byMean === truth) okM++;
+    // The averaging attacker: the first distinct release at or after the tap, and its neighbours.
+    let at = lowerBound(distinct, tap.viewIndex);
+    while (at < distinct.length && same(views[distinct[at] as number] as PulseView, before)) at++;
+    WIDTHS.forEach((w, wi) => {
+      const pre = averaged(views, distinct.slice(Math.max(0, at - w), at));
+      const post = averaged(views, distinct.slice(at, at + w));
+      if (!pre || !post) return;
+      const q = argmax(quadrantCounts(post.hist.map((c, i) => c - (pre.hist[i] ?? 0)), bins), quadrantCounts(post.hist, bins));
+      const mv = post.sv - pre.sv;
+      const ma = post.sa - pre.sa;
+      const m = mv >= 0 ? (ma >= 0 ? 0 : 1) : ma >= 0 ? 3 : 2;
+      if (q === truth) okA[2 * wi] = (okA[2 * wi] as number) + 1;
+      if (m === truth) okA[2 * wi + 1] = (okA[2 * wi + 1] as number) + 1;
+    });
   }
   const n = Math.max(1, attacked);
   const released = Math.max(1, measured);
@@ -181,6 +241,7 @@ export function runDifferencing(o: DifferencingOptions): DifferencingResult {
     quadrant: okQ / n,
     cell: okC / n,
     quadrantByMean: okM / n,
+    quadrantAveraged: Math.max(...okA) / n,
     prior: okP / n,
     maeShares: maeS / released,
     maeMean: maeM / released,

@@ -172,28 +172,39 @@ describe('SQLite writer thread', () => {
     const log = new SqliteLogStore(d);
     await s.createSpace(spaceA);
     await log.append({ start: 0, entries: [new Uint8Array([0])], tiles: [] });
-    // A group big enough to hold the write lock for a while (a join storm).
-    const storm = Array.from({ length: 5_000 }, (_, i) => s.createParticipant({ id: `p${i}`, spaceId: 'a', tokenHash: `t${i}`, joinedAt: i, lastSeq: 0, latest: null }));
-    // Wait until the writer thread holds the lock: a third connection that never waits says so.
+    // A group big enough to hold the write lock for a while (a join storm). Wait until the
+    // writer thread holds the lock: a third connection that never waits says so. On a loaded
+    // machine a storm can commit before the probe looks; then another storm, bigger.
     const probe = openDatabase(file);
     probe.exec('PRAGMA busy_timeout = 0');
+    const storms: Promise<unknown>[] = [];
     let held = false;
-    while (!held) {
-      await new Promise((r) => setImmediate(r));
-      try {
-        probe.exec('BEGIN IMMEDIATE');
-        probe.exec('ROLLBACK');
-      } catch {
-        held = true;
+    for (let attempt = 0; attempt < 6 && !held; attempt++) {
+      const size = 5_000 * 2 ** attempt;
+      const base = storms.length ? 1_000_000 * attempt : 0;
+      let settled = false;
+      const storm = Promise.all(Array.from({ length: size }, (_, i) => s.createParticipant({ id: `p${base + i}`, spaceId: 'a', tokenHash: `t${base + i}`, joinedAt: i, lastSeq: 0, latest: null }))).then(() => {
+        settled = true;
+      });
+      storms.push(storm);
+      while (!held && !settled) {
+        await new Promise((r) => setImmediate(r));
+        try {
+          probe.exec('BEGIN IMMEDIATE');
+          probe.exec('ROLLBACK');
+        } catch {
+          held = true;
+        }
       }
     }
     probe.close();
+    expect(held).toBe(true);
     // The batch must wait for the lock (busy_timeout), not fail with 'database is locked'.
     await log.append({ start: 1, entries: [new Uint8Array([1])], tiles: [] });
     await log.putMeta('checkpoint', new Uint8Array([1]));
-    await Promise.all(storm);
+    await Promise.all(storms);
     expect(await log.size()).toBe(2);
-    expect(await s.countParticipants('a')).toBe(5_000);
+    expect(await s.countParticipants('a')).toBe(storms.reduce((n, _, i) => n + 5_000 * 2 ** i, 0));
     await s.close();
     d.close();
   });

@@ -2,9 +2,10 @@
  * The samplers against their exact pmfs (CKS 2020): chi-square goodness of fit over many draws
  * with a fixed seed, cells pooled in the tails so every expected count is ≥ 5.
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { keyOfSeed, noiseStream } from './chacha20.ts';
-import { bernoulliExp, isqrt, rational, sampleDiscreteGaussian, sampleDiscreteLaplace, uniformBelow } from './discrete.ts';
+import { bernoulliExp, bernoulliExpBig, discreteGaussian, isqrt, rational, rationalOf, sampleDiscreteGaussian, sampleDiscreteGaussianBig, sampleDiscreteLaplace, sampleDiscreteLaplaceBig, uniformBelow, uniformBelowBig } from './discrete.ts';
 
 const rng = (seq: number) => noiseStream(keyOfSeed('5a'.repeat(32)), 99, seq);
 
@@ -95,5 +96,30 @@ describe('discrete samplers (Canonne–Kamath–Steinke 2020)', () => {
       const r = isqrt(n);
       expect(r * r <= n && (r + 1n) * (r + 1n) > n).toBe(true);
     }
+  });
+
+  it('[DP1] the double path draws what the BigInt path draws, word for word (differential, property)', () => {
+    // Two identical streams: the same draws, and both streams left at the same word.
+    const pair = (seq: number) => [rng(seq), rng(seq)] as const;
+    const bound = fc.oneof(fc.bigInt({ min: 1n, max: 1000n }), fc.bigInt({ min: 1n, max: 1n << 40n }), fc.bigInt({ min: 1n << 52n, max: 1n << 60n }));
+    fc.assert(
+      fc.property(fc.nat(1_000_000), bound, fc.bigInt({ min: 0n, max: 1n << 56n }), fc.bigInt({ min: 1n, max: 1n << 56n }), (seq, b, num, den) => {
+        const [a, c] = pair(seq);
+        for (let i = 0; i < 20; i++) expect(uniformBelow(a, b)).toBe(uniformBelowBig(c, b));
+        for (let i = 0; i < 20; i++) expect(bernoulliExp(a, num, den)).toBe(bernoulliExpBig(c, num, den));
+        for (let i = 0; i < 10; i++) expect(sampleDiscreteLaplace(a, 1n, (b % 50n) + 1n)).toBe(sampleDiscreteLaplaceBig(c, 1n, (b % 50n) + 1n));
+        expect(a.nextU32()).toBe(c.nextU32());
+      }),
+      { numRuns: 150 },
+    );
+    // The variances the live release and the DP releases use, and some odd ones; the last two
+    // leave the safe range (the coordinate sums' σ² at σμ = 0.5 and 2, in quantised units²).
+    const variances = [rationalOf(1), rationalOf(4), rationalOf(0.25), rational(7n, 3n), rational(1n, 1000n), rationalOf(2.5 ** 2), rational((65_536n * 65_536n) / 2n), rational((65_536n * 65_536n * 2n) ** 2n)];
+    variances.forEach((v, vi) => {
+      const [a, c] = pair(1000 + vi);
+      for (let i = 0; i < 400; i++) expect(BigInt(discreteGaussian(a, v))).toBe(sampleDiscreteGaussianBig(c, v));
+      for (let i = 0; i < 50; i++) expect(sampleDiscreteGaussian(a, v)).toBe(sampleDiscreteGaussianBig(c, v));
+      expect(a.nextU32()).toBe(c.nextU32());
+    });
   });
 });

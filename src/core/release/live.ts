@@ -15,7 +15,10 @@
  *    the room empties, the empty room is released at once: that reveals no point.)
  * 2. **Coarsening** (R2) of the snapshot into units of 0 or ≥ k people.
  * 3. **Discrete Gaussian noise** (`noise`, σ in people) on each unit's total, and (`meanNoise`,
- *    σ in coordinate units) on the room's coordinate sums behind the mean and the spread. The
+ *    σ in coordinate units) on the room's coordinate sums behind the mean and the spread.
+ *    **A crowd** (`crowd`, from 200 people by default) trades the batch for more noise: b = 1,
+ *    σ = 2 people, σ = 2 on the sums — a quadrant of a crowd holds many units, so their summed
+ *    noise hides one move as well as a batch does, and a lone tap shows at the next tick. The
  *    draws are exact (discrete.ts, Canonne–Kamath–Steinke 2020) from ChaCha20 keyed by the
  *    space's secret seed, nonce = the pulse seq of the snapshot (chacha20.ts): deterministic for
  *    replay, fresh for every snapshot, unpredictable without the seed.
@@ -30,21 +33,41 @@
 import { Aggregate, QUANTUM } from '../aggregate/aggregate.ts';
 import type { RandomWords } from './chacha20.ts';
 import { noiseStream } from './chacha20.ts';
-import { rationalOf, sampleDiscreteGaussian } from './discrete.ts';
+import { discreteGaussian, type Rational, rationalOf } from './discrete.ts';
 import { coarsenParts } from './groups.ts';
 import { quadrantSharesOf } from './release.ts';
 
 /** Noise domains (the first nonce word): one independent stream per use. */
 export const NOISE_DOMAIN = { liveUnits: 1, liveSums: 2 } as const;
 
-/** The live-release settings (part of the release policy). */
-export interface LivePolicy {
+/** How a snapshot is taken and noised: batch size and noise. */
+export interface LiveSettings {
   /** Distinct people whose points changed before a new snapshot is released (b ≥ 1). */
   readonly batch: number;
   /** σ of the discrete Gaussian on each released unit's count, in people (0 = none). */
   readonly noise: number;
   /** σ of the discrete Gaussian on the sums of each coordinate (and of squares), in coordinate units (0 = none). */
   readonly meanNoise: number;
+}
+
+/** The live-release settings (part of the release policy). */
+export interface LivePolicy extends LiveSettings {
+  /**
+   * A crowd's settings: from `from` people on, these replace batch and noise. In a crowd a
+   * quadrant holds many units, so the noise on their sum hides one person's move without a
+   * batch, at a cost in accuracy that shrinks with the room (PRIVACY.md: batches make a lone tap
+   * wait for b − 1 others, ≈ 160 ms in a room of 250). Absent: one setting for every size (and
+   * sessions recorded before it replay so).
+   */
+  readonly crowd?: LiveSettings & { readonly from: number };
+}
+
+/**
+ * The settings that apply when the smallest aggregate released from a snapshot (the room, or
+ * its smallest declared group, R6) holds `count` people (R7).
+ */
+export function liveSettingsFor(policy: LivePolicy, count: number): LiveSettings {
+  return policy.crowd && count >= policy.crowd.from ? policy.crowd : policy;
 }
 
 /** The released figures of one snapshot. */
@@ -76,14 +99,24 @@ export function newLiveRelease(): LiveRelease {
 }
 
 /** Whether a new snapshot is due: the first one, b changed people, or an emptied room. */
-export function snapshotDue(live: LiveRelease, changed: number, count: number, policy: LivePolicy): boolean {
+export function snapshotDue(live: LiveRelease, changed: number, count: number, policy: LiveSettings): boolean {
   if (live.snapshot === null) return true;
   if (changed === 0) return false;
   if (changed >= policy.batch) return true;
   return count === 0 && live.snapshot.n > 0;
 }
 
-const draw = (rng: RandomWords, sigma: number) => (sigma > 0 ? Number(sampleDiscreteGaussian(rng, rationalOf(sigma * sigma))) : 0);
+/** σ² as a rational, once per σ (a handful of settings). */
+const variances = new Map<number, Rational>();
+const varianceOf = (sigma: number): Rational => {
+  let v = variances.get(sigma);
+  if (!v) {
+    v = rationalOf(sigma * sigma);
+    if (variances.size < 64) variances.set(sigma, v);
+  }
+  return v;
+};
+const draw = (rng: RandomWords, sigma: number) => (sigma > 0 ? discreteGaussian(rng, varianceOf(sigma)) : 0);
 
 /**
  * The figures a snapshot releases: the coarsened histogram (R2) with noise on each unit, the
@@ -91,7 +124,7 @@ const draw = (rng: RandomWords, sigma: number) => (sigma > 0 ? Number(sampleDisc
  * key (null: no noise, e.g. a space created before seeds existed). Deterministic given
  * (snapshot, k, policy, key, seq).
  */
-export function figuresOf(snapshot: Aggregate, k: number, policy: LivePolicy, key: Uint32Array | null, seq: number): LiveFigures {
+export function figuresOf(snapshot: Aggregate, k: number, policy: LiveSettings, key: Uint32Array | null, seq: number): LiveFigures {
   const n = snapshot.n;
   if (n < k) return { count: n, mean: null, spread: null, hist: null, quadrants: null };
   const bins = snapshot.bins;

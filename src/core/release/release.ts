@@ -44,7 +44,7 @@ export interface ReleasePolicy {
 }
 
 /** The live release's defaults (R7; the figures behind them: PRIVACY.md, `npm run bench:privacy`). */
-export const DEFAULT_LIVE_POLICY: LivePolicy = { batch: 5, noise: 1, meanNoise: 0.5 };
+export const DEFAULT_LIVE_POLICY: LivePolicy = { batch: 5, noise: 1, meanNoise: 0.5, crowd: { from: 200, batch: 1, noise: 2, meanNoise: 2 } };
 
 /** The lowest minimum cohort an operator may set (R1); lower values are for tests and development. */
 export const MIN_COHORT_FLOOR = 3;
@@ -59,6 +59,13 @@ export function checkReleasePolicy(p: ReleasePolicy): string | null {
     if (!Number.isInteger(p.live.batch) || p.live.batch < 1 || p.live.batch > 1000) return 'live.batch must be an integer in [1, 1000]';
     if (!(p.live.noise >= 0 && p.live.noise <= 100)) return 'live.noise must be in [0, 100]';
     if (!(p.live.meanNoise >= 0 && p.live.meanNoise <= 100)) return 'live.meanNoise must be in [0, 100]';
+    const c = p.live.crowd;
+    if (c) {
+      if (!Number.isInteger(c.from) || c.from < 1 || c.from > 1_000_000) return 'live.crowd.from must be an integer in [1, 1000000]';
+      if (!Number.isInteger(c.batch) || c.batch < 1 || c.batch > 1000) return 'live.crowd.batch must be an integer in [1, 1000]';
+      if (!(c.noise >= 0 && c.noise <= 100)) return 'live.crowd.noise must be in [0, 100]';
+      if (!(c.meanNoise >= 0 && c.meanNoise <= 100)) return 'live.crowd.meanNoise must be in [0, 100]';
+    }
   }
   return null;
 }

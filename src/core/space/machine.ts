@@ -27,7 +27,7 @@ import type { Aggregate } from '../aggregate/aggregate.ts';
 import { PulseState } from '../pulse.ts';
 import { type ReleasedGroups, releaseGroups } from '../release/groups.ts';
 import { keyOfSeed } from '../release/chacha20.ts';
-import { figuresOf, type LiveRelease, newLiveRelease, smoothReleased, snapshotDue, snapshotOf as snapshotAggregate } from '../release/live.ts';
+import { figuresOf, type LiveRelease, liveSettingsFor, newLiveRelease, smoothReleased, snapshotDue, snapshotOf as snapshotAggregate } from '../release/live.ts';
 import { DEFAULT_RELEASE_POLICY, newReleaseCache, type ReleaseCache, type ReleasePolicy, type ReleasedPulse, releaseCollective, releaseHeartSynchrony, releasePulse } from '../release/release.ts';
 import type { Effect, MergedCounts, Notice, PulseView, SpaceAct, SpaceEvent } from './events.ts';
 import { applyAct, type CouncilAct, decide, decisionDue, decisionFailed, type GovernanceState, governanceActOf, governanceFields, governanceShown, newGovernance, refuseAct, replaceGovernance, snapshotOf } from '../policy/governance.ts';
@@ -558,8 +558,12 @@ function tick(state: SpaceState, at: number, participant: boolean, partial: bool
  */
 function releaseLive(state: SpaceState, at: number): ReleasedPulse {
   const policy = state.options.release;
-  const livePolicy = policy.live as NonNullable<ReleasePolicy['live']>;
   const m = state.pulse.measure(at);
+  // A crowd's settings only while every released aggregate is a crowd: the groups' histograms
+  // (R6) are batched with the room but not noised, so a small group keeps the room on batches.
+  let smallest = m.count;
+  for (const g of state.pulse.groupGrids) smallest = Math.min(smallest, g.n);
+  const livePolicy = liveSettingsFor(policy.live as NonNullable<ReleasePolicy['live']>, smallest);
   const live = state.live;
   // People whose points changed since the snapshot: the machine's own record of them, or — on a
   // cluster's tick owner, whose counts are the nodes' merged partials (§K) — a lower bound read

@@ -22,7 +22,7 @@
  */
 import type { DatabaseSync } from 'node:sqlite';
 import type { Affect, AffectSource } from '../../core/affect.ts';
-import { type DeliveryRow, type EventRow, type GroupOutcome, type InputRow, type PulseRow, SqliteWriter, type WriteCall } from './sqliteWriter.ts';
+import { type DeliveryRow, type EventRow, type GroupOutcome, type InputRow, type PulseRow, SqliteWriter, type SqliteWriterOptions, type WriteCall } from './sqliteWriter.ts';
 import { rmSync } from 'node:fs';
 import type { KeyObject } from 'node:crypto';
 import { newParticipantKey, participantKeyObject, seal, unseal } from '../sealing.ts';
@@ -248,6 +248,14 @@ CREATE INDEX IF NOT EXISTS consents_participant ON consents(participant_id, at);
     db.exec('INSERT OR IGNORE INTO keys.participant_keys (participant_id, key) SELECT participant_id, key FROM main.participant_keys');
     db.exec('DROP TABLE main.participant_keys');
   },
+  // 11 → 12: participants indexed by space alone, not by (space, latest time): every durable
+  // input moves a participant's latest time, and with it their entry of that index — two more
+  // B-tree writes per input, ≈ 15 % of the writer's CPU (bench:durable). Only a host's start
+  // asks for a space's recently active participants (listActiveParticipants), which now reads
+  // the space's participants and keeps the recent ones.
+  (db) => {
+    db.exec('DROP INDEX IF EXISTS participants_space_at; CREATE INDEX IF NOT EXISTS participants_space ON participants(space_id);');
+  },
 ];
 
 /** Whether the database file itself (schema main) has a table. */
@@ -418,8 +426,8 @@ class InThreadCommitter implements GroupCommitter {
   readonly #writer: SqliteWriter;
   #closed = false;
 
-  constructor(db: DatabaseSync) {
-    this.#writer = new SqliteWriter(db);
+  constructor(db: DatabaseSync, options: SqliteWriterOptions) {
+    this.#writer = new SqliteWriter(db, options);
   }
 
   submit(calls: readonly WriteCall[]): Promise<GroupOutcome> {
@@ -459,6 +467,11 @@ export interface SqliteStorageOptions {
    * (`:memory:` for an in-memory database).
    */
   readonly keysPath?: string;
+  /**
+   * Write runs of inputs set-based (default true; see SqliteWriter). false: every input with its
+   * own statements and savepoint, as before — the baseline of `npm run bench:durable`.
+   */
+  readonly setBased?: boolean;
 }
 
 /** Storage over one SQLite database (see openDatabase.ts); writes are committed off the event loop. */
@@ -532,7 +545,7 @@ export class SqliteStorage implements Storage {
     migrate(db);
     this.st = prepareReads(db);
     if (path === null || path === '' || options.commitOn === 'loop') {
-      this.committer = new InThreadCommitter(db);
+      this.committer = new InThreadCommitter(db, { setBased: options.setBased ?? true });
     } else {
       // The main connection now writes only the rare log batch: let the writer thread, which
       // commits almost everything, also run the WAL checkpoints (their fsync) off the event loop.
@@ -542,7 +555,7 @@ export class SqliteStorage implements Storage {
       this.restore = () => {
         if (db.isOpen) db.exec(`PRAGMA wal_autocheckpoint = ${previous}`);
       };
-      this.committer = new SqliteWriterThread(path, this.keysPath);
+      this.committer = new SqliteWriterThread(path, this.keysPath, { setBased: options.setBased ?? true });
     }
   }
 

@@ -12,7 +12,7 @@ interface PrivacyStatus {
   readonly spent: { readonly rho: number; readonly epsilon: number };
   readonly remaining: { readonly rho: number };
   readonly minCohort: number;
-  readonly live: { readonly batch: number; readonly noise: number; readonly meanNoise: number } | null;
+  readonly live: { readonly batch: number; readonly noise: number; readonly meanNoise: number; readonly crowd?: { readonly from: number; readonly batch: number; readonly noise: number } } | null;
   readonly releases: readonly { readonly n: number; readonly at: number; readonly what: string; readonly rho: number; readonly params: { readonly bucketMs?: number } }[];
 }
 
@@ -45,7 +45,7 @@ export function PrivacyPanel({ code, token, refresh = 0 }: { code: string; token
   if (!status) return html`<div class="card muted">Loading the privacy budget…</div>`;
   return html`<div class="card" data-testid="privacy">
     <div>Privacy budget <strong data-testid="privacy-spent">ρ ${status.spent.rho.toFixed(3)}</strong> of <strong>ρ ${status.budget.rho}</strong> spent (ε ${status.spent.epsilon.toFixed(2)} of ${status.budget.epsilon.toFixed(2)} at δ = ${status.budget.delta}), per participant.</div>
-    <div class="muted">Everything shown describes at least ${status.minCohort} people.${status.live ? ` The live picture changes only once ${status.live.batch} people's points changed, with noise.` : ''}</div>
+    <div class="muted">Everything shown describes at least ${status.minCohort} people.${status.live ? ` The live picture changes only once ${status.live.batch} people's points changed, with noise${status.live.crowd ? `; from ${status.live.crowd.from} people on, ${status.live.crowd.batch > 1 ? `once ${status.live.crowd.batch} changed` : 'at every change'}, with more noise` : ''}.` : ''}</div>
     ${status.releases.length === 0 ? html`<p class="muted">No release yet.</p>` : html`<ul data-testid="privacy-releases">${status.releases.map((r) => html`<li>#${r.n} ${r.what} at ${new Date(r.at).toLocaleString()} — ρ ${r.rho}${r.what === 'series' ? html` · <a href=${`/api/spaces/${code}/series?release=${r.n}&format=csv`}>CSV</a>` : null}</li>`)}</ul>`}
     <div class="row">
       <label>ρ <input size="5" value=${rho} onInput=${(e: Event) => setRho((e.target as HTMLInputElement).value)} /></label>
