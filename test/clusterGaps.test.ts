@@ -196,7 +196,7 @@ describe('cluster gaps closed (attune processes, NATS + PostgreSQL)', () => {
     envs.push(env);
     const k = ['--min-cohort', '3'];
     // n1 kills itself (SIGKILL) as soon as a policy.fired entry is durable, before it applies it.
-    const n1 = await env.start('n1', k, { ATTUNE_CRASH_AFTER_LOG: 'policy.fired' });
+    const n1 = await env.start('n1', k, { env: { ATTUNE_CRASH_AFTER_LOG: 'policy.fired' } });
     const n2 = await env.start('n2', k);
     const { code, stewardToken } = await createSpace(n1, 'log before effect');
     // Three people on n2, which survives; they move, so the live release (R7) releases the pulse.
