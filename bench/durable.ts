@@ -14,7 +14,8 @@
  * Targets (`--targets`, comma-separated):
  *   memory         no durability at all: the host's own ceiling (baseline)
  *   sqlite-loop    SQLite, COMMIT (fsync) on the event loop — how it was before the writer thread (baseline)
- *   sqlite         SQLite, COMMIT on the writer thread (the default)
+ *   sqlite-rows    SQLite, COMMIT on the writer thread, every input its own statements and savepoint (baseline: before set-based runs)
+ *   sqlite         SQLite, COMMIT on the writer thread, input runs set-based (the default)
  *   pg-naive       PostgreSQL, one statement per call, one round trip each (no pipelining, no merged runs)
  *   pg-pipelined   PostgreSQL, one statement per call, all of a group's statements pipelined
  *   pg-batched     PostgreSQL, merged set-based runs, one round trip per statement
@@ -27,7 +28,7 @@
  *   npm run bench:durable
  *   npm run bench:durable -- --rates 5000,10000,20000,40000 --seconds 5 --targets sqlite,pg
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -47,7 +48,7 @@ const { values } = parseArgs({
     rates: { type: 'string', default: '2000,5000,10000,20000,30000,40000,60000' },
     seconds: { type: 'string', default: '4' },
     participants: { type: 'string', default: '5000' },
-    targets: { type: 'string', default: 'memory,sqlite-loop,sqlite,pg-naive,pg-pipelined,pg-batched,pg' },
+    targets: { type: 'string', default: 'memory,sqlite-loop,sqlite-rows,sqlite,pg-naive,pg-pipelined,pg-batched,pg' },
     pg: { type: 'string', default: process.env.ATTUNE_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test' },
   },
   strict: true,
@@ -74,14 +75,27 @@ interface Target {
 
 const CLK_TCK = 100;
 /** CPU seconds of a process (user + system), from /proc; NaN when unreadable. */
-function cpuOf(pid: number): number {
+function cpuOf(pid: number, file = `/proc/${pid}/stat`): number {
   try {
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = readFileSync(file, 'utf8');
     const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
     return (Number(rest[11]) + Number(rest[12])) / CLK_TCK;
   } catch {
     return Number.NaN;
   }
+}
+
+/** CPU seconds of this process's main thread and of its SQLite writer thread (NaN when absent), from /proc. */
+function threadCpu(): { main: number; writer: number } {
+  let writer = Number.NaN;
+  try {
+    for (const t of readdirSync('/proc/self/task')) {
+      if (readFileSync(`/proc/self/task/${t}/comm`, 'utf8').startsWith('attune-sqlite-w')) writer = cpuOf(Number(t), `/proc/self/task/${t}/stat`);
+    }
+  } catch {
+    /* not Linux */
+  }
+  return { main: cpuOf(process.pid, `/proc/self/task/${process.pid}/stat`), writer };
 }
 
 async function pgSchema(): Promise<{ name: string; drop: () => Promise<void> }> {
@@ -120,12 +134,12 @@ const pgTarget = (name: string, o: { batched: boolean; pipeline: boolean }): Tar
   },
 });
 
-const sqliteTarget = (name: string, commitOn: 'thread' | 'loop'): Target => ({
+const sqliteTarget = (name: string, commitOn: 'thread' | 'loop', setBased = true): Target => ({
   name,
   open: async () => {
     const dir = mkdtempSync(join(tmpdir(), 'attune-durable-'));
     const db = openDatabase(join(dir, 'bench.db'));
-    const storage = new SqliteStorage(db, { commitOn });
+    const storage = new SqliteStorage(db, { commitOn, setBased });
     return {
       storage,
       groups: () => storage.commits,
@@ -146,6 +160,7 @@ const TARGETS: Record<string, Target> = {
     },
   },
   'sqlite-loop': sqliteTarget('SQLite, COMMIT on the event loop (before)', 'loop'),
+  'sqlite-rows': sqliteTarget('SQLite, writer thread, per-input statements', 'thread', false),
   sqlite: sqliteTarget('SQLite, COMMIT on the writer thread', 'thread'),
   'pg-naive': pgTarget('PostgreSQL, per call, not pipelined', { batched: false, pipeline: false }),
   'pg-pipelined': pgTarget('PostgreSQL, per call, pipelined', { batched: false, pipeline: true }),
@@ -168,6 +183,9 @@ interface Step {
   readonly usPerInput: number;
   /** The database server's backends' CPU per acknowledged input, µs (PostgreSQL only). */
   readonly dbUsPerInput: number;
+  /** Of usPerInput: the main thread's, and the SQLite writer thread's (NaN without one). */
+  readonly mainUs: number;
+  readonly writerUs: number;
 }
 
 async function runTarget(t: Target): Promise<Step[]> {
@@ -219,6 +237,7 @@ async function runTarget(t: Target): Promise<Step[]> {
     const groups0 = groups();
     const cpu0 = process.cpuUsage();
     const db0 = dbCpu();
+    const th0 = threadCpu();
     const t0 = performance.now();
     let offered = 0;
     // Offer inputs on a 5 ms grid, catching up to the rate by the clock.
@@ -248,6 +267,7 @@ async function runTarget(t: Target): Promise<Step[]> {
     while (sentAt.size > 0 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     const cpu = process.cpuUsage(cpu0);
     const dbSeconds = dbCpu() - db0;
+    const th = threadCpu();
     const sorted = latencies.slice().sort((a, b) => a - b);
     const g = groups() - groups0;
     steps.push({
@@ -260,9 +280,11 @@ async function runTarget(t: Target): Promise<Step[]> {
       meanGroup: g > 0 ? (rate * SECONDS) / g : Number.NaN,
       usPerInput: (cpu.user + cpu.system) / Math.max(1, acked),
       dbUsPerInput: pids.length > 0 ? (dbSeconds * 1e6) / Math.max(1, acked) : Number.NaN,
+      mainUs: ((th.main - th0.main) * 1e6) / Math.max(1, acked),
+      writerUs: ((th.writer - (Number.isNaN(th0.writer) ? 0 : th0.writer)) * 1e6) / Math.max(1, acked),
     });
     const s = steps.at(-1) as Step;
-    log(`  ${fmt(rate).padStart(6)}/s offered → ${fmt(s.perSec).padStart(6)}/s acked in the step, ack p50 ${fmt(s.p50, 1).padStart(7)} ms, p99 ${fmt(s.p99, 1).padStart(7)} ms, process CPU ${fmt(100 * s.cpu).padStart(3)} % (${fmt(s.usPerInput, 1)} µs/input${pids.length > 0 ? `, database ${fmt(s.dbUsPerInput, 1)} µs/input` : ''}), ${fmt(s.meanGroup, 0)} inputs per commit, load ${fmt(loadavg()[0] as number, 1)}`);
+    log(`  ${fmt(rate).padStart(6)}/s offered → ${fmt(s.perSec).padStart(6)}/s acked in the step, ack p50 ${fmt(s.p50, 1).padStart(7)} ms, p99 ${fmt(s.p99, 1).padStart(7)} ms, process CPU ${fmt(100 * s.cpu).padStart(3)} % (${fmt(s.usPerInput, 1)} µs/input: main thread ${fmt(s.mainUs, 1)}${Number.isNaN(s.writerUs) ? '' : `, writer thread ${fmt(s.writerUs, 1)}`}${pids.length > 0 ? `, database ${fmt(s.dbUsPerInput, 1)} µs/input` : ''}), ${fmt(s.meanGroup, 0)} inputs per commit, load ${fmt(loadavg()[0] as number, 1)}`);
     // Far past saturation: the next steps would only queue more.
     if (!(s.p99 <= 2000) || s.perSec < 0.5 * rate) break;
   }

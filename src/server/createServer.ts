@@ -65,6 +65,7 @@ import { Metrics, timedScheduler } from './metrics.ts';
 import { NatsKv } from '../bus/nats/natsKv.ts';
 import { ClusterNode, type ClusterTimings } from '../space/cluster/clusterNode.ts';
 import { allocateSlot, nodeStorage } from '../space/cluster/nodeStorage.ts';
+import { kvRetentionClaims } from '../space/cluster/retentionClaims.ts';
 
 /** The repository root (for web/dist). */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -348,7 +349,12 @@ export async function createServer(config: ServerConfig = {}, deps: ServerDeps =
       ...(config.displayHz !== undefined ? { displayHz: config.displayHz } : {}),
     };
     const analyseText = deps.analyseText ?? (config.text === false ? undefined : analyzeText);
+    // A failure point for tests at the process level (SPEC K12): with ATTUNE_CRASH_AFTER_LOG=TYPE
+    // the process kills itself (SIGKILL, as kill -9) once an entry of that type is durable on the
+    // public log and before its act takes effect. Never set in production.
+    const crashAfter = process.env.ATTUNE_CRASH_AFTER_LOG;
     const host = new SpaceHost({
+      ...(crashAfter ? { afterLogged: (type: string) => type === crashAfter && process.kill(process.pid, 'SIGKILL') } : {}),
       storage: hostStorage,
       bus,
       ...(cluster ? { cluster: cluster.hooks } : {}),
@@ -367,7 +373,11 @@ export async function createServer(config: ServerConfig = {}, deps: ServerDeps =
     await host.start();
     cleanups.push(() => host.stop());
     // V3: raw data about people goes once a closed space's retention ran out (logged first).
+    // On a cluster every node runs the job; each space is claimed in the KV bucket first, so
+    // one node logs and purges it (K13).
+    const retentionClaims = clusterKv && config.cluster ? kvRetentionClaims({ kv: clusterKv, nodeId: config.cluster.nodeId, now: () => scheduler.now() }) : null;
     const retention = new RetentionJob({
+      ...(retentionClaims ? { claims: retentionClaims } : {}),
       storage,
       governance,
       scheduler,

@@ -14,6 +14,11 @@
  *
  * It runs in the host, not in a space machine, because a space's machine stops when it closes:
  * retention acts on closed spaces only.
+ *
+ * On a cluster every node runs the job, so each space is first claimed (`claims`, a KV
+ * compare-and-set: src/space/cluster/retentionClaims.ts, K13): only the node holding the claim
+ * re-reads the space (another node may have purged it since the list was read), logs and
+ * deletes, then frees the claim. A space claimed elsewhere is left to that node.
  */
 import { retentionDue } from '../core/retention.ts';
 import type { GovernanceSink } from '../core/governance.ts';
@@ -22,6 +27,16 @@ import type { Storage, StoredCounts } from '../storage/port.ts';
 
 /** How often the job looks for spaces due, by default: hourly. */
 export const RETENTION_CHECK_MS = 3_600_000;
+
+/**
+ * Who runs a space's retention on a cluster (K13): `acquire` resolves true when this node may go
+ * on with the space (it holds the space's claim), false when another node holds it; `release`
+ * frees a claim this node holds.
+ */
+export interface RetentionClaims {
+  acquire(spaceId: string): Promise<boolean>;
+  release(spaceId: string): Promise<void>;
+}
 
 /** Options of a {@link RetentionJob}. */
 export interface RetentionJobOptions {
@@ -34,6 +49,8 @@ export interface RetentionJobOptions {
   readonly periodMs?: number;
   /** Where a failed purge is reported (default console.error). */
   readonly report?: (what: string, e: unknown) => void;
+  /** On a cluster: each space is run by the one node that claims it (K13). Absent: this node alone. */
+  readonly claims?: RetentionClaims;
 }
 
 /** What one run did. */
@@ -43,6 +60,8 @@ export interface RetentionRun {
   readonly purged: readonly { readonly spaceId: string; readonly deleted: StoredCounts }[];
   /** Spaces due whose log entry or deletion failed (tried again next run). */
   readonly failed: number;
+  /** Spaces due that another node of the cluster claimed (or had purged already). */
+  readonly elsewhere: number;
 }
 
 /** Deletes raw data past retention, on the scheduler (see the header). */
@@ -98,18 +117,34 @@ export class RetentionJob {
     const due = (await storage.listSpaces()).filter((s) => s.status === 'closed' && (s.purgedAt ?? null) === null && (retentionDue(s, this.#o.retentionMs) ?? Number.POSITIVE_INFINITY) <= at);
     const purged: { spaceId: string; deleted: StoredCounts }[] = [];
     let failed = 0;
+    let elsewhere = 0;
+    const claims = this.#o.claims;
     for (const space of due) {
+      let claimed = false;
       try {
+        if (claims) {
+          claimed = await claims.acquire(space.id);
+          // Claimed by another node, or purged by one since the list was read: theirs.
+          if (!claimed || (await storage.getSpace(space.id))?.purgedAt !== null) {
+            elsewhere++;
+            continue;
+          }
+        }
         const counts = await storage.storedCounts(space.id);
         const retentionMs = space.retentionMs ?? this.#o.retentionMs;
-        // Counts only, never contents or identities (G1); durable before anything is deleted.
-        await governance.record({ type: 'retention.run', space: space.id, at, payload: { closedAt: space.closedAt, retentionDays: retentionMs / 86_400_000, ...counts } });
+        // Counts only, never contents or identities (G1); durable before anything is deleted. The
+        // participant count is `people`: the log refuses any key naming a person unless its value
+        // is a salted commitment (src/log/entry.ts), and a count is not one.
+        const { participants: people, ...rest } = counts;
+        await governance.record({ type: 'retention.run', space: space.id, at, payload: { closedAt: space.closedAt, retentionDays: retentionMs / 86_400_000, people, ...rest } });
         purged.push({ spaceId: space.id, deleted: await storage.purgeSpace(space.id, at) });
       } catch (e) {
         failed++;
         (this.#o.report ?? ((what, err) => console.error(what, err)))(`retention: could not delete the raw data of space ${space.id}; trying again at the next run`, e);
+      } finally {
+        if (claimed) await claims?.release(space.id).catch((e: unknown) => (this.#o.report ?? ((what, err) => console.error(what, err)))(`retention: could not free the claim on space ${space.id}`, e));
       }
     }
-    return { at, purged, failed };
+    return { at, purged, failed, elsewhere };
   }
 }

@@ -19,7 +19,7 @@
  * For speed the state is mutable and owned by the machine: `step` changes it in place and
  * returns it. Only `step` may change it; the host reads it.
  */
-import type { Affect } from '../affect.ts';
+import { AFFECT_SOURCES, type Affect } from '../affect.ts';
 import { type CollectiveState, CollectiveTracker, type CollectiveTrackerOptions, collectiveInputOf } from '../collective/collectiveTracker.ts';
 import { HeartSynchrony, type HeartSynchronyOptions } from '../collective/heartSynchrony.ts';
 import { type Bridging, bridgingOf } from '../collective/bridging.ts';
@@ -32,7 +32,7 @@ import { DEFAULT_RELEASE_POLICY, newReleaseCache, type ReleaseCache, type Releas
 import type { Effect, MergedCounts, Notice, PulseView, SpaceAct, SpaceEvent } from './events.ts';
 import { applyAct, type CouncilAct, decide, decisionDue, decisionFailed, type GovernanceState, governanceActOf, governanceFields, governanceShown, newGovernance, refuseAct, replaceGovernance, snapshotOf } from '../policy/governance.ts';
 import { PolicyHistory } from '../policy/policyInput.ts';
-import { applyStoryAct, checkStoryAct, isStoryAct, newStoriesState, restartStories, type StoriesState, storiesEffects, storyActEntry, stepStoryEvent } from './storySteps.ts';
+import { applyStoryAct, checkStoryAct, isStoryAct, newStoriesState, restartStories, type StoriesState, storiesEffects, storyActEntry, stepStoryEvent, syncStories } from './storySteps.ts';
 
 /**
  * How many recently accepted inputs per participant are remembered for duplicate acks (M3): a
@@ -70,6 +70,11 @@ export interface MachineOptions {
   readonly collective: CollectiveTrackerOptions | false;
   /** The room's heart synchrony (docs/heart.md), or false to run without it. */
   readonly heart: HeartSynchronyOptions | false;
+  /**
+   * A cluster node's machine (§K, ST15): its counts are one node's partial, so its steps never move
+   * the gathering display; the tick owner's machine does, over the merged count, and publishes it.
+   */
+  readonly storiesFromOwner?: boolean;
 }
 
 /** Defaults (SPEC P1). */
@@ -84,12 +89,58 @@ export const DEFAULT_MACHINE_OPTIONS: MachineOptions = {
   heart: {},
 };
 
+/**
+ * A participant's recent inputs, oldest first, as one flat list of numbers — per input `seq,
+ * valence, arousal, confidence, at, source` (source: its index in AFFECT_SOURCES). A list of
+ * `{ seq, affect }` objects cost ≈ 150 bytes an input (two objects and their boxed doubles) —
+ * ≈ 1.2 KB per participant at 8 inputs, most of the machine's memory per person; numbers in one
+ * array are stored unboxed, 48 bytes an input. Read it with {@link recentAt}, {@link recentIndex}.
+ */
+export type RecentInputs = number[];
+
+/** Numbers per input in {@link RecentInputs}. */
+const RECENT_STRIDE = 6;
+
+/** Appends an input to a recent list, dropping the oldest beyond {@link RECENT_INPUTS}. */
+function pushRecent(list: RecentInputs, seq: number, a: Affect): void {
+  const full = RECENT_INPUTS * RECENT_STRIDE;
+  const source = AFFECT_SOURCES.indexOf(a.source);
+  if (list.length < full) {
+    list.push(seq, a.valence, a.arousal, a.confidence, a.at, source);
+    return;
+  }
+  // Full: the oldest moves out in place, so the list never grows past its 48 numbers (pushing,
+  // then cutting the front off, would leave V8's backing store at ~95 slots).
+  list.copyWithin(0, RECENT_STRIDE);
+  const k = full - RECENT_STRIDE;
+  list[k] = seq;
+  list[k + 1] = a.valence;
+  list[k + 2] = a.arousal;
+  list[k + 3] = a.confidence;
+  list[k + 4] = a.at;
+  list[k + 5] = source;
+}
+
+/** Position (0 = oldest) of the recent input with this seq, or −1. */
+export function recentIndex(list: RecentInputs, seq: number): number {
+  for (let i = 0; i < list.length; i += RECENT_STRIDE) if (list[i] === seq) return i / RECENT_STRIDE;
+  return -1;
+}
+
+/** The recent input at position `i` (0 = oldest; −1 = the newest): its seq and affect, as accepted. */
+export function recentAt(list: RecentInputs, i: number): { readonly seq: number; readonly affect: Affect } | null {
+  const k = (i < 0 ? list.length / RECENT_STRIDE + i : i) * RECENT_STRIDE;
+  if (k < 0 || k >= list.length) return null;
+  const n = (j: number) => list[k + j] as number;
+  return { seq: n(0), affect: { valence: n(1), arousal: n(2), confidence: n(3), source: AFFECT_SOURCES[n(5)] ?? 'tap', at: n(4) } };
+}
+
 /** What the machine remembers of one participant. */
 export interface ParticipantState {
   /** Highest accepted seq (0 before the first). */
   highest: number;
-  /** The last {@link RECENT_INPUTS} accepted inputs, oldest first. */
-  readonly recent: { readonly seq: number; readonly affect: Affect }[];
+  /** The last {@link RECENT_INPUTS} accepted inputs, oldest first (see {@link RecentInputs}). */
+  readonly recent: RecentInputs;
   /** Open connections of this participant (0 = not connected; capacity counts connected ones). */
   sockets: number;
   /** Index of the group they chose in `space.groups`, or −1 (none, or prefer not to say). */
@@ -175,15 +226,19 @@ export function createSpaceState(space: SpaceSettings, options: Partial<MachineO
  * each tick takes the merged partials) that decides over `gov`, the governance state of the
  * owner node's own machine of the space — one state per node, so an act applied there is what
  * the owner's next tick shows and evaluates. Its derived parts start afresh, as after a restart
- * (Q12): the history window, and no decision in flight.
+ * (Q12): the history window, and no decision in flight; the count of failed evaluations goes on
+ * from `carried` (the previous owners', K12).
  */
-export function createOwnerState(space: SpaceSettings, options: Partial<MachineOptions>, gov: GovernanceState, started: Extract<SpaceEvent, { kind: 'started' }>): SpaceState {
-  const own = createSpaceState(space, options);
+export function createOwnerState(space: SpaceSettings, options: Partial<MachineOptions>, gov: GovernanceState, started: Extract<SpaceEvent, { kind: 'started' }>, carried: { readonly evalErrors?: number; readonly stories?: StoriesState } = {}): SpaceState {
+  const own = createSpaceState(space, { ...options, storiesFromOwner: false });
   step(own, started);
-  const state: SpaceState = { ...own, gov };
+  // The node's stories too (ST15): what it stored and synced is what the owner's gathering view shows.
+  const state: SpaceState = { ...own, gov, ...(carried.stories ? { stories: carried.stories } : {}) };
   gov.history = new PolicyHistory();
   gov.pending = false;
   gov.changed = true;
+  // The space's count of failed evaluations goes on from the owners before this one (K12).
+  gov.evalErrors = Math.max(gov.evalErrors, carried.evalErrors ?? 0);
   return state;
 }
 
@@ -200,7 +255,9 @@ function groupIndex(state: SpaceState, group: string | null | undefined): number
  */
 export function restoreParticipant(state: SpaceState, participantId: string, lastSeq: number, latest: Affect | null, group: string | null = null): void {
   const g = groupIndex(state, group) ?? -1;
-  state.participants.set(participantId, { highest: lastSeq, recent: latest ? [{ seq: lastSeq, affect: latest }] : [], sockets: 0, ...(g >= 0 ? { group: g } : {}) });
+  const recent: RecentInputs = [];
+  if (latest) pushRecent(recent, lastSeq, latest);
+  state.participants.set(participantId, { highest: lastSeq, recent, sockets: 0, ...(g >= 0 ? { group: g } : {}) });
   if (latest) state.pulse.upsert(participantId, latest, latest.at, g);
 }
 
@@ -284,7 +341,7 @@ export function step(state: SpaceState, e: SpaceEvent): StepResult {
       const p = known ?? participantOf(state, e.participantId);
       if (!known) {
         p.highest = e.stored.lastSeq;
-        if (e.stored.latest) p.recent.push({ seq: e.stored.lastSeq, affect: e.stored.latest });
+        if (e.stored.latest) pushRecent(p.recent, e.stored.lastSeq, e.stored.latest);
         const g = groupIndex(state, e.stored.group) ?? -1;
         if (g >= 0) p.group = g;
         // Resumed on this node after another held them (cluster failover, §K): their stored,
@@ -313,13 +370,13 @@ export function step(state: SpaceState, e: SpaceEvent): StepResult {
       if (!p || p.sockets === 0) return done(state, [notify(e.conn, { t: 'error', code: 'NOT_JOINED', message: 'join or resume first', seq: e.seq }, false)], false);
       if (!Number.isSafeInteger(e.seq) || e.seq < 1) return done(state, [notify(e.conn, { t: 'error', code: 'BAD_REQUEST', message: 'seq must be a positive integer', seq: e.seq }, false)], false);
       if (e.seq <= p.highest) {
-        const prior = p.recent.find((r) => r.seq === e.seq);
+        const at = recentIndex(p.recent, e.seq);
+        const prior = at >= 0 ? recentAt(p.recent, at) : null;
         if (prior) return done(state, [notify(e.conn, { t: 'ack', seq: e.seq, affect: prior.affect }, true)], false);
         return done(state, [notify(e.conn, { t: 'error', code: 'BAD_REQUEST', message: `seq ${e.seq} was never accepted and is not above the highest accepted seq ${p.highest}; send new inputs with a higher seq`, seq: e.seq }, false)], false);
       }
       p.highest = e.seq;
-      p.recent.push({ seq: e.seq, affect: e.affect });
-      if (p.recent.length > RECENT_INPUTS) p.recent.shift();
+      pushRecent(p.recent, e.seq, e.affect);
       state.pulse.upsert(e.participantId, e.affect, e.at, p.group ?? -1);
       if (e.heartBpm !== undefined) state.heart?.observe(e.participantId, e.heartBpm, e.at);
       const shown = state.lastView?.smoothed ?? null;
@@ -334,12 +391,12 @@ export function step(state: SpaceState, e: SpaceEvent): StepResult {
     }
     case 'input-failed': {
       const p = state.participants.get(e.participantId);
-      const i = p ? p.recent.findIndex((r) => r.seq === e.seq) : -1;
+      const i = p ? recentIndex(p.recent, e.seq) : -1;
       if (!p || i < 0) return done(state, [], false);
-      p.recent.splice(i, 1);
+      p.recent.splice(i * RECENT_STRIDE, RECENT_STRIDE);
       if (p.highest === e.seq) {
         // Taken back: a re-send with the same seq is accepted anew, and the point before it returns.
-        const prior = p.recent[p.recent.length - 1];
+        const prior = recentAt(p.recent, -1);
         p.highest = prior?.seq ?? 0;
         if (prior) state.pulse.upsert(e.participantId, prior.affect, prior.affect.at, p.group ?? -1);
         else state.pulse.remove(e.participantId);
@@ -386,7 +443,7 @@ export function step(state: SpaceState, e: SpaceEvent): StepResult {
     case 'story-withdrawn':
     case 'story-control': {
       const r = stepStoryEvent(state.stories, e, closed);
-      return done(state, r.recorded ? [...r.effects, ...storiesEffects(state.stories, e.at, state.pulse.count, state.options.release)] : r.effects, r.recorded);
+      return done(state, r.recorded && !state.options.storiesFromOwner ? [...r.effects, ...storiesEffects(state.stories, e.at, state.pulse.count, state.options.release)] : r.effects, r.recorded);
     }
     case 'moved': {
       // §K: the participant resumed on another node, which holds their point and seq from now on.
@@ -428,7 +485,7 @@ export function step(state: SpaceState, e: SpaceEvent): StepResult {
       if (isStoryAct(e.act)) {
         if (closed) return done(state, [{ type: 'answer', ref: e.reply, result: { ok: false, code: 'SPACE_CLOSED', message: 'this space has closed' }, durable: false }], false);
         const r = applyStoryAct(state.stories, e.act, e.at, e.reply);
-        return done(state, [...r.effects, ...storiesEffects(state.stories, e.at, state.pulse.count, state.options.release)], r.recorded);
+        return done(state, state.options.storiesFromOwner ? r.effects : [...r.effects, ...storiesEffects(state.stories, e.at, state.pulse.count, state.options.release)], r.recorded);
       }
       if (closed) return done(state, [notify(e.reply, { t: 'error', code: 'SPACE_CLOSED', message: 'the space is already closed' }, false)], false);
       if (isCouncilAct(e.act)) {
@@ -465,6 +522,11 @@ export function step(state: SpaceState, e: SpaceEvent): StepResult {
       state.gov.changed = true;
       return done(state, [], false);
     }
+    case 'stories-synced':
+      return done(state, syncStories(state.stories, e.settings, e.stories), false);
+    case 'stories-viewed':
+      state.stories.lastView = e.view;
+      return done(state, [], false);
   }
 }
 
@@ -510,7 +572,8 @@ function tick(state: SpaceState, at: number, participant: boolean, partial: bool
     if (decision) effects.push({ type: 'logAct', act: governanceActOf(state.space.id, decision, at, state.gov), next: { kind: 'act-logged', at, act: decision, reply: 0 } });
   }
   // The gathering display moves on with the room's clock, and goes dark below the cohort (ST8, ST9).
-  if (participant) effects.push(...storiesEffects(state.stories, at, released.count, o.release));
+  // A cluster node's own ticks count one node's partial: the owner's merged ticks move it (ST15).
+  if (participant && !partial) effects.push(...storiesEffects(state.stories, at, released.count, o.release));
   if (at - state.lastSeriesAt >= o.seriesEveryMs && !released.suppressed && released.mean && released.spread && released.quadrants) {
     state.lastSeriesAt = at;
     effects.push({ type: 'persist', write: { kind: 'series', at, count: released.count, mean: released.mean, spread: released.spread, quadrants: released.quadrants } });

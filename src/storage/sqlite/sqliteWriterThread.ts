@@ -11,7 +11,10 @@
  * that what is durable is a prefix of what was asked (SPEC S3, M6).
  */
 import { Worker } from 'node:worker_threads';
-import { deserializeError, type GroupOutcome, type SerializedError, type WriteCall } from './sqliteWriter.ts';
+import { deserializeError, type GroupOutcome, type SerializedError, type SqliteWriterOptions, type WriteCall } from './sqliteWriter.ts';
+
+/** The writer thread's young generation, MB (V8's `--max-semi-space-size` × 3; see #start). */
+export const WRITER_YOUNG_GENERATION_MB = 6;
 
 /** A message to the writer thread. */
 export type WriterRequest = { readonly kind: 'group'; readonly calls: readonly WriteCall[] } | { readonly kind: 'close' };
@@ -39,6 +42,7 @@ interface Waiter {
 export class SqliteWriterThread implements GroupCommitter {
   readonly #path: string;
   readonly #keysPath: string;
+  readonly #options: SqliteWriterOptions;
   #worker: Worker | null = null;
   /** Submits awaiting their reply, oldest first. */
   #waiting: Waiter[] = [];
@@ -50,10 +54,12 @@ export class SqliteWriterThread implements GroupCommitter {
   /**
    * @param path the database file (already migrated by the main connection).
    * @param keysPath its key store (S18), attached by the thread's connection as `keys`.
+   * @param options the thread's writer's settings.
    */
-  constructor(path: string, keysPath: string) {
+  constructor(path: string, keysPath: string, options: SqliteWriterOptions = {}) {
     this.#path = path;
     this.#keysPath = keysPath;
+    this.#options = options;
   }
 
   /** Whether the worker is running (started and not exited). */
@@ -86,7 +92,12 @@ export class SqliteWriterThread implements GroupCommitter {
   }
 
   #start(): Worker {
-    const worker = new Worker(new URL('./sqliteWriterWorker.ts', import.meta.url), { workerData: { path: this.#path, keysPath: this.#keysPath }, name: 'attune-sqlite-writer' });
+    // A small young generation: the thread's garbage is each group's calls, short-lived and a few
+    // hundred KB at most, so V8's default (grown to tens of MB under a steady input rate, resident
+    // for the process's life) is memory the server pays for nothing. Only the young generation is
+    // bounded — objects that outlive it move to the old one as usual, so no limit here can run
+    // the thread out of memory.
+    const worker = new Worker(new URL('./sqliteWriterWorker.ts', import.meta.url), { workerData: { path: this.#path, keysPath: this.#keysPath, options: this.#options }, name: 'attune-sqlite-writer', resourceLimits: { maxYoungGenerationSizeMb: WRITER_YOUNG_GENERATION_MB } });
     worker.unref();
     worker.on('message', (m: WriterReply) => {
       const w = this.#waiting.shift();

@@ -7,15 +7,19 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { attachKeyStore, openDatabase } from './openDatabase.ts';
-import { serializeError, SqliteWriter } from './sqliteWriter.ts';
+import { type SqliteWriterOptions, serializeError, SqliteWriter } from './sqliteWriter.ts';
 import type { WriterRequest, WriterReply } from './sqliteWriterThread.ts';
 
 const port = parentPort;
 if (port === null) throw new Error('sqliteWriterWorker.ts runs only as a worker thread');
-const { path, keysPath } = workerData as { readonly path: string; readonly keysPath: string };
+const { path, keysPath, options } = workerData as { readonly path: string; readonly keysPath: string; readonly options: SqliteWriterOptions };
 const db = openDatabase(path);
+// A page cache of 64 MiB instead of SQLite's 2 MiB: inputs land at random places of the
+// (participant, seq) index and participants' rows, so at tens of thousands of inputs/s a small
+// cache re-reads those pages from the OS on every group (measured: ≈ 10 % of the writer's CPU).
+db.exec('PRAGMA cache_size = -65536');
 attachKeyStore(db, keysPath);
-const writer = new SqliteWriter(db);
+const writer = new SqliteWriter(db, options);
 
 port.on('message', (m: WriterRequest) => {
   if (m.kind === 'close') {
