@@ -78,6 +78,17 @@ function opened(r: Row, participantId: string, key: Uint8Array | null | undefine
   return text === null ? null : (JSON.parse(text) as SealedInput);
 }
 
+/**
+ * Whether an error leaves the connection usable: the server's answer to a statement (a SQLSTATE),
+ * except connection exceptions (class 08) and the server ending the session (57P01–57P05:
+ * terminated by an administrator, shutdown, crash, …). Anything else (EPIPE, ECONNRESET,
+ * "Connection terminated") is a broken connection.
+ */
+const connectionUsable = (e: unknown): boolean => {
+  const code = (e as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && !code.startsWith('08') && !/^57P0[1-5]$/.test(code);
+};
+
 /** A participant's key as the reader knows it (undefined or null: none). */
 type KeyOf = (participantId: string) => Uint8Array | null | undefined;
 
@@ -399,7 +410,15 @@ export class PostgresStorage implements Storage {
     const outstanding = this.#pending.length > 0 || this.#inFlight;
     const viaWriter = outstanding && !this.#failure && (!this.#inFlight || (this.#pipelined && !this.#writer.serial));
     const client = viaWriter ? this.#client : await this.#readerNow();
-    return (await client.query(text, values as unknown[])).rows as Row[];
+    try {
+      return (await client.query(text, values as unknown[])).rows as Row[];
+    } catch (e) {
+      // A failure of the connection itself: the reader is broken now, even if its 'error' or
+      // 'end' event has not been delivered yet, so the next read opens a new one instead of
+      // writing to the dead socket again.
+      if (client === this.#reader && !connectionUsable(e)) this.#readerBroken = true;
+      throw e;
+    }
   }
 
   createSpace(space: SpaceRecord): Promise<boolean> {
