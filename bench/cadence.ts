@@ -33,14 +33,14 @@
  */
 import { type ChildProcess, fork, spawn } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { availableParallelism, loadavg, setPriority, tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
+import { availableParallelism, loadavg, setPriority } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { WorkerPlan, WorkerResult } from './support/cadenceClients.ts';
 import { LatencyHistogram } from './support/latencyHistogram.ts';
+import { type ProbedServer, startProbedServer } from './support/probedServers.ts';
 
-const ROOT = join(import.meta.dirname, '..');
 const FLAGS = {
   quick: { type: 'boolean' },
   preset: { type: 'string' },
@@ -166,17 +166,6 @@ function nextMessage<T>(child: ChildProcess, ev: string, timeoutMs = 600_000): P
   });
 }
 
-/** A process's resident memory, bytes (VmRSS), or NaN. */
-function rssBytes(pid: number | undefined): number {
-  if (pid === undefined) return Number.NaN;
-  try {
-    const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) * 1024 : Number.NaN;
-  } catch {
-    return Number.NaN;
-  }
-}
-
 /** CPU seconds (user + system) a process has used, from /proc (Linux). */
 function cpuSeconds(pid: number | undefined): number {
   if (pid === undefined) return Number.NaN;
@@ -189,72 +178,14 @@ function cpuSeconds(pid: number | undefined): number {
   }
 }
 
-interface Server {
-  readonly wsUrl: string;
-  readonly codes: string[];
-  readonly pid: number | undefined;
-  stop(): Promise<void>;
-}
-
-async function startAttune(sc: Scenario): Promise<Server> {
-  const dir = mkdtempSync(join(tmpdir(), 'attune-cadence-'));
-  const capacity = sc.perSpace + probeGroup + 10;
+/** A probed server (bench/support/probedServers.ts): memory readings after full collections, for the memory rows. */
+async function startServer(target: 'attune' | 'ws', sc: Scenario, pulseBytes: number): Promise<ProbedServer> {
   // CADENCE_SERVER_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", profiles the server alone.
   const nodeArgs = (process.env.CADENCE_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const args = [...nodeArgs, join(flag('attune-root') ?? ROOT, 'bin', 'attune.js'), 'serve', '--db', join(dir, 'attune.db'), '--no-build', '--port', '0', '--capacity', String(capacity), '--participant-hz', String(participantHz), '--display-hz', String(displayHz)];
   const raise = LIMITS.hard > LIMITS.soft && Number.isFinite(LIMITS.hard);
-  const child = raise ? spawn('sh', ['-c', `ulimit -n ${LIMITS.hard} && exec "$0" "$@"`, process.execPath, ...args], { stdio: ['ignore', 'pipe', 'inherit'] }) : spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-  children.add(child);
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    const t = setTimeout(() => reject(new Error(`attune serve did not start: ${out}`)), 60_000);
-    child.stdout?.on('data', (d: Buffer) => {
-      out += String(d);
-      const m = /attune is running at (http:\/\/[^\s]+)/.exec(out);
-      if (m?.[1]) {
-        clearTimeout(t);
-        resolve(m[1]);
-      }
-    });
-    child.once('exit', (c) => reject(new Error(`attune serve exited (${c}): ${out}`)));
-  });
-  child.stdout?.resume();
-  const codes: string[] = [];
-  for (let i = 0; i < sc.spaces; i++) {
-    const r = await fetch(`${url}/api/spaces`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: `cadence ${i + 1}`, capacity }) });
-    const j = (await r.json()) as { code?: string; error?: { message: string } };
-    if (!j.code) throw new Error(`creating space ${i + 1} failed: ${j.error?.message ?? r.status}`);
-    codes.push(j.code);
-  }
-  return {
-    wsUrl: `${url.replace('http', 'ws')}/ws`,
-    codes,
-    pid: child.pid,
-    async stop() {
-      const exited = new Promise<void>((r) => child.once('exit', () => r()));
-      child.kill('SIGTERM');
-      await Promise.race([exited, sleep(15_000).then(() => child.kill('SIGKILL'))]);
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
-async function startPlainWs(sc: Scenario, pulseBytes: number): Promise<Server> {
-  const child = forkNode(join(import.meta.dirname, 'support', 'cadenceWsServer.ts'), [JSON.stringify({ participantHz, displayHz, pulseBytes })]);
-  const ready = await new Promise<{ url: string }>((resolve, reject) => {
-    child.once('message', (m) => resolve(m as { url: string }));
-    child.once('exit', (c) => reject(new Error(`plain ws server exited (${c})`)));
-  });
-  return {
-    wsUrl: ready.url,
-    codes: Array.from({ length: sc.spaces }, (_, i) => `BENCH${String(i).padStart(3, '0')}`),
-    pid: child.pid,
-    async stop() {
-      const exited = new Promise<void>((r) => child.once('exit', () => r()));
-      child.send({ cmd: 'exit' });
-      await Promise.race([exited, sleep(5_000).then(() => child.kill('SIGKILL'))]);
-    },
-  };
+  const attuneRoot = flag('attune-root');
+  const server = await startProbedServer(target, { spaces: sc.spaces, capacity: sc.perSpace + probeGroup + 10, participantHz, displayHz, pulseBytes, nodeArgs, ...(raise ? { fileLimit: LIMITS.hard } : {}), ...(attuneRoot ? { attuneRoot } : {}) });
+  return server;
 }
 
 // ——— one measured run ——————————————————————————————————————————————————————————————
@@ -277,8 +208,12 @@ interface Measured {
   readonly tapsSent: number;
   readonly tapsAcked: number;
   readonly serverCpu: number;
-  /** Server RSS growth from before the participants joined to the end of the window, per participant. */
+  /** Server RSS growth from before the participants joined to the end of the window, per participant (both after full collections). */
   readonly rssPerParticipant: number;
+  /** V8 heap growth (live bytes after full collections) over the same span, per participant. */
+  readonly heapPerParticipant: number;
+  /** The young generation's growth over the span, per participant: a step (capped by V8), part of the RSS growth. */
+  readonly youngPerParticipant: number;
   readonly rssEnd: number;
   /** Server CPU in the window over the pulses delivered in it (participants' and displays'). */
   readonly cpuPerMessageUs: number;
@@ -300,7 +235,7 @@ function workerCount(sc: Scenario): number {
 async function measure(target: 'attune' | 'ws', sc: Scenario, pulseBytes: number): Promise<Measured> {
   const total = sc.spaces * (sc.perSpace + sc.displaysPerSpace + probeGroup);
   if (total > LIMITS.soft - 500) throw new Error(`${total} sockets on one server exceeds its file limit (${LIMITS.soft} open files per process)`);
-  const server = target === 'attune' ? await startAttune(sc) : await startPlainWs(sc, pulseBytes);
+  const server = await startServer(target, sc, pulseBytes);
   const W = workerCount(sc);
   const workers: ChildProcess[] = [];
   try {
@@ -336,7 +271,8 @@ async function measure(target: 'attune' | 'ws', sc: Scenario, pulseBytes: number
       );
     const d = await all<{ ok: number; failed: number }>('displays', { cmd: 'displays' });
     log(`${target}: ${d.reduce((a, x) => a + x.ok, 0)} displays and probes in${observer ? ' (the observer process)' : ''}${d.some((x) => x.failed) ? ` (${d.reduce((a, x) => a + x.failed, 0)} failed)` : ''}; ${sc.spaces * sc.perSpace} participants joining from ${W} processes…`);
-    const rss0 = rssBytes(server.pid);
+    // Before the participants join, after full collections (the probe): the baseline of the memory rows.
+    const mem0 = await server.memory();
     const joins = await all<{ firstSentAt: number; welcomes: number[]; failed: number }>('joined', { cmd: 'join' });
     const first = Math.min(...joins.map((j) => j.firstSentAt));
     const welcomes = joins.flatMap((j) => j.welcomes).sort((a, b) => a - b);
@@ -369,9 +305,10 @@ async function measure(target: 'attune' | 'ws', sc: Scenario, pulseBytes: number
     }
     await sleep(Math.max(0, to - Date.now()));
     cpu1 = [cpuSeconds(server.pid), ...workers.map((w) => cpuSeconds(w.pid))];
-    const rss1 = rssBytes(server.pid);
     t1 = Date.now();
     const rs = await results;
+    // After the window (and its results: nothing of the measurement is timed any more), with everyone still connected.
+    const mem1 = await server.memory();
     const span = (t1 - t0) / 1000;
     const cpuShare = (i: number) => ((cpu1[i] as number) - (cpu0[i] as number)) / span;
 
@@ -408,9 +345,11 @@ async function measure(target: 'attune' | 'ws', sc: Scenario, pulseBytes: number
       tapsSent: rs.reduce((a, r) => a + r.tapsSent, 0),
       tapsAcked: rs.reduce((a, r) => a + r.tapsAcked, 0),
       serverCpu: cpuShare(0),
-      rssPerParticipant: (rss1 - rss0) / Math.max(1, welcomes.length),
+      rssPerParticipant: (mem1.rss - mem0.rss) / Math.max(1, welcomes.length),
+      heapPerParticipant: (mem1.heapUsed - mem0.heapUsed) / Math.max(1, welcomes.length),
+      youngPerParticipant: (mem1.newSpace - mem0.newSpace) / Math.max(1, welcomes.length),
       cpuPerMessageUs: (((cpu1[0] as number) - (cpu0[0] as number)) * 1e6) / Math.max(1, rs.reduce((a, r) => a + r.participantPulses + r.displayPulses, 0)),
-      rssEnd: rss1,
+      rssEnd: mem1.rss,
       clientCpuMax: Math.max(...workers.map((_, i) => cpuShare(i + 1))),
       pulseBytes: pb.length ? pb.reduce((a, r) => a + r.pulseBytes, 0) / pb.length : 0,
       disconnects: rs.reduce((a, r) => a + r.disconnects, 0),
@@ -450,7 +389,8 @@ function report(sc: Scenario, rows: Measured[]): void {
   line('ack p50 / p95 / p99', (r) => `${lat(r.ack)} (${r.tapsAcked}/${r.tapsSent})`, '', (m) => m.ack.quantile(0.95));
   line('server CPU (cores)', (r) => r.serverCpu.toFixed(2), '', (m) => m.serverCpu);
   line('server CPU per delivered pulse (µs; everything the server did, over pulses that arrived)', (r) => r.cpuPerMessageUs.toFixed(1), '', (m) => m.cpuPerMessageUs);
-  line('server memory per participant (RSS growth, joins → end) / RSS at end', (r) => `${(r.rssPerParticipant / 1024).toFixed(1)} KB / ${(r.rssEnd / 1048576).toFixed(0)} MiB`, '≤ 9 KB', (m) => m.rssPerParticipant);
+  line('server memory per participant: RSS growth, joins → end (after full GCs) / RSS at end', (r) => `${(r.rssPerParticipant / 1024).toFixed(1)} KB / ${(r.rssEnd / 1048576).toFixed(0)} MiB`, '≤ 9 KB', (m) => m.rssPerParticipant);
+  line('  of which V8 heap, live bytes / the young generation’s step', (r) => `${(r.heapPerParticipant / 1024).toFixed(1)} KB / ${(r.youngPerParticipant / 1024).toFixed(1)} KB`, '', (m) => m.heapPerParticipant);
   line('busiest client process CPU (cores)', (r) => `${r.clientCpuMax.toFixed(2)}${r.clientCpuMax > 0.9 ? ' ⚠ saturated' : ''}`, '');
   line('pulse size seen by displays (bytes)', (r) => r.pulseBytes.toFixed(0), '');
   line('machine load, 1-min average (start → end)', (r) => `${r.load[0].toFixed(1)} → ${r.load[1].toFixed(1)}`, '');

@@ -27,6 +27,8 @@ import { type LoadReport, runLoad } from '../src/cli/commands/load.ts';
 import { NatsKv } from '../src/bus/nats/natsKv.ts';
 import { decodeLease } from '../src/core/cluster/lease.ts';
 import { type AttuneNode, adminQuery, type ClusterEnv, clusterEnv, NATS_URL } from './support/attuneNodes.ts';
+import type { MemoryReading } from './support/memoryProbe.ts';
+import { startProbedServer } from './support/probedServers.ts';
 
 const { values } = parseArgs({
   options: {
@@ -73,20 +75,36 @@ async function setup(label: string, n: number, database: 'postgres' | 'sqlite'):
   const env = await clusterEnv({ prefix: 'bs', database });
   const nodes: AttuneNode[] = [];
   // --capacity: the space holds everyone; --ttl long enough that nobody's point expires mid-run.
-  for (let i = 0; i < n; i++) nodes.push(await env.start(`n${i + 1}`, ['--capacity', '100000']));
+  for (let i = 0; i < n; i++) nodes.push(await env.start(`n${i + 1}`, ['--capacity', '100000'], { probe: true }));
   return { label, env, nodes };
 }
 
-/** Runs a load against a setup and measures the servers' CPU over the run. */
-async function measure(s: Setup, o: Omit<Parameters<typeof runLoad>[0], 'urls'>): Promise<{ r: LoadReport; cpuS: number; wallS: number }> {
+/** Memory of the servers of a run, summed over its processes (bench/support/memoryProbe.ts, after full collections). */
+interface Memory {
+  readonly rss: number;
+  readonly heapUsed: number;
+}
+
+const sumMemory = async (readers: readonly (() => Promise<MemoryReading>)[]): Promise<Memory> => {
+  const rs = await Promise.all(readers.map((f) => f().catch(() => null)));
+  return rs.reduce<Memory>((a, m) => (m ? { rss: a.rss + m.rss, heapUsed: a.heapUsed + m.heapUsed } : a), { rss: 0, heapUsed: 0 });
+};
+
+/** Runs a load against servers and measures their CPU over the window, and their memory from before the joins to the window's end. */
+async function measureOn(
+  servers: readonly { readonly url: string; readonly pid: number; readonly alive: () => boolean; readonly memory: () => Promise<MemoryReading> }[],
+  o: Omit<Parameters<typeof runLoad>[0], 'urls'>,
+): Promise<{ r: LoadReport; cpuS: number; wallS: number; rssPer: number; heapPer: number }> {
   // The servers' CPU over the measured window only (joins excluded).
-  const cpu = () => s.nodes.reduce((a, n) => a + (n.proc.exitCode === null && n.proc.signalCode === null ? cpuOf(n.pid) : 0), 0);
+  const cpu = () => servers.reduce((a, n) => a + (n.alive() ? cpuOf(n.pid) : 0), 0);
   let cpu0 = Number.NaN;
   let cpu1 = Number.NaN;
   let t0 = 0;
   let t1 = 0;
+  const mem0 = await sumMemory(servers.map((n) => n.memory));
+  let mem1: Promise<Memory> = Promise.resolve(mem0);
   const r = await runLoad({
-    urls: s.nodes.map((n) => n.url),
+    urls: servers.map((n) => n.url),
     ...o,
     onWindow: (edge) => {
       if (edge === 'open') {
@@ -95,10 +113,22 @@ async function measure(s: Setup, o: Omit<Parameters<typeof runLoad>[0], 'urls'>)
       } else {
         cpu1 = cpu();
         t1 = Date.now();
+        // Everyone is still connected at the window's end.
+        mem1 = sumMemory(servers.map((n) => n.memory));
       }
     },
   });
-  return { r, cpuS: cpu1 - cpu0, wallS: (t1 - t0) / 1000 };
+  const m1 = await mem1;
+  const per = Math.max(1, r.joined);
+  return { r, cpuS: cpu1 - cpu0, wallS: (t1 - t0) / 1000, rssPer: (m1.rss - mem0.rss) / per, heapPer: (m1.heapUsed - mem0.heapUsed) / per };
+}
+
+/** Runs a load against a setup's nodes. */
+function measure(s: Setup, o: Omit<Parameters<typeof runLoad>[0], 'urls'>): ReturnType<typeof measureOn> {
+  return measureOn(
+    s.nodes.map((n) => ({ url: n.url, pid: n.pid, alive: () => n.proc.exitCode === null && n.proc.signalCode === null, memory: () => n.memory() })),
+    o,
+  );
 }
 
 async function held(): Promise<void> {
@@ -106,21 +136,53 @@ async function held(): Promise<void> {
   const displays = num('displays');
   const seconds = num('seconds');
   log(`\n## 1. One space, ${participants} participants (an input every ${num('input-every')} ms each) and ${displays} displays, ${seconds} s measured`);
-  log('setup                          | participant pulses | display pulses | tap→display p50 / p95 | ack p99  | servers’ CPU | CPU / delivered msg');
-  log('-------------------------------|--------------------|----------------|-----------------------|----------|--------------|--------------------');
+  log('setup                          | participant pulses | display pulses | tap→display p50 / p95 | ack p99  | servers’ CPU | CPU / delivered msg | memory / participant: RSS, heap');
+  log('-------------------------------|--------------------|----------------|-----------------------|----------|--------------|---------------------|--------------------------------');
+  const row = (label: string, m: Awaited<ReturnType<typeof measureOn>>) => {
+    const { r, cpuS, wallS } = m;
+    // Server CPU in the window per pulse delivered in it (acks and inputs ride along: the model's unit).
+    const delivered = r.participantPulses.received + r.displayPulses.received;
+    const perMsgUs = (cpuS / delivered) * 1e6;
+    log(`${label.padEnd(31)}| ${pct(r.participantPulses.received, r.participantPulses.expected).padStart(18)} | ${pct(r.displayPulses.received, r.displayPulses.expected).padStart(14)} | ${`${fmt(r.tapToDisplayMs.p50, 0)} / ${fmt(r.tapToDisplayMs.p95, 0)} ms`.padStart(21)} | ${`${fmt(r.ackMs.p99, 0)} ms`.padStart(8)} | ${`${fmt((100 * cpuS) / wallS, 0)} % of a core`.padStart(12)} | ${`${fmt(perMsgUs, 1)} µs`.padStart(19)} | ${fmt(m.rssPer / 1024)} KB, ${fmt(m.heapPer / 1024)} KB (joined ${r.joined}, errors ${JSON.stringify(r.errors)})`);
+  };
+  let pulseBytes = 0;
   const rows: [string, number, 'postgres' | 'sqlite'][] = [['baseline: 1 node, SQLite, no cluster', 1, 'sqlite'], ...String(values.nodes).split(',').map((n) => [`cluster of ${n}, PostgreSQL`, Number(n), 'postgres'] as [string, number, 'postgres'])];
   for (const [label, n, db] of rows) {
     const s = await setup(label, n, db);
+    let screen: ReturnType<typeof pulseSize> | null = null;
     try {
-      const { r, cpuS, wallS } = await measure(s, { participants, displays, inputEveryMs: num('input-every'), durationS: seconds, rampS: num('ramp') });
-      // Server CPU in the window per pulse delivered in it (acks and inputs ride along: the model's unit).
-      const delivered = r.participantPulses.received + r.displayPulses.received;
-      const perMsgUs = (cpuS / delivered) * 1e6;
-      log(`${label.padEnd(31)}| ${pct(r.participantPulses.received, r.participantPulses.expected).padStart(18)} | ${pct(r.displayPulses.received, r.displayPulses.expected).padStart(14)} | ${`${fmt(r.tapToDisplayMs.p50, 0)} / ${fmt(r.tapToDisplayMs.p95, 0)} ms`.padStart(21)} | ${`${fmt(r.ackMs.p99, 0)} ms`.padStart(8)} | ${`${fmt((100 * cpuS) / wallS, 0)} % of a core`.padStart(12)} | ${fmt(perMsgUs, 1)} µs (joined ${r.joined}, errors ${JSON.stringify(r.errors)})`);
+      const created = await fetch(`${s.nodes[0]?.url}/api/spaces`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'held', capacity: participants + displays + 10 }) });
+      const { code } = (await created.json()) as { code: string };
+      // A display of this process notes the pulse size, for the plain-ws row to send the same bytes.
+      screen = pulseBytes ? null : pulseSize(s.nodes[0] as AttuneNode, code);
+      row(label, await measure(s, { code, participants, displays, inputEveryMs: num('input-every'), durationS: seconds, rampS: num('ramp') }));
+      if (screen) pulseBytes = screen.bytes();
     } finally {
+      screen?.close();
       await s.env.dispose();
     }
   }
+  // The floor: a plain ws server (bench/support/cadenceWsServer.ts) broadcasting pulses of the size attune's had, under the same load.
+  const ws = await startProbedServer('ws', { spaces: 1, capacity: participants + displays + 10, pulseBytes: pulseBytes || 1500 });
+  try {
+    const url = ws.wsUrl.replace(/^ws/, 'http').replace(/\/ws$/, '');
+    row(`plain ws (same ${pulseBytes || 1500} bytes)`, await measureOn([{ url, pid: ws.pid, alive: () => true, memory: () => ws.memory() }], { code: ws.codes[0] as string, participants, displays, inputEveryMs: num('input-every'), durationS: seconds, rampS: num('ramp') }));
+  } finally {
+    await ws.stop();
+  }
+  log('(memory: RSS and V8 heap growth of the servers, summed over the nodes, from before the joins to the window’s end, after full collections, per participant joined)');
+}
+
+/** Joins a display to a space on a node and keeps the byte size of the last pulse it got. */
+function pulseSize(n: AttuneNode, code: string): { bytes: () => number; close: () => void } {
+  let last = 0;
+  const ws = new WebSocket(n.wsUrl, { perMessageDeflate: false });
+  ws.on('open', () => ws.send(JSON.stringify({ t: 'join', code, role: 'display' })));
+  ws.on('message', (d: Buffer) => {
+    if (d.subarray(0, 12).toString() === '{"t":"pulse"') last = d.byteLength;
+  });
+  ws.on('error', () => {});
+  return { bytes: () => last, close: () => ws.terminate() };
 }
 
 async function rates(): Promise<void> {

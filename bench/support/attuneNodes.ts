@@ -12,6 +12,7 @@ import { join, resolve } from 'node:path';
 import pg from 'pg';
 import { NatsKv } from '../../src/bus/nats/natsKv.ts';
 import { defaultKeyStoreUrl } from '../../src/storage/postgres/postgresKeyStore.ts';
+import type { MemoryReading } from './memoryProbe.ts';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 
@@ -30,6 +31,8 @@ export interface AttuneNode {
   readonly output: () => string;
   /** kill -9. */
   kill(): void;
+  /** With `probe` (see {@link ClusterEnv.start}): memory after full collections (bench/support/memoryProbe.ts). */
+  memory(): Promise<MemoryReading>;
   /** SIGTERM, then waits for the exit. */
   stop(): Promise<void>;
   readonly exited: Promise<number | null>;
@@ -43,8 +46,12 @@ export interface ClusterEnv {
   readonly db: string;
   readonly dataDir: string;
   readonly nodes: AttuneNode[];
-  /** Starts a node (`attune serve --cluster … --db … --node-id id`), resolving once it listens. */
-  start(id: string, extra?: readonly string[]): Promise<AttuneNode>;
+  /**
+   * Starts a node (`attune serve --cluster … --db … --node-id id`), resolving once it listens.
+   * With `probe`, the node runs with bench/support/memoryProbe.ts preloaded (`--expose-gc`), so
+   * {@link AttuneNode.memory} answers.
+   */
+  start(id: string, extra?: readonly string[], o?: { readonly probe?: boolean }): Promise<AttuneNode>;
   /** Kills what still runs, drops the schema and the KV bucket. */
   dispose(): Promise<void>;
 }
@@ -70,9 +77,10 @@ export async function clusterEnv(o: { readonly prefix?: string; readonly databas
   if (!sqlite) await adminQuery(`CREATE SCHEMA ${schema}`);
   const db = sqlite ? join(dataDir, 'attune.db') : `${PG_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}`;
   const nodes: AttuneNode[] = [];
-  const start = async (id: string, extra: readonly string[] = []): Promise<AttuneNode> => {
-    const args = [join(ROOT, 'bin', 'attune.js'), 'serve', '--port', '0', '--no-build', '--db', db, '--data-dir', dataDir, ...(sqlite ? [] : ['--cluster', NATS_URL, '--cluster-name', name, '--node-id', id]), ...extra];
-    const proc = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ATTUNE_LOG_LEVEL: process.env.ATTUNE_LOG_LEVEL ?? 'warn' } });
+  const start = async (id: string, extra: readonly string[] = [], so: { readonly probe?: boolean } = {}): Promise<AttuneNode> => {
+    const probe = so.probe === true;
+    const args = [...(probe ? ['--expose-gc', '--import', join(ROOT, 'bench', 'support', 'memoryProbe.ts')] : []), join(ROOT, 'bin', 'attune.js'), 'serve', '--port', '0', '--no-build', '--db', db, '--data-dir', dataDir, ...(sqlite ? [] : ['--cluster', NATS_URL, '--cluster-name', name, '--node-id', id]), ...extra];
+    const proc = spawn(process.execPath, args, { cwd: ROOT, stdio: probe ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'], env: { ...process.env, ATTUNE_LOG_LEVEL: process.env.ATTUNE_LOG_LEVEL ?? 'warn' } });
     let out = '';
     const exited = new Promise<number | null>((r) => proc.on('exit', (code) => r(code)));
     const url = await new Promise<string>((res, rej) => {
@@ -104,6 +112,17 @@ export async function clusterEnv(o: { readonly prefix?: string; readonly databas
       kill: () => {
         if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
       },
+      memory: () =>
+        new Promise<MemoryReading>((res, rej) => {
+          if (!probe || !proc.connected) return rej(new Error(`node ${id} runs without the memory probe`));
+          const on = (m: { ev?: string }) => {
+            if (m.ev !== 'mem') return;
+            proc.off('message', on);
+            res(m as MemoryReading);
+          };
+          proc.on('message', on);
+          proc.send({ cmd: 'mem' });
+        }),
       stop: async () => {
         if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
         await exited;

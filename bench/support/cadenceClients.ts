@@ -22,6 +22,7 @@
  *   { cmd: 'join' }                        → { ev: 'joined', firstSentAt, welcomes: number[], failed }
  *   { cmd: 'measure', from, to }           → { ev: 'result', … } at `to`
  *   { cmd: 'progress' }                    → { ev: 'progress', … }
+ *   { cmd: 'quiet' }                       → { ev: 'quiet' }: stops tapping (sockets stay open)
  *   { cmd: 'exit' }
  */
 import WebSocket from 'ws';
@@ -336,6 +337,9 @@ process.on('message', (m: { cmd: string; from?: number; to?: number }) => {
     } else if (m.cmd === 'progress') {
       const r = result();
       send({ ev: 'progress', joined: r.joined, participantPulses: r.participantPulses, displayPulses: r.displayPulses, tapsSent, tapsAcked, probeSeen, probeMoves, ackP95: acks.quantile(0.95), tapP95: tapToDisplay.quantile(0.95), disconnects });
+    } else if (m.cmd === 'quiet') {
+      tapping = false;
+      send({ ev: 'quiet' });
     } else if (m.cmd === 'exit') {
       tapping = false;
       for (const p of people) p.client.stop();

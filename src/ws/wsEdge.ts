@@ -20,7 +20,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import * as v from 'valibot';
 import * as wsLib from 'ws';
-import { type WebSocket, WebSocketServer } from 'ws';
+import { WebSocket, WebSocketServer } from 'ws';
 import { addressKey, clientIp } from '../core/clientAddress.ts';
 import { type ErrorCode, isFatal, wsCloseCodeOf } from '../core/errors.ts';
 import { awaitAdmission, JoinThrottle } from '../core/joinThrottle.ts';
@@ -29,7 +29,7 @@ import { TokenBucket } from '../core/rateLimit.ts';
 import type { ConnRef } from '../core/space/events.ts';
 import type { Disposable } from '../bus/port.ts';
 import type { Cancel, Scheduler } from '../space/scheduler.ts';
-import { type Session, type SpaceHost, subjects } from '../space/spaceHost.ts';
+import { type ConnSink, type Session, type SpaceHost, subjects } from '../space/spaceHost.ts';
 
 /** Settings of the edge. */
 export interface WsEdgeOptions {
@@ -73,23 +73,119 @@ const ACK_PREFIX = '{"t":"ack","seq":';
 
 type ConnPhase = 'connecting' | 'joining' | 'joined' | 'leaving' | 'closed';
 
-interface Conn {
-  readonly ws: WebSocket;
-  readonly ref: ConnRef;
+/**
+ * What a connection calls on its edge. One object per edge, shared by all its connections, so a
+ * connection carries no closures of its own (with 20,000 sockets, every per-socket closure and
+ * its context is ≈ 0.1 KB × 20,000).
+ */
+interface EdgeHooks {
+  /** A text or binary frame arrived. */
+  frame(c: Conn, data: Buffer, isBinary: boolean): void;
+  /** The socket closed or failed. */
+  gone(c: Conn): void;
+  /** The host sent a frame to the connection (after it went out). */
+  sent(c: Conn, frame: string | Uint8Array): void;
+  /** The host welcomed the connection into a session. */
+  welcomed(c: Conn, session: Session): void;
+}
+
+/**
+ * One connection: its state for the edge, and the host's sink for it ({@link ConnSink}, as
+ * methods on the class rather than closures per socket).
+ */
+class Conn implements ConnSink {
+  readonly ws: EdgeSocket;
+  readonly hooks: EdgeHooks;
+  ref: ConnRef = -1;
   /** The client's address key, for per-address limits. */
   readonly address: string;
   readonly bucket: TokenBucket;
-  phase: ConnPhase;
-  session: Session | null;
+  phase: ConnPhase = 'connecting';
+  session: Session | null = null;
   /** The serial frame queue: each frame's handling chains on the previous one. */
-  queue: Promise<void>;
+  queue: Promise<void> = Promise.resolve();
   /** A join waiting for a guess token (W13): wakes it early when the socket closes. */
-  waiting: { readonly timer: Cancel; readonly wake: () => void } | null;
-  lastPulseAt: number;
-  lastRateNoticeAt: number;
-  alive: boolean;
-  /** With an observer: when each unacknowledged input's frame was handled (ms, performance.now). */
-  readonly inputsAt: Map<number, number> | null;
+  waiting: { readonly timer: Cancel; readonly wake: () => void } | null = null;
+  lastPulseAt = -Infinity;
+  lastRateNoticeAt = -Infinity;
+  alive = true;
+  /**
+   * With an observer: when each unacknowledged input's frame was handled, as a flat list
+   * `[seq, ms, seq, ms, …]` (ms: performance.now) — usually empty or one input, so a list made
+   * on the first input and dropped once empty, not a Map per socket.
+   */
+  inputsAt: number[] | null = null;
+
+  constructor(ws: EdgeSocket, hooks: EdgeHooks, address: string, bucket: TokenBucket) {
+    this.ws = ws;
+    this.hooks = hooks;
+    this.address = address;
+    this.bucket = bucket;
+  }
+
+  send(frame: string | Uint8Array): void {
+    this.hooks.sent(this, frame);
+    if (this.ws.readyState === this.ws.OPEN) this.ws.send(frame, { binary: false });
+  }
+
+  close(code: number, reason: string): void {
+    if (this.ws.readyState === this.ws.OPEN || this.ws.readyState === this.ws.CONNECTING) this.ws.close(code, reason);
+  }
+
+  welcomed(session: Session): void {
+    this.hooks.welcomed(this, session);
+  }
+
+  /** Notes when an input's frame was handled. */
+  noteInput(seq: number, at: number): void {
+    if (this.inputsAt) this.inputsAt.push(seq, at);
+    else this.inputsAt = [seq, at];
+  }
+
+  /** When the input `seq` was handled (and forgets it), or undefined. */
+  takeInput(seq: number): number | undefined {
+    const l = this.inputsAt;
+    if (!l) return undefined;
+    for (let i = 0; i < l.length; i += 2) {
+      if (l[i] !== seq) continue;
+      const at = l[i + 1];
+      l.splice(i, 2);
+      if (l.length === 0) this.inputsAt = null;
+      return at;
+    }
+    return undefined;
+  }
+}
+
+/**
+ * The edge's WebSocket (ws's `WebSocket` option of its server): ws's events go straight to the
+ * connection instead of through listeners — four listeners per socket would cost four closures,
+ * a context and a dictionary of listeners each. Events the edge does not handle (`ping`, …) are
+ * emitted as usual.
+ */
+class EdgeSocket extends WebSocket {
+  conn: Conn | null = null;
+
+  override emit(event: string | symbol, ...args: unknown[]): boolean {
+    const c = this.conn;
+    switch (event) {
+      case 'message':
+        if (c) c.hooks.frame(c, args[0] as Buffer, args[1] as boolean);
+        return true;
+      case 'pong':
+        if (c) c.alive = true;
+        return true;
+      case 'close':
+      case 'error':
+        // ws emits 'error' before 'close' on a failing socket; both end the connection (once).
+        // An 'error' is never rethrown: nobody else listens, and the socket is closing.
+        if (c) c.hooks.gone(c);
+        if (event === 'error' && this.listenerCount('error') === 0) return true;
+        return super.emit(event, ...args);
+      default:
+        return super.emit(event, ...args);
+    }
+  }
 }
 
 interface FanJob {
@@ -197,6 +293,7 @@ export class WsEdge {
   /** Which of the PING_STEPS slots of the ping interval the next ping step serves. */
   private pingStep = 0;
   private readonly throttle: JoinThrottle;
+  private readonly hooks: EdgeHooks;
 
   constructor(opts: WsEdgeOptions) {
     const { joinThrottle, host, observer, scheduler, ...rest } = opts;
@@ -205,7 +302,25 @@ export class WsEdge {
     this.observer = observer ?? null;
     this.o = { ratePerSec: 20, burst: 40, exposureWindowMs: 10_000, pingIntervalMs: 30_000, maxBufferedBytes: 256 * 1024, failedJoinsPerMinute: 30, trustProxyHops: 0, fanoutSlice: 1500, ...rest };
     this.throttle = joinThrottle ?? new JoinThrottle({ freeGuesses: this.o.failedJoinsPerMinute, guessesPerMinute: this.o.failedJoinsPerMinute });
-    this.wss = new WebSocketServer({ noServer: true, maxPayload: MAX_CLIENT_FRAME_BYTES, perMessageDeflate: false });
+    // clientTracking off: the edge keeps its own set of connections; ws's would add a Set entry
+    // and a close listener per socket for nothing.
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: MAX_CLIENT_FRAME_BYTES, perMessageDeflate: false, clientTracking: false, WebSocket: EdgeSocket });
+    const seen = this.observer;
+    this.hooks = {
+      frame: (c, data, isBinary) => this.onMessage(c, data, isBinary),
+      gone: (c) => this.cleanup(c),
+      sent: seen
+        ? (c, frame) => {
+            if (c.inputsAt && typeof frame === 'string') this.observeReply(c, frame, seen);
+          }
+        : () => {},
+      welcomed: (c, session) => {
+        if (c.phase === 'closed') return;
+        c.session = session;
+        if (c.phase === 'joining') c.phase = 'joined';
+        this.register(c, session);
+      },
+    };
     // Pings are spread over the interval in PING_STEPS steps (each socket in the step its ref
     // falls in), so 20,000 sockets never take one synchronous burst of 20,000 writes that would
     // hold back a pulse pass (W12).
@@ -240,44 +355,21 @@ export class WsEdge {
   }
 
   private accept(ws: WebSocket, address: string): void {
-    let conn: Conn | null = null;
-    const observer = this.observer;
-    const ref = this.host.attach({
-      send: (frame) => {
-        if (observer && conn?.inputsAt && typeof frame === 'string') this.observeReply(conn.inputsAt, frame, observer);
-        if (ws.readyState === ws.OPEN) ws.send(frame, { binary: false });
-      },
-      close: (code, reason) => {
-        if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close(code, reason);
-      },
-      welcomed: (session) => {
-        if (!conn || conn.phase === 'closed') return;
-        conn.session = session;
-        if (conn.phase === 'joining') conn.phase = 'joined';
-        this.register(conn, session);
-      },
-    });
-    conn = { ws, ref, address, bucket: new TokenBucket(this.o.ratePerSec, this.o.burst, this.now()), phase: 'connecting', session: null, queue: Promise.resolve(), waiting: null, lastPulseAt: -Infinity, lastRateNoticeAt: -Infinity, alive: true, inputsAt: observer ? new Map() : null };
-    const c = conn;
+    const sock = ws as EdgeSocket;
+    const c = new Conn(sock, this.hooks, address, new TokenBucket(this.o.ratePerSec, this.o.burst, this.now()));
+    c.ref = this.host.attach(c);
+    sock.conn = c;
     this.conns.add(c);
-    ws.on('pong', () => {
-      c.alive = true;
-    });
-    ws.on('message', (data, isBinary) => this.onMessage(c, data as Buffer, isBinary));
-    ws.on('close', () => this.cleanup(c));
-    ws.on('error', () => this.cleanup(c));
   }
 
   /** An ack (or an error naming a seq) ends that input's wait: report its latency. */
-  private observeReply(inputsAt: Map<number, number>, frame: string, observer: WsEdgeObserver): void {
-    if (inputsAt.size === 0) return;
+  private observeReply(conn: Conn, frame: string, observer: WsEdgeObserver): void {
     let seq: number | undefined;
     if (frame.startsWith(ACK_PREFIX)) seq = Number.parseInt(frame.slice(ACK_PREFIX.length), 10);
     else if (frame.startsWith('{"t":"error"')) seq = (JSON.parse(frame) as { seq?: number }).seq;
     if (seq === undefined) return;
-    const t0 = inputsAt.get(seq);
+    const t0 = conn.takeInput(seq);
     if (t0 === undefined) return;
-    inputsAt.delete(seq);
     if (frame.startsWith(ACK_PREFIX)) observer.inputAcked(performance.now() - t0);
   }
 
@@ -362,10 +454,10 @@ export class WsEdge {
         const now = this.now();
         const exposed = msg.seen !== false && now - conn.lastPulseAt <= this.o.exposureWindowMs;
         // Noted before the host sees it, so an ack however soon finds it.
-        conn.inputsAt?.set(msg.seq, performance.now());
+        if (this.observer) conn.noteInput(msg.seq, performance.now());
         const r = this.host.input(conn.ref, msg, exposed);
         if (!r.ok) {
-          conn.inputsAt?.delete(msg.seq);
+          if (this.observer) conn.takeInput(msg.seq);
           return this.sendError(conn, r.code, r.message, msg.seq);
         }
         this.observer?.inputReceived();

@@ -177,6 +177,26 @@ describe('space machine', () => {
     expect(s.pulse.latestOf('a')?.valence).toBe(0.2);
   });
 
+  it('[M3] a re-sent input among the last RECENT_INPUTS is acknowledged again with the bytes of its first ack (any source, any double); an older one is refused', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ v: fc.double({ min: -1, max: 1, noNaN: true }), a: fc.double({ min: -1, max: 1, noNaN: true }), c: fc.double({ min: 0, max: 1, noNaN: true }), source: fc.constantFrom('tap' as const, 'text' as const, 'heart' as const), at: fc.integer({ min: 1, max: 2 ** 45 }) }), { minLength: 1, maxLength: 3 * RECENT_INPUTS }),
+        (inputs) => {
+          const s = fresh();
+          step(s, { kind: 'joined', at: 0, conn: 1, participantId: 'a', tokenHash: 'h', token: 't', consent: true });
+          const first = inputs.map((x, i) => JSON.stringify(acksOf(step(s, { kind: 'input', at: x.at, conn: 1, participantId: 'a', seq: i + 1, affect: { valence: x.v, arousal: x.a, confidence: x.c, source: x.source, at: x.at }, exposed: false }).effects)));
+          for (let i = 0; i < inputs.length; i++) {
+            const again = step(s, { kind: 'input', at: 9, conn: 1, participantId: 'a', seq: i + 1, affect: affect(0, 0, 9), exposed: false });
+            if (i >= inputs.length - RECENT_INPUTS) expect(JSON.stringify(acksOf(again.effects))).toBe(first[i]);
+            else expect(errorsOf(again.effects)).toMatchObject([{ code: 'BAD_REQUEST', seq: i + 1 }]);
+            expect(persistsOf(again.effects)).toEqual([]);
+          }
+        },
+      ),
+      { seed: 20261201 },
+    );
+  });
+
   it('[M3] a failed write takes the input back: the earlier point returns and the seq may be sent again', () => {
     const s = fresh();
     step(s, { kind: 'joined', at: 0, conn: 1, participantId: 'a', tokenHash: 'h', token: 't', consent: true });

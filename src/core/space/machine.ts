@@ -19,7 +19,7 @@
  * For speed the state is mutable and owned by the machine: `step` changes it in place and
  * returns it. Only `step` may change it; the host reads it.
  */
-import type { Affect } from '../affect.ts';
+import { AFFECT_SOURCES, type Affect } from '../affect.ts';
 import { type CollectiveState, CollectiveTracker, type CollectiveTrackerOptions, collectiveInputOf } from '../collective/collectiveTracker.ts';
 import { HeartSynchrony, type HeartSynchronyOptions } from '../collective/heartSynchrony.ts';
 import { type Bridging, bridgingOf } from '../collective/bridging.ts';
@@ -84,12 +84,44 @@ export const DEFAULT_MACHINE_OPTIONS: MachineOptions = {
   heart: {},
 };
 
+/**
+ * A participant's recent inputs, oldest first, as one flat list of numbers — per input `seq,
+ * valence, arousal, confidence, at, source` (source: its index in AFFECT_SOURCES). A list of
+ * `{ seq, affect }` objects cost ≈ 150 bytes an input (two objects and their boxed doubles) —
+ * ≈ 1.2 KB per participant at 8 inputs, most of the machine's memory per person; numbers in one
+ * array are stored unboxed, 48 bytes an input. Read it with {@link recentAt}, {@link recentIndex}.
+ */
+export type RecentInputs = number[];
+
+/** Numbers per input in {@link RecentInputs}. */
+const RECENT_STRIDE = 6;
+
+/** Appends an input to a recent list, dropping the oldest beyond {@link RECENT_INPUTS}. */
+function pushRecent(list: RecentInputs, seq: number, a: Affect): void {
+  list.push(seq, a.valence, a.arousal, a.confidence, a.at, AFFECT_SOURCES.indexOf(a.source));
+  if (list.length > RECENT_INPUTS * RECENT_STRIDE) list.splice(0, RECENT_STRIDE);
+}
+
+/** Position (0 = oldest) of the recent input with this seq, or −1. */
+export function recentIndex(list: RecentInputs, seq: number): number {
+  for (let i = 0; i < list.length; i += RECENT_STRIDE) if (list[i] === seq) return i / RECENT_STRIDE;
+  return -1;
+}
+
+/** The recent input at position `i` (0 = oldest; −1 = the newest): its seq and affect, as accepted. */
+export function recentAt(list: RecentInputs, i: number): { readonly seq: number; readonly affect: Affect } | null {
+  const k = (i < 0 ? list.length / RECENT_STRIDE + i : i) * RECENT_STRIDE;
+  if (k < 0 || k >= list.length) return null;
+  const n = (j: number) => list[k + j] as number;
+  return { seq: n(0), affect: { valence: n(1), arousal: n(2), confidence: n(3), source: AFFECT_SOURCES[n(5)] ?? 'tap', at: n(4) } };
+}
+
 /** What the machine remembers of one participant. */
 export interface ParticipantState {
   /** Highest accepted seq (0 before the first). */
   highest: number;
-  /** The last {@link RECENT_INPUTS} accepted inputs, oldest first. */
-  readonly recent: { readonly seq: number; readonly affect: Affect }[];
+  /** The last {@link RECENT_INPUTS} accepted inputs, oldest first (see {@link RecentInputs}). */
+  readonly recent: RecentInputs;
   /** Open connections of this participant (0 = not connected; capacity counts connected ones). */
   sockets: number;
   /** Index of the group they chose in `space.groups`, or −1 (none, or prefer not to say). */
@@ -200,7 +232,9 @@ function groupIndex(state: SpaceState, group: string | null | undefined): number
  */
 export function restoreParticipant(state: SpaceState, participantId: string, lastSeq: number, latest: Affect | null, group: string | null = null): void {
   const g = groupIndex(state, group) ?? -1;
-  state.participants.set(participantId, { highest: lastSeq, recent: latest ? [{ seq: lastSeq, affect: latest }] : [], sockets: 0, ...(g >= 0 ? { group: g } : {}) });
+  const recent: RecentInputs = [];
+  if (latest) pushRecent(recent, lastSeq, latest);
+  state.participants.set(participantId, { highest: lastSeq, recent, sockets: 0, ...(g >= 0 ? { group: g } : {}) });
   if (latest) state.pulse.upsert(participantId, latest, latest.at, g);
 }
 
@@ -284,7 +318,7 @@ export function step(state: SpaceState, e: SpaceEvent): StepResult {
       const p = known ?? participantOf(state, e.participantId);
       if (!known) {
         p.highest = e.stored.lastSeq;
-        if (e.stored.latest) p.recent.push({ seq: e.stored.lastSeq, affect: e.stored.latest });
+        if (e.stored.latest) pushRecent(p.recent, e.stored.lastSeq, e.stored.latest);
         const g = groupIndex(state, e.stored.group) ?? -1;
         if (g >= 0) p.group = g;
         // Resumed on this node after another held them (cluster failover, §K): their stored,
@@ -313,13 +347,13 @@ export function step(state: SpaceState, e: SpaceEvent): StepResult {
       if (!p || p.sockets === 0) return done(state, [notify(e.conn, { t: 'error', code: 'NOT_JOINED', message: 'join or resume first', seq: e.seq }, false)], false);
       if (!Number.isSafeInteger(e.seq) || e.seq < 1) return done(state, [notify(e.conn, { t: 'error', code: 'BAD_REQUEST', message: 'seq must be a positive integer', seq: e.seq }, false)], false);
       if (e.seq <= p.highest) {
-        const prior = p.recent.find((r) => r.seq === e.seq);
+        const at = recentIndex(p.recent, e.seq);
+        const prior = at >= 0 ? recentAt(p.recent, at) : null;
         if (prior) return done(state, [notify(e.conn, { t: 'ack', seq: e.seq, affect: prior.affect }, true)], false);
         return done(state, [notify(e.conn, { t: 'error', code: 'BAD_REQUEST', message: `seq ${e.seq} was never accepted and is not above the highest accepted seq ${p.highest}; send new inputs with a higher seq`, seq: e.seq }, false)], false);
       }
       p.highest = e.seq;
-      p.recent.push({ seq: e.seq, affect: e.affect });
-      if (p.recent.length > RECENT_INPUTS) p.recent.shift();
+      pushRecent(p.recent, e.seq, e.affect);
       state.pulse.upsert(e.participantId, e.affect, e.at, p.group ?? -1);
       if (e.heartBpm !== undefined) state.heart?.observe(e.participantId, e.heartBpm, e.at);
       const shown = state.lastView?.smoothed ?? null;
@@ -334,12 +368,12 @@ export function step(state: SpaceState, e: SpaceEvent): StepResult {
     }
     case 'input-failed': {
       const p = state.participants.get(e.participantId);
-      const i = p ? p.recent.findIndex((r) => r.seq === e.seq) : -1;
+      const i = p ? recentIndex(p.recent, e.seq) : -1;
       if (!p || i < 0) return done(state, [], false);
-      p.recent.splice(i, 1);
+      p.recent.splice(i * RECENT_STRIDE, RECENT_STRIDE);
       if (p.highest === e.seq) {
         // Taken back: a re-send with the same seq is accepted anew, and the point before it returns.
-        const prior = p.recent[p.recent.length - 1];
+        const prior = recentAt(p.recent, -1);
         p.highest = prior?.seq ?? 0;
         if (prior) state.pulse.upsert(e.participantId, prior.affect, prior.affect.at, p.group ?? -1);
         else state.pulse.remove(e.participantId);

@@ -24,7 +24,8 @@ import type { DatabaseSync } from 'node:sqlite';
 import type { Affect, AffectSource } from '../../core/affect.ts';
 import { type DeliveryRow, type EventRow, type GroupOutcome, type InputRow, type PulseRow, SqliteWriter, type SqliteWriterOptions, type WriteCall } from './sqliteWriter.ts';
 import { rmSync } from 'node:fs';
-import { newParticipantKey, seal, unseal } from '../sealing.ts';
+import type { KeyObject } from 'node:crypto';
+import { newParticipantKey, participantKeyObject, seal, unseal } from '../sealing.ts';
 import { attachKeyStore, defaultKeyStorePath } from './openDatabase.ts';
 import type { ConsentRecord, FeedSettingKind, FeedSettingRecord, InputRecord, ParticipantRecord, PrivacyReleaseRecord, PulsePoint, SpaceEventRecord, SpaceRecord, Storage, StoredCounts, StoryRecord, StorySettingsRecord, WebhookDeliveryRecord, WebhookRecord } from '../port.ts';
 import { consentFrom, eventFrom, feedSettingFrom, privacyReleaseFrom, pulsePointFrom, type Row, storyFrom, webhookDeliveryFrom, webhookFrom } from '../rows.ts';
@@ -490,8 +491,12 @@ export class SqliteStorage implements Storage {
   commits = 0;
   /** The key store's file (S18). */
   readonly keysPath: string;
-  /** Participants' sealing keys (S16) as read or made on this connection; null: none (erased, or from before sealing). */
-  private readonly keys = new Map<string, Uint8Array | null>();
+  /**
+   * Participants' sealing keys (S16) as read or made on this connection, as KeyObjects (the raw
+   * bytes are in the key store and, once, in the write that puts them there); null: none
+   * (erased, or from before sealing).
+   */
+  private readonly keys = new Map<string, KeyObject | null>();
   private readonly open: Opener = (participantId, sealed) => {
     const key = this.keyOf(participantId);
     const text = key ? unseal(key, participantId, sealed) : null;
@@ -503,21 +508,22 @@ export class SqliteStorage implements Storage {
    * one whose key's commit in the key store was lost to a crash (two files commit apart): made
    * now and queued ahead of the input it seals, so nothing is stored in the clear from here on.
    */
-  private keyFor(participantId: string): Uint8Array | null {
+  private keyFor(participantId: string): KeyObject | null {
     if (this.keys.get(participantId) === null) return null;
-    const key = newParticipantKey();
+    const raw = newParticipantKey();
+    const key = participantKeyObject(raw);
     this.keys.set(participantId, key);
-    this.enqueue<void>({ op: 'putKey', id: participantId, key }).catch(() => {
+    this.enqueue<void>({ op: 'putKey', id: participantId, key: raw }).catch(() => {
       if (this.keys.get(participantId) === key) this.keys.delete(participantId);
     });
     return key;
   }
 
-  private keyOf(participantId: string): Uint8Array | null {
+  private keyOf(participantId: string): KeyObject | null {
     const known = this.keys.get(participantId);
     if (known !== undefined) return known;
     const r = this.st.participantKey.get(participantId) as Row | undefined;
-    const key = r ? new Uint8Array(r.key as Uint8Array) : null;
+    const key = r ? participantKeyObject(r.key as Uint8Array) : null;
     if (key) this.keys.set(participantId, key);
     return key;
   }
@@ -654,12 +660,13 @@ export class SqliteStorage implements Storage {
     // A second call for an id already known (a clash) carries the same key, so the key stored and
     // the key inputs are sealed with never differ, whichever call wins.
     const known = this.keys.get(p.id);
-    const key = known ?? newParticipantKey();
+    const raw = known ? new Uint8Array(known.export()) : newParticipantKey();
+    const key = known ?? participantKeyObject(raw);
     this.keys.set(p.id, key);
     const done = this.enqueue<void>({
       op: 'createParticipant',
       row: [p.id, p.spaceId, p.tokenHash, p.joinedAt, p.lastSeq, l?.valence ?? null, l?.arousal ?? null, l?.confidence ?? null, l?.source ?? null, l?.at ?? null, p.group ?? null],
-      key,
+      key: raw,
     });
     // A refused participant (a clash) keeps whatever key the store holds for that id.
     done.catch(() => {

@@ -13,6 +13,9 @@
 import { Worker } from 'node:worker_threads';
 import { deserializeError, type GroupOutcome, type SerializedError, type SqliteWriterOptions, type WriteCall } from './sqliteWriter.ts';
 
+/** The writer thread's young generation, MB (V8's `--max-semi-space-size` × 3; see #start). */
+export const WRITER_YOUNG_GENERATION_MB = 6;
+
 /** A message to the writer thread. */
 export type WriterRequest = { readonly kind: 'group'; readonly calls: readonly WriteCall[] } | { readonly kind: 'close' };
 
@@ -89,7 +92,12 @@ export class SqliteWriterThread implements GroupCommitter {
   }
 
   #start(): Worker {
-    const worker = new Worker(new URL('./sqliteWriterWorker.ts', import.meta.url), { workerData: { path: this.#path, keysPath: this.#keysPath, options: this.#options }, name: 'attune-sqlite-writer' });
+    // A small young generation: the thread's garbage is each group's calls, short-lived and a few
+    // hundred KB at most, so V8's default (grown to tens of MB under a steady input rate, resident
+    // for the process's life) is memory the server pays for nothing. Only the young generation is
+    // bounded — objects that outlive it move to the old one as usual, so no limit here can run
+    // the thread out of memory.
+    const worker = new Worker(new URL('./sqliteWriterWorker.ts', import.meta.url), { workerData: { path: this.#path, keysPath: this.#keysPath, options: this.#options }, name: 'attune-sqlite-writer', resourceLimits: { maxYoungGenerationSizeMb: WRITER_YOUNG_GENERATION_MB } });
     worker.unref();
     worker.on('message', (m: WriterReply) => {
       const w = this.#waiting.shift();
