@@ -56,6 +56,8 @@ const { values } = parseArgs({
     'node-args': { type: 'string', default: '' },
     'attune-root': { type: 'string' },
     'pulse-bytes': { type: 'string' },
+    /** attune's --db (e.g. `:memory:`: no SQLite writer thread), for both attune targets. */
+    db: { type: 'string' },
     /** Keep a copy of each server's /proc/self/smaps at both readings of the RSS pass here. */
     smaps: { type: 'string' },
   },
@@ -170,7 +172,7 @@ let pulseBytes = values['pulse-bytes'] ? Number(values['pulse-bytes']) : 1500;
 
 async function pass(target: Target, snapshots: boolean): Promise<Pass> {
   const dir = snapshots ? mkdtempSync(join(tmpdir(), 'attune-heap-')) : null;
-  const server = await startProbedServer(target === 'ws' ? 'ws' : 'attune', { spaces: 1, capacity: N + WARM + 10, pulseBytes, env, nodeArgs, ...(target === 'before' && values['attune-root'] ? { attuneRoot: values['attune-root'] } : {}) });
+  const server = await startProbedServer(target === 'ws' ? 'ws' : 'attune', { spaces: 1, capacity: N + WARM + 10, pulseBytes, env, nodeArgs, ...(target === 'before' && values['attune-root'] ? { attuneRoot: values['attune-root'] } : {}), ...(values.db ? { attuneDb: values.db } : {}) });
   const crowds: Awaited<ReturnType<typeof crowd>>[] = [];
   // One display in both readings: it notes attune's pulse size for the plain-ws server to pad to.
   const screen = await display(server);
@@ -248,13 +250,13 @@ row('  of which the young generation (new space)', (p) => per(p, 'newSpace'));
 row('native rest: RSS − heapTotal − external', (p) => per(p, 'rss') - per(p, 'heapTotal') - per(p, 'external'));
 row('  worker threads’ V8 heaps (committed)', (p) => per(p, 'workersHeap'));
 row('  malloc, main arena ([heap], brk)', (p) => per(p, 'brkHeap'));
-row('  malloc, other threads’ arenas', (p) => per(p, 'threadArenas'));
+row('  64 MiB-aligned anonymous maps (glibc’s thread arenas; V8’s young generation may sit in one too)', (p) => per(p, 'threadArenas'));
 row('anonymous RSS growth less the young generation’s step', (p) => per(p, 'rssAnon') - per(p, 'newSpace'));
 console.log(`\n(joined: ${targets.map((t) => `${t} ${(results.get(t) as { rss: Pass }).rss.joined}`).join(', ')}; RSS at the end: ${targets.map((t) => `${t} ${((results.get(t) as { rss: Pass }).rss.r1.rss / 1048576).toFixed(0)} MiB`).join(', ')}; plain ws pads its pulses to ${pulseBytes} bytes; load average now ${loadavg()[0]?.toFixed(2)})`);
 
 const mib = (x: number) => (Number.isFinite(x) ? (x / 1048576).toFixed(1) : '—');
 console.log('\nThe readings themselves (MiB, after the warm-up → after everyone joined):\n');
-console.log('| target | RSS | V8 heap used | V8 heap committed | young generation | worker threads’ heaps | malloc main arena | other arenas |');
+console.log('| target | RSS | V8 heap used | V8 heap committed | young generation | worker threads’ heaps | malloc main arena | 64 MiB-aligned maps |');
 console.log('|---|---|---|---|---|---|---|---|');
 for (const t of targets) {
   const p = (results.get(t) as { rss: Pass }).rss;

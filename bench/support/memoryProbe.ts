@@ -35,7 +35,11 @@ export interface MemoryReading {
   readonly workersHeap: number;
   /** Resident bytes of glibc's main malloc arena (the `[heap]` mapping, grown by brk). */
   readonly brkHeap: number;
-  /** Resident bytes of glibc's other malloc arenas (one per thread that mallocs, up to 8 × cores: 64 MiB-aligned heaps). */
+  /**
+   * Resident bytes of anonymous mappings that start on a 64 MiB boundary: glibc's other malloc
+   * arenas (one per thread that mallocs, up to 8 × cores, each heap one aligned 64 MiB
+   * reservation) — and whatever else happens to be so aligned (V8's young generation can be).
+   */
   readonly threadArenas: number;
   /** Where the snapshot went, when one was asked for. */
   readonly snapshot: string | null;

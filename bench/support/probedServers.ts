@@ -42,6 +42,8 @@ export interface ProbedServerOptions {
   readonly nodeArgs?: readonly string[];
   /** Run attune from another checkout (an A/B against an older commit). */
   readonly attuneRoot?: string;
+  /** attune's `--db` (default a SQLite file in a temporary directory; `:memory:` commits on the main thread, with no writer thread). */
+  readonly attuneDb?: string;
   /** Raise the server's open-file limit to this (sh `ulimit -n`) when above the soft limit. */
   readonly fileLimit?: number;
 }
@@ -101,7 +103,7 @@ export async function startProbedServer(target: 'attune' | 'ws', o: ProbedServer
   }
   const dir = mkdtempSync(join(tmpdir(), 'attune-memory-'));
   const root = o.attuneRoot ?? ROOT;
-  const args = ['serve', '--db', join(dir, 'attune.db'), '--no-build', '--port', '0', '--capacity', String(o.capacity), '--participant-hz', String(participantHz), '--display-hz', String(displayHz)];
+  const args = ['serve', '--db', o.attuneDb ?? join(dir, 'attune.db'), '--no-build', '--port', '0', '--capacity', String(o.capacity), '--participant-hz', String(participantHz), '--display-hz', String(displayHz)];
   const child = spawnProbed(join(root, 'bin', 'attune.js'), args, o);
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';

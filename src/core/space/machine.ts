@@ -98,8 +98,22 @@ const RECENT_STRIDE = 6;
 
 /** Appends an input to a recent list, dropping the oldest beyond {@link RECENT_INPUTS}. */
 function pushRecent(list: RecentInputs, seq: number, a: Affect): void {
-  list.push(seq, a.valence, a.arousal, a.confidence, a.at, AFFECT_SOURCES.indexOf(a.source));
-  if (list.length > RECENT_INPUTS * RECENT_STRIDE) list.splice(0, RECENT_STRIDE);
+  const full = RECENT_INPUTS * RECENT_STRIDE;
+  const source = AFFECT_SOURCES.indexOf(a.source);
+  if (list.length < full) {
+    list.push(seq, a.valence, a.arousal, a.confidence, a.at, source);
+    return;
+  }
+  // Full: the oldest moves out in place, so the list never grows past its 48 numbers (pushing,
+  // then cutting the front off, would leave V8's backing store at ~95 slots).
+  list.copyWithin(0, RECENT_STRIDE);
+  const k = full - RECENT_STRIDE;
+  list[k] = seq;
+  list[k + 1] = a.valence;
+  list[k + 2] = a.arousal;
+  list[k + 3] = a.confidence;
+  list[k + 4] = a.at;
+  list[k + 5] = source;
 }
 
 /** Position (0 = oldest) of the recent input with this seq, or −1. */
