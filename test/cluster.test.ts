@@ -438,6 +438,15 @@ describe('cluster (one space on several nodes, in one process)', () => {
     expect(decodePartial(encodePartial(base), 4, 0, 30)?.heart).toBeUndefined();
   });
 
+  it('[K12] an owner’s partial carries its council figures, as non-negative integers only', () => {
+    const base = { node: 'n', at: 1, connected: 1, displays: 0, feeds: 0, grid: new Aggregate(4), groups: [] };
+    const text = encodePartial({ ...base, gov: { optedOut: 4, evalErrors: 17 } });
+    expect(decodePartial(text, 4, 0)?.gov).toEqual({ optedOut: 4, evalErrors: 17 });
+    expect(decodePartial(encodePartial(base), 4, 0)?.gov).toBeUndefined();
+    expect(decodePartial(text.replace('"evalErrors":17', '"evalErrors":-1'), 4, 0)).toBeNull();
+    expect(decodePartial(text.replace('"optedOut":4', '"optedOut":"4"'), 4, 0)).toBeNull();
+  });
+
   it('[K12][K9] a policy adopted via other nodes fires on the owner over the merged pulse; every node serves the same bytes with its feedback; each act is logged once; a taker goes on', async () => {
     const c = await cluster(3, { log: true });
     const first = c.nodes[0] as (typeof c.nodes)[0];
@@ -593,7 +602,7 @@ describe('cluster (one space on several nodes, in one process)', () => {
   });
 
   it('[K2] the lease decision: create, renew, wait, take only after leaseMs by the watcher’s clock', () => {
-    const v = (node: string | null) => ({ node, seq: 0, smoothed: null, at: 0 });
+    const v = (node: string | null) => ({ node, seq: 0, smoothed: null, at: 0, evalErrors: 0 });
     expect(decideLease('a', null, null, 0, 1500).kind).toBe('create');
     expect(decideLease('a', { revision: 3, value: v('a') }, null, 0, 1500)).toEqual({ kind: 'renew', revision: 3 });
     expect(decideLease('a', { revision: 3, value: v(null) }, null, 0, 1500)).toEqual({ kind: 'take', revision: 3 });

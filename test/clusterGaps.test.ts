@@ -3,17 +3,22 @@
  * processes, the machine's real nats-server (JetStream KV) and PostgreSQL, each run in a cluster
  * name and a schema of its own (bench/support/attuneNodes.ts): a new space has a tick owner from
  * its first beat (K2); a display mode chosen through one node reaches every node's SSE stream
- * (K12).
+ * (K12); the council's opt-out and failed-evaluation counts are the space's, on every node (K12);
+ * a decision logged by an owner killed before it applied it takes effect on the taker (K12, M5).
  */
 import WebSocket from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
 import { NatsKv } from '../src/bus/nats/natsKv.ts';
 import { decodeLease } from '../src/core/cluster/lease.ts';
+import { policyJson } from '../src/core/policy/policyJson.ts';
 import { type AttuneNode, type ClusterEnv, clusterEnv, NATS_URL } from '../bench/support/attuneNodes.ts';
+import { joinSpace, type RecordedClient } from './support/wsClient.ts';
 
 const envs: ClusterEnv[] = [];
 const sockets: WebSocket[] = [];
+const clients: RecordedClient[] = [];
 afterEach(async () => {
+  for (const c of clients.splice(0)) c.stop();
   for (const s of sockets.splice(0)) s.terminate();
   for (const e of envs.splice(0)) await e.dispose();
 });
@@ -120,5 +125,121 @@ describe('cluster gaps closed (attune processes, NATS + PostgreSQL)', () => {
     } finally {
       for (const s of streams) s.stop();
     }
+  });
+
+  it('[K12][Q8][Q6] opt-outs through any node and failed policy evaluations on the owner are one count on every node’s council view; a taker after kill -9 of the owner counts on', { timeout: 90_000 }, async () => {
+    const env = await clusterEnv({ prefix: 'cgo' });
+    envs.push(env);
+    const k = ['--min-cohort', '3'];
+    const nodes = [await env.start('n1', k), await env.start('n2', k), await env.start('n3', k)];
+    const [n1, n2, n3] = nodes as [AttuneNode, AttuneNode, AttuneNode];
+    // n1 owns the tick (it created the space, K2); everyone is on n2 and n3, so n1 can die.
+    const { code, id, stewardToken } = await createSpace(n1, 'opt-outs');
+    const people: { c: RecordedClient; token: string }[] = [];
+    for (const node of [n2, n2, n3, n3]) {
+      const c = joinSpace(node.wsUrl, code, { urls: [n2.wsUrl, n3.wsUrl].filter((u) => u !== node.wsUrl) });
+      clients.push(c);
+      const w = await c.next('welcome', undefined, 10_000);
+      people.push({ c, token: String(w.token) });
+      c.client.send({ valence: 0.4, arousal: 0.2 });
+    }
+    const council = async (n: AttuneNode) => (await (await fetch(`${n.url}/api/spaces/${code}/council`)).json()) as { optOuts: number | null; evalErrors: number };
+    // Three opt-outs, each through a different node (one through the owner, which holds nobody).
+    for (const [i, n] of [n1, n2, n3].entries()) {
+      const r = await fetch(`${n.url}/api/spaces/${code}/feedback/opt-out`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${people[i]?.token}` }, body: JSON.stringify({ optOut: true }) });
+      expect(r.status).toBe(200);
+    }
+    // Released only at ≥ k = 3 (R1): one node's own count (1) would read null.
+    await until('three opt-outs on every node', async () => (await Promise.all(nodes.map(council))).every((v) => v.optOuts === 3));
+
+    // A policy whose expression fails at run time (integer division by zero): counted, never fired (Q6).
+    const post = async (n: AttuneNode, path: string, token: string, body: unknown) => {
+      const x = await fetch(`${n.url}/api/spaces/${code}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(body) });
+      return { status: x.status, json: (await x.json()) as Record<string, unknown> };
+    };
+    expect((await post(n2, '/council', stewardToken, { rules: { quorum: 1 } })).status).toBe(201);
+    const member = String((await post(n3, '/council/members', stewardToken, { name: 'Ada' })).json.memberToken);
+    const broken = policyJson({ name: 'divides by zero', when: 'int(pulse.count) / 0 > 1', action: { feedback: { mode: 'calm', minutes: 10 } }, cooldownSeconds: 60 });
+    const proposal = await post(n2, '/council/proposals', member, { policy: broken });
+    expect(proposal.status).toBe(201);
+    expect((await post(n3, `/council/proposals/${String(proposal.json.proposal)}/votes`, member, { vote: 'yes' })).json).toMatchObject({ status: 'adopted' });
+    // Everyone moves, so the live release (R7) releases the pulse and the policy is evaluated.
+    for (const p of people) p.c.client.send({ valence: -0.3, arousal: 0.6 });
+    // Only the owner evaluates: the others show its count (without it they would show 0).
+    await until('failed evaluations counted on every node', async () => (await Promise.all(nodes.map(council))).every((v) => v.evalErrors >= 6), 20_000);
+    const before = Math.min(...(await Promise.all([n2, n3].map(council))).map((v) => v.evalErrors));
+    const log = (await (await fetch(`${n2.url}/log/entries?start=0&limit=256`)).json()) as { entries: { entry: { type: string } | null }[] };
+    expect(log.entries.filter((e) => e.entry?.type === 'policy.fired')).toHaveLength(0);
+
+    // kill -9 the owner: the taker's figures go on from the dead owner's, and it knows every opt-out.
+    n1.kill();
+    const kv = await NatsKv.connect({ servers: NATS_URL.slice('nats://'.length), bucket: `${env.name}_cluster` });
+    try {
+      await until('a new owner', async () => {
+        const e = await kv.get(`lease.${id}`);
+        const owner = e ? decodeLease(e.value).node : null;
+        return owner === 'n2' || owner === 'n3';
+      }, 10_000);
+    } finally {
+      await kv.close();
+    }
+    await until('the taker counting on', async () => (await Promise.all([n2, n3].map(council))).every((v) => v.evalErrors > before + 2), 20_000);
+    for (const v of await Promise.all([n2, n3].map(council))) expect(v.optOuts).toBe(3);
+    // Back in through n3: one fewer everywhere (2 < k: withheld, R1).
+    const back = await fetch(`${n3.url}/api/spaces/${code}/feedback/opt-out`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${people[0]?.token}` }, body: JSON.stringify({ optOut: false }) });
+    expect(back.status).toBe(200);
+    await until('two opt-outs (withheld) on both nodes', async () => (await Promise.all([n2, n3].map(council))).every((v) => v.optOuts === null));
+  });
+
+  it('[K12][M5] a decision the owner logged and died before applying (kill -9 between log and apply) takes effect on the taker, once: logged once, applied from the log', { timeout: 90_000 }, async () => {
+    const env = await clusterEnv({ prefix: 'cgr' });
+    envs.push(env);
+    const k = ['--min-cohort', '3'];
+    // n1 kills itself (SIGKILL) as soon as a policy.fired entry is durable, before it applies it.
+    const n1 = await env.start('n1', k, { env: { ATTUNE_CRASH_AFTER_LOG: 'policy.fired' } });
+    const n2 = await env.start('n2', k);
+    const { code, stewardToken } = await createSpace(n1, 'log before effect');
+    // Three people on n2, which survives; they move, so the live release (R7) releases the pulse.
+    const people: RecordedClient[] = [];
+    for (let i = 0; i < 3; i++) {
+      const c = joinSpace(n2.wsUrl, code);
+      clients.push(c);
+      await c.next('welcome', undefined, 10_000);
+      c.client.send({ valence: 0.5, arousal: 0.1 * i });
+      people.push(c);
+    }
+    for (const c of people) c.client.send({ valence: -0.2, arousal: 0.4 });
+    const pulseOf = async () => (await (await fetch(`${n2.url}/api/spaces/${code}/pulse`)).json()) as { suppressed: boolean; feedback?: { mode: string; entry: number | null; policy: { name: string } | null } };
+    await until('a released pulse of three', async () => (await pulseOf()).suppressed === false);
+    // A council and a policy through n2; n1, the owner, takes each act, then fires the policy.
+    const post = async (path: string, token: string, body: unknown) => {
+      const x = await fetch(`${n2.url}/api/spaces/${code}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(body) });
+      return { status: x.status, json: (await x.json()) as Record<string, unknown> };
+    };
+    expect((await post('/council', stewardToken, { rules: { quorum: 1 } })).status).toBe(201);
+    const member = String((await post('/council/members', stewardToken, { name: 'Ada' })).json.memberToken);
+    const calm = policyJson({ name: 'calm with three', when: 'pulse.count >= 3.0', action: { feedback: { mode: 'calm', minutes: 10 } }, cooldownSeconds: 600 });
+    const proposal = await post('/council/proposals', member, { policy: calm });
+    expect(proposal.status).toBe(201);
+    expect((await post(`/council/proposals/${String(proposal.json.proposal)}/votes`, member, { vote: 'yes' })).json).toMatchObject({ status: 'adopted' });
+    // The owner fires, logs policy.fired and dies before the effect.
+    await n1.exited;
+    expect(n1.proc.signalCode).toBe('SIGKILL');
+    const fired = async () => {
+      const page = (await (await fetch(`${n2.url}/log/entries?start=0&limit=256`)).json()) as { entries: { index: number; entry: { type: string } | null }[] };
+      return page.entries.filter((e) => e.entry?.type === 'policy.fired');
+    };
+    const logged = await fired();
+    expect(logged).toHaveLength(1);
+    // n2 takes the tick over and applies the logged decision: calm, linked to that very entry.
+    await until('calm on the taker', async () => (await pulseOf()).feedback?.mode === 'calm', 15_000);
+    const p = await pulseOf();
+    expect(p.feedback?.policy?.name).toBe(calm.name);
+    expect(p.feedback?.entry).toBe(logged[0]?.index);
+    // Applied, not decided again: the cooldown runs from the logged firing, and nothing more is logged.
+    const view = (await (await fetch(`${n2.url}/api/spaces/${code}/council`)).json()) as { policies: { fired: number; lastFiredAt: number | null }[] };
+    expect(view.policies[0]?.fired).toBe(1);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(await fired()).toHaveLength(1);
   });
 });

@@ -49,9 +49,9 @@ export interface ClusterEnv {
   /**
    * Starts a node (`attune serve --cluster … --db … --node-id id`), resolving once it listens.
    * With `probe`, the node runs with bench/support/memoryProbe.ts preloaded (`--expose-gc`), so
-   * {@link AttuneNode.memory} answers.
+   * {@link AttuneNode.memory} answers. `env` is added to the node's environment.
    */
-  start(id: string, extra?: readonly string[], o?: { readonly probe?: boolean }): Promise<AttuneNode>;
+  start(id: string, extra?: readonly string[], o?: { readonly probe?: boolean; readonly env?: Readonly<Record<string, string>> }): Promise<AttuneNode>;
   /** Kills what still runs, drops the schema and the KV bucket. */
   dispose(): Promise<void>;
 }
@@ -77,10 +77,10 @@ export async function clusterEnv(o: { readonly prefix?: string; readonly databas
   if (!sqlite) await adminQuery(`CREATE SCHEMA ${schema}`);
   const db = sqlite ? join(dataDir, 'attune.db') : `${PG_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}`;
   const nodes: AttuneNode[] = [];
-  const start = async (id: string, extra: readonly string[] = [], so: { readonly probe?: boolean } = {}): Promise<AttuneNode> => {
+  const start = async (id: string, extra: readonly string[] = [], so: { readonly probe?: boolean; readonly env?: Readonly<Record<string, string>> } = {}): Promise<AttuneNode> => {
     const probe = so.probe === true;
     const args = [...(probe ? ['--expose-gc', '--import', join(ROOT, 'bench', 'support', 'memoryProbe.ts')] : []), join(ROOT, 'bin', 'attune.js'), 'serve', '--port', '0', '--no-build', '--db', db, '--data-dir', dataDir, ...(sqlite ? [] : ['--cluster', NATS_URL, '--cluster-name', name, '--node-id', id]), ...extra];
-    const proc = spawn(process.execPath, args, { cwd: ROOT, stdio: probe ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'], env: { ...process.env, ATTUNE_LOG_LEVEL: process.env.ATTUNE_LOG_LEVEL ?? 'warn' } });
+    const proc = spawn(process.execPath, args, { cwd: ROOT, stdio: probe ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'], env: { ...process.env, ATTUNE_LOG_LEVEL: process.env.ATTUNE_LOG_LEVEL ?? 'warn', ...so.env } });
     let out = '';
     const exited = new Promise<number | null>((r) => proc.on('exit', (code) => r(code)));
     const url = await new Promise<string>((res, rej) => {

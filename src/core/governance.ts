@@ -23,4 +23,16 @@ export interface GovernanceAct {
 export interface GovernanceSink {
   // biome-ignore lint/suspicious/noConfusingVoidType: sinks without indices (tests, the demo) keep returning Promise<void>.
   record(act: GovernanceAct): Promise<number | void>;
+  /**
+   * The acts of one space logged after the entry `after`, oldest first, with their indices (a
+   * cluster's taker applies what a dead owner logged but never applied, SPEC K12). Sinks without
+   * indices have none.
+   */
+  since?(spaceId: string, after: number): Promise<readonly LoggedAct[]>;
+}
+
+/** An act as the public log holds it, with its index. */
+export interface LoggedAct {
+  readonly index: number;
+  readonly act: GovernanceAct;
 }

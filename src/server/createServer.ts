@@ -349,7 +349,12 @@ export async function createServer(config: ServerConfig = {}, deps: ServerDeps =
       ...(config.displayHz !== undefined ? { displayHz: config.displayHz } : {}),
     };
     const analyseText = deps.analyseText ?? (config.text === false ? undefined : analyzeText);
+    // A failure point for tests at the process level (SPEC K12): with ATTUNE_CRASH_AFTER_LOG=TYPE
+    // the process kills itself (SIGKILL, as kill -9) once an entry of that type is durable on the
+    // public log and before its act takes effect. Never set in production.
+    const crashAfter = process.env.ATTUNE_CRASH_AFTER_LOG;
     const host = new SpaceHost({
+      ...(crashAfter ? { afterLogged: (type: string) => type === crashAfter && process.kill(process.pid, 'SIGKILL') } : {}),
       storage: hostStorage,
       bus,
       ...(cluster ? { cluster: cluster.hooks } : {}),

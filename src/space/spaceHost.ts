@@ -34,7 +34,7 @@ import type { Cancel, Scheduler } from './scheduler.ts';
 import { checkSpaceTemplate } from '../core/templates/spaceTemplateFields.ts';
 import { checkRetentionDays, DAY_MS, DEFAULT_RETENTION_MS, retentionDue } from '../core/retention.ts';
 import { isDisplayMode } from '../core/displayMode.ts';
-import { type GovernanceSnapshot, type GovernanceState, governanceFields, isDerived, type Member, type Notice as PolicyNotice, restoreGovernance } from '../core/policy/governance.ts';
+import { councilActOfEntry, type GovernanceSnapshot, type GovernanceState, governanceFields, isDerived, type Member, type Notice as PolicyNotice, restoreGovernance } from '../core/policy/governance.ts';
 import { checkPolicy } from '../core/policy/checkPolicy.ts';
 import { type DryRunReport, dryRun } from '../core/policy/dryRun.ts';
 import { recordedOptions } from '../core/space/record.ts';
@@ -144,6 +144,11 @@ export interface SpaceHostOptions {
   readonly screenStory?: (text: string) => string[];
   /** One space on several nodes (SPEC §K, src/space/cluster): pulses come from the space's tick owner. */
   readonly cluster?: ClusterHooks;
+  /**
+   * Called once an act's log entry is durable, before the act takes effect (its type): a failure
+   * point at the process level for tests (`ATTUNE_CRASH_AFTER_LOG`, src/server/createServer.ts).
+   */
+  readonly afterLogged?: (type: string) => void;
 }
 
 /**
@@ -173,7 +178,19 @@ export interface ClusterHooks {
    * pulse to read, H5) from its first beat.
    */
   opened(spaceId: string): Promise<void>;
+  /** A participant opted out of adaptive feedback (or back in) through this node (Q8): every node hears of it (K12). */
+  optedOut(spaceId: string, participantId: string, optOut: boolean): void;
+  /** The tick owner's council figures of the space (K12), or null when this node counts them itself (it owns the tick, or has not heard from an owner). */
+  figures(spaceId: string): { readonly optedOut: number; readonly evalErrors: number } | null;
+  /**
+   * A story act (decision, settings) or a display control asked for on this node (ST15): sent to
+   * the tick owner, which takes it; resolves its answer. Null when this node takes it itself.
+   */
+  forwardStory(spaceId: string, req: StoryRequest): Promise<Result<unknown>> | null;
 }
+
+/** A story act or a gathering-display control, as the tick owner takes it (ST15). */
+export type StoryRequest = { readonly kind: 'act'; readonly act: Extract<SpaceAct, { kind: 'story-decision' | 'story-settings' }> } | { readonly kind: 'control'; readonly control: StoryControl; readonly storyId: string | null };
 
 interface LiveSpace {
   record: SpaceRecord;
@@ -244,7 +261,8 @@ export class SpaceHost {
 
   constructor(o: SpaceHostOptions) {
     this.o = o;
-    this.options = { ...DEFAULT_MACHINE_OPTIONS, ...o.machine };
+    // A cluster node's machines hold one node's partial: the tick owner moves the gathering display (ST15).
+    this.options = { ...DEFAULT_MACHINE_OPTIONS, ...o.machine, ...(o.cluster ? { storiesFromOwner: true } : {}) };
     this.capacity = o.capacity ?? 1000;
     this.maxCapacity = o.maxCapacity ?? 100_000;
     this.ttlMs = o.ttlMs ?? 120_000;
@@ -334,6 +352,10 @@ export class SpaceHost {
         // The council and what it set, as the node that applied them stored them (S12, K12).
         const gov = await this.o.storage.getGovernance(space.id);
         if (gov) restoreGovernance(state.gov, JSON.parse(gov) as GovernanceSnapshot, space.groups ?? []);
+        // The stories and their settings, as the nodes that took them stored them (ST13, ST15).
+        const storySettings = await this.o.storage.getStorySettings(space.id);
+        if (storySettings) state.stories.settings = storySettings;
+        for (const st of await this.storedStories(space.id)) restoreStory(state.stories, st);
         if (this.byId.has(spaceId) || this.stopped) return this.byId.has(spaceId);
         const live = this.adopt(space, state);
         this.stepIn(live, { kind: 'started', at: now, pulseSeq: 0 });
@@ -388,6 +410,55 @@ export class SpaceHost {
   }
 
   /**
+   * Another node changed the space's stories or their settings and stored it (ST15): this node's
+   * copy becomes the stored one, so it answers the queue and the authors as that node would.
+   */
+  async syncStories(spaceId: string): Promise<void> {
+    const live = this.byId.get(spaceId);
+    if (!live) return;
+    const settings = (await this.o.storage.getStorySettings(spaceId)) ?? { enabled: false, moderation: 'pre' as const };
+    const stories = await this.storedStories(spaceId);
+    if (this.byId.get(spaceId) === live) this.stepIn(live, { kind: 'stories-synced', at: this.o.scheduler.now(), settings, stories });
+  }
+
+  /** The gathering display's view the tick owner published (ST15): what this node's displays get after their welcome, and `GET …/stories/shown`. */
+  storiesViewed(spaceId: string, view: StoriesView): void {
+    const live = this.byId.get(spaceId);
+    if (live) this.stepIn(live, { kind: 'stories-viewed', at: this.o.scheduler.now(), view });
+  }
+
+  /**
+   * A story act or display control another node asked this node, the tick owner, to take (ST15):
+   * taken here, one act at a time with this node's own; resolves once what it changed is durable.
+   */
+  async takeStory(spaceId: string, req: StoryRequest): Promise<Result<unknown>> {
+    const live = this.byId.get(spaceId);
+    if (!live) return fail('SPACE_CLOSED', 'the space has closed');
+    const r = await this.storyHere(live, req);
+    await this.drain();
+    return r;
+  }
+
+  /** A story act or control: on a cluster, taken by the tick owner (ST15); this node then reads the stories back. */
+  private storyRequest(live: LiveSpace, req: StoryRequest): Promise<Result<unknown>> {
+    const away = this.o.cluster?.forwardStory(live.record.id, req) ?? null;
+    if (!away) return this.storyHere(live, req);
+    return away.then(async (r) => {
+      if (r.ok) await this.syncStories(live.record.id);
+      return r;
+    });
+  }
+
+  /** Takes a story act (after the acts asked for before it, so each is checked against the state the one before left, ST6) or a control here. */
+  private storyHere(live: LiveSpace, req: StoryRequest): Promise<Result<unknown>> {
+    if (req.kind === 'control') return this.ask(live, (reply) => ({ kind: 'story-control', at: this.o.scheduler.now(), reply, control: req.control, storyId: req.storyId }));
+    const run = () => this.ask(live, (reply) => ({ kind: 'act-requested', at: this.o.scheduler.now(), act: req.act, reply }));
+    const next = live.acts.then(run, run);
+    live.acts = next;
+    return next;
+  }
+
+  /**
    * Another node rotated the space's steward token (K6): the stored hash is the one in force
    * here too, so the old token stops working on every node, not only the one that rotated it.
    */
@@ -418,6 +489,31 @@ export class SpaceHost {
   logDecision(spaceId: string, fx: Extract<Effect, { type: 'logAct' }>): void {
     const live = this.byId.get(spaceId);
     if (live) this.logThen(live, fx);
+  }
+
+  /**
+   * Applies the council acts of a space that the public log holds after the last entry its stored
+   * governance applied (K12): a taker calls it once it read the stored state back, before its
+   * machine decides anything, so an act a dead owner logged but never applied (or stored) takes
+   * effect — logged once, before its effect, as everywhere (M5). Resolves how many it applied,
+   * once what they changed is stored.
+   */
+  async applyLoggedGovernance(spaceId: string): Promise<number> {
+    const live = this.byId.get(spaceId);
+    const since = this.o.governance.since;
+    const after = live?.state.gov.applied ?? null;
+    if (!live || !since || after === null) return 0;
+    const tail = await since.call(this.o.governance, spaceId, after);
+    let n = 0;
+    for (const { index, act } of tail) {
+      const a = councilActOfEntry(act.type, act.payload, act.at);
+      const applied = live.state.gov.applied;
+      if (!a || (applied !== null && index <= applied) || this.byId.get(spaceId) !== live) continue;
+      this.stepIn(live, { kind: 'act-logged', at: act.at, act: a, reply: 0, entry: index });
+      n++;
+    }
+    await this.drain();
+    return n;
   }
 
   /** The tick owner's pulse of a cluster space, as every node's sockets got it (reads and welcomes return it). */
@@ -606,6 +702,7 @@ export class SpaceHost {
     const then = fx.next;
     this.o.governance.record(fx.act).then(
       (entry) => {
+        this.o.afterLogged?.(fx.act.type);
         // The log's index of the entry goes with the act, so screens can link to it (Q8).
         const next = then.kind === 'act-logged' && typeof entry === 'number' ? { ...then, entry } : then;
         if (this.byId.get(live.record.id) === live) this.stepIn(live, next);
@@ -1151,8 +1248,6 @@ export class SpaceHost {
     const t = checkSpaceTemplate(req.template);
     if (!t.ok) return fail(t.problem.code, `template: ${t.problem.message}`);
     const tpl = t.template;
-    // Stories run on a single node for now (ST15): refuse before anything is created.
-    if (tpl.stories?.enabled && this.o.cluster) return fail('STORIES_OFF', `template: ${tpl.name} turns stories on, and stories run on a single attune node for now; this server is one node of a cluster (SPEC ST15)`);
     const made = await this.createSpace({
       name: req.name,
       capacity: req.capacity ?? tpl.capacity ?? undefined,
@@ -1174,7 +1269,7 @@ export class SpaceHost {
     // The template's stories settings (ST1): an act like the steward's, logged before it applies.
     const stories = tpl.stories;
     if (stories) {
-      const r = await this.ask(live, (reply) => ({ kind: 'act-requested', at: this.o.scheduler.now(), act: { kind: 'story-settings', settings: stories }, reply }));
+      const r = await this.storyRequest(live, { kind: 'act', act: { kind: 'story-settings', settings: stories } });
       if (!r.ok) return fail(r.code, `the space ${made.value.space.code} was created, but its template was applied only in part: ${r.message}`);
     }
     return made;
@@ -1188,7 +1283,13 @@ export class SpaceHost {
   /** A space by its (normalised) join code: the live record of an open space, else storage's. */
   async spaceByCode(code: string): Promise<SpaceRecord | null> {
     const norm = normaliseCode(code);
-    return this.byCode.get(norm)?.record ?? this.o.storage.getSpaceByCode(norm);
+    const live = this.byCode.get(norm);
+    if (live) return live.record;
+    const stored = await this.o.storage.getSpaceByCode(norm);
+    // A cluster space another node created, asked about here before its announcement arrived (§K):
+    // it opens here now, as on its first join, so a steward's or participant's request is served.
+    if (stored?.status === 'open' && this.o.cluster && (await this.openStored(stored.id))) return this.byId.get(stored.id)?.record ?? stored;
+    return stored;
   }
 
   /** Every space, newest last. */
@@ -1469,7 +1570,14 @@ export class SpaceHost {
     if (!live) return fail('SPACE_CLOSED', 'this space has closed');
     this.stepIn(live, { kind: 'feedback-opted', at: this.o.scheduler.now(), participantId: p.id, optOut });
     await this.drain();
+    this.o.cluster?.optedOut(live.record.id, p.id, optOut);
     return ok({ optOut });
+  }
+
+  /** A participant opted out (or back in) through another node of the cluster (K12): this node's set follows. */
+  relayOptOut(spaceId: string, participantId: string, optOut: boolean): void {
+    const live = this.byId.get(spaceId);
+    if (live) this.stepIn(live, { kind: 'feedback-opted', at: this.o.scheduler.now(), participantId, optOut });
   }
 
   /** How many reflection prompts the space's council approved (0 without a council). */
@@ -1501,7 +1609,9 @@ export class SpaceHost {
     if (!live) return fail('SPACE_CLOSED', 'this space has closed');
     const g = live.state.gov;
     const k = this.options.release.minCohort;
-    const opted = g.optedOut.size;
+    // On a cluster, the tick owner's figures (K12): one count for the whole space, on every node.
+    const figures = this.o.cluster?.figures(spaceId) ?? { optedOut: g.optedOut.size, evalErrors: g.evalErrors };
+    const opted = figures.optedOut;
     const fields = governanceFields(g);
     return ok({
       space: live.record.code,
@@ -1515,7 +1625,7 @@ export class SpaceHost {
       notifications: g.noticeSeq,
       settings: g.settings,
       optOuts: opted === 0 || opted >= k ? opted : null,
-      evalErrors: g.evalErrors,
+      evalErrors: figures.evalErrors,
     });
   }
 
@@ -1776,24 +1886,21 @@ export class SpaceHost {
   async moderateStory(code: string, stewardToken: string | null | undefined, storyId: string, decision: Decision, reason: DeclineReason | null): Promise<Result<unknown>> {
     const r = await this.stewarded(code, stewardToken);
     if (!r.ok) return r;
-    return this.ask(r.value, (reply) => ({ kind: 'act-requested', at: this.o.scheduler.now(), act: { kind: 'story-decision', storyId, decision, reason: decision === 'decline' ? (reason ?? 'other') : null }, reply }));
+    return this.storyRequest(r.value, { kind: 'act', act: { kind: 'story-decision', storyId, decision, reason: decision === 'decline' ? (reason ?? 'other') : null } });
   }
 
   /** Turns stories on or off, or switches pre/post-moderation (ST1): an act, logged first. */
   async setStorySettings(code: string, stewardToken: string | null | undefined, settings: StorySettings): Promise<Result<unknown>> {
     const r = await this.stewarded(code, stewardToken);
     if (!r.ok) return r;
-    // Each node's machine would hold only the stories shared through it and show its own view
-    // (SPEC ST15): until stories are merged like the pulse, a cluster does not take them.
-    if (this.o.cluster && settings.enabled) return fail('STORIES_OFF', 'stories run on a single attune node for now; this server is one node of a cluster (SPEC ST15)');
-    return this.ask(r.value, (reply) => ({ kind: 'act-requested', at: this.o.scheduler.now(), act: { kind: 'story-settings', settings }, reply }));
+    return this.storyRequest(r.value, { kind: 'act', act: { kind: 'story-settings', settings } });
   }
 
   /** Pin, unpin, skip, pause or resume the gathering display (ST8). */
   async controlStories(code: string, stewardToken: string | null | undefined, control: StoryControl, storyId: string | null): Promise<Result<unknown>> {
     const r = await this.stewarded(code, stewardToken);
     if (!r.ok) return r;
-    return this.ask(r.value, (reply) => ({ kind: 'story-control', at: this.o.scheduler.now(), reply, control, storyId }));
+    return this.storyRequest(r.value, { kind: 'control', control, storyId });
   }
 
   /** The gathering display's last released stories view (ST10); a read never steps the machine. */

@@ -26,6 +26,8 @@ export interface LeaseValue {
   readonly smoothed: { readonly valence: number; readonly arousal: number } | null;
   /** The owner's clock at that pulse (informational). */
   readonly at: number;
+  /** Policy evaluations that failed at run time on every owner so far (Q6, K12): a taker counts on from it. */
+  readonly evalErrors: number;
 }
 
 /** What this node last saw of a lease: a revision and when (own clock) it first saw it. */
@@ -66,8 +68,9 @@ export function decodeLease(bytes: Uint8Array): LeaseValue {
       seq: typeof o.seq === 'number' && Number.isSafeInteger(o.seq) && o.seq >= 0 ? o.seq : 0,
       smoothed: sm && typeof sm.valence === 'number' && typeof sm.arousal === 'number' ? { valence: sm.valence, arousal: sm.arousal } : null,
       at: typeof o.at === 'number' ? o.at : 0,
+      evalErrors: typeof o.evalErrors === 'number' && Number.isSafeInteger(o.evalErrors) && o.evalErrors >= 0 ? o.evalErrors : 0,
     };
   } catch {
-    return { node: null, seq: 0, smoothed: null, at: 0 };
+    return { node: null, seq: 0, smoothed: null, at: 0, evalErrors: 0 };
   }
 }

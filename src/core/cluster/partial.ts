@@ -4,7 +4,7 @@
  * the aggregate is exact (core/aggregate: integer sums, cell and quadrant counts), the merge of
  * the partials equals, bit for bit, the aggregate of the whole crowd.
  *
- * Wire form: one JSON object per partial, `{v:1,node,at,connected,displays,feeds,grid,groups}` with each
+ * Wire form: one JSON object per partial, `{v:1,node,at,connected,displays,feeds,grid,groups,heart?,gov?}` with each
  * aggregate as `{n,sv,sa,svv,saa,q:[4],k:[bins²]}` (≈ 0.7 KB for a 16 × 16 grid).
  */
 import { Aggregate } from '../aggregate/aggregate.ts';
@@ -28,6 +28,18 @@ export interface PartialAggregate {
    * stopping sharing); absent otherwise — the owner keeps each node's last one.
    */
   readonly heart?: HeartWindow;
+  /**
+   * The tick owner's council figures (K12), on the owner's partials only: participants who opted
+   * out of adaptive feedback (Q8) and policy evaluations that failed at run time (Q6) — one
+   * figure for the whole space, which every node's council view shows.
+   */
+  readonly gov?: CouncilFigures;
+}
+
+/** The council figures the tick owner counts for the whole space (K12). */
+export interface CouncilFigures {
+  readonly optedOut: number;
+  readonly evalErrors: number;
 }
 
 interface AggregateWire {
@@ -66,7 +78,7 @@ function aggregateOf(w: unknown, bins: number): Aggregate | null {
 /** The wire text of a partial. */
 export function encodePartial(p: PartialAggregate): string {
   const heart = p.heart ? { end: p.heart.end, tracked: p.heart.tracked, sharing: p.heart.sharing, rows: p.heart.rows.map((r) => Array.from(r)) } : undefined;
-  return JSON.stringify({ v: 1, node: p.node, at: p.at, connected: p.connected, displays: p.displays, feeds: p.feeds, grid: wireOf(p.grid), groups: p.groups.map(wireOf), ...(heart ? { heart } : {}) });
+  return JSON.stringify({ v: 1, node: p.node, at: p.at, connected: p.connected, displays: p.displays, feeds: p.feeds, grid: wireOf(p.grid), groups: p.groups.map(wireOf), ...(heart ? { heart } : {}), ...(p.gov ? { gov: { optedOut: p.gov.optedOut, evalErrors: p.gov.evalErrors } } : {}) });
 }
 
 /** A heart window off the wire: rows of `slots` readings within 25–250 bpm; null when malformed. */
@@ -112,7 +124,13 @@ export function decodePartial(text: string, bins: number, groups: number, heartS
     heart = heartOf(o.heart, heartSlots);
     if (!heart) return null;
   }
-  return { node: o.node, at: o.at, connected: o.connected, displays: o.displays, feeds, grid, groups: gs, ...(heart ? { heart } : {}) };
+  let gov: CouncilFigures | null = null;
+  if (o.gov !== undefined) {
+    const g = o.gov as Record<string, unknown> | null;
+    if (typeof g !== 'object' || g === null || !isInt(g.optedOut) || !isInt(g.evalErrors) || g.optedOut < 0 || g.evalErrors < 0) return null;
+    gov = { optedOut: g.optedOut, evalErrors: g.evalErrors };
+  }
+  return { node: o.node, at: o.at, connected: o.connected, displays: o.displays, feeds, grid, groups: gs, ...(heart ? { heart } : {}), ...(gov ? { gov } : {}) };
 }
 
 /** Merges partials into the whole space's counts (SPEC K3). O(nodes · bins²). */

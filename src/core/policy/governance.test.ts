@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { Effect, SpaceAct, SpaceEvent } from '../space/events.ts';
 import { createSpaceState, type SpaceState, step } from '../space/machine.ts';
 import { checkRules, votesNeeded } from './council.ts';
+import { type CouncilAct, councilActOfEntry, governanceActOf, newGovernance } from './governance.ts';
 import { policyJson } from './policyJson.ts';
 
 const space = { id: 's1', code: 'ABCD2345', name: 'room', capacity: 100, ttlMs: 600_000 };
@@ -175,5 +176,36 @@ describe('policy decisions on the tick', () => {
     step(s, { kind: 'joined', at: 100, conn: 1, participantId: 'solo', tokenHash: 't', token: '', consent: true });
     step(s, { kind: 'input', at: 100, conn: 1, participantId: 'solo', seq: 1, affect: { valence: 0, arousal: 1, confidence: 1, source: 'tap', at: 100 }, exposed: false });
     expect(tickWith(s, 200).filter((f) => f.type === 'logAct')).toHaveLength(0);
+  });
+
+  it('[K12] the council acts a log entry holds in full come back from the entry alone, as a taker applies them; the others do not', () => {
+    const g = newGovernance();
+    const at = 1_700_000_000_123;
+    const full: CouncilAct[] = [
+      { kind: 'policy-fire', policyId: 'p1', version: 2, at, pulseSeq: 41, pulseHash: 'ab'.repeat(32), action: { feedback: { mode: 'calm', minutes: 5 } } },
+      { kind: 'policy-adopt', proposalId: 'x1', at },
+      { kind: 'proposal-expire', proposalId: 'x2', at },
+      { kind: 'feedback-set', slot: 'feedback', at, mode: 'mirror', minutes: null, by: { machine: 'expiry' } },
+      { kind: 'feedback-set', slot: 'feedback', at, mode: 'breathe', minutes: 3, by: { steward: true } },
+      { kind: 'display-mode', mode: 'threads', by: { steward: true } },
+      { kind: 'policy-vote', proposalId: 'x3', memberId: 'm1', vote: 'no' },
+      { kind: 'policy-retire', policyId: 'p1', by: { member: 'm1' } },
+      { kind: 'member-remove', memberId: 'm2', by: { steward: true } },
+    ];
+    for (const a of full) {
+      const entry = JSON.parse(JSON.stringify(governanceActOf('s1', a, at, g))) as { type: string; payload: Record<string, unknown> };
+      expect(councilActOfEntry(entry.type, entry.payload, at)).toEqual(a);
+    }
+    // Never handed out (an act is answered only once applied), or not a council act at all.
+    const partial: CouncilAct[] = [
+      { kind: 'member-add', memberId: 'm3', name: 'Ada', tokenHash: 'cd'.repeat(32) },
+      { kind: 'council-create', councilId: 'c1', rules: { quorum: 1, proposalSeconds: 600, prompts: [] } as never },
+    ];
+    for (const a of partial) {
+      const entry = governanceActOf('s1', a, at, g);
+      expect(councilActOfEntry(entry.type, entry.payload, at)).toBeNull();
+    }
+    expect(councilActOfEntry('space.closed', {}, at)).toBeNull();
+    expect(councilActOfEntry('policy.vote', { proposal: 'x', seat: 'm', vote: 'maybe' }, at)).toBeNull();
   });
 });

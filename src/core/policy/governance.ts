@@ -16,7 +16,7 @@
  *   `policy.fired`. At most one decision is in flight at a time (`pending`), cleared when its
  *   entry is durable (applied) or its log write failed (nothing happens).
  */
-import type { DisplayMode } from '../displayMode.ts';
+import { type DisplayMode, isDisplayMode } from '../displayMode.ts';
 import type { GovernanceAct } from '../governance.ts';
 import type { PulseView } from '../space/events.ts';
 import { actionKind, boundsOf, type FeedbackMode, type PolicyAction } from './actions.ts';
@@ -167,6 +167,11 @@ export interface GovernanceState {
   changed: boolean;
   /** What the space's template set (Q14), or null. */
   settings: SpaceSettingsFromTemplate | null;
+  /**
+   * The public log index of the last entry applied to this state, or null (none with an index
+   * yet): stored with it, so a cluster's taker applies the space's acts logged after it (K12).
+   */
+  applied: number | null;
 }
 
 /** Notifications kept per space (older ones remain on the public log as `policy.fired`). */
@@ -190,6 +195,7 @@ export function newGovernance(): GovernanceState {
     evalErrors: 0,
     changed: false,
     settings: null,
+    applied: null,
   };
 }
 
@@ -342,6 +348,7 @@ export function isDerived(act: { readonly kind: string }): boolean {
  */
 export function applyAct(g: GovernanceState, act: CouncilAct, at: number, entry: number | null, groups: readonly string[]): CouncilAct[] {
   const then: CouncilAct[] = [];
+  if (entry !== null) g.applied = Math.max(g.applied ?? entry, entry);
   switch (act.kind) {
     case 'council-create':
       if (!g.council) g.council = { id: act.councilId, createdAt: at, rules: act.rules };
@@ -533,11 +540,13 @@ export interface GovernanceSnapshot {
   readonly display: DisplayState;
   readonly notices: readonly Notice[];
   readonly settings?: SpaceSettingsFromTemplate | null;
+  /** The last log entry applied (K12); absent before any entry with an index. */
+  readonly applied?: number;
 }
 
 /** The snapshot of a state. */
 export function snapshotOf(g: GovernanceState): GovernanceSnapshot {
-  return { v: 1, council: g.council, members: [...g.members.values()], proposals: [...g.proposals.values()], policies: [...g.policies.values()], feedback: g.feedback, display: g.display, notices: g.notices, settings: g.settings };
+  return { v: 1, council: g.council, members: [...g.members.values()], proposals: [...g.proposals.values()], policies: [...g.policies.values()], feedback: g.feedback, display: g.display, notices: g.notices, settings: g.settings, ...(g.applied !== null ? { applied: g.applied } : {}) };
 }
 
 /** Restores a snapshot into a fresh state (policies are compiled again). */
@@ -553,6 +562,7 @@ export function restoreGovernance(g: GovernanceState, s: GovernanceSnapshot, gro
   g.notices.push(...s.notices.map((x, i) => (typeof x.n === 'number' ? x : { ...x, n: count - i })));
   g.noticeSeq = g.notices.reduce((m, x) => Math.max(m, x.n), 0);
   g.settings = s.settings ?? null;
+  g.applied = typeof s.applied === 'number' ? s.applied : null;
   rebuildCompiled(g, groups);
 }
 
@@ -569,6 +579,49 @@ export function replaceGovernance(g: GovernanceState, s: GovernanceSnapshot, gro
   g.council = null;
   g.feedback = null;
   restoreGovernance(g, s, groups);
+}
+
+/**
+ * The council act a public log entry records, rebuilt from the entry alone (K12: a taker applies
+ * what a dead owner logged but never applied), or null for entries that do not hold all of it:
+ * `council.member.added` (the token hash is never logged — and the member token was never handed
+ * out, since an act is answered only once applied), `policy.proposed`, `council.created` and
+ * `space.template` (never answered either, so nobody holds their ids; asked again, they are
+ * logged again), and every entry that is not a council act.
+ */
+export function councilActOfEntry(type: string, p: Readonly<Record<string, unknown>>, at: number): CouncilAct | null {
+  const str = (x: unknown): x is string => typeof x === 'string' && x.length > 0;
+  const actor = (x: unknown): Actor | null => (x === 'steward' ? { steward: true } : x === 'expiry' || x === 'quorum' ? { machine: x } : str(x) ? { member: x } : null);
+  switch (type) {
+    case 'policy.fired':
+      if (!str(p.policy) || !Number.isSafeInteger(p.version) || !Number.isSafeInteger(p.pulseSeq) || !str(p.pulseHash) || typeof p.action !== 'object' || p.action === null) return null;
+      return { kind: 'policy-fire', policyId: p.policy, version: p.version as number, at, pulseSeq: p.pulseSeq as number, pulseHash: p.pulseHash, action: p.action as PolicyAction };
+    case 'policy.adopted':
+      return str(p.proposal) ? { kind: 'policy-adopt', proposalId: p.proposal, at } : null;
+    case 'policy.expired':
+      return str(p.proposal) ? { kind: 'proposal-expire', proposalId: p.proposal, at } : null;
+    case 'feedback.changed': {
+      const by = actor(p.by);
+      if (!by || (p.slot !== 'feedback' && p.slot !== 'display') || !str(p.mode) || !(p.minutes === null || typeof p.minutes === 'number')) return null;
+      return { kind: 'feedback-set', slot: p.slot, at, mode: p.mode, minutes: p.minutes, by };
+    }
+    case 'display.changed': {
+      const by = actor(p.by);
+      return by && isDisplayMode(p.mode) ? { kind: 'display-mode', mode: p.mode, by } : null;
+    }
+    case 'policy.vote':
+      return str(p.proposal) && str(p.seat) && (p.vote === 'yes' || p.vote === 'no') ? { kind: 'policy-vote', proposalId: p.proposal, memberId: p.seat, vote: p.vote } : null;
+    case 'policy.retired': {
+      const by = actor(p.by);
+      return str(p.policy) && by ? { kind: 'policy-retire', policyId: p.policy, by } : null;
+    }
+    case 'council.member.removed': {
+      const by = actor(p.by);
+      return str(p.seat) && by ? { kind: 'member-remove', memberId: p.seat, by } : null;
+    }
+    default:
+      return null;
+  }
 }
 
 /** The kind of an action, re-exported for readers of fired acts. */

@@ -17,6 +17,7 @@ import type { ReleasedPulse } from '../release/release.ts';
 import type { StoriesView } from '../release/stories.ts';
 import type { Result } from '../errors.ts';
 import type { Decision, DeclineReason, StoryControl, StorySettings, StoryStatus } from '../stories/stories.ts';
+import type { StoryEntry } from './storySteps.ts';
 
 /** A host-side handle of one connection; echoed in `notify`, never recorded. */
 export type ConnRef = number;
@@ -113,7 +114,15 @@ export type SpaceEvent =
    * (S12); this node's copy is replaced by the stored one. Derived from storage, like the
    * restore at a restart (Q12), so not recorded.
    */
-  | { readonly kind: 'governance-synced'; readonly at: number; readonly snapshot: GovernanceSnapshot };
+  | { readonly kind: 'governance-synced'; readonly at: number; readonly snapshot: GovernanceSnapshot }
+  /**
+   * Cluster (SPEC ST15): another node changed a story (shared, withdrew, decided) or the stories
+   * settings and stored it; this node's copy becomes the stored stories and settings. Derived from
+   * storage, like the restore at a restart (ST13), so not recorded.
+   */
+  | { readonly kind: 'stories-synced'; readonly at: number; readonly settings: StorySettings; readonly stories: readonly StoryEntry[] }
+  /** Cluster (SPEC ST15): the gathering display's view the tick owner published, which this node's displays get after their welcome. Not recorded. */
+  | { readonly kind: 'stories-viewed'; readonly at: number; readonly view: StoriesView };
 
 /**
  * Cluster (SPEC §K): the whole space's counts, merged by the tick owner from every node's

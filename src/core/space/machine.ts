@@ -32,7 +32,7 @@ import { DEFAULT_RELEASE_POLICY, newReleaseCache, type ReleaseCache, type Releas
 import type { Effect, MergedCounts, Notice, PulseView, SpaceAct, SpaceEvent } from './events.ts';
 import { applyAct, type CouncilAct, decide, decisionDue, decisionFailed, type GovernanceState, governanceActOf, governanceFields, governanceShown, newGovernance, refuseAct, replaceGovernance, snapshotOf } from '../policy/governance.ts';
 import { PolicyHistory } from '../policy/policyInput.ts';
-import { applyStoryAct, checkStoryAct, isStoryAct, newStoriesState, restartStories, type StoriesState, storiesEffects, storyActEntry, stepStoryEvent } from './storySteps.ts';
+import { applyStoryAct, checkStoryAct, isStoryAct, newStoriesState, restartStories, type StoriesState, storiesEffects, storyActEntry, stepStoryEvent, syncStories } from './storySteps.ts';
 
 /**
  * How many recently accepted inputs per participant are remembered for duplicate acks (M3): a
@@ -70,6 +70,11 @@ export interface MachineOptions {
   readonly collective: CollectiveTrackerOptions | false;
   /** The room's heart synchrony (docs/heart.md), or false to run without it. */
   readonly heart: HeartSynchronyOptions | false;
+  /**
+   * A cluster node's machine (§K, ST15): its counts are one node's partial, so its steps never move
+   * the gathering display; the tick owner's machine does, over the merged count, and publishes it.
+   */
+  readonly storiesFromOwner?: boolean;
 }
 
 /** Defaults (SPEC P1). */
@@ -221,15 +226,19 @@ export function createSpaceState(space: SpaceSettings, options: Partial<MachineO
  * each tick takes the merged partials) that decides over `gov`, the governance state of the
  * owner node's own machine of the space — one state per node, so an act applied there is what
  * the owner's next tick shows and evaluates. Its derived parts start afresh, as after a restart
- * (Q12): the history window, and no decision in flight.
+ * (Q12): the history window, and no decision in flight; the count of failed evaluations goes on
+ * from `carried` (the previous owners', K12).
  */
-export function createOwnerState(space: SpaceSettings, options: Partial<MachineOptions>, gov: GovernanceState, started: Extract<SpaceEvent, { kind: 'started' }>): SpaceState {
-  const own = createSpaceState(space, options);
+export function createOwnerState(space: SpaceSettings, options: Partial<MachineOptions>, gov: GovernanceState, started: Extract<SpaceEvent, { kind: 'started' }>, carried: { readonly evalErrors?: number; readonly stories?: StoriesState } = {}): SpaceState {
+  const own = createSpaceState(space, { ...options, storiesFromOwner: false });
   step(own, started);
-  const state: SpaceState = { ...own, gov };
+  // The node's stories too (ST15): what it stored and synced is what the owner's gathering view shows.
+  const state: SpaceState = { ...own, gov, ...(carried.stories ? { stories: carried.stories } : {}) };
   gov.history = new PolicyHistory();
   gov.pending = false;
   gov.changed = true;
+  // The space's count of failed evaluations goes on from the owners before this one (K12).
+  gov.evalErrors = Math.max(gov.evalErrors, carried.evalErrors ?? 0);
   return state;
 }
 
@@ -434,7 +443,7 @@ export function step(state: SpaceState, e: SpaceEvent): StepResult {
     case 'story-withdrawn':
     case 'story-control': {
       const r = stepStoryEvent(state.stories, e, closed);
-      return done(state, r.recorded ? [...r.effects, ...storiesEffects(state.stories, e.at, state.pulse.count, state.options.release)] : r.effects, r.recorded);
+      return done(state, r.recorded && !state.options.storiesFromOwner ? [...r.effects, ...storiesEffects(state.stories, e.at, state.pulse.count, state.options.release)] : r.effects, r.recorded);
     }
     case 'moved': {
       // §K: the participant resumed on another node, which holds their point and seq from now on.
@@ -476,7 +485,7 @@ export function step(state: SpaceState, e: SpaceEvent): StepResult {
       if (isStoryAct(e.act)) {
         if (closed) return done(state, [{ type: 'answer', ref: e.reply, result: { ok: false, code: 'SPACE_CLOSED', message: 'this space has closed' }, durable: false }], false);
         const r = applyStoryAct(state.stories, e.act, e.at, e.reply);
-        return done(state, [...r.effects, ...storiesEffects(state.stories, e.at, state.pulse.count, state.options.release)], r.recorded);
+        return done(state, state.options.storiesFromOwner ? r.effects : [...r.effects, ...storiesEffects(state.stories, e.at, state.pulse.count, state.options.release)], r.recorded);
       }
       if (closed) return done(state, [notify(e.reply, { t: 'error', code: 'SPACE_CLOSED', message: 'the space is already closed' }, false)], false);
       if (isCouncilAct(e.act)) {
@@ -513,6 +522,11 @@ export function step(state: SpaceState, e: SpaceEvent): StepResult {
       state.gov.changed = true;
       return done(state, [], false);
     }
+    case 'stories-synced':
+      return done(state, syncStories(state.stories, e.settings, e.stories), false);
+    case 'stories-viewed':
+      state.stories.lastView = e.view;
+      return done(state, [], false);
   }
 }
 
@@ -558,7 +572,8 @@ function tick(state: SpaceState, at: number, participant: boolean, partial: bool
     if (decision) effects.push({ type: 'logAct', act: governanceActOf(state.space.id, decision, at, state.gov), next: { kind: 'act-logged', at, act: decision, reply: 0 } });
   }
   // The gathering display moves on with the room's clock, and goes dark below the cohort (ST8, ST9).
-  if (participant) effects.push(...storiesEffects(state.stories, at, released.count, o.release));
+  // A cluster node's own ticks count one node's partial: the owner's merged ticks move it (ST15).
+  if (participant && !partial) effects.push(...storiesEffects(state.stories, at, released.count, o.release));
   if (at - state.lastSeriesAt >= o.seriesEveryMs && !released.suppressed && released.mean && released.spread && released.quadrants) {
     state.lastSeriesAt = at;
     effects.push({ type: 'persist', write: { kind: 'series', at, count: released.count, mean: released.mean, spread: released.spread, quadrants: released.quadrants } });

@@ -82,6 +82,9 @@ export function recordOf(e: SpaceEvent, n: number, extra: { readonly hash?: stri
     case 'act-requested':
     // Derived from storage (a cluster node's copy of the council, K12), like a restart's restore.
     case 'governance-synced':
+    // Derived from storage too (a cluster node's copy of the stories, ST15), and the owner's published view.
+    case 'stories-synced':
+    case 'stories-viewed':
       return null;
   }
 }

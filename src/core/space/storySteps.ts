@@ -56,6 +56,42 @@ export function restoreStory(st: StoriesState, s: StoryEntry): void {
   if (s.status === 'shown') st.shown.push(s.id);
 }
 
+/**
+ * A cluster node's copy after another node changed the stories (ST15): the stored stories and
+ * settings replace it. Shown stories keep their rotation order and newly shown ones follow, oldest
+ * first; each stored story's time joins its author's rate window (ST5: a story withdrawn on
+ * another node before this node heard of it does not). Authors connected here hear of their
+ * stories' changes (`tell`), as on the node that made them.
+ */
+export function syncStories(st: StoriesState, settings: StorySettings, stored: readonly StoryEntry[]): Effect[] {
+  const before = new Map(st.byId);
+  st.settings = { enabled: settings.enabled, moderation: settings.moderation };
+  st.byId.clear();
+  const ordered = [...stored].sort((a, b) => a.at - b.at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  for (const s of ordered) {
+    st.byId.set(s.id, { ...s, flags: [...s.flags] });
+    const times = st.submissions.get(s.author) ?? [];
+    if (!times.includes(s.at)) {
+      times.push(s.at);
+      times.sort((x, y) => x - y);
+      st.submissions.set(s.author, times);
+    }
+  }
+  const still = st.shown.filter((id) => st.byId.get(id)?.status === 'shown');
+  st.shown = [...still, ...ordered.filter((s) => s.status === 'shown' && !still.includes(s.id)).map((s) => s.id)];
+  if (st.current !== null && !st.shown.includes(st.current)) {
+    st.current = null;
+    st.pinned = false;
+  }
+  const fx: Effect[] = [];
+  for (const [id, old] of before) {
+    const now = st.byId.get(id);
+    if (!now) fx.push({ type: 'tell', participantId: old.author, msg: { t: 'story', id, status: 'withdrawn', reason: null } });
+    else if (now.status !== old.status || now.reason !== old.reason) fx.push({ type: 'tell', participantId: now.author, msg: { t: 'story', id, status: now.status, reason: now.reason } });
+  }
+  return fx;
+}
+
 /** On `started`: rate windows are forgotten and shown stories rotate in the order they were shared (ties: id). */
 export function restartStories(st: StoriesState): void {
   st.submissions.clear();

@@ -30,15 +30,17 @@
  */
 import type { Bus, Disposable, KvStore } from '../../bus/port.ts';
 import { decideLease, decodeLease, encodeLease, type LeaseSighting, type LeaseValue, sight } from '../../core/cluster/lease.ts';
-import { decodePartial, encodePartial, mergePartials, type PartialAggregate } from '../../core/cluster/partial.ts';
+import { type CouncilFigures, decodePartial, encodePartial, mergePartials, type PartialAggregate } from '../../core/cluster/partial.ts';
 import type { HeartWindow } from '../../core/collective/heartSynchrony.ts';
 import { beatPeriodMs, isParticipantBeat } from '../../core/space/beats.ts';
-import { type ErrorCode, fail, type Result } from '../../core/errors.ts';
+import { type ErrorCode, fail, ok, type Result } from '../../core/errors.ts';
 import type { SpaceAct, SpaceEvent } from '../../core/space/events.ts';
 import { createOwnerState, isCouncilAct, type SpaceState, step } from '../../core/space/machine.ts';
 import { encodeView } from '../../core/space/record.ts';
+import { isStoryAct } from '../../core/space/storySteps.ts';
+import type { StoriesView } from '../../core/release/stories.ts';
 import type { Cancel, Scheduler } from '../scheduler.ts';
-import { type ClusterHooks, type SpaceHost, subjects } from '../spaceHost.ts';
+import { type ClusterHooks, type SpaceHost, type StoryRequest, subjects } from '../spaceHost.ts';
 import type { Storage } from '../../storage/port.ts';
 
 /** Timings of a cluster (defaults fit loopback and a LAN; SPEC K2). */
@@ -80,6 +82,10 @@ export const clusterSubjects = {
   act: (spaceId: string) => `space.${spaceId}.cluster.act`,
   /** A node applied a council act and stored the space's governance (K12). */
   governance: (spaceId: string) => `space.${spaceId}.cluster.governance`,
+  /** A node stored a change of the space's stories or their settings (ST15). */
+  stories: (spaceId: string) => `space.${spaceId}.cluster.stories`,
+  /** A participant opted out of adaptive feedback, or back in, through a node (K12). */
+  opted: (spaceId: string) => `space.${spaceId}.cluster.opted`,
   /** The owner's answers to the acts a node sent it. */
   reply: (nodeId: string) => `cluster.reply.${nodeId}`,
   spaces: 'cluster.spaces',
@@ -90,7 +96,23 @@ const ACT_ATTEMPTS = 3;
 
 /** An act sent to the tick owner, awaiting its answer. */
 interface SentAct {
-  readonly resolve: (r: Result<true> | 'moved') => void;
+  readonly resolve: (r: Result<unknown> | 'moved') => void;
+}
+
+/** What a node sends the tick owner to take: a council act (K12), or a story act or control (ST15). */
+type Forwarded = { readonly act: SpaceAct } | { readonly story: StoryRequest };
+
+/** A story act or control off the wire (ST15), or null when it is not one. */
+function storyRequestOf(x: unknown): StoryRequest | null {
+  if (typeof x !== 'object' || x === null) return null;
+  const o = x as { kind?: unknown; act?: unknown; control?: unknown; storyId?: unknown };
+  if (o.kind === 'act') {
+    const a = o.act as SpaceAct | null;
+    return typeof a === 'object' && a !== null && typeof a.kind === 'string' && isStoryAct(a) ? { kind: 'act', act: a } : null;
+  }
+  const controls = ['pin', 'unpin', 'skip', 'pause', 'resume'];
+  if (o.kind === 'control' && typeof o.control === 'string' && controls.includes(o.control) && (o.storyId === null || typeof o.storyId === 'string')) return { kind: 'control', control: o.control as Extract<StoryRequest, { kind: 'control' }>['control'], storyId: o.storyId };
+  return null;
 }
 
 /** The KV key of a space's tick lease. */
@@ -125,6 +147,12 @@ interface ClusterSpace {
   readonly hearts: Map<string, HeartWindow>;
   /** What this node last sent of its own heart window: `end:tracked:sharing:rows`. */
   heartKey: string;
+  /** The council figures on the latest partial of a tick owner (K12), and whose they were. */
+  ownerFigures: (CouncilFigures & { readonly node: string }) | null;
+  /** The failed evaluations the lease said when this node last read it (K12). */
+  leaseEvalErrors: number;
+  /** Settles once this node, as the new owner, read the council back and applied the log's tail (K12). */
+  ready: Promise<void> | null;
 }
 
 /** Published seqs remembered per space: far more than NATS can have in flight to this node's own subscriptions. */
@@ -163,6 +191,8 @@ export class ClusterNode {
   private nextAct = 1;
   /** Told when this node gains or loses a tick lease (metrics). */
   leaseObserver: LeaseObserver | null = null;
+  /** Council acts this node applied from the log on taking a space over (K12): logged by an owner that died before applying them. */
+  readonly replayed: { readonly spaceId: string; readonly acts: number }[] = [];
   /** Takeovers by this node: when, and how long since the last pulse it saw (failover figures). */
   readonly takeovers: { readonly spaceId: string; readonly at: number; readonly sincePulseMs: number | null }[] = [];
 
@@ -202,10 +232,26 @@ export class ClusterNode {
       return p;
     },
     opened: (spaceId) => this.spaces.get(spaceId)?.round ?? Promise.resolve(),
+    optedOut: (spaceId, participantId, optOut) => {
+      if (this.stopped || !this.spaces.has(spaceId)) return;
+      this.o.bus.publish(clusterSubjects.opted(spaceId), enc.encode(JSON.stringify({ node: this.nodeId, participant: participantId, optOut })));
+    },
+    figures: (spaceId) => {
+      const cs = this.spaces.get(spaceId);
+      if (!cs || cs.ownedRevision !== null) return null;
+      const f = cs.ownerFigures;
+      // The current owner's figures; between owners, the last owner's (a taker goes on from them).
+      return f ? { optedOut: f.optedOut, evalErrors: Math.max(f.evalErrors, cs.leaseEvalErrors) } : null;
+    },
     forward: (spaceId, act) => {
       const cs = this.spaces.get(spaceId);
       if (!cs || this.stopped || cs.ownedRevision !== null || cs.owner === null || cs.owner === this.nodeId) return null;
-      return this.sendAct(cs, act, 1);
+      return this.sendAct(cs, { act }, 1).then((r) => (r.ok ? ok(true as const) : r));
+    },
+    forwardStory: (spaceId, req) => {
+      const cs = this.spaces.get(spaceId);
+      if (!cs || this.stopped || cs.ownedRevision !== null || cs.owner === null || cs.owner === this.nodeId) return null;
+      return this.sendAct(cs, { story: req }, 1);
     },
   };
 
@@ -214,14 +260,14 @@ export class ClusterNode {
    * longer owns the tick, sends it again to whoever does — or takes it here when that is this
    * node, or nobody.
    */
-  private async sendAct(cs: ClusterSpace, act: SpaceAct, attempt: number): Promise<Result<true>> {
+  private async sendAct(cs: ClusterSpace, body: Forwarded, attempt: number): Promise<Result<unknown>> {
     const host = this.host;
     if (!host) return fail('UNAVAILABLE', 'this node is not serving spaces');
     const to = cs.owner;
-    if (to === null || to === this.nodeId || cs.ownedRevision !== null) return host.takeAct(cs.id, act);
+    if (to === null || to === this.nodeId || cs.ownedRevision !== null) return 'act' in body ? host.takeAct(cs.id, body.act) : host.takeStory(cs.id, body.story);
     const id = `${this.nodeId}-${this.nextAct++}`;
     const sch = this.o.scheduler;
-    const answer = await new Promise<Result<true> | 'moved'>((resolve) => {
+    const answer = await new Promise<Result<unknown> | 'moved'>((resolve) => {
       const timer = sch.at(sch.now() + this.t.actTimeoutMs, () => {
         this.sent.delete(id);
         resolve(fail('UNAVAILABLE', 'the node that runs this space did not answer; the act may not have been taken — check the council page, then try again'));
@@ -233,35 +279,40 @@ export class ClusterNode {
           resolve(r);
         },
       });
-      this.o.bus.publish(clusterSubjects.act(cs.id), enc.encode(JSON.stringify({ id, from: this.nodeId, to, act })));
+      this.o.bus.publish(clusterSubjects.act(cs.id), enc.encode(JSON.stringify({ id, from: this.nodeId, to, ...body })));
     });
     if (answer !== 'moved') return answer;
     if (attempt >= ACT_ATTEMPTS || this.stopped) return fail('UNAVAILABLE', 'the space is changing nodes; try again');
     // The owner changed: wait for a lease round to learn who owns it now.
     await new Promise<void>((r) => sch.at(sch.now() + this.t.renewMs, r));
-    return this.sendAct(cs, act, attempt + 1);
+    return this.sendAct(cs, body, attempt + 1);
   }
 
   /** An act sent to this node as the tick owner (K12): take it, and answer. */
   private onAct(cs: ClusterSpace, bytes: Uint8Array): void {
-    let m: { id?: unknown; from?: unknown; to?: unknown; act?: unknown };
+    let m: { id?: unknown; from?: unknown; to?: unknown; act?: unknown; story?: unknown };
     try {
       m = JSON.parse(dec.decode(bytes)) as typeof m;
     } catch {
       return;
     }
     if (m.to !== this.nodeId || typeof m.id !== 'string' || typeof m.from !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(m.from)) return;
-    const act = m.act as SpaceAct | null;
-    const answer = (r: Result<true> | 'moved') => this.o.bus.publish(clusterSubjects.reply(m.from as string), enc.encode(JSON.stringify({ id: m.id, ...(r === 'moved' ? { moved: true } : { result: r }) })));
-    if (typeof act !== 'object' || act === null || typeof act.kind !== 'string' || !isCouncilAct(act)) {
-      answer(fail('BAD_REQUEST', 'not a council act'));
+    const answer = (r: Result<unknown> | 'moved') => this.o.bus.publish(clusterSubjects.reply(m.from as string), enc.encode(JSON.stringify({ id: m.id, ...(r === 'moved' ? { moved: true } : { result: r }) })));
+    const act = m.act as SpaceAct | null | undefined;
+    const story = storyRequestOf(m.story);
+    const isAct = typeof act === 'object' && act !== null && typeof act.kind === 'string' && isCouncilAct(act);
+    if (!isAct && !story) {
+      answer(fail('BAD_REQUEST', 'not a council act, story act or stories control'));
       return;
     }
-    if (cs.ownedRevision === null || !this.host) {
+    const host = this.host;
+    if (cs.ownedRevision === null || !host) {
       answer('moved');
       return;
     }
-    this.host.takeAct(cs.id, act).then(answer, (e: unknown) => {
+    // A new owner takes acts once it applied what the log holds beyond the stored council (K12).
+    const take = () => (story ? host.takeStory(cs.id, story) : host.takeAct(cs.id, act as SpaceAct));
+    (cs.ready ?? Promise.resolve()).then(take).then(answer, (e: unknown) => {
       this.report(`could not take a council act of space ${cs.id}`, e);
       answer(fail('INTERNAL', 'the act failed on the node that runs this space'));
     });
@@ -277,9 +328,9 @@ export class ClusterNode {
     if (typeof m.id !== 'string') return;
     const waiting = this.sent.get(m.id);
     if (!waiting) return;
-    const r = m.result as { ok?: unknown; code?: unknown; message?: unknown } | undefined;
+    const r = m.result as { ok?: unknown; value?: unknown; code?: unknown; message?: unknown } | undefined;
     if (m.moved === true) waiting.resolve('moved');
-    else if (r?.ok === true) waiting.resolve({ ok: true, value: true });
+    else if (r?.ok === true) waiting.resolve({ ok: true, value: r.value === undefined ? true : r.value });
     else if (r && typeof r.code === 'string') waiting.resolve(fail(r.code as ErrorCode, typeof r.message === 'string' ? r.message : r.code));
   }
 
@@ -329,10 +380,22 @@ export class ClusterNode {
     if (this.stopped) return;
     if (e.kind === 'started') {
       this.track(spaceId);
-      this.o.bus.publish(clusterSubjects.spaces, enc.encode(spaceId));
+      // Announced once this node's first lease round for it ended (K2): the creator owns the new
+      // space's tick before any other node opens it and looks at the lease.
+      const announce = () => {
+        if (!this.stopped) this.o.bus.publish(clusterSubjects.spaces, enc.encode(spaceId));
+      };
+      const first = this.spaces.get(spaceId)?.round;
+      if (first) first.then(announce);
+      else announce();
     } else if (e.kind === 'resumed') {
       // This node holds them now; whichever node held them before lets go (machine `moved`).
       this.o.bus.publish(clusterSubjects.claim(spaceId), enc.encode(JSON.stringify({ node: this.nodeId, participant: e.participantId })));
+    } else if (e.kind === 'story-submitted' || e.kind === 'story-withdrawn' || (e.kind === 'act-logged' && isStoryAct(e.act))) {
+      // Once the story (or its state, or the settings) is stored, the others read the stories back (ST15).
+      this.host?.drain().then(() => {
+        if (!this.stopped) this.o.bus.publish(clusterSubjects.stories(spaceId), enc.encode(JSON.stringify({ node: this.nodeId })));
+      });
     } else if (e.kind === 'act-logged' && (isCouncilAct(e.act) || e.act.kind === 'steward-changed')) {
       // Once the governance (or the new steward token's hash) it stored is durable, the others read it back (K12, K6).
       const what = e.act.kind === 'steward-changed' ? 'steward' : 'council';
@@ -344,7 +407,7 @@ export class ClusterNode {
 
   private track(spaceId: string): void {
     if (this.spaces.has(spaceId) || this.stopped) return;
-    const cs: ClusterSpace = { id: spaceId, partials: new Map(), subs: [], seen: null, ownedRevision: null, renewedAt: -Infinity, owner: null, round: null, machine: null, beat: null, lastPulse: null, lastKey: '', lastSentAt: -Infinity, published: [], hearts: new Map(), heartKey: '' };
+    const cs: ClusterSpace = { id: spaceId, partials: new Map(), subs: [], seen: null, ownedRevision: null, renewedAt: -Infinity, owner: null, round: null, machine: null, beat: null, lastPulse: null, lastKey: '', lastSentAt: -Infinity, published: [], hearts: new Map(), heartKey: '', ownerFigures: null, leaseEvalErrors: 0, ready: null };
     this.spaces.set(spaceId, cs);
     this.leaseObserver?.setLeaseOwned(spaceId, false);
     const bus = this.o.bus;
@@ -354,6 +417,9 @@ export class ClusterNode {
       bus.subscribe(clusterSubjects.claim(spaceId), (bytes) => this.onClaim(cs, bytes)),
       bus.subscribe(clusterSubjects.act(spaceId), (bytes) => this.onAct(cs, bytes)),
       bus.subscribe(clusterSubjects.governance(spaceId), (bytes) => this.onGovernance(cs, bytes)),
+      bus.subscribe(clusterSubjects.opted(spaceId), (bytes) => this.onOpted(cs, bytes)),
+      bus.subscribe(clusterSubjects.stories(spaceId), (bytes) => this.onStories(cs, bytes)),
+      bus.subscribe(subjects.stories(spaceId), (bytes) => this.onStoriesView(cs, bytes)),
       bus.subscribe(subjects.participantPulse(spaceId), onPulse),
       bus.subscribe(subjects.displayPulse(spaceId), onPulse),
       bus.subscribe(subjects.control(spaceId), () => this.untrack(cs, true)),
@@ -380,6 +446,7 @@ export class ClusterNode {
     if (!p) return;
     cs.partials.set(p.node, { partial: p, receivedAt: this.o.scheduler.now() });
     if (p.heart) cs.hearts.set(p.node, p.heart);
+    if (p.gov && p.node !== this.nodeId) cs.ownerFigures = { node: p.node, ...p.gov };
   }
 
   private onClaim(cs: ClusterSpace, bytes: Uint8Array): void {
@@ -392,6 +459,42 @@ export class ClusterNode {
     if (m.node === this.nodeId || typeof m.participant !== 'string') return;
     const st = this.host?.stateOf(cs.id);
     if (st?.participants.has(m.participant) || st?.pulse.has(m.participant)) this.host?.forget(cs.id, m.participant);
+  }
+
+  /** Another node stored a change of the stories: read them back (ST15). */
+  private onStories(cs: ClusterSpace, bytes: Uint8Array): void {
+    let m: { node?: unknown };
+    try {
+      m = JSON.parse(dec.decode(bytes)) as typeof m;
+    } catch {
+      return;
+    }
+    if (m.node === this.nodeId) return;
+    this.host?.syncStories(cs.id).catch((e) => this.report(`could not read the stories of space ${cs.id}`, e));
+  }
+
+  /** The gathering view the owner published (ST15): kept for this node's displays' welcomes and reads. */
+  private onStoriesView(cs: ClusterSpace, bytes: Uint8Array): void {
+    if (cs.ownedRevision !== null) return;
+    let v: StoriesView;
+    try {
+      v = JSON.parse(dec.decode(bytes)) as StoriesView;
+    } catch {
+      return;
+    }
+    if (v.t === 'stories') this.host?.storiesViewed(cs.id, v);
+  }
+
+  /** A participant opted out (or back in) through another node: every node keeps the same set, so a taker counts them all (K12). */
+  private onOpted(cs: ClusterSpace, bytes: Uint8Array): void {
+    let m: { node?: unknown; participant?: unknown; optOut?: unknown };
+    try {
+      m = JSON.parse(dec.decode(bytes)) as typeof m;
+    } catch {
+      return;
+    }
+    if (m.node === this.nodeId || typeof m.participant !== 'string' || typeof m.optOut !== 'boolean') return;
+    this.host?.relayOptOut(cs.id, m.participant, m.optOut);
   }
 
   /** Another node applied a council act (or rotated the steward token): read it back from storage (K12, K6). */
@@ -434,12 +537,14 @@ export class ClusterNode {
       const heart = st.heart && (st.heart.tracked > 0 || cs.heartKey !== '') ? st.heart.window(now) : null;
       const heartKey = heart ? `${heart.end}:${heart.tracked}:${heart.sharing}:${heart.rows.length}` : '';
       const heartChanged = heart !== null && heartKey !== cs.heartKey;
-      const key = `${st.pulse.grid.version}:${st.pulse.groupGrids.map((g) => g.version).join(',')}:${st.connected}:${st.displays}:${feeds}`;
+      // The owner's partial carries the council figures it counts for the whole space (K12).
+      const gov: CouncilFigures | null = cs.ownedRevision !== null && cs.machine ? { optedOut: st.gov.optedOut.size, evalErrors: st.gov.evalErrors } : null;
+      const key = `${st.pulse.grid.version}:${st.pulse.groupGrids.map((g) => g.version).join(',')}:${st.connected}:${st.displays}:${feeds}:${gov ? `${gov.optedOut}:${gov.evalErrors}` : ''}`;
       if (key === cs.lastKey && !heartChanged && now - cs.lastSentAt < this.t.heartbeatMs) continue;
       cs.lastKey = key;
       cs.lastSentAt = now;
       if (heart) cs.heartKey = heart.tracked > 0 ? heartKey : '';
-      const p: PartialAggregate = { node: this.nodeId, at: now, connected: st.connected, displays: st.displays, feeds, grid: st.pulse.grid, groups: st.pulse.groupGrids, ...(heartChanged ? { heart } : {}) };
+      const p: PartialAggregate = { node: this.nodeId, at: now, connected: st.connected, displays: st.displays, feeds, grid: st.pulse.grid, groups: st.pulse.groupGrids, ...(heartChanged ? { heart } : {}), ...(gov ? { gov } : {}) };
       this.o.bus.publish(clusterSubjects.partial(cs.id), enc.encode(encodePartial(p)));
     }
   }
@@ -464,8 +569,13 @@ export class ClusterNode {
 
   private leaseValue(cs: ClusterSpace, node: string | null): Uint8Array {
     const last = cs.lastPulse;
-    const v: LeaseValue = { node, seq: Math.max(last?.seq ?? 0, cs.machine?.pulse.lastSeq ?? 0), smoothed: last?.smoothed ?? null, at: last?.at ?? 0 };
+    const v: LeaseValue = { node, seq: Math.max(last?.seq ?? 0, cs.machine?.pulse.lastSeq ?? 0), smoothed: last?.smoothed ?? null, at: last?.at ?? 0, evalErrors: this.evalErrorsOf(cs) };
     return encodeLease(v);
+  }
+
+  /** The space's failed evaluations as far as this node knows (K12): its own count as owner, the last owner's, the lease's. */
+  private evalErrorsOf(cs: ClusterSpace): number {
+    return Math.max(this.host?.stateOf(cs.id)?.gov.evalErrors ?? 0, cs.ownerFigures?.evalErrors ?? 0, cs.leaseEvalErrors);
   }
 
   private async leaseRound(cs: ClusterSpace): Promise<void> {
@@ -484,11 +594,24 @@ export class ClusterNode {
       });
       if (this.stopped || !this.spaces.has(cs.id)) return;
       if (r !== null) {
-        this.own(cs, r, began, null, cs.ownedRevision === held);
+        await this.own(cs, r, began, null, cs.ownedRevision === held);
         return;
       }
       // Someone else wrote it since: read it below and act on what it says.
       this.stopTicking(cs);
+    }
+    // A space this node has never seen a lease of (just created or opened here): compare-and-set
+    // `create` first, in one round trip — it fails, changing nothing, if the lease exists (K2).
+    if (cs.seen === null && cs.ownedRevision === null && cs.owner === null) {
+      const r = await kv.create(key, this.leaseValue(cs, this.nodeId)).catch((e: unknown) => {
+        this.lostContact(cs);
+        throw e;
+      });
+      if (this.stopped || !this.spaces.has(cs.id)) return;
+      if (r !== null) {
+        await this.own(cs, r, began, null);
+        return;
+      }
     }
     let entry: { revision: number; value: LeaseValue } | null;
     try {
@@ -500,7 +623,10 @@ export class ClusterNode {
     }
     if (this.stopped || !this.spaces.has(cs.id)) return;
     const now = sch.now();
-    if (entry) cs.seen = sight(cs.seen, entry.revision, now);
+    if (entry) {
+      cs.seen = sight(cs.seen, entry.revision, now);
+      cs.leaseEvalErrors = Math.max(cs.leaseEvalErrors, entry.value.evalErrors);
+    }
     const action = decideLease(this.nodeId, entry, cs.seen, now, this.t.leaseMs);
     switch (action.kind) {
       case 'wait':
@@ -509,7 +635,7 @@ export class ClusterNode {
         return;
       case 'create': {
         const r = await kv.create(key, this.leaseValue(cs, this.nodeId));
-        if (r !== null) this.own(cs, r, began, entry);
+        if (r !== null) await this.own(cs, r, began, entry);
         return;
       }
       case 'renew':
@@ -523,7 +649,7 @@ export class ClusterNode {
         }
         // Our own renewal of the revision we wrote last: nobody ticked meanwhile, so a pause
         // (late renewals on a busy machine) resumes with the same machine, tracker and all.
-        this.own(cs, r, began, entry, action.kind === 'renew' && entry?.revision === cs.ownedRevision);
+        await this.own(cs, r, began, entry, action.kind === 'renew' && entry?.revision === cs.ownedRevision);
         return;
       }
     }
@@ -533,7 +659,7 @@ export class ClusterNode {
     if (cs.ownedRevision !== null && this.o.scheduler.now() - cs.renewedAt > this.t.leaseMs - this.t.renewMs) this.pause(cs);
   }
 
-  private own(cs: ClusterSpace, revision: number, began: number, entry: { revision: number; value: LeaseValue } | null, continued = false): void {
+  private async own(cs: ClusterSpace, revision: number, began: number, entry: { revision: number; value: LeaseValue } | null, continued = false): Promise<void> {
     if (this.stopped) return;
     cs.ownedRevision = revision;
     cs.renewedAt = began;
@@ -545,16 +671,29 @@ export class ClusterNode {
       this.leaseObserver?.setLeaseOwned(cs.id, true);
       return;
     }
-    this.startTicking(cs, entry?.value ?? null);
     this.leaseObserver?.leaseAcquired(cs.id);
     this.leaseObserver?.setLeaseOwned(cs.id, true);
+    await this.startTicking(cs, entry?.value ?? null);
   }
 
-  /** Becomes the space's tick owner: a machine with no participants of its own, continuing the pulse. */
-  private startTicking(cs: ClusterSpace, lease: LeaseValue | null): void {
+  /**
+   * Becomes the space's tick owner: reads the council back from storage and applies the acts the
+   * log holds beyond it (K12: a decision a dead owner logged but never applied takes effect now,
+   * before this machine decides anything), then a machine with no participants of its own,
+   * continuing the pulse.
+   */
+  private async startTicking(cs: ClusterSpace, lease: LeaseValue | null): Promise<void> {
     const host = this.host;
-    const st = host?.stateOf(cs.id);
-    if (!host || !st) return;
+    if (!host?.stateOf(cs.id)) return;
+    const ready = (async () => {
+      await host.syncGovernance(cs.id);
+      const applied = await host.applyLoggedGovernance(cs.id);
+      if (applied > 0) this.replayed.push({ spaceId: cs.id, acts: applied });
+    })().catch((e: unknown) => this.report(`could not read the council of space ${cs.id} back`, e));
+    cs.ready = ready;
+    await ready;
+    const st = host.stateOf(cs.id);
+    if (!st || this.stopped || cs.ownedRevision === null || cs.machine || !this.spaces.has(cs.id)) return;
     const sch = this.o.scheduler;
     const now = sch.now();
     const fromBus = cs.lastPulse;
@@ -564,8 +703,7 @@ export class ClusterNode {
     const smoothedAt = useLease ? lease.at : (fromBus?.at ?? now);
     // It decides over this node's governance state of the space, read back from storage first
     // (Q12): the council, policies and their cooldowns, the feedback in force go on (K12).
-    const machine = createOwnerState(st.space, host.options, st.gov, { kind: 'started', at: now, pulseSeq: seq, ...(smoothed ? { smoothed, smoothedAt } : {}) });
-    host.syncGovernance(cs.id).catch((e) => this.report(`could not read the council of space ${cs.id}`, e));
+    const machine = createOwnerState(st.space, host.options, st.gov, { kind: 'started', at: now, pulseSeq: seq, ...(smoothed ? { smoothed, smoothedAt } : {}) }, { evalErrors: Math.max(this.evalErrorsOf(cs), lease?.evalErrors ?? 0), stories: st.stories });
     cs.machine = machine;
     if (fromBus || lease) this.takeovers.push({ spaceId: cs.id, at: now, sincePulseMs: fromBus ? now - fromBus.at : null });
     this.startBeats(cs);
@@ -650,6 +788,9 @@ export class ClusterNode {
         if (fx.displays) this.o.bus.publish(subjects.displayPulse(cs.id), bytes);
         if (fx.participants) this.o.bus.publish(subjects.participantPulse(cs.id), bytes);
         if (!fx.displays && !fx.participants) this.onPulse(cs, bytes);
+      } else if (fx.type === 'stories') {
+        // The gathering display over the merged count (ST9, ST15): published once, for every node's displays.
+        this.o.bus.publish(subjects.stories(cs.id), enc.encode(JSON.stringify(fx.view)));
       } else if (fx.type === 'logAct') {
         // A decision over the merged pulse: logged, then applied on this node's machine (K12).
         this.host?.logDecision(cs.id, fx);
