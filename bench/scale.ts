@@ -18,6 +18,7 @@
  *   npm run bench:scale -- --participants 10000 --displays 10 --seconds 60
  *   npm run bench:scale -- --rates 2000,4000,8000,16000 --rate-seconds 10
  *   npm run bench:scale -- --sections held,failover
+ *   npm run bench:scale -- --participants 30000 --nodes 3 --sections held --baseline false
  */
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -43,6 +44,7 @@ const { values } = parseArgs({
     'failover-participants': { type: 'string', default: '300' },
     nodes: { type: 'string', default: '1,2,3' },
     sections: { type: 'string', default: 'held,rates,failover' },
+    baseline: { type: 'string', default: 'true' },
   },
   strict: true,
 });
@@ -146,7 +148,8 @@ async function held(): Promise<void> {
     log(`${label.padEnd(31)}| ${pct(r.participantPulses.received, r.participantPulses.expected).padStart(18)} | ${pct(r.displayPulses.received, r.displayPulses.expected).padStart(14)} | ${`${fmt(r.tapToDisplayMs.p50, 0)} / ${fmt(r.tapToDisplayMs.p95, 0)} ms`.padStart(21)} | ${`${fmt(r.ackMs.p99, 0)} ms`.padStart(8)} | ${`${fmt((100 * cpuS) / wallS, 0)} % of a core`.padStart(12)} | ${`${fmt(perMsgUs, 1)} µs`.padStart(19)} | ${fmt(m.rssPer / 1024)} KB, ${fmt(m.heapPer / 1024)} KB (joined ${r.joined}, errors ${JSON.stringify(r.errors)})`);
   };
   let pulseBytes = 0;
-  const rows: [string, number, 'postgres' | 'sqlite'][] = [['baseline: 1 node, SQLite, no cluster', 1, 'sqlite'], ...String(values.nodes).split(',').map((n) => [`cluster of ${n}, PostgreSQL`, Number(n), 'postgres'] as [string, number, 'postgres'])];
+  // --baseline false: no single-process rows, attune's or plain ws's (e.g. past one process's 20,000 open files, where neither can hold everyone).
+  const rows: [string, number, 'postgres' | 'sqlite'][] = [...(values.baseline === 'false' ? [] : [['baseline: 1 node, SQLite, no cluster', 1, 'sqlite'] as [string, number, 'sqlite']]), ...String(values.nodes).split(',').map((n) => [`cluster of ${n}, PostgreSQL`, Number(n), 'postgres'] as [string, number, 'postgres'])];
   for (const [label, n, db] of rows) {
     const s = await setup(label, n, db);
     let screen: ReturnType<typeof pulseSize> | null = null;
@@ -162,7 +165,9 @@ async function held(): Promise<void> {
       await s.env.dispose();
     }
   }
-  // The floor: a plain ws server (bench/support/cadenceWsServer.ts) broadcasting pulses of the size attune's had, under the same load.
+  // The floor: a plain ws server (bench/support/cadenceWsServer.ts) broadcasting pulses of the size attune's had, under the same load
+  // (one process too: not with --baseline false).
+  if (values.baseline === 'false') return;
   const ws = await startProbedServer('ws', { spaces: 1, capacity: participants + displays + 10, pulseBytes: pulseBytes || 1500 });
   try {
     const url = ws.wsUrl.replace(/^ws/, 'http').replace(/\/ws$/, '');
