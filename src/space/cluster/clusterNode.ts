@@ -161,6 +161,16 @@ const PUBLISHED_KEPT = 64;
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
+/** A bus message's JSON object, or null when it is not one (bad JSON, `null`, a number…): dropped. */
+function messageOf<T extends object>(bytes: Uint8Array): T | null {
+  try {
+    const v: unknown = JSON.parse(dec.decode(bytes));
+    return typeof v === 'object' && v !== null ? (v as T) : null;
+  } catch {
+    return null;
+  }
+}
+
 /** Who hears about this node's tick leases (the Prometheus gauges, src/server/metrics.ts). */
 export interface LeaseObserver {
   setLeaseOwned(spaceId: string, owned: boolean): void;
@@ -290,12 +300,8 @@ export class ClusterNode {
 
   /** An act sent to this node as the tick owner (K12): take it, and answer. */
   private onAct(cs: ClusterSpace, bytes: Uint8Array): void {
-    let m: { id?: unknown; from?: unknown; to?: unknown; act?: unknown; story?: unknown };
-    try {
-      m = JSON.parse(dec.decode(bytes)) as typeof m;
-    } catch {
-      return;
-    }
+    const m = messageOf<{ id?: unknown; from?: unknown; to?: unknown; act?: unknown; story?: unknown }>(bytes);
+    if (!m) return;
     if (m.to !== this.nodeId || typeof m.id !== 'string' || typeof m.from !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(m.from)) return;
     const answer = (r: Result<unknown> | 'moved') => this.o.bus.publish(clusterSubjects.reply(m.from as string), enc.encode(JSON.stringify({ id: m.id, ...(r === 'moved' ? { moved: true } : { result: r }) })));
     const act = m.act as SpaceAct | null | undefined;
@@ -319,12 +325,8 @@ export class ClusterNode {
   }
 
   private onReply(bytes: Uint8Array): void {
-    let m: { id?: unknown; moved?: unknown; result?: unknown };
-    try {
-      m = JSON.parse(dec.decode(bytes)) as typeof m;
-    } catch {
-      return;
-    }
+    const m = messageOf<{ id?: unknown; moved?: unknown; result?: unknown }>(bytes);
+    if (!m) return;
     if (typeof m.id !== 'string') return;
     const waiting = this.sent.get(m.id);
     if (!waiting) return;
@@ -450,12 +452,8 @@ export class ClusterNode {
   }
 
   private onClaim(cs: ClusterSpace, bytes: Uint8Array): void {
-    let m: { node?: unknown; participant?: unknown };
-    try {
-      m = JSON.parse(dec.decode(bytes)) as typeof m;
-    } catch {
-      return;
-    }
+    const m = messageOf<{ node?: unknown; participant?: unknown }>(bytes);
+    if (!m) return;
     if (m.node === this.nodeId || typeof m.participant !== 'string') return;
     const st = this.host?.stateOf(cs.id);
     if (st?.participants.has(m.participant) || st?.pulse.has(m.participant)) this.host?.forget(cs.id, m.participant);
@@ -463,12 +461,8 @@ export class ClusterNode {
 
   /** Another node stored a change of the stories: read them back (ST15). */
   private onStories(cs: ClusterSpace, bytes: Uint8Array): void {
-    let m: { node?: unknown };
-    try {
-      m = JSON.parse(dec.decode(bytes)) as typeof m;
-    } catch {
-      return;
-    }
+    const m = messageOf<{ node?: unknown }>(bytes);
+    if (!m) return;
     if (m.node === this.nodeId) return;
     this.host?.syncStories(cs.id).catch((e) => this.report(`could not read the stories of space ${cs.id}`, e));
   }
@@ -476,47 +470,31 @@ export class ClusterNode {
   /** The gathering view the owner published (ST15): kept for this node's displays' welcomes and reads. */
   private onStoriesView(cs: ClusterSpace, bytes: Uint8Array): void {
     if (cs.ownedRevision !== null) return;
-    let v: StoriesView;
-    try {
-      v = JSON.parse(dec.decode(bytes)) as StoriesView;
-    } catch {
-      return;
-    }
+    const v = messageOf<StoriesView>(bytes);
+    if (!v) return;
     if (v.t === 'stories') this.host?.storiesViewed(cs.id, v);
   }
 
   /** A participant opted out (or back in) through another node: every node keeps the same set, so a taker counts them all (K12). */
   private onOpted(cs: ClusterSpace, bytes: Uint8Array): void {
-    let m: { node?: unknown; participant?: unknown; optOut?: unknown };
-    try {
-      m = JSON.parse(dec.decode(bytes)) as typeof m;
-    } catch {
-      return;
-    }
+    const m = messageOf<{ node?: unknown; participant?: unknown; optOut?: unknown }>(bytes);
+    if (!m) return;
     if (m.node === this.nodeId || typeof m.participant !== 'string' || typeof m.optOut !== 'boolean') return;
     this.host?.relayOptOut(cs.id, m.participant, m.optOut);
   }
 
   /** Another node applied a council act (or rotated the steward token): read it back from storage (K12, K6). */
   private onGovernance(cs: ClusterSpace, bytes: Uint8Array): void {
-    let m: { node?: unknown; what?: unknown };
-    try {
-      m = JSON.parse(dec.decode(bytes)) as typeof m;
-    } catch {
-      return;
-    }
+    const m = messageOf<{ node?: unknown; what?: unknown }>(bytes);
+    if (!m) return;
     if (m.node === this.nodeId) return;
     if (m.what === 'steward') this.host?.syncSteward(cs.id).catch((e) => this.report(`could not read the steward token of space ${cs.id}`, e));
     else this.host?.syncGovernance(cs.id).catch((e) => this.report(`could not read the council of space ${cs.id}`, e));
   }
 
   private onPulse(cs: ClusterSpace, bytes: Uint8Array): void {
-    let p: { seq?: unknown; at?: unknown; smoothed?: unknown };
-    try {
-      p = JSON.parse(dec.decode(bytes)) as typeof p;
-    } catch {
-      return;
-    }
+    const p = messageOf<{ seq?: unknown; at?: unknown; smoothed?: unknown }>(bytes);
+    if (!p) return;
     if (typeof p.seq !== 'number' || (cs.lastPulse && p.seq <= cs.lastPulse.seq)) return;
     const sm = p.smoothed as { valence?: unknown; arousal?: unknown } | null | undefined;
     cs.lastPulse = { seq: p.seq, at: typeof p.at === 'number' ? p.at : this.o.scheduler.now(), smoothed: sm && typeof sm.valence === 'number' && typeof sm.arousal === 'number' ? { valence: sm.valence, arousal: sm.arousal } : null };
