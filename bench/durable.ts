@@ -15,7 +15,8 @@
  *   memory         no durability at all: the host's own ceiling (baseline)
  *   sqlite-loop    SQLite, COMMIT (fsync) on the event loop — how it was before the writer thread (baseline)
  *   sqlite-rows    SQLite, COMMIT on the writer thread, every input its own statements and savepoint (baseline: before set-based runs)
- *   sqlite         SQLite, COMMIT on the writer thread, input runs set-based (the default)
+ *   sqlite-ckpt-commit  SQLite, writer thread, set-based, WAL checkpoints inside the COMMIT that passes 1,000 pages (SQLite's wal_autocheckpoint; baseline: before the checkpointer thread)
+ *   sqlite         SQLite, COMMIT on the writer thread, input runs set-based, WAL checkpoints on a checkpointer thread (the default)
  *   pg-naive       PostgreSQL, one statement per call, one round trip each (no pipelining, no merged runs)
  *   pg-pipelined   PostgreSQL, one statement per call, all of a group's statements pipelined
  *   pg-batched     PostgreSQL, merged set-based runs, one round trip per statement
@@ -28,7 +29,7 @@
  *   npm run bench:durable
  *   npm run bench:durable -- --rates 5000,10000,20000,40000 --seconds 5 --targets sqlite,pg
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -48,7 +49,7 @@ const { values } = parseArgs({
     rates: { type: 'string', default: '2000,5000,10000,20000,30000,40000,60000' },
     seconds: { type: 'string', default: '4' },
     participants: { type: 'string', default: '5000' },
-    targets: { type: 'string', default: 'memory,sqlite-loop,sqlite-rows,sqlite,pg-naive,pg-pipelined,pg-batched,pg' },
+    targets: { type: 'string', default: 'memory,sqlite-loop,sqlite-rows,sqlite-ckpt-commit,sqlite,pg-naive,pg-pipelined,pg-batched,pg' },
     pg: { type: 'string', default: process.env.ATTUNE_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test' },
   },
   strict: true,
@@ -64,6 +65,8 @@ interface Opened {
   readonly storage: Storage;
   readonly groups: () => number;
   readonly done: () => Promise<void>;
+  /** The size of the database's WAL file, bytes (SQLite only). */
+  readonly wal?: () => number;
   /** Processes outside this one that do the storage's work (PostgreSQL backends). */
   readonly servers?: () => Promise<number[]>;
 }
@@ -85,17 +88,21 @@ function cpuOf(pid: number, file = `/proc/${pid}/stat`): number {
   }
 }
 
-/** CPU seconds of this process's main thread and of its SQLite writer thread (NaN when absent), from /proc. */
-function threadCpu(): { main: number; writer: number } {
+/** CPU seconds of this process's main thread, of its SQLite writer thread and of its checkpointer thread (NaN when absent), from /proc. */
+function threadCpu(): { main: number; writer: number; checkpointer: number } {
   let writer = Number.NaN;
+  let checkpointer = Number.NaN;
   try {
     for (const t of readdirSync('/proc/self/task')) {
-      if (readFileSync(`/proc/self/task/${t}/comm`, 'utf8').startsWith('attune-sqlite-w')) writer = cpuOf(Number(t), `/proc/self/task/${t}/stat`);
+      // Thread names are cut to 15 characters: attune-sqlite-w(riter), attune-sqlite-c(heckpointer).
+      const comm = readFileSync(`/proc/self/task/${t}/comm`, 'utf8');
+      if (comm.startsWith('attune-sqlite-w')) writer = cpuOf(Number(t), `/proc/self/task/${t}/stat`);
+      if (comm.startsWith('attune-sqlite-c')) checkpointer = cpuOf(Number(t), `/proc/self/task/${t}/stat`);
     }
   } catch {
     /* not Linux */
   }
-  return { main: cpuOf(process.pid, `/proc/self/task/${process.pid}/stat`), writer };
+  return { main: cpuOf(process.pid, `/proc/self/task/${process.pid}/stat`), writer, checkpointer };
 }
 
 async function pgSchema(): Promise<{ name: string; drop: () => Promise<void> }> {
@@ -134,15 +141,22 @@ const pgTarget = (name: string, o: { batched: boolean; pipeline: boolean }): Tar
   },
 });
 
-const sqliteTarget = (name: string, commitOn: 'thread' | 'loop', setBased = true): Target => ({
+const sqliteTarget = (name: string, commitOn: 'thread' | 'loop', setBased = true, checkpoints: 'thread' | 'commit' = 'thread'): Target => ({
   name,
   open: async () => {
     const dir = mkdtempSync(join(tmpdir(), 'attune-durable-'));
     const db = openDatabase(join(dir, 'bench.db'));
-    const storage = new SqliteStorage(db, { commitOn, setBased });
+    const storage = new SqliteStorage(db, { commitOn, setBased, checkpoints });
     return {
       storage,
       groups: () => storage.commits,
+      wal: () => {
+        try {
+          return statSync(join(dir, 'bench.db-wal')).size;
+        } catch {
+          return 0;
+        }
+      },
       done: async () => {
         db.close();
         rmSync(dir, { recursive: true, force: true });
@@ -160,7 +174,8 @@ const TARGETS: Record<string, Target> = {
     },
   },
   'sqlite-loop': sqliteTarget('SQLite, COMMIT on the event loop (before)', 'loop'),
-  'sqlite-rows': sqliteTarget('SQLite, writer thread, per-input statements', 'thread', false),
+  'sqlite-rows': sqliteTarget('SQLite, writer thread, per-input statements', 'thread', false, 'commit'),
+  'sqlite-ckpt-commit': sqliteTarget('SQLite, writer thread, checkpoints on commit', 'thread', true, 'commit'),
   sqlite: sqliteTarget('SQLite, COMMIT on the writer thread', 'thread'),
   'pg-naive': pgTarget('PostgreSQL, per call, not pipelined', { batched: false, pipeline: false }),
   'pg-pipelined': pgTarget('PostgreSQL, per call, pipelined', { batched: false, pipeline: true }),
@@ -186,10 +201,12 @@ interface Step {
   /** Of usPerInput: the main thread's, and the SQLite writer thread's (NaN without one). */
   readonly mainUs: number;
   readonly writerUs: number;
+  /** Of usPerInput: the SQLite checkpointer thread's (NaN without one). */
+  readonly checkpointerUs: number;
 }
 
 async function runTarget(t: Target): Promise<Step[]> {
-  const { storage, groups, done, servers } = await t.open();
+  const { storage, groups, done, servers, wal } = await t.open();
   const pids = servers ? await servers() : [];
   const dbCpu = () => pids.reduce((sum, pid) => sum + cpuOf(pid), 0);
   const scheduler = new RealScheduler();
@@ -286,9 +303,10 @@ async function runTarget(t: Target): Promise<Step[]> {
       dbUsPerInput: pids.length > 0 ? (dbSeconds * 1e6) / Math.max(1, acked) : Number.NaN,
       mainUs: ((th.main - th0.main) * 1e6) / Math.max(1, acked),
       writerUs: ((th.writer - (Number.isNaN(th0.writer) ? 0 : th0.writer)) * 1e6) / Math.max(1, acked),
+      checkpointerUs: ((th.checkpointer - (Number.isNaN(th0.checkpointer) ? 0 : th0.checkpointer)) * 1e6) / Math.max(1, acked),
     });
     const s = steps.at(-1) as Step;
-    log(`  ${fmt(rate).padStart(6)}/s offered → ${fmt(s.perSec).padStart(6)}/s acked in the step, ack p50 ${fmt(s.p50, 1).padStart(7)} ms, p99 ${fmt(s.p99, 1).padStart(7)} ms, process CPU ${fmt(100 * s.cpu).padStart(3)} % (${fmt(s.usPerInput, 1)} µs/input: main thread ${fmt(s.mainUs, 1)}${Number.isNaN(s.writerUs) ? '' : `, writer thread ${fmt(s.writerUs, 1)}`}${pids.length > 0 ? `, database ${fmt(s.dbUsPerInput, 1)} µs/input` : ''}), ${fmt(s.meanGroup, 0)} inputs per commit, load ${fmt(loadavg()[0] as number, 1)}`);
+    log(`  ${fmt(rate).padStart(6)}/s offered → ${fmt(s.perSec).padStart(6)}/s acked in the step, ack p50 ${fmt(s.p50, 1).padStart(7)} ms, p99 ${fmt(s.p99, 1).padStart(7)} ms, process CPU ${fmt(100 * s.cpu).padStart(3)} % (${fmt(s.usPerInput, 1)} µs/input: main thread ${fmt(s.mainUs, 1)}${Number.isNaN(s.writerUs) ? '' : `, writer thread ${fmt(s.writerUs, 1)}`}${Number.isNaN(s.checkpointerUs) ? '' : `, checkpointer ${fmt(s.checkpointerUs, 1)}`}${pids.length > 0 ? `, database ${fmt(s.dbUsPerInput, 1)} µs/input` : ''}), ${fmt(s.meanGroup, 0)} inputs per commit${wal ? `, WAL ${fmt(wal() / 1e6, 1)} MB` : ''}, load ${fmt(loadavg()[0] as number, 1)}`);
     // Far past saturation: the next steps would only queue more.
     if (!(s.p99 <= 2000) || s.perSec < 0.5 * rate) break;
   }

@@ -10,6 +10,8 @@
  * then is it durable; groups commit one after another in the order they were sent, so what is
  * durable is always a prefix of what was asked. While a group commits, the next one collects
  * every call made meanwhile (at most `maxGroupsInFlight` groups are committing at once).
+ * WAL checkpoints run on a third thread (sqliteCheckpointer.ts), poked after each commit, so no
+ * COMMIT waits for one; the WAL stays bounded (`walLimitBytes`).
  *
  * Reads run on the main connection, outside any transaction: each sees the latest committed
  * group (WAL readers never wait for the writer) and nothing uncommitted. A call resolved is
@@ -29,6 +31,7 @@ import { newParticipantKey, participantKeyObject, seal, unseal } from '../sealin
 import { attachKeyStore, defaultKeyStorePath } from './openDatabase.ts';
 import type { ConsentRecord, FeedSettingKind, FeedSettingRecord, InputRecord, ParticipantRecord, PrivacyReleaseRecord, PulsePoint, SpaceEventRecord, SpaceRecord, Storage, StoredCounts, StoryRecord, StorySettingsRecord, WebhookDeliveryRecord, WebhookRecord } from '../port.ts';
 import { consentFrom, eventFrom, feedSettingFrom, privacyReleaseFrom, pulsePointFrom, type Row, storyFrom, webhookDeliveryFrom, webhookFrom } from '../rows.ts';
+import { DEFAULT_WAL_LIMIT_BYTES, SqliteCheckpointer } from './sqliteCheckpointer.ts';
 import { type GroupCommitter, SqliteWriterThread } from './sqliteWriterThread.ts';
 
 /** The schema before versioning (user_version 0): what every database had up to event numbers. */
@@ -472,12 +475,23 @@ export interface SqliteStorageOptions {
    * own statements and savepoint, as before — the baseline of `npm run bench:durable`.
    */
   readonly setBased?: boolean;
+  /**
+   * Who runs the WAL checkpoints of a file's database and key store: a checkpointer thread of
+   * their own, off the commit path (default; sqliteCheckpointer.ts), or the writer thread inside
+   * the COMMIT that takes the WAL past 1,000 pages (SQLite's `wal_autocheckpoint`, as before;
+   * kept as the baseline of `npm run bench:durable`, target `sqlite-ckpt-commit`).
+   */
+  readonly checkpoints?: 'thread' | 'commit';
+  /** With the checkpointer thread: past this many WAL bytes a pass ends with a RESTART checkpoint (default 64 MiB). */
+  readonly walLimitBytes?: number;
 }
 
 /** Storage over one SQLite database (see openDatabase.ts); writes are committed off the event loop. */
 export class SqliteStorage implements Storage {
   private readonly st: ReturnType<typeof prepareReads>;
   private readonly committer: GroupCommitter;
+  /** The WAL checkpointer thread (a file's database with `checkpoints: 'thread'`), else null. */
+  readonly checkpointer: SqliteCheckpointer | null = null;
   private readonly maxInFlight: number;
   private pending: Write[] = [];
   private flushScheduled = false;
@@ -547,15 +561,20 @@ export class SqliteStorage implements Storage {
     if (path === null || path === '' || options.commitOn === 'loop') {
       this.committer = new InThreadCommitter(db, { setBased: options.setBased ?? true });
     } else {
-      // The main connection now writes only the rare log batch: let the writer thread, which
-      // commits almost everything, also run the WAL checkpoints (their fsync) off the event loop.
-      // close() gives the connection its setting back.
+      // The main connection now writes only the rare log batch: the WAL checkpoints (their
+      // copying and fsync) run off the event loop — on the checkpointer thread, or on the writer
+      // thread with `checkpoints: 'commit'`. close() gives the connection its setting back.
       const previous = Number((db.prepare('PRAGMA wal_autocheckpoint').get() as Row).wal_autocheckpoint);
       db.exec('PRAGMA wal_autocheckpoint = 0');
       this.restore = () => {
         if (db.isOpen) db.exec(`PRAGMA wal_autocheckpoint = ${previous}`);
       };
-      this.committer = new SqliteWriterThread(path, this.keysPath, { setBased: options.setBased ?? true });
+      const onThread = (options.checkpoints ?? 'thread') === 'thread';
+      const walLimitBytes = options.walLimitBytes ?? DEFAULT_WAL_LIMIT_BYTES;
+      const writer = new SqliteWriterThread(path, this.keysPath, { setBased: options.setBased ?? true, ...(onThread ? { walAutocheckpoint: 0, walSizeLimitBytes: walLimitBytes } : {}) });
+      this.committer = writer;
+      // A checkpointer that dies costs WAL size, never data: the writer checkpoints on commit again.
+      if (onThread) this.checkpointer = new SqliteCheckpointer(path, this.keysPath, { walLimitBytes, restart: (schemas) => writer.restartWal(schemas), onFailure: () => writer.checkpointOnCommit(1000) });
     }
   }
 
@@ -606,7 +625,10 @@ export class SqliteStorage implements Storage {
 
   /** Settles a group's calls from its outcome: resolved only when its COMMIT returned. */
   private settle(group: readonly Write[], o: GroupOutcome): void {
-    if (o.committed) this.commits++;
+    if (o.committed) {
+      this.commits++;
+      this.checkpointer?.poke();
+    }
     const failed = new Map<number, unknown>(o.failures);
     group.forEach((w, k) => {
       if (failed.has(k)) w.reject(failed.get(k));
@@ -901,6 +923,7 @@ export class SqliteStorage implements Storage {
   private async shutdown(): Promise<void> {
     this.closed = true;
     if (this.inFlight > 0 || this.pending.length > 0) await new Promise<void>((r) => this.idleWaiters.push(r));
+    await this.checkpointer?.close();
     await this.committer.close();
     this.restore();
   }

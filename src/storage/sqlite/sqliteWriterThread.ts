@@ -16,14 +16,34 @@ import { deserializeError, type GroupOutcome, type SerializedError, type SqliteW
 /** The writer thread's young generation, MB (V8's `--max-semi-space-size` × 3; see #start). */
 export const WRITER_YOUNG_GENERATION_MB = 6;
 
-/** A message to the writer thread. */
-export type WriterRequest = { readonly kind: 'group'; readonly calls: readonly WriteCall[] } | { readonly kind: 'close' };
+/** A message to the writer thread (`autocheckpoint`: set its connection's `wal_autocheckpoint`, in pages; 0: never). */
+export type WriterRequest =
+  | { readonly kind: 'group'; readonly calls: readonly WriteCall[] }
+  | { readonly kind: 'autocheckpoint'; readonly pages: number }
+  /** A RESTART checkpoint of these schemas' WALs, between two groups (see SqliteCheckpointer). */
+  | { readonly kind: 'restart'; readonly schemas: readonly WalSchema[] }
+  | { readonly kind: 'close' };
 
-/** A message from the writer thread: the outcome of the oldest group it has not answered yet. */
-export interface WriterReply {
-  readonly kind: 'outcome';
-  readonly outcome: GroupOutcome<SerializedError>;
+/** A schema of the writer's connection that has a WAL: the database, or its key store (S18). */
+export type WalSchema = 'main' | 'keys';
+
+/** Options of a {@link SqliteWriterThread}: its writer's, and its connection's. */
+export interface SqliteWriterThreadOptions extends SqliteWriterOptions {
+  /**
+   * The connection's `wal_autocheckpoint` in pages (default SQLite's, 1,000): the COMMIT that
+   * takes the WAL past it also checkpoints. 0 when a SqliteCheckpointer does it off the commit path.
+   */
+  readonly walAutocheckpoint?: number;
+  /** The connection's `journal_size_limit` in bytes: the first COMMIT after the WAL restarts truncates a larger file to it. */
+  readonly walSizeLimitBytes?: number;
 }
+
+/**
+ * A message from the writer thread, answering the oldest request it has not answered yet: a
+ * group's outcome, or whether a RESTART checkpoint completed (`busy`: it gave up waiting for a
+ * reader; nothing is lost, the WAL just did not restart).
+ */
+export type WriterReply = { readonly kind: 'outcome'; readonly outcome: GroupOutcome<SerializedError> } | { readonly kind: 'restarted'; readonly busy: boolean; readonly error: SerializedError | null };
 
 /** Something that commits groups of write calls in submit order. */
 export interface GroupCommitter {
@@ -34,15 +54,25 @@ export interface GroupCommitter {
 }
 
 interface Waiter {
-  readonly resolve: (o: GroupOutcome) => void;
+  readonly resolve: (m: WriterReply) => void;
   readonly reject: (e: Error) => void;
+}
+
+/** A group's outcome as it crossed postMessage, with its errors rebuilt. */
+function outcomeOf(o: GroupOutcome<SerializedError>): GroupOutcome {
+  return {
+    committed: o.committed,
+    values: o.values,
+    failures: o.failures.map(([k, e]) => [k, deserializeError(e)] as const),
+    groupError: o.groupError === null ? null : deserializeError(o.groupError),
+  };
 }
 
 /** Commits groups on a worker thread with its own connection to the database file at `path`. */
 export class SqliteWriterThread implements GroupCommitter {
   readonly #path: string;
   readonly #keysPath: string;
-  readonly #options: SqliteWriterOptions;
+  #options: SqliteWriterThreadOptions;
   #worker: Worker | null = null;
   /** Submits awaiting their reply, oldest first. */
   #waiting: Waiter[] = [];
@@ -56,7 +86,7 @@ export class SqliteWriterThread implements GroupCommitter {
    * @param keysPath its key store (S18), attached by the thread's connection as `keys`.
    * @param options the thread's writer's settings.
    */
-  constructor(path: string, keysPath: string, options: SqliteWriterOptions = {}) {
+  constructor(path: string, keysPath: string, options: SqliteWriterThreadOptions = {}) {
     this.#path = path;
     this.#keysPath = keysPath;
     this.#options = options;
@@ -75,8 +105,35 @@ export class SqliteWriterThread implements GroupCommitter {
       const request: WriterRequest = { kind: 'group', calls };
       worker.postMessage(request); // throws (DataCloneError) before anything is queued
       if (this.#waiting.length === 0) worker.ref();
-      this.#waiting.push({ resolve, reject });
+      this.#waiting.push({ resolve: (m) => (m.kind === 'outcome' ? resolve(outcomeOf(m.outcome)) : reject(new Error('SQLite writer thread: a reply out of order'))), reject });
     });
+  }
+
+  /**
+   * Runs a RESTART checkpoint of `schemas` on the writer's connection after every group
+   * submitted before (and before any submitted after): it copies what the WAL holds past the
+   * last checkpoint into the file, waits for readers, and the next group starts the WAL over.
+   * Resolves true when it completed, false when it gave up (busy) or failed; never rejects
+   * unless the thread stopped.
+   */
+  restartWal(schemas: readonly WalSchema[]): Promise<boolean> {
+    if (this.#failure) return Promise.reject(this.#failure);
+    if (this.#closing || this.#worker === null || this.#exited) return Promise.resolve(false);
+    const worker = this.#worker;
+    return new Promise<boolean>((resolve, reject) => {
+      const request: WriterRequest = { kind: 'restart', schemas };
+      worker.postMessage(request);
+      if (this.#waiting.length === 0) worker.ref();
+      this.#waiting.push({ resolve: (m) => resolve(m.kind === 'restarted' && !m.busy && m.error === null), reject });
+    });
+  }
+
+  /** Sets the writer connection's `wal_autocheckpoint` (pages; 0: never), for the groups submitted from now on. */
+  checkpointOnCommit(pages: number): void {
+    this.#options = { ...this.#options, walAutocheckpoint: pages };
+    if (this.#worker === null || this.#exited || this.#closing) return;
+    const request: WriterRequest = { kind: 'autocheckpoint', pages };
+    this.#worker.postMessage(request);
   }
 
   close(): Promise<void> {
@@ -102,14 +159,7 @@ export class SqliteWriterThread implements GroupCommitter {
     worker.on('message', (m: WriterReply) => {
       const w = this.#waiting.shift();
       if (this.#waiting.length === 0 && !this.#closing) worker.unref();
-      if (!w) return;
-      const o = m.outcome;
-      w.resolve({
-        committed: o.committed,
-        values: o.values,
-        failures: o.failures.map(([k, e]) => [k, deserializeError(e)] as const),
-        groupError: o.groupError === null ? null : deserializeError(o.groupError),
-      });
+      w?.resolve(m);
     });
     worker.on('error', (e) => this.#fail(`it threw ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`, e));
     worker.on('messageerror', (e) => this.#fail(`a reply could not be read (${e.message})`, e));

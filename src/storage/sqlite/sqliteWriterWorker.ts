@@ -7,24 +7,44 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { attachKeyStore, openDatabase } from './openDatabase.ts';
-import { type SqliteWriterOptions, serializeError, SqliteWriter } from './sqliteWriter.ts';
-import type { WriterRequest, WriterReply } from './sqliteWriterThread.ts';
+import { serializeError, SqliteWriter } from './sqliteWriter.ts';
+import type { SqliteWriterThreadOptions, WriterRequest, WriterReply } from './sqliteWriterThread.ts';
 
 const port = parentPort;
 if (port === null) throw new Error('sqliteWriterWorker.ts runs only as a worker thread');
-const { path, keysPath, options } = workerData as { readonly path: string; readonly keysPath: string; readonly options: SqliteWriterOptions };
+const { path, keysPath, options } = workerData as { readonly path: string; readonly keysPath: string; readonly options: SqliteWriterThreadOptions };
 const db = openDatabase(path);
 // A page cache of 64 MiB instead of SQLite's 2 MiB: inputs land at random places of the
 // (participant, seq) index and participants' rows, so at tens of thousands of inputs/s a small
 // cache re-reads those pages from the OS on every group (measured: ≈ 10 % of the writer's CPU).
 db.exec('PRAGMA cache_size = -65536');
 attachKeyStore(db, keysPath);
+// 0 when a checkpointer thread checkpoints (sqliteCheckpointer.ts): no COMMIT then waits for one.
+if (options.walAutocheckpoint !== undefined) db.exec(`PRAGMA wal_autocheckpoint = ${Math.max(0, Math.trunc(options.walAutocheckpoint))}`);
+// So a WAL that grew past its bound (a burst the checkpointer could not follow) shrinks back once it restarts.
+if (options.walSizeLimitBytes !== undefined) db.exec(`PRAGMA journal_size_limit = ${Math.max(0, Math.trunc(options.walSizeLimitBytes))}`);
 const writer = new SqliteWriter(db, options);
 
 port.on('message', (m: WriterRequest) => {
   if (m.kind === 'close') {
     db.close();
     port.close();
+    return;
+  }
+  if (m.kind === 'autocheckpoint') {
+    db.exec(`PRAGMA wal_autocheckpoint = ${Math.max(0, Math.trunc(m.pages))}`);
+    return;
+  }
+  if (m.kind === 'restart') {
+    let reply: WriterReply;
+    try {
+      let busy = false;
+      for (const schema of m.schemas) busy = Number((db.prepare(`PRAGMA ${schema === 'keys' ? 'keys' : 'main'}.wal_checkpoint(RESTART)`).get() as { busy: number }).busy) !== 0 || busy;
+      reply = { kind: 'restarted', busy, error: null };
+    } catch (e) {
+      reply = { kind: 'restarted', busy: false, error: serializeError(e) };
+    }
+    port.postMessage(reply);
     return;
   }
   const o = writer.commit(m.calls);
