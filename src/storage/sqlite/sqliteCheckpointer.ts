@@ -128,7 +128,10 @@ export class SqliteCheckpointer {
         this.errors++;
         this.lastError = deserializeError(m.error);
       }
-      if (m.over.length === 0 || this.#closing) return this.#next(worker);
+      if (m.over.length === 0 || this.#closing) {
+        this.#next(worker);
+        return;
+      }
       // No pass while the writer restarts the WAL: its RESTART would wait for ours.
       this.#restart(m.over).then(
         (done) => {
@@ -151,7 +154,10 @@ export class SqliteCheckpointer {
 
   /** After a pass (and the RESTART it asked for): the next pass if one was asked for, else idle. */
   #next(worker: Worker): void {
-    if (this.#again && !this.#closing && !this.#failed) return this.#run();
+    if (this.#again && !this.#closing && !this.#failed) {
+      this.#run();
+      return;
+    }
     this.#running = false;
     worker.unref();
     this.#settleIdle();
