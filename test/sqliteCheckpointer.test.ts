@@ -27,7 +27,7 @@ const input = (i: number, round: number): InputRecord => ({ spaceId: 's', partic
 async function fresh(walLimitBytes: number): Promise<{ file: string; db: DatabaseSync; s: SqliteStorage }> {
   const file = join(mkdtempSync(join(tmpdir(), 'attune-ckpt-')), 'test.db');
   const db = openDatabase(file);
-  const s = new SqliteStorage(db, { walLimitBytes });
+  const s = new SqliteStorage(db, { walLimitBytes, checkpointIntervalMs: 0 });
   await s.createSpace({ id: 's', code: 'CKPT', name: 'ckpt', status: 'open', capacity: 1000, ttlMs: 1e9, stewardTokenHash: 'h', createdAt: 0, closedAt: null });
   await Promise.all(Array.from({ length: P }, (_, i) => s.createParticipant({ id: `p${i}`, spaceId: 's', tokenHash: `t${i}`, joinedAt: 0, lastSeq: 0, latest: null })));
   // The thread has started and made its first pass (until then the WAL grows as with no checkpoints).

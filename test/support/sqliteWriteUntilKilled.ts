@@ -11,7 +11,7 @@ import { SqliteStorage } from '../../src/storage/sqlite/sqliteStorage.ts';
 
 const [path, limit] = process.argv.slice(2) as [string, string];
 const db = openDatabase(path);
-const storage = new SqliteStorage(db, { walLimitBytes: Number(limit) });
+const storage = new SqliteStorage(db, { walLimitBytes: Number(limit), checkpointIntervalMs: 0 });
 const P = 200;
 await storage.createSpace({ id: 's', code: 'KILL', name: 'kill', status: 'open', capacity: 1000, ttlMs: 1e9, stewardTokenHash: 'h', createdAt: 0, closedAt: null });
 await Promise.all(Array.from({ length: P }, (_, i) => storage.createParticipant({ id: `p${i}`, spaceId: 's', tokenHash: `t${i}`, joinedAt: 0, lastSeq: 0, latest: null })));

@@ -7,7 +7,8 @@
  * checkpointer the writer's connection has `wal_autocheckpoint = 0`, and after each group
  * commits SqliteStorage calls {@link SqliteCheckpointer.poke}: a pass runs on the checkpointer's
  * own thread and connection (a PASSIVE checkpoint, beside the writer, copying what the groups
- * since the last pass wrote), and a poke during a pass asks for one more after it.
+ * since the last pass wrote), at most one per `intervalMs` (1 s), and a poke during a pass asks
+ * for one more after it.
  *
  * Bounding the WAL: a WAL starts over only when a writer's transaction begins with every frame
  * copied. When a pass reports the WAL at `walLimitBytes` or more, the checkpointer asks the
@@ -15,7 +16,7 @@
  * last moments left to copy — and starts no pass until it returned. Done by the checkpointer's
  * own connection, a RESTART would wait for the writer's lock by polling, and the writer, which
  * takes it again the moment a group is ready, starves it (measured: the WAL passed 100 MB at
- * 30,000 inputs/s). So the WAL stays near `walLimitBytes` plus what commits during one pass.
+ * 30,000 inputs/s). So the WAL stays near `walLimitBytes` plus what commits during one interval.
  *
  * Lifetime: the worker starts on the first poke and is unref'd while no pass runs. If it dies,
  * `onFailure` is called once (SqliteStorage then has the writer checkpoint on commit again, as
@@ -27,6 +28,9 @@ import type { WalSchema } from './sqliteWriterThread.ts';
 
 /** The default WAL bound: past it the writer runs a RESTART checkpoint between two groups. */
 export const DEFAULT_WAL_LIMIT_BYTES = 64 * 1024 * 1024;
+
+/** The default least time between two passes' starts, ms. */
+export const DEFAULT_CHECKPOINT_INTERVAL_MS = 1000;
 
 /** A message to the checkpointer thread. */
 export type CheckpointRequest = { readonly kind: 'pass' } | { readonly kind: 'close' };
@@ -42,6 +46,14 @@ export interface CheckpointReply {
 export interface SqliteCheckpointerOptions {
   /** Past this many WAL bytes `restart` is asked for (default {@link DEFAULT_WAL_LIMIT_BYTES}). */
   readonly walLimitBytes?: number;
+  /**
+   * Passes start at least this far apart, ms (default {@link DEFAULT_CHECKPOINT_INTERVAL_MS}); a
+   * poke sooner waits for the rest. A page that many groups rewrote (a participant's latest point,
+   * an index leaf) is then copied once, not once per group: a pass after every group copied and
+   * synced several times the bytes, and on ext4 the database file's fsync also held up the
+   * writer's WAL fsync (one journal), so commits stalled for seconds at 35,000 inputs/s.
+   */
+  readonly intervalMs?: number;
   /** Runs a RESTART checkpoint of these schemas on the writer, between two groups; resolves whether it completed. */
   readonly restart?: (schemas: readonly WalSchema[]) => Promise<boolean>;
   /** Called once if the thread dies. */
@@ -55,6 +67,10 @@ export class SqliteCheckpointer {
   readonly #walLimitBytes: number;
   readonly #onFailure: (e: Error) => void;
   readonly #restart: (schemas: readonly WalSchema[]) => Promise<boolean>;
+  readonly #intervalMs: number;
+  /** When the last pass started (performance.now()), and the timer that starts the next one. */
+  #lastStart = Number.NEGATIVE_INFINITY;
+  #timer: ReturnType<typeof setTimeout> | null = null;
   #worker: Worker | null = null;
   #running = false;
   #again = false;
@@ -75,26 +91,50 @@ export class SqliteCheckpointer {
     if (!(this.#walLimitBytes > 0)) throw new RangeError(`walLimitBytes must be positive, got ${this.#walLimitBytes}`);
     this.#onFailure = options.onFailure ?? (() => {});
     this.#restart = options.restart ?? (async () => false);
+    this.#intervalMs = options.intervalMs ?? DEFAULT_CHECKPOINT_INTERVAL_MS;
+    if (!(this.#intervalMs >= 0)) throw new RangeError(`intervalMs must be ≥ 0, got ${this.#intervalMs}`);
   }
 
-  /** Asks for a pass (after the one running, if any). */
+  /** Asks for a pass: after the one running, if any, and `intervalMs` after the last one started. */
   poke(): void {
     if (this.#failed || this.#closing) return;
     if (this.#running) {
       this.#again = true;
       return;
     }
-    this.#run();
+    this.#due();
   }
 
   /** Resolves once no pass is running or asked for. */
   idle(): Promise<void> {
-    if (!this.#running) return Promise.resolve();
+    if (!this.#running && this.#timer === null) return Promise.resolve();
     return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  /** Starts a pass now, or sets the timer for when it is due. */
+  #due(): void {
+    if (this.#timer !== null) return;
+    const wait = this.#lastStart + this.#intervalMs - performance.now();
+    if (wait <= 0) {
+      this.#run();
+      return;
+    }
+    // Unref'd: a pass due is never a reason to keep the process alive.
+    this.#timer = setTimeout(() => {
+      this.#timer = null;
+      if (this.#closing || this.#failed) this.#settleIdle();
+      else this.#run();
+    }, wait);
+    this.#timer.unref();
   }
 
   /** Lets the running pass finish, then stops the thread. Idempotent. */
   close(): Promise<void> {
+    if (this.#timer !== null && !this.#closing) {
+      clearTimeout(this.#timer);
+      this.#timer = null;
+      if (!this.#running) this.#settleIdle();
+    }
     this.#closing ??= this.idle().then(
       () =>
         new Promise<void>((resolve) => {
@@ -112,6 +152,7 @@ export class SqliteCheckpointer {
   #run(): void {
     const worker = this.#worker ?? this.#start();
     this.#running = true;
+    this.#lastStart = performance.now();
     this.#again = false;
     worker.ref();
     const request: CheckpointRequest = { kind: 'pass' };
@@ -154,12 +195,13 @@ export class SqliteCheckpointer {
 
   /** After a pass (and the RESTART it asked for): the next pass if one was asked for, else idle. */
   #next(worker: Worker): void {
-    if (this.#again && !this.#closing && !this.#failed) {
-      this.#run();
-      return;
-    }
     this.#running = false;
     worker.unref();
+    if (this.#again && !this.#closing && !this.#failed) {
+      this.#again = false;
+      this.#due();
+      if (this.#running || this.#timer !== null) return;
+    }
     this.#settleIdle();
   }
 
@@ -167,6 +209,8 @@ export class SqliteCheckpointer {
     if (this.#failed) return;
     this.#failed = true;
     this.#running = false;
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = null;
     this.lastError = e;
     this.#settleIdle();
     this.#onFailure(e);

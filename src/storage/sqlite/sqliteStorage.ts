@@ -10,8 +10,8 @@
  * then is it durable; groups commit one after another in the order they were sent, so what is
  * durable is always a prefix of what was asked. While a group commits, the next one collects
  * every call made meanwhile (at most `maxGroupsInFlight` groups are committing at once).
- * WAL checkpoints run on a third thread (sqliteCheckpointer.ts), poked after each commit, so no
- * COMMIT waits for one; the WAL stays bounded (`walLimitBytes`).
+ * WAL checkpoints run on a third thread (sqliteCheckpointer.ts), poked after each commit (at most
+ * one pass a second), so no COMMIT waits for one; the WAL stays bounded (`walLimitBytes`).
  *
  * Reads run on the main connection, outside any transaction: each sees the latest committed
  * group (WAL readers never wait for the writer) and nothing uncommitted. A call resolved is
@@ -482,8 +482,10 @@ export interface SqliteStorageOptions {
    * kept as the baseline of `npm run bench:durable`, target `sqlite-ckpt-commit`).
    */
   readonly checkpoints?: 'thread' | 'commit';
-  /** With the checkpointer thread: past this many WAL bytes a pass ends with a RESTART checkpoint (default 64 MiB). */
+  /** With the checkpointer thread: past this many WAL bytes the writer runs a RESTART checkpoint between two groups (default 64 MiB). */
   readonly walLimitBytes?: number;
+  /** With the checkpointer thread: the least time between two passes' starts, ms (default 1,000; 0: one after every group, as tests use). */
+  readonly checkpointIntervalMs?: number;
 }
 
 /** Storage over one SQLite database (see openDatabase.ts); writes are committed off the event loop. */
@@ -574,7 +576,7 @@ export class SqliteStorage implements Storage {
       const writer = new SqliteWriterThread(path, this.keysPath, { setBased: options.setBased ?? true, ...(onThread ? { walAutocheckpoint: 0, walSizeLimitBytes: walLimitBytes } : {}) });
       this.committer = writer;
       // A checkpointer that dies costs WAL size, never data: the writer checkpoints on commit again.
-      if (onThread) this.checkpointer = new SqliteCheckpointer(path, this.keysPath, { walLimitBytes, restart: (schemas) => writer.restartWal(schemas), onFailure: () => writer.checkpointOnCommit(1000) });
+      if (onThread) this.checkpointer = new SqliteCheckpointer(path, this.keysPath, { walLimitBytes, ...(options.checkpointIntervalMs === undefined ? {} : { intervalMs: options.checkpointIntervalMs }), restart: (schemas) => writer.restartWal(schemas), onFailure: () => writer.checkpointOnCommit(1000) });
     }
   }
 
