@@ -196,6 +196,9 @@ interface Measured {
   readonly join10kS: number | null;
   readonly joined: number;
   readonly joinFailed: number;
+  /** CPU seconds over the join storm (first join sent → last welcome): the server's, and all client processes' together. */
+  readonly joinServerCpuS: number;
+  readonly joinClientCpuS: number;
   readonly participantShare: number;
   readonly displayShare: number;
   readonly worstParticipant: number;
@@ -273,7 +276,10 @@ async function measure(target: 'attune' | 'ws', sc: Scenario, pulseBytes: number
     log(`${target}: ${d.reduce((a, x) => a + x.ok, 0)} displays and probes in${observer ? ' (the observer process)' : ''}${d.some((x) => x.failed) ? ` (${d.reduce((a, x) => a + x.failed, 0)} failed)` : ''}; ${sc.spaces * sc.perSpace} participants joining from ${W} processes…`);
     // Before the participants join, after full collections (the probe): the baseline of the memory rows.
     const mem0 = await server.memory();
+    const joinCpu0 = [cpuSeconds(server.pid), ...workers.map((w) => cpuSeconds(w.pid))];
     const joins = await all<{ firstSentAt: number; welcomes: number[]; failed: number }>('joined', { cmd: 'join' });
+    const joinCpu1 = [cpuSeconds(server.pid), ...workers.map((w) => cpuSeconds(w.pid))];
+    const joinCpu = joinCpu1.map((c, i) => c - (joinCpu0[i] as number));
     const first = Math.min(...joins.map((j) => j.firstSentAt));
     const welcomes = joins.flatMap((j) => j.welcomes).sort((a, b) => a - b);
     const joinAllS = welcomes.length ? ((welcomes.at(-1) as number) - first) / 1000 : Number.NaN;
@@ -333,6 +339,8 @@ async function measure(target: 'attune' | 'ws', sc: Scenario, pulseBytes: number
       join10kS,
       joined: welcomes.length,
       joinFailed,
+      joinServerCpuS: joinCpu[0] as number,
+      joinClientCpuS: joinCpu.slice(1).reduce((a, x) => a + x, 0),
       participantShare: rs.reduce((a, r) => a + r.participantPulses, 0) / Math.max(1, pClients * pExpected),
       displayShare: rs.reduce((a, r) => a + r.displayPulses, 0) / Math.max(1, dClients * dExpected),
       worstParticipant: pPer.length ? Math.min(...pPer) / pExpected : Number.NaN,
@@ -380,6 +388,7 @@ function report(sc: Scenario, rows: Measured[]): void {
   console.log(`|---|${rows.map(() => '---:|').join('')}${a && w ? '---:|' : ''}---|`);
   const line = (name: string, f: (r: Measured) => string, aim: string, r?: (m: Measured) => number) => console.log(`| ${name} | ${rows.map(f).join(' | ')} |${a && w ? ` ${r ? ratio(r(a), r(w)) : ''} |` : ''} ${aim} |`);
   line(`join: all ${n.toLocaleString('en')} (first sent → last welcome)`, (r) => `${r.joinAllS.toFixed(2)} s${r.joinFailed ? ` (${r.joinFailed} failed)` : ''}`, n >= 10_000 ? '' : '', (m) => m.joinAllS);
+  line('join: CPU over the joins, server / all client processes (core-seconds; server µs per join)', (r) => `${r.joinServerCpuS.toFixed(2)} / ${r.joinClientCpuS.toFixed(2)} s (${((r.joinServerCpuS * 1e6) / Math.max(1, r.joined)).toFixed(0)} µs)`, '', (m) => m.joinServerCpuS);
   if (n >= 10_000) line('join: first 10,000', (r) => (r.join10kS !== null ? `${r.join10kS.toFixed(2)} s` : '—'), '≤ 3 s', (m) => m.join10kS ?? Number.NaN);
   line('participant pulses arrived', (r) => pct(r.participantShare), '≥ 99.9 %');
   line('display pulses arrived', (r) => pct(r.displayShare), '≥ 99.5 %');
