@@ -142,9 +142,11 @@ const LIMITS = fileLimits();
 /** Forks a Node script with IPC, raising its file limit to the hard limit when the soft one is lower. */
 function forkNode(script: string, args: string[]): ChildProcess {
   const raise = LIMITS.hard > LIMITS.soft && Number.isFinite(LIMITS.hard);
+  // CADENCE_CLIENT_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", profiles the client processes.
+  const nodeArgs = (process.env.CADENCE_CLIENT_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const child = raise
-    ? spawn('sh', ['-c', `ulimit -n ${LIMITS.hard} && exec "$0" "$@"`, process.execPath, script, ...args], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
-    : fork(script, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    ? spawn('sh', ['-c', `ulimit -n ${LIMITS.hard} && exec "$0" "$@"`, process.execPath, ...nodeArgs, script, ...args], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+    : fork(script, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [...process.execArgv, ...nodeArgs] });
   children.add(child);
   child.on('exit', () => children.delete(child));
   return child;
@@ -170,10 +172,10 @@ function nextMessage<T>(child: ChildProcess, ev: string, timeoutMs = 600_000): P
 }
 
 /** CPU seconds (user + system) a process has used, from /proc (Linux). */
-function cpuSeconds(pid: number | undefined): number {
+function cpuSeconds(pid: number | undefined, file = `/proc/${pid}/stat`): number {
   if (pid === undefined) return Number.NaN;
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(file, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
   } catch {
@@ -199,6 +201,11 @@ interface Measured {
   readonly join10kS: number | null;
   readonly joined: number;
   readonly joinFailed: number;
+  /** CPU seconds over the join storm (first join sent → last welcome): the server's, and all client processes' together. */
+  readonly joinServerCpuS: number;
+  /** Of joinServerCpuS, the server's main thread (the event loop). */
+  readonly joinServerMainCpuS: number;
+  readonly joinClientCpuS: number;
   readonly participantShare: number;
   readonly displayShare: number;
   readonly worstParticipant: number;
@@ -276,7 +283,11 @@ async function measure(target: Target, sc: Scenario, pulseBytes: number): Promis
     log(`${target}: ${d.reduce((a, x) => a + x.ok, 0)} displays and probes in${observer ? ' (the observer process)' : ''}${d.some((x) => x.failed) ? ` (${d.reduce((a, x) => a + x.failed, 0)} failed)` : ''}; ${sc.spaces * sc.perSpace} participants joining from ${W} processes…`);
     // Before the participants join, after full collections (the probe): the baseline of the memory rows.
     const mem0 = await server.memory();
+    // The server's main thread apart: the rest of its CPU is its other threads' (attune's SQLite writer, libuv's pool).
+    const joinCpuOf = () => [cpuSeconds(server.pid), cpuSeconds(server.pid, `/proc/${server.pid}/task/${server.pid}/stat`), ...workers.map((w) => cpuSeconds(w.pid))];
+    const joinCpu0 = joinCpuOf();
     const joins = await all<{ firstSentAt: number; welcomes: number[]; failed: number }>('joined', { cmd: 'join' });
+    const joinCpu = joinCpuOf().map((c, i) => c - (joinCpu0[i] as number));
     const first = Math.min(...joins.map((j) => j.firstSentAt));
     const welcomes = joins.flatMap((j) => j.welcomes).sort((a, b) => a - b);
     const joinAllS = welcomes.length ? ((welcomes.at(-1) as number) - first) / 1000 : Number.NaN;
@@ -336,6 +347,9 @@ async function measure(target: Target, sc: Scenario, pulseBytes: number): Promis
       join10kS,
       joined: welcomes.length,
       joinFailed,
+      joinServerCpuS: joinCpu[0] as number,
+      joinServerMainCpuS: joinCpu[1] as number,
+      joinClientCpuS: joinCpu.slice(2).reduce((a, x) => a + x, 0),
       participantShare: rs.reduce((a, r) => a + r.participantPulses, 0) / Math.max(1, pClients * pExpected),
       displayShare: rs.reduce((a, r) => a + r.displayPulses, 0) / Math.max(1, dClients * dExpected),
       worstParticipant: pPer.length ? Math.min(...pPer) / pExpected : Number.NaN,
@@ -383,6 +397,7 @@ function report(sc: Scenario, rows: Measured[]): void {
   console.log(`|---|${rows.map(() => '---:|').join('')}${a && w ? '---:|' : ''}---|`);
   const line = (name: string, f: (r: Measured) => string, aim: string, r?: (m: Measured) => number) => console.log(`| ${name} | ${rows.map(f).join(' | ')} |${a && w ? ` ${r ? ratio(r(a), r(w)) : ''} |` : ''} ${aim} |`);
   line(`join: all ${n.toLocaleString('en')} (first sent → last welcome)`, (r) => `${r.joinAllS.toFixed(2)} s${r.joinFailed ? ` (${r.joinFailed} failed)` : ''}`, n >= 10_000 ? '' : '', (m) => m.joinAllS);
+  line('join: CPU over the joins, server (its main thread) / all client processes, core-seconds; server µs per join', (r) => `${r.joinServerCpuS.toFixed(2)} (${r.joinServerMainCpuS.toFixed(2)}) / ${r.joinClientCpuS.toFixed(2)} s; ${((r.joinServerCpuS * 1e6) / Math.max(1, r.joined)).toFixed(0)} µs`, '', (m) => m.joinServerCpuS);
   if (n >= 10_000) line('join: first 10,000', (r) => (r.join10kS !== null ? `${r.join10kS.toFixed(2)} s` : '—'), '≤ 3 s', (m) => m.join10kS ?? Number.NaN);
   line('participant pulses arrived', (r) => pct(r.participantShare), '≥ 99.9 %');
   line('display pulses arrived', (r) => pct(r.displayShare), '≥ 99.5 %');

@@ -101,4 +101,7 @@ process.on('message', (m: { cmd?: string; snapshot?: string; smaps?: string }) =
     process.send?.({ ev: 'mem', ...reading, snapshot } satisfies MemoryReading);
   })();
 });
+// The IPC channel must not keep the server alive: once it has stopped (SIGTERM) it exits as it
+// would without the probe, instead of lingering until the bench kills it (losing --cpu-prof files).
+process.channel?.unref();
 if (!gc) process.stderr.write('memoryProbe: run with --expose-gc, or the readings include garbage\n');

@@ -29,6 +29,7 @@ import { checkSpaceName } from '../core/spaceName.ts';
 import { checkGroupNames } from '../core/groups/groupNames.ts';
 import type { Bus } from '../bus/port.ts';
 import type { ParticipantRecord, PulsePoint, SpaceEventRecord, SpaceRecord, Storage } from '../storage/port.ts';
+import { secureRandomBytes } from '../storage/secureRandom.ts';
 import { CONSENT_PURPOSES, type ConsentPurpose, consentDocument, STORY_CONSENT_PURPOSES, storyConsentDocument } from '../core/consent.ts';
 import type { Cancel, Scheduler } from './scheduler.ts';
 import { checkSpaceTemplate } from '../core/templates/spaceTemplateFields.ts';
@@ -72,8 +73,8 @@ export function hashPulse(bytes: string): string {
  * `attune … --token X` (and to any CLI that parses its arguments), which 1 in 64 would.
  */
 export const noLeadingDash = (s: string): string => (s.startsWith('-') ? `_${s.slice(1)}` : s);
-const newToken = () => noLeadingDash(randomBytes(32).toString('base64url'));
-const newId = () => noLeadingDash(randomBytes(12).toString('base64url'));
+const newToken = () => noLeadingDash(secureRandomBytes(32).toString('base64url'));
+const newId = () => noLeadingDash(secureRandomBytes(12).toString('base64url'));
 function newCode(): string {
   let s = '';
   for (let i = 0; i < CODE_LENGTH; i++) s += CODE_ALPHABET[randomInt(CODE_ALPHABET.length)];

@@ -7,7 +7,8 @@
  *
  * Storage-side only (node:crypto): core never sees a key.
  */
-import { createCipheriv, createDecipheriv, createSecretKey, type KeyObject, randomBytes, randomFillSync } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createSecretKey, type KeyObject } from 'node:crypto';
+import { secureRandomBytes } from './secureRandom.ts';
 
 // A raw key handed to createCipheriv is re-validated and wrapped as a KeyObject on every call
 // (≈ 4 % of the server's time at 19,000 participants tapping). An adapter that keeps keys in
@@ -24,24 +25,14 @@ function keyObjectOf(key: Uint8Array | KeyObject): KeyObject {
   return k;
 }
 
-// IVs from the CSPRNG, 12 bytes each, drawn 4 KiB at a time (one syscall for 341 seals). Each
-// IV is used once: the pool advances past it before the next draw.
+// IVs from the CSPRNG (12 bytes each, from the shared 4-KiB pool: one syscall per ≈ 340 seals).
+// Each IV is used once: the pool hands a byte out once.
 const IV = 12;
-const pool = Buffer.alloc(IV * 341);
-let poolAt = pool.length;
-function nextIv(): Buffer {
-  if (poolAt + IV > pool.length) {
-    randomFillSync(pool);
-    poolAt = 0;
-  }
-  const iv = Buffer.from(pool.subarray(poolAt, poolAt + IV));
-  poolAt += IV;
-  return iv;
-}
+const nextIv = (): Buffer => secureRandomBytes(IV);
 
 /** A new 256-bit participant key. */
 export function newParticipantKey(): Uint8Array {
-  return new Uint8Array(randomBytes(32));
+  return new Uint8Array(secureRandomBytes(32));
 }
 
 /**
