@@ -178,6 +178,21 @@ describe('HTTP hardening', () => {
     expect((await app.request('/api/spaces', { method: 'POST', headers: { 'content-type': 'Application/JSON; charset=utf-8' }, body })).status).toBe(201);
   });
 
+  it('[H1] every JSON body is read one way: 415 without the JSON content type, 400 naming the shape for bad JSON', async () => {
+    const made = await post('/api/spaces', { name: 'links' });
+    const { code, stewardToken } = (await made.json()) as { code: string; stewardToken: string };
+    const auth = { authorization: `Bearer ${stewardToken}` };
+    const plain = await app.request(`/api/spaces/${code}/links`, { method: 'POST', headers: { ...auth, 'content-type': 'text/plain' }, body: JSON.stringify({ with: 'ABCDEF' }) });
+    expect(plain.status).toBe(415);
+    expect((await errorOf(plain)).code).toBe('UNSUPPORTED_MEDIA_TYPE');
+    const bad = await app.request(`/api/spaces/${code}/links`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: '{"with":' });
+    expect(bad.status).toBe(400);
+    expect((await errorOf(bad)).message).toBe('body must be JSON: {"with": "CODE", "agree"?: bool}');
+    const space = await app.request('/api/spaces', { method: 'POST', headers: { 'content-type': 'application/json' }, body: 'nope' });
+    expect(space.status).toBe(400);
+    expect((await errorOf(space)).message).toMatch(/^body must be JSON: \{"name"/);
+  });
+
   it('[H1] names count user-perceived characters and refuse control and bidi characters', async () => {
     expect((await post('/api/spaces', { name: '🎉'.repeat(80) })).status).toBe(201);
     const long = await post('/api/spaces', { name: '🎉'.repeat(81) });

@@ -23,7 +23,7 @@ import type { SpaceHost } from '../space/spaceHost.ts';
 import type { SeriesRelease } from '../space/privacyDesk.ts';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { bearer } from './request.ts';
+import { bearer, readJsonBody } from './request.ts';
 
 /** A published DP series release as the compare view serves it (H6, H15). */
 export type ReleasedSeries = Pick<SeriesRelease, 'n' | 'at' | 'params' | 'rho' | 'sigma' | 'points'>;
@@ -202,13 +202,9 @@ export function createApp(o: AppOptions): Hono {
     const now = clock();
     // H1: only created spaces spend the quota; a refused request is checked but not charged.
     if (!creates.allows(address, now)) return errorResponse(c, 'RATE_LIMITED', `at most ${createsPerHour} spaces per hour from one address`, creates.msUntilToken(address, now));
-    let body: unknown;
-    try {
-      body = await c.req.json();
-    } catch {
-      return errorResponse(c, 'BAD_REQUEST', 'body must be JSON: {"name": "...", "capacity"?: n, "ttlSeconds"?: n}');
-    }
-    const parsed = v.safeParse(CreateSpaceSchema, body);
+    const read = await readJsonBody(c, '{"name": "...", "capacity"?: n, "ttlSeconds"?: n}');
+    if (read instanceof Response) return read;
+    const parsed = v.safeParse(CreateSpaceSchema, read.body);
     if (!parsed.success) {
       const i = parsed.issues[0];
       const path = i?.path?.map((p) => String(p.key)).join('.');
@@ -287,13 +283,9 @@ export function createApp(o: AppOptions): Hono {
   app.post('/api/spaces/:code/links', async (c) => {
     const s = await withSpace(c);
     if (s instanceof Response) return s;
-    let body: unknown;
-    try {
-      body = await c.req.json();
-    } catch {
-      return errorResponse(c, 'BAD_REQUEST', 'body must be JSON: {"with": "CODE", "agree"?: bool}');
-    }
-    const parsed = v.safeParse(LinkSchema, body);
+    const read = await readJsonBody(c, '{"with": "CODE", "agree"?: bool}');
+    if (read instanceof Response) return read;
+    const parsed = v.safeParse(LinkSchema, read.body);
     if (!parsed.success) return errorResponse(c, 'BAD_REQUEST', parsed.issues[0]?.message ?? 'invalid body');
     const r = await svc.link(c.req.param('code'), bearer(c), parsed.output.with, parsed.output.agree);
     if (!r.ok) return errorResponse(c, r.code, r.message);

@@ -23,7 +23,7 @@ import { FEEDBACK_MODES, type FeedbackMode } from '../core/policy/actions.ts';
 import { checkPolicy } from '../core/policy/checkPolicy.ts';
 import type { SpaceHost } from '../space/spaceHost.ts';
 import type { SpaceRecord } from '../storage/port.ts';
-import { bearer } from './request.ts';
+import { bearer, readJsonBody } from './request.ts';
 
 /** What the routes need. */
 export interface CouncilRoutesOptions {
@@ -40,14 +40,11 @@ function problem(c: Context, code: ErrorCode, message: string, position?: { star
 }
 
 async function jsonBody(c: Context): Promise<Record<string, unknown> | Response> {
-  if (!/^application\/json\s*(?:;|$)/i.test(c.req.header('content-type') ?? '')) return problem(c, 'UNSUPPORTED_MEDIA_TYPE', 'send the body as Content-Type: application/json');
-  try {
-    const b = (await c.req.json()) as unknown;
-    if (typeof b !== 'object' || b === null || Array.isArray(b)) return problem(c, 'BAD_REQUEST', 'body must be a JSON object');
-    return b as Record<string, unknown>;
-  } catch {
-    return problem(c, 'BAD_REQUEST', 'body must be JSON');
-  }
+  const read = await readJsonBody(c);
+  if (read instanceof Response) return read;
+  const b = read.body;
+  if (typeof b !== 'object' || b === null || Array.isArray(b)) return problem(c, 'BAD_REQUEST', 'body must be a JSON object');
+  return b as Record<string, unknown>;
 }
 
 /** The council routes, built with the app's space lookup (which spends the join-guess budget, W13). */

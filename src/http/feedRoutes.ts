@@ -28,7 +28,7 @@ import { WEBHOOK_EVENTS, type WebhookBook } from '../feeds/webhooks/webhookBook.
 import type { SpaceHost } from '../space/spaceHost.ts';
 import type { SpaceRecord } from '../storage/port.ts';
 import { errorResponse } from './app.ts';
-import { bearer } from './request.ts';
+import { bearer, readJsonBody } from './request.ts';
 
 /** What the routes need. */
 export interface FeedRoutesOptions {
@@ -65,18 +65,8 @@ const WebhookBody = v.strictObject({
   events: v.optional(v.pipe(v.array(v.picklist(WEBHOOK_EVENTS)), v.maxLength(WEBHOOK_EVENTS.length))),
 });
 
-async function json(c: Context): Promise<unknown> {
-  if (!/^application\/json\s*(?:;|$)/i.test(c.req.header('content-type') ?? '')) return Symbol.for('unsupported');
-  try {
-    return await c.req.json();
-  } catch {
-    return Symbol.for('bad');
-  }
-}
-
-function bodyError(c: Context, body: unknown, issues?: readonly v.BaseIssue<unknown>[]): Response {
-  if (body === Symbol.for('unsupported')) return errorResponse(c, 'UNSUPPORTED_MEDIA_TYPE', 'send the body as Content-Type: application/json');
-  if (body === Symbol.for('bad')) return errorResponse(c, 'BAD_REQUEST', 'body must be JSON');
+/** A body that read as JSON but does not fit: the first issue, coded. */
+function bodyError(c: Context, issues?: readonly v.BaseIssue<unknown>[]): Response {
   return errorResponse(c, 'BAD_REQUEST', issues?.[0]?.message ?? 'invalid body');
 }
 
@@ -142,9 +132,11 @@ export function createFeedRoutes(o: FeedRoutesOptions): (withSpace: SpaceLookup)
       const s = await steward(c);
       if (s instanceof Response) return s;
       if (s.status !== 'open') return errorResponse(c, 'SPACE_CLOSED', 'this space has closed');
-      const body = await json(c);
+      const read = await readJsonBody(c);
+      if (read instanceof Response) return read;
+      const body = read.body;
       const parsed = v.safeParse(ModeBody, body);
-      if (!parsed.success || !isDisplayMode(parsed.output.mode)) return bodyError(c, body, parsed.issues);
+      if (!parsed.success || !isDisplayMode(parsed.output.mode)) return bodyError(c, parsed.issues);
       // A governance act (issue 15, SPEC Q9): on the public log first, then in the released view;
       // the book hears of it from the host once applied (server/feeds.ts).
       const r = await o.host.setDisplayMode(s.code, bearer(c), parsed.output.mode);
@@ -163,9 +155,11 @@ export function createFeedRoutes(o: FeedRoutesOptions): (withSpace: SpaceLookup)
       const s = await steward(c);
       if (s instanceof Response) return s;
       if (!o.osc) return errorResponse(c, 'NOT_FOUND', 'this server has no OSC feed');
-      const body = await json(c);
+      const read = await readJsonBody(c);
+      if (read instanceof Response) return read;
+      const body = read.body;
       const parsed = v.safeParse(OscBody, body);
-      if (!parsed.success) return bodyError(c, body, parsed.issues);
+      if (!parsed.success) return bodyError(c, parsed.issues);
       const targets: OscTarget[] = [];
       for (const spec of parsed.output.targets) {
         const t = parseOscTarget(spec);
@@ -187,9 +181,11 @@ export function createFeedRoutes(o: FeedRoutesOptions): (withSpace: SpaceLookup)
       const s = await steward(c);
       if (s instanceof Response) return s;
       if (!o.embeds) return errorResponse(c, 'NOT_FOUND', 'this server has no embed settings');
-      const body = await json(c);
+      const read = await readJsonBody(c);
+      if (read instanceof Response) return read;
+      const body = read.body;
       const parsed = v.safeParse(EmbedBody, body);
-      if (!parsed.success) return bodyError(c, body, parsed.issues);
+      if (!parsed.success) return bodyError(c, parsed.issues);
       const bad = checkOrigins(parsed.output.origins);
       if (bad) return errorResponse(c, 'BAD_REQUEST', bad);
       const r = await o.settings.setFrameAncestors(s, parsed.output.origins);
@@ -208,9 +204,11 @@ export function createFeedRoutes(o: FeedRoutesOptions): (withSpace: SpaceLookup)
       const s = await steward(c);
       if (s instanceof Response) return s;
       if (!o.webhooks) return errorResponse(c, 'NOT_FOUND', 'this server sends no webhooks');
-      const body = await json(c);
+      const read = await readJsonBody(c);
+      if (read instanceof Response) return read;
+      const body = read.body;
       const parsed = v.safeParse(WebhookBody, body);
-      if (!parsed.success) return bodyError(c, body, parsed.issues);
+      if (!parsed.success) return bodyError(c, parsed.issues);
       const r = await o.settings.addWebhook(s, parsed.output.url, parsed.output.events);
       if (!r.ok) return errorResponse(c, r.code, r.message);
       return c.json(r.value, 201);

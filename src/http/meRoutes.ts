@@ -18,6 +18,7 @@ import * as v from 'valibot';
 import { CONSENT_PURPOSES, CONSENT_TEXT, STORY_CONSENT_PURPOSES, STORY_CONSENT_TEXT, STORY_CONSENT_WHEN } from '../core/consent.ts';
 import type { SpaceHost } from '../space/spaceHost.ts';
 import { errorResponse } from './app.ts';
+import { readJsonBody } from './request.ts';
 
 const ConsentBody = v.strictObject({
   version: v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/, 'version must be the consent text’s SHA-256')),
@@ -50,13 +51,9 @@ export function createMeRoutes(o: { readonly host: SpaceHost; readonly toEmotion
   });
 
   app.post('/api/me/consent', async (c) => {
-    let body: unknown;
-    try {
-      body = await c.req.json();
-    } catch {
-      return errorResponse(c, 'BAD_REQUEST', 'body must be JSON');
-    }
-    const parsed = v.safeParse(ConsentBody, body);
+    const read = await readJsonBody(c, '{"version": "…", "purpose"?: "pulse" | "stories"}');
+    if (read instanceof Response) return read;
+    const parsed = v.safeParse(ConsentBody, read.body);
     if (!parsed.success) return errorResponse(c, 'BAD_REQUEST', parsed.issues[0]?.message ?? 'invalid body');
     const r = await o.host.consentAgain(tokenOf(c.req.header('authorization')), parsed.output.version, parsed.output.purpose ?? 'pulse');
     if (!r.ok) return errorResponse(c, r.code, r.message);

@@ -180,6 +180,12 @@ export interface ServerDeps {
   readonly logger?: Logger;
   /** The consent text's version (V1; default the SHA-256 of src/core/consent.ts's document) — tests stand in an upgraded text. */
   readonly consentVersion?: string;
+  /**
+   * Called once a governance act's entry is durable on the public log, before the act takes
+   * effect (SPEC M5, K12): a failure point for tests. `attune serve` sets it only from
+   * ATTUNE_CRASH_AFTER_LOG=TYPE (the process then kills itself as kill -9 would); never in production.
+   */
+  readonly afterLogged?: (type: string) => void;
 }
 
 /** A running server. */
@@ -349,12 +355,8 @@ export async function createServer(config: ServerConfig = {}, deps: ServerDeps =
       ...(config.displayHz !== undefined ? { displayHz: config.displayHz } : {}),
     };
     const analyseText = deps.analyseText ?? (config.text === false ? undefined : analyzeText);
-    // A failure point for tests at the process level (SPEC K12): with ATTUNE_CRASH_AFTER_LOG=TYPE
-    // the process kills itself (SIGKILL, as kill -9) once an entry of that type is durable on the
-    // public log and before its act takes effect. Never set in production.
-    const crashAfter = process.env.ATTUNE_CRASH_AFTER_LOG;
     const host = new SpaceHost({
-      ...(crashAfter ? { afterLogged: (type: string) => type === crashAfter && process.kill(process.pid, 'SIGKILL') } : {}),
+      ...(deps.afterLogged ? { afterLogged: deps.afterLogged } : {}),
       storage: hostStorage,
       bus,
       ...(cluster ? { cluster: cluster.hooks } : {}),

@@ -147,7 +147,7 @@ export interface SpaceHostOptions {
   readonly cluster?: ClusterHooks;
   /**
    * Called once an act's log entry is durable, before the act takes effect (its type): a failure
-   * point at the process level for tests (`ATTUNE_CRASH_AFTER_LOG`, src/server/createServer.ts).
+   * point at the process level for tests (`ATTUNE_CRASH_AFTER_LOG`, src/cli/commands/serve.ts, through `ServerDeps.afterLogged`).
    */
   readonly afterLogged?: (type: string) => void;
 }

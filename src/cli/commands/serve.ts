@@ -271,7 +271,13 @@ export const command: Command = {
         ...(clusterUrl ? { cluster: { nats: clusterUrl, nodeId, name: clusterName } } : {}),
         ...(drainSeconds ? { drainMs: drainSeconds * 1000 } : {}),
         ...(metricsToken !== undefined ? { metricsToken } : {}),
-      }, { logger });
+      }, {
+        logger,
+        // A failure point for tests at the process level (SPEC K12): with ATTUNE_CRASH_AFTER_LOG=TYPE
+        // the process kills itself (SIGKILL, as kill -9) once an entry of that type is durable on
+        // the public log and before its act takes effect. Never set in production.
+        ...(io.env.ATTUNE_CRASH_AFTER_LOG ? { afterLogged: crashAfterLog(io.env.ATTUNE_CRASH_AFTER_LOG) } : {}),
+      });
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
       if (err.code === 'EADDRINUSE') {
@@ -329,3 +335,10 @@ export const command: Command = {
     return 0;
   },
 };
+
+/** The ATTUNE_CRASH_AFTER_LOG failure point: SIGKILL this process after an entry of `type` is logged. */
+function crashAfterLog(type: string): (logged: string) => void {
+  return (logged) => {
+    if (logged === type) process.kill(process.pid, 'SIGKILL');
+  };
+}
