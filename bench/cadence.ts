@@ -25,7 +25,7 @@
  * Other flags: --seconds S, --tap-every S (10), --probe-group K (1), --probe-every MS (500),
  * --workers W, --join-concurrency C (joins in flight over all client processes, 400), --warmup S, --participant-hz N (2),
  * --display-hz N (20), --client-nice N (10: the client processes run at this lower priority so the
- * load generator does not starve the server it measures; the same for both targets), --targets attune,ws, --attune-root DIR (run the server of another checkout,
+ * load generator does not starve the server it measures; the same for both targets), --targets attune,ws (also attune-v8: attune without `attune serve`'s default Node flags, src/cli/nodeFlags.ts — the A/B of those flags in one run), --attune-root DIR (run the server of another checkout,
  * e.g. an exported older commit, for an A/B), --observer true|false (true: every space's displays
  * and probes in one process of their own, apart from the participants' load generators, as a
  * venue's screen is apart from the phones). Every flag can also be set as CADENCE_<FLAG>
@@ -109,7 +109,10 @@ const observer = (flag('observer') ?? 'true') !== 'false';
 // (511) so that the kernel's accept queue never overflows (a dropped SYN costs a 1 s retransmit,
 // which would time the kernel, not the server).
 const joinConcurrency = Math.max(1, Math.round(num('join-concurrency', 400)));
-const targets = (flag('targets') ?? 'attune,ws').split(',').map((s) => s.trim()) as ('attune' | 'ws')[];
+/** `attune-v8`: attune with V8's own young-generation sizing instead of `attune serve`'s default flags (src/cli/nodeFlags.ts), for their A/B in one run. */
+type Target = 'attune' | 'attune-v8' | 'ws';
+const targets = (flag('targets') ?? 'attune,ws').split(',').map((s) => s.trim()) as Target[];
+const targetLabel = (t: string): string => (t === 'attune' ? 'attune' : t === 'attune-v8' ? 'attune, V8’s default flags' : 'plain ws (same bytes)');
 
 const log = (s: string): void => {
   process.stderr.write(`[cadence ${new Date().toISOString().slice(11, 19)}] ${s}\n`);
@@ -181,12 +184,12 @@ function cpuSeconds(pid: number | undefined, file = `/proc/${pid}/stat`): number
 }
 
 /** A probed server (bench/support/probedServers.ts): memory readings after full collections, for the memory rows. */
-async function startServer(target: 'attune' | 'ws', sc: Scenario, pulseBytes: number): Promise<ProbedServer> {
+async function startServer(target: Target, sc: Scenario, pulseBytes: number): Promise<ProbedServer> {
   // CADENCE_SERVER_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", profiles the server alone.
   const nodeArgs = (process.env.CADENCE_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const raise = LIMITS.hard > LIMITS.soft && Number.isFinite(LIMITS.hard);
   const attuneRoot = flag('attune-root');
-  const server = await startProbedServer(target, { spaces: sc.spaces, capacity: sc.perSpace + probeGroup + 10, participantHz, displayHz, pulseBytes, nodeArgs, ...(raise ? { fileLimit: LIMITS.hard } : {}), ...(attuneRoot ? { attuneRoot } : {}) });
+  const server = await startProbedServer(target === 'ws' ? 'ws' : 'attune', { serveNodeFlags: target !== 'attune-v8', spaces: sc.spaces, capacity: sc.perSpace + probeGroup + 10, participantHz, displayHz, pulseBytes, nodeArgs, ...(raise ? { fileLimit: LIMITS.hard } : {}), ...(attuneRoot ? { attuneRoot } : {}) });
   return server;
 }
 
@@ -239,7 +242,7 @@ function workerCount(sc: Scenario): number {
   return w;
 }
 
-async function measure(target: 'attune' | 'ws', sc: Scenario, pulseBytes: number): Promise<Measured> {
+async function measure(target: Target, sc: Scenario, pulseBytes: number): Promise<Measured> {
   const total = sc.spaces * (sc.perSpace + sc.displaysPerSpace + probeGroup);
   if (total > LIMITS.soft - 500) throw new Error(`${total} sockets on one server exceeds its file limit (${LIMITS.soft} open files per process)`);
   const server = await startServer(target, sc, pulseBytes);
@@ -389,7 +392,7 @@ function report(sc: Scenario, rows: Measured[]): void {
   console.log(`\n## ${sc.spaces} space${sc.spaces === 1 ? '' : 's'} × ${sc.perSpace.toLocaleString('en')} participants + ${sc.displaysPerSpace} display${sc.displaysPerSpace === 1 ? '' : 's'} each, ${sc.seconds} s window, taps every ${tapEveryMs / 1000} s (${participantHz} Hz / ${displayHz} Hz)\n`);
   const a = rows.find((r) => r.target === 'attune');
   const w = rows.find((r) => r.target === 'ws');
-  const cols = rows.map((r) => (r.target === 'attune' ? 'attune' : 'plain ws (same bytes)'));
+  const cols = rows.map((r) => targetLabel(r.target));
   console.log(`| measure | ${cols.join(' | ')} |${a && w ? ' attune / ws |' : ''} issue's aim |`);
   console.log(`|---|${rows.map(() => '---:|').join('')}${a && w ? '---:|' : ''}---|`);
   const line = (name: string, f: (r: Measured) => string, aim: string, r?: (m: Measured) => number) => console.log(`| ${name} | ${rows.map(f).join(' | ')} |${a && w ? ` ${r ? ratio(r(a), r(w)) : ''} |` : ''} ${aim} |`);
@@ -422,7 +425,7 @@ for (const sc of scenarios()) {
   for (const t of targets) {
     log(`${t}: ${sc.spaces} × ${sc.perSpace} participants, ${sc.seconds} s window`);
     const m = await measure(t, sc, bytes);
-    if (t === 'attune' && m.pulseBytes > 0) bytes = Math.round(m.pulseBytes);
+    if (t !== 'ws' && m.pulseBytes > 0) bytes = Math.round(m.pulseBytes);
     rows.push(m);
     await sleep(1000);
   }

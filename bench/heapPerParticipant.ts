@@ -27,6 +27,7 @@
  *   npm run bench:memory                                  # 5,000 participants, both targets
  *   npm run bench:memory -- --participants 10000 --top 30
  *   npm run bench:memory -- --env MALLOC_ARENA_MAX=2       # the same env for both servers
+ *   npm run bench:memory -- --targets attune,attune-v8,ws             # attune serve's default flags vs V8's own
  *   npm run bench:memory -- --node-args=--max-semi-space-size=16 --targets attune,ws
  *   npm run bench:memory -- --targets attune,before --attune-root /tmp/main-checkout --passes rss --smaps /tmp/maps
  */
@@ -70,10 +71,11 @@ const DRAIN_MS = Number(values.drain) * 1000;
 const TAP_MS = Number(values['tap-every']) * 1000;
 const TOP = Number(values.top);
 /** `before`: attune from `--attune-root` (another checkout, e.g. main before a change), for an A/B in one run. */
-type Target = 'attune' | 'ws' | 'before';
+/** `attune-v8`: attune without `attune serve`'s default Node flags (src/cli/nodeFlags.ts; `attune` has them, as `attune serve` runs). */
+type Target = 'attune' | 'attune-v8' | 'ws' | 'before';
 const targets = String(values.targets).split(',') as Target[];
 if (targets.includes('before') && !values['attune-root']) throw new Error('--targets before needs --attune-root DIR (a checkout to compare with)');
-const label = (t: Target) => (t === 'attune' ? 'attune' : t === 'ws' ? 'plain ws (same bytes)' : `attune before (${values['attune-root']})`);
+const label = (t: Target) => (t === 'attune' ? 'attune' : t === 'attune-v8' ? 'attune, V8’s default flags' : t === 'ws' ? 'plain ws (same bytes)' : `attune before (${values['attune-root']})`);
 const env = Object.fromEntries((values.env ?? []).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
 const nodeArgs = String(values['node-args']).split(' ').filter(Boolean);
 const log = (s: string) => process.stderr.write(`[memory ${new Date().toISOString().slice(11, 19)}] ${s}\n`);
@@ -172,7 +174,7 @@ let pulseBytes = values['pulse-bytes'] ? Number(values['pulse-bytes']) : 1500;
 
 async function pass(target: Target, snapshots: boolean): Promise<Pass> {
   const dir = snapshots ? mkdtempSync(join(tmpdir(), 'attune-heap-')) : null;
-  const server = await startProbedServer(target === 'ws' ? 'ws' : 'attune', { spaces: 1, capacity: N + WARM + 10, pulseBytes, env, nodeArgs, ...(target === 'before' && values['attune-root'] ? { attuneRoot: values['attune-root'] } : {}), ...(values.db ? { attuneDb: values.db } : {}) });
+  const server = await startProbedServer(target === 'ws' ? 'ws' : 'attune', { serveNodeFlags: target !== 'attune-v8', spaces: 1, capacity: N + WARM + 10, pulseBytes, env, nodeArgs, ...(target === 'before' && values['attune-root'] ? { attuneRoot: values['attune-root'] } : {}), ...(values.db ? { attuneDb: values.db } : {}) });
   const crowds: Awaited<ReturnType<typeof crowd>>[] = [];
   // One display in both readings: it notes attune's pulse size for the plain-ws server to pad to.
   const screen = await display(server);
@@ -192,7 +194,7 @@ async function pass(target: Target, snapshots: boolean): Promise<Pass> {
     await big.quiet();
     await sleep(DRAIN_MS);
     const r1 = await server.memory(dir ? join(dir, '1.heapsnapshot') : undefined, smaps?.(1));
-    if (target === 'attune' && !values['pulse-bytes'] && screen.bytes() > 0) pulseBytes = screen.bytes();
+    if (target !== 'ws' && !values['pulse-bytes'] && screen.bytes() > 0) pulseBytes = screen.bytes();
     const classes = dir && r0.snapshot && r1.snapshot ? diffPer(summariseHeapSnapshot(r0.snapshot), summariseHeapSnapshot(r1.snapshot), big.joined) : null;
     return { r0, r1, joined: big.joined, classes };
   } finally {

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // attune's launcher. The code is TypeScript run by Node ≥ 24's type stripping; when started
 // by an older Node (e.g. a system Node 20 outside npm scripts) it re-runs itself on the Node 24
-// that `npm install` put in node_modules.
+// that `npm install` put in node_modules. For `attune serve` it adds Node's flags (below).
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -18,6 +18,12 @@ if (major < 24) {
   const r = spawnSync(local, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit' });
   process.exit(r.status ?? 1);
 }
+
+// `attune serve` runs with a capped young generation unless the operator chose otherwise
+// (src/cli/nodeFlags.ts): V8 reads the flag only at start, so the launcher re-executes itself.
+const { serveRelaunchFlags } = await import('../src/cli/nodeFlags.ts');
+const add = serveRelaunchFlags(process.argv.slice(2), process.execArgv, process.env.NODE_OPTIONS ?? '', { hasIpc: process.channel !== undefined, canExec: typeof process.execve === 'function' });
+if (add.length > 0) process.execve(process.execPath, [process.execPath, ...process.execArgv, ...add, fileURLToPath(import.meta.url), ...process.argv.slice(2)], process.env);
 
 const { main } = await import('../src/cli/main.ts');
 const controller = new AbortController();

@@ -9,7 +9,7 @@
  * `env` is added to the server's environment (e.g. `MALLOC_ARENA_MAX=2`), the same for both.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MemoryReading } from './memoryProbe.ts';
@@ -44,6 +44,13 @@ export interface ProbedServerOptions {
   readonly attuneRoot?: string;
   /** attune's `--db` (default a SQLite file in a temporary directory; `:memory:` commits on the main thread, with no writer thread). */
   readonly attuneDb?: string;
+  /**
+   * attune: add the Node flags `attune serve` starts with by default (src/cli/nodeFlags.ts of the
+   * checkout run, when it has one) — bin/attune.js re-executes itself with them, but not when it
+   * has an IPC channel, as here — so the bench measures attune as it runs. `false`: V8's own
+   * defaults (the A/B of the flags). A flag of the same name in `nodeArgs` wins either way.
+   */
+  readonly serveNodeFlags?: boolean;
   /** Raise the server's open-file limit to this (sh `ulimit -n`) when above the soft limit. */
   readonly fileLimit?: number;
 }
@@ -104,7 +111,13 @@ export async function startProbedServer(target: 'attune' | 'ws', o: ProbedServer
   const dir = mkdtempSync(join(tmpdir(), 'attune-memory-'));
   const root = o.attuneRoot ?? ROOT;
   const args = ['serve', '--db', o.attuneDb ?? join(dir, 'attune.db'), '--no-build', '--port', '0', '--capacity', String(o.capacity), '--participant-hz', String(participantHz), '--display-hz', String(displayHz)];
-  const child = spawnProbed(join(root, 'bin', 'attune.js'), args, o);
+  const flagsModule = join(root, 'src', 'cli', 'nodeFlags.ts');
+  let nodeArgs = o.nodeArgs ?? [];
+  if (o.serveNodeFlags !== false && existsSync(flagsModule)) {
+    const { serveRelaunchFlags } = (await import(flagsModule)) as typeof import('../../src/cli/nodeFlags.ts');
+    nodeArgs = [...nodeArgs, ...serveRelaunchFlags(['serve'], nodeArgs, process.env.NODE_OPTIONS ?? '', { hasIpc: false, canExec: true })];
+  }
+  const child = spawnProbed(join(root, 'bin', 'attune.js'), args, { ...o, nodeArgs });
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
     const t = setTimeout(() => reject(new Error(`attune serve did not start: ${out}`)), 60_000);

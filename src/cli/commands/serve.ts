@@ -89,6 +89,10 @@ Options:
 
 Operations: GET /metrics (Prometheus; behind --metrics-token when set), /healthz (alive),
 /readyz (storage and bus — and a cluster's KV bucket — reachable, not draining). See SPEC.md §O.
+
+Node: bin/attune.js starts the server with --max-semi-space-size=16 (V8's young generation
+capped at 2 × 16 MiB instead of growing to ≈ 128 MiB under the fan-out's garbage; DEPLOY.md,
+"Memory per participant"). A --max-semi-space-size of your own in NODE_OPTIONS wins.
   -h, --help          show this help
 `;
 

@@ -1,0 +1,75 @@
+/**
+ * `attune serve`'s default Node flags (src/cli/nodeFlags.ts): which flags the launcher adds, and
+ * that a real `bin/attune.js serve` process runs with them — or with the operator's own.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { afterEach, describe, expect, it } from 'vitest';
+import { SERVE_NODE_FLAGS, serveRelaunchFlags } from '../src/cli/nodeFlags.ts';
+
+const can = { hasIpc: false, canExec: true };
+
+describe('serve relaunch flags', () => {
+  it('adds the default flags to `serve`, and only to serve (not its --help, not other commands)', () => {
+    expect(SERVE_NODE_FLAGS).toContain('--max-semi-space-size=16');
+    expect(serveRelaunchFlags(['serve'], [], '', can)).toEqual([...SERVE_NODE_FLAGS]);
+    expect(serveRelaunchFlags(['serve', '--db', ':memory:', '--port', '0'], ['--expose-gc'], '--enable-source-maps', can)).toEqual([...SERVE_NODE_FLAGS]);
+    expect(serveRelaunchFlags(['serve', '--help'], [], '', can)).toEqual([]);
+    for (const c of [[], ['space', 'list'], ['load'], ['simulate', 'serve']]) expect(serveRelaunchFlags(c, [], '', can)).toEqual([]);
+  });
+
+  it('leaves an operator’s own flag of the same name alone, in NODE_OPTIONS or on the command line, however spelt', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 256 }), fc.constantFrom('--max-semi-space-size', '--max_semi_space_size'), fc.boolean(), (mb, name, inOptions) => {
+        const flag = `${name}=${mb}`;
+        const got = inOptions ? serveRelaunchFlags(['serve'], [], `--enable-source-maps ${flag}`, can) : serveRelaunchFlags(['serve'], ['--expose-gc', flag], '', can);
+        expect(got).toEqual([]);
+      }),
+    );
+  });
+
+  it('never re-executes a process with an IPC channel (its descriptor does not survive exec) or without process.execve', () => {
+    expect(serveRelaunchFlags(['serve'], [], '', { hasIpc: true, canExec: true })).toEqual([]);
+    expect(serveRelaunchFlags(['serve'], [], '', { hasIpc: false, canExec: false })).toEqual([]);
+  });
+});
+
+const BIN = join(import.meta.dirname, '..', 'bin', 'attune.js');
+let child: ChildProcess | null = null;
+afterEach(() => {
+  child?.kill('SIGKILL');
+  child = null;
+});
+
+/** Starts `bin/attune.js serve` and resolves with the command line its process runs with once it listens (Linux: /proc). */
+function servedCommandLine(env: NodeJS.ProcessEnv): Promise<string[]> {
+  const c = spawn(process.execPath, [BIN, 'serve', '--db', ':memory:', '--port', '0', '--no-build'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ATTUNE_LOG_LEVEL: 'warn', ...env } });
+  child = c;
+  return new Promise((resolve, reject) => {
+    let out = '';
+    c.stdout?.on('data', (d: Buffer) => {
+      out += String(d);
+      if (!out.includes('attune is running at')) return;
+      resolve(readFileSync(`/proc/${c.pid}/cmdline`, 'utf8').split('\0').filter(Boolean));
+    });
+    c.stderr?.resume();
+    c.once('exit', (code) => reject(new Error(`attune serve exited (${code}): ${out}`)));
+  });
+}
+
+describe.skipIf(process.platform !== 'linux')('bin/attune.js serve', () => {
+  it('runs in the same process with the default flags before its script (re-executed, no parent left)', async () => {
+    const argv = await servedCommandLine({ NODE_OPTIONS: '' });
+    expect(argv[0]).toBe(process.execPath);
+    expect(argv.slice(1, 1 + SERVE_NODE_FLAGS.length)).toEqual([...SERVE_NODE_FLAGS]);
+    expect(argv.slice(1 + SERVE_NODE_FLAGS.length)).toEqual([BIN, 'serve', '--db', ':memory:', '--port', '0', '--no-build']);
+  }, 30_000);
+
+  it('keeps the operator’s NODE_OPTIONS choice instead of the default', async () => {
+    const argv = await servedCommandLine({ NODE_OPTIONS: '--max-semi-space-size=8' });
+    expect(argv.some((a) => a.startsWith('--max-semi-space-size'))).toBe(false);
+    expect(argv.slice(1)).toEqual([BIN, 'serve', '--db', ':memory:', '--port', '0', '--no-build']);
+  }, 30_000);
+});
