@@ -6,6 +6,8 @@
  * gets its own copy, so nothing handed out aliases the pool. (Node's `randomUUID` caches its
  * entropy the same way.)
  */
+// Here, at the top of storage/: the host (src/space: tokens, ids) and the sealing of stored inputs
+// (storage: keys, IVs) both draw from it, and core, which both may import, must not use node:crypto.
 import { randomFillSync } from 'node:crypto';
 
 const POOL = 4096;

@@ -86,6 +86,7 @@ Options:
   --log-level LEVEL   structured logs (JSON lines on stderr): fatal, error, warn, info,
                       debug, trace or silent (env ATTUNE_LOG_LEVEL, default info)
   --no-build          do not build the web app, even if it is missing or stale
+  -h, --help          show this help
 
 Operations: GET /metrics (Prometheus; behind --metrics-token when set), /healthz (alive),
 /readyz (storage and bus — and a cluster's KV bucket — reachable, not draining). See SPEC.md §O.
@@ -93,7 +94,6 @@ Operations: GET /metrics (Prometheus; behind --metrics-token when set), /healthz
 Node: bin/attune.js starts the server with --max-semi-space-size=16 (V8's young generation
 capped at 2 × 16 MiB instead of growing to ≈ 128 MiB under the fan-out's garbage; DEPLOY.md,
 "Memory per participant"). A --max-semi-space-size of your own in NODE_OPTIONS wins.
-  -h, --help          show this help
 `;
 
 function num(name: string, raw: string | undefined, lo: number, hi: number): number | undefined {

@@ -46,12 +46,10 @@ port.on('message', (m: CheckpointRequest) => {
     // otherwise leave the file behind its WAL — after an erasure (S16), the file would still
     // hold the old pages with the sealed values the erasure overwrote (secure_delete) in the WAL,
     // until some later checkpoint. Best effort: what is not copied stays durable in the WAL.
-    for (const schema of ['main', 'keys'] as const) {
-      try {
-        db.prepare(`PRAGMA ${schema}.wal_checkpoint(PASSIVE)`).get();
-      } catch {
-        /* the frames stay in the WAL */
-      }
+    try {
+      for (const schema of ['main', 'keys'] as const) pass(schema);
+    } catch {
+      /* the frames stay in the WAL */
     }
     db.close();
     port.close();

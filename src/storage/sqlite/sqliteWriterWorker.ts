@@ -19,8 +19,10 @@ const db = openDatabase(path);
 // cache re-reads those pages from the OS on every group (measured: ≈ 10 % of the writer's CPU).
 db.exec('PRAGMA cache_size = -65536');
 attachKeyStore(db, keysPath);
+/** The connection's `wal_autocheckpoint`, in pages (0: never). */
+const autocheckpoint = (pages: number) => db.exec(`PRAGMA wal_autocheckpoint = ${Math.max(0, Math.trunc(pages))}`);
 // 0 when a checkpointer thread checkpoints (sqliteCheckpointer.ts): no COMMIT then waits for one.
-if (options.walAutocheckpoint !== undefined) db.exec(`PRAGMA wal_autocheckpoint = ${Math.max(0, Math.trunc(options.walAutocheckpoint))}`);
+if (options.walAutocheckpoint !== undefined) autocheckpoint(options.walAutocheckpoint);
 // So a WAL that grew past its bound (a burst the checkpointer could not follow) shrinks back once it restarts.
 if (options.walSizeLimitBytes !== undefined) db.exec(`PRAGMA journal_size_limit = ${Math.max(0, Math.trunc(options.walSizeLimitBytes))}`);
 const writer = new SqliteWriter(db, options);
@@ -32,7 +34,7 @@ port.on('message', (m: WriterRequest) => {
     return;
   }
   if (m.kind === 'autocheckpoint') {
-    db.exec(`PRAGMA wal_autocheckpoint = ${Math.max(0, Math.trunc(m.pages))}`);
+    autocheckpoint(m.pages);
     return;
   }
   if (m.kind === 'restart') {
