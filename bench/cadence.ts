@@ -33,12 +33,12 @@
  */
 import { type ChildProcess, fork, spawn } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { availableParallelism, loadavg, setPriority } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { WorkerPlan, WorkerResult } from './support/cadenceClients.ts';
 import { LatencyHistogram } from './support/latencyHistogram.ts';
+import { cpuSeconds } from './support/procCpu.ts';
 import { type ProbedServer, startProbedServer } from './support/probedServers.ts';
 
 const FLAGS = {
@@ -169,18 +169,6 @@ function nextMessage<T>(child: ChildProcess, ev: string, timeoutMs = 600_000): P
     child.on('message', onMsg);
     child.once('exit', onExit);
   });
-}
-
-/** CPU seconds (user + system) a process has used, from /proc (Linux). */
-function cpuSeconds(pid: number | undefined, file = `/proc/${pid}/stat`): number {
-  if (pid === undefined) return Number.NaN;
-  try {
-    const stat = readFileSync(file, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
-  } catch {
-    return Number.NaN;
-  }
 }
 
 /** A probed server (bench/support/probedServers.ts): memory readings after full collections, for the memory rows. */

@@ -43,6 +43,7 @@ import type { Storage } from '../src/storage/port.ts';
 import { defaultKeyStoreUrl, PostgresStorage } from '../src/storage/postgres/postgresStorage.ts';
 import { openDatabase } from '../src/storage/sqlite/openDatabase.ts';
 import { SqliteStorage } from '../src/storage/sqlite/sqliteStorage.ts';
+import { cpuSeconds } from './support/procCpu.ts';
 
 const { values } = parseArgs({
   options: {
@@ -76,18 +77,6 @@ interface Target {
   readonly open: () => Promise<Opened>;
 }
 
-const CLK_TCK = 100;
-/** CPU seconds of a process (user + system), from /proc; NaN when unreadable. */
-function cpuOf(pid: number, file = `/proc/${pid}/stat`): number {
-  try {
-    const f = readFileSync(file, 'utf8');
-    const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
-    return (Number(rest[11]) + Number(rest[12])) / CLK_TCK;
-  } catch {
-    return Number.NaN;
-  }
-}
-
 /** CPU seconds of this process's main thread, of its SQLite writer thread and of its checkpointer thread (NaN when absent), from /proc. */
 function threadCpu(): { main: number; writer: number; checkpointer: number } {
   let writer = Number.NaN;
@@ -96,13 +85,13 @@ function threadCpu(): { main: number; writer: number; checkpointer: number } {
     for (const t of readdirSync('/proc/self/task')) {
       // Thread names are cut to 15 characters: attune-sqlite-w(riter), attune-sqlite-c(heckpointer).
       const comm = readFileSync(`/proc/self/task/${t}/comm`, 'utf8');
-      if (comm.startsWith('attune-sqlite-w')) writer = cpuOf(Number(t), `/proc/self/task/${t}/stat`);
-      if (comm.startsWith('attune-sqlite-c')) checkpointer = cpuOf(Number(t), `/proc/self/task/${t}/stat`);
+      if (comm.startsWith('attune-sqlite-w')) writer = cpuSeconds(Number(t), `/proc/self/task/${t}/stat`);
+      if (comm.startsWith('attune-sqlite-c')) checkpointer = cpuSeconds(Number(t), `/proc/self/task/${t}/stat`);
     }
   } catch {
     /* not Linux */
   }
-  return { main: cpuOf(process.pid, `/proc/self/task/${process.pid}/stat`), writer, checkpointer };
+  return { main: cpuSeconds(process.pid, `/proc/self/task/${process.pid}/stat`), writer, checkpointer };
 }
 
 async function pgSchema(): Promise<{ name: string; drop: () => Promise<void> }> {
@@ -208,7 +197,7 @@ interface Step {
 async function runTarget(t: Target): Promise<Step[]> {
   const { storage, groups, done, servers, wal } = await t.open();
   const pids = servers ? await servers() : [];
-  const dbCpu = () => pids.reduce((sum, pid) => sum + cpuOf(pid), 0);
+  const dbCpu = () => pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
   const scheduler = new RealScheduler();
   const host = new SpaceHost({ storage, bus: new LocalBus(), governance: new MemoryGovernance(), scheduler, capacity: PARTICIPANTS + 10, maxCapacity: PARTICIPANTS + 10, machine: { collective: false, release: { minCohort: 3 } } });
   await host.start();

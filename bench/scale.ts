@@ -20,7 +20,6 @@
  *   npm run bench:scale -- --sections held,failover
  *   npm run bench:scale -- --participants 30000 --nodes 3 --sections held --baseline false
  */
-import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
@@ -29,6 +28,7 @@ import { NatsKv } from '../src/bus/nats/natsKv.ts';
 import { decodeLease } from '../src/core/cluster/lease.ts';
 import { type AttuneNode, adminQuery, type ClusterEnv, clusterEnv, NATS_URL } from './support/attuneNodes.ts';
 import type { MemoryReading } from './support/memoryProbe.ts';
+import { cpuSeconds } from './support/procCpu.ts';
 import { startProbedServer } from './support/probedServers.ts';
 
 const { values } = parseArgs({
@@ -50,19 +50,6 @@ const { values } = parseArgs({
 });
 const num = (k: keyof typeof values) => Number(values[k]);
 const sections = new Set(String(values.sections).split(','));
-const TICK = 100; // clock ticks per second of /proc/<pid>/stat (getconf CLK_TCK on Linux x86_64)
-
-/** CPU seconds a process has used so far (user + system), from /proc. */
-function cpuOf(pid: number): number {
-  try {
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
-    return (Number(rest[11]) + Number(rest[12])) / TICK;
-  } catch {
-    return Number.NaN;
-  }
-}
-
 const fmt = (x: number, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : '–');
 const pct = (a: number, b: number) => (b > 0 ? `${fmt((100 * a) / b)} %` : '–');
 const log = (s: string) => process.stdout.write(`${s}\n`);
@@ -98,7 +85,7 @@ async function measureOn(
   o: Omit<Parameters<typeof runLoad>[0], 'urls'>,
 ): Promise<{ r: LoadReport; cpuS: number; wallS: number; rssPer: number; heapPer: number }> {
   // The servers' CPU over the measured window only (joins excluded).
-  const cpu = () => servers.reduce((a, n) => a + (n.alive() ? cpuOf(n.pid) : 0), 0);
+  const cpu = () => servers.reduce((a, n) => a + (n.alive() ? cpuSeconds(n.pid) : 0), 0);
   let cpu0 = Number.NaN;
   let cpu1 = Number.NaN;
   let t0 = 0;
