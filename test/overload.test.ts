@@ -63,7 +63,7 @@ describe('overload (SPEC W5b)', () => {
   it('[W5b][E1][O1] past --max-write-lag an input is refused with OVERLOADED and its seq; the socket and the pulse stay; after the backlog drains inputs are taken again and every acknowledged one is stored', async () => {
     const scheduler = new ManualScheduler(Date.now());
     const slow = slowStorage();
-    server = await createServer({ port: 0, dbPath: ':memory:', webRoot: null, minCohort: 1, maxWriteLagMs: 1000 }, { scheduler, storage: slow.storage });
+    server = await createServer({ port: 0, dbPath: ':memory:', webRoot: null, minCohort: 1, maxWriteLagMs: 1000 }, { scheduler, storage: slow.storage, writeClock: () => scheduler.now() });
     const made = (await (await fetch(`${server.url}/api/spaces`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'slow' }) })).json()) as { code: string; id: string };
     const ws = `${server.url.replace('http', 'ws')}/ws`;
     const p = await connect(ws);
@@ -116,7 +116,7 @@ describe('overload (SPEC W5b)', () => {
   it('[W5b] past --max-queued-writes inputs are refused at once, without waiting for the lag', async () => {
     const scheduler = new ManualScheduler(Date.now());
     const slow = slowStorage();
-    server = await createServer({ port: 0, dbPath: ':memory:', webRoot: null, minCohort: 1, maxQueuedWrites: 100 }, { scheduler, storage: slow.storage });
+    server = await createServer({ port: 0, dbPath: ':memory:', webRoot: null, minCohort: 1, maxQueuedWrites: 100 }, { scheduler, storage: slow.storage, writeClock: () => scheduler.now() });
     const made = (await (await fetch(`${server.url}/api/spaces`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'slow', capacity: 200 }) })).json()) as { code: string; id: string };
     const ws = `${server.url.replace('http', 'ws')}/ws`;
     const people = await Promise.all(Array.from({ length: 101 }, () => connect(ws)));

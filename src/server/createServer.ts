@@ -174,6 +174,8 @@ export interface ServerDeps {
   /** An open SQLite database (the caller closes it); its tables hold spaces and the log. */
   readonly db?: DatabaseSync;
   readonly storage?: Storage;
+  /** The write backlog's clock (W5b; default real time, `performance.now`): tests on a manual scheduler hand in its clock. */
+  readonly writeClock?: () => number;
   readonly bus?: Bus;
   /** Where governance acts go (default: the transparency log). */
   readonly governance?: GovernanceSink;
@@ -346,7 +348,7 @@ export async function createServer(config: ServerConfig = {}, deps: ServerDeps =
     let hostRef: SpaceHost | null = null;
     const metrics = new Metrics({
       connections: () => edgeRef?.connectionsByRole() ?? { participant: 0, display: 0, other: 0 },
-      writeBacklog: () => (hostRef ? { queued: hostRef.backlog.queued, lagMs: hostRef.backlog.lagMs(scheduler.now()) } : { queued: 0, lagMs: 0 }),
+      writeBacklog: () => (hostRef ? { queued: hostRef.backlog.queued, lagMs: hostRef.backlog.lagMs(hostRef.writeClock()) } : { queued: 0, lagMs: 0 }),
       dependencies: checks,
       ...(config.cluster ? { nodeId: config.cluster.nodeId } : {}),
     });
@@ -377,6 +379,7 @@ export async function createServer(config: ServerConfig = {}, deps: ServerDeps =
       ...(config.ttlMs !== undefined ? { ttlMs: config.ttlMs } : {}),
       ...(config.retentionMs !== undefined ? { retentionMs: config.retentionMs } : {}),
       ...(deps.consentVersion !== undefined ? { consentVersion: deps.consentVersion } : {}),
+      ...(deps.writeClock ? { writeClock: deps.writeClock } : {}),
       writeBacklog: { ...(config.maxWriteLagMs !== undefined ? { maxLagMs: config.maxWriteLagMs } : {}), ...(config.maxQueuedWrites !== undefined ? { maxQueued: config.maxQueuedWrites } : {}) },
     });
     hostRef = host;
