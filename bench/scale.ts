@@ -132,7 +132,7 @@ async function held(): Promise<void> {
     // Server CPU in the window per pulse delivered in it (acks and inputs ride along: the model's unit).
     const delivered = r.participantPulses.received + r.displayPulses.received;
     const perMsgUs = (cpuS / delivered) * 1e6;
-    log(`${label.padEnd(31)}| ${pct(r.participantPulses.received, r.participantPulses.expected).padStart(18)} | ${pct(r.displayPulses.received, r.displayPulses.expected).padStart(14)} | ${`${fmt(r.tapToDisplayMs.p50, 0)} / ${fmt(r.tapToDisplayMs.p95, 0)} ms`.padStart(21)} | ${`${fmt(r.ackMs.p99, 0)} ms`.padStart(8)} | ${`${fmt((100 * cpuS) / wallS, 0)} % of a core`.padStart(12)} | ${`${fmt(perMsgUs, 1)} µs`.padStart(19)} | ${fmt(m.rssPer / 1024)} KB, ${fmt(m.heapPer / 1024)} KB (joined ${r.joined}, errors ${JSON.stringify(r.errors)})`);
+    log(`${label.padEnd(31)}| ${pct(r.participantPulses.received, r.participantPulses.expected).padStart(18)} | ${pct(r.displayPulses.received, r.displayPulses.expected).padStart(14)} | ${`${fmt(r.tapToDisplayMs.p50, 0)} / ${fmt(r.tapToDisplayMs.p95, 0)} ms`.padStart(21)} | ${`${fmt(r.ackMs.p99, 0)} ms`.padStart(8)} | ${`${fmt((100 * cpuS) / wallS, 0)} % of a core`.padStart(12)} | ${`${fmt(perMsgUs, 1)} µs`.padStart(19)} | ${fmt(m.rssPer / 1024)} KB, ${fmt(m.heapPer / 1024)} KB (joined ${r.joined}, load driver ${fmt((100 * r.driverCpuS) / r.durationS, 0)} % of a core, inputs sent / acked ${r.inputsSent} / ${r.inputsAcked}, errors ${JSON.stringify(r.errors)}, load average ${loadavg()[0]?.toFixed(1)})`);
   };
   let pulseBytes = 0;
   // --baseline false: no single-process rows, attune's or plain ws's (e.g. past one process's 20,000 open files, where neither can hold everyone).
