@@ -8,8 +8,9 @@
  * - pulses that arrive, per role and per client (the coordinator divides by duration × rate),
  *   each checked to be a pulse (the client's parser: type, numeric seq and count) whose seq is
  *   above the last one that client counted: a pulse seen again (the latest pulse after a resume's
- *   welcome) is not counted twice, and one that goes back is counted under errors as
- *   PULSE_ORDER. Participants' sockets hand pulses to the client by their head only
+ *   welcome) is not counted twice, and one that goes back on the same socket is counted under
+ *   errors as PULSE_ORDER — except the latest pulse that follows a welcome (W3), which may be a
+ *   display pulse newer than the next participant pulse. Participants' sockets hand pulses to the client by their head only
  *   (pulseHeadSocket.ts: checked on the bytes, not parsed whole); displays parse them whole.
  *   CADENCE_FULL_PARSE=1 gives participants the plain socket too (to measure what it saves);
  * - this process's own CPU over the window (user + system), so a run says what the driver took.
@@ -117,15 +118,26 @@ let probeSeen = 0;
 let pulseByteSum = 0;
 let pulseByteN = 0;
 
-/** Whether a client's pulse `seq` counts: above the last it counted (a repeat is skipped, a step back is an error). */
-function inOrder(last: { seq: number }, seq: number): boolean {
-  if (seq > last.seq) {
-    last.seq = seq;
-    return true;
-  }
-  if (seq < last.seq) errors.PULSE_ORDER = (errors.PULSE_ORDER ?? 0) + 1;
-  return false;
+/** A client's pulse order: the last seq it counted, and the last on its socket (-1: the next is the welcome's latest pulse). */
+interface PulseOrder {
+  seq: number;
+  sock: number;
 }
+
+/** Whether a client's pulse `seq` counts: above the last it counted (a repeat is skipped; a step back on one socket is an error). */
+function inOrder(o: PulseOrder, seq: number): boolean {
+  if (o.sock === -1) o.sock = 0;
+  else if (seq < o.sock) errors.PULSE_ORDER = (errors.PULSE_ORDER ?? 0) + 1;
+  else o.sock = seq;
+  if (seq <= o.seq) return false;
+  o.seq = seq;
+  return true;
+}
+
+/** A welcome (a new socket): its first pulse is the latest one, which sets no order. */
+const welcomed = (o: PulseOrder) => () => {
+  o.sock = -1;
+};
 
 function watch(c: AttuneClient): void {
   c.on('error', (e) => {
@@ -230,8 +242,9 @@ async function openDisplays(): Promise<{ ok: number; failed: number }> {
     for (let i = 0; i < s.displays; i++) {
       const c = new AttuneClient({ ...where(), code: s.code, role: 'display', connect });
       watch(c);
-      const d = { client: c, count: 0, seq: 0 };
+      const d = { client: c, count: 0, seq: 0, sock: -1 };
       displays.push(d);
+      c.on('welcome', welcomed(d));
       const first = i === 0 ? probe : undefined;
       c.on('pulse', (m) => {
         if (inOrder(d, m.seq) && inWindow(m.at)) d.count++;
@@ -253,8 +266,9 @@ async function openDisplays(): Promise<{ ok: number; failed: number }> {
 interface Person {
   readonly client: AttuneClient;
   count: number;
-  /** The last pulse seq counted. */
+  /** The last pulse seq counted, and the last on the current socket (PulseOrder). */
   seq: number;
+  sock: number;
   readonly sent: Map<number, number>;
   id: string | null;
   readonly acked: Set<number>;
@@ -277,9 +291,10 @@ async function joinParticipants(): Promise<{ firstSentAt: number; welcomes: numb
       if (due > epoch()) await new Promise((r) => setTimeout(r, due - epoch()));
       const c = new AttuneClient({ ...where(), code, role: 'participant', consent: true, connect: participantSocket });
       watch(c);
-      const p: Person = { client: c, count: 0, seq: 0, sent: new Map(), id: null, acked: new Set() };
+      const p: Person = { client: c, count: 0, seq: 0, sock: -1, sent: new Map(), id: null, acked: new Set() };
       c.on('welcome', (w) => {
         p.id ??= w.participant ?? null;
+        p.sock = -1;
       });
       c.on('pulse', (m) => {
         if (inOrder(p, m.seq) && inWindow(m.at)) p.count++;
