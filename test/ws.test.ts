@@ -51,6 +51,17 @@ describe('WebSocket protocol', () => {
     expect(pulse.mean).toEqual({ valence: 0.5, arousal: -0.25 });
   });
 
+  it('[W3] a joiner gets the space\'s last pulse right behind the welcome, before any later one', async () => {
+    const { code } = await createSpace();
+    const first = await joined(code);
+    await first.c.next(isType('pulse'));
+    const c = await client();
+    c.send({ t: 'join', code, consent: true });
+    await c.next(isType('welcome'));
+    await c.next(isType('pulse'));
+    expect(c.messages.slice(0, 2).map((m) => m.t)).toEqual(['welcome', 'pulse']);
+  });
+
   it('[W3] refuses a participant join without consent, and keeps the connection', async () => {
     const { code } = await createSpace();
     const c = await client();

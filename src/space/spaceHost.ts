@@ -95,6 +95,8 @@ export type TextAnalyser = (text: string) => { valence: number; arousal: number;
 export interface ConnSink {
   /** Sends one text frame (a JSON string, or pre-encoded UTF-8 bytes). */
   send(frame: string | Uint8Array): void;
+  /** Sends text frames in order, as `send` each would (a socket may write them at once). */
+  sendAll?(frames: readonly (string | Uint8Array)[]): void;
   /** Closes the connection with a WebSocket close code. */
   close(code: number, reason: string): void;
   /** The welcome was sent: pulses for this role of this space may now flow to the connection. */
@@ -853,9 +855,16 @@ export class SpaceHost {
       case 'welcome': {
         const space: SpaceInfo = this.info(live.record);
         const welcome: WelcomeMessage = { t: 'welcome', role: msg.role, ...(msg.participant ? { participant: msg.participant } : {}), ...(msg.token ? { token: msg.token } : {}), space, you: msg.you, lastSeq: msg.lastSeq, pulseHz: this.options.participantHz, ...(msg.group !== undefined ? { group: msg.group } : {}) };
-        c.sink.send(JSON.stringify(welcome));
+        // The space's last pulse with it, so the screen has something to show at once.
+        const text = JSON.stringify(welcome);
+        const pulse = withPulse ? live.lastBytes : null;
+        if (!pulse) c.sink.send(text);
+        else if (c.sink.sendAll) c.sink.sendAll([text, pulse]);
+        else {
+          c.sink.send(text);
+          c.sink.send(pulse);
+        }
         if (c.session) c.sink.welcomed(c.session);
-        if (withPulse && live.lastBytes) c.sink.send(live.lastBytes);
         return;
       }
       case 'ack':
