@@ -19,6 +19,13 @@
  *   npm run bench:scale -- --rates 2000,4000,8000,16000 --rate-seconds 10
  *   npm run bench:scale -- --sections held,failover
  *   npm run bench:scale -- --participants 30000 --nodes 3 --sections held --baseline false
+ *   npm run bench:scale -- --participants 30000 --nodes 3 --sections held --baseline false --variants default,unbounded --repeat 2
+ *
+ * `--variants` (section 1) runs each cluster row once per variant, interleaved (`--repeat` times),
+ * so an A/B on this shared machine compares runs of the same minutes: `default`; `unbounded`, the
+ * nodes without the write-backlog bound (SPEC W5b: `--max-write-lag 600000 --max-queued-writes
+ * 10000000`); `fullparse`, the load driver's participants parsing every pulse whole
+ * (CADENCE_FULL_PARSE=1, as before bench/support/pulseHeadSocket.ts).
  */
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -45,6 +52,8 @@ const { values } = parseArgs({
     nodes: { type: 'string', default: '1,2,3' },
     sections: { type: 'string', default: 'held,rates,failover' },
     baseline: { type: 'string', default: 'true' },
+    variants: { type: 'string', default: 'default' },
+    repeat: { type: 'string', default: '1' },
   },
   strict: true,
 });
@@ -60,11 +69,20 @@ interface Setup {
   readonly nodes: AttuneNode[];
 }
 
-async function setup(label: string, n: number, database: 'postgres' | 'sqlite'): Promise<Setup> {
+/** What a variant changes (see --variants above): the nodes' flags, the load driver's environment. */
+const VARIANTS: Record<string, { readonly serve: readonly string[]; readonly env: Readonly<Record<string, string>> }> = {
+  default: { serve: [], env: {} },
+  unbounded: { serve: ['--max-write-lag', '600000', '--max-queued-writes', '10000000'], env: {} },
+  fullparse: { serve: [], env: { CADENCE_FULL_PARSE: '1' } },
+};
+const variants = String(values.variants).split(',');
+for (const v of variants) if (!VARIANTS[v]) throw new Error(`--variants: unknown '${v}' (${Object.keys(VARIANTS).join(', ')})`);
+
+async function setup(label: string, n: number, database: 'postgres' | 'sqlite', serve: readonly string[] = []): Promise<Setup> {
   const env = await clusterEnv({ prefix: 'bs', database });
   const nodes: AttuneNode[] = [];
   // --capacity: the space holds everyone; --ttl long enough that nobody's point expires mid-run.
-  for (let i = 0; i < n; i++) nodes.push(await env.start(`n${i + 1}`, ['--capacity', '100000'], { probe: true }));
+  for (let i = 0; i < n; i++) nodes.push(await env.start(`n${i + 1}`, ['--capacity', '100000', ...serve], { probe: true }));
   return { label, env, nodes };
 }
 
@@ -132,20 +150,34 @@ async function held(): Promise<void> {
     // Server CPU in the window per pulse delivered in it (acks and inputs ride along: the model's unit).
     const delivered = r.participantPulses.received + r.displayPulses.received;
     const perMsgUs = (cpuS / delivered) * 1e6;
-    log(`${label.padEnd(31)}| ${pct(r.participantPulses.received, r.participantPulses.expected).padStart(18)} | ${pct(r.displayPulses.received, r.displayPulses.expected).padStart(14)} | ${`${fmt(r.tapToDisplayMs.p50, 0)} / ${fmt(r.tapToDisplayMs.p95, 0)} ms`.padStart(21)} | ${`${fmt(r.ackMs.p99, 0)} ms`.padStart(8)} | ${`${fmt((100 * cpuS) / wallS, 0)} % of a core`.padStart(12)} | ${`${fmt(perMsgUs, 1)} µs`.padStart(19)} | ${fmt(m.rssPer / 1024)} KB, ${fmt(m.heapPer / 1024)} KB (joined ${r.joined}, errors ${JSON.stringify(r.errors)})`);
+    log(`${label.padEnd(31)}| ${pct(r.participantPulses.received, r.participantPulses.expected).padStart(18)} | ${pct(r.displayPulses.received, r.displayPulses.expected).padStart(14)} | ${`${fmt(r.tapToDisplayMs.p50, 0)} / ${fmt(r.tapToDisplayMs.p95, 0)} ms`.padStart(21)} | ${`${fmt(r.ackMs.p99, 0)} ms`.padStart(8)} | ${`${fmt((100 * cpuS) / wallS, 0)} % of a core`.padStart(12)} | ${`${fmt(perMsgUs, 1)} µs`.padStart(19)} | ${fmt(m.rssPer / 1024)} KB, ${fmt(m.heapPer / 1024)} KB (joined ${r.joined}, load driver ${fmt((100 * r.driverCpuS) / r.durationS, 0)} % of a core, inputs sent / acked ${r.inputsSent} / ${r.inputsAcked}, errors ${JSON.stringify(r.errors)}, load average ${loadavg()[0]?.toFixed(1)})`);
   };
   let pulseBytes = 0;
   // --baseline false: no single-process rows, attune's or plain ws's (e.g. past one process's 20,000 open files, where neither can hold everyone).
-  const rows: [string, number, 'postgres' | 'sqlite'][] = [...(values.baseline === 'false' ? [] : [['baseline: 1 node, SQLite, no cluster', 1, 'sqlite'] as [string, number, 'sqlite']]), ...String(values.nodes).split(',').map((n) => [`cluster of ${n}, PostgreSQL`, Number(n), 'postgres'] as [string, number, 'postgres'])];
-  for (const [label, n, db] of rows) {
-    const s = await setup(label, n, db);
+  const clusterRows = String(values.nodes)
+    .split(',')
+    .flatMap((n) => Array.from({ length: num('repeat') }, () => variants.map((v) => [`cluster of ${n}, PostgreSQL${v === 'default' && variants.length === 1 ? '' : `, ${v}`}`, Number(n), 'postgres', v] as [string, number, 'postgres', string])).flat());
+  const rows: [string, number, 'postgres' | 'sqlite', string][] = [...(values.baseline === 'false' ? [] : [['baseline: 1 node, SQLite, no cluster', 1, 'sqlite', 'default'] as [string, number, 'sqlite', string]]), ...clusterRows];
+  for (const [label, n, db, variant] of rows) {
+    const vr = VARIANTS[variant] ?? { serve: [], env: {} };
+    const s = await setup(label, n, db, vr.serve);
     let screen: ReturnType<typeof pulseSize> | null = null;
     try {
       const created = await fetch(`${s.nodes[0]?.url}/api/spaces`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'held', capacity: participants + displays + 10 }) });
       const { code } = (await created.json()) as { code: string };
       // A display of this process notes the pulse size, for the plain-ws row to send the same bytes.
       screen = pulseBytes ? null : pulseSize(s.nodes[0] as AttuneNode, code);
-      row(label, await measure(s, { code, participants, displays, inputEveryMs: num('input-every'), durationS: seconds, rampS: num('ramp') }));
+      // The driver's client processes are forked with this process's environment.
+      const saved = Object.fromEntries(Object.keys(vr.env).map((k) => [k, process.env[k]]));
+      Object.assign(process.env, vr.env);
+      try {
+        row(label, await measure(s, { code, participants, displays, inputEveryMs: num('input-every'), durationS: seconds, rampS: num('ramp') }));
+      } finally {
+        for (const [k, v] of Object.entries(saved)) {
+          if (v === undefined) delete process.env[k];
+          else process.env[k] = v;
+        }
+      }
       if (screen) pulseBytes = screen.bytes();
     } finally {
       screen?.close();

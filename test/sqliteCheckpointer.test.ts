@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
+import type { DatabaseSync } from 'node:sqlite';
 import { describe, expect, it } from 'vitest';
 import type { InputRecord } from '../src/storage/port.ts';
 import { openDatabase } from '../src/storage/sqlite/openDatabase.ts';

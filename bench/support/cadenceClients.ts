@@ -5,7 +5,15 @@
  *
  * Measured here, in the window [from, to) given by the coordinator (epoch ms; all processes
  * share the machine's clock):
- * - pulses that arrive, per role and per client (the coordinator divides by duration × rate).
+ * - pulses that arrive, per role and per client (the coordinator divides by duration × rate),
+ *   each checked to be a pulse (the client's parser: type, numeric seq and count) whose seq is
+ *   above the last one that client counted: a pulse seen again (the latest pulse after a resume's
+ *   welcome) is not counted twice, and one that goes back on the same socket is counted under
+ *   errors as PULSE_ORDER — except the latest pulse that follows a welcome (W3), which may be a
+ *   display pulse newer than the next participant pulse. Participants' sockets hand pulses to the client by their head only
+ *   (pulseHeadSocket.ts: checked on the bytes, not parsed whole); displays parse them whole.
+ *   CADENCE_FULL_PARSE=1 gives participants the plain socket too (to measure what it saves);
+ * - this process's own CPU over the window (user + system), so a run says what the driver took.
  *   A pulse counts for the window its tick (`at`, server clock = this machine's clock) fell in,
  *   whenever it arrives before the window's results are sent (1 s after it closes): counting
  *   by arrival time would let a delivery lag that differs between the window's two ends add or
@@ -29,6 +37,7 @@ import WebSocket from 'ws';
 import { AttuneClient } from '../../src/client/attuneClient.ts';
 import type { PulseMessage } from '../../src/core/protocol.ts';
 import { LatencyHistogram } from './latencyHistogram.ts';
+import { pulseHeadSocket } from './pulseHeadSocket.ts';
 
 /** The share of a scenario this process plays. */
 export interface WorkerPlan {
@@ -70,6 +79,8 @@ export interface WorkerResult {
   readonly resumes: { counts: number[]; max: number };
   /** Participants that joined. */
   readonly joined: number;
+  /** This process's CPU time over the window, ms (user + system). */
+  readonly cpuMs: number;
   /** With `reportAcked`: participant id → every seq acknowledged to them. */
   readonly acked?: Record<string, number[]>;
 }
@@ -80,6 +91,7 @@ const send = (m: unknown): void => {
   process.send?.(m);
 };
 const connect = (url: string): WebSocket => new WebSocket(url, { perMessageDeflate: false });
+const participantSocket = process.env.CADENCE_FULL_PARSE === '1' ? connect : pulseHeadSocket;
 const nodes = [plan.url, ...(plan.urls ?? [])];
 let spread = 0;
 /** The next client's node and its fallbacks, round robin over the nodes (SPEC K7). */
@@ -105,6 +117,27 @@ let probeMoves = 0;
 let probeSeen = 0;
 let pulseByteSum = 0;
 let pulseByteN = 0;
+
+/** A client's pulse order: the last seq it counted, and the last on its socket (-1: the next is the welcome's latest pulse). */
+interface PulseOrder {
+  seq: number;
+  sock: number;
+}
+
+/** Whether a client's pulse `seq` counts: above the last it counted (a repeat is skipped; a step back on one socket is an error). */
+function inOrder(o: PulseOrder, seq: number): boolean {
+  if (o.sock === -1) o.sock = 0;
+  else if (seq < o.sock) errors.PULSE_ORDER = (errors.PULSE_ORDER ?? 0) + 1;
+  else o.sock = seq;
+  if (seq <= o.seq) return false;
+  o.seq = seq;
+  return true;
+}
+
+/** A welcome (a new socket): its first pulse is the latest one, which sets no order. */
+const welcomed = (o: PulseOrder) => () => {
+  o.sock = -1;
+};
 
 function watch(c: AttuneClient): void {
   c.on('error', (e) => {
@@ -200,7 +233,7 @@ async function openDisplays(): Promise<{ ok: number; failed: number }> {
       probe = { code: s.code, group: [], target: 1, sentAt: 0, waiting: false, countIt: false, timer: null };
       probes.push(probe);
       for (let i = 0; i < s.probes; i++) {
-        const c = new AttuneClient({ ...where(), code: s.code, role: 'participant', consent: true, connect });
+        const c = new AttuneClient({ ...where(), code: s.code, role: 'participant', consent: true, connect: participantSocket });
         watch(c);
         probe.group.push(c);
         jobs.push(open(c, plan.joinTimeoutMs));
@@ -209,11 +242,12 @@ async function openDisplays(): Promise<{ ok: number; failed: number }> {
     for (let i = 0; i < s.displays; i++) {
       const c = new AttuneClient({ ...where(), code: s.code, role: 'display', connect });
       watch(c);
-      const d = { client: c, count: 0 };
+      const d = { client: c, count: 0, seq: 0, sock: -1 };
       displays.push(d);
+      c.on('welcome', welcomed(d));
       const first = i === 0 ? probe : undefined;
       c.on('pulse', (m) => {
-        if (inWindow(m.at)) d.count++;
+        if (inOrder(d, m.seq) && inWindow(m.at)) d.count++;
         if (first) onDisplayPulse(first, m);
         if (pulseByteN < 2000 && (d.count & 31) === 1) {
           pulseByteSum += JSON.stringify(m).length;
@@ -232,6 +266,9 @@ async function openDisplays(): Promise<{ ok: number; failed: number }> {
 interface Person {
   readonly client: AttuneClient;
   count: number;
+  /** The last pulse seq counted, and the last on the current socket (PulseOrder). */
+  seq: number;
+  sock: number;
   readonly sent: Map<number, number>;
   id: string | null;
   readonly acked: Set<number>;
@@ -252,14 +289,15 @@ async function joinParticipants(): Promise<{ firstSentAt: number; welcomes: numb
       // --ramp: join i starts no sooner than its share of the ramp.
       const due = firstSentAt + ((plan.rampMs ?? 0) * (next - 1)) / Math.max(1, todo.length);
       if (due > epoch()) await new Promise((r) => setTimeout(r, due - epoch()));
-      const c = new AttuneClient({ ...where(), code, role: 'participant', consent: true, connect });
+      const c = new AttuneClient({ ...where(), code, role: 'participant', consent: true, connect: participantSocket });
       watch(c);
-      const p: Person = { client: c, count: 0, sent: new Map(), id: null, acked: new Set() };
+      const p: Person = { client: c, count: 0, seq: 0, sock: -1, sent: new Map(), id: null, acked: new Set() };
       c.on('welcome', (w) => {
         p.id ??= w.participant ?? null;
+        p.sock = -1;
       });
       c.on('pulse', (m) => {
-        if (inWindow(m.at)) p.count++;
+        if (inOrder(p, m.seq) && inWindow(m.at)) p.count++;
       });
       c.on('ack', (a) => {
         if (plan.reportAcked) p.acked.add(a.seq);
@@ -298,8 +336,14 @@ function startTapping(): void {
   for (const p of probes) moveProbe(p);
 }
 
+/** CPU time of this process, ms, at the window's opening (set when measuring starts) and its end. */
+let cpuFrom: NodeJS.CpuUsage | null = null;
+let cpuWindow: NodeJS.CpuUsage | null = null;
+
 function result(): WorkerResult {
+  const cpu = cpuWindow ?? (cpuFrom ? process.cpuUsage(cpuFrom) : null);
   return {
+    cpuMs: cpu ? (cpu.user + cpu.system) / 1000 : 0,
     ev: 'result',
     participantPulses: people.reduce((a, p) => a + p.count, 0),
     participantClients: people.length,
@@ -331,6 +375,10 @@ process.on('message', (m: { cmd: string; from?: number; to?: number }) => {
       to = m.to ?? from;
       startTapping();
       setTimeout(() => {
+        cpuFrom = process.cpuUsage();
+      }, Math.max(0, from - epoch()));
+      setTimeout(() => {
+        if (cpuFrom) cpuWindow = process.cpuUsage(cpuFrom);
         // Acks of the last taps may still be in flight: wait a moment past the window.
         setTimeout(() => send(result()), 1_000);
       }, Math.max(0, to - epoch()));

@@ -138,6 +138,64 @@ describe('AttuneClient (in memory)', () => {
     expect(inputs(p2)).toEqual([2]);
   });
 
+  it('[W5b] an OVERLOADED input is kept and sent again after a back-off; newer inputs wait in its place, only the newest is kept', () => {
+    const s = setup();
+    s.client.start();
+    const p = live(s);
+    s.client.send({ valence: 0, arousal: 0 });
+    const errors: string[] = [];
+    s.client.on('error', (e) => errors.push(e.code));
+    p.send({ t: 'error', code: 'OVERLOADED', message: 'busy', seq: 1 });
+    expect(errors).toEqual(['OVERLOADED']);
+    expect(s.client.pending).toEqual([1]);
+    expect(s.client.held).toBe(1);
+    // While held, new inputs are not sent; each takes the held one's place (never acknowledged, so nothing acknowledged is lost).
+    s.client.send({ valence: 0.1, arousal: 0 });
+    s.client.send({ valence: 0.2, arousal: 0 });
+    expect(inputs(p)).toEqual([1]);
+    expect(s.client.pending).toEqual([3]);
+    // random 0.5: the first back-off is 375 ms (upper half of 0.5 s).
+    s.clock.advance(374);
+    expect(inputs(p)).toEqual([1]);
+    s.clock.advance(1);
+    expect(inputs(p)).toEqual([1, 3]);
+    expect(s.client.held).toBe(null);
+    // Refused again: the back-off doubles (750 ms); an ack resets it.
+    p.send({ t: 'error', code: 'OVERLOADED', message: 'busy', seq: 3 });
+    s.clock.advance(749);
+    expect(inputs(p)).toEqual([1, 3]);
+    s.clock.advance(1);
+    expect(inputs(p)).toEqual([1, 3, 3]);
+    p.send(ack(3));
+    expect(s.client.pending).toEqual([]);
+    s.client.send({ valence: 0.3, arousal: 0 });
+    p.send({ t: 'error', code: 'OVERLOADED', message: 'busy', seq: 4 });
+    s.clock.advance(375);
+    expect(inputs(p)).toEqual([1, 3, 3, 4, 4]);
+  });
+
+  it('[W5b] a held input gives way to a newer one the server acknowledged, and a reconnection sends what is pending at once', () => {
+    const s = setup();
+    s.client.start();
+    const p1 = live(s);
+    s.client.send({ valence: 0, arousal: 0 });
+    s.client.send({ valence: 0.1, arousal: 0 });
+    // 1 refused while 2 was already on its way and accepted: 1 can never be accepted now (W5).
+    p1.send({ t: 'error', code: 'OVERLOADED', message: 'busy', seq: 1 });
+    p1.send(ack(2));
+    expect(s.client.pending).toEqual([]);
+    expect(s.client.held).toBe(null);
+    s.clock.advance(10_000);
+    expect(inputs(p1)).toEqual([1, 2]);
+    s.client.send({ valence: 0.2, arousal: 0 });
+    p1.send({ t: 'error', code: 'OVERLOADED', message: 'busy', seq: 3 });
+    p1.close(1001);
+    s.clock.advance(10_000);
+    const p2 = live(s, welcome());
+    expect(inputs(p2)).toEqual([3]);
+    expect(s.client.held).toBe(null);
+  });
+
   it('[W12] the back-off doubles from 0.5 s to 10 s with jitter, and resets after a welcome', () => {
     expect([1, 2, 3, 4, 5, 6, 7, 12].map((n) => backoffDelay(n, () => 1))).toEqual([500, 1000, 2000, 4000, 8000, 10_000, 10_000, 10_000]);
     expect([1, 2, 6].map((n) => backoffDelay(n, () => 0))).toEqual([250, 500, 5000]);

@@ -13,7 +13,12 @@
  * It joins (or resumes with a stored token), numbers inputs with increasing `seq`, keeps every
  * input until the server acknowledges it or refuses it by an `error` naming its seq, and sends
  * the kept ones again, in order, after each welcome (W5: a replayed accepted seq is acked again
- * and counted once). It reconnects on its own (W12) and stops for good on the close codes that
+ * and counted once). An input the server refuses as OVERLOADED (W5b: its database is behind) is
+ * kept and sent again after a back-off (0.5 s doubling to 10 s, jittered, reset by the next ack);
+ * while it waits, newer inputs wait with it and only the newest is kept (a point's newest value
+ * is what the pulse shows; the older ones were never acknowledged, so nothing acknowledged is
+ * lost), so a crowd of clients sends less, not more, to a server that is behind. It reconnects
+ * on its own (W12) and stops for good on the close codes that
  * no retry can fix (`FATAL_CLOSE_CODES`). A resume token the server no longer knows is
  * forgotten and the participant joins afresh.
  *
@@ -103,7 +108,11 @@ export interface ClientEvents {
   readonly welcome: WelcomeMessage;
   readonly pulse: PulseMessage;
   readonly ack: AckMessage;
-  /** Every coded error; one with `seq` refused that input, which is not sent again. */
+  /**
+   * Every coded error; one with `seq` refused that input, which is not sent again — except
+   * OVERLOADED (W5b): that input is kept and sent again after a back-off, unless a newer input
+   * takes its place first (see {@link AttuneClient.held}).
+   */
   readonly error: ErrorMessage;
   readonly full: FullMessage;
   readonly bye: ServerByeMessage;
@@ -246,6 +255,12 @@ export class AttuneClient {
   #end: { reason: StopReason; message: string } | null = null;
   #lastPulseAt = Number.NEGATIVE_INFINITY;
   #welcome: WelcomeMessage | null = null;
+  /** The input refused as OVERLOADED (W5b) that waits for {@link #holdTimer} to be sent again. */
+  #held: number | null = null;
+  /** While set, new inputs are held instead of sent (the server said it is behind). */
+  #holdTimer: unknown = null;
+  /** OVERLOADED refusals since the last ack: the back-off's attempt. */
+  #overloaded = 0;
 
   constructor(o: AttuneClientOptions) {
     this.#o = o;
@@ -286,6 +301,11 @@ export class AttuneClient {
     return [...this.#pending.keys()];
   }
 
+  /** The input waiting to be sent again after an OVERLOADED refusal (W5b), or null. */
+  get held(): number | null {
+    return this.#held;
+  }
+
   /** Listens to one kind of event; returns the function that stops listening. */
   on<K extends keyof ClientEvents>(type: K, fn: Listener<K>): () => void {
     const list: Listener<K>[] = (this.#listeners[type] as Listener<K>[] | undefined) ?? [];
@@ -324,7 +344,9 @@ export class AttuneClient {
     if (this.#o.keep === 'latest') this.#pending.clear();
     const frame = JSON.stringify(msg);
     this.#pending.set(seq, frame);
-    if (this.#state === 'live') this.#transmit(frame);
+    // The server is behind (W5b): this input waits with the refused one, in its place.
+    if (this.#holdTimer !== null) this.#hold(seq);
+    else if (this.#state === 'live') this.#transmit(frame);
     return ok(seq);
   }
 
@@ -344,6 +366,7 @@ export class AttuneClient {
     this.#storage.removeItem(this.#keys.token);
     this.#storage.removeItem(this.#keys.seq);
     this.#pending.clear();
+    this.#held = null;
     this.#finish({ reason: 'left', message: 'You left.' }, false);
   }
 
@@ -367,6 +390,32 @@ export class AttuneClient {
 
   #transmit(frame: string): void {
     if (this.#ws?.readyState === OPEN) this.#ws.send(frame);
+  }
+
+  /** Keeps `seq` as the one input to send again (W5b); an older held one is given up, a newer one wins. */
+  #hold(seq: number): void {
+    if (this.#held !== null && this.#held > seq) {
+      this.#pending.delete(seq);
+      return;
+    }
+    if (this.#held !== null && this.#held !== seq) this.#pending.delete(this.#held);
+    this.#held = seq;
+  }
+
+  /** The back-off after OVERLOADED is over: the held input goes again (or at the next welcome, if not live). */
+  #release(): void {
+    this.#holdTimer = null;
+    const seq = this.#held;
+    if (seq === null || this.#state !== 'live') return;
+    this.#held = null;
+    const frame = this.#pending.get(seq);
+    if (frame !== undefined) this.#transmit(frame);
+  }
+
+  #cancelHold(): void {
+    if (this.#holdTimer !== null) this.#clock.clearTimeout(this.#holdTimer);
+    this.#holdTimer = null;
+    this.#held = null;
   }
 
   #open(): void {
@@ -427,6 +476,7 @@ export class AttuneClient {
     if (this.#state === 'stopped') return;
     if (this.#timer !== null) this.#clock.clearTimeout(this.#timer);
     this.#timer = null;
+    this.#cancelHold();
     if (close || this.#ws?.readyState === OPEN) this.#drop(end.reason);
     else this.#detach();
     this.#setState('stopped', { reason: end.reason, message: end.message, ...(closeCode !== undefined ? { closeCode } : {}) });
@@ -471,12 +521,20 @@ export class AttuneClient {
         else if (!this.#groupPending) this.#group = m.group ?? null;
         this.#groupPending = false;
         // Everything not yet acknowledged goes again, in order; the server acks an accepted
-        // seq again without counting it twice, and refuses one it never accepted (W5).
+        // seq again without counting it twice, and refuses one it never accepted (W5). A held
+        // input (W5b) goes with them: a new socket (often another node) starts afresh.
+        this.#cancelHold();
         for (const frame of this.#pending.values()) this.#transmit(frame);
         return;
       }
       case 'ack':
         this.#pending.delete(m.seq);
+        this.#overloaded = 0;
+        // A newer seq was accepted: the held older one would be refused as below the highest (W5).
+        if (this.#held !== null && this.#held < m.seq) {
+          this.#pending.delete(this.#held);
+          this.#held = null;
+        }
         this.#emit('ack', m);
         return;
       case 'error':
@@ -486,6 +544,13 @@ export class AttuneClient {
           this.#storage.removeItem(this.#keys.token);
           this.#drop('rejoin');
           this.#open();
+          return;
+        }
+        if (m.code === 'OVERLOADED' && m.seq !== undefined && this.#pending.has(m.seq)) {
+          // W5b: not counted, not stored; kept and sent again after a back-off.
+          this.#hold(m.seq);
+          if (this.#holdTimer === null) this.#holdTimer = this.#clock.setTimeout(() => this.#release(), backoffDelay(++this.#overloaded, this.#random, this.#o.backoff ?? DEFAULT_BACKOFF));
+          this.#emit('error', m);
           return;
         }
         if (m.seq !== undefined) this.#pending.delete(m.seq);

@@ -59,6 +59,13 @@ export const ERROR_CODES = {
   BAD_CHARACTER: { http: 400, ws: 4400, fatal: false },
   /** The space does not take stories (its steward has not turned them on, SPEC ST1). */
   STORIES_OFF: { http: 403, ws: 4403, fatal: false },
+  /**
+   * The node's durable writes are behind (SPEC W5b: the oldest has waited longer than the bound,
+   * or too many wait): this input was refused before it was counted — not stored, never
+   * acknowledged. Not fatal: the socket and its pulses stay; the client sends the input again
+   * after a back-off. 1013 is RFC 6455's "Try Again Later", though no socket is closed for it.
+   */
+  OVERLOADED: { http: 503, ws: 1013, fatal: false },
   /** The server is shutting down or a dependency is unavailable; try again. */
   UNAVAILABLE: { http: 503, ws: 1012, fatal: true },
   /** A policy is malformed (fields, name, reason) — SPEC Q3. */

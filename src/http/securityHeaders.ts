@@ -28,7 +28,7 @@ const FRAMEABLE = /^\/d\//;
 
 /** A host safe to put into a header (no spaces, quotes, semicolons or commas). */
 function safeHost(host: string | undefined): string | null {
-  return host && /^[A-Za-z0-9.\-]+(?::\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](?::\d{1,5})?$/.test(host) ? host : null;
+  return host && /^[A-Za-z0-9.-]+(?::\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](?::\d{1,5})?$/.test(host) ? host : null;
 }
 
 /** The Content-Security-Policy for a page. */

@@ -97,6 +97,10 @@ export interface ServerConfig {
   readonly bus?: string;
   readonly capacity?: number;
   readonly ttlMs?: number;
+  /** Refuse inputs with OVERLOADED while the oldest durable write has waited longer than this, ms (W5b, `--max-write-lag`; default 2000). */
+  readonly maxWriteLagMs?: number;
+  /** Refuse inputs with OVERLOADED while this many durable writes wait (W5b, `--max-queued-writes`; default 20,000). */
+  readonly maxQueuedWrites?: number;
   /** The release stage's minimum cohort (R1; default 5; the CLI's floor is 3). */
   readonly minCohort?: number;
   /**
@@ -170,6 +174,8 @@ export interface ServerDeps {
   /** An open SQLite database (the caller closes it); its tables hold spaces and the log. */
   readonly db?: DatabaseSync;
   readonly storage?: Storage;
+  /** The write backlog's clock (W5b; default real time, `performance.now`): tests on a manual scheduler hand in its clock. */
+  readonly writeClock?: () => number;
   readonly bus?: Bus;
   /** Where governance acts go (default: the transparency log). */
   readonly governance?: GovernanceSink;
@@ -339,8 +345,10 @@ export async function createServer(config: ServerConfig = {}, deps: ServerDeps =
     const checks = [storageCheck(storage, storageKind), busCheck(bus, busKind), ...(clusterKv ? [kvCheck(clusterKv, 'nats')] : [])];
     const readiness = new Readiness(checks);
     let edgeRef: WsEdge | null = null;
+    let hostRef: SpaceHost | null = null;
     const metrics = new Metrics({
       connections: () => edgeRef?.connectionsByRole() ?? { participant: 0, display: 0, other: 0 },
+      writeBacklog: () => (hostRef ? { queued: hostRef.backlog.queued, lagMs: hostRef.backlog.lagMs(hostRef.writeClock()) } : { queued: 0, lagMs: 0 }),
       dependencies: checks,
       ...(config.cluster ? { nodeId: config.cluster.nodeId } : {}),
     });
@@ -371,7 +379,10 @@ export async function createServer(config: ServerConfig = {}, deps: ServerDeps =
       ...(config.ttlMs !== undefined ? { ttlMs: config.ttlMs } : {}),
       ...(config.retentionMs !== undefined ? { retentionMs: config.retentionMs } : {}),
       ...(deps.consentVersion !== undefined ? { consentVersion: deps.consentVersion } : {}),
+      ...(deps.writeClock ? { writeClock: deps.writeClock } : {}),
+      writeBacklog: { ...(config.maxWriteLagMs !== undefined ? { maxLagMs: config.maxWriteLagMs } : {}), ...(config.maxQueuedWrites !== undefined ? { maxQueued: config.maxQueuedWrites } : {}) },
     });
+    hostRef = host;
     await host.start();
     cleanups.push(() => host.stop());
     // V3: raw data about people goes once a closed space's retention ran out (logged first).

@@ -34,6 +34,8 @@ export interface EdgeObserver {
   inputAcked(ms: number): void;
   /** A pulse was not sent to a socket whose send buffer was backed up (W9). */
   pulseSkipped(role: 'participant' | 'display'): void;
+  /** An input was refused because the durable writes are behind (OVERLOADED, W5b). */
+  inputOverloaded(): void;
 }
 
 /** A dependency's reachability, as `/readyz` and the `attune_dependency_up` gauge see it. */
@@ -52,6 +54,8 @@ export interface MetricsOptions {
   readonly connections?: () => { readonly participant: number; readonly display: number; readonly other: number };
   /** Storage and bus checks, run at scrape time. */
   readonly dependencies?: readonly DependencyCheck[];
+  /** The host's durable writes not settled yet (W5b), read at scrape time. */
+  readonly writeBacklog?: () => { readonly queued: number; readonly lagMs: number };
   /** This node's id (cluster), exported as `attune_node_info{node_id}`. */
   readonly nodeId?: string;
   /** Collect prom-client's default Node metrics (default true). */
@@ -89,6 +93,7 @@ export class Metrics implements LeaseMetrics, EdgeObserver {
   readonly #tick: Histogram;
   readonly #beatsSkipped: Counter;
   readonly #pulsesSkipped: Counter<'role'>;
+  readonly #overloaded: Counter;
   readonly #leaseOwned: Gauge<'space'>;
   readonly #leaseAcquired: Counter<'space'>;
 
@@ -119,6 +124,12 @@ export class Metrics implements LeaseMetrics, EdgeObserver {
     this.#beatsSkipped = new Counter({ name: 'attune_beats_skipped_total', help: 'Beats dropped because the event loop was more than the catch-up window late.', registers });
     this.#pulsesSkipped = new Counter({ name: 'attune_pulses_dropped_backpressure_total', help: 'Pulses not sent to a socket whose send buffer was backed up (W9), by role.', labelNames: ['role'], registers });
     for (const role of ['participant', 'display']) this.#pulsesSkipped.inc({ role }, 0);
+    this.#overloaded = new Counter({ name: 'attune_inputs_refused_overloaded_total', help: 'Inputs refused with OVERLOADED because the durable writes were behind (W5b): never counted, stored or acknowledged.', registers });
+    const backlog = o.writeBacklog;
+    if (backlog) {
+      new Gauge({ name: 'attune_write_backlog', help: 'Durable writes asked for and not settled yet (W5b; inputs are refused at --max-queued-writes).', registers, collect() { this.set(backlog().queued); } });
+      new Gauge({ name: 'attune_write_lag_seconds', help: 'How long the oldest unsettled durable write has waited (W5b; inputs are refused past --max-write-lag).', registers, collect() { this.set(backlog().lagMs / 1000); } });
+    }
     this.#leaseOwned = new Gauge({ name: 'attune_tick_lease_owned', help: "1 when this node holds the space's tick lease (cluster), else 0.", labelNames: ['space'], registers });
     this.#leaseAcquired = new Counter({ name: 'attune_tick_lease_acquired_total', help: "Times this node acquired a space's tick lease (starts and takeovers).", labelNames: ['space'], registers });
     if (o.nodeId !== undefined) new Gauge({ name: 'attune_node_info', help: 'This node (value 1).', labelNames: ['node_id'], registers }).set({ node_id: o.nodeId }, 1);
@@ -158,6 +169,10 @@ export class Metrics implements LeaseMetrics, EdgeObserver {
 
   pulseSkipped(role: 'participant' | 'display'): void {
     this.#pulsesSkipped.inc({ role });
+  }
+
+  inputOverloaded(): void {
+    this.#overloaded.inc();
   }
 
   /** A beat took `ms`. */

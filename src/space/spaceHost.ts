@@ -40,6 +40,7 @@ import { checkPolicy } from '../core/policy/checkPolicy.ts';
 import { type DryRunReport, dryRun } from '../core/policy/dryRun.ts';
 import { recordedOptions } from '../core/space/record.ts';
 import { loadSession } from './rehearse.ts';
+import { WriteBacklog, type WriteBacklogBounds } from './writeBacklog.ts';
 import { checkMemberName, checkRules, type CouncilRules, votesNeeded } from '../core/policy/council.ts';
 import type { FeedbackMode } from '../core/policy/actions.ts';
 import type { DisplayMode } from '../core/displayMode.ts';
@@ -145,6 +146,15 @@ export interface SpaceHostOptions {
   readonly screenStory?: (text: string) => string[];
   /** One space on several nodes (SPEC §K, src/space/cluster): pulses come from the space's tick owner. */
   readonly cluster?: ClusterHooks;
+  /** When new inputs are refused with OVERLOADED because durable writes are behind (W5b; default DEFAULT_WRITE_BACKLOG of writeBacklog.ts). */
+  readonly writeBacklog?: Partial<WriteBacklogBounds>;
+  /**
+   * The clock of the write backlog's lag, ms (default `performance.now`): the database's time is
+   * real time, whatever the scheduler does — a session run in virtual time (a manual scheduler
+   * moved a minute at once, as `attune simulate` and the demo recording do) must not read as a
+   * minute of backlog. Tests hand in the manual scheduler's clock.
+   */
+  readonly writeClock?: () => number;
   /**
    * Called once an act's log entry is durable, before the act takes effect (its type): a failure
    * point at the process level for tests (`ATTUNE_CRASH_AFTER_LOG`, src/cli/commands/serve.ts, through `ServerDeps.afterLogged`).
@@ -252,6 +262,10 @@ export class SpaceHost {
   private lazySeries: PulsePoint[] = [];
   private lazyTimer: Cancel | null = null;
   private stopped = false;
+  /** Durable writes asked for and not settled yet: past its bounds, inputs are refused (W5b). */
+  readonly backlog: WriteBacklog;
+  /** The backlog's clock (see SpaceHostOptions.writeClock). */
+  readonly writeClock: () => number;
   private readonly capacity: number;
   private readonly maxCapacity: number;
   private readonly ttlMs: number;
@@ -265,6 +279,8 @@ export class SpaceHost {
     // A cluster node's machines hold one node's partial: the tick owner moves the gathering display (ST15).
     this.options = { ...DEFAULT_MACHINE_OPTIONS, ...o.machine, ...(o.cluster ? { storiesFromOwner: true } : {}) };
     this.capacity = o.capacity ?? 1000;
+    this.backlog = new WriteBacklog(o.writeBacklog);
+    this.writeClock = o.writeClock ?? (() => performance.now());
     this.maxCapacity = o.maxCapacity ?? 100_000;
     this.ttlMs = o.ttlMs ?? 120_000;
     this.retentionMs = o.retentionMs ?? DEFAULT_RETENTION_MS;
@@ -639,6 +655,8 @@ export class SpaceHost {
 
   private track(p: Promise<void>, what: string): void {
     this.lastWrite = p;
+    const settled = this.backlog.begin(this.writeClock());
+    p.then(settled, settled);
     p.catch((err) => this.report(`could not ${what}`, err));
   }
 
@@ -1041,6 +1059,9 @@ export class SpaceHost {
     const live = this.byId.get(c.session.spaceId);
     if (!live) return fail('SPACE_CLOSED', 'this space has closed');
     const at = this.o.scheduler.now();
+    // W5b: while the database is behind, an input is refused before it costs anything (text
+    // analysis, the machine, a queued write): the pulse goes on, and the backlog drains.
+    if (this.backlog.over(this.writeClock()) !== null) return fail('OVERLOADED', 'the server is busy storing inputs; this one was not counted: send it again in a few seconds');
     // The space's template may allow only some inputs (Q14).
     const allowed = live.state.gov.settings?.inputs;
     const source = 'text' in msg ? 'text' : msg.source === 'heart' ? 'heart' : 'tap';

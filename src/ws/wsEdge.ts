@@ -66,6 +66,8 @@ export interface WsEdgeObserver {
   inputAcked(ms: number): void;
   /** A pulse was not sent to a socket whose send buffer was backed up (W9). */
   pulseSkipped(role: 'participant' | 'display'): void;
+  /** The host refused an input because its durable writes are behind (OVERLOADED, W5b). */
+  inputOverloaded(): void;
 }
 
 /** Every ack frame starts so (machine.ts builds it `{ t, seq, affect }`); the seq follows. */
@@ -458,6 +460,7 @@ export class WsEdge {
         const r = this.host.input(conn.ref, msg, exposed);
         if (!r.ok) {
           if (this.observer) conn.takeInput(msg.seq);
+          if (r.code === 'OVERLOADED') this.observer?.inputOverloaded();
           return this.sendError(conn, r.code, r.message, msg.seq);
         }
         this.observer?.inputReceived();

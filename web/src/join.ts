@@ -107,6 +107,11 @@ function Room({ space, group: chosen, consentVersion, onConsentChanged }: { spac
       setNote(m.affect.source === 'text' ? `Heard you — confidence ${(m.affect.confidence * 100).toFixed(0)}%.` : 'Saved.');
     },
     onError: (m) => {
+      // W5b: the client keeps the input and sends it again after a back-off; still saving.
+      if (m.code === 'OVERLOADED') {
+        setNote('Busy — sending it again in a moment…');
+        return;
+      }
       setSaving(false);
       setNote(m.message);
     },

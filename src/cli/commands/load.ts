@@ -21,8 +21,16 @@ const HELP = `Usage: attune load [options]
 
 Drives one space with many participants and displays over real WebSockets, from several client
 processes, then prints what they experienced: joined, inputs sent and acknowledged, ack latency,
-pulses received against the rate expected per role, tap → display latency and errors by code.
-Without --code it creates a space (capacity: the participants) on the first --url.
+pulses received against the rate expected per role, tap → display latency, errors by code and
+the client processes' own CPU. Without --code it creates a space (capacity: the participants)
+on the first --url.
+
+A pulse counts once per client, and only if its seq is above the last that client counted (a
+step back is the error PULSE_ORDER). Participants check each pulse by its head (type, seq, tick
+time, count) on the bytes instead of parsing it whole; displays parse it whole (tap → display
+reads the histogram). An input the server refuses because its database is behind (OVERLOADED,
+SPEC W5b) is kept by the client and sent again after a back-off: it shows under errors by code,
+and in ack latency, which runs from the first send.
 
 Options:
   --url URL            a node (http://HOST:PORT); repeat for the nodes of a cluster: clients are
@@ -41,6 +49,10 @@ Options:
   --acked              with --json: every participant's acknowledged seqs (to check a store)
   --quiet              no progress bar
   -h, --help           show this help
+
+Environment: CADENCE_CLIENT_NODE_ARGS adds node flags to the client processes (e.g.
+"--cpu-prof --cpu-prof-dir=/tmp/prof" to profile them); CADENCE_FULL_PARSE=1 makes participants
+parse every pulse whole too (to measure what the head check saves).
 
 Example (three nodes of a cluster, see DEPLOY.md):
   attune load --url http://10.0.0.1:8787 --url http://10.0.0.2:8787 --url http://10.0.0.3:8787 \\
@@ -72,6 +84,8 @@ export interface LoadReport {
   readonly reconnects: number;
   readonly resumeMs: { readonly p50: number; readonly p95: number; readonly max: number; readonly n: number };
   readonly errors: Record<string, number>;
+  /** The client processes' CPU over the window, summed, s (what the load driver itself took). */
+  readonly driverCpuS: number;
   readonly acked?: Record<string, number[]>;
 }
 
@@ -83,7 +97,9 @@ interface Worker {
 }
 
 function startWorker(plan: WorkerPlan): Promise<Worker> {
-  const child = fork(WORKER, [JSON.stringify(plan)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  // CADENCE_CLIENT_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", profiles the client processes (as bench:cadence).
+  const nodeArgs = (process.env.CADENCE_CLIENT_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = fork(WORKER, [JSON.stringify(plan)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [...process.execArgv, ...nodeArgs] });
   const waiting = new Map<string, (m: Record<string, unknown>) => void>();
   const w: Worker = {
     child,
@@ -231,6 +247,7 @@ export async function runLoad(o: {
       reconnects: sum((r) => r.disconnects),
       resumeMs: { p50: resumes.quantile(0.5), p95: resumes.quantile(0.95), max: resumes.max, n: resumes.total },
       errors,
+      driverCpuS: sum((r) => r.cpuMs) / 1000,
       ...(o.acked ? { acked } : {}),
     };
     return report;
@@ -252,6 +269,7 @@ export function formatReport(r: LoadReport): string {
     ['display pulses', `${int(r.displayPulses.received)} of ${int(r.displayPulses.expected)} expected (${pct(r.displayPulses.received, r.displayPulses.expected)}; worst client ${pct(r.displayPulses.worstClientShare, 1)})`],
     ['tap → display p50 / p95 / p99', `${fmt(r.tapToDisplayMs.p50, 0)} / ${fmt(r.tapToDisplayMs.p95, 0)} / ${fmt(r.tapToDisplayMs.p99, 0)} ms (${r.tapToDisplayMs.n} of ${r.tapToDisplayMs.moves} probe moves seen)`],
     ['reconnections / resume p50 / p95', `${int(r.reconnects)}${r.resumeMs.n ? ` / ${fmt(r.resumeMs.p50, 0)} / ${fmt(r.resumeMs.p95, 0)} ms (max ${fmt(r.resumeMs.max, 0)})` : ''}`],
+    ['load driver CPU', `${fmt((100 * r.driverCpuS) / r.durationS, 0)} % of a core over the window (${r.workers} client processes)`],
     ['errors by code', Object.keys(r.errors).length ? Object.entries(r.errors).map(([c, n]) => `${c} ${int(n)}`).join(', ') : 'none'],
   ];
   const w = Math.max(...rows.map(([k]) => k.length));

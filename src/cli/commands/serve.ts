@@ -47,6 +47,11 @@ Options:
   --demo              create (first time) or reuse a demo space and print its links
   --capacity N        default capacity of new spaces (default 1000)
   --ttl SECONDS       how long a person's last input counts (default 120)
+  --max-write-lag MS  refuse new inputs (OVERLOADED: not counted, the client sends them
+                      again after a back-off) while the oldest durable write has waited
+                      longer than this (default 2000; SPEC W5b)
+  --max-queued-writes N
+                      … or while this many durable writes wait (default 20000)
   --min-cohort N      fewest people any shown aggregate describes, room and groups alike
                       (default 5, at least 3; PRIVACY.md). The live pulse also waits
                       for N people's points to change before it shows a new picture
@@ -163,6 +168,8 @@ export const command: Command = {
         demo: { type: 'boolean', default: false },
         capacity: { type: 'string' },
         ttl: { type: 'string' },
+        'max-write-lag': { type: 'string' },
+        'max-queued-writes': { type: 'string' },
         'min-cohort': { type: 'string' },
         'privacy-budget': { type: 'string' },
         retention: { type: 'string' },
@@ -192,6 +199,8 @@ export const command: Command = {
     if (publicUrl !== undefined && !/^https?:\/\/[^\s/]+/.test(publicUrl)) throw new UsageError(`--public-url must be an http(s) URL, got '${publicUrl}'`);
     const capacity = num('capacity', values.capacity, 1, 100_000);
     const ttl = num('ttl', values.ttl, 5, 86_400);
+    const maxWriteLagMs = num('max-write-lag', values['max-write-lag'], 50, 600_000);
+    const maxQueuedWrites = num('max-queued-writes', values['max-queued-writes'], 100, 10_000_000);
     const minCohort = num('min-cohort', values['min-cohort'], MIN_COHORT_FLOOR, 1000);
     const budgetRaw = values['privacy-budget'];
     const privacyBudget = budgetRaw === undefined ? undefined : Number(budgetRaw);
@@ -260,6 +269,8 @@ export const command: Command = {
         ...(publicUrl ? { publicUrl } : {}),
         ...(capacity !== undefined ? { capacity } : {}),
         ...(ttl !== undefined ? { ttlMs: ttl * 1000 } : {}),
+        ...(maxWriteLagMs !== undefined ? { maxWriteLagMs } : {}),
+        ...(maxQueuedWrites !== undefined ? { maxQueuedWrites } : {}),
         ...(minCohort !== undefined ? { minCohort } : {}),
         ...(privacyBudget !== undefined ? { privacyBudget } : {}),
         ...(retentionMs !== undefined ? { retentionMs } : {}),

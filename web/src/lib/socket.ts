@@ -141,7 +141,6 @@ export function codeFromPath(): string {
  * those of the first render (pass state setters, which are stable).
  */
 export function useSpaceSocket(code: string, role: 'participant' | 'display', handlers: SocketHandlers, group: string | null = null, consentVersion: string | null = null): AttuneSocket {
-  // biome-ignore lint/correctness/useExhaustiveDependencies: one socket per space and role
   const socket = useMemo(() => new AttuneSocket(code, role, handlers, group, consentVersion), [code, role]);
   useEffect(() => {
     socket.start();
