@@ -10,7 +10,8 @@ import { defaultKeyStoreUrl, PostgresStorage } from '../../src/storage/postgres/
 import { openDatabase } from '../../src/storage/sqlite/openDatabase.ts';
 import { SqliteLogStore } from '../../src/storage/sqlite/sqliteLogStore.ts';
 import { PG_SCHEMA_VERSION } from '../../src/storage/postgres/postgresSchema.ts';
-import { SCHEMA_VERSION, SqliteStorage } from '../../src/storage/sqlite/sqliteStorage.ts';
+import { DEFAULT_MIN_COMMIT_INTERVAL_MS, SCHEMA_VERSION, SqliteStorage } from '../../src/storage/sqlite/sqliteStorage.ts';
+import { ManualScheduler } from '../../src/space/scheduler.ts';
 import { storageContract } from './storage.contract.ts';
 
 storageContract({ name: 'memory', create: async () => new MemoryStorage(), reopen: null, commitsOf: (s) => (s as MemoryStorage).commits });
@@ -146,6 +147,74 @@ pgHarness('postgres', {});
 pgHarness('postgres, unbatched, not pipelined', { batched: false, pipeline: false });
 
 const spaceA = { id: 'a', code: 'CODEA', name: 'a', status: 'open', capacity: 10_000, ttlMs: 1, stewardTokenHash: 'h', createdAt: 1, closedAt: null } as const;
+
+describe('SQLite commit interval', () => {
+  /** Lets pending turns and settled promises run (the in-thread committer settles at once). */
+  const turns = async (n = 3) => {
+    for (let k = 0; k < n; k++) await new Promise<void>((r) => setImmediate(r));
+  };
+  const participant = (id: string) => ({ id, spaceId: 'a', tokenHash: `t-${id}`, joinedAt: 1, lastSeq: 0, latest: null });
+
+  it('[S3] a group due sooner than minCommitIntervalMs after the last one waits, gathering the calls made meanwhile; one due later goes after its turn', async () => {
+    const clock = new ManualScheduler(0);
+    const s = new SqliteStorage(openDatabase(':memory:'), { minCommitIntervalMs: 10, timer: clock });
+    // Nothing sent before: the first group goes at once.
+    await s.createSpace(spaceA);
+    expect(s.commits).toBe(1);
+    const settled: string[] = [];
+    const one = s.createParticipant(participant('p1')).then(() => settled.push('p1'));
+    await turns();
+    expect([s.commits, settled]).toEqual([1, []]);
+    clock.advance(5);
+    const two = s.createParticipant(participant('p2')).then(() => settled.push('p2'));
+    await turns();
+    expect([s.commits, settled]).toEqual([1, []]);
+    // 10 ms after the last group was sent: both calls, in call order, in one group.
+    clock.advance(5);
+    await Promise.all([one, two]);
+    expect([s.commits, settled]).toEqual([2, ['p1', 'p2']]);
+    // After a quiet spell a write is sent after its turn, with no wait.
+    clock.advance(100);
+    await s.createParticipant(participant('p3'));
+    expect(s.commits).toBe(3);
+    expect((await s.getParticipantByTokenHash('t-p2'))?.id).toBe('p2');
+    await s.close();
+  });
+
+  it('[S3] close sends a group that waits for its turn at once', async () => {
+    const clock = new ManualScheduler(0);
+    const s = new SqliteStorage(openDatabase(':memory:'), { minCommitIntervalMs: 10, timer: clock });
+    await s.createSpace(spaceA);
+    const waiting = s.createParticipant(participant('p1'));
+    await turns();
+    expect(s.commits).toBe(1);
+    await s.close(); // time never moves: close itself sends it
+    await waiting;
+    expect(s.commits).toBe(2);
+  });
+
+  it(`[S3] a file's groups start at least ${DEFAULT_MIN_COMMIT_INTERVAL_MS} ms apart by default; :memory: has no interval`, async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'attune-interval-')), 'test.db');
+    const d = openDatabase(file);
+    const asked: number[] = [];
+    const clock = new ManualScheduler(0);
+    const timer = { now: () => clock.now(), at: (t: number, fn: () => void) => (asked.push(t), clock.at(t, fn)) };
+    const s = new SqliteStorage(d, { timer });
+    await s.createSpace(spaceA);
+    const next = s.createParticipant(participant('p1'));
+    expect(asked).toEqual([DEFAULT_MIN_COMMIT_INTERVAL_MS]);
+    clock.advance(DEFAULT_MIN_COMMIT_INTERVAL_MS);
+    await next;
+    expect(s.commits).toBe(2);
+    await s.close();
+    d.close();
+    const m = new SqliteStorage(openDatabase(':memory:'), { timer });
+    await m.createSpace(spaceA);
+    await m.createParticipant(participant('p1'));
+    expect([m.commits, asked.length]).toEqual([2, 1]);
+    await m.close();
+  });
+});
 
 describe('SQLite writer thread', () => {
   it('[S3] a writer thread that dies rejects the write in flight and every later one with a clear error; reads go on', async () => {

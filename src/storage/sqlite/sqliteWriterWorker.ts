@@ -8,6 +8,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { attachKeyStore, openDatabase } from './openDatabase.ts';
 import { serializeError, SqliteWriter } from './sqliteWriter.ts';
+import { boundThreadGarbage } from './threadGarbage.ts';
 import type { SqliteWriterThreadOptions, WriterRequest, WriterReply } from './sqliteWriterThread.ts';
 
 const port = parentPort;
@@ -26,6 +27,8 @@ if (options.walAutocheckpoint !== undefined) autocheckpoint(options.walAutocheck
 // So a WAL that grew past its bound (a burst the checkpointer could not follow) shrinks back once it restarts.
 if (options.walSizeLimitBytes !== undefined) db.exec(`PRAGMA journal_size_limit = ${Math.max(0, Math.trunc(options.walSizeLimitBytes))}`);
 const writer = new SqliteWriter(db, options);
+// Collects the groups' garbage V8 would leave in the old generation for long (threadGarbage.ts).
+const afterMessage = boundThreadGarbage();
 
 port.on('message', (m: WriterRequest) => {
   if (m.kind === 'close') {
@@ -47,6 +50,7 @@ port.on('message', (m: WriterRequest) => {
       reply = { kind: 'restarted', busy: false, error: serializeError(e) };
     }
     port.postMessage(reply);
+    afterMessage();
     return;
   }
   const o = writer.commit(m.calls);
@@ -60,4 +64,5 @@ port.on('message', (m: WriterRequest) => {
     },
   };
   port.postMessage(reply);
+  afterMessage();
 });
