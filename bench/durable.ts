@@ -190,6 +190,8 @@ interface Step {
   /** Of usPerInput: the main thread's, and the SQLite writer thread's (NaN without one). */
   readonly mainUs: number;
   readonly writerUs: number;
+  /** Inputs the host refused with OVERLOADED (the write backlog past its bounds, W5b). */
+  readonly refused: number;
   /** Of usPerInput: the SQLite checkpointer thread's (NaN without one). */
   readonly checkpointerUs: number;
 }
@@ -250,6 +252,7 @@ async function runTarget(t: Target): Promise<Step[]> {
     const th0 = threadCpu();
     const t0 = performance.now();
     let offered = 0;
+    let refused = 0;
     // Offer inputs on a 5 ms grid, catching up to the rate by the clock.
     await new Promise<void>((resolve) => {
       const tick = () => {
@@ -263,7 +266,15 @@ async function runTarget(t: Target): Promise<Step[]> {
           sentAt.set(`${p}:${seq}`, performance.now());
           const v = Math.sin(offered) * 0.9;
           const r = host.input(refs[p] as number, { t: 'input', seq, valence: v, arousal: -v, confidence: 1, source: 'tap' }, false);
-          if (!r.ok) throw new Error(`input refused: ${r.message}`);
+          if (!r.ok) {
+            // Refused, not queued: past the write backlog's bounds (W5b) the host answers
+            // OVERLOADED. The input is not acknowledged (so the step counts it as not held) and its
+            // seq was never accepted: the participant's next input takes it again, as a client's would.
+            if (r.code !== 'OVERLOADED') throw new Error(`input refused: ${r.code} ${r.message}`);
+            sentAt.delete(`${p}:${seq}`);
+            seqs[p] = seq - 1;
+            refused++;
+          }
         }
         if (elapsed >= SECONDS * 1000) resolve();
         else setTimeout(tick, 5);
@@ -282,6 +293,7 @@ async function runTarget(t: Target): Promise<Step[]> {
     const g = groups() - groups0;
     steps.push({
       offered: rate,
+      refused,
       acked: ackedInWindow,
       perSec: (ackedInWindow * 1000) / window,
       p50: quantile(sorted, 0.5),
@@ -295,7 +307,7 @@ async function runTarget(t: Target): Promise<Step[]> {
       checkpointerUs: ((th.checkpointer - (Number.isNaN(th0.checkpointer) ? 0 : th0.checkpointer)) * 1e6) / Math.max(1, acked),
     });
     const s = steps.at(-1) as Step;
-    log(`  ${fmt(rate).padStart(6)}/s offered → ${fmt(s.perSec).padStart(6)}/s acked in the step, ack p50 ${fmt(s.p50, 1).padStart(7)} ms, p99 ${fmt(s.p99, 1).padStart(7)} ms, process CPU ${fmt(100 * s.cpu).padStart(3)} % (${fmt(s.usPerInput, 1)} µs/input: main thread ${fmt(s.mainUs, 1)}${Number.isNaN(s.writerUs) ? '' : `, writer thread ${fmt(s.writerUs, 1)}`}${Number.isNaN(s.checkpointerUs) ? '' : `, checkpointer ${fmt(s.checkpointerUs, 1)}`}${pids.length > 0 ? `, database ${fmt(s.dbUsPerInput, 1)} µs/input` : ''}), ${fmt(s.meanGroup, 0)} inputs per commit${wal ? `, WAL ${fmt(wal() / 1e6, 1)} MB` : ''}, load ${fmt(loadavg()[0] as number, 1)}`);
+    log(`  ${fmt(rate).padStart(6)}/s offered → ${fmt(s.perSec).padStart(6)}/s acked in the step, ack p50 ${fmt(s.p50, 1).padStart(7)} ms, p99 ${fmt(s.p99, 1).padStart(7)} ms, process CPU ${fmt(100 * s.cpu).padStart(3)} % (${fmt(s.usPerInput, 1)} µs/input: main thread ${fmt(s.mainUs, 1)}${Number.isNaN(s.writerUs) ? '' : `, writer thread ${fmt(s.writerUs, 1)}`}${Number.isNaN(s.checkpointerUs) ? '' : `, checkpointer ${fmt(s.checkpointerUs, 1)}`}${pids.length > 0 ? `, database ${fmt(s.dbUsPerInput, 1)} µs/input` : ''}), ${fmt(s.meanGroup, 0)} inputs per commit${wal ? `, WAL ${fmt(wal() / 1e6, 1)} MB` : ''}${s.refused > 0 ? `, ${fmt(s.refused)} refused (OVERLOADED)` : ''}, load ${fmt(loadavg()[0] as number, 1)}`);
     // Far past saturation: the next steps would only queue more.
     if (!(s.p99 <= 2000) || s.perSec < 0.5 * rate) break;
   }

@@ -7,9 +7,9 @@
  * joins, each a participant row, a sealing key and a consent) is promoted to the old generation,
  * where only a mark-compact frees it. V8 starts one when the old generation reaches a limit it
  * sets from the machine's memory, not from this thread's few MB of live objects: measured
- * (bench:memory, 10,000 joins then a tap every 3 s each; 2026-12-02) the thread's heap went
- * from 26 to 60 MiB committed, nearly all of it garbage — one `gc()` took it back to its 10 MiB
- * live — and stayed there, 3.5 KB of the server's RSS per participant for nothing.
+ * (bench:memory, 10,000 joins then a tap every 3 s each; 2026-12-02) the worker threads' heaps
+ * went from 26 to 60 MiB committed (3.5 KB of the server's RSS per participant), the writer's
+ * nearly all garbage: a `gc()` in it took its 28 MiB in use back to 10 MiB.
  *
  * What: the thread collects once its heap grew by {@link GARBAGE_BOUND_BYTES} since the last
  * collection, checked after each message (a group, a checkpoint), so the bound holds under a load
