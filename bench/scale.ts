@@ -25,7 +25,8 @@
  * so an A/B on this shared machine compares runs of the same minutes: `default`; `unbounded`, the
  * nodes without the write-backlog bound (SPEC W5b: `--max-write-lag 600000 --max-queued-writes
  * 10000000`); `fullparse`, the load driver's participants parsing every pulse whole
- * (CADENCE_FULL_PARSE=1, as before bench/support/pulseHeadSocket.ts).
+ * (CADENCE_FULL_PARSE=1, as before bench/support/pulseHeadSocket.ts); `workers=N`, the load
+ * driver in N client processes instead of `attune load`'s default (one per 2,500 clients).
  */
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -70,13 +71,22 @@ interface Setup {
 }
 
 /** What a variant changes (see --variants above): the nodes' flags, the load driver's environment. */
-const VARIANTS: Record<string, { readonly serve: readonly string[]; readonly env: Readonly<Record<string, string>> }> = {
+interface Variant {
+  readonly serve: readonly string[];
+  readonly env: Readonly<Record<string, string>>;
+  readonly workers?: number;
+}
+const VARIANTS: Record<string, Variant> = {
   default: { serve: [], env: {} },
   unbounded: { serve: ['--max-write-lag', '600000', '--max-queued-writes', '10000000'], env: {} },
   fullparse: { serve: [], env: { CADENCE_FULL_PARSE: '1' } },
 };
+const variantOf = (v: string): Variant | undefined => {
+  const w = /^workers=(\d+)$/.exec(v);
+  return w ? { serve: [], env: {}, workers: Number(w[1]) } : VARIANTS[v];
+};
 const variants = String(values.variants).split(',');
-for (const v of variants) if (!VARIANTS[v]) throw new Error(`--variants: unknown '${v}' (${Object.keys(VARIANTS).join(', ')})`);
+for (const v of variants) if (!variantOf(v)) throw new Error(`--variants: unknown '${v}' (${Object.keys(VARIANTS).join(', ')}, workers=N)`);
 
 async function setup(label: string, n: number, database: 'postgres' | 'sqlite', serve: readonly string[] = []): Promise<Setup> {
   const env = await clusterEnv({ prefix: 'bs', database });
@@ -159,7 +169,7 @@ async function held(): Promise<void> {
     .flatMap((n) => Array.from({ length: num('repeat') }, () => variants.map((v) => [`cluster of ${n}, PostgreSQL${v === 'default' && variants.length === 1 ? '' : `, ${v}`}`, Number(n), 'postgres', v] as [string, number, 'postgres', string])).flat());
   const rows: [string, number, 'postgres' | 'sqlite', string][] = [...(values.baseline === 'false' ? [] : [['baseline: 1 node, SQLite, no cluster', 1, 'sqlite', 'default'] as [string, number, 'sqlite', string]]), ...clusterRows];
   for (const [label, n, db, variant] of rows) {
-    const vr = VARIANTS[variant] ?? { serve: [], env: {} };
+    const vr = variantOf(variant) ?? { serve: [], env: {} };
     const s = await setup(label, n, db, vr.serve);
     let screen: ReturnType<typeof pulseSize> | null = null;
     try {
@@ -171,7 +181,7 @@ async function held(): Promise<void> {
       const saved = Object.fromEntries(Object.keys(vr.env).map((k) => [k, process.env[k]]));
       Object.assign(process.env, vr.env);
       try {
-        row(label, await measure(s, { code, participants, displays, inputEveryMs: num('input-every'), durationS: seconds, rampS: num('ramp') }));
+        row(label, await measure(s, { code, participants, displays, inputEveryMs: num('input-every'), durationS: seconds, rampS: num('ramp'), ...(vr.workers ? { workers: vr.workers } : {}) }));
       } finally {
         for (const [k, v] of Object.entries(saved)) {
           if (v === undefined) delete process.env[k];

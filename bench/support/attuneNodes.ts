@@ -3,6 +3,10 @@
  * process on an ephemeral port, all on one NATS (a cluster name of their own: subject prefix and
  * KV bucket) and one PostgreSQL schema of their own, which {@link clusterEnv} creates and
  * {@link ClusterEnv.dispose} drops. `kill()` is `kill -9`.
+ *
+ * ATTUNE_NODE_ARGS adds node flags to every node, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof";
+ * with it set, `dispose` stops the nodes with SIGTERM first (up to 15 s), so that a profile is
+ * written at exit, before it kills what still runs.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -15,6 +19,7 @@ import { defaultKeyStoreUrl } from '../../src/storage/postgres/postgresKeyStore.
 import type { MemoryReading } from './memoryProbe.ts';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
+const NODE_ARGS = (process.env.ATTUNE_NODE_ARGS ?? '').split(' ').filter(Boolean);
 
 /** The machine's services (override with ATTUNE_TEST_PG / NATS_URL). */
 export const PG_URL = process.env.ATTUNE_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -79,7 +84,7 @@ export async function clusterEnv(o: { readonly prefix?: string; readonly databas
   const nodes: AttuneNode[] = [];
   const start = async (id: string, extra: readonly string[] = [], so: { readonly probe?: boolean; readonly env?: Readonly<Record<string, string>> } = {}): Promise<AttuneNode> => {
     const probe = so.probe === true;
-    const args = [...(probe ? ['--expose-gc', '--import', join(ROOT, 'bench', 'support', 'memoryProbe.ts')] : []), join(ROOT, 'bin', 'attune.js'), 'serve', '--port', '0', '--no-build', '--db', db, '--data-dir', dataDir, ...(sqlite ? [] : ['--cluster', NATS_URL, '--cluster-name', name, '--node-id', id]), ...extra];
+    const args = [...NODE_ARGS, ...(probe ? ['--expose-gc', '--import', join(ROOT, 'bench', 'support', 'memoryProbe.ts')] : []), join(ROOT, 'bin', 'attune.js'), 'serve', '--port', '0', '--no-build', '--db', db, '--data-dir', dataDir, ...(sqlite ? [] : ['--cluster', NATS_URL, '--cluster-name', name, '--node-id', id]), ...extra];
     const proc = spawn(process.execPath, args, { cwd: ROOT, stdio: probe ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'], env: { ...process.env, ATTUNE_LOG_LEVEL: process.env.ATTUNE_LOG_LEVEL ?? 'warn', ...so.env } });
     let out = '';
     const exited = new Promise<number | null>((r) => proc.on('exit', (code) => r(code)));
@@ -140,6 +145,7 @@ export async function clusterEnv(o: { readonly prefix?: string; readonly databas
     nodes,
     start,
     async dispose() {
+      if (NODE_ARGS.length > 0) await Promise.all(nodes.map((n) => Promise.race([n.stop(), new Promise((r) => setTimeout(r, 15_000))])));
       for (const n of nodes) n.kill();
       await Promise.all(nodes.map((n) => n.exited));
       if (!sqlite) {
