@@ -288,7 +288,10 @@ async function joinParticipants(): Promise<{ firstSentAt: number; welcomes: numb
       const code = todo[next++] as string;
       // --ramp: join i starts no sooner than its share of the ramp.
       const due = firstSentAt + ((plan.rampMs ?? 0) * (next - 1)) / Math.max(1, todo.length);
-      if (due > epoch()) await new Promise((r) => setTimeout(r, due - epoch()));
+      // One reading of the clock: read twice, a pause between the two (a GC on a loaded machine)
+      // made the wait negative, and Node warns (TimeoutNegativeWarning) on every such join.
+      const wait = due - epoch();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
       const c = new AttuneClient({ ...where(), code, role: 'participant', consent: true, connect: participantSocket });
       watch(c);
       const p: Person = { client: c, count: 0, seq: 0, sock: -1, sent: new Map(), id: null, acked: new Set() };
