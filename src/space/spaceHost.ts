@@ -657,9 +657,12 @@ export class SpaceHost {
 
   private track(p: Promise<void>, what: string): void {
     this.lastWrite = p;
+    // One reaction per write (this is every input's path): the backlog hears of it either way.
     const settled = this.backlog.begin(this.writeClock());
-    p.then(settled, settled);
-    p.catch((err) => this.report(`could not ${what}`, err));
+    p.then(settled, (err: unknown) => {
+      settled();
+      this.report(`could not ${what}`, err);
+    });
   }
 
   private carryOut(live: LiveSpace, e: SpaceEvent, fx: Effect): { hash: string; seq: number } | null {

@@ -137,12 +137,10 @@ class Conn implements ConnSink {
    * 2026-12-02: ≈ 16–26 → ≈ 8–11 µs of the sender's CPU per welcome and pulse).
    */
   sendAll(frames: readonly (string | Uint8Array)[]): void {
-    for (const f of frames) this.hooks.sent(this, f);
-    if (this.ws.readyState !== this.ws.OPEN) return;
-    const socket = (this.ws as unknown as WsInternals)._socket;
+    const socket = this.ws.readyState === this.ws.OPEN ? (this.ws as unknown as WsInternals)._socket : undefined;
     socket?.cork();
     try {
-      for (const f of frames) this.ws.send(f, { binary: false });
+      for (const f of frames) this.send(f);
     } finally {
       socket?.uncork();
     }
