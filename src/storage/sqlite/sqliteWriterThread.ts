@@ -13,6 +13,19 @@
 import { Worker } from 'node:worker_threads';
 import { deserializeError, type GroupOutcome, type SerializedError, type SqliteWriterOptions, type WriteCall } from './sqliteWriter.ts';
 
+/**
+ * The writer connection's SQLite page cache, KiB (`PRAGMA cache_size = -N`). 8 MiB (SQLite's
+ * own default is 2 MiB). The cache sits in the writer thread's malloc arena, and freed pages stay
+ * resident there, so its cap is memory the server keeps: at 64 MiB (issue 13's first rounds) it
+ * filled as the database grew — 4.9–6.1 KB per participant of RSS at 10,000 people tapping every
+ * 3 s for 30 s (bench:memory, 2026-12-02) — and 8 MiB takes that to 0.4–1.4 KB. The pages an input
+ * touches at random (its participant's leaf of the (participant_id, seq) key, the participant's
+ * row) are re-read from the OS's page cache on a miss (a pread, not the disk); the writer's CPU
+ * per input in bench:durable at 20,000 and 30,000/s was the same with either cap within that
+ * bench's noise (DEPLOY.md, "Memory per participant").
+ */
+export const WRITER_CACHE_KIB = 8192;
+
 /** The writer thread's young generation, MB (V8's `--max-semi-space-size` × 3; see #start). */
 export const WRITER_YOUNG_GENERATION_MB = 6;
 

@@ -9,16 +9,15 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { attachKeyStore, openDatabase } from './openDatabase.ts';
 import { serializeError, SqliteWriter } from './sqliteWriter.ts';
 import { boundThreadGarbage } from './threadGarbage.ts';
-import type { SqliteWriterThreadOptions, WriterRequest, WriterReply } from './sqliteWriterThread.ts';
+import { type SqliteWriterThreadOptions, WRITER_CACHE_KIB, type WriterReply, type WriterRequest } from './sqliteWriterThread.ts';
 
 const port = parentPort;
 if (port === null) throw new Error('sqliteWriterWorker.ts runs only as a worker thread');
 const { path, keysPath, options } = workerData as { readonly path: string; readonly keysPath: string; readonly options: SqliteWriterThreadOptions };
 const db = openDatabase(path);
-// A page cache of 64 MiB instead of SQLite's 2 MiB: inputs land at random places of the
-// (participant, seq) index and participants' rows, so at tens of thousands of inputs/s a small
-// cache re-reads those pages from the OS on every group (measured: ≈ 10 % of the writer's CPU).
-db.exec('PRAGMA cache_size = -65536');
+// A page cache of WRITER_CACHE_KIB (8 MiB): what it holds stays resident in this thread's malloc
+// arena, so its cap is memory per node; misses re-read pages from the OS's page cache (see there).
+db.exec(`PRAGMA cache_size = -${WRITER_CACHE_KIB}`);
 attachKeyStore(db, keysPath);
 /** The connection's `wal_autocheckpoint`, in pages (0: never). */
 const autocheckpoint = (pages: number) => db.exec(`PRAGMA wal_autocheckpoint = ${Math.max(0, Math.trunc(pages))}`);
