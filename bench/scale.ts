@@ -153,6 +153,27 @@ async function measureOn(
   return { r, cpuS: cpu1 - cpu0, wallS: (t1 - t0) / 1000, rssPer: (m1.rss - mem0.rss) / per, heapPer: (m1.heapUsed - mem0.heapUsed) / per };
 }
 
+/**
+ * Where the nodes dropped pulses, over the whole row (joins included), from their /metrics:
+ * sockets skipped for backpressure, sockets that never got a pulse because a newer one replaced
+ * it before its fan-out pass (W9), and beats dropped past the catch-up window.
+ */
+async function skippedNote(urls: readonly string[]): Promise<string> {
+  const total = { backpressure: 0, superseded: 0, beats: 0 };
+  for (const url of urls) {
+    const text = await fetch(`${url}/metrics`).then((r) => r.text()).catch(() => '');
+    for (const line of text.split('\n')) {
+      const [series, value] = line.split(' ');
+      const v = Number(value);
+      if (!series || !Number.isFinite(v)) continue;
+      if (series.startsWith('attune_pulses_dropped_backpressure_total{')) total.backpressure += v;
+      else if (series.startsWith('attune_pulses_superseded_total{')) total.superseded += v;
+      else if (series === 'attune_beats_skipped_total') total.beats += v;
+    }
+  }
+  return `, nodes skipped: ${total.backpressure} socket-pulses for backpressure, ${total.superseded} superseded, ${total.beats} beats`;
+}
+
 /** Runs a load against a setup's nodes. */
 function measure(s: Setup, o: Omit<Parameters<typeof runLoad>[0], 'urls'>): ReturnType<typeof measureOn> {
   return measureOn(
@@ -240,7 +261,7 @@ async function held(): Promise<void> {
       const created = await fetch(`${s.nodes[0]?.url}/api/spaces`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'held', capacity: participants + displays + 10 }) });
       const { code } = (await created.json()) as { code: string };
       const m = await withEnv(vr.env, () => measure(s, { code, ...load(vr) }));
-      row(h.label, m);
+      row(h.label, m, await skippedNote(s.nodes.map((n) => n.url)));
       if (m.r.pulseBytes > 0) pulseBytes = m.r.pulseBytes;
     } finally {
       await s.env.dispose();
