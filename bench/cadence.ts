@@ -39,6 +39,7 @@ import { parseArgs } from 'node:util';
 import type { WorkerPlan, WorkerResult } from './support/cadenceClients.ts';
 import { LatencyHistogram } from './support/latencyHistogram.ts';
 import { cpuSeconds } from './support/procCpu.ts';
+import { meanPulseBytes } from './support/pulseBytes.ts';
 import { type ProbedServer, startProbedServer } from './support/probedServers.ts';
 
 const FLAGS = {
@@ -328,7 +329,6 @@ async function measure(target: Target, sc: Scenario, pulseBytes: number): Promis
       tap.merge(LatencyHistogram.from(r.tapToDisplay));
       for (const [k, v] of Object.entries(r.errors)) errors[k] = (errors[k] ?? 0) + v;
     }
-    const pb = rs.filter((r) => r.pulseBytes > 0);
     return {
       target,
       joinAllS,
@@ -356,7 +356,7 @@ async function measure(target: Target, sc: Scenario, pulseBytes: number): Promis
       cpuPerMessageUs: (((cpu1[0] as number) - (cpu0[0] as number)) * 1e6) / Math.max(1, rs.reduce((a, r) => a + r.participantPulses + r.displayPulses, 0)),
       rssEnd: mem1.rss,
       clientCpuMax: Math.max(...workers.map((_, i) => cpuShare(i + 1))),
-      pulseBytes: pb.length ? pb.reduce((a, r) => a + r.pulseBytes, 0) / pb.length : 0,
+      pulseBytes: meanPulseBytes(rs),
       disconnects: rs.reduce((a, r) => a + r.disconnects, 0),
       errors,
       load: [load0, loadavg()[0] ?? Number.NaN],

@@ -1,12 +1,18 @@
 /**
  * `npm run bench:scale` — one space on 1, 2 and 3 `attune serve --cluster` nodes on this machine
- * (NATS + PostgreSQL), each figure beside its baseline from the same run: one plain `attune serve`
- * on SQLite (no cluster) under the same load. Figures, never pass/fail. The load is `attune load`
+ * (NATS + PostgreSQL), each figure beside its baselines from the same run: one plain `attune serve`
+ * on SQLite (no cluster) under the same load, and the floor — plain `ws`
+ * (bench/support/cadenceWsServer.ts) in as many processes as the row has nodes, sent the same
+ * clients by the same driver, broadcasting pulses of the size attune's had. Figures, never
+ * pass/fail. The load is `attune load`
  * (src/cli/commands/load.ts: several client processes of bench/support/cadenceClients.ts), on the
  * same 2 cores as the servers, so every figure here is a floor of what the servers can do.
  *
  *   1. participants held: pulses that arrive (participants, displays) against the expected
- *      count, tap → display p50/p95, ack p99, and the servers' CPU per delivered message;
+ *      count, tap → display p50/p95, ack p99, and the servers' CPU per delivered message, the
+ *      load driver's CPU and the load average; rows: the one-node SQLite baseline and plain ws in
+ *      one process, then each cluster of N followed by "plain ws × N processes" (each of which
+ *      broadcasts its own participants' pulse: a floor of the fan-out, not a cluster);
  *   2. durable inputs/s: input rates stepped up until ack p99 passes 250 ms, PostgreSQL
  *      (cluster of 1 and 3 nodes) beside SQLite (one node);
  *   3. failover: kill -9 a node that does not own the tick, then the owner, during a run: time
@@ -19,14 +25,21 @@
  *   npm run bench:scale -- --rates 2000,4000,8000,16000 --rate-seconds 10
  *   npm run bench:scale -- --sections held,failover
  *   npm run bench:scale -- --participants 30000 --nodes 3 --sections held --baseline false
+ *   npm run bench:scale -- --participants 1500 --nodes 3 --sections held --baseline none
  *   npm run bench:scale -- --participants 30000 --nodes 3 --sections held --baseline false --variants default,unbounded --repeat 2
+ *
+ * `--baseline` (section 1): `true` (default) runs every baseline; `false` drops the single-process
+ * rows (the SQLite node and plain ws × 1: past one process's 20,000 open files neither holds
+ * everyone) but keeps plain ws × N beside each cluster of N, the only baseline possible there;
+ * `none` runs the cluster rows alone.
  *
  * `--variants` (section 1) runs each cluster row once per variant, interleaved (`--repeat` times),
  * so an A/B on this shared machine compares runs of the same minutes: `default`; `unbounded`, the
  * nodes without the write-backlog bound (SPEC W5b: `--max-write-lag 600000 --max-queued-writes
  * 10000000`); `fullparse`, the load driver's participants parsing every pulse whole
  * (CADENCE_FULL_PARSE=1, as before bench/support/pulseHeadSocket.ts); `workers=N`, the load
- * driver in N client processes instead of `attune load`'s default (one per 2,500 clients).
+ * driver in N client processes instead of `attune load`'s default (one per 2,500 clients). The
+ * plain-ws rows run once per round (after a round's variants), with the first variant's driver.
  */
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -140,6 +153,27 @@ async function measureOn(
   return { r, cpuS: cpu1 - cpu0, wallS: (t1 - t0) / 1000, rssPer: (m1.rss - mem0.rss) / per, heapPer: (m1.heapUsed - mem0.heapUsed) / per };
 }
 
+/**
+ * Where the nodes dropped pulses, over the whole row (joins included), from their /metrics:
+ * sockets skipped for backpressure, sockets that never got a pulse because a newer one replaced
+ * it before its fan-out pass (W9), and beats dropped past the catch-up window.
+ */
+async function skippedNote(urls: readonly string[]): Promise<string> {
+  const total = { backpressure: 0, superseded: 0, beats: 0 };
+  for (const url of urls) {
+    const text = await fetch(`${url}/metrics`).then((r) => r.text()).catch(() => '');
+    for (const line of text.split('\n')) {
+      const [series, value] = line.split(' ');
+      const v = Number(value);
+      if (!series || !Number.isFinite(v)) continue;
+      if (series.startsWith('attune_pulses_dropped_backpressure_total{')) total.backpressure += v;
+      else if (series.startsWith('attune_pulses_superseded_total{')) total.superseded += v;
+      else if (series === 'attune_beats_skipped_total') total.beats += v;
+    }
+  }
+  return `, nodes skipped: ${total.backpressure} socket-pulses for backpressure, ${total.superseded} superseded, ${total.beats} beats`;
+}
+
 /** Runs a load against a setup's nodes. */
 function measure(s: Setup, o: Omit<Parameters<typeof runLoad>[0], 'urls'>): ReturnType<typeof measureOn> {
   return measureOn(
@@ -148,75 +182,96 @@ function measure(s: Setup, o: Omit<Parameters<typeof runLoad>[0], 'urls'>): Retu
   );
 }
 
+/** A row of section 1: attune on nodes, or the plain-ws floor in as many processes. */
+type HeldRow =
+  | { readonly kind: 'attune'; readonly label: string; readonly n: number; readonly db: 'postgres' | 'sqlite'; readonly variant: string }
+  | { readonly kind: 'ws'; readonly n: number; readonly variant: string };
+
+/**
+ * The rows of section 1, in the order they run. `--baseline true`: the one-node SQLite row and
+ * plain ws in one process first; `false`: no single-process baseline (past one process's 20,000
+ * open files neither can hold everyone); `none`: no baseline at all. Unless `none`, each round of
+ * a cluster of N (its variants) is followed by plain ws in N processes, the floor of that load on
+ * this machine (a cluster of 1's is the one-process row, with `true`).
+ */
+function heldRows(baseline: string, nodes: readonly number[], repeat: number): HeldRow[] {
+  const rows: HeldRow[] = [];
+  const driver = variants[0] as string;
+  if (baseline === 'true') rows.push({ kind: 'attune', label: 'baseline: 1 node, SQLite, no cluster', n: 1, db: 'sqlite', variant: 'default' }, { kind: 'ws', n: 1, variant: driver });
+  for (const n of nodes) {
+    for (let i = 0; i < repeat; i++) {
+      for (const v of variants) rows.push({ kind: 'attune', label: `cluster of ${n}, PostgreSQL${v === 'default' && variants.length === 1 ? '' : `, ${v}`}`, n, db: 'postgres', variant: v });
+      if (baseline !== 'none' && !(baseline === 'true' && n === 1)) rows.push({ kind: 'ws', n, variant: driver });
+    }
+  }
+  return rows;
+}
+
+/** Runs `f` with the load driver's environment of a variant (its client processes are forked with this process's). */
+async function withEnv<T>(env: Readonly<Record<string, string>>, f: () => Promise<T>): Promise<T> {
+  const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+  Object.assign(process.env, env);
+  try {
+    return await f();
+  } finally {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  }
+}
+
 async function held(): Promise<void> {
   const participants = num('participants');
   const displays = num('displays');
   const seconds = num('seconds');
+  const baseline = String(values.baseline);
+  if (!['true', 'false', 'none'].includes(baseline)) throw new Error(`--baseline: true, false or none, got '${baseline}'`);
   log(`\n## 1. One space, ${participants} participants (an input every ${num('input-every')} ms each) and ${displays} displays, ${seconds} s measured`);
-  log('setup                          | participant pulses | display pulses | tap→display p50 / p95 | ack p99  | servers’ CPU | CPU / delivered msg | memory / participant: RSS, heap');
-  log('-------------------------------|--------------------|----------------|-----------------------|----------|--------------|---------------------|--------------------------------');
-  const row = (label: string, m: Awaited<ReturnType<typeof measureOn>>) => {
+  log('setup                                            | participant pulses | display pulses | tap→display p50 / p95 | ack p99  | servers’ CPU | CPU / delivered msg | memory / participant: RSS, heap');
+  log('-------------------------------------------------|--------------------|----------------|-----------------------|----------|--------------|---------------------|--------------------------------');
+  const row = (label: string, m: Awaited<ReturnType<typeof measureOn>>, note = '') => {
     const { r, cpuS, wallS } = m;
     // Server CPU in the window per pulse delivered in it (acks and inputs ride along: the model's unit).
     const delivered = r.participantPulses.received + r.displayPulses.received;
     const perMsgUs = (cpuS / delivered) * 1e6;
-    log(`${label.padEnd(31)}| ${pct(r.participantPulses.received, r.participantPulses.expected).padStart(18)} | ${pct(r.displayPulses.received, r.displayPulses.expected).padStart(14)} | ${`${fmt(r.tapToDisplayMs.p50, 0)} / ${fmt(r.tapToDisplayMs.p95, 0)} ms`.padStart(21)} | ${`${fmt(r.ackMs.p99, 0)} ms`.padStart(8)} | ${`${fmt((100 * cpuS) / wallS, 0)} % of a core`.padStart(12)} | ${`${fmt(perMsgUs, 1)} µs`.padStart(19)} | ${fmt(m.rssPer / 1024)} KB, ${fmt(m.heapPer / 1024)} KB (joined ${r.joined}, load driver ${fmt((100 * r.driverCpuS) / r.durationS, 0)} % of a core, inputs sent / acked ${r.inputsSent} / ${r.inputsAcked}, errors ${JSON.stringify(r.errors)}, load average ${loadavg()[0]?.toFixed(1)})`);
+    log(`${label.padEnd(49)}| ${pct(r.participantPulses.received, r.participantPulses.expected).padStart(18)} | ${pct(r.displayPulses.received, r.displayPulses.expected).padStart(14)} | ${`${fmt(r.tapToDisplayMs.p50, 0)} / ${fmt(r.tapToDisplayMs.p95, 0)} ms`.padStart(21)} | ${`${fmt(r.ackMs.p99, 0)} ms`.padStart(8)} | ${`${fmt((100 * cpuS) / wallS, 0)} % of a core`.padStart(12)} | ${`${fmt(perMsgUs, 1)} µs`.padStart(19)} | ${fmt(m.rssPer / 1024)} KB, ${fmt(m.heapPer / 1024)} KB (joined ${r.joined}, load driver ${fmt((100 * r.driverCpuS) / r.durationS, 0)} % of a core, inputs sent / acked ${r.inputsSent} / ${r.inputsAcked}, tap→display seen ${r.tapToDisplayMs.n} of ${r.tapToDisplayMs.moves}, pulse ${fmt(r.pulseBytes, 0)} bytes${note}, errors ${JSON.stringify(r.errors)}, load average ${loadavg()[0]?.toFixed(1)})`);
   };
+  const load = (vr: Variant) => ({ participants, displays, inputEveryMs: num('input-every'), durationS: seconds, rampS: num('ramp'), ...(vr.workers ? { workers: vr.workers } : {}) });
+  // The size of attune's pulses in the last attune row (the load driver's displays note it, as in bench:cadence), for the plain-ws rows to send the same bytes.
   let pulseBytes = 0;
-  // --baseline false: no single-process rows, attune's or plain ws's (e.g. past one process's 20,000 open files, where neither can hold everyone).
-  const clusterRows = String(values.nodes)
-    .split(',')
-    .flatMap((n) => Array.from({ length: num('repeat') }, () => variants.map((v) => [`cluster of ${n}, PostgreSQL${v === 'default' && variants.length === 1 ? '' : `, ${v}`}`, Number(n), 'postgres', v] as [string, number, 'postgres', string])).flat());
-  const rows: [string, number, 'postgres' | 'sqlite', string][] = [...(values.baseline === 'false' ? [] : [['baseline: 1 node, SQLite, no cluster', 1, 'sqlite', 'default'] as [string, number, 'sqlite', string]]), ...clusterRows];
-  for (const [label, n, db, variant] of rows) {
-    const vr = variantOf(variant) ?? { serve: [], env: {} };
-    const s = await setup(label, n, db, vr.serve);
-    let screen: ReturnType<typeof pulseSize> | null = null;
+  const nodes = String(values.nodes).split(',').map(Number);
+  for (const h of heldRows(baseline, nodes, num('repeat'))) {
+    const vr = variantOf(h.variant) ?? { serve: [], env: {} };
+    if (h.kind === 'ws') {
+      // The floor: N plain ws servers (bench/support/cadenceWsServer.ts), the driver spreading the same clients over them as over N nodes.
+      const bytes = Math.round(pulseBytes) || 1500;
+      const ws = await Promise.all(Array.from({ length: h.n }, () => startProbedServer('ws', { spaces: 1, capacity: participants + displays + 10, pulseBytes: bytes })));
+      try {
+        const servers = ws.map((w) => ({ url: w.wsUrl.replace(/^ws/, 'http').replace(/\/ws$/, ''), pid: w.pid, alive: () => true, memory: () => w.memory() }));
+        const m = await withEnv(vr.env, () => measureOn(servers, { code: ws[0]?.codes[0] as string, ...load(vr), probesBesideDisplay: h.n > 1 }));
+        row(`plain ws × ${h.n} process${h.n === 1 ? '' : 'es'} (same bytes, same driver)`, m, ` (padded to ${bytes})`);
+      } finally {
+        await Promise.all(ws.map((w) => w.stop()));
+      }
+      continue;
+    }
+    const s = await setup(h.label, h.n, h.db, vr.serve);
     try {
       const created = await fetch(`${s.nodes[0]?.url}/api/spaces`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'held', capacity: participants + displays + 10 }) });
       const { code } = (await created.json()) as { code: string };
-      // A display of this process notes the pulse size, for the plain-ws row to send the same bytes.
-      screen = pulseBytes ? null : pulseSize(s.nodes[0] as AttuneNode, code);
-      // The driver's client processes are forked with this process's environment.
-      const saved = Object.fromEntries(Object.keys(vr.env).map((k) => [k, process.env[k]]));
-      Object.assign(process.env, vr.env);
-      try {
-        row(label, await measure(s, { code, participants, displays, inputEveryMs: num('input-every'), durationS: seconds, rampS: num('ramp'), ...(vr.workers ? { workers: vr.workers } : {}) }));
-      } finally {
-        for (const [k, v] of Object.entries(saved)) {
-          if (v === undefined) delete process.env[k];
-          else process.env[k] = v;
-        }
-      }
-      if (screen) pulseBytes = screen.bytes();
+      const m = await withEnv(vr.env, () => measure(s, { code, ...load(vr) }));
+      row(h.label, m, await skippedNote(s.nodes.map((n) => n.url)));
+      if (m.r.pulseBytes > 0) pulseBytes = m.r.pulseBytes;
     } finally {
-      screen?.close();
       await s.env.dispose();
     }
   }
-  // The floor: a plain ws server (bench/support/cadenceWsServer.ts) broadcasting pulses of the size attune's had, under the same load
-  // (one process too: not with --baseline false).
-  if (values.baseline === 'false') return;
-  const ws = await startProbedServer('ws', { spaces: 1, capacity: participants + displays + 10, pulseBytes: pulseBytes || 1500 });
-  try {
-    const url = ws.wsUrl.replace(/^ws/, 'http').replace(/\/ws$/, '');
-    row(`plain ws (same ${pulseBytes || 1500} bytes)`, await measureOn([{ url, pid: ws.pid, alive: () => true, memory: () => ws.memory() }], { code: ws.codes[0] as string, participants, displays, inputEveryMs: num('input-every'), durationS: seconds, rampS: num('ramp') }));
-  } finally {
-    await ws.stop();
-  }
   log('(memory: RSS and V8 heap growth of the servers, summed over the nodes, from before the joins to the window’s end, after full collections, per participant joined)');
-}
-
-/** Joins a display to a space on a node and keeps the byte size of the last pulse it got. */
-function pulseSize(n: AttuneNode, code: string): { bytes: () => number; close: () => void } {
-  let last = 0;
-  const ws = new WebSocket(n.wsUrl, { perMessageDeflate: false });
-  ws.on('open', () => ws.send(JSON.stringify({ t: 'join', code, role: 'display' })));
-  ws.on('message', (d: Buffer) => {
-    if (d.subarray(0, 12).toString() === '{"t":"pulse"') last = d.byteLength;
-  });
-  ws.on('error', () => {});
-  return { bytes: () => last, close: () => ws.terminate() };
+  if (baseline !== 'none')
+    log(
+      '(plain ws × N: N processes of bench/support/cadenceWsServer.ts, the load driver spreading the same participants and displays over them round robin as over N nodes, every input acknowledged, pulses padded to the size of the attune row before; each process broadcasts its own pulse of its own participants — no process sees the whole space, so it is the floor of the fan-out on this machine, not a cluster. With N > 1 a display’s tap → display probe group joins that display’s process, which alone could show its move; in the cluster rows it is spread over the nodes)',
+    );
 }
 
 async function rates(): Promise<void> {

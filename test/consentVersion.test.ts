@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { AttuneClient, type ClientState, sessionKeys } from '../src/client/attuneClient.ts';
 import { createServer, type RunningServer } from '../src/server/createServer.ts';
-import { hashToken } from '../src/space/spaceHost.ts';
+import { hashToken } from '../src/space/tokens.ts';
 import { MemoryStorage } from '../src/storage/memory/memoryStorage.ts';
 import { connect, isType, type TestClient } from './support/wsClient.ts';
 

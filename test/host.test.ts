@@ -12,6 +12,7 @@ import type { GovernanceAct, GovernanceSink } from '../src/core/governance.ts';
 import { createServer, MemoryGovernance, type RunningServer } from '../src/server/createServer.ts';
 import { ManualScheduler, RealScheduler } from '../src/space/scheduler.ts';
 import { type ConnSink, SpaceHost, subjects } from '../src/space/spaceHost.ts';
+import { participantTokenKey } from '../src/space/tokens.ts';
 import { MemoryStorage } from '../src/storage/memory/memoryStorage.ts';
 import type { Storage } from '../src/storage/port.ts';
 import { connect, isType, type TestClient } from './support/wsClient.ts';
@@ -221,6 +222,36 @@ describe('space host', () => {
     expect(frames.filter((f) => f.includes('"t":"welcome"'))).toHaveLength(2000);
     expect(storage.commits - before).toBeLessThanOrEqual(3);
     expect(host.presence(made.value.space.id).connected).toBe(2000);
+    await host.stop();
+  });
+
+  it('[S19] participants joining later get ids and stored token keys that sort after the earlier ones; their tokens resume', async () => {
+    const storage = new MemoryStorage();
+    const { host, scheduler } = await hostWith(storage, new MemoryGovernance());
+    const made = await host.createSpace({ name: 'order', capacity: 100 });
+    if (!made.ok) throw new Error(made.message);
+    const joined: { id: string; token: string }[] = [];
+    for (let i = 0; i < 40; i++) {
+      const frames: string[] = [];
+      await host.join(host.attach(sink(frames)), made.value.space.code, 'participant', true);
+      await host.drain();
+      const w = JSON.parse(frames.find((f) => f.includes('"t":"welcome"')) as string) as { participant: string; token: string };
+      joined.push({ id: w.participant, token: w.token });
+      scheduler.advance(1 + (i % 3) * 700);
+    }
+    const keys = await Promise.all(joined.map(async (j) => (await storage.getParticipantByTokenHash(participantTokenKey(j.token)))?.tokenHash));
+    const ids = joined.map((j) => j.id);
+    expect(keys.every((k) => typeof k === 'string' && k.length === 71)).toBe(true);
+    // Later joins sort after earlier ones (by their prefix; equal prefixes only within one millisecond).
+    const prefixes = (xs: readonly string[]) => xs.map((x) => x.slice(0, 7));
+    expect(prefixes(ids)).toEqual([...prefixes(ids)].sort());
+    expect(prefixes(keys as string[])).toEqual([...prefixes(keys as string[])].sort());
+    expect(new Set(prefixes(ids)).size).toBe(40);
+    // Each token still finds its own participant, and no stored key holds the token.
+    for (const [k, j] of joined.entries()) {
+      expect((await storage.getParticipantByTokenHash(participantTokenKey(j.token)))?.id).toBe(j.id);
+      expect(keys[k]).not.toContain(j.token.slice(7));
+    }
     await host.stop();
   });
 });

@@ -13,6 +13,7 @@ import { NatsKv } from '../src/bus/nats/natsKv.ts';
 import { createServer, type RunningServer } from '../src/server/createServer.ts';
 import { Metrics, timedScheduler } from '../src/server/metrics.ts';
 import { ManualScheduler } from '../src/space/scheduler.ts';
+import { subjects } from '../src/space/spaceHost.ts';
 import { MemoryStorage } from '../src/storage/memory/memoryStorage.ts';
 import { PostgresStorage } from '../src/storage/postgres/postgresStorage.ts';
 import { pgAdmin, TEST_PG, testSchemas } from './support/postgres.ts';
@@ -90,6 +91,38 @@ describe('operations (SPEC §O)', () => {
     const lint = promtool(text);
     expect(lint.output).toBe('');
     expect(lint.status).toBe(0);
+  });
+
+  it('[O1][W9] a pulse replaced by a newer one before the fan-out reached it is counted once per socket that never got it', async () => {
+    const scheduler = new ManualScheduler(Date.now());
+    const storage = new MemoryStorage();
+    // One socket per slice: each pass of the fan-out takes as many turns as there are participants.
+    server = await createServer({ port: 0, dbPath: ':memory:', webRoot: null, minCohort: 1, participantHz: 0.001, displayHz: 0.001, fanoutSlice: 1 }, { scheduler, storage });
+    const code = await space(server);
+    const spaceId = (await storage.getSpaceByCode(code))?.id as string;
+    const people: TestClient[] = [];
+    for (let i = 0; i < 3; i++) {
+      const p = await connect(`${server.url.replace('http', 'ws')}/ws`);
+      clients.push(p);
+      people.push(p);
+      p.send({ t: 'join', code, role: 'participant', consent: true });
+      await p.next(isType('welcome'));
+    }
+    scheduler.flush();
+    const pulse = (seq: number) => new TextEncoder().encode(JSON.stringify({ t: 'pulse', seq, test: true }));
+    // Three pulses while the first pass has reached one socket: the second waits, the third replaces it.
+    server.host.bus.publish(subjects.participantPulse(spaceId), pulse(901));
+    server.host.bus.publish(subjects.participantPulse(spaceId), pulse(902));
+    server.host.bus.publish(subjects.participantPulse(spaceId), pulse(903));
+    scheduler.flush();
+    for (const p of people) {
+      await p.next((m) => m.t === 'pulse' && m.seq === 903);
+      expect(p.messages.filter((m) => m.t === 'pulse' && typeof m.seq === 'number' && m.seq > 900).map((m) => m.seq)).toEqual([901, 903]);
+    }
+    const text = await (await fetch(`${server.url}/metrics`)).text();
+    expect(sample(text, 'attune_pulses_superseded_total{role="participant"}')).toBe(3);
+    expect(sample(text, 'attune_pulses_superseded_total{role="display"}')).toBe(0);
+    expect(promtool(text).status).toBe(0);
   });
 
   it('[O1] promtool can fail: prom-client’s own default gauges named *_total are what it rejects (and why metrics.ts drops them)', async () => {

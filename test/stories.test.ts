@@ -10,6 +10,7 @@ import { screenStory } from '../src/analyze/profanity/screenStory.ts';
 import { LocalBus } from '../src/bus/local/localBus.ts';
 import { STORY_DWELL_MS } from '../src/core/stories/stories.ts';
 import { createHash } from 'node:crypto';
+import { participantTokenKey } from '../src/space/tokens.ts';
 import { storyConsentDocument } from '../src/core/consent.ts';
 import { createApp } from '../src/http/app.ts';
 import { createMeRoutes } from '../src/http/meRoutes.ts';
@@ -143,7 +144,7 @@ describe('stories', () => {
     const ok = await agree(served.stories.version);
     expect(ok.status).toBe(200);
     expect(await ok.json()).toEqual({ version: served.stories.version, purposes: ['stories'] });
-    const pid = (await storage.getParticipantByTokenHash(createHash('sha256').update(p.token).digest('hex')))?.id as string;
+    const pid = (await storage.getParticipantByTokenHash(participantTokenKey(p.token)))?.id as string;
     expect((await storage.listConsents(pid)).map((c) => [c.hash, c.purposes])).toEqual([
       [served.version, ['pulse']],
       [served.stories.version, ['stories']],

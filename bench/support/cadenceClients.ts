@@ -53,6 +53,14 @@ export interface WorkerPlan {
   readonly rampMs?: number;
   /** Report every participant's acknowledged seqs (to check a store for lost inputs). */
   readonly reportAcked?: boolean;
+  /**
+   * Join a space's probe group to the node of the display that times it, instead of spreading it
+   * round robin with everyone else. For servers that share nothing (bench:scale's plain-ws
+   * processes, each broadcasting its own participants only): a display sees only its own
+   * server's probes, so a spread group would never show the move. A cluster node's pulse holds
+   * the whole space, so cluster runs leave it off and time the cross-node path.
+   */
+  readonly probesBesideDisplay?: boolean;
 }
 
 /** What this process measured in the window. */
@@ -229,18 +237,20 @@ async function openDisplays(): Promise<{ ok: number; failed: number }> {
   const jobs: Promise<boolean>[] = [];
   for (const s of plan.spaces) {
     let probe: Probe | undefined;
+    // The node of the space's first display (the one that times the probe), with probesBesideDisplay.
+    const home = plan.probesBesideDisplay && s.probes > 0 && s.displays > 0 ? where() : null;
     if (s.probes > 0) {
       probe = { code: s.code, group: [], target: 1, sentAt: 0, waiting: false, countIt: false, timer: null };
       probes.push(probe);
       for (let i = 0; i < s.probes; i++) {
-        const c = new AttuneClient({ ...where(), code: s.code, role: 'participant', consent: true, connect: participantSocket });
+        const c = new AttuneClient({ ...(home ?? where()), code: s.code, role: 'participant', consent: true, connect: participantSocket });
         watch(c);
         probe.group.push(c);
         jobs.push(open(c, plan.joinTimeoutMs));
       }
     }
     for (let i = 0; i < s.displays; i++) {
-      const c = new AttuneClient({ ...where(), code: s.code, role: 'display', connect });
+      const c = new AttuneClient({ ...(i === 0 && home ? home : where()), code: s.code, role: 'display', connect });
       watch(c);
       const d = { client: c, count: 0, seq: 0, sock: -1 };
       displays.push(d);

@@ -13,6 +13,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type WebSocket, WebSocketServer } from 'ws';
+import { padPulse } from './pulseBytes.ts';
 
 const cfg = JSON.parse(process.argv[2] ?? '{}') as { participantHz?: number; displayHz?: number; pulseBytes?: number };
 const participantHz = cfg.participantHz ?? 2;
@@ -37,10 +38,8 @@ const bin = (x: number): number => Math.min(BINS - 1, Math.max(0, Math.floor(((x
 
 function encode(s: Space, at: number): Buffer {
   const body = { t: 'pulse', seq: s.seq, at, count: s.count, suppressed: false, minCohort: 3, mean: { valence: 0, arousal: 0 }, smoothed: { valence: 0, arousal: 0 }, spread: { valence: 0.5, arousal: 0.5 }, quadrants: [0.25, 0.25, 0.25, 0.25], bins: BINS, hist: s.hist, space: s.code };
-  const json = JSON.stringify(body);
   // Pad to attune's size so the same bytes cross the loopback.
-  const pad = Math.max(0, pulseBytes - json.length - 10);
-  return Buffer.from(pad > 0 ? `${json.slice(0, -1)},"pad":"${'x'.repeat(pad)}"}` : json);
+  return Buffer.from(padPulse(JSON.stringify(body), pulseBytes));
 }
 
 function spaceOf(code: string): Space {

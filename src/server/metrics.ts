@@ -34,6 +34,8 @@ export interface EdgeObserver {
   inputAcked(ms: number): void;
   /** A pulse was not sent to a socket whose send buffer was backed up (W9). */
   pulseSkipped(role: 'participant' | 'display'): void;
+  /** A pulse waiting for the fan-out pass before it was replaced by a newer one: `sockets` never got it (W9). */
+  pulseSuperseded(role: 'participant' | 'display', sockets: number): void;
   /** An input was refused because the durable writes are behind (OVERLOADED, W5b). */
   inputOverloaded(): void;
 }
@@ -93,6 +95,7 @@ export class Metrics implements LeaseMetrics, EdgeObserver {
   readonly #tick: Histogram;
   readonly #beatsSkipped: Counter;
   readonly #pulsesSkipped: Counter<'role'>;
+  readonly #pulsesSuperseded: Counter<'role'>;
   readonly #overloaded: Counter;
   readonly #leaseOwned: Gauge<'space'>;
   readonly #leaseAcquired: Counter<'space'>;
@@ -124,6 +127,8 @@ export class Metrics implements LeaseMetrics, EdgeObserver {
     this.#beatsSkipped = new Counter({ name: 'attune_beats_skipped_total', help: 'Beats dropped because the event loop was more than the catch-up window late.', registers });
     this.#pulsesSkipped = new Counter({ name: 'attune_pulses_dropped_backpressure_total', help: 'Pulses not sent to a socket whose send buffer was backed up (W9), by role.', labelNames: ['role'], registers });
     for (const role of ['participant', 'display']) this.#pulsesSkipped.inc({ role }, 0);
+    this.#pulsesSuperseded = new Counter({ name: 'attune_pulses_superseded_total', help: 'Pulses not sent to a socket because a newer pulse replaced them while the fan-out was still sending the one before (W9), by role: one per socket.', labelNames: ['role'], registers });
+    for (const role of ['participant', 'display']) this.#pulsesSuperseded.inc({ role }, 0);
     this.#overloaded = new Counter({ name: 'attune_inputs_refused_overloaded_total', help: 'Inputs refused with OVERLOADED because the durable writes were behind (W5b): never counted, stored or acknowledged.', registers });
     const backlog = o.writeBacklog;
     if (backlog) {
@@ -169,6 +174,10 @@ export class Metrics implements LeaseMetrics, EdgeObserver {
 
   pulseSkipped(role: 'participant' | 'display'): void {
     this.#pulsesSkipped.inc({ role });
+  }
+
+  pulseSuperseded(role: 'participant' | 'display', sockets: number): void {
+    this.#pulsesSuperseded.inc({ role }, sockets);
   }
 
   inputOverloaded(): void {

@@ -29,7 +29,6 @@ import { checkSpaceName } from '../core/spaceName.ts';
 import { checkGroupNames } from '../core/groups/groupNames.ts';
 import type { Bus } from '../bus/port.ts';
 import type { ParticipantRecord, PulsePoint, SpaceEventRecord, SpaceRecord, Storage } from '../storage/port.ts';
-import { secureRandomBytes } from '../storage/secureRandom.ts';
 import { CONSENT_PURPOSES, type ConsentPurpose, consentDocument, STORY_CONSENT_PURPOSES, storyConsentDocument } from '../core/consent.ts';
 import type { Cancel, Scheduler } from './scheduler.ts';
 import { checkSpaceTemplate } from '../core/templates/spaceTemplateFields.ts';
@@ -41,6 +40,7 @@ import { type DryRunReport, dryRun } from '../core/policy/dryRun.ts';
 import { recordedOptions } from '../core/space/record.ts';
 import { loadSession } from './rehearse.ts';
 import { WriteBacklog, type WriteBacklogBounds } from './writeBacklog.ts';
+import { hashToken, newId, newParticipantId, newParticipantToken, newToken, participantTokenKey } from './tokens.ts';
 import { checkMemberName, checkRules, type CouncilRules, votesNeeded } from '../core/policy/council.ts';
 import type { FeedbackMode } from '../core/policy/actions.ts';
 import type { DisplayMode } from '../core/displayMode.ts';
@@ -59,23 +59,11 @@ export const subjects = {
   stories: (spaceId: string) => `space.${spaceId}.stories`,
 } as const;
 
-/** SHA-256 hex of a secret token (tokens are stored only as hashes). */
-export function hashToken(token: string): string {
-  return createHash('sha256').update(token).digest('hex');
-}
-
 /** SHA-256 hex of a published pulse's bytes (what tick records hold, and replay recomputes). */
 export function hashPulse(bytes: string): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
-/**
- * base64url never starting with '-': a token or id that begins with '-' reads as an option to
- * `attune … --token X` (and to any CLI that parses its arguments), which 1 in 64 would.
- */
-export const noLeadingDash = (s: string): string => (s.startsWith('-') ? `_${s.slice(1)}` : s);
-const newToken = () => noLeadingDash(secureRandomBytes(32).toString('base64url'));
-const newId = () => noLeadingDash(secureRandomBytes(12).toString('base64url'));
 function newCode(): string {
   let s = '';
   for (let i = 0; i < CODE_LENGTH; i++) s += CODE_ALPHABET[randomInt(CODE_ALPHABET.length)];
@@ -944,11 +932,12 @@ export class SpaceHost {
       this.stepIn(live, { kind: 'display-joined', at, conn: ref });
       return ok(true);
     }
-    const token = newToken();
-    const participantId = newId();
+    // Time-ordered (S19): a join storm's rows append to the B-trees instead of scattering.
+    const token = newParticipantToken(at);
+    const participantId = newParticipantId(at);
     c.session = { spaceId: live.record.id, role: 'participant', participantId };
     const before = live.state.connected;
-    this.stepIn(live, { kind: 'joined', at, conn: ref, participantId, tokenHash: hashToken(token), token, consent, ...(group !== null ? { group } : {}), ...this.elsewhere(live) });
+    this.stepIn(live, { kind: 'joined', at, conn: ref, participantId, tokenHash: participantTokenKey(token), token, consent, ...(group !== null ? { group } : {}), ...this.elsewhere(live) });
     if (live.state.connected > before) {
       live.participantConn.set(participantId, ref);
       // V1: which consent text they agreed to, when, for what — after their row, in the same order.
@@ -1004,7 +993,7 @@ export class SpaceHost {
     const c = this.conns.get(ref);
     if (!c) return fail('BAD_REQUEST', 'connection is gone');
     if (c.session) return fail('BAD_REQUEST', 'already joined on this connection');
-    const p = await this.o.storage.getParticipantByTokenHash(hashToken(token));
+    const p = await this.o.storage.getParticipantByTokenHash(participantTokenKey(token));
     if (!p) return fail('NOT_FOUND', 'that session is unknown or was erased; join again');
     if (consentVersion !== undefined && consentVersion !== this.consentVersion) return this.consentChanged(consentVersion);
     // Their join's consent record may still be committing: wait for what was asked before.
@@ -1125,7 +1114,7 @@ export class SpaceHost {
   /** A participant by resume token, or a coded failure. */
   private async participantByToken(token: string | null): Promise<Result<ParticipantRecord>> {
     if (!token) return fail('UNAUTHORIZED', 'send your session key as Authorization: Bearer <token>');
-    const p = await this.o.storage.getParticipantByTokenHash(hashToken(token));
+    const p = await this.o.storage.getParticipantByTokenHash(participantTokenKey(token));
     return p ? ok(p) : fail('NOT_FOUND', 'that session is unknown or was erased');
   }
 
@@ -1598,7 +1587,7 @@ export class SpaceHost {
   /** A participant opts out of (or back into) adaptive feedback (Q8), by their resume token. */
   async optOut(participantToken: string | null | undefined, optOut: boolean): Promise<Result<{ readonly optOut: boolean }>> {
     if (!participantToken) return fail('UNAUTHORIZED', 'your participant token is required');
-    const p = await this.o.storage.getParticipantByTokenHash(hashToken(participantToken));
+    const p = await this.o.storage.getParticipantByTokenHash(participantTokenKey(participantToken));
     if (!p) return fail('NOT_FOUND', 'that session is unknown or was erased');
     const live = this.byId.get(p.spaceId);
     if (!live) return fail('SPACE_CLOSED', 'this space has closed');
@@ -1828,7 +1817,7 @@ export class SpaceHost {
     const space = await this.spaceByCode(code);
     if (!space) return fail('NOT_FOUND', 'no such space');
     if (!token) return fail('UNAUTHORIZED', "send your participant token (the one this device got when it joined)");
-    const p = await this.o.storage.getParticipantByTokenHash(hashToken(token));
+    const p = await this.o.storage.getParticipantByTokenHash(participantTokenKey(token));
     if (!p || p.spaceId !== space.id) return fail('UNAUTHORIZED', 'that participant token does not belong to this space');
     return ok({ live: this.byId.get(space.id) ?? null, spaceId: space.id, participantId: p.id });
   }

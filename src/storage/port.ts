@@ -38,7 +38,7 @@ export interface SpaceRecord {
 export interface ParticipantRecord {
   readonly id: string;
   readonly spaceId: string;
-  /** SHA-256 (hex) of the resume token. */
+  /** What is kept of the resume token: its SHA-256 hex, after its time prefix for tokens of S19 (src/space/tokens.ts: participantTokenKey). */
   readonly tokenHash: string;
   readonly joinedAt: number;
   readonly lastSeq: number;

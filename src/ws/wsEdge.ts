@@ -66,6 +66,8 @@ export interface WsEdgeObserver {
   inputAcked(ms: number): void;
   /** A pulse was not sent to a socket whose send buffer was backed up (W9). */
   pulseSkipped(role: 'participant' | 'display'): void;
+  /** A pulse waiting for the fan-out pass before it was replaced by a newer one: `sockets` never got it (W9). */
+  pulseSuperseded(role: 'participant' | 'display', sockets: number): void;
   /** The host refused an input because its durable writes are behind (OVERLOADED, W5b). */
   inputOverloaded(): void;
 }
@@ -556,6 +558,7 @@ export class WsEdge {
   private fanOut(aud: Audience, bytes: Uint8Array): void {
     if (aud.set.size === 0) return;
     if (aud.job) {
+      if (aud.job.next) this.observer?.pulseSuperseded(aud.role, aud.set.size);
       aud.job.next = bytes;
       return;
     }

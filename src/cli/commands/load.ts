@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { WorkerPlan, WorkerResult } from '../../../bench/support/cadenceClients.ts';
 import { LatencyHistogram } from '../../../bench/support/latencyHistogram.ts';
+import { meanPulseBytes } from '../../../bench/support/pulseBytes.ts';
 import type { CliIO, Command } from '../command.ts';
 import { UsageError } from '../command.ts';
 
@@ -21,8 +22,8 @@ const HELP = `Usage: attune load [options]
 
 Drives one space with many participants and displays over real WebSockets, from several client
 processes, then prints what they experienced: joined, inputs sent and acknowledged, ack latency,
-pulses received against the rate expected per role, tap → display latency, errors by code and
-the client processes' own CPU. Without --code it creates a space (capacity: the participants)
+pulses received against the rate expected per role, tap → display latency, the pulses' size,
+errors by code and the client processes' own CPU. Without --code it creates a space (capacity: the participants)
 on the first --url.
 
 A pulse counts once per client, and only if its seq is above the last that client counted (a
@@ -86,6 +87,8 @@ export interface LoadReport {
   readonly errors: Record<string, number>;
   /** The client processes' CPU over the window, summed, s (what the load driver itself took). */
   readonly driverCpuS: number;
+  /** The mean size of the pulses the displays got, bytes (0 without displays): what a plain-ws baseline pads its pulses to. */
+  readonly pulseBytes: number;
   readonly acked?: Record<string, number[]>;
 }
 
@@ -143,6 +146,8 @@ export async function runLoad(o: {
   readonly participantHz?: number;
   readonly displayHz?: number;
   readonly acked?: boolean;
+  /** Each process's probe group joins the node of the display that times it (servers that share nothing: see WorkerPlan.probesBesideDisplay). */
+  readonly probesBesideDisplay?: boolean;
   readonly onProgress?: (line: string) => void;
   /** Called when the measured window opens and when it closes (a benchmark samples server CPU there). */
   readonly onWindow?: (edge: 'open' | 'close') => void;
@@ -177,6 +182,7 @@ export async function runLoad(o: {
         joinTimeoutMs: 30_000,
         rampMs: o.rampS * 1000,
         reportAcked: o.acked ?? false,
+        ...(o.probesBesideDisplay ? { probesBesideDisplay: true } : {}),
       });
     }),
   );
@@ -248,6 +254,7 @@ export async function runLoad(o: {
       resumeMs: { p50: resumes.quantile(0.5), p95: resumes.quantile(0.95), max: resumes.max, n: resumes.total },
       errors,
       driverCpuS: sum((r) => r.cpuMs) / 1000,
+      pulseBytes: meanPulseBytes(results),
       ...(o.acked ? { acked } : {}),
     };
     return report;
@@ -269,6 +276,7 @@ export function formatReport(r: LoadReport): string {
     ['display pulses', `${int(r.displayPulses.received)} of ${int(r.displayPulses.expected)} expected (${pct(r.displayPulses.received, r.displayPulses.expected)}; worst client ${pct(r.displayPulses.worstClientShare, 1)})`],
     ['tap → display p50 / p95 / p99', `${fmt(r.tapToDisplayMs.p50, 0)} / ${fmt(r.tapToDisplayMs.p95, 0)} / ${fmt(r.tapToDisplayMs.p99, 0)} ms (${r.tapToDisplayMs.n} of ${r.tapToDisplayMs.moves} probe moves seen)`],
     ['reconnections / resume p50 / p95', `${int(r.reconnects)}${r.resumeMs.n ? ` / ${fmt(r.resumeMs.p50, 0)} / ${fmt(r.resumeMs.p95, 0)} ms (max ${fmt(r.resumeMs.max, 0)})` : ''}`],
+    ['pulse size (displays)', r.pulseBytes > 0 ? `${fmt(r.pulseBytes, 0)} bytes` : '–'],
     ['load driver CPU', `${fmt((100 * r.driverCpuS) / r.durationS, 0)} % of a core over the window (${r.workers} client processes)`],
     ['errors by code', Object.keys(r.errors).length ? Object.entries(r.errors).map(([c, n]) => `${c} ${int(n)}`).join(', ') : 'none'],
   ];
