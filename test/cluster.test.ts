@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { LocalBus } from '../src/bus/local/localBus.ts';
 import { MemoryKv } from '../src/bus/local/memoryKv.ts';
-import { ClusterNode, leaseKey } from '../src/space/cluster/clusterNode.ts';
+import { ClusterNode, clusterSubjects, DEFAULT_CLUSTER_TIMINGS, leaseKey } from '../src/space/cluster/clusterNode.ts';
 import { allocateSlot, NODE_SLOTS, nodeStorage } from '../src/space/cluster/nodeStorage.ts';
 import { Aggregate } from '../src/core/aggregate/aggregate.ts';
 import { decodeLease, decideLease } from '../src/core/cluster/lease.ts';
@@ -156,6 +156,35 @@ describe('cluster (one space on several nodes, in one process)', () => {
     expect(whole9).toBeGreaterThanOrEqual(0);
     expect(series.slice(whole9).every((p) => p.count === 9)).toBe(true);
     for (const x of [...c.nodes, { node: late }]) await x.node.stop();
+  });
+
+  it("[K3] an input on another node goes out in its partial within promptMs, and the owner's next beat shows it", async () => {
+    const c = await cluster(2);
+    const [a, b] = c.nodes as [(typeof c.nodes)[0], (typeof c.nodes)[0]];
+    const created = await a.host.createSpace({ name: 'prompt' });
+    if (!created.ok) throw new Error(created.message);
+    const { id, code } = created.value.space;
+    const disp = frames();
+    await a.host.join(a.host.attach(disp.sink), code, 'display', false);
+    const p = await join(b.host, code);
+    await c.run(1000);
+    const partials: number[] = [];
+    c.bus.subscribe(clusterSubjects.partial(id), (bytes) => {
+      if ((JSON.parse(dec.decode(bytes)) as { node?: string }).node === b.id) partials.push(c.sch.now());
+    });
+    const shown: number[] = [];
+    c.bus.subscribe(subjects.displayPulse(id), (bytes) => {
+      const m = JSON.parse(dec.decode(bytes)) as { mean: { valence: number } | null };
+      if (m.mean && m.mean.valence > 0.5) shown.push(c.sch.now());
+    });
+    // Just after b's partial went out on the 50 ms grid: without the prompt one, the next would wait ≈ 50 ms.
+    await c.run(50, 1);
+    const t0 = c.sch.now();
+    b.host.input(p.ref, tap(1, 0.9, 0.9), true);
+    await c.run(120, 1);
+    expect(partials.find((t) => t >= t0)).toBeLessThanOrEqual(t0 + DEFAULT_CLUSTER_TIMINGS.promptMs);
+    expect((shown[0] as number) - t0).toBeLessThanOrEqual(DEFAULT_CLUSTER_TIMINGS.promptMs + 50);
+    for (const x of c.nodes) await x.node.stop();
   });
 
   it('[K2] the node that creates a space owns its tick before createSpace resolves: its first beat is published, with no time advanced', async () => {

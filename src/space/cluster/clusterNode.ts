@@ -51,6 +51,12 @@ export interface ClusterTimings {
   readonly renewMs: number;
   /** How often a node checks whether its partial changed, ms. */
   readonly partialMs: number;
+  /**
+   * After a change (an input, a join, a leave…) a node publishes its partial this soon — at most
+   * once per this many ms — instead of waiting for the `partialMs` grid, so that the owner's next
+   * beat already counts it (tap → display across nodes, K3), ms.
+   */
+  readonly promptMs: number;
   /** A node republishes an unchanged partial this often (its heartbeat), ms. */
   readonly heartbeatMs: number;
   /** A partial not refreshed for this long is dropped (its node is taken for dead), ms. */
@@ -60,7 +66,7 @@ export interface ClusterTimings {
 }
 
 /** Defaults: takeover ≈ 1.5–1.8 s after the owner's last renewal; a dead node's partial drops after 1 s. */
-export const DEFAULT_CLUSTER_TIMINGS: ClusterTimings = { leaseMs: 1500, renewMs: 300, partialMs: 50, heartbeatMs: 250, partialTtlMs: 1000, actTimeoutMs: 5000 };
+export const DEFAULT_CLUSTER_TIMINGS: ClusterTimings = { leaseMs: 1500, renewMs: 300, partialMs: 50, promptMs: 10, heartbeatMs: 250, partialTtlMs: 1000, actTimeoutMs: 5000 };
 
 /** Settings of a cluster node. */
 export interface ClusterNodeOptions {
@@ -194,6 +200,10 @@ export class ClusterNode {
   private host: SpaceHost | null = null;
   private readonly spaces = new Map<string, ClusterSpace>();
   private timers: Cancel[] = [];
+  /** The prompt partial after a change, when one is due (see ClusterTimings.promptMs). */
+  private prompt: Cancel | null = null;
+  /** When the partials were last looked at (published or found unchanged). */
+  private partialsAt = -Infinity;
   private announce: Disposable | null = null;
   private stopped = false;
   private replies: Disposable | null = null;
@@ -380,6 +390,7 @@ export class ClusterNode {
 
   private stepped(spaceId: string, e: SpaceEvent): void {
     if (this.stopped) return;
+    if (e.kind !== 'tick') this.promptPartials();
     if (e.kind === 'started') {
       this.track(spaceId);
       // Announced once this node's first lease round for it ended (K2): the creator owns the new
@@ -501,11 +512,22 @@ export class ClusterNode {
     this.host?.setClusterPulse(cs.id, bytes);
   }
 
+  /** Publishes the partials `promptMs` after the last look at them (or now), once, after a change. */
+  private promptPartials(): void {
+    if (this.prompt || this.stopped) return;
+    const sch = this.o.scheduler;
+    this.prompt = sch.at(Math.max(sch.now(), this.partialsAt + this.t.promptMs), () => {
+      this.prompt = null;
+      this.publishPartials();
+    });
+  }
+
   /** Publishes this node's partial of each space when it changed, and as a heartbeat. */
   private publishPartials(): void {
     const host = this.host;
     if (!host || this.stopped) return;
     const now = this.o.scheduler.now();
+    this.partialsAt = now;
     for (const cs of this.spaces.values()) {
       const st = host.stateOf(cs.id);
       if (!st) continue;
@@ -791,6 +813,8 @@ export class ClusterNode {
     this.stopped = true;
     for (const t of this.timers) t.cancel();
     this.timers = [];
+    this.prompt?.cancel();
+    this.prompt = null;
     this.announce?.dispose();
     this.replies?.dispose();
     for (const w of [...this.sent.values()]) w.resolve(fail('UNAVAILABLE', 'this node is shutting down; try again'));
