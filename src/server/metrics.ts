@@ -3,7 +3,7 @@
  * the text exposition format 0.0.4 (what `promtool check metrics` lints).
  *
  * Who feeds what: the WebSocket edge reports inputs, acks (with their latency) and pulses it
- * skipped for backpressure (`EdgeObserver`, src/ws/wsEdge.ts); the space host's beats are timed
+ * skipped for backpressure (`WsEdgeObserver`, src/ws/wsEdge.ts); the space host's beats are timed
  * by wrapping its scheduler (`timedScheduler`), so a tick's duration is the time its beat
  * callback held the event loop (step, publish and the fan-out's first slice); connections by
  * role and the health of storage and bus are read when scraped; a cluster node sets the tick
@@ -15,6 +15,7 @@
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { BeatHandler, Cancel, Scheduler } from '../space/scheduler.ts';
+import type { WsEdgeObserver } from '../ws/wsEdge.ts';
 
 /** What a cluster node reports about tick leases (SPEC O1; src/space/cluster calls it). */
 export interface LeaseMetrics {
@@ -24,20 +25,6 @@ export interface LeaseMetrics {
   leaseAcquired(spaceId: string): void;
   /** The space is gone from this node: drop its lease series. */
   forgetLease(spaceId: string): void;
-}
-
-/** What the WebSocket edge reports (src/ws/wsEdge.ts `observer`). */
-export interface EdgeObserver {
-  /** A participant's input was handed to the host. */
-  inputReceived(): void;
-  /** An input was acknowledged (durable), `ms` after it arrived. */
-  inputAcked(ms: number): void;
-  /** A pulse was not sent to a socket whose send buffer was backed up (W9). */
-  pulseSkipped(role: 'participant' | 'display'): void;
-  /** A pulse waiting for the fan-out pass before it was replaced by a newer one: `sockets` never got it (W9). */
-  pulseSuperseded(role: 'participant' | 'display', sockets: number): void;
-  /** An input was refused because the durable writes are behind (OVERLOADED, W5b). */
-  inputOverloaded(): void;
 }
 
 /** A dependency's reachability, as `/readyz` and the `attune_dependency_up` gauge see it. */
@@ -87,7 +74,7 @@ const ACK_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
 const TICK_BUCKETS = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25];
 
 /** The metrics of one process; {@link Metrics.render} is what `/metrics` serves. */
-export class Metrics implements LeaseMetrics, EdgeObserver {
+export class Metrics implements LeaseMetrics, WsEdgeObserver {
   readonly registry = new Registry();
   readonly #inputs: Counter;
   readonly #acks: Counter;
