@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SERVE_NODE_FLAGS, serveRelaunchFlags } from '../src/cli/nodeFlags.ts';
+import { SERVE_ENV, SERVE_NODE_FLAGS, serveRelaunchEnv, serveRelaunchFlags } from '../src/cli/nodeFlags.ts';
 
 const can = { hasIpc: false, canExec: true };
 
@@ -36,6 +36,31 @@ describe('serve relaunch flags', () => {
   });
 });
 
+describe('serve relaunch environment', () => {
+  it('adds two malloc arenas to `serve`, and only to serve', () => {
+    expect(SERVE_ENV).toEqual({ MALLOC_ARENA_MAX: '2' });
+    expect(serveRelaunchEnv(['serve', '--port', '0'], { PATH: '/usr/bin' }, can)).toEqual({ MALLOC_ARENA_MAX: '2' });
+    expect(serveRelaunchEnv(['serve', '--help'], {}, can)).toEqual({});
+    for (const c of [[], ['space', 'list'], ['load'], ['simulate', 'serve']]) expect(serveRelaunchEnv(c, {}, can)).toEqual({});
+  });
+
+  it('leaves an operator’s own choice alone: the variable (even empty), or the glibc tunable among others', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.constant(''), fc.integer({ min: 1, max: 64 }).map(String)), fc.boolean(), (value, asTunable) => {
+        const env = asTunable ? { GLIBC_TUNABLES: `glibc.malloc.tcache_count=0:glibc.malloc.arena_max=${value || 1}` } : { MALLOC_ARENA_MAX: value };
+        expect(serveRelaunchEnv(['serve'], env, can)).toEqual({});
+      }),
+    );
+    // Another tunable is not this one.
+    expect(serveRelaunchEnv(['serve'], { GLIBC_TUNABLES: 'glibc.malloc.arena_test=4' }, can)).toEqual({ MALLOC_ARENA_MAX: '2' });
+  });
+
+  it('never re-executes a process with an IPC channel or without process.execve', () => {
+    expect(serveRelaunchEnv(['serve'], {}, { hasIpc: true, canExec: true })).toEqual({});
+    expect(serveRelaunchEnv(['serve'], {}, { hasIpc: false, canExec: false })).toEqual({});
+  });
+});
+
 const BIN = join(import.meta.dirname, '..', 'bin', 'attune.js');
 let child: ChildProcess | null = null;
 afterEach(() => {
@@ -45,14 +70,22 @@ afterEach(() => {
 
 /** Starts `bin/attune.js serve` and resolves with the command line its process runs with once it listens (Linux: /proc). */
 function servedCommandLine(env: NodeJS.ProcessEnv): Promise<string[]> {
+  return served(env).then((p) => p.argv);
+}
+
+/** The same, with the environment the process runs with. */
+function served(env: NodeJS.ProcessEnv): Promise<{ argv: string[]; env: Map<string, string> }> {
   const c = spawn(process.execPath, [BIN, 'serve', '--db', ':memory:', '--port', '0', '--no-build'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ATTUNE_LOG_LEVEL: 'warn', ...env } });
   child = c;
   return new Promise((resolve, reject) => {
     let out = '';
+    let settled = false;
     c.stdout?.on('data', (d: Buffer) => {
       out += String(d);
-      if (!out.includes('attune is running at')) return;
-      resolve(readFileSync(`/proc/${c.pid}/cmdline`, 'utf8').split('\0').filter(Boolean));
+      if (settled || !out.includes('attune is running at')) return;
+      settled = true;
+      const vars = readFileSync(`/proc/${c.pid}/environ`, 'utf8').split('\0').filter(Boolean);
+      resolve({ argv: readFileSync(`/proc/${c.pid}/cmdline`, 'utf8').split('\0').filter(Boolean), env: new Map(vars.map((v) => [v.slice(0, v.indexOf('=')), v.slice(v.indexOf('=') + 1)])) });
     });
     c.stderr?.resume();
     c.once('exit', (code) => reject(new Error(`attune serve exited (${code}): ${out}`)));
@@ -65,6 +98,13 @@ describe.skipIf(process.platform !== 'linux')('bin/attune.js serve', () => {
     expect(argv[0]).toBe(process.execPath);
     expect(argv.slice(1, 1 + SERVE_NODE_FLAGS.length)).toEqual([...SERVE_NODE_FLAGS]);
     expect(argv.slice(1 + SERVE_NODE_FLAGS.length)).toEqual([BIN, 'serve', '--db', ':memory:', '--port', '0', '--no-build']);
+  }, 30_000);
+
+  it('runs with two malloc arenas, or with the operator’s own MALLOC_ARENA_MAX', async () => {
+    const { MALLOC_ARENA_MAX: _, ...rest } = process.env;
+    expect((await served({ ...rest, NODE_OPTIONS: '' })).env.get('MALLOC_ARENA_MAX')).toBe('2');
+    child?.kill('SIGKILL');
+    expect((await served({ ...rest, NODE_OPTIONS: '', MALLOC_ARENA_MAX: '4' })).env.get('MALLOC_ARENA_MAX')).toBe('4');
   }, 30_000);
 
   it('keeps the operator’s NODE_OPTIONS choice instead of the default', async () => {

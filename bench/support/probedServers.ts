@@ -113,11 +113,16 @@ export async function startProbedServer(target: 'attune' | 'ws', o: ProbedServer
   const args = ['serve', '--db', o.attuneDb ?? join(dir, 'attune.db'), '--no-build', '--port', '0', '--capacity', String(o.capacity), '--participant-hz', String(participantHz), '--display-hz', String(displayHz)];
   const flagsModule = join(root, 'src', 'cli', 'nodeFlags.ts');
   let nodeArgs = o.nodeArgs ?? [];
+  let env = o.env ?? {};
   if (o.serveNodeFlags !== false && existsSync(flagsModule)) {
-    const { serveRelaunchFlags } = (await import(flagsModule)) as typeof import('../../src/cli/nodeFlags.ts');
-    nodeArgs = [...nodeArgs, ...serveRelaunchFlags(['serve'], nodeArgs, process.env.NODE_OPTIONS ?? '', { hasIpc: false, canExec: true })];
+    // What the launcher would re-execute with; a probed server has an IPC channel, so it does not.
+    // A tree from before serve's environment (`--attune-root`) has no serveRelaunchEnv.
+    const m = (await import(flagsModule)) as Partial<typeof import('../../src/cli/nodeFlags.ts')>;
+    const can = { hasIpc: false, canExec: true };
+    nodeArgs = [...nodeArgs, ...(m.serveRelaunchFlags?.(['serve'], nodeArgs, process.env.NODE_OPTIONS ?? '', can) ?? [])];
+    env = { ...(m.serveRelaunchEnv?.(['serve'], { ...process.env, ...env }, can) ?? {}), ...env };
   }
-  const child = spawnProbed(join(root, 'bin', 'attune.js'), args, { ...o, nodeArgs });
+  const child = spawnProbed(join(root, 'bin', 'attune.js'), args, { ...o, nodeArgs, env });
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
     const t = setTimeout(() => reject(new Error(`attune serve did not start: ${out}`)), 60_000);

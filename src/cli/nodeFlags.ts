@@ -12,10 +12,29 @@
  *
  * An operator's own choice wins: a flag of the same name in `NODE_OPTIONS` or on node's command
  * line is left alone (`NODE_OPTIONS=--max-semi-space-size=64` gives V8's own sizing back).
+ *
+ * `MALLOC_ARENA_MAX=2` (environment, read by glibc when the process starts): glibc gives each
+ * thread that mallocs its own arena, up to 8 × cores. A server's threads — V8's GC helpers, the
+ * SQLite writer and checkpointer — each kept a few arenas of 8 MiB resident after a join storm:
+ * ≈ 18 MiB at 10,000 people, and a varying amount, so the memory per participant wandered from
+ * run to run. With two arenas the threads share them (DEPLOY.md, "Memory per participant"). An
+ * operator's own `MALLOC_ARENA_MAX`, or a `glibc.malloc.arena_max` in `GLIBC_TUNABLES`, wins;
+ * other C libraries (musl) ignore it.
  */
 
 /** The flags `attune serve` adds, each `--name=value`. */
 export const SERVE_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=16'];
+
+/** The environment `attune serve` adds, each only where the operator set nothing of that name. */
+export const SERVE_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '2' };
+
+/** The glibc tunable each of {@link SERVE_ENV}'s variables stands for (`GLIBC_TUNABLES` may set it instead). */
+const TUNABLE_OF: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: 'glibc.malloc.arena_max' };
+
+/** Whether `argv` (the arguments after `attune`) starts a server: `serve`, not its `--help`. */
+function serves(argv: readonly string[]): boolean {
+  return argv[0] === 'serve' && !argv.includes('--help') && !argv.includes('-h');
+}
 
 /** A flag's name as Node reads it (`--max_semi_space_size=8` and `--max-semi-space-size 8` alike). */
 function flagName(arg: string): string {
@@ -31,8 +50,23 @@ function flagName(arg: string): string {
  * no `process.execve`).
  */
 export function serveRelaunchFlags(argv: readonly string[], execArgv: readonly string[], nodeOptions: string, o: { readonly hasIpc: boolean; readonly canExec: boolean }): string[] {
-  if (argv[0] !== 'serve' || argv.includes('--help') || argv.includes('-h')) return [];
-  if (o.hasIpc || !o.canExec) return [];
+  if (!serves(argv) || o.hasIpc || !o.canExec) return [];
   const given = new Set([...execArgv, ...nodeOptions.split(/\s+/)].filter((a) => a.startsWith('--')).map(flagName));
   return SERVE_NODE_FLAGS.filter((f) => !given.has(flagName(f)));
+}
+
+/**
+ * The environment variables to re-execute with for the command `argv` (see {@link SERVE_ENV}), or
+ * none: under the same conditions as {@link serveRelaunchFlags}, and only variables the operator
+ * has not set (an empty value counts as set), directly or as a glibc tunable.
+ */
+export function serveRelaunchEnv(argv: readonly string[], env: Readonly<Record<string, string | undefined>>, o: { readonly hasIpc: boolean; readonly canExec: boolean }): Record<string, string> {
+  if (!serves(argv) || o.hasIpc || !o.canExec) return {};
+  const tunables = env.GLIBC_TUNABLES ?? '';
+  const add: Record<string, string> = {};
+  for (const [name, value] of Object.entries(SERVE_ENV)) {
+    const tunable = TUNABLE_OF[name];
+    if (env[name] === undefined && !(tunable && tunables.split(':').some((t) => t.startsWith(`${tunable}=`)))) add[name] = value;
+  }
+  return add;
 }
