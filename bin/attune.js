@@ -19,7 +19,7 @@ if (major < 24) {
   process.exit(r.status ?? 1);
 }
 
-// `attune serve` runs with a capped young generation and two malloc arenas unless the operator
+// `attune serve` runs with a capped young generation and four malloc arenas unless the operator
 // chose otherwise (src/cli/nodeFlags.ts): V8 and glibc read them only at start, so the launcher
 // re-executes itself.
 const { serveRelaunchEnv, serveRelaunchFlags } = await import('../src/cli/nodeFlags.ts');

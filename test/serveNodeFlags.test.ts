@@ -37,9 +37,9 @@ describe('serve relaunch flags', () => {
 });
 
 describe('serve relaunch environment', () => {
-  it('adds two malloc arenas to `serve`, and only to serve', () => {
-    expect(SERVE_ENV).toEqual({ MALLOC_ARENA_MAX: '2' });
-    expect(serveRelaunchEnv(['serve', '--port', '0'], { PATH: '/usr/bin' }, can)).toEqual({ MALLOC_ARENA_MAX: '2' });
+  it('adds four malloc arenas to `serve`, and only to serve', () => {
+    expect(SERVE_ENV).toEqual({ MALLOC_ARENA_MAX: '4' });
+    expect(serveRelaunchEnv(['serve', '--port', '0'], { PATH: '/usr/bin' }, can)).toEqual({ MALLOC_ARENA_MAX: '4' });
     expect(serveRelaunchEnv(['serve', '--help'], {}, can)).toEqual({});
     for (const c of [[], ['space', 'list'], ['load'], ['simulate', 'serve']]) expect(serveRelaunchEnv(c, {}, can)).toEqual({});
   });
@@ -52,7 +52,7 @@ describe('serve relaunch environment', () => {
       }),
     );
     // Another tunable is not this one.
-    expect(serveRelaunchEnv(['serve'], { GLIBC_TUNABLES: 'glibc.malloc.arena_test=4' }, can)).toEqual({ MALLOC_ARENA_MAX: '2' });
+    expect(serveRelaunchEnv(['serve'], { GLIBC_TUNABLES: 'glibc.malloc.arena_test=4' }, can)).toEqual({ MALLOC_ARENA_MAX: '4' });
   });
 
   it('never re-executes a process with an IPC channel or without process.execve', () => {
@@ -100,11 +100,11 @@ describe.skipIf(process.platform !== 'linux')('bin/attune.js serve', () => {
     expect(argv.slice(1 + SERVE_NODE_FLAGS.length)).toEqual([BIN, 'serve', '--db', ':memory:', '--port', '0', '--no-build']);
   }, 30_000);
 
-  it('runs with two malloc arenas, or with the operator’s own MALLOC_ARENA_MAX', async () => {
+  it('runs with four malloc arenas, or with the operator’s own MALLOC_ARENA_MAX', async () => {
     const { MALLOC_ARENA_MAX: _, ...rest } = process.env;
-    expect((await served({ ...rest, NODE_OPTIONS: '' })).env.get('MALLOC_ARENA_MAX')).toBe('2');
+    expect((await served({ ...rest, NODE_OPTIONS: '' })).env.get('MALLOC_ARENA_MAX')).toBe('4');
     child?.kill('SIGKILL');
-    expect((await served({ ...rest, NODE_OPTIONS: '', MALLOC_ARENA_MAX: '4' })).env.get('MALLOC_ARENA_MAX')).toBe('4');
+    expect((await served({ ...rest, NODE_OPTIONS: '', MALLOC_ARENA_MAX: '3' })).env.get('MALLOC_ARENA_MAX')).toBe('3');
   }, 30_000);
 
   it('keeps the operator’s NODE_OPTIONS choice instead of the default', async () => {

@@ -13,12 +13,13 @@
  * An operator's own choice wins: a flag of the same name in `NODE_OPTIONS` or on node's command
  * line is left alone (`NODE_OPTIONS=--max-semi-space-size=64` gives V8's own sizing back).
  *
- * `MALLOC_ARENA_MAX=2` (environment, read by glibc when the process starts): glibc gives each
- * thread that mallocs its own arena, up to 8 × cores. A server's threads — V8's GC helpers, the
- * SQLite writer and checkpointer — each kept a few arenas of 8 MiB resident after a join storm:
- * ≈ 18 MiB at 10,000 people, and a varying amount, so the memory per participant wandered from
- * run to run. With two arenas the threads share them (DEPLOY.md, "Memory per participant"). An
- * operator's own `MALLOC_ARENA_MAX`, or a `glibc.malloc.arena_max` in `GLIBC_TUNABLES`, wins;
+ * `MALLOC_ARENA_MAX=4` (environment, read by glibc when the process starts): glibc gives each
+ * thread that mallocs its own arena, up to 8 × cores (16 here). A server's threads — V8's GC
+ * helpers, the SQLite writer and checkpointer, libuv's pool — each keep what they freed resident
+ * in their own arena. With four they share them: 1–17 MiB less RSS at 10,000 people in five
+ * paired runs, at no CPU cost the join storm shows; two arenas cost ≈ 12 % more server CPU per
+ * join (the threads wait on the arenas' locks), so not two (DEPLOY.md, "Memory per participant").
+ * An operator's own `MALLOC_ARENA_MAX`, or a `glibc.malloc.arena_max` in `GLIBC_TUNABLES`, wins;
  * other C libraries (musl) ignore it.
  */
 
@@ -26,7 +27,7 @@
 export const SERVE_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=16'];
 
 /** The environment `attune serve` adds, each only where the operator set nothing of that name. */
-export const SERVE_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '2' };
+export const SERVE_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '4' };
 
 /** The glibc tunable each of {@link SERVE_ENV}'s variables stands for (`GLIBC_TUNABLES` may set it instead). */
 const TUNABLE_OF: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: 'glibc.malloc.arena_max' };
