@@ -71,7 +71,7 @@ const DRAIN_MS = Number(values.drain) * 1000;
 const TAP_MS = Number(values['tap-every']) * 1000;
 const TOP = Number(values.top);
 /** `before`: attune from `--attune-root` (another checkout, e.g. main before a change), for an A/B in one run. */
-/** `attune-v8`: attune without `attune serve`'s default Node flags (src/cli/nodeFlags.ts; `attune` has them, as `attune serve` runs). */
+/** `attune-v8`: attune without `attune serve`'s default Node flags and environment (src/cli/nodeFlags.ts; `attune` has them, as `attune serve` runs). */
 type Target = 'attune' | 'attune-v8' | 'ws' | 'before';
 const targets = String(values.targets).split(',') as Target[];
 if (targets.includes('before') && !values['attune-root']) throw new Error('--targets before needs --attune-root DIR (a checkout to compare with)');

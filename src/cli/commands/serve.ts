@@ -97,8 +97,10 @@ Operations: GET /metrics (Prometheus; behind --metrics-token when set), /healthz
 /readyz (storage and bus — and a cluster's KV bucket — reachable, not draining). See SPEC.md §O.
 
 Node: bin/attune.js starts the server with --max-semi-space-size=16 (V8's young generation
-capped at 2 × 16 MiB instead of growing to ≈ 128 MiB under the fan-out's garbage; DEPLOY.md,
-"Memory per participant"). A --max-semi-space-size of your own in NODE_OPTIONS wins.
+capped at 2 × 16 MiB instead of growing to ≈ 128 MiB under the fan-out's garbage) and
+MALLOC_ARENA_MAX=4 (glibc's threads share four malloc arenas instead of one each; DEPLOY.md,
+"Memory per participant"). A --max-semi-space-size of your own in NODE_OPTIONS, or your own
+MALLOC_ARENA_MAX (or glibc.malloc.arena_max in GLIBC_TUNABLES), wins.
 `;
 
 function num(name: string, raw: string | undefined, lo: number, hi: number): number | undefined {
