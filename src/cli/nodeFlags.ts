@@ -18,7 +18,7 @@
  * helpers, the SQLite writer and checkpointer, libuv's pool — each keep what they freed resident
  * in their own arena. With four they share them: 1–17 MiB less RSS at 10,000 people in five
  * paired runs, at no CPU cost the join storm shows; two arenas cost ≈ 12 % more server CPU per
- * join (the threads wait on the arenas' locks), so not two (DEPLOY.md, "Memory per participant").
+ * join (likely the threads waiting on the arenas' locks), so not two (DEPLOY.md, "Memory per participant").
  * An operator's own `MALLOC_ARENA_MAX`, or a `glibc.malloc.arena_max` in `GLIBC_TUNABLES`, wins;
  * other C libraries (musl) ignore it.
  */
