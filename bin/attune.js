@@ -22,11 +22,9 @@ if (major < 24) {
 // `attune serve` runs with a capped young generation and four malloc arenas unless the operator
 // chose otherwise (src/cli/nodeFlags.ts): V8 and glibc read them only at start, so the launcher
 // re-executes itself.
-const { serveRelaunchEnv, serveRelaunchFlags } = await import('../src/cli/nodeFlags.ts');
-const can = { hasIpc: process.channel !== undefined, canExec: typeof process.execve === 'function' };
-const add = serveRelaunchFlags(process.argv.slice(2), process.execArgv, process.env.NODE_OPTIONS ?? '', can);
-const addEnv = serveRelaunchEnv(process.argv.slice(2), process.env, can);
-if (add.length > 0 || Object.keys(addEnv).length > 0) process.execve(process.execPath, [process.execPath, ...process.execArgv, ...add, fileURLToPath(import.meta.url), ...process.argv.slice(2)], { ...process.env, ...addEnv });
+const { serveRelaunch } = await import('../src/cli/nodeFlags.ts');
+const add = serveRelaunch(process.argv.slice(2), process.execArgv, process.env, { hasIpc: process.channel !== undefined, canExec: typeof process.execve === 'function' });
+if (add.flags.length > 0 || Object.keys(add.env).length > 0) process.execve(process.execPath, [process.execPath, ...process.execArgv, ...add.flags, fileURLToPath(import.meta.url), ...process.argv.slice(2)], { ...process.env, ...add.env });
 
 const { main } = await import('../src/cli/main.ts');
 const controller = new AbortController();

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SERVE_ENV, SERVE_NODE_FLAGS, serveRelaunchEnv, serveRelaunchFlags } from '../src/cli/nodeFlags.ts';
+import { SERVE_ENV, SERVE_NODE_FLAGS, serveLaunchForChild, serveRelaunch, serveRelaunchEnv, serveRelaunchFlags } from '../src/cli/nodeFlags.ts';
 
 const can = { hasIpc: false, canExec: true };
 
@@ -58,6 +58,19 @@ describe('serve relaunch environment', () => {
   it('never re-executes a process with an IPC channel or without process.execve', () => {
     expect(serveRelaunchEnv(['serve'], {}, { hasIpc: true, canExec: true })).toEqual({});
     expect(serveRelaunchEnv(['serve'], {}, { hasIpc: false, canExec: false })).toEqual({});
+  });
+});
+
+describe('serve relaunch, flags and environment together', () => {
+  it('reads NODE_OPTIONS from the environment it is given, and adds only what is missing', () => {
+    expect(serveRelaunch(['serve'], [], {}, can)).toEqual({ flags: [...SERVE_NODE_FLAGS], env: { ...SERVE_ENV } });
+    expect(serveRelaunch(['serve'], [], { NODE_OPTIONS: '--max-semi-space-size=8', MALLOC_ARENA_MAX: '1' }, can)).toEqual({ flags: [], env: {} });
+    expect(serveRelaunch(['serve'], [], {}, { hasIpc: true, canExec: true })).toEqual({ flags: [], env: {} });
+  });
+
+  it('gives a child spawned with an IPC channel what the launcher would have re-executed it with', () => {
+    expect(serveLaunchForChild(['--expose-gc'], {})).toEqual({ flags: [...SERVE_NODE_FLAGS], env: { ...SERVE_ENV } });
+    expect(serveLaunchForChild(['--max-semi-space-size=64'], { GLIBC_TUNABLES: 'glibc.malloc.arena_max=8' })).toEqual({ flags: [], env: {} });
   });
 });
 

@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import pg from 'pg';
 import { NatsKv } from '../../src/bus/nats/natsKv.ts';
-import { serveRelaunchEnv, serveRelaunchFlags } from '../../src/cli/nodeFlags.ts';
+import { serveLaunchForChild } from '../../src/cli/nodeFlags.ts';
 import { defaultKeyStoreUrl } from '../../src/storage/postgres/postgresKeyStore.ts';
 import type { MemoryReading } from './memoryProbe.ts';
 
@@ -87,11 +87,9 @@ export async function clusterEnv(o: { readonly prefix?: string; readonly databas
     const probe = so.probe === true;
     // A probed node has an IPC channel, so its launcher does not re-execute with serve's flags and
     // environment (src/cli/nodeFlags.ts): it is given them here, to run as an unprobed node does.
-    const can = { hasIpc: false, canExec: true };
-    const serveFlags = probe ? serveRelaunchFlags(['serve'], NODE_ARGS, process.env.NODE_OPTIONS ?? '', can) : [];
-    const serveEnv = probe ? serveRelaunchEnv(['serve'], { ...process.env, ...so.env }, can) : {};
-    const args = [...NODE_ARGS, ...serveFlags, ...(probe ? ['--expose-gc', '--import', join(ROOT, 'bench', 'support', 'memoryProbe.ts')] : []), join(ROOT, 'bin', 'attune.js'), 'serve', '--port', '0', '--no-build', '--db', db, '--data-dir', dataDir, ...(sqlite ? [] : ['--cluster', NATS_URL, '--cluster-name', name, '--node-id', id]), ...extra];
-    const proc = spawn(process.execPath, args, { cwd: ROOT, stdio: probe ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'], env: { ...process.env, ATTUNE_LOG_LEVEL: process.env.ATTUNE_LOG_LEVEL ?? 'warn', ...serveEnv, ...so.env } });
+    const serve = probe ? serveLaunchForChild(NODE_ARGS, { ...process.env, ...so.env }) : { flags: [], env: {} };
+    const args = [...NODE_ARGS, ...serve.flags, ...(probe ? ['--expose-gc', '--import', join(ROOT, 'bench', 'support', 'memoryProbe.ts')] : []), join(ROOT, 'bin', 'attune.js'), 'serve', '--port', '0', '--no-build', '--db', db, '--data-dir', dataDir, ...(sqlite ? [] : ['--cluster', NATS_URL, '--cluster-name', name, '--node-id', id]), ...extra];
+    const proc = spawn(process.execPath, args, { cwd: ROOT, stdio: probe ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'], env: { ...process.env, ATTUNE_LOG_LEVEL: process.env.ATTUNE_LOG_LEVEL ?? 'warn', ...serve.env, ...so.env } });
     let out = '';
     const exited = new Promise<number | null>((r) => proc.on('exit', (code) => r(code)));
     const url = await new Promise<string>((res, rej) => {

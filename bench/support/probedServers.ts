@@ -116,11 +116,11 @@ export async function startProbedServer(target: 'attune' | 'ws', o: ProbedServer
   let env = o.env ?? {};
   if (o.serveNodeFlags !== false && existsSync(flagsModule)) {
     // What the launcher would re-execute with; a probed server has an IPC channel, so it does not.
-    // A tree from before serve's environment (`--attune-root`) has no serveRelaunchEnv.
+    // A tree from before serve's environment (`--attune-root`) has only serveRelaunchFlags.
     const m = (await import(flagsModule)) as Partial<typeof import('../../src/cli/nodeFlags.ts')>;
-    const can = { hasIpc: false, canExec: true };
-    nodeArgs = [...nodeArgs, ...(m.serveRelaunchFlags?.(['serve'], nodeArgs, process.env.NODE_OPTIONS ?? '', can) ?? [])];
-    env = { ...(m.serveRelaunchEnv?.(['serve'], { ...process.env, ...env }, can) ?? {}), ...env };
+    const add = m.serveLaunchForChild?.(nodeArgs, { ...process.env, ...env }) ?? { flags: m.serveRelaunchFlags?.(['serve'], nodeArgs, process.env.NODE_OPTIONS ?? '', { hasIpc: false, canExec: true }) ?? [], env: {} };
+    nodeArgs = [...nodeArgs, ...add.flags];
+    env = { ...add.env, ...env };
   }
   const child = spawnProbed(join(root, 'bin', 'attune.js'), args, { ...o, nodeArgs, env });
   const url = await new Promise<string>((resolve, reject) => {

@@ -71,3 +71,28 @@ export function serveRelaunchEnv(argv: readonly string[], env: Readonly<Record<s
   }
   return add;
 }
+
+/** What `attune serve` is to run with that its process does not have yet. */
+export interface ServeLaunch {
+  /** Node flags, before the script. */
+  readonly flags: string[];
+  /** Environment variables, over the process's own. */
+  readonly env: Record<string, string>;
+}
+
+/**
+ * Both of the above for one process about to run `argv` with `execArgv` and `env` (its
+ * `NODE_OPTIONS` read from there): what bin/attune.js re-executes itself with.
+ */
+export function serveRelaunch(argv: readonly string[], execArgv: readonly string[], env: Readonly<Record<string, string | undefined>>, o: { readonly hasIpc: boolean; readonly canExec: boolean }): ServeLaunch {
+  return { flags: serveRelaunchFlags(argv, execArgv, env.NODE_OPTIONS ?? '', o), env: serveRelaunchEnv(argv, env, o) };
+}
+
+/**
+ * The same for a `serve` a parent spawns with an IPC channel (a bench's probe), which the launcher
+ * never re-executes: the parent gives it the flags and environment up front, so it runs as an
+ * `attune serve` started by hand does.
+ */
+export function serveLaunchForChild(execArgv: readonly string[], env: Readonly<Record<string, string | undefined>>): ServeLaunch {
+  return serveRelaunch(['serve'], execArgv, env, { hasIpc: false, canExec: true });
+}
