@@ -185,7 +185,7 @@ async function pass(target: Target, snapshots: boolean): Promise<Pass> {
     await warm.quiet();
     await sleep(DRAIN_MS);
     const smaps = !snapshots && values.smaps ? (k: number) => join(values.smaps as string, `${target}-${k}.smaps`) : null;
-    const r0 = await server.memory(dir ? join(dir, '0.heapsnapshot') : undefined, smaps?.(0));
+    const r0 = await server.memory(dir ? join(dir, '0.heapsnapshot') : undefined, smaps?.(0), !snapshots);
     log(`${target}${snapshots ? ' (heap pass)' : ''}: warm-up of ${WARM} in, RSS ${(r0.rss / 1048576).toFixed(1)} MiB; ${N} joining…`);
     const big = await crowd(server, N);
     crowds.push(big);
@@ -193,7 +193,7 @@ async function pass(target: Target, snapshots: boolean): Promise<Pass> {
     await sleep(FILL_MS);
     await big.quiet();
     await sleep(DRAIN_MS);
-    const r1 = await server.memory(dir ? join(dir, '1.heapsnapshot') : undefined, smaps?.(1));
+    const r1 = await server.memory(dir ? join(dir, '1.heapsnapshot') : undefined, smaps?.(1), !snapshots);
     if (target !== 'ws' && !values['pulse-bytes'] && screen.bytes() > 0) pulseBytes = screen.bytes();
     const classes = dir && r0.snapshot && r1.snapshot ? diffPer(summariseHeapSnapshot(r0.snapshot), summariseHeapSnapshot(r1.snapshot), big.joined) : null;
     return { r0, r1, joined: big.joined, classes };
@@ -241,7 +241,7 @@ const row = (name: string, f: (p: Pass) => number) => {
   const xs = targets.map((t) => f((results.get(t) as { rss: Pass }).rss));
   console.log(`| ${name} | ${xs.map(kb).join(' | ')} |${both ? ` ${kb((xs[targets.indexOf('attune')] as number) - (xs[targets.indexOf('ws')] as number))} |` : ''}`);
 };
-const per = (p: Pass, k: keyof Omit<MemoryReading, 'ev' | 'snapshot'>) => (p.r1[k] - p.r0[k]) / Math.max(1, p.joined);
+const per = (p: Pass, k: keyof Omit<MemoryReading, 'ev' | 'snapshot' | 'reduced'>) => (p.r1[k] - p.r0[k]) / Math.max(1, p.joined);
 row('RSS growth', (p) => per(p, 'rss'));
 row('  of which anonymous (malloc + V8 heap)', (p) => per(p, 'rssAnon'));
 row('V8 heap, live bytes (heapUsed)', (p) => per(p, 'heapUsed'));
@@ -254,7 +254,15 @@ row('  worker threads’ V8 heaps (committed)', (p) => per(p, 'workersHeap'));
 row('  malloc, main arena ([heap], brk)', (p) => per(p, 'brkHeap'));
 row('  64 MiB-aligned anonymous maps (glibc’s thread arenas; V8’s young generation may sit in one too)', (p) => per(p, 'threadArenas'));
 row('anonymous RSS growth less the young generation’s step', (p) => per(p, 'rssAnon') - per(p, 'newSpace'));
+const reduced = (p: Pass, k: keyof NonNullable<MemoryReading['reduced']>) => (p.r1.reduced && p.r0.reduced ? (p.r1.reduced[k] - p.r0.reduced[k]) / Math.max(1, p.joined) : Number.NaN);
+row('after memory-reducing collections (what the process keeps; see below): RSS growth', (p) => reduced(p, 'rss'));
+row('  of which V8 heap, committed', (p) => reduced(p, 'heapTotal'));
+row('  of which V8 heap, live bytes', (p) => reduced(p, 'heapUsed'));
+row('  of which the young generation (new space)', (p) => reduced(p, 'newSpace'));
 console.log(`\n(joined: ${targets.map((t) => `${t} ${(results.get(t) as { rss: Pass }).rss.joined}`).join(', ')}; RSS at the end: ${targets.map((t) => `${t} ${((results.get(t) as { rss: Pass }).rss.r1.rss / 1048576).toFixed(0)} MiB`).join(', ')}; plain ws pads its pulses to ${pulseBytes} bytes; load average now ${loadavg()[0]?.toFixed(2)})`);
+console.log(
+  `\n(after memory-reducing collections — \`gc()\`'s last-resort flavour, the collection V8's memory reducer runs once a process's allocation rate falls — V8 gives back its pool of freed pages and shrinks the heap to what is live; a plain full collection keeps both, so the first rows also hold whatever the garbage's peak before the reading left resident. RSS at the end after it: ${targets.map((t) => { const r = (results.get(t) as { rss: Pass }).rss.r1.reduced; return `${t} ${r ? (r.rss / 1048576).toFixed(0) : '—'} MiB`; }).join(', ')})`,
+);
 
 const mib = (x: number) => (Number.isFinite(x) ? (x / 1048576).toFixed(1) : '—');
 console.log('\nThe readings themselves (MiB, after the warm-up → after everyone joined):\n');
@@ -262,7 +270,7 @@ console.log('| target | RSS | V8 heap used | V8 heap committed | young generatio
 console.log('|---|---|---|---|---|---|---|---|');
 for (const t of targets) {
   const p = (results.get(t) as { rss: Pass }).rss;
-  const f = (k: keyof Omit<MemoryReading, 'ev' | 'snapshot'>) => `${mib(p.r0[k])} → ${mib(p.r1[k])}`;
+  const f = (k: keyof Omit<MemoryReading, 'ev' | 'snapshot' | 'reduced'>) => `${mib(p.r0[k])} → ${mib(p.r1[k])}`;
   console.log(`| ${label(t)} | ${f('rss')} | ${f('heapUsed')} | ${f('heapTotal')} | ${f('newSpace')} | ${f('workersHeap')} | ${f('brkHeap')} | ${f('threadArenas')} |`);
 }
 

@@ -1,8 +1,18 @@
 /**
  * Preloaded into a server a memory benchmark measures (`node --expose-gc --import
- * bench/support/memoryProbe.ts …`): answers `{ cmd: 'mem', snapshot? }` on the IPC channel with
- * the process's memory after full garbage collections, and writes a heap snapshot when asked. The
- * server itself is untouched: attune's `serve` and the plain-ws baseline run as they always do.
+ * bench/support/memoryProbe.ts …`): answers `{ cmd: 'mem', snapshot?, reduce? }` on the IPC channel
+ * with the process's memory after full garbage collections, and writes a heap snapshot when asked.
+ * The server itself is untouched: attune's `serve` and the plain-ws baseline run as they always do.
+ *
+ * With `reduce`, a second reading follows the first, after memory-reducing collections (`gc()`'s
+ * `last-resort` flavour: V8's CollectAllAvailableGarbage, the kind its memory reducer runs once a
+ * process's allocation rate falls, and under memory pressure). A plain full collection frees objects
+ * but keeps the freed pages resident in V8's page pool and the heap at its committed size: after
+ * one, a process that had held 2 million small objects and kept a tenth of them stayed at 227 MiB
+ * RSS with 147 MiB committed; the memory-reducing one took it to 73 MiB and 19 MiB (scratch script,
+ * 2026-12-02). How much the pool holds depends on the garbage's peak before the reading, so the
+ * first reading moves with GC timing (bench:memory at 15,000: ≈ 48 MiB of V8 pages resident beyond
+ * every isolate's committed heap, in the smaps); the reduced one is what the process keeps.
  *
  * Why several collections a few turns apart: one `gc()` leaves objects whose finalisers or weak
  * callbacks (sockets' handles, ws's FinalizationRegistry-free paths, Buffers' backing stores) run
@@ -43,9 +53,11 @@ export interface MemoryReading {
   readonly threadArenas: number;
   /** Where the snapshot went, when one was asked for. */
   readonly snapshot: string | null;
+  /** With `reduce`: the same reading after memory-reducing collections of the main isolate (see above). */
+  readonly reduced?: Omit<MemoryReading, 'ev' | 'snapshot' | 'reduced'>;
 }
 
-const gc = (globalThis as { gc?: () => void }).gc;
+const gc = (globalThis as { gc?: (o?: { type: 'major'; execution: 'sync'; flavor: 'regular' | 'last-resort' }) => void }).gc;
 
 function status(field: string): number {
   const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync('/proc/self/status', 'utf8'));
@@ -88,17 +100,35 @@ async function settle(): Promise<void> {
   }
 }
 
-process.on('message', (m: { cmd?: string; snapshot?: string; smaps?: string }) => {
+/** Two memory-reducing collections of the main isolate, a macrotask apart (the second frees what the first's callbacks released). */
+async function reduce(): Promise<void> {
+  for (let i = 0; i < 2; i++) {
+    gc?.({ type: 'major', execution: 'sync', flavor: 'last-resort' });
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function read(): Omit<MemoryReading, 'ev' | 'snapshot' | 'reduced'> {
+  const u = process.memoryUsage();
+  const h = getHeapStatistics();
+  return { rss: status('VmRSS'), rssAnon: status('RssAnon'), rssFile: status('RssFile'), heapTotal: u.heapTotal, heapUsed: u.heapUsed, external: u.external, arrayBuffers: u.arrayBuffers, mallocedMemory: h.malloced_memory, newSpace: getHeapSpaceStatistics().find((x) => x.space_name === 'new_space')?.physical_space_size ?? 0, workersHeap: workersHeap(), ...mallocResidency() };
+}
+
+process.on('message', (m: { cmd?: string; snapshot?: string; smaps?: string; reduce?: boolean }) => {
   if (m.cmd !== 'mem') return;
   void (async () => {
     await settle();
     // A copy of the process's mappings at the reading, for a closer look (`--smaps DIR`).
     if (m.smaps) writeFileSync(m.smaps, readFileSync('/proc/self/smaps', 'utf8'));
-    const u = process.memoryUsage();
-    const h = getHeapStatistics();
-    const reading = { rss: status('VmRSS'), rssAnon: status('RssAnon'), rssFile: status('RssFile'), heapTotal: u.heapTotal, heapUsed: u.heapUsed, external: u.external, arrayBuffers: u.arrayBuffers, mallocedMemory: h.malloced_memory, newSpace: getHeapSpaceStatistics().find((x) => x.space_name === 'new_space')?.physical_space_size ?? 0, workersHeap: workersHeap(), ...mallocResidency() };
+    const reading = read();
     const snapshot = m.snapshot ? writeHeapSnapshot(m.snapshot) : null;
-    process.send?.({ ev: 'mem', ...reading, snapshot } satisfies MemoryReading);
+    let reduced: MemoryReading['reduced'];
+    if (m.reduce) {
+      await reduce();
+      if (m.smaps) writeFileSync(m.smaps.replace(/(\.smaps)?$/, '.reduced.smaps'), readFileSync('/proc/self/smaps', 'utf8'));
+      reduced = read();
+    }
+    process.send?.({ ev: 'mem', ...reading, snapshot, ...(reduced ? { reduced } : {}) } satisfies MemoryReading);
   })();
 });
 // The IPC channel must not keep the server alive: once it has stopped (SIGTERM) it exits as it
