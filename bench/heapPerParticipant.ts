@@ -75,6 +75,8 @@ const TOP = Number(values.top);
 type Target = 'attune' | 'attune-v8' | 'ws' | 'before';
 const targets = String(values.targets).split(',') as Target[];
 if (targets.includes('before') && !values['attune-root']) throw new Error('--targets before needs --attune-root DIR (a checkout to compare with)');
+const badPass = String(values.passes).split(',').find((x) => x !== 'rss' && x !== 'heap');
+if (badPass !== undefined) throw new Error(`--passes takes rss, heap or both (rss,heap), got '${badPass}'`);
 const label = (t: Target) => (t === 'attune' ? 'attune' : t === 'attune-v8' ? 'attune, V8’s default flags' : t === 'ws' ? 'plain ws (same bytes)' : `attune before (${values['attune-root']})`);
 const env = Object.fromEntries((values.env ?? []).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
 const nodeArgs = String(values['node-args']).split(' ').filter(Boolean);
