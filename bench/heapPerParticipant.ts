@@ -38,7 +38,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { WorkerPlan } from './support/cadenceClients.ts';
 import { diffPer, summariseHeapSnapshot } from './support/heapSnapshotSummary.ts';
-import type { MemoryReading } from './support/memoryProbe.ts';
+import type { MemoryFigures, MemoryReading } from './support/memoryProbe.ts';
 import { type ProbedServer, startProbedServer } from './support/probedServers.ts';
 
 const { values } = parseArgs({
@@ -187,7 +187,7 @@ async function pass(target: Target, snapshots: boolean): Promise<Pass> {
     await warm.quiet();
     await sleep(DRAIN_MS);
     const smaps = !snapshots && values.smaps ? (k: number) => join(values.smaps as string, `${target}-${k}.smaps`) : null;
-    const r0 = await server.memory(dir ? join(dir, '0.heapsnapshot') : undefined, smaps?.(0), !snapshots);
+    const r0 = await server.memory({ ...(dir ? { snapshot: join(dir, '0.heapsnapshot') } : {}), ...(smaps ? { smaps: smaps(0) } : {}), reduce: !snapshots });
     log(`${target}${snapshots ? ' (heap pass)' : ''}: warm-up of ${WARM} in, RSS ${(r0.rss / 1048576).toFixed(1)} MiB; ${N} joining…`);
     const big = await crowd(server, N);
     crowds.push(big);
@@ -195,7 +195,7 @@ async function pass(target: Target, snapshots: boolean): Promise<Pass> {
     await sleep(FILL_MS);
     await big.quiet();
     await sleep(DRAIN_MS);
-    const r1 = await server.memory(dir ? join(dir, '1.heapsnapshot') : undefined, smaps?.(1), !snapshots);
+    const r1 = await server.memory({ ...(dir ? { snapshot: join(dir, '1.heapsnapshot') } : {}), ...(smaps ? { smaps: smaps(1) } : {}), reduce: !snapshots });
     if (target !== 'ws' && !values['pulse-bytes'] && screen.bytes() > 0) pulseBytes = screen.bytes();
     const classes = dir && r0.snapshot && r1.snapshot ? diffPer(summariseHeapSnapshot(r0.snapshot), summariseHeapSnapshot(r1.snapshot), big.joined) : null;
     return { r0, r1, joined: big.joined, classes };
@@ -243,7 +243,9 @@ const row = (name: string, f: (p: Pass) => number) => {
   const xs = targets.map((t) => f((results.get(t) as { rss: Pass }).rss));
   console.log(`| ${name} | ${xs.map(kb).join(' | ')} |${both ? ` ${kb((xs[targets.indexOf('attune')] as number) - (xs[targets.indexOf('ws')] as number))} |` : ''}`);
 };
-const per = (p: Pass, k: keyof Omit<MemoryReading, 'ev' | 'snapshot' | 'reduced'>) => (p.r1[k] - p.r0[k]) / Math.max(1, p.joined);
+/** (after − before) ÷ joined, of one figure of two readings; NaN when a reading is missing (no reduced reading in a heap pass). */
+const diff = (p: Pass, a: MemoryFigures | undefined, b: MemoryFigures | undefined, k: keyof MemoryFigures) => (a && b ? (b[k] - a[k]) / Math.max(1, p.joined) : Number.NaN);
+const per = (p: Pass, k: keyof MemoryFigures) => diff(p, p.r0, p.r1, k);
 row('RSS growth', (p) => per(p, 'rss'));
 row('  of which anonymous (malloc + V8 heap)', (p) => per(p, 'rssAnon'));
 row('V8 heap, live bytes (heapUsed)', (p) => per(p, 'heapUsed'));
@@ -256,7 +258,7 @@ row('  worker threads’ V8 heaps (committed)', (p) => per(p, 'workersHeap'));
 row('  malloc, main arena ([heap], brk)', (p) => per(p, 'brkHeap'));
 row('  64 MiB-aligned anonymous maps (glibc’s thread arenas; V8’s young generation may sit in one too)', (p) => per(p, 'threadArenas'));
 row('anonymous RSS growth less the young generation’s step', (p) => per(p, 'rssAnon') - per(p, 'newSpace'));
-const reduced = (p: Pass, k: keyof NonNullable<MemoryReading['reduced']>) => (p.r1.reduced && p.r0.reduced ? (p.r1.reduced[k] - p.r0.reduced[k]) / Math.max(1, p.joined) : Number.NaN);
+const reduced = (p: Pass, k: keyof MemoryFigures) => diff(p, p.r0.reduced, p.r1.reduced, k);
 row('after memory-reducing collections (what the process keeps; see below): RSS growth', (p) => reduced(p, 'rss'));
 row('  of which V8 heap, committed', (p) => reduced(p, 'heapTotal'));
 row('  of which V8 heap, live bytes', (p) => reduced(p, 'heapUsed'));
@@ -272,7 +274,7 @@ console.log('| target | RSS | V8 heap used | V8 heap committed | young generatio
 console.log('|---|---|---|---|---|---|---|---|');
 for (const t of targets) {
   const p = (results.get(t) as { rss: Pass }).rss;
-  const f = (k: keyof Omit<MemoryReading, 'ev' | 'snapshot' | 'reduced'>) => `${mib(p.r0[k])} → ${mib(p.r1[k])}`;
+  const f = (k: keyof MemoryFigures) => `${mib(p.r0[k])} → ${mib(p.r1[k])}`;
   console.log(`| ${label(t)} | ${f('rss')} | ${f('heapUsed')} | ${f('heapTotal')} | ${f('newSpace')} | ${f('workersHeap')} | ${f('brkHeap')} | ${f('threadArenas')} |`);
 }
 

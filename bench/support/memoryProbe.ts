@@ -54,7 +54,17 @@ export interface MemoryReading {
   /** Where the snapshot went, when one was asked for. */
   readonly snapshot: string | null;
   /** With `reduce`: the same reading after memory-reducing collections of the main isolate (see above). */
-  readonly reduced?: Omit<MemoryReading, 'ev' | 'snapshot' | 'reduced'>;
+  readonly reduced?: MemoryFigures;
+}
+
+/** A reading's figures alone (what is subtracted between two readings). */
+export type MemoryFigures = Omit<MemoryReading, 'ev' | 'snapshot' | 'reduced'>;
+
+/** What a reading is asked for: a heap snapshot written to `snapshot` after it, a copy of /proc/self/smaps at `smaps`, the second reading with `reduce`. */
+export interface MemoryRequest {
+  readonly snapshot?: string;
+  readonly smaps?: string;
+  readonly reduce?: boolean;
 }
 
 const gc = (globalThis as { gc?: (o?: { type: 'major'; execution: 'sync'; flavor: 'regular' | 'last-resort' }) => void }).gc;
@@ -108,13 +118,13 @@ async function reduce(): Promise<void> {
   }
 }
 
-function read(): Omit<MemoryReading, 'ev' | 'snapshot' | 'reduced'> {
+function read(): MemoryFigures {
   const u = process.memoryUsage();
   const h = getHeapStatistics();
   return { rss: status('VmRSS'), rssAnon: status('RssAnon'), rssFile: status('RssFile'), heapTotal: u.heapTotal, heapUsed: u.heapUsed, external: u.external, arrayBuffers: u.arrayBuffers, mallocedMemory: h.malloced_memory, newSpace: getHeapSpaceStatistics().find((x) => x.space_name === 'new_space')?.physical_space_size ?? 0, workersHeap: workersHeap(), ...mallocResidency() };
 }
 
-process.on('message', (m: { cmd?: string; snapshot?: string; smaps?: string; reduce?: boolean }) => {
+process.on('message', (m: MemoryRequest & { cmd?: string }) => {
   if (m.cmd !== 'mem') return;
   void (async () => {
     await settle();
@@ -122,7 +132,7 @@ process.on('message', (m: { cmd?: string; snapshot?: string; smaps?: string; red
     if (m.smaps) writeFileSync(m.smaps, readFileSync('/proc/self/smaps', 'utf8'));
     const reading = read();
     const snapshot = m.snapshot ? writeHeapSnapshot(m.snapshot) : null;
-    let reduced: MemoryReading['reduced'];
+    let reduced: MemoryFigures | undefined;
     if (m.reduce) {
       await reduce();
       if (m.smaps) writeFileSync(m.smaps.replace(/(\.smaps)?$/, '.reduced.smaps'), readFileSync('/proc/self/smaps', 'utf8'));

@@ -12,7 +12,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { MemoryReading } from './memoryProbe.ts';
+import type { MemoryReading, MemoryRequest } from './memoryProbe.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const PROBE = join(import.meta.dirname, 'memoryProbe.ts');
@@ -23,8 +23,8 @@ export interface ProbedServer {
   readonly wsUrl: string;
   readonly codes: readonly string[];
   readonly pid: number;
-  /** Memory after full collections; with `snapshot`, a heap snapshot is written there too (after the reading); with `reduce`, a second reading after memory-reducing collections (memoryProbe.ts). */
-  memory(snapshot?: string, smaps?: string, reduce?: boolean): Promise<MemoryReading>;
+  /** Memory after full collections (memoryProbe.ts; a snapshot, smaps or the reduced reading as asked). */
+  memory(o?: MemoryRequest): Promise<MemoryReading>;
   stop(): Promise<void>;
 }
 
@@ -57,7 +57,7 @@ export interface ProbedServerOptions {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-function ask(child: ChildProcess, snapshot?: string, smaps?: string, reduce?: boolean): Promise<MemoryReading> {
+function ask(child: ChildProcess, o: MemoryRequest = {}): Promise<MemoryReading> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('the memory probe did not answer in 120 s')), 120_000);
     const onMsg = (m: { ev?: string }) => {
@@ -67,7 +67,7 @@ function ask(child: ChildProcess, snapshot?: string, smaps?: string, reduce?: bo
       resolve(m as MemoryReading);
     };
     child.on('message', onMsg);
-    child.send({ cmd: 'mem', ...(snapshot ? { snapshot } : {}), ...(smaps ? { smaps } : {}), ...(reduce ? { reduce } : {}) });
+    child.send({ cmd: 'mem', ...o });
   });
 }
 
@@ -100,7 +100,7 @@ export async function startProbedServer(target: 'attune' | 'ws', o: ProbedServer
       wsUrl: ready.url,
       codes: Array.from({ length: o.spaces }, (_, i) => `BENCH${String(i).padStart(3, '0')}`),
       pid: child.pid as number,
-      memory: (snapshot, smaps, reduce) => ask(child, snapshot, smaps, reduce),
+      memory: (o) => ask(child, o),
       async stop() {
         const exited = new Promise<void>((r) => child.once('exit', () => r()));
         child.send({ cmd: 'exit' });
@@ -149,7 +149,7 @@ export async function startProbedServer(target: 'attune' | 'ws', o: ProbedServer
     wsUrl: `${url.replace('http', 'ws')}/ws`,
     codes,
     pid: child.pid as number,
-    memory: (snapshot, smaps, reduce) => ask(child, snapshot, smaps, reduce),
+    memory: (o) => ask(child, o),
     async stop() {
       const exited = new Promise<void>((r) => child.once('exit', () => r()));
       child.kill('SIGTERM');
