@@ -265,7 +265,7 @@ row('  of which V8 heap, live bytes', (p) => reduced(p, 'heapUsed'));
 row('  of which the young generation (new space)', (p) => reduced(p, 'newSpace'));
 console.log(`\n(joined: ${targets.map((t) => `${t} ${(results.get(t) as { rss: Pass }).rss.joined}`).join(', ')}; RSS at the end: ${targets.map((t) => `${t} ${((results.get(t) as { rss: Pass }).rss.r1.rss / 1048576).toFixed(0)} MiB`).join(', ')}; plain ws pads its pulses to ${pulseBytes} bytes; load average now ${loadavg()[0]?.toFixed(2)})`);
 console.log(
-  `\n(after memory-reducing collections — \`gc()\`'s last-resort flavour, the collection V8's memory reducer runs once a process's allocation rate falls — V8 gives back its pool of freed pages and shrinks the heap to what is live; a plain full collection keeps both, so the first rows also hold whatever the garbage's peak before the reading left resident. RSS at the end after it: ${targets.map((t) => { const r = (results.get(t) as { rss: Pass }).rss.r1.reduced; return `${t} ${r ? (r.rss / 1048576).toFixed(0) : '—'} MiB`; }).join(', ')})`,
+  `\n(after memory-reducing collections — \`gc()\`'s last-resort flavour, as under memory pressure; V8's memory reducer reduces memory the same way once a process's allocation rate falls — V8 gives back its pool of freed pages and shrinks the heap to what is live; a plain full collection keeps both, so the first rows also hold whatever the garbage's peak before the reading left resident. RSS at the end after it: ${targets.map((t) => { const r = (results.get(t) as { rss: Pass }).rss.r1.reduced; return `${t} ${r ? (r.rss / 1048576).toFixed(0) : '—'} MiB`; }).join(', ')})`,
 );
 
 const mib = (x: number) => (Number.isFinite(x) ? (x / 1048576).toFixed(1) : '—');

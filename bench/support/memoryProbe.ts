@@ -5,8 +5,8 @@
  * The server itself is untouched: attune's `serve` and the plain-ws baseline run as they always do.
  *
  * With `reduce`, a second reading follows the first, after memory-reducing collections (`gc()`'s
- * `last-resort` flavour: V8's CollectAllAvailableGarbage, the kind its memory reducer runs once a
- * process's allocation rate falls, and under memory pressure). A plain full collection frees objects
+ * `last-resort` flavour: V8's CollectAllAvailableGarbage, as under memory pressure; its memory reducer
+ * reduces memory the same way once a process's allocation rate falls). A plain full collection frees objects
  * but keeps the freed pages resident in V8's page pool and the heap at its committed size: after
  * one, a process that had held 2 million small objects and kept a tenth of them stayed at 227 MiB
  * RSS with 147 MiB committed; the memory-reducing one took it to 73 MiB and 19 MiB (scratch script,
