@@ -22,11 +22,18 @@
  * Usage:
  *   npm run bench:scale                                   # modest sizes: a few minutes
  *   npm run bench:scale -- --participants 10000 --displays 10 --seconds 60
+ *   npm run bench:scale -- --participants 5000,10000,15000,20000 --sections held --baseline false --input-every 10000
  *   npm run bench:scale -- --rates 2000,4000,8000,16000 --rate-seconds 10
  *   npm run bench:scale -- --sections held,failover
  *   npm run bench:scale -- --participants 30000 --nodes 3 --sections held --baseline false
  *   npm run bench:scale -- --participants 1500 --nodes 3 --sections held --baseline none
  *   npm run bench:scale -- --participants 30000 --nodes 3 --sections held --baseline false --variants default,unbounded --repeat 2
+ *
+ * `--participants` takes one size or a list (a sweep): section 1 runs at each size, smallest
+ * first, then prints the largest size each setup held — everyone joined, participant pulses
+ * ≥ 99.9 % and display pulses ≥ 99.5 % — beside what the first size it did not hold got. A row
+ * whose processes would each need more sockets than a process may open here (/proc/self/limits,
+ * less 500 for the rest) is not run and counts as not held.
  *
  * `--baseline` (section 1): `true` (default) runs every baseline; `false` drops the single-process
  * rows (the SQLite node and plain ws × 1: past one process's 20,000 open files neither holds
@@ -41,6 +48,7 @@
  * driver in N client processes instead of `attune load`'s default (one per 2,500 clients). The
  * plain-ws rows run once per round (after a round's variants), with the first variant's driver.
  */
+import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
@@ -221,12 +229,43 @@ async function withEnv<T>(env: Readonly<Record<string, string>>, f: () => Promis
   }
 }
 
-async function held(): Promise<void> {
-  const participants = num('participants');
+/** What one row of section 1 saw, for the sweep's summary. */
+interface HeldResult {
+  readonly label: string;
+  readonly participants: number;
+  /** Everyone joined, participant pulses ≥ 99.9 % and display pulses ≥ 99.5 % arrived (the issue's bar). */
+  readonly held: boolean;
+  readonly summary: string;
+}
+
+/** The bar a row must clear to count as holding its crowd. */
+const HELD_PARTICIPANT = 0.999;
+const HELD_DISPLAY = 0.995;
+
+/**
+ * The soft limit on open files this process (and so every server and client process it starts)
+ * has, from /proc/self/limits; Infinity where that cannot be read (not Linux) or is unlimited.
+ */
+function openFileLimit(): number {
+  try {
+    const line = readFileSync('/proc/self/limits', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('Max open files'));
+    const soft = line?.slice('Max open files'.length).trim().split(/\s+/)[0];
+    return soft && /^\d+$/.test(soft) ? Number(soft) : Number.POSITIVE_INFINITY;
+  } catch {
+    return Number.POSITIVE_INFINITY;
+  }
+}
+/** Files a server process keeps open besides its sockets (database, WAL, logs, NATS, PostgreSQL, listeners), with room to spare. */
+const FILES_BESIDE_SOCKETS = 500;
+
+async function held(participants: number): Promise<HeldResult[]> {
   const displays = num('displays');
   const seconds = num('seconds');
   const baseline = String(values.baseline);
-  if (!['true', 'false', 'none'].includes(baseline)) throw new Error(`--baseline: true, false or none, got '${baseline}'`);
+  const results: HeldResult[] = [];
+  const files = openFileLimit();
   log(`\n## 1. One space, ${participants} participants (an input every ${num('input-every')} ms each) and ${displays} displays, ${seconds} s measured`);
   log('setup                                            | participant pulses | display pulses | tap→display p50 / p95 | ack p99  | servers’ CPU | CPU / delivered msg | memory / participant: RSS, heap');
   log('-------------------------------------------------|--------------------|----------------|-----------------------|----------|--------------|---------------------|--------------------------------');
@@ -235,7 +274,24 @@ async function held(): Promise<void> {
     // Server CPU in the window per pulse delivered in it (acks and inputs ride along: the model's unit).
     const delivered = r.participantPulses.received + r.displayPulses.received;
     const perMsgUs = (cpuS / delivered) * 1e6;
-    log(`${label.padEnd(49)}| ${pct(r.participantPulses.received, r.participantPulses.expected).padStart(18)} | ${pct(r.displayPulses.received, r.displayPulses.expected).padStart(14)} | ${`${fmt(r.tapToDisplayMs.p50, 0)} / ${fmt(r.tapToDisplayMs.p95, 0)} ms`.padStart(21)} | ${`${fmt(r.ackMs.p99, 0)} ms`.padStart(8)} | ${`${fmt((100 * cpuS) / wallS, 0)} % of a core`.padStart(12)} | ${`${fmt(perMsgUs, 1)} µs`.padStart(19)} | ${fmt(m.rssPer / 1024)} KB, ${fmt(m.heapPer / 1024)} KB (joined ${r.joined}, load driver ${fmt((100 * r.driverCpuS) / r.durationS, 0)} % of a core, inputs sent / acked ${r.inputsSent} / ${r.inputsAcked}, tap→display seen ${r.tapToDisplayMs.n} of ${r.tapToDisplayMs.moves}, pulse ${fmt(r.pulseBytes, 0)} bytes${note}, errors ${JSON.stringify(r.errors)}, load average ${loadavg()[0]?.toFixed(1)})`);
+    const pp = pct(r.participantPulses.received, r.participantPulses.expected);
+    const dp = pct(r.displayPulses.received, r.displayPulses.expected);
+    log(`${label.padEnd(49)}| ${pp.padStart(18)} | ${dp.padStart(14)} | ${`${fmt(r.tapToDisplayMs.p50, 0)} / ${fmt(r.tapToDisplayMs.p95, 0)} ms`.padStart(21)} | ${`${fmt(r.ackMs.p99, 0)} ms`.padStart(8)} | ${`${fmt((100 * cpuS) / wallS, 0)} % of a core`.padStart(12)} | ${`${fmt(perMsgUs, 1)} µs`.padStart(19)} | ${fmt(m.rssPer / 1024)} KB, ${fmt(m.heapPer / 1024)} KB (joined ${r.joined}, load driver ${fmt((100 * r.driverCpuS) / r.durationS, 0)} % of a core, inputs sent / acked ${r.inputsSent} / ${r.inputsAcked}, tap→display seen ${r.tapToDisplayMs.n} of ${r.tapToDisplayMs.moves}, pulse ${fmt(r.pulseBytes, 0)} bytes${note}, errors ${JSON.stringify(r.errors)}, load average ${loadavg()[0]?.toFixed(1)})`);
+    const ok =
+      r.joined >= participants &&
+      r.participantPulses.expected > 0 &&
+      r.participantPulses.received >= HELD_PARTICIPANT * r.participantPulses.expected &&
+      r.displayPulses.expected > 0 &&
+      r.displayPulses.received >= HELD_DISPLAY * r.displayPulses.expected;
+    results.push({ label, participants, held: ok, summary: `${pp} / ${dp}, tap→display p95 ${fmt(r.tapToDisplayMs.p95, 0)} ms, joined ${r.joined}` });
+  };
+  /** A row whose processes would each need more sockets than a process may open: not run, and never held. */
+  const beyondFiles = (label: string, n: number): boolean => {
+    const perProcess = Math.ceil((participants + displays) / n);
+    if (perProcess + FILES_BESIDE_SOCKETS <= files) return false;
+    log(`${label.padEnd(49)}| not run: ${perProcess} sockets per process, past the ${files} files a process may open here (less ${FILES_BESIDE_SOCKETS} for the rest)`);
+    results.push({ label, participants, held: false, summary: `not run (${perProcess} sockets per process; open-file limit ${files})` });
+    return true;
   };
   const load = (vr: Variant) => ({ participants, displays, inputEveryMs: num('input-every'), durationS: seconds, rampS: num('ramp'), ...(vr.workers ? { workers: vr.workers } : {}) });
   // The size of attune's pulses in the last attune row (the load driver's displays note it, as in bench:cadence), for the plain-ws rows to send the same bytes.
@@ -244,18 +300,21 @@ async function held(): Promise<void> {
   for (const h of heldRows(baseline, nodes, num('repeat'))) {
     const vr = variantOf(h.variant) ?? { serve: [], env: {} };
     if (h.kind === 'ws') {
+      const label = `plain ws × ${h.n} process${h.n === 1 ? '' : 'es'} (same bytes, same driver)`;
+      if (beyondFiles(label, h.n)) continue;
       // The floor: N plain ws servers (bench/support/cadenceWsServer.ts), the driver spreading the same clients over them as over N nodes.
       const bytes = Math.round(pulseBytes) || 1500;
       const ws = await Promise.all(Array.from({ length: h.n }, () => startProbedServer('ws', { spaces: 1, capacity: participants + displays + 10, pulseBytes: bytes })));
       try {
         const servers = ws.map((w) => ({ url: w.wsUrl.replace(/^ws/, 'http').replace(/\/ws$/, ''), pid: w.pid, alive: () => true, memory: () => w.memory() }));
         const m = await withEnv(vr.env, () => measureOn(servers, { code: ws[0]?.codes[0] as string, ...load(vr), probesBesideDisplay: h.n > 1 }));
-        row(`plain ws × ${h.n} process${h.n === 1 ? '' : 'es'} (same bytes, same driver)`, m, ` (padded to ${bytes})`);
+        row(label, m, ` (padded to ${bytes})`);
       } finally {
         await Promise.all(ws.map((w) => w.stop()));
       }
       continue;
     }
+    if (beyondFiles(h.label, h.n)) continue;
     const s = await setup(h.label, h.n, h.db, vr.serve);
     try {
       const created = await fetch(`${s.nodes[0]?.url}/api/spaces`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'held', capacity: participants + displays + 10 }) });
@@ -272,6 +331,34 @@ async function held(): Promise<void> {
     log(
       '(plain ws × N: N processes of bench/support/cadenceWsServer.ts, the load driver spreading the same participants and displays over them round robin as over N nodes, every input acknowledged, pulses padded to the size of the attune row before; each process broadcasts its own pulse of its own participants — no process sees the whole space, so it is the floor of the fan-out on this machine, not a cluster. With N > 1 a display’s tap → display probe group joins that display’s process, which alone could show its move; in the cluster rows it is spread over the nodes)',
     );
+  return results;
+}
+
+/**
+ * Section 1 at each size of `--participants` (a list: a sweep), smallest first, then — for a
+ * sweep — the largest size each setup held (everyone joined, participant pulses ≥ 99.9 % and
+ * display pulses ≥ 99.5 %), beside the first size it did not.
+ */
+async function heldSweep(): Promise<void> {
+  const sizes = String(values.participants)
+    .split(',')
+    .map((x) => Number(x.trim()));
+  const bad = sizes.find((n) => !Number.isInteger(n) || n < 1);
+  if (bad !== undefined) throw new Error(`--participants: a whole number of people, or a list of them (5000,10000,20000), got '${values.participants}'`);
+  sizes.sort((a, b) => a - b);
+  const all: HeldResult[] = [];
+  for (const n of sizes) all.push(...(await held(n)));
+  if (sizes.length < 2) return;
+  log(`\n## 1b. Participants held (of ${sizes.join(', ')}): everyone joined, participant pulses ≥ ${fmt(HELD_PARTICIPANT * 100)} %, display pulses ≥ ${fmt(HELD_DISPLAY * 100)} %`);
+  log('setup                                            | held (largest size that did) | first size that did not: participant / display pulses');
+  log('-------------------------------------------------|------------------------------|------------------------------------------------------');
+  const labels = [...new Set(all.map((x) => x.label))];
+  for (const label of labels) {
+    const mine = all.filter((x) => x.label === label);
+    const best = mine.filter((x) => x.held).reduce((a, x) => Math.max(a, x.participants), 0);
+    const failed = mine.find((x) => !x.held && x.participants > best);
+    log(`${label.padEnd(49)}| ${(best > 0 ? String(best) : `none (< ${sizes[0]})`).padStart(28)} | ${failed ? `${failed.participants}: ${failed.summary}` : '–'}`);
+  }
 }
 
 async function rates(): Promise<void> {
@@ -381,7 +468,7 @@ async function failover(): Promise<void> {
 }
 
 log(`# bench:scale — ${new Date().toISOString()}, load average ${loadavg().map((x) => x.toFixed(2)).join(' ')} (2 cores shared with the load driver)`);
-if (sections.has('held')) await held();
+if (sections.has('held')) await heldSweep();
 if (sections.has('rates')) await rates();
 if (sections.has('failover')) await failover();
 log(`\nload average at the end ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
