@@ -108,7 +108,7 @@ afterAll(async () => {
     await pgAdmin(`DROP SCHEMA IF EXISTS ${name} CASCADE`, PG_KEYS).catch(() => {});
   }
 });
-const pgHarness = (name: string, extra: { batched?: boolean; pipeline?: boolean }) => {
+const pgHarness = (name: string, extra: { batched?: boolean; pipeline?: boolean; prepared?: boolean }) => {
   let schema = '';
   const openPg = () => PostgresStorage.open({ connectionString: PG, options: `-c search_path=${schema}`, ...extra });
   storageContract({
@@ -145,6 +145,8 @@ const pgHarness = (name: string, extra: { batched?: boolean; pipeline?: boolean 
 pgHarness('postgres', {});
 // The same rules hold with each statement its own (no merged runs) and without pipelining.
 pgHarness('postgres, unbatched, not pipelined', { batched: false, pipeline: false });
+// And with every statement parsed and planned each time (the writer's prepared statements off).
+pgHarness('postgres, unprepared', { prepared: false });
 
 const spaceA = { id: 'a', code: 'CODEA', name: 'a', status: 'open', capacity: 10_000, ttlMs: 1, stewardTokenHash: 'h', createdAt: 1, closedAt: null } as const;
 
@@ -511,6 +513,32 @@ describe('SQLite key store (S18)', () => {
     expect((await s.listInputs('a', 0, 100, 10)).map((i) => i.affect.valence)).toEqual([-0.4]);
     await s.close();
     d.close();
+  });
+});
+
+describe('PostgreSQL writer: prepared statements', () => {
+  const p = (id: string) => ({ id, spaceId: 'a', tokenHash: `tok-${id}`, joinedAt: 5, lastSeq: 0, latest: null });
+  const tap = (pid: string, seq: number) => ({ spaceId: 'a', participantId: pid, seq, affect: { valence: 0.5, arousal: 0.5, confidence: 1, source: 'tap' as const, at: 10 + seq }, exposed: false, shown: null });
+  const ev = (n: number) => ({ spaceId: 'a', n, at: 1000 + n, kind: 'tick', participantId: null, body: null });
+  it('[S3][S8] a group whose first statement raises before the others were ever prepared rolls back; the same statements commit in the next groups, on the same connection', async () => {
+    const schema = await pgSchema('prepared');
+    const s = await PostgresStorage.open({ connectionString: PG, options: `-c search_path=${schema}` });
+    try {
+      await s.createSpace(spaceA);
+      await s.createParticipant(p('p1'));
+      // One group (one turn): the input raises (unknown participant) ahead of the first ever
+      // appendEvents and appendInputs of this connection; the event and p1's input stand alone.
+      const [ghost, events, mine] = await Promise.allSettled([s.appendInputs([tap('ghost', 1)]), s.appendEvents([ev(1)]), s.appendInputs([tap('p1', 1)])]);
+      expect(ghost.status).toBe('rejected');
+      expect(events.status).toBe('fulfilled');
+      expect(mine.status).toBe('fulfilled');
+      // Later groups reuse the same names on the same connection.
+      for (let k = 2; k <= 4; k++) await Promise.all([s.appendEvents([ev(k)]), s.appendInputs([tap('p1', k)])]);
+      expect((await s.listInputs('a', 0, 100, 10)).map((i) => i.seq)).toEqual([1, 2, 3, 4]);
+      expect((await s.listEvents('a', 0, 100)).map((e) => e.n)).toEqual([1, 2, 3, 4]);
+    } finally {
+      await s.close();
+    }
   });
 });
 

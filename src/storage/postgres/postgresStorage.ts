@@ -153,6 +153,8 @@ export interface PostgresStorageOptions {
   readonly batched?: boolean;
   /** Send a group's statements together on the writer connection (default true); off only to measure it. */
   readonly pipeline?: boolean;
+  /** Send the writer's statements as named prepared statements (default true); off only to measure it. */
+  readonly prepared?: boolean;
   /**
    * The key store (S18): the database of the participants' sealing keys, apart from this one
    * (`attune serve --keys URL`). Default: the database `<db>_keys` on the same server with the
@@ -228,7 +230,7 @@ export class PostgresStorage implements Storage {
       await Promise.all([client.end().catch(() => {}), reader.end().catch(() => {}), pool.end().catch(() => {}), keyStore.close().catch(() => {})]);
       throw e;
     }
-    const s = new PostgresStorage(pool, client, reader, newReader, new PostgresWriter(client, { batched: o.batched ?? true }), pipeline, keyStore);
+    const s = new PostgresStorage(pool, client, reader, newReader, new PostgresWriter(client, { batched: o.batched ?? true, prepared: o.prepared ?? true }), pipeline, keyStore);
     client.on('error', (e) => s.#fail(`its connection failed (${e.message})`, e));
     client.on('end', () => {
       if (!s.#closing) s.#fail('its connection ended', undefined);

@@ -16,8 +16,13 @@
  * transaction is a ROLLBACK) and the group runs again, one call at a time, each in its own
  * savepoint, so exactly the failing calls reject and the others commit together.
  *
- * `batched: false` and `pipeline: false` turn the two techniques off, for the benchmark that
- * measures what each is worth (bench/durable.ts).
+ * Every statement is a named prepared statement on the writer's connection (the texts are fixed:
+ * rows travel as arrays): PostgreSQL parses and plans each text once per connection, and each
+ * group after that sends only Bind and Execute. At the low rates of a live room a group holds one
+ * or two inputs, so the parse and plan of its statements were most of the database's work.
+ *
+ * `batched: false`, `pipeline: false` and `prepared: false` turn the three techniques off, for
+ * the benchmark that measures what each is worth (bench/durable.ts).
  */
 import type { Client, QueryResult } from 'pg';
 import type { ConsentRecord, FeedSettingKind, InputRecord, ParticipantRecord, PrivacyReleaseRecord, PulsePoint, SpaceEventRecord, SpaceRecord, StoryRecord, StorySettingsRecord, WebhookDeliveryRecord, WebhookRecord } from '../port.ts';
@@ -440,12 +445,30 @@ DELETE FROM webhook_deliveries w USING old WHERE w.id = old.id AND old.rn + old.
 export interface PostgresWriterOptions {
   /** Merge consecutive calls of a hot kind into one statement (default true). */
   readonly batched?: boolean;
+  /** Send each statement as a named prepared statement, parsed once per connection (default true). */
+  readonly prepared?: boolean;
+}
+
+/**
+ * The name of each statement text the writer sends prepared: `attune_w1`, `attune_w2`, … in
+ * the order first sent. The texts are the fixed ones of {@link stepOf} (no value is ever
+ * spliced into one), so the map — and what each connection prepares — stays as small as that set.
+ */
+const STATEMENT_NAMES = new Map<string, string>();
+function statementName(text: string): string {
+  let name = STATEMENT_NAMES.get(text);
+  if (name === undefined) {
+    name = `attune_w${STATEMENT_NAMES.size + 1}`;
+    STATEMENT_NAMES.set(text, name);
+  }
+  return name;
 }
 
 /** Commits groups on one connection (ideally created with `pipeline: true`). */
 export class PostgresWriter {
   readonly #client: Client;
   readonly #batched: boolean;
+  readonly #prepared: boolean;
   /** Groups that needed the slow path (for tests and metrics). */
   slowGroups = 0;
   /**
@@ -457,6 +480,13 @@ export class PostgresWriter {
   constructor(client: Client, options: PostgresWriterOptions = {}) {
     this.#client = client;
     this.#batched = options.batched ?? true;
+    this.#prepared = options.prepared ?? true;
+  }
+
+  /** Sends one step's statement on `c` (named and prepared unless `prepared: false`). */
+  #run(c: Client, s: Step): Promise<QueryResult> {
+    const values = s.values as unknown[];
+    return this.#prepared ? c.query({ name: statementName(s.text), text: s.text, values }) : c.query(s.text, values);
   }
 
   /** Applies `group` in order in one transaction and commits; see {@link PgGroupOutcome}. */
@@ -515,7 +545,7 @@ export class PostgresWriter {
     const settle = <T>(p: Promise<T>) => p.then((r) => ({ ok: true as const, r }), (e: unknown) => ({ ok: false as const, e }));
     if (!(c as Client & { pipeline?: boolean }).pipeline) return this.#sequential(steps, values, failures);
     const begin = settle(c.query('BEGIN'));
-    const results = steps.map((s) => settle(c.query(s.text, s.values as unknown[])));
+    const results = steps.map((s) => settle(this.#run(c, s)));
     // Every promise is settled-wrapped at once: one that rejects while an earlier one is awaited
     // must not count as unhandled.
     const commit = settle(c.query('COMMIT'));
@@ -552,7 +582,7 @@ export class PostgresWriter {
     const rs: QueryResult[] = [];
     for (const s of steps) {
       try {
-        rs.push(await c.query(s.text, s.values as unknown[]));
+        rs.push(await this.#run(c, s));
       } catch {
         await c.query('ROLLBACK');
         return false;
@@ -589,7 +619,7 @@ export class PostgresWriter {
       const s = stepOf(group, [k]);
       const sp = c.query('SAVEPOINT one');
       if (!pipelined) await sp;
-      const run = c.query(s.text, s.values as unknown[]).then(
+      const run = this.#run(c, s).then(
         (r) => ({ ok: true as const, r }),
         (e: unknown) => ({ ok: false as const, e }),
       );
