@@ -17,11 +17,12 @@
  *   sqlite-rows    SQLite, COMMIT on the writer thread, every input its own statements and savepoint (baseline: before set-based runs)
  *   sqlite-ckpt-commit  SQLite, writer thread, set-based, WAL checkpoints inside the COMMIT that passes 1,000 pages (SQLite's wal_autocheckpoint; baseline: before the checkpointer thread)
  *   sqlite         SQLite, COMMIT on the writer thread, input runs set-based, WAL checkpoints on a checkpointer thread (the default)
- *   pg-naive       PostgreSQL, one statement per call, one round trip each (no pipelining, no merged runs, no prepared statements)
+ *   pg-naive       PostgreSQL, one statement per call, one round trip each (no pipelining, no merged runs, no prepared statements, no commit interval)
  *   pg-pipelined   PostgreSQL, one statement per call, all of a group's statements pipelined
  *   pg-batched     PostgreSQL, merged set-based runs, one round trip per statement
  *   pg-unprepared  PostgreSQL, merged runs and pipelined, each statement parsed and planned every time (baseline: before named statements)
- *   pg             PostgreSQL, merged runs, pipelined, named prepared statements (the default)
+ *   pg-eager       PostgreSQL, merged runs, pipelined, prepared, each group sent as soon as the last returned (baseline: before the 10 ms commit interval)
+ *   pg             PostgreSQL, merged runs, pipelined, named prepared statements, groups ≥ 10 ms apart (the default)
  * COPY is not a target: it cannot apply the seq rule or the event-number checks itself (it
  * would need a staging table and a second statement per group), pg needs another package for it
  * (pg-copy-streams) and cannot pipeline it.
@@ -51,7 +52,7 @@ const { values } = parseArgs({
     rates: { type: 'string', default: '2000,5000,10000,20000,30000,40000,60000' },
     seconds: { type: 'string', default: '4' },
     participants: { type: 'string', default: '5000' },
-    targets: { type: 'string', default: 'memory,sqlite-loop,sqlite-rows,sqlite-ckpt-commit,sqlite,pg-naive,pg-pipelined,pg-batched,pg-unprepared,pg' },
+    targets: { type: 'string', default: 'memory,sqlite-loop,sqlite-rows,sqlite-ckpt-commit,sqlite,pg-naive,pg-pipelined,pg-batched,pg-unprepared,pg-eager,pg' },
     pg: { type: 'string', default: process.env.ATTUNE_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test' },
   },
   strict: true,
@@ -113,7 +114,7 @@ async function pgSchema(): Promise<{ name: string; drop: () => Promise<void> }> 
   return { name, drop: () => admin(`DROP SCHEMA IF EXISTS ${name} CASCADE`).then(dropKeys) };
 }
 
-const pgTarget = (name: string, o: { batched: boolean; pipeline: boolean; prepared?: boolean }): Target => ({
+const pgTarget = (name: string, o: { batched: boolean; pipeline: boolean; prepared?: boolean; minCommitIntervalMs?: number }): Target => ({
   name,
   open: async () => {
     const schema = await pgSchema();
@@ -167,11 +168,12 @@ const TARGETS: Record<string, Target> = {
   'sqlite-rows': sqliteTarget('SQLite, writer thread, per-input statements', 'thread', false, 'commit'),
   'sqlite-ckpt-commit': sqliteTarget('SQLite, writer thread, checkpoints on commit', 'thread', true, 'commit'),
   sqlite: sqliteTarget('SQLite, COMMIT on the writer thread', 'thread'),
-  'pg-naive': pgTarget('PostgreSQL, per call, not pipelined, unprepared', { batched: false, pipeline: false, prepared: false }),
+  'pg-naive': pgTarget('PostgreSQL, per call, not pipelined, unprepared, no interval', { batched: false, pipeline: false, prepared: false, minCommitIntervalMs: 0 }),
   'pg-pipelined': pgTarget('PostgreSQL, per call, pipelined', { batched: false, pipeline: true }),
   'pg-batched': pgTarget('PostgreSQL, merged runs, not pipelined', { batched: true, pipeline: false }),
   'pg-unprepared': pgTarget('PostgreSQL, merged runs + pipelined, unprepared', { batched: true, pipeline: true, prepared: false }),
-  pg: pgTarget('PostgreSQL, merged + pipelined + prepared (default)', { batched: true, pipeline: true }),
+  'pg-eager': pgTarget('PostgreSQL, merged + pipelined + prepared, no interval', { batched: true, pipeline: true, minCommitIntervalMs: 0 }),
+  pg: pgTarget('PostgreSQL, merged + pipelined + prepared + 10 ms (default)', { batched: true, pipeline: true }),
 };
 
 /** The value at quantile q of sorted `xs`. */

@@ -44,7 +44,9 @@
  * so an A/B on this shared machine compares runs of the same minutes: `default`; `unbounded`, the
  * nodes without the write-backlog bound (SPEC W5b: `--max-write-lag 600000 --max-queued-writes
  * 10000000`); `fullparse`, the load driver's participants parsing every pulse whole
- * (CADENCE_FULL_PARSE=1, as before bench/support/pulseHeadSocket.ts); `workers=N`, the load
+ * (CADENCE_FULL_PARSE=1, as before bench/support/pulseHeadSocket.ts); `eager`, the nodes
+ * committing each group as soon as the last returned (`--commit-interval 0`, as before the 10 ms
+ * default); `workers=N`, the load
  * driver in N client processes instead of `attune load`'s default (one per 2,500 clients). The
  * plain-ws rows run once per round (after a round's variants), with the first variant's driver.
  */
@@ -101,6 +103,7 @@ const VARIANTS: Record<string, Variant> = {
   default: { serve: [], env: {} },
   unbounded: { serve: ['--max-write-lag', '600000', '--max-queued-writes', '10000000'], env: {} },
   fullparse: { serve: [], env: { CADENCE_FULL_PARSE: '1' } },
+  eager: { serve: ['--commit-interval', '0'], env: {} },
 };
 const variantOf = (v: string): Variant | undefined => {
   const w = /^workers=(\d+)$/.exec(v);

@@ -45,6 +45,9 @@ describe('attune CLI', () => {
     const c = io();
     expect(await main(['serve', '--bogus'], c.io)).toBe(2);
     expect(c.err()).toMatch(/bogus/);
+    const e = io();
+    expect(await main(['serve', '--commit-interval', '2000', '--db', ':memory:', '--no-build'], e.io)).toBe(2);
+    expect(e.err()).toContain("--commit-interval must be an integer in [0, 1000], got '2000'");
     const d = io();
     expect(await main(['space', 'explode'], d.io)).toBe(2);
     expect(d.err()).toContain("unknown sub-command 'explode'");

@@ -101,6 +101,8 @@ export interface ServerConfig {
   readonly maxWriteLagMs?: number;
   /** Refuse inputs with OVERLOADED while this many durable writes wait (W5b, `--max-queued-writes`; default 20,000). */
   readonly maxQueuedWrites?: number;
+  /** The least time between two group commits' starts, ms (S3, `--commit-interval`; default 10 for a file or PostgreSQL, none for `:memory:`). */
+  readonly commitIntervalMs?: number;
   /** The release stage's minimum cohort (R1; default 5; the CLI's floor is 3). */
   readonly minCohort?: number;
   /**
@@ -253,9 +255,9 @@ export async function openBus(spec: string): Promise<Bus> {
 export { isPostgresUrl, shownDb };
 
 /** Opens PostgreSQL storage (and its key store, S18); a failure to reach the server says where, coded `ATTUNE_DB_UNAVAILABLE`. */
-async function openPostgres(url: string, keysUrl: string | undefined): Promise<PostgresStorage> {
+async function openPostgres(url: string, keysUrl: string | undefined, minCommitIntervalMs: number | undefined): Promise<PostgresStorage> {
   try {
-    return await PostgresStorage.open({ connectionString: url, ...(keysUrl !== undefined ? { keys: { connectionString: keysUrl } } : {}) });
+    return await PostgresStorage.open({ connectionString: url, ...(keysUrl !== undefined ? { keys: { connectionString: keysUrl } } : {}), ...(minCommitIntervalMs !== undefined ? { minCommitIntervalMs } : {}) });
   } catch (e) {
     const err = new Error(`could not open the PostgreSQL database ${shownDb(url)}: ${e instanceof Error ? e.message : String(e)}`, { cause: e }) as Error & { code?: string };
     err.code = 'ATTUNE_DB_UNAVAILABLE';
@@ -289,8 +291,9 @@ export async function createServer(config: ServerConfig = {}, deps: ServerDeps =
       cleanups.push(() => opened.close());
     }
     // PostgreSQL (S11): the spaces and the public log in one database (the URL's schema).
-    const pgStorage = postgres ? await openPostgres(dbPath, config.keysUrl) : null;
-    const storage = deps.storage ?? pgStorage ?? (db ? new SqliteStorage(db, config.keysPath !== undefined ? { keysPath: config.keysPath } : {}) : new MemoryStorage());
+    const pgStorage = postgres ? await openPostgres(dbPath, config.keysUrl, config.commitIntervalMs) : null;
+    const sqliteOptions = { ...(config.keysPath !== undefined ? { keysPath: config.keysPath } : {}), ...(config.commitIntervalMs !== undefined ? { minCommitIntervalMs: config.commitIntervalMs } : {}) };
+    const storage = deps.storage ?? pgStorage ?? (db ? new SqliteStorage(db, sqliteOptions) : new MemoryStorage());
     cleanups.push(() => storage.close());
 
     // The public log: its tables beside the spaces, its key beside the database (0600).

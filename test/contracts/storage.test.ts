@@ -6,7 +6,7 @@ import { DatabaseSync } from 'node:sqlite';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MemoryStorage } from '../../src/storage/memory/memoryStorage.ts';
-import { defaultKeyStoreUrl, PostgresStorage } from '../../src/storage/postgres/postgresStorage.ts';
+import { DEFAULT_PG_MIN_COMMIT_INTERVAL_MS, defaultKeyStoreUrl, PostgresStorage } from '../../src/storage/postgres/postgresStorage.ts';
 import { openDatabase } from '../../src/storage/sqlite/openDatabase.ts';
 import { SqliteLogStore } from '../../src/storage/sqlite/sqliteLogStore.ts';
 import { PG_SCHEMA_VERSION } from '../../src/storage/postgres/postgresSchema.ts';
@@ -539,6 +539,70 @@ describe('PostgreSQL writer: prepared statements', () => {
     } finally {
       await s.close();
     }
+  });
+});
+
+describe('PostgreSQL commit interval', () => {
+  const p = (id: string) => ({ id, spaceId: 'a', tokenHash: `tok-${id}`, joinedAt: 5, lastSeq: 0, latest: null });
+  /** Whether `x` has settled, after a round trip to the server (so a group sent would have been seen). */
+  const settledAfterRoundTrip = async (s: PostgresStorage, x: Promise<unknown>) => {
+    let done = false;
+    void x.then(() => (done = true));
+    await s.getSpace('a');
+    await new Promise<void>((r) => setImmediate(r));
+    return done;
+  };
+
+  it('[S3] a group due sooner than minCommitIntervalMs after the last one waits, gathering the calls made meanwhile; one due later goes after its turn', async () => {
+    const schema = await pgSchema('interval');
+    const clock = new ManualScheduler(0);
+    const s = await PostgresStorage.open({ connectionString: PG, options: `-c search_path=${schema}`, minCommitIntervalMs: 10, timer: clock });
+    try {
+      // Nothing sent before: the first group goes at once.
+      await s.createSpace(spaceA);
+      expect(s.commits).toBe(1);
+      const one = s.createParticipant(p('p1'));
+      expect(await settledAfterRoundTrip(s, one)).toBe(false);
+      clock.advance(5);
+      const two = s.createParticipant(p('p2'));
+      expect(await settledAfterRoundTrip(s, two)).toBe(false);
+      expect(s.commits).toBe(1);
+      // 10 ms after the last group was sent: both calls in one group.
+      clock.advance(5);
+      await Promise.all([one, two]);
+      expect(s.commits).toBe(2);
+      // After a quiet spell a write is sent after its turn, with no wait.
+      clock.advance(100);
+      await s.createParticipant(p('p3'));
+      expect(s.commits).toBe(3);
+      expect((await s.getParticipantByTokenHash('tok-p2'))?.id).toBe('p2');
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('[S3] close sends a group that waits for its turn at once; the default interval is 10 ms, and 0 turns it off', async () => {
+    const schema = await pgSchema('interval_close');
+    const clock = new ManualScheduler(0);
+    const asked: number[] = [];
+    const timer = { now: () => clock.now(), at: (t: number, fn: () => void) => (asked.push(t), clock.at(t, fn)) };
+    const s = await PostgresStorage.open({ connectionString: PG, options: `-c search_path=${schema}`, timer });
+    await s.createSpace(spaceA);
+    const waiting = s.createParticipant(p('p1'));
+    expect(asked).toEqual([DEFAULT_PG_MIN_COMMIT_INTERVAL_MS]);
+    expect(DEFAULT_PG_MIN_COMMIT_INTERVAL_MS).toBe(10);
+    await s.close(); // time never moves: close itself sends it
+    await waiting;
+    expect(s.commits).toBe(2);
+    const eager = await PostgresStorage.open({ connectionString: PG, options: `-c search_path=${schema}`, timer, minCommitIntervalMs: 0 });
+    try {
+      await eager.createParticipant(p('p2'));
+      await eager.createParticipant(p('p3'));
+      expect([eager.commits, asked.length]).toEqual([2, 1]);
+    } finally {
+      await eager.close();
+    }
+    await expect(PostgresStorage.open({ connectionString: PG, minCommitIntervalMs: -1 })).rejects.toThrow(/minCommitIntervalMs must be ≥ 0, got -1/);
   });
 });
 

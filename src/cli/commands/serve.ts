@@ -52,6 +52,11 @@ Options:
                       longer than this (default 2000; SPEC W5b)
   --max-queued-writes N
                       … or while this many durable writes wait (default 20000)
+  --commit-interval MS
+                      the least time between two group commits' starts (default 10;
+                      0: each group as soon as the last returned). Writes made meanwhile
+                      share one COMMIT: fewer commits per input at a cost of at most this
+                      much ack latency while writes come that close together (SPEC S3)
   --min-cohort N      fewest people any shown aggregate describes, room and groups alike
                       (default 5, at least 3; PRIVACY.md). The live pulse also waits
                       for N people's points to change before it shows a new picture
@@ -172,6 +177,7 @@ export const command: Command = {
         ttl: { type: 'string' },
         'max-write-lag': { type: 'string' },
         'max-queued-writes': { type: 'string' },
+        'commit-interval': { type: 'string' },
         'min-cohort': { type: 'string' },
         'privacy-budget': { type: 'string' },
         retention: { type: 'string' },
@@ -203,6 +209,7 @@ export const command: Command = {
     const ttl = num('ttl', values.ttl, 5, 86_400);
     const maxWriteLagMs = num('max-write-lag', values['max-write-lag'], 50, 600_000);
     const maxQueuedWrites = num('max-queued-writes', values['max-queued-writes'], 100, 10_000_000);
+    const commitIntervalMs = num('commit-interval', values['commit-interval'], 0, 1000);
     const minCohort = num('min-cohort', values['min-cohort'], MIN_COHORT_FLOOR, 1000);
     const budgetRaw = values['privacy-budget'];
     const privacyBudget = budgetRaw === undefined ? undefined : Number(budgetRaw);
@@ -273,6 +280,7 @@ export const command: Command = {
         ...(ttl !== undefined ? { ttlMs: ttl * 1000 } : {}),
         ...(maxWriteLagMs !== undefined ? { maxWriteLagMs } : {}),
         ...(maxQueuedWrites !== undefined ? { maxQueuedWrites } : {}),
+        ...(commitIntervalMs !== undefined ? { commitIntervalMs } : {}),
         ...(minCohort !== undefined ? { minCohort } : {}),
         ...(privacyBudget !== undefined ? { privacyBudget } : {}),
         ...(retentionMs !== undefined ? { retentionMs } : {}),

@@ -33,6 +33,7 @@ import { attachKeyStore, defaultKeyStorePath } from './openDatabase.ts';
 import type { ConsentRecord, FeedSettingKind, FeedSettingRecord, InputRecord, ParticipantRecord, PrivacyReleaseRecord, PulsePoint, SpaceEventRecord, SpaceRecord, Storage, StoredCounts, StoryRecord, StorySettingsRecord, WebhookDeliveryRecord, WebhookRecord } from '../port.ts';
 import { consentFrom, eventFrom, feedSettingFrom, privacyReleaseFrom, pulsePointFrom, type Row, storyFrom, webhookDeliveryFrom, webhookFrom } from '../rows.ts';
 import { DEFAULT_WAL_LIMIT_BYTES, SqliteCheckpointer } from './sqliteCheckpointer.ts';
+import { type CommitTimer, REAL_COMMIT_TIMER } from '../commitTimer.ts';
 import { type GroupCommitter, SqliteWriterThread } from './sqliteWriterThread.ts';
 
 /** The schema before versioning (user_version 0): what every database had up to event numbers. */
@@ -499,13 +500,6 @@ export interface SqliteStorageOptions {
   readonly timer?: CommitTimer;
 }
 
-/** What the commit interval needs of a clock (ms): a ManualScheduler or RealScheduler (src/space/scheduler.ts) fits. */
-export interface CommitTimer {
-  now(): number;
-  /** Runs `fn` once at (or as soon as possible after) time `t`. */
-  at(t: number, fn: () => void): { cancel(): void };
-}
-
 /**
  * The default least time between two groups' starts, ms. Each COMMIT costs the writer thread
  * ≈ 0.5 ms of CPU whatever it holds — the WAL pages of two files written and fsynced
@@ -518,14 +512,6 @@ export interface CommitTimer {
  * longer (inputs at tens of thousands a second) is followed at once, as before.
  */
 export const DEFAULT_MIN_COMMIT_INTERVAL_MS = 10;
-
-const REAL_TIMER: CommitTimer = {
-  now: () => performance.now(),
-  at: (t, fn) => {
-    const h = setTimeout(fn, Math.max(0, t - performance.now()));
-    return { cancel: () => clearTimeout(h) };
-  },
-};
 
 /** Storage over one SQLite database (see openDatabase.ts); writes are committed off the event loop. */
 export class SqliteStorage implements Storage {
@@ -600,7 +586,7 @@ export class SqliteStorage implements Storage {
     // An in-memory database has no fsync to share: its groups go as soon as they can.
     this.minInterval = options.minCommitIntervalMs ?? (path === null || path === '' ? 0 : DEFAULT_MIN_COMMIT_INTERVAL_MS);
     if (!(this.minInterval >= 0)) throw new RangeError(`minCommitIntervalMs must be ≥ 0, got ${this.minInterval}`);
-    this.timer = options.timer ?? REAL_TIMER;
+    this.timer = options.timer ?? REAL_COMMIT_TIMER;
     this.keysPath = options.keysPath ?? defaultKeyStorePath(path ?? ':memory:');
     // A newer file is refused before anything is attached or created beside it.
     const version = Number((db.prepare('PRAGMA main.user_version').get() as Row).user_version);
