@@ -6,7 +6,7 @@ import { DatabaseSync } from 'node:sqlite';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MemoryStorage } from '../../src/storage/memory/memoryStorage.ts';
-import { DEFAULT_PG_MIN_COMMIT_INTERVAL_MS, defaultKeyStoreUrl, PostgresStorage } from '../../src/storage/postgres/postgresStorage.ts';
+import { DEFAULT_MIN_COMMIT_INTERVAL_MS as DEFAULT_PG_MIN_COMMIT_INTERVAL_MS, defaultKeyStoreUrl, PostgresStorage } from '../../src/storage/postgres/postgresStorage.ts';
 import { openDatabase } from '../../src/storage/sqlite/openDatabase.ts';
 import { SqliteLogStore } from '../../src/storage/sqlite/sqliteLogStore.ts';
 import { PG_SCHEMA_VERSION } from '../../src/storage/postgres/postgresSchema.ts';

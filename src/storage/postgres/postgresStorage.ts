@@ -36,7 +36,7 @@ import { consentFrom, eventFrom, feedSettingFrom, privacyReleaseFrom, pulsePoint
 import { defaultKeyStoreUrl, keyStoreDatabase, PostgresKeyStore } from './postgresKeyStore.ts';
 import { migratePostgres } from './postgresSchema.ts';
 import { type PgGroupOutcome, type PgWriteCall, PostgresWriter } from './postgresWriter.ts';
-import { type CommitTimer, REAL_COMMIT_TIMER } from '../commitTimer.ts';
+import { CommitPacer, type CommitTimer, DEFAULT_MIN_COMMIT_INTERVAL_MS } from '../commitInterval.ts';
 
 
 function spaceFrom(r: Row): SpaceRecord {
@@ -157,7 +157,7 @@ export interface PostgresStorageOptions {
   /** Send the writer's statements as named prepared statements (default true); off only to measure it. */
   readonly prepared?: boolean;
   /**
-   * The least time between two groups' starts, ms (default {@link DEFAULT_PG_MIN_COMMIT_INTERVAL_MS};
+   * The least time between two groups' starts, ms (default {@link DEFAULT_MIN_COMMIT_INTERVAL_MS}, commitInterval.ts;
    * 0: none). A group due sooner after the previous one was sent waits out the rest, gathering
    * every call made meanwhile; one due later — an idle writer, or after a COMMIT that took
    * longer — is sent after the current turn, as with none.
@@ -173,19 +173,6 @@ export interface PostgresStorageOptions {
   readonly keys?: { readonly connectionString: string; readonly options?: string };
 }
 
-/**
- * The default least time between two groups' starts on the writer connection, ms. Every COMMIT
- * costs the database a WAL flush and ≈ 0.4–0.9 ms of its backend's CPU whatever it holds, so at a
- * live room's rates — a few hundred inputs a second on a node, each alone in its group — a node
- * asked for as many commits as inputs, and a database behind N nodes for N times that. 10 ms caps
- * a node at 100 commits a second: at 200 / 500 / 2,000 inputs/s the inputs per commit went from
- * 1 / 3 / 11 to 2 / 5 / 19–20 and the backend's CPU per input from 930 / 392 / 163 to
- * 780 / 360 / 102 µs (`npm run bench:durable -- --targets pg-eager,pg,pg-eager,pg`, 2026-12-03;
- * attune's own CPU per input within noise), for at most 10 ms more before a write is durable
- * (ack p50 1.6–2.2 → 7.8–8.6 ms at those rates), and only while writes come that close together:
- * a write after a quiet spell commits at once, and a COMMIT that takes longer is followed at once.
- */
-export const DEFAULT_PG_MIN_COMMIT_INTERVAL_MS = 10;
 
 /** Storage over one PostgreSQL database (one schema of it). Create with {@link PostgresStorage.open}. */
 export class PostgresStorage implements Storage {
@@ -203,12 +190,8 @@ export class PostgresStorage implements Storage {
   #pending: Write[] = [];
   /** Participants' sealing keys (S16) known to this node; null: erased here (nothing is sealed or opened for them again). */
   readonly #keys = new Map<string, Uint8Array | null>();
-  #flushScheduled = false;
-  #flushTimer: { cancel(): void } | null = null;
-  /** When the last group was sent (the commit interval counts from it). */
-  #lastFlushAt = Number.NEGATIVE_INFINITY;
-  readonly #minInterval: number;
-  readonly #timer: CommitTimer;
+  /** When the next group starts (the commit interval). */
+  readonly #pacer: CommitPacer;
   #inFlight = false;
   #idleWaiters: (() => void)[] = [];
   #closed = false;
@@ -217,10 +200,9 @@ export class PostgresStorage implements Storage {
   /** Number of group commits made (for tests and metrics). */
   commits = 0;
 
-  private constructor(pool: pg.Pool, client: pg.Client, reader: pg.Client, newReader: () => pg.Client, writer: PostgresWriter, pipelined: boolean, keyStore: PostgresKeyStore, interval: { readonly ms: number; readonly timer: CommitTimer }) {
+  private constructor(pool: pg.Pool, client: pg.Client, reader: pg.Client, newReader: () => pg.Client, writer: PostgresWriter, pipelined: boolean, keyStore: PostgresKeyStore, pacer: CommitPacer) {
     this.pool = pool;
-    this.#minInterval = interval.ms;
-    this.#timer = interval.timer;
+    this.#pacer = pacer;
     this.keyStore = keyStore;
     this.#client = client;
     this.#pipelined = pipelined;
@@ -237,8 +219,7 @@ export class PostgresStorage implements Storage {
    * are in that key store. Rejects with the connection's error when no server answers.
    */
   static async open(o: PostgresStorageOptions): Promise<PostgresStorage> {
-    const minInterval = o.minCommitIntervalMs ?? DEFAULT_PG_MIN_COMMIT_INTERVAL_MS;
-    if (!(minInterval >= 0)) throw new RangeError(`minCommitIntervalMs must be ≥ 0, got ${minInterval}`);
+    const pacer = new CommitPacer(o.minCommitIntervalMs ?? DEFAULT_MIN_COMMIT_INTERVAL_MS, o.timer);
     const base = { connectionString: o.connectionString, ...(o.options ? { options: o.options } : {}) };
     const name = o.applicationName ?? 'attune';
     const keysAt = o.keys ?? { connectionString: defaultKeyStoreUrl(o.connectionString), ...(o.options ? { options: o.options } : {}) };
@@ -263,7 +244,7 @@ export class PostgresStorage implements Storage {
       await Promise.all([client.end().catch(() => {}), reader.end().catch(() => {}), pool.end().catch(() => {}), keyStore.close().catch(() => {})]);
       throw e;
     }
-    const s = new PostgresStorage(pool, client, reader, newReader, new PostgresWriter(client, { batched: o.batched ?? true, prepared: o.prepared ?? true }), pipeline, keyStore, { ms: minInterval, timer: o.timer ?? REAL_COMMIT_TIMER });
+    const s = new PostgresStorage(pool, client, reader, newReader, new PostgresWriter(client, { batched: o.batched ?? true, prepared: o.prepared ?? true }), pipeline, keyStore, pacer);
     client.on('error', (e) => s.#fail(`its connection failed (${e.message})`, e));
     client.on('end', () => {
       if (!s.#closing) s.#fail('its connection ended', undefined);
@@ -332,11 +313,8 @@ export class PostgresStorage implements Storage {
   }
 
   #schedule(): void {
-    if (this.#flushScheduled || this.#pending.length === 0 || this.#inFlight) return;
-    this.#flushScheduled = true;
-    const due = this.#lastFlushAt + this.#minInterval;
-    if (this.#minInterval > 0 && due > this.#timer.now() && !this.#closed) this.#flushTimer = this.#timer.at(due, () => this.#flush());
-    else setImmediate(() => this.#flush());
+    if (this.#pending.length === 0 || this.#inFlight) return;
+    this.#pacer.schedule(() => this.#flush(), this.#closed);
   }
 
   /**
@@ -344,13 +322,11 @@ export class PostgresStorage implements Storage {
    * split; and no sooner than `minCommitIntervalMs` after the last group was sent).
    */
   #flush(): void {
-    this.#flushScheduled = false;
-    this.#flushTimer?.cancel();
-    this.#flushTimer = null;
+    this.#pacer.fired();
     if (this.#inFlight || this.#pending.length === 0) return;
     const group = this.#pending;
     this.#pending = [];
-    if (this.#minInterval > 0) this.#lastFlushAt = this.#timer.now();
+    this.#pacer.sent();
     if (this.#failure) {
       for (const w of group) w.reject(this.#failure);
       this.#done();
@@ -766,7 +742,7 @@ export class PostgresStorage implements Storage {
   async #shutdown(): Promise<void> {
     this.#closed = true;
     // What waits for its turn (minCommitIntervalMs) goes now: nothing more can join it.
-    if (this.#flushTimer) this.#flush();
+    if (this.#pacer.waiting) this.#flush();
     if (this.#inFlight || this.#pending.length > 0) await new Promise<void>((r) => this.#idleWaiters.push(r));
     await Promise.all([this.#client.end().catch(() => {}), this.#reader.end().catch(() => {}), this.pool.end().catch(() => {}), this.keyStore.close().catch(() => {})]);
   }
@@ -779,4 +755,4 @@ function maintenanceUrl(url: string): string {
   return u.toString();
 }
 
-export { defaultKeyStoreUrl, keyStoreDatabase };
+export { DEFAULT_MIN_COMMIT_INTERVAL_MS, defaultKeyStoreUrl, keyStoreDatabase };

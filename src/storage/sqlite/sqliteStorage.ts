@@ -33,7 +33,7 @@ import { attachKeyStore, defaultKeyStorePath } from './openDatabase.ts';
 import type { ConsentRecord, FeedSettingKind, FeedSettingRecord, InputRecord, ParticipantRecord, PrivacyReleaseRecord, PulsePoint, SpaceEventRecord, SpaceRecord, Storage, StoredCounts, StoryRecord, StorySettingsRecord, WebhookDeliveryRecord, WebhookRecord } from '../port.ts';
 import { consentFrom, eventFrom, feedSettingFrom, privacyReleaseFrom, pulsePointFrom, type Row, storyFrom, webhookDeliveryFrom, webhookFrom } from '../rows.ts';
 import { DEFAULT_WAL_LIMIT_BYTES, SqliteCheckpointer } from './sqliteCheckpointer.ts';
-import { type CommitTimer, REAL_COMMIT_TIMER } from '../commitTimer.ts';
+import { CommitPacer, type CommitTimer, DEFAULT_MIN_COMMIT_INTERVAL_MS } from '../commitInterval.ts';
 import { type GroupCommitter, SqliteWriterThread } from './sqliteWriterThread.ts';
 
 /** The schema before versioning (user_version 0): what every database had up to event numbers. */
@@ -493,25 +493,14 @@ export interface SqliteStorageOptions {
    * 0 — none — for `:memory:`). A
    * group due sooner after the previous one was sent waits out the rest, gathering every call made
    * meanwhile; one due later — an idle writer, or after a COMMIT that took longer — is sent after
-   * the current turn, as with none. See the constant for why.
+   * the current turn, as with none. See the constant (commitInterval.ts) for why.
    */
   readonly minCommitIntervalMs?: number;
   /** The clock and timer of that wait (default: performance.now and setTimeout); tests pass a ManualScheduler. */
   readonly timer?: CommitTimer;
 }
 
-/**
- * The default least time between two groups' starts, ms. Each COMMIT costs the writer thread
- * ≈ 0.5 ms of CPU whatever it holds — the WAL pages of two files written and fsynced
- * (`synchronous = FULL`), mostly kernel time — so a paced burst that commits as fast as the
- * writer returns pays that per handful of calls: a 3,000-joins/s storm made ≈ 2,500 commits of
- * 4 joins each. 10 ms folds it into ≈ 350 commits of ≈ 30 and took the storm's storage CPU from
- * ≈ 180 to ≈ 110 µs per join (participant, key, consent and joined event; measured in-process,
- * 2026-12-02), for at most 10 ms more before a write is durable, and only while writes come
- * that close together: a write after a quiet spell commits at once, and a COMMIT that takes
- * longer (inputs at tens of thousands a second) is followed at once, as before.
- */
-export const DEFAULT_MIN_COMMIT_INTERVAL_MS = 10;
+export { DEFAULT_MIN_COMMIT_INTERVAL_MS };
 
 /** Storage over one SQLite database (see openDatabase.ts); writes are committed off the event loop. */
 export class SqliteStorage implements Storage {
@@ -521,13 +510,9 @@ export class SqliteStorage implements Storage {
   readonly checkpointer: SqliteCheckpointer | null = null;
   private readonly maxInFlight: number;
   private pending: Write[] = [];
-  private flushScheduled = false;
   private inFlight = 0;
-  private readonly minInterval: number;
-  private readonly timer: CommitTimer;
-  /** When the last group was sent (timer.now()), and the wait for the next one's turn, if any. */
-  private lastFlushAt = Number.NEGATIVE_INFINITY;
-  private flushTimer: { cancel(): void } | null = null;
+  /** When the next group starts (the commit interval). */
+  private readonly pacer: CommitPacer;
   private idleWaiters: (() => void)[] = [];
   private closed = false;
   private closing: Promise<void> | null = null;
@@ -584,9 +569,7 @@ export class SqliteStorage implements Storage {
     if (!Number.isSafeInteger(this.maxInFlight) || this.maxInFlight < 1) throw new RangeError(`maxGroupsInFlight must be a positive integer, got ${this.maxInFlight}`);
     const path = db.location();
     // An in-memory database has no fsync to share: its groups go as soon as they can.
-    this.minInterval = options.minCommitIntervalMs ?? (path === null || path === '' ? 0 : DEFAULT_MIN_COMMIT_INTERVAL_MS);
-    if (!(this.minInterval >= 0)) throw new RangeError(`minCommitIntervalMs must be ≥ 0, got ${this.minInterval}`);
-    this.timer = options.timer ?? REAL_COMMIT_TIMER;
+    this.pacer = new CommitPacer(options.minCommitIntervalMs ?? (path === null || path === '' ? 0 : DEFAULT_MIN_COMMIT_INTERVAL_MS), options.timer);
     this.keysPath = options.keysPath ?? defaultKeyStorePath(path ?? ':memory:');
     // A newer file is refused before anything is attached or created beside it.
     const version = Number((db.prepare('PRAGMA main.user_version').get() as Row).user_version);
@@ -628,11 +611,8 @@ export class SqliteStorage implements Storage {
   }
 
   private schedule(): void {
-    if (this.flushScheduled || this.pending.length === 0 || this.inFlight >= this.maxInFlight) return;
-    this.flushScheduled = true;
-    const due = this.lastFlushAt + this.minInterval;
-    if (this.minInterval > 0 && due > this.timer.now() && !this.closed) this.flushTimer = this.timer.at(due, () => this.flush());
-    else setImmediate(() => this.flush());
+    if (this.pending.length === 0 || this.inFlight >= this.maxInFlight) return;
+    this.pacer.schedule(() => this.flush(), this.closed);
   }
 
   /**
@@ -641,14 +621,12 @@ export class SqliteStorage implements Storage {
    * and more join them, until a reply frees a slot.
    */
   private flush(): void {
-    this.flushScheduled = false;
-    this.flushTimer?.cancel();
-    this.flushTimer = null;
+    this.pacer.fired();
     if (this.inFlight >= this.maxInFlight || this.pending.length === 0) return;
     const group = this.pending;
     this.pending = [];
     this.inFlight++;
-    if (this.minInterval > 0) this.lastFlushAt = this.timer.now();
+    this.pacer.sent();
     let submitted: Promise<GroupOutcome>;
     try {
       submitted = this.committer.submit(group.map((w) => w.call));
@@ -964,7 +942,7 @@ export class SqliteStorage implements Storage {
   private async shutdown(): Promise<void> {
     this.closed = true;
     // What waits for its turn (minCommitIntervalMs) goes now: nothing more can join it.
-    if (this.flushTimer) this.flush();
+    if (this.pacer.waiting) this.flush();
     if (this.inFlight > 0 || this.pending.length > 0) await new Promise<void>((r) => this.idleWaiters.push(r));
     await this.checkpointer?.close();
     await this.committer.close();
